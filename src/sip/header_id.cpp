@@ -1,0 +1,146 @@
+#include "sip/header_id.hpp"
+
+#include <array>
+
+#include "sip/char_class.hpp"
+
+namespace osprey::sip {
+namespace {
+
+struct HeaderInfo {
+  std::string_view name;
+  char compact;
+  bool list;
+  bool single;
+};
+
+constexpr std::size_t kCount = static_cast<std::size_t>(HeaderId::count_);
+
+// Indexed by HeaderId; order must match the enum.
+constexpr std::array<HeaderInfo, kCount> kHeaders{{
+    {"", '\0', false, false},
+    {"Accept", '\0', true, false},
+    {"Accept-Contact", 'a', true, false},
+    {"Accept-Encoding", '\0', true, false},
+    {"Accept-Language", '\0', true, false},
+    {"Alert-Info", '\0', true, false},
+    {"Allow", '\0', true, false},
+    {"Allow-Events", 'u', true, false},
+    {"Authentication-Info", '\0', false, true},
+    {"Authorization", '\0', false, false},
+    {"Call-ID", 'i', false, true},
+    {"Call-Info", '\0', true, false},
+    {"Contact", 'm', true, false},
+    {"Content-Disposition", '\0', false, true},
+    {"Content-Encoding", 'e', true, false},
+    {"Content-Language", '\0', true, false},
+    {"Content-Length", 'l', false, true},
+    {"Content-Type", 'c', false, true},
+    {"CSeq", '\0', false, true},
+    {"Date", '\0', false, true},
+    {"Diversion", '\0', true, false},
+    {"Error-Info", '\0', true, false},
+    {"Event", 'o', false, true},
+    {"Expires", '\0', false, true},
+    {"From", 'f', false, true},
+    {"History-Info", '\0', true, false},
+    {"Identity", 'y', false, false},
+    {"Identity-Info", 'n', false, true},
+    {"In-Reply-To", '\0', true, false},
+    {"Max-Forwards", '\0', false, true},
+    {"MIME-Version", '\0', false, true},
+    {"Min-Expires", '\0', false, true},
+    {"Min-SE", '\0', false, true},
+    {"Organization", '\0', false, true},
+    {"P-Asserted-Identity", '\0', true, false},
+    {"P-Preferred-Identity", '\0', true, false},
+    {"Path", '\0', true, false},
+    {"Priority", '\0', false, true},
+    {"Privacy", '\0', false, false},
+    {"Proxy-Authenticate", '\0', false, false},
+    {"Proxy-Authorization", '\0', false, false},
+    {"Proxy-Require", '\0', true, false},
+    {"RAck", '\0', false, true},
+    {"Reason", '\0', true, false},
+    {"Record-Route", '\0', true, false},
+    {"Refer-To", 'r', false, true},
+    {"Referred-By", 'b', false, true},
+    {"Reject-Contact", 'j', true, false},
+    {"Replaces", '\0', false, true},
+    {"Reply-To", '\0', false, true},
+    {"Request-Disposition", 'd', true, false},
+    {"Require", '\0', true, false},
+    {"Retry-After", '\0', false, true},
+    {"Route", '\0', true, false},
+    {"RSeq", '\0', false, true},
+    {"Server", '\0', false, true},
+    {"Session-Expires", 'x', false, true},
+    {"Subject", 's', false, true},
+    {"Subscription-State", '\0', false, true},
+    {"Supported", 'k', true, false},
+    {"Timestamp", '\0', false, true},
+    {"To", 't', false, true},
+    {"Unsupported", '\0', true, false},
+    {"User-Agent", '\0', false, true},
+    {"Via", 'v', true, false},
+    {"Warning", '\0', true, false},
+    {"WWW-Authenticate", '\0', false, false},
+}};
+
+constexpr const HeaderInfo& info(HeaderId id) { return kHeaders[static_cast<std::size_t>(id)]; }
+
+// Compact forms by letter (RFC 3261 §7.3.3, RFC 3841 a/j/d, RFC 3515 r, RFC 3892 b,
+// RFC 3265 o/u, RFC 4028 x, RFC 8224 y, RFC 4474 n).
+constexpr std::array<HeaderId, 26> make_compact_table() {
+  std::array<HeaderId, 26> table{};
+  for (std::size_t i = 1; i < kCount; ++i) {
+    char c = kHeaders[i].compact;
+    if (c != '\0') table[static_cast<std::size_t>(c - 'a')] = static_cast<HeaderId>(i);
+  }
+  return table;
+}
+constexpr std::array<HeaderId, 26> kCompact = make_compact_table();
+
+// Hash of a name that ignores ASCII case: size, first, second and last letters.
+constexpr std::size_t name_hash(std::string_view name) {
+  return name.size() * 7 + static_cast<std::size_t>(ascii_lower(name[0])) * 31 +
+         static_cast<std::size_t>(ascii_lower(name[1])) * 3 +
+         static_cast<std::size_t>(ascii_lower(name[name.size() - 1]));
+}
+
+constexpr std::size_t kSlots = 256;
+
+constexpr std::array<std::uint8_t, kSlots> make_name_table() {
+  std::array<std::uint8_t, kSlots> table{};
+  for (std::size_t i = 1; i < kCount; ++i) {
+    std::size_t slot = name_hash(kHeaders[i].name) % kSlots;
+    while (table[slot] != 0) slot = (slot + 1) % kSlots;
+    table[slot] = static_cast<std::uint8_t>(i);
+  }
+  return table;
+}
+constexpr std::array<std::uint8_t, kSlots> kNameTable = make_name_table();
+
+}  // namespace
+
+HeaderId lookup_header(std::string_view name) {
+  if (name.size() == 1) {
+    char c = ascii_lower(name[0]);
+    if (c >= 'a' && c <= 'z') return kCompact[static_cast<std::size_t>(c - 'a')];
+    return HeaderId::other;
+  }
+  if (name.empty()) return HeaderId::other;
+  // Open-addressed table built at compile time: one hash, usually one comparison.
+  for (std::size_t slot = name_hash(name) % kSlots;; slot = (slot + 1) % kSlots) {
+    std::uint8_t index = kNameTable[slot];
+    if (index == 0) return HeaderId::other;
+    if (iequals(kHeaders[index].name, name)) return static_cast<HeaderId>(index);
+  }
+}
+
+std::string_view canonical_name(HeaderId id) { return info(id).name; }
+char compact_form(HeaderId id) { return info(id).compact; }
+bool is_list_header(HeaderId id) { return info(id).list; }
+bool is_single_valued(HeaderId id) { return info(id).single; }
+
+}  // namespace osprey::sip

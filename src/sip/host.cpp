@@ -1,0 +1,101 @@
+#include "sip/host.hpp"
+
+#include "sip/char_class.hpp"
+#include "sip/scanner.hpp"
+
+namespace osprey::sip {
+namespace {
+
+bool is_ipv4(std::string_view s) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t start = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    std::size_t len = i - start;
+    if (len == 0 || len > 3) return false;
+    if (!parse_decimal(s.substr(start, len), 255)) return false;
+    ++parts;
+    if (i == s.size()) break;
+    if (s[i] != '.') return false;
+    ++i;
+  }
+  return parts == 4;
+}
+
+// hostname = *( domainlabel "." ) toplabel [ "." ]; toplabel starts with ALPHA.
+bool is_hostname(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  if (s.back() == '.') s.remove_suffix(1);
+  if (s.empty()) return false;
+  std::size_t label_start = 0;
+  while (true) {
+    std::size_t dot = s.find('.', label_start);
+    std::string_view label = s.substr(label_start, dot == std::string_view::npos ? s.npos : dot - label_start);
+    if (label.empty() || label.size() > 63) return false;
+    if (!is_class(label.front(), kAlnum) || !is_class(label.back(), kAlnum)) return false;
+    for (char c : label)
+      if (!is_class(c, kAlnum) && c != '-') return false;
+    if (dot == std::string_view::npos) return is_alpha(label.front());
+    label_start = dot + 1;
+  }
+}
+
+bool is_ipv6_reference(std::string_view s) {
+  if (s.size() < 4 || s.front() != '[' || s.back() != ']') return false;
+  std::string_view inner = s.substr(1, s.size() - 2);
+  int colons = 0;
+  int group_len = 0;
+  std::size_t last_colon = std::string_view::npos;
+  for (std::size_t i = 0; i < inner.size(); ++i) {
+    char c = inner[i];
+    if (c == ':') {
+      ++colons;
+      group_len = 0;
+      last_colon = i;
+    } else if (is_class(c, kHex)) {
+      if (++group_len > 4) {
+        // Could be the start of an embedded IPv4 address; checked below.
+        if (last_colon == std::string_view::npos) return false;
+      }
+    } else if (c == '.') {
+      // IPv4 suffix: must be the tail after the last colon.
+      if (last_colon == std::string_view::npos) return false;
+      return colons >= 2 && colons <= 8 && is_ipv4(inner.substr(last_colon + 1));
+    } else {
+      return false;
+    }
+  }
+  return colons >= 2 && colons <= 7 && group_len <= 4;
+}
+
+}  // namespace
+
+std::optional<HostKind> classify_host(std::string_view host) {
+  if (host.empty()) return std::nullopt;
+  if (host.front() == '[') {
+    if (is_ipv6_reference(host)) return HostKind::ipv6;
+    return std::nullopt;
+  }
+  if (is_digit(host.front()) && is_ipv4(host)) return HostKind::ipv4;
+  if (is_hostname(host)) return HostKind::hostname;
+  return std::nullopt;
+}
+
+std::size_t host_length(std::string_view text) {
+  if (!text.empty() && text.front() == '[') {
+    std::size_t close = text.find(']');
+    return close == std::string_view::npos ? 0 : close + 1;
+  }
+  std::size_t i = 0;
+  while (i < text.size() && is_class(text[i], kHostname)) ++i;
+  return i;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view digits) {
+  auto value = parse_decimal(digits, 65535);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint16_t>(*value);
+}
+
+}  // namespace osprey::sip

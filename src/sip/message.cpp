@@ -1,0 +1,524 @@
+#include "sip/message.hpp"
+
+#include <cstring>
+
+#include "sip/char_class.hpp"
+#include "sip/scanner.hpp"
+
+namespace osprey::sip {
+namespace {
+
+constexpr std::uint64_t kMaxCSeq = (1ULL << 31) - 1;  // RFC 3261 §8.1.1.5
+
+// "SIP/" 1*DIGIT "." 1*DIGIT, with "SIP" case-insensitive (ABNF literals are).
+bool is_sip_version(std::string_view v) {
+  if (v.size() < 7 || !iequals(v.substr(0, 4), "SIP/")) return false;
+  std::size_t dot = v.find('.', 4);
+  if (dot == std::string_view::npos || dot == 4 || dot + 1 == v.size()) return false;
+  for (std::size_t i = 4; i < v.size(); ++i)
+    if (i != dot && !is_digit(v[i])) return false;
+  return true;
+}
+
+// callid = word [ "@" word ]
+bool is_call_id(std::string_view id) {
+  std::size_t at = id.find('@');
+  auto is_word = [](std::string_view w) {
+    if (w.empty()) return false;
+    for (char c : w)
+      if (!is_class(c, kWord)) return false;
+    return true;
+  };
+  if (at == std::string_view::npos) return is_word(id);
+  return is_word(id.substr(0, at)) && is_word(id.substr(at + 1));
+}
+
+}  // namespace
+
+Result<Message> Message::parse(std::string data, const ParseOptions& options) {
+  Message m;
+  // Views into owned_ must survive moves of the Message: keep the bytes on the heap, where a
+  // std::string move does not relocate them (short strings would live inline).
+  if (data.capacity() < 32) data.reserve(32);
+  m.owned_ = std::move(data);
+  m.buffer_ = m.owned_;
+  auto scanned = m.scan(options);
+  if (!scanned) return tl::unexpected(std::move(scanned.error()));
+  return m;
+}
+
+Result<Message> Message::parse_borrowed(std::string_view data, const ParseOptions& options) {
+  Message m;
+  m.buffer_ = data;
+  auto scanned = m.scan(options);
+  if (!scanned) return tl::unexpected(std::move(scanned.error()));
+  return m;
+}
+
+Message Message::clone() const {
+  // Re-parse a copy of the bytes (always succeeds: they parsed before), then replay the edits
+  // by copying the edit state, whose offsets do not depend on where the buffer lives.
+  ParseOptions options;
+  options.max_message_size = buffer_.size() + 1;
+  options.max_headers = fields_.size() + 1;
+  options.max_line_length = buffer_.size() + 1;
+  auto copy = parse(std::string(buffer_), options);
+  Message m = std::move(*copy);
+  m.arena_ = arena_;
+  m.fields_ = fields_;
+  m.edited_ = edited_;
+  m.new_request_uri_ = new_request_uri_;
+  m.new_body_ = new_body_;
+  return m;
+}
+
+bool Message::version_is_2_0() const { return iequals(version_, "SIP/2.0"); }
+
+Result<void> Message::parse_start_line(std::string_view line) {
+  if (line.size() >= 4 && iequals(line.substr(0, 4), "SIP/")) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+    is_request_ = false;
+    std::size_t sp = line.find(' ');
+    version_ = line.substr(0, sp);
+    if (sp == std::string_view::npos || !is_sip_version(version_)) {
+      return make_error(ErrorCategory::start_line, "Malformed status line", {}, 0, 0);
+    }
+    std::string_view rest = line.substr(sp + 1);
+    std::size_t digits = 0;
+    while (digits < rest.size() && is_digit(rest[digits])) ++digits;
+    if (digits != 3 || (digits < rest.size() && rest[digits] != ' ')) {
+      return make_error(ErrorCategory::start_line, "Malformed status code", {}, sp + 1, 0);
+    }
+    status_ = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+    if (status_ < 100 || status_ > 699) {
+      return make_error(ErrorCategory::start_line, "Status code out of range", {}, sp + 1, 0);
+    }
+    // Tolerated: a status line without the SP before an empty reason phrase.
+    reason_ = digits < rest.size() ? rest.substr(digits + 1) : std::string_view{};
+    for (char c : reason_) {
+      if (c == '\r' || c == '\n' || c == '\0') {
+        return make_error(ErrorCategory::start_line, "Malformed reason phrase", {}, sp + 5, 0);
+      }
+    }
+    return {};
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version CRLF: exactly one SP between elements
+  // (RFC 4475 §3.1.2.8-3.1.2.10 reject extra or trailing SP and LWS in the Request-URI).
+  is_request_ = true;
+  std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) {
+    return make_error(ErrorCategory::start_line, "Malformed request line");
+  }
+  method_text_ = line.substr(0, sp1);
+  if (!is_token(method_text_)) return make_error(ErrorCategory::start_line, "Malformed method");
+  method_ = lookup_method(method_text_);
+  std::size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) {
+    return make_error(ErrorCategory::start_line, "Malformed request line", {}, sp1 + 1);
+  }
+  request_uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  version_ = line.substr(sp2 + 1);
+  if (!is_sip_version(version_)) {
+    return make_error(ErrorCategory::start_line, "Malformed SIP-Version in request line", {}, sp2 + 1);
+  }
+  auto uri = parse_uri(request_uri_text_, UriParseOptions{.allow_headers = false});
+  if (!uri) {
+    return make_error(ErrorCategory::uri, "Malformed Request-URI: " + uri.error().reason, {},
+                      sp1 + 1 + uri.error().offset);
+  }
+  request_uri_ = *uri;
+  return {};
+}
+
+Result<void> Message::parse_key_header(HeaderField& field) {
+  std::string_view v = value(field);
+  std::size_t offset = field.value_begin;
+  auto error = [&](std::string reason) {
+    return make_error(ErrorCategory::header_syntax, std::move(reason), std::string(canonical_name(field.id)),
+                      offset);
+  };
+  switch (field.id) {
+    case HeaderId::via: {
+      if (top_via_) return {};
+      std::string_view first;
+      bool empty_element = false;
+      for_each_list_element(v, [&](std::string_view element) {
+        first = element;
+        empty_element = element.empty();
+        return false;
+      });
+      if (first.empty() || empty_element) return error("Malformed Via");
+      auto via = parse_via(first, offset + static_cast<std::size_t>(first.data() - v.data()));
+      if (!via) return tl::unexpected(via.error());
+      top_via_ = *via;
+      return {};
+    }
+    case HeaderId::cseq: {
+      if (cseq_) return {};
+      // CSeq = 1*DIGIT LWS Method
+      Scanner s(v);
+      std::string_view digits = s.take_class(kDigit);
+      auto number = parse_decimal(digits, kMaxCSeq);
+      if (!number) return error("Malformed CSeq number");
+      if (!s.skip_lws()) return error("Malformed CSeq");
+      std::string_view method = s.take_token();
+      s.skip_lws();
+      if (method.empty() || !s.at_end()) return error("Malformed CSeq method");
+      cseq_ = CSeq{static_cast<std::uint32_t>(*number), method, lookup_method(method)};
+      return {};
+    }
+    case HeaderId::call_id:
+      if (call_id_) return {};
+      if (!is_call_id(v)) return error("Malformed Call-ID");
+      call_id_ = v;
+      return {};
+    case HeaderId::from:
+    case HeaderId::to: {
+      auto& slot = field.id == HeaderId::from ? from_ : to_;
+      if (slot) return {};
+      auto na = parse_name_addr(v, canonical_name(field.id), offset);
+      if (!na) return tl::unexpected(na.error());
+      slot = *na;
+      return {};
+    }
+    case HeaderId::max_forwards: {
+      if (max_forwards_) return {};
+      auto n = parse_decimal(v, 255);
+      if (!n) return error("Malformed Max-Forwards");
+      max_forwards_ = static_cast<std::uint32_t>(*n);
+      return {};
+    }
+    case HeaderId::content_length: {
+      // RFC 4475 §3.3.9: two Content-Length values make the framing unknowable.
+      if (content_length_) {
+        return make_error(ErrorCategory::content_length, "Multiple Content-Length headers", "Content-Length",
+                          offset);
+      }
+      auto n = parse_decimal(v, 0xFFFFFFFFULL);
+      if (!n) {
+        return make_error(ErrorCategory::content_length, "Malformed Content-Length", "Content-Length", offset);
+      }
+      content_length_ = static_cast<std::uint32_t>(*n);
+      return {};
+    }
+    default:
+      return {};
+  }
+}
+
+Result<void> Message::scan(const ParseOptions& options) {
+  std::string_view data = buffer_;
+  auto fail = [&](ErrorCategory category, std::string reason, std::size_t offset, int status = 400) {
+    // Responses are never answered: a defective one is dropped (RFC 4475 §3.1.2.5, §3.1.2.19).
+    if (!is_request_) status = 0;
+    return make_error(category, std::move(reason), {}, offset, status);
+  };
+  if (data.size() > 0xFFFFFFF0ULL) return fail(ErrorCategory::too_large, "Message Too Large", 0, 513);
+
+  // RFC 3261 §7.5: CRLF before the start line is ignored.
+  std::size_t pos = 0;
+  while (pos + 1 < data.size() && data[pos] == '\r' && data[pos + 1] == '\n') pos += 2;
+  std::size_t line_end = data.find('\n', pos);
+  if (line_end == std::string_view::npos) {
+    return fail(ErrorCategory::start_line, "Incomplete start line", pos);
+  }
+  if (line_end == pos || data[line_end - 1] != '\r') return fail(ErrorCategory::start_line, "Malformed start line", pos);
+  if (line_end - pos > options.max_line_length) return fail(ErrorCategory::too_large, "Start line too long", pos, 414);
+  auto start = parse_start_line(data.substr(pos, line_end - 1 - pos));
+  if (!start) {
+    ParseError e = std::move(start.error());
+    e.offset += pos;
+    if (!is_request_) e.server_status = 0;
+    return tl::unexpected(std::move(e));
+  }
+  start_line_end_ = static_cast<std::uint32_t>(line_end + 1);
+  std::size_t message_begin = pos;
+
+  pos = line_end + 1;
+  bool terminated = false;
+  while (pos < data.size()) {
+    // Empty line: end of the header section.
+    if (data[pos] == '\r') {
+      if (pos + 1 < data.size() && data[pos + 1] == '\n') {
+        pos += 2;
+        terminated = true;
+        break;
+      }
+      return fail(ErrorCategory::header_syntax, "Malformed header line", pos);
+    }
+    if (is_wsp(data[pos])) return fail(ErrorCategory::header_syntax, "Continuation line without header", pos);
+    // Find the end of this header, following folded continuation lines.
+    std::size_t line_begin = pos;
+    std::size_t end = pos;
+    while (true) {
+      std::size_t nl = data.find('\n', end);
+      if (nl == std::string_view::npos) {
+        return fail(ErrorCategory::header_syntax, "Header section not terminated", line_begin);
+      }
+      if (nl == 0 || data[nl - 1] != '\r') return fail(ErrorCategory::header_syntax, "Bare LF in header", nl);
+      end = nl + 1;
+      if (end < data.size() && is_wsp(data[end])) continue;  // folded line (RFC 3261 §7.3.1)
+      break;
+    }
+    if (end - line_begin > options.max_line_length) {
+      return fail(ErrorCategory::too_large, "Header line too long", line_begin, 513);
+    }
+    if (fields_.size() >= options.max_headers) {
+      return fail(ErrorCategory::too_large, "Too many headers", line_begin, 513);
+    }
+    // header-name HCOLON value; HCOLON = *( SP / HTAB ) ":" SWS
+    std::size_t i = line_begin;
+    while (i < end && is_token_char(data[i])) ++i;
+    std::size_t name_end = i;
+    if (name_end == line_begin) return fail(ErrorCategory::header_syntax, "Malformed header name", line_begin);
+    while (i < end && is_wsp(data[i])) ++i;
+    if (i >= end || data[i] != ':') return fail(ErrorCategory::header_syntax, "Malformed header line", line_begin);
+    ++i;
+    std::size_t value_end = end - 2;
+    Scanner lws(data.substr(i, value_end - i));
+    lws.skip_lws();
+    std::size_t value_begin = i + lws.pos();
+    while (value_end > value_begin && (is_wsp(data[value_end - 1]))) --value_end;
+
+    HeaderField field;
+    field.line_begin = static_cast<std::uint32_t>(line_begin);
+    field.line_end = static_cast<std::uint32_t>(end);
+    field.value_begin = static_cast<std::uint32_t>(value_begin);
+    field.value_end = static_cast<std::uint32_t>(value_end);
+    field.name_length = static_cast<std::uint16_t>(name_end - line_begin);
+    field.id = lookup_header(data.substr(line_begin, name_end - line_begin));
+    auto key = parse_key_header(field);
+    if (!key) {
+      ParseError e = std::move(key.error());
+      if (!is_request_) e.server_status = 0;
+      return tl::unexpected(std::move(e));
+    }
+    fields_.push_back(field);
+    pos = end;
+  }
+  if (!terminated) {
+    // The bytes ended right after a header line's CRLF with no empty line.
+    if (options.stream || !options.accept_unterminated_datagram) {
+      return fail(ErrorCategory::header_syntax, "Header section not terminated", pos);
+    }
+  }
+  headers_end_ = static_cast<std::uint32_t>(pos);
+  body_begin_ = headers_end_;
+  std::size_t available = data.size() - pos;
+  if (content_length_) {
+    if (*content_length_ > options.max_message_size) {
+      return fail(ErrorCategory::too_large, "Message Too Large", pos, 513);
+    }
+    if (*content_length_ > available) {
+      // RFC 3261 §18.3: over UDP a Content-Length larger than the datagram is an error.
+      return fail(ErrorCategory::content_length, "Content-Length larger than the message", pos);
+    }
+    if (options.stream && *content_length_ != available) {
+      return fail(ErrorCategory::content_length, "Content-Length does not match the message", pos);
+    }
+    body_length_ = *content_length_;
+  } else {
+    if (options.stream) return fail(ErrorCategory::content_length, "Missing Content-Length on a stream", pos);
+    body_length_ = static_cast<std::uint32_t>(available);  // RFC 3261 §18.3: the rest of the datagram
+  }
+  wire_size_ = body_begin_ + body_length_;
+  if (wire_size_ - message_begin > options.max_message_size) {
+    return fail(ErrorCategory::too_large, "Message Too Large", 0, 513);
+  }
+  message_begin_ = static_cast<std::uint32_t>(message_begin);
+  return {};
+}
+
+std::string_view Message::name(const HeaderField& field) const {
+  std::string_view src = field.in_arena() ? std::string_view(arena_) : buffer_;
+  return src.substr(field.line_begin, field.name_length);
+}
+
+std::string_view Message::value(const HeaderField& field) const {
+  std::string_view src = field.in_arena() ? std::string_view(arena_) : buffer_;
+  return src.substr(field.value_begin, field.value_end - field.value_begin);
+}
+
+std::string_view Message::body() const {
+  if (new_body_) return arena_text(new_body_->first, new_body_->second);
+  return buffer_.substr(body_begin_, body_length_);
+}
+
+std::size_t Message::count(HeaderId id) const {
+  std::size_t n = 0;
+  for (const HeaderField& f : fields_)
+    if (f.id == id && !f.removed()) ++n;
+  return n;
+}
+
+std::optional<std::string_view> Message::first_value(HeaderId id) const {
+  for (const HeaderField& f : fields_)
+    if (f.id == id && !f.removed()) return value(f);
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Message::first_value(std::string_view header_name) const {
+  HeaderId id = lookup_header(header_name);
+  if (id != HeaderId::other) return first_value(id);
+  for (const HeaderField& f : fields_)
+    if (f.id == HeaderId::other && !f.removed() && iequals(name(f), header_name)) return value(f);
+  return std::nullopt;
+}
+
+std::size_t Message::first_index(HeaderId id) const {
+  for (std::size_t i = 0; i < fields_.size(); ++i)
+    if (fields_[i].id == id && !fields_[i].removed()) return i;
+  return fields_.size();
+}
+
+void Message::insert_line(std::size_t index, std::string_view header_name, std::string_view header_value) {
+  HeaderField f;
+  f.line_begin = static_cast<std::uint32_t>(arena_.size());
+  arena_.append(header_name);
+  arena_.append(": ");
+  f.value_begin = static_cast<std::uint32_t>(arena_.size());
+  arena_.append(header_value);
+  f.value_end = static_cast<std::uint32_t>(arena_.size());
+  arena_.append("\r\n");
+  f.line_end = static_cast<std::uint32_t>(arena_.size());
+  f.name_length = static_cast<std::uint16_t>(header_name.size());
+  f.id = lookup_header(header_name);
+  f.flags = HeaderField::kInArena;
+  fields_.insert(index, f);
+  edited_ = true;
+}
+
+void Message::add_header(std::string_view header_name, std::string_view header_value) {
+  insert_line(fields_.size(), header_name, header_value);
+}
+
+void Message::prepend_header(HeaderId id, std::string_view header_value) {
+  std::size_t index = first_index(id);
+  if (index == fields_.size()) index = 0;
+  insert_line(index, canonical_name(id), header_value);
+}
+
+std::size_t Message::remove_headers(HeaderId id) {
+  std::size_t n = 0;
+  for (HeaderField& f : fields_) {
+    if (f.id == id && !f.removed()) {
+      f.flags |= HeaderField::kRemoved;
+      ++n;
+    }
+  }
+  if (n != 0) edited_ = true;
+  return n;
+}
+
+std::size_t Message::remove_headers(std::string_view header_name) {
+  HeaderId id = lookup_header(header_name);
+  if (id != HeaderId::other) return remove_headers(id);
+  std::size_t n = 0;
+  for (HeaderField& f : fields_) {
+    if (f.id == HeaderId::other && !f.removed() && iequals(name(f), header_name)) {
+      f.flags |= HeaderField::kRemoved;
+      ++n;
+    }
+  }
+  if (n != 0) edited_ = true;
+  return n;
+}
+
+void Message::replace_header(HeaderId id, std::string_view header_value) {
+  std::size_t index = first_index(id);
+  remove_headers(id);
+  insert_line(index, canonical_name(id), header_value);
+}
+
+std::optional<std::string> Message::remove_first_element(HeaderId id) {
+  std::size_t index = first_index(id);
+  if (index == fields_.size()) return std::nullopt;
+  std::string_view line_value = value(fields_[index]);
+  std::string_view first;
+  std::size_t elements = 0;
+  std::string rest;
+  for_each_list_element(line_value, [&](std::string_view element) {
+    if (elements++ == 0) {
+      first = element;
+    } else {
+      if (!rest.empty()) rest.append(", ");
+      rest.append(element);
+    }
+    return true;
+  });
+  std::string removed(first);
+  // Keep the original spelling of the name for the rewritten remainder.
+  std::string header_name(name(fields_[index]));
+  fields_[index].flags |= HeaderField::kRemoved;
+  edited_ = true;
+  if (elements > 1) insert_line(index + 1, header_name, rest);
+  return removed;
+}
+
+void Message::set_request_uri(std::string_view uri) {
+  auto begin = static_cast<std::uint32_t>(arena_.size());
+  arena_.append(uri);
+  new_request_uri_ = {begin, static_cast<std::uint32_t>(arena_.size())};
+  edited_ = true;
+}
+
+void Message::set_body(std::string_view new_body, std::string_view content_type) {
+  auto begin = static_cast<std::uint32_t>(arena_.size());
+  arena_.append(new_body);
+  new_body_ = {begin, static_cast<std::uint32_t>(arena_.size())};
+  if (!content_type.empty()) replace_header(HeaderId::content_type, content_type);
+  edited_ = true;
+}
+
+std::string Message::serialize() const {
+  std::string out;
+  serialize_to(out);
+  return out;
+}
+
+void Message::serialize_to(std::string& out) const {
+  if (!edited_) {
+    out.append(buffer_.substr(message_begin_, wire_size_ - message_begin_));
+    return;
+  }
+  out.reserve(out.size() + wire_size_ + arena_.size() + 32);
+  // Start line.
+  if (is_request_ && new_request_uri_) {
+    out.append(method_text_);
+    out.push_back(' ');
+    out.append(arena_text(new_request_uri_->first, new_request_uri_->second));
+    out.push_back(' ');
+    out.append(version_);
+    out.append("\r\n");
+  } else {
+    out.append(buffer_.substr(message_begin_, start_line_end_ - message_begin_));
+  }
+  std::string_view new_body = body();
+  bool wrote_length = false;
+  for (const HeaderField& f : fields_) {
+    if (f.removed()) continue;
+    if (f.id == HeaderId::content_length) {
+      if (wrote_length) continue;  // one Content-Length on the way out
+      wrote_length = true;
+      auto current = parse_decimal(value(f), 0xFFFFFFFFULL);
+      if (!current || *current != new_body.size()) {
+        out.append(name(f));
+        out.append(": ");
+        out.append(std::to_string(new_body.size()));
+        out.append("\r\n");
+        continue;
+      }
+    }
+    std::string_view src = f.in_arena() ? std::string_view(arena_) : buffer_;
+    out.append(src.substr(f.line_begin, f.line_end - f.line_begin));
+  }
+  if (!wrote_length) {
+    out.append("Content-Length: ");
+    out.append(std::to_string(new_body.size()));
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+  out.append(new_body);
+}
+
+}  // namespace osprey::sip

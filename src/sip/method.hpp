@@ -1,0 +1,31 @@
+#pragma once
+// SIP methods. Method names are case-sensitive (RFC 3261 §7.1); unknown ones are kept as text.
+
+#include <cstdint>
+#include <string_view>
+
+namespace osprey::sip {
+
+enum class Method : std::uint8_t {
+  unknown,
+  invite,
+  ack,
+  bye,
+  cancel,
+  register_,
+  options,
+  info,
+  update,
+  prack,
+  subscribe,
+  notify,
+  refer,
+  message,
+  publish,
+};
+
+Method lookup_method(std::string_view name);
+// The method's name, empty for Method::unknown.
+std::string_view method_name(Method method);
+
+}  // namespace osprey::sip
