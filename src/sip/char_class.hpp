@@ -9,19 +9,19 @@ namespace osprey::sip {
 
 enum CharClass : std::uint16_t {
   kAlnum = 1 << 0,
-  kToken = 1 << 1,           // token: alphanum - . ! % * _ + ` ' ~
-  kWord = 1 << 2,            // word: token chars plus ( ) < > : \ " / [ ] ? { }
-  kUnreserved = 1 << 3,      // alphanum / mark (- _ . ! ~ * ' ( ))
-  kUserUnreserved = 1 << 4,  // & = + $ , ; ? /
-  kPasswordExtra = 1 << 5,   // & = + $ ,
-  kParamUnreserved = 1 << 6, // [ ] / : & + $
-  kHnvUnreserved = 1 << 7,   // [ ] / ? : + $
+  kToken = 1 << 1,            // token: alphanum - . ! % * _ + ` ' ~
+  kWord = 1 << 2,             // word: token chars plus ( ) < > : \ " / [ ] ? { }
+  kUnreserved = 1 << 3,       // alphanum / mark (- _ . ! ~ * ' ( ))
+  kUserUnreserved = 1 << 4,   // & = + $ , ; ? /
+  kPasswordExtra = 1 << 5,    // & = + $ ,
+  kParamUnreserved = 1 << 6,  // [ ] / : & + $
+  kHnvUnreserved = 1 << 7,    // [ ] / ? : + $
   kHex = 1 << 8,
-  kHostname = 1 << 9,        // alphanum - .
-  kReserved = 1 << 10,       // ; / ? : @ & = + $ ,
+  kHostname = 1 << 9,   // alphanum - .
+  kReserved = 1 << 10,  // ; / ? : @ & = + $ ,
   kDigit = 1 << 11,
-  kWsp = 1 << 12,            // SP / HTAB
-  kSchemeChar = 1 << 13,     // ALPHA / DIGIT / + - .
+  kWsp = 1 << 12,         // SP / HTAB
+  kSchemeChar = 1 << 13,  // ALPHA / DIGIT / + - .
 };
 
 namespace detail {

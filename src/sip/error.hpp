@@ -41,8 +41,9 @@ struct ParseError {
 template <typename T>
 using Result = tl::expected<T, ParseError>;
 
-inline tl::unexpected<ParseError> make_error(ErrorCategory category, std::string reason, std::string header = {},
-                                             std::size_t offset = 0, int server_status = 400) {
+inline tl::unexpected<ParseError> make_error(ErrorCategory category, std::string reason,
+                                             std::string header = {}, std::size_t offset = 0,
+                                             int server_status = 400) {
   return tl::unexpected<ParseError>(
       ParseError{category, std::move(reason), std::move(header), offset, server_status});
 }

@@ -31,7 +31,8 @@ bool is_hostname(std::string_view s) {
   std::size_t label_start = 0;
   while (true) {
     std::size_t dot = s.find('.', label_start);
-    std::string_view label = s.substr(label_start, dot == std::string_view::npos ? s.npos : dot - label_start);
+    std::string_view label =
+        s.substr(label_start, dot == std::string_view::npos ? s.npos : dot - label_start);
     if (label.empty() || label.size() > 63) return false;
     if (!is_class(label.front(), kAlnum) || !is_class(label.back(), kAlnum)) return false;
     for (char c : label)

@@ -196,13 +196,13 @@ Result<void> Message::parse_key_header(HeaderField& field) {
       }
       auto n = parse_decimal(v, 0xFFFFFFFFULL);
       if (!n) {
-        return make_error(ErrorCategory::content_length, "Malformed Content-Length", "Content-Length", offset);
+        return make_error(ErrorCategory::content_length, "Malformed Content-Length", "Content-Length",
+                          offset);
       }
       content_length_ = static_cast<std::uint32_t>(*n);
       return {};
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 
@@ -222,8 +222,10 @@ Result<void> Message::scan(const ParseOptions& options) {
   if (line_end == std::string_view::npos) {
     return fail(ErrorCategory::start_line, "Incomplete start line", pos);
   }
-  if (line_end == pos || data[line_end - 1] != '\r') return fail(ErrorCategory::start_line, "Malformed start line", pos);
-  if (line_end - pos > options.max_line_length) return fail(ErrorCategory::too_large, "Start line too long", pos, 414);
+  if (line_end == pos || data[line_end - 1] != '\r')
+    return fail(ErrorCategory::start_line, "Malformed start line", pos);
+  if (line_end - pos > options.max_line_length)
+    return fail(ErrorCategory::too_large, "Start line too long", pos, 414);
   auto start = parse_start_line(data.substr(pos, line_end - 1 - pos));
   if (!start) {
     ParseError e = std::move(start.error());
@@ -270,9 +272,11 @@ Result<void> Message::scan(const ParseOptions& options) {
     std::size_t i = line_begin;
     while (i < end && is_token_char(data[i])) ++i;
     std::size_t name_end = i;
-    if (name_end == line_begin) return fail(ErrorCategory::header_syntax, "Malformed header name", line_begin);
+    if (name_end == line_begin)
+      return fail(ErrorCategory::header_syntax, "Malformed header name", line_begin);
     while (i < end && is_wsp(data[i])) ++i;
-    if (i >= end || data[i] != ':') return fail(ErrorCategory::header_syntax, "Malformed header line", line_begin);
+    if (i >= end || data[i] != ':')
+      return fail(ErrorCategory::header_syntax, "Malformed header line", line_begin);
     ++i;
     std::size_t value_end = end - 2;
     Scanner lws(data.substr(i, value_end - i));

@@ -154,9 +154,9 @@ class Message {
   std::size_t first_index(HeaderId id) const;
   void insert_line(std::size_t index, std::string_view name, std::string_view value);
 
-  std::string owned_;          // the bytes, when the Message owns them
-  std::string_view buffer_;    // the bytes parsed (owned_ or borrowed)
-  std::string arena_;          // bytes added by edits
+  std::string owned_;        // the bytes, when the Message owns them
+  std::string_view buffer_;  // the bytes parsed (owned_ or borrowed)
+  std::string arena_;        // bytes added by edits
   InlineVector<HeaderField, 32> fields_;
 
   bool is_request_ = true;

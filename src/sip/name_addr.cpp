@@ -69,7 +69,8 @@ Result<NameAddr> parse_name_addr(std::string_view element, std::string_view head
     std::string_view uri_text = s.take_until_any("; \t\r\n,");
     auto uri = parse_uri(uri_text);
     if (!uri) return error("Malformed URI in " + std::string(header) + ": " + uri.error().reason, start);
-    if (!uri->headers.empty()) return error("URI with headers must be enclosed in <> in " + std::string(header), start);
+    if (!uri->headers.empty())
+      return error("URI with headers must be enclosed in <> in " + std::string(header), start);
     result.uri = *uri;
   }
   auto params = scan_header_params(s, header, offset);

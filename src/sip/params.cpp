@@ -16,7 +16,8 @@ std::optional<Param> find_param(std::string_view params, std::string_view name) 
   return found;
 }
 
-Result<std::string_view> scan_header_params(Scanner& scanner, std::string_view header, std::size_t base_offset) {
+Result<std::string_view> scan_header_params(Scanner& scanner, std::string_view header,
+                                            std::size_t base_offset) {
   std::size_t begin = scanner.pos();
   std::size_t end = begin;
   // Leading whitespace before the first ';' is not part of the span.
@@ -50,16 +51,16 @@ Result<std::string_view> scan_header_params(Scanner& scanner, std::string_view h
         // gen-value may be an IPv6 reference (RFC 5118 §4.5: received=[...]).
         std::string_view v6 = scanner.take_until_any("]");
         if (!scanner.consume(']') || v6.size() < 3) {
-          return make_error(ErrorCategory::header_syntax, "Malformed IPv6 reference in " + std::string(header),
-                            std::string(header), base_offset + scanner.pos());
+          return make_error(ErrorCategory::header_syntax,
+                            "Malformed IPv6 reference in " + std::string(header), std::string(header),
+                            base_offset + scanner.pos());
         }
       } else {
         // token, or host: hostname/IPv4 are token characters; bare IPv6 adds ':'.
         std::string_view value = scanner.take_class(kToken | kParamUnreserved);
         if (value.empty()) {
-          return make_error(ErrorCategory::header_syntax,
-                            "Missing parameter value in " + std::string(header), std::string(header),
-                            base_offset + scanner.pos());
+          return make_error(ErrorCategory::header_syntax, "Missing parameter value in " + std::string(header),
+                            std::string(header), base_offset + scanner.pos());
         }
       }
     } else {

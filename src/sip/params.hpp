@@ -65,6 +65,7 @@ std::optional<Param> find_param(std::string_view params, std::string_view name);
 // Parses *( SEMI generic-param ) at the scanner: generic-param = token [ EQUAL gen-value ],
 // gen-value = token / host / quoted-string. Stops before anything that is not a ';'.
 // Returns the raw span (starting at the first ';'), or an error naming `header`.
-Result<std::string_view> scan_header_params(Scanner& scanner, std::string_view header, std::size_t base_offset);
+Result<std::string_view> scan_header_params(Scanner& scanner, std::string_view header,
+                                            std::size_t base_offset);
 
 }  // namespace osprey::sip

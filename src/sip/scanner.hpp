@@ -22,9 +22,7 @@ class Scanner {
   std::string_view text() const { return text_; }
   std::string_view rest() const { return text_.substr(pos_); }
   char peek() const { return at_end() ? '\0' : text_[pos_]; }
-  char peek_at(std::size_t ahead) const {
-    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
-  }
+  char peek_at(std::size_t ahead) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
   void advance(std::size_t n = 1) { pos_ = pos_ + n > text_.size() ? text_.size() : pos_ + n; }
 
   // Skips LWS including folded line breaks; returns true if anything was skipped.
@@ -34,8 +32,7 @@ class Scanner {
       char c = text_[pos_];
       if (c == ' ' || c == '\t') {
         ++pos_;
-      } else if (c == '\r' && pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' &&
-                 is_wsp(text_[pos_ + 2])) {
+      } else if (c == '\r' && pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' && is_wsp(text_[pos_ + 2])) {
         pos_ += 3;
       } else {
         break;

@@ -107,9 +107,11 @@ Result<Uri> parse_sip_uri(Uri uri, std::string_view rest, std::size_t rest_offse
     uri.params = params;
   }
   if (question != std::string_view::npos) {
-    if (!options.allow_headers) return uri_error("Request-URI must not contain headers", rest_offset + question);
+    if (!options.allow_headers)
+      return uri_error("Request-URI must not contain headers", rest_offset + question);
     uri.headers = rest.substr(question + 1);
-    if (!valid_uri_headers(uri.headers)) return uri_error("Malformed URI headers", rest_offset + question + 1);
+    if (!valid_uri_headers(uri.headers))
+      return uri_error("Malformed URI headers", rest_offset + question + 1);
   }
   return uri;
 }
@@ -252,7 +254,8 @@ bool uri_equivalent(const Uri& a, const Uri& b) {
         std::size_t amp2 = y.find('&', j);
         std::string_view other = y.substr(j, amp2 == std::string_view::npos ? y.npos : amp2 - j);
         std::size_t eq2 = other.find('=');
-        std::string_view other_value = eq2 == std::string_view::npos ? std::string_view{} : other.substr(eq2 + 1);
+        std::string_view other_value =
+            eq2 == std::string_view::npos ? std::string_view{} : other.substr(eq2 + 1);
         found = escaped_equal(name, other.substr(0, eq2), true) && escaped_equal(value, other_value, false);
         if (amp2 == std::string_view::npos) break;
         j = amp2 + 1;

@@ -19,16 +19,20 @@ void for_each_list_element(std::string_view value, Visit&& visit) {
     if (i < value.size()) {
       char c = value[i];
       if (in_quotes) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_quotes = false;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_quotes = false;
         continue;
       }
       if (c == '"') {
         in_quotes = true;
         continue;
       }
-      if (c == '<') in_angle = true;
-      else if (c == '>') in_angle = false;
+      if (c == '<')
+        in_angle = true;
+      else if (c == '>')
+        in_angle = false;
       if (c != ',' || in_angle) continue;
     }
     std::size_t end = i > value.size() ? value.size() : i;

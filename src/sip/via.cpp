@@ -23,9 +23,11 @@ Result<Via> parse_via(std::string_view element, std::size_t offset) {
   s.skip_lws();
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport
   via.protocol_name = s.take_token();
-  if (via.protocol_name.empty() || !s.consume_separator('/')) return error("Malformed Via sent-protocol", s.pos());
+  if (via.protocol_name.empty() || !s.consume_separator('/'))
+    return error("Malformed Via sent-protocol", s.pos());
   via.protocol_version = s.take_token();
-  if (via.protocol_version.empty() || !s.consume_separator('/')) return error("Malformed Via sent-protocol", s.pos());
+  if (via.protocol_version.empty() || !s.consume_separator('/'))
+    return error("Malformed Via sent-protocol", s.pos());
   via.transport = s.take_token();
   if (via.transport.empty()) return error("Malformed Via transport", s.pos());
   if (!s.skip_lws()) return error("Missing space before Via sent-by", s.pos());

@@ -35,7 +35,9 @@ struct Via {
 
   std::optional<std::string_view> param(std::string_view name) const;
   // True if the branch starts with the magic cookie (RFC 3261 §17.2.3 matching applies).
-  bool rfc3261_branch() const { return branch.size() >= kMagicCookie.size() && branch.substr(0, 7) == kMagicCookie; }
+  bool rfc3261_branch() const {
+    return branch.size() >= kMagicCookie.size() && branch.substr(0, 7) == kMagicCookie;
+  }
 };
 
 Result<Via> parse_via(std::string_view element, std::size_t offset = 0);
