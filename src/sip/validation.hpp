@@ -1,0 +1,46 @@
+#pragma once
+// What a server answers to a request that is malformed or asks for something it cannot do
+// (RFC 3261 §8.2 for a UAS, §16.3 for a proxy), and a full typed check of every known header.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sip/error.hpp"
+#include "sip/message.hpp"
+
+namespace osprey::sip {
+
+enum class Role : std::uint8_t {
+  proxy,  // checks Proxy-Require (§16.3 step 5) and Max-Forwards (§16.3 step 3)
+  uas,    // checks Require (§8.2.2.3); registrars and osprey's own services are UASes
+};
+
+struct RequestCheckOptions {
+  Role role = Role::proxy;
+  // Option tags this element implements (RFC 3261 §19.2); anything else in Require /
+  // Proxy-Require gets 420 with Unsupported.
+  std::vector<std::string> supported;
+};
+
+struct Rejection {
+  int status = 400;
+  std::string reason;                                        // reason phrase naming the defect
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Unsupported", "foo"}
+  // True when the request is malformed (400, 505, 501 for a CSeq mismatch); false when it is
+  // well formed but asks for something unsupported (416, 420, 483).
+  bool defect = true;
+};
+
+// The first reason to reject `request`, in the order RFC 3261 §8.2 / §16.3 check them, or nullopt.
+std::optional<Rejection> check_request(const Message& request, const RequestCheckOptions& options = {});
+
+// Parses every header osprey has a typed form for; the first defect found, if any.
+Result<void> validate_headers(const Message& message);
+
+// Typed check of one header value (for lint and the fuzzers); unknown headers always pass.
+Result<void> validate_header(HeaderId id, std::string_view value);
+
+}  // namespace osprey::sip
