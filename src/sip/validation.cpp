@@ -147,4 +147,28 @@ Result<void> validate_headers(const Message& message) {
   return {};
 }
 
+int Assessment::server_status() const {
+  if (error) return error->server_status;
+  if (rejection) return rejection->status;
+  return 0;
+}
+
+Assessment assess(std::string bytes, const ParseOptions& parse_options,
+                  const RequestCheckOptions& check_options) {
+  Assessment a;
+  auto parsed = Message::parse(std::move(bytes), parse_options);
+  if (!parsed) {
+    a.error = std::move(parsed.error());
+    return a;
+  }
+  a.message = std::move(*parsed);
+  auto headers = validate_headers(*a.message);
+  if (!headers) {
+    a.error = std::move(headers.error());
+    return a;
+  }
+  if (a.message->is_request()) a.rejection = check_request(*a.message, check_options);
+  return a;
+}
+
 }  // namespace osprey::sip

@@ -40,6 +40,20 @@ std::optional<Rejection> check_request(const Message& request, const RequestChec
 // Parses every header osprey has a typed form for; the first defect found, if any.
 Result<void> validate_headers(const Message& message);
 
+// Everything a server concludes about one datagram: used by `osprey lint` and the conformance tests.
+struct Assessment {
+  std::optional<Message> message;      // when the framing and the transaction key parsed
+  std::optional<ParseError> error;     // a parse or header defect
+  std::optional<Rejection> rejection;  // requests only: what check_request answers
+  // Well formed: parsed, every known header valid, and no defect found by check_request.
+  bool valid() const { return !error && !(rejection && rejection->defect); }
+  // The status a server answers with; 0 when it processes the request or drops the message.
+  int server_status() const;
+};
+
+Assessment assess(std::string bytes, const ParseOptions& parse_options = {},
+                  const RequestCheckOptions& check_options = {});
+
 // Typed check of one header value (for lint and the fuzzers); unknown headers always pass.
 Result<void> validate_header(HeaderId id, std::string_view value);
 
