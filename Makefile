@@ -1,0 +1,47 @@
+# The two set-up commands of README.md: `make run` and `make test`. Both install what is missing
+# first (scripts/bootstrap.sh), so they work on a fresh Debian 12 machine.
+
+JOBS ?= $(shell nproc)
+CONFIG ?= examples/osprey.toml
+FUZZ_SECONDS ?= 30
+
+.PHONY: all bootstrap release debug run test unit bench fuzz format clean
+
+all: release
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+release: bootstrap
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+debug: bootstrap
+	cmake --preset debug
+	cmake --build --preset debug -j $(JOBS)
+
+# Starts the server on the example config with the embedded SQLite store in ./data.
+run: release
+	./build/release/src/app/osprey serve --config $(CONFIG)
+
+# Every test: unit, conformance and interop tests under ASan + UBSan, then a short run of each fuzzer.
+test: debug
+	ctest --test-dir build/debug --output-on-failure -j $(JOBS)
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+unit: debug
+	ctest --test-dir build/debug --output-on-failure -j $(JOBS)
+
+# Parser benchmarks side by side with libosip2 and sofia-sip (release build).
+bench: release
+	python3 bench/bench_table.py build/release/bench/osprey_bench
+
+# Long fuzz runs (10 minutes per target).
+fuzz: bootstrap
+	bash scripts/fuzz.sh 600
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf build
