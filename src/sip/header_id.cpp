@@ -1,6 +1,7 @@
 #include "sip/header_id.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "sip/char_class.hpp"
 
@@ -101,40 +102,63 @@ constexpr std::array<HeaderId, 26> make_compact_table() {
 }
 constexpr std::array<HeaderId, 26> kCompact = make_compact_table();
 
-// Hash of a name that ignores ASCII case: size, first, second and last letters.
-constexpr std::size_t name_hash(std::string_view name) {
-  return name.size() * 7 + static_cast<std::size_t>(ascii_lower(name[0])) * 31 +
-         static_cast<std::size_t>(ascii_lower(name[1])) * 3 +
-         static_cast<std::size_t>(ascii_lower(name[name.size() - 1]));
-}
+constexpr std::size_t kSlots = 512;
 
-constexpr std::size_t kSlots = 256;
+struct NameSlot {
+  std::uint32_t hash = 0;
+  std::uint8_t index = 0;  // 0: empty
+};
 
-constexpr std::array<std::uint8_t, kSlots> make_name_table() {
-  std::array<std::uint8_t, kSlots> table{};
+constexpr std::array<NameSlot, kSlots> make_name_table() {
+  std::array<NameSlot, kSlots> table{};
   for (std::size_t i = 1; i < kCount; ++i) {
-    std::size_t slot = name_hash(kHeaders[i].name) % kSlots;
-    while (table[slot] != 0) slot = (slot + 1) % kSlots;
-    table[slot] = static_cast<std::uint8_t>(i);
+    std::uint32_t h = header_name_hash(kHeaders[i].name);
+    std::size_t slot = h % kSlots;
+    while (table[slot].index != 0) slot = (slot + 1) % kSlots;
+    table[slot] = NameSlot{h, static_cast<std::uint8_t>(i)};
   }
   return table;
 }
-constexpr std::array<std::uint8_t, kSlots> kNameTable = make_name_table();
+constexpr std::array<NameSlot, kSlots> kNameTable = make_name_table();
+
+// Header names are token characters, for which OR-ing 0x20 folds case exactly: no two token
+// characters differ only in that bit except upper and lower case letters.
+bool folded_equal(std::string_view name, std::string_view canonical) {
+  if (name.size() != canonical.size()) return false;
+  constexpr std::uint64_t kFold = 0x2020202020202020ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    std::uint64_t a;
+    std::uint64_t b;
+    std::memcpy(&a, name.data() + i, 8);
+    std::memcpy(&b, canonical.data() + i, 8);
+    if ((a | kFold) != (b | kFold)) return false;
+  }
+  for (; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) | 0x20) != (static_cast<unsigned char>(canonical[i]) | 0x20)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
-HeaderId lookup_header(std::string_view name) {
+HeaderId lookup_header(std::string_view name) { return lookup_header(name, header_name_hash(name)); }
+
+HeaderId lookup_header(std::string_view name, std::uint32_t hash) {
   if (name.size() == 1) {
     char c = ascii_lower(name[0]);
     if (c >= 'a' && c <= 'z') return kCompact[static_cast<std::size_t>(c - 'a')];
     return HeaderId::other;
   }
-  if (name.empty()) return HeaderId::other;
-  // Open-addressed table built at compile time: one hash, usually one comparison.
-  for (std::size_t slot = name_hash(name) % kSlots;; slot = (slot + 1) % kSlots) {
-    std::uint8_t index = kNameTable[slot];
-    if (index == 0) return HeaderId::other;
-    if (iequals(kHeaders[index].name, name)) return static_cast<HeaderId>(index);
+  // Open addressing: a slot is taken only on an equal full hash, then the name is compared.
+  for (std::size_t slot = hash % kSlots;; slot = (slot + 1) % kSlots) {
+    const NameSlot& entry = kNameTable[slot];
+    if (entry.index == 0) return HeaderId::other;
+    if (entry.hash == hash && folded_equal(name, kHeaders[entry.index].name)) {
+      return static_cast<HeaderId>(entry.index);
+    }
   }
 }
 

@@ -81,6 +81,18 @@ enum class HeaderId : std::uint8_t {
 // Case-insensitive lookup of a header name, full or compact ("v", "Via", "VIA").
 HeaderId lookup_header(std::string_view name);
 
+// Case-insensitive hash of a header name (token characters only), so a scanner can compute it
+// while it reads the name and look the name up without a second pass.
+constexpr std::uint32_t header_name_hash_step(std::uint32_t hash, char c) {
+  return hash * 31 + (static_cast<unsigned char>(c) | 0x20);
+}
+constexpr std::uint32_t header_name_hash(std::string_view name) {
+  std::uint32_t h = 0;
+  for (char c : name) h = header_name_hash_step(h, c);
+  return h;
+}
+HeaderId lookup_header(std::string_view name, std::uint32_t hash);
+
 // The canonical spelling used when osprey writes the header ("Call-ID", "CSeq", "WWW-Authenticate").
 std::string_view canonical_name(HeaderId id);
 

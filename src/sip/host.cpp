@@ -93,6 +93,73 @@ std::size_t host_length(std::string_view text) {
   return i;
 }
 
+HostScan scan_host(std::string_view text) {
+  HostScan result;
+  if (!text.empty() && text.front() == '[') {
+    std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return result;
+    result.length = close + 1;
+    if (is_ipv6_reference(text.substr(0, close + 1))) result.kind = HostKind::ipv6;
+    return result;
+  }
+  // One walk: IPv4 octets and hostname labels are checked as the characters go by.
+  bool ipv4 = true;
+  int octets = 1;
+  unsigned octet = 0;
+  std::size_t octet_digits = 0;
+  bool hostname = true;
+  std::size_t label_length = 0;
+  char label_first = '\0';
+  char previous = '\0';
+  std::size_t i = 0;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.') {
+      if (octet_digits == 0) ipv4 = false;
+      ++octets;
+      octet = 0;
+      octet_digits = 0;
+      if (label_length == 0 || previous == '-') hostname = false;
+      label_length = 0;
+    } else if (is_class(c, kAlnum) || c == '-') {
+      if (is_digit(c)) {
+        octet = octet * 10 + static_cast<unsigned>(c - '0');
+        if (++octet_digits > 3 || octet > 255) ipv4 = false;
+      } else {
+        ipv4 = false;
+      }
+      if (label_length == 0) {
+        label_first = c;
+        if (c == '-') hostname = false;
+      }
+      if (++label_length > 63) hostname = false;
+    } else {
+      break;
+    }
+    previous = c;
+  }
+  result.length = i;
+  if (i == 0) return result;
+  if (ipv4 && octets == 4 && octet_digits > 0) {
+    result.kind = HostKind::ipv4;
+    return result;
+  }
+  // hostname = *( domainlabel "." ) toplabel [ "." ]: a trailing dot ends an empty last label,
+  // so the top label is the one before it.
+  if (label_length == 0) {
+    // Trailing dot: the top label was checked when the dot was read; find its first character.
+    if (i < 2) return result;
+    std::size_t top_end = i - 1;
+    std::size_t top_begin = text.rfind('.', top_end - 1);
+    top_begin = top_begin == std::string_view::npos ? 0 : top_begin + 1;
+    label_first = text[top_begin];
+  } else if (previous == '-') {
+    hostname = false;
+  }
+  if (hostname && is_alpha(label_first) && i <= 255) result.kind = HostKind::hostname;
+  return result;
+}
+
 std::optional<std::uint16_t> parse_port(std::string_view digits) {
   auto value = parse_decimal(digits, 65535);
   if (!value) return std::nullopt;

@@ -18,6 +18,14 @@ std::optional<HostKind> classify_host(std::string_view host);
 // of it); 0 if `text` does not start with a host.
 std::size_t host_length(std::string_view text);
 
+// Reads the host at the start of `text` in one pass: its length (up to the first character that
+// cannot belong to a host) and its kind, or nullopt kind if those characters are no valid host.
+struct HostScan {
+  std::size_t length = 0;
+  std::optional<HostKind> kind;
+};
+HostScan scan_host(std::string_view text);
+
 // Parses a port (1*DIGIT, at most 65535).
 std::optional<std::uint16_t> parse_port(std::string_view digits);
 

@@ -27,7 +27,13 @@ class InlineVector {
   const T* end() const { return data() + size_; }
   T& back() { return data()[size_ - 1]; }
 
-  void push_back(const T& value) { insert(size_, value); }
+  void push_back(const T& value) {
+    if (heap_.empty() && size_ < N) {
+      inline_[size_++] = value;
+      return;
+    }
+    insert(size_, value);
+  }
 
   void insert(std::size_t index, const T& value) {
     if (heap_.empty() && size_ < N) {
@@ -49,7 +55,8 @@ class InlineVector {
   }
 
  private:
-  std::array<T, N> inline_{};
+  // Left uninitialised: only the first size_ elements are ever read.
+  std::array<T, N> inline_;
   std::vector<T> heap_;
   std::size_t size_ = 0;
 };

@@ -140,15 +140,7 @@ Result<void> Message::parse_key_header(HeaderField& field) {
   switch (field.id) {
     case HeaderId::via: {
       if (top_via_) return {};
-      std::string_view first;
-      bool empty_element = false;
-      for_each_list_element(v, [&](std::string_view element) {
-        first = element;
-        empty_element = element.empty();
-        return false;
-      });
-      if (first.empty() || empty_element) return error("Malformed Via");
-      auto via = parse_via(first, offset + static_cast<std::size_t>(first.data() - v.data()));
+      auto via = parse_first_via(v, offset);
       if (!via) return tl::unexpected(via.error());
       top_via_ = *via;
       return {};
@@ -270,7 +262,8 @@ Result<void> Message::scan(const ParseOptions& options) {
     }
     // header-name HCOLON value; HCOLON = *( SP / HTAB ) ":" SWS
     std::size_t i = line_begin;
-    while (i < end && is_token_char(data[i])) ++i;
+    std::uint32_t name_hash = 0;
+    while (i < end && is_token_char(data[i])) name_hash = header_name_hash_step(name_hash, data[i++]);
     std::size_t name_end = i;
     if (name_end == line_begin)
       return fail(ErrorCategory::header_syntax, "Malformed header name", line_begin);
@@ -290,7 +283,7 @@ Result<void> Message::scan(const ParseOptions& options) {
     field.value_begin = static_cast<std::uint32_t>(value_begin);
     field.value_end = static_cast<std::uint32_t>(value_end);
     field.name_length = static_cast<std::uint16_t>(name_end - line_begin);
-    field.id = lookup_header(data.substr(line_begin, name_end - line_begin));
+    field.id = lookup_header(data.substr(line_begin, name_end - line_begin), name_hash);
     auto key = parse_key_header(field);
     if (!key) {
       ParseError e = std::move(key.error());

@@ -83,11 +83,11 @@ Result<Uri> parse_sip_uri(Uri uri, std::string_view rest, std::size_t rest_offse
     rest_offset += at + 1;
     rest.remove_prefix(at + 1);
   }
-  std::size_t host_len = host_length(rest);
+  HostScan host = scan_host(rest);
+  std::size_t host_len = host.length;
   uri.host = rest.substr(0, host_len);
-  auto kind = classify_host(uri.host);
-  if (!kind) return uri_error("Malformed host in URI", rest_offset);
-  uri.host_kind = *kind;
+  if (!host.kind) return uri_error("Malformed host in URI", rest_offset);
+  uri.host_kind = *host.kind;
   rest.remove_prefix(host_len);
   rest_offset += host_len;
   if (!rest.empty() && rest.front() == ':') {

@@ -6,21 +6,18 @@
 #include "sip/scanner.hpp"
 
 namespace osprey::sip {
+namespace {
 
-std::optional<std::string_view> Via::param(std::string_view name) const {
-  auto p = find_param(params, name);
-  if (!p) return std::nullopt;
-  return p->value;
-}
-
-Result<Via> parse_via(std::string_view element, std::size_t offset) {
+// Parses one via-parm at the scanner and stops after it (at a top-level ',' or the end).
+// One pass: the parameters are validated and the ones the transaction layer needs picked up
+// as they are read.
+Result<Via> scan_via(Scanner& s, std::size_t offset) {
   auto error = [&](std::string reason, std::size_t at) {
     return make_error(ErrorCategory::header_syntax, std::move(reason), "Via", offset + at);
   };
   Via via;
-  via.text = element;
-  Scanner s(element);
   s.skip_lws();
+  std::size_t begin = s.pos();
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport
   via.protocol_name = s.take_token();
   if (via.protocol_name.empty() || !s.consume_separator('/'))
@@ -32,61 +29,113 @@ Result<Via> parse_via(std::string_view element, std::size_t offset) {
   if (via.transport.empty()) return error("Malformed Via transport", s.pos());
   if (!s.skip_lws()) return error("Missing space before Via sent-by", s.pos());
   // sent-by = host [ COLON port ]
-  std::size_t host_len = host_length(s.rest());
-  via.host = s.rest().substr(0, host_len);
-  auto kind = classify_host(via.host);
-  if (!kind) return error("Malformed Via sent-by host", s.pos());
-  via.host_kind = *kind;
-  s.advance(host_len);
+  HostScan host = scan_host(s.rest());
+  via.host = s.rest().substr(0, host.length);
+  if (!host.kind) return error("Malformed Via sent-by host", s.pos());
+  via.host_kind = *host.kind;
+  s.advance(host.length);
   if (s.consume_separator(':')) {
-    std::string_view digits = s.take_class(kDigit);
-    auto port = parse_port(digits);
+    auto port = parse_port(s.take_class(kDigit));
     if (!port) return error("Malformed Via port", s.pos());
     via.port = *port;
     via.has_port = true;
   }
-  auto params = scan_header_params(s, "Via", offset);
-  if (!params) return tl::unexpected(params.error());
-  via.params = *params;
-  s.skip_lws();
-  if (!s.at_end()) return error("Unexpected characters in Via", s.pos());
-
-  bool bad = false;
-  std::string reason;
-  for_each_param(via.params, [&](const Param& p) {
-    if (iequals(p.name, "branch")) {
-      if (!p.has_value || p.value.empty()) {
-        bad = true;
-        reason = "Empty Via branch";
-        return false;
-      }
-      via.branch = p.value;
-      via.has_branch = true;
-    } else if (iequals(p.name, "received")) {
-      via.received = p.value;
-      via.has_received = true;
-    } else if (iequals(p.name, "rport")) {
-      via.rport = p.value;
-      via.has_rport = true;
-      if (p.has_value && !parse_port(p.value)) {
-        bad = true;
-        reason = "Malformed Via rport";
-        return false;
-      }
-    } else if (iequals(p.name, "maddr")) {
-      via.maddr = p.value;
-    } else if (iequals(p.name, "ttl")) {
-      auto ttl = parse_decimal(p.value, 255);
-      if (!ttl) {
-        bad = true;
-        reason = "Malformed Via ttl";
-        return false;
-      }
-      via.ttl = static_cast<std::uint8_t>(*ttl);
+  std::size_t params_begin = std::string_view::npos;
+  std::size_t params_end = 0;
+  while (true) {
+    std::size_t save = s.pos();
+    if (!s.consume_separator(';')) {
+      s.set_pos(save);
+      break;
     }
-    return true;
-  });
-  if (bad) return error(reason, 0);
+    if (params_begin == std::string_view::npos) params_begin = s.text().find(';', save);
+    std::string_view name = s.take_token();
+    if (name.empty()) return error("Empty parameter in Via", s.pos());
+    std::string_view value;
+    bool has_value = false;
+    std::size_t after_name = s.pos();
+    if (s.consume_separator('=')) {
+      has_value = true;
+      if (s.peek() == '"') {
+        auto quoted = s.take_quoted_string();
+        if (!quoted) return error("Unterminated quoted string in Via", s.pos());
+        value = *quoted;
+      } else if (s.peek() == '[') {
+        // RFC 5118 §4.5: received=[IPv6] is tolerated.
+        std::size_t start = s.pos();
+        s.take_until_any("]");
+        if (!s.consume(']') || s.pos() - start < 4) return error("Malformed IPv6 reference in Via", s.pos());
+        value = s.text().substr(start, s.pos() - start);
+      } else {
+        value = s.take_class(kToken | kParamUnreserved);
+        if (value.empty()) return error("Missing parameter value in Via", s.pos());
+      }
+    } else {
+      s.set_pos(after_name);
+    }
+    params_end = s.pos();
+    switch (ascii_lower(name[0])) {
+      case 'b':
+        if (iequals(name, "branch")) {
+          if (value.empty()) return error("Empty Via branch", s.pos());
+          via.branch = value;
+          via.has_branch = true;
+        }
+        break;
+      case 'r':
+        if (iequals(name, "received")) {
+          via.received = value;
+          via.has_received = true;
+        } else if (iequals(name, "rport")) {
+          if (has_value && !parse_port(value)) return error("Malformed Via rport", s.pos());
+          via.rport = value;
+          via.has_rport = true;
+        }
+        break;
+      case 'm':
+        if (iequals(name, "maddr")) via.maddr = value;
+        break;
+      case 't':
+        if (iequals(name, "ttl")) {
+          auto ttl = parse_decimal(value, 255);
+          if (!ttl) return error("Malformed Via ttl", s.pos());
+          via.ttl = static_cast<std::uint8_t>(*ttl);
+        }
+        break;
+      default: break;
+    }
+  }
+  if (params_begin != std::string_view::npos)
+    via.params = s.text().substr(params_begin, params_end - params_begin);
+  std::size_t end = s.pos();
+  via.text = s.text().substr(begin, end - begin);
+  s.skip_lws();
+  return via;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Via::param(std::string_view name) const {
+  auto p = find_param(params, name);
+  if (!p) return std::nullopt;
+  return p->value;
+}
+
+Result<Via> parse_via(std::string_view element, std::size_t offset) {
+  Scanner s(element);
+  auto via = scan_via(s, offset);
+  if (via && !s.at_end()) {
+    return make_error(ErrorCategory::header_syntax, "Unexpected characters in Via", "Via", offset + s.pos());
+  }
+  return via;
+}
+
+Result<Via> parse_first_via(std::string_view value, std::size_t offset) {
+  Scanner s(value);
+  auto via = scan_via(s, offset);
+  if (via && !s.at_end() && s.peek() != ',') {
+    return make_error(ErrorCategory::header_syntax, "Unexpected characters in Via", "Via", offset + s.pos());
+  }
   return via;
 }
 

@@ -40,6 +40,10 @@ struct Via {
   }
 };
 
+// Parses exactly one via-parm.
 Result<Via> parse_via(std::string_view element, std::size_t offset = 0);
+// Parses the first via-parm of a Via header value and ignores the elements after its comma
+// (they are checked when the whole header is validated).
+Result<Via> parse_first_via(std::string_view value, std::size_t offset = 0);
 
 }  // namespace osprey::sip
