@@ -275,7 +275,11 @@ Result<void> Message::scan(const ParseOptions& options) {
     Scanner lws(data.substr(i, value_end - i));
     lws.skip_lws();
     std::size_t value_begin = i + lws.pos();
-    while (value_end > value_begin && (is_wsp(data[value_end - 1]))) --value_end;
+    // Trailing LWS, including a fold followed by nothing ("5\r\n \r\n"), is not part of the value.
+    while (value_end > value_begin &&
+           (is_wsp(data[value_end - 1]) || data[value_end - 1] == '\r' || data[value_end - 1] == '\n')) {
+      --value_end;
+    }
 
     HeaderField field;
     field.line_begin = static_cast<std::uint32_t>(line_begin);
