@@ -1,8 +1,21 @@
 #include "sip/validation.hpp"
 
 #include <array>
+#include <utility>
 
+#include "sip/auth_headers.hpp"
 #include "sip/char_class.hpp"
+#include "sip/contact.hpp"
+#include "sip/date_header.hpp"
+#include "sip/diversion_headers.hpp"
+#include "sip/event_headers.hpp"
+#include "sip/identity_headers.hpp"
+#include "sip/media_type.hpp"
+#include "sip/numeric_headers.hpp"
+#include "sip/product_headers.hpp"
+#include "sip/referral_headers.hpp"
+#include "sip/route.hpp"
+#include "sip/token_list.hpp"
 #include "sip/value_list.hpp"
 
 namespace osprey::sip {
@@ -114,28 +127,114 @@ std::optional<Rejection> check_request(const Message& request, const RequestChec
   return std::nullopt;
 }
 
+namespace {
+
+// Drops the parsed value: validation only needs success or the error.
+template <typename T>
+Result<void> ok_or_error(const Result<T>& parsed) {
+  if (!parsed) return tl::unexpected(parsed.error());
+  return {};
+}
+
+}  // namespace
+
 Result<void> validate_header(HeaderId id, std::string_view value) {
+  std::string_view name = canonical_name(id);
   switch (id) {
     case HeaderId::via:
-      return each_element(value, "Via", [](std::string_view e) -> Result<void> {
-        auto v = parse_via(e);
-        if (!v) return tl::unexpected(v.error());
-        return {};
-      });
+      return each_element(value, name, [](std::string_view e) { return ok_or_error(parse_via(e)); });
     case HeaderId::from:
-    case HeaderId::to: {
-      auto na = parse_name_addr(value, canonical_name(id));
-      if (!na) return tl::unexpected(na.error());
+    case HeaderId::to: return ok_or_error(parse_name_addr(value, name));
+    case HeaderId::contact: return ok_or_error(parse_contact(value));
+    case HeaderId::route:
+    case HeaderId::record_route:
+    case HeaderId::path: return ok_or_error(parse_route_list(value, name));
+    case HeaderId::allow:
+    case HeaderId::supported:
+    case HeaderId::require:
+    case HeaderId::proxy_require:
+    case HeaderId::unsupported:
+    case HeaderId::allow_events:
+    case HeaderId::content_encoding:
+    case HeaderId::content_language:
+    case HeaderId::accept_encoding:
+    case HeaderId::accept_language: return ok_or_error(parse_token_list(value, name));
+    case HeaderId::expires: return ok_or_error(parse_expires(value));
+    case HeaderId::min_expires: return ok_or_error(parse_min_expires(value));
+    case HeaderId::session_expires: return ok_or_error(parse_session_expires(value));
+    case HeaderId::min_se: return ok_or_error(parse_min_se(value));
+    case HeaderId::retry_after: return ok_or_error(parse_retry_after(value));
+    case HeaderId::timestamp: return ok_or_error(parse_timestamp(value));
+    case HeaderId::rseq: return ok_or_error(parse_rseq(value));
+    case HeaderId::rack: return ok_or_error(parse_rack(value));
+    case HeaderId::content_type: return ok_or_error(parse_content_type(value));
+    case HeaderId::accept: return ok_or_error(parse_accept(value));
+    case HeaderId::content_disposition: return ok_or_error(parse_content_disposition(value));
+    case HeaderId::event: return ok_or_error(parse_event(value));
+    case HeaderId::subscription_state: return ok_or_error(parse_subscription_state(value));
+    case HeaderId::date: return ok_or_error(parse_date(value));
+    case HeaderId::user_agent:
+    case HeaderId::server: return ok_or_error(parse_server_values(value, name));
+    case HeaderId::subject:
+    case HeaderId::organization: return ok_or_error(parse_text_utf8(value, name));
+    case HeaderId::authorization:
+    case HeaderId::proxy_authorization: return ok_or_error(parse_credentials(value, name));
+    case HeaderId::www_authenticate:
+    case HeaderId::proxy_authenticate: return ok_or_error(parse_challenge(value, name));
+    case HeaderId::p_asserted_identity:
+    case HeaderId::p_preferred_identity:
+      return each_element(
+          value, name, [name](std::string_view e) { return ok_or_error(parse_asserted_identity(e, name)); });
+    case HeaderId::privacy: return ok_or_error(parse_privacy(value));
+    case HeaderId::reply_to: return ok_or_error(parse_reply_to(value));
+    case HeaderId::identity: return ok_or_error(parse_identity(value));
+    case HeaderId::diversion:
+      return each_element(value, name, [](std::string_view e) { return ok_or_error(parse_diversion(e)); });
+    case HeaderId::history_info:
+      return each_element(value, name, [](std::string_view e) { return ok_or_error(parse_history_info(e)); });
+    case HeaderId::reason:
+      return each_element(value, name, [](std::string_view e) { return ok_or_error(parse_reason(e)); });
+    case HeaderId::refer_to: return ok_or_error(parse_refer_to(value));
+    case HeaderId::referred_by: return ok_or_error(parse_referred_by(value));
+    case HeaderId::replaces: return ok_or_error(parse_replaces(value));
+    default:
+      // Call-ID, CSeq, Max-Forwards and Content-Length are checked while framing; headers
+      // without a typed form here are kept byte-exact and never fail.
       return {};
-    }
-    default: return {};
   }
 }
 
 Result<void> validate_headers(const Message& message) {
+  // The first Via element, From and To were parsed while framing: only what follows them
+  // needs a check here.
+  bool first_via = true;
+  bool first_from = true;
+  bool first_to = true;
   for (const HeaderField& field : message.fields()) {
     if (field.removed() || field.id == HeaderId::other) continue;
-    auto r = validate_header(field.id, message.value(field));
+    std::string_view value = message.value(field);
+    if (field.id == HeaderId::from && std::exchange(first_from, false) && !field.in_arena()) continue;
+    if (field.id == HeaderId::to && std::exchange(first_to, false) && !field.in_arena()) continue;
+    if (field.id == HeaderId::via && std::exchange(first_via, false) && !field.in_arena()) {
+      // Skip the element parse_first_via already read: everything after its top-level comma.
+      bool first = true;
+      bool rest_ok = true;
+      Result<void> rest;
+      for_each_list_element(value, [&](std::string_view e) {
+        if (std::exchange(first, false)) return true;
+        rest = e.empty()
+                   ? Result<void>(make_error(ErrorCategory::header_syntax, "Empty element in Via", "Via"))
+                   : ok_or_error(parse_via(e));
+        rest_ok = static_cast<bool>(rest);
+        return rest_ok;
+      });
+      if (rest_ok) continue;
+      ParseError e = std::move(rest.error());
+      e.offset += field.value_begin;
+      if (message.is_response()) e.server_status = 0;
+      return tl::unexpected(std::move(e));
+    }
+    auto r = validate_header(field.id, value);
     if (!r) {
       ParseError e = std::move(r.error());
       e.offset += field.value_begin;

@@ -1,0 +1,29 @@
+#include "app/cmd_check_config.hpp"
+
+#include <memory>
+#include <string>
+
+#include "app/config.hpp"
+
+namespace osprey::app {
+
+int run_check_config(const std::filesystem::path& file, Streams& streams) {
+  const auto config = load_config(file);
+  if (!config) {
+    streams.err << to_string(config.error()) << '\n';
+    return kExitFailure;
+  }
+  streams.out << file.string() << ": ok\n";
+  return kExitOk;
+}
+
+void register_check_config(CLI::App& app, Action& action) {
+  CLI::App* command = app.add_subcommand("check-config", "Validate a configuration file and exit");
+  auto file = std::make_shared<std::string>();
+  // No ExistingFile check here: a missing file is a config error (exit 1), not a usage error.
+  command->add_option("file", *file, "The TOML configuration file")->required();
+  command->callback(
+      [file, &action] { action = [file](Streams& streams) { return run_check_config(*file, streams); }; });
+}
+
+}  // namespace osprey::app

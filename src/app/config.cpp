@@ -1,0 +1,250 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+#include <thread>
+
+#include <toml++/toml.h>
+#include <boost/asio/ip/address.hpp>
+
+#include "app/config_reader.hpp"
+#include "sip/host.hpp"
+
+namespace osprey::app {
+namespace {
+
+// RFC 3261 §18.2.1 (and §19.1.2): 5060 for UDP and TCP, 5061 for TLS.
+constexpr std::uint16_t kSipPort = 5060;
+constexpr std::uint16_t kSipsPort = 5061;
+constexpr unsigned kMaxWorkers = 1024;
+constexpr std::uint32_t kMinExpiresFloor = 60;  // below this, clients re-register too often to serve
+constexpr std::uint32_t kMaxExpiresCeiling = 86400;
+
+void read_domains(Section& root, Config& config) {
+  if (!root.has("domains")) {
+    root.fail("domains", "is required: list the SIP domains this server is responsible for");
+    return;
+  }
+  if (!root.string_array("domains", config.domains)) return;
+  if (config.domains.empty()) {
+    root.fail("domains", "must list at least one domain");
+    return;
+  }
+  for (const std::string& domain : config.domains) {
+    // A SIP domain is the host part of a URI (RFC 3261 §19.1.1): IPv6 goes in brackets there.
+    if (!sip::classify_host(domain)) {
+      root.fail("domains", "'" + domain + "' is not a host name or IP address (write IPv6 in brackets)");
+      return;
+    }
+  }
+}
+
+// Two sockets of the same kind on the same address and port cannot both bind.
+bool same_socket(const ListenConfig& a, const ListenConfig& b) {
+  const bool a_stream = a.transport != Transport::udp;
+  const bool b_stream = b.transport != Transport::udp;
+  if (a_stream != b_stream || a.port != b.port) return false;
+  boost::system::error_code ignored;
+  return boost::asio::ip::make_address(a.address, ignored) ==
+         boost::asio::ip::make_address(b.address, ignored);
+}
+
+void read_tls_file(Section& entry, std::string_view key, std::string& out) {
+  if (!entry.has(key)) {
+    entry.fail(key, "is required for transport \"tls\"");
+    return;
+  }
+  if (!entry.string(key, out)) return;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(out, error)) {
+    entry.fail(key, "'" + out + "' is not a readable file");
+  }
+}
+
+ListenConfig read_listen_entry(ReadState& state, const toml::table& table, std::string path) {
+  Section entry(state, table, std::move(path));
+  ListenConfig listen;
+  if (!entry.has("transport")) entry.fail("transport", "is required (udp, tcp or tls)");
+  entry.choice("transport", {{"udp", Transport::udp}, {"tcp", Transport::tcp}, {"tls", Transport::tls}},
+               listen.transport);
+
+  if (entry.string("address", listen.address)) {
+    boost::system::error_code error;
+    boost::asio::ip::make_address(listen.address, error);
+    if (error) {
+      entry.fail("address",
+                 "'" + listen.address +
+                     "' is not an IPv4 or IPv6 address literal (like 0.0.0.0 or ::1, no brackets)");
+    }
+  }
+
+  listen.port = listen.transport == Transport::tls ? kSipsPort : kSipPort;
+  entry.integer<std::uint16_t>("port", 1, 65535, listen.port);
+
+  if (listen.transport == Transport::tls) {
+    read_tls_file(entry, "certificate", listen.certificate);
+    read_tls_file(entry, "private_key", listen.private_key);
+  } else {
+    for (std::string_view key : {"certificate", "private_key"}) {
+      if (entry.has(key)) entry.fail(key, "is only used with transport \"tls\"");
+    }
+    // Mark them known so the message above, not "unknown key", is what the user sees.
+    std::string ignored;
+    entry.string("certificate", ignored);
+    entry.string("private_key", ignored);
+  }
+  entry.fail_unknown_keys();
+  return listen;
+}
+
+void read_listen(ReadState& state, Section& root, Config& config) {
+  if (!root.has("listen")) {
+    // Omitted: UDP and TCP on every IPv4 interface, the usual SIP port.
+    config.listen = {ListenConfig{Transport::udp, "0.0.0.0", kSipPort, {}, {}},
+                     ListenConfig{Transport::tcp, "0.0.0.0", kSipPort, {}, {}}};
+    return;
+  }
+  const toml::array* entries = root.table_array("listen");
+  if (entries == nullptr) return;
+  if (entries->empty()) {
+    root.fail("listen", "must have at least one [[listen]] entry");
+    return;
+  }
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const toml::table& table = *entries->get(i)->as_table();
+    const std::string path = "listen[" + std::to_string(i) + "]";
+    ListenConfig listen = read_listen_entry(state, table, path);
+    for (std::size_t j = 0; j < config.listen.size(); ++j) {
+      if (same_socket(config.listen[j], listen)) {
+        Section entry(state, table, path);
+        entry.fail("port", "listen[" + std::to_string(j) + "] already binds " +
+                               std::string(to_string(listen.transport)) + " on " + listen.address + " port " +
+                               std::to_string(listen.port));
+      }
+    }
+    config.listen.push_back(std::move(listen));
+  }
+}
+
+// Requires lower <= upper. The error names the key the user wrote, so it points at a real line.
+void require_not_greater(Section& section, std::string_view lower_key, std::uint32_t lower,
+                         std::string_view upper_key, std::uint32_t upper) {
+  if (lower <= upper) return;
+  if (section.has(upper_key) && !section.has(lower_key)) {
+    section.fail(upper_key, "must not be less than " + section.qualified(lower_key) + " (" +
+                                std::to_string(lower) + ", the default)");
+    return;
+  }
+  section.fail(lower_key, "must not be greater than " + section.qualified(upper_key) + " (" +
+                              std::to_string(upper) + (section.has(upper_key) ? ")" : ", the default)"));
+}
+
+void read_registrar(ReadState& state, const toml::table& table, RegistrarConfig& registrar) {
+  Section section(state, table, "registrar");
+  section.integer<std::uint32_t>("min_expires", kMinExpiresFloor, kMaxExpiresCeiling, registrar.min_expires);
+  section.integer<std::uint32_t>("max_expires", kMinExpiresFloor, kMaxExpiresCeiling, registrar.max_expires);
+  section.integer<std::uint32_t>("default_expires", kMinExpiresFloor, kMaxExpiresCeiling,
+                                 registrar.default_expires);
+  section.integer<std::uint32_t>("max_contacts_per_aor", 1, 1000, registrar.max_contacts_per_aor);
+  require_not_greater(section, "min_expires", registrar.min_expires, "max_expires", registrar.max_expires);
+  require_not_greater(section, "min_expires", registrar.min_expires, "default_expires",
+                      registrar.default_expires);
+  require_not_greater(section, "default_expires", registrar.default_expires, "max_expires",
+                      registrar.max_expires);
+  section.fail_unknown_keys();
+}
+
+void read_limits(ReadState& state, const toml::table& table, LimitsConfig& limits) {
+  Section section(state, table, "limits");
+  // Below 1 KiB not even a plain REGISTER fits; above 16 MiB one peer could hold that much per connection.
+  section.integer<std::size_t>("max_message_size", 1024, 16 * 1024 * 1024, limits.max_message_size);
+  section.integer<std::size_t>("max_headers", 16, 4096, limits.max_headers);
+  section.fail_unknown_keys();
+}
+
+Config read_config(ReadState& state, const toml::table& document) {
+  Section root(state, document, "");
+  Config config;
+  root.integer<unsigned>("workers", 0, kMaxWorkers, config.workers);
+  root.choice("log_level",
+              {{"trace", LogLevel::trace},
+               {"debug", LogLevel::debug},
+               {"info", LogLevel::info},
+               {"warn", LogLevel::warn},
+               {"error", LogLevel::error}},
+              config.log_level);
+  root.string("data_dir", config.data_dir);
+  read_domains(root, config);
+  read_listen(state, root, config);
+  if (const toml::table* registrar = root.table("registrar"))
+    read_registrar(state, *registrar, config.registrar);
+  if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
+  root.fail_unknown_keys();
+  return config;
+}
+
+}  // namespace
+
+std::string_view to_string(Transport transport) {
+  switch (transport) {
+    case Transport::udp: return "udp";
+    case Transport::tcp: return "tcp";
+    case Transport::tls: return "tls";
+  }
+  return "?";
+}
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace: return "trace";
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "?";
+}
+
+tl::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file_name) {
+  toml::table document;
+  // toml++ reports syntax errors by throwing; this is the only place its exceptions can come
+  // from, and they stop here as an error value.
+  try {
+    document = toml::parse(text, file_name);
+  } catch (const toml::parse_error& error) {
+    return tl::unexpected(
+        ConfigError{file_name, error.source().begin.line, {}, std::string(error.description())});
+  }
+  ReadState state{file_name, {}};
+  Config config = read_config(state, document);
+  if (state.first_error) return tl::unexpected(std::move(*state.first_error));
+  return config;
+}
+
+tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  std::error_code error;
+  const auto status = std::filesystem::status(file, error);
+  if (!std::filesystem::exists(status)) return tl::unexpected(ConfigError{name, 0, {}, "no such file"});
+  if (std::filesystem::is_directory(status)) {
+    return tl::unexpected(ConfigError{name, 0, {}, "is a directory, not a config file"});
+  }
+  std::ifstream stream(file, std::ios::binary);
+  std::string text;
+  if (stream) text.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+  if (!stream || stream.bad()) {
+    return tl::unexpected(ConfigError{name, 0, {}, std::string("cannot read: ") + std::strerror(errno)});
+  }
+  return parse_config(text, name);
+}
+
+unsigned resolved_workers(const Config& config) {
+  if (config.workers != 0) return config.workers;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace osprey::app

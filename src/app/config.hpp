@@ -1,0 +1,67 @@
+#pragma once
+// The server configuration: what `osprey serve` reads from its TOML file (examples/osprey.toml
+// is the documented default). Loading validates everything up front, so a server that starts
+// never meets a bad value later, and every mistake is reported with its file, line and key.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "app/config_error.hpp"
+
+namespace osprey::app {
+
+enum class Transport : std::uint8_t { udp, tcp, tls };
+enum class LogLevel : std::uint8_t { trace, debug, info, warn, error };
+
+std::string_view to_string(Transport transport);
+std::string_view to_string(LogLevel level);
+
+struct ListenConfig {
+  Transport transport = Transport::udp;
+  std::string address = "0.0.0.0";  // an IPv4 or IPv6 literal, without brackets
+  std::uint16_t port = 5060;        // default 5060, or 5061 for TLS (RFC 3261 §18.2.1)
+  // TLS only: PEM files; the loader has checked that both exist.
+  std::string certificate;
+  std::string private_key;
+};
+
+struct RegistrarConfig {
+  // RFC 3261 §10.3: the registrar answers 423 (Interval Too Brief) below min_expires and
+  // shortens anything above max_expires; default_expires applies when the client gives none.
+  std::uint32_t min_expires = 60;
+  std::uint32_t max_expires = 3600;
+  std::uint32_t default_expires = 3600;
+  std::uint32_t max_contacts_per_aor = 10;
+};
+
+struct LimitsConfig {
+  std::size_t max_message_size = 65536;
+  std::size_t max_headers = 256;
+};
+
+struct Config {
+  unsigned workers = 0;  // 0: one per core (see resolved_workers)
+  LogLevel log_level = LogLevel::info;
+  std::string data_dir = "data";     // where the SQLite store lives
+  std::vector<std::string> domains;  // the SIP domains this server is responsible for; never empty
+  std::vector<ListenConfig> listen;  // never empty; UDP and TCP on 0.0.0.0:5060 when omitted
+  RegistrarConfig registrar;
+  LimitsConfig limits;
+};
+
+// Reads and validates `file`. Relative paths inside it (data_dir, TLS files) are taken as they
+// are, relative to the working directory, like the file name itself.
+tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file);
+
+// Same, from text already in memory; `file_name` is only used in error messages.
+tl::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file_name);
+
+// `workers`, with 0 replaced by the number of cores (at least 1).
+unsigned resolved_workers(const Config& config);
+
+}  // namespace osprey::app

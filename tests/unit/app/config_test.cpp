@@ -1,0 +1,251 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
+
+namespace osprey::app {
+namespace {
+
+using testing::TempDir;
+
+const std::filesystem::path kExample = std::filesystem::path(OSPREY_SOURCE_DIR) / "examples/osprey.toml";
+
+class ConfigLoader : public ::testing::Test {
+ protected:
+  // Loads `text` from a file named osprey.toml in a fresh directory.
+  tl::expected<Config, ConfigError> load(std::string_view text) {
+    return load_config(dir_.write("osprey.toml", text));
+  }
+
+  // The one-line message for `text`, with the temp directory stripped so expectations read like
+  // what a user in that directory would see.
+  std::string error_for(std::string_view text) {
+    const auto config = load(text);
+    if (config) return "(loaded without error)";
+    std::string line = to_string(config.error());
+    const std::string prefix = dir_.path().string() + "/";
+    if (line.rfind(prefix, 0) == 0) line.erase(0, prefix.size());
+    return line;
+  }
+
+  TempDir dir_;
+};
+
+TEST(ConfigError, FormatsAsOneLine) {
+  EXPECT_EQ(to_string(ConfigError{"osprey.toml", 12, "registrar.max_expires",
+                                  "must be an integer between 60 and 86400"}),
+            "osprey.toml:12: key 'registrar.max_expires': must be an integer between 60 and 86400");
+  EXPECT_EQ(to_string(ConfigError{"osprey.toml", 0, "domains", "is required"}),
+            "osprey.toml: key 'domains': is required");
+  EXPECT_EQ(to_string(ConfigError{"a.toml", 3, "", "bad syntax"}), "a.toml:3: bad syntax");
+}
+
+TEST_F(ConfigLoader, ExampleFileParses) {
+  const auto config = load_config(kExample);
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->domains, (std::vector<std::string>{"localhost", "127.0.0.1"}));
+  EXPECT_EQ(config->data_dir, "data");
+  EXPECT_EQ(config->log_level, LogLevel::info);
+  ASSERT_EQ(config->listen.size(), 2u);
+  EXPECT_EQ(config->listen[0].transport, Transport::udp);
+  EXPECT_EQ(config->listen[1].transport, Transport::tcp);
+  for (const ListenConfig& listen : config->listen) {
+    EXPECT_EQ(listen.address, "127.0.0.1");
+    EXPECT_EQ(listen.port, 5060);
+  }
+}
+
+TEST_F(ConfigLoader, DefaultsWhenOmitted) {
+  const auto config = load("domains = [\"example.com\"]\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->workers, 0u);
+  EXPECT_GE(resolved_workers(*config), 1u);
+  EXPECT_EQ(config->log_level, LogLevel::info);
+  EXPECT_EQ(config->data_dir, "data");
+  ASSERT_EQ(config->listen.size(), 2u);
+  EXPECT_EQ(config->listen[0].transport, Transport::udp);
+  EXPECT_EQ(config->listen[1].transport, Transport::tcp);
+  for (const ListenConfig& listen : config->listen) {
+    EXPECT_EQ(listen.address, "0.0.0.0");
+    EXPECT_EQ(listen.port, 5060);
+  }
+  EXPECT_EQ(config->registrar.min_expires, 60u);
+  EXPECT_EQ(config->registrar.max_expires, 3600u);
+  EXPECT_EQ(config->registrar.default_expires, 3600u);
+  EXPECT_EQ(config->registrar.max_contacts_per_aor, 10u);
+  EXPECT_EQ(config->limits.max_message_size, 65536u);
+  EXPECT_EQ(config->limits.max_headers, 256u);
+}
+
+TEST_F(ConfigLoader, ReadsEveryKey) {
+  dir_.write("cert.pem", "x");
+  dir_.write("key.pem", "x");
+  const std::string cert = (dir_.path() / "cert.pem").string();
+  const std::string key = (dir_.path() / "key.pem").string();
+  const auto config = load(
+      "workers = 3\nlog_level = \"debug\"\ndata_dir = \"/var/lib/osprey\"\n"
+      "domains = [\"example.com\", \"[2001:db8::1]\"]\n"
+      "[[listen]]\ntransport = \"udp\"\naddress = \"::1\"\nport = 5070\n"
+      "[[listen]]\ntransport = \"tls\"\naddress = \"0.0.0.0\"\ncertificate = \"" +
+      cert + "\"\nprivate_key = \"" + key +
+      "\"\n"
+      "[registrar]\nmin_expires = 120\nmax_expires = 7200\ndefault_expires = 600\nmax_contacts_per_aor = 3\n"
+      "[limits]\nmax_message_size = 4096\nmax_headers = 64\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->workers, 3u);
+  EXPECT_EQ(resolved_workers(*config), 3u);
+  EXPECT_EQ(config->log_level, LogLevel::debug);
+  EXPECT_EQ(config->data_dir, "/var/lib/osprey");
+  EXPECT_EQ(config->domains.size(), 2u);
+  ASSERT_EQ(config->listen.size(), 2u);
+  EXPECT_EQ(config->listen[0].address, "::1");
+  EXPECT_EQ(config->listen[0].port, 5070);
+  EXPECT_EQ(config->listen[1].transport, Transport::tls);
+  EXPECT_EQ(config->listen[1].port, 5061);  // the SIPS default
+  EXPECT_EQ(config->listen[1].certificate, cert);
+  EXPECT_EQ(config->listen[1].private_key, key);
+  EXPECT_EQ(config->registrar.min_expires, 120u);
+  EXPECT_EQ(config->registrar.max_expires, 7200u);
+  EXPECT_EQ(config->registrar.default_expires, 600u);
+  EXPECT_EQ(config->registrar.max_contacts_per_aor, 3u);
+  EXPECT_EQ(config->limits.max_message_size, 4096u);
+  EXPECT_EQ(config->limits.max_headers, 64u);
+}
+
+TEST_F(ConfigLoader, MissingFile) {
+  const auto config = load_config(dir_.path() / "absent.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().line, 0u);
+  EXPECT_EQ(config.error().message, "no such file");
+}
+
+TEST_F(ConfigLoader, SyntaxErrorHasLine) {
+  const auto config = load("domains = [\"a\"]\n\nworkers = = 2\n");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().line, 3u);
+  EXPECT_EQ(config.error().key, "");
+  EXPECT_NE(to_string(config.error()).find("osprey.toml:3: "), std::string::npos);
+}
+
+TEST_F(ConfigLoader, ErrorCarriesFileLineAndKey) {
+  const auto config = load("domains = [\"a\"]\n[registrar]\nmax_expires = 100000\n");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().file, (dir_.path() / "osprey.toml").string());
+  EXPECT_EQ(config.error().line, 3u);
+  EXPECT_EQ(config.error().key, "registrar.max_expires");
+  EXPECT_EQ(config.error().message, "must be an integer between 60 and 86400");
+}
+
+TEST_F(ConfigLoader, UnknownKeys) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\nworker = 2\n"),
+            "osprey.toml:2: key 'worker': unknown key (did you mean 'workers'?)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\ncolour = \"blue\"\n"), "osprey.toml:2: key 'colour': unknown key");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[registrar]\nmax_expire = 100\n"),
+            "osprey.toml:3: key 'registrar.max_expire': unknown key (did you mean 'max_expires'?)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[registar]\nmax_expires = 100\n"),
+            "osprey.toml:2: key 'registar': unknown key (did you mean 'registrar'?)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\n[[listen]]\ntransport = \"tcp\"\n"
+                      "adress = \"::\"\n"),
+            "osprey.toml:6: key 'listen[1].adress': unknown key (did you mean 'address'?)");
+  // Two unknown keys: the first in the file is named, not the first alphabetically.
+  EXPECT_EQ(error_for("domains = [\"a\"]\nzzz = 1\naaa = 2\n"), "osprey.toml:2: key 'zzz': unknown key");
+}
+
+TEST_F(ConfigLoader, BadPort) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\nport = 70000\n"),
+            "osprey.toml:4: key 'listen[0].port': must be an integer between 1 and 65535");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\nport = 0\n"),
+            "osprey.toml:4: key 'listen[0].port': must be an integer between 1 and 65535");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\nport = \"5060\"\n"),
+            "osprey.toml:4: key 'listen[0].port': must be an integer between 1 and 65535");
+}
+
+TEST_F(ConfigLoader, BadTransport) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"sctp\"\n"),
+            "osprey.toml:3: key 'listen[0].transport': must be one of udp, tcp, tls, not 'sctp'");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = 1\n"),
+            "osprey.toml:3: key 'listen[0].transport': must be one of udp, tcp, tls");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\naddress = \"::\"\n"),
+            "osprey.toml:2: key 'listen[0].transport': is required (udp, tcp or tls)");
+}
+
+TEST_F(ConfigLoader, BadListen) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\naddress = \"localhost\"\n"),
+            "osprey.toml:4: key 'listen[0].address': 'localhost' is not an IPv4 or IPv6 address literal "
+            "(like 0.0.0.0 or ::1, no brackets)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\naddress = \"[::1]\"\n"),
+            "osprey.toml:4: key 'listen[0].address': '[::1]' is not an IPv4 or IPv6 address literal "
+            "(like 0.0.0.0 or ::1, no brackets)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\nlisten = []\n"),
+            "osprey.toml:2: key 'listen': must have at least one [[listen]] entry");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[listen]\ntransport = \"udp\"\n"),
+            "osprey.toml:2: key 'listen': must be an array of tables: write [[listen]]");
+  EXPECT_EQ(
+      error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\n[[listen]]\ntransport = \"udp\"\n"),
+      "osprey.toml:4: key 'listen[1].port': listen[0] already binds udp on 0.0.0.0 port 5060");
+  // UDP and TCP on one port are two different sockets.
+  EXPECT_TRUE(load("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\n[[listen]]\ntransport = \"tcp\"\n"));
+}
+
+TEST_F(ConfigLoader, TlsNeedsExistingFiles) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\n"),
+            "osprey.toml:2: key 'listen[0].certificate': is required for transport \"tls\"");
+  EXPECT_EQ(
+      error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"/nonexistent/c.pem\"\n"
+                "private_key = \"/nonexistent/k.pem\"\n"),
+      "osprey.toml:4: key 'listen[0].certificate': '/nonexistent/c.pem' is not a readable file");
+  const std::string cert = dir_.write("cert.pem", "x").string();
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"" + cert + "\"\n"),
+            "osprey.toml:2: key 'listen[0].private_key': is required for transport \"tls\"");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\ncertificate = \"" + cert + "\"\n"),
+            "osprey.toml:4: key 'listen[0].certificate': is only used with transport \"tls\"");
+}
+
+TEST_F(ConfigLoader, MinGreaterThanMax) {
+  EXPECT_EQ(
+      error_for("domains = [\"a\"]\n[registrar]\nmin_expires = 600\nmax_expires = 300\n"),
+      "osprey.toml:3: key 'registrar.min_expires': must not be greater than registrar.max_expires (300)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[registrar]\nmin_expires = 7200\n"),
+            "osprey.toml:3: key 'registrar.min_expires': must not be greater than registrar.max_expires "
+            "(3600, the default)");
+  // Only max_expires is written, and it is below the default default_expires: blame the line written.
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[registrar]\nmax_expires = 600\n"),
+            "osprey.toml:3: key 'registrar.max_expires': must not be less than registrar.default_expires "
+            "(3600, the default)");
+  // Both written: the lower bound is the one named.
+  EXPECT_EQ(
+      error_for("domains = [\"a\"]\n[registrar]\nmin_expires = 600\ndefault_expires = 300\n"),
+      "osprey.toml:3: key 'registrar.min_expires': must not be greater than registrar.default_expires (300)");
+  EXPECT_TRUE(
+      load("domains = [\"a\"]\n[registrar]\nmin_expires = 300\nmax_expires = 300\ndefault_expires = 300\n"));
+}
+
+TEST_F(ConfigLoader, BadValues) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\nworkers = -1\n"),
+            "osprey.toml:2: key 'workers': must be an integer between 0 and 1024");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[registrar]\nmin_expires = 60.0\n"),
+            "osprey.toml:3: key 'registrar.min_expires': must be an integer between 60 and 86400");
+  EXPECT_EQ(error_for("domains = [\"a\"]\nlog_level = \"verbose\"\n"),
+            "osprey.toml:2: key 'log_level': must be one of trace, debug, info, warn, error, not 'verbose'");
+  EXPECT_EQ(error_for("domains = [\"a\"]\ndata_dir = \"\"\n"),
+            "osprey.toml:2: key 'data_dir': must not be empty");
+  EXPECT_EQ(error_for("domains = [\"a\"]\nregistrar = 5\n"),
+            "osprey.toml:2: key 'registrar': must be a table: write [registrar]");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[limits]\nmax_headers = 5\n"),
+            "osprey.toml:3: key 'limits.max_headers': must be an integer between 16 and 4096");
+}
+
+TEST_F(ConfigLoader, Domains) {
+  EXPECT_EQ(error_for("workers = 1\n"),
+            "osprey.toml: key 'domains': is required: list the SIP domains this server is responsible for");
+  EXPECT_EQ(error_for("domains = []\n"), "osprey.toml:1: key 'domains': must list at least one domain");
+  EXPECT_EQ(error_for("domains = [\"a\",\n  2]\n"), "osprey.toml:2: key 'domains[1]': must be a string");
+  EXPECT_EQ(error_for("domains = \"a\"\n"), "osprey.toml:1: key 'domains': must be an array of strings");
+  EXPECT_EQ(
+      error_for("domains = [\"bad domain\"]\n"),
+      "osprey.toml:1: key 'domains': 'bad domain' is not a host name or IP address (write IPv6 in brackets)");
+}
+
+}  // namespace
+}  // namespace osprey::app
