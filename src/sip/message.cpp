@@ -265,8 +265,9 @@ Result<void> Message::scan(const ParseOptions& options) {
     std::uint32_t name_hash = 0;
     while (i < end && is_token_char(data[i])) name_hash = header_name_hash_step(name_hash, data[i++]);
     std::size_t name_end = i;
-    if (name_end == line_begin)
+    if (name_end == line_begin || name_end - line_begin > 0xFFFF) {
       return fail(ErrorCategory::header_syntax, "Malformed header name", line_begin);
+    }
     while (i < end && is_wsp(data[i])) ++i;
     if (i >= end || data[i] != ':')
       return fail(ErrorCategory::header_syntax, "Malformed header line", line_begin);
