@@ -8,7 +8,33 @@
 #include <string>
 #include <string_view>
 
+#include <gtest/gtest.h>
+
+#include "sip/message.hpp"
+
 namespace osprey::sip::test_files {
+
+// Parses `text`, failing the current test (not aborting) when it does not parse.
+inline Message parse_message(std::string text) {
+  auto m = Message::parse(std::move(text));
+  EXPECT_TRUE(m) << m.error().reason;
+  return std::move(*m);
+}
+
+// An RFC 3261 §24.2 INVITE carrying `headers` (each ending in CRLF) before its Content-Length.
+inline std::string request_with(std::string_view headers) {
+  std::string text =
+      "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8\r\n"
+      "Max-Forwards: 70\r\n"
+      "To: Bob <sip:bob@biloxi.com>\r\n"
+      "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
+      "Call-ID: a84b4c76e66710\r\n"
+      "CSeq: 314159 INVITE\r\n";
+  text += headers;
+  text += "Content-Length: 0\r\n\r\n";
+  return text;
+}
 
 inline std::string read_conformance_file(std::string_view relative) {
   std::filesystem::path path =

@@ -11,25 +11,9 @@ namespace {
 using test_files::read_conformance_file;
 using test_files::replace_once;
 
-Message parse_message(std::string text) {
-  auto m = Message::parse(std::move(text));
-  EXPECT_TRUE(m) << m.error().reason;
-  return std::move(*m);
-}
+using test_files::parse_message;
 
-std::string request_with(std::string_view headers) {
-  std::string text =
-      "REGISTER sip:example.com SIP/2.0\r\n"
-      "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bKnashds7\r\n"
-      "Max-Forwards: 70\r\n"
-      "To: <sip:bob@example.com>\r\n"
-      "From: <sip:bob@example.com>;tag=456248\r\n"
-      "Call-ID: 843817637684230@998sdasdh09\r\n"
-      "CSeq: 1826 REGISTER\r\n";
-  text += headers;
-  text += "Content-Length: 0\r\n\r\n";
-  return text;
-}
+using test_files::request_with;
 
 TEST(Contact, Rfc3261ExampleWithQAndExpires) {
   // RFC 3261 §20.10

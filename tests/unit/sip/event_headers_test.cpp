@@ -2,16 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "conformance_file.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::sip {
 namespace {
 
-Message parse_message(std::string text) {
-  auto m = Message::parse(std::move(text));
-  EXPECT_TRUE(m) << m.error().reason;
-  return std::move(*m);
-}
+using test_files::parse_message;
 
 std::string notify_with(std::string_view headers) {
   std::string text =

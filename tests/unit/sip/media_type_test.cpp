@@ -10,25 +10,9 @@ namespace {
 
 using test_files::read_conformance_file;
 
-Message parse_message(std::string text) {
-  auto m = Message::parse(std::move(text));
-  EXPECT_TRUE(m) << m.error().reason;
-  return std::move(*m);
-}
+using test_files::parse_message;
 
-std::string request_with(std::string_view headers) {
-  std::string text =
-      "OPTIONS sip:carol@chicago.com SIP/2.0\r\n"
-      "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKhjhs8ass877\r\n"
-      "Max-Forwards: 70\r\n"
-      "To: <sip:carol@chicago.com>\r\n"
-      "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
-      "Call-ID: a84b4c76e66710\r\n"
-      "CSeq: 63104 OPTIONS\r\n";
-  text += headers;
-  text += "Content-Length: 0\r\n\r\n";
-  return text;
-}
+using test_files::request_with;
 
 TEST(MediaType, Rfc3261Examples) {
   auto sdp = parse_content_type("application/sdp");  // §20.15

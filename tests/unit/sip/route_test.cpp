@@ -10,25 +10,9 @@ namespace {
 
 using test_files::read_conformance_file;
 
-Message parse_message(std::string text) {
-  auto m = Message::parse(std::move(text));
-  EXPECT_TRUE(m) << m.error().reason;
-  return std::move(*m);
-}
+using test_files::parse_message;
 
-std::string request_with(std::string_view headers) {
-  std::string text =
-      "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
-      "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8\r\n"
-      "Max-Forwards: 70\r\n"
-      "To: Bob <sip:bob@biloxi.com>\r\n"
-      "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
-      "Call-ID: a84b4c76e66710\r\n"
-      "CSeq: 314159 INVITE\r\n";
-  text += headers;
-  text += "Content-Length: 0\r\n\r\n";
-  return text;
-}
+using test_files::request_with;
 
 TEST(Route, Rfc3261Examples) {
   // RFC 3261 §20.34 and §20.30
