@@ -75,11 +75,8 @@ inline void dump(const char* label, std::string_view bytes) {
   std::fputs("\"\n", stderr);
 }
 
-// Known bug (reported to the lead): a URI that repeats a parameter name is not equivalent to
-// itself, because uri_equivalent compares each parameter with the first one of that name in the
-// other URI. RFC 3261 §19.1.1 forbids the repetition, so the fix is for parse_uri to reject it;
-// once it does, this is never true. Until then the harnesses skip the equivalence checks for such
-// URIs so they keep looking for other bugs.
+// True if a parameter name appears twice. RFC 3261 §19.1.1 forbids it and parse_uri refuses it
+// (such a URI would not even be equivalent to itself), so the harnesses assert this is false.
 inline bool repeats_a_parameter(const osprey::sip::Uri& uri) {
   bool repeated = false;
   osprey::sip::for_each_param(uri.params, [&](const osprey::sip::Param& p) {

@@ -7,9 +7,11 @@
 #   scripts/fuzz.sh 600                     # `make fuzz`
 #   FUZZ_TARGETS="fuzz_uri" scripts/fuzz.sh 60
 #
-# A finding leaves its input in build/fuzz/scratch/<target>/crash-* (or leak-, timeout-, oom-);
-# reproduce it with: build/fuzz/fuzz/<target> <file>
-# (fuzz_datagram prints the serialized message when OSPREY_FUZZ_DUMP=1 is set).
+# Each run works in its own directory, build/fuzz/scratch/run-<time>-<pid>/<target>/, so runs at
+# the same time do not disturb each other; it is removed when every target passes. A finding
+# leaves its input there as crash-* (or leak-, timeout-, oom-); reproduce it with
+# build/fuzz/fuzz/<target> <file> (fuzz_datagram prints the serialized message when
+# OSPREY_FUZZ_DUMP=1 is set).
 set -euo pipefail
 
 duration="${1:-30}"
@@ -23,15 +25,21 @@ cd "${root}"
 build="${root}/build/fuzz"
 jobs="${FUZZ_BUILD_JOBS:-2}"
 
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j"${jobs}"
+mkdir -p "${build}"
+# One build of build/fuzz at a time (another run may be building it too).
+(
+  flock 9
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j"${jobs}"
+) 9>"${build}/.fuzz-build.lock"
+
+run_dir="${build}/scratch/run-$(date +%Y%m%d-%H%M%S)-$$"
 
 targets="${FUZZ_TARGETS:-fuzz_datagram fuzz_stream fuzz_uri fuzz_name_addr fuzz_digest fuzz_header}"
 failed=0
 for target in ${targets}; do
   binary="${build}/fuzz/${target}"
-  work="${build}/scratch/${target}"
-  rm -rf "${work}"
+  work="${run_dir}/${target}"
   mkdir -p "${work}/corpus"
   if [[ -d "fuzz/corpus/${target}" ]]; then
     cp -R "fuzz/corpus/${target}/." "${work}/corpus/"
@@ -54,7 +62,7 @@ for target in ${targets}; do
   corpus="$(find "${work}/corpus" -type f | wc -l)"
   artifacts="$(find "${work}" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
     -o -name 'oom-*' -o -name 'slow-unit-*' \) | grep -v slow-unit || true)"
-  if [[ "${status}" -ne 0 || -n "${artifacts}" ]]; then
+  if [[ "${status}" -ne 0 || -n "${artifacts}" || -z "${runs}" ]]; then
     failed=1
     echo "${target}: FAILED (exit ${status}) runs=${runs:-?} cov=${cov:-?} ft=${ft:-?} corpus=${corpus}"
     grep -E 'ERROR: |property failed|runtime error|SUMMARY' "${log}" | head -5 | sed 's/^/    /'
@@ -64,4 +72,9 @@ for target in ${targets}; do
     echo "${target}: ok runs=${runs:-?} cov=${cov:-?} ft=${ft:-?} corpus=${corpus} (${duration}s)"
   fi
 done
+if [[ "${failed}" -eq 0 ]]; then
+  rm -rf "${run_dir}"
+else
+  echo "findings kept in ${run_dir}"
+fi
 exit "${failed}"

@@ -250,6 +250,10 @@ Result<void> Message::scan(const ParseOptions& options) {
         return fail(ErrorCategory::header_syntax, "Header section not terminated", line_begin);
       }
       if (nl == 0 || data[nl - 1] != '\r') return fail(ErrorCategory::header_syntax, "Bare LF in header", nl);
+      // A CR is only ever the first half of a line break (RFC 3261 §7.3.1).
+      if (std::string_view line = data.substr(end, nl - 1 - end); line.find('\r') != std::string_view::npos) {
+        return fail(ErrorCategory::header_syntax, "Bare CR in header", end + line.find('\r'));
+      }
       end = nl + 1;
       if (end < data.size() && is_wsp(data[end])) continue;  // folded line (RFC 3261 §7.3.1)
       break;
@@ -442,7 +446,7 @@ std::optional<std::string> Message::remove_first_element(HeaderId id) {
   for_each_list_element(line_value, [&](std::string_view element) {
     if (elements++ == 0) {
       first = element;
-    } else {
+    } else if (!element.empty()) {
       if (!rest.empty()) rest.append(", ");
       rest.append(element);
     }

@@ -92,6 +92,12 @@ Result<Frame> StreamFramer::next() {
     return Frame{};
   }
   std::size_t header_size = end + 4;
+  // The same verdict however the bytes were split: an oversized header section is too large
+  // whether or not its end has arrived yet.
+  if (header_size > limits_.max_message_size) {
+    failed_ = true;
+    return make_error(ErrorCategory::too_large, "Header section too large", {}, 0, 513);
+  }
   auto length = find_content_length(data.substr(0, header_size));
   if (!length) {
     failed_ = true;

@@ -26,8 +26,22 @@ bool valid_escaped_run(std::string_view s, std::uint16_t cls, std::string_view e
   return true;
 }
 
-// uri-parameters = *( ";" uri-parameter ); pname/pvalue = 1*paramchar.
+// uri-parameters = *( ";" uri-parameter ); pname/pvalue = 1*paramchar. RFC 3261 §19.1.1: a
+// parameter name appears at most once (otherwise the URI is not even equivalent to itself).
 bool valid_uri_params(std::string_view params) {
+  bool repeated = false;
+  std::size_t seen = 0;
+  for_each_param(params, [&](const Param& p) {
+    std::size_t index = 0;
+    for_each_param(params, [&](const Param& earlier) {
+      if (index++ >= seen) return false;
+      if (iequals(earlier.name, p.name)) repeated = true;
+      return !repeated;
+    });
+    ++seen;
+    return !repeated;
+  });
+  if (repeated) return false;
   std::size_t i = 0;
   while (i < params.size()) {
     if (params[i] != ';') return false;

@@ -142,6 +142,8 @@ Result<void> validate_header(HeaderId id, std::string_view value) {
   std::string_view name = canonical_name(id);
   switch (id) {
     case HeaderId::via:
+      // Via = "Via" HCOLON via-parm *(COMMA via-parm): at least one element.
+      if (trim_lws(value).empty()) return make_error(ErrorCategory::header_syntax, "Empty Via", "Via");
       return each_element(value, name, [](std::string_view e) { return ok_or_error(parse_via(e)); });
     case HeaderId::from:
     case HeaderId::to: return ok_or_error(parse_name_addr(value, name));

@@ -171,17 +171,27 @@ class Generator {
     u += host();
     if (chance(0.3)) u += ":" + std::to_string(1 + below(65535));
     if (allow_params) {
+      // RFC 3261 §19.1.1: each parameter name at most once.
+      std::vector<std::string> names;
       std::size_t params = below(4);
       for (std::size_t i = 0; i < params; ++i) {
+        std::string name;
+        std::string value;
         switch (below(6)) {
-          case 0: u += ";transport=" + std::string(chance(0.5) ? "tcp" : "UDP"); break;
-          case 1: u += ";lr"; break;
-          case 2: u += ";user=phone"; break;
-          case 3: u += ";maddr=" + ipv4(); break;
+          case 0: name = "transport", value = chance(0.5) ? "tcp" : "UDP"; break;
+          case 1: name = "lr"; break;
+          case 2: name = "user", value = "phone"; break;
+          case 3: name = "maddr", value = ipv4(); break;
           default:
-            u += ";" + escaped_text("[]/:&+$", 6);
-            if (chance(0.6)) u += "=" + escaped_text("[]/:&+$", 8);
+            name = escaped_text("[]/:&+$", 6);
+            if (chance(0.6)) value = escaped_text("[]/:&+$", 8);
         }
+        bool repeated = false;
+        for (const std::string& n : names) repeated = repeated || iequals(n, name);
+        if (repeated) continue;
+        names.push_back(name);
+        u += ";" + name;
+        if (!value.empty()) u += "=" + value;
       }
     }
     if (allow_headers && chance(0.15)) {
@@ -411,7 +421,12 @@ class Generator {
       case 0: {
         std::vector<std::string> elements;
         std::size_t n = 1 + below(3);
-        for (std::size_t i = 0; i < n; ++i) elements.push_back("<" + uri(false) + ";lr>" + header_params({}));
+        for (std::size_t i = 0; i < n; ++i) {
+          std::string route = uri(false);
+          // Loose routing (RFC 3261 §19.1.1 lr), added once: a URI parameter never repeats.
+          if (route.find(";lr") == std::string::npos) route += ";lr";
+          elements.push_back("<" + route + ">" + header_params({}));
+        }
         return line(chance(0.5) ? HeaderId::route : HeaderId::record_route, join(elements), elements);
       }
       case 1: {
