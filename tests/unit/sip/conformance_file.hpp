@@ -21,6 +21,14 @@ inline Message parse_message(std::string text) {
   return std::move(*m);
 }
 
+// A typed-header parse error as every parser reports one: header_syntax, 400, "Malformed <Header>...".
+inline void expect_malformed(const ParseError& e, std::string_view header) {
+  EXPECT_EQ(e.category, ErrorCategory::header_syntax);
+  EXPECT_EQ(e.server_status, 400);
+  EXPECT_EQ(e.header, header);
+  EXPECT_EQ(e.reason.rfind("Malformed " + std::string(header), 0), 0u) << e.reason;
+}
+
 // An RFC 3261 §24.2 INVITE carrying `headers` (each ending in CRLF) before its Content-Length.
 inline std::string request_with(std::string_view headers) {
   std::string text =

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "conformance_file.hpp"
+
 #include <string>
 
 #include "sip/message.hpp"
@@ -9,12 +11,7 @@
 namespace osprey::sip {
 namespace {
 
-void expect_malformed(const ParseError& e, std::string_view header) {
-  EXPECT_EQ(e.category, ErrorCategory::header_syntax);
-  EXPECT_EQ(e.server_status, 400);
-  EXPECT_EQ(e.header, header);
-  EXPECT_EQ(e.reason.rfind("Malformed " + std::string(header), 0), 0u) << e.reason;
-}
+using test_files::expect_malformed;
 
 TEST(ReferralHeaders, ReferToAddrSpecAndNameAddr) {
   // RFC 3515 §2.1 / §4.1.
