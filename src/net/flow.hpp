@@ -1,0 +1,79 @@
+#pragma once
+// Where a SIP message came from or goes to (RFC 3261 §18): the transport protocol, the peer's
+// address, our own socket's address and, for streams, the connection. The transaction layer
+// keeps the Flow of each request so its responses go back the way §18.2.2 says.
+
+#include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace osprey::net {
+
+enum class Protocol : std::uint8_t { udp, tcp, tls };
+
+// The Via transport token (RFC 3261 §20.42): "UDP", "TCP", "TLS".
+inline std::string_view via_token(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::udp:
+      return "UDP";
+    case Protocol::tcp:
+      return "TCP";
+    case Protocol::tls:
+      return "TLS";
+  }
+  return "UDP";
+}
+
+// Case-insensitive inverse of via_token; nullopt for SCTP, WS and anything unknown.
+inline std::optional<Protocol> protocol_from_via(std::string_view transport) {
+  const auto equals = [transport](std::string_view token) {
+    if (transport.size() != token.size()) return false;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      char c = transport[i];
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (c != token[i]) return false;
+    }
+    return true;
+  };
+  if (equals("UDP")) return Protocol::udp;
+  if (equals("TCP")) return Protocol::tcp;
+  if (equals("TLS")) return Protocol::tls;
+  return std::nullopt;
+}
+// RFC 3261 §18: TCP and TLS are reliable, UDP is not (retransmission timers run only over UDP).
+inline bool is_reliable(Protocol protocol) { return protocol != Protocol::udp; }
+// RFC 3261 §19.1.2: 5060 for sip: over UDP/TCP, 5061 for TLS.
+inline std::uint16_t default_port(Protocol protocol) { return protocol == Protocol::tls ? 5061 : 5060; }
+
+struct Endpoint {
+  boost::asio::ip::address address;
+  std::uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+// The host part as it goes into a Via or URI: IPv6 in brackets.
+inline std::string host_text(const boost::asio::ip::address& address) {
+  return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+}
+
+// "192.0.2.1:5060", "[2001:db8::1]:5060"
+inline std::string to_string(const Endpoint& endpoint) {
+  return host_text(endpoint.address) + ":" + std::to_string(endpoint.port);
+}
+
+// Identifies one stream connection within its worker; 0 means "no connection" (UDP).
+using ConnectionId = std::uint64_t;
+
+struct Flow {
+  Protocol protocol = Protocol::udp;
+  Endpoint remote;  // the peer: datagram source, or the connection's remote end
+  Endpoint local;   // our end: the UDP socket's bound address, or the connection's local end
+  ConnectionId connection = 0;
+};
+
+}  // namespace osprey::net

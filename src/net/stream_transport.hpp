@@ -1,0 +1,74 @@
+#pragma once
+// TCP and TLS for one worker (RFC 3261 §18.3): accepts on this worker's listeners, opens
+// outbound connections, cuts messages out of each stream with sip::StreamFramer and hands them
+// to the TransportListener. Connections are reused for responses and for requests to the same
+// peer (§18); idle ones are closed; limits bound what one peer or all peers can hold.
+
+#include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <tl/expected.hpp>
+
+#include "net/connection_counter.hpp"
+#include "net/flow.hpp"
+#include "net/transport.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace osprey::net {
+
+class TlsContextStore;
+
+struct StreamLimits {
+  std::size_t max_message_size = 65536;  // a longer message is a framing error (400, then close)
+  std::size_t max_headers = 256;
+  std::size_t max_buffered_bytes = 262144;  // unsent output queued on one connection before it is closed
+  std::chrono::seconds idle_timeout{300};  // no bytes in either direction for this long: close
+  std::chrono::seconds handshake_timeout{10};  // TCP connect or TLS handshake must finish in this time
+};
+
+class StreamTransport {
+ public:
+  // `tls` may be null when no TLS listener is configured (then TLS send_to fails).
+  // `counter` is shared by every worker: it enforces the total and per-IP connection limits.
+  StreamTransport(boost::asio::io_context& io_context, TransportListener& listener, StreamLimits limits,
+                  ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger);
+  ~StreamTransport();
+  StreamTransport(const StreamTransport&) = delete;
+  StreamTransport& operator=(const StreamTransport&) = delete;
+
+  // Opens an acceptor (SO_REUSEPORT, so every worker binds the same address) for tcp or tls
+  // and starts accepting. Returns the bound endpoint (the real port when `at.port` is 0), or the
+  // system's reason ("Address already in use").
+  tl::expected<Endpoint, std::string> listen(Protocol protocol, const Endpoint& at);
+
+  // Queues bytes on a connection. False if it is gone or its output queue is over the limit.
+  bool send(ConnectionId connection, std::string_view bytes);
+  // Reuses an open connection to `destination` with `protocol` or opens one (async; the bytes
+  // wait in its queue). nullopt when over a connection limit or when TLS is not configured.
+  std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
+                              std::string_view server_name);
+  // The flow of an open connection.
+  std::optional<Flow> flow_of(ConnectionId connection) const;
+  // Our listening endpoint for `protocol` and the address family of `family_of`, if any.
+  std::optional<Endpoint> listening(Protocol protocol, const boost::asio::ip::address& family_of) const;
+
+  // Stops accepting and closes every connection (shutdown).
+  void close_all();
+  std::size_t connection_count() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace osprey::net

@@ -1,0 +1,35 @@
+#pragma once
+// What becomes of bytes from the network before the transaction layer sees them (RFC 3261
+// §18.3, §8.2, §16.3). Every byte here is hostile until parsed: a request too broken to go into
+// a transaction gets a stateless error response when its Via can be read (so the answer can be
+// routed back, §18.2.2), and is dropped otherwise; a broken response is always dropped.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "net/flow.hpp"
+#include "sip/message.hpp"
+
+namespace osprey::server {
+
+struct Intake {
+  // Parsed, with a top Via, CSeq, Call-ID, From and To that the transaction layer can key on.
+  std::optional<sip::Message> message;
+  // Non-empty: a response to send back statelessly on the arrival flow (400 with the defect as
+  // reason phrase, 505, 513, 501 for a CSeq/method mismatch).
+  std::string reply;
+  // Non-empty when the message was dropped without an answer: why, for the log and counters.
+  std::string_view dropped;
+};
+
+// Parses one message and decides between the three outcomes above. The received/rport stamp
+// (§18.2.1) is the caller's next step, on the returned request.
+Intake take_in(std::string_view bytes, const sip::ParseOptions& options);
+
+// A best-effort error response built from the raw bytes of a request that did not parse:
+// §8.2.6.2 copies Via, From, To, Call-ID and CSeq, read here line by line. Empty when the input
+// is not a request or has no readable Via (nowhere to send a response).
+std::string stateless_reply_to_raw(std::string_view raw, int status, std::string_view reason);
+
+}  // namespace osprey::server

@@ -1,0 +1,139 @@
+#pragma once
+// The transaction layer of one worker (RFC 3261 §17): a hash table from transaction key to the
+// state machines, one timer wheel driving all their timers, and the clean interface the layer
+// above (the TU: proxy, registrar, local services) uses. Nothing here is shared between
+// workers: a transaction never crosses threads.
+//
+// Inbound requests either match a server transaction (retransmissions are absorbed and the last
+// response re-sent; ACK for a non-2xx ends its INVITE transaction) or start a new one that is
+// handed to the TU. Inbound responses go to the matching client transaction, whose machine
+// passes them to the TU. The TU answers server transactions with respond() and starts client
+// transactions with send_request().
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "net/flow.hpp"
+#include "net/transport.hpp"
+#include "sip/message.hpp"
+#include "txn/timer_wheel.hpp"
+#include "txn/transaction_env.hpp"
+
+namespace osprey::txn {
+
+// Handles stay valid while the transaction lives; a stale handle is refused, never reused.
+struct ServerTransactionId {
+  std::uint32_t index = UINT32_MAX;
+  std::uint32_t generation = 0;
+  friend bool operator==(const ServerTransactionId&, const ServerTransactionId&) = default;
+};
+struct ClientTransactionId {
+  std::uint32_t index = UINT32_MAX;
+  std::uint32_t generation = 0;
+  friend bool operator==(const ClientTransactionId&, const ClientTransactionId&) = default;
+};
+
+// The transaction user: everything the table reports upward, on the worker's thread.
+class TransactionUser {
+ public:
+  virtual ~TransactionUser() = default;
+  // A new request with its server transaction (never a retransmission, never an ACK or a CANCEL
+  // that the table handled). `flow` is where it came from. The TU answers with respond().
+  virtual void on_request(ServerTransactionId transaction, const sip::Message& request, const net::Flow& flow) = 0;
+  // An ACK that matches no INVITE server transaction: the ACK for a 2xx, which is its own
+  // end-to-end request (RFC 3261 §17.2.3, RFC 6026 §7.1), or a stray one.
+  virtual void on_ack(const sip::Message& ack, const net::Flow& flow) = 0;
+  // RFC 3261 §9.2: a CANCEL matched INVITE server transaction `invite`, which has not sent a
+  // final response yet. The table has already answered the CANCEL with 200; the TU decides
+  // what happens to the INVITE (a UAS answers it 487, a proxy cancels its branches).
+  virtual void on_cancel(ServerTransactionId invite, const sip::Message& cancel) = 0;
+  // A provisional or final response for a client transaction.
+  virtual void on_response(ClientTransactionId transaction, const sip::Message& response) = 0;
+  // A client transaction ended without a response: 408 after Timer B/F (§17.1.1.2, §17.1.2.2)
+  // or 503 after a transport error (§17.1.4, §8.1.3.1). The TU acts as if it got that status.
+  virtual void on_client_failure(ClientTransactionId transaction, int status) = 0;
+  // A response matching no client transaction (for instance a retransmitted 2xx to an INVITE
+  // whose transaction ended): a proxy forwards it statelessly (RFC 3261 §16.7, RFC 6026 §8.2).
+  virtual void on_stray_response(const sip::Message& response, const net::Flow& flow) = 0;
+};
+
+// Where the table sends a request of the TU.
+struct Target {
+  net::Protocol protocol = net::Protocol::udp;
+  net::Endpoint destination;
+  std::string server_name;  // TLS: the name the peer certificate must carry
+};
+
+struct TableCounters {
+  std::uint64_t retransmissions_absorbed = 0;  // requests that matched a server transaction
+  std::uint64_t merged_rejected = 0;           // 482 for merged requests (§8.2.2.2)
+  std::uint64_t cancels_unmatched = 0;         // 481 for a CANCEL with no INVITE (§9.2)
+  std::uint64_t stray_responses = 0;
+};
+
+class TransactionTable {
+ public:
+  TransactionTable(net::Transport& transport, TransactionUser& user, TimerSettings settings, TimePoint now);
+  ~TransactionTable();
+  TransactionTable(const TransactionTable&) = delete;
+  TransactionTable& operator=(const TransactionTable&) = delete;
+
+  // A parsed message from the network, already through the sanity checks (a request has a top
+  // Via, CSeq, Call-ID, From and To; a malformed one got its 400 before this). For a request,
+  // the caller has added received/rport to its top Via (§18.2.1, RFC 3581) when needed.
+  //  - request matching a server transaction: absorbed, the last response re-sent (§17.2.1/2);
+  //  - ACK: ends a non-2xx INVITE transaction (§17.2.1), else goes to TransactionUser::on_ack;
+  //  - CANCEL (§9.2): 200 and on_cancel when it matches a pending INVITE transaction, 200 alone
+  //    when the INVITE already has a final response, 481 when nothing matches;
+  //  - a request without To tag whose merge key matches a live transaction with another key:
+  //    482 Loop Detected (§8.2.2.2);
+  //  - anything else: a new server transaction and TransactionUser::on_request.
+  //  - response: to its client transaction, or on_stray_response.
+  void receive(sip::Message message, const net::Flow& flow);
+
+  // The TU's response for a server transaction, sent where §18.2.2 says (the table computed the
+  // destination from the request's top Via and flow). False when the transaction is gone, takes
+  // no more responses (a final was sent) or the transport failed.
+  bool respond(ServerTransactionId transaction, const sip::Message& response);
+
+  // Sends a request of the TU as a client transaction (§17.1). The table puts osprey's Via on
+  // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually
+  // used, §18.1.1: a UDP request larger than 1300 bytes goes over TCP when osprey has a TCP
+  // listener) and keeps the request for retransmission. nullopt when it could not be sent at
+  // all; the TU treats that as 503.
+  std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
+
+  // A stream connection closed: transactions waiting on it fail as transport errors.
+  void on_connection_closed(net::ConnectionId connection);
+  // Fires due timers. Call often (every tick of the wheel, 10 ms).
+  void advance(TimePoint now);
+
+  std::size_t server_count() const;
+  std::size_t client_count() const;
+  const TableCounters& counters() const { return counters_; }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  TableCounters counters_;
+};
+
+// RFC 3261 §18.2.2 and RFC 3581 §4: where the responses to a request go, from the request's
+// top Via and the flow it came on. Streams: the same connection. UDP: with rport, the source
+// address and port; without, the `received` address (that is, the source address) and the
+// sent-by port (5060 by default). maddr is not supported (multicast) and is ignored.
+net::Flow response_flow(const sip::Message& request, const net::Flow& arrival);
+
+// RFC 3261 §18.2.1 and RFC 3581 §4: on receipt, add `received=<source address>` to the top Via
+// when its sent-by host differs from the source address, and fill a bare `rport` with the
+// source port (adding `received` too, as RFC 3581 requires). No change, and false, when nothing
+// is needed; the message is edited otherwise.
+bool stamp_received(sip::Message& request, const net::Flow& arrival);
+
+}  // namespace osprey::txn
