@@ -45,7 +45,8 @@ class TransactionUser {
   virtual ~TransactionUser() = default;
   // A new request with its server transaction (never a retransmission, never an ACK or a CANCEL
   // that the table handled). `flow` is where it came from. The TU answers with respond().
-  virtual void on_request(ServerTransactionId transaction, const sip::Message& request, const net::Flow& flow) = 0;
+  virtual void on_request(ServerTransactionId transaction, const sip::Message& request,
+                          const net::Flow& flow) = 0;
   // An ACK that matches no INVITE server transaction: the ACK for a 2xx, which is its own
   // end-to-end request (RFC 3261 §17.2.3, RFC 6026 §7.1), or a stray one.
   virtual void on_ack(const sip::Message& ack, const net::Flow& flow) = 0;
@@ -106,10 +107,27 @@ class TransactionTable {
   // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually
   // used, §18.1.1: a UDP request larger than 1300 bytes goes over TCP when osprey has a TCP
   // listener) and keeps the request for retransmission. nullopt when it could not be sent at
-  // all; the TU treats that as 503.
+  // all; the TU treats that as 503 (no on_client_failure follows). ACK and CANCEL are refused
+  // (nullopt): they are no transactions of their own here, see send_ack and send_cancel.
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
 
-  // A stream connection closed: transactions waiting on it fail as transport errors.
+  // RFC 3261 §13.2.2.4, §17.1.1.3: the ACK for a 2xx is the TU's own request, sent without a
+  // transaction: osprey's Via (new branch) goes on top and it is sent once. False when it could
+  // not be sent or is no ACK.
+  bool send_ack(sip::Message ack, const Target& target);
+
+  // RFC 3261 §9.1: cancels client INVITE transaction `invite`. The CANCEL copies the INVITE's
+  // Request-URI, top Via (same branch), Route, From, To, Call-ID and CSeq number, and goes the
+  // INVITE's way (same flow) as a non-INVITE client transaction of its own. It is held back
+  // until the INVITE has a provisional response, and never sent if a final one comes first
+  // (that transaction then ends without an upcall). If the INVITE still has no final response
+  // 64*T1 after the CANCEL went out, the INVITE transaction ends with on_client_failure(408).
+  // Calling it again returns the same CANCEL; nullopt when the INVITE is gone or has its final.
+  std::optional<ClientTransactionId> send_cancel(ClientTransactionId invite);
+
+  // A stream connection closed: client transactions sending on it fail as transport errors
+  // (§17.1.4, on_client_failure 503). Server transactions stay: §18.2.2 has their responses try
+  // a new connection to the source address and sent-by port when the old one is gone.
   void on_connection_closed(net::ConnectionId connection);
   // Fires due timers. Call often (every tick of the wheel, 10 ms).
   void advance(TimePoint now);
