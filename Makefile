@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= examples/osprey.toml
 FUZZ_SECONDS ?= 30
 
-.PHONY: all bootstrap release debug run test unit bench fuzz format clean
+.PHONY: all bootstrap release debug run test unit bench bench-server fuzz format clean
 
 all: release
 
@@ -37,6 +37,10 @@ bench: release
 	python3 bench/bench_table.py build/release/bench/osprey_bench
 
 # Long fuzz runs (10 minutes per target).
+# Server benchmark (issue #3): osprey answering OPTIONS vs the recvmmsg/sendmmsg floor, driven by SIPp.
+bench-server: release
+	python3 bench/options_load.py
+
 fuzz: bootstrap
 	bash scripts/fuzz.sh 600
 
