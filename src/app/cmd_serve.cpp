@@ -3,16 +3,19 @@
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "app/config.hpp"
-#include "app/listeners.hpp"
 #include "app/logging.hpp"
+#include "app/server_settings_from_config.hpp"
+#include "server/server.hpp"
 
 namespace osprey::app {
 
@@ -25,30 +28,50 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
   const auto logger = make_logger(config->log_level, streams.err);
   logger->info("osprey {} starting with {}", OSPREY_VERSION, config_file.string());
 
-  // One thread for now; the per-worker io_contexts of DESIGN.md come with the transport layer.
-  boost::asio::io_context io_context(1);
-  auto listeners = Listeners::bind(io_context, config->listen);
-  if (!listeners) {
-    logger->error("{}", to_string(listeners.error()));
+  const server::ServerSettings settings = server_settings_from(*config);
+  auto server = server::Server::start(settings, *logger);
+  if (!server) {
+    logger->error("{}", server.error());
     return kExitFailure;
   }
-  for (const BoundSocket& socket : listeners->bound()) {
-    logger->info("listening on {}", describe_socket(socket.transport, socket.address, socket.port));
+  for (const server::BoundListener& listener : (*server)->bound()) {
+    logger->info("listening on {}", server::describe(listener));
   }
-  logger->warn(
-      "SIP is not processed yet: UDP datagrams are read and dropped, TCP/TLS connections accepted and closed "
-      "({} worker(s) configured, running on one thread)",
-      resolved_workers(*config));
-  listeners->discard_traffic(*logger);
+  logger->info("{} worker(s) running; answering OPTIONS, the proxy and registrar are not enabled yet",
+               settings.workers);
 
-  boost::asio::signal_set signals(io_context, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
-    if (error) return;
-    logger->info("received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
-    io_context.stop();
-  });
+  // The main thread only waits for signals and watches the TLS files; the workers do the SIP.
+  boost::asio::io_context io_context(1);
+  boost::asio::signal_set signals(io_context, SIGINT, SIGTERM, SIGHUP);
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+      if (error) return;
+      if (signal_number == SIGHUP) {
+        (*server)->reload_tls(true);
+        wait_for_signal();
+        return;
+      }
+      logger->info("received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+      io_context.stop();
+    });
+  };
+  wait_for_signal();
+
+  // Certificates renewed in place (certbot, cert-manager) are picked up without a signal.
+  boost::asio::steady_timer tls_check(io_context);
+  std::function<void()> schedule_tls_check = [&] {
+    tls_check.expires_after(settings.tls.reload_check);
+    tls_check.async_wait([&](const boost::system::error_code& error) {
+      if (error) return;
+      (*server)->reload_tls(false);
+      schedule_tls_check();
+    });
+  };
+  if (!settings.tls.certificate.empty()) schedule_tls_check();
+
   io_context.run();
-  logger->info("stopped");
+  (*server)->stop();
+  logger->info("stopped after {} messages ({} dropped)", (*server)->messages(), (*server)->dropped());
   return kExitOk;
 }
 

@@ -126,6 +126,19 @@ void read_listen(ReadState& state, Section& root, Config& config) {
                                std::to_string(listen.port));
       }
     }
+    // One certificate serves every TLS listener (the workers share one TLS context that is
+    // reloaded as a whole), so two TLS entries must name the same files.
+    for (std::size_t j = 0; j < config.listen.size(); ++j) {
+      const ListenConfig& other = config.listen[j];
+      if (listen.transport == Transport::tls && other.transport == Transport::tls &&
+          (other.certificate != listen.certificate || other.private_key != listen.private_key)) {
+        Section entry(state, table, path);
+        entry.fail("certificate",
+                   "every TLS listener must use the same certificate and private_key as listen[" +
+                       std::to_string(j) + "]");
+        break;
+      }
+    }
     config.listen.push_back(std::move(listen));
   }
 }
@@ -163,6 +176,26 @@ void read_limits(ReadState& state, const toml::table& table, LimitsConfig& limit
   // Below 1 KiB not even a plain REGISTER fits; above 16 MiB one peer could hold that much per connection.
   section.integer<std::size_t>("max_message_size", 1024, 16 * 1024 * 1024, limits.max_message_size);
   section.integer<std::size_t>("max_headers", 16, 4096, limits.max_headers);
+  section.integer<std::size_t>("max_connections", 1, 1000000, limits.max_connections);
+  section.integer<std::size_t>("max_connections_per_ip", 1, 1000000, limits.max_connections_per_ip);
+  section.integer<std::uint32_t>("connection_idle_timeout", 1, 86400, limits.connection_idle_timeout);
+  if (limits.max_connections_per_ip > limits.max_connections) {
+    section.fail(section.has("max_connections_per_ip") ? "max_connections_per_ip" : "max_connections",
+                 "max_connections_per_ip (" + std::to_string(limits.max_connections_per_ip) +
+                     ") must not be greater than max_connections (" + std::to_string(limits.max_connections) +
+                     ")");
+  }
+  section.fail_unknown_keys();
+}
+
+void read_tls(ReadState& state, const toml::table& table, TlsConfig& tls) {
+  Section section(state, table, "tls");
+  if (section.string("ca_file", tls.ca_file)) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(tls.ca_file, error)) {
+      section.fail("ca_file", "'" + tls.ca_file + "' is not a readable file");
+    }
+  }
   section.fail_unknown_keys();
 }
 
@@ -183,6 +216,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* registrar = root.table("registrar"))
     read_registrar(state, *registrar, config.registrar);
   if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
+  if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
   root.fail_unknown_keys();
   return config;
 }

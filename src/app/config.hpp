@@ -42,6 +42,19 @@ struct RegistrarConfig {
 struct LimitsConfig {
   std::size_t max_message_size = 65536;
   std::size_t max_headers = 256;
+  // Stream connections (TCP and TLS) over all workers, and from one IP address: a peer that
+  // opens connections and sends nothing cannot take more than its share.
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_ip = 64;
+  // A connection with no bytes in either direction for this long is closed. Above the 120 s
+  // keep-alive interval RFC 5626 §4.4.1 suggests for connection-oriented flows.
+  std::uint32_t connection_idle_timeout = 300;
+};
+
+struct TlsConfig {
+  // CA certificates (PEM) that verify the servers osprey connects to over TLS; empty: the
+  // system's default CA store.
+  std::string ca_file;
 };
 
 struct Config {
@@ -52,6 +65,7 @@ struct Config {
   std::vector<ListenConfig> listen;  // never empty; UDP and TCP on 0.0.0.0:5060 when omitted
   RegistrarConfig registrar;
   LimitsConfig limits;
+  TlsConfig tls;
 };
 
 // Reads and validates `file`. Relative paths inside it (data_dir, TLS files) are taken as they

@@ -16,7 +16,8 @@ namespace osprey::net {
 
 class ConnectionCounter {
  public:
-  ConnectionCounter(std::size_t max_total, std::size_t max_per_ip) : max_total_(max_total), max_per_ip_(max_per_ip) {}
+  ConnectionCounter(std::size_t max_total, std::size_t max_per_ip)
+      : max_total_(max_total), max_per_ip_(max_per_ip) {}
 
   // False (and nothing counted) when either limit is reached.
   bool try_acquire(const boost::asio::ip::address& peer);

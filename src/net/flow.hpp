@@ -19,12 +19,9 @@ enum class Protocol : std::uint8_t { udp, tcp, tls };
 // The Via transport token (RFC 3261 §20.42): "UDP", "TCP", "TLS".
 inline std::string_view via_token(Protocol protocol) {
   switch (protocol) {
-    case Protocol::udp:
-      return "UDP";
-    case Protocol::tcp:
-      return "TCP";
-    case Protocol::tls:
-      return "TLS";
+    case Protocol::udp: return "UDP";
+    case Protocol::tcp: return "TCP";
+    case Protocol::tls: return "TLS";
   }
   return "UDP";
 }

@@ -31,8 +31,8 @@ class TlsContextStore;
 struct StreamLimits {
   std::size_t max_message_size = 65536;  // a longer message is a framing error (400, then close)
   std::size_t max_headers = 256;
-  std::size_t max_buffered_bytes = 262144;  // unsent output queued on one connection before it is closed
-  std::chrono::seconds idle_timeout{300};  // no bytes in either direction for this long: close
+  std::size_t max_buffered_bytes = 262144;     // unsent output queued on one connection before it is closed
+  std::chrono::seconds idle_timeout{300};      // no bytes in either direction for this long: close
   std::chrono::seconds handshake_timeout{10};  // TCP connect or TLS handshake must finish in this time
 };
 

@@ -8,6 +8,7 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,8 @@ class TlsContextStore {
     std::uintmax_t key_size = 0;
     friend bool operator==(const Stamp&, const Stamp&) = default;
   };
+  // The stamp of the certificate and key files now; the error names the file that cannot be read.
+  static tl::expected<Stamp, std::string> stamp_of(const TlsFiles& files);
 
   TlsFiles files_;
   mutable std::mutex mutex_;

@@ -6,6 +6,8 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,9 +20,21 @@
 
 namespace osprey::net {
 
+// Lifetime: a UdpSocket lives on its worker's thread and the io_context must be run by that one
+// thread (DESIGN.md: shared-nothing). It may be closed or destroyed at any time on that thread,
+// even from inside TransportListener::on_message or with a read handler still queued: the
+// handlers hold only a weak reference to the socket's state and do nothing once it is gone or
+// closed. The io_context must outlive the UdpSocket (as for any Asio socket).
 class UdpSocket {
  public:
-  UdpSocket(boost::asio::io_context& io_context, TransportListener& listener);
+  // The largest datagram read whole. The real UDP limits are lower (65507 bytes over IPv4,
+  // 65527 over IPv6 without jumbograms), so no datagram a peer can send is ever cut.
+  static constexpr std::size_t kMaxDatagram = 65535;
+
+  // `max_datagram` bounds what is read: a longer datagram is counted in truncated() and dropped
+  // whole, never handed up cut short (tests use a small value to reach that path).
+  UdpSocket(boost::asio::io_context& io_context, TransportListener& listener,
+            std::size_t max_datagram = kMaxDatagram);
   ~UdpSocket();
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
@@ -33,7 +47,8 @@ class UdpSocket {
   const Endpoint& local() const;
   void close();
 
-  // Datagrams read, and those dropped before parsing (truncated: larger than 64 KiB).
+  // Datagrams handed to the listener, and those dropped before parsing (truncated: larger
+  // than max_datagram).
   std::uint64_t received() const;
   std::uint64_t truncated() const;
 

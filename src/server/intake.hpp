@@ -27,9 +27,4 @@ struct Intake {
 // (§18.2.1) is the caller's next step, on the returned request.
 Intake take_in(std::string_view bytes, const sip::ParseOptions& options);
 
-// A best-effort error response built from the raw bytes of a request that did not parse:
-// §8.2.6.2 copies Via, From, To, Call-ID and CSeq, read here line by line. Empty when the input
-// is not a request or has no readable Via (nowhere to send a response).
-std::string stateless_reply_to_raw(std::string_view raw, int status, std::string_view reason);
-
 }  // namespace osprey::server

@@ -91,7 +91,10 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
       cert + "\"\nprivate_key = \"" + key +
       "\"\n"
       "[registrar]\nmin_expires = 120\nmax_expires = 7200\ndefault_expires = 600\nmax_contacts_per_aor = 3\n"
-      "[limits]\nmax_message_size = 4096\nmax_headers = 64\n");
+      "[limits]\nmax_message_size = 4096\nmax_headers = 64\nmax_connections = 500\n"
+      "max_connections_per_ip = 5\nconnection_idle_timeout = 30\n"
+      "[tls]\nca_file = \"" +
+      cert + "\"\n");
   ASSERT_TRUE(config) << to_string(config.error());
   EXPECT_EQ(config->workers, 3u);
   EXPECT_EQ(resolved_workers(*config), 3u);
@@ -111,6 +114,10 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 3u);
   EXPECT_EQ(config->limits.max_message_size, 4096u);
   EXPECT_EQ(config->limits.max_headers, 64u);
+  EXPECT_EQ(config->limits.max_connections, 500u);
+  EXPECT_EQ(config->limits.max_connections_per_ip, 5u);
+  EXPECT_EQ(config->limits.connection_idle_timeout, 30u);
+  EXPECT_EQ(config->tls.ca_file, cert);
 }
 
 TEST_F(ConfigLoader, MissingFile) {
@@ -234,6 +241,11 @@ TEST_F(ConfigLoader, BadValues) {
             "osprey.toml:2: key 'registrar': must be a table: write [registrar]");
   EXPECT_EQ(error_for("domains = [\"a\"]\n[limits]\nmax_headers = 5\n"),
             "osprey.toml:3: key 'limits.max_headers': must be an integer between 16 and 4096");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[limits]\nmax_connections = 10\nmax_connections_per_ip = 20\n"),
+            "osprey.toml:4: key 'limits.max_connections_per_ip': max_connections_per_ip (20) must not be "
+            "greater than max_connections (10)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[tls]\nca_file = \"/nonexistent/ca.pem\"\n"),
+            "osprey.toml:3: key 'tls.ca_file': '/nonexistent/ca.pem' is not a readable file");
 }
 
 TEST_F(ConfigLoader, Domains) {

@@ -1,0 +1,43 @@
+#include "app/server_settings_from_config.hpp"
+
+namespace osprey::app {
+
+namespace {
+
+net::Protocol protocol_of(Transport transport) {
+  switch (transport) {
+    case Transport::udp: return net::Protocol::udp;
+    case Transport::tcp: return net::Protocol::tcp;
+    case Transport::tls: return net::Protocol::tls;
+  }
+  return net::Protocol::udp;
+}
+
+}  // namespace
+
+server::ServerSettings server_settings_from(const Config& config) {
+  server::ServerSettings settings;
+  settings.workers = resolved_workers(config);
+  settings.domains = config.domains;
+  for (const ListenConfig& listen : config.listen) {
+    boost::system::error_code ignored;  // the loader checked the literal
+    settings.listen.push_back({protocol_of(listen.transport),
+                               {boost::asio::ip::make_address(listen.address, ignored), listen.port}});
+    if (listen.transport == Transport::tls) {
+      settings.tls.certificate =
+          listen.certificate;  // the loader checked every TLS entry names the same files
+      settings.tls.private_key = listen.private_key;
+    }
+  }
+  settings.tls.ca_file = config.tls.ca_file;
+  settings.parse.max_message_size = config.limits.max_message_size;
+  settings.parse.max_headers = config.limits.max_headers;
+  settings.streams.max_message_size = config.limits.max_message_size;
+  settings.streams.max_headers = config.limits.max_headers;
+  settings.streams.idle_timeout = std::chrono::seconds(config.limits.connection_idle_timeout);
+  settings.max_connections = config.limits.max_connections;
+  settings.max_connections_per_ip = config.limits.max_connections_per_ip;
+  return settings;
+}
+
+}  // namespace osprey::app

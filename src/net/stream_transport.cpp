@@ -1,0 +1,325 @@
+#include "net/stream_transport.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include <spdlog/logger.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "net/stream_connection.hpp"
+#include "net/tls_context_store.hpp"
+
+namespace osprey::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+// After an accept error other than a peer's early reset (usually out of descriptors), wait
+// this long before accepting again instead of spinning on the same error.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+struct Listener {
+  Listener(asio::io_context& io_context, Protocol listen_protocol)
+      : protocol(listen_protocol), acceptor(io_context), retry(io_context) {}
+  Protocol protocol;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;
+  Endpoint bound;
+};
+
+// The reuse index (RFC 3261 §18.1.1, §18.2.2: requests and responses to the same peer go over
+// an open connection to it). Boost 1.74's address has operator< but no std::hash.
+using RemoteKey = std::tuple<Protocol, asio::ip::address, std::uint16_t>;
+
+RemoteKey key_of(Protocol protocol, const Endpoint& remote) {
+  return {protocol, remote.address, remote.port};
+}
+
+}  // namespace
+
+class StreamTransport::Impl final : public ConnectionOwner {
+ public:
+  Impl(asio::io_context& io_context, TransportListener& listener, StreamLimits limits,
+       ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger)
+      : io_context_(io_context),
+        listener_(listener),
+        limits_(limits),
+        counter_(counter),
+        tls_(std::move(tls)),
+        logger_(logger) {}
+
+  ~Impl() override {
+    // The owner of the listener is going away too: connections close without calling it.
+    notify_ = false;
+    close_all();
+  }
+
+  tl::expected<Endpoint, std::string> listen(Protocol protocol, const Endpoint& at) {
+    if (protocol == Protocol::udp) return tl::unexpected(std::string("UDP is not a stream transport"));
+    if (protocol == Protocol::tls && !tls_) return tl::unexpected(std::string("TLS is not configured"));
+    auto listener = std::make_shared<Listener>(io_context_, protocol);
+    tcp::acceptor& acceptor = listener->acceptor;
+    const tcp::endpoint endpoint(at.address, at.port);
+    error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec) return tl::unexpected(ec.message());
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (ec) return tl::unexpected(ec.message());
+    // Every worker binds the same address; the kernel spreads new connections over them.
+    const int on = 1;
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+      return tl::unexpected(error_code(errno, boost::system::system_category()).message());
+    }
+    // A v6 listener takes only v6: v4 peers come to the v4 listener, with their own addresses
+    // (not v4-mapped ones that would not match the v4 flows and limits).
+    if (at.address.is_v6()) {
+      acceptor.set_option(asio::ip::v6_only(true), ec);
+      if (ec) return tl::unexpected(ec.message());
+    }
+    acceptor.bind(endpoint, ec);
+    if (ec) return tl::unexpected(ec.message());
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return tl::unexpected(ec.message());
+    const tcp::endpoint bound = acceptor.local_endpoint(ec);
+    if (ec) return tl::unexpected(ec.message());
+    listener->bound = Endpoint{bound.address(), bound.port()};
+    listeners_.push_back(listener);
+    accept(listener);
+    return listener->bound;
+  }
+
+  bool send(ConnectionId id, std::string_view bytes) {
+    const auto it = connections_.find(id);
+    if (it == connections_.end()) return false;
+    std::shared_ptr<StreamConnection> connection = it->second;  // send may close and erase it
+    return connection->send(bytes);
+  }
+
+  std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
+                              std::string_view server_name) {
+    if (protocol == Protocol::udp) return std::nullopt;
+    if (const auto found = by_remote_.find(key_of(protocol, destination)); found != by_remote_.end()) {
+      const auto it = connections_.find(found->second);
+      if (it != connections_.end() && !it->second->closing()) {
+        std::shared_ptr<StreamConnection> connection = it->second;
+        if (!connection->send(bytes)) return std::nullopt;
+        return connection->flow();
+      }
+    }
+    if (bytes.size() > limits_.max_buffered_bytes) return std::nullopt;
+    std::shared_ptr<asio::ssl::context> client_context;
+    if (protocol == Protocol::tls) {
+      if (!tls_) return std::nullopt;
+      client_context = tls_->client_context();
+      if (!client_context) return std::nullopt;
+    }
+    if (!counter_.try_acquire(destination.address)) {
+      logger_.debug("stream: no connection to {}: connection limit reached", to_string(destination));
+      return std::nullopt;
+    }
+    const ConnectionId id = next_id_++;
+    std::shared_ptr<StreamConnection> connection =
+        protocol == Protocol::tls
+            ? StreamConnection::outbound_tls(io_context_, destination, std::string(server_name),
+                                             std::move(client_context), id, limits_, *this)
+            : StreamConnection::outbound_tcp(io_context_, destination, id, limits_, *this);
+    add(connection);
+    connection->send(bytes);  // waits in the queue until connected
+    connection->start();      // reports a failure later, through on_connection_closed
+    return connection->flow();
+  }
+
+  std::optional<Flow> flow_of(ConnectionId id) const {
+    const auto it = connections_.find(id);
+    if (it == connections_.end()) return std::nullopt;
+    return it->second->flow();
+  }
+
+  std::optional<Endpoint> listening(Protocol protocol, const asio::ip::address& family_of) const {
+    for (const auto& listener : listeners_) {
+      if (listener->protocol == protocol && listener->bound.address.is_v4() == family_of.is_v4()) {
+        return listener->bound;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void close_all() {
+    for (const auto& listener : listeners_) {
+      error_code ignored;
+      listener->acceptor.close(ignored);
+      listener->retry.cancel();
+    }
+    listeners_.clear();  // pending accept handlers hold their own reference
+    // Copied first: the listener may open new connections from on_connection_closed.
+    std::vector<std::shared_ptr<StreamConnection>> open;
+    open.reserve(connections_.size());
+    for (const auto& [id, connection] : connections_) open.push_back(connection);
+    for (const auto& connection : open) {
+      if (notify_) {
+        connection->close("shutdown");
+      } else {
+        forget(*connection);
+        connection->detach();
+      }
+    }
+  }
+
+  std::size_t connection_count() const { return connections_.size(); }
+
+  // ConnectionOwner
+  void on_connection_message(std::string_view bytes, const Flow& flow) override {
+    listener_.on_message(bytes, flow);
+  }
+
+  void on_connection_closed(StreamConnection& connection, std::string_view reason) override {
+    const Flow flow = connection.flow();  // a copy: forget() may drop the last other reference
+    logger_.debug("stream: connection {} with {} closed: {}", flow.connection, to_string(flow.remote),
+                  reason);
+    if (!forget(connection)) return;
+    if (notify_) listener_.on_connection_closed(flow.connection);
+  }
+
+ private:
+  void accept(const std::shared_ptr<Listener>& listener) {
+    listener->acceptor.async_accept(
+        [this, alive = std::weak_ptr<void>(alive_), listener](const error_code& ec, tcp::socket socket) {
+          if (alive.expired() || !listener->acceptor.is_open()) return;  // closed, or the transport is gone
+          if (ec) {
+            on_accept_error(listener, ec);
+            return;
+          }
+          admit(*listener, std::move(socket));
+          accept(listener);
+        });
+  }
+
+  void on_accept_error(const std::shared_ptr<Listener>& listener, const error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec == asio::error::connection_aborted) {  // the peer gave up before we accepted: nothing wrong here
+      accept(listener);
+      return;
+    }
+    logger_.warn("stream: accept on {} failed: {}", to_string(listener->bound), ec.message());
+    listener->retry.expires_after(kAcceptRetryDelay);
+    listener->retry.async_wait(
+        [this, alive = std::weak_ptr<void>(alive_), listener](const error_code& wait_error) {
+          if (wait_error || alive.expired() || !listener->acceptor.is_open()) return;
+          accept(listener);
+        });
+  }
+
+  void admit(const Listener& listener, tcp::socket socket) {
+    error_code ec;
+    const tcp::endpoint peer = socket.remote_endpoint(ec);
+    if (ec) return;  // reset before we saw it; the socket closes on destruction
+    if (!counter_.try_acquire(peer.address())) {
+      ++rejected_;
+      // Checked first: under a connection flood, formatting every refusal would be the cost.
+      if (logger_.should_log(spdlog::level::debug)) {
+        logger_.debug("stream: refused {}: connection limit reached ({} refused so far)",
+                      to_string(Endpoint{peer.address(), peer.port()}), rejected_);
+      }
+      socket.close(ec);
+      return;
+    }
+    const ConnectionId id = next_id_++;
+    std::shared_ptr<StreamConnection> connection;
+    if (listener.protocol == Protocol::tls) {
+      // The context current now: a later reload does not change this connection's certificate.
+      std::shared_ptr<asio::ssl::context> context = tls_->server_context();
+      if (!context) {
+        counter_.release(peer.address());
+        socket.close(ec);
+        return;
+      }
+      connection = StreamConnection::accepted_tls(std::move(socket), std::move(context), id, limits_, *this);
+    } else {
+      connection = StreamConnection::accepted_tcp(std::move(socket), id, limits_, *this);
+    }
+    add(connection);
+    connection->start();
+  }
+
+  void add(const std::shared_ptr<StreamConnection>& connection) {
+    const Flow& flow = connection->flow();
+    connections_.emplace(flow.connection, connection);
+    by_remote_[key_of(flow.protocol, flow.remote)] = flow.connection;  // the newest one wins
+  }
+
+  // Removes the connection from the tables and gives its slot back; false if it was not there.
+  bool forget(StreamConnection& connection) {
+    const Flow& flow = connection.flow();
+    const auto it = connections_.find(flow.connection);
+    if (it == connections_.end() || it->second.get() != &connection) return false;
+    std::shared_ptr<StreamConnection> keep = std::move(it->second);  // alive until we return
+    connections_.erase(it);
+    if (const auto indexed = by_remote_.find(key_of(flow.protocol, flow.remote));
+        indexed != by_remote_.end() && indexed->second == flow.connection) {
+      by_remote_.erase(indexed);
+    }
+    counter_.release(flow.remote.address);
+    return true;
+  }
+
+  asio::io_context& io_context_;
+  TransportListener& listener_;
+  StreamLimits limits_;
+  ConnectionCounter& counter_;
+  std::shared_ptr<TlsContextStore> tls_;
+  spdlog::logger& logger_;
+
+  std::vector<std::shared_ptr<Listener>> listeners_;
+  std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
+  std::map<RemoteKey, ConnectionId> by_remote_;
+  ConnectionId next_id_ = 1;
+  std::uint64_t rejected_ = 0;
+  bool notify_ = true;
+  // Handlers queued in the io_context check this before touching the transport.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+StreamTransport::StreamTransport(asio::io_context& io_context, TransportListener& listener,
+                                 StreamLimits limits, ConnectionCounter& counter,
+                                 std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger)
+    : impl_(std::make_unique<Impl>(io_context, listener, limits, counter, std::move(tls), logger)) {}
+
+StreamTransport::~StreamTransport() = default;
+
+tl::expected<Endpoint, std::string> StreamTransport::listen(Protocol protocol, const Endpoint& at) {
+  return impl_->listen(protocol, at);
+}
+
+bool StreamTransport::send(ConnectionId connection, std::string_view bytes) {
+  return impl_->send(connection, bytes);
+}
+
+std::optional<Flow> StreamTransport::send_to(Protocol protocol, const Endpoint& destination,
+                                             std::string_view bytes, std::string_view server_name) {
+  return impl_->send_to(protocol, destination, bytes, server_name);
+}
+
+std::optional<Flow> StreamTransport::flow_of(ConnectionId connection) const {
+  return impl_->flow_of(connection);
+}
+
+std::optional<Endpoint> StreamTransport::listening(Protocol protocol,
+                                                   const asio::ip::address& family_of) const {
+  return impl_->listening(protocol, family_of);
+}
+
+void StreamTransport::close_all() { impl_->close_all(); }
+
+std::size_t StreamTransport::connection_count() const { return impl_->connection_count(); }
+
+}  // namespace osprey::net

@@ -1,0 +1,104 @@
+#include "server/local_responder.hpp"
+
+#include <random>
+
+#include "sip/builder.hpp"
+#include "sip/validation.hpp"
+
+namespace osprey::server {
+
+LocalResponder::LocalResponder() : random_(std::random_device{}()) {}
+
+std::string LocalResponder::new_tag() {
+  // RFC 3261 §19.3: a tag is globally unique and cryptographically random enough (32 bits at least).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t bits = random_();
+  std::string tag(16, '0');
+  for (char& c : tag) {
+    c = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return tag;
+}
+
+void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
+                            std::string_view reason) {
+  // §8.2.6.2: a To tag on every response but 100.
+  auto response = sip::MessageBuilder::response_to(request, status, reason, new_tag()).build();
+  if (response && table_ != nullptr) table_->respond(transaction, *response);
+}
+
+void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                                const net::Flow& /*flow*/) {
+  // §8.2.2: the UAS checks (version, mandatory headers, Require...) before anything else. The
+  // intake answered the malformed requests already; what is left here are 416 and 420.
+  if (auto rejection = sip::check_request(request, {sip::Role::uas, {}})) {
+    ++counters_.requests_refused;
+    auto builder = sip::MessageBuilder::response_to(request, rejection->status, rejection->reason, new_tag());
+    for (const auto& [name, value] : rejection->headers) builder.header(name, value);
+    if (auto response = builder.build(); response && table_ != nullptr)
+      table_->respond(transaction, *response);
+    return;
+  }
+  switch (request.method()) {
+    case sip::Method::options: {
+      // §11.2: what osprey implements. It takes no message bodies yet; application/sdp is the
+      // value §11.2 assumes when Accept is absent, stated here so clients need not guess.
+      ++counters_.options_answered;
+      auto response = sip::MessageBuilder::response_to(request, 200, {}, new_tag())
+                          .header(sip::HeaderId::allow, kAllow)
+                          .header(sip::HeaderId::accept, "application/sdp")
+                          .header(sip::HeaderId::supported, "")
+                          .build();
+      if (response && table_ != nullptr) table_->respond(transaction, *response);
+      return;
+    }
+    case sip::Method::unknown: {
+      // §8.2.1: an unrecognised method gets 501 (and the Allow of what is implemented).
+      ++counters_.requests_refused;
+      auto response = sip::MessageBuilder::response_to(request, 501, {}, new_tag())
+                          .header(sip::HeaderId::allow, kAllow)
+                          .build();
+      if (response && table_ != nullptr) table_->respond(transaction, *response);
+      return;
+    }
+    case sip::Method::register_:
+      // §10.3: osprey is not a registrar yet.
+      ++counters_.requests_refused;
+      answer(transaction, request, 501, "Registrar Not Enabled");
+      return;
+    default:
+      // No user is served yet: every target is unknown (§21.4.5).
+      ++counters_.requests_refused;
+      answer(transaction, request, 404, {});
+      return;
+  }
+}
+
+void LocalResponder::on_ack(const sip::Message& /*ack*/, const net::Flow& /*flow*/) {
+  // An ACK for a 2xx: osprey sends no 2xx to INVITE yet, so it is stray; ACKs get no answer (§17).
+}
+
+void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {
+  // §9.2: the UAS answers the cancelled INVITE 487. The response copies the CANCEL's Via,
+  // From, To and Call-ID, which equal the INVITE's (§9.1), with the INVITE's CSeq method.
+  ++counters_.requests_refused;
+  auto builder = sip::MessageBuilder::response_to(cancel, 487, {}, new_tag());
+  auto response = builder.build();
+  if (!response || !cancel.cseq()) return;
+  response->replace_header(sip::HeaderId::cseq, std::to_string(cancel.cseq()->number) + " INVITE");
+  if (table_ != nullptr) table_->respond(invite, *response);
+}
+
+void LocalResponder::on_response(txn::ClientTransactionId /*transaction*/, const sip::Message& /*response*/) {
+  // osprey sends no requests of its own yet.
+}
+
+void LocalResponder::on_client_failure(txn::ClientTransactionId /*transaction*/, int /*status*/) {}
+
+void LocalResponder::on_stray_response(const sip::Message& /*response*/, const net::Flow& /*flow*/) {
+  // §18.1.2: a response that matches nothing is discarded.
+  ++counters_.stray_responses;
+}
+
+}  // namespace osprey::server

@@ -1,0 +1,61 @@
+#pragma once
+// The running SIP server: N workers that each bind every listen address (SO_REUSEPORT, so the
+// kernel spreads traffic across them), the shared connection limits and the TLS contexts.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "net/connection_counter.hpp"
+#include "net/tls_context_store.hpp"
+#include "server/server_settings.hpp"
+#include "server/worker.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace osprey::server {
+
+struct BoundListener {
+  net::Protocol protocol;
+  net::Endpoint endpoint;  // the port actually bound
+};
+
+// "udp 127.0.0.1:5060"
+std::string describe(const BoundListener& listener);
+
+class Server {
+ public:
+  // Loads TLS, binds every listener on every worker and starts the worker threads. The error
+  // is one line for the log: "cannot listen on udp 127.0.0.1:5060: Address already in use".
+  static tl::expected<std::unique_ptr<Server>, std::string> start(const ServerSettings& settings,
+                                                                  spdlog::logger& logger);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  const std::vector<BoundListener>& bound() const { return bound_; }
+  // Re-reads the TLS certificate and key when they changed (or always, when `force`: SIGHUP).
+  // New connections use the new certificate; open ones keep theirs. Logs what happened.
+  void reload_tls(bool force);
+  // Stops every worker; idempotent.
+  void stop();
+
+  std::uint64_t messages() const;
+  std::uint64_t dropped() const;
+
+ private:
+  Server(const ServerSettings& settings, spdlog::logger& logger) : settings_(settings), logger_(logger) {}
+
+  ServerSettings settings_;
+  spdlog::logger& logger_;
+  std::unique_ptr<net::ConnectionCounter> counter_;
+  std::shared_ptr<net::TlsContextStore> tls_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<BoundListener> bound_;
+};
+
+}  // namespace osprey::server

@@ -1,0 +1,42 @@
+#pragma once
+// What the server core needs to run, independent of how it was configured (the app layer turns
+// the TOML config into this). Everything is validated before it gets here.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "net/flow.hpp"
+#include "net/stream_transport.hpp"
+#include "sip/message.hpp"
+#include "txn/transaction_env.hpp"
+
+namespace osprey::server {
+
+struct ListenSpec {
+  net::Protocol protocol = net::Protocol::udp;
+  net::Endpoint at;  // port 0: the system picks one (tests); every worker then binds that port
+};
+
+struct TlsSpec {
+  std::string certificate;  // PEM chain; empty: no TLS listener
+  std::string private_key;
+  std::string ca_file;  // verifies servers osprey connects to; empty: the system store
+  // How often the certificate files are checked for a change (SIGHUP reloads at once).
+  std::chrono::milliseconds reload_check{2000};
+};
+
+struct ServerSettings {
+  unsigned workers = 1;
+  std::vector<ListenSpec> listen;
+  std::vector<std::string> domains;
+  sip::ParseOptions parse;  // datagram limits; streams use the same sizes
+  net::StreamLimits streams;
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_ip = 64;
+  TlsSpec tls;
+  txn::TimerSettings timers;
+};
+
+}  // namespace osprey::server

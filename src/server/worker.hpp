@@ -1,0 +1,73 @@
+#pragma once
+// One worker thread (DESIGN.md, threading): its own io_context, sockets, transaction table and
+// timer wheel. A message is read, parsed, matched and answered on the worker that read it, with
+// no lock on the way; workers share only the connection limits and the TLS contexts.
+
+#include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <tl/expected.hpp>
+
+#include "net/connection_counter.hpp"
+#include "net/net_transport.hpp"
+#include "net/tls_context_store.hpp"
+#include "server/local_responder.hpp"
+#include "server/server_settings.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace osprey::server {
+
+struct WorkerCounters {
+  std::atomic<std::uint64_t> messages{0};
+  std::atomic<std::uint64_t> stateless_replies{0};  // 400/505/513 answered without a transaction
+  std::atomic<std::uint64_t> dropped{0};            // unreadable input, never answered
+};
+
+class Worker final : public net::TransportListener {
+ public:
+  Worker(unsigned index, const ServerSettings& settings, net::ConnectionCounter& counter,
+         std::shared_ptr<net::TlsContextStore> tls, spdlog::logger& logger);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds one listener on this worker (before start()); returns the bound endpoint.
+  tl::expected<net::Endpoint, std::string> listen(const ListenSpec& spec);
+  // Runs the event loop on a new thread.
+  void start();
+  // Closes the sockets, stops the loop and joins the thread. Idempotent.
+  void stop();
+
+  void on_message(std::string_view bytes, const net::Flow& flow) override;
+  void on_connection_closed(net::ConnectionId connection) override;
+
+  const WorkerCounters& counters() const { return counters_; }
+
+ private:
+  void schedule_tick();
+
+  unsigned index_;
+  sip::ParseOptions datagram_options_;
+  sip::ParseOptions stream_options_;
+  spdlog::logger& logger_;
+  boost::asio::io_context io_context_{1};
+  LocalResponder responder_;
+  net::NetTransport transport_;
+  txn::TransactionTable table_;
+  boost::asio::steady_timer tick_;
+  std::thread thread_;
+  WorkerCounters counters_;
+};
+
+}  // namespace osprey::server

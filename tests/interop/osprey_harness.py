@@ -1,0 +1,221 @@
+"""Runs a live osprey on 127.0.0.1 for the interop tests.
+
+Every test script starts its own server on free ports with a temporary config, drives it with
+real peers (SIPp, sipsak, openssl, raw sockets) and stops everything it started, even when it
+fails. Every wait is bounded.
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--osprey", required=True, help="the osprey binary to test")
+    return parser.parse_args()
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1 (the server binds both on it)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port")
+
+
+class Osprey:
+    """A running `osprey serve`; use as a context manager."""
+
+    def __init__(self, binary, workdir, listens, extra_toml="", workers=2, env=None):
+        self.binary = binary
+        self.workdir = workdir
+        self.config = os.path.join(workdir, "osprey.toml")
+        self.log_path = os.path.join(workdir, "osprey.log")
+        lines = [
+            f"workers = {workers}",
+            'log_level = "info"',
+            f'data_dir = "{os.path.join(workdir, "data")}"',
+            'domains = ["127.0.0.1", "localhost"]',
+        ]
+        for listen in listens:
+            lines.append("[[listen]]")
+            for key, value in listen.items():
+                lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra_toml)
+        self.env = dict(os.environ)
+        # LeakSanitizer runs at exit; a leak makes osprey exit non-zero, which stop() reports.
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        if env:
+            self.env.update(env)
+        self.process = None
+        self.exit_code = None
+
+    def __enter__(self):
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--config", self.config],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("osprey exited at start:\n" + self.read_log())
+            if "worker(s) running" in self.read_log():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("osprey did not start in 30 s:\n" + self.read_log())
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self):
+        if self.process is None or self.exit_code is not None:
+            return self.exit_code
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.exit_code = self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.exit_code = self.process.wait(timeout=10)
+        self.log.close()
+        return self.exit_code
+
+    def read_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+
+def options_request(port, transport="UDP", local_port=5999, branch=None, call_id=None, host="127.0.0.1"):
+    branch = branch or "z9hG4bK" + uuid.uuid4().hex
+    call_id = call_id or uuid.uuid4().hex
+    return (
+        f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/{transport} 127.0.0.1:{local_port};branch={branch};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: <sip:probe@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
+        f"To: <sip:{host}:{port}>\r\n"
+        f"Call-ID: {call_id}\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
+def udp_exchange(port, payload, timeout=2.0, sock=None):
+    """Sends one datagram, returns the first reply (bytes) or None."""
+    own = sock is None
+    sock = sock or socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        if own:
+            sock.bind(("127.0.0.1", 0))
+        sock.settimeout(timeout)
+        sock.sendto(payload, ("127.0.0.1", port))
+        try:
+            return sock.recvfrom(65535)[0]
+        except socket.timeout:
+            return None
+    finally:
+        if own:
+            sock.close()
+
+
+def status_of(reply):
+    if not reply:
+        return None
+    first = reply.split(b"\r\n", 1)[0].split(b" ")
+    return int(first[1]) if len(first) > 1 and first[1].isdigit() else None
+
+
+def header(reply, name):
+    for line in reply.split(b"\r\n"):
+        if line.lower().startswith(name.lower().encode() + b":"):
+            return line.split(b":", 1)[1].strip().decode()
+    return None
+
+
+def run(cmd, timeout=120, **kwargs):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def make_certificates(directory, name="server", ca=None, subject_cn="localhost"):
+    """A test CA (unless given) and a server certificate for 127.0.0.1 and localhost, with the
+    openssl CLI. Returns dict(ca_cert, ca_key, cert, key)."""
+    os.makedirs(directory, exist_ok=True)
+    if ca is None:
+        ca = {
+            "ca_cert": os.path.join(directory, "ca.pem"),
+            "ca_key": os.path.join(directory, "ca.key"),
+        }
+        check(run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                   "-nodes", "-keyout", ca["ca_key"], "-out", ca["ca_cert"], "-days", "2",
+                   "-subj", "/CN=osprey test CA"]))
+    key = os.path.join(directory, f"{name}.key")
+    csr = os.path.join(directory, f"{name}.csr")
+    cert = os.path.join(directory, f"{name}.pem")
+    ext = os.path.join(directory, f"{name}.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    check(run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+               "-keyout", key, "-out", csr, "-subj", f"/CN={subject_cn}"]))
+    check(run(["openssl", "x509", "-req", "-in", csr, "-CA", ca["ca_cert"], "-CAkey", ca["ca_key"],
+               "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext]))
+    return dict(ca, cert=cert, key=key)
+
+
+def check(result):
+    if result.returncode != 0:
+        raise RuntimeError(f"{result.args}: exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class Failures:
+    """Collects failed checks so one run reports all of them; exit code 1 if any."""
+
+    def __init__(self):
+        self.failed = []
+
+    def expect(self, condition, what):
+        print(("ok    " if condition else "FAIL  ") + what, flush=True)
+        if not condition:
+            self.failed.append(what)
+        return condition
+
+    def finish(self):
+        if self.failed:
+            print(f"{len(self.failed)} check(s) failed", flush=True)
+            sys.exit(1)
+        print("all checks passed", flush=True)
+        sys.exit(0)
+
+
+@contextlib.contextmanager
+def temp_dir():
+    with tempfile.TemporaryDirectory(prefix="osprey-interop-") as directory:
+        yield directory

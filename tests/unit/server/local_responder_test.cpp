@@ -1,0 +1,99 @@
+#include "server/local_responder.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sip/message.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::server {
+namespace {
+
+// Records what the table sends; the responder is exercised through a real transaction table.
+class RecordingTransport : public net::Transport {
+ public:
+  bool send(const net::Flow&, std::string_view bytes) override {
+    sent.emplace_back(bytes);
+    return true;
+  }
+  std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
+                                   std::string_view bytes, std::string_view) override {
+    sent.emplace_back(bytes);
+    return net::Flow{protocol, destination, {}, 0};
+  }
+  std::optional<net::Endpoint> sent_by(net::Protocol, const net::Endpoint&) const override {
+    return net::Endpoint{boost::asio::ip::make_address("127.0.0.1"), 5060};
+  }
+  std::vector<std::string> sent;
+};
+
+class LocalResponderTest : public ::testing::Test {
+ protected:
+  LocalResponderTest() : table_(transport_, responder_, {}, txn::Clock::now()) { responder_.attach(table_); }
+
+  // Feeds one request and returns the single response it got.
+  sip::Message answer_to(const std::string& method, const std::string& uri, const std::string& extra = "") {
+    const std::string n = std::to_string(++count_);
+    const std::string text = method + " " + uri + " SIP/2.0\r\n" +
+                             "Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK" + method + n +
+                             "\r\nMax-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=f1\r\n"
+                             "To: <" +
+                             uri + ">\r\nCall-ID: responder-" + n + "\r\nCSeq: 1 " + method + "\r\n" + extra +
+                             "Content-Length: 0\r\n\r\n";
+    auto request = sip::Message::parse(text);
+    EXPECT_TRUE(request) << text;
+    const std::size_t before = transport_.sent.size();
+    net::Flow flow{net::Protocol::udp, {boost::asio::ip::make_address("192.0.2.9"), 5070}, {}, 0};
+    table_.receive(std::move(*request), flow);
+    EXPECT_EQ(transport_.sent.size(), before + 1);
+    auto response = sip::Message::parse(transport_.sent.back());
+    EXPECT_TRUE(response);
+    return std::move(*response);
+  }
+
+  RecordingTransport transport_;
+  LocalResponder responder_;
+  txn::TransactionTable table_;
+  int count_ = 0;
+};
+
+TEST_F(LocalResponderTest, OptionsGets200WithAllowAcceptSupported) {
+  const sip::Message response = answer_to("OPTIONS", "sip:127.0.0.1:5060");
+  EXPECT_EQ(response.status(), 200);
+  EXPECT_EQ(response.first_value(sip::HeaderId::allow), LocalResponder::kAllow);
+  EXPECT_EQ(response.first_value(sip::HeaderId::accept), "application/sdp");
+  EXPECT_EQ(response.count(sip::HeaderId::supported), 1u);
+  ASSERT_TRUE(response.to());
+  EXPECT_FALSE(response.to()->tag().empty());  // §8.2.6.2
+  EXPECT_EQ(responder_.counters().options_answered, 1u);
+}
+
+TEST_F(LocalResponderTest, RegisterGets501UntilTheRegistrarExists) {
+  EXPECT_EQ(answer_to("REGISTER", "sip:127.0.0.1").status(), 501);
+}
+
+TEST_F(LocalResponderTest, InviteToAUserGets404) {
+  EXPECT_EQ(answer_to("INVITE", "sip:bob@127.0.0.1").status(), 404);
+  EXPECT_EQ(answer_to("MESSAGE", "sip:bob@127.0.0.1").status(), 404);
+}
+
+TEST_F(LocalResponderTest, UnknownMethodGets501WithAllow) {
+  const sip::Message response = answer_to("FROBNICATE", "sip:127.0.0.1");
+  EXPECT_EQ(response.status(), 501);
+  EXPECT_EQ(response.first_value(sip::HeaderId::allow), LocalResponder::kAllow);
+}
+
+TEST_F(LocalResponderTest, UnsupportedRequireGets420WithUnsupported) {
+  const sip::Message response = answer_to("OPTIONS", "sip:127.0.0.1", "Require: foo, bar\r\n");
+  EXPECT_EQ(response.status(), 420);
+  EXPECT_EQ(response.first_value(sip::HeaderId::unsupported), "foo, bar");
+}
+
+TEST_F(LocalResponderTest, UnsupportedSchemeGets416) {
+  EXPECT_EQ(answer_to("OPTIONS", "http://127.0.0.1/").status(), 416);
+}
+
+}  // namespace
+}  // namespace osprey::server
