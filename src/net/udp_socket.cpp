@@ -99,6 +99,51 @@ struct UdpState {
   std::array<iovec, kBatch> vectors{};
   std::array<sockaddr_storage, kBatch> sources{};
 
+  // Answers produced while a batch is being delivered go out together in one sendmmsg after
+  // it, as the reads came in with one recvmmsg: a burst costs two system calls per 32
+  // datagrams instead of 33. The strings keep their capacity from batch to batch.
+  bool delivering = false;
+  std::size_t pending = 0;
+  std::uint64_t send_errors = 0;
+  std::array<std::string, kBatch> out_bytes;
+  std::array<sockaddr_storage, kBatch> out_addresses{};
+  std::array<socklen_t, kBatch> out_lengths{};
+  std::array<mmsghdr, kBatch> out_headers{};
+  std::array<iovec, kBatch> out_vectors{};
+
+  void queue(const asio::ip::udp::endpoint& destination, std::string_view bytes) {
+    if (pending == kBatch) flush();
+    out_bytes[pending].assign(bytes.data(), bytes.size());
+    std::memcpy(&out_addresses[pending], destination.data(), destination.size());
+    out_lengths[pending] = static_cast<socklen_t>(destination.size());
+    ++pending;
+  }
+
+  void flush() {
+    std::size_t sent = 0;
+    while (sent < pending && !closed) {
+      for (std::size_t i = sent; i < pending; ++i) {
+        out_vectors[i] = {out_bytes[i].data(), out_bytes[i].size()};
+        out_headers[i] = {};
+        out_headers[i].msg_hdr.msg_name = &out_addresses[i];
+        out_headers[i].msg_hdr.msg_namelen = out_lengths[i];
+        out_headers[i].msg_hdr.msg_iov = &out_vectors[i];
+        out_headers[i].msg_hdr.msg_iovlen = 1;
+      }
+      const int count = ::sendmmsg(socket.native_handle(), out_headers.data() + sent,
+                                   static_cast<unsigned>(pending - sent), MSG_DONTWAIT);
+      if (count <= 0) {
+        // The first unsent datagram failed (full buffer, ICMP error): skip it, as a failed
+        // sendto would have; the transaction layer retransmits (RFC 3261 §17.1.1.2).
+        ++send_errors;
+        ++sent;
+        continue;
+      }
+      sent += static_cast<std::size_t>(count);
+    }
+    pending = 0;
+  }
+
   void prepare_buffers() {
     slot_size = max_datagram + 1;
     buffer = std::make_unique_for_overwrite<char[]>(kBatch * slot_size);
@@ -162,6 +207,7 @@ struct UdpState {
   }
 
   void deliver(std::size_t count) {
+    delivering = true;
     for (std::size_t i = 0; i < count && !closed; ++i) {
       const mmsghdr& header = headers[i];
       if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0 || header.msg_len > max_datagram) {
@@ -174,6 +220,8 @@ struct UdpState {
       const Flow flow{Protocol::udp, *source, local, 0};
       listener.on_message(std::string_view(buffer.get() + i * slot_size, header.msg_len), flow);
     }
+    delivering = false;
+    if (pending > 0) flush();
   }
 };
 
@@ -230,11 +278,17 @@ tl::expected<Endpoint, std::string> UdpSocket::open(const Endpoint& at) {
 bool UdpSocket::send_to(const Endpoint& destination, std::string_view bytes) {
   UdpState& state = *impl_->state;
   if (state.closed || !state.socket.is_open()) return false;
+  const auto endpoint = asio_endpoint(destination, state.local.address.is_v6());
+  if (state.delivering) {
+    // Inside a batch: sent with the others right after it (see UdpState::flush). A send error
+    // there is counted, not reported: for UDP it is no different from a loss on the way.
+    state.queue(endpoint, bytes);
+    return true;
+  }
   error_code error;
   // Non-blocking: a full send buffer (EAGAIN) is a failure, not a wait. UDP has no queue and
   // the transaction layer retransmits (RFC 3261 §17.1.1.2, §17.1.2.2).
-  state.socket.send_to(asio::buffer(bytes.data(), bytes.size()),
-                       asio_endpoint(destination, state.local.address.is_v6()), 0, error);
+  state.socket.send_to(asio::buffer(bytes.data(), bytes.size()), endpoint, 0, error);
   return !error;
 }
 

@@ -22,10 +22,12 @@ std::string LocalResponder::new_tag() {
 }
 
 void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-                            std::string_view reason) {
+                            std::string_view reason, const HeaderList& headers) {
   // §8.2.6.2: a To tag on every response but 100.
-  auto response = sip::MessageBuilder::response_to(request, status, reason, new_tag()).build();
-  if (response && table_ != nullptr) table_->respond(transaction, *response);
+  const std::string tag = new_tag();
+  auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
+  for (const auto& [name, value] : headers) builder.header(name, value);
+  if (table_ != nullptr) table_->respond(transaction, builder.serialize(), status, tag);
 }
 
 void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,
@@ -45,21 +47,14 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
       // §11.2: what osprey implements. It takes no message bodies yet; application/sdp is the
       // value §11.2 assumes when Accept is absent, stated here so clients need not guess.
       ++counters_.options_answered;
-      auto response = sip::MessageBuilder::response_to(request, 200, {}, new_tag())
-                          .header(sip::HeaderId::allow, kAllow)
-                          .header(sip::HeaderId::accept, "application/sdp")
-                          .header(sip::HeaderId::supported, "")
-                          .build();
-      if (response && table_ != nullptr) table_->respond(transaction, *response);
+      answer(transaction, request, 200, {},
+             {{"Allow", std::string(kAllow)}, {"Accept", "application/sdp"}, {"Supported", ""}});
       return;
     }
     case sip::Method::unknown: {
       // §8.2.1: an unrecognised method gets 501 (and the Allow of what is implemented).
       ++counters_.requests_refused;
-      auto response = sip::MessageBuilder::response_to(request, 501, {}, new_tag())
-                          .header(sip::HeaderId::allow, kAllow)
-                          .build();
-      if (response && table_ != nullptr) table_->respond(transaction, *response);
+      answer(transaction, request, 501, {}, {{"Allow", std::string(kAllow)}});
       return;
     }
     case sip::Method::register_:

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "txn/transaction_table.hpp"
 
@@ -38,8 +40,9 @@ class LocalResponder final : public txn::TransactionUser {
   const ResponderCounters& counters() const { return counters_; }
 
  private:
+  using HeaderList = std::vector<std::pair<std::string, std::string>>;
   void answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-              std::string_view reason = {});
+              std::string_view reason = {}, const HeaderList& headers = {});
   std::string new_tag();
 
   txn::TransactionTable* table_ = nullptr;

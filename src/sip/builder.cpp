@@ -1,5 +1,7 @@
 #include "sip/builder.hpp"
 
+#include <cstring>
+
 namespace osprey::sip {
 
 std::string_view default_reason(int status) {
@@ -68,7 +70,16 @@ std::string_view default_reason(int status) {
 
 namespace {
 void append_clean(std::string& out, std::string_view text) {
-  for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  // Values almost never hold CR or LF: append in one go (memchr is vectorised), fix up rarely.
+  const std::size_t start = out.size();
+  out.append(text);
+  if (std::memchr(text.data(), '\r', text.size()) == nullptr &&
+      std::memchr(text.data(), '\n', text.size()) == nullptr) {
+    return;
+  }
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  }
 }
 }  // namespace
 

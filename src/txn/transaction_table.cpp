@@ -51,6 +51,7 @@ class TransactionTable::Impl {
 
   void receive(sip::Message message, const net::Flow& flow);
   bool respond(ServerTransactionId id, const sip::Message& response);
+  bool respond(ServerTransactionId id, std::string response, int status, std::string_view to_tag);
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
   bool send_ack(sip::Message ack, const Target& target);
   std::optional<ClientTransactionId> send_cancel(ClientTransactionId invite);
@@ -480,16 +481,22 @@ void TransactionTable::Impl::answer_alone(sip::Message request, const net::Flow&
 // TU calls
 
 bool TransactionTable::Impl::respond(ServerTransactionId id, const sip::Message& response) {
+  if (!response.is_response()) return false;
+  return respond(id, response.serialize(), response.status(),
+                 response.to() ? response.to()->tag() : std::string_view{});
+}
+
+bool TransactionTable::Impl::respond(ServerTransactionId id, std::string response, int status,
+                                     std::string_view to_tag) {
   Scope scope(*this);
   Transaction* t = live(false, id.index, id.generation);
-  if (t == nullptr || !response.is_response()) return false;
-  const int status = response.status();
+  if (t == nullptr || status < 100 || status > 699) return false;
   if (auto* invite = std::get_if<ServerInvite>(&t->machine)) {
-    if (t->to_tag.empty() && response.to()) t->to_tag = std::string(response.to()->tag());
-    return invite->respond(response.serialize(), status);
+    if (t->to_tag.empty()) t->to_tag = std::string(to_tag);
+    return invite->respond(std::move(response), status);
   }
   if (auto* other = std::get_if<ServerNonInvite>(&t->machine))
-    return other->respond(response.serialize(), status);
+    return other->respond(std::move(response), status);
   return false;
 }
 
@@ -723,6 +730,11 @@ void TransactionTable::receive(sip::Message message, const net::Flow& flow) {
 }
 bool TransactionTable::respond(ServerTransactionId transaction, const sip::Message& response) {
   return impl_->respond(transaction, response);
+}
+
+bool TransactionTable::respond(ServerTransactionId transaction, std::string response, int status,
+                               std::string_view to_tag) {
+  return impl_->respond(transaction, std::move(response), status, to_tag);
 }
 std::optional<ClientTransactionId> TransactionTable::send_request(sip::Message request,
                                                                   const Target& target) {

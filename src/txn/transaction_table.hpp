@@ -102,6 +102,9 @@ class TransactionTable {
   // destination from the request's top Via and flow). False when the transaction is gone, takes
   // no more responses (a final was sent) or the transport failed.
   bool respond(ServerTransactionId transaction, const sip::Message& response);
+  // The same with the response already serialized (MessageBuilder::serialize), which spares a
+  // parse on the hot path; `to_tag` is the tag the TU put in its To (for a later CANCEL's 200).
+  bool respond(ServerTransactionId transaction, std::string response, int status, std::string_view to_tag);
 
   // Sends a request of the TU as a client transaction (§17.1). The table puts osprey's Via on
   // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually

@@ -4,8 +4,12 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <array>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -154,6 +158,39 @@ TEST_F(UdpSocketTest, LongerThanTheLimitIsCountedAndDroppedNeverCut) {
   EXPECT_EQ(listener.messages[1].bytes, "last");
   EXPECT_EQ(socket.truncated(), 2u);
   EXPECT_EQ(socket.received(), 2u);
+}
+
+TEST_F(UdpSocketTest, AnswersSentDuringABatchAllGoOutInOrder) {
+  UdpSocket socket(io_context, listener);
+  const Endpoint bound = open(socket);
+  auto peer = plain_socket();
+  // Each datagram is answered from inside on_message, as the server does: those answers are
+  // queued and leave in sendmmsg batches, more than one batch's worth here (100 > 32).
+  listener.after_message = [&] {
+    const testing::ReceivedMessage& last = listener.messages.back();
+    EXPECT_TRUE(socket.send_to(last.flow.remote, "answer to " + last.bytes));
+  };
+  for (int i = 0; i < 100; ++i) send_plain(peer, bound, std::to_string(i));
+  ASSERT_TRUE(run_until(io_context, [&] { return listener.messages.size() == 100; }));
+
+  peer.non_blocking(true);
+  std::array<char, 256> buffer{};
+  std::vector<std::string> answers;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (answers.size() < 100 && std::chrono::steady_clock::now() < deadline) {
+    boost::system::error_code error;
+    asio::ip::udp::endpoint source;
+    const std::size_t n = peer.receive_from(asio::buffer(buffer), source, 0, error);
+    if (error == asio::error::would_block) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    ASSERT_FALSE(error) << error.message();
+    EXPECT_EQ(from_asio(source), bound);
+    answers.emplace_back(buffer.data(), n);
+  }
+  ASSERT_EQ(answers.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(answers[i], "answer to " + std::to_string(i));
 }
 
 TEST_F(UdpSocketTest, SendToReachesAPlainSocket) {
