@@ -1,0 +1,33 @@
+#pragma once
+// One registered contact of an address-of-record (RFC 3261 §10): what the registrar stores and
+// the proxy routes to. Times are wall-clock seconds since the epoch so bindings keep their
+// meaning across a restart (the durable store reloads them and drops the expired ones).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace osprey::registrar {
+
+struct Binding {
+  // The AOR in canonical form (see canonical_aor): "sip:alice@example.com".
+  std::string aor;
+  // The Contact URI as the UA sent it (without the name-addr's display name and header
+  // parameters); two bindings are the same contact when their URIs are equivalent (§10.3 step 6,
+  // §19.1.4).
+  std::string contact;
+  // RFC 3261 §20.10 q-value times 1000 (0..1000); 1000 when absent.
+  std::uint16_t q = 1000;
+  std::int64_t expires_at = 0;  // seconds since the epoch
+  std::string call_id;          // §10.3 step 7: a refresh with the same Call-ID needs a higher CSeq
+  std::uint32_t cseq = 0;
+  // RFC 3327: the Path header values of the REGISTER, in order; requests to this contact get
+  // them as Route headers.
+  std::vector<std::string> path;
+  // Where the REGISTER came from, "udp:192.0.2.1:5060" / "tcp:[2001:db8::1]:5061": requests go
+  // back over that flow when the Contact is not reachable itself (NAT; RFC 5626 lite).
+  std::string source;
+  std::string user_agent;  // for display only
+};
+
+}  // namespace osprey::registrar

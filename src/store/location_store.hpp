@@ -1,0 +1,50 @@
+#pragma once
+// The location service (RFC 3261 §10.2, §16.5): bindings by address-of-record. The hot path
+// reads from memory; durability (SQLite by default) is written behind on its own thread. An
+// interface, so Redis or PostgreSQL backends can follow.
+//
+// Thread safety: every method may be called from any worker thread. Implementations shard by
+// AOR with short locks; nothing blocks on a disk.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registrar/binding.hpp"
+
+namespace osprey::store {
+
+// What one REGISTER does to one AOR: the complete new set of its bindings (already filtered by
+// the registrar's rules). An empty set removes the AOR.
+struct AorUpdate {
+  std::vector<registrar::Binding> bindings;
+};
+
+class LocationStore {
+ public:
+  virtual ~LocationStore() = default;
+
+  // The live bindings of `aor` at time `now` (seconds since the epoch): expired ones are never
+  // returned, even before the store has removed them.
+  virtual std::vector<registrar::Binding> lookup(std::string_view aor, std::int64_t now) const = 0;
+
+  // Atomically for this AOR: calls decide(current live bindings) under the AOR's lock; if it
+  // returns an update, the update replaces the AOR's bindings in memory at once and is queued for
+  // durability. `durable(ok)` is called exactly once, from the store's writer thread, when the
+  // update is on disk (ok) or failed to be written (not ok), or at once (ok) when decide returned
+  // no update or the store is not durable. The registrar answers 200 only from `durable`.
+  using Decide = std::function<std::optional<AorUpdate>(const std::vector<registrar::Binding>& current)>;
+  virtual void update(std::string_view aor, std::int64_t now, const Decide& decide,
+                      std::function<void(bool ok)> durable) = 0;
+
+  // Removes every binding expired by `now`; returns how many. Called periodically.
+  virtual std::size_t expire(std::int64_t now) = 0;
+
+  virtual std::size_t aor_count() const = 0;
+  virtual std::size_t binding_count() const = 0;
+};
+
+}  // namespace osprey::store
