@@ -18,12 +18,12 @@ sip::Message as_sent(sip::Message invite) {
 }  // namespace
 
 ClientInvite::ClientInvite(TransactionEnv& env, TimerSettings settings, sip::Message invite)
-    : env_(env), settings_(settings), invite_(as_sent(std::move(invite))) {}
+    : env_(env), settings_(settings), invite_(std::make_unique<sip::Message>(as_sent(std::move(invite)))) {}
 
 void ClientInvite::start(TransportKind transport) {
   transport_ = transport;
   state_ = State::calling;
-  request_ = invite_.serialize();
+  request_ = invite_->serialize();
   if (!env_.send(request_)) {
     fail_transport();
     return;
@@ -79,7 +79,7 @@ void ClientInvite::on_failure_response(const sip::Message& response) {
   state_ = State::completed;
   env_.stop_timer(TimerName::A);
   env_.stop_timer(TimerName::B);
-  ack_ = build_ack_for_failure(invite_, response);
+  ack_ = build_ack_for_failure(*invite_, response);
   bool ack_sent = env_.send(ack_);
   if (ack_sent && transport_ == TransportKind::unreliable) {
     env_.start_timer(TimerName::D, Milliseconds(32000));

@@ -4,6 +4,7 @@
 // Timer B, ACKs 300-699 responses itself, and passes every 2xx to the TU while Accepted.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "sip/message.hpp"
@@ -30,7 +31,7 @@ class ClientInvite {
   void on_transport_error();
 
   State state() const { return state_; }
-  const sip::Message& invite() const { return invite_; }
+  const sip::Message& invite() const { return *invite_; }
 
  private:
   void on_failure_response(const sip::Message& response);
@@ -39,7 +40,9 @@ class ClientInvite {
 
   TransactionEnv& env_;
   TimerSettings settings_;
-  sip::Message invite_;
+  // On the heap: a Message is large (its inline header index), and a transaction table holds
+  // many transactions, most of which are not client INVITEs.
+  std::unique_ptr<sip::Message> invite_;
   std::string request_;  // the INVITE's bytes, sent and retransmitted
   std::string ack_;      // the ACK for the 300-699 response, re-sent on retransmissions
   TransportKind transport_ = TransportKind::unreliable;

@@ -9,7 +9,10 @@ namespace osprey::txn {
 
 ServerInvite::ServerInvite(TransactionEnv& env, TimerSettings settings, TransportKind transport,
                            sip::Message invite)
-    : env_(env), settings_(settings), transport_(transport), invite_(std::move(invite)) {
+    : env_(env),
+      settings_(settings),
+      transport_(transport),
+      invite_(std::make_unique<sip::Message>(std::move(invite))) {
   // §17.2.1: the server transaction MUST send 100 Trying unless it knows the TU will send a
   // provisional within 200 ms; waiting 200 ms lets a quick TU answer first.
   env_.start_timer(TimerName::trying, settings_.trying);
@@ -88,7 +91,7 @@ void ServerInvite::on_timer(TimerName name) {
     case TimerName::trying:
       // §17.2.1: the TU was silent for 200 ms: send 100 Trying for it.
       if (state_ != State::proceeding || provisional_sent_) return;
-      last_response_ = sip::MessageBuilder::response_to(invite_, 100).serialize();
+      last_response_ = sip::MessageBuilder::response_to(*invite_, 100).serialize();
       provisional_sent_ = true;
       send_or_fail(last_response_);
       return;

@@ -5,6 +5,7 @@
 // a 2xx stays Accepted for 64*T1 so further 2xx go out and ACKs for them reach the TU.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "sip/message.hpp"
@@ -34,7 +35,7 @@ class ServerInvite {
   void on_transport_error();
 
   State state() const { return state_; }
-  const sip::Message& invite() const { return invite_; }
+  const sip::Message& invite() const { return *invite_; }
 
  private:
   bool send_or_fail(const std::string& bytes);
@@ -43,7 +44,7 @@ class ServerInvite {
   TransactionEnv& env_;
   TimerSettings settings_;
   TransportKind transport_;
-  sip::Message invite_;
+  std::unique_ptr<sip::Message> invite_;  // on the heap: see ClientInvite
   State state_ = State::proceeding;
   std::string last_response_;  // the last provisional (Proceeding) or the final (Completed)
   bool provisional_sent_ = false;

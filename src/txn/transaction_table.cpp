@@ -62,6 +62,11 @@ class TransactionTable::Impl {
   std::size_t client_count() const { return client_keys_.size(); }
 
  private:
+  // Keys are views of the strings their transaction owns (Transaction::key, merge_key): a
+  // transaction lives on the heap and leaves every index (end()) before it is destroyed, so the
+  // views stay valid, and the tables hold no second copy of each key.
+  using KeyIndex = std::unordered_map<std::string_view, std::uint32_t>;
+
   // One transaction: its state machine and the TransactionEnv that machine calls.
   struct Transaction final : TransactionEnv {
     Transaction(Impl& owner_in, bool client_in, std::uint32_t index_in, std::uint32_t generation_in)
@@ -149,8 +154,7 @@ class TransactionTable::Impl {
   Transaction& allocate(bool client);
   void release_ended();
   Transaction* live(bool client, std::uint32_t index, std::uint32_t generation);
-  Transaction* find(const std::unordered_map<std::string, std::uint32_t>& keys, bool client,
-                    const std::string& key);
+  Transaction* find(const KeyIndex& keys, bool client, const std::string& key);
 
   struct Prepared {
     std::string bytes;
@@ -170,9 +174,17 @@ class TransactionTable::Impl {
   std::vector<Slot> client_slots_;
   std::vector<std::uint32_t> server_free_;
   std::vector<std::uint32_t> client_free_;
-  std::unordered_map<std::string, std::uint32_t> server_keys_;  // server_key -> slot
-  std::unordered_map<std::string, std::uint32_t> client_keys_;  // client_key -> slot
-  std::unordered_map<std::string, std::string> merge_keys_;     // merge_key -> server_key
+  KeyIndex server_keys_;  // server_key -> slot
+  KeyIndex client_keys_;  // client_key -> slot
+  KeyIndex merge_keys_;   // merge_key -> slot of the server transaction that owns it
+  // Points `key` (a view of a string `t` owns) at t's slot, replacing any older entry together
+  // with its view.
+  static void index(KeyIndex& keys, std::string_view key, std::uint32_t slot) {
+    auto [it, inserted] = keys.try_emplace(key, slot);
+    if (inserted) return;  // the usual case: one hash walk
+    keys.erase(it);
+    keys.emplace(key, slot);
+  }
   std::vector<Transaction*> ended_;
   int depth_ = 0;
   const net::Flow* receiving_flow_ = nullptr;  // during receive(): where the message came from
@@ -206,8 +218,8 @@ TransactionTable::Impl::Transaction* TransactionTable::Impl::live(bool client, s
   return slot.transaction.get();
 }
 
-TransactionTable::Impl::Transaction* TransactionTable::Impl::find(
-    const std::unordered_map<std::string, std::uint32_t>& keys, bool client, const std::string& key) {
+TransactionTable::Impl::Transaction* TransactionTable::Impl::find(const KeyIndex& keys, bool client,
+                                                                  const std::string& key) {
   if (key.empty()) return nullptr;
   auto it = keys.find(key);
   if (it == keys.end()) return nullptr;
@@ -223,7 +235,7 @@ void TransactionTable::Impl::end(Transaction& t) {
   auto& keys = t.client ? client_keys_ : server_keys_;
   if (auto it = keys.find(t.key); it != keys.end() && it->second == t.index) keys.erase(it);
   if (t.merge_key) {
-    if (auto it = merge_keys_.find(*t.merge_key); it != merge_keys_.end() && it->second == t.key) {
+    if (auto it = merge_keys_.find(*t.merge_key); it != merge_keys_.end() && it->second == t.index) {
       merge_keys_.erase(it);
     }
   }
@@ -399,7 +411,9 @@ void TransactionTable::Impl::receive_request(sip::Message request, const net::Fl
   if (merge) {
     // §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, yet not that
     // transaction: the request forked and reached us again by another path.
-    if (auto it = merge_keys_.find(*merge); it != merge_keys_.end() && it->second != key) {
+    if (auto it = merge_keys_.find(*merge); it != merge_keys_.end() &&
+                                            server_slots_[it->second].transaction &&
+                                            server_slots_[it->second].transaction->key != key) {
       ++counters_.merged_rejected;
       answer_alone(std::move(request), flow, std::move(key), 482);
       return;
@@ -408,8 +422,8 @@ void TransactionTable::Impl::receive_request(sip::Message request, const net::Fl
 
   Transaction& t = open_server(request, flow, key);
   if (merge) {
-    merge_keys_.emplace(*merge, key);
     t.merge_key = std::move(merge);
+    index(merge_keys_, *t.merge_key, t.index);
   }
   // An INVITE now lives in its machine (it builds the 100 Trying from it); anything else is
   // still `request`, which stays alive until this call returns.
@@ -452,7 +466,7 @@ TransactionTable::Impl::Transaction& TransactionTable::Impl::open_server(sip::Me
   t.fallback.address = arrival.remote.address;
   const auto& via = request.top_via();
   t.fallback.port = via && via->has_port ? via->port : net::default_port(arrival.protocol);
-  server_keys_[t.key] = t.index;
+  index(server_keys_, t.key, t.index);
   const TransportKind kind =
       net::is_reliable(arrival.protocol) ? TransportKind::reliable : TransportKind::unreliable;
   if (request.method() == sip::Method::invite) {
@@ -566,7 +580,7 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Mes
   Transaction& t = allocate(true);
   t.key = std::move(key);
   t.target = std::move(prepared->target);
-  client_keys_[t.key] = t.index;
+  index(client_keys_, t.key, t.index);
   start_client(t, std::move(*sent), std::move(prepared->bytes));
   // A failed first send already ended the machine; it is freed when this call returns.
   if (t.start_failed) return std::nullopt;
@@ -625,7 +639,7 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_cancel(ClientTra
   t.flow = invite_transaction->flow;
   t.held_cancel = std::move(bytes);
   t.cancels = invite_id;
-  client_keys_[t.key] = t.index;
+  index(client_keys_, t.key, t.index);
   invite_transaction->cancel = t.client_id();
   const ClientTransactionId id = t.client_id();
   if (state == ClientInvite::State::proceeding) {
