@@ -1,0 +1,107 @@
+#include "registrar/register_request.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "registrar/aor.hpp"
+#include "sip/contact.hpp"
+#include "sip/numeric_headers.hpp"
+#include "sip/route.hpp"
+#include "sip/token_list.hpp"
+
+namespace osprey::registrar {
+
+namespace {
+
+tl::unexpected<Refusal> refuse(int status, std::string reason,
+                               std::vector<std::pair<std::string, std::string>> headers = {}) {
+  return tl::unexpected(Refusal{status, std::move(reason), std::move(headers)});
+}
+
+// RFC 3261 §10.3 step 7: "If and only if the requested expiration interval is greater than zero
+// AND smaller than one hour AND less than a registrar-configured minimum, the registrar MAY
+// reject the registration with a response of 423". So a minimum configured above one hour
+// never refuses an interval of an hour or more.
+constexpr std::uint32_t kOneHour = 3600;
+bool too_brief(std::uint32_t requested, const RegistrarLimits& limits) {
+  return requested > 0 && requested < kOneHour && requested < limits.min_expires;
+}
+
+bool supports_path(const sip::Message& request) {
+  auto supported = sip::token_list(request, sip::HeaderId::supported);
+  return supported && sip::contains_token(*supported, "path");
+}
+
+}  // namespace
+
+tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request,
+                                                     const std::vector<std::string>& domains,
+                                                     std::string_view source, const RegistrarLimits& limits) {
+  if (!request.is_request() || request.method() != sip::Method::register_) {
+    return refuse(400, "Not a REGISTER request");
+  }
+  if (!request.call_id()) return refuse(400, "Missing Call-ID");
+  if (!request.cseq()) return refuse(400, "Missing CSeq");
+  if (!request.to()) return refuse(400, "Missing To");
+
+  // §10.3 step 1: does this registrar hold bindings for the Request-URI's domain?
+  const sip::Uri& request_uri = request.request_uri();
+  if (!request_uri.is_sip() || !served_domain(request_uri.host, domains)) {
+    return refuse(403, "Domain not served");
+  }
+
+  // §10.3 step 5: the AOR is the To URI; it names a user of a domain served here.
+  const sip::Uri& to = request.to()->uri;
+  if (!to.is_sip() || !to.has_user || to.user.empty()) {
+    return refuse(400, "To is not a SIP address-of-record with a user");
+  }
+  if (!served_domain(to.host, domains)) return refuse(404, "Not Found");
+
+  RegisterRequest result;
+  result.aor = canonical_aor(to);
+  result.call_id = std::string(*request.call_id());
+  result.cseq = request.cseq()->number;
+  result.source = std::string(source);
+  if (auto agent = request.first_value(sip::HeaderId::user_agent)) result.user_agent = std::string(*agent);
+
+  // RFC 3327 §5.3: Path is only used for a UA that says it understands it.
+  auto path = sip::routes(request, sip::HeaderId::path);
+  if (!path) return refuse(400, path.error().reason);
+  if (!path->empty() && limits.require_path_support && !supports_path(request)) {
+    return refuse(420, "Path requires Supported: path");
+  }
+  for (const sip::NameAddr& value : *path) result.path.emplace_back(value.text);
+
+  // §10.2.1: values above 2**32-1 MAY be treated as 2**32-1; they are capped below anyway.
+  auto expires_header = sip::expires(request, sip::Overlarge::saturate);
+  if (!expires_header) return refuse(400, expires_header.error().reason);
+  auto contacts = sip::contacts(request, sip::ContactOptions{sip::Overlarge::saturate});
+  // The parser's reason names the header and the defect ("Malformed Contact: ...").
+  if (!contacts) return refuse(400, contacts.error().reason);
+
+  // §10.3 step 6: "*" removes every binding, and means nothing with any other value or interval.
+  // (sip::contacts already refuses "*" beside other contacts.)
+  if (contacts->star) {
+    if (!*expires_header || **expires_header != 0) return refuse(400, "Contact '*' requires Expires: 0");
+    result.star = true;
+    return result;
+  }
+
+  for (const sip::Contact& contact : contacts->contacts) {
+    // §10.3 step 7: the expires parameter, else the Expires header, else the local default.
+    std::optional<std::uint32_t> requested = contact.expires;
+    if (!requested) requested = *expires_header;
+    if (requested && too_brief(*requested, limits)) {
+      return refuse(423, "Interval Too Brief", {{"Min-Expires", std::to_string(limits.min_expires)}});
+    }
+    RequestedContact wanted;
+    wanted.uri = std::string(contact.address.uri.text);
+    wanted.q = contact.q.value_or(1000);
+    // §10.3 step 7: the registrar MAY shorten the interval; it never lengthens one.
+    wanted.expires = std::min(requested.value_or(limits.default_expires), limits.max_expires);
+    result.contacts.push_back(std::move(wanted));
+  }
+  return result;
+}
+
+}  // namespace osprey::registrar

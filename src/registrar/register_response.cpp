@@ -1,0 +1,50 @@
+#include "registrar/register_response.hpp"
+
+#include "sip/builder.hpp"
+#include "sip/date_header.hpp"
+#include "sip/token_list.hpp"
+
+namespace osprey::registrar {
+
+std::string format_q(std::uint16_t q) {
+  if (q >= 1000) return "1";
+  std::string text = "0";
+  if (q == 0) return text;
+  text += '.';
+  text += static_cast<char>('0' + q / 100);
+  text += static_cast<char>('0' + q / 10 % 10);
+  text += static_cast<char>('0' + q % 10);
+  while (text.back() == '0') text.pop_back();  // qvalue allows up to 3 decimals; write no more than needed
+  return text;
+}
+
+std::string ok_response(const sip::Message& request, const std::vector<Binding>& bindings, std::int64_t now,
+                        std::string_view to_tag) {
+  sip::MessageBuilder response = sip::MessageBuilder::response_to(request, 200, "OK", to_tag);
+  for (const Binding& binding : bindings) {
+    if (binding.expires_at <= now) continue;
+    // Always in <>: the URI may carry parameters of its own, which would otherwise be read as
+    // contact-params (§20.10).
+    std::string value = "<" + binding.contact + ">;expires=" + std::to_string(binding.expires_at - now) +
+                        ";q=" + format_q(binding.q);
+    response.header(sip::HeaderId::contact, value);
+  }
+  response.header(sip::HeaderId::date, sip::format_date(now));
+  auto supported = sip::token_list(request, sip::HeaderId::supported);
+  if (supported && sip::contains_token(*supported, "path")) {
+    request.for_each_line(sip::HeaderId::path, [&](std::string_view value) {
+      response.header(sip::HeaderId::path, value);
+      return true;
+    });
+  }
+  return response.serialize();
+}
+
+std::string refusal_response(const sip::Message& request, const Refusal& refusal, std::string_view to_tag) {
+  sip::MessageBuilder response =
+      sip::MessageBuilder::response_to(request, refusal.status, refusal.reason, to_tag);
+  for (const auto& [name, value] : refusal.headers) response.header(name, value);
+  return response.serialize();
+}
+
+}  // namespace osprey::registrar

@@ -1,0 +1,116 @@
+#include "registrar/registrar_rules.hpp"
+
+#include "sip/uri.hpp"
+
+namespace osprey::registrar {
+
+namespace {
+
+Decision refused(int status, std::string reason) {
+  Decision decision;
+  decision.refusal = Refusal{status, std::move(reason), {}};
+  return decision;
+}
+
+Decision out_of_order() { return refused(500, "Out of order CSeq"); }
+
+// §10.3 step 7: "If they are the same, the registrar compares the CSeq value. If the value is
+// higher than that of the existing binding, it MUST update or remove the binding ... If not, the
+// update MUST be aborted and the request fails."
+bool in_order(const RegisterRequest& request, const Binding& binding) {
+  return binding.call_id != request.call_id || request.cseq > binding.cseq;
+}
+
+// §10.3 step 7: a Contact URI matches a binding when the URIs are equivalent (§19.1.4).
+bool same_contact(const sip::Uri& wanted, const Binding& binding) {
+  auto stored = sip::parse_uri(binding.contact);
+  return stored && sip::uri_equivalent(wanted, *stored);
+}
+
+Binding make_binding(const RegisterRequest& request, const RequestedContact& contact, std::int64_t now) {
+  Binding binding;
+  binding.aor = request.aor;
+  binding.contact = contact.uri;
+  binding.q = contact.q;
+  binding.expires_at = now + static_cast<std::int64_t>(contact.expires);
+  binding.call_id = request.call_id;
+  binding.cseq = request.cseq;
+  binding.path = request.path;
+  binding.source = request.source;
+  binding.user_agent = request.user_agent;
+  return binding;
+}
+
+}  // namespace
+
+Decision decide(const RegisterRequest& request, const std::vector<Binding>& current, std::int64_t now,
+                const RegistrarLimits& limits) {
+  std::vector<Binding> live;
+  for (const Binding& binding : current) {
+    if (binding.expires_at > now) live.push_back(binding);
+  }
+
+  Decision decision;
+  if (request.is_query()) {
+    decision.bindings = std::move(live);
+    return decision;
+  }
+
+  if (request.star) {
+    // §10.3 step 6: "if the Call-ID agrees ... it MUST remove the binding only if the CSeq in the
+    // request is higher than the value stored for that binding. Otherwise, the update MUST be
+    // aborted and the request fails."
+    for (const Binding& binding : live) {
+      if (!in_order(request, binding)) return out_of_order();
+    }
+    decision.new_set.emplace();
+    return decision;
+  }
+
+  // Work on a copy of the live set: `original` bindings are checked for CSeq order, `touched`
+  // ones were already written by this request and are simply overwritten.
+  struct Slot {
+    Binding binding;
+    bool original = false;
+    bool touched = false;
+    bool removed = false;
+  };
+  std::vector<Slot> slots;
+  slots.reserve(live.size() + request.contacts.size());
+  for (Binding& binding : live) slots.push_back(Slot{std::move(binding), true, false, false});
+
+  for (const RequestedContact& contact : request.contacts) {
+    auto wanted = sip::parse_uri(contact.uri);
+    Slot* match = nullptr;
+    for (Slot& slot : slots) {
+      if (wanted ? same_contact(*wanted, slot.binding) : slot.binding.contact == contact.uri) {
+        match = &slot;
+        break;
+      }
+    }
+    if (match == nullptr) {
+      if (contact.expires == 0) continue;  // removing what is not there changes nothing
+      slots.push_back(Slot{make_binding(request, contact, now), false, true, false});
+      continue;
+    }
+    if (match->original && !match->touched && !in_order(request, match->binding)) return out_of_order();
+    match->touched = true;
+    match->removed = contact.expires == 0;
+    if (!match->removed) match->binding = make_binding(request, contact, now);
+  }
+
+  std::vector<Binding> result;
+  bool adds = false;
+  for (Slot& slot : slots) {
+    if (slot.removed) continue;
+    adds = adds || !slot.original;
+    result.push_back(std::move(slot.binding));
+  }
+  if (adds && result.size() > limits.max_contacts_per_aor) return refused(403, "Too many registrations");
+
+  decision.bindings = result;
+  decision.new_set = std::move(result);
+  return decision;
+}
+
+}  // namespace osprey::registrar

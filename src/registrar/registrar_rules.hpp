@@ -1,0 +1,55 @@
+#pragma once
+// The registrar's rules for one REGISTER against one AOR's bindings (RFC 3261 §10.3 steps 6-8,
+// RFC 3327 §5.3), as pure functions: no I/O, no clock, no store. The caller reads the request
+// (read_register), runs decide() inside LocationStore::update (it gets the AOR's live bindings
+// under the AOR's lock), stores Decision::new_set, and answers with ok_response() or
+// refusal_response(). Including this header gives the whole registrar API.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "registrar/aor.hpp"
+#include "registrar/binding.hpp"
+#include "registrar/register_request.hpp"
+#include "registrar/register_response.hpp"
+
+namespace osprey::registrar {
+
+struct Decision {
+  // Set: answer with refusal_response() and store nothing.
+  std::optional<Refusal> refusal;
+  // Set: the AOR's complete new binding set, to store (an empty set removes the AOR). Unset
+  // for a query and for a refusal.
+  std::optional<std::vector<Binding>> new_set;
+  // What the 200 lists (§10.3 step 8: "all the current bindings"): the new set, or the live
+  // current bindings for a query. Empty for a refusal.
+  std::vector<Binding> bindings;
+
+  int status() const { return refusal ? refusal->status : 200; }
+};
+
+// Applies `request` to `current` (the AOR's bindings; those with expires_at <= now are ignored
+// as already gone) at time `now` (seconds since the epoch). All or nothing: when one contact
+// fails, nothing changes (§10.3 step 7: "the update MUST be aborted and the request fails").
+//
+// - A query (no Contact) lists the live bindings and changes nothing (§10.3 step 6).
+// - "*" removes every binding, provided none was made with the same Call-ID and a CSeq not lower
+//   than the request's (§10.3 step 6).
+// - Each contact is matched to a binding by URI equivalence (§10.3 step 7, §19.1.4). A match with
+//   another Call-ID is replaced (the UA restarted); with the same Call-ID only when the request's
+//   CSeq is higher. Otherwise the request fails with 500 "Out of order CSeq": the RFC names no
+//   status; 500 is its generic failure, and a UA that retries sends a higher CSeq and succeeds.
+//   An interval of 0 removes the binding; otherwise it is (re)set to now + interval, with the
+//   request's q, Call-ID, CSeq, Path, source and User-Agent. An unmatched contact with interval
+//   0 is ignored; any other is added. Two contacts of one request naming the same binding: the
+//   later one wins (the CSeq check is against the bindings as they were before the request).
+// - If the result would hold more than limits.max_contacts_per_aor bindings and the request
+//   adds one, it is refused with 403 "Too many registrations". Not 503, which sends a client to
+//   another server of the domain (RFC 3263 §4.3, RFC 3261 §21.5.4) and means "try later"; this
+//   is a policy refusal, and §21.4.4 403 says "the request SHOULD NOT be repeated". A request
+//   that adds nothing (refresh, removal) always passes, so lowering the limit locks nobody out.
+Decision decide(const RegisterRequest& request, const std::vector<Binding>& current, std::int64_t now,
+                const RegistrarLimits& limits);
+
+}  // namespace osprey::registrar

@@ -1,0 +1,61 @@
+#include "registrar/aor.hpp"
+
+#include <gtest/gtest.h>
+
+namespace osprey::registrar {
+namespace {
+
+std::string aor_of(std::string_view text) {
+  auto uri = sip::parse_uri(text);
+  EXPECT_TRUE(uri) << text;
+  return uri ? canonical_aor(*uri) : std::string();
+}
+
+TEST(CanonicalAor, LowerCasesHostKeepsUserCase) {
+  EXPECT_EQ(aor_of("sip:Alice@EXAMPLE.com"), "sip:Alice@example.com");
+}
+
+TEST(CanonicalAor, DropsParametersPortAndHeaders) {
+  // RFC 3261 §10.3 step 5: all URI parameters are removed, including the user-param.
+  EXPECT_EQ(aor_of("sip:alice@example.com:5070;transport=tcp;user=phone?Subject=x"), "sip:alice@example.com");
+  EXPECT_EQ(aor_of("sip:+15551234567;npdi@example.com;user=phone"), "sip:+15551234567;npdi@example.com");
+}
+
+TEST(CanonicalAor, UnescapesTheUser) {
+  // §10.3 step 5: escaped characters are converted to unescaped form.
+  EXPECT_EQ(aor_of("sip:%61lice@example.com"), "sip:alice@example.com");
+  EXPECT_EQ(aor_of("sip:%61lice@example.com"), aor_of("sip:alice@example.com"));
+}
+
+TEST(CanonicalAor, SipsAndSipAreOneAor) {
+  EXPECT_EQ(aor_of("sips:alice@example.com"), "sip:alice@example.com");
+}
+
+TEST(CanonicalAor, WithoutUserAndIpLiterals) {
+  EXPECT_EQ(aor_of("sip:Example.COM"), "sip:example.com");
+  EXPECT_EQ(aor_of("sip:bob@[2001:DB8::1]:5060"), "sip:bob@[2001:db8::1]");
+}
+
+TEST(CanonicalAor, OtherSchemesAsWritten) { EXPECT_EQ(aor_of("tel:+1-555-1234"), "tel:+1-555-1234"); }
+
+TEST(ServedDomain, CaseInsensitiveHostNames) {
+  std::vector<std::string> domains{"example.com", "192.0.2.10", "[2001:db8::10]"};
+  EXPECT_TRUE(served_domain("example.com", domains));
+  EXPECT_TRUE(served_domain("EXAMPLE.Com", domains));
+  EXPECT_FALSE(served_domain("example.org", domains));
+  EXPECT_FALSE(served_domain("sub.example.com", domains));
+  EXPECT_FALSE(served_domain("example.com.evil", domains));
+}
+
+TEST(ServedDomain, IpLiteralsAsWritten) {
+  std::vector<std::string> domains{"192.0.2.10", "[2001:db8::10]"};
+  EXPECT_TRUE(served_domain("192.0.2.10", domains));
+  EXPECT_TRUE(served_domain("[2001:DB8::10]", domains));     // hex digits have no case
+  EXPECT_FALSE(served_domain("[2001:db8:0::10]", domains));  // not normalised
+  EXPECT_FALSE(served_domain("192.0.2.1", domains));
+}
+
+TEST(ServedDomain, EmptyListServesNothing) { EXPECT_FALSE(served_domain("example.com", {})); }
+
+}  // namespace
+}  // namespace osprey::registrar

@@ -1,0 +1,219 @@
+#include "registrar/register_request.hpp"
+
+#include <gtest/gtest.h>
+
+#include "register_messages.hpp"
+
+namespace osprey::registrar {
+namespace {
+
+using testing::kDomains;
+using testing::RegisterText;
+
+tl::expected<RegisterRequest, Refusal> read(const RegisterText& text, const RegistrarLimits& limits = {}) {
+  sip::Message message = text.parse();
+  return read_register(message, kDomains, "udp:192.0.2.4:5060", limits);
+}
+
+void expect_refusal(const tl::expected<RegisterRequest, Refusal>& result, int status) {
+  ASSERT_FALSE(result) << "accepted";
+  EXPECT_EQ(result.error().status, status) << result.error().reason;
+}
+
+TEST(ReadRegister, ReadsTheRequest) {
+  auto r = read(RegisterText{}
+                    .header("Contact: \"Alice\" <sip:alice@192.0.2.4:5060;transport=udp>;q=0.7")
+                    .header("User-Agent: softphone/1.0"));
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->aor, "sip:alice@example.com");
+  EXPECT_EQ(r->call_id, "843817637684230@998sdasdh09");
+  EXPECT_EQ(r->cseq, 1826u);
+  EXPECT_EQ(r->source, "udp:192.0.2.4:5060");
+  EXPECT_EQ(r->user_agent, "softphone/1.0");
+  EXPECT_FALSE(r->star);
+  EXPECT_FALSE(r->is_query());
+  ASSERT_EQ(r->contacts.size(), 1u);
+  EXPECT_EQ(r->contacts[0].uri, "sip:alice@192.0.2.4:5060;transport=udp");
+  EXPECT_EQ(r->contacts[0].q, 700);
+  EXPECT_EQ(r->contacts[0].expires, 3600u);
+}
+
+TEST(ReadRegister, AorIsCanonicalTo) {
+  auto r = read(RegisterText{}
+                    .with_to("\"A\" <sip:alice@EXAMPLE.COM:5060;user=ip>")
+                    .header("Contact: <sip:a@192.0.2.4>"));
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->aor, "sip:alice@example.com");
+}
+
+TEST(ReadRegister, NoContactIsAQuery) {
+  auto r = read(RegisterText{});
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_TRUE(r->is_query());
+}
+
+TEST(ReadRegister, ExpiresParameterBeatsHeaderBeatsDefault) {
+  RegistrarLimits limits;
+  limits.default_expires = 1800;
+  auto r = read(RegisterText{}
+                    .header("Expires: 600")
+                    .header("Contact: <sip:a@192.0.2.4>;expires=120, <sip:b@192.0.2.4>")
+                    .header("Contact: <sip:c@192.0.2.4>;expires=0"),
+                limits);
+  ASSERT_TRUE(r) << r.error().reason;
+  ASSERT_EQ(r->contacts.size(), 3u);
+  EXPECT_EQ(r->contacts[0].expires, 120u);  // parameter
+  EXPECT_EQ(r->contacts[1].expires, 600u);  // header
+  EXPECT_EQ(r->contacts[2].expires, 0u);    // parameter 0 despite the header
+
+  auto d = read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>"), limits);
+  ASSERT_TRUE(d) << d.error().reason;
+  EXPECT_EQ(d->contacts[0].expires, 1800u);  // default
+}
+
+TEST(ReadRegister, IntervalCappedAtMaximum) {
+  RegistrarLimits limits;
+  limits.max_expires = 900;
+  auto r = read(RegisterText{}
+                    .header("Expires: 7200")
+                    .header("Contact: <sip:a@192.0.2.4>, <sip:b@192.0.2.4>;expires=99999999999"),
+                limits);
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->contacts[0].expires, 900u);
+  EXPECT_EQ(r->contacts[1].expires, 900u);  // above 2**32-1: saturated, then capped (§10.2.1)
+}
+
+TEST(ReadRegister, DefaultAboveMaximumIsCapped) {
+  RegistrarLimits limits;
+  limits.default_expires = 7200;
+  limits.max_expires = 3600;
+  auto r = read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>"), limits);
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->contacts[0].expires, 3600u);
+}
+
+TEST(ReadRegister, TooBriefGets423WithMinExpires) {
+  auto header = read(RegisterText{}.header("Expires: 30").header("Contact: <sip:a@192.0.2.4>"));
+  expect_refusal(header, 423);
+  ASSERT_FALSE(header);
+  EXPECT_EQ(header.error().reason, "Interval Too Brief");
+  ASSERT_EQ(header.error().headers.size(), 1u);
+  EXPECT_EQ(header.error().headers[0].first, "Min-Expires");
+  EXPECT_EQ(header.error().headers[0].second, "60");
+
+  // One brief contact refuses the whole request.
+  expect_refusal(read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>, <sip:b@192.0.2.4>;expires=59")),
+                 423);
+  // The minimum itself is fine, and so is 0 (a removal).
+  EXPECT_TRUE(read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>;expires=60")));
+  EXPECT_TRUE(read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>;expires=0")));
+}
+
+TEST(ReadRegister, NeverTooBriefFromAnHourUp) {
+  // §10.3 step 7: 423 only for intervals "smaller than one hour".
+  RegistrarLimits limits;
+  limits.min_expires = 7200;
+  limits.max_expires = 86400;
+  auto r = read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>;expires=3600"), limits);
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->contacts[0].expires, 3600u);
+  auto brief = read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>;expires=3599"), limits);
+  expect_refusal(brief, 423);
+  ASSERT_FALSE(brief);
+  EXPECT_EQ(brief.error().headers[0].second, "7200");
+}
+
+TEST(ReadRegister, StarWithExpiresZero) {
+  auto r = read(RegisterText{}.header("Contact: *").header("Expires: 0"));
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_TRUE(r->star);
+  EXPECT_TRUE(r->contacts.empty());
+  EXPECT_FALSE(r->is_query());
+}
+
+TEST(ReadRegister, StarWithOtherContactsIs400) {
+  expect_refusal(read(RegisterText{}.header("Contact: *, <sip:a@192.0.2.4>").header("Expires: 0")), 400);
+  expect_refusal(
+      read(RegisterText{}.header("Contact: *").header("Contact: <sip:a@192.0.2.4>").header("Expires: 0")),
+      400);
+  expect_refusal(
+      read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>").header("Contact: *").header("Expires: 0")),
+      400);
+}
+
+TEST(ReadRegister, StarWithoutExpiresZeroIs400) {
+  expect_refusal(read(RegisterText{}.header("Contact: *")), 400);
+  expect_refusal(read(RegisterText{}.header("Contact: *").header("Expires: 3600")), 400);
+}
+
+TEST(ReadRegister, MalformedContactIs400) {
+  auto r = read(RegisterText{}.header("Contact: <sip:a@192.0.2.4;q=2"));
+  expect_refusal(r, 400);
+  ASSERT_FALSE(r);
+  // The parser's reason names the header and the defect.
+  EXPECT_NE(r.error().reason.find("Contact"), std::string::npos) << r.error().reason;
+  expect_refusal(read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>;q=2")), 400);
+  expect_refusal(read(RegisterText{}.header("Contact: <sip:a@192.0.2.4>;expires=soon")), 400);
+}
+
+TEST(ReadRegister, MalformedExpiresIs400) {
+  expect_refusal(read(RegisterText{}.header("Expires: -1").header("Contact: <sip:a@192.0.2.4>")), 400);
+}
+
+TEST(ReadRegister, UnservedRequestUriDomainIs403) {
+  auto r = read(RegisterText{}.with_request_uri("sip:example.org").header("Contact: <sip:a@192.0.2.4>"));
+  expect_refusal(r, 403);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "Domain not served");
+  // The registrar's own address, if configured as served, is a valid Request-URI.
+  EXPECT_TRUE(read(RegisterText{}.with_request_uri("sip:192.0.2.10").header("Contact: <sip:a@192.0.2.4>")));
+  EXPECT_TRUE(read(RegisterText{}.with_request_uri("sip:EXAMPLE.com").header("Contact: <sip:a@192.0.2.4>")));
+}
+
+TEST(ReadRegister, UnservedAorDomainIs404) {
+  // §10.3 step 5: an AOR not valid for the domain gets 404.
+  expect_refusal(read(RegisterText{}.with_to("<sip:alice@example.org>").header("Contact: <sip:a@192.0.2.4>")),
+                 404);
+}
+
+TEST(ReadRegister, ToWithoutUserIs400) {
+  expect_refusal(read(RegisterText{}.with_to("<sip:example.com>").header("Contact: <sip:a@192.0.2.4>")), 400);
+  expect_refusal(read(RegisterText{}.with_to("<tel:+15551234567>").header("Contact: <sip:a@192.0.2.4>")),
+                 400);
+}
+
+TEST(ReadRegister, PathStoredInOrder) {
+  auto r = read(RegisterText{}
+                    .header("Supported: outbound, path")
+                    .header("Path: <sip:p1.example.net;lr>, <sip:p2.example.net;lr>")
+                    .header("Path: <sip:p3.example.net;lr;ob>")
+                    .header("Contact: <sip:a@192.0.2.4>"));
+  ASSERT_TRUE(r) << r.error().reason;
+  ASSERT_EQ(r->path.size(), 3u);
+  EXPECT_EQ(r->path[0], "<sip:p1.example.net;lr>");
+  EXPECT_EQ(r->path[1], "<sip:p2.example.net;lr>");
+  EXPECT_EQ(r->path[2], "<sip:p3.example.net;lr;ob>");
+}
+
+TEST(ReadRegister, PathWithoutSupportedPathIs420) {
+  // RFC 3327 §5.3.
+  auto r = read(RegisterText{}.header("Path: <sip:p1.example.net;lr>").header("Contact: <sip:a@192.0.2.4>"));
+  expect_refusal(r, 420);
+  RegistrarLimits lenient;
+  lenient.require_path_support = false;
+  auto accepted = read(
+      RegisterText{}.header("Path: <sip:p1.example.net;lr>").header("Contact: <sip:a@192.0.2.4>"), lenient);
+  ASSERT_TRUE(accepted) << accepted.error().reason;
+  EXPECT_EQ(accepted->path.size(), 1u);
+}
+
+TEST(ReadRegister, MalformedPathIs400) {
+  expect_refusal(read(RegisterText{}
+                          .header("Supported: path")
+                          .header("Path: sip:p1.example.net;lr")
+                          .header("Contact: <sip:a@192.0.2.4>")),
+                 400);
+}
+
+}  // namespace
+}  // namespace osprey::registrar
