@@ -31,11 +31,15 @@ class LocationStore {
   // returned, even before the store has removed them.
   virtual std::vector<registrar::Binding> lookup(std::string_view aor, std::int64_t now) const = 0;
 
-  // Atomically for this AOR: calls decide(current live bindings) under the AOR's lock; if it
-  // returns an update, the update replaces the AOR's bindings in memory at once and is queued for
-  // durability. `durable(ok)` is called exactly once, from the store's writer thread, when the
-  // update is on disk (ok) or failed to be written (not ok), or at once (ok) when decide returned
-  // no update or the store is not durable. The registrar answers 200 only from `durable`.
+  // Atomically for this AOR: calls decide(current live bindings) under the AOR's lock (so decide
+  // must be quick and must not call the store); if it returns an update, the update replaces the
+  // AOR's bindings in memory at once and is queued for durability. `durable(ok)` is called exactly
+  // once, never under a store lock: from the store's writer thread when the update is on disk (ok)
+  // or failed to be written (not ok); on the calling thread, before update returns, when the store
+  // is not durable (ok) or refuses the update because it is shutting down (not ok, nothing
+  // changed). When decide returns no update, `durable(true)` waits until every update queued
+  // before is on disk (the answer may list bindings still being written), and is called at once
+  // when nothing is pending. The registrar answers 200 only from `durable`.
   using Decide = std::function<std::optional<AorUpdate>(const std::vector<registrar::Binding>& current)>;
   virtual void update(std::string_view aor, std::int64_t now, const Decide& decide,
                       std::function<void(bool ok)> durable) = 0;

@@ -1,0 +1,43 @@
+#pragma once
+// Where a memory store sends its changes to make them durable (write-behind, DESIGN.md): each
+// change is the complete new binding set of one AOR, which keeps the journal idempotent and
+// lets it keep only the last change per AOR of a batch. SqliteJournal is the default; a Redis
+// or PostgreSQL journal would implement the same three calls.
+//
+// The memory store calls write() and after_pending() while it holds the AOR's shard lock, so the
+// journal sees the changes of one AOR in the order they were applied in memory. Neither call may
+// block on I/O or call `done` itself: the caller would be holding a lock.
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "registrar/binding.hpp"
+
+namespace osprey::store {
+
+class BindingJournal {
+ public:
+  // Called once, from the journal's own thread, with true when the change is durable and false
+  // when writing it failed. May be empty (no one waits, e.g. for removals of expired bindings).
+  using Done = std::function<void(bool ok)>;
+
+  virtual ~BindingJournal() = default;
+
+  // Queues `bindings` as the whole new set of `aor` (empty: the AOR is gone). Returns an empty
+  // function when queued; returns `done` untouched when the journal is closed and refuses the
+  // change, for the caller to fail outside its lock.
+  [[nodiscard]] virtual Done write(std::string_view aor, std::vector<registrar::Binding> bindings,
+                                   Done done) = 0;
+
+  // For a request that changed nothing but whose answer shows state that may not be durable yet
+  // (a fetch-only REGISTER, RFC 3261 §10.2.3): calls `done` once every change queued before is
+  // durable. Returns an empty function when it will; returns `done` untouched when nothing is
+  // pending (everything earlier is already durable), for the caller to call with true at once.
+  [[nodiscard]] virtual Done after_pending(Done done) = 0;
+
+  // Writes everything queued, calls its callbacks, and stops; later writes are refused. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace osprey::store

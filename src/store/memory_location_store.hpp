@@ -1,0 +1,84 @@
+#pragma once
+// The location store's hot path: bindings in memory, sharded by AOR so workers updating
+// different AORs never meet on a lock (DESIGN.md: no global lock, short per-key locks). With a
+// BindingJournal attached, every change is also queued for durability under the same shard lock,
+// so the journal sees one AOR's changes in the order memory applied them, and `durable` fires
+// once the journal has them on disk.
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "store/binding_journal.hpp"
+#include "store/location_store.hpp"
+#include "store/packed_aor.hpp"
+
+namespace osprey::store {
+
+class MemoryLocationStore final : public LocationStore {
+ public:
+  // Without a journal the store is memory only: `durable` fires at once. The store owns the
+  // journal and closes it (writing what is queued) when destroyed.
+  explicit MemoryLocationStore(std::unique_ptr<BindingJournal> journal = nullptr);
+  ~MemoryLocationStore() override;
+  MemoryLocationStore(const MemoryLocationStore&) = delete;
+  MemoryLocationStore& operator=(const MemoryLocationStore&) = delete;
+
+  std::vector<registrar::Binding> lookup(std::string_view aor, std::int64_t now) const override;
+  // `decide` runs under the shard lock: it must be quick and must not call this store.
+  void update(std::string_view aor, std::int64_t now, const Decide& decide,
+              std::function<void(bool ok)> durable) override;
+  // Also queues the shrunk sets to the journal (without a callback), so the file holds what
+  // memory holds and rows of AORs that stopped registering do not pile up until the next start.
+  std::size_t expire(std::int64_t now) override;
+  std::size_t aor_count() const override;
+  std::size_t binding_count() const override;  // stored, including expired ones not yet swept
+
+  // Puts bindings read back from the durable store at start-up (SqliteJournal::load); not
+  // journaled. Replaces what `aor` had; an empty set is ignored.
+  void restore(std::string_view aor, const std::vector<registrar::Binding>& bindings);
+
+ private:
+  struct AorHash {
+    using is_transparent = void;
+    // Not noexcept on purpose: libstdc++ then caches the hash in each node (the node stays one
+    // 32-byte allocation), so walking a bucket does not read and hash other AORs' blocks.
+    std::size_t operator()(std::string_view aor) const;
+    std::size_t operator()(const PackedAor& packed) const { return (*this)(packed.aor()); }
+  };
+  struct AorEqual {
+    using is_transparent = void;
+    bool operator()(const PackedAor& a, const PackedAor& b) const { return a.aor() == b.aor(); }
+    bool operator()(std::string_view a, const PackedAor& b) const { return a == b.aor(); }
+    bool operator()(const PackedAor& a, std::string_view b) const { return a.aor() == b; }
+  };
+  using AorSet = std::unordered_set<PackedAor, AorHash, AorEqual>;
+
+  // 64 shards: with a few dozen worker threads, two of them rarely want the same lock; each shard
+  // on its own cache lines so the locks do not share one.
+  static constexpr std::size_t kShards = 64;
+  struct alignas(64) Shard {
+    mutable std::mutex mutex;
+    AorSet aors;
+    // Written under `mutex`, read without it by the counters.
+    std::atomic<std::size_t> aor_count{0};
+    std::atomic<std::size_t> binding_count{0};
+  };
+
+  Shard& shard_for(std::string_view aor) const;
+  // Makes `packed` the set of `aor` in `shard` (empty `packed`: removes the AOR). Under the lock.
+  static void replace(Shard& shard, std::string_view aor, PackedAor packed);
+
+  // Declared first so it is destroyed last; closed explicitly in the destructor while the shards
+  // still exist, because its callbacks may still look bindings up.
+  std::unique_ptr<BindingJournal> journal_;
+  mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace osprey::store

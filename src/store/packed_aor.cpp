@@ -1,0 +1,186 @@
+#include "store/packed_aor.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace osprey::store {
+namespace {
+
+using registrar::Binding;
+
+constexpr std::size_t kHeaderSize = sizeof(std::int64_t) + sizeof(std::uint32_t);
+constexpr std::size_t kFixedPerBinding = sizeof(std::int64_t) + sizeof(std::uint32_t) + sizeof(std::uint16_t);
+
+// LEB128: one byte for lengths below 128, which nearly every SIP field is; no upper limit, so no
+// field is ever refused for its size.
+std::size_t varint_size(std::size_t value) {
+  std::size_t bytes = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++bytes;
+  }
+  return bytes;
+}
+
+std::size_t string_size(std::string_view text) { return varint_size(text.size()) + text.size(); }
+
+std::size_t binding_size(const Binding& binding) {
+  std::size_t size = kFixedPerBinding + string_size(binding.contact) + string_size(binding.call_id) +
+                     string_size(binding.source) + string_size(binding.user_agent) +
+                     varint_size(binding.path.size());
+  for (const auto& value : binding.path) size += string_size(value);
+  return size;
+}
+
+class Writer {
+ public:
+  explicit Writer(char* out) : out_(out) {}
+  template <typename T>
+  void fixed(T value) {
+    std::memcpy(out_, &value, sizeof value);
+    out_ += sizeof value;
+  }
+  void varint(std::size_t value) {
+    while (value >= 0x80) {
+      *out_++ = static_cast<char>((value & 0x7f) | 0x80);
+      value >>= 7;
+    }
+    *out_++ = static_cast<char>(value);
+  }
+  void text(std::string_view value) {
+    varint(value.size());
+    std::memcpy(out_, value.data(), value.size());
+    out_ += value.size();
+  }
+
+ private:
+  char* out_;
+};
+
+// Reads a block this file wrote: trusted input, so no bounds checks.
+class Reader {
+ public:
+  explicit Reader(const char* in) : in_(in) {}
+  template <typename T>
+  T fixed() {
+    T value;
+    std::memcpy(&value, in_, sizeof value);
+    in_ += sizeof value;
+    return value;
+  }
+  std::size_t varint() {
+    std::size_t value = 0;
+    int shift = 0;
+    for (;;) {
+      const auto byte = static_cast<unsigned char>(*in_++);
+      value |= static_cast<std::size_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return value;
+      shift += 7;
+    }
+  }
+  std::string_view text() {
+    const std::size_t size = varint();
+    std::string_view value(in_, size);
+    in_ += size;
+    return value;
+  }
+  void skip_binding() {
+    in_ += kFixedPerBinding;
+    for (int i = 0; i < 4; ++i) text();
+    for (std::size_t count = varint(); count > 0; --count) text();
+  }
+  Binding binding(std::string_view aor) {
+    Binding out;
+    out.aor = aor;
+    out.expires_at = fixed<std::int64_t>();
+    out.cseq = fixed<std::uint32_t>();
+    out.q = fixed<std::uint16_t>();
+    out.contact = text();
+    out.call_id = text();
+    out.source = text();
+    out.user_agent = text();
+    const std::size_t paths = varint();
+    out.path.reserve(paths);
+    for (std::size_t i = 0; i < paths; ++i) out.path.emplace_back(text());
+    return out;
+  }
+  const char* position() const { return in_; }
+
+ private:
+  const char* in_;
+};
+
+}  // namespace
+
+PackedAor PackedAor::encode(std::string_view aor, const std::vector<Binding>& bindings) {
+  std::size_t size = kHeaderSize + string_size(aor);
+  std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
+  for (const auto& binding : bindings) {
+    size += binding_size(binding);
+    earliest = std::min(earliest, binding.expires_at);
+  }
+  auto data = std::make_unique_for_overwrite<char[]>(size);
+  Writer out(data.get());
+  out.fixed(earliest);
+  out.fixed(static_cast<std::uint32_t>(bindings.size()));
+  out.text(aor);
+  for (const auto& binding : bindings) {
+    out.fixed(binding.expires_at);
+    out.fixed(binding.cseq);
+    out.fixed(binding.q);
+    out.text(binding.contact);
+    out.text(binding.call_id);
+    out.text(binding.source);
+    out.text(binding.user_agent);
+    out.varint(binding.path.size());
+    for (const auto& value : binding.path) out.text(value);
+  }
+  return PackedAor(std::move(data));
+}
+
+std::string_view PackedAor::aor() const { return Reader(data_.get() + kHeaderSize).text(); }
+
+std::uint32_t PackedAor::size() const {
+  return Reader(data_.get() + sizeof(std::int64_t)).fixed<std::uint32_t>();
+}
+
+std::int64_t PackedAor::earliest_expiry() const { return Reader(data_.get()).fixed<std::int64_t>(); }
+
+std::size_t PackedAor::live_count(std::int64_t now) const {
+  if (earliest_expiry() > now) return size();
+  Reader in(data_.get() + kHeaderSize);
+  in.text();
+  std::size_t live = 0;
+  for (std::uint32_t i = size(); i > 0; --i) {
+    Reader peek = in;
+    if (peek.fixed<std::int64_t>() > now) ++live;
+    in.skip_binding();
+  }
+  return live;
+}
+
+std::vector<Binding> PackedAor::live(std::int64_t now) const {
+  std::vector<Binding> out;
+  Reader in(data_.get() + kHeaderSize);
+  const std::string_view name = in.text();
+  const std::uint32_t count = size();
+  out.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (Reader(in).fixed<std::int64_t>() > now) {
+      out.push_back(in.binding(name));
+    } else {
+      in.skip_binding();
+    }
+  }
+  return out;
+}
+
+std::size_t PackedAor::heap_bytes() const {
+  Reader in(data_.get() + kHeaderSize);
+  in.text();
+  for (std::uint32_t i = size(); i > 0; --i) in.skip_binding();
+  return static_cast<std::size_t>(in.position() - data_.get());
+}
+
+}  // namespace osprey::store

@@ -1,0 +1,122 @@
+#include "store/sqlite_journal.hpp"
+
+#include <string_view>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+
+namespace osprey::store {
+
+using registrar::Binding;
+
+tl::expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(
+    const std::filesystem::path& data_dir, SqliteSync sync) {
+  std::error_code failed;
+  std::filesystem::create_directories(data_dir, failed);
+  if (failed)
+    return tl::unexpected(data_dir.string() + ": cannot create the data directory: " + failed.message());
+  auto table = SqliteBindingsTable::open(data_dir / kFileName, sync);
+  if (!table) return tl::unexpected(table.error());
+  return std::unique_ptr<SqliteJournal>(new SqliteJournal(std::move(*table)));
+}
+
+SqliteJournal::SqliteJournal(SqliteBindingsTable table)
+    : file_(table.file()), table_(std::move(table)), writer_([this] { run(); }) {}
+
+SqliteJournal::~SqliteJournal() { close(); }
+
+tl::expected<std::size_t, std::string> SqliteJournal::load(std::int64_t now, const Sink& sink) {
+  std::lock_guard lock(table_mutex_);
+  return table_.load(now, sink);
+}
+
+tl::expected<std::vector<Binding>, std::string> SqliteJournal::load(std::int64_t now) {
+  std::vector<Binding> all;
+  auto loaded = load(now, [&](std::string_view, std::vector<Binding>&& bindings) {
+    for (auto& binding : bindings) all.push_back(std::move(binding));
+  });
+  if (!loaded) return tl::unexpected(loaded.error());
+  return all;
+}
+
+BindingJournal::Done SqliteJournal::write(std::string_view aor, std::vector<Binding> bindings, Done done) {
+  Item item{AorChange{std::string(aor), std::move(bindings)}, false, std::move(done)};
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return std::move(item.done);
+    queue_.push_back(std::move(item));
+  }
+  wake_.notify_one();
+  return {};
+}
+
+BindingJournal::Done SqliteJournal::after_pending(Done done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (queue_.empty() && in_flight_ == 0) return done;
+    queue_.push_back(Item{{}, true, std::move(done)});
+  }
+  wake_.notify_one();
+  return {};
+}
+
+void SqliteJournal::close() {
+  std::lock_guard closing(close_mutex_);
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+std::string SqliteJournal::last_error() const {
+  std::lock_guard lock(queue_mutex_);
+  return last_error_;
+}
+
+void SqliteJournal::run() {
+  std::vector<Item> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Stopping drains: the writer leaves only once nothing is queued.
+      if (queue_.empty()) return;
+      batch.swap(queue_);
+      in_flight_ = batch.size();
+    }
+    const bool ok = write_batch(batch);
+    // In queue order, so one AOR's REGISTERs are answered in the order they were applied.
+    for (Item& item : batch) {
+      if (item.done) item.done(ok);
+    }
+    batch.clear();  // keeps the capacity: the next swap hands it back to the queue
+    std::lock_guard lock(queue_mutex_);
+    in_flight_ = 0;
+  }
+}
+
+bool SqliteJournal::write_batch(const std::vector<Item>& batch) {
+  // Each change is a whole set, so only the last change of an AOR in the batch needs writing.
+  std::vector<const AorChange*> changes;
+  std::unordered_set<std::string_view> seen;
+  for (auto item = batch.rbegin(); item != batch.rend(); ++item) {
+    if (!item->barrier && seen.insert(item->change.aor).second) changes.push_back(&item->change);
+  }
+  if (changes.empty()) return true;  // only after_pending barriers: everything before is on disk
+  tl::expected<void, std::string> written;
+  {
+    std::lock_guard lock(table_mutex_);
+    written = table_.write(changes);
+  }
+  if (!written) {
+    std::lock_guard lock(queue_mutex_);
+    last_error_ = written.error();
+    return false;
+  }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace osprey::store

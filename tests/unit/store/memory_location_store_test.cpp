@@ -1,0 +1,302 @@
+#include "store/memory_location_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store_test_support.hpp"
+
+namespace osprey::store {
+namespace {
+
+using registrar::Binding;
+using testing::contacts_of;
+using testing::make_binding;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+
+// decide() that installs `bindings` whatever the current set.
+LocationStore::Decide set_to(std::vector<Binding> bindings) {
+  return [bindings = std::move(bindings)](const std::vector<Binding>&) { return AorUpdate{bindings}; };
+}
+
+// Updates and reports whether `durable` ran before update returned, and with what.
+std::optional<bool> update_now(LocationStore& store, const std::string& aor,
+                               const LocationStore::Decide& decide, std::int64_t now = kNow) {
+  std::optional<bool> result;
+  store.update(aor, now, decide, [&](bool ok) { result = ok; });
+  return result;
+}
+
+TEST(MemoryLocationStore, AddsLooksUpReplacesAndRemoves) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:alice@example.com";
+  EXPECT_TRUE(store.lookup(aor, kNow).empty());
+
+  EXPECT_EQ(update_now(store, aor, set_to({make_binding(aor, "sip:a@192.0.2.1", kNow + 60)})), true);
+  auto found = store.lookup(aor, kNow);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].aor, aor);
+  EXPECT_EQ(found[0].contact, "sip:a@192.0.2.1");
+  EXPECT_EQ(store.aor_count(), 1u);
+  EXPECT_EQ(store.binding_count(), 1u);
+
+  EXPECT_EQ(update_now(store, aor,
+                       set_to({make_binding(aor, "sip:b@192.0.2.2", kNow + 60),
+                               make_binding(aor, "sip:c@192.0.2.3", kNow + 120)})),
+            true);
+  EXPECT_EQ(contacts_of(store.lookup(aor, kNow)),
+            (std::vector<std::string>{"sip:b@192.0.2.2", "sip:c@192.0.2.3"}));
+  EXPECT_EQ(store.aor_count(), 1u);
+  EXPECT_EQ(store.binding_count(), 2u);
+
+  EXPECT_EQ(update_now(store, aor, set_to({})), true);  // an empty set removes the AOR
+  EXPECT_TRUE(store.lookup(aor, kNow).empty());
+  EXPECT_EQ(store.aor_count(), 0u);
+  EXPECT_EQ(store.binding_count(), 0u);
+}
+
+TEST(MemoryLocationStore, DecideSeesOnlyLiveBindingsAndLookupNeverReturnsExpiredOnes) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:bob@example.com";
+  ASSERT_EQ(update_now(store, aor,
+                       set_to({make_binding(aor, "sip:short", kNow + 10),
+                               make_binding(aor, "sip:long", kNow + 100)})),
+            true);
+  EXPECT_EQ(contacts_of(store.lookup(aor, kNow + 10)), std::vector<std::string>{"sip:long"});
+  EXPECT_TRUE(store.lookup(aor, kNow + 100).empty());
+  EXPECT_EQ(store.binding_count(), 2u);  // not swept yet
+
+  std::vector<std::string> seen;
+  store.update(
+      aor, kNow + 50,
+      [&](const std::vector<Binding>& current) {
+        seen = contacts_of(current);
+        return std::optional<AorUpdate>{};
+      },
+      [](bool) {});
+  EXPECT_EQ(seen, std::vector<std::string>{"sip:long"});
+}
+
+TEST(MemoryLocationStore, DecideReturningNothingChangesNothingAndIsDurableAtOnce) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:carol@example.com";
+  ASSERT_EQ(update_now(store, aor, set_to({make_binding(aor, "sip:c", kNow + 60)})), true);
+  EXPECT_EQ(update_now(store, aor, [](const std::vector<Binding>&) { return std::optional<AorUpdate>{}; }),
+            true);
+  EXPECT_EQ(contacts_of(store.lookup(aor, kNow)), std::vector<std::string>{"sip:c"});
+  // And for an AOR that does not exist: no entry is created.
+  EXPECT_EQ(update_now(store, "sip:nobody@example.com",
+                       [](const std::vector<Binding>&) { return std::optional<AorUpdate>{}; }),
+            true);
+  EXPECT_EQ(store.aor_count(), 1u);
+}
+
+TEST(MemoryLocationStore, ExpireRemovesExpiredBindingsAndEmptyAorsAndCountsThem) {
+  MemoryLocationStore store;
+  for (int i = 0; i < 100; ++i) {
+    const std::string aor = "sip:user" + std::to_string(i) + "@example.com";
+    // Even users: one binding expiring at +10, one at +100. Odd users: one at +10 only.
+    std::vector<Binding> bindings{make_binding(aor, "sip:soon", kNow + 10)};
+    if (i % 2 == 0) bindings.push_back(make_binding(aor, "sip:later", kNow + 100));
+    ASSERT_EQ(update_now(store, aor, set_to(bindings)), true);
+  }
+  EXPECT_EQ(store.binding_count(), 150u);
+  EXPECT_EQ(store.expire(kNow + 9), 0u);
+  EXPECT_EQ(store.expire(kNow + 10), 100u);
+  EXPECT_EQ(store.aor_count(), 50u);
+  EXPECT_EQ(store.binding_count(), 50u);
+  EXPECT_EQ(contacts_of(store.lookup("sip:user0@example.com", kNow + 10)),
+            std::vector<std::string>{"sip:later"});
+  EXPECT_TRUE(store.lookup("sip:user1@example.com", kNow).empty());  // swept, whatever `now`
+  EXPECT_EQ(store.expire(kNow + 10), 0u);
+  EXPECT_EQ(store.expire(kNow + 1000), 50u);
+  EXPECT_EQ(store.aor_count(), 0u);
+  EXPECT_EQ(store.binding_count(), 0u);
+}
+
+TEST(MemoryLocationStore, ManyAorsSpreadOverTheShardsStayApart) {
+  MemoryLocationStore store;
+  constexpr int kAors = 20000;
+  for (int i = 0; i < kAors; ++i) {
+    const std::string aor = "sip:u" + std::to_string(i) + "@example.com";
+    store.update(aor, kNow, set_to({make_binding(aor, "sip:" + std::to_string(i) + "@192.0.2.1", kNow + 60)}),
+                 [](bool) {});
+  }
+  EXPECT_EQ(store.aor_count(), static_cast<std::size_t>(kAors));
+  EXPECT_EQ(store.binding_count(), static_cast<std::size_t>(kAors));
+  for (int i = 0; i < kAors; i += 97) {
+    const auto found = store.lookup("sip:u" + std::to_string(i) + "@example.com", kNow);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].contact, "sip:" + std::to_string(i) + "@192.0.2.1");
+  }
+  EXPECT_EQ(store.expire(kNow + 60), static_cast<std::size_t>(kAors));
+  EXPECT_EQ(store.aor_count(), 0u);
+}
+
+TEST(MemoryLocationStore, ConcurrentUpdatesOnTheSameAndOnDifferentAorsAreAtomic) {
+  MemoryLocationStore store;
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 2000;
+  const std::string shared = "sip:shared@example.com";
+  // Each update reads the shared counter (the cseq of the shared AOR's binding) and writes it
+  // back plus one: a lost update would show as a final count below kThreads * kRounds.
+  auto increment = [&](const std::vector<Binding>& current) {
+    const std::uint32_t count = current.empty() ? 0 : current[0].cseq;
+    return AorUpdate{{make_binding(shared, "sip:counter", kNow + 3600, count + 1)}};
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string own = "sip:thread" + std::to_string(t) + "@example.com";
+      for (int round = 0; round < kRounds; ++round) {
+        store.update(shared, kNow, increment, [](bool) {});
+        // A growing then shrinking set of the thread's own AOR, read back each time.
+        std::vector<Binding> bindings;
+        for (int k = 0; k <= round % 5; ++k)
+          bindings.push_back(make_binding(own, "sip:" + std::to_string(k), kNow + 60));
+        store.update(own, kNow, set_to(bindings), [](bool) {});
+        if (store.lookup(own, kNow).size() != bindings.size())
+          ADD_FAILURE() << "thread " << t << " round " << round;
+        (void)store.lookup(shared, kNow);
+        (void)store.binding_count();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const auto counter = store.lookup(shared, kNow);
+  ASSERT_EQ(counter.size(), 1u);
+  EXPECT_EQ(counter[0].cseq, static_cast<std::uint32_t>(kThreads * kRounds));
+  EXPECT_EQ(store.aor_count(), 1u + kThreads);
+  // Each own AOR ends at round kRounds - 1: (kRounds - 1) % 5 + 1 bindings.
+  EXPECT_EQ(store.binding_count(), 1u + kThreads * ((kRounds - 1) % 5 + 1));
+}
+
+TEST(MemoryLocationStore, DurableCallbackMayCallTheStoreAgain) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:dave@example.com";
+  std::size_t seen = 0;
+  // The callback runs after the shard lock is released: calling back in must not deadlock.
+  store.update(aor, kNow, set_to({make_binding(aor, "sip:d", kNow + 60)}),
+               [&](bool) { seen = store.lookup(aor, kNow).size(); });
+  EXPECT_EQ(seen, 1u);
+}
+
+TEST(MemoryLocationStore, RestorePutsLoadedBindingsBack) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:erin@example.com";
+  store.restore(aor, {make_binding(aor, "sip:e1", kNow + 60), make_binding(aor, "sip:e2", kNow + 60)});
+  store.restore("sip:empty@example.com", {});
+  EXPECT_EQ(contacts_of(store.lookup(aor, kNow)), (std::vector<std::string>{"sip:e1", "sip:e2"}));
+  EXPECT_EQ(store.aor_count(), 1u);
+  EXPECT_EQ(store.binding_count(), 2u);
+}
+
+// Records what the store journals; `pending` decides whether after_pending defers.
+class RecordingJournal final : public BindingJournal {
+ public:
+  struct Write {
+    std::string aor;
+    std::vector<std::string> contacts;
+    Done done;
+  };
+  struct State {
+    std::mutex mutex;
+    std::vector<Write> writes;
+    std::vector<Done> barriers;
+    bool pending = false;
+    bool closed = false;
+  };
+  explicit RecordingJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  Done write(std::string_view aor, std::vector<Binding> bindings, Done done) override {
+    std::lock_guard lock(state_->mutex);
+    if (state_->closed) return done;
+    state_->writes.push_back({std::string(aor), contacts_of(bindings), std::move(done)});
+    return {};
+  }
+  Done after_pending(Done done) override {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->pending) return done;
+    state_->barriers.push_back(std::move(done));
+    return {};
+  }
+  void close() override {
+    std::lock_guard lock(state_->mutex);
+    state_->closed = true;
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+TEST(MemoryLocationStore, JournalGetsEachChangeAndDurableWaitsForIt) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const std::string aor = "sip:frank@example.com";
+  std::optional<bool> durable;
+  store.update(aor, kNow, set_to({make_binding(aor, "sip:f1", kNow + 60)}), [&](bool ok) { durable = ok; });
+  EXPECT_FALSE(durable.has_value());              // not until the journal says so
+  EXPECT_EQ(store.lookup(aor, kNow).size(), 1u);  // but memory has it at once
+  store.update(aor, kNow, set_to({}), [](bool) {});
+  ASSERT_EQ(state->writes.size(), 2u);
+  EXPECT_EQ(state->writes[0].aor, aor);
+  EXPECT_EQ(state->writes[0].contacts, std::vector<std::string>{"sip:f1"});
+  EXPECT_TRUE(state->writes[1].contacts.empty());
+  state->writes[0].done(true);
+  EXPECT_EQ(durable, true);
+}
+
+TEST(MemoryLocationStore, NoChangeWaitsForPendingWritesOnlyWhenThereAreSome) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  auto nothing = [](const std::vector<Binding>&) { return std::optional<AorUpdate>{}; };
+  EXPECT_EQ(update_now(store, "sip:g@example.com", nothing), true);
+  state->pending = true;
+  EXPECT_EQ(update_now(store, "sip:g@example.com", nothing), std::nullopt);
+  ASSERT_EQ(state->barriers.size(), 1u);
+  EXPECT_TRUE(state->writes.empty());
+}
+
+TEST(MemoryLocationStore, ClosedJournalRefusesTheChangeAndMemoryKeepsTheOldSet) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const std::string aor = "sip:heidi@example.com";
+  store.restore(aor, {make_binding(aor, "sip:old", kNow + 60)});
+  state->closed = true;
+  EXPECT_EQ(update_now(store, aor, set_to({make_binding(aor, "sip:new", kNow + 60)})), false);
+  EXPECT_EQ(contacts_of(store.lookup(aor, kNow)), std::vector<std::string>{"sip:old"});
+}
+
+TEST(MemoryLocationStore, ExpireJournalsTheShrunkSets) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  store.restore("sip:i@example.com", {make_binding("sip:i@example.com", "sip:gone", kNow + 10),
+                                      make_binding("sip:i@example.com", "sip:kept", kNow + 100)});
+  store.restore("sip:j@example.com", {make_binding("sip:j@example.com", "sip:gone", kNow + 10)});
+  store.restore("sip:k@example.com", {make_binding("sip:k@example.com", "sip:kept", kNow + 100)});
+  EXPECT_EQ(store.expire(kNow + 10), 2u);
+  ASSERT_EQ(state->writes.size(), 2u);
+  for (const auto& write : state->writes) {
+    EXPECT_FALSE(write.done);  // no one waits for a sweep
+    if (write.aor == "sip:i@example.com") {
+      EXPECT_EQ(write.contacts, std::vector<std::string>{"sip:kept"});
+    } else {
+      EXPECT_EQ(write.aor, "sip:j@example.com");
+      EXPECT_TRUE(write.contacts.empty());
+    }
+  }
+}
+
+TEST(MemoryLocationStore, DestroyingTheStoreClosesItsJournal) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  { MemoryLocationStore store(std::make_unique<RecordingJournal>(state)); }
+  EXPECT_TRUE(state->closed);
+}
+
+}  // namespace
+}  // namespace osprey::store

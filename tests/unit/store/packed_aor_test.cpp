@@ -1,0 +1,75 @@
+#include "store/packed_aor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "store_test_support.hpp"
+
+namespace osprey::store {
+namespace {
+
+using registrar::Binding;
+using testing::make_binding;
+
+void expect_same(const Binding& a, const Binding& b) {
+  EXPECT_EQ(a.aor, b.aor);
+  EXPECT_EQ(a.contact, b.contact);
+  EXPECT_EQ(a.q, b.q);
+  EXPECT_EQ(a.expires_at, b.expires_at);
+  EXPECT_EQ(a.call_id, b.call_id);
+  EXPECT_EQ(a.cseq, b.cseq);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.source, b.source);
+  EXPECT_EQ(a.user_agent, b.user_agent);
+}
+
+TEST(PackedAor, RoundTripsEveryFieldInOrder) {
+  const std::string aor = "sip:alice@example.com";
+  Binding first = make_binding(aor, "sip:alice@192.0.2.10:5060;transport=udp", 2000, 4294967295u);
+  first.q = 500;
+  first.path = {"<sip:edge1.example.net;lr>", "<sip:edge2.example.net;lr>"};
+  Binding second = make_binding(aor, "sip:alice@[2001:db8::1]:5061;transport=tls", 1500, 7);
+  second.q = 0;
+  // Longer than 127 and than 16383 bytes: lengths of two and three varint bytes.
+  second.user_agent.assign(300, 'u');
+  second.call_id.assign(20000, 'c');
+  second.source.clear();
+  Binding negative = make_binding(aor, "sip:x", -5);
+
+  const PackedAor packed = PackedAor::encode(aor, {first, second, negative});
+  EXPECT_EQ(packed.aor(), aor);
+  EXPECT_EQ(packed.size(), 3u);
+  EXPECT_EQ(packed.earliest_expiry(), -5);
+  const auto live = packed.live(-10);
+  ASSERT_EQ(live.size(), 3u);
+  expect_same(live[0], first);
+  expect_same(live[1], second);
+  expect_same(live[2], negative);
+}
+
+TEST(PackedAor, LiveSkipsBindingsExpiredAtNow) {
+  const std::string aor = "sip:bob@example.com";
+  const PackedAor packed = PackedAor::encode(
+      aor,
+      {make_binding(aor, "sip:a", 100), make_binding(aor, "sip:b", 200), make_binding(aor, "sip:c", 300)});
+  EXPECT_EQ(packed.live_count(99), 3u);
+  EXPECT_EQ(packed.live_count(100), 2u);  // expires_at == now: expired (zero seconds left)
+  EXPECT_EQ(testing::contacts_of(packed.live(200)), std::vector<std::string>{"sip:c"});
+  EXPECT_EQ(packed.live_count(300), 0u);
+  EXPECT_TRUE(packed.live(300).empty());
+}
+
+TEST(PackedAor, IsOneSmallBlock) {
+  const std::string aor = "sip:carol@example.com";
+  Binding binding = make_binding(aor, "sip:carol@198.51.100.7:5060", 1000);
+  const PackedAor packed = PackedAor::encode(aor, {binding});
+  const std::size_t text = aor.size() + binding.contact.size() + binding.call_id.size() +
+                           binding.source.size() + binding.user_agent.size();
+  // 12-byte header, 14 fixed bytes per binding, one length byte per short string and path count.
+  EXPECT_EQ(packed.heap_bytes(), 12 + 14 + 6 + text);
+}
+
+}  // namespace
+}  // namespace osprey::store
