@@ -37,7 +37,7 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
   for (const server::BoundListener& listener : (*server)->bound()) {
     logger->info("listening on {}", server::describe(listener));
   }
-  logger->info("{} worker(s) running; answering OPTIONS, the proxy and registrar are not enabled yet",
+  logger->info("{} worker(s) running; registrar and OPTIONS on, the proxy is not enabled yet",
                settings.workers);
 
   // The main thread only waits for signals and watches the TLS files; the workers do the SIP.

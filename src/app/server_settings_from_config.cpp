@@ -36,6 +36,11 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.streams.max_headers = config.limits.max_headers;
   settings.streams.idle_timeout = std::chrono::seconds(config.limits.connection_idle_timeout);
   settings.max_connections = config.limits.max_connections;
+  settings.registrar.min_expires = config.registrar.min_expires;
+  settings.registrar.max_expires = config.registrar.max_expires;
+  settings.registrar.default_expires = config.registrar.default_expires;
+  settings.registrar.max_contacts_per_aor = config.registrar.max_contacts_per_aor;
+  settings.data_dir = config.data_dir;
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;
   return settings;
 }

@@ -31,7 +31,7 @@ void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Mes
 }
 
 void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                                const net::Flow& /*flow*/) {
+                                const net::Flow& flow) {
   // §8.2.2: the UAS checks (version, mandatory headers, Require...) before anything else. The
   // intake answered the malformed requests already; what is left here are 416 and 420.
   if (auto rejection = sip::check_request(request, {sip::Role::uas, {}})) {
@@ -58,7 +58,10 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
       return;
     }
     case sip::Method::register_:
-      // §10.3: osprey is not a registrar yet.
+      if (registrar_ != nullptr && table_ != nullptr) {
+        registrar_->handle(*table_, transaction, request, flow);
+        return;
+      }
       ++counters_.requests_refused;
       answer(transaction, request, 501, "Registrar Not Enabled");
       return;

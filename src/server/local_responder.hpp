@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/registrar_service.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::server {
@@ -23,11 +24,15 @@ struct ResponderCounters {
 class LocalResponder final : public txn::TransactionUser {
  public:
   // The methods osprey implements today (the Allow header of OPTIONS, §20.5).
-  static constexpr std::string_view kAllow = "OPTIONS, ACK, CANCEL";
+  static constexpr std::string_view kAllow = "OPTIONS, REGISTER, ACK, CANCEL";
 
   LocalResponder();
-  // The table answers go through; set once, before traffic.
-  void attach(txn::TransactionTable& table) { table_ = &table; }
+  // The table answers go through, and the registrar REGISTERs go to (none: 501); set once,
+  // before traffic.
+  void attach(txn::TransactionTable& table, RegistrarService* registrar = nullptr) {
+    table_ = &table;
+    registrar_ = registrar;
+  }
 
   void on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                   const net::Flow& flow) override;
@@ -43,9 +48,14 @@ class LocalResponder final : public txn::TransactionUser {
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
   void answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
               std::string_view reason = {}, const HeaderList& headers = {});
+
+ public:
+  // A fresh To tag (RFC 3261 §19.3).
   std::string new_tag();
 
+ private:
   txn::TransactionTable* table_ = nullptr;
+  RegistrarService* registrar_ = nullptr;
   std::mt19937_64 random_;
   ResponderCounters counters_;
 };

@@ -32,10 +32,25 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     }
   }
 
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  if (settings.data_dir.empty()) {
+    server->location_ = std::make_unique<store::MemoryLocationStore>();
+  } else {
+    // Bindings survive restarts: loaded here, the expired ones dropped (RFC 3261 §10.2.1 lets a
+    // binding live until its expiry, whoever restarts in between).
+    auto location = store::open_durable_location_store(settings.data_dir, now);
+    if (!location) return tl::unexpected("cannot open the location store: " + location.error());
+    server->location_ = std::move(*location);
+    logger.info("location store {}: {} binding(s) of {} AOR(s) loaded", settings.data_dir,
+                server->location_->binding_count(), server->location_->aor_count());
+  }
+
   const unsigned workers = settings.workers == 0 ? 1 : settings.workers;
   for (unsigned i = 0; i < workers; ++i) {
-    server->workers_.push_back(
-        std::make_unique<Worker>(i, server->settings_, *server->counter_, server->tls_, logger));
+    server->workers_.push_back(std::make_unique<Worker>(i, server->settings_, *server->counter_, server->tls_,
+                                                        *server->location_, logger));
   }
   // The first worker binds as configured; port 0 then becomes a real port that the other
   // workers bind too, so every worker serves the same addresses.
@@ -52,13 +67,37 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     }
   }
   for (auto& worker : server->workers_) worker->start();
+  server->housekeeper_ = std::thread([raw = server.get()] { raw->run_housekeeping(); });
   return server;
 }
 
 Server::~Server() { stop(); }
 
 void Server::stop() {
+  {
+    std::lock_guard lock(housekeeping_mutex_);
+    stopping_ = true;
+  }
+  housekeeping_wake_.notify_all();
+  if (housekeeper_.joinable()) housekeeper_.join();
   for (auto& worker : workers_) worker->stop();
+  // After the workers stopped: closing the journal writes what is queued and runs its
+  // callbacks, which post to the stopped workers' loops (never run, destroyed with them).
+  location_.reset();
+}
+
+void Server::run_housekeeping() {
+  std::unique_lock lock(housekeeping_mutex_);
+  while (!housekeeping_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+    lock.unlock();
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    if (const std::size_t expired = location_->expire(now); expired > 0) {
+      logger_.debug("{} expired binding(s) removed", expired);
+    }
+    lock.lock();
+  }
 }
 
 void Server::reload_tls(bool force) {

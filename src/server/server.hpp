@@ -2,8 +2,11 @@
 // The running SIP server: N workers that each bind every listen address (SO_REUSEPORT, so the
 // kernel spreads traffic across them), the shared connection limits and the TLS contexts.
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -12,6 +15,8 @@
 #include "net/tls_context_store.hpp"
 #include "server/server_settings.hpp"
 #include "server/worker.hpp"
+#include "store/durable_location_store.hpp"
+#include "store/memory_location_store.hpp"
 
 namespace spdlog {
 class logger;
@@ -46,13 +51,22 @@ class Server {
 
   std::uint64_t messages() const;
   std::uint64_t dropped() const;
+  std::size_t bindings() const { return location_ ? location_->binding_count() : 0; }
 
  private:
   Server(const ServerSettings& settings, spdlog::logger& logger) : settings_(settings), logger_(logger) {}
 
   ServerSettings settings_;
   spdlog::logger& logger_;
+  // Expired bindings leave the location store once a second, off the workers' loops.
+  void run_housekeeping();
+
   std::unique_ptr<net::ConnectionCounter> counter_;
+  std::unique_ptr<store::MemoryLocationStore> location_;
+  std::thread housekeeper_;
+  std::mutex housekeeping_mutex_;
+  std::condition_variable housekeeping_wake_;
+  bool stopping_ = false;
   std::shared_ptr<net::TlsContextStore> tls_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<BoundListener> bound_;

@@ -9,6 +9,7 @@
 
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
+#include "registrar/register_request.hpp"
 #include "sip/message.hpp"
 #include "txn/transaction_env.hpp"
 
@@ -37,6 +38,10 @@ struct ServerSettings {
   std::size_t max_connections_per_ip = 64;
   TlsSpec tls;
   txn::TimerSettings timers;
+  // The registrar: its limits, and where its durable location store lives. An empty data_dir
+  // keeps bindings in memory only (tests).
+  registrar::RegistrarLimits registrar;
+  std::string data_dir;
 };
 
 }  // namespace osprey::server

@@ -13,17 +13,26 @@ constexpr std::chrono::milliseconds kTick{10};
 }  // namespace
 
 Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCounter& counter,
-               std::shared_ptr<net::TlsContextStore> tls, spdlog::logger& logger)
+               std::shared_ptr<net::TlsContextStore> tls, store::LocationStore& location,
+               spdlog::logger& logger)
     : index_(index),
       datagram_options_(settings.parse),
       stream_options_(settings.parse),
       logger_(logger),
       transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger),
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
+      registrar_(
+          io_context_, location, settings.registrar, settings.domains,
+          [] {
+            return std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                .count();
+          },
+          [this] { return responder_.new_tag(); }),
       tick_(io_context_) {
   datagram_options_.stream = false;
   stream_options_.stream = true;  // §18.3: Content-Length is mandatory on streams
-  responder_.attach(table_);
+  responder_.attach(table_, &registrar_);
 }
 
 Worker::~Worker() { stop(); }

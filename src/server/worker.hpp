@@ -19,7 +19,9 @@
 #include "net/net_transport.hpp"
 #include "net/tls_context_store.hpp"
 #include "server/local_responder.hpp"
+#include "server/registrar_service.hpp"
 #include "server/server_settings.hpp"
+#include "store/location_store.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace spdlog {
@@ -37,7 +39,7 @@ struct WorkerCounters {
 class Worker final : public net::TransportListener {
  public:
   Worker(unsigned index, const ServerSettings& settings, net::ConnectionCounter& counter,
-         std::shared_ptr<net::TlsContextStore> tls, spdlog::logger& logger);
+         std::shared_ptr<net::TlsContextStore> tls, store::LocationStore& location, spdlog::logger& logger);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -65,6 +67,7 @@ class Worker final : public net::TransportListener {
   LocalResponder responder_;
   net::NetTransport transport_;
   txn::TransactionTable table_;
+  RegistrarService registrar_;
   boost::asio::steady_timer tick_;
   std::thread thread_;
   WorkerCounters counters_;

@@ -1,0 +1,82 @@
+#include "server/registrar_service.hpp"
+
+#include <memory>
+
+#include <boost/asio/post.hpp>
+
+namespace osprey::server {
+
+std::string source_of(const net::Flow& flow) {
+  std::string text(net::via_token(flow.protocol));
+  for (char& c : text) c = static_cast<char>(c - 'A' + 'a');
+  return text + ':' + net::to_string(flow.remote);
+}
+
+RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
+                                   registrar::RegistrarLimits limits, std::vector<std::string> domains,
+                                   Clock clock, NewTag new_tag)
+    : io_context_(io_context),
+      store_(store),
+      limits_(limits),
+      domains_(std::move(domains)),
+      clock_(std::move(clock)),
+      new_tag_(std::move(new_tag)) {}
+
+bool RegistrarService::serves(const sip::Message& request) const {
+  return request.method() == sip::Method::register_ && request.request_uri().is_sip() &&
+         registrar::served_domain(request.request_uri().host, domains_);
+}
+
+void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransactionId transaction,
+                              const sip::Message& request, const net::Flow& flow) {
+  const std::string tag = new_tag_();
+  auto read = registrar::read_register(request, domains_, source_of(flow), limits_);
+  if (!read) {
+    ++counters_.refused;
+    table.respond(transaction, registrar::refusal_response(request, read.error(), tag), read.error().status,
+                  tag);
+    return;
+  }
+
+  // What the store's callback needs after this call returns: the request (to copy its Via,
+  // From, To... into the answer) and the decision made under the AOR's lock.
+  struct Pending {
+    sip::Message request;
+    registrar::Decision decision;
+  };
+  auto pending = std::make_shared<Pending>(Pending{request.clone(), {}});
+  const std::int64_t now = clock_();
+  const registrar::RegisterRequest& register_request = *read;
+  const registrar::RegistrarLimits limits = limits_;
+  store_.update(
+      register_request.aor, now,
+      [&](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
+        pending->decision = registrar::decide(register_request, current, now, limits);
+        if (!pending->decision.new_set) return std::nullopt;
+        return store::AorUpdate{*pending->decision.new_set};
+      },
+      [this, &table, transaction, pending, now, tag](bool ok) {
+        // Any thread: the writer's, or this one. The answer is built and sent on the worker.
+        boost::asio::post(io_context_, [this, &table, transaction, pending, now, tag, ok] {
+          const registrar::Decision& decision = pending->decision;
+          if (!ok) {
+            // Not durable: a 200 would be a promise osprey cannot keep (kill -9 would lose it).
+            ++counters_.store_failures;
+            const registrar::Refusal failure{500, "Location store unavailable", {}};
+            table.respond(transaction, registrar::refusal_response(pending->request, failure, tag), 500, tag);
+            return;
+          }
+          if (decision.refusal) {
+            ++counters_.refused;
+            table.respond(transaction, registrar::refusal_response(pending->request, *decision.refusal, tag),
+                          decision.refusal->status, tag);
+            return;
+          }
+          ++counters_.registered;
+          table.respond(transaction, registrar::ok_response(pending->request, decision.bindings, now, tag),
+                        200, tag);
+        });
+      });
+}
+
+}  // namespace osprey::server

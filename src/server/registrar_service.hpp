@@ -1,0 +1,63 @@
+#pragma once
+// The registrar as a local service of the server (RFC 3261 §10.3): reads a REGISTER, applies
+// the rules to the AOR's bindings inside the location store, and answers 200 only once the
+// change is durable (the store calls back from its writer thread; the answer is posted back to
+// the worker that owns the transaction, which alone may touch its transaction table).
+
+#include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "net/flow.hpp"
+#include "registrar/registrar_rules.hpp"
+#include "sip/message.hpp"
+#include "store/location_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::server {
+
+struct RegistrarCounters {
+  std::uint64_t registered = 0;      // 200s
+  std::uint64_t refused = 0;         // 4xx/5xx from the rules
+  std::uint64_t store_failures = 0;  // the change could not be made durable: 500
+};
+
+class RegistrarService {
+ public:
+  using Clock = std::function<std::int64_t()>;  // seconds since the epoch
+  using NewTag = std::function<std::string()>;
+
+  RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
+                   registrar::RegistrarLimits limits, std::vector<std::string> domains, Clock clock,
+                   NewTag new_tag);
+
+  // True when `request` is for this registrar (REGISTER whose Request-URI host is served). A
+  // REGISTER for another domain is not (§10.3 step 1: forward it, or refuse it: the caller's choice).
+  bool serves(const sip::Message& request) const;
+
+  // Handles the REGISTER of server transaction `transaction`, answering through `table` (now, or
+  // later from the store's callback, on this worker's thread).
+  void handle(txn::TransactionTable& table, txn::ServerTransactionId transaction, const sip::Message& request,
+              const net::Flow& flow);
+
+  const RegistrarCounters& counters() const { return counters_; }
+
+ private:
+  boost::asio::io_context& io_context_;
+  store::LocationStore& store_;
+  registrar::RegistrarLimits limits_;
+  std::vector<std::string> domains_;
+  Clock clock_;
+  NewTag new_tag_;
+  RegistrarCounters counters_;
+};
+
+// "udp:192.0.2.1:5060": where a REGISTER came from, as Binding::source stores it.
+std::string source_of(const net::Flow& flow);
+
+}  // namespace osprey::server
