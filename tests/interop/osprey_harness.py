@@ -40,6 +40,12 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def udp_and_tcp(port, address="127.0.0.1"):
+    """The [[listen]] entries of a server on UDP and TCP at one port."""
+    return [{"transport": "udp", "address": address, "port": port},
+            {"transport": "tcp", "address": address, "port": port}]
+
+
 class Osprey:
     """A running `osprey serve`; use as a context manager."""
 
@@ -69,7 +75,12 @@ class Osprey:
         self.exit_code = None
 
     def __enter__(self):
-        self.log = open(self.log_path, "w")
+        # Entering again after stop() or kill9() restarts osprey on the same config and data_dir;
+        # the log is appended to, and only what the new process writes counts for its start.
+        restart = self.process is not None
+        self.log = open(self.log_path, "a" if restart else "w")
+        start_offset = len(self.read_log()) if restart else 0
+        self.exit_code = None
         self.process = subprocess.Popen(
             [self.binary, "serve", "--config", self.config],
             stdout=self.log,
@@ -79,8 +90,8 @@ class Osprey:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("osprey exited at start:\n" + self.read_log())
-            if "worker(s) running" in self.read_log():
+                raise RuntimeError("osprey exited at start:\n" + self.read_log()[start_offset:])
+            if "worker(s) running" in self.read_log()[start_offset:]:
                 return self
             time.sleep(0.05)
         raise RuntimeError("osprey did not start in 30 s:\n" + self.read_log())
@@ -98,6 +109,16 @@ class Osprey:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.exit_code = self.process.wait(timeout=10)
+        self.log.close()
+        return self.exit_code
+
+    def kill9(self):
+        """SIGKILL, as a crash or an OOM kill would: no shutdown, no flush. Returns the exit code
+        (-9); enter the object again to restart on the same config and data_dir."""
+        if self.process is None or self.exit_code is not None:
+            return self.exit_code
+        self.process.send_signal(signal.SIGKILL)
+        self.exit_code = self.process.wait(timeout=10)
         self.log.close()
         return self.exit_code
 
@@ -126,6 +147,75 @@ def options_request(port, transport="UDP", local_port=5999, branch=None, call_id
         "CSeq: 1 OPTIONS\r\n"
         "Content-Length: 0\r\n\r\n"
     ).encode()
+
+
+def register_request(port, user, contacts=(), expires=None, call_id=None, cseq=1, transport="UDP",
+                     local_port=5999, branch=None, host="127.0.0.1", domain=None, from_tag=None,
+                     extra_headers=()):
+    """A REGISTER for sip:user@domain (domain defaults to host) sent to host:port. contacts: Contact
+    values (e.g. "<sip:a@127.0.0.1:5999>;q=0.5" or "*"), one header line each; none makes it a
+    query (RFC 3261 §10.2.3). expires: the Expires header, or None for none."""
+    branch = branch or "z9hG4bK" + uuid.uuid4().hex
+    call_id = call_id or uuid.uuid4().hex
+    domain = domain or host
+    target = f"sip:{domain}" if domain != host else f"sip:{host}:{port}"
+    lines = [
+        f"REGISTER {target} SIP/2.0",
+        f"Via: SIP/2.0/{transport} 127.0.0.1:{local_port};branch={branch};rport",
+        "Max-Forwards: 70",
+        f"From: <sip:{user}@{domain}>;tag={from_tag or uuid.uuid4().hex[:8]}",
+        f"To: <sip:{user}@{domain}>",
+        f"Call-ID: {call_id}",
+        f"CSeq: {cseq} REGISTER",
+    ]
+    lines += [f"Contact: {contact}" for contact in ([contacts] if isinstance(contacts, str) else contacts)]
+    if expires is not None:
+        lines.append(f"Expires: {expires}")
+    lines += list(extra_headers)
+    lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def contacts_of(reply):
+    """The Contact values of a response as (uri, {param: value}) pairs, from every Contact (or m)
+    line and every comma-separated value on one, e.g. ("sip:a@h:5", {"expires": "60", "q": "1"})."""
+    result = []
+    for line in (reply or b"").decode(errors="replace").split("\r\n"):
+        name, colon, value = line.partition(":")
+        if not colon or name.strip().lower() not in ("contact", "m"):
+            continue
+        for item in _split_outside_brackets(value.strip()):
+            if "<" in item:  # name-addr, perhaps with a display name
+                uri, _, rest = item.split("<", 1)[1].partition(">")
+            else:
+                uri, _, rest = item.partition(";")
+                rest = ";" + rest if rest else ""
+            params = {}
+            for param in rest.split(";"):
+                if param.strip():
+                    key, _, val = param.strip().partition("=")
+                    params[key.lower()] = val
+            result.append((uri.strip(), params))
+    return result
+
+
+def _split_outside_brackets(value):
+    items, depth, quoted, current = [], 0, False, ""
+    for c in value:
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c == "<":
+            depth += 1
+        elif not quoted and c == ">":
+            depth -= 1
+        elif not quoted and depth == 0 and c == ",":
+            items.append(current.strip())
+            current = ""
+            continue
+        current += c
+    if current.strip():
+        items.append(current.strip())
+    return items
 
 
 def udp_exchange(port, payload, timeout=2.0, sock=None):

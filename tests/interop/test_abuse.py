@@ -89,8 +89,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))  # the server inherits it
     with h.temp_dir() as work:
         port = h.free_port()
-        listens = [{"transport": "udp", "address": "127.0.0.1", "port": port},
-                   {"transport": "tcp", "address": "127.0.0.1", "port": port}]
+        listens = h.udp_and_tcp(port)
         limits = (f"[limits]\nmax_connections = 4000\nmax_connections_per_ip = 2000\n"
                   f"connection_idle_timeout = {IDLE_TIMEOUT}\n")
         # Small ASan quarantine and prompt release, so RSS tracks live memory.

@@ -31,8 +31,7 @@ def main():
     checks = h.Failures()
     with h.temp_dir() as work:
         port = h.free_port()
-        listens = [{"transport": "udp", "address": "127.0.0.1", "port": port},
-                   {"transport": "tcp", "address": "127.0.0.1", "port": port}]
+        listens = h.udp_and_tcp(port)
         with h.Osprey(args.osprey, work, listens) as server:
             result = sipp(port, "u1", 300)
             checks.expect(result.returncode == 0, f"SIPp -t u1: 300 OPTIONS answered 200 ({summary(result)})")
