@@ -4,7 +4,8 @@
 //  - validate_headers / check_request never crash;
 //  - after edits driven by the input, the serialized message re-parses (when the original passed
 //    validate_headers), has one Content-Length equal to its body size, the same header lines in
-//    the same order, the same body and Request-URI; a clone serializes identically.
+//    the same order, the same body and Request-URI; a clone serializes identically;
+//  - the stateless error answer built from the raw bytes is a single, bounded header block.
 // The edits are steered by the bytes after the message (the datagram's ignored tail) and then by
 // a sequence seeded from the whole input.
 
@@ -19,6 +20,7 @@
 #include "fuzz_support.hpp"
 #include "sip/header_id.hpp"
 #include "sip/message.hpp"
+#include "sip/stateless_reply.hpp"
 #include "sip/validation.hpp"
 
 namespace {
@@ -138,8 +140,20 @@ void apply_edits(Message& m, std::string_view input, Choices& choices, std::stri
 
 }  // namespace
 
+// The stateless error answer built from raw bytes (sip/stateless_reply.hpp) is one header block:
+// its only empty line is the last, so nothing in the input can smuggle a header or a body into
+// it, and it is never much larger than the input (one status line, a To tag, Content-Length).
+void check_stateless_reply(std::string_view input) {
+  const std::string reply = osprey::sip::stateless_reply(input, 400, "Fuzz\r\nX-Injected: 1");
+  if (reply.empty()) return;
+  OSPREY_FUZZ_CHECK(reply.rfind("SIP/2.0 400 Fuzz  X-Injected: 1\r\n", 0) == 0);
+  OSPREY_FUZZ_CHECK(reply.find("\r\n\r\n") == reply.size() - 4);
+  OSPREY_FUZZ_CHECK(reply.size() <= input.size() + 128);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input = osprey::fuzz::as_view(data, size);
+  check_stateless_reply(input);
   auto parsed = Message::parse_borrowed(input);
   if (!parsed) {
     OSPREY_FUZZ_CHECK(parsed.error().category != osprey::sip::ErrorCategory::need_more);

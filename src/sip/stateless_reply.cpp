@@ -91,6 +91,7 @@ std::string stateless_reply(std::string_view raw, int status, std::string_view r
 
   std::string copied;
   bool via_readable = false;
+  unsigned copied_once = 0;
   std::string_view rest = raw.substr(line_end + 1);
   while (!rest.empty()) {
     const std::size_t end = rest.find('\n');
@@ -101,6 +102,13 @@ std::string stateless_reply(std::string_view raw, int status, std::string_view r
     if (colon == std::string_view::npos) continue;
     const Copied kind = copied_header(trim(line.substr(0, colon)));
     if (kind == Copied::none) continue;
+    // From, To, Call-ID and CSeq are single-valued (§20): a request repeating them is broken
+    // anyway, and copying the first one of each keeps the answer bounded.
+    if (kind != Copied::via) {
+      const auto bit = 1u << static_cast<unsigned>(kind);
+      if ((copied_once & bit) != 0) continue;
+      copied_once |= bit;
+    }
     const std::string_view value = trim(line.substr(colon + 1));
     if (kind == Copied::via && !via_readable) via_readable = sip::parse_first_via(value).has_value();
     if (kind == Copied::cseq && !is_valid_cseq(value)) {

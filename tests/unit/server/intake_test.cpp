@@ -128,6 +128,19 @@ TEST(Intake, StatelessReplyIgnoresResponsesAcksAndViaLessInput) {
                   .empty());
 }
 
+TEST(Intake, StatelessReplyCopiesSingleValuedHeadersOnce) {
+  // Found by fuzz_datagram: every repeated To got its own tag, so the answer outgrew the input.
+  const std::string reply = sip::stateless_reply(
+      "MESSAGE sip:a SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\nTo: <sip:a>\r\nTo: <sip:b>\r\n"
+      "From: <sip:c>;tag=1\r\nFrom: <sip:d>;tag=2\r\nCSeq: 1 MESSAGE\r\nCSeq: 2 MESSAGE\r\n\r\n",
+      400, "x");
+  ASSERT_FALSE(reply.empty());
+  EXPECT_NE(reply.find("To: <sip:a>;tag="), std::string::npos);
+  EXPECT_EQ(reply.find("<sip:b>"), std::string::npos);
+  EXPECT_EQ(reply.find("<sip:d>"), std::string::npos);
+  EXPECT_EQ(reply.find("CSeq: 2"), std::string::npos);
+}
+
 TEST(Intake, ReasonCannotInjectHeaders) {
   const std::string reply =
       sip::stateless_reply("OPTIONS sip:a SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n\r\n", 400,
