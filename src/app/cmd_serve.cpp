@@ -37,8 +37,7 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
   for (const server::BoundListener& listener : (*server)->bound()) {
     logger->info("listening on {}", server::describe(listener));
   }
-  logger->info("{} worker(s) running; registrar and OPTIONS on, the proxy is not enabled yet",
-               settings.workers);
+  logger->info("{} worker(s) running: registrar and stateful proxy", settings.workers);
 
   // The main thread only waits for signals and watches the TLS files; the workers do the SIP.
   boost::asio::io_context io_context(1);

@@ -32,6 +32,25 @@ void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Mes
 
 void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                                 const net::Flow& flow) {
+  // osprey answers itself what is addressed to it: REGISTER (the registrar), and requests whose
+  // Request-URI names osprey without a user (unknown methods: 501) unless they carry a Route,
+  // which makes a Request-URI of ours a strict router's (RFC 3261 §16.4, the proxy's).
+  // OPTIONS pings match on the host alone: some clients mangle the port (sipsak 0.9.8 writes
+  // sip:127.0.0.1:4599 for port 45991). Everything else is the proxy's when there is one.
+  const sip::Uri& uri = request.request_uri();
+  const auto addressed_to_us = [&] {
+    if (uri.has_user || request.count(sip::HeaderId::route) != 0) return false;
+    if (!uri.is_sip() || proxy_ == nullptr) return true;
+    const proxy::LocalIdentity& identity = proxy_->identity();
+    if (request.method() == sip::Method::options) return identity.is_our_host(uri.host);
+    return identity.serves_uri(uri) || identity.is_ours(uri);
+  };
+  const bool for_us = request.method() == sip::Method::register_ || addressed_to_us();
+  if (proxy_ != nullptr && table_ != nullptr && !for_us) {
+    ++counters_.proxied;
+    proxy_->handle_request(transaction, request, flow);
+    return;
+  }
   // §8.2.2: the UAS checks (version, mandatory headers, Require...) before anything else. The
   // intake answered the malformed requests already; what is left here are 416 and 420.
   if (auto rejection = sip::check_request(request, {sip::Role::uas, {}})) {
@@ -66,18 +85,24 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
       answer(transaction, request, 501, "Registrar Not Enabled");
       return;
     default:
-      // No user is served yet: every target is unknown (§21.4.5).
+      // For a user without a proxy, or for osprey itself: nothing is served there (§21.4.5).
       ++counters_.requests_refused;
       answer(transaction, request, 404, {});
       return;
   }
 }
 
-void LocalResponder::on_ack(const sip::Message& /*ack*/, const net::Flow& /*flow*/) {
-  // An ACK for a 2xx: osprey sends no 2xx to INVITE yet, so it is stray; ACKs get no answer (§17).
+void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
+  // An ACK for a 2xx (§13.2.2.4): the proxy forwards it along its route; without one it is
+  // stray, and ACKs get no answer (§17).
+  if (proxy_ != nullptr) proxy_->on_ack(ack, flow);
 }
 
 void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {
+  if (proxy_ != nullptr) {
+    proxy_->on_cancel(invite, cancel);  // §16.10: the proxy cancels its branches
+    return;
+  }
   // §9.2: the UAS answers the cancelled INVITE 487. The response copies the CANCEL's Via,
   // From, To and Call-ID, which equal the INVITE's (§9.1), with the INVITE's CSeq method.
   ++counters_.requests_refused;
@@ -88,15 +113,20 @@ void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Messa
   if (table_ != nullptr) table_->respond(invite, *response);
 }
 
-void LocalResponder::on_response(txn::ClientTransactionId /*transaction*/, const sip::Message& /*response*/) {
-  // osprey sends no requests of its own yet.
+void LocalResponder::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
+  // Only the proxy sends requests (its branches, and the CANCELs of them, which need nothing).
+  if (proxy_ != nullptr) proxy_->on_response(transaction, response);
 }
 
-void LocalResponder::on_client_failure(txn::ClientTransactionId /*transaction*/, int /*status*/) {}
+void LocalResponder::on_client_failure(txn::ClientTransactionId transaction, int status) {
+  if (proxy_ != nullptr) proxy_->on_client_failure(transaction, status);
+}
 
-void LocalResponder::on_stray_response(const sip::Message& /*response*/, const net::Flow& /*flow*/) {
-  // §18.1.2: a response that matches nothing is discarded.
+void LocalResponder::on_stray_response(const sip::Message& response, const net::Flow& flow) {
+  // §18.1.2: a response that matches nothing is discarded, unless the proxy forwards it
+  // statelessly (a retransmitted 2xx to an INVITE, RFC 6026 §8.2).
   ++counters_.stray_responses;
+  if (proxy_ != nullptr) proxy_->on_stray_response(response, flow);
 }
 
 }  // namespace osprey::server

@@ -1,8 +1,8 @@
 #pragma once
-// The transaction user osprey runs until the proxy and registrar exist: it answers OPTIONS
-// (RFC 3261 §11.2) with what osprey supports, and every other request with a final status that
-// says honestly that nothing is served yet. It is the last stage of the pipeline the next
-// issues fill in (DESIGN.md: local services | routing).
+// The transaction user of a worker: it answers OPTIONS addressed to osprey itself (RFC 3261
+// §11.2), hands REGISTER to the registrar, and every other request to the proxy core (RFC 3261
+// §16), whose client transactions' upcalls it passes on too. Without a proxy attached, requests
+// for users get 404 (DESIGN.md: local services | routing).
 
 #include <cstdint>
 #include <random>
@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/proxy_core.hpp"
 #include "server/registrar_service.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -19,6 +20,7 @@ struct ResponderCounters {
   std::uint64_t options_answered = 0;
   std::uint64_t requests_refused = 0;  // answered with an error status
   std::uint64_t stray_responses = 0;
+  std::uint64_t proxied = 0;  // handed to the proxy core
 };
 
 class LocalResponder final : public txn::TransactionUser {
@@ -33,6 +35,8 @@ class LocalResponder final : public txn::TransactionUser {
     table_ = &table;
     registrar_ = registrar;
   }
+  // The proxy the requests go to that osprey does not answer itself; set once, before traffic.
+  void attach_proxy(proxy::ProxyCore* proxy) { proxy_ = proxy; }
 
   void on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                   const net::Flow& flow) override;
@@ -56,6 +60,7 @@ class LocalResponder final : public txn::TransactionUser {
  private:
   txn::TransactionTable* table_ = nullptr;
   RegistrarService* registrar_ = nullptr;
+  proxy::ProxyCore* proxy_ = nullptr;
   std::mt19937_64 random_;
   ResponderCounters counters_;
 };

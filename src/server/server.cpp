@@ -66,6 +66,9 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
       if (!bound) return tl::unexpected("cannot listen on " + describe(listener) + ": " + bound.error());
     }
   }
+  std::vector<Worker*> peers;
+  for (auto& worker : server->workers_) peers.push_back(worker.get());
+  for (auto& worker : server->workers_) worker->set_peers(peers);
   for (auto& worker : server->workers_) worker->start();
   server->housekeeper_ = std::thread([raw = server.get()] { raw->run_housekeeping(); });
   return server;

@@ -10,6 +10,32 @@ namespace osprey::server {
 namespace {
 // The timer wheel's resolution: every RFC 3261 timer is a multiple of it.
 constexpr std::chrono::milliseconds kTick{10};
+
+std::int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "z9hG4bKw3." opens the branch of every request worker 3 sends (TableOptions::branch_prefix).
+std::string branch_prefix_of(unsigned index) { return "w" + std::to_string(index) + "."; }
+
+// The worker a response belongs to, read from the branch of its top Via; nullopt when the
+// branch is not one of ours.
+std::optional<unsigned> owner_of(const sip::Message& response) {
+  const auto& via = response.top_via();
+  if (!via || !via->rfc3261_branch()) return std::nullopt;
+  std::string_view rest = via->branch.substr(sip::kMagicCookie.size());
+  if (rest.empty() || rest.front() != 'w') return std::nullopt;
+  rest.remove_prefix(1);
+  unsigned index = 0;
+  std::size_t digits = 0;
+  while (digits < rest.size() && digits < 6 && rest[digits] >= '0' && rest[digits] <= '9') {
+    index = index * 10 + static_cast<unsigned>(rest[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0 || digits >= rest.size() || rest[digits] != '.') return std::nullopt;
+  return index;
+}
 }  // namespace
 
 Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCounter& counter,
@@ -21,24 +47,32 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       logger_(logger),
       transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger),
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
-      registrar_(
-          io_context_, location, settings.registrar, settings.domains,
-          [] {
-            return std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                .count();
-          },
-          [this] { return responder_.new_tag(); }),
+      registrar_(io_context_, location, settings.registrar, settings.domains, unix_seconds,
+                 [this] { return responder_.new_tag(); }),
+      resolver_(io_context_),
+      proxy_(
+          table_, transport_, location, proxy::LocalIdentity(settings.domains), unix_seconds,
+          [this] { return responder_.new_tag(); },
+          [this](const sip::Uri& uri, net::ResolveCallback done) {
+            resolver_.resolve(uri, std::move(done));
+          }),
       tick_(io_context_) {
   datagram_options_.stream = false;
   stream_options_.stream = true;  // §18.3: Content-Length is mandatory on streams
   responder_.attach(table_, &registrar_);
+  responder_.attach_proxy(&proxy_);
+  // The proxy forwards spirals (§16.3 step 4) and finds loops itself; and responses that the
+  // kernel hands to another worker's socket find their way back here by the branch prefix.
+  table_.set_options({.reject_merged_requests = false, .branch_prefix = branch_prefix_of(index)});
 }
 
 Worker::~Worker() { stop(); }
 
 tl::expected<net::Endpoint, std::string> Worker::listen(const ListenSpec& spec) {
-  return transport_.listen(spec.protocol, spec.at);
+  auto bound = transport_.listen(spec.protocol, spec.at);
+  // The proxy recognises its own Route and Via values by these (RFC 3261 §16.3 step 4, §16.4).
+  if (bound) proxy_.identity().add_listener(spec.protocol, *bound);
+  return bound;
 }
 
 void Worker::start() {
@@ -82,8 +116,22 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     return;
   }
   sip::Message& message = *intake.message;
-  if (message.is_request()) txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4
+  if (message.is_request()) {
+    txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4
+  } else if (auto owner = owner_of(message); owner && *owner != index_ && *owner < peers_.size()) {
+    // SO_REUSEPORT spreads datagrams by address, not by transaction: a response to a request
+    // another worker sent goes to that worker, which alone touches its transactions.
+    peers_[*owner]->hand_over(std::string(bytes), flow);
+    return;
+  }
   table_.receive(std::move(message), flow);
+}
+
+void Worker::hand_over(std::string bytes, const net::Flow& flow) {
+  boost::asio::post(io_context_, [this, bytes = std::move(bytes), flow] {
+    Intake intake = take_in(bytes, datagram_options_);
+    if (intake.message) table_.receive(std::move(*intake.message), flow);
+  });
 }
 
 void Worker::on_connection_closed(net::ConnectionId connection) { table_.on_connection_closed(connection); }

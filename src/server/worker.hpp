@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,7 +18,9 @@
 
 #include "net/connection_counter.hpp"
 #include "net/net_transport.hpp"
+#include "net/target_resolver.hpp"
 #include "net/tls_context_store.hpp"
+#include "proxy/proxy_core.hpp"
 #include "server/local_responder.hpp"
 #include "server/registrar_service.hpp"
 #include "server/server_settings.hpp"
@@ -52,6 +55,11 @@ class Worker final : public net::TransportListener {
   void stop();
 
   void on_message(std::string_view bytes, const net::Flow& flow) override;
+  // Every worker of the server, by index, set once before start(): responses are handed to the
+  // worker whose branch they carry.
+  void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
+  // Thread-safe: a response another worker read, for this worker's transaction table.
+  void hand_over(std::string bytes, const net::Flow& flow);
   void on_connection_closed(net::ConnectionId connection) override;
 
   const WorkerCounters& counters() const { return counters_; }
@@ -68,8 +76,11 @@ class Worker final : public net::TransportListener {
   net::NetTransport transport_;
   txn::TransactionTable table_;
   RegistrarService registrar_;
+  net::TargetResolver resolver_;
+  proxy::ProxyCore proxy_;
   boost::asio::steady_timer tick_;
   std::thread thread_;
+  std::vector<Worker*> peers_;
   WorkerCounters counters_;
 };
 

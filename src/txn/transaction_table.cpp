@@ -58,6 +58,7 @@ class TransactionTable::Impl {
   void on_connection_closed(net::ConnectionId connection);
   void advance(TimePoint now);
 
+  void set_options(TableOptions options) { options_ = std::move(options); }
   std::size_t server_count() const { return server_keys_.size(); }
   std::size_t client_count() const { return client_keys_.size(); }
 
@@ -162,6 +163,8 @@ class TransactionTable::Impl {
   };
   std::optional<Prepared> prepare(sip::Message& request, Target target);
   std::string random_hex();
+
+  TableOptions options_;
 
   net::Transport& transport_;
   TransactionUser& user_;
@@ -407,7 +410,7 @@ void TransactionTable::Impl::receive_request(sip::Message request, const net::Fl
     return;
   }
 
-  std::optional<std::string> merge = merge_key(request);
+  std::optional<std::string> merge = options_.reject_merged_requests ? merge_key(request) : std::nullopt;
   if (merge) {
     // §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, yet not that
     // transaction: the request forked and reached us again by another path.
@@ -527,7 +530,7 @@ std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(
   // §8.1.1.7: a branch unique across space and time, starting with the magic cookie. §18.1.1:
   // the Via names the transport and the address where responses are expected; RFC 3581 §3:
   // rport asks for them at the source port, which gets through NATs.
-  const std::string branch = std::string(sip::kMagicCookie) + random_hex();
+  const std::string branch = std::string(sip::kMagicCookie) + options_.branch_prefix + random_hex();
   const auto via = [&branch](net::Protocol protocol, const net::Endpoint& at) {
     return "SIP/2.0/" + std::string(net::via_token(protocol)) + " " + net::to_string(at) +
            ";branch=" + branch + ";rport";
@@ -764,6 +767,8 @@ void TransactionTable::on_connection_closed(net::ConnectionId connection) {
   impl_->on_connection_closed(connection);
 }
 void TransactionTable::advance(TimePoint now) { impl_->advance(now); }
+void TransactionTable::set_options(TableOptions options) { impl_->set_options(std::move(options)); }
+
 std::size_t TransactionTable::server_count() const { return impl_->server_count(); }
 std::size_t TransactionTable::client_count() const { return impl_->client_count(); }
 

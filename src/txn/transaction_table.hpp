@@ -78,6 +78,16 @@ struct TableCounters {
   std::uint64_t stray_responses = 0;
 };
 
+struct TableOptions {
+  // RFC 3261 §8.2.2.2: a UAS answers 482 to a request that forked and reached it twice. A proxy
+  // must not (§16.3 step 4: a spiral comes back with a new Request-URI and is forwarded), so a
+  // server whose transaction user proxies turns this off and detects loops itself.
+  bool reject_merged_requests = true;
+  // Goes after the magic cookie in the branch of every request this table sends, so that a
+  // response arriving at another worker can be handed to the one holding the transaction.
+  std::string branch_prefix;
+};
+
 class TransactionTable {
  public:
   TransactionTable(net::Transport& transport, TransactionUser& user, TimerSettings settings, TimePoint now);
@@ -134,6 +144,9 @@ class TransactionTable {
   void on_connection_closed(net::ConnectionId connection);
   // Fires due timers. Call often (every tick of the wheel, 10 ms).
   void advance(TimePoint now);
+
+  // Set before traffic.
+  void set_options(TableOptions options);
 
   std::size_t server_count() const;
   std::size_t client_count() const;

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/proxy_core.hpp"
 #include "sip/message.hpp"
+#include "store/memory_location_store.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::server {
@@ -93,6 +95,39 @@ TEST_F(LocalResponderTest, UnsupportedRequireGets420WithUnsupported) {
 
 TEST_F(LocalResponderTest, UnsupportedSchemeGets416) {
   EXPECT_EQ(answer_to("OPTIONS", "http://127.0.0.1/").status(), 416);
+}
+
+// With the proxy attached, requests for users go to it (RFC 3261 §16) instead of getting 404;
+// OPTIONS addressed to osprey itself is still answered here.
+class LocalResponderWithProxyTest : public LocalResponderTest {
+ protected:
+  LocalResponderWithProxyTest()
+      : proxy_(
+            table_, transport_, store_, proxy::LocalIdentity({"127.0.0.1"}), [] { return std::int64_t{0}; },
+            [this] { return responder_.new_tag(); }) {
+    proxy_.identity().add_listener(net::Protocol::udp, {boost::asio::ip::make_address("127.0.0.1"), 5060});
+    responder_.attach_proxy(&proxy_);
+  }
+  store::MemoryLocationStore store_;
+  proxy::ProxyCore proxy_;
+};
+
+TEST_F(LocalResponderWithProxyTest, RequestsForUsersGoToTheProxy) {
+  EXPECT_EQ(answer_to("INVITE", "sip:bob@127.0.0.1").status(), 480);   // no binding (was 404)
+  EXPECT_EQ(answer_to("MESSAGE", "sip:bob@127.0.0.1").status(), 480);  // (was 404)
+  EXPECT_EQ(answer_to("OPTIONS", "sip:bob@127.0.0.1").status(), 480);  // a user's OPTIONS is proxied
+  EXPECT_EQ(responder_.counters().proxied, 3u);
+}
+
+TEST_F(LocalResponderWithProxyTest, OptionsForOspreyIsAnsweredLocally) {
+  EXPECT_EQ(answer_to("OPTIONS", "sip:127.0.0.1:5060").status(), 200);
+  EXPECT_EQ(answer_to("OPTIONS", "sip:127.0.0.1").status(), 200);
+  EXPECT_EQ(responder_.counters().options_answered, 2u);
+  EXPECT_EQ(answer_to("FROBNICATE", "sip:127.0.0.1").status(), 501);  // addressed to osprey itself
+}
+
+TEST_F(LocalResponderWithProxyTest, ProxyChecksProxyRequire) {
+  EXPECT_EQ(answer_to("INVITE", "sip:bob@127.0.0.1", "Proxy-Require: foo\r\n").status(), 420);
 }
 
 }  // namespace

@@ -1,0 +1,79 @@
+#include "proxy/local_identity.hpp"
+
+#include <algorithm>
+
+#include "registrar/aor.hpp"
+
+namespace osprey::proxy {
+
+namespace {
+std::string_view strip_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
+}
+}  // namespace
+
+void LocalIdentity::add_listener(net::Protocol /*protocol*/, const net::Endpoint& at) {
+  if (std::find(ports_.begin(), ports_.end(), at.port) == ports_.end()) ports_.push_back(at.port);
+  if (at.address.is_unspecified()) {
+    if (std::find(wildcard_ports_.begin(), wildcard_ports_.end(), at.port) == wildcard_ports_.end())
+      wildcard_ports_.push_back(at.port);
+    return;
+  }
+  add_address(at);
+}
+
+void LocalIdentity::add_address(const net::Endpoint& at) {
+  if (std::find(addresses_.begin(), addresses_.end(), at) == addresses_.end()) addresses_.push_back(at);
+}
+
+bool LocalIdentity::serves_domain(std::string_view host) const {
+  return registrar::served_domain(host, domains_);
+}
+
+bool LocalIdentity::listening_on(std::uint16_t port) const {
+  return ports_.empty() || std::find(ports_.begin(), ports_.end(), port) != ports_.end();
+}
+
+bool LocalIdentity::serves_uri(const sip::Uri& uri) const {
+  return uri.is_sip() && serves_domain(uri.host) && (!uri.has_port || listening_on(uri.port));
+}
+
+bool LocalIdentity::is_our_host(std::string_view host) const {
+  if (serves_domain(host)) return true;
+  boost::system::error_code error;
+  const auto address = boost::asio::ip::make_address(std::string(strip_brackets(host)), error);
+  if (error) return false;
+  if (std::any_of(addresses_.begin(), addresses_.end(),
+                  [&](const auto& at) { return at.address == address; }))
+    return true;
+  return !wildcard_ports_.empty() && address.is_loopback();
+}
+
+bool LocalIdentity::is_ours(std::string_view host, std::uint16_t port) const {
+  if (serves_domain(host) && listening_on(port)) return true;
+  boost::system::error_code error;
+  const auto address = boost::asio::ip::make_address(std::string(strip_brackets(host)), error);
+  if (error) return false;
+  const net::Endpoint endpoint{address, port};
+  if (std::find(addresses_.begin(), addresses_.end(), endpoint) != addresses_.end()) return true;
+  // A wildcard listener: any address of this machine on that port. Loopback always is; other
+  // addresses are known once osprey used them (add_address).
+  if (std::find(wildcard_ports_.begin(), wildcard_ports_.end(), port) != wildcard_ports_.end())
+    return address.is_loopback();
+  return false;
+}
+
+bool LocalIdentity::is_ours(const sip::Uri& uri) const {
+  if (!uri.is_sip()) return false;
+  std::uint16_t port = uri.port_or_default();
+  if (!uri.has_port) {
+    const auto transport = uri.param("transport");
+    if (transport && transport->size() == 3 && (transport->front() == 't' || transport->front() == 'T') &&
+        (transport->at(1) == 'l' || transport->at(1) == 'L'))
+      port = 5061;
+  }
+  return is_ours(uri.host, port);
+}
+
+}  // namespace osprey::proxy

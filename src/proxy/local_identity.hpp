@@ -1,0 +1,50 @@
+#pragma once
+// Who osprey is, as the proxy needs to know it: the domains it serves and the addresses it
+// listens on (RFC 3261 §16.4: "a value this proxy previously placed into a Record-Route"; §16.3
+// step 4: "a sent-by value placed into previous requests by this proxy"). Addresses osprey used
+// in its own Via and Record-Route are learnt as they are used, so a wildcard listener is
+// recognised by the address the system picked.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/flow.hpp"
+#include "sip/uri.hpp"
+
+namespace osprey::proxy {
+
+class LocalIdentity {
+ public:
+  LocalIdentity() = default;
+  explicit LocalIdentity(std::vector<std::string> domains) : domains_(std::move(domains)) {}
+
+  const std::vector<std::string>& domains() const { return domains_; }
+  // A bound listener (after port 0 got its real port).
+  void add_listener(net::Protocol protocol, const net::Endpoint& at);
+  // An address osprey put in a Via or Record-Route of its own.
+  void add_address(const net::Endpoint& at);
+
+  // The host is one of our addresses (or a served domain) and the port one of ours.
+  bool is_ours(std::string_view host, std::uint16_t port) const;
+  // A sip/sips URI that names this proxy (§16.4); the port defaults per scheme and transport.
+  bool is_ours(const sip::Uri& uri) const;
+  // The host alone (any port) is a served domain or one of our addresses.
+  bool is_our_host(std::string_view host) const;
+  // True when the host is a served domain (the location service answers for it, §16.5).
+  bool serves_domain(std::string_view host) const;
+  // A URI of a served domain that is for the location service: no port, or one of ours. A
+  // served host with another port (sip:127.0.0.1:5090 when 127.0.0.1 is a domain) is a UA's
+  // contact, not an address-of-record.
+  bool serves_uri(const sip::Uri& uri) const;
+
+ private:
+  std::vector<std::string> domains_;
+  std::vector<net::Endpoint> addresses_;  // exact endpoints (wildcards excluded)
+  std::vector<std::uint16_t> wildcard_ports_;
+  std::vector<std::uint16_t> ports_;  // every listener's; empty: any port (nothing bound yet)
+
+  bool listening_on(std::uint16_t port) const;
+};
+
+}  // namespace osprey::proxy

@@ -1,0 +1,520 @@
+#include "proxy/proxy_core.hpp"
+
+#include <algorithm>
+
+#include "proxy/loop_hash.hpp"
+#include "proxy/response_choice.hpp"
+#include "registrar/aor.hpp"
+#include "sip/builder.hpp"
+#include "sip/route.hpp"
+#include "sip/validation.hpp"
+
+namespace osprey::proxy {
+
+struct ProxyCore::Context {
+  Context(txn::ServerTransactionId id, const sip::Message& received)
+      : server(id), request(received.clone()), outgoing(received.clone()) {}
+
+  txn::ServerTransactionId server;
+  sip::Message request;   // as received: the proxy's own responses copy its Via, From, To...
+  sip::Message outgoing;  // after §16.4: every branch is a copy of it (§16.6 step 1)
+  bool invite = false;
+  bool record_route = false;
+  std::uint64_t loop = 0;
+  TargetGroups groups;
+  std::size_t next_group = 0;
+  std::vector<Branch> branches;
+  std::optional<sip::Message> best;  // §16.7 step 6: the best final response so far
+  int best_status = 0;
+  bool final_sent = false;
+  bool cancelled = false;
+};
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string result(text);
+  for (char& c : result)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return result;
+}
+
+std::string join(const std::vector<std::string>& values) {
+  std::string result;
+  for (const auto& value : values) {
+    if (!result.empty()) result += ", ";
+    result += value;
+  }
+  return result;
+}
+
+// §16.6 step 3: Max-Forwards one less, or 70 when the request had none.
+void decrement_max_forwards(sip::Message& message) {
+  if (message.max_forwards()) {
+    message.replace_header(sip::HeaderId::max_forwards, std::to_string(*message.max_forwards() - 1));
+  } else {
+    message.add_header(sip::HeaderId::max_forwards, "70");
+  }
+}
+
+// A URI to a destination when its host is an IP literal (no lookup needed).
+std::optional<txn::Target> literal_target(const sip::Uri& uri) {
+  auto target = net::target_of(uri);
+  if (!target || !target->host_is_address) return std::nullopt;
+  boost::system::error_code bad;
+  const auto address = boost::asio::ip::make_address(target->host, bad);
+  if (bad) return std::nullopt;
+  txn::Target result;
+  result.protocol = target->protocol;
+  result.destination = {address, target->port};
+  return result;
+}
+
+// RFC 3261 §12.1.1 / §16.6 step 4: the methods that create dialogs get our Record-Route.
+// MESSAGE never does (RFC 3428 §4: no dialog).
+bool creates_dialog(const sip::Message& request) {
+  if (request.to() && !request.to()->tag().empty()) return false;  // in-dialog: route set fixed
+  const auto method = request.method();
+  if (method == sip::Method::invite || method == sip::Method::subscribe) return true;
+  return request.method_text() == "REFER";
+}
+
+}  // namespace
+
+ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
+                     LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
+    : table_(table),
+      transport_(transport),
+      location_(location),
+      identity_(std::move(identity)),
+      clock_(std::move(clock)),
+      new_tag_(std::move(new_tag)),
+      resolve_(std::move(resolve)) {}
+
+ProxyCore::~ProxyCore() { *alive_ = false; }
+
+ProxyCore::Context* ProxyCore::find(ContextKey key) {
+  auto it = contexts_.find(key);
+  return it == contexts_.end() ? nullptr : it->second.get();
+}
+
+void ProxyCore::reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
+                       std::string_view reason,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
+  ++counters_.rejected;
+  const std::string tag = new_tag_();
+  auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
+  for (const auto& [name, value] : headers) builder.header(name, value);
+  table_.respond(transaction, builder.serialize(), status, tag);
+}
+
+std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
+  auto at = transport_.sent_by(to.protocol, to.destination);
+  if (at) identity_.add_address(*at);
+  return at;
+}
+
+void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                               const net::Flow& /*flow*/) {
+  ++counters_.requests;
+  // §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0, Proxy-Require.
+  if (auto rejection = sip::check_request(request, {sip::Role::proxy, {}})) {
+    reject(transaction, request, rejection->status, rejection->reason, rejection->headers);
+    return;
+  }
+  // §16.3 step 4: our own sent-by in a Via means the request has been here; the same loop hash
+  // as a request still being forwarded means it came round unchanged: a loop, not a spiral.
+  bool been_here = false;
+  request.for_each_element(sip::HeaderId::via, [&](std::string_view element) {
+    auto via = sip::parse_via(element);
+    if (!via) return true;
+    const auto protocol = net::protocol_from_via(via->transport).value_or(net::Protocol::udp);
+    const std::uint16_t port = via->has_port ? via->port : net::default_port(protocol);
+    if (identity_.is_ours(via->host, port)) been_here = true;
+    return !been_here;
+  });
+  const std::uint64_t hash = loop_hash(request);
+  if (been_here && std::any_of(contexts_.begin(), contexts_.end(),
+                               [hash](const auto& entry) { return entry.second->loop == hash; })) {
+    ++counters_.loops;
+    reject(transaction, request, 482, "Loop Detected");
+    return;
+  }
+
+  auto context = std::make_unique<Context>(transaction, request);
+  context->invite = request.method() == sip::Method::invite;
+  context->record_route = creates_dialog(request);
+  context->loop = hash;
+  sip::Message& outgoing = context->outgoing;
+
+  // §16.4: route information.
+  auto parsed_routes = sip::routes(request, sip::HeaderId::route);
+  if (!parsed_routes) {
+    reject(transaction, request, 400, "Bad Route");
+    return;
+  }
+  std::vector<std::string> route_values;
+  std::vector<bool> route_ours;
+  for (const auto& route : *parsed_routes) {
+    route_values.emplace_back(route.text);
+    route_ours.push_back(identity_.is_ours(route.uri));
+  }
+  bool routes_changed = false;
+  std::string request_uri(request.request_uri().text);
+  if (!route_values.empty() && !request.request_uri().has_user && identity_.is_ours(request.request_uri())) {
+    // The previous hop is a strict router (§16.4): it put our Record-Route URI in the
+    // Request-URI; the real one is the last Route value.
+    const auto& last = parsed_routes->back();
+    request_uri = std::string(last.uri.text);
+    outgoing.set_request_uri(request_uri);
+    route_values.pop_back();
+    route_ours.pop_back();
+    routes_changed = true;
+  }
+  // §16.4: "If the first value in the Route header field indicates this proxy, the proxy MUST
+  // remove that value" (every leading one: we may have record-routed twice).
+  std::size_t ours = 0;
+  while (ours < route_ours.size() && route_ours[ours]) ++ours;
+  if (ours > 0) {
+    route_values.erase(route_values.begin(), route_values.begin() + static_cast<std::ptrdiff_t>(ours));
+    routes_changed = true;
+  }
+  if (routes_changed) {
+    outgoing.remove_headers(sip::HeaderId::route);
+    if (!route_values.empty()) outgoing.prepend_header(sip::HeaderId::route, join(route_values));
+  }
+
+  // §16.5: the target set.
+  auto uri = sip::parse_uri(request_uri, {false});
+  if (!uri || !uri->is_sip()) {
+    reject(transaction, request, 416, "Unsupported URI Scheme");
+    return;
+  }
+  if (!route_values.empty()) {
+    // A pre-loaded or recorded route goes on: the next hop is the top Route (a loose router;
+    // strict next hops, §16.6 step 6, are not supported), the Request-URI stays.
+    auto next = sip::parse_route_list(route_values.front(), "Route");
+    if (!next || next->empty()) {
+      reject(transaction, request, 400, "Bad Route");
+      return;
+    }
+    ForwardTarget target{request_uri, {}, std::nullopt, std::string(next->front().uri.text)};
+    context->groups.push_back({std::move(target)});
+  } else if (identity_.serves_uri(*uri)) {
+    const auto bindings = location_.lookup(registrar::canonical_aor(*uri), clock_());
+    if (bindings.empty()) {
+      // The location store cannot tell a user who never registered from one whose bindings
+      // expired until user accounts exist: both are "not reachable now".
+      reject(transaction, request, 480, "Temporarily Unavailable");
+      return;
+    }
+    context->groups = target_groups(bindings);
+  } else if (identity_.is_ours(*uri)) {
+    // One of our addresses but no served domain: no user lives here, and forwarding it would
+    // send it back to us.
+    reject(transaction, request, 404, "Not Found");
+    return;
+  } else {
+    context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, request_uri}});
+  }
+
+  const ContextKey key = key_of(transaction);
+  contexts_[key] = std::move(context);
+  start_next_group(key);
+}
+
+void ProxyCore::start_next_group(ContextKey key) {
+  Context* context = find(key);
+  if (context == nullptr) return;
+  if (context->next_group >= context->groups.size()) {
+    finish_if_done(key);
+    return;
+  }
+  // Copied: starting a branch may end the context (a send that fails at once).
+  const std::vector<ForwardTarget> group = context->groups[context->next_group++];
+  const std::size_t first = context->branches.size();
+  context->branches.resize(first + group.size());
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (find(key) == nullptr) return;
+    start_branch(key, first + i, group[i]);
+  }
+}
+
+void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target) {
+  if (target.destination) {
+    send_branch(key, branch, target, *target.destination);
+    return;
+  }
+  auto uri = sip::parse_uri(target.next_hop);
+  if (!uri) {
+    branch_ended(key, branch, 503, nullptr);
+    return;
+  }
+  if (auto literal = literal_target(*uri)) {
+    send_branch(key, branch, target, *literal);
+    return;
+  }
+  if (!resolve_ || !net::target_of(*uri)) {
+    branch_ended(key, branch, 503, nullptr);
+    return;
+  }
+  find(key)->branches[branch].resolving = true;
+  std::weak_ptr<bool> alive = alive_;
+  resolve_(*uri, [this, alive, key, branch, target](tl::expected<net::ResolvedTarget, std::string> resolved) {
+    if (alive.expired()) return;
+    Context* context = find(key);
+    if (context == nullptr || context->branches[branch].done) return;
+    context->branches[branch].resolving = false;
+    if (context->cancelled) {
+      branch_ended(key, branch, 487, nullptr);
+      return;
+    }
+    if (!resolved || resolved->endpoints.empty()) {
+      branch_ended(key, branch, 503, nullptr);
+      return;
+    }
+    send_branch(key, branch, target,
+                txn::Target{resolved->protocol, resolved->endpoints.front(), resolved->server_name});
+  });
+}
+
+void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target,
+                            const txn::Target& to) {
+  Context* context = find(key);
+  if (context == nullptr) return;
+  // §16.6 steps 1-7.
+  sip::Message message = context->outgoing.clone();
+  message.set_request_uri(target.request_uri);  // §16.6 step 2
+  decrement_max_forwards(message);
+  if (context->record_route) {
+    if (auto at = our_address(to)) {
+      // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
+      message.prepend_header(sip::HeaderId::record_route, "<sip:" + net::to_string(*at) + ";transport=" +
+                                                              lower(net::via_token(to.protocol)) + ";lr>");
+    }
+  } else {
+    our_address(to);  // learnt for loop detection: it is the sent-by of our Via
+  }
+  // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
+  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join(target.routes));
+
+  auto client = table_.send_request(std::move(message), to);
+  if (!client) {
+    branch_ended(key, branch, 503, nullptr);  // §16.7 step 3 / §16.9: a transport error
+    return;
+  }
+  ++counters_.forwarded;
+  context = find(key);
+  if (context == nullptr) return;
+  context->branches[branch].client = *client;
+  branches_[key_of(txn::ServerTransactionId{client->index, client->generation})] = BranchRef{key, branch};
+}
+
+bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
+  auto it = branches_.find(key_of(txn::ServerTransactionId{transaction.index, transaction.generation}));
+  if (it == branches_.end()) return false;
+  const BranchRef ref = it->second;
+  Context* context = find(ref.context);
+  if (context == nullptr) {
+    branches_.erase(it);
+    return true;
+  }
+  const int status = response.status();
+  if (status < 200) {
+    // §16.7 step 5: 100 is never forwarded; any other provisional at once.
+    if (status > 100 && !context->final_sent) forward_response(*context, response);
+    return true;
+  }
+  branches_.erase(it);
+  branch_ended(ref.context, ref.branch, status, &response);
+  return true;
+}
+
+bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int status) {
+  auto it = branches_.find(key_of(txn::ServerTransactionId{transaction.index, transaction.generation}));
+  if (it == branches_.end()) return false;
+  const BranchRef ref = it->second;
+  branches_.erase(it);
+  // §16.7 step 2 / §16.8: a timeout counts as a 408, a transport error as a 503.
+  branch_ended(ref.context, ref.branch, status, nullptr);
+  return true;
+}
+
+void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response) {
+  Context* context = find(key);
+  if (context == nullptr || branch >= context->branches.size() || context->branches[branch].done) return;
+  context->branches[branch].done = true;
+  context->branches[branch].resolving = false;
+  if (status >= 200 && status < 300 && response != nullptr) {
+    // §16.7 step 5: every 2xx goes upstream at once (for INVITE each fork's, RFC 6026 §7.1);
+    // §16.7 step 10: the other branches are cancelled.
+    if (!context->final_sent || context->invite) forward_response(*context, *response);
+    context->final_sent = true;
+    cancel_pending(*context);
+  } else {
+    if (status >= 600) cancel_pending(*context);  // §16.7 step 10: a 6xx ends the search
+    if (!context->final_sent && better_response(status, context->best_status)) {
+      context->best_status = status;
+      if (response != nullptr) {
+        context->best = response->clone();
+      } else {
+        context->best.reset();
+      }
+    }
+  }
+  finish_if_done(key);
+}
+
+void ProxyCore::cancel_pending(Context& context) {
+  context.next_group = context.groups.size();  // no further targets
+  if (!context.invite) return;                 // §9.1: only INVITE is cancelled
+  std::vector<txn::ClientTransactionId> pending;
+  for (Branch& branch : context.branches) {
+    if (branch.done) continue;
+    if (branch.client) {
+      pending.push_back(*branch.client);
+    } else if (branch.resolving) {
+      branch.done = true;  // never sent: nothing to cancel
+      branch.resolving = false;
+    }
+  }
+  for (const auto& client : pending) table_.send_cancel(client);
+}
+
+void ProxyCore::finish_if_done(ContextKey key) {
+  Context* context = find(key);
+  if (context == nullptr) return;
+  for (const Branch& branch : context->branches)
+    if (!branch.done) return;
+  if (!context->final_sent && !context->cancelled && context->next_group < context->groups.size()) {
+    start_next_group(key);  // §16.6: the next q-value group
+    return;
+  }
+  if (!context->final_sent) {
+    context->final_sent = true;
+    if (context->cancelled) {
+      // §16.10: the cancelled INVITE ends with 487.
+      reject(context->server, context->request, 487, "Request Terminated");
+    } else if (context->best && context->best_status != 503) {
+      forward_response(*context, *context->best);
+    } else if (context->best_status == 503 || context->best_status == 0) {
+      // §16.7 step 6: a 503 is not passed on (it would make the client think we are
+      // overloaded); the proxy answers 500 instead. No branch at all (cannot happen with a
+      // non-empty target set) is an unreachable user.
+      reject(context->server, context->request, context->best_status == 0 ? 480 : 500);
+    } else {
+      reject(context->server, context->request, context->best_status);
+    }
+  }
+  contexts_.erase(key);
+}
+
+void ProxyCore::forward_response(Context& context, const sip::Message& response) {
+  // §16.7 step 3: our Via off the top; the table sends it where the request's Via says.
+  sip::Message copy = response.clone();
+  copy.remove_first_element(sip::HeaderId::via);
+  if (response.status() >= 200) context.final_sent = true;
+  table_.respond(context.server, copy);
+}
+
+void ProxyCore::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {
+  const ContextKey key = key_of(invite);
+  Context* context = find(key);
+  if (context == nullptr) {
+    // Nothing forwarded (or already over): the INVITE is simply terminated (§9.2).
+    auto response = sip::MessageBuilder::response_to(cancel, 487, {}, new_tag_()).build();
+    if (!response || !cancel.cseq()) return;
+    response->replace_header(sip::HeaderId::cseq, std::to_string(cancel.cseq()->number) + " INVITE");
+    table_.respond(invite, *response);
+    return;
+  }
+  // §16.10: CANCEL every pending branch; the 487 follows once they ended.
+  context->cancelled = true;
+  cancel_pending(*context);
+  finish_if_done(key);
+}
+
+void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/) {
+  if (ack.max_forwards() && *ack.max_forwards() == 0) return;
+  forward_ack(ack.clone());
+}
+
+void ProxyCore::forward_ack(sip::Message ack) {
+  // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
+  auto parsed = sip::routes(ack, sip::HeaderId::route);
+  if (!parsed) return;
+  std::vector<std::string> remaining;
+  std::size_t ours = 0;
+  while (ours < parsed->size() && identity_.is_ours((*parsed)[ours].uri)) ++ours;
+  for (std::size_t i = ours; i < parsed->size(); ++i) remaining.emplace_back((*parsed)[i].text);
+  std::string next_hop(remaining.empty() ? ack.request_uri().text : (*parsed)[ours].uri.text);
+  if (ours > 0) {
+    ack.remove_headers(sip::HeaderId::route);
+    if (!remaining.empty()) ack.prepend_header(sip::HeaderId::route, join(remaining));
+  }
+  auto uri = sip::parse_uri(next_hop);
+  if (!uri) return;
+  if (remaining.empty() && identity_.serves_uri(*uri)) {
+    // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
+    // contact in the Request-URI; this covers UAs whose ACK names the AOR).
+    const auto groups = target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()));
+    if (groups.empty() || !groups.front().front().destination) return;
+    const ForwardTarget& target = groups.front().front();
+    ack.set_request_uri(target.request_uri);
+    decrement_max_forwards(ack);
+    if (table_.send_ack(std::move(ack), *target.destination)) ++counters_.acks_forwarded;
+    return;
+  }
+  if (remaining.empty() && identity_.is_ours(*uri)) return;  // for us: absorbed
+  decrement_max_forwards(ack);
+  if (auto literal = literal_target(*uri)) {
+    if (table_.send_ack(std::move(ack), *literal)) ++counters_.acks_forwarded;
+    return;
+  }
+  if (!resolve_) return;
+  auto shared = std::make_shared<sip::Message>(std::move(ack));
+  std::weak_ptr<bool> alive = alive_;
+  resolve_(*uri, [this, alive, shared](tl::expected<net::ResolvedTarget, std::string> resolved) {
+    if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
+    if (table_.send_ack(std::move(*shared),
+                        {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
+      ++counters_.acks_forwarded;
+  });
+}
+
+void ProxyCore::on_stray_response(const sip::Message& response, const net::Flow& /*flow*/) {
+  // RFC 3261 §16.7 / RFC 6026 §8.2: a 2xx to an INVITE whose client transaction is gone (a
+  // retransmission, or a late fork) goes on statelessly to the next Via, if the top one is ours.
+  if (response.status() < 200 || response.status() >= 300 || !response.cseq() ||
+      response.cseq()->method != sip::Method::invite || !response.top_via())
+    return;
+  const sip::Via& top = *response.top_via();
+  const auto top_protocol = net::protocol_from_via(top.transport).value_or(net::Protocol::udp);
+  if (!identity_.is_ours(top.host, top.has_port ? top.port : net::default_port(top_protocol))) return;
+  sip::Message copy = response.clone();
+  copy.remove_first_element(sip::HeaderId::via);
+  auto reparsed = sip::Message::parse(copy.serialize());
+  if (!reparsed || !reparsed->top_via()) return;
+  const sip::Via& next = *reparsed->top_via();
+  const auto protocol = net::protocol_from_via(next.transport);
+  if (!protocol) return;
+  // §18.2.2 and RFC 3581 §4: received (else the sent-by host) and rport (else the sent-by port).
+  std::string host(next.has_received ? next.received : next.host);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code bad;
+  const auto address = boost::asio::ip::make_address(host, bad);
+  if (bad) return;
+  std::uint16_t port = next.has_port ? next.port : net::default_port(*protocol);
+  if (next.has_rport && !next.rport.empty()) {
+    unsigned value = 0;
+    bool digits = next.rport.size() <= 5;
+    for (char c : next.rport) {
+      if (c < '0' || c > '9') digits = false;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (digits && value > 0 && value < 65536) port = static_cast<std::uint16_t>(value);
+  }
+  if (transport_.send_to(*protocol, {address, port}, reparsed->serialize())) ++counters_.stray_forwarded;
+}
+
+}  // namespace osprey::proxy

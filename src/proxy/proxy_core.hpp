@@ -1,0 +1,125 @@
+#pragma once
+// The stateful proxy of RFC 3261 §16: the transaction user for every request osprey does not
+// answer itself. Per request, a context maps the server transaction to its branches (client
+// transactions), the targets still to try and the best final response so far (§16.7).
+//
+// What it does, in the order of §16:
+//  §16.3  validation: 483 (Max-Forwards 0), 420 (Proxy-Require), 416, and loops (482) told from
+//         spirals by loop_hash;
+//  §16.4  route information: a Request-URI we record-routed (strict previous hop) is replaced by
+//         the last Route; our own top Route values are popped;
+//  §16.5  target set: a served domain from the location service (no live binding: 480, because
+//         the store cannot tell an unknown user from an unregistered one until user accounts
+//         exist), else the Request-URI alone (or the remaining Route's next hop);
+//  §16.6  forwarding: copy, new Request-URI, Max-Forwards - 1 (70 when absent), Record-Route on
+//         dialog-creating requests (INVITE, SUBSCRIBE, REFER), Path as Route; the table adds Via;
+//  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
+//         cancels the other branches, else the best final once every branch ended (503 -> 500);
+//  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
+// ACKs for 2xx and stray 2xx retransmissions are forwarded without a transaction.
+//
+// Not yet: Timer C (§16.6 step 11), recursion on 3xx, merging 401/407 challenges (§16.7 step 7),
+// double Record-Route when the transports differ, RFC 3263 NAPTR/SRV (only A/AAAA).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/flow.hpp"
+#include "net/target_resolver.hpp"
+#include "net/transport.hpp"
+#include "proxy/local_identity.hpp"
+#include "proxy/target_set.hpp"
+#include "sip/message.hpp"
+#include "store/location_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::proxy {
+
+struct ProxyCounters {
+  std::uint64_t requests = 0;   // handled (forwarded or answered)
+  std::uint64_t forwarded = 0;  // client transactions started
+  std::uint64_t rejected = 0;   // answered by the proxy itself (4xx/5xx)
+  std::uint64_t loops = 0;      // 482
+  std::uint64_t acks_forwarded = 0;
+  std::uint64_t stray_forwarded = 0;
+};
+
+class ProxyCore {
+ public:
+  using Clock = std::function<std::int64_t()>;  // seconds since the epoch (binding expiry)
+  using NewTag = std::function<std::string()>;
+  // Resolves a host name target (the TargetResolver); empty: only IP literals are reached.
+  using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
+
+  ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
+            LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve = {});
+  ~ProxyCore();
+  ProxyCore(const ProxyCore&) = delete;
+  ProxyCore& operator=(const ProxyCore&) = delete;
+
+  LocalIdentity& identity() { return identity_; }
+
+  void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                      const net::Flow& flow);
+  // True when the client transaction is one of the proxy's branches (else the caller's own).
+  bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
+  bool on_client_failure(txn::ClientTransactionId transaction, int status);
+  void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel);
+  void on_ack(const sip::Message& ack, const net::Flow& flow);
+  void on_stray_response(const sip::Message& response, const net::Flow& flow);
+
+  const ProxyCounters& counters() const { return counters_; }
+  std::size_t active_requests() const { return contexts_.size(); }
+
+ private:
+  struct Branch {
+    std::optional<txn::ClientTransactionId> client;
+    bool resolving = false;
+    bool done = false;
+  };
+  struct Context;
+  using ContextKey = std::uint64_t;
+
+  static ContextKey key_of(txn::ServerTransactionId id) {
+    return (static_cast<std::uint64_t>(id.index) << 32) | id.generation;
+  }
+  Context* find(ContextKey key);
+  // Answers the request with our own final response (and forgets the context if it has one).
+  void reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
+              std::string_view reason = {},
+              const std::vector<std::pair<std::string, std::string>>& headers = {});
+  void start_next_group(ContextKey key);
+  void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
+  void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
+  void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  void cancel_pending(Context& context);
+  void finish_if_done(ContextKey key);
+  void forward_response(Context& context, const sip::Message& response);
+  // Our Via/Record-Route address toward `to`, learnt as ours.
+  std::optional<net::Endpoint> our_address(const txn::Target& to);
+  void forward_ack(sip::Message ack);
+
+  txn::TransactionTable& table_;
+  net::Transport& transport_;
+  store::LocationStore& location_;
+  LocalIdentity identity_;
+  Clock clock_;
+  NewTag new_tag_;
+  Resolve resolve_;
+  std::unordered_map<ContextKey, std::unique_ptr<Context>> contexts_;
+  struct BranchRef {
+    ContextKey context;
+    std::size_t branch;
+  };
+  std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
+  ProxyCounters counters_;
+  // Shared with the resolver callbacks, which must not touch a destroyed core.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace osprey::proxy

@@ -1,0 +1,402 @@
+#include "proxy/proxy_core.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sip/builder.hpp"
+#include "sip/message.hpp"
+#include "store/memory_location_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::proxy {
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+net::Endpoint endpoint(const char* address, std::uint16_t port) {
+  return {boost::asio::ip::make_address(address), port};
+}
+
+// Records every message the table sends, with where it went.
+class RecordingTransport : public net::Transport {
+ public:
+  struct Sent {
+    net::Endpoint to;
+    std::string bytes;
+  };
+  bool send(const net::Flow& flow, std::string_view bytes) override {
+    sent.push_back({flow.remote, std::string(bytes)});
+    return true;
+  }
+  std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
+                                   std::string_view bytes, std::string_view) override {
+    sent.push_back({destination, std::string(bytes)});
+    return net::Flow{protocol, destination, endpoint("127.0.0.1", 5060), 0};
+  }
+  std::optional<net::Endpoint> sent_by(net::Protocol, const net::Endpoint&) const override {
+    return endpoint("127.0.0.1", 5060);
+  }
+  std::vector<Sent> sent;
+};
+
+// The TU the tests run: everything goes to the proxy core, as LocalResponder does.
+class ProxyUser : public txn::TransactionUser {
+ public:
+  ProxyCore* proxy = nullptr;
+  void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
+    proxy->handle_request(t, request, flow);
+  }
+  void on_ack(const sip::Message& ack, const net::Flow& flow) override { proxy->on_ack(ack, flow); }
+  void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) override {
+    proxy->on_cancel(invite, cancel);
+  }
+  void on_response(txn::ClientTransactionId t, const sip::Message& response) override {
+    proxy->on_response(t, response);
+  }
+  void on_client_failure(txn::ClientTransactionId t, int status) override {
+    proxy->on_client_failure(t, status);
+  }
+  void on_stray_response(const sip::Message& response, const net::Flow& flow) override {
+    proxy->on_stray_response(response, flow);
+  }
+};
+
+registrar::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000) {
+  registrar::Binding b;
+  b.aor = "sip:bob@example.com";
+  b.contact = contact;
+  b.q = q;
+  b.expires_at = kNow + 3600;
+  b.source = source;
+  return b;
+}
+
+class ProxyCoreTest : public ::testing::Test {
+ protected:
+  ProxyCoreTest()
+      : table_(transport_, user_, {}, txn::Clock::now()),
+        proxy_(
+            table_, transport_, store_, LocalIdentity({"example.com"}), [] { return kNow; },
+            [this] { return "tag" + std::to_string(++tags_); }) {
+    user_.proxy = &proxy_;
+    proxy_.identity().add_listener(net::Protocol::udp, endpoint("127.0.0.1", 5060));
+    // As the server runs it (worker.cpp): the proxy detects loops, the table does not merge.
+    table_.set_options({.reject_merged_requests = false, .branch_prefix = "w0."});
+  }
+
+  void register_bob(std::vector<registrar::Binding> bindings) {
+    store_.update(
+        "sip:bob@example.com", kNow,
+        [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
+        [](bool) {});
+  }
+
+  static std::string request_text(const std::string& method, const std::string& uri,
+                                  const std::string& extra = "", const std::string& branch = "z9hG4bKup1",
+                                  std::uint32_t cseq = 1) {
+    return method + " " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=" + branch +
+           "\r\nMax-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=f1\r\nTo: <" + uri +
+           ">\r\nCall-ID: call-1\r\nCSeq: " + std::to_string(cseq) + " " + method +
+           "\r\nContact: <sip:alice@192.0.2.9:5070>\r\n" + extra + "Content-Length: 0\r\n\r\n";
+  }
+
+  // Feeds a message from `from` into the table.
+  void feed(const std::string& text, const net::Endpoint& from) {
+    auto message = sip::Message::parse(text);
+    ASSERT_TRUE(message) << text;
+    if (message->is_request()) {
+      txn::stamp_received(*message, {net::Protocol::udp, from, endpoint("127.0.0.1", 5060), 0});
+    }
+    table_.receive(std::move(*message), {net::Protocol::udp, from, endpoint("127.0.0.1", 5060), 0});
+  }
+  void from_alice(const std::string& text) { feed(text, endpoint("192.0.2.9", 5070)); }
+
+  // The answer of a downstream UA to a request the proxy sent (index into sent).
+  std::string downstream_response(std::size_t index, int status, const std::string& to_tag = "bt") {
+    auto request = sip::Message::parse(transport_.sent.at(index).bytes);
+    EXPECT_TRUE(request);
+    return sip::MessageBuilder::response_to(*request, status, {}, status == 100 ? "" : to_tag).serialize();
+  }
+
+  sip::Message parsed(std::size_t index) {
+    auto message = sip::Message::parse(transport_.sent.at(index).bytes);
+    EXPECT_TRUE(message);
+    return std::move(*message);
+  }
+  sip::Message last() { return parsed(transport_.sent.size() - 1); }
+
+  // Indices of the sent messages whose start line begins with `prefix`.
+  std::vector<std::size_t> sent_starting(const std::string& prefix) const {
+    std::vector<std::size_t> result;
+    for (std::size_t i = 0; i < transport_.sent.size(); ++i)
+      if (transport_.sent[i].bytes.rfind(prefix, 0) == 0) result.push_back(i);
+    return result;
+  }
+
+  RecordingTransport transport_;
+  ProxyUser user_;
+  store::MemoryLocationStore store_;
+  txn::TransactionTable table_;
+  int tags_ = 0;
+  ProxyCore proxy_;
+};
+
+TEST_F(ProxyCoreTest, MaxForwardsZeroGets483) {
+  std::string text = request_text("INVITE", "sip:bob@example.com");
+  text.replace(text.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
+  from_alice(text);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 483);
+}
+
+TEST_F(ProxyCoreTest, ProxyRequireGets420WithUnsupported) {
+  from_alice(request_text("INVITE", "sip:bob@example.com", "Proxy-Require: foo\r\n"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 420);
+  EXPECT_EQ(last().first_value(sip::HeaderId::unsupported), "foo");
+}
+
+TEST_F(ProxyCoreTest, UserWithoutBindingGets480) {
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 480);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.20", 5080));  // the binding's source flow
+  const sip::Message forwarded = parsed(0);
+  EXPECT_EQ(forwarded.request_uri().text, "sip:bob@10.0.0.2:5080");
+  EXPECT_EQ(forwarded.max_forwards(), 69u);
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::record_route), "<sip:127.0.0.1:5060;transport=udp;lr>");
+  ASSERT_TRUE(forwarded.top_via());
+  EXPECT_EQ(forwarded.top_via()->host, "127.0.0.1");
+  EXPECT_EQ(forwarded.count(sip::HeaderId::via), 2u);
+
+  feed(downstream_response(0, 100), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(transport_.sent.size(), 1u);  // §16.7 step 5: 100 is not forwarded
+  feed(downstream_response(0, 180), endpoint("192.0.2.20", 5080));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[1].to, endpoint("192.0.2.9", 5070));
+  EXPECT_EQ(last().status(), 180);
+  EXPECT_EQ(last().count(sip::HeaderId::via), 1u);
+  EXPECT_EQ(last().top_via()->host, "192.0.2.9");
+
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  ASSERT_EQ(transport_.sent.size(), 3u);
+  EXPECT_EQ(last().status(), 200);
+  EXPECT_EQ(last().count(sip::HeaderId::via), 1u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyCoreTest, EqualQForksInParallelAndA200CancelsTheOther) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(transport_.sent[1].to, endpoint("192.0.2.30", 5080));
+
+  feed(downstream_response(1, 180, "b2"), endpoint("192.0.2.30", 5080));  // CANCEL needs a provisional
+  feed(downstream_response(0, 200, "b1"), endpoint("192.0.2.20", 5080));
+  const auto cancels = sent_starting("CANCEL ");
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(transport_.sent[cancels[0]].to, endpoint("192.0.2.30", 5080));
+  const auto oks = sent_starting("SIP/2.0 200");
+  ASSERT_EQ(oks.size(), 1u);
+  EXPECT_EQ(transport_.sent[oks[0]].to, endpoint("192.0.2.9", 5070));
+}
+
+TEST_F(ProxyCoreTest, LowerQIsTriedAfterTheHigherFails) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080", 1000),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080", 500)});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.20", 5080));
+  feed(downstream_response(0, 480), endpoint("192.0.2.20", 5080));
+  const auto invites = sent_starting("INVITE ");
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_EQ(transport_.sent[invites[1]].to, endpoint("192.0.2.30", 5080));
+  EXPECT_TRUE(sent_starting("SIP/2.0 480").empty());
+}
+
+TEST_F(ProxyCoreTest, BusyOnTheOnlyBranchGoesUpstream) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  feed(downstream_response(0, 486), endpoint("192.0.2.20", 5080));
+  const auto busy = sent_starting("SIP/2.0 486");
+  ASSERT_EQ(busy.size(), 1u);
+  EXPECT_EQ(transport_.sent[busy[0]].to, endpoint("192.0.2.9", 5070));
+  EXPECT_EQ(parsed(busy[0]).count(sip::HeaderId::via), 1u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyCoreTest, WhenEveryBranchFailsTheBestResponseWins) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  feed(downstream_response(0, 500, "b1"), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(sent_starting("SIP/2.0").empty());  // one branch still pending
+  feed(downstream_response(1, 404, "b2"), endpoint("192.0.2.30", 5080));
+  EXPECT_EQ(sent_starting("SIP/2.0 404").size(), 1u);  // 4xx before 5xx (§16.7 step 6)
+  EXPECT_TRUE(sent_starting("SIP/2.0 500").empty());
+}
+
+TEST_F(ProxyCoreTest, A503IsAnswered500Upstream) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  feed(downstream_response(0, 503), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(sent_starting("SIP/2.0 500").size(), 1u);
+  EXPECT_TRUE(sent_starting("SIP/2.0 503").empty());
+}
+
+TEST_F(ProxyCoreTest, A6xxEndsTheSearchAndCancelsTheOthers) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  feed(downstream_response(1, 180, "b2"), endpoint("192.0.2.30", 5080));
+  feed(downstream_response(0, 603, "b1"), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(sent_starting("CANCEL ").size(), 1u);
+  EXPECT_TRUE(sent_starting("SIP/2.0 603").empty());  // waits for the cancelled branch
+  feed(downstream_response(1, 487, "b2"), endpoint("192.0.2.30", 5080));
+  EXPECT_EQ(sent_starting("SIP/2.0 603").size(), 1u);
+}
+
+TEST_F(ProxyCoreTest, CancelUpstreamCancelsDownstreamAndEndsWith487) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  feed(downstream_response(0, 180), endpoint("192.0.2.20", 5080));
+  from_alice(request_text("CANCEL", "sip:bob@example.com", "", "z9hG4bKup1"));
+  EXPECT_EQ(sent_starting("SIP/2.0 200").size(), 1u);  // the table's 200 for the CANCEL
+  const auto cancels = sent_starting("CANCEL ");
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(transport_.sent[cancels[0]].to, endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(sent_starting("SIP/2.0 487").empty());
+  feed(downstream_response(0, 487), endpoint("192.0.2.20", 5080));
+  const auto terminated = sent_starting("SIP/2.0 487");
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(transport_.sent[terminated[0]].to, endpoint("192.0.2.9", 5070));
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyCoreTest, ThePathOfTheBindingBecomesRouteAndTheNextHop) {
+  auto b = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
+  b.path = {"<sip:192.0.2.70:5070;lr>"};
+  register_bob({b});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.70", 5070));  // RFC 3327 §5.3
+  EXPECT_EQ(parsed(0).first_value(sip::HeaderId::route), "<sip:192.0.2.70:5070;lr>");
+  EXPECT_EQ(parsed(0).request_uri().text, "sip:bob@10.0.0.2:5080");
+}
+
+TEST_F(ProxyCoreTest, CancelBeforeAnyBranchAnsweredIsHeldThen487) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  from_alice(request_text("CANCEL", "sip:bob@example.com", "", "z9hG4bKup1"));
+  EXPECT_TRUE(sent_starting("CANCEL ").empty());  // §9.1: held until a provisional response
+  feed(downstream_response(0, 180), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(sent_starting("CANCEL ").size(), 1u);
+  feed(downstream_response(0, 487), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(sent_starting("SIP/2.0 487").size(), 1u);
+}
+
+TEST_F(ProxyCoreTest, MessageIsNotRecordRouted) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(parsed(0).count(sip::HeaderId::record_route), 0u);
+  EXPECT_EQ(parsed(0).request_uri().text, "sip:bob@10.0.0.2:5080");
+}
+
+TEST_F(ProxyCoreTest, OurRouteIsPoppedAndTheNextRouteIsTheNextHop) {
+  from_alice(request_text("BYE", "sip:carol@192.0.2.60:5090",
+                          "Route: <sip:127.0.0.1:5060;transport=udp;lr>, <sip:192.0.2.50:5070;lr>\r\n"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.50", 5070));
+  const sip::Message forwarded = parsed(0);
+  EXPECT_EQ(forwarded.request_uri().text, "sip:carol@192.0.2.60:5090");
+  EXPECT_EQ(forwarded.count(sip::HeaderId::route), 1u);
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::route), "<sip:192.0.2.50:5070;lr>");
+}
+
+TEST_F(ProxyCoreTest, OtherDomainGoesToTheRequestUri) {
+  from_alice(request_text("INVITE", "sip:carol@192.0.2.60:5090"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.60", 5090));
+  EXPECT_EQ(parsed(0).request_uri().text, "sip:carol@192.0.2.60:5090");
+}
+
+TEST_F(ProxyCoreTest, TheSameRequestComingBackIsALoop) {
+  from_alice(request_text("OPTIONS", "sip:carol@192.0.2.60:5090"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  // The next hop sends it straight back, our Via still in it.
+  feed(transport_.sent[0].bytes, endpoint("192.0.2.60", 5090));
+  // The proxy's own check (loop_hash, §16.3 step 4) finds its Via with the same hash.
+  EXPECT_EQ(last().status(), 482);
+}
+
+// A spiral (same From tag, Call-ID and CSeq, new Request-URI) must be forwarded (§16.3 step 4):
+// the server's table leaves merged-request detection (§8.2.2.2) off for that reason.
+TEST_F(ProxyCoreTest, ASpiralWithANewRequestUriIsForwarded) {
+  from_alice(request_text("OPTIONS", "sip:carol@192.0.2.60:5090"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  // The next hop retargets it and sends it back through us: a spiral (§16.3 step 4), not a loop.
+  std::string back = transport_.sent[0].bytes;
+  back.replace(0, back.find(" SIP/2.0"), "OPTIONS sip:carol@192.0.2.61:5090");
+  feed(back, endpoint("192.0.2.60", 5090));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[1].to, endpoint("192.0.2.61", 5090));
+  EXPECT_EQ(proxy_.counters().loops, 0u);
+}
+
+TEST_F(ProxyCoreTest, StrictPreviousHopPutsOurUriInTheRequestUri) {
+  // §16.4: the Request-URI is our Record-Route URI; the real one is the last Route value.
+  from_alice(request_text("BYE", "sip:127.0.0.1:5060;transport=udp;lr",
+                          "Route: <sip:192.0.2.50:5070;lr>, <sip:carol@192.0.2.60:5090>\r\n"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.50", 5070));
+  const sip::Message forwarded = parsed(0);
+  EXPECT_EQ(forwarded.request_uri().text, "sip:carol@192.0.2.60:5090");
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::route), "<sip:192.0.2.50:5070;lr>");
+}
+
+TEST_F(ProxyCoreTest, TimeoutOnTheOnlyBranchIs408) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  table_.advance(txn::Clock::now() + std::chrono::seconds(40));  // Timer F (64*T1)
+  EXPECT_EQ(sent_starting("SIP/2.0 408").size(), 1u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyCoreTest, AckFor2xxFollowsTheRoute) {
+  from_alice(request_text("ACK", "sip:bob@10.0.0.2:5080", "Route: <sip:127.0.0.1:5060;transport=udp;lr>\r\n",
+                          "z9hG4bKack1"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("10.0.0.2", 5080));
+  const sip::Message ack = parsed(0);
+  EXPECT_EQ(ack.count(sip::HeaderId::route), 0u);
+  EXPECT_EQ(ack.max_forwards(), 69u);
+  EXPECT_EQ(ack.top_via()->host, "127.0.0.1");
+  EXPECT_EQ(proxy_.counters().acks_forwarded, 1u);
+}
+
+TEST_F(ProxyCoreTest, Stray2xxIsForwardedToTheNextVia) {
+  const std::string text =
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKgone\r\n"
+      "Via: SIP/2.0/UDP 10.1.1.1:5070;branch=z9hG4bKup9;received=192.0.2.9;rport=5071\r\n"
+      "From: <sip:alice@example.com>;tag=f1\r\nTo: <sip:bob@example.com>;tag=t1\r\nCall-ID: c9\r\n"
+      "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  feed(text, endpoint("192.0.2.20", 5080));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.9", 5071));
+  EXPECT_EQ(parsed(0).count(sip::HeaderId::via), 1u);
+}
+
+}  // namespace
+}  // namespace osprey::proxy

@@ -1,0 +1,63 @@
+#include "proxy/target_set.hpp"
+
+#include <gtest/gtest.h>
+
+namespace osprey::proxy {
+namespace {
+
+registrar::Binding binding(const std::string& contact, std::uint16_t q, const std::string& source) {
+  registrar::Binding b;
+  b.contact = contact;
+  b.q = q;
+  b.source = source;
+  return b;
+}
+
+TEST(TargetFromSource, ReadsProtocolAddressAndPort) {
+  auto udp = target_from_source("udp:192.0.2.1:5060");
+  ASSERT_TRUE(udp);
+  EXPECT_EQ(udp->protocol, net::Protocol::udp);
+  EXPECT_EQ(net::to_string(udp->destination), "192.0.2.1:5060");
+  auto tcp = target_from_source("tcp:[2001:db8::1]:5061");
+  ASSERT_TRUE(tcp);
+  EXPECT_EQ(tcp->protocol, net::Protocol::tcp);
+  EXPECT_EQ(net::to_string(tcp->destination), "[2001:db8::1]:5061");
+  EXPECT_FALSE(target_from_source(""));
+  EXPECT_FALSE(target_from_source("sctp:192.0.2.1:5060"));
+  EXPECT_FALSE(target_from_source("udp:example.com:5060"));
+  EXPECT_FALSE(target_from_source("udp:192.0.2.1:99999"));
+}
+
+TEST(TargetGroups, EqualQInParallelGroupsByDescendingQ) {
+  const auto groups = target_groups({binding("sip:a@10.0.0.1", 500, "udp:192.0.2.1:5060"),
+                                     binding("sip:b@10.0.0.2", 1000, "udp:192.0.2.2:5060"),
+                                     binding("sip:c@10.0.0.3", 500, "udp:192.0.2.3:5060")});
+  ASSERT_EQ(groups.size(), 2u);
+  ASSERT_EQ(groups[0].size(), 1u);
+  EXPECT_EQ(groups[0][0].request_uri, "sip:b@10.0.0.2");
+  ASSERT_EQ(groups[1].size(), 2u);
+  EXPECT_EQ(groups[1][0].request_uri, "sip:a@10.0.0.1");
+  EXPECT_EQ(groups[1][1].request_uri, "sip:c@10.0.0.3");
+  ASSERT_TRUE(groups[1][1].destination);
+  EXPECT_EQ(net::to_string(groups[1][1].destination->destination), "192.0.2.3:5060");
+}
+
+TEST(TargetGroups, PathGoesFirstAndBecomesRoute) {
+  auto b = binding("sip:a@10.0.0.1", 1000, "udp:192.0.2.1:5060");
+  b.path = {"<sip:edge.example.net:5070;lr>", "<sip:192.0.2.7;lr>"};
+  const auto groups = target_groups({b});
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_FALSE(groups[0][0].destination);
+  EXPECT_EQ(groups[0][0].next_hop, "sip:edge.example.net:5070;lr");
+  EXPECT_EQ(groups[0][0].routes, b.path);
+}
+
+TEST(TargetGroups, UnreadableSourceFallsBackToTheContact) {
+  const auto groups = target_groups({binding("sip:a@10.0.0.1:5080", 1000, "")});
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_FALSE(groups[0][0].destination);
+  EXPECT_EQ(groups[0][0].next_hop, "sip:a@10.0.0.1:5080");
+}
+
+}  // namespace
+}  // namespace osprey::proxy
