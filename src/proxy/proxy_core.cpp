@@ -20,6 +20,7 @@ struct ProxyCore::Context {
   sip::Message outgoing;  // after §16.4: every branch is a copy of it (§16.6 step 1)
   bool invite = false;
   bool record_route = false;
+  net::Flow arrival;  // where the request came in: its side of a double Record-Route
   std::uint64_t loop = 0;
   TargetGroups groups;
   std::size_t next_group = 0;
@@ -37,6 +38,11 @@ std::string lower(std::string_view text) {
   for (char& c : result)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return result;
+}
+
+// "<sip:192.0.2.1:5060;transport=udp;lr>"
+std::string record_route_value(const net::Endpoint& at, net::Protocol protocol) {
+  return "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol)) + ";lr>";
 }
 
 std::string join(const std::vector<std::string>& values) {
@@ -115,7 +121,7 @@ std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
 }
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                               const net::Flow& /*flow*/) {
+                               const net::Flow& flow) {
   ++counters_.requests;
   // §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0, Proxy-Require.
   if (auto rejection = sip::check_request(request, {sip::Role::proxy, {}})) {
@@ -142,6 +148,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
 
   auto context = std::make_unique<Context>(transaction, request);
+  context->arrival = flow;
   context->invite = request.method() == sip::Method::invite;
   context->record_route = creates_dialog(request);
   context->loop = hash;
@@ -288,9 +295,17 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   decrement_max_forwards(message);
   if (context->record_route) {
     if (auto at = our_address(to)) {
+      // When the request leaves by another transport or address family than it came in on,
+      // the two sides of the dialog reach osprey at different addresses: two Record-Route
+      // values, the lower one for the caller's side (RFC 5658 §3.2, RFC 3261 §16.6 step 4).
+      const net::Flow& in = context->arrival;
+      if (in.protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
+        if (auto inbound = our_address({in.protocol, in.remote, {}})) {
+          message.prepend_header(sip::HeaderId::record_route, record_route_value(*inbound, in.protocol));
+        }
+      }
       // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
-      message.prepend_header(sip::HeaderId::record_route, "<sip:" + net::to_string(*at) + ";transport=" +
-                                                              lower(net::via_token(to.protocol)) + ";lr>");
+      message.prepend_header(sip::HeaderId::record_route, record_route_value(*at, to.protocol));
     }
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via

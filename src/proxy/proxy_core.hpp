@@ -12,14 +12,15 @@
 //         the store cannot tell an unknown user from an unregistered one until user accounts
 //         exist), else the Request-URI alone (or the remaining Route's next hop);
 //  §16.6  forwarding: copy, new Request-URI, Max-Forwards - 1 (70 when absent), Record-Route on
-//         dialog-creating requests (INVITE, SUBSCRIBE, REFER), Path as Route; the table adds Via;
+//         dialog-creating requests (INVITE, SUBSCRIBE, REFER; twice when the transport or address
+//         family changes, RFC 5658), Path as Route; the table adds Via;
 //  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
 //         cancels the other branches, else the best final once every branch ended (503 -> 500);
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
 // ACKs for 2xx and stray 2xx retransmissions are forwarded without a transaction.
 //
 // Not yet: Timer C (§16.6 step 11), recursion on 3xx, merging 401/407 challenges (§16.7 step 7),
-// double Record-Route when the transports differ, RFC 3263 NAPTR/SRV (only A/AAAA).
+// RFC 3263 NAPTR/SRV (only A/AAAA).
 
 #include <cstdint>
 #include <functional>

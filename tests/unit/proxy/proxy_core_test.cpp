@@ -194,6 +194,23 @@ TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
   EXPECT_EQ(proxy_.active_requests(), 0u);
 }
 
+TEST_F(ProxyCoreTest, ChangingTransportRecordRoutesTwice) {
+  // In over UDP, out over TCP: each side of the dialog gets the URI it reaches osprey by, the
+  // callee's (outbound) side on top (RFC 5658 §3.2).
+  register_bob({binding("sip:bob@10.0.0.2:5080;transport=tcp", "tcp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  const sip::Message forwarded = parsed(0);
+  std::vector<std::string> record_routes;
+  forwarded.for_each_element(sip::HeaderId::record_route, [&](std::string_view value) {
+    record_routes.emplace_back(value);
+    return true;
+  });
+  ASSERT_EQ(record_routes.size(), 2u);
+  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=tcp;lr>");
+  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=udp;lr>");
+}
+
 TEST_F(ProxyCoreTest, EqualQForksInParallelAndA200CancelsTheOther) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
                 binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
