@@ -407,8 +407,10 @@ void ProxyCore::finish_if_done(ContextKey key) {
   }
   if (!context->final_sent) {
     context->final_sent = true;
-    if (context->cancelled) {
-      // §16.10: the cancelled INVITE ends with 487.
+    if (context->cancelled && (!context->best || context->best_status == 503)) {
+      // §16.10: the cancelled INVITE ends with 487; osprey makes it only when no branch gave a
+      // final response of its own (the usual one being the callee's 487, forwarded below as
+      // §16.7 step 6 wants, with the callee's To tag).
       reject(context->server, context->request, 487, "Request Terminated");
     } else if (context->best && context->best_status != 503) {
       forward_response(*context, *context->best);
