@@ -250,6 +250,14 @@ def header(reply, name):
     return None
 
 
+def expect_clean_stop(checks, server):
+    """After the `with server:` block: osprey exited 0 on SIGTERM (and LeakSanitizer found
+    nothing); its log is printed when anything failed."""
+    checks.expect(server.exit_code == 0, f"osprey stopped cleanly on SIGTERM (exit {server.exit_code})")
+    if server.exit_code != 0 or checks.failed:
+        print(server.read_log()[-4000:])
+
+
 def run(cmd, timeout=120, **kwargs):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
 

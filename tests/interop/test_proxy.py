@@ -114,9 +114,7 @@ def main():
             raw_checks(port, checks)
             if register_bob(port, uas_port, checks):
                 sipp_calls(port, uas_port, work, checks)
-        checks.expect(server.exit_code == 0, f"osprey stopped cleanly on SIGTERM (exit {server.exit_code})")
-        if server.exit_code != 0 or checks.failed:
-            print(server.read_log()[-4000:])
+        h.expect_clean_stop(checks, server)
     checks.finish()
 
 

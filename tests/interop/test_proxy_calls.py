@@ -330,9 +330,7 @@ def main():
             case_fork(port, work, checks)
             case_message(port, work, checks)
             case_loop(port, checks)
-        checks.expect(server.exit_code == 0, f"osprey stopped cleanly on SIGTERM (exit {server.exit_code})")
-        if server.exit_code != 0 or checks.failed:
-            print(server.read_log()[-4000:])
+        h.expect_clean_stop(checks, server)
     checks.finish()
 
 
