@@ -142,10 +142,10 @@ std::size_t respond(std::string_view request, char* out) {
     w.put("\r\n");
     if (w.overflow) return 0;
   }
-  constexpr unsigned kAll = (1u << static_cast<unsigned>(Copied::via)) | (1u << static_cast<unsigned>(Copied::from)) |
-                            (1u << static_cast<unsigned>(Copied::to)) |
-                            (1u << static_cast<unsigned>(Copied::call_id)) |
-                            (1u << static_cast<unsigned>(Copied::cseq));
+  constexpr unsigned kAll =
+      (1u << static_cast<unsigned>(Copied::via)) | (1u << static_cast<unsigned>(Copied::from)) |
+      (1u << static_cast<unsigned>(Copied::to)) | (1u << static_cast<unsigned>(Copied::call_id)) |
+      (1u << static_cast<unsigned>(Copied::cseq));
   if (seen != kAll) return 0;
 
   // RFC 3261 §8.2.6.2: add a To tag when the request had none. Done after the scan, on the
@@ -268,7 +268,8 @@ int main(int argc, char** argv) {
     unsigned to_send = 0;
     for (unsigned i = 0; i < static_cast<unsigned>(received); ++i) {
       if (in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-      const std::size_t size = respond(std::string_view(in_buffers[i], in_msgs[i].msg_len), out_buffers[to_send]);
+      const std::size_t size =
+          respond(std::string_view(in_buffers[i], in_msgs[i].msg_len), out_buffers[to_send]);
       if (size == 0) continue;
       out_iov[to_send] = {out_buffers[to_send], size};
       out_msgs[to_send].msg_hdr = {};
