@@ -4,6 +4,9 @@
 
 #include "app/cmd_check_config.hpp"
 #include "app/cmd_lint.hpp"
+#include "app/cmd_message.hpp"
+#include "app/cmd_options.hpp"
+#include "app/cmd_register.hpp"
 #include "app/cmd_serve.hpp"
 #include "app/command.hpp"
 
@@ -20,6 +23,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_serve(app, action);
   register_check_config(app, action);
   register_lint(app, action);
+  register_options(app, action);
+  register_register(app, action);
+  register_message(app, action);
 
   // CLI11 reports parse errors, --help and --version by throwing; they end here, at the edge
   // of the process, and become an exit code.
