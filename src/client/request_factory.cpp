@@ -1,0 +1,67 @@
+#include "client/request_factory.hpp"
+
+#include <random>
+
+#include "sip/builder.hpp"
+#include "sip/uri.hpp"
+
+namespace osprey::client {
+
+namespace {
+
+std::string random_hex(std::size_t digits) {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(digits, '0');
+  for (char& c : text) c = kHex[generator() % 16];
+  return text;
+}
+
+sip::MessageBuilder start(std::string_view method, std::string_view request_uri, const RequestIds& ids,
+                          std::string_view to, std::string_view from) {
+  sip::MessageBuilder builder = sip::MessageBuilder::request(method, request_uri);
+  builder.header(sip::HeaderId::max_forwards, "70")
+      .header(sip::HeaderId::to, "<" + std::string(to) + ">")
+      .header(sip::HeaderId::from, "<" + std::string(from) + ">;tag=" + ids.from_tag)
+      .header(sip::HeaderId::call_id, ids.call_id)
+      .header(sip::HeaderId::cseq, std::to_string(ids.cseq) + " " + std::string(method))
+      .header(sip::HeaderId::user_agent, "osprey");
+  return builder;
+}
+
+}  // namespace
+
+RequestIds fresh_ids() { return RequestIds{random_hex(24) + "@osprey", random_hex(12), 1}; }
+
+std::string contact_uri(const net::Endpoint& local, net::Protocol protocol) {
+  std::string uri = "sip:osprey@" + net::to_string(local);
+  if (protocol == net::Protocol::tcp) uri += ";transport=tcp";
+  if (protocol == net::Protocol::tls) uri += ";transport=tls";
+  return uri;
+}
+
+sip::Result<sip::Message> build_options(const RequestIds& ids, std::string_view target,
+                                        std::string_view from) {
+  // §11.1: Accept says what the answer's body may be; application/sdp is what a UA would accept.
+  return start("OPTIONS", target, ids, target, from).header(sip::HeaderId::accept, "application/sdp").build();
+}
+
+sip::Result<sip::Message> build_register(const RequestIds& ids, std::string_view aor,
+                                         std::string_view contact, std::uint32_t expires) {
+  auto uri = sip::parse_uri(aor);
+  if (!uri) return tl::unexpected(uri.error());
+  // §10.2: the Request-URI names the domain of the registrar, without the user part.
+  std::string request_uri = std::string(uri->scheme_name) + ":" + std::string(uri->host);
+  if (uri->has_port) request_uri += ":" + std::to_string(uri->port);
+  return start("REGISTER", request_uri, ids, aor, aor)
+      .header(sip::HeaderId::contact, contact == "*" ? std::string("*") : "<" + std::string(contact) + ">")
+      .header(sip::HeaderId::expires, std::to_string(expires))
+      .build();
+}
+
+sip::Result<sip::Message> build_message(const RequestIds& ids, std::string_view target, std::string_view from,
+                                        std::string_view text) {
+  return start("MESSAGE", target, ids, target, from).body("text/plain;charset=utf-8", text).build();
+}
+
+}  // namespace osprey::client
