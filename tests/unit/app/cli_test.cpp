@@ -12,6 +12,7 @@
 
 #include "app/cmd_check_config.hpp"
 #include "app/command.hpp"
+#include "run_cli_capture.hpp"
 #include "temp_dir.hpp"
 
 namespace osprey::app {
@@ -21,21 +22,8 @@ using testing::TempDir;
 
 const std::string kExample = std::string(OSPREY_SOURCE_DIR) + "/examples/osprey.toml";
 
-struct CliResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(std::vector<std::string> args) {
-  args.insert(args.begin(), "osprey");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using testing::CliResult;
+using testing::run;
 
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));

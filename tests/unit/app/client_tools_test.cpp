@@ -7,25 +7,13 @@
 #include "app/cli.hpp"
 #include "app/cmd_message.hpp"
 #include "client/outcome.hpp"
+#include "run_cli_capture.hpp"
 
 namespace osprey::app {
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(std::vector<std::string> args) {
-  args.insert(args.begin(), "osprey");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using testing::CliResult;
+using testing::run;
 
 TEST(ClientTools, HelpDocumentsExitCodesAndTimeout) {
   for (const char* command : {"options", "register", "message"}) {
