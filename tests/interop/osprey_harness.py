@@ -218,6 +218,21 @@ def _split_outside_brackets(value):
     return items
 
 
+def invite_request(port, user, local_port, max_forwards=70):
+    """An INVITE from alice to `user`@127.0.0.1 sent from `local_port` (no body)."""
+    return (
+        f"INVITE sip:{user}@127.0.0.1 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK{uuid.uuid4().hex};rport\r\n"
+        f"Max-Forwards: {max_forwards}\r\n"
+        f"From: <sip:alice@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
+        f"To: <sip:{user}@127.0.0.1>\r\n"
+        f"Call-ID: {uuid.uuid4().hex}\r\n"
+        "CSeq: 1 INVITE\r\n"
+        f"Contact: <sip:alice@127.0.0.1:{local_port}>\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
 def udp_exchange(port, payload, timeout=2.0, sock=None):
     """Sends one datagram, returns the first reply (bytes) or None."""
     own = sock is None

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
@@ -17,20 +16,6 @@ import osprey_harness as h  # noqa: E402
 UAS_SCENARIO = "/work/shared/tools/sipp/call_uas.xml"
 UAC_SCENARIO = "/work/shared/tools/sipp/call_uac.xml"
 CALLS = 20
-
-
-def invite_request(port, user, local_port):
-    return (
-        f"INVITE sip:{user}@127.0.0.1 SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK{uuid.uuid4().hex};rport\r\n"
-        "Max-Forwards: 70\r\n"
-        f"From: <sip:alice@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
-        f"To: <sip:{user}@127.0.0.1>\r\n"
-        f"Call-ID: {uuid.uuid4().hex}\r\n"
-        "CSeq: 1 INVITE\r\n"
-        f"Contact: <sip:alice@127.0.0.1:{local_port}>\r\n"
-        "Content-Length: 0\r\n\r\n"
-    ).encode()
 
 
 def final_reply(sock, timeout=3.0):
@@ -62,7 +47,7 @@ def raw_checks(port, checks):
     try:
         sock.bind(("127.0.0.1", 0))
         local_port = sock.getsockname()[1]
-        sock.sendto(invite_request(port, "nobody", local_port), ("127.0.0.1", port))
+        sock.sendto(h.invite_request(port, "nobody", local_port), ("127.0.0.1", port))
         reply = final_reply(sock)
         checks.expect(h.status_of(reply) == 480, f"INVITE to an unregistered user: 480 ({h.status_of(reply)})")
         reply = h.udp_exchange(port, h.options_request(port, local_port=local_port), sock=sock)

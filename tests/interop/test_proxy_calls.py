@@ -20,7 +20,6 @@ import re
 import socket
 import subprocess
 import sys
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
@@ -48,20 +47,6 @@ def register(port, user, uas_port, checks, extra_headers=(), contact=None):
         sock.close()
 
 
-def invite_request(port, user, local_port, max_forwards=70):
-    return (
-        f"INVITE sip:{user}@127.0.0.1 SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK{uuid.uuid4().hex};rport\r\n"
-        f"Max-Forwards: {max_forwards}\r\n"
-        f"From: <sip:alice@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
-        f"To: <sip:{user}@127.0.0.1>\r\n"
-        f"Call-ID: {uuid.uuid4().hex}\r\n"
-        "CSeq: 1 INVITE\r\n"
-        f"Contact: <sip:alice@127.0.0.1:{local_port}>\r\n"
-        "Content-Length: 0\r\n\r\n"
-    ).encode()
-
-
 def ack_for(invite, final):
     """The ACK for a non-2xx final response to a raw INVITE (§17.1.1.3)."""
     text = invite.decode()
@@ -84,7 +69,7 @@ def raw_invite(port, user, checks, max_forwards=70, timeout=5.0):
     try:
         sock.bind(("127.0.0.1", 0))
         local_port = sock.getsockname()[1]
-        invite = invite_request(port, user, local_port, max_forwards)
+        invite = h.invite_request(port, user, local_port, max_forwards)
         sock.sendto(invite, ("127.0.0.1", port))
         sock.settimeout(timeout)
         provisional = []

@@ -18,7 +18,7 @@
 namespace osprey::app {
 namespace {
 
-using testing::TempDir;
+using test_support::TempDir;
 
 const std::string kExample = std::string(OSPREY_SOURCE_DIR) + "/examples/osprey.toml";
 

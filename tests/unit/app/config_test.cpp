@@ -7,7 +7,7 @@
 namespace osprey::app {
 namespace {
 
-using testing::TempDir;
+using test_support::TempDir;
 
 const std::filesystem::path kExample = std::filesystem::path(OSPREY_SOURCE_DIR) / "examples/osprey.toml";
 

@@ -2,8 +2,6 @@
 // Shared by the store tests: a temporary data directory, binding builders, and a bounded wait for
 // callbacks that arrive on the journal's writer thread.
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,27 +13,11 @@
 #include <vector>
 
 #include "registrar/binding.hpp"
+#include "temp_dir.hpp"
 
 namespace osprey::store::testing {
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "osprey-store-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 inline registrar::Binding make_binding(const std::string& aor, const std::string& contact,
                                        std::int64_t expires_at, std::uint32_t cseq = 1) {

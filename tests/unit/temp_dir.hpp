@@ -1,18 +1,20 @@
 #pragma once
 // A fresh directory per test, removed afterwards, so tests never see each other's files.
+// Shared by the tests of every layer (tests/unit is on their include path).
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
-namespace osprey::app::testing {
+namespace osprey::test_support {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "osprey-app-test-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "osprey-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
   }
   ~TempDir() {
@@ -35,4 +37,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace osprey::app::testing
+}  // namespace osprey::test_support
