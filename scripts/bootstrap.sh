@@ -9,6 +9,8 @@ packages=(
   # libraries (see DESIGN.md)
   libboost-dev libssl-dev libc-ares-dev libsqlite3-dev libexpected-dev libtomlplusplus-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # the server's allocator in release builds (CMakeLists.txt: OSPREY_MIMALLOC)
+  libmimalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev libosip2-dev libsofia-sip-ua-dev
   # real peers and tools used by tests

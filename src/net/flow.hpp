@@ -12,6 +12,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "net/address_text.hpp"
+
 namespace osprey::net {
 
 enum class Protocol : std::uint8_t { udp, tcp, tls };
@@ -55,7 +57,7 @@ struct Endpoint {
 
 // The host part as it goes into a Via or URI: IPv6 in brackets.
 inline std::string host_text(const boost::asio::ip::address& address) {
-  return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return address.is_v6() ? "[" + address.to_string() + "]" : address_text(address);
 }
 
 // "192.0.2.1:5060", "[2001:db8::1]:5060"

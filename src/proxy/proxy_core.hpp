@@ -94,6 +94,8 @@ class ProxyCore {
   void reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
               std::string_view reason = {},
               const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // The same for a request whose context holds it (parsed again from its bytes).
+  void reject_original(Context& context, int status, std::string_view reason = {});
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);

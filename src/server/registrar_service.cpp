@@ -38,13 +38,15 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
     return;
   }
 
-  // What the store's callback needs after this call returns: the request (to copy its Via,
-  // From, To... into the answer) and the decision made under the AOR's lock.
+  // What the store's callback needs after this call returns. The decision is made inside
+  // update(), on this thread, so the answer is built here while the request is at hand; the
+  // callback only sends it. The request's bytes are kept for the rare 500 alone.
   struct Pending {
-    sip::Message request;
     registrar::Decision decision;
+    std::string answer;
+    std::string request_bytes;
   };
-  auto pending = std::make_shared<Pending>(Pending{request.clone(), {}});
+  auto pending = std::make_shared<Pending>();
   const std::int64_t now = clock_();
   const registrar::RegisterRequest& register_request = *read;
   const registrar::RegistrarLimits limits = limits_;
@@ -53,30 +55,34 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
       [&](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
         pending->decision = registrar::decide(register_request, current, now, limits);
         if (!pending->decision.new_set) return std::nullopt;
-        return store::AorUpdate{*pending->decision.new_set};
+        return store::AorUpdate{std::move(*pending->decision.new_set)};
       },
-      [this, &table, transaction, pending, now, tag](bool ok) {
-        // Any thread: the writer's, or this one. The answer is built and sent on the worker.
-        boost::asio::post(io_context_, [this, &table, transaction, pending, now, tag, ok] {
+      [this, &table, transaction, pending, tag](bool ok) {
+        // Any thread: the writer's, or this one, before update() returns. Posting keeps the
+        // answer on the worker, after the code below has filled `pending` in.
+        boost::asio::post(io_context_, [this, &table, transaction, pending, tag, ok] {
           const registrar::Decision& decision = pending->decision;
           if (!ok) {
             // Not durable: a 200 would be a promise osprey cannot keep (kill -9 would lose it).
             ++counters_.store_failures;
+            auto original = sip::Message::parse(std::move(pending->request_bytes));
+            if (!original) return;  // cannot happen: these bytes parsed once already
             const registrar::Refusal failure{500, "Location store unavailable", {}};
-            table.respond(transaction, registrar::refusal_response(pending->request, failure, tag), 500, tag);
+            table.respond(transaction, registrar::refusal_response(*original, failure, tag), 500, tag);
             return;
           }
           if (decision.refusal) {
             ++counters_.refused;
-            table.respond(transaction, registrar::refusal_response(pending->request, *decision.refusal, tag),
-                          decision.refusal->status, tag);
-            return;
+          } else {
+            ++counters_.registered;
           }
-          ++counters_.registered;
-          table.respond(transaction, registrar::ok_response(pending->request, decision.bindings, now, tag),
-                        200, tag);
+          table.respond(transaction, std::move(pending->answer), decision.status(), tag);
         });
       });
+  const registrar::Decision& decision = pending->decision;
+  pending->answer = decision.refusal ? registrar::refusal_response(request, *decision.refusal, tag)
+                                     : registrar::ok_response(request, decision.bindings, now, tag);
+  pending->request_bytes.assign(request.raw());
 }
 
 }  // namespace osprey::server

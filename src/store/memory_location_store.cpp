@@ -82,7 +82,9 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
       if (!journal_) {
         call_now = std::move(durable);
       } else {
-        call_now = journal_->write(aor, std::move(change->bindings), std::move(durable));
+        const auto history = it == shard.aors.end() ? BindingJournal::AorHistory::new_aor
+                                                    : BindingJournal::AorHistory::may_exist;
+        call_now = journal_->write(aor, std::move(change->bindings), std::move(durable), history);
         // Handed back: the journal is closed. Refuse the change rather than keep it in memory only.
         ok = !call_now;
       }

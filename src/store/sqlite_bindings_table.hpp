@@ -37,6 +37,8 @@ enum class SqliteSync { full, normal };
 struct AorChange {
   std::string aor;
   std::vector<registrar::Binding> bindings;
+  // True when the file cannot hold rows of this AOR (it is new): no DELETE before the inserts.
+  bool no_rows_yet = false;
 };
 
 class SqliteBindingsTable {

@@ -2,7 +2,7 @@
 
 #include <string_view>
 #include <system_error>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 
 namespace osprey::store {
@@ -39,8 +39,10 @@ tl::expected<std::vector<Binding>, std::string> SqliteJournal::load(std::int64_t
   return all;
 }
 
-BindingJournal::Done SqliteJournal::write(std::string_view aor, std::vector<Binding> bindings, Done done) {
-  Item item{AorChange{std::string(aor), std::move(bindings)}, false, std::move(done)};
+BindingJournal::Done SqliteJournal::write(std::string_view aor, std::vector<Binding> bindings, Done done,
+                                          AorHistory history) {
+  Item item{AorChange{std::string(aor), std::move(bindings), history == AorHistory::new_aor}, false,
+            std::move(done)};
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_) return std::move(item.done);
@@ -97,12 +99,21 @@ void SqliteJournal::run() {
   }
 }
 
-bool SqliteJournal::write_batch(const std::vector<Item>& batch) {
+bool SqliteJournal::write_batch(std::vector<Item>& batch) {
   // Each change is a whole set, so only the last change of an AOR in the batch needs writing.
+  // It may skip deleting old rows only if every change of that AOR in the batch found it new
+  // (a removal then a new REGISTER in one batch: the rows from before are still in the file).
   std::vector<const AorChange*> changes;
-  std::unordered_set<std::string_view> seen;
+  std::unordered_map<std::string_view, AorChange*> last_change;
   for (auto item = batch.rbegin(); item != batch.rend(); ++item) {
-    if (!item->barrier && seen.insert(item->change.aor).second) changes.push_back(&item->change);
+    if (item->barrier) continue;
+    auto [found, inserted] = last_change.try_emplace(item->change.aor, &item->change);
+    if (inserted) {
+      changes.push_back(&item->change);
+      if (batch_failed_) item->change.no_rows_yet = false;
+    } else if (!item->change.no_rows_yet) {
+      found->second->no_rows_yet = false;
+    }
   }
   if (changes.empty()) return true;  // only after_pending barriers: everything before is on disk
   tl::expected<void, std::string> written;
@@ -111,6 +122,7 @@ bool SqliteJournal::write_batch(const std::vector<Item>& batch) {
     written = table_.write(changes);
   }
   if (!written) {
+    batch_failed_ = true;
     std::lock_guard lock(queue_mutex_);
     last_error_ = written.error();
     return false;

@@ -44,8 +44,9 @@ class SqliteJournal final : public BindingJournal {
   // The same, as one list (tests, tools).
   tl::expected<std::vector<registrar::Binding>, std::string> load(std::int64_t now);
 
-  [[nodiscard]] Done write(std::string_view aor, std::vector<registrar::Binding> bindings,
-                           Done done) override;
+  using BindingJournal::write;
+  [[nodiscard]] Done write(std::string_view aor, std::vector<registrar::Binding> bindings, Done done,
+                           AorHistory history) override;
   [[nodiscard]] Done after_pending(Done done) override;
   void close() override;
 
@@ -64,7 +65,7 @@ class SqliteJournal final : public BindingJournal {
 
   explicit SqliteJournal(SqliteBindingsTable table);
   void run();
-  bool write_batch(const std::vector<Item>& batch);
+  bool write_batch(std::vector<Item>& batch);
 
   const std::filesystem::path file_;
   std::mutex table_mutex_;  // the connection: the writer's batches and load()
@@ -76,6 +77,8 @@ class SqliteJournal final : public BindingJournal {
   std::size_t in_flight_ = 0;  // items the writer took and has not finished
   bool stopping_ = false;
   std::string last_error_;
+  // After a failed batch the file lags the memory store: a "new" AOR may have rows there.
+  bool batch_failed_ = false;  // the writer's own
 
   std::atomic<std::uint64_t> commits_{0};
   std::mutex close_mutex_;

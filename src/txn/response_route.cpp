@@ -1,9 +1,11 @@
 // Where responses go (RFC 3261 §18.2.2, RFC 3581 §4) and what a server writes into the top Via
 // of a request it receives so that they get there (§18.2.1).
 
+#include <array>
 #include <string>
 #include <string_view>
 
+#include "net/address_text.hpp"
 #include "net/flow.hpp"
 #include "sip/char_class.hpp"
 #include "sip/header_id.hpp"
@@ -25,15 +27,17 @@ boost::asio::ip::address normalized(const boost::asio::ip::address& address) {
 }
 
 // §18.2.1: `received` is needed when the sent-by host is a domain name or an IP address other
-// than the packet's source. The text is compared first (the common case: the client wrote its
-// own address), then the address itself, so "[2001:DB8::1]" equals a source of 2001:db8::1.
+// than the packet's source. The host is read as an address (no formatting of the source), so
+// "[2001:DB8::1]" equals a source of 2001:db8::1.
 bool sent_by_is_source(const sip::Via& via, const boost::asio::ip::address& source) {
   if (via.host_kind == sip::HostKind::hostname || via.host_kind == sip::HostKind::none) return false;
-  if (via.host == source.to_string() || via.host == net::host_text(source)) return true;
   std::string_view host = via.host;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::array<char, 64> text{};  // NUL-terminated for make_address(const char*): no allocation
+  if (host.size() >= text.size()) return false;
+  host.copy(text.data(), host.size());
   boost::system::error_code error;
-  auto address = boost::asio::ip::make_address(std::string(host), error);
+  const auto address = boost::asio::ip::make_address(text.data(), error);
   return !error && normalized(address) == source;
 }
 
@@ -90,7 +94,7 @@ bool stamp_received(sip::Message& request, const net::Flow& arrival) {
   });
   // §20.42: received carries the address without brackets, IPv6 too.
   element.append(";received=");
-  element.append(source.to_string());
+  element.append(net::address_text(source));
 
   // Replace only the top element, so the other Via values keep their order: removing it
   // rewrites the rest of its line (if any) in place, and prepend puts ours before that.

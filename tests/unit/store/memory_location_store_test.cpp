@@ -213,7 +213,8 @@ class RecordingJournal final : public BindingJournal {
     bool closed = false;
   };
   explicit RecordingJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
-  Done write(std::string_view aor, std::vector<Binding> bindings, Done done) override {
+  using BindingJournal::write;
+  Done write(std::string_view aor, std::vector<Binding> bindings, Done done, AorHistory) override {
     std::lock_guard lock(state_->mutex);
     if (state_->closed) return done;
     state_->writes.push_back({std::string(aor), contacts_of(bindings), std::move(done)});

@@ -134,6 +134,41 @@ TEST(SqliteJournal, GroupCommitWritesAThousandQueuedUpdatesInAFewTransactions) {
   EXPECT_EQ(read_back(dir).size(), 1001u);
 }
 
+TEST(SqliteJournal, ANewAorSkipsTheDeleteButNeverLeavesOldRowsBehind) {
+  TempDir dir;
+  Callbacks callbacks;
+  {
+    auto journal = open_journal(dir);
+    ASSERT_TRUE(journal);
+    ASSERT_FALSE(journal->write(
+        aor_of(1), {make_binding(aor_of(1), "sip:a", kNow + 60), make_binding(aor_of(1), "sip:b", kNow + 60)},
+        callbacks.make(1)));
+    ASSERT_TRUE(callbacks.wait_for(1));
+  }
+  {
+    Gate gate;
+    auto journal = open_journal(dir);
+    ASSERT_TRUE(journal);
+    ASSERT_FALSE(
+        journal->write(aor_of(0), {make_binding(aor_of(0), "sip:0", kNow + 60)}, [&](bool) { gate.pass(); }));
+    ASSERT_TRUE(gate.wait_entered());
+    // In one batch: the AOR is removed, then registers again as new with one contact. The
+    // batch keeps only the last change, which must still delete the two rows from before.
+    ASSERT_FALSE(journal->write(aor_of(1), {}, callbacks.make(2)));
+    ASSERT_FALSE(journal->write(aor_of(1), {make_binding(aor_of(1), "sip:c", kNow + 60)}, callbacks.make(3),
+                                BindingJournal::AorHistory::new_aor));
+    // A genuinely new AOR: written without a DELETE.
+    ASSERT_FALSE(journal->write(aor_of(2), {make_binding(aor_of(2), "sip:d", kNow + 60)}, callbacks.make(4),
+                                BindingJournal::AorHistory::new_aor));
+    gate.open();
+    ASSERT_TRUE(callbacks.wait_for(4));
+  }
+  const auto back = read_back(dir);
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(contacts_of(back.at(aor_of(1))), std::vector<std::string>{"sip:c"});
+  EXPECT_EQ(contacts_of(back.at(aor_of(2))), std::vector<std::string>{"sip:d"});
+}
+
 TEST(SqliteJournal, CallbacksRunInTheOrderOfTheWrites) {
   TempDir dir;
   Callbacks callbacks;
