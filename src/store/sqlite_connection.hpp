@@ -1,0 +1,90 @@
+#pragma once
+// One connection to an embedded SQLite file, set up as osprey's durable files are: WAL, the
+// chosen `synchronous`, a schema version that refuses files from a newer osprey, persistent
+// prepared statements, write transactions that roll back on any failure, and errors that name
+// the file. SqliteMessagesTable owns one and adds its statements. Not thread-safe.
+//
+// Unlike the bindings table, messages need BLOBs (binary bodies) and a choice of `synchronous`,
+// hence raw statements plus the small helpers below rather than text-only parameters.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "store/sqlite_bindings_table.hpp"  // SqliteSync
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace osprey::store {
+
+class SqliteConnection {
+ public:
+  struct FinalizeStatement {
+    void operator()(sqlite3_stmt* statement) const;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
+  using Work = std::function<tl::expected<void, std::string>()>;
+
+  // Opens or creates `file` (its directory must exist) in WAL mode with `sync`, refuses a file
+  // whose schema version is above `schema_version`, then runs `schema` (one or more statements,
+  // which must be idempotent: CREATE ... IF NOT EXISTS) and records the version.
+  static tl::expected<SqliteConnection, std::string> open(const std::filesystem::path& file, SqliteSync sync,
+                                                          int schema_version, const char* schema);
+
+  tl::expected<Statement, std::string> prepare(const char* sql);
+  // Steps a statement that returns no row, then resets it and clears its bindings.
+  tl::expected<void, std::string> step_done(sqlite3_stmt* statement, std::string_view doing);
+  // Runs `work` in one write transaction: committed if it succeeds, rolled back (nothing
+  // changed) if it or the COMMIT fails.
+  tl::expected<void, std::string> transaction(const Work& work);
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int changes() const;
+  // "<file>: <doing>: <SQLite's message>".
+  std::string error(std::string_view doing) const;
+
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  struct CloseDatabase {
+    void operator()(sqlite3* db) const;
+  };
+  SqliteConnection() = default;
+  tl::expected<void, std::string> execute(const char* sql);
+
+  std::filesystem::path file_;
+  // Declared before the statements so it is closed after they are finalized.
+  std::unique_ptr<sqlite3, CloseDatabase> db_;
+  Statement begin_;
+  Statement commit_;
+  Statement rollback_;
+};
+
+// Creates the data directory (and its parents) if needed; the error names it.
+tl::expected<void, std::string> create_data_directory(const std::filesystem::path& data_dir);
+
+// Resets a statement when leaving scope, whatever the path out, so it never holds a read
+// transaction or stale bindings open.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(sqlite3_stmt* statement) : statement_(statement) {}
+  ~ResetOnExit();
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  sqlite3_stmt* statement_;
+};
+
+// A text or blob column as bytes: valid until the next step or reset of `statement`.
+std::string_view column_bytes(sqlite3_stmt* statement, int column);
+// Bind without copying (SQLITE_STATIC): the bytes must outlive the step that reads them.
+int bind_text(sqlite3_stmt* statement, int index, std::string_view text);
+int bind_blob(sqlite3_stmt* statement, int index, std::string_view bytes);
+
+}  // namespace osprey::store
