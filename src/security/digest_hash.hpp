@@ -1,0 +1,31 @@
+#pragma once
+// The hash H() of HTTP/SIP Digest (RFC 7616 §3.4, RFC 3261 §22.4) as lowercase hex, and HA1,
+// the hash of user name, realm and password that osprey stores instead of the password
+// (RFC 7616 §3.4.2; RFC 2617 §3.2.2.2 for MD5). A server holding HA1 can check a response
+// without ever knowing the password.
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "sip/auth_headers.hpp"
+
+namespace osprey::security {
+
+// H(part1 ":" part2 ":" ...) in lowercase hex (RFC 7616 §3.4: "H(data)" is the hex of the
+// algorithm's hash). Parts are hashed in place, joined by ':' without copying: a response is
+// H(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2) (RFC 7616 §3.4.1).
+// MD5, SHA-256 and SHA-512/256 with their -sess variants (the -sess variants hash with the same
+// function); an error for `other`, or when OpenSSL refuses the algorithm (MD5 in FIPS mode).
+tl::expected<std::string, std::string> digest_hex(sip::DigestAlgorithm algorithm,
+                                                  std::initializer_list<std::string_view> parts);
+
+// HA1 = H(username ":" realm ":" password) (RFC 7616 §3.4.2). For a -sess algorithm this is the
+// inner hash its A1 is built on, H(H(username ":" realm ":" password) ":" nonce ":" cnonce) being
+// computed per request from the stored value.
+tl::expected<std::string, std::string> digest_ha1(sip::DigestAlgorithm algorithm, std::string_view username,
+                                                  std::string_view realm, std::string_view password);
+
+}  // namespace osprey::security
