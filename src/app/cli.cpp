@@ -4,10 +4,12 @@
 
 #include "app/cmd_check_config.hpp"
 #include "app/cmd_lint.hpp"
+#include "app/cmd_listen.hpp"
 #include "app/cmd_message.hpp"
 #include "app/cmd_options.hpp"
 #include "app/cmd_register.hpp"
 #include "app/cmd_serve.hpp"
+#include "app/cmd_user.hpp"
 #include "app/command.hpp"
 
 namespace osprey::app {
@@ -26,6 +28,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_options(app, action);
   register_register(app, action);
   register_message(app, action);
+  register_listen(app, action);
+  register_user(app, action);
 
   // CLI11 reports parse errors, --help and --version by throwing; they end here, at the edge
   // of the process, and become an exit code.

@@ -13,24 +13,30 @@ namespace {
 constexpr const char* kExitCodes =
     "Exit codes: 0 a 2xx final response; 1 another final response (status and reason printed); 2 bad "
     "command line or URI; 3 no final response: timeout (Timer F = 64*T1 = 32 s, or --timeout) or server "
-    "unreachable.";
+    "unreachable (a TLS server whose certificate does not verify too).";
 }  // namespace
 
 void add_client_options(CLI::App* command, ClientToolOptions& options) {
   command->add_option("--server", options.server,
                       "Send to host[:port] (an outbound proxy) instead of the Request-URI's host");
-  command->add_option("--transport", options.transport, "udp or tcp (default: what the URI says, else udp)")
+  command
+      ->add_option("--transport", options.transport, "udp, tcp or tls (default: what the URI says, else udp)")
       ->check(CLI::IsMember({"udp", "tcp", "tls", "UDP", "TCP", "TLS"}));
   command
       ->add_option("--timeout", options.timeout_seconds,
                    "Give up after this many seconds without a final response (default: Timer F, 32 s)")
       ->check(CLI::NonNegativeNumber);
+  // Not checked as an existing file here: the TLS context loads it and names the problem.
+  command->add_option(
+      "--ca-file", options.ca_file,
+      "PEM file of the CAs a TLS server's certificate must chain to (default: the system store)");
   command->footer(kExitCodes);
 }
 
 tl::expected<client::ClientSettings, std::string> client_settings_of(const ClientToolOptions& options) {
   client::ClientSettings settings;
   settings.server = options.server;
+  settings.ca_file = options.ca_file;
   if (!options.transport.empty()) {
     settings.transport = client::protocol_named(options.transport);
     if (!settings.transport) return tl::unexpected("unknown transport: " + options.transport);

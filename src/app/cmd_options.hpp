@@ -1,7 +1,7 @@
 #pragma once
 // `osprey options sip:host[:port]`: sends OPTIONS (RFC 3261 §11) and prints the final status
 // and the server's Allow and Supported. Also the options every client tool shares (--server,
-// --transport, --timeout) and their exit codes (client/outcome.hpp):
+// --transport, --timeout, --ca-file) and their exit codes (client/outcome.hpp):
 //   0 a 2xx, 1 another final response, 2 usage or bad URI, 3 timeout or unreachable.
 
 #include <memory>
@@ -20,9 +20,10 @@ struct ClientToolOptions {
   std::string server;
   std::string transport;
   double timeout_seconds = 0;
+  std::string ca_file;  // --ca-file: PEM CAs for TLS servers; empty: the system store
 };
 
-// Adds --server, --transport and --timeout to `command`, and the exit codes to its help.
+// Adds --server, --transport, --timeout and --ca-file to `command`, and the exit codes to its help.
 void add_client_options(CLI::App* command, ClientToolOptions& options);
 
 // The settings, or a usage error for `streams.err` (unknown transport, negative timeout).

@@ -43,45 +43,65 @@ tl::expected<std::string, std::string> destination_uri(std::string_view request_
   return destination;
 }
 
-Outcome send_request(std::string_view request_uri, const ClientSettings& settings, const RequestMaker& make) {
+tl::expected<PreparedAgent, Outcome> prepare_agent(std::string_view request_uri,
+                                                   const ClientSettings& settings) {
   auto destination = destination_uri(request_uri, settings);
-  if (!destination) return usage(destination.error());
+  if (!destination) return tl::unexpected(usage(destination.error()));
   const auto uri = sip::parse_uri(*destination);
-  if (!uri) return usage("not a SIP URI: " + *destination);
+  if (!uri) return tl::unexpected(usage("not a SIP URI: " + *destination));
   // RFC 3263 §4.1: an unsupported transport is the user's mistake, not the network's.
-  if (auto target = net::target_of(*uri); !target) return usage(target.error());
+  auto target = net::target_of(*uri);
+  if (!target) return tl::unexpected(usage(target.error()));
 
-  UserAgent agent(UserAgentSettings{settings.timers, settings.timeout});
-  auto resolved = agent.resolve(*uri);
-  if (!resolved)
-    return Outcome{std::nullopt, Failure::unreachable,
-                   "cannot resolve " + *destination + ": " + resolved.error()};
-  if (resolved->protocol == net::Protocol::tls)
-    return usage("--transport tls is not supported by the client tools yet");
-
-  Outcome outcome{std::nullopt, Failure::unreachable, "no address for " + *destination};
-  for (const net::Endpoint& endpoint : resolved->endpoints) {
-    auto local = agent.open(resolved->protocol, endpoint);
-    if (!local) {
-      outcome = Outcome{std::nullopt, Failure::unreachable, local.error()};
-      continue;
-    }
-    auto request = make(*local, resolved->protocol);
-    if (!request) return usage("cannot build the request: " + request.error().reason);
-    outcome =
-        agent.send(std::move(*request), txn::Target{resolved->protocol, endpoint, resolved->server_name});
-    if (outcome.failure == Failure::unreachable) {
-      outcome.detail = net::to_string(endpoint) + " over " + std::string(net::via_token(resolved->protocol)) +
-                       ": " + outcome.detail;
-      continue;
-    }
-    if (outcome.failure == Failure::timeout) {
-      outcome.detail = net::to_string(endpoint) + " over " + std::string(net::via_token(resolved->protocol)) +
-                       ": " + outcome.detail;
-    }
-    return outcome;
+  UserAgentSettings agent_settings{settings.timers, settings.timeout, nullptr};
+  if (target->protocol == net::Protocol::tls) {
+    // Only for TLS: a host without a system CA store can still use UDP and TCP.
+    auto tls = net::TlsContextStore::create_client(settings.ca_file);
+    if (!tls) return tl::unexpected(usage(tls.error()));
+    agent_settings.tls = std::move(*tls);
   }
-  return outcome;
+  PreparedAgent prepared{std::make_unique<UserAgent>(std::move(agent_settings)), *destination, {}};
+  auto resolved = prepared.agent->resolve(*uri);
+  if (!resolved) {
+    return tl::unexpected(Outcome{std::nullopt, Failure::unreachable,
+                                  "cannot resolve " + *destination + ": " + resolved.error()});
+  }
+  prepared.resolved = std::move(*resolved);
+  return prepared;
+}
+
+Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make) {
+  const net::ResolvedTarget& resolved = prepared.resolved;
+  Delivery delivery{Outcome{std::nullopt, Failure::unreachable, "no address for " + prepared.destination},
+                    std::nullopt,
+                    {}};
+  for (const net::Endpoint& endpoint : resolved.endpoints) {
+    auto local = prepared.agent->open(resolved.protocol, endpoint);
+    if (!local) {
+      delivery.outcome = Outcome{std::nullopt, Failure::unreachable, local.error()};
+      continue;
+    }
+    auto request = make(*local, resolved.protocol);
+    if (!request)
+      return Delivery{usage("cannot build the request: " + request.error().reason), std::nullopt, {}};
+    const txn::Target target{resolved.protocol, endpoint, resolved.server_name};
+    delivery = Delivery{prepared.agent->send(std::move(*request), target), target, *local};
+    if (delivery.outcome.failure == Failure::unreachable || delivery.outcome.failure == Failure::timeout) {
+      delivery.outcome.detail = net::to_string(endpoint) + " over " +
+                                std::string(net::via_token(resolved.protocol)) + ": " +
+                                delivery.outcome.detail;
+    }
+    if (delivery.outcome.failure == Failure::unreachable) continue;
+    return delivery;
+  }
+  delivery.target.reset();
+  return delivery;
+}
+
+Outcome send_request(std::string_view request_uri, const ClientSettings& settings, const RequestMaker& make) {
+  auto prepared = prepare_agent(request_uri, settings);
+  if (!prepared) return std::move(prepared.error());
+  return std::move(send_to_first_reachable(*prepared, make).outcome);
 }
 
 }  // namespace osprey::client

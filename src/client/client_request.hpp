@@ -3,11 +3,14 @@
 // Request-URI's target), the local socket, the request itself, and its outcome.
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "client/outcome.hpp"
+#include "client/user_agent.hpp"
 #include "net/flow.hpp"
 #include "sip/message.hpp"
 #include "txn/transaction_env.hpp"
@@ -21,6 +24,9 @@ struct ClientSettings {
   std::optional<net::Protocol> transport;
   std::chrono::milliseconds timeout{0};  // zero: Timer F alone (64*T1 = 32 s)
   txn::TimerSettings timers;
+  // PEM CA certificates that a TLS server's certificate must chain to (RFC 3261 §26.2.1);
+  // empty: the system's store.
+  std::filesystem::path ca_file;
 };
 
 // Builds the request once the local address is known (REGISTER's Contact needs it).
@@ -32,8 +38,31 @@ using RequestMaker =
 tl::expected<std::string, std::string> destination_uri(std::string_view request_uri,
                                                        const ClientSettings& settings);
 
-// Resolves the destination, binds a socket, builds the request with `make` and sends it,
-// trying the resolved addresses in turn while they are unreachable (RFC 3263 §4.3).
+// A user agent ready to send toward a destination: the URI (destination_uri), what it
+// resolved to, and the agent (with a client TLS context when the transport is TLS).
+struct PreparedAgent {
+  std::unique_ptr<UserAgent> agent;
+  std::string destination;
+  net::ResolvedTarget resolved;
+};
+
+// Checks the destination, makes the agent and resolves. The error is the Outcome to report:
+// usage (bad URI, unsupported transport, unreadable CA file) or unreachable (no address).
+tl::expected<PreparedAgent, Outcome> prepare_agent(std::string_view request_uri,
+                                                   const ClientSettings& settings);
+
+// What one request became, and where it went when a server answered or timed out.
+struct Delivery {
+  Outcome outcome;
+  std::optional<txn::Target> target;  // the address that answered (for later requests)
+  net::Endpoint local;                // our address toward it (Contact, Via)
+};
+
+// Binds a socket, builds the request with `make` and sends it, trying the resolved addresses
+// in turn while they are unreachable (RFC 3263 §4.3).
+Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make);
+
+// prepare_agent and send_to_first_reachable: one request from start to end.
 Outcome send_request(std::string_view request_uri, const ClientSettings& settings, const RequestMaker& make);
 
 // Parses "udp", "tcp", "tls" (any case).

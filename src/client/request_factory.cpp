@@ -33,7 +33,14 @@ sip::MessageBuilder start(std::string_view method, std::string_view request_uri,
 
 RequestIds fresh_ids() { return RequestIds{random_hex(24) + "@osprey", random_hex(12), 1}; }
 
-std::string contact_uri(const net::Endpoint& local, net::Protocol protocol) {
+std::string fresh_tag() { return random_hex(12); }
+
+std::string contact_uri(const net::Endpoint& local, net::Protocol protocol, std::string_view request_uri) {
+  const auto parsed = sip::parse_uri(request_uri);
+  if (parsed && parsed->scheme == sip::UriScheme::sips) {
+    // §26.2.2: sips: implies TLS over TCP; no transport parameter is needed.
+    return "sips:osprey@" + net::to_string(local);
+  }
   std::string uri = "sip:osprey@" + net::to_string(local);
   if (protocol == net::Protocol::tcp) uri += ";transport=tcp";
   if (protocol == net::Protocol::tls) uri += ";transport=tls";

@@ -23,9 +23,16 @@ struct RequestIds {
 // least 32 bits of randomness).
 RequestIds fresh_ids();
 
+// A fresh tag for the To of a response (§19.3).
+std::string fresh_tag();
+
 // The Contact URI that reaches this client at `local` over `protocol` (RFC 3261 §10.2.1:
-// the address responses and requests come back to).
-std::string contact_uri(const net::Endpoint& local, net::Protocol protocol);
+// the address responses and requests come back to). `request_uri` is the Request-URI of the
+// request (the AOR for a REGISTER): RFC 3261 §8.1.1.8 wants a SIPS Contact when it is a SIPS
+// URI; over TLS otherwise, transport=tls says the contact is reached over TLS (§19.1.1,
+// §26.2.2: sip: with TLS makes no promise beyond the first hop, which is all we claim).
+std::string contact_uri(const net::Endpoint& local, net::Protocol protocol,
+                        std::string_view request_uri = {});
 
 // OPTIONS to `target` (§11.1). From is `from`.
 sip::Result<sip::Message> build_options(const RequestIds& ids, std::string_view target,

@@ -124,6 +124,17 @@ tl::expected<std::shared_ptr<TlsContextStore>, std::string> TlsContextStore::cre
   return store;
 }
 
+tl::expected<std::shared_ptr<TlsContextStore>, std::string> TlsContextStore::create_client(
+    std::filesystem::path ca_file) {
+  TlsFiles files;
+  files.ca_file = std::move(ca_file);
+  auto client = make_client_context(files);
+  if (!client) return tl::unexpected(client.error());
+  std::shared_ptr<TlsContextStore> store(new TlsContextStore(std::move(files)));
+  store->client_ = std::move(*client);
+  return store;
+}
+
 std::shared_ptr<ssl::context> TlsContextStore::server_context() const {
   std::lock_guard lock(mutex_);
   return server_;

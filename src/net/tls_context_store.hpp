@@ -29,7 +29,13 @@ class TlsContextStore {
  public:
   // Loads the files; the error names the file and OpenSSL's reason.
   static tl::expected<std::shared_ptr<TlsContextStore>, std::string> create(TlsFiles files);
+  // A store for a client alone (the `osprey` client tools): the client context verifying
+  // servers against `ca_file` (empty: the system store), and no server context, so a TLS
+  // connection to its listener is refused. The error names the CA file and OpenSSL's reason.
+  static tl::expected<std::shared_ptr<TlsContextStore>, std::string> create_client(
+      std::filesystem::path ca_file);
 
+  // Null in a store made by create_client().
   std::shared_ptr<boost::asio::ssl::context> server_context() const;
   std::shared_ptr<boost::asio::ssl::context> client_context() const;
 

@@ -78,5 +78,15 @@ TEST(RequestFactory, ContactUriNamesTheTransport) {
   EXPECT_EQ(contact_uri(v6, net::Protocol::udp), "sip:osprey@[2001:db8::1]:5060");
 }
 
+TEST(RequestFactory, TlsContactIsSipsForASipsRequestUri) {
+  // RFC 3261 §8.1.1.8: a SIPS Request-URI needs a SIPS Contact; a sip: one over TLS says tls.
+  const net::Endpoint local{boost::asio::ip::make_address("192.0.2.1"), 4000};
+  EXPECT_EQ(contact_uri(local, net::Protocol::tls, "sips:bob@example.com"), "sips:osprey@192.0.2.1:4000");
+  EXPECT_EQ(contact_uri(local, net::Protocol::tls, "sip:bob@example.com"),
+            "sip:osprey@192.0.2.1:4000;transport=tls");
+}
+
+TEST(RequestFactory, FreshTagsDiffer) { EXPECT_NE(fresh_tag(), fresh_tag()); }
+
 }  // namespace
 }  // namespace osprey::client
