@@ -1,0 +1,236 @@
+#include "im/offline_delivery.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
+#include "im/delivery_hop.hpp"
+#include "sip/uri.hpp"
+
+namespace osprey::im {
+
+struct OfflineDelivery::Run {
+  Run(boost::asio::io_context& io_context, std::string aor_key, std::chrono::milliseconds first_retry)
+      : aor(std::move(aor_key)), backoff(first_retry), timer(io_context) {}
+  std::string aor;
+  std::vector<registrar::Binding> bindings;
+  std::deque<store::StoredMessage> queue;  // fetched, in id order; front() is being delivered
+  std::uint64_t attempt = 0;               // branches of other attempts are stale
+  std::size_t pending = 0;                 // branches of this attempt without a final answer
+  bool acknowledged = false;               // the front message got its 2xx
+  bool waiting = false;                    // in back-off
+  std::chrono::milliseconds backoff;
+  boost::asio::steady_timer timer;
+};
+
+OfflineDelivery::OfflineDelivery(boost::asio::io_context& io_context, txn::TransactionTable& table,
+                                 store::MessageStore& messages, store::LocationStore& location,
+                                 DeliveryClaims& claims, Clock clock, Resolve resolve, NewCallId new_call_id,
+                                 DeliverySettings settings)
+    : io_context_(io_context),
+      table_(table),
+      messages_(messages),
+      location_(location),
+      claims_(claims),
+      clock_(std::move(clock)),
+      resolve_(std::move(resolve)),
+      new_call_id_(std::move(new_call_id)),
+      settings_(settings) {}
+
+OfflineDelivery::~OfflineDelivery() {
+  // Another worker may deliver these AORs now; what was not acknowledged is still stored.
+  for (const auto& [aor, run] : runs_) claims_.release(aor);
+}
+
+OfflineDelivery::Run* OfflineDelivery::find(std::string_view aor) {
+  auto it = runs_.find(std::string(aor));
+  return it == runs_.end() ? nullptr : it->second.get();
+}
+
+void OfflineDelivery::user_reachable(std::string_view aor, std::vector<registrar::Binding> bindings) {
+  if (bindings.empty()) return;
+  if (Run* run = find(aor)) {
+    run->bindings = std::move(bindings);
+    if (run->waiting) {
+      // The user just registered: no reason to wait out the back-off.
+      run->waiting = false;
+      run->timer.cancel();
+      send_current(*run);
+    }
+    return;
+  }
+  if (messages_.pending_count(aor) == 0) return;
+  if (!claims_.try_claim(aor)) return;  // another worker's run delivers them
+  auto run = std::make_unique<Run>(io_context_, std::string(aor), settings_.first_retry);
+  run->bindings = std::move(bindings);
+  Run& started = *run;
+  runs_.emplace(started.aor, std::move(run));
+  ++counters_.runs;
+  fetch(started);
+}
+
+void OfflineDelivery::fetch(Run& run) {
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::io_context& worker = io_context_;
+  messages_.fetch(run.aor, settings_.batch,
+                  [this, &worker, alive, aor = run.aor](std::vector<store::StoredMessage> messages) mutable {
+                    // The store's thread: only the io_context is touched until back on the worker.
+                    boost::asio::post(worker, [this, alive, aor = std::move(aor),
+                                               messages = std::move(messages)]() mutable {
+                      if (!alive.expired()) on_fetched(aor, std::move(messages));
+                    });
+                  });
+}
+
+void OfflineDelivery::on_fetched(const std::string& aor, std::vector<store::StoredMessage> messages) {
+  Run* run = find(aor);
+  if (run == nullptr) return;
+  if (messages.empty()) {
+    end_run(aor);  // everything delivered (or expired meanwhile)
+    return;
+  }
+  run->queue.assign(std::make_move_iterator(messages.begin()), std::make_move_iterator(messages.end()));
+  send_current(*run);
+}
+
+void OfflineDelivery::send_current(Run& run) {
+  if (run.queue.empty()) {
+    fetch(run);
+    return;
+  }
+  if (run.bindings.empty()) {
+    end_run(std::string(run.aor));
+    return;
+  }
+  run.attempt = ++next_attempt_;
+  run.acknowledged = false;
+  run.pending = run.bindings.size();
+  // One Call-ID for all branches of this attempt: it is one request forked (RFC 3261 §16.6).
+  const std::string call_id = new_call_id_();
+  std::weak_ptr<bool> alive = alive_;
+  const std::vector<registrar::Binding> bindings = run.bindings;
+  for (const registrar::Binding& binding : bindings) {
+    const std::string hop = next_hop_uri(binding);
+    auto uri = sip::parse_uri(hop);
+    if (!uri) {
+      branch_failed(run);
+      continue;
+    }
+    resolve_(*uri, [this, alive, aor = run.aor, attempt = run.attempt,
+                    address = delivery_address(binding, call_id)](
+                       tl::expected<net::ResolvedTarget, std::string> resolved) {
+      if (!alive.expired()) send_branch(aor, attempt, address, resolved);
+    });
+  }
+}
+
+void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
+                                  const DeliveryAddress& address,
+                                  const tl::expected<net::ResolvedTarget, std::string>& resolved) {
+  Run* run = find(aor);
+  // Another branch already got the 2xx, or the run moved on: nothing more to send for it.
+  if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
+  if (!resolved || resolved->endpoints.empty()) {
+    branch_failed(*run);
+    return;
+  }
+  auto request = delivery_request(run->queue.front(), address);
+  if (!request) {
+    branch_failed(*run);
+    return;
+  }
+  const txn::Target target{resolved->protocol, resolved->endpoints.front(), resolved->server_name};
+  auto client = table_.send_request(std::move(*request), target);
+  if (!client) {
+    branch_failed(*run);  // the table's nullopt counts as 503 (transaction_table.hpp)
+    return;
+  }
+  ++counters_.sent;
+  branches_.emplace(key_of(*client), BranchRef{aor, attempt});
+}
+
+bool OfflineDelivery::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
+  auto it = branches_.find(key_of(transaction));
+  if (it == branches_.end()) return false;
+  if (response.status() < 200) return true;  // provisional: the final one follows
+  const BranchRef ref = std::move(it->second);
+  branches_.erase(it);
+  Run* run = find(ref.aor);
+  // A 2xx after the first (another device) or any answer of an older attempt changes nothing:
+  // the message was removed once and the next one is on its way.
+  if (run == nullptr || run->attempt != ref.attempt || run->acknowledged) return true;
+  if (response.status() < 300) {
+    delivered(*run);
+  } else {
+    branch_failed(*run);
+  }
+  return true;
+}
+
+bool OfflineDelivery::on_client_failure(txn::ClientTransactionId transaction, int /*status*/) {
+  auto it = branches_.find(key_of(transaction));
+  if (it == branches_.end()) return false;
+  const BranchRef ref = std::move(it->second);
+  branches_.erase(it);
+  Run* run = find(ref.aor);
+  if (run != nullptr && run->attempt == ref.attempt && !run->acknowledged) branch_failed(*run);
+  return true;
+}
+
+void OfflineDelivery::branch_failed(Run& run) {
+  if (run.pending > 0) --run.pending;
+  if (run.pending != 0 || run.acknowledged) return;
+  ++counters_.failures;
+  schedule_retry(run);
+}
+
+void OfflineDelivery::delivered(Run& run) {
+  run.acknowledged = true;
+  ++counters_.delivered;
+  run.backoff = settings_.first_retry;
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::io_context& worker = io_context_;
+  // remove() takes the message out of pending_count() and fetch() at once, so the next fetch of
+  // this run cannot return it again; `done` only reports whether the deletion reached the disk.
+  messages_.remove(run.queue.front().id, [this, &worker, alive](bool ok) {
+    if (ok) return;
+    boost::asio::post(worker, [this, alive] {
+      if (!alive.expired()) ++counters_.remove_failures;
+    });
+  });
+  run.queue.pop_front();
+  send_current(run);
+}
+
+void OfflineDelivery::schedule_retry(Run& run) {
+  run.waiting = true;
+  run.timer.expires_after(run.backoff);
+  run.backoff = std::min(run.backoff * 2, settings_.max_retry);
+  std::weak_ptr<bool> alive = alive_;
+  run.timer.async_wait([this, alive, aor = run.aor](const boost::system::error_code& error) {
+    if (!error && !alive.expired()) retry(aor);
+  });
+}
+
+void OfflineDelivery::retry(const std::string& aor) {
+  Run* run = find(aor);
+  if (run == nullptr || !run->waiting) return;  // user_reachable restarted it already
+  run->waiting = false;
+  auto bindings = location_.lookup(aor, clock_());
+  if (bindings.empty()) {
+    end_run(aor);  // offline again: the next REGISTER starts a new run
+    return;
+  }
+  run->bindings = std::move(bindings);
+  ++counters_.retries;
+  send_current(*run);
+}
+
+void OfflineDelivery::end_run(const std::string& aor) {
+  // Copied first: `aor` may be the run's own key, destroyed by the erase.
+  const std::string key = aor;
+  runs_.erase(key);
+  claims_.release(key);
+}
+
+}  // namespace osprey::im

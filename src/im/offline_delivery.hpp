@@ -1,0 +1,128 @@
+#pragma once
+// Delivery of stored MESSAGEs when their user is reachable again (issue #5): "delivered in the
+// order they arrived, each as a new MESSAGE ... deleted only after a 2xx for it; failures are
+// retried with back-off; a message is never delivered twice after its 2xx".
+//
+// One per worker; everything runs on the worker's thread (the transaction table is single-
+// threaded): store callbacks, which come from the store's writer thread, are posted back first.
+// A run for one AOR:
+//   claim the AOR (DeliveryClaims: one run per AOR across all workers, so order holds)
+//   -> fetch up to `batch` messages in id order (= arrival order)
+//   -> send the first to every binding in parallel (RFC 3428 §4: a MESSAGE forks like any
+//      request); the first 2xx removes it from the store and sends the next one. A later 2xx of
+//      the same message (another device) is ignored: no second removal, no second send.
+//      Non-INVITE branches are never cancelled (RFC 3261 §9.1: CANCEL is for INVITE).
+//   -> every branch failed (non-2xx final, timeout, transport error): the run pauses and retries
+//      the same message after a back-off (first_retry, doubling to max_retry), with the bindings
+//      the location store has then; none left: the run ends until the next REGISTER.
+//   -> the store has nothing more: the run ends and the claim is released.
+// One message at a time keeps the order; parallel branches keep it quick to reach any device.
+
+#include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "im/delivery_claims.hpp"
+#include "im/message_rules.hpp"
+#include "net/target_resolver.hpp"
+#include "registrar/binding.hpp"
+#include "sip/message.hpp"
+#include "store/location_store.hpp"
+#include "store/message_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::im {
+
+struct DeliverySettings {
+  std::size_t batch = 100;  // messages fetched from the store at a time
+  std::chrono::milliseconds first_retry{5000};
+  std::chrono::milliseconds max_retry{300'000};
+};
+
+struct DeliveryCounters {
+  std::uint64_t runs = 0;             // delivery runs started (AOR claimed)
+  std::uint64_t sent = 0;             // MESSAGE client transactions started
+  std::uint64_t delivered = 0;        // messages that got their 2xx (and were removed)
+  std::uint64_t failures = 0;         // attempts where every branch failed
+  std::uint64_t retries = 0;          // attempts started by the back-off timer
+  std::uint64_t remove_failures = 0;  // removals after a 2xx whose write failed (the log must say)
+};
+
+class OfflineDelivery {
+ public:
+  using Clock = std::function<std::int64_t()>;  // seconds since the epoch (binding expiry)
+  // Resolves a next-hop URI (TargetResolver::resolve); the callback runs on the worker.
+  using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
+  using NewCallId = std::function<std::string()>;
+
+  OfflineDelivery(boost::asio::io_context& io_context, txn::TransactionTable& table,
+                  store::MessageStore& messages, store::LocationStore& location, DeliveryClaims& claims,
+                  Clock clock, Resolve resolve, NewCallId new_call_id, DeliverySettings settings = {});
+  ~OfflineDelivery();
+  OfflineDelivery(const OfflineDelivery&) = delete;
+  OfflineDelivery& operator=(const OfflineDelivery&) = delete;
+
+  // The registrar calls it after a successful REGISTER that leaves `aor` with live `bindings`.
+  // Cheap when nothing is stored (one hash lookup). Starts a run unless one is under way (here or
+  // on another worker); a run of this worker waiting for its back-off retries now, with these
+  // bindings, since the user just proved reachable.
+  void user_reachable(std::string_view aor, std::vector<registrar::Binding> bindings);
+
+  // From the worker's TransactionUser: true when the client transaction was one of ours.
+  bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
+  bool on_client_failure(txn::ClientTransactionId transaction, int status);
+
+  const DeliveryCounters& counters() const { return counters_; }
+  std::size_t active_runs() const { return runs_.size(); }
+
+ private:
+  struct Run;
+  struct BranchRef {
+    std::string aor;
+    std::uint64_t attempt = 0;
+  };
+
+  static std::uint64_t key_of(txn::ClientTransactionId id) {
+    return (static_cast<std::uint64_t>(id.index) << 32) | id.generation;
+  }
+  Run* find(std::string_view aor);
+  void fetch(Run& run);
+  void on_fetched(const std::string& aor, std::vector<store::StoredMessage> messages);
+  void send_current(Run& run);
+  void send_branch(const std::string& aor, std::uint64_t attempt, const DeliveryAddress& address,
+                   const tl::expected<net::ResolvedTarget, std::string>& resolved);
+  void branch_failed(Run& run);
+  void delivered(Run& run);
+  void schedule_retry(Run& run);
+  void retry(const std::string& aor);
+  void end_run(const std::string& aor);
+
+  boost::asio::io_context& io_context_;
+  txn::TransactionTable& table_;
+  store::MessageStore& messages_;
+  store::LocationStore& location_;
+  DeliveryClaims& claims_;
+  Clock clock_;
+  Resolve resolve_;
+  NewCallId new_call_id_;
+  DeliverySettings settings_;
+  std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
+  std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
+  std::uint64_t next_attempt_ = 0;
+  DeliveryCounters counters_;
+  // Posted store callbacks, resolver callbacks and timers check it: they may outlive this object.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace osprey::im

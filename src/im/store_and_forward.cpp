@@ -1,0 +1,87 @@
+#include "im/store_and_forward.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "sip/builder.hpp"
+
+namespace osprey::im {
+
+OfflineMessages::OfflineMessages(boost::asio::io_context& io_context, txn::TransactionTable& table,
+                                 store::MessageStore& store, Clock clock, NewTag new_tag, ImLimits limits)
+    : io_context_(io_context),
+      table_(table),
+      store_(store),
+      clock_(std::move(clock)),
+      new_tag_(std::move(new_tag)),
+      limits_(limits) {}
+
+void OfflineMessages::answer_now(txn::ServerTransactionId transaction, const sip::Message& request,
+                                 int status, std::string_view reason, bool retry_after) {
+  const std::string tag = new_tag_();
+  auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
+  if (retry_after) builder.header(sip::HeaderId::retry_after, std::to_string(kClosedRetryAfterSeconds));
+  table_.respond(transaction, builder.serialize(), status, tag);
+}
+
+bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Message& request,
+                           std::string_view aor) {
+  if (request.method() != sip::Method::message) return false;
+  if (request.to() && !request.to()->tag().empty()) return false;
+  if (is_typing_notification(request)) return false;
+
+  if (auto rejection = check_message(request, limits_)) {
+    ++counters_.too_large;
+    answer_now(transaction, request, rejection->status, rejection->reason);
+    return true;
+  }
+
+  // Both possible answers are built now, while the request is at hand; the store's callback
+  // only picks one and sends it.
+  const std::string tag = new_tag_();
+  struct Answers {
+    std::string accepted;
+    std::string failed;
+  };
+  auto answers =
+      std::make_shared<Answers>(Answers{sip::MessageBuilder::response_to(request, 202, {}, tag).serialize(),
+                                        sip::MessageBuilder::response_to(request, 500, {}, tag).serialize()});
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::io_context& worker = io_context_;
+  ++counters_.taken;
+  auto stored = store_.store(stored_from(request, aor, clock_()),
+                             [this, &worker, alive, transaction, answers, tag](bool ok) {
+                               // The store's writer thread: the table belongs to the worker, so the answer
+                               // goes there. Only the io_context is touched here; `this` only once back on
+                               // the worker, if still alive.
+                               boost::asio::post(worker, [this, alive, transaction, answers, tag, ok] {
+                                 if (alive.expired()) return;
+                                 if (ok) {
+                                   ++counters_.accepted;
+                                   table_.respond(transaction, std::move(answers->accepted), 202, tag);
+                                 } else {
+                                   // Not durable: a 202 would promise what a kill -9 could break.
+                                   ++counters_.failed;
+                                   table_.respond(transaction, std::move(answers->failed), 500, tag);
+                                 }
+                               });
+                             });
+  if (stored) return true;
+
+  switch (stored.error()) {
+    case store::StoreRefusal::over_message_quota:
+      ++counters_.over_quota;
+      answer_now(transaction, request, 486, "Busy Here (message quota full)");
+      break;
+    case store::StoreRefusal::over_byte_quota:
+      ++counters_.over_quota;
+      answer_now(transaction, request, 507, "Insufficient Storage (message storage quota full)");
+      break;
+    case store::StoreRefusal::closed:
+      ++counters_.failed;
+      answer_now(transaction, request, 503, "Service Unavailable (message store closed)", true);
+      break;
+  }
+  return true;
+}
+
+}  // namespace osprey::im

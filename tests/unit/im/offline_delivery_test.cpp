@@ -1,0 +1,279 @@
+#include "im/offline_delivery.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "im/fake_message_store.hpp"
+#include "im/im_test_support.hpp"
+#include "sip/builder.hpp"
+#include "sip/date_header.hpp"
+#include "store/memory_location_store.hpp"
+
+namespace osprey::im {
+namespace {
+
+using testing::endpoint;
+using testing::FakeMessageStore;
+using testing::kBob;
+
+constexpr std::int64_t kNow = 1'800'000'000;
+constexpr auto kFirstRetry = std::chrono::milliseconds(50);
+
+registrar::Binding binding(const std::string& contact, const std::string& source) {
+  registrar::Binding b;
+  b.aor = kBob;
+  b.contact = contact;
+  b.expires_at = kNow + 3600;
+  b.source = source;
+  return b;
+}
+const registrar::Binding kPhone = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
+const registrar::Binding kLaptop = binding("sip:bob@10.0.0.3:5090", "udp:192.0.2.21:5090");
+
+class OfflineDeliveryTest : public ::testing::Test {
+ protected:
+  OfflineDeliveryTest()
+      : table_(transport_, user_, {}, txn::Clock::now()), resolver_(io_), delivery_(make_delivery()) {
+    user_.response = [this](txn::ClientTransactionId t, const sip::Message& response) {
+      EXPECT_TRUE(delivery_->on_response(t, response) || (other_ && other_->on_response(t, response)));
+    };
+    user_.failure = [this](txn::ClientTransactionId t, int status) {
+      EXPECT_TRUE(delivery_->on_client_failure(t, status) ||
+                  (other_ && other_->on_client_failure(t, status)));
+    };
+  }
+
+  std::unique_ptr<OfflineDelivery> make_delivery() {
+    return std::make_unique<OfflineDelivery>(
+        io_, table_, store_, location_, claims_, [] { return kNow; },
+        [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
+        [this] { return "delivery-" + std::to_string(++call_ids_); },
+        DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2});
+  }
+
+  void register_bob(std::vector<registrar::Binding> bindings) {
+    location_.update(
+        kBob, kNow, [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
+        [](bool) {});
+  }
+
+  // Runs what is ready (posted store callbacks, resolver answers). poll() leaves the context
+  // stopped once out of work, hence the restart.
+  void pump() {
+    io_.restart();
+    io_.poll();
+  }
+
+  // Indices of the MESSAGE requests sent so far.
+  std::vector<std::size_t> messages_sent() const {
+    std::vector<std::size_t> result;
+    for (std::size_t i = 0; i < transport_.sent.size(); ++i)
+      if (transport_.sent[i].bytes.rfind("MESSAGE ", 0) == 0) result.push_back(i);
+    return result;
+  }
+  sip::Message sent(std::size_t index) {
+    auto message = transport_.parsed(index);
+    EXPECT_TRUE(message);
+    return std::move(*message);
+  }
+  // The recipient's answer to the request at `index`.
+  void answer(std::size_t index, int status) {
+    const auto response =
+        sip::MessageBuilder::response_to(sent(index), status, {}, status == 100 ? "" : "bt");
+    testing::feed(table_, response.serialize(), transport_.sent.at(index).to);
+    pump();
+  }
+  // Runs the io_context until `count` MESSAGEs were sent or `bound` passed.
+  void run_until_sent(std::size_t count, std::chrono::milliseconds bound = std::chrono::milliseconds(3000)) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (messages_sent().size() < count && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  boost::asio::io_context io_;
+  testing::RecordingTransport transport_;
+  testing::ForwardingUser user_;
+  FakeMessageStore store_;
+  store::MemoryLocationStore location_;
+  DeliveryClaims claims_;
+  txn::TransactionTable table_;
+  net::TargetResolver resolver_;
+  int call_ids_ = 0;
+  std::unique_ptr<OfflineDelivery> delivery_;
+  std::unique_ptr<OfflineDelivery> other_;  // a second worker's
+};
+
+TEST_F(OfflineDeliveryTest, NothingHappensWhenNothingIsStored) {
+  delivery_->user_reachable(kBob, {kPhone});
+  pump();
+  EXPECT_EQ(store_.pending_count_calls, 1);
+  EXPECT_EQ(store_.fetches, 0);
+  EXPECT_EQ(delivery_->active_runs(), 0u);
+  EXPECT_FALSE(claims_.claimed(kBob));
+  EXPECT_TRUE(transport_.sent.empty());
+}
+
+TEST_F(OfflineDeliveryTest, DeliversInOrderOneAtATimeAndRemovesAfterEach2xx) {
+  // Three messages with a batch of two: the run fetches twice.
+  store_.add(kBob, "one", 1'700'000'001);
+  store_.add(kBob, "two", 1'700'000'002);
+  store_.add(kBob, "three", 1'700'000'003);
+  delivery_->user_reachable(kBob, {kPhone});
+  EXPECT_TRUE(claims_.claimed(kBob));
+  const std::vector<std::string> bodies = {"one", "two", "three"};
+  for (std::size_t n = 0; n < bodies.size(); ++n) {
+    pump();
+    const auto requests = messages_sent();
+    ASSERT_EQ(requests.size(), n + 1) << "exactly one message in flight";
+    const sip::Message request = sent(requests.back());
+    EXPECT_EQ(transport_.sent[requests.back()].to, endpoint("192.0.2.20", 5080));  // the source flow
+    EXPECT_EQ(request.request_uri().text, "sip:bob@10.0.0.2:5080");
+    EXPECT_EQ(request.body(), bodies[n]);
+    EXPECT_EQ(request.first_value(sip::HeaderId::date), sip::format_date(1'700'000'001 + std::int64_t(n)));
+    EXPECT_EQ(request.first_value(sip::HeaderId::from), "\"Alice\" <sip:alice@example.com>;tag=a1b2");
+    EXPECT_TRUE(request.to()->tag().empty());
+    EXPECT_EQ(store_.removed.size(), n);  // nothing removed before its 2xx
+    answer(requests.back(), 100);
+    EXPECT_EQ(store_.removed.size(), n);
+    answer(requests.back(), 200);
+    EXPECT_EQ(store_.removed.size(), n + 1);
+    EXPECT_EQ(store_.removed.back(), n + 1);
+  }
+  pump();
+  EXPECT_EQ(messages_sent().size(), 3u);
+  EXPECT_EQ(delivery_->counters().delivered, 3u);
+  EXPECT_EQ(delivery_->active_runs(), 0u);  // the last fetch found nothing
+  EXPECT_FALSE(claims_.claimed(kBob));
+}
+
+TEST_F(OfflineDeliveryTest, ForksToEveryBindingAndASecond2xxIsIgnored) {
+  store_.add(kBob, "one");
+  store_.add(kBob, "two");
+  delivery_->user_reachable(kBob, {kPhone, kLaptop});
+  pump();
+  auto requests = messages_sent();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(sent(requests[0]).call_id(), sent(requests[1]).call_id());
+  EXPECT_EQ(sent(requests[1]).body(), "one");
+
+  answer(requests[0], 200);
+  pump();
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{1}));
+  ASSERT_EQ(messages_sent().size(), 4u);  // "two" to both devices
+
+  answer(requests[1], 200);  // the laptop's 2xx for "one", late
+  pump();
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(messages_sent().size(), 4u);
+  EXPECT_EQ(delivery_->counters().delivered, 1u);
+}
+
+TEST_F(OfflineDeliveryTest, EveryBranchFailingRetriesAfterTheBackOff) {
+  store_.add(kBob, "one");
+  register_bob({kLaptop});  // what the location store has when the retry comes
+  delivery_->user_reachable(kBob, {kPhone, kLaptop});
+  pump();
+  auto requests = messages_sent();
+  ASSERT_EQ(requests.size(), 2u);
+  answer(requests[0], 480);
+  EXPECT_EQ(delivery_->counters().failures, 0u);  // one branch is still out
+  answer(requests[1], 503);
+  const auto failed_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(delivery_->counters().failures, 1u);
+  EXPECT_TRUE(store_.removed.empty());
+  pump();
+  EXPECT_EQ(messages_sent().size(), 2u);  // not before the back-off
+
+  run_until_sent(3);
+  ASSERT_EQ(messages_sent().size(), 3u);
+  EXPECT_GE(std::chrono::steady_clock::now() - failed_at, kFirstRetry);
+  EXPECT_EQ(delivery_->counters().retries, 1u);
+  const std::size_t retry = messages_sent().back();
+  EXPECT_EQ(transport_.sent[retry].to, endpoint("192.0.2.21", 5090));  // re-read bindings
+  EXPECT_EQ(sent(retry).body(), "one");
+  answer(retry, 200);
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{1}));
+}
+
+TEST_F(OfflineDeliveryTest, RetryWithoutBindingsEndsTheRun) {
+  store_.add(kBob, "one");
+  delivery_->user_reachable(kBob, {kPhone});
+  pump();
+  ASSERT_EQ(messages_sent().size(), 1u);
+  answer(messages_sent()[0], 404);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (delivery_->active_runs() != 0 && std::chrono::steady_clock::now() < deadline) {
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(delivery_->active_runs(), 0u);
+  EXPECT_FALSE(claims_.claimed(kBob));
+  EXPECT_EQ(messages_sent().size(), 1u);
+  EXPECT_EQ(store_.messages.size(), 1u);  // still stored for the next REGISTER
+}
+
+TEST_F(OfflineDeliveryTest, RegisteringDuringTheBackOffRetriesAtOnce) {
+  store_.add(kBob, "one");
+  delivery_->user_reachable(kBob, {kPhone});
+  pump();
+  answer(messages_sent()[0], 408);
+  EXPECT_EQ(delivery_->counters().failures, 1u);
+  delivery_->user_reachable(kBob, {kLaptop});
+  pump();
+  ASSERT_EQ(messages_sent().size(), 2u);
+  EXPECT_EQ(transport_.sent[messages_sent()[1]].to, endpoint("192.0.2.21", 5090));
+  answer(messages_sent()[1], 200);
+  EXPECT_EQ(store_.removed.size(), 1u);
+  // The cancelled back-off timer sends nothing more.
+  io_.restart();
+  io_.run_for(kFirstRetry * 3);
+  EXPECT_EQ(messages_sent().size(), 2u);
+}
+
+TEST_F(OfflineDeliveryTest, OneRunPerAorAcrossWorkers) {
+  other_ = make_delivery();  // a second worker, sharing the claims
+  store_.add(kBob, "one");
+  delivery_->user_reachable(kBob, {kPhone});
+  other_->user_reachable(kBob, {kPhone});
+  delivery_->user_reachable(kBob, {kPhone});  // a refresh on the same worker
+  pump();
+  EXPECT_EQ(store_.fetches, 1);
+  ASSERT_EQ(messages_sent().size(), 1u);
+  EXPECT_EQ(delivery_->active_runs() + other_->active_runs(), 1u);
+  answer(messages_sent()[0], 200);
+  pump();
+  EXPECT_EQ(store_.removed.size(), 1u);
+  EXPECT_FALSE(claims_.claimed(kBob));
+
+  // Once released, the other worker may run the next time.
+  store_.add(kBob, "two");
+  other_->user_reachable(kBob, {kPhone});
+  pump();
+  EXPECT_EQ(messages_sent().size(), 2u);
+  EXPECT_EQ(other_->active_runs(), 1u);
+}
+
+TEST_F(OfflineDeliveryTest, ForeignTransactionsAreNotClaimed) {
+  auto request = sip::Message::parse(testing::message_request());
+  ASSERT_TRUE(request);
+  EXPECT_FALSE(delivery_->on_client_failure(txn::ClientTransactionId{7, 7}, 408));
+  EXPECT_FALSE(delivery_->on_response(txn::ClientTransactionId{7, 7}, *request));
+}
+
+TEST(DeliveryClaims, ClaimAndRelease) {
+  DeliveryClaims claims;
+  EXPECT_TRUE(claims.try_claim("sip:a@x"));
+  EXPECT_FALSE(claims.try_claim("sip:a@x"));
+  EXPECT_TRUE(claims.try_claim("sip:b@x"));
+  claims.release("sip:a@x");
+  EXPECT_FALSE(claims.claimed("sip:a@x"));
+  EXPECT_TRUE(claims.try_claim("sip:a@x"));
+}
+
+}  // namespace
+}  // namespace osprey::im

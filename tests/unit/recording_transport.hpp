@@ -1,0 +1,48 @@
+#pragma once
+// A net::Transport that records every message a TransactionTable sends, with where it went, for
+// tests that run a real table (the proxy's and im's). Header-only: each layer's test executable
+// includes it (tests/CMakeLists.txt puts tests/unit on the include path).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "net/transport.hpp"
+#include "sip/message.hpp"
+
+namespace osprey::testing {
+
+inline net::Endpoint endpoint(const char* address, std::uint16_t port) {
+  return {boost::asio::ip::make_address(address), port};
+}
+
+class RecordingTransport : public net::Transport {
+ public:
+  struct Sent {
+    net::Endpoint to;
+    std::string bytes;
+  };
+  bool send(const net::Flow& flow, std::string_view bytes) override {
+    sent.push_back({flow.remote, std::string(bytes)});
+    return true;
+  }
+  std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
+                                   std::string_view bytes, std::string_view) override {
+    sent.push_back({destination, std::string(bytes)});
+    return net::Flow{protocol, destination, local(), 0};
+  }
+  std::optional<net::Endpoint> sent_by(net::Protocol, const net::Endpoint&) const override { return local(); }
+
+  static net::Endpoint local() { return endpoint("127.0.0.1", 5060); }
+
+  // Message `index` parsed.
+  sip::Result<sip::Message> parsed(std::size_t index) const {
+    return sip::Message::parse(sent.at(index).bytes);
+  }
+
+  std::vector<Sent> sent;
+};
+
+}  // namespace osprey::testing
