@@ -35,10 +35,10 @@ std::optional<Endpoint> concrete(std::optional<Endpoint> listening, const asio::
 
 NetTransport::NetTransport(asio::io_context& io_context, TransportListener& listener, StreamLimits limits,
                            ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls,
-                           spdlog::logger& logger)
+                           spdlog::logger& logger, ConnectionDirectory* directory)
     : io_context_(io_context),
       listener_(listener),
-      streams_(io_context, listener, limits, counter, std::move(tls), logger) {}
+      streams_(io_context, listener, limits, counter, std::move(tls), logger, directory) {}
 
 // The UDP sockets close as they are destroyed; StreamTransport's destructor handles its own
 // connections. close() is not called here: it would report closed connections to a listener
@@ -54,7 +54,7 @@ tl::expected<Endpoint, std::string> NetTransport::listen(Protocol protocol, cons
 }
 
 bool NetTransport::send(const Flow& flow, std::string_view bytes) {
-  if (flow.protocol != Protocol::udp) return streams_.send(flow.connection, bytes);
+  if (flow.protocol != Protocol::udp) return streams_.send(flow, bytes);
   // RFC 3261 §18.2.2: a response goes out of the socket the request came in on, so that a
   // NAT's binding and the client's idea of our address both match.
   UdpSocket* socket = udp_at(flow.local);

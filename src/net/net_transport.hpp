@@ -20,8 +20,10 @@ namespace osprey::net {
 
 class NetTransport final : public Transport {
  public:
+  // `directory`: see StreamTransport (null for a lone transport).
   NetTransport(boost::asio::io_context& io_context, TransportListener& listener, StreamLimits limits,
-               ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger);
+               ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger,
+               ConnectionDirectory* directory = nullptr);
   ~NetTransport() override;
 
   // Binds one listener (UDP socket, or TCP/TLS acceptor); returns the bound endpoint.

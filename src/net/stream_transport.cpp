@@ -11,8 +11,10 @@
 #include <spdlog/logger.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/connection_directory.hpp"
 #include "net/stream_connection.hpp"
 #include "net/tls_context_store.hpp"
 
@@ -47,16 +49,23 @@ RemoteKey key_of(Protocol protocol, const Endpoint& remote) {
 
 }  // namespace
 
-class StreamTransport::Impl final : public ConnectionOwner {
+class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDirectory::Member {
  public:
   Impl(asio::io_context& io_context, TransportListener& listener, StreamLimits limits,
-       ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger)
+       ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger,
+       ConnectionDirectory* directory)
       : io_context_(io_context),
         listener_(listener),
         limits_(limits),
         counter_(counter),
         tls_(std::move(tls)),
-        logger_(logger) {}
+        logger_(logger),
+        directory_(directory) {
+    if (directory_ != nullptr) {
+      member_ = directory_->join(*this);
+      next_id_ = ConnectionDirectory::first_id(member_);
+    }
+  }
 
   ~Impl() override {
     // The owner of the listener is going away too: connections close without calling it.
@@ -105,38 +114,30 @@ class StreamTransport::Impl final : public ConnectionOwner {
     return connection->send(bytes);
   }
 
+  bool send(const Flow& flow, std::string_view bytes) {
+    if (connections_.contains(flow.connection)) return send(flow.connection, bytes);
+    // A flow another worker's send_to returned: its connection lives there (§18.2.2).
+    if (directory_ == nullptr || ConnectionDirectory::member_of(flow.connection) == member_) return false;
+    return directory_->hand_over({flow, std::string(bytes), {}});
+  }
+
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
                               std::string_view server_name) {
     if (protocol == Protocol::udp) return std::nullopt;
-    if (const auto found = by_remote_.find(key_of(protocol, destination)); found != by_remote_.end()) {
-      const auto it = connections_.find(found->second);
-      if (it != connections_.end() && !it->second->closing()) {
-        std::shared_ptr<StreamConnection> connection = it->second;
-        if (!connection->send(bytes)) return std::nullopt;
-        return connection->flow();
-      }
+    if (std::shared_ptr<StreamConnection> connection = open_to(protocol, destination)) {
+      if (!connection->send(bytes)) return std::nullopt;
+      return connection->flow();
     }
     if (bytes.size() > limits_.max_buffered_bytes) return std::nullopt;
-    std::shared_ptr<asio::ssl::context> client_context;
-    if (protocol == Protocol::tls) {
-      if (!tls_) return std::nullopt;
-      client_context = tls_->client_context();
-      if (!client_context) return std::nullopt;
-    }
-    if (!counter_.try_acquire(destination.address)) {
-      logger_.debug("stream: no connection to {}: connection limit reached", to_string(destination));
-      return std::nullopt;
-    }
-    const ConnectionId id = next_id_++;
-    std::shared_ptr<StreamConnection> connection =
-        protocol == Protocol::tls
-            ? StreamConnection::outbound_tls(io_context_, destination, std::string(server_name),
-                                             std::move(client_context), id, limits_, *this)
-            : StreamConnection::outbound_tcp(io_context_, destination, id, limits_, *this);
-    add(connection);
-    connection->send(bytes);  // waits in the queue until connected
-    connection->start();      // reports a failure later, through on_connection_closed
-    return connection->flow();
+    if (auto elsewhere = hand_to_owner(protocol, destination, bytes, server_name)) return elsewhere;
+    return connect(protocol, destination, bytes, server_name);
+  }
+
+  // ConnectionDirectory::Member: another worker's thread, under the directory's lock.
+  void deliver(StreamDelivery delivery) override {
+    asio::post(io_context_, [this, alive = std::weak_ptr<void>(alive_), delivery = std::move(delivery)] {
+      if (!alive.expired()) take_delivery(delivery);
+    });
   }
 
   std::optional<Flow> flow_of(ConnectionId id) const {
@@ -155,6 +156,9 @@ class StreamTransport::Impl final : public ConnectionOwner {
   }
 
   void close_all() {
+    // First: no other worker hands bytes to a transport that is closing (RFC 3261 §18.2.2 then
+    // makes them connect themselves).
+    if (directory_ != nullptr) directory_->leave(member_);
     for (const auto& listener : listeners_) {
       error_code ignored;
       listener->acceptor.close(ignored);
@@ -191,6 +195,67 @@ class StreamTransport::Impl final : public ConnectionOwner {
   }
 
  private:
+  // Our open connection to `destination` with `protocol`, if there is one (RFC 3261 §18.1.1).
+  std::shared_ptr<StreamConnection> open_to(Protocol protocol, const Endpoint& destination) const {
+    const auto found = by_remote_.find(key_of(protocol, destination));
+    if (found == by_remote_.end()) return nullptr;
+    const auto it = connections_.find(found->second);
+    if (it == connections_.end() || it->second->closing()) return nullptr;
+    return it->second;
+  }
+
+  // RFC 3261 §18.2.2, RFC 5626 §5.3: a peer behind NAT is reachable only over the connection it
+  // opened, which may live in another worker: that worker sends the bytes on it.
+  std::optional<Flow> hand_to_owner(Protocol protocol, const Endpoint& destination, std::string_view bytes,
+                                    std::string_view server_name) {
+    if (directory_ == nullptr) return std::nullopt;
+    std::optional<Flow> owned = directory_->find(protocol, destination);
+    if (!owned || ConnectionDirectory::member_of(owned->connection) == member_) return std::nullopt;
+    if (!directory_->hand_over({*owned, std::string(bytes), std::string(server_name)})) return std::nullopt;
+    return owned;
+  }
+
+  // Bytes another worker handed over, on this worker's thread. If the connection closed in the
+  // meantime, this worker connects, as the sender would have done (§18.2.2); a failure is then
+  // seen by the sender's transaction as a timeout.
+  void take_delivery(const StreamDelivery& delivery) {
+    const Flow& flow = delivery.flow;
+    if (const auto it = connections_.find(flow.connection);
+        it != connections_.end() && !it->second->closing()) {
+      std::shared_ptr<StreamConnection> connection = it->second;
+      connection->send(delivery.bytes);
+    } else if (std::shared_ptr<StreamConnection> other = open_to(flow.protocol, flow.remote)) {
+      other->send(delivery.bytes);
+    } else if (delivery.bytes.size() <= limits_.max_buffered_bytes) {
+      connect(flow.protocol, flow.remote, delivery.bytes, delivery.server_name);
+    }
+  }
+
+  // A new outbound connection with the bytes queued on it (RFC 3261 §18.1.1).
+  std::optional<Flow> connect(Protocol protocol, const Endpoint& destination, std::string_view bytes,
+                              std::string_view server_name) {
+    std::shared_ptr<asio::ssl::context> client_context;
+    if (protocol == Protocol::tls) {
+      if (!tls_) return std::nullopt;
+      client_context = tls_->client_context();
+      if (!client_context) return std::nullopt;
+    }
+    if (!counter_.try_acquire(destination.address)) {
+      logger_.debug("stream: no connection to {}: connection limit reached", to_string(destination));
+      return std::nullopt;
+    }
+    const ConnectionId id = next_id_++;
+    std::shared_ptr<StreamConnection> connection =
+        protocol == Protocol::tls
+            ? StreamConnection::outbound_tls(io_context_, destination, std::string(server_name),
+                                             std::move(client_context), id, limits_, *this)
+            : StreamConnection::outbound_tcp(io_context_, destination, id, limits_, *this);
+    add(connection);
+    connection->send(bytes);  // waits in the queue until connected
+    connection->start();      // reports a failure later, through on_connection_closed
+    return connection->flow();
+  }
+
   void accept(const std::shared_ptr<Listener>& listener) {
     listener->acceptor.async_accept(
         [this, alive = std::weak_ptr<void>(alive_), listener](const error_code& ec, tcp::socket socket) {
@@ -255,6 +320,7 @@ class StreamTransport::Impl final : public ConnectionOwner {
     const Flow& flow = connection->flow();
     connections_.emplace(flow.connection, connection);
     by_remote_[key_of(flow.protocol, flow.remote)] = flow.connection;  // the newest one wins
+    if (directory_ != nullptr) directory_->publish(flow);
   }
 
   // Removes the connection from the tables and gives its slot back; false if it was not there.
@@ -268,6 +334,7 @@ class StreamTransport::Impl final : public ConnectionOwner {
         indexed != by_remote_.end() && indexed->second == flow.connection) {
       by_remote_.erase(indexed);
     }
+    if (directory_ != nullptr) directory_->withdraw(flow);
     counter_.release(flow.remote.address);
     return true;
   }
@@ -278,6 +345,8 @@ class StreamTransport::Impl final : public ConnectionOwner {
   ConnectionCounter& counter_;
   std::shared_ptr<TlsContextStore> tls_;
   spdlog::logger& logger_;
+  ConnectionDirectory* directory_;  // null: a lone transport (the client tools, tests)
+  unsigned member_ = 0;             // our number in the directory
 
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
@@ -291,8 +360,10 @@ class StreamTransport::Impl final : public ConnectionOwner {
 
 StreamTransport::StreamTransport(asio::io_context& io_context, TransportListener& listener,
                                  StreamLimits limits, ConnectionCounter& counter,
-                                 std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger)
-    : impl_(std::make_unique<Impl>(io_context, listener, limits, counter, std::move(tls), logger)) {}
+                                 std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger,
+                                 ConnectionDirectory* directory)
+    : impl_(
+          std::make_unique<Impl>(io_context, listener, limits, counter, std::move(tls), logger, directory)) {}
 
 StreamTransport::~StreamTransport() = default;
 
@@ -303,6 +374,8 @@ tl::expected<Endpoint, std::string> StreamTransport::listen(Protocol protocol, c
 bool StreamTransport::send(ConnectionId connection, std::string_view bytes) {
   return impl_->send(connection, bytes);
 }
+
+bool StreamTransport::send(const Flow& flow, std::string_view bytes) { return impl_->send(flow, bytes); }
 
 std::optional<Flow> StreamTransport::send_to(Protocol protocol, const Endpoint& destination,
                                              std::string_view bytes, std::string_view server_name) {

@@ -26,6 +26,7 @@ class logger;
 
 namespace osprey::net {
 
+class ConnectionDirectory;
 class TlsContextStore;
 
 struct StreamLimits {
@@ -40,8 +41,11 @@ class StreamTransport {
  public:
   // `tls` may be null when no TLS listener is configured (then TLS send_to fails).
   // `counter` is shared by every worker: it enforces the total and per-IP connection limits.
+  // `directory` too, when there are several workers: it lets a worker send over a connection
+  // another worker holds (net/connection_directory.hpp); it must outlive the transport.
   StreamTransport(boost::asio::io_context& io_context, TransportListener& listener, StreamLimits limits,
-                  ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger);
+                  ConnectionCounter& counter, std::shared_ptr<TlsContextStore> tls, spdlog::logger& logger,
+                  ConnectionDirectory* directory = nullptr);
   ~StreamTransport();
   StreamTransport(const StreamTransport&) = delete;
   StreamTransport& operator=(const StreamTransport&) = delete;
@@ -53,7 +57,11 @@ class StreamTransport {
 
   // Queues bytes on a connection. False if it is gone or its output queue is over the limit.
   bool send(ConnectionId connection, std::string_view bytes);
-  // Reuses an open connection to `destination` with `protocol` or opens one (async; the bytes
+  // The same for a flow, which may be another worker's connection (a flow send_to returned):
+  // the bytes are then handed to that worker (true once queued there).
+  bool send(const Flow& flow, std::string_view bytes);
+  // Reuses an open connection to `destination` with `protocol`, ours or, through the directory,
+  // another worker's (the Flow returned is then that worker's), or opens one (async; the bytes
   // wait in its queue). nullopt when over a connection limit or when TLS is not configured.
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
                               std::string_view server_name);
