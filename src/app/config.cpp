@@ -188,6 +188,17 @@ void read_limits(ReadState& state, const toml::table& table, LimitsConfig& limit
   section.fail_unknown_keys();
 }
 
+void read_messages(ReadState& state, const toml::table& table, MessagesConfig& messages) {
+  Section section(state, table, "messages");
+  // The body must fit in a message: at most max_message_size (16 MiB) in any case.
+  section.integer<std::size_t>("max_body_size", 0, 16 * 1024 * 1024, messages.max_body_size);
+  section.integer<std::size_t>("max_stored_per_user", 0, 1000000, messages.max_stored_per_user);
+  section.integer<std::size_t>("max_stored_bytes_per_user", 0, std::size_t{1} << 32,
+                               messages.max_stored_bytes_per_user);
+  section.integer<std::uint32_t>("max_age_days", 1, 3650, messages.max_age_days);
+  section.fail_unknown_keys();
+}
+
 void read_tls(ReadState& state, const toml::table& table, TlsConfig& tls) {
   Section section(state, table, "tls");
   if (section.string("ca_file", tls.ca_file)) {
@@ -216,6 +227,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* registrar = root.table("registrar"))
     read_registrar(state, *registrar, config.registrar);
   if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
+  if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
   root.fail_unknown_keys();
   return config;

@@ -51,6 +51,15 @@ struct LimitsConfig {
   std::uint32_t connection_idle_timeout = 300;
 };
 
+// RFC 3428 instant messaging and its store-and-forward (issue #5).
+struct MessagesConfig {
+  std::size_t max_body_size = 64 * 1024;  // bytes; a larger MESSAGE body gets 413
+  // What one offline user may have waiting: more messages gets 486, more bytes 507.
+  std::size_t max_stored_per_user = 1000;
+  std::size_t max_stored_bytes_per_user = 10 * 1024 * 1024;
+  std::uint32_t max_age_days = 7;  // undelivered messages older than this are dropped
+};
+
 struct TlsConfig {
   // CA certificates (PEM) that verify the servers osprey connects to over TLS; empty: the
   // system's default CA store.
@@ -65,6 +74,7 @@ struct Config {
   std::vector<ListenConfig> listen;  // never empty; UDP and TCP on 0.0.0.0:5060 when omitted
   RegistrarConfig registrar;
   LimitsConfig limits;
+  MessagesConfig messages;
   TlsConfig tls;
 };
 

@@ -40,6 +40,10 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.registrar.max_expires = config.registrar.max_expires;
   settings.registrar.default_expires = config.registrar.default_expires;
   settings.registrar.max_contacts_per_aor = config.registrar.max_contacts_per_aor;
+  settings.im.max_body_bytes = config.messages.max_body_size;
+  settings.messages.max_messages_per_user = config.messages.max_stored_per_user;
+  settings.messages.max_bytes_per_user = config.messages.max_stored_bytes_per_user;
+  settings.messages.max_age_seconds = std::int64_t{config.messages.max_age_days} * 24 * 3600;
   settings.data_dir = config.data_dir;
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;
   return settings;

@@ -8,6 +8,15 @@
 #include "sip/uri.hpp"
 
 namespace osprey::im {
+namespace {
+
+// RFC 3261 §21: answers that may change on a later attempt (the device busy, away, overloaded,
+// a timeout or a transport error) as opposed to a refusal of this request as it is (4xx, 6xx).
+bool is_transient(int status) {
+  return status == 408 || status == 480 || status == 486 || status == 491 || (status >= 500 && status < 600);
+}
+
+}  // namespace
 
 struct OfflineDelivery::Run {
   Run(boost::asio::io_context& io_context, std::string aor_key, std::chrono::milliseconds first_retry)
@@ -18,6 +27,7 @@ struct OfflineDelivery::Run {
   std::uint64_t attempt = 0;               // branches of other attempts are stale
   std::size_t pending = 0;                 // branches of this attempt without a final answer
   bool acknowledged = false;               // the front message got its 2xx
+  bool worth_retrying = false;             // a branch of this attempt failed in a way that may pass
   bool waiting = false;                    // in back-off
   std::chrono::milliseconds backoff;
   boost::asio::steady_timer timer;
@@ -104,6 +114,7 @@ void OfflineDelivery::send_current(Run& run) {
   }
   run.attempt = ++next_attempt_;
   run.acknowledged = false;
+  run.worth_retrying = false;
   run.pending = run.bindings.size();
   // One Call-ID for all branches of this attempt: it is one request forked (RFC 3261 §16.6).
   const std::string call_id = new_call_id_();
@@ -162,7 +173,7 @@ bool OfflineDelivery::on_response(txn::ClientTransactionId transaction, const si
   if (response.status() < 300) {
     delivered(*run);
   } else {
-    branch_failed(*run);
+    branch_failed(*run, is_transient(response.status()));
   }
   return true;
 }
@@ -173,13 +184,21 @@ bool OfflineDelivery::on_client_failure(txn::ClientTransactionId transaction, in
   const BranchRef ref = std::move(it->second);
   branches_.erase(it);
   Run* run = find(ref.aor);
-  if (run != nullptr && run->attempt == ref.attempt && !run->acknowledged) branch_failed(*run);
+  if (run != nullptr && run->attempt == ref.attempt && !run->acknowledged) branch_failed(*run, true);
   return true;
 }
 
-void OfflineDelivery::branch_failed(Run& run) {
+void OfflineDelivery::branch_failed(Run& run, bool transient) {
+  if (transient) run.worth_retrying = true;
   if (run.pending > 0) --run.pending;
   if (run.pending != 0 || run.acknowledged) return;
+  if (!run.worth_retrying) {
+    // Every device refused it for good (e.g. 415, 488, 603): retrying would block the user's
+    // queue until expiry for nothing. The message is dropped and counted, the next one goes.
+    ++counters_.refused;
+    finish_front(run);
+    return;
+  }
   ++counters_.failures;
   schedule_retry(run);
 }
@@ -187,6 +206,10 @@ void OfflineDelivery::branch_failed(Run& run) {
 void OfflineDelivery::delivered(Run& run) {
   run.acknowledged = true;
   ++counters_.delivered;
+  finish_front(run);
+}
+
+void OfflineDelivery::finish_front(Run& run) {
   run.backoff = settings_.first_retry;
   std::weak_ptr<bool> alive = alive_;
   boost::asio::io_context& worker = io_context_;

@@ -56,6 +56,7 @@ struct DeliveryCounters {
   std::uint64_t delivered = 0;        // messages that got their 2xx (and were removed)
   std::uint64_t failures = 0;         // attempts where every branch failed
   std::uint64_t retries = 0;          // attempts started by the back-off timer
+  std::uint64_t refused = 0;          // messages every device refused for good (4xx/6xx): dropped
   std::uint64_t remove_failures = 0;  // removals after a 2xx whose write failed (the log must say)
 };
 
@@ -102,8 +103,12 @@ class OfflineDelivery {
   void send_current(Run& run);
   void send_branch(const std::string& aor, std::uint64_t attempt, const DeliveryAddress& address,
                    const tl::expected<net::ResolvedTarget, std::string>& resolved);
-  void branch_failed(Run& run);
+  // `transient`: the failure may pass (timeout, transport error, 408/480/486/5xx); when no
+  // branch of the attempt failed so, the message is refused for good and dropped.
+  void branch_failed(Run& run, bool transient = true);
   void delivered(Run& run);
+  // The front message is done with (delivered or refused): removed, the next one sent.
+  void finish_front(Run& run);
   void schedule_retry(Run& run);
   void retry(const std::string& aor);
   void end_run(const std::string& aor);

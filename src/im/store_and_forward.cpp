@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "sip/builder.hpp"
+#include "sip/validation.hpp"
 
 namespace osprey::im {
 
@@ -29,6 +30,15 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
   if (request.to() && !request.to()->tag().empty()) return false;
   if (is_typing_notification(request)) return false;
 
+  // Storing it, osprey answers as the UAS (RFC 3428 §7): a Require it does not implement gets
+  // 420 with Unsupported (RFC 3261 §8.2.2.3), as the recipient's own UA would answer.
+  if (auto unsupported = sip::check_request(request, {sip::Role::uas, {}})) {
+    const std::string tag = new_tag_();
+    auto builder = sip::MessageBuilder::response_to(request, unsupported->status, unsupported->reason, tag);
+    for (const auto& [name, value] : unsupported->headers) builder.header(name, value);
+    table_.respond(transaction, builder.serialize(), unsupported->status, tag);
+    return true;
+  }
   if (auto rejection = check_message(request, limits_)) {
     ++counters_.too_large;
     answer_now(transaction, request, rejection->status, rejection->reason);

@@ -22,6 +22,7 @@ struct ProxyCore::Context {
   std::string request_bytes;
   sip::Message outgoing;  // after §16.4: every branch is a copy of it (§16.6 step 1); the last moved
   bool invite = false;
+  sip::Method outgoing_method = sip::Method::unknown;  // `outgoing` may have moved to a branch
   bool record_route = false;
   net::Flow arrival;  // where the request came in: its side of a double Record-Route
   std::uint64_t loop = 0;
@@ -32,6 +33,9 @@ struct ProxyCore::Context {
   int best_status = 0;
   bool final_sent = false;
   bool cancelled = false;
+  // The canonical AOR when the targets came from the location service (a served user): an
+  // unreachable MESSAGE to it may be stored (issue #5).
+  std::string served_aor;
 };
 
 namespace {
@@ -124,6 +128,21 @@ void ProxyCore::reject_original(Context& context, int status, std::string_view r
   reject(context.server, *request, status, reason);
 }
 
+bool ProxyCore::offer_to_store(Context& context) {
+  // Issue #5: every branch ended 408/480/503 or with a transport error (no best response at
+  // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
+  const int status = context.best_status;
+  const bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
+  if (context.cancelled || context.served_aor.empty() || services_.offline == nullptr || !unreachable ||
+      context.outgoing_method != sip::Method::message) {
+    return false;
+  }
+  auto request = sip::Message::parse(context.request_bytes);
+  if (!request || !services_.offline->take(context.server, *request, context.served_aor)) return false;
+  context.final_sent = true;
+  return true;
+}
+
 std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
   auto at = transport_.sent_by(to.protocol, to.destination);
   if (at) identity_.add_address(*at);
@@ -157,9 +176,18 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     return;
   }
 
+  // RFC 3428 §7 / RFC 3261 §21.4.11: a MESSAGE body over the configured limit.
+  if (request.method() == sip::Method::message) {
+    if (auto too_large = im::check_message(request, services_.im_limits)) {
+      reject(transaction, request, too_large->status, too_large->reason);
+      return;
+    }
+  }
+
   auto context = std::make_unique<Context>(transaction, request);
   context->arrival = flow;
   context->invite = request.method() == sip::Method::invite;
+  context->outgoing_method = request.method();
   context->record_route = creates_dialog(request);
   context->loop = hash;
   sip::Message& outgoing = context->outgoing;
@@ -218,14 +246,22 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     ForwardTarget target{request_uri, {}, std::nullopt, std::string(next->front().uri.text)};
     context->groups.push_back({std::move(target)});
   } else if (identity_.serves_uri(*uri)) {
-    const auto bindings = location_.lookup(registrar::canonical_aor(*uri), clock_());
+    std::string aor = registrar::canonical_aor(*uri);
+    const auto bindings = location_.lookup(aor, clock_());
     if (bindings.empty()) {
-      // The location store cannot tell a user who never registered from one whose bindings
-      // expired until user accounts exist: both are "not reachable now".
-      reject(transaction, request, 480, "Temporarily Unavailable");
+      // §16.5 / issue #4: 404 for a user with no account (only when accounts exist: an open
+      // registrar knows no user list); else "not reachable now": 480, or stored if a MESSAGE.
+      if (services_.users != nullptr && services_.users->size() > 0 && !services_.users->has_aor(aor)) {
+        reject(transaction, request, 404, "Not Found");
+        return;
+      }
+      if (services_.offline == nullptr || !services_.offline->take(transaction, request, aor)) {
+        reject(transaction, request, 480, "Temporarily Unavailable");
+      }
       return;
     }
     context->groups = target_groups(bindings);
+    context->served_aor = std::move(aor);
   } else if (identity_.is_ours(*uri)) {
     // One of our addresses but no served domain: no user lives here, and forwarding it would
     // send it back to us.
@@ -419,6 +455,10 @@ void ProxyCore::finish_if_done(ContextKey key) {
     if (!branch.done) return;
   if (!context->final_sent && !context->cancelled && context->next_group < context->groups.size()) {
     start_next_group(key);  // §16.6: the next q-value group
+    return;
+  }
+  if (!context->final_sent && offer_to_store(*context)) {
+    contexts_.erase(key);
     return;
   }
   if (!context->final_sent) {

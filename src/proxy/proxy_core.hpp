@@ -8,9 +8,10 @@
 //         spirals by loop_hash;
 //  §16.4  route information: a Request-URI we record-routed (strict previous hop) is replaced by
 //         the last Route; our own top Route values are popped;
-//  §16.5  target set: a served domain from the location service (no live binding: 480, because
-//         the store cannot tell an unknown user from an unregistered one until user accounts
-//         exist), else the Request-URI alone (or the remaining Route's next hop);
+//  §16.5  target set: a served domain from the location service (no live binding: 404 for a
+//         user without an account when accounts exist, else 480 — or, for a MESSAGE, stored
+//         and answered 202 by the im layer), else the Request-URI alone (or the remaining
+//         Route's next hop);
 //  §16.6  forwarding: copy, new Request-URI, Max-Forwards - 1 (70 when absent), Record-Route on
 //         dialog-creating requests (INVITE, SUBSCRIBE, REFER; twice when the transport or address
 //         family changes, RFC 5658), Path as Route; the table adds Via;
@@ -30,6 +31,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "im/message_rules.hpp"
+#include "im/store_and_forward.hpp"
 #include "net/flow.hpp"
 #include "net/target_resolver.hpp"
 #include "net/transport.hpp"
@@ -37,9 +40,20 @@
 #include "proxy/target_set.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
+#include "store/user_store.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::proxy {
+
+// The local services the proxy consults; every pointer may be null (the service is off).
+struct ProxyServices {
+  // Accounts (issue #6): with at least one, a served user without an account is unknown (404).
+  // Without any, every user of a served domain is known: an open registrar (480 when offline).
+  const store::UserStore* users = nullptr;
+  // RFC 3428 store-and-forward: MESSAGEs to served users that cannot be delivered now.
+  im::OfflineMessages* offline = nullptr;
+  im::ImLimits im_limits;  // 413 above the body limit, for every MESSAGE
+};
 
 struct ProxyCounters {
   std::uint64_t requests = 0;   // handled (forwarded or answered)
@@ -64,6 +78,8 @@ class ProxyCore {
   ProxyCore& operator=(const ProxyCore&) = delete;
 
   LocalIdentity& identity() { return identity_; }
+  // Set once, before traffic.
+  void attach(ProxyServices services) { services_ = services; }
 
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                       const net::Flow& flow);
@@ -96,6 +112,8 @@ class ProxyCore {
               const std::vector<std::pair<std::string, std::string>>& headers = {});
   // The same for a request whose context holds it (parsed again from its bytes).
   void reject_original(Context& context, int status, std::string_view reason = {});
+  // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
+  bool offer_to_store(Context& context);
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
@@ -114,6 +132,7 @@ class ProxyCore {
   Clock clock_;
   NewTag new_tag_;
   Resolve resolve_;
+  ProxyServices services_;
   std::unordered_map<ContextKey, std::unique_ptr<Context>> contexts_;
   struct BranchRef {
     ContextKey context;

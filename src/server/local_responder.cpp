@@ -114,11 +114,14 @@ void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Messa
 }
 
 void LocalResponder::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
-  // Only the proxy sends requests (its branches, and the CANCELs of them, which need nothing).
+  // Requests are sent by the offline delivery (stored MESSAGEs) and by the proxy (its branches,
+  // and the CANCELs of them, which need nothing).
+  if (delivery_ != nullptr && delivery_->on_response(transaction, response)) return;
   if (proxy_ != nullptr) proxy_->on_response(transaction, response);
 }
 
 void LocalResponder::on_client_failure(txn::ClientTransactionId transaction, int status) {
+  if (delivery_ != nullptr && delivery_->on_client_failure(transaction, status)) return;
   if (proxy_ != nullptr) proxy_->on_client_failure(transaction, status);
 }
 

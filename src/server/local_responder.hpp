@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "im/offline_delivery.hpp"
 #include "proxy/proxy_core.hpp"
 #include "server/registrar_service.hpp"
 #include "txn/transaction_table.hpp"
@@ -37,6 +38,8 @@ class LocalResponder final : public txn::TransactionUser {
   }
   // The proxy the requests go to that osprey does not answer itself; set once, before traffic.
   void attach_proxy(proxy::ProxyCore* proxy) { proxy_ = proxy; }
+  // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.
+  void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
 
   void on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                   const net::Flow& flow) override;
@@ -61,6 +64,7 @@ class LocalResponder final : public txn::TransactionUser {
   txn::TransactionTable* table_ = nullptr;
   RegistrarService* registrar_ = nullptr;
   proxy::ProxyCore* proxy_ = nullptr;
+  im::OfflineDelivery* delivery_ = nullptr;
   std::mt19937_64 random_;
   ResponderCounters counters_;
 };

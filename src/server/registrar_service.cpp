@@ -43,6 +43,7 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   // callback only sends it. The request's bytes are kept for the rare 500 alone.
   struct Pending {
     registrar::Decision decision;
+    std::string aor;
     std::string answer;
     std::string request_bytes;
   };
@@ -71,18 +72,23 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
             table.respond(transaction, registrar::refusal_response(*original, failure, tag), 500, tag);
             return;
           }
+          table.respond(transaction, std::move(pending->answer), decision.status(), tag);
           if (decision.refusal) {
             ++counters_.refused;
-          } else {
-            ++counters_.registered;
+            return;
           }
-          table.respond(transaction, std::move(pending->answer), decision.status(), tag);
+          ++counters_.registered;
+          // After the 200: messages kept while the user was away follow it (issue #5).
+          if (delivery_ != nullptr && !decision.bindings.empty()) {
+            delivery_->user_reachable(pending->aor, decision.bindings);
+          }
         });
       });
   const registrar::Decision& decision = pending->decision;
   pending->answer = decision.refusal ? registrar::refusal_response(request, *decision.refusal, tag)
                                      : registrar::ok_response(request, decision.bindings, now, tag);
   pending->request_bytes.assign(request.raw());
+  pending->aor = register_request.aor;
 }
 
 }  // namespace osprey::server

@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "im/offline_delivery.hpp"
 #include "net/flow.hpp"
 #include "registrar/registrar_rules.hpp"
 #include "sip/message.hpp"
@@ -45,6 +46,10 @@ class RegistrarService {
   void handle(txn::TransactionTable& table, txn::ServerTransactionId transaction, const sip::Message& request,
               const net::Flow& flow);
 
+  // Told of every user a REGISTER made reachable, to deliver the MESSAGEs stored for them
+  // (issue #5); set once, before traffic.
+  void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
+
   const RegistrarCounters& counters() const { return counters_; }
 
  private:
@@ -55,6 +60,7 @@ class RegistrarService {
   Clock clock_;
   NewTag new_tag_;
   RegistrarCounters counters_;
+  im::OfflineDelivery* delivery_ = nullptr;
 };
 
 // "udp:192.0.2.1:5060": where a REGISTER came from, as Binding::source stores it.

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
+#include "store/sqlite_message_store.hpp"
+#include "store/sqlite_user_store.hpp"
 
 namespace osprey::server {
 
@@ -45,12 +47,24 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     server->location_ = std::move(*location);
     logger.info("location store {}: {} binding(s) of {} AOR(s) loaded", settings.data_dir,
                 server->location_->binding_count(), server->location_->aor_count());
+    // Messages kept for offline users survive restarts like bindings (issue #5: a 202 is a
+    // promise); expired ones are dropped on the way in.
+    auto messages = store::open_message_store(settings.data_dir, settings.messages, now);
+    if (!messages) return tl::unexpected("cannot open the message store: " + messages.error());
+    server->messages_ = std::move(*messages);
+    auto users = store::open_user_store(settings.data_dir);
+    if (!users) return tl::unexpected("cannot open the user accounts: " + users.error());
+    server->users_ = std::move(*users);
+    logger.info(
+        "{} user account(s){}", server->users_->size(),
+        server->users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
   }
 
   const unsigned workers = settings.workers == 0 ? 1 : settings.workers;
   for (unsigned i = 0; i < workers; ++i) {
-    server->workers_.push_back(std::make_unique<Worker>(i, server->settings_, *server->counter_, server->tls_,
-                                                        *server->location_, logger));
+    server->workers_.push_back(std::make_unique<Worker>(i, server->settings_, *server->counter_,
+                                                        server->directory_, server->tls_, *server->location_,
+                                                        logger));
   }
   // The first worker binds as configured; port 0 then becomes a real port that the other
   // workers bind too, so every worker serves the same addresses.
@@ -65,6 +79,10 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
       auto bound = server->workers_[w]->listen({listener.protocol, listener.endpoint});
       if (!bound) return tl::unexpected("cannot listen on " + describe(listener) + ": " + bound.error());
     }
+  }
+  for (auto& worker : server->workers_) {
+    worker->attach_services(server->messages_.get(), server->users_.get(), server->claims_,
+                            *server->location_, server->settings_);
   }
   std::vector<Worker*> peers;
   for (auto& worker : server->workers_) peers.push_back(worker.get());
@@ -87,6 +105,7 @@ void Server::stop() {
   // After the workers stopped: closing the journal writes what is queued and runs its
   // callbacks, which post to the stopped workers' loops (never run, destroyed with them).
   location_.reset();
+  if (messages_) messages_->close();
 }
 
 void Server::run_housekeeping() {
@@ -98,6 +117,20 @@ void Server::run_housekeeping() {
             .count();
     if (const std::size_t expired = location_->expire(now); expired > 0) {
       logger_.debug("{} expired binding(s) removed", expired);
+    }
+    if (messages_) {
+      if (const std::size_t dropped = messages_->expire(now); dropped > 0) {
+        logger_.warn("{} stored message(s) older than {} s dropped undelivered", dropped,
+                     settings_.messages.max_age_seconds);
+      }
+    }
+    // Accounts added or changed by `osprey user` in another process.
+    if (users_) {
+      if (auto reloaded = users_->reload_if_changed(); !reloaded) {
+        logger_.error("user accounts not reloaded: {}", reloaded.error());
+      } else if (*reloaded) {
+        logger_.info("user accounts reloaded: {}", users_->size());
+      }
     }
     lock.lock();
   }

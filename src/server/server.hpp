@@ -11,12 +11,16 @@
 
 #include <tl/expected.hpp>
 
+#include "im/delivery_claims.hpp"
 #include "net/connection_counter.hpp"
+#include "net/connection_directory.hpp"
 #include "net/tls_context_store.hpp"
 #include "server/server_settings.hpp"
 #include "server/worker.hpp"
 #include "store/durable_location_store.hpp"
 #include "store/memory_location_store.hpp"
+#include "store/message_store.hpp"
+#include "store/user_store.hpp"
 
 namespace spdlog {
 class logger;
@@ -62,7 +66,13 @@ class Server {
   void run_housekeeping();
 
   std::unique_ptr<net::ConnectionCounter> counter_;
+  // Which worker holds each stream connection; declared before workers_ so it outlives them.
+  net::ConnectionDirectory directory_;
   std::unique_ptr<store::MemoryLocationStore> location_;
+  // <data_dir>/messages.db and users.db; null without a data_dir (tests).
+  std::unique_ptr<store::MessageStore> messages_;
+  std::unique_ptr<store::UserStore> users_;
+  im::DeliveryClaims claims_;  // before workers_: they release their claims when destroyed
   std::thread housekeeper_;
   std::mutex housekeeping_mutex_;
   std::condition_variable housekeeping_wake_;

@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "im/message_rules.hpp"
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
 #include "registrar/register_request.hpp"
 #include "sip/message.hpp"
+#include "store/message_store.hpp"
 #include "txn/transaction_env.hpp"
 
 namespace osprey::server {
@@ -42,6 +44,10 @@ struct ServerSettings {
   // keeps bindings in memory only (tests).
   registrar::RegistrarLimits registrar;
   std::string data_dir;
+  // RFC 3428 MESSAGE: the body limit (413), and the store-and-forward limits. The message store
+  // and the user accounts live in data_dir too; without one, MESSAGEs are never stored.
+  im::ImLimits im;
+  store::MessageLimits messages;
 };
 
 }  // namespace osprey::server

@@ -39,13 +39,13 @@ std::optional<unsigned> owner_of(const sip::Message& response) {
 }  // namespace
 
 Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCounter& counter,
-               std::shared_ptr<net::TlsContextStore> tls, store::LocationStore& location,
-               spdlog::logger& logger)
+               net::ConnectionDirectory& directory, std::shared_ptr<net::TlsContextStore> tls,
+               store::LocationStore& location, spdlog::logger& logger)
     : index_(index),
       datagram_options_(settings.parse),
       stream_options_(settings.parse),
       logger_(logger),
-      transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger),
+      transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger, &directory),
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
       registrar_(io_context_, location, settings.registrar, settings.domains, unix_seconds,
                  [this] { return responder_.new_tag(); }),
@@ -67,6 +67,24 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
 }
 
 Worker::~Worker() { stop(); }
+
+void Worker::attach_services(store::MessageStore* messages, const store::UserStore* users,
+                             im::DeliveryClaims& claims, store::LocationStore& location,
+                             const ServerSettings& settings) {
+  proxy::ProxyServices services{.users = users, .offline = nullptr, .im_limits = settings.im};
+  if (messages != nullptr) {
+    auto new_tag = [this] { return responder_.new_tag(); };
+    offline_.emplace(io_context_, table_, *messages, unix_seconds, new_tag, settings.im);
+    delivery_.emplace(
+        io_context_, table_, *messages, location, claims, unix_seconds,
+        [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
+        [this] { return responder_.new_tag() + "@osprey"; });
+    services.offline = &*offline_;
+    registrar_.attach_delivery(&*delivery_);
+    responder_.attach_delivery(&*delivery_);
+  }
+  proxy_.attach(services);
+}
 
 tl::expected<net::Endpoint, std::string> Worker::listen(const ListenSpec& spec) {
   auto bound = transport_.listen(spec.protocol, spec.at);

@@ -1,13 +1,15 @@
 #pragma once
 // One worker thread (DESIGN.md, threading): its own io_context, sockets, transaction table and
 // timer wheel. A message is read, parsed, matched and answered on the worker that read it, with
-// no lock on the way; workers share only the connection limits and the TLS contexts.
+// no lock on the way; workers share only the connection limits, the directory of stream
+// connections and the TLS contexts.
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,7 +18,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <tl/expected.hpp>
 
+#include "im/delivery_claims.hpp"
+#include "im/offline_delivery.hpp"
+#include "im/store_and_forward.hpp"
 #include "net/connection_counter.hpp"
+#include "net/connection_directory.hpp"
 #include "net/net_transport.hpp"
 #include "net/target_resolver.hpp"
 #include "net/tls_context_store.hpp"
@@ -41,8 +47,10 @@ struct WorkerCounters {
 
 class Worker final : public net::TransportListener {
  public:
+  // `counter` and `directory` are shared by every worker and outlive them.
   Worker(unsigned index, const ServerSettings& settings, net::ConnectionCounter& counter,
-         std::shared_ptr<net::TlsContextStore> tls, store::LocationStore& location, spdlog::logger& logger);
+         net::ConnectionDirectory& directory, std::shared_ptr<net::TlsContextStore> tls,
+         store::LocationStore& location, spdlog::logger& logger);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -53,6 +61,12 @@ class Worker final : public net::TransportListener {
   void start();
   // Closes the sockets, stops the loop and joins the thread. Idempotent.
   void stop();
+
+  // The messaging services (issue #5) and the accounts the proxy consults (404 vs 480); before
+  // start(). `messages` null: MESSAGEs are never stored. Everything passed outlives the worker.
+  void attach_services(store::MessageStore* messages, const store::UserStore* users,
+                       im::DeliveryClaims& claims, store::LocationStore& location,
+                       const ServerSettings& settings);
 
   void on_message(std::string_view bytes, const net::Flow& flow) override;
   // Every worker of the server, by index, set once before start(): responses are handed to the
@@ -78,6 +92,8 @@ class Worker final : public net::TransportListener {
   RegistrarService registrar_;
   net::TargetResolver resolver_;
   proxy::ProxyCore proxy_;
+  std::optional<im::OfflineMessages> offline_;
+  std::optional<im::OfflineDelivery> delivery_;
   boost::asio::steady_timer tick_;
   std::thread thread_;
   std::vector<Worker*> peers_;

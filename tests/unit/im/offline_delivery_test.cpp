@@ -200,12 +200,43 @@ TEST_F(OfflineDeliveryTest, EveryBranchFailingRetriesAfterTheBackOff) {
   EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{1}));
 }
 
+TEST_F(OfflineDeliveryTest, AMessageEveryDeviceRefusesForGoodIsDroppedAndTheNextOneGoes) {
+  const auto refused = store_.add(kBob, "cannot render this");
+  store_.add(kBob, "plain text");
+  delivery_->user_reachable(kBob, {kPhone, kLaptop});
+  pump();
+  auto requests = messages_sent();
+  ASSERT_EQ(requests.size(), 2u);
+  answer(requests[0], 415);
+  answer(requests[1], 603);
+  EXPECT_EQ(delivery_->counters().refused, 1u);
+  EXPECT_EQ(delivery_->counters().failures, 0u);  // no back-off: nothing would change
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{refused}));
+  pump();
+  requests = messages_sent();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(sent(requests[2]).body(), "plain text");
+}
+
+TEST_F(OfflineDeliveryTest, OneDeviceAwayKeepsTheMessageForARetry) {
+  store_.add(kBob, "one");
+  delivery_->user_reachable(kBob, {kPhone, kLaptop});
+  pump();
+  auto requests = messages_sent();
+  ASSERT_EQ(requests.size(), 2u);
+  answer(requests[0], 415);
+  answer(requests[1], 480);
+  EXPECT_EQ(delivery_->counters().refused, 0u);
+  EXPECT_EQ(delivery_->counters().failures, 1u);
+  EXPECT_TRUE(store_.removed.empty());
+}
+
 TEST_F(OfflineDeliveryTest, RetryWithoutBindingsEndsTheRun) {
   store_.add(kBob, "one");
   delivery_->user_reachable(kBob, {kPhone});
   pump();
   ASSERT_EQ(messages_sent().size(), 1u);
-  answer(messages_sent()[0], 404);
+  answer(messages_sent()[0], 480);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (delivery_->active_runs() != 0 && std::chrono::steady_clock::now() < deadline) {
     io_.restart();

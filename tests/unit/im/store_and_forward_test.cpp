@@ -121,6 +121,17 @@ TEST_F(OfflineMessagesTest, OversizeBodyGets413AndIsNotStored) {
   EXPECT_EQ(last().status(), 413);
 }
 
+TEST_F(OfflineMessagesTest, UnknownRequireGets420WithUnsupportedAndIsNotStored) {
+  std::string text = message_request("text/plain", "hi");
+  text.replace(text.find("Content-Type:"), 0, "Require: no-such-extension\r\n");
+  send(text);
+  EXPECT_EQ(taken_, true);
+  EXPECT_TRUE(store_.messages.empty());
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 420);
+  EXPECT_EQ(last().first_value(sip::HeaderId::unsupported), "no-such-extension");
+}
+
 TEST_F(OfflineMessagesTest, TypingNotificationIsNotTaken) {
   send(message_request("application/im-iscomposing+xml", "<isComposing/>"));
   EXPECT_EQ(taken_, false);

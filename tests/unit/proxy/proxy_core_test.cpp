@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "im/fake_message_store.hpp"
+#include "recording_transport.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "store/memory_location_store.hpp"
+#include "store/sqlite_user_store.hpp"
+#include "temp_dir.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::proxy {
@@ -15,31 +19,8 @@ namespace {
 
 constexpr std::int64_t kNow = 1'800'000'000;
 
-net::Endpoint endpoint(const char* address, std::uint16_t port) {
-  return {boost::asio::ip::make_address(address), port};
-}
-
-// Records every message the table sends, with where it went.
-class RecordingTransport : public net::Transport {
- public:
-  struct Sent {
-    net::Endpoint to;
-    std::string bytes;
-  };
-  bool send(const net::Flow& flow, std::string_view bytes) override {
-    sent.push_back({flow.remote, std::string(bytes)});
-    return true;
-  }
-  std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
-                                   std::string_view bytes, std::string_view) override {
-    sent.push_back({destination, std::string(bytes)});
-    return net::Flow{protocol, destination, endpoint("127.0.0.1", 5060), 0};
-  }
-  std::optional<net::Endpoint> sent_by(net::Protocol, const net::Endpoint&) const override {
-    return endpoint("127.0.0.1", 5060);
-  }
-  std::vector<Sent> sent;
-};
+using osprey::testing::endpoint;
+using osprey::testing::RecordingTransport;
 
 // The TU the tests run: everything goes to the proxy core, as LocalResponder does.
 class ProxyUser : public txn::TransactionUser {
@@ -413,6 +394,98 @@ TEST_F(ProxyCoreTest, Stray2xxIsForwardedToTheNextVia) {
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.9", 5071));
   EXPECT_EQ(parsed(0).count(sip::HeaderId::via), 1u);
+}
+
+}  // namespace
+}  // namespace osprey::proxy
+
+namespace osprey::proxy {
+namespace {
+
+// The proxy with its local services attached: accounts (404 vs 480), RFC 3428 store-and-forward
+// and the MESSAGE body limit.
+class ProxyServicesTest : public ProxyCoreTest {
+ protected:
+  ProxyServicesTest()
+      : offline_(
+            io_context_, table_, messages_, [] { return kNow; }, [] { return std::string("st"); }) {
+    auto users = store::open_user_store(dir_.path());
+    EXPECT_TRUE(users) << users.error();
+    users_ = std::move(*users);
+    proxy_.attach({.users = users_.get(), .offline = &offline_, .im_limits = {.max_body_bytes = 64}});
+  }
+
+  void add_account(const std::string& aor) {
+    auto added = users_->add(aor, {std::string(32, 'a'), std::string(64, 'b')});
+    ASSERT_TRUE(added) << added.error();
+  }
+
+  static std::string message_text(const std::string& body) {
+    std::string text =
+        request_text("MESSAGE", "sip:bob@example.com", "Content-Type: text/plain;charset=utf-8\r\n");
+    const std::string empty = "Content-Length: 0\r\n\r\n";
+    text.replace(text.find(empty), empty.size(),
+                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return text;
+  }
+
+  test_support::TempDir dir_;
+  boost::asio::io_context io_context_;
+  im::testing::FakeMessageStore messages_;
+  im::OfflineMessages offline_;
+  std::unique_ptr<store::UserStore> users_;
+};
+
+TEST_F(ProxyServicesTest, WithAccountsAUserWithoutOneIsUnknown404AndAnAccountWithoutBinding480) {
+  add_account("sip:carol@example.com");
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 404);
+  from_alice(request_text("INVITE", "sip:carol@example.com", "", "z9hG4bKcarol"));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(last().status(), 480);
+  EXPECT_EQ(messages_.messages.size(), 0u);  // an INVITE is never stored
+}
+
+TEST_F(ProxyServicesTest, MessageToAnOfflineUserIsAnswered202OnlyOnceStored) {
+  from_alice(message_text("hello"));
+  EXPECT_EQ(transport_.sent.size(), 0u);  // nothing yet: the store has not made it durable
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  EXPECT_EQ(messages_.messages.begin()->second.aor, "sip:bob@example.com");
+  EXPECT_EQ(messages_.messages.begin()->second.body, "hello");
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 202);
+}
+
+TEST_F(ProxyServicesTest, MessageBodyOverTheLimitGets413AndIsNeitherForwardedNorStored) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(message_text(std::string(65, 'x')));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 413);
+  EXPECT_EQ(messages_.messages.size(), 0u);
+}
+
+TEST_F(ProxyServicesTest, MessageWhoseOnlyBranchAnswers480IsStoredInstead) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(message_text("are you there"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(parsed(0).method(), sip::Method::message);
+  feed(downstream_response(0, 480), endpoint("192.0.2.20", 5080));
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  ASSERT_EQ(sent_starting("SIP/2.0").size(), 1u);
+  EXPECT_EQ(last().status(), 202);
+}
+
+TEST_F(ProxyServicesTest, MessageRefusedByTheCalleeIsNotStored) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(message_text("spam"));
+  feed(downstream_response(0, 603), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(messages_.messages.size(), 0u);
+  EXPECT_EQ(last().status(), 603);
 }
 
 }  // namespace
