@@ -128,6 +128,12 @@ void ProxyCore::reject_original(Context& context, int status, std::string_view r
   reject(context.server, *request, status, reason);
 }
 
+bool ProxyCore::message_too_large_for(const Context& context, const txn::Target& to) const {
+  if (context.outgoing_method != sip::Method::message || to.protocol != net::Protocol::udp) return false;
+  if (context.request_bytes.size() + kViaAllowance <= kUdpMessageLimit) return false;
+  return !transport_.sent_by(net::Protocol::tcp, to.destination);
+}
+
 bool ProxyCore::offer_to_store(Context& context) {
   // Issue #5: every branch ended 408/480/503 or with a transport error (no best response at
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
@@ -362,6 +368,12 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
   }
+  // RFC 3428 §8 / RFC 3261 §18.1.1: a MESSAGE over 1300 bytes must not go over UDP; the table
+  // moves it to TCP when osprey can open one, else it is 513 (not stored: it would never fit).
+  if (message_too_large_for(*context, to)) {
+    branch_ended(key, branch, 513, nullptr);
+    return;
+  }
   // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
   if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join(target.routes));
 
@@ -402,6 +414,12 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
   if (it == branches_.end()) return false;
   const BranchRef ref = it->second;
   branches_.erase(it);
+  // The stream the table chose for a large MESSAGE failed: UDP is no option (RFC 3428 §8).
+  if (Context* context = find(ref.context);
+      status == 503 && context != nullptr && context->outgoing_method == sip::Method::message &&
+      context->request_bytes.size() + kViaAllowance > kUdpMessageLimit) {
+    status = 513;
+  }
   // §16.7 step 2 / §16.8: a timeout counts as a 408, a transport error as a 503.
   branch_ended(ref.context, ref.branch, status, nullptr);
   return true;

@@ -20,6 +20,9 @@
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
 // ACKs for 2xx and stray 2xx retransmissions are forwarded without a transaction.
 //
+// MESSAGE (RFC 3428): never record-routed; over the body limit 413; over 1300 bytes with no
+// stream toward a UDP next hop 513 (§8); to an unreachable served user stored by the im layer.
+//
 // Not yet: Timer C (§16.6 step 11), recursion on 3xx, merging 401/407 challenges (§16.7 step 7),
 // RFC 3263 NAPTR/SRV (only A/AAAA).
 
@@ -114,6 +117,12 @@ class ProxyCore {
   void reject_original(Context& context, int status, std::string_view reason = {});
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
   bool offer_to_store(Context& context);
+  // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
+  bool message_too_large_for(const Context& context, const txn::Target& to) const;
+  // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and
+  // the other edits of §16.6 (Max-Forwards, Route): close enough without serialising twice.
+  static constexpr std::size_t kUdpMessageLimit = 1300;
+  static constexpr std::size_t kViaAllowance = 120;
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);

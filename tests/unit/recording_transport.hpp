@@ -33,7 +33,11 @@ class RecordingTransport : public net::Transport {
     sent.push_back({destination, std::string(bytes)});
     return net::Flow{protocol, destination, local(), 0};
   }
-  std::optional<net::Endpoint> sent_by(net::Protocol, const net::Endpoint&) const override { return local(); }
+  // Without streams (`udp_only`), only UDP has a local address: nothing can go over TCP.
+  std::optional<net::Endpoint> sent_by(net::Protocol protocol, const net::Endpoint&) const override {
+    if (udp_only && protocol != net::Protocol::udp) return std::nullopt;
+    return local();
+  }
 
   static net::Endpoint local() { return endpoint("127.0.0.1", 5060); }
 
@@ -43,6 +47,7 @@ class RecordingTransport : public net::Transport {
   }
 
   std::vector<Sent> sent;
+  bool udp_only = false;
 };
 
 }  // namespace osprey::testing

@@ -480,6 +480,21 @@ TEST_F(ProxyServicesTest, MessageWhoseOnlyBranchAnswers480IsStoredInstead) {
   EXPECT_EQ(last().status(), 202);
 }
 
+TEST_F(ProxyServicesTest, MessageTooLargeForUdpWithoutAStreamGets513AndIsNotStored) {
+  proxy_.attach({.users = nullptr, .offline = &offline_, .im_limits = {}});
+  transport_.udp_only = true;
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(message_text(std::string(1300, 'x')));
+  ASSERT_EQ(transport_.sent.size(), 1u);  // only the answer: RFC 3428 §8 forbids UDP here
+  EXPECT_EQ(last().status(), 513);
+  EXPECT_EQ(messages_.messages.size(), 0u);
+  std::string small = message_text("short enough");
+  small.replace(small.find("z9hG4bKup1"), 10, "z9hG4bKup2");
+  from_alice(small);
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(parsed(1).method(), sip::Method::message);  // a small one goes over UDP as before
+}
+
 TEST_F(ProxyServicesTest, MessageRefusedByTheCalleeIsNotStored) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
   from_alice(message_text("spam"));
