@@ -49,7 +49,8 @@ int run_register(const RegisterOptions& options, Streams& streams) {
         // Every run has a new ephemeral port, so the contact of an earlier run cannot be named
         // again: unregistering removes every binding of the AOR (§10.2.2, "Contact: *").
         return client::build_register(ids, options.aor,
-                                      expires == 0 ? "*" : client::contact_uri(local, protocol, options.aor), expires);
+                                      expires == 0 ? "*" : client::contact_uri(local, protocol, options.aor),
+                                      expires);
       });
   const int code = report_outcome(outcome, streams);
   if (outcome.response && code == client::kExitSuccess) print_bindings(*outcome.response, streams);
