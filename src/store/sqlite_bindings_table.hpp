@@ -19,19 +19,12 @@
 #include <tl/expected.hpp>
 
 #include "registrar/binding.hpp"
+#include "store/sqlite_connection.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace osprey::store {
-
-// What a COMMIT waits for (https://sqlite.org/pragma.html#pragma_synchronous, /wal.html):
-// - full: the WAL is fsync'ed at every commit, so a committed batch survives kill -9 AND power
-//   loss or a kernel crash. The default: a 200 OK to a REGISTER promises the binding is kept.
-// - normal: no fsync at commit (only at checkpoints). Still survives kill -9 of the process (the
-//   commit's write() reached the kernel), still never corrupts the file, but the last commits can
-//   roll back after a power loss.
-enum class SqliteSync { full, normal };
 
 // The whole new set of one AOR (empty: the AOR is gone).
 struct AorChange {
@@ -56,30 +49,16 @@ class SqliteBindingsTable {
   // call per AOR; returns the number of bindings.
   tl::expected<std::size_t, std::string> load(std::int64_t now, const Sink& sink);
 
-  const std::filesystem::path& file() const { return file_; }
+  const std::filesystem::path& file() const { return connection_.file(); }
 
  private:
-  struct CloseDatabase {
-    void operator()(sqlite3* db) const;
-  };
-  struct FinalizeStatement {
-    void operator()(sqlite3_stmt* statement) const;
-  };
-  using Statement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
+  using Statement = SqliteConnection::Statement;
 
-  SqliteBindingsTable() = default;
-  std::string error(std::string_view doing) const;
-  tl::expected<void, std::string> execute(const char* sql);
-  tl::expected<Statement, std::string> prepare(const char* sql);
-  tl::expected<void, std::string> step_done(sqlite3_stmt* statement, std::string_view doing);
+  explicit SqliteBindingsTable(SqliteConnection connection) : connection_(std::move(connection)) {}
   tl::expected<void, std::string> replace_aor(const AorChange& change);
 
-  std::filesystem::path file_;
   // Declared before the statements so it is closed after they are finalized.
-  std::unique_ptr<sqlite3, CloseDatabase> db_;
-  Statement begin_;
-  Statement commit_;
-  Statement rollback_;
+  SqliteConnection connection_;
   Statement delete_aor_;
   Statement insert_;
 };

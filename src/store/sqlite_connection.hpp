@@ -2,10 +2,8 @@
 // One connection to an embedded SQLite file, set up as osprey's durable files are: WAL, the
 // chosen `synchronous`, a schema version that refuses files from a newer osprey, persistent
 // prepared statements, write transactions that roll back on any failure, and errors that name
-// the file. SqliteMessagesTable owns one and adds its statements. Not thread-safe.
-//
-// Unlike the bindings table, messages need BLOBs (binary bodies) and a choice of `synchronous`,
-// hence raw statements plus the small helpers below rather than text-only parameters.
+// the file. SqliteMessagesTable, SqliteBindingsTable and the user store each own one and add
+// their statements. Not thread-safe.
 
 #include <cstdint>
 #include <filesystem>
@@ -16,12 +14,18 @@
 
 #include <tl/expected.hpp>
 
-#include "store/sqlite_bindings_table.hpp"  // SqliteSync
-
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace osprey::store {
+
+// What a COMMIT waits for (https://sqlite.org/pragma.html#pragma_synchronous, /wal.html):
+// - full: the WAL is fsync'ed at every commit, so a committed batch survives kill -9 AND power
+//   loss or a kernel crash. The default: a 200 OK to a REGISTER promises the binding is kept.
+// - normal: no fsync at commit (only at checkpoints). Still survives kill -9 of the process (the
+//   commit's write() reached the kernel), still never corrupts the file, but the last commits can
+//   roll back after a power loss.
+enum class SqliteSync { full, normal };
 
 class SqliteConnection {
  public:
