@@ -17,10 +17,10 @@ OfflineMessages::OfflineMessages(boost::asio::io_context& io_context, txn::Trans
       limits_(limits) {}
 
 void OfflineMessages::answer_now(txn::ServerTransactionId transaction, const sip::Message& request,
-                                 int status, std::string_view reason, bool retry_after) {
+                                 int status, std::string_view reason, const HeaderList& headers) {
   const std::string tag = new_tag_();
   auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
-  if (retry_after) builder.header(sip::HeaderId::retry_after, std::to_string(kClosedRetryAfterSeconds));
+  for (const auto& [name, value] : headers) builder.header(name, value);
   table_.respond(transaction, builder.serialize(), status, tag);
 }
 
@@ -33,10 +33,7 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
   // Storing it, osprey answers as the UAS (RFC 3428 §7): a Require it does not implement gets
   // 420 with Unsupported (RFC 3261 §8.2.2.3), as the recipient's own UA would answer.
   if (auto unsupported = sip::check_request(request, {sip::Role::uas, {}})) {
-    const std::string tag = new_tag_();
-    auto builder = sip::MessageBuilder::response_to(request, unsupported->status, unsupported->reason, tag);
-    for (const auto& [name, value] : unsupported->headers) builder.header(name, value);
-    table_.respond(transaction, builder.serialize(), unsupported->status, tag);
+    answer_now(transaction, request, unsupported->status, unsupported->reason, unsupported->headers);
     return true;
   }
   if (auto rejection = check_message(request, limits_)) {
@@ -88,7 +85,8 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
       break;
     case store::StoreRefusal::closed:
       ++counters_.failed;
-      answer_now(transaction, request, 503, "Service Unavailable (message store closed)", true);
+      answer_now(transaction, request, 503, "Service Unavailable (message store closed)",
+                 {{"Retry-After", std::to_string(kClosedRetryAfterSeconds)}});
       break;
   }
   return true;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -64,8 +65,9 @@ class OfflineMessages {
   const OfflineCounters& counters() const { return counters_; }
 
  private:
+  using HeaderList = std::vector<std::pair<std::string, std::string>>;
   void answer_now(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-                  std::string_view reason, bool retry_after = false);
+                  std::string_view reason, const HeaderList& headers = {});
 
   boost::asio::io_context& io_context_;
   txn::TransactionTable& table_;
