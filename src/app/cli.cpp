@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/cmd_ban.hpp"
 #include "app/cmd_check_config.hpp"
 #include "app/cmd_lint.hpp"
 #include "app/cmd_listen.hpp"
@@ -30,6 +31,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_message(app, action);
   register_listen(app, action);
   register_user(app, action);
+  register_ban(app, action);
 
   // CLI11 reports parse errors, --help and --version by throwing; they end here, at the edge
   // of the process, and become an exit code.

@@ -9,6 +9,9 @@ tl::expected<client::ListenSettings, std::string> listen_settings_of(const Liste
   if (!client) return tl::unexpected(client.error());
   // RFC 3261 §10.2.2: Expires 0 removes the binding; listening needs one.
   if (options.expires == 0) return tl::unexpected(std::string("--expires must be at least 1"));
+  auto account = account_of(options.account, options.aor);
+  if (!account) return tl::unexpected(account.error());
+  client->account = std::move(*account);
   return client::ListenSettings{options.aor, options.expires, options.count, std::move(*client)};
 }
 
@@ -34,6 +37,7 @@ void register_listen(CLI::App& app, Action& action) {
       ->check(CLI::PositiveNumber);
   command->add_option("--count", options->count,
                       "Unregister and exit after this many messages (default: run until Ctrl-C)");
+  add_auth_options(command, options->account);
   add_client_options(command, options->client);
   command->callback(
       [options, &action] { action = [options](Streams& streams) { return run_listen(*options, streams); }; });

@@ -3,12 +3,14 @@
 // contact for the address-of-record, prints every MESSAGE it receives (time, sender, text) on
 // stdout and answers it 200, refreshes the registration, and on Ctrl-C (SIGINT/SIGTERM) or
 // after --count messages removes its binding and exits (client/listen_session.hpp). Exit codes
-// as the other client tools (client/outcome.hpp).
+// as the other client tools (client/outcome.hpp). With a password (auth_options.hpp) every
+// REGISTER answers its 401 with Digest credentials.
 
 #include <string>
 
 #include <CLI/App.hpp>
 
+#include "app/auth_options.hpp"
 #include "app/cmd_options.hpp"
 #include "app/command.hpp"
 #include "client/listen_session.hpp"
@@ -19,6 +21,7 @@ struct ListenOptions {
   std::string aor;
   std::uint32_t expires = 3600;
   std::size_t count = 0;
+  client::DigestAccountSources account;
   ClientToolOptions client;
 };
 

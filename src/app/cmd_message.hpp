@@ -1,13 +1,15 @@
 #pragma once
 // `osprey message sip:bob@example.com "text" --from sip:alice@example.com --server host:port`:
 // sends one MESSAGE (RFC 3428) and prints the final status; the text is read from stdin
-// when it is `-`.
+// when it is `-`. A 401/407 is answered with Digest credentials when a password is given
+// (auth_options.hpp).
 
 #include <istream>
 #include <string>
 
 #include <CLI/App.hpp>
 
+#include "app/auth_options.hpp"
 #include "app/cmd_options.hpp"
 #include "app/command.hpp"
 
@@ -17,6 +19,7 @@ struct MessageOptions {
   std::string target;
   std::string text;
   std::string from;
+  client::DigestAccountSources account;
   ClientToolOptions client;
 };
 

@@ -42,6 +42,12 @@ int run_register(const RegisterOptions& options, Streams& streams) {
     streams.err << settings.error() << '\n';
     return client::kExitBadUsage;
   }
+  auto account = account_of(options.account, options.aor);
+  if (!account) {
+    streams.err << account.error() << '\n';
+    return client::kExitBadUsage;
+  }
+  settings->account = std::move(*account);
   const client::RequestIds ids = client::fresh_ids();
   const std::uint32_t expires = options.expires;
   const client::Outcome outcome =
@@ -53,6 +59,7 @@ int run_register(const RegisterOptions& options, Streams& streams) {
                                       expires);
       });
   const int code = report_outcome(outcome, streams);
+  report_challenge_note(outcome, streams);
   if (outcome.response && code == client::kExitSuccess) print_bindings(*outcome.response, streams);
   return code;
 }
@@ -61,11 +68,11 @@ void register_register(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand("register", "Register a contact for an address-of-record");
   auto options = std::make_shared<RegisterOptions>();
   command->add_option("aor", options->aor, "The address-of-record, sip:user@domain")->required();
-  command->add_option("--password", options->password, "Password for digest auth (not used yet)");
   command
       ->add_option("--expires", options->expires,
                    "Seconds the binding lasts; 0 removes every binding of the AOR (Contact: *)")
       ->capture_default_str();
+  add_auth_options(command, options->account);
   add_client_options(command, options->client);
   command->callback([options, &action] {
     action = [options](Streams& streams) { return run_register(*options, streams); };

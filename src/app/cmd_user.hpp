@@ -1,7 +1,7 @@
 #pragma once
-// `osprey user add|del|passwd|list`: the accounts digest authentication checks (issue #6) and
-// the proxy consults to tell an unknown user (404) from one not registered (480). They live in
-// `<data_dir>/users.db`; the running server picks changes up by itself.
+// `osprey user add|del|passwd|list|import`: the accounts digest authentication checks (issue #6)
+// and the proxy consults to tell an unknown user (404) from one not registered (480). They live
+// in `<data_dir>/users.db`; the running server picks changes up by itself.
 
 #include <cstdint>
 #include <istream>
@@ -14,7 +14,8 @@
 
 namespace osprey::app {
 
-enum class UserAction : std::uint8_t { add, del, passwd, list };
+// import_accounts: `osprey user import`, "AOR PASSWORD" lines from standard input.
+enum class UserAction : std::uint8_t { add, del, passwd, list, import_accounts };
 
 struct UserCommand {
   UserAction action = UserAction::list;
@@ -26,9 +27,9 @@ struct UserCommand {
   std::string data_dir;
 };
 
-// Runs one action; the password, when needed and not in `command`, is read from `in`.
-// kExitOk, kExitFailure with one line on err, or kExitUsage when neither --config nor
-// --data-dir is given.
+// Runs one action; the password, when needed and not in `command`, is read from `in`, and so
+// are the lines to import. kExitOk, kExitFailure with one line on err, or kExitUsage when
+// neither --config nor --data-dir is given or a line to import is refused (then nothing is).
 int run_user(const UserCommand& command, Streams& streams, std::istream& in);
 
 void register_user(CLI::App& app, Action& action);

@@ -12,6 +12,7 @@
 #include <tl/expected.hpp>
 
 #include "app/config_error.hpp"
+#include "app/security_config.hpp"
 
 namespace osprey::app {
 
@@ -76,6 +77,8 @@ struct Config {
   LimitsConfig limits;
   MessagesConfig messages;
   TlsConfig tls;
+  SecurityConfig security;
+  DialplanConfig dialplan;
 };
 
 // Reads and validates `file`. Relative paths inside it (data_dir, TLS files) are taken as they

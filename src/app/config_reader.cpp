@@ -76,6 +76,19 @@ bool Section::string_matching(std::string_view key, const std::string& type_mess
   return true;
 }
 
+bool Section::boolean(std::string_view key, bool& out) {
+  mark_known(key);
+  const toml::node* node = table_.get(key);
+  if (node == nullptr) return false;
+  const auto* value = node->as_boolean();
+  if (value == nullptr) {
+    fail(key, "must be true or false");
+    return false;
+  }
+  out = value->get();
+  return true;
+}
+
 bool Section::string(std::string_view key, std::string& out) {
   std::string text;
   if (!string_matching(key, "must be a string", text)) return false;

@@ -44,6 +44,7 @@ class Section {
     out = static_cast<Int>(value);
     return true;
   }
+  bool boolean(std::string_view key, bool& out);                           // true or false, unquoted
   bool string(std::string_view key, std::string& out);                     // non-empty
   bool string_array(std::string_view key, std::vector<std::string>& out);  // non-empty elements
 

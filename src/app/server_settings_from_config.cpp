@@ -46,6 +46,7 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.messages.max_age_seconds = std::int64_t{config.messages.max_age_days} * 24 * 3600;
   settings.data_dir = config.data_dir;
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;
+  settings.security = security_settings(config.security, config.dialplan);
   return settings;
 }
 

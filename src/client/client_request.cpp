@@ -1,5 +1,6 @@
 #include "client/client_request.hpp"
 
+#include "client/authenticated_send.hpp"
 #include "client/user_agent.hpp"
 #include "net/target_resolver.hpp"
 #include "sip/uri.hpp"
@@ -70,7 +71,8 @@ tl::expected<PreparedAgent, Outcome> prepare_agent(std::string_view request_uri,
   return prepared;
 }
 
-Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make) {
+Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make,
+                                 DigestCredentials* credentials) {
   const net::ResolvedTarget& resolved = prepared.resolved;
   Delivery delivery{Outcome{std::nullopt, Failure::unreachable, "no address for " + prepared.destination},
                     std::nullopt,
@@ -85,7 +87,8 @@ Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& ma
     if (!request)
       return Delivery{usage("cannot build the request: " + request.error().reason), std::nullopt, {}};
     const txn::Target target{resolved.protocol, endpoint, resolved.server_name};
-    delivery = Delivery{prepared.agent->send(std::move(*request), target), target, *local};
+    AuthenticatedOutcome sent = send_authenticated(*prepared.agent, std::move(*request), target, credentials);
+    delivery = Delivery{std::move(sent.outcome), target, *local, sent.cseq};
     if (delivery.outcome.failure == Failure::unreachable || delivery.outcome.failure == Failure::timeout) {
       delivery.outcome.detail = net::to_string(endpoint) + " over " +
                                 std::string(net::via_token(resolved.protocol)) + ": " +
@@ -101,7 +104,9 @@ Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& ma
 Outcome send_request(std::string_view request_uri, const ClientSettings& settings, const RequestMaker& make) {
   auto prepared = prepare_agent(request_uri, settings);
   if (!prepared) return std::move(prepared.error());
-  return std::move(send_to_first_reachable(*prepared, make).outcome);
+  std::optional<DigestCredentials> credentials;
+  if (settings.account) credentials.emplace(*settings.account);
+  return std::move(send_to_first_reachable(*prepared, make, credentials ? &*credentials : nullptr).outcome);
 }
 
 }  // namespace osprey::client

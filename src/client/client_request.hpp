@@ -3,12 +3,14 @@
 // Request-URI's target), the local socket, the request itself, and its outcome.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "client/digest_credentials.hpp"
 #include "client/outcome.hpp"
 #include "client/user_agent.hpp"
 #include "net/flow.hpp"
@@ -27,6 +29,8 @@ struct ClientSettings {
   // PEM CA certificates that a TLS server's certificate must chain to (RFC 3261 §26.2.1);
   // empty: the system's store.
   std::filesystem::path ca_file;
+  // Answers 401/407 challenges (RFC 3261 §22.2, §22.3); none: a challenge is the final response.
+  std::optional<DigestAccount> account;
 };
 
 // Builds the request once the local address is known (REGISTER's Contact needs it).
@@ -56,13 +60,18 @@ struct Delivery {
   Outcome outcome;
   std::optional<txn::Target> target;  // the address that answered (for later requests)
   net::Endpoint local;                // our address toward it (Contact, Via)
+  // The CSeq the request last went out with: each challenge round raises it (§8.1.3.5).
+  std::uint32_t cseq = 0;
 };
 
 // Binds a socket, builds the request with `make` and sends it, trying the resolved addresses
-// in turn while they are unreachable (RFC 3263 §4.3).
-Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make);
+// in turn while they are unreachable (RFC 3263 §4.3), and answering its challenges with
+// `credentials` (authenticated_send.hpp; null: challenges are final).
+Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make,
+                                 DigestCredentials* credentials = nullptr);
 
-// prepare_agent and send_to_first_reachable: one request from start to end.
+// prepare_agent and send_to_first_reachable: one request from start to end, with the
+// credentials of settings.account when it has one.
 Outcome send_request(std::string_view request_uri, const ClientSettings& settings, const RequestMaker& make);
 
 // Parses "udp", "tcp", "tls" (any case).

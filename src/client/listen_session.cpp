@@ -2,11 +2,14 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <algorithm>
 #include <csignal>
+#include <optional>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "client/authenticated_send.hpp"
 #include "client/incoming_answer.hpp"
 #include "client/received_message.hpp"
 #include "client/registration_refresh.hpp"
@@ -41,7 +44,9 @@ class ListenSession {
         err_(err),
         ids_(fresh_ids()),
         refresh_timer_(agent_.io_context()),
-        signals_(agent_.io_context()) {}
+        signals_(agent_.io_context()) {
+    if (settings.client.account) credentials_.emplace(*settings.client.account);
+  }
 
   int run() {
     // Set before the REGISTER goes out: a registrar delivers stored messages as soon as the
@@ -50,13 +55,16 @@ class ListenSession {
       answer(transaction, request);
     });
     watch_signals();
-    Delivery registered =
-        send_to_first_reachable(prepared_, [this](const net::Endpoint& local, net::Protocol protocol) {
+    Delivery registered = send_to_first_reachable(
+        prepared_,
+        [this](const net::Endpoint& local, net::Protocol protocol) {
           contact_ = contact_uri(local, protocol, settings_.aor);
           return build_register(ids_, settings_.aor, contact_, settings_.expires);
-        });
+        },
+        credentials());
+    ids_.cseq = std::max(ids_.cseq, registered.cseq);
     if (!is_success(registered.outcome) || !registered.target) {
-      err_ << "register: " << describe(registered.outcome) << '\n';
+      report_failure("register", registered.outcome);
       return exit_code_of(registered.outcome);
     }
     target_ = *registered.target;
@@ -123,35 +131,51 @@ class ListenSession {
   }
 
   // §10.2.4: a refresh is a REGISTER with the same Call-ID and a higher CSeq (§10.2: a
-  // registrar drops an out-of-order one).
+  // registrar drops an out-of-order one). It carries the credentials of the last challenge,
+  // with the next nc (RFC 7616 §3.4); a challenge to it starts a new round (challenge_rounds.hpp).
   void refresh() {
     ++ids_.cseq;
     auto request = build_register(ids_, settings_.aor, contact_, settings_.expires);
     if (!request) return;
     refreshing_ = true;
-    agent_.send_async(std::move(*request), target_, [this](Outcome outcome) {
-      refreshing_ = false;
-      if (stopping_) return;
-      if (is_success(outcome)) {
-        schedule_refresh(interval_of(outcome));
-        return;
-      }
-      err_ << "registration refresh failed: " << describe(outcome) << "; trying again in "
-           << kRetryDelay.count() << " s" << std::endl;
-      schedule_refresh(kRetryDelay);
-    });
+    send_authenticated_async(
+        agent_, std::move(*request), target_, credentials(), [this](AuthenticatedOutcome sent) {
+          refreshing_ = false;
+          ids_.cseq = std::max(ids_.cseq, sent.cseq);
+          const Outcome& outcome = sent.outcome;
+          if (stopping_) return;
+          if (is_success(outcome)) {
+            schedule_refresh(interval_of(outcome));
+            return;
+          }
+          err_ << "registration refresh failed: " << describe(outcome) << challenge_note(outcome)
+               << "; trying again in " << kRetryDelay.count() << " s" << std::endl;
+          schedule_refresh(kRetryDelay);
+        });
   }
 
   int unregister() {
     ++ids_.cseq;
     auto request = build_register(ids_, settings_.aor, contact_, 0);
     if (!request) return kExitBadUsage;
-    const Outcome outcome = agent_.send(std::move(*request), target_);
-    if (!is_success(outcome)) {
-      err_ << "unregister: " << describe(outcome) << '\n';
-      return exit_code_of(outcome);
+    AuthenticatedOutcome sent = send_authenticated(agent_, std::move(*request), target_, credentials());
+    ids_.cseq = std::max(ids_.cseq, sent.cseq);
+    if (!is_success(sent.outcome)) {
+      report_failure("unregister", sent.outcome);
+      return exit_code_of(sent.outcome);
     }
     return kExitSuccess;
+  }
+
+  DigestCredentials* credentials() { return credentials_ ? &*credentials_ : nullptr; }
+
+  // describe() names the failure; with a response, the detail says why a challenge was final.
+  static std::string challenge_note(const Outcome& outcome) {
+    return outcome.response && !outcome.detail.empty() ? " (" + outcome.detail + ")" : std::string();
+  }
+
+  void report_failure(std::string_view what, const Outcome& outcome) {
+    err_ << what << ": " << describe(outcome) << challenge_note(outcome) << '\n';
   }
 
   const ListenSettings& settings_;
@@ -160,6 +184,8 @@ class ListenSession {
   std::ostream& out_;
   std::ostream& err_;
   RequestIds ids_;
+  // The account and the nonces it met, for the REGISTER, its refreshes and the unregistration.
+  std::optional<DigestCredentials> credentials_;
   std::string contact_;
   txn::Target target_;
   boost::asio::steady_timer refresh_timer_;

@@ -25,7 +25,9 @@ enum class Failure { none, usage, timeout, unreachable };
 struct Outcome {
   std::optional<sip::Message> response;  // the final response, when one came
   Failure failure = Failure::none;       // why there is none
-  std::string detail;                    // for the user: what failed and why
+  // For the user: what failed and why; with a 401/407 response, why that challenge was final
+  // (challenge_rounds.hpp).
+  std::string detail;
 };
 
 // The exit code of the list above.

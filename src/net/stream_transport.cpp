@@ -155,6 +155,18 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     return std::nullopt;
   }
 
+  void close(ConnectionId id, std::string_view reason) {
+    asio::post(io_context_, [this, alive = std::weak_ptr<void>(alive_), id, reason = std::string(reason)] {
+      if (alive.expired()) return;
+      const auto it = connections_.find(id);
+      if (it == connections_.end()) return;
+      std::shared_ptr<StreamConnection> connection = it->second;  // close() erases it
+      connection->close(reason);
+    });
+  }
+
+  void set_peer_filter(PeerFilter refuse) { refuse_peer_ = std::move(refuse); }
+
   void close_all() {
     // First: no other worker hands bytes to a transport that is closing (RFC 3261 §18.2.2 then
     // makes them connect themselves).
@@ -288,6 +300,10 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     error_code ec;
     const tcp::endpoint peer = socket.remote_endpoint(ec);
     if (ec) return;  // reset before we saw it; the socket closes on destruction
+    if (refuse_peer_ && refuse_peer_(peer.address())) {
+      socket.close(ec);
+      return;
+    }
     if (!counter_.try_acquire(peer.address())) {
       ++rejected_;
       // Checked first: under a connection flood, formatting every refusal would be the cost.
@@ -350,6 +366,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
 
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
+  PeerFilter refuse_peer_;
   std::map<RemoteKey, ConnectionId> by_remote_;
   ConnectionId next_id_ = 1;
   std::uint64_t rejected_ = 0;
@@ -392,6 +409,8 @@ std::optional<Endpoint> StreamTransport::listening(Protocol protocol,
 }
 
 void StreamTransport::close_all() { impl_->close_all(); }
+void StreamTransport::close(ConnectionId connection, std::string_view reason) { impl_->close(connection, reason); }
+void StreamTransport::set_peer_filter(PeerFilter refuse) { impl_->set_peer_filter(std::move(refuse)); }
 
 std::size_t StreamTransport::connection_count() const { return impl_->connection_count(); }
 

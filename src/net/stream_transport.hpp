@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,14 @@ class StreamTransport {
   std::optional<Flow> flow_of(ConnectionId connection) const;
   // Our listening endpoint for `protocol` and the address family of `family_of`, if any.
   std::optional<Endpoint> listening(Protocol protocol, const boost::asio::ip::address& family_of) const;
+
+  // Closes one connection soon (after the current callback returns): a peer osprey no longer
+  // talks to (a banned address). Unknown ids are ignored.
+  void close(ConnectionId connection, std::string_view reason);
+  // Consulted for every accepted connection before anything is read from it: true refuses the
+  // peer (a banned address), closing the socket at once. Set once, before traffic.
+  using PeerFilter = std::function<bool(const boost::asio::ip::address&)>;
+  void set_peer_filter(PeerFilter refuse);
 
   // Stops accepting and closes every connection (shutdown).
   void close_all();

@@ -5,6 +5,8 @@
 #include "proxy/loop_hash.hpp"
 #include "proxy/response_choice.hpp"
 #include "registrar/aor.hpp"
+#include "security/asserted_identity.hpp"
+#include "security/dial_policy.hpp"
 #include "sip/builder.hpp"
 #include "sip/route.hpp"
 #include "sip/validation.hpp"
@@ -156,7 +158,7 @@ std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
 }
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                               const net::Flow& flow) {
+                               const net::Flow& flow, const Originator& originator) {
   ++counters_.requests;
   // §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0, Proxy-Require.
   if (auto rejection = sip::check_request(request, {sip::Role::proxy, {}})) {
@@ -197,6 +199,13 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   context->record_route = creates_dialog(request);
   context->loop = hash;
   sip::Message& outgoing = context->outgoing;
+  // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
+  // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
+  if (!originator.trusted) security::remove_untrusted_identity(outgoing);
+  if (!originator.asserted_identity.empty()) {
+    security::assert_identity(outgoing, originator.asserted_identity,
+                              std::span<const std::string>(&originator.asserted_identity, 1));
+  }
 
   // §16.4: route information.
   auto parsed_routes = sip::routes(request, sip::HeaderId::route);
@@ -237,6 +246,19 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
 
   // §16.5: the target set.
   auto uri = sip::parse_uri(request_uri, {false});
+  // A telephone number nobody here answers for goes to the gateway (issue #6; the access
+  // control has already applied the dial policy).
+  const auto to_gateway = [&](const std::string& aor) {
+    if (services_.gateway.empty() || !security::dialled_number(*uri)) return false;
+    return aor.empty() || services_.users == nullptr || !services_.users->has_aor(aor);
+  };
+  if (uri && !uri->is_sip() && route_values.empty() && to_gateway({})) {
+    context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, services_.gateway}});
+    const ContextKey key = key_of(transaction);
+    contexts_[key] = std::move(context);
+    start_next_group(key);
+    return;
+  }
   if (!uri || !uri->is_sip()) {
     reject(transaction, request, 416, "Unsupported URI Scheme");
     return;
@@ -254,7 +276,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   } else if (identity_.serves_uri(*uri)) {
     std::string aor = registrar::canonical_aor(*uri);
     const auto bindings = location_.lookup(aor, clock_());
-    if (bindings.empty()) {
+    if (bindings.empty() && to_gateway(aor)) {
+      context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, services_.gateway}});
+    } else if (bindings.empty()) {
       // §16.5 / issue #4: 404 for a user with no account (only when accounts exist: an open
       // registrar knows no user list); else "not reachable now": 480, or stored if a MESSAGE.
       if (services_.users != nullptr && services_.users->size() > 0 && !services_.users->has_aor(aor)) {
@@ -265,9 +289,10 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
         reject(transaction, request, 480, "Temporarily Unavailable");
       }
       return;
+    } else {
+      context->groups = target_groups(bindings);
+      context->served_aor = std::move(aor);
     }
-    context->groups = target_groups(bindings);
-    context->served_aor = std::move(aor);
   } else if (identity_.is_ours(*uri)) {
     // One of our addresses but no served domain: no user lives here, and forwarding it would
     // send it back to us.
@@ -373,6 +398,10 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   if (message_too_large_for(*context, to)) {
     branch_ended(key, branch, 513, nullptr);
     return;
+  }
+  // RFC 3323 §5, RFC 3325 §7: what the sender asked to hide stays inside the trust domain.
+  if (services_.trusted_peers == nullptr || !services_.trusted_peers->contains(to.destination.address)) {
+    security::apply_privacy(message);
   }
   // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
   if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join(target.routes));

@@ -20,6 +20,11 @@
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
 // ACKs for 2xx and stray 2xx retransmissions are forwarded without a transaction.
 //
+// Identity (RFC 3325, RFC 3323): P-Asserted-Identity from outside the trust domain removed, the
+// authenticated user's asserted instead (P-Preferred-Identity honoured among its identities);
+// Privacy: id / header applied toward next hops outside the trust domain. Numbers with no
+// account go to the configured gateway.
+//
 // MESSAGE (RFC 3428): never record-routed; over the body limit 413; over 1300 bytes with no
 // stream toward a UDP next hop 513 (§8); to an unreachable served user stored by the im layer.
 //
@@ -41,6 +46,7 @@
 #include "net/transport.hpp"
 #include "proxy/local_identity.hpp"
 #include "proxy/target_set.hpp"
+#include "security/address_set.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
 #include "store/user_store.hpp"
@@ -56,6 +62,17 @@ struct ProxyServices {
   // RFC 3428 store-and-forward: MESSAGEs to served users that cannot be delivered now.
   im::OfflineMessages* offline = nullptr;
   im::ImLimits im_limits;  // 413 above the body limit, for every MESSAGE
+  // RFC 3325 trust domain: next hops that may see a P-Asserted-Identity the sender asked to hide
+  // (Privacy: id); null: nobody is trusted.
+  const security::AddressSet* trusted_peers = nullptr;
+  // Where calls to telephone numbers with no account go (a sip: URI); empty: nowhere (404/416).
+  std::string gateway;
+};
+
+// Who sent a request, as the access control decided (issue #6, RFC 3325 §4).
+struct Originator {
+  std::string asserted_identity;  // the authenticated AOR; empty: not authenticated
+  bool trusted = false;           // a trusted peer: its P-Asserted-Identity stands
 };
 
 struct ProxyCounters {
@@ -85,7 +102,7 @@ class ProxyCore {
   void attach(ProxyServices services) { services_ = services; }
 
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                      const net::Flow& flow);
+                      const net::Flow& flow, const Originator& originator = {});
   // True when the client transaction is one of the proxy's branches (else the caller's own).
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
   bool on_client_failure(txn::ClientTransactionId transaction, int status);

@@ -46,9 +46,21 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
     return identity.serves_uri(uri) || identity.is_ours(uri);
   };
   const bool for_us = request.method() == sip::Method::register_ || addressed_to_us();
+  // Issue #6: REGISTER and every request the proxy would route pass the access control first;
+  // what osprey answers about itself (OPTIONS pings) needs no account.
+  AccessDecision access;
+  if (access_ != nullptr && (!for_us || request.method() == sip::Method::register_)) {
+    access = access_->admit(request, flow);
+    if (access.status != 0) {
+      ++counters_.requests_refused;
+      answer(transaction, request, access.status, access.reason, access.headers);
+      return;
+    }
+  }
   if (proxy_ != nullptr && table_ != nullptr && !for_us) {
     ++counters_.proxied;
-    proxy_->handle_request(transaction, request, flow);
+    proxy_->handle_request(transaction, request, flow,
+                           proxy::Originator{std::move(access.identity), access.trusted_source});
     return;
   }
   // §8.2.2: the UAS checks (version, mandatory headers, Require...) before anything else. The

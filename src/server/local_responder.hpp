@@ -12,6 +12,7 @@
 
 #include "im/offline_delivery.hpp"
 #include "proxy/proxy_core.hpp"
+#include "server/access_control.hpp"
 #include "server/registrar_service.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -38,6 +39,9 @@ class LocalResponder final : public txn::TransactionUser {
   }
   // The proxy the requests go to that osprey does not answer itself; set once, before traffic.
   void attach_proxy(proxy::ProxyCore* proxy) { proxy_ = proxy; }
+  // Authentication, identity and dial policy for new requests (issue #6); none: everything is
+  // let through. Set once, before traffic.
+  void attach_access(AccessControl* access) { access_ = access; }
   // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
 
@@ -65,6 +69,7 @@ class LocalResponder final : public txn::TransactionUser {
   RegistrarService* registrar_ = nullptr;
   proxy::ProxyCore* proxy_ = nullptr;
   im::OfflineDelivery* delivery_ = nullptr;
+  AccessControl* access_ = nullptr;
   std::mt19937_64 random_;
   ResponderCounters counters_;
 };

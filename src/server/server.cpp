@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
+#include "store/sqlite_ban_store.hpp"
 #include "store/sqlite_message_store.hpp"
 #include "store/sqlite_user_store.hpp"
 
@@ -55,9 +56,35 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     auto users = store::open_user_store(settings.data_dir);
     if (!users) return tl::unexpected("cannot open the user accounts: " + users.error());
     server->users_ = std::move(*users);
-    logger.info(
-        "{} user account(s){}", server->users_->size(),
-        server->users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
+    if (server->users_->size() == 0 && settings.security.authentication) {
+      logger.warn("no user accounts yet: nobody can register until one is added (osprey user add)");
+    } else {
+      logger.info("{} user account(s){}", server->users_->size(),
+                  server->users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
+    }
+  }
+
+  // Issue #6: what the workers share to authenticate, ban and police dialling.
+  const SecuritySettings& security = settings.security;
+  if (security.authentication && !server->users_) {
+    return tl::unexpected(std::string("authentication needs the user accounts: set a data_dir"));
+  }
+  server->nonces_ = std::make_unique<security::NonceService>(security::NonceService::random_secret(),
+                                                             security.nonce_lifetime);
+  server->nonce_counts_ = std::make_unique<security::NonceCounts>();
+  server->bans_ = std::make_unique<security::BanTable>(security.bans);
+  if (!settings.data_dir.empty()) {
+    auto bans = store::SqliteBanStore::open(settings.data_dir);
+    if (!bans) return tl::unexpected("cannot open the ban list: " + bans.error());
+    server->ban_store_ = std::move(*bans);
+    server->ban_sync_ = std::make_unique<BanSync>(*server->bans_, *server->ban_store_, logger);
+    server->ban_sync_->load(now);
+  }
+  auto dial_policy = security::DialPolicy::create(security.dial_policy);
+  if (!dial_policy) return tl::unexpected("invalid dial policy: " + dial_policy.error());
+  server->dial_policy_.emplace(std::move(*dial_policy));
+  if (!security.authentication) {
+    logger.warn("authentication is off: anyone may register any user and send through this server");
   }
 
   const unsigned workers = settings.workers == 0 ? 1 : settings.workers;
@@ -84,6 +111,9 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     worker->attach_services(server->messages_.get(), server->users_.get(), server->claims_,
                             *server->location_, server->settings_);
   }
+  const SharedSecurity shared{server->nonces_.get(), server->nonce_counts_.get(), server->bans_.get(),
+                              &*server->dial_policy_};
+  for (auto& worker : server->workers_) worker->attach_security(shared, server->users_.get(), server->settings_);
   std::vector<Worker*> peers;
   for (auto& worker : server->workers_) peers.push_back(worker.get());
   for (auto& worker : server->workers_) worker->set_peers(peers);
@@ -124,6 +154,13 @@ void Server::run_housekeeping() {
                      settings_.messages.max_age_seconds);
       }
     }
+    // Bans: those the workers made are saved, those `osprey ban` changed are applied.
+    if (ban_sync_) {
+      ban_sync_->run(now);
+    } else {
+      bans_->expire(now);
+    }
+    nonce_counts_->expire(now);
     // Accounts added or changed by `osprey user` in another process.
     if (users_) {
       if (auto reloaded = users_->reload_if_changed(); !reloaded) {
@@ -149,6 +186,12 @@ void Server::reload_tls(bool force) {
 std::uint64_t Server::messages() const {
   std::uint64_t total = 0;
   for (const auto& worker : workers_) total += worker->counters().messages.load(std::memory_order_relaxed);
+  return total;
+}
+
+std::uint64_t Server::banned() const {
+  std::uint64_t total = 0;
+  for (const auto& worker : workers_) total += worker->counters().banned.load(std::memory_order_relaxed);
   return total;
 }
 

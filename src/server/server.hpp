@@ -15,11 +15,13 @@
 #include "net/connection_counter.hpp"
 #include "net/connection_directory.hpp"
 #include "net/tls_context_store.hpp"
+#include "server/ban_sync.hpp"
 #include "server/server_settings.hpp"
 #include "server/worker.hpp"
 #include "store/durable_location_store.hpp"
 #include "store/memory_location_store.hpp"
 #include "store/message_store.hpp"
+#include "store/ban_store.hpp"
 #include "store/user_store.hpp"
 
 namespace spdlog {
@@ -56,6 +58,8 @@ class Server {
   std::uint64_t messages() const;
   std::uint64_t dropped() const;
   std::size_t bindings() const { return location_ ? location_->binding_count() : 0; }
+  // Datagrams and connections refused because their source is banned (issue #6).
+  std::uint64_t banned() const;
 
  private:
   Server(const ServerSettings& settings, spdlog::logger& logger) : settings_(settings), logger_(logger) {}
@@ -72,6 +76,14 @@ class Server {
   // <data_dir>/messages.db and users.db; null without a data_dir (tests).
   std::unique_ptr<store::MessageStore> messages_;
   std::unique_ptr<store::UserStore> users_;
+  // Issue #6, shared by the workers: nonces, their counts, bans (with bans.db when there is a
+  // data_dir) and the dial policy.
+  std::unique_ptr<security::NonceService> nonces_;
+  std::unique_ptr<security::NonceCounts> nonce_counts_;
+  std::unique_ptr<security::BanTable> bans_;
+  std::unique_ptr<store::BanStore> ban_store_;
+  std::unique_ptr<BanSync> ban_sync_;
+  std::optional<security::DialPolicy> dial_policy_;
   im::DeliveryClaims claims_;  // before workers_: they release their claims when destroyed
   std::thread housekeeper_;
   std::mutex housekeeping_mutex_;

@@ -11,6 +11,10 @@
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
 #include "registrar/register_request.hpp"
+#include "security/address_set.hpp"
+#include "security/ban_table.hpp"
+#include "security/dial_policy.hpp"
+#include "security/rate_limiter.hpp"
 #include "sip/message.hpp"
 #include "store/message_store.hpp"
 #include "txn/transaction_env.hpp"
@@ -28,6 +32,20 @@ struct TlsSpec {
   std::string ca_file;  // verifies servers osprey connects to; empty: the system store
   // How often the certificate files are checked for a change (SIGHUP reloads at once).
   std::chrono::milliseconds reload_check{2000};
+};
+
+// Issue #6: authentication, bans, rate limits, scanners, the trust domain and the dial policy.
+// The defaults are the safe ones (authentication on); the config's [security] maps onto this.
+struct SecuritySettings {
+  bool authentication = true;
+  bool accept_inbound = true;  // other domains may reach our users without an account here
+  std::int64_t nonce_lifetime = 300;
+  security::AddressSet trusted_peers;  // RFC 3325 trust domain: not challenged, PAI believed
+  std::vector<std::string> scanner_user_agents;  // dropped without an answer; empty: none
+  security::BanPolicy bans;
+  security::RateLimit rate_limit;  // per source and worker; requests_per_second 0: off
+  security::DialPolicyConfig dial_policy;
+  std::string gateway;  // sip: URI where numbers without an account go; empty: nowhere
 };
 
 struct ServerSettings {
@@ -48,6 +66,7 @@ struct ServerSettings {
   // and the user accounts live in data_dir too; without one, MESSAGEs are never stored.
   im::ImLimits im;
   store::MessageLimits messages;
+  SecuritySettings security;
 };
 
 }  // namespace osprey::server

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "server/intake.hpp"
+#include "sip/builder.hpp"
 
 namespace osprey::server {
 
@@ -71,7 +72,11 @@ Worker::~Worker() { stop(); }
 void Worker::attach_services(store::MessageStore* messages, const store::UserStore* users,
                              im::DeliveryClaims& claims, store::LocationStore& location,
                              const ServerSettings& settings) {
-  proxy::ProxyServices services{.users = users, .offline = nullptr, .im_limits = settings.im};
+  proxy::ProxyServices services{.users = users,
+                                .offline = nullptr,
+                                .im_limits = settings.im,
+                                .trusted_peers = &settings.security.trusted_peers,
+                                .gateway = settings.security.gateway};
   if (messages != nullptr) {
     auto new_tag = [this] { return responder_.new_tag(); };
     offline_.emplace(io_context_, table_, *messages, unix_seconds, new_tag, settings.im);
@@ -84,6 +89,25 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
     responder_.attach_delivery(&*delivery_);
   }
   proxy_.attach(services);
+}
+
+void Worker::attach_security(const SharedSecurity& shared, const store::UserStore* users,
+                             const ServerSettings& settings) {
+  const SecuritySettings& security = settings.security;
+  bans_ = shared.bans;
+  if (bans_ != nullptr) {
+    // A banned address gets no connection either (issue #6: connections closed).
+    transport_.streams().set_peer_filter(
+        [this](const boost::asio::ip::address& peer) { return bans_->is_banned(peer, unix_seconds()); });
+  }
+  if (security.rate_limit.requests_per_second > 0) rate_limiter_.emplace(security.rate_limit);
+  if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
+  if (security.authentication && users != nullptr && shared.nonces != nullptr && shared.nonce_counts != nullptr) {
+    authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts);
+  }
+  access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
+                  shared.dial_policy, unix_seconds, logger_);
+  responder_.attach_access(&*access_);
 }
 
 tl::expected<net::Endpoint, std::string> Worker::listen(const ListenSpec& spec) {
@@ -117,8 +141,36 @@ void Worker::schedule_tick() {
   });
 }
 
+bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
+  // Issue #6: a banned source costs one hash lookup; its stream connection is closed.
+  if (bans_ != nullptr && bans_->is_banned(flow.remote.address, unix_seconds())) {
+    counters_.banned.fetch_add(1, std::memory_order_relaxed);
+    if (flow.connection != 0) transport_.streams().close(flow.connection, "banned");
+    return false;
+  }
+  if (!rate_limiter_) return true;
+  const auto now = std::chrono::steady_clock::now();
+  switch (rate_limiter_->admit(flow.remote.address, now)) {
+    case security::RateDecision::pass: return true;
+    case security::RateDecision::drop: counters_.rate_limited.fetch_add(1, std::memory_order_relaxed); return false;
+    case security::RateDecision::reject: break;
+  }
+  counters_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  // Over the rate: a request gets 503 with Retry-After (RFC 3261 §21.5.4), statelessly and only
+  // as often as the limiter allows replies; the flood beyond that is dropped.
+  Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
+  if (!intake.message || !intake.message->is_request() || intake.message->method() == sip::Method::ack) {
+    return false;
+  }
+  auto reply = sip::MessageBuilder::response_to(*intake.message, 503, "Rate Limit Exceeded", responder_.new_tag());
+  reply.header("Retry-After", std::to_string(rate_limiter_->retry_after(flow.remote.address, now)));
+  transport_.send(flow, reply.serialize());
+  return false;
+}
+
 void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   counters_.messages.fetch_add(1, std::memory_order_relaxed);
+  if (!admit_source(bytes, flow)) return;
   Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
   if (!intake.reply.empty()) {
     // No transaction for a request this broken: the answer goes straight back where it came
@@ -135,6 +187,18 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   }
   sip::Message& message = *intake.message;
   if (message.is_request()) {
+    // Attack tools announce themselves: no answer tells them a SIP server is here, and the
+    // source is on its way to a ban.
+    if (scanners_ && scanners_->is_scanner(message)) {
+      counters_.scanners.fetch_add(1, std::memory_order_relaxed);
+      if (bans_ != nullptr) {
+        if (auto ban = bans_->record_offence(flow.remote.address, "scanner User-Agent", unix_seconds())) {
+          logger_.warn("banned {} for {} s: requests from a known attack tool", net::host_text(flow.remote.address),
+                       ban->until - ban->since);
+        }
+      }
+      return;
+    }
     txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4
   } else if (auto owner = owner_of(message); owner && *owner != index_ && *owner < peers_.size()) {
     // SO_REUSEPORT spreads datagrams by address, not by transaction: a response to a request

@@ -27,6 +27,13 @@
 #include "net/target_resolver.hpp"
 #include "net/tls_context_store.hpp"
 #include "proxy/proxy_core.hpp"
+#include "security/ban_table.hpp"
+#include "security/digest_authenticator.hpp"
+#include "security/nonce_counts.hpp"
+#include "security/nonce_service.hpp"
+#include "security/rate_limiter.hpp"
+#include "security/scanner_filter.hpp"
+#include "server/access_control.hpp"
 #include "server/local_responder.hpp"
 #include "server/registrar_service.hpp"
 #include "server/server_settings.hpp"
@@ -43,6 +50,18 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> messages{0};
   std::atomic<std::uint64_t> stateless_replies{0};  // 400/505/513 answered without a transaction
   std::atomic<std::uint64_t> dropped{0};            // unreadable input, never answered
+  std::atomic<std::uint64_t> banned{0};             // from a banned source, dropped before parsing
+  std::atomic<std::uint64_t> rate_limited{0};       // over the source's rate: 503 or dropped
+  std::atomic<std::uint64_t> scanners{0};           // attack tools' requests, dropped unanswered
+};
+
+// What every worker shares for issue #6: nonces and their counts (a client may come back on
+// another worker), the bans, the dial policy. Owned by the Server; all thread-safe.
+struct SharedSecurity {
+  const security::NonceService* nonces = nullptr;
+  security::NonceCounts* nonce_counts = nullptr;
+  security::BanTable* bans = nullptr;
+  const security::DialPolicy* dial_policy = nullptr;
 };
 
 class Worker final : public net::TransportListener {
@@ -68,6 +87,10 @@ class Worker final : public net::TransportListener {
                        im::DeliveryClaims& claims, store::LocationStore& location,
                        const ServerSettings& settings);
 
+  // Authentication, bans, rate limits, scanner filtering (issue #6); before start(), after
+  // attach_services. Everything passed outlives the worker.
+  void attach_security(const SharedSecurity& shared, const store::UserStore* users, const ServerSettings& settings);
+
   void on_message(std::string_view bytes, const net::Flow& flow) override;
   // Every worker of the server, by index, set once before start(): responses are handed to the
   // worker whose branch they carry.
@@ -80,6 +103,8 @@ class Worker final : public net::TransportListener {
 
  private:
   void schedule_tick();
+  // The checks before parsing (bans, rate); false: the message is gone (dropped or answered).
+  bool admit_source(std::string_view bytes, const net::Flow& flow);
 
   unsigned index_;
   sip::ParseOptions datagram_options_;
@@ -94,6 +119,11 @@ class Worker final : public net::TransportListener {
   proxy::ProxyCore proxy_;
   std::optional<im::OfflineMessages> offline_;
   std::optional<im::OfflineDelivery> delivery_;
+  security::BanTable* bans_ = nullptr;
+  std::optional<security::RateLimiter> rate_limiter_;
+  std::optional<security::ScannerFilter> scanners_;
+  std::optional<security::DigestAuthenticator> authenticator_;
+  std::optional<AccessControl> access_;
   boost::asio::steady_timer tick_;
   std::thread thread_;
   std::vector<Worker*> peers_;

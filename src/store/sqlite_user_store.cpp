@@ -66,6 +66,11 @@ tl::expected<void, std::string> SqliteUserStore::prepare_statements() {
       {&insert_,
        "INSERT INTO accounts (aor, user, realm, ha1_md5, ha1_sha256, created_at)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"},
+      // add_many: an existing AOR takes the new credentials and keeps its created_at.
+      {&upsert_,
+       "INSERT INTO accounts (aor, user, realm, ha1_md5, ha1_sha256, created_at)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+       " ON CONFLICT (aor) DO UPDATE SET ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256"},
       {&update_, "UPDATE accounts SET ha1_md5 = ?2, ha1_sha256 = ?3 WHERE aor = ?1"},
       {&delete_, "DELETE FROM accounts WHERE aor = ?1"},
   };
@@ -161,6 +166,37 @@ tl::expected<void, std::string> SqliteUserStore::remove(std::string_view aor) {
   std::lock_guard lock(database_mutex_);
   bind_text(delete_.get(), 1, name->aor);
   return change_one(delete_.get(), *name, "no such user");
+}
+
+tl::expected<void, std::string> SqliteUserStore::add_many(
+    std::span<const std::pair<std::string, Ha1Set>> accounts) {
+  // Everything is checked before the transaction begins, so a bad entry costs no write lock.
+  std::vector<AccountName> names;
+  names.reserve(accounts.size());
+  for (const auto& [aor, ha1] : accounts) {
+    auto name = parse_with_credentials(aor, ha1);
+    if (!name) return tl::unexpected(name.error());
+    names.push_back(std::move(*name));
+  }
+  if (names.empty()) return {};
+  std::lock_guard lock(database_mutex_);
+  const std::int64_t now = now_seconds();
+  sqlite3_stmt* upsert = upsert_.get();
+  auto written = database_.transaction([&]() -> tl::expected<void, std::string> {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const Ha1Set& ha1 = accounts[i].second;
+      bind_text(upsert, 1, names[i].aor);
+      bind_text(upsert, 2, names[i].user);
+      bind_text(upsert, 3, names[i].realm);
+      bind_text(upsert, 4, ha1.md5);
+      bind_text(upsert, 5, ha1.sha256);
+      sqlite3_bind_int64(upsert, 6, now);
+      if (auto done = database_.step_done(upsert, names[i].aor); !done) return done;
+    }
+    return {};
+  });
+  if (!written) return written;
+  return reload();
 }
 
 tl::expected<void, std::string> SqliteUserStore::change_one(sqlite3_stmt* statement, const AccountName& name,

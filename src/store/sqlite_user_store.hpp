@@ -34,6 +34,7 @@ class SqliteUserStore final : public UserStore {
   tl::expected<void, std::string> add(std::string_view aor, const Ha1Set& ha1) override;
   tl::expected<void, std::string> set_credentials(std::string_view aor, const Ha1Set& ha1) override;
   tl::expected<void, std::string> remove(std::string_view aor) override;
+  tl::expected<void, std::string> add_many(std::span<const std::pair<std::string, Ha1Set>> accounts) override;
   tl::expected<std::vector<Account>, std::string> list() override;
 
   const std::filesystem::path& file() const { return database_.file(); }
@@ -58,6 +59,7 @@ class SqliteUserStore final : public UserStore {
   Statement data_version_statement_;
   Statement select_all_;
   Statement insert_;
+  Statement upsert_;
   Statement update_;
   Statement delete_;
   // https://sqlite.org/pragma.html#pragma_data_version: changes when another connection commits

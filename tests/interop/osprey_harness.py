@@ -49,7 +49,7 @@ def udp_and_tcp(port, address="127.0.0.1"):
 class Osprey:
     """A running `osprey serve`; use as a context manager."""
 
-    def __init__(self, binary, workdir, listens, extra_toml="", workers=2, env=None):
+    def __init__(self, binary, workdir, listens, extra_toml="", workers=2, env=None, authentication=False):
         self.binary = binary
         self.workdir = workdir
         self.config = os.path.join(workdir, "osprey.toml")
@@ -64,6 +64,10 @@ class Osprey:
             lines.append("[[listen]]")
             for key, value in listen.items():
                 lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
+        if not authentication:
+            # Most tests exercise routing, not security (issue #6): an open registrar, as before.
+            # Tests that want the defaults pass authentication=True and their own [security].
+            extra_toml = extra_toml + "\n[security]\nauthentication = false\n"
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n" + extra_toml)
         self.env = dict(os.environ)

@@ -7,6 +7,8 @@
 
 #include "im/fake_message_store.hpp"
 #include "recording_transport.hpp"
+#include "security/address_set.hpp"
+#include "security/fake_user_store.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "store/memory_location_store.hpp"
@@ -26,8 +28,9 @@ using osprey::testing::RecordingTransport;
 class ProxyUser : public txn::TransactionUser {
  public:
   ProxyCore* proxy = nullptr;
+  Originator originator;  // what the access control decided, for every request (issue #6)
   void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
-    proxy->handle_request(t, request, flow);
+    proxy->handle_request(t, request, flow, originator);
   }
   void on_ack(const sip::Message& ack, const net::Flow& flow) override { proxy->on_ack(ack, flow); }
   void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) override {
@@ -412,7 +415,11 @@ class ProxyServicesTest : public ProxyCoreTest {
     auto users = store::open_user_store(dir_.path());
     EXPECT_TRUE(users) << users.error();
     users_ = std::move(*users);
-    proxy_.attach({.users = users_.get(), .offline = &offline_, .im_limits = {.max_body_bytes = 64}});
+    proxy_.attach({.users = users_.get(),
+                   .offline = &offline_,
+                   .im_limits = {.max_body_bytes = 64},
+                   .trusted_peers = nullptr,
+                   .gateway = {}});
   }
 
   void add_account(const std::string& aor) {
@@ -481,7 +488,8 @@ TEST_F(ProxyServicesTest, MessageWhoseOnlyBranchAnswers480IsStoredInstead) {
 }
 
 TEST_F(ProxyServicesTest, MessageTooLargeForUdpWithoutAStreamGets513AndIsNotStored) {
-  proxy_.attach({.users = nullptr, .offline = &offline_, .im_limits = {}});
+  proxy_.attach(
+      {.users = nullptr, .offline = &offline_, .im_limits = {}, .trusted_peers = nullptr, .gateway = {}});
   transport_.udp_only = true;
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
   from_alice(message_text(std::string(1300, 'x')));
@@ -501,6 +509,120 @@ TEST_F(ProxyServicesTest, MessageRefusedByTheCalleeIsNotStored) {
   feed(downstream_response(0, 603), endpoint("192.0.2.20", 5080));
   EXPECT_EQ(messages_.messages.size(), 0u);
   EXPECT_EQ(last().status(), 603);
+}
+
+}  // namespace
+}  // namespace osprey::proxy
+
+namespace osprey::proxy {
+namespace {
+
+// Issue #6: the identity the proxy forwards (RFC 3325, RFC 3323) and numbers to the gateway.
+class ProxyIdentityTest : public ProxyCoreTest {
+ protected:
+  // Bob's one binding: the next hop is 192.0.2.20:5080.
+  void register_bob_at_192_0_2_20() {
+    register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  }
+
+  // The forwarded INVITE from alice to bob, with `extra` header lines (CRLF-terminated).
+  sip::Message forwarded_invite(const std::string& extra) {
+    from_alice(request_text("INVITE", "sip:bob@example.com", extra));
+    const auto invites = sent_starting("INVITE ");
+    EXPECT_EQ(invites.size(), 1u);
+    return parsed(invites.empty() ? 0 : invites.front());
+  }
+
+  // Services with only what a test names (designated initializers would have to name every field).
+  static ProxyServices services(const store::UserStore* users, const security::AddressSet* trusted_peers,
+                                std::string gateway) {
+    ProxyServices attached;
+    attached.users = users;
+    attached.trusted_peers = trusted_peers;
+    attached.gateway = std::move(gateway);
+    return attached;
+  }
+
+  static security::AddressSet addresses(const std::string& cidr) {
+    auto set = security::AddressSet::parse(std::vector<std::string>{cidr});
+    EXPECT_TRUE(set) << set.error();
+    return set.value_or(security::AddressSet{});
+  }
+};
+
+TEST_F(ProxyIdentityTest, AssertedIdentityFromAnUntrustedSourceIsRemoved) {
+  // RFC 3325 §5: a caller outside the trust domain cannot name itself.
+  register_bob_at_192_0_2_20();
+  const sip::Message forwarded = forwarded_invite("P-Asserted-Identity: <sip:ceo@example.com>\r\n");
+  EXPECT_EQ(forwarded.count(sip::HeaderId::p_asserted_identity), 0u);
+}
+
+TEST_F(ProxyIdentityTest, AssertedIdentityFromATrustedPeerStands) {
+  register_bob_at_192_0_2_20();
+  user_.originator.trusted = true;
+  const sip::Message forwarded = forwarded_invite("P-Asserted-Identity: <sip:ceo@example.com>\r\n");
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::p_asserted_identity), "<sip:ceo@example.com>");
+}
+
+TEST_F(ProxyIdentityTest, TheAuthenticatedIdentityIsAsserted) {
+  // RFC 3325 §6: the proxy asserts who authenticated, whatever the request claimed or preferred.
+  register_bob_at_192_0_2_20();
+  user_.originator.asserted_identity = "sip:alice@example.com";
+  const sip::Message forwarded = forwarded_invite(
+      "P-Preferred-Identity: <sip:ceo@example.com>\r\nP-Asserted-Identity: <sip:boss@example.com>\r\n");
+  EXPECT_EQ(forwarded.count(sip::HeaderId::p_asserted_identity), 1u);
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::p_asserted_identity), "<sip:alice@example.com>");
+  EXPECT_EQ(forwarded.count(sip::HeaderId::p_preferred_identity), 0u);
+}
+
+TEST_F(ProxyIdentityTest, PrivacyIdHidesTheIdentityFromAnUntrustedNextHop) {
+  // RFC 3325 §7: Privacy: id keeps the asserted identity inside the trust domain.
+  register_bob_at_192_0_2_20();
+  user_.originator.asserted_identity = "sip:alice@example.com";
+  const security::AddressSet peers = addresses("198.51.100.0/24");  // not bob's address
+  proxy_.attach(services(nullptr, &peers, {}));
+  const sip::Message forwarded = forwarded_invite("Privacy: id\r\n");
+  EXPECT_EQ(forwarded.count(sip::HeaderId::p_asserted_identity), 0u);
+}
+
+TEST_F(ProxyIdentityTest, PrivacyIdKeepsTheIdentityTowardATrustedNextHop) {
+  register_bob_at_192_0_2_20();
+  user_.originator.asserted_identity = "sip:alice@example.com";
+  const security::AddressSet peers = addresses("192.0.2.20");
+  proxy_.attach(services(nullptr, &peers, {}));
+  const sip::Message forwarded = forwarded_invite("Privacy: id\r\n");
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::p_asserted_identity), "<sip:alice@example.com>");
+}
+
+TEST_F(ProxyIdentityTest, ANumberWithoutAnAccountGoesToTheGateway) {
+  security::testing::FakeUserStore users;
+  users.add_user("bob", "example.com", "builder");
+  proxy_.attach(services(&users, nullptr, "sip:192.0.2.80:5060"));
+  from_alice(request_text("INVITE", "sip:011972599950423@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.80", 5060));
+  EXPECT_EQ(parsed(0).method(), sip::Method::invite);
+  EXPECT_EQ(parsed(0).request_uri().text, "sip:011972599950423@example.com");  // the gateway reads the number
+}
+
+TEST_F(ProxyIdentityTest, AUserWithAnAccountDoesNotGoToTheGateway) {
+  // A served user without a binding is unreachable (480), not a telephone number.
+  security::testing::FakeUserStore users;
+  users.add_user("bob", "example.com", "builder");
+  users.add_user("5551234", "example.com", "extension");
+  proxy_.attach(services(&users, nullptr, "sip:192.0.2.80:5060"));
+  from_alice(request_text("INVITE", "sip:5551234@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 480);
+}
+
+TEST_F(ProxyIdentityTest, WithoutAGatewayANumberWithoutAnAccountIsUnknown) {
+  security::testing::FakeUserStore users;
+  users.add_user("bob", "example.com", "builder");
+  proxy_.attach(services(&users, nullptr, {}));
+  from_alice(request_text("INVITE", "sip:011972599950423@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 404);
 }
 
 }  // namespace

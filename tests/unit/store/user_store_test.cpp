@@ -4,6 +4,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -192,6 +194,52 @@ TEST(SqliteUserStore, ReadersKeepTheirSnapshotDuringAReload) {
   ASSERT_TRUE(store->remove("sip:alice@example.com"));
   ASSERT_TRUE(before);
   EXPECT_EQ(before->aor, "sip:alice@example.com");
+}
+
+TEST(SqliteUserStore, AddManyAddsAndReplacesInOneGo) {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto other = open_store(dir);
+  ASSERT_TRUE(store && other);
+  ASSERT_TRUE(store->add("sip:alice@example.com", ha1_of('a')));
+  const std::int64_t created = store->find("alice", "example.com")->created_at;
+  EXPECT_NE(reload(*other).substr(0, 6), "error:");
+
+  const std::vector<std::pair<std::string, Ha1Set>> accounts = {
+      {"sip:alice@Example.com", ha1_of('c')},  // exists: new credentials
+      {"sip:bob@example.com", ha1_of('b')},
+      {"sip:bob@example.com", ha1_of('d')},  // twice: the last wins
+  };
+  const auto added = store->add_many(accounts);
+  ASSERT_TRUE(added) << added.error();
+  EXPECT_EQ(store->size(), 2U);
+  EXPECT_EQ(store->find("alice", "example.com")->ha1, ha1_of('c'));
+  EXPECT_EQ(store->find("alice", "example.com")->created_at, created);
+  EXPECT_EQ(store->find("bob", "example.com")->ha1, ha1_of('d'));
+
+  EXPECT_EQ(reload(*other), "changed");
+  EXPECT_EQ(other->find("bob", "example.com")->ha1, ha1_of('d'));
+}
+
+TEST(SqliteUserStore, AddManyIsAllOrNothing) {
+  TempDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  const std::vector<std::pair<std::string, Ha1Set>> accounts = {
+      {"sip:alice@example.com", ha1_of('a')},
+      {"sip:bob@example.com", {"Circle of Life", std::string(64, 'b')}},
+      {"sip:carol@example.com", ha1_of('c')},
+  };
+  EXPECT_EQ(store->add_many(accounts).error(),
+            "sip:bob@example.com: the MD5 HA1 is not 32 lowercase hex digits");
+  const std::vector<std::pair<std::string, Ha1Set>> not_sip = {{"sip:alice@example.com", ha1_of('a')},
+                                                               {"tel:+15551234", ha1_of('t')}};
+  EXPECT_EQ(store->add_many(not_sip).error(), "'tel:+15551234': not a sip: AOR");
+  EXPECT_EQ(store->size(), 0U);
+  auto reopened = open_store(dir);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->size(), 0U);
+  EXPECT_TRUE(store->add_many({}));
 }
 
 TEST(SqliteUserStore, UnusableDataDirIsAnError) {

@@ -1,0 +1,133 @@
+#include "app/security_config.hpp"
+
+#include "registrar/aor.hpp"
+#include "security/address_set.hpp"
+#include "security/dial_policy.hpp"
+#include "security/scanner_filter.hpp"
+#include "sip/uri.hpp"
+
+namespace osprey::app {
+
+namespace {
+
+// A list of CIDRs, checked as the server will read it.
+void read_networks(Section& section, std::string_view key, std::vector<std::string>& out) {
+  std::vector<std::string> networks;
+  if (!section.string_array(key, networks)) return;
+  if (auto parsed = security::AddressSet::parse(networks); !parsed) {
+    section.fail(key, parsed.error());
+    return;
+  }
+  out = std::move(networks);
+}
+
+void read_bans(ReadState& state, const toml::table& table, BanConfig& bans) {
+  Section section(state, table, "security.bans");
+  section.integer<std::uint32_t>("threshold", 1, 1000, bans.threshold);
+  section.integer<std::uint32_t>("window", 1, 86400, bans.window);
+  section.integer<std::uint32_t>("duration", 1, 30 * 86400, bans.duration);
+  read_networks(section, "never_ban", bans.never_ban);
+  section.fail_unknown_keys();
+}
+
+void read_rate_limit(ReadState& state, const toml::table& table, RateLimitConfig& limit) {
+  Section section(state, table, "security.rate_limit");
+  section.integer<std::uint32_t>("requests_per_second", 0, 1000000, limit.requests_per_second);
+  section.integer<std::uint32_t>("burst", 1, 10000000, limit.burst);
+  read_networks(section, "exempt", limit.exempt);
+  section.fail_unknown_keys();
+}
+
+DialGroupConfig read_group(ReadState& state, const toml::table& table, std::string path) {
+  Section section(state, table, std::move(path));
+  DialGroupConfig group;
+  if (!section.string("name", group.name)) section.fail("name", "is required");
+  section.string_array("members", group.members);
+  section.string_array("allow", group.allow);
+  for (const std::string& member : group.members) {
+    auto uri = sip::parse_uri(member, {false});
+    if (!uri || !uri->is_sip() || !uri->has_user) {
+      section.fail("members", "'" + member + "' is not a sip: AOR like sip:alice@example.com");
+      break;
+    }
+  }
+  section.fail_unknown_keys();
+  return group;
+}
+
+}  // namespace
+
+security::DialPolicyConfig dialplan_policy(const DialplanConfig& dialplan) {
+  security::DialPolicyConfig policy;
+  if (dialplan.international) policy.international = *dialplan.international;
+  policy.deny = dialplan.deny;
+  policy.allow_national = dialplan.allow_national;
+  for (const DialGroupConfig& group : dialplan.groups) {
+    security::DialGroup out{group.name, {}, group.allow};
+    for (const std::string& member : group.members) {
+      // Members compare with the authenticated account's AOR, which is canonical.
+      auto uri = sip::parse_uri(member, {false});
+      out.members.push_back(uri ? registrar::canonical_aor(*uri) : member);
+    }
+    policy.groups.push_back(std::move(out));
+  }
+  return policy;
+}
+
+server::SecuritySettings security_settings(const SecurityConfig& security, const DialplanConfig& dialplan) {
+  server::SecuritySettings settings;
+  settings.authentication = security.authentication;
+  settings.accept_inbound = security.accept_inbound;
+  settings.nonce_lifetime = security.nonce_lifetime;
+  settings.trusted_peers = security::AddressSet::parse(security.trusted_peers).value_or(security::AddressSet{});
+  settings.scanner_user_agents = security.scanner_user_agents.value_or(security::ScannerFilter::default_patterns());
+  settings.bans.threshold = security.bans.threshold;
+  settings.bans.window_seconds = security.bans.window;
+  settings.bans.ban_seconds = security.bans.duration;
+  settings.bans.never_ban = security::AddressSet::parse(security.bans.never_ban).value_or(security::AddressSet{});
+  settings.rate_limit.requests_per_second = security.rate_limit.requests_per_second;
+  settings.rate_limit.burst = security.rate_limit.burst;
+  settings.rate_limit.exempt = security::AddressSet::parse(security.rate_limit.exempt).value_or(security::AddressSet{});
+  settings.dial_policy = dialplan_policy(dialplan);
+  settings.gateway = dialplan.gateway;
+  return settings;
+}
+
+void read_security(ReadState& state, const toml::table& table, SecurityConfig& security) {
+  Section section(state, table, "security");
+  section.boolean("authentication", security.authentication);
+  section.boolean("accept_inbound", security.accept_inbound);
+  section.integer<std::uint32_t>("nonce_lifetime", 10, 86400, security.nonce_lifetime);
+  read_networks(section, "trusted_peers", security.trusted_peers);
+  std::vector<std::string> scanners;
+  if (section.string_array("scanner_user_agents", scanners)) security.scanner_user_agents = std::move(scanners);
+  if (const toml::table* bans = section.table("bans")) read_bans(state, *bans, security.bans);
+  if (const toml::table* limit = section.table("rate_limit")) read_rate_limit(state, *limit, security.rate_limit);
+  section.fail_unknown_keys();
+}
+
+void read_dialplan(ReadState& state, const toml::table& table, DialplanConfig& dialplan) {
+  Section section(state, table, "dialplan");
+  if (section.string("gateway", dialplan.gateway)) {
+    auto uri = sip::parse_uri(dialplan.gateway, {false});
+    if (!uri || !uri->is_sip()) section.fail("gateway", "'" + dialplan.gateway + "' is not a sip: URI");
+  }
+  std::vector<std::string> international;
+  if (section.string_array("international", international)) dialplan.international = std::move(international);
+  section.string_array("deny", dialplan.deny);
+  section.boolean("allow_national", dialplan.allow_national);
+  if (const toml::array* groups = section.table_array("group")) {
+    for (std::size_t i = 0; i < groups->size(); ++i) {
+      const toml::table* group = groups->get(i)->as_table();
+      if (group == nullptr) continue;  // table_array checked the element types
+      dialplan.groups.push_back(read_group(state, *group, "dialplan.group[" + std::to_string(i) + "]"));
+    }
+  }
+  // The prefixes and members as the server will use them: one error here, not at start-up.
+  if (auto policy = security::DialPolicy::create(dialplan_policy(dialplan)); !policy) {
+    section.fail(section.has("group") ? "group" : "deny", policy.error());
+  }
+  section.fail_unknown_keys();
+}
+
+}  // namespace osprey::app

@@ -1,0 +1,203 @@
+#include "security/digest_authenticator.hpp"
+
+#include <openssl/crypto.h>
+
+#include <array>
+#include <cassert>
+#include <span>
+#include <utility>
+
+#include "security/digest_hash.hpp"
+#include "sip/char_class.hpp"
+#include "sip/uri.hpp"
+
+namespace osprey::security {
+namespace {
+
+using sip::DigestAlgorithm;
+
+// Hashed in place of a real HA1 when the user is unknown, so that path costs the same hashing
+// as a wrong password. Its value does not matter: an unknown user is never authenticated.
+constexpr std::string_view kStandInHa1 = "0000000000000000000000000000000000000000000000000000000000000000";
+
+bool offered(DigestAlgorithm algorithm) {
+  return algorithm == DigestAlgorithm::sha256 || algorithm == DigestAlgorithm::md5;
+}
+
+std::string_view stored_ha1(const store::Account& account, DigestAlgorithm algorithm) {
+  return algorithm == DigestAlgorithm::sha256 ? account.ha1.sha256 : account.ha1.md5;
+}
+
+// RFC 7616 §3.4.6 (and RFC 3261 §22.4): the uri of the credentials must be the request's, or a
+// response captured for one request could authorise another. SIP URIs compare by RFC 3261
+// §19.1.4 (a client may write the Request-URI differently, e.g. with its parameters reordered);
+// anything that does not parse compares byte for byte.
+bool same_request_uri(std::string_view credentials_uri, const sip::Uri& request_uri) {
+  const auto parsed = sip::parse_uri(credentials_uri);
+  if (parsed) return sip::uri_equivalent(*parsed, request_uri);
+  return credentials_uri == request_uri.text;
+}
+
+struct Located {
+  std::optional<sip::AuthParams> credentials;
+  bool malformed = false;
+};
+
+// RFC 3261 §22.4: of the credential lines, the Digest one for our realm (compared exactly,
+// §22.1). Any malformed line makes the request malformed, like sip::find_digest_credentials,
+// but without gathering every line into a vector first.
+Located locate(const sip::Message& request, sip::HeaderId header, std::string_view realm) {
+  Located located;
+  const std::string_view header_name = sip::canonical_name(header);
+  request.for_each_line(header, [&](std::string_view value) {
+    auto parsed = sip::parse_credentials(value, header_name);
+    if (!parsed) {
+      located.malformed = true;
+      return false;
+    }
+    if (!located.credentials && parsed->is_digest() && parsed->realm() == realm) {
+      located.credentials.emplace(std::move(*parsed));
+    }
+    return true;
+  });
+  return located;
+}
+
+AuthResult outcome(AuthVerdict verdict, std::string_view reason) {
+  AuthResult result;
+  result.verdict = verdict;
+  result.reason = reason;
+  return result;
+}
+
+}  // namespace
+
+bool response_matches(const DigestResponseInput& input, std::string_view ha1) {
+  const auto ha2 = digest_hex(input.algorithm, {input.method, input.uri});
+  if (!ha2) return false;
+  const auto expected =
+      digest_hex(input.algorithm, {ha1, input.nonce, input.nc, input.cnonce, input.qop, *ha2});
+  if (!expected) return false;
+  // The length is public (it follows from the algorithm); the digits are compared in constant
+  // time so a guesser learns nothing from how long a wrong answer took to refuse.
+  std::array<char, 128> claimed{};
+  if (input.response.size() != expected->size() || input.response.size() > claimed.size()) return false;
+  for (std::size_t i = 0; i < input.response.size(); ++i) claimed[i] = sip::ascii_lower(input.response[i]);
+  return CRYPTO_memcmp(claimed.data(), expected->data(), expected->size()) == 0;
+}
+
+DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const NonceService& nonces,
+                                         NonceCounts& counts)
+    : users_(users), nonces_(nonces), counts_(counts) {
+  // A nonce that outlived its counts could be replayed; see NonceCounts' constructor.
+  assert(counts_.retention_seconds() >= nonces_.validity_span_seconds());
+}
+
+std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now,
+                                                         bool stale) const {
+  const std::string nonce = nonces_.issue(realm, now);
+  std::vector<std::string> values;
+  values.reserve(2);
+  for (std::string_view algorithm : {std::string_view("SHA-256"), std::string_view("MD5")}) {
+    const std::array<sip::AuthField, 5> fields = {{
+        {"realm", realm},
+        {"nonce", nonce},
+        {"algorithm", algorithm},
+        {"qop", "auth"},
+        {"stale", "true"},
+    }};
+    const std::size_t count = stale ? fields.size() : fields.size() - 1;
+    values.push_back(sip::format_challenge("Digest", std::span<const sip::AuthField>(fields.data(), count)));
+  }
+  return values;
+}
+
+AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderId credentials_header,
+                                       std::string_view realm, std::int64_t now) const {
+  Located located = locate(request, credentials_header, realm);
+  if (located.malformed) return outcome(AuthVerdict::malformed, "malformed credentials");
+  // Not a failure: every client sends its first request without credentials (RFC 3261 §22.2).
+  if (!located.credentials) return outcome(AuthVerdict::challenge, "no credentials");
+  const sip::AuthParams& credentials = *located.credentials;
+
+  // Extensions osprey does not offer: a fresh challenge shows the client what it does offer.
+  if (credentials.username_ext()) return outcome(AuthVerdict::challenge, "username* not supported");
+  if (credentials.userhash()) return outcome(AuthVerdict::challenge, "userhash not supported");
+
+  // RFC 7616 §3.4: username, realm, nonce, uri and response are required in every credential.
+  const auto username = credentials.username();
+  const auto nonce = credentials.nonce();
+  const auto uri = credentials.uri();
+  const auto response = credentials.response();
+  if (!username || !nonce || !uri || !response)
+    return outcome(AuthVerdict::malformed, "incomplete credentials");
+
+  const DigestAlgorithm algorithm = credentials.algorithm();
+  if (!offered(algorithm)) return outcome(AuthVerdict::challenge, "unsupported algorithm");
+  // Without qop the response (RFC 2069 style) has no cnonce and no nc: no replay protection.
+  const auto qop = credentials.qop();
+  if (!qop || !sip::iequals(*qop, "auth")) return outcome(AuthVerdict::challenge, "qop is not auth");
+  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present.
+  const auto cnonce = credentials.cnonce();
+  const auto nc_text = credentials.text("nc");
+  const auto nc = credentials.nc();
+  if (!cnonce || !nc_text || !nc) return outcome(AuthVerdict::malformed, "incomplete credentials");
+
+  // From here on the user name is worth logging and counting.
+  AuthResult result;
+  result.user = std::string(*username);
+
+  // A nonce this server never issued for this realm, or one from before a restart (new secret):
+  // the client did nothing wrong that a new challenge cannot fix.
+  const NonceState nonce_state = nonces_.check(*nonce, realm, now);
+  if (nonce_state == NonceState::forged) {
+    result.verdict = AuthVerdict::challenge;
+    result.reason = "forged nonce";
+    return result;
+  }
+  if (!same_request_uri(*uri, request.request_uri())) {
+    result.verdict = AuthVerdict::failed;
+    result.reason = "uri does not match the Request-URI";
+    return result;
+  }
+
+  std::optional<store::Account> account = users_.find(*username, realm);
+  const std::string_view ha1 = account ? stored_ha1(*account, algorithm) : std::string_view();
+  const bool ha1_usable = ha1.size() == sip::digest_hex_length(algorithm);
+  // Always hash, against a stand-in HA1 when there is no real one: an unknown user and a wrong
+  // password must cost the same time.
+  const DigestResponseInput input{algorithm, request.method_text(), *uri, *nonce, *nc_text, *cnonce, *qop,
+                                  *response};
+  const bool matches =
+      response_matches(input, ha1_usable ? ha1 : kStandInHa1.substr(0, sip::digest_hex_length(algorithm)));
+  if (!account || !ha1_usable || !matches) {
+    result.verdict = AuthVerdict::failed;
+    result.reason = !account ? "unknown user" : "wrong response";
+    return result;
+  }
+
+  // The client knows the password; only the nonce is out of date (RFC 7616 §3.3 stale).
+  if (nonce_state == NonceState::stale) {
+    result.verdict = AuthVerdict::challenge;
+    result.stale = true;
+    result.reason = "stale nonce";
+    return result;
+  }
+  // Recorded only now that the response is proven, so a stranger who saw the nonce cannot use
+  // up its counts. A refused count is a replay (or a full table): a fresh nonce lets an honest
+  // client go on, a replayed request gets nothing it can use.
+  if (!counts_.accept(*nonce, *nc, now)) {
+    result.verdict = AuthVerdict::challenge;
+    result.stale = true;
+    // The size is read after the refusal, racily: good enough to label a log line.
+    result.reason = counts_.size() >= counts_.max_entries() ? "nonce table full" : "replayed nc";
+    return result;
+  }
+
+  result.verdict = AuthVerdict::authenticated;
+  result.reason = "authenticated";
+  result.account = std::move(account);
+  return result;
+}
+
+}  // namespace osprey::security

@@ -1,0 +1,321 @@
+#include "security/ban_table.hpp"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace osprey::security {
+namespace {
+
+namespace ip = boost::asio::ip;
+
+const ip::address kAttacker = ip::make_address("203.0.113.1");
+const ip::address kOther = ip::make_address("203.0.113.2");
+constexpr std::int64_t kStart = 1'700'000'000;  // unix seconds
+
+// Small numbers, so each rule shows in a few calls.
+BanPolicy small_policy() {
+  BanPolicy policy;
+  policy.threshold = 3;
+  policy.window_seconds = 60;
+  policy.ban_seconds = 100;
+  policy.max_ban_seconds = 350;
+  policy.offence_memory_seconds = 1000;
+  return policy;
+}
+
+AddressSet networks(std::vector<std::string> cidrs) { return AddressSet::parse(cidrs).value(); }
+
+ip::address nth_address(std::uint32_t n) { return ip::address_v4(0x0a000000u + n); }  // 10.x.y.z
+
+// `threshold` failures from `source` at `now`; returns the ban the last one placed, if any.
+std::optional<Ban> fail_until_banned(BanTable& table, const ip::address& source, std::int64_t now) {
+  std::optional<Ban> ban;
+  for (int i = 0; i < 3; ++i) ban = table.record_failure(source, "", now);
+  return ban;
+}
+
+TEST(BanTable, BansWhenTheThresholdIsReachedWithinTheWindow) {
+  BanTable table(small_policy());
+  EXPECT_FALSE(table.record_failure(kAttacker, "alice", kStart));
+  EXPECT_FALSE(table.record_failure(kAttacker, "bob", kStart + 10));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart + 10));
+  const auto ban = table.record_failure(kAttacker, "carol", kStart + 59);
+  ASSERT_TRUE(ban);
+  EXPECT_EQ(ban->address, kAttacker);
+  EXPECT_EQ(ban->since, kStart + 59);
+  EXPECT_EQ(ban->until, kStart + 159);
+  EXPECT_EQ(ban->offences, 1u);
+  EXPECT_EQ(ban->reason, "3 failed authentications within 60 s");
+  EXPECT_TRUE(table.is_banned(kAttacker, kStart + 59));
+  EXPECT_TRUE(table.is_banned(kAttacker, kStart + 158));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart + 159));  // expired bans read as not banned
+  EXPECT_FALSE(table.is_banned(kOther, kStart + 59));
+  EXPECT_EQ(table.size(), 1u);
+}
+
+TEST(BanTable, OneFailureShortOfTheThresholdDoesNotBan) {
+  BanTable table(small_policy());
+  EXPECT_FALSE(table.record_failure(kAttacker, "", kStart));
+  EXPECT_FALSE(table.record_failure(kAttacker, "", kStart + 1));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart + 1));
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_TRUE(table.list(kStart + 1).empty());
+}
+
+TEST(BanTable, FailuresSpreadBeyondTheWindowDoNotBan) {
+  BanTable table(small_policy());
+  // Any three of these span 60 s or more: the window (60 s) never holds three.
+  for (std::int64_t t : {0, 30, 60, 90, 120, 150}) {
+    EXPECT_FALSE(table.record_failure(kAttacker, "", kStart + t)) << "at +" << t;
+  }
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart + 150));
+  // A third failure within 60 s of the first two bans.
+  EXPECT_TRUE(table.record_failure(kAttacker, "", kStart + 179));
+}
+
+TEST(BanTable, PerUserCountingBansEachNextFailingSource) {
+  BanTable table(small_policy());
+  // A guesser spread over many addresses, one failure each, all for alice.
+  EXPECT_FALSE(table.record_failure(nth_address(1), "alice", kStart));
+  EXPECT_FALSE(table.record_failure(nth_address(2), "alice", kStart + 1));
+  EXPECT_FALSE(table.record_failure(nth_address(3), "bob", kStart + 2));  // another user
+  const auto third = table.record_failure(nth_address(4), "alice", kStart + 3);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->address, nth_address(4));
+  EXPECT_EQ(third->reason, "failed authentications for user 'alice' from several addresses");
+  const auto fourth = table.record_failure(nth_address(5), "alice", kStart + 4);
+  ASSERT_TRUE(fourth);
+  EXPECT_EQ(fourth->address, nth_address(5));
+  // The earlier ones stay unbanned (their failures were under every threshold when they happened),
+  // and bob's count is his own.
+  EXPECT_FALSE(table.is_banned(nth_address(1), kStart + 4));
+  EXPECT_FALSE(table.is_banned(nth_address(2), kStart + 4));
+  EXPECT_FALSE(table.record_failure(nth_address(6), "bob", kStart + 5));
+  // Once alice's failures have left the window, a single failure bans nobody.
+  EXPECT_FALSE(table.record_failure(nth_address(7), "alice", kStart + 100));
+}
+
+TEST(BanTable, UserNamesAreComparedAsGiven) {
+  BanTable table(small_policy());
+  EXPECT_FALSE(table.record_failure(nth_address(1), "alice", kStart));
+  EXPECT_FALSE(table.record_failure(nth_address(2), "Alice", kStart));
+  EXPECT_FALSE(table.record_failure(nth_address(3), "alice@example.com", kStart));
+  EXPECT_TRUE(table.record_failure(nth_address(4), "alice", kStart + 1) == std::nullopt);
+  EXPECT_TRUE(table.record_failure(nth_address(5), "alice", kStart + 2));  // the third "alice"
+}
+
+TEST(BanTable, OverlongUserNamesAreCountedByTheirFirst256Bytes) {
+  BanTable table(small_policy());
+  const std::string prefix(256, 'x');
+  EXPECT_FALSE(table.record_failure(nth_address(1), prefix + "1", kStart));
+  EXPECT_FALSE(table.record_failure(nth_address(2), prefix + "2", kStart));
+  const auto ban = table.record_failure(nth_address(3), prefix + "3", kStart);
+  ASSERT_TRUE(ban);
+  // What reaches an administrator's screen is short and printable.
+  EXPECT_LT(ban->reason.size(), 128u);
+}
+
+TEST(BanTable, RepeatOffenceDoublesTheBanUpToTheCap) {
+  BanTable table(small_policy());  // 100 s, doubling, capped at 350 s
+  std::int64_t now = kStart;
+  const std::int64_t expected_lengths[] = {100, 200, 350, 350};
+  for (unsigned offence = 1; offence <= 4; ++offence) {
+    const auto ban = fail_until_banned(table, kAttacker, now);
+    ASSERT_TRUE(ban) << "offence " << offence;
+    EXPECT_EQ(ban->offences, offence);
+    EXPECT_EQ(ban->until - ban->since, expected_lengths[offence - 1]) << "offence " << offence;
+    now = ban->until;
+    // The ban ends; the next offence comes half the memory later. The first two rounds run
+    // expire() at the ban's end, the others do not: both must remember the offender.
+    if (offence <= 2) table.expire(now);
+    now += 500;
+  }
+}
+
+TEST(BanTable, OffenceAfterTheMemoryStartsOverAtTheFirstLength) {
+  BanTable table(small_policy());
+  const auto first = fail_until_banned(table, kAttacker, kStart);
+  ASSERT_TRUE(first);
+  table.expire(first->until);
+  table.expire(first->until + 1000);  // offence_memory_seconds after the ban ended: forgotten
+  const auto second = fail_until_banned(table, kAttacker, first->until + 1000);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->offences, 1u);
+  EXPECT_EQ(second->until - second->since, 100);
+}
+
+TEST(BanTable, FailuresWhileBannedNeitherCountNorExtend) {
+  BanTable table(small_policy());
+  const auto ban = fail_until_banned(table, kAttacker, kStart);
+  ASSERT_TRUE(ban);
+  EXPECT_FALSE(fail_until_banned(table, kAttacker, kStart + 10));
+  EXPECT_EQ(table.list(kStart + 10).at(0).until, ban->until);
+  // After the ban, the count starts from zero.
+  EXPECT_FALSE(table.record_failure(kAttacker, "", ban->until));
+  EXPECT_FALSE(table.is_banned(kAttacker, ban->until));
+}
+
+TEST(BanTable, ExpireDropsEndedBansAndStaleWindows) {
+  BanTable table(small_policy());
+  ASSERT_TRUE(fail_until_banned(table, kAttacker, kStart));
+  EXPECT_FALSE(table.record_failure(kOther, "dave", kStart));
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.tracked_failure_keys(), 2u);  // kOther and "dave"
+  table.expire(kStart + 59);
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.tracked_failure_keys(), 2u);
+  table.expire(kStart + 100);
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.tracked_failure_keys(), 0u);
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart + 100));
+  EXPECT_TRUE(table.list(kStart + 100).empty());
+}
+
+TEST(BanTable, NeverBanAddressesAreCountedNowhereAndNeverBanned) {
+  BanPolicy policy = small_policy();
+  policy.never_ban = networks({"192.0.2.0/24", "2001:db8::/32"});
+  BanTable table(std::move(policy));
+  const ip::address office = ip::make_address("192.0.2.10");
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(table.record_failure(office, "erin", kStart));
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(table.record_offence(office, "scanner User-Agent", kStart));
+  EXPECT_FALSE(table.record_failure(ip::make_address("::ffff:192.0.2.11"), "erin", kStart));
+  EXPECT_FALSE(table.is_banned(office, kStart));
+  EXPECT_EQ(table.tracked_failure_keys(), 0u);
+  // erin's count did not grow from the office: one failure from outside bans nobody.
+  EXPECT_FALSE(table.record_failure(kAttacker, "erin", kStart));
+  // Over a user's threshold, the allow-listed source is still not banned.
+  EXPECT_FALSE(table.record_failure(kOther, "erin", kStart));
+  EXPECT_TRUE(table.record_failure(nth_address(1), "erin", kStart));
+  EXPECT_FALSE(table.record_failure(office, "erin", kStart));
+  EXPECT_FALSE(table.is_banned(office, kStart));
+  // Nor by hand.
+  EXPECT_FALSE(table.ban(Ban{office, kStart, kStart + 100, 1, "admin"}));
+  EXPECT_FALSE(table.ban(Ban{ip::make_address("2001:db8::5"), kStart, kStart + 100, 1, "admin"}));
+  EXPECT_FALSE(table.is_banned(office, kStart));
+}
+
+TEST(BanTable, ScannerOffencesBanAfterTheThreshold) {
+  BanTable table(small_policy());
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", kStart));
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", kStart));
+  const auto ban = table.record_offence(kAttacker, "scanner User-Agent", kStart);
+  ASSERT_TRUE(ban);
+  EXPECT_EQ(ban->reason, "scanner User-Agent");
+  EXPECT_TRUE(table.is_banned(kAttacker, kStart));
+}
+
+TEST(BanTable, OffencesAndFailuresShareTheAddressWindow) {
+  BanTable table(small_policy());
+  EXPECT_FALSE(table.record_failure(kAttacker, "alice", kStart));
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", kStart));
+  EXPECT_TRUE(table.record_failure(kAttacker, "bob", kStart));
+}
+
+TEST(BanTable, MappedIpv6IsTheSameSourceAsIpv4) {
+  BanTable table(small_policy());
+  const ip::address mapped = ip::make_address("::ffff:203.0.113.1");
+  EXPECT_FALSE(table.record_failure(kAttacker, "", kStart));
+  EXPECT_FALSE(table.record_failure(mapped, "", kStart));
+  const auto ban = table.record_failure(kAttacker, "", kStart);
+  ASSERT_TRUE(ban);
+  EXPECT_TRUE(ban->address.is_v4());
+  EXPECT_TRUE(table.is_banned(mapped, kStart));
+  EXPECT_TRUE(table.unban(mapped));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart));
+}
+
+TEST(BanTable, AdminBanUnbanAndSortedList) {
+  BanTable table(small_policy());
+  const ip::address v6 = ip::make_address("2001:db8::1");
+  EXPECT_TRUE(table.ban(Ban{v6, kStart, kStart + 3600, 1, "manual"}));
+  EXPECT_TRUE(table.ban(Ban{kOther, kStart, kStart + 3600, 1, "manual"}));
+  EXPECT_TRUE(table.ban(Ban{ip::make_address("::ffff:203.0.113.1"), kStart, kStart + 3600, 2, "persisted"}));
+  EXPECT_TRUE(table.ban(Ban{nth_address(9), kStart - 7200, kStart - 3600, 1, "over"}));  // already ended
+
+  const std::vector<Ban> listed = table.list(kStart);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].address, kAttacker);  // stored in its IPv4 form
+  EXPECT_EQ(listed[0].offences, 2u);
+  EXPECT_EQ(listed[0].reason, "persisted");
+  EXPECT_EQ(listed[1].address, kOther);
+  EXPECT_EQ(listed[2].address, v6);
+  EXPECT_TRUE(table.is_banned(v6, kStart));
+
+  // Replace: a shorter ban for the same address.
+  EXPECT_TRUE(table.ban(Ban{v6, kStart, kStart + 10, 1, "shortened"}));
+  EXPECT_FALSE(table.is_banned(v6, kStart + 10));
+  EXPECT_EQ(table.list(kStart).size(), 3u);
+
+  EXPECT_TRUE(table.unban(kOther));
+  EXPECT_FALSE(table.unban(kOther));
+  EXPECT_FALSE(table.is_banned(kOther, kStart));
+  EXPECT_EQ(table.list(kStart).size(), 2u);
+}
+
+TEST(BanTable, UnbanIsAPardon) {
+  BanTable table(small_policy());
+  const auto first = fail_until_banned(table, kAttacker, kStart);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(table.unban(kAttacker));
+  const auto second = fail_until_banned(table, kAttacker, kStart + 1);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->offences, 1u);  // the history went with the ban
+}
+
+TEST(BanTable, ThresholdZeroNeverBansAutomatically) {
+  BanPolicy policy = small_policy();
+  policy.threshold = 0;
+  BanTable table(std::move(policy));
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(table.record_failure(kAttacker, "alice", kStart));
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner", kStart));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart));
+  EXPECT_TRUE(table.ban(Ban{kAttacker, kStart, kStart + 10, 1, "manual"}));
+  EXPECT_TRUE(table.is_banned(kAttacker, kStart));
+}
+
+TEST(BanTable, SpoofedSourceFloodUsesBoundedMemory) {
+  BanPolicy policy = small_policy();
+  policy.max_tracked = 160;
+  BanTable table(std::move(policy));
+  for (std::uint32_t i = 0; i < 20000; ++i) {
+    table.record_failure(nth_address(i), "user" + std::to_string(i), kStart);
+  }
+  // At most max_tracked addresses and max_tracked user names.
+  EXPECT_LE(table.tracked_failure_keys(), 2u * 160u);
+  EXPECT_GT(table.tracked_failure_keys(), 0u);
+  // A flood that gets every source banned (all failing for one user) is bounded too.
+  for (std::uint32_t i = 0; i < 20000; ++i) table.record_failure(nth_address(100000 + i), "alice", kStart);
+  EXPECT_LE(table.size(), 160u);
+  EXPECT_GT(table.size(), 0u);
+  // The most recent ones are the ones kept.
+  EXPECT_TRUE(table.is_banned(nth_address(100000 + 19999), kStart));
+}
+
+TEST(BanTable, WorkersShareOneTable) {
+  BanTable table(small_policy());
+  constexpr std::uint32_t kThreads = 4;
+  constexpr std::uint32_t kSourcesPerThread = 100;
+  std::vector<std::thread> workers;
+  for (std::uint32_t t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&table, t] {
+      for (std::uint32_t s = 0; s < kSourcesPerThread; ++s) {
+        const ip::address source = nth_address(t * kSourcesPerThread + s);
+        for (int i = 0; i < 3; ++i) {
+          table.is_banned(source, kStart);
+          table.record_failure(source, "", kStart);
+        }
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  EXPECT_EQ(table.size(), kThreads * kSourcesPerThread);
+  for (std::uint32_t n = 0; n < kThreads * kSourcesPerThread; ++n) {
+    EXPECT_TRUE(table.is_banned(nth_address(n), kStart)) << n;
+  }
+}
+
+}  // namespace
+}  // namespace osprey::security

@@ -1,0 +1,413 @@
+#include "server/access_control.hpp"
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "security/digest_hash.hpp"
+#include "security/fake_user_store.hpp"
+#include "sip/auth_headers.hpp"
+
+namespace osprey::server {
+namespace {
+
+using security::testing::FakeUserStore;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+constexpr const char* kRealm = "example.com";
+constexpr const char* kAliceAddress = "192.0.2.9";
+
+// The lines of a request, each without CRLF; what a test varies is named.
+struct RequestSpec {
+  std::string method = "MESSAGE";
+  std::string uri = "sip:bob@example.com";
+  std::string from = "sip:alice@example.com";
+  std::string to = "sip:bob@example.com";
+  std::string to_tag;                    // non-empty: a request inside a dialog
+  std::vector<std::string> extra_lines;  // Route, Authorization...
+};
+
+std::string request_text(const RequestSpec& spec) {
+  std::string text = spec.method + " " + spec.uri + " SIP/2.0\r\n";
+  text += "Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKac1\r\n";
+  text += "Max-Forwards: 70\r\n";
+  text += "From: <" + spec.from + ">;tag=f1\r\n";
+  text += "To: <" + spec.to + ">" + (spec.to_tag.empty() ? "" : ";tag=" + spec.to_tag) + "\r\n";
+  text += "Call-ID: access-control-1\r\n";
+  text += "CSeq: 1 " + spec.method + "\r\n";
+  text += "Contact: <sip:alice@192.0.2.9:5070>\r\n";
+  for (const std::string& line : spec.extra_lines) text += line + "\r\n";
+  text += "Content-Length: 0\r\n\r\n";
+  return text;
+}
+
+sip::Message parse(const std::string& text) {
+  auto message = sip::Message::parse(text);
+  if (!message) {
+    ADD_FAILURE() << message.error().reason << "\n" << text;
+    std::abort();  // every test message is meant to parse
+  }
+  return std::move(*message);
+}
+
+std::string hex(sip::DigestAlgorithm algorithm, std::initializer_list<std::string_view> parts) {
+  const auto value = security::digest_hex(algorithm, parts);
+  EXPECT_TRUE(value) << value.error();
+  return value.value_or("");
+}
+
+// What a client answers to a challenge (RFC 7616 §3.4.1, SHA-256, qop=auth): the value of an
+// Authorization or Proxy-Authorization line for `spec`, signed with `nonce` and count `nc`.
+std::string credentials(const RequestSpec& spec, const std::string& user, const std::string& password,
+                        const std::string& nonce, const std::string& nc = "00000001") {
+  constexpr auto kSha256 = sip::DigestAlgorithm::sha256;
+  const std::string cnonce = "0a4f113b";
+  const auto ha1 = security::digest_ha1(kSha256, user, kRealm, password);
+  EXPECT_TRUE(ha1) << ha1.error();
+  const std::string response =
+      hex(kSha256, {ha1.value_or(""), nonce, nc, cnonce, "auth", hex(kSha256, {spec.method, spec.uri})});
+  return sip::format_credentials("Digest", {{"username", user},
+                                            {"realm", kRealm},
+                                            {"nonce", nonce},
+                                            {"uri", spec.uri},
+                                            {"response", response},
+                                            {"algorithm", "SHA-256"},
+                                            {"qop", "auth"},
+                                            {"nc", nc},
+                                            {"cnonce", cnonce}});
+}
+
+std::vector<std::string> header_names(const AccessDecision& decision) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : decision.headers) names.push_back(name);
+  return names;
+}
+
+security::BanPolicy ban_policy() {
+  security::BanPolicy policy;
+  policy.threshold = 3;
+  return policy;
+}
+
+security::DialPolicyConfig dial_config() {
+  security::DialPolicyConfig config;
+  config.groups.push_back({"international", {"sip:carol@example.com"}, {"+972"}});
+  return config;
+}
+
+class AccessControlTest : public ::testing::Test {
+ protected:
+  AccessControlTest() {
+    users_.add_user("alice", kRealm, "wonderland");
+    users_.add_user("bob", kRealm, "builder");
+    users_.add_user("carol", kRealm, "christmas");
+  }
+
+  static security::NonceService::Secret secret() {
+    security::NonceService::Secret value;
+    value.fill(7);
+    return value;
+  }
+
+  static net::Flow flow_from(const char* address) {
+    return {net::Protocol::udp, {boost::asio::ip::make_address(address), 5070}, {}, 0};
+  }
+
+  AccessDecision admit(const RequestSpec& spec, const char* source = kAliceAddress) {
+    return access_.admit(parse(request_text(spec)), flow_from(source));
+  }
+
+  // The nonce of the first challenge of a 401/407.
+  static std::string nonce_of(const AccessDecision& decision) {
+    if (decision.headers.empty()) {
+      ADD_FAILURE() << "no challenge in a " << decision.status;
+      return {};
+    }
+    const std::string& value = decision.headers.front().second;
+    const auto challenge = sip::parse_challenge(value);
+    EXPECT_TRUE(challenge) << value;
+    if (!challenge || !challenge->nonce()) return {};
+    return std::string(*challenge->nonce());
+  }
+
+  // `spec` with credentials for `user` in the header a 401 (REGISTER) or 407 asks for.
+  static RequestSpec signed_spec(RequestSpec spec, const std::string& user, const std::string& password,
+                                 const std::string& nonce, const std::string& nc = "00000001") {
+    const std::string header = spec.method == "REGISTER" ? "Authorization" : "Proxy-Authorization";
+    spec.extra_lines.push_back(header + ": " + credentials(spec, user, password, nonce, nc));
+    return spec;
+  }
+
+  // A client's two rounds: the request without credentials (which must be challenged), then
+  // again with the answer to that challenge's nonce.
+  AccessDecision admit_signed(const RequestSpec& spec, const std::string& user, const std::string& password,
+                              const char* source = kAliceAddress) {
+    const AccessDecision challenge = admit(spec, source);
+    EXPECT_TRUE(challenge.status == 401 || challenge.status == 407) << challenge.status;
+    return admit(signed_spec(spec, user, password, nonce_of(challenge)), source);
+  }
+
+  static RequestSpec register_spec(const std::string& to = "sip:alice@example.com") {
+    RequestSpec spec;
+    spec.method = "REGISTER";
+    spec.uri = "sip:example.com";
+    spec.from = to;
+    spec.to = to;
+    return spec;
+  }
+
+  SecuritySettings settings_;
+  proxy::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
+  FakeUserStore users_;
+  security::NonceService nonces_{secret()};
+  security::NonceCounts counts_;
+  security::DigestAuthenticator authenticator_{users_, nonces_, counts_};
+  security::BanTable bans_{ban_policy()};
+  security::DialPolicy dial_policy_{dial_config()};
+  std::int64_t now_ = kNow;
+  spdlog::logger logger_{"access_control_test", std::make_shared<spdlog::sinks::null_sink_mt>()};
+  AccessControl access_{
+      settings_, identity_, &users_, &authenticator_, &bans_, &dial_policy_, [this] { return now_; },
+      logger_};
+};
+
+TEST_F(AccessControlTest, AuthenticationOffLetsEverythingThrough) {
+  settings_.authentication = false;
+  EXPECT_EQ(admit(register_spec()).status, 0);
+  EXPECT_EQ(admit(RequestSpec{}).status, 0);
+  RequestSpec relay;
+  relay.method = "INVITE";
+  relay.from = "sip:mallory@evil.net";
+  relay.uri = relay.to = "sip:x@other.net";
+  EXPECT_EQ(admit(relay).status, 0);
+  EXPECT_EQ(access_.counters().challenged, 0u);
+}
+
+TEST_F(AccessControlTest, RegisterWithoutCredentialsIsChallengedSha256First) {
+  const AccessDecision decision = admit(register_spec());
+  EXPECT_EQ(decision.status, 401);  // RFC 3261 §22.2
+  ASSERT_EQ(decision.headers.size(), 2u);
+  EXPECT_EQ(header_names(decision), (std::vector<std::string>{"WWW-Authenticate", "WWW-Authenticate"}));
+  // RFC 8760 §2.4: SHA-256 preferred, MD5 after it.
+  const auto first = sip::parse_challenge(decision.headers[0].second);
+  const auto second = sip::parse_challenge(decision.headers[1].second);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->algorithm(), sip::DigestAlgorithm::sha256);
+  EXPECT_EQ(second->algorithm(), sip::DigestAlgorithm::md5);
+  EXPECT_EQ(first->realm(), kRealm);
+  EXPECT_TRUE(decision.identity.empty());
+  EXPECT_EQ(access_.counters().challenged, 1u);
+}
+
+TEST_F(AccessControlTest, RegisterWithTheOwnersCredentialsIsAdmitted) {
+  const AccessDecision decision = admit_signed(register_spec(), "alice", "wonderland");
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(decision.identity, "sip:alice@example.com");
+  EXPECT_FALSE(decision.trusted_source);
+  EXPECT_EQ(access_.counters().authenticated, 1u);
+}
+
+TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
+  // RFC 3261 §10.3 step 4: alice may change her own bindings only.
+  const AccessDecision decision = admit_signed(register_spec("sip:bob@example.com"), "alice", "wonderland");
+  EXPECT_EQ(decision.status, 403);
+  EXPECT_TRUE(decision.identity.empty());
+  EXPECT_EQ(access_.counters().forbidden, 1u);
+}
+
+TEST_F(AccessControlTest, RegisterForADomainNotServedIsLeftToTheRegistrar) {
+  RequestSpec spec = register_spec("sip:alice@other.net");
+  spec.uri = "sip:other.net";
+  const AccessDecision decision = admit(spec);
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_TRUE(decision.headers.empty());
+  EXPECT_EQ(access_.counters().challenged, 0u);
+}
+
+TEST_F(AccessControlTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
+  const AccessDecision wrong = admit_signed(register_spec(), "alice", "looking-glass");
+  const AccessDecision unknown = admit_signed(register_spec(), "mallory", "anything");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(header_names(wrong), (std::vector<std::string>{"WWW-Authenticate", "WWW-Authenticate"}));
+  EXPECT_EQ(header_names(wrong), header_names(unknown));
+  EXPECT_EQ(wrong.reason, unknown.reason);
+  EXPECT_EQ(access_.counters().failures, 2u);
+  EXPECT_EQ(access_.counters().authenticated, 0u);
+}
+
+TEST_F(AccessControlTest, RepeatedFailuresBanTheSource) {
+  const auto source = boost::asio::ip::make_address(kAliceAddress);
+  EXPECT_EQ(admit_signed(register_spec(), "alice", "guess-1").status, 401);
+  EXPECT_EQ(admit_signed(register_spec(), "mallory", "guess-2").status, 401);
+  EXPECT_FALSE(bans_.is_banned(source, now_));  // two failures: under the threshold of 3
+  EXPECT_EQ(admit_signed(register_spec(), "alice", "guess-3").status, 401);
+  EXPECT_TRUE(bans_.is_banned(source, now_));
+  EXPECT_FALSE(bans_.is_banned(boost::asio::ip::make_address("192.0.2.10"), now_));
+}
+
+TEST_F(AccessControlTest, PlainChallengesNeverCountTowardABan) {
+  // Every client's first request is challenged (RFC 3261 §22.2): that is no offence.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(admit(register_spec()).status, 401);
+  EXPECT_FALSE(bans_.is_banned(boost::asio::ip::make_address(kAliceAddress), now_));
+  EXPECT_EQ(access_.counters().challenged, 20u);
+  EXPECT_EQ(access_.counters().failures, 0u);
+}
+
+TEST_F(AccessControlTest, MessageFromOurUserIsChallengedByTheProxy) {
+  const AccessDecision decision = admit(RequestSpec{});
+  EXPECT_EQ(decision.status, 407);  // RFC 3261 §22.3
+  ASSERT_EQ(decision.headers.size(), 2u);
+  EXPECT_EQ(header_names(decision), (std::vector<std::string>{"Proxy-Authenticate", "Proxy-Authenticate"}));
+}
+
+TEST_F(AccessControlTest, MessageFromOurAuthenticatedUserIsAdmittedWithItsIdentity) {
+  const AccessDecision decision = admit_signed(RequestSpec{}, "alice", "wonderland");
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(decision.identity, "sip:alice@example.com");
+}
+
+TEST_F(AccessControlTest, SendingAsAnotherUserIsForbidden) {
+  RequestSpec spec;
+  spec.from = "sip:bob@example.com";
+  spec.to = spec.uri = "sip:carol@example.com";
+  const AccessDecision decision = admit_signed(spec, "alice", "wonderland");
+  EXPECT_EQ(decision.status, 403);
+  EXPECT_TRUE(decision.identity.empty());
+  EXPECT_EQ(access_.counters().forbidden, 1u);
+}
+
+TEST_F(AccessControlTest, InboundFromAnotherDomainToOurUserNeedsNoAccount) {
+  RequestSpec spec;
+  spec.from = "sip:dave@other.net";
+  const AccessDecision decision = admit(spec, "198.51.100.7");
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_TRUE(decision.identity.empty());
+}
+
+TEST_F(AccessControlTest, InboundIsForbiddenWhenNotAccepted) {
+  settings_.accept_inbound = false;
+  RequestSpec spec;
+  spec.from = "sip:dave@other.net";
+  EXPECT_EQ(admit(spec, "198.51.100.7").status, 403);
+}
+
+TEST_F(AccessControlTest, RelayToAnotherDomainIsChallenged) {
+  // No open relay: nothing leaves through osprey without an account behind it.
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:dave@other.net";
+  spec.to = spec.uri = "sip:x@other.net";
+  const AccessDecision decision = admit(spec, "198.51.100.7");
+  EXPECT_EQ(decision.status, 407);
+  EXPECT_EQ(header_names(decision), (std::vector<std::string>{"Proxy-Authenticate", "Proxy-Authenticate"}));
+}
+
+TEST_F(AccessControlTest, PreloadedRouteToElsewhereIsChallengedEvenTowardOurUser) {
+  // RFC 3261 §16.4: the Route, not the Request-URI, decides where the request goes.
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:dave@other.net";
+  spec.extra_lines = {"Route: <sip:203.0.113.5;lr>"};
+  EXPECT_EQ(admit(spec, "198.51.100.7").status, 407);
+  // The same request without the Route reaches bob as inbound.
+  spec.extra_lines.clear();
+  EXPECT_EQ(admit(spec, "198.51.100.7").status, 0);
+}
+
+TEST_F(AccessControlTest, AckAndCancelAreNeverChallenged) {
+  // RFC 3261 §22.1.
+  for (const char* method : {"ACK", "CANCEL"}) {
+    SCOPED_TRACE(method);
+    RequestSpec spec;
+    spec.method = method;
+    spec.to = spec.uri = "sip:x@other.net";  // would be a relay for any other method
+    EXPECT_EQ(admit(spec).status, 0);
+  }
+  EXPECT_EQ(access_.counters().challenged, 0u);
+}
+
+TEST_F(AccessControlTest, RequestsInsideADialogAreNotChallenged) {
+  RequestSpec spec;
+  spec.method = "BYE";
+  spec.to_tag = "b1";
+  EXPECT_EQ(admit(spec).status, 0);
+  spec.to_tag.clear();  // the same request outside a dialog is
+  EXPECT_EQ(admit(spec).status, 407);
+}
+
+TEST_F(AccessControlTest, TrustedPeerIsNotChallenged) {
+  auto peers = security::AddressSet::parse(std::vector<std::string>{"203.0.113.0/24"});
+  ASSERT_TRUE(peers) << peers.error();
+  settings_.trusted_peers = *peers;
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:dave@other.net";
+  spec.to = spec.uri = "sip:x@other.net";
+  const AccessDecision decision = admit(spec, "203.0.113.20");
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_TRUE(decision.trusted_source);
+  // The same request from outside the trust domain is a relay attempt.
+  const AccessDecision outside = admit(spec, "198.51.100.7");
+  EXPECT_EQ(outside.status, 407);
+  EXPECT_FALSE(outside.trusted_source);
+}
+
+TEST_F(AccessControlTest, ReplayedRegisterCredentialsAreChallengedAgain) {
+  // RFC 7616 §5.4: the same nonce and nc a second time is a captured request sent again.
+  const std::string nonce = nonce_of(admit(register_spec()));
+  const RequestSpec replayed = signed_spec(register_spec(), "alice", "wonderland", nonce);
+  ASSERT_EQ(admit(replayed).status, 0);
+  const AccessDecision again = admit(replayed);
+  EXPECT_EQ(again.status, 401);
+  EXPECT_TRUE(again.identity.empty());
+  ASSERT_FALSE(again.headers.empty());
+  EXPECT_NE(again.headers.front().second.find("stale=true"), std::string::npos)
+      << again.headers.front().second;
+}
+
+TEST_F(AccessControlTest, ReplayedProxyCredentialsAreChallengedAgain) {
+  const std::string nonce = nonce_of(admit(RequestSpec{}));
+  const RequestSpec replayed = signed_spec(RequestSpec{}, "alice", "wonderland", nonce);
+  ASSERT_EQ(admit(replayed).status, 0);
+  EXPECT_EQ(admit(replayed).status, 407);
+  // The honest client's next request counts on and goes through.
+  EXPECT_EQ(admit(signed_spec(RequestSpec{}, "alice", "wonderland", nonce, "00000002")).status, 0);
+}
+
+class AccessControlNumberTest : public AccessControlTest {
+ protected:
+  static RequestSpec call_israel(const std::string& from) {
+    RequestSpec spec;
+    spec.method = "INVITE";
+    spec.from = from;
+    spec.to = spec.uri = "sip:011972599950423@example.com";  // no account: the telephone network
+    return spec;
+  }
+};
+
+TEST_F(AccessControlNumberTest, UnauthenticatedCallToANumberIsChallenged) {
+  EXPECT_EQ(admit(call_israel("sip:alice@example.com")).status, 407);
+  EXPECT_EQ(admit(call_israel("sip:dave@other.net"), "198.51.100.7").status, 407);
+}
+
+TEST_F(AccessControlNumberTest, InternationalCallOutsideTheDialPolicyIsForbidden) {
+  const AccessDecision decision = admit_signed(call_israel("sip:alice@example.com"), "alice", "wonderland");
+  EXPECT_EQ(decision.status, 403);
+  EXPECT_EQ(access_.counters().toll_fraud, 1u);
+}
+
+TEST_F(AccessControlNumberTest, InternationalCallAllowedToTheGroupGoesThrough) {
+  const AccessDecision decision = admit_signed(call_israel("sip:carol@example.com"), "carol", "christmas");
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(decision.identity, "sip:carol@example.com");
+  EXPECT_EQ(access_.counters().toll_fraud, 0u);
+}
+
+}  // namespace
+}  // namespace osprey::server
