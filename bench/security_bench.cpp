@@ -79,7 +79,8 @@ class OneUser final : public osprey::store::UserStore {
     return {};
   }
   tl::expected<void, std::string> remove(std::string_view) override { return {}; }
-  tl::expected<void, std::string> add_many(std::span<const std::pair<std::string, osprey::store::Ha1Set>>) override {
+  tl::expected<void, std::string> add_many(
+      std::span<const std::pair<std::string, osprey::store::Ha1Set>>) override {
     return {};
   }
   tl::expected<std::vector<osprey::store::Account>, std::string> list() override { return {}; }
@@ -92,7 +93,8 @@ void BM_DigestVerify_Register(benchmark::State& state) {
   using osprey::sip::DigestAlgorithm;
   osprey::store::Account account{"sip:alice@example.com", "alice", "example.com", {}, 0};
   account.ha1.md5 = *osprey::security::digest_ha1(DigestAlgorithm::md5, "alice", "example.com", "secret");
-  account.ha1.sha256 = *osprey::security::digest_ha1(DigestAlgorithm::sha256, "alice", "example.com", "secret");
+  account.ha1.sha256 =
+      *osprey::security::digest_ha1(DigestAlgorithm::sha256, "alice", "example.com", "secret");
   OneUser users(account);
   osprey::security::NonceService nonces(osprey::security::NonceService::random_secret());
   osprey::security::NonceCounts counts;
@@ -111,11 +113,14 @@ void BM_DigestVerify_Register(benchmark::State& state) {
     const std::string response = *osprey::security::digest_hex(
         DigestAlgorithm::sha256, {account.ha1.sha256, nonce, nc_text, "0a4f113b", "auth", ha2});
     texts.push_back(
-        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" + std::to_string(i) +
-        "\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: b" + std::to_string(i) +
-        "\r\nCSeq: 2 REGISTER\r\nAuthorization: Digest username=\"alice\", realm=\"example.com\", nonce=\"" + nonce +
-        "\", uri=\"" + uri + "\", response=\"" + response + "\", algorithm=SHA-256, cnonce=\"0a4f113b\", qop=auth, nc=" +
-        nc_text + "\r\nContent-Length: 0\r\n\r\n");
+        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" +
+        std::to_string(i) +
+        "\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: b" +
+        std::to_string(i) +
+        "\r\nCSeq: 2 REGISTER\r\nAuthorization: Digest username=\"alice\", realm=\"example.com\", nonce=\"" +
+        nonce + "\", uri=\"" + uri + "\", response=\"" + response +
+        "\", algorithm=SHA-256, cnonce=\"0a4f113b\", qop=auth, nc=" + nc_text +
+        "\r\nContent-Length: 0\r\n\r\n");
   }
   std::vector<osprey::sip::Message> messages;
   messages.reserve(prepared);
@@ -126,8 +131,10 @@ void BM_DigestVerify_Register(benchmark::State& state) {
       state.SkipWithError("ran out of prepared requests");
       break;
     }
-    auto result = authenticator.verify(messages[next++], osprey::sip::HeaderId::authorization, "example.com", kNow);
-    if (result.verdict != osprey::security::AuthVerdict::authenticated) state.SkipWithError("not authenticated");
+    auto result =
+        authenticator.verify(messages[next++], osprey::sip::HeaderId::authorization, "example.com", kNow);
+    if (result.verdict != osprey::security::AuthVerdict::authenticated)
+      state.SkipWithError("not authenticated");
     benchmark::DoNotOptimize(result);
   }
 }

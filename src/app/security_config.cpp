@@ -79,15 +79,19 @@ server::SecuritySettings security_settings(const SecurityConfig& security, const
   settings.authentication = security.authentication;
   settings.accept_inbound = security.accept_inbound;
   settings.nonce_lifetime = security.nonce_lifetime;
-  settings.trusted_peers = security::AddressSet::parse(security.trusted_peers).value_or(security::AddressSet{});
-  settings.scanner_user_agents = security.scanner_user_agents.value_or(security::ScannerFilter::default_patterns());
+  settings.trusted_peers =
+      security::AddressSet::parse(security.trusted_peers).value_or(security::AddressSet{});
+  settings.scanner_user_agents =
+      security.scanner_user_agents.value_or(security::ScannerFilter::default_patterns());
   settings.bans.threshold = security.bans.threshold;
   settings.bans.window_seconds = security.bans.window;
   settings.bans.ban_seconds = security.bans.duration;
-  settings.bans.never_ban = security::AddressSet::parse(security.bans.never_ban).value_or(security::AddressSet{});
+  settings.bans.never_ban =
+      security::AddressSet::parse(security.bans.never_ban).value_or(security::AddressSet{});
   settings.rate_limit.requests_per_second = security.rate_limit.requests_per_second;
   settings.rate_limit.burst = security.rate_limit.burst;
-  settings.rate_limit.exempt = security::AddressSet::parse(security.rate_limit.exempt).value_or(security::AddressSet{});
+  settings.rate_limit.exempt =
+      security::AddressSet::parse(security.rate_limit.exempt).value_or(security::AddressSet{});
   settings.dial_policy = dialplan_policy(dialplan);
   settings.gateway = dialplan.gateway;
   return settings;
@@ -100,9 +104,11 @@ void read_security(ReadState& state, const toml::table& table, SecurityConfig& s
   section.integer<std::uint32_t>("nonce_lifetime", 10, 86400, security.nonce_lifetime);
   read_networks(section, "trusted_peers", security.trusted_peers);
   std::vector<std::string> scanners;
-  if (section.string_array("scanner_user_agents", scanners)) security.scanner_user_agents = std::move(scanners);
+  if (section.string_array("scanner_user_agents", scanners))
+    security.scanner_user_agents = std::move(scanners);
   if (const toml::table* bans = section.table("bans")) read_bans(state, *bans, security.bans);
-  if (const toml::table* limit = section.table("rate_limit")) read_rate_limit(state, *limit, security.rate_limit);
+  if (const toml::table* limit = section.table("rate_limit"))
+    read_rate_limit(state, *limit, security.rate_limit);
   section.fail_unknown_keys();
 }
 

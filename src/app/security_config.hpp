@@ -17,9 +17,9 @@
 namespace osprey::app {
 
 struct BanConfig {
-  std::uint32_t threshold = 10;  // wrong credentials within the window that ban the source
-  std::uint32_t window = 60;     // seconds
-  std::uint32_t duration = 900;  // seconds of the first ban; doubled for each repeat offence
+  std::uint32_t threshold = 10;        // wrong credentials within the window that ban the source
+  std::uint32_t window = 60;           // seconds
+  std::uint32_t duration = 900;        // seconds of the first ban; doubled for each repeat offence
   std::vector<std::string> never_ban;  // CIDRs never banned (the admins' own networks)
 };
 

@@ -409,7 +409,9 @@ std::optional<Endpoint> StreamTransport::listening(Protocol protocol,
 }
 
 void StreamTransport::close_all() { impl_->close_all(); }
-void StreamTransport::close(ConnectionId connection, std::string_view reason) { impl_->close(connection, reason); }
+void StreamTransport::close(ConnectionId connection, std::string_view reason) {
+  impl_->close(connection, reason);
+}
 void StreamTransport::set_peer_filter(PeerFilter refuse) { impl_->set_peer_filter(std::move(refuse)); }
 
 std::size_t StreamTransport::connection_count() const { return impl_->connection_count(); }

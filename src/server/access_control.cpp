@@ -54,7 +54,8 @@ bool AccessControl::leaves_served_users(const sip::Message& request) const {
   if (!uri.is_sip()) return true;  // tel: and the like go to a gateway, never to a user here
   if (!identity_.serves_uri(uri)) return !identity_.is_ours(uri);
   // A number in a served domain that is nobody's account is a call to the telephone network.
-  if (security::dialled_number(uri) && users_ != nullptr) return !users_->has_aor(registrar::canonical_aor(uri));
+  if (security::dialled_number(uri) && users_ != nullptr)
+    return !users_->has_aor(registrar::canonical_aor(uri));
   return false;
 }
 
@@ -65,7 +66,8 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
   security::AuthResult result;
   if (authenticator_ != nullptr) {
     result = authenticator_->verify(
-        request, registration ? sip::HeaderId::authorization : sip::HeaderId::proxy_authorization, realm, now);
+        request, registration ? sip::HeaderId::authorization : sip::HeaderId::proxy_authorization, realm,
+        now);
   } else {
     result.verdict = security::AuthVerdict::failed;  // no accounts: nobody can authenticate
   }
@@ -84,15 +86,14 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
                    net::host_text(flow.remote.address), result.reason);
       if (bans_ != nullptr) {
         if (auto ban = bans_->record_failure(flow.remote.address, result.user, now)) {
-          logger_.warn("banned {} for {} s after repeated authentication failures (offence {}, last user '{}')",
-                       net::host_text(flow.remote.address), ban->until - ban->since, ban->offences, result.user);
+          logger_.warn(
+              "banned {} for {} s after repeated authentication failures (offence {}, last user '{}')",
+              net::host_text(flow.remote.address), ban->until - ban->since, ban->offences, result.user);
         }
       }
       break;  // answered exactly like a plain challenge: nothing tells the two apart
     }
-    case security::AuthVerdict::challenge:
-      ++counters_.challenged;
-      break;
+    case security::AuthVerdict::challenge: ++counters_.challenged; break;
   }
   // RFC 3261 §22.2 (registrar: 401 WWW-Authenticate) and §22.3 (proxy: 407 Proxy-Authenticate);
   // RFC 8760 §2.4: SHA-256 first, MD5 for older clients.

@@ -52,11 +52,11 @@ struct AccessDecision {
 };
 
 struct AccessCounters {
-  std::uint64_t challenged = 0;      // 401/407 without a failure
-  std::uint64_t failures = 0;        // wrong password or unknown user
+  std::uint64_t challenged = 0;  // 401/407 without a failure
+  std::uint64_t failures = 0;    // wrong password or unknown user
   std::uint64_t authenticated = 0;
-  std::uint64_t forbidden = 0;       // 403: identity mismatch, relay, dial policy
-  std::uint64_t toll_fraud = 0;      // of which the dial policy
+  std::uint64_t forbidden = 0;   // 403: identity mismatch, relay, dial policy
+  std::uint64_t toll_fraud = 0;  // of which the dial policy
 };
 
 class AccessControl {

@@ -53,7 +53,8 @@ void BanSync::run(std::int64_t now) {
       if (auto address = address_of(record.address)) {
         table_.ban(to_ban(record, *address));
         synced_[record.address] = record.until;
-        logger_.info("ban of {} until {} ({}) taken from the ban list", record.address, record.until, record.reason);
+        logger_.info("ban of {} until {} ({}) taken from the ban list", record.address, record.until,
+                     record.reason);
       }
     }
     for (auto it = synced_.begin(); it != synced_.end();) {
@@ -85,7 +86,8 @@ void BanSync::run(std::int64_t now) {
     it = it->second <= now ? synced_.erase(it) : std::next(it);
   }
   table_.expire(now);
-  if (auto removed = store_.remove_expired(now); !removed) logger_.error("expired bans not removed: {}", removed.error());
+  if (auto removed = store_.remove_expired(now); !removed)
+    logger_.error("expired bans not removed: {}", removed.error());
   // Our own writes need no reload: a change we made ourselves is already synced (and applying
   // it again would be a no-op, the until being equal).
 }

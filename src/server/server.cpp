@@ -59,8 +59,9 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     if (server->users_->size() == 0 && settings.security.authentication) {
       logger.warn("no user accounts yet: nobody can register until one is added (osprey user add)");
     } else {
-      logger.info("{} user account(s){}", server->users_->size(),
-                  server->users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
+      logger.info(
+          "{} user account(s){}", server->users_->size(),
+          server->users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
     }
   }
 
@@ -113,7 +114,8 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   }
   const SharedSecurity shared{server->nonces_.get(), server->nonce_counts_.get(), server->bans_.get(),
                               &*server->dial_policy_};
-  for (auto& worker : server->workers_) worker->attach_security(shared, server->users_.get(), server->settings_);
+  for (auto& worker : server->workers_)
+    worker->attach_security(shared, server->users_.get(), server->settings_);
   std::vector<Worker*> peers;
   for (auto& worker : server->workers_) peers.push_back(worker.get());
   for (auto& worker : server->workers_) worker->set_peers(peers);

@@ -18,10 +18,10 @@
 #include "server/ban_sync.hpp"
 #include "server/server_settings.hpp"
 #include "server/worker.hpp"
+#include "store/ban_store.hpp"
 #include "store/durable_location_store.hpp"
 #include "store/memory_location_store.hpp"
 #include "store/message_store.hpp"
-#include "store/ban_store.hpp"
 #include "store/user_store.hpp"
 
 namespace spdlog {

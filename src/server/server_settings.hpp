@@ -40,7 +40,7 @@ struct SecuritySettings {
   bool authentication = true;
   bool accept_inbound = true;  // other domains may reach our users without an account here
   std::int64_t nonce_lifetime = 300;
-  security::AddressSet trusted_peers;  // RFC 3325 trust domain: not challenged, PAI believed
+  security::AddressSet trusted_peers;            // RFC 3325 trust domain: not challenged, PAI believed
   std::vector<std::string> scanner_user_agents;  // dropped without an answer; empty: none
   security::BanPolicy bans;
   security::RateLimit rate_limit;  // per source and worker; requests_per_second 0: off

@@ -102,7 +102,8 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   }
   if (security.rate_limit.requests_per_second > 0) rate_limiter_.emplace(security.rate_limit);
   if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
-  if (security.authentication && users != nullptr && shared.nonces != nullptr && shared.nonce_counts != nullptr) {
+  if (security.authentication && users != nullptr && shared.nonces != nullptr &&
+      shared.nonce_counts != nullptr) {
     authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts);
   }
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
@@ -152,7 +153,9 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   const auto now = std::chrono::steady_clock::now();
   switch (rate_limiter_->admit(flow.remote.address, now)) {
     case security::RateDecision::pass: return true;
-    case security::RateDecision::drop: counters_.rate_limited.fetch_add(1, std::memory_order_relaxed); return false;
+    case security::RateDecision::drop:
+      counters_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      return false;
     case security::RateDecision::reject: break;
   }
   counters_.rate_limited.fetch_add(1, std::memory_order_relaxed);
@@ -162,7 +165,8 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   if (!intake.message || !intake.message->is_request() || intake.message->method() == sip::Method::ack) {
     return false;
   }
-  auto reply = sip::MessageBuilder::response_to(*intake.message, 503, "Rate Limit Exceeded", responder_.new_tag());
+  auto reply =
+      sip::MessageBuilder::response_to(*intake.message, 503, "Rate Limit Exceeded", responder_.new_tag());
   reply.header("Retry-After", std::to_string(rate_limiter_->retry_after(flow.remote.address, now)));
   transport_.send(flow, reply.serialize());
   return false;
@@ -193,8 +197,8 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
       counters_.scanners.fetch_add(1, std::memory_order_relaxed);
       if (bans_ != nullptr) {
         if (auto ban = bans_->record_offence(flow.remote.address, "scanner User-Agent", unix_seconds())) {
-          logger_.warn("banned {} for {} s: requests from a known attack tool", net::host_text(flow.remote.address),
-                       ban->until - ban->since);
+          logger_.warn("banned {} for {} s: requests from a known attack tool",
+                       net::host_text(flow.remote.address), ban->until - ban->since);
         }
       }
       return;

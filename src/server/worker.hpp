@@ -89,7 +89,8 @@ class Worker final : public net::TransportListener {
 
   // Authentication, bans, rate limits, scanner filtering (issue #6); before start(), after
   // attach_services. Everything passed outlives the worker.
-  void attach_security(const SharedSecurity& shared, const store::UserStore* users, const ServerSettings& settings);
+  void attach_security(const SharedSecurity& shared, const store::UserStore* users,
+                       const ServerSettings& settings);
 
   void on_message(std::string_view bytes, const net::Flow& flow) override;
   // Every worker of the server, by index, set once before start(): responses are handed to the
