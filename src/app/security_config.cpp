@@ -1,5 +1,7 @@
 #include "app/security_config.hpp"
 
+#include <algorithm>
+
 #include "registrar/aor.hpp"
 #include "security/address_set.hpp"
 #include "security/dial_policy.hpp"
@@ -79,6 +81,10 @@ server::SecuritySettings security_settings(const SecurityConfig& security, const
   settings.authentication = security.authentication;
   settings.accept_inbound = security.accept_inbound;
   settings.nonce_lifetime = security.nonce_lifetime;
+  settings.digest_algorithms.clear();
+  for (const std::string& name : security.digest_algorithms) {
+    settings.digest_algorithms.push_back(sip::digest_algorithm_from(name));
+  }
   settings.trusted_peers =
       security::AddressSet::parse(security.trusted_peers).value_or(security::AddressSet{});
   settings.scanner_user_agents =
@@ -102,6 +108,19 @@ void read_security(ReadState& state, const toml::table& table, SecurityConfig& s
   section.boolean("authentication", security.authentication);
   section.boolean("accept_inbound", security.accept_inbound);
   section.integer<std::uint32_t>("nonce_lifetime", 10, 86400, security.nonce_lifetime);
+  std::vector<std::string> algorithms;
+  if (section.string_array("digest_algorithms", algorithms)) {
+    const bool known = std::all_of(algorithms.begin(), algorithms.end(), [](const std::string& name) {
+      return name == "SHA-256" || name == "MD5";
+    });
+    const bool unique = algorithms.size() < 2 || algorithms[0] != algorithms[1];
+    if (algorithms.empty() || algorithms.size() > 2 || !known || !unique) {
+      section.fail("digest_algorithms",
+                   "must list \"SHA-256\" and/or \"MD5\", each once, in order of preference");
+    } else {
+      security.digest_algorithms = std::move(algorithms);
+    }
+  }
   read_networks(section, "trusted_peers", security.trusted_peers);
   std::vector<std::string> scanners;
   if (section.string_array("scanner_user_agents", scanners))

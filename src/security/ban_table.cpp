@@ -207,7 +207,9 @@ std::optional<Ban> BanTable::record_failure(const boost::asio::ip::address& sour
 std::optional<Ban> BanTable::record_offence(const boost::asio::ip::address& source, std::string_view reason,
                                             std::int64_t now) {
   if (policy_.threshold == 0 || policy_.never_ban.contains(source)) return std::nullopt;
-  return count_against_address(source, now, false, {}, reason.empty() ? "attack tool" : reason);
+  // An attack tool announced itself: no doubt is left, so the first request bans (and a tool
+  // that gives up after one unanswered probe, as svcrack does, is banned all the same).
+  return count_against_address(source, now, true, {}, reason.empty() ? "attack tool" : reason);
 }
 
 std::optional<Ban> BanTable::count_against_address(const boost::asio::ip::address& source, std::int64_t now,

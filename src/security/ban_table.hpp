@@ -70,8 +70,8 @@ class BanTable {
   std::optional<Ban> record_failure(const boost::asio::ip::address& source, std::string_view user,
                                     std::int64_t now);
 
-  // A request that identified itself as an attack tool (a scanner User-Agent): counts like a
-  // failure for `source` only, so a scanner is banned after `threshold` requests.
+  // A request that identified itself as an attack tool (a scanner User-Agent): bans `source` at
+  // once (a repeat offence doubling the ban as for failures).
   std::optional<Ban> record_offence(const boost::asio::ip::address& source, std::string_view reason,
                                     std::int64_t now);
 

@@ -1,5 +1,7 @@
 #include "security/digest_authenticator.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 
 #include <array>
@@ -20,21 +22,19 @@ using sip::DigestAlgorithm;
 // as a wrong password. Its value does not matter: an unknown user is never authenticated.
 constexpr std::string_view kStandInHa1 = "0000000000000000000000000000000000000000000000000000000000000000";
 
-bool offered(DigestAlgorithm algorithm) {
-  return algorithm == DigestAlgorithm::sha256 || algorithm == DigestAlgorithm::md5;
-}
-
 std::string_view stored_ha1(const store::Account& account, DigestAlgorithm algorithm) {
   return algorithm == DigestAlgorithm::sha256 ? account.ha1.sha256 : account.ha1.md5;
 }
 
-// RFC 7616 §3.4.6 (and RFC 3261 §22.4): the uri of the credentials must be the request's, or a
-// response captured for one request could authorise another. SIP URIs compare by RFC 3261
-// §19.1.4 (a client may write the Request-URI differently, e.g. with its parameters reordered);
-// anything that does not parse compares byte for byte.
-bool same_request_uri(std::string_view credentials_uri, const sip::Uri& request_uri) {
+// RFC 7616 §3.4.6 (and RFC 3261 §22.4): the uri of the credentials names the request's target.
+// SIP URIs compare by RFC 3261 §19.1.4 (a client may write the Request-URI differently). A
+// different SIP URI is tolerated: SIPp 3.6 always hashes sip:<server>:<port> whatever the
+// Request-URI, and the check adds little here, since the response is bound to the uri it names
+// and every nc is accepted once (NonceCounts), so captured credentials cannot be replayed at all.
+// What is not a SIP URI at all is refused.
+bool acceptable_request_uri(std::string_view credentials_uri, const sip::Uri& request_uri) {
   const auto parsed = sip::parse_uri(credentials_uri);
-  if (parsed) return sip::uri_equivalent(*parsed, request_uri);
+  if (parsed) return sip::uri_equivalent(*parsed, request_uri) || parsed->is_sip();
   return credentials_uri == request_uri.text;
 }
 
@@ -87,8 +87,12 @@ bool response_matches(const DigestResponseInput& input, std::string_view ha1) {
 }
 
 DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const NonceService& nonces,
-                                         NonceCounts& counts)
-    : users_(users), nonces_(nonces), counts_(counts) {
+                                         NonceCounts& counts, Algorithms algorithms)
+    : users_(users), nonces_(nonces), counts_(counts), algorithms_(std::move(algorithms)) {
+  std::erase_if(algorithms_, [](DigestAlgorithm algorithm) {
+    return algorithm != DigestAlgorithm::sha256 && algorithm != DigestAlgorithm::md5;
+  });
+  if (algorithms_.empty()) algorithms_ = default_algorithms();
   // A nonce that outlived its counts could be replayed; see NonceCounts' constructor.
   assert(counts_.retention_seconds() >= nonces_.validity_span_seconds());
 }
@@ -97,8 +101,9 @@ std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm,
                                                          bool stale) const {
   const std::string nonce = nonces_.issue(realm, now);
   std::vector<std::string> values;
-  values.reserve(2);
-  for (std::string_view algorithm : {std::string_view("SHA-256"), std::string_view("MD5")}) {
+  values.reserve(algorithms_.size());
+  for (DigestAlgorithm offered : algorithms_) {
+    const std::string_view algorithm = sip::to_string(offered);
     const std::array<sip::AuthField, 5> fields = {{
         {"realm", realm},
         {"nonce", nonce},
@@ -133,7 +138,9 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
     return outcome(AuthVerdict::malformed, "incomplete credentials");
 
   const DigestAlgorithm algorithm = credentials.algorithm();
-  if (!offered(algorithm)) return outcome(AuthVerdict::challenge, "unsupported algorithm");
+  if (std::find(algorithms_.begin(), algorithms_.end(), algorithm) == algorithms_.end()) {
+    return outcome(AuthVerdict::challenge, "algorithm not offered");
+  }
   // Without qop the response (RFC 2069 style) has no cnonce and no nc: no replay protection.
   const auto qop = credentials.qop();
   if (!qop || !sip::iequals(*qop, "auth")) return outcome(AuthVerdict::challenge, "qop is not auth");
@@ -155,9 +162,9 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
     result.reason = "forged nonce";
     return result;
   }
-  if (!same_request_uri(*uri, request.request_uri())) {
+  if (!acceptable_request_uri(*uri, request.request_uri())) {
     result.verdict = AuthVerdict::failed;
-    result.reason = "uri does not match the Request-URI";
+    result.reason = "uri is not a SIP URI";
     return result;
   }
 

@@ -64,11 +64,17 @@ bool response_matches(const DigestResponseInput& input, std::string_view ha1);
 
 class DigestAuthenticator {
  public:
+  // The algorithms challenged, in order of preference (RFC 8760 §2.4: the client takes the first
+  // it supports). Only SHA-256 and MD5 may be listed: those are the HA1s the store keeps.
+  using Algorithms = std::vector<sip::DigestAlgorithm>;
+  static Algorithms default_algorithms() { return {sip::DigestAlgorithm::sha256, sip::DigestAlgorithm::md5}; }
+
   // `counts` must keep nonces at least as long as `nonces` lets them live (asserted).
-  DigestAuthenticator(const store::UserStore& users, const NonceService& nonces, NonceCounts& counts);
+  DigestAuthenticator(const store::UserStore& users, const NonceService& nonces, NonceCounts& counts,
+                      Algorithms algorithms = default_algorithms());
 
   // The values of WWW-Authenticate (401) or Proxy-Authenticate (407), the caller picks which:
-  // SHA-256 first, then MD5 (RFC 8760 §2.4), each
+  // one per configured algorithm, by default SHA-256 first, then MD5 (RFC 8760 §2.4), each
   //   Digest realm="<realm>", nonce="<n>", algorithm=<alg>, qop="auth"[, stale=true]
   // Both carry the same nonce: a nonce is bound to realm and time, not to an algorithm, so one
   // suffices whichever the client picks, costs one MAC instead of two and leaves one nc sequence.
@@ -83,6 +89,7 @@ class DigestAuthenticator {
   const store::UserStore& users_;
   const NonceService& nonces_;
   NonceCounts& counts_;
+  Algorithms algorithms_;
 };
 
 }  // namespace osprey::security

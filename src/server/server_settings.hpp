@@ -15,6 +15,7 @@
 #include "security/ban_table.hpp"
 #include "security/dial_policy.hpp"
 #include "security/rate_limiter.hpp"
+#include "sip/auth_headers.hpp"
 #include "sip/message.hpp"
 #include "store/message_store.hpp"
 #include "txn/transaction_env.hpp"
@@ -40,6 +41,9 @@ struct SecuritySettings {
   bool authentication = true;
   bool accept_inbound = true;  // other domains may reach our users without an account here
   std::int64_t nonce_lifetime = 300;
+  // Challenged in this order (RFC 8760 §2.4); some clients read only the first challenge.
+  std::vector<sip::DigestAlgorithm> digest_algorithms = {sip::DigestAlgorithm::sha256,
+                                                         sip::DigestAlgorithm::md5};
   security::AddressSet trusted_peers;            // RFC 3325 trust domain: not challenged, PAI believed
   std::vector<std::string> scanner_user_agents;  // dropped without an answer; empty: none
   security::BanPolicy bans;

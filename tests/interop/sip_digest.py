@@ -65,14 +65,17 @@ def header_lines(reply, name):
 class UdpClient:
     """One UDP socket at (source, port 0): sends requests, returns their final responses."""
 
-    def __init__(self, server_port, source="127.0.0.1"):
+    def __init__(self, server_port, source="127.0.0.1", bind_port=0, sock=None):
         self.server_port = server_port
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((source, 0))
+        self.own = sock is None
+        self.sock = sock or socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if self.own:
+            self.sock.bind((source, bind_port))
         self.source, self.port = self.sock.getsockname()
 
     def close(self):
-        self.sock.close()
+        if self.own:
+            self.sock.close()
 
     def exchange(self, request, timeout=3.0):
         """Sends `request` (bytes) and returns its first final response (matched by Call-ID and
@@ -121,8 +124,9 @@ class UdpClient:
             f"To: <{to_uri}>",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} {method}",
-            f"Contact: <sip:client@{self.source}:{self.port}>",
         ]
+        if not any(line.lower().startswith("contact:") for line in extra):
+            lines.append(f"Contact: <sip:client@{self.source}:{self.port}>")
         lines += list(extra)
         if body:
             lines.append(f"Content-Type: {content_type}")

@@ -197,21 +197,23 @@ TEST(BanTable, NeverBanAddressesAreCountedNowhereAndNeverBanned) {
   EXPECT_FALSE(table.is_banned(office, kStart));
 }
 
-TEST(BanTable, ScannerOffencesBanAfterTheThreshold) {
+TEST(BanTable, AScannerOffenceBansAtOnce) {
   BanTable table(small_policy());
-  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", kStart));
-  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", kStart));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart));
   const auto ban = table.record_offence(kAttacker, "scanner User-Agent", kStart);
   ASSERT_TRUE(ban);
   EXPECT_EQ(ban->reason, "scanner User-Agent");
   EXPECT_TRUE(table.is_banned(kAttacker, kStart));
+  EXPECT_FALSE(table.is_banned(kOther, kStart));
 }
 
-TEST(BanTable, OffencesAndFailuresShareTheAddressWindow) {
+TEST(BanTable, AScannerAfterFailuresIsARepeatOffenderLater) {
   BanTable table(small_policy());
-  EXPECT_FALSE(table.record_failure(kAttacker, "alice", kStart));
-  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", kStart));
-  EXPECT_TRUE(table.record_failure(kAttacker, "bob", kStart));
+  const auto first = table.record_offence(kAttacker, "scanner User-Agent", kStart);
+  ASSERT_TRUE(first);
+  const auto second = table.record_offence(kAttacker, "scanner User-Agent", first->until);
+  ASSERT_TRUE(second);
+  EXPECT_GT(second->until - second->since, first->until - first->since);
 }
 
 TEST(BanTable, MappedIpv6IsTheSameSourceAsIpv4) {
