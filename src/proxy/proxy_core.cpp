@@ -38,6 +38,9 @@ struct ProxyCore::Context {
   // The canonical AOR when the targets came from the location service (a served user): an
   // unreachable MESSAGE to it may be stored (issue #5).
   std::string served_aor;
+  // The token our Record-Route carries (issue #6): in-dialog requests prove with it that their
+  // dialog was admitted here.
+  std::string dialog_token;
 };
 
 namespace {
@@ -50,8 +53,11 @@ std::string lower(std::string_view text) {
 }
 
 // "<sip:192.0.2.1:5060;transport=udp;lr>"
-std::string record_route_value(const net::Endpoint& at, net::Protocol protocol) {
-  return "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol)) + ";lr>";
+// `token`: the dialog token (security/dialog_token.hpp), or empty.
+std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token) {
+  std::string value = "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol));
+  if (!token.empty()) value += ";" + std::string(security::DialogToken::kParam) + "=" + token;
+  return value + ";lr>";
 }
 
 std::string join(const std::vector<std::string>& values) {
@@ -197,6 +203,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   context->invite = request.method() == sip::Method::invite;
   context->outgoing_method = request.method();
   context->record_route = creates_dialog(request);
+  if (context->record_route && services_.dialog_tokens != nullptr && request.call_id()) {
+    context->dialog_token = services_.dialog_tokens->sign(*request.call_id());
+  }
   context->loop = hash;
   sip::Message& outgoing = context->outgoing;
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
@@ -384,11 +393,13 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
       const net::Flow& in = context->arrival;
       if (in.protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
         if (auto inbound = our_address({in.protocol, in.remote, {}})) {
-          message.prepend_header(sip::HeaderId::record_route, record_route_value(*inbound, in.protocol));
+          message.prepend_header(sip::HeaderId::record_route,
+                                 record_route_value(*inbound, in.protocol, context->dialog_token));
         }
       }
       // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
-      message.prepend_header(sip::HeaderId::record_route, record_route_value(*at, to.protocol));
+      message.prepend_header(sip::HeaderId::record_route,
+                             record_route_value(*at, to.protocol, context->dialog_token));
     }
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via

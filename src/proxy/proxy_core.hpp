@@ -47,6 +47,7 @@
 #include "proxy/local_identity.hpp"
 #include "proxy/target_set.hpp"
 #include "security/address_set.hpp"
+#include "security/dialog_token.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
 #include "store/user_store.hpp"
@@ -67,6 +68,8 @@ struct ProxyServices {
   const security::AddressSet* trusted_peers = nullptr;
   // Where calls to telephone numbers with no account go (a sip: URI); empty: nowhere (404/416).
   std::string gateway;
+  // Signs the Record-Route of every dialog osprey admits (security/dialog_token.hpp); null: none.
+  const security::DialogToken* dialog_tokens = nullptr;
 };
 
 // Who sent a request, as the access control decided (issue #6, RFC 3325 §4).
@@ -100,6 +103,7 @@ class ProxyCore {
   LocalIdentity& identity() { return identity_; }
   // Set once, before traffic.
   void attach(ProxyServices services) { services_ = services; }
+  void set_dialog_tokens(const security::DialogToken* tokens) { services_.dialog_tokens = tokens; }
 
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                       const net::Flow& flow, const Originator& originator = {});

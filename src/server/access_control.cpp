@@ -26,7 +26,7 @@ AccessDecision refuse(int status, std::string_view reason) {
 AccessControl::AccessControl(const SecuritySettings& settings, const proxy::LocalIdentity& identity,
                              const store::UserStore* users, security::DigestAuthenticator* authenticator,
                              security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
-                             spdlog::logger& logger)
+                             spdlog::logger& logger, const security::DialogToken* dialog_tokens)
     : settings_(settings),
       identity_(identity),
       users_(users),
@@ -34,7 +34,25 @@ AccessControl::AccessControl(const SecuritySettings& settings, const proxy::Loca
       bans_(bans),
       dial_policy_(dial_policy),
       clock_(std::move(clock)),
-      logger_(logger) {}
+      logger_(logger),
+      dialog_tokens_(dialog_tokens) {}
+
+bool AccessControl::dialog_admitted(const sip::Message& request) const {
+  if (dialog_tokens_ == nullptr) return true;
+  if (!request.call_id()) return false;
+  const auto carries_token = [&](const sip::Uri& uri) {
+    if (!identity_.is_ours(uri)) return false;
+    const auto token = uri.param(security::DialogToken::kParam);
+    return token && dialog_tokens_->verify(*request.call_id(), *token);
+  };
+  // §16.4: our URI is the top Route (loose routing), or the Request-URI when the previous hop is
+  // a strict router.
+  auto parsed_routes = sip::routes(request, sip::HeaderId::route);
+  if (parsed_routes && !parsed_routes->empty()) {
+    if (carries_token(parsed_routes->front().uri)) return true;
+  }
+  return carries_token(request.request_uri());
+}
 
 std::string AccessControl::realm_for(const sip::Uri& uri) const {
   // RFC 3261 §22.1: the realm names the protection domain; osprey's are its served domains,
@@ -135,8 +153,9 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     return decision;
   }
 
-  // Inside a dialog the request follows the Route set its dialog-creating request earned.
-  if (!request.to()->tag().empty()) return {};
+  // Inside a dialog osprey admitted, the request follows the Route set its dialog-creating
+  // request earned; with a To tag but no valid token it is judged as a new request.
+  if (!request.to()->tag().empty() && dialog_admitted(request)) return {};
 
   const sip::Uri& from = request.from()->uri;
   const bool from_our_user = identity_.serves_uri(from);

@@ -12,7 +12,9 @@
 //  - Calls to numbers must pass the dial policy (toll fraud): 403 and a log line otherwise.
 //  - Requests from other domains to our users need no account (accept_inbound), trusted peers
 //    (RFC 3325 trust domain) none at all; ACK and CANCEL are never challenged (§22.1), nor
-//    requests inside a dialog (they follow the Route set the dialog's INVITE earned).
+//    requests inside a dialog that osprey admitted: their Route names our Record-Route with a
+//    valid dialog token (security/dialog_token.hpp). A To tag alone proves nothing: without the
+//    token the request is judged as a new one.
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
 // enumerated; both count toward a ban of the source, a bare challenge never does.
@@ -28,6 +30,7 @@
 #include "proxy/local_identity.hpp"
 #include "security/ban_table.hpp"
 #include "security/dial_policy.hpp"
+#include "security/dialog_token.hpp"
 #include "security/digest_authenticator.hpp"
 #include "server/server_settings.hpp"
 #include "sip/message.hpp"
@@ -68,7 +71,7 @@ class AccessControl {
   AccessControl(const SecuritySettings& settings, const proxy::LocalIdentity& identity,
                 const store::UserStore* users, security::DigestAuthenticator* authenticator,
                 security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
-                spdlog::logger& logger);
+                spdlog::logger& logger, const security::DialogToken* dialog_tokens = nullptr);
 
   AccessDecision admit(const sip::Message& request, const net::Flow& flow);
 
@@ -81,6 +84,9 @@ class AccessControl {
   // number with no account (which goes to the gateway, or nowhere).
   bool leaves_served_users(const sip::Message& request) const;
   std::string realm_for(const sip::Uri& uri) const;
+  // The request names our Record-Route with a valid dialog token for its Call-ID (always true
+  // without tokens).
+  bool dialog_admitted(const sip::Message& request) const;
 
   const SecuritySettings& settings_;
   const proxy::LocalIdentity& identity_;
@@ -90,6 +96,7 @@ class AccessControl {
   const security::DialPolicy* dial_policy_;
   Clock clock_;
   spdlog::logger& logger_;
+  const security::DialogToken* dialog_tokens_;
   AccessCounters counters_;
 };
 

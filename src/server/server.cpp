@@ -84,6 +84,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   auto dial_policy = security::DialPolicy::create(security.dial_policy);
   if (!dial_policy) return tl::unexpected("invalid dial policy: " + dial_policy.error());
   server->dial_policy_.emplace(std::move(*dial_policy));
+  server->dialog_tokens_ = std::make_unique<security::DialogToken>(security::NonceService::random_secret());
   if (!security.authentication) {
     logger.warn("authentication is off: anyone may register any user and send through this server");
   }
@@ -113,7 +114,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
                             *server->location_, server->settings_);
   }
   const SharedSecurity shared{server->nonces_.get(), server->nonce_counts_.get(), server->bans_.get(),
-                              &*server->dial_policy_};
+                              &*server->dial_policy_, server->dialog_tokens_.get()};
   for (auto& worker : server->workers_)
     worker->attach_security(shared, server->users_.get(), server->settings_);
   std::vector<Worker*> peers;

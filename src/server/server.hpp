@@ -84,6 +84,7 @@ class Server {
   std::unique_ptr<store::BanStore> ban_store_;
   std::unique_ptr<BanSync> ban_sync_;
   std::optional<security::DialPolicy> dial_policy_;
+  std::unique_ptr<security::DialogToken> dialog_tokens_;
   im::DeliveryClaims claims_;  // before workers_: they release their claims when destroyed
   std::thread housekeeper_;
   std::mutex housekeeping_mutex_;

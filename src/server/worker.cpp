@@ -107,7 +107,8 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
     authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms);
   }
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
-                  shared.dial_policy, unix_seconds, logger_);
+                  shared.dial_policy, unix_seconds, logger_, shared.dialog_tokens);
+  proxy_.set_dialog_tokens(shared.dialog_tokens);
   responder_.attach_access(&*access_);
 }
 

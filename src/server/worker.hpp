@@ -62,6 +62,7 @@ struct SharedSecurity {
   security::NonceCounts* nonce_counts = nullptr;
   security::BanTable* bans = nullptr;
   const security::DialPolicy* dial_policy = nullptr;
+  const security::DialogToken* dialog_tokens = nullptr;
 };
 
 class Worker final : public net::TransportListener {

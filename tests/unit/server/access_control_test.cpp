@@ -411,3 +411,37 @@ TEST_F(AccessControlNumberTest, InternationalCallAllowedToTheGroupGoesThrough) {
 
 }  // namespace
 }  // namespace osprey::server
+
+namespace osprey::server {
+namespace {
+
+// Issue #6: a To tag and a Route are only text; an in-dialog request passes unchallenged only
+// with the dialog token osprey's Record-Route carried for its Call-ID.
+TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
+  const security::DialogToken tokens(secret());
+  AccessControl guarded(
+      settings_, identity_, &users_, &authenticator_, &bans_, &dial_policy_, [this] { return now_; }, logger_,
+      &tokens);
+  identity_.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:dave@other.net";
+  spec.uri = "sip:011972599950423@gateway.other.net";
+  spec.to = spec.uri;
+  spec.to_tag = "forged";
+  const auto admit_guarded = [&](const RequestSpec& request) {
+    return guarded.admit(parse(request_text(request)), flow_from("198.51.100.7"));
+  };
+  // A forged To tag (and a Route naming us without a token) is judged as a new request: 407.
+  EXPECT_EQ(admit_guarded(spec).status, 407);
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
+  EXPECT_EQ(admit_guarded(spec).status, 407);
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("another-call") + ";lr>"};
+  EXPECT_EQ(admit_guarded(spec).status, 407);
+  // The token of this Call-ID (access-control-1): the dialog went through osprey.
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
+  EXPECT_EQ(admit_guarded(spec).status, 0);
+}
+
+}  // namespace
+}  // namespace osprey::server
