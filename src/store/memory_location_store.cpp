@@ -30,9 +30,10 @@ void MemoryLocationStore::replace(Shard& shard, std::string_view aor, PackedAor 
   const std::size_t new_bindings = packed ? packed.size() : 0;
   std::size_t old_bindings = 0;
   auto it = shard.aors.find(aor);
+  // The old block, freed or overwritten below, leaves the wheel by itself.
   if (it == shard.aors.end()) {
     if (!packed) return;
-    shard.aors.insert(std::move(packed));
+    shard.wheel.insert(*shard.aors.insert(std::move(packed)).first);
     shard.aor_count.fetch_add(1, std::memory_order_relaxed);
   } else {
     old_bindings = it->size();
@@ -43,7 +44,7 @@ void MemoryLocationStore::replace(Shard& shard, std::string_view aor, PackedAor 
       // Set elements are const; extracting the node swaps the block without a new node.
       auto node = shard.aors.extract(it);
       node.value() = std::move(packed);
-      shard.aors.insert(std::move(node));
+      shard.wheel.insert(*shard.aors.insert(std::move(node)).position);
     }
   }
   shard.binding_count.fetch_add(new_bindings, std::memory_order_relaxed);
@@ -96,13 +97,12 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
 
 std::size_t MemoryLocationStore::expire(std::int64_t now) {
   std::size_t removed = 0;
+  std::vector<std::string> touched;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
-    // Collect first: replacing an element re-inserts its node, which would disturb the iteration.
-    std::vector<std::string> touched;
-    for (const PackedAor& packed : shard.aors) {
-      if (packed.earliest_expiry() <= now) touched.emplace_back(packed.aor());
-    }
+    // Collect first: replacing an AOR moves its block to another wheel slot.
+    touched.clear();
+    shard.wheel.sweep(now, touched);
     for (const std::string& aor : touched) {
       auto it = shard.aors.find(aor);
       std::vector<Binding> live = it->live(now);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/binding_journal.hpp"
+#include "store/expiry_wheel.hpp"
 #include "store/location_store.hpp"
 #include "store/packed_aor.hpp"
 
@@ -65,6 +66,8 @@ class MemoryLocationStore final : public LocationStore {
   static constexpr std::size_t kShards = 64;
   struct alignas(64) Shard {
     mutable std::mutex mutex;
+    // Before `aors`, so it outlives the blocks, which unlink themselves from it when freed.
+    ExpiryWheel wheel;
     AorSet aors;
     // Written under `mutex`, read without it by the counters.
     std::atomic<std::size_t> aor_count{0};
@@ -72,7 +75,8 @@ class MemoryLocationStore final : public LocationStore {
   };
 
   Shard& shard_for(std::string_view aor) const;
-  // Makes `packed` the set of `aor` in `shard` (empty `packed`: removes the AOR). Under the lock.
+  // Makes `packed` the set of `aor` in `shard` (empty `packed`: removes the AOR) and threads it
+  // into the shard's expiry wheel. Under the lock.
   static void replace(Shard& shard, std::string_view aor, PackedAor packed);
 
   // Declared first so it is destroyed last; closed explicitly in the destructor while the shards

@@ -3,13 +3,19 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <utility>
 
 namespace osprey::store {
 namespace {
 
 using registrar::Binding;
 
-constexpr std::size_t kHeaderSize = sizeof(std::int64_t) + sizeof(std::uint32_t);
+// The link first: operator new[] aligns the block for any object, so the two pointers are aligned.
+constexpr std::size_t kLinkSize = sizeof(PackedAor::WheelLink);
+constexpr std::size_t kExpiryOffset = kLinkSize;
+constexpr std::size_t kCountOffset = kExpiryOffset + sizeof(std::int64_t);
+constexpr std::size_t kHeaderSize = kCountOffset + sizeof(std::uint32_t);
 constexpr std::size_t kFixedPerBinding = sizeof(std::int64_t) + sizeof(std::uint32_t) + sizeof(std::uint16_t);
 
 // LEB128: one byte for lengths below 128, which nearly every SIP field is; no upper limit, so no
@@ -121,7 +127,8 @@ PackedAor PackedAor::encode(std::string_view aor, const std::vector<Binding>& bi
     earliest = std::min(earliest, binding.expires_at);
   }
   auto data = std::make_unique_for_overwrite<char[]>(size);
-  Writer out(data.get());
+  new (data.get()) WheelLink{};
+  Writer out(data.get() + kLinkSize);
   out.fixed(earliest);
   out.fixed(static_cast<std::uint32_t>(bindings.size()));
   out.text(aor);
@@ -139,13 +146,37 @@ PackedAor PackedAor::encode(std::string_view aor, const std::vector<Binding>& bi
   return PackedAor(std::move(data));
 }
 
-std::string_view PackedAor::aor() const { return Reader(data_.get() + kHeaderSize).text(); }
+std::string_view PackedAor::aor() const { return aor_of(data_.get()); }
 
-std::uint32_t PackedAor::size() const {
-  return Reader(data_.get() + sizeof(std::int64_t)).fixed<std::uint32_t>();
+std::uint32_t PackedAor::size() const { return Reader(data_.get() + kCountOffset).fixed<std::uint32_t>(); }
+
+std::int64_t PackedAor::earliest_expiry() const { return earliest_expiry_of(data_.get()); }
+
+std::int64_t PackedAor::earliest_expiry_of(const char* block) {
+  return Reader(block + kExpiryOffset).fixed<std::int64_t>();
 }
 
-std::int64_t PackedAor::earliest_expiry() const { return Reader(data_.get()).fixed<std::int64_t>(); }
+std::string_view PackedAor::aor_of(const char* block) { return Reader(block + kHeaderSize).text(); }
+
+PackedAor& PackedAor::operator=(PackedAor&& other) noexcept {
+  if (this != &other) {
+    unlink();
+    data_ = std::move(other.data_);
+  }
+  return *this;
+}
+
+PackedAor::WheelLink* PackedAor::wheel_link() const {
+  return data_ ? std::launder(reinterpret_cast<WheelLink*>(data_.get())) : nullptr;
+}
+
+void PackedAor::unlink() const {
+  WheelLink* link = wheel_link();
+  if (link == nullptr || link->pprev == nullptr) return;
+  *link->pprev = link->next;
+  if (link->next != nullptr) std::launder(reinterpret_cast<WheelLink*>(link->next))->pprev = link->pprev;
+  *link = WheelLink{};
+}
 
 std::size_t PackedAor::live_count(std::int64_t now) const {
   if (earliest_expiry() > now) return size();

@@ -9,6 +9,7 @@
 // block on change costs nothing extra; lookups decode into Bindings, as they copy out anyway.
 //
 // Layout (integers in host order, copied with memcpy so nothing needs alignment):
+//   expiry wheel link (two pointers, see ExpiryWheel) |
 //   i64 earliest expires_at | u32 binding count | varint aor length, aor bytes
 //   per binding: i64 expires_at | u32 cseq | u16 q | contact | call_id | source | user_agent |
 //                varint path count, then each path value      (strings: varint length, bytes)
@@ -25,7 +26,21 @@ namespace osprey::store {
 
 class PackedAor {
  public:
+  // Where ExpiryWheel threads the block into one of its slots (an intrusive list, as in the
+  // Linux hlist: `pprev` points at whatever points at this block). Not part of the value: a
+  // block is linked and unlinked while it sits const in a hash set.
+  struct WheelLink {
+    char* next = nullptr;
+    char** pprev = nullptr;
+  };
+
   PackedAor() = default;  // empty: holds nothing; only valid to destroy or assign
+  // A block leaves its wheel slot when it is freed, so a slot never points at freed memory.
+  ~PackedAor() { unlink(); }
+  PackedAor(PackedAor&&) noexcept = default;
+  PackedAor& operator=(PackedAor&& other) noexcept;
+  PackedAor(const PackedAor&) = delete;
+  PackedAor& operator=(const PackedAor&) = delete;
 
   // `bindings` must not be empty (an AOR without bindings is not stored). Their `aor` members are
   // ignored: `aor` is stored once.
@@ -39,6 +54,14 @@ class PackedAor {
   // The bindings still live at `now` (expires_at > now), in stored order, with `aor` filled in.
   std::vector<registrar::Binding> live(std::int64_t now) const;
   std::size_t heap_bytes() const;  // the block's size, for footprint measurements
+
+  // The block's link, for ExpiryWheel; null for an empty PackedAor.
+  WheelLink* wheel_link() const;
+  // Takes the block out of the wheel slot it is in, if any.
+  void unlink() const;
+  // Read straight from a block, as WheelLink::next points at one.
+  static std::int64_t earliest_expiry_of(const char* block);
+  static std::string_view aor_of(const char* block);
 
  private:
   explicit PackedAor(std::unique_ptr<char[]> data) : data_(std::move(data)) {}

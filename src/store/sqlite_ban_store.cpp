@@ -36,37 +36,19 @@ SqliteBanStore::SqliteBanStore(SqliteConnection database)
     : database_(std::move(database)), snapshot_(std::make_shared<const Snapshot>()) {}
 
 tl::expected<void, std::string> SqliteBanStore::prepare_statements() {
-  struct Prepared {
-    Statement* into;
-    const char* sql;
-  };
-  const Prepared statements[] = {
-      {&data_version_statement_, "PRAGMA data_version"},
+  return database_.prepare_all({
       {&select_all_, "SELECT address, since, until, offences, reason FROM bans ORDER BY address"},
       {&upsert_,
        "INSERT OR REPLACE INTO bans (address, since, until, offences, reason) VALUES (?1, ?2, ?3, ?4, ?5)"},
       {&delete_, "DELETE FROM bans WHERE address = ?1"},
       {&delete_expired_, "DELETE FROM bans WHERE until <= ?1"},
-  };
-  for (const auto& [into, sql] : statements) {
-    auto statement = database_.prepare(sql);
-    if (!statement) return tl::unexpected(statement.error());
-    *into = std::move(*statement);
-  }
-  return {};
-}
-
-tl::expected<std::int64_t, std::string> SqliteBanStore::read_data_version() {
-  sqlite3_stmt* statement = data_version_statement_.get();
-  ResetOnExit reset(statement);
-  if (sqlite3_step(statement) != SQLITE_ROW) return tl::unexpected(database_.error("PRAGMA data_version"));
-  return sqlite3_column_int64(statement, 0);
+  });
 }
 
 tl::expected<void, std::string> SqliteBanStore::reload() {
   // data_version first: a commit landing between the two reads is then seen as a change next
   // time (one extra reload) rather than missed.
-  const auto version = read_data_version();
+  const auto version = database_.data_version();
   if (!version) return tl::unexpected(version.error());
   sqlite3_stmt* row = select_all_.get();
   ResetOnExit reset(row);
@@ -88,7 +70,7 @@ tl::expected<void, std::string> SqliteBanStore::reload() {
 
 tl::expected<bool, std::string> SqliteBanStore::reload_if_changed() {
   std::lock_guard lock(database_mutex_);
-  const auto version = read_data_version();
+  const auto version = database_.data_version();
   if (!version) return tl::unexpected(version.error());
   if (*version == data_version_) return false;
   if (auto loaded = reload(); !loaded) return tl::unexpected(loaded.error());

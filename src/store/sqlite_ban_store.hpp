@@ -43,7 +43,6 @@ class SqliteBanStore final : public BanStore {
   explicit SqliteBanStore(SqliteConnection database);
   tl::expected<void, std::string> prepare_statements();
   // The caller holds database_mutex_ for these.
-  tl::expected<std::int64_t, std::string> read_data_version();
   tl::expected<void, std::string> reload();
   // Steps a bound write and reloads if it changed rows; how many it changed.
   tl::expected<std::size_t, std::string> change(sqlite3_stmt* statement, std::string_view doing);
@@ -51,13 +50,12 @@ class SqliteBanStore final : public BanStore {
   std::mutex database_mutex_;  // the connection and data_version_
   // Declared before the statements so it is closed after they are finalized.
   SqliteConnection database_;
-  Statement data_version_statement_;
   Statement select_all_;
   Statement upsert_;
   Statement delete_;
   Statement delete_expired_;
-  // https://sqlite.org/pragma.html#pragma_data_version: changes when another connection commits
-  // to the file, and only then; this connection's own commits reload directly.
+  // The connection's data_version when the snapshot was read: it changes when another connection
+  // commits to the file, and only then; this connection's own commits reload directly.
   std::int64_t data_version_ = -1;
 
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;

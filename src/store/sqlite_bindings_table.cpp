@@ -57,20 +57,15 @@ tl::expected<SqliteBindingsTable, std::string> SqliteBindingsTable::open(const s
   auto connection = SqliteConnection::open(file, sync, kSchemaVersion, kSchema);
   if (!connection) return tl::unexpected(connection.error());
   SqliteBindingsTable table(std::move(*connection));
-  struct Prepared {
-    Statement* into;
-    const char* sql;
-  };
-  const Prepared statements[] = {
-      {&table.delete_aor_, "DELETE FROM bindings WHERE aor = ?1"},
-      {&table.insert_,
-       "INSERT INTO bindings (aor, position, contact, q, expires_at, call_id, cseq, path, source, user_agent)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
-  };
-  for (const auto& [into, sql] : statements) {
-    auto statement = table.connection_.prepare(sql);
-    if (!statement) return tl::unexpected(statement.error());
-    *into = std::move(*statement);
+  if (auto prepared = table.connection_.prepare_all({
+          {&table.delete_aor_, "DELETE FROM bindings WHERE aor = ?1"},
+          {&table.insert_,
+           "INSERT INTO bindings (aor, position, contact, q, expires_at, call_id, cseq, path, source, "
+           "user_agent)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+      });
+      !prepared) {
+    return tl::unexpected(prepared.error());
   }
   return table;
 }

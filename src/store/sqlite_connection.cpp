@@ -68,6 +68,23 @@ tl::expected<SqliteConnection::Statement, std::string> SqliteConnection::prepare
   return Statement(statement);
 }
 
+tl::expected<void, std::string> SqliteConnection::prepare_all(
+    std::initializer_list<StatementText> statements) {
+  for (const auto& [into, sql] : statements) {
+    auto statement = prepare(sql);
+    if (!statement) return tl::unexpected(statement.error());
+    *into = std::move(*statement);
+  }
+  return {};
+}
+
+tl::expected<std::int64_t, std::string> SqliteConnection::data_version() {
+  sqlite3_stmt* statement = data_version_.get();
+  ResetOnExit reset(statement);
+  if (sqlite3_step(statement) != SQLITE_ROW) return tl::unexpected(error("PRAGMA data_version"));
+  return sqlite3_column_int64(statement, 0);
+}
+
 tl::expected<void, std::string> SqliteConnection::step_done(sqlite3_stmt* statement, std::string_view doing) {
   ResetOnExit reset(statement);
   if (sqlite3_step(statement) != SQLITE_DONE) return tl::unexpected(error(doing));
@@ -128,12 +145,12 @@ tl::expected<SqliteConnection, std::string> SqliteConnection::open(const std::fi
   if (auto done = connection.execute(record_version.c_str()); !done) return tl::unexpected(done.error());
 
   // BEGIN IMMEDIATE takes the write lock up front, so a batch never fails half-way on a lock.
-  for (auto [into, sql] :
-       {std::pair{&connection.begin_, "BEGIN IMMEDIATE"}, std::pair{&connection.commit_, "COMMIT"},
-        std::pair{&connection.rollback_, "ROLLBACK"}}) {
-    auto statement = connection.prepare(sql);
-    if (!statement) return tl::unexpected(statement.error());
-    *into = std::move(*statement);
+  if (auto prepared = connection.prepare_all({{&connection.begin_, "BEGIN IMMEDIATE"},
+                                              {&connection.commit_, "COMMIT"},
+                                              {&connection.rollback_, "ROLLBACK"},
+                                              {&connection.data_version_, "PRAGMA data_version"}});
+      !prepared) {
+    return tl::unexpected(prepared.error());
   }
   return connection;
 }

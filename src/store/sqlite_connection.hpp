@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,15 @@ class SqliteConnection {
                                                           int schema_version, const char* schema);
 
   tl::expected<Statement, std::string> prepare(const char* sql);
+  // Prepares each `sql` into its `into`; stops at the first failure.
+  struct StatementText {
+    Statement* into;
+    const char* sql;
+  };
+  tl::expected<void, std::string> prepare_all(std::initializer_list<StatementText> statements);
+  // https://sqlite.org/pragma.html#pragma_data_version: changes when another connection commits
+  // to the file, so a reader can tell whether to reload.
+  tl::expected<std::int64_t, std::string> data_version();
   // Steps a statement that returns no row, then resets it and clears its bindings.
   tl::expected<void, std::string> step_done(sqlite3_stmt* statement, std::string_view doing);
   // Runs `work` in one write transaction: committed if it succeeds, rolled back (nothing
@@ -67,6 +77,7 @@ class SqliteConnection {
   Statement begin_;
   Statement commit_;
   Statement rollback_;
+  Statement data_version_;
 };
 
 // Creates the data directory (and its parents) if needed; the error names it.

@@ -35,27 +35,21 @@ tl::expected<SqliteMessagesTable, std::string> SqliteMessagesTable::open(const s
   auto connection = SqliteConnection::open(file, sync, kSchemaVersion, kSchema);
   if (!connection) return tl::unexpected(connection.error());
   SqliteMessagesTable table(std::move(*connection));
-  struct Prepared {
-    SqliteConnection::Statement* into;
-    const char* sql;
-  };
-  const Prepared statements[] = {
-      {&table.insert_,
-       "INSERT INTO messages (id, aor, from_header, to_header, content_type, body, submitted_at)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-      {&table.delete_, "DELETE FROM messages WHERE id = ?1"},
-      // Never lowers it: a batch only ever raises the last id.
-      {&table.record_last_id_,
-       "INSERT INTO message_ids (name, value) VALUES ('last_id', ?1)"
-       " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"},
-      {&table.fetch_,
-       "SELECT id, aor, from_header, to_header, content_type, body, submitted_at FROM messages"
-       " WHERE aor = ?1 ORDER BY id LIMIT ?2"},
-  };
-  for (const auto& [into, sql] : statements) {
-    auto statement = table.connection_.prepare(sql);
-    if (!statement) return tl::unexpected(statement.error());
-    *into = std::move(*statement);
+  if (auto prepared = table.connection_.prepare_all({
+          {&table.insert_,
+           "INSERT INTO messages (id, aor, from_header, to_header, content_type, body, submitted_at)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+          {&table.delete_, "DELETE FROM messages WHERE id = ?1"},
+          // Never lowers it: a batch only ever raises the last id.
+          {&table.record_last_id_,
+           "INSERT INTO message_ids (name, value) VALUES ('last_id', ?1)"
+           " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"},
+          {&table.fetch_,
+           "SELECT id, aor, from_header, to_header, content_type, body, submitted_at FROM messages"
+           " WHERE aor = ?1 ORDER BY id LIMIT ?2"},
+      });
+      !prepared) {
+    return tl::unexpected(prepared.error());
   }
   return table;
 }

@@ -54,12 +54,7 @@ SqliteUserStore::SqliteUserStore(SqliteConnection database)
     : database_(std::move(database)), snapshot_(std::make_shared<const AccountSnapshot>()) {}
 
 tl::expected<void, std::string> SqliteUserStore::prepare_statements() {
-  struct Prepared {
-    Statement* into;
-    const char* sql;
-  };
-  const Prepared statements[] = {
-      {&data_version_statement_, "PRAGMA data_version"},
+  return database_.prepare_all({
       {&select_all_, "SELECT aor, user, realm, ha1_md5, ha1_sha256, created_at FROM accounts"},
       // ON CONFLICT DO NOTHING: an existing AOR changes no row, which add() reports, even when
       // another process added it a moment ago.
@@ -73,26 +68,13 @@ tl::expected<void, std::string> SqliteUserStore::prepare_statements() {
        " ON CONFLICT (aor) DO UPDATE SET ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256"},
       {&update_, "UPDATE accounts SET ha1_md5 = ?2, ha1_sha256 = ?3 WHERE aor = ?1"},
       {&delete_, "DELETE FROM accounts WHERE aor = ?1"},
-  };
-  for (const auto& [into, sql] : statements) {
-    auto statement = database_.prepare(sql);
-    if (!statement) return tl::unexpected(statement.error());
-    *into = std::move(*statement);
-  }
-  return {};
-}
-
-tl::expected<std::int64_t, std::string> SqliteUserStore::read_data_version() {
-  sqlite3_stmt* statement = data_version_statement_.get();
-  ResetOnExit reset(statement);
-  if (sqlite3_step(statement) != SQLITE_ROW) return tl::unexpected(database_.error("PRAGMA data_version"));
-  return sqlite3_column_int64(statement, 0);
+  });
 }
 
 tl::expected<void, std::string> SqliteUserStore::reload() {
   // data_version first: a commit landing between the two reads is then seen as a change next
   // time (one extra reload) rather than missed.
-  const auto version = read_data_version();
+  const auto version = database_.data_version();
   if (!version) return tl::unexpected(version.error());
   sqlite3_stmt* row = select_all_.get();
   ResetOnExit reset(row);
@@ -115,7 +97,7 @@ tl::expected<void, std::string> SqliteUserStore::reload() {
 
 tl::expected<bool, std::string> SqliteUserStore::reload_if_changed() {
   std::lock_guard lock(database_mutex_);
-  const auto version = read_data_version();
+  const auto version = database_.data_version();
   if (!version) return tl::unexpected(version.error());
   if (*version == data_version_) return false;
   if (auto loaded = reload(); !loaded) return tl::unexpected(loaded.error());

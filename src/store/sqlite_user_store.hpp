@@ -45,7 +45,6 @@ class SqliteUserStore final : public UserStore {
   explicit SqliteUserStore(SqliteConnection database);
   tl::expected<void, std::string> prepare_statements();
   // The caller holds database_mutex_ for these.
-  tl::expected<std::int64_t, std::string> read_data_version();
   // Reads every account into a new snapshot.
   tl::expected<void, std::string> reload();
   // Steps a bound INSERT, UPDATE or DELETE of one AOR; reloads if it changed a row, else fails
@@ -56,14 +55,13 @@ class SqliteUserStore final : public UserStore {
   std::mutex database_mutex_;  // the connection and data_version_
   // Declared before the statements so it is closed after they are finalized.
   SqliteConnection database_;
-  Statement data_version_statement_;
   Statement select_all_;
   Statement insert_;
   Statement upsert_;
   Statement update_;
   Statement delete_;
-  // https://sqlite.org/pragma.html#pragma_data_version: changes when another connection commits
-  // to the file, and only then; this connection's own commits reload directly.
+  // The connection's data_version when the snapshot was read: it changes when another connection
+  // commits to the file, and only then; this connection's own commits reload directly.
   std::int64_t data_version_ = -1;
 
   std::atomic<std::shared_ptr<const AccountSnapshot>> snapshot_;

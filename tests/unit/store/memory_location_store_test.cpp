@@ -120,6 +120,38 @@ TEST(MemoryLocationStore, ExpireRemovesExpiredBindingsAndEmptyAorsAndCountsThem)
   EXPECT_EQ(store.binding_count(), 0u);
 }
 
+TEST(MemoryLocationStore, ExpireRemovesEachBindingInTheSecondItExpiresAndKeepsRefreshedOnes) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:carol@example.com";
+  const std::string other = "sip:dave@example.com";
+  ASSERT_EQ(update_now(store, aor, set_to({make_binding(aor, "sip:carol@192.0.2.1", kNow + 30)})), true);
+  ASSERT_EQ(update_now(store, other, set_to({make_binding(other, "sip:dave@192.0.2.2", kNow + 5000)})), true);
+  for (std::int64_t second = kNow; second < kNow + 20; ++second) EXPECT_EQ(store.expire(second), 0u);
+  // Refreshed at +20 for another 60 s: its old expiry at +30 must not remove it.
+  ASSERT_EQ(update_now(store, aor, set_to({make_binding(aor, "sip:carol@192.0.2.1", kNow + 80)}), kNow + 20),
+            true);
+  for (std::int64_t second = kNow + 20; second < kNow + 80; ++second) EXPECT_EQ(store.expire(second), 0u);
+  EXPECT_EQ(store.expire(kNow + 80), 1u);
+  EXPECT_TRUE(store.lookup(aor, kNow).empty());
+  EXPECT_EQ(store.aor_count(), 1u);
+  // Further than the wheel's span: kept through whole turns, removed in its second.
+  for (std::int64_t second = kNow + 81; second < kNow + 5000; ++second) ASSERT_EQ(store.expire(second), 0u);
+  EXPECT_EQ(store.expire(kNow + 5000), 1u);
+  EXPECT_EQ(store.aor_count(), 0u);
+}
+
+TEST(MemoryLocationStore, RestoredBindingsExpireOnTime) {
+  MemoryLocationStore store;
+  const std::string aor = "sip:erin@example.com";
+  store.restore(aor, {make_binding(aor, "sip:a", kNow + 3), make_binding(aor, "sip:b", kNow + 7)});
+  EXPECT_EQ(store.expire(kNow), 0u);
+  EXPECT_EQ(store.expire(kNow + 3), 1u);
+  EXPECT_EQ(store.binding_count(), 1u);
+  EXPECT_EQ(store.expire(kNow + 6), 0u);
+  EXPECT_EQ(store.expire(kNow + 7), 1u);
+  EXPECT_EQ(store.aor_count(), 0u);
+}
+
 TEST(MemoryLocationStore, ManyAorsSpreadOverTheShardsStayApart) {
   MemoryLocationStore store;
   constexpr int kAors = 20000;

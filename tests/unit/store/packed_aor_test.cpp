@@ -67,8 +67,9 @@ TEST(PackedAor, IsOneSmallBlock) {
   const PackedAor packed = PackedAor::encode(aor, {binding});
   const std::size_t text = aor.size() + binding.contact.size() + binding.call_id.size() +
                            binding.source.size() + binding.user_agent.size();
-  // 12-byte header, 14 fixed bytes per binding, one length byte per short string and path count.
-  EXPECT_EQ(packed.heap_bytes(), 12 + 14 + 6 + text);
+  // The expiry wheel's two pointers, a 12-byte header, 14 fixed bytes per binding, one length
+  // byte per short string and path count.
+  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 12 + 14 + 6 + text);
 }
 
 }  // namespace
