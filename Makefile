@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= examples/osprey.toml
 FUZZ_SECONDS ?= 30
 
-.PHONY: all bootstrap release debug run test unit bench bench-server fuzz format clean
+.PHONY: all bootstrap release debug run test unit bench bench-server bench-security fuzz format clean
 
 all: release
 
@@ -36,11 +36,18 @@ unit: debug
 bench: release
 	python3 bench/bench_table.py build/release/bench/osprey_bench
 
-# Long fuzz runs (10 minutes per target).
 # Server benchmark (issue #3): osprey answering OPTIONS vs the recvmmsg/sendmmsg floor, driven by SIPp.
 bench-server: release
 	python3 bench/options_load.py
 
+# Security benchmarks (issue #6): ban lookups, rate limiter and digest checks; the banned-source
+# drop path; REGISTER with digest authentication against REGISTER without, driven by SIPp.
+bench-security: release
+	build/release/bench/osprey_security_bench
+	python3 bench/banned_flood.py
+	python3 bench/register_auth.py
+
+# Long fuzz runs (10 minutes per target).
 fuzz: bootstrap
 	bash scripts/fuzz.sh 600
 

@@ -138,9 +138,9 @@ def final_stats(stf):
 
 # --- one measured run ----------------------------------------------------------------------------
 
-def measure(name, command, port, a, work):
-    """Starts command (a server listening on 127.0.0.1:port), drives it with SIPp, stops it.
-    Returns a result row."""
+def measure(name, command, port, a, work, scenario=SCENARIO, sipp_extra=()):
+    """Starts command (a server listening on 127.0.0.1:port), drives it with SIPp running `scenario`
+    (with `sipp_extra` arguments), stops it. Returns a result row."""
     tag = name.split()[0]
     row = {"server": name, "ok": 0, "failed": a.count, "cpu_us": None, "ticks": 0, "wall": 0.0,
            "note": "", "sipp_rc": None}
@@ -159,7 +159,7 @@ def measure(name, command, port, a, work):
         sipp_log = os.path.join(work, f"{tag}_sipp.log")
         # SIPp's own limit: the calls at the requested rate, plus room for retransmissions.
         sipp_timeout = int(a.count / a.rate) + 30
-        cmd = [a.sipp, f"127.0.0.1:{port}", "-sf", SCENARIO, "-t", a.transport,
+        cmd = [a.sipp, f"127.0.0.1:{port}", "-sf", scenario, *sipp_extra, "-t", a.transport,
                "-i", "127.0.0.1", "-p", str(free_udp_port()),
                "-r", str(a.rate), "-m", str(a.count), "-l", str(a.limit),
                "-recv_timeout", "5s", "-timeout", f"{sipp_timeout}s", "-timeout_error",
@@ -200,10 +200,26 @@ def measure(name, command, port, a, work):
             row["note"] = f"server exit status {status} on SIGTERM"
 
 
-def osprey_config(work, port, workers):
-    data_dir = os.path.join(work, "osprey-data")
+def print_notes_and_keep_logs(rows, work, keep_logs):
+    """Prints each run's notes; keeps (and names) the work directory when asked to or when a run
+    failed, removes it otherwise. Returns whether any run had failures."""
+    for r in rows:
+        if r["note"]:
+            print(f"  {r['server']}: {r['note']}")
+    any_failed = any(r["failed"] for r in rows)
+    if keep_logs or any_failed:
+        print(f"logs: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return any_failed
+
+
+def osprey_config(work, port, workers, name="osprey", extra=""):
+    """Writes <work>/<name>.toml for a server on 127.0.0.1:port with its own data directory;
+    workers 0 is one per core. `extra` is appended (TOML tables)."""
+    data_dir = os.path.join(work, f"{name}-data")
     os.makedirs(data_dir, exist_ok=True)
-    path = os.path.join(work, "osprey.toml")
+    path = os.path.join(work, f"{name}.toml")
     # json.dumps quotes a path as a valid TOML basic string.
     with open(path, "w") as f:
         f.write(f"workers = {workers}\n"
@@ -213,7 +229,8 @@ def osprey_config(work, port, workers):
                 f"[[listen]]\n"
                 f'transport = "udp"\n'
                 f'address = "127.0.0.1"\n'
-                f"port = {port}\n")
+                f"port = {port}\n"
+                f"{extra}")
     return path
 
 
@@ -271,15 +288,7 @@ def main():
             r["ratio"] = r["cpu_us"] / floor["cpu_us"]
             ratio = f"{r['ratio']:.2f}"
         print(f"{r['server']:<28} {r['ok']:>12} {r['failed']:>8} {cpu:>10} {ratio:>14} {r['wall']:>7.2f} {r['ticks']:>9}")
-    for r in rows:
-        if r["note"]:
-            print(f"  {r['server']}: {r['note']}")
-
-    any_failed = any(r["failed"] for r in rows)
-    if a.keep_logs or any_failed:
-        print(f"logs: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+    print_notes_and_keep_logs(rows, work, a.keep_logs)
 
     if floor is not None and (floor["cpu_us"] is None or floor["failed"]):
         print("target not evaluated: the floor run failed")
