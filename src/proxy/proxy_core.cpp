@@ -33,6 +33,15 @@ struct ProxyCore::Context {
   std::vector<Branch> branches;
   std::optional<sip::Message> best;  // §16.7 step 6: the best final response so far
   int best_status = 0;
+  std::size_t best_branch = 0;
+  // §16.7 step 7: the WWW-Authenticate and Proxy-Authenticate values of every 401 and 407 so
+  // far, with the branch each came from, so a forwarded 401/407 carries the other branches' too.
+  struct Challenge {
+    std::size_t branch;
+    sip::HeaderId header;
+    std::string value;
+  };
+  std::vector<Challenge> challenges;
   bool final_sent = false;
   bool cancelled = false;
   // The canonical AOR when the targets came from the location service (a served user): an
@@ -478,8 +487,11 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     cancel_pending(*context);
   } else {
     if (status >= 600) cancel_pending(*context);  // §16.7 step 10: a 6xx ends the search
+    if (response != nullptr && (status == 401 || status == 407))
+      collect_challenges(*context, branch, *response);
     if (!context->final_sent && better_response(status, context->best_status)) {
       context->best_status = status;
+      context->best_branch = branch;
       if (response != nullptr) {
         context->best = response->clone();
       } else {
@@ -488,6 +500,15 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     }
   }
   finish_if_done(key);
+}
+
+void ProxyCore::collect_challenges(Context& context, std::size_t branch, const sip::Message& response) {
+  for (const sip::HeaderId header : {sip::HeaderId::www_authenticate, sip::HeaderId::proxy_authenticate}) {
+    response.for_each_line(header, [&](std::string_view value) {
+      context.challenges.push_back({branch, header, std::string(value)});
+      return true;
+    });
+  }
 }
 
 void ProxyCore::cancel_pending(Context& context) {
@@ -527,6 +548,14 @@ void ProxyCore::finish_if_done(ContextKey key) {
       // §16.7 step 6 wants, with the callee's To tag).
       reject_original(*context, 487, "Request Terminated");
     } else if (context->best && context->best_status != 503) {
+      if (context->best_status == 401 || context->best_status == 407) {
+        // §16.7 step 7: the other branches' challenges, unmodified, so the client can answer
+        // them all in one retry.
+        for (const Context::Challenge& challenge : context->challenges) {
+          if (challenge.branch != context->best_branch)
+            context->best->add_header(challenge.header, challenge.value);
+        }
+      }
       forward_response(*context, *context->best);
     } else if (context->best_status == 503 || context->best_status == 0) {
       // §16.7 step 6: a 503 is not passed on (it would make the client think we are

@@ -148,6 +148,8 @@ class ProxyCore {
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
   void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
+  static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
   void forward_response(Context& context, const sip::Message& response);

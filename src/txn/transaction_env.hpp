@@ -22,6 +22,11 @@ struct TimerSettings {
   Milliseconds t2{4000};  // maximum retransmit interval for non-INVITE requests and INVITE responses
   Milliseconds t4{5000};  // maximum time a message stays in the network
   Milliseconds trying{200};
+  // RFC 3261 §16.6 step 11: a proxied INVITE that got a provisional response but no final one is
+  // CANCELled after Timer C, which MUST be more than 3 minutes and restarts with each provisional
+  // (§16.7 step 2). Without it a callee that rings forever would hold the branch, and the whole
+  // request, forever. Zero turns it off.
+  Milliseconds timer_c{181000};
 };
 
 // RFC 3261 table 4, plus M and L from RFC 6026 §8.4 / §8.7, plus the 100 Trying timer.

@@ -24,7 +24,10 @@ constexpr std::size_t kUdpSizeLimit = 1300;
 // Timer names as cookie fields: the RFC's (0..12) plus the table's own §9.1 CANCEL guard.
 constexpr std::size_t kTimerSlots = 16;
 constexpr std::uint8_t kCancelGuard = 15;
-static_assert(static_cast<std::size_t>(TimerName::trying) < kCancelGuard);
+// Timer C (TimerSettings::timer_c) of a client INVITE: the table's, like the §9.1 guard, as it
+// ends in a CANCEL, which is a transaction of its own.
+constexpr std::uint8_t kTimerC = 14;
+static_assert(static_cast<std::size_t>(TimerName::trying) < kTimerC);
 
 // A timer cookie: bits 0-31 slot index, 32-35 timer name, 36 client side, 37-63 the low 27
 // bits of the slot's generation. A timer is cancelled whenever it is restarted or its
@@ -306,6 +309,14 @@ void TransactionTable::Impl::stop_timer(Transaction& t, std::uint8_t name) {
 void TransactionTable::Impl::deliver_response(Transaction& t, const sip::Message& response) {
   if (!t.client) return;
   int status = response.status();
+  if (settings_.timer_c.count() > 0 && std::holds_alternative<ClientInvite>(t.machine)) {
+    // §16.7 step 2: each provisional restarts Timer C; a final response ends it.
+    if (status < 200) {
+      start_timer(t, kTimerC, settings_.timer_c);
+    } else {
+      stop_timer(t, kTimerC);
+    }
+  }
   if (t.cancel) {
     Transaction* cancel = live(true, t.cancel->index, t.cancel->generation);
     if (status < 200) {
@@ -587,6 +598,9 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Mes
   start_client(t, std::move(*sent), std::move(prepared->bytes));
   // A failed first send already ended the machine; it is freed when this call returns.
   if (t.start_failed) return std::nullopt;
+  if (settings_.timer_c.count() > 0 && std::holds_alternative<ClientInvite>(t.machine)) {
+    start_timer(t, kTimerC, settings_.timer_c);  // §16.6 step 11
+  }
   return t.client_id();
 }
 
@@ -712,6 +726,15 @@ void TransactionTable::Impl::fire(std::uint64_t cookie) {
   Transaction* t = slots[index].transaction.get();
   if (t == nullptr || t->ended || (t->generation & kGenerationMask) != generation) return;
   t->timers[name] = {};
+  if (name == kTimerC) {
+    // §16.8: with a provisional response, the branch is CANCELled (and the §9.1 guard bounds the
+    // wait for its final response); without one, Timer B has already ended it as a 408.
+    if (auto* invite = std::get_if<ClientInvite>(&t->machine);
+        invite != nullptr && invite->state() == ClientInvite::State::proceeding) {
+      (void)send_cancel(t->client_id());
+    }
+    return;
+  }
   if (name == kCancelGuard) {
     // §9.1: no final response 64*T1 after the CANCEL: the INVITE is considered cancelled. The
     // TU hears it as a timeout, like Timer B.

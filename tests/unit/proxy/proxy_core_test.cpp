@@ -248,6 +248,37 @@ TEST_F(ProxyCoreTest, WhenEveryBranchFailsTheBestResponseWins) {
   EXPECT_TRUE(sent_starting("SIP/2.0 500").empty());
 }
 
+TEST_F(ProxyCoreTest, AForwarded401Or407CarriesTheChallengesOfEveryBranch) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080"),
+                binding("sip:bob@10.0.0.4:5080", "udp:192.0.2.40:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 3u);
+  auto challenged = [&](std::size_t index, int status, const std::string& tag, const std::string& header,
+                        const std::string& realm) {
+    auto request = sip::Message::parse(transport_.sent.at(index).bytes);
+    EXPECT_TRUE(request);
+    return sip::MessageBuilder::response_to(*request, status, {}, tag)
+        .header(header, "Digest realm=\"" + realm + "\", nonce=\"n-" + realm + "\", qop=\"auth\"")
+        .serialize();
+  };
+  feed(challenged(0, 401, "b1", "WWW-Authenticate", "one.example"), endpoint("192.0.2.20", 5080));
+  feed(challenged(1, 407, "b2", "Proxy-Authenticate", "two.example"), endpoint("192.0.2.30", 5080));
+  feed(downstream_response(2, 486, "b3"), endpoint("192.0.2.40", 5080));
+  const auto answers = sent_starting("SIP/2.0 4");
+  ASSERT_EQ(answers.size(), 1u);
+  // §16.7 step 6: 401 and 407 rank first among the 4xx, the earlier wins; step 7: it also
+  // carries the 407's challenge, unmodified.
+  const sip::Message answer = parsed(answers[0]);
+  EXPECT_EQ(answer.status(), 401);
+  ASSERT_EQ(answer.count(sip::HeaderId::www_authenticate), 1u);
+  ASSERT_EQ(answer.count(sip::HeaderId::proxy_authenticate), 1u);
+  EXPECT_EQ(*answer.first_value(sip::HeaderId::proxy_authenticate),
+            "Digest realm=\"two.example\", nonce=\"n-two.example\", qop=\"auth\"");
+  EXPECT_EQ(*answer.first_value(sip::HeaderId::www_authenticate),
+            "Digest realm=\"one.example\", nonce=\"n-one.example\", qop=\"auth\"");
+}
+
 TEST_F(ProxyCoreTest, A503IsAnswered500Upstream) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
   from_alice(request_text("INVITE", "sip:bob@example.com"));

@@ -633,6 +633,46 @@ TEST_F(TransactionTableTest, CancelledInviteWithoutFinalEndsAfter64T1) {
   EXPECT_EQ(table.client_count(), 0u);
 }
 
+TEST_F(TransactionTableTest, TimerCCancelsAnInviteThatRingsWithoutEnd) {
+  auto invite = table.send_request(parse(testing::kInvite), tcp_target);
+  ASSERT_TRUE(invite);
+  table.receive(response_to_sent(0, 180), tcp_flow);
+  // §16.7 step 2: a later provisional restarts Timer C.
+  run_for(milliseconds(150000));
+  table.receive(response_to_sent(0, 183), tcp_flow);
+  run_for(milliseconds(180990));
+  ASSERT_EQ(transport.sent.size(), 1u);
+  run_for(milliseconds(10));
+  // §16.8: Timer C fired after a provisional: the branch is CANCELled.
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].message().method(), sip::Method::cancel);
+  EXPECT_TRUE(user.failures.empty());
+  // The callee never answers either: §9.1 ends the INVITE 64*T1 later, a 408 for the TU.
+  run_for(milliseconds(64 * 500));
+  ASSERT_FALSE(user.failures.empty());
+  EXPECT_EQ(user.failures.back(), (std::pair<ClientTransactionId, int>{*invite, 408}));
+  EXPECT_EQ(table.client_count(), 0u);
+}
+
+TEST_F(TransactionTableTest, TimerCStopsAtTheFinalResponse) {
+  auto invite = table.send_request(parse(testing::kInvite), tcp_target);
+  ASSERT_TRUE(invite);
+  table.receive(response_to_sent(0, 180), tcp_flow);
+  table.receive(response_to_sent(0, 486), tcp_flow);
+  const std::size_t sent = transport.sent.size();  // the INVITE and the ACK of the 486
+  run_for(milliseconds(200000));
+  EXPECT_EQ(transport.sent.size(), sent);
+  EXPECT_TRUE(user.failures.empty());
+}
+
+TEST_F(TransactionTableTest, WithoutAProvisionalTimerBNotTimerCEndsTheInvite) {
+  auto invite = table.send_request(parse(testing::kInvite), tcp_target);
+  ASSERT_TRUE(invite);
+  run_for(milliseconds(200000));
+  EXPECT_EQ(user.failures, (std::vector<std::pair<ClientTransactionId, int>>{{*invite, 408}}));
+  EXPECT_EQ(transport.sent.size(), 1u);  // no CANCEL: nothing to cancel before a provisional
+}
+
 TEST_F(TransactionTableTest, TuMaySendFromInsideAnUpcall) {
   // A proxy forwards inside on_request; the new client transaction must not disturb the server one.
   std::optional<ClientTransactionId> forwarded;
