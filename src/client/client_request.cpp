@@ -74,13 +74,14 @@ tl::expected<PreparedAgent, Outcome> prepare_agent(std::string_view request_uri,
 Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& make,
                                  DigestCredentials* credentials) {
   const net::ResolvedTarget& resolved = prepared.resolved;
-  Delivery delivery{Outcome{std::nullopt, Failure::unreachable, "no address for " + prepared.destination},
-                    std::nullopt,
-                    {}};
+  // What the last unreachable address left, for when none answers: no target to keep.
+  Delivery unreachable{Outcome{std::nullopt, Failure::unreachable, "no address for " + prepared.destination},
+                       std::nullopt,
+                       {}};
   for (const net::Endpoint& endpoint : resolved.endpoints) {
     auto local = prepared.agent->open(resolved.protocol, endpoint);
     if (!local) {
-      delivery.outcome = Outcome{std::nullopt, Failure::unreachable, local.error()};
+      unreachable.outcome = Outcome{std::nullopt, Failure::unreachable, local.error()};
       continue;
     }
     auto request = make(*local, resolved.protocol);
@@ -88,17 +89,16 @@ Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& ma
       return Delivery{usage("cannot build the request: " + request.error().reason), std::nullopt, {}};
     const txn::Target target{resolved.protocol, endpoint, resolved.server_name};
     AuthenticatedOutcome sent = send_authenticated(*prepared.agent, std::move(*request), target, credentials);
-    delivery = Delivery{std::move(sent.outcome), target, *local, sent.cseq};
-    if (delivery.outcome.failure == Failure::unreachable || delivery.outcome.failure == Failure::timeout) {
-      delivery.outcome.detail = net::to_string(endpoint) + " over " +
-                                std::string(net::via_token(resolved.protocol)) + ": " +
-                                delivery.outcome.detail;
+    Outcome outcome = std::move(sent.outcome);
+    if (outcome.failure == Failure::unreachable || outcome.failure == Failure::timeout) {
+      outcome.detail = net::to_string(endpoint) + " over " + std::string(net::via_token(resolved.protocol)) +
+                       ": " + outcome.detail;
     }
-    if (delivery.outcome.failure == Failure::unreachable) continue;
-    return delivery;
+    if (outcome.failure != Failure::unreachable)
+      return Delivery{std::move(outcome), target, *local, sent.cseq};
+    unreachable = Delivery{std::move(outcome), std::nullopt, *local, sent.cseq};
   }
-  delivery.target.reset();
-  return delivery;
+  return unreachable;
 }
 
 Outcome send_request(std::string_view request_uri, const ClientSettings& settings, const RequestMaker& make) {

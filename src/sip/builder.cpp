@@ -1,5 +1,6 @@
 #include "sip/builder.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace osprey::sip {
@@ -104,6 +105,9 @@ MessageBuilder MessageBuilder::response(int status, std::string_view reason) {
 MessageBuilder MessageBuilder::response_to(const Message& request, int status, std::string_view reason,
                                            std::string_view to_tag) {
   MessageBuilder b = response(status, reason);
+  // The copied lines are a part of the request, and what the caller adds is usually short:
+  // one allocation instead of a chain of doublings (the reallocations showed in REGISTER profiles).
+  b.headers_.reserve(std::min<std::size_t>(request.raw().size(), 2048) + 256);
   // Copy the header lines as they were received: the Via values must come back byte-exact
   // for the client's transaction matching (§17.1.3).
   for (const HeaderField& f : request.fields()) {

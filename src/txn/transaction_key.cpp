@@ -61,11 +61,15 @@ std::string client_key(const sip::Message& response) {
   const auto& via = response.top_via();
   const auto& cseq = response.cseq();
   if (!via || !cseq || !via->has_branch) return {};
+  return client_key(via->branch, cseq->method_text);
+}
+
+std::string client_key(std::string_view branch, std::string_view method) {
   // §17.1.3: the branch and the CSeq method; the method tells a CANCEL's responses from the
   // INVITE's, which share the branch (§9.1).
   std::string key;
-  append_field(key, via->branch);
-  append_field(key, cseq->method_text);
+  append_field(key, branch);
+  append_field(key, method);
   return key;
 }
 

@@ -27,6 +27,8 @@ std::string server_key(const sip::Message& request);
 // Empty without a branch: osprey's own requests always carry one (§8.1.1.7), so a response
 // without it answers nothing osprey sent.
 std::string client_key(const sip::Message& response);
+// The same key from its parts: the branch of the top Via and the CSeq method.
+std::string client_key(std::string_view branch, std::string_view method);
 
 // §9.2: the key of the INVITE server transaction a CANCEL refers to: the CANCEL's own server
 // key with method INVITE.

@@ -151,7 +151,9 @@ class TransactionTable::Impl {
   void receive_cancel(sip::Message cancel, const net::Flow& flow, std::string key);
   Transaction& open_server(sip::Message& request, const net::Flow& arrival, std::string key);
   void answer_alone(sip::Message request, const net::Flow& arrival, std::string key, int status);
-  void start_client(Transaction& t, sip::Message sent, std::string bytes);
+  // `invite`: the INVITE as sent (its machine builds the ACK and CANCEL from it); nullopt for
+  // any other method, whose machine needs only the bytes.
+  void start_client(Transaction& t, std::optional<sip::Message> invite, std::string bytes);
   void start_cancel(Transaction& cancel);
   void fire(std::uint64_t cookie);
 
@@ -163,6 +165,7 @@ class TransactionTable::Impl {
   struct Prepared {
     std::string bytes;
     Target target;
+    std::string branch;  // of the Via prepended
   };
   std::optional<Prepared> prepare(sip::Message& request, Target target);
   std::string random_hex();
@@ -558,15 +561,16 @@ std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(
       bytes = request.serialize();
     }
   }
-  return Prepared{std::move(bytes), std::move(target)};
+  return Prepared{std::move(bytes), std::move(target), branch};
 }
 
-void TransactionTable::Impl::start_client(Transaction& t, sip::Message sent, std::string bytes) {
+void TransactionTable::Impl::start_client(Transaction& t, std::optional<sip::Message> invite,
+                                          std::string bytes) {
   const TransportKind kind =
       net::is_reliable(t.target.protocol) ? TransportKind::reliable : TransportKind::unreliable;
   t.starting = true;
-  if (sent.method() == sip::Method::invite) {
-    t.machine.emplace<ClientInvite>(t, settings_, std::move(sent)).start(kind);
+  if (invite) {
+    t.machine.emplace<ClientInvite>(t, settings_, std::move(*invite)).start(kind);
   } else {
     t.machine.emplace<ClientNonInvite>(t, settings_).start(std::move(bytes), kind);
   }
@@ -582,11 +586,21 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Mes
   }
   auto prepared = prepare(request, target);
   if (!prepared) return std::nullopt;
-  // The machines and the key need the message as it goes on the wire (our Via on top), and the
-  // parsed fields of an edited Message describe it as it was: parse the bytes once.
-  auto sent = sip::Message::parse(prepared->bytes);
-  if (!sent) return std::nullopt;
-  std::string key = client_key(*sent);
+  std::optional<sip::Message> invite;
+  std::string key;
+  if (request.method() == sip::Method::invite) {
+    // The INVITE machine needs the message as it goes on the wire (our Via on top), and the
+    // parsed fields of an edited Message describe it as it was: parse the bytes once.
+    auto sent = sip::Message::parse(prepared->bytes);
+    if (!sent) return std::nullopt;
+    key = client_key(*sent);
+    invite = std::move(*sent);
+  } else {
+    // The others keep only bytes, and their key is the branch just made and the CSeq method,
+    // which no edit changes: no second parse (it cost as much as the forwarding, callgrind).
+    if (!request.cseq()) return std::nullopt;
+    key = client_key(prepared->branch, request.cseq()->method_text);
+  }
   // A 64-bit random branch repeating while the first is alive is not going to happen; should it,
   // the new request must not take over the old one's responses.
   if (key.empty() || client_keys_.count(key) != 0) return std::nullopt;
@@ -595,7 +609,7 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Mes
   t.key = std::move(key);
   t.target = std::move(prepared->target);
   index(client_keys_, t.key, t.index);
-  start_client(t, std::move(*sent), std::move(prepared->bytes));
+  start_client(t, std::move(invite), std::move(prepared->bytes));
   // A failed first send already ended the machine; it is freed when this call returns.
   if (t.start_failed) return std::nullopt;
   if (settings_.timer_c.count() > 0 && std::holds_alternative<ClientInvite>(t.machine)) {
