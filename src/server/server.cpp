@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
+#include "security/secret_file.hpp"
 #include "store/sqlite_ban_store.hpp"
 #include "store/sqlite_message_store.hpp"
 #include "store/sqlite_user_store.hpp"
@@ -84,7 +85,16 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   auto dial_policy = security::DialPolicy::create(security.dial_policy);
   if (!dial_policy) return tl::unexpected("invalid dial policy: " + dial_policy.error());
   server->dial_policy_.emplace(std::move(*dial_policy));
-  server->dialog_tokens_ = std::make_unique<security::DialogToken>(security::NonceService::random_secret());
+  // Kept in the data directory, so calls in progress keep their in-dialog requests across a
+  // restart; nonces get a secret per start (secret_file.hpp says why).
+  security::SecretBytes dialog_secret = security::NonceService::random_secret();
+  if (!settings.data_dir.empty()) {
+    auto kept =
+        security::load_or_create_secret(std::filesystem::path(settings.data_dir) / "dialog-token.key");
+    if (!kept) return tl::unexpected(kept.error());
+    dialog_secret = *kept;
+  }
+  server->dialog_tokens_ = std::make_unique<security::DialogToken>(dialog_secret);
   if (!security.authentication) {
     logger.warn("authentication is off: anyone may register any user and send through this server");
   }

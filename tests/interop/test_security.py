@@ -15,6 +15,9 @@ SIPp and a raw client, no enumeration, no spoofing, asserted identity, toll-frau
   5. Toll fraud: INVITE to 011972599950423 and 9011972599950423 unauthenticated gets 407 (also
      from another domain: no open relay), with credentials but no permission 403, with a group
      allowing +972 it is routed to the gateway.
+  6. Restart: an in-dialog BYE of carol's call to the gateway, sent after osprey restarted with
+     the dialog token its Record-Route carried, still goes through unchallenged; the same BYE
+     with a forged token gets 407.
 """
 
 import os
@@ -271,6 +274,47 @@ def case_toll_fraud(port, gateway, checks):
         client.close()
 
 
+def header_value(message, name):
+    for line in message.split(b"\r\n"):
+        if line.lower().startswith(name.lower().encode() + b":"):
+            return line.split(b":", 1)[1].strip().decode()
+    return None
+
+
+def in_dialog_bye(client, gateway_port, call_id, route):
+    """carol's BYE toward the gateway inside the dialog of `call_id`, along `route`."""
+    target = "sip:011972599950423@127.0.0.1"
+    bye = client.request("BYE", f"sip:gw@127.0.0.1:{gateway_port}", "sip:carol@127.0.0.1", target, cseq=5,
+                         call_id=call_id, extra=[f"Route: {route}"])
+    return bye.replace(f"To: <{target}>".encode(), f"To: <{target}>;tag=gw-dialog".encode())
+
+
+def case_dialog_after_restart(server, port, gateway, checks):
+    invite = next((r for r in reversed(gateway.received) if r.startswith(b"INVITE ")), None)
+    checks.expect(invite is not None, "the gateway got carol's INVITE")
+    if invite is None:
+        return
+    call_id, route = header_value(invite, "Call-ID"), header_value(invite, "Record-Route")
+    checks.expect(route is not None and "osp-dt=" in route, f"osprey's Record-Route carries a dialog token ({route})")
+    if route is None:
+        return
+    server.stop()
+    with server:
+        client = d.UdpClient(port, "127.0.0.1")
+        try:
+            before = len(gateway.received)
+            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, route))
+            got = gateway.wait_for(before + 1)
+            checks.expect(len(got) == before + 1 and got[-1].startswith(b"BYE ") and d.status_of(reply) == 200,
+                          f"after a restart, the in-dialog BYE with the token goes through "
+                          f"({d.status_of(reply)}, {len(got) - before} at the gateway)")
+            forged = route.replace("osp-dt=", "osp-dt=x")
+            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, forged))
+            checks.expect(d.status_of(reply) == 407, f"the same BYE with a forged token: 407 ({d.status_of(reply)})")
+        finally:
+            client.close()
+
+
 def main():
     global ARGS, CONFIG
     ARGS = h.parse_args()
@@ -300,6 +344,7 @@ def main():
                 case_no_enumeration(port, checks)
                 case_spoofing(port, checks)
                 case_toll_fraud(port, gateway, checks)
+            case_dialog_after_restart(server, port, gateway, checks)
         finally:
             gateway.close()
         h.expect_clean_stop(checks, server)
