@@ -1,8 +1,6 @@
 #include "security/dialog_token.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 namespace osprey::security {
 
@@ -12,13 +10,8 @@ constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 }  // namespace
 
 std::string DialogToken::sign(std::string_view call_id) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-           reinterpret_cast<const unsigned char*>(call_id.data()), call_id.size(), mac, &length) == nullptr ||
-      length < kTokenBytes) {
-    return {};
-  }
+  HmacSha256::Mac mac{};
+  if (!hmac_.compute({call_id}, mac)) return {};
   // base64url without padding (RFC 4648 §5): a URI parameter value needs no escaping then.
   std::string token;
   token.reserve(22);

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "security/hmac_sha256.hpp"
+
 namespace osprey::security {
 
 class DialogToken {
@@ -20,7 +22,7 @@ class DialogToken {
   // The Record-Route URI parameter that carries the token.
   static constexpr std::string_view kParam = "osp-dt";
 
-  explicit DialogToken(const Secret& secret) : secret_(secret) {}
+  explicit DialogToken(const Secret& secret) : hmac_(secret) {}
 
   // 22 characters of base64url (128 bits of HMAC-SHA256 over the Call-ID).
   std::string sign(std::string_view call_id) const;
@@ -28,7 +30,7 @@ class DialogToken {
   bool verify(std::string_view call_id, std::string_view token) const;
 
  private:
-  Secret secret_;
+  HmacSha256 hmac_;
 };
 
 }  // namespace osprey::security

@@ -1,9 +1,7 @@
 #include "security/nonce_service.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <cstdio>
@@ -80,19 +78,8 @@ bool decode_nonce(std::string_view text, std::uint8_t* out) {
 
 }  // namespace
 
-void NonceService::FreeMac::operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
-void NonceService::FreeMacContext::operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
-
 NonceService::NonceService(const Secret& secret, std::int64_t lifetime_seconds)
-    : lifetime_seconds_(lifetime_seconds), next_unique_(0) {
-  mac_.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  if (mac_) keyed_.reset(EVP_MAC_CTX_new(mac_.get()));
-  char digest_name[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                               OSSL_PARAM_construct_end()};
-  if (!keyed_ || EVP_MAC_init(keyed_.get(), secret.data(), secret.size(), params) != 1) {
-    fatal("OpenSSL cannot compute HMAC-SHA256 for Digest nonces");
-  }
+    : lifetime_seconds_(lifetime_seconds), hmac_(secret), next_unique_(0) {
   // A random start keeps nonces unique across restarts that reuse a configured secret within
   // the same second; within one instance the counter alone guarantees it.
   std::uint8_t start[8];
@@ -111,21 +98,13 @@ NonceService::Secret NonceService::random_secret() {
 }
 
 bool NonceService::compute_mac(const std::uint8_t* header, std::string_view realm, std::uint8_t* mac) const {
-  struct FreeContext {
-    void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
-  };
-  const std::unique_ptr<EVP_MAC_CTX, FreeContext> context(EVP_MAC_CTX_dup(keyed_.get()));
-  unsigned char full[EVP_MAX_MD_SIZE];
-  std::size_t size = 0;
-  if (!context || EVP_MAC_update(context.get(), header, kHeaderSize) != 1 ||
-      EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(realm.data()), realm.size()) !=
-          1 ||
-      EVP_MAC_final(context.get(), full, &size, sizeof full) != 1 || size < kMacSize) {
+  HmacSha256::Mac full{};
+  if (!hmac_.compute({std::string_view(reinterpret_cast<const char*>(header), kHeaderSize), realm}, full)) {
     return false;
   }
   // RFC 2104 §5: a truncated HMAC keeps its strength up to the truncated length; 128 bits is
   // far beyond what an online guesser can try.
-  std::memcpy(mac, full, kMacSize);
+  std::memcpy(mac, full.data(), kMacSize);
   return true;
 }
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include <openssl/types.h>
+#include "security/hmac_sha256.hpp"
 
 namespace osprey::security {
 
@@ -65,18 +65,8 @@ class NonceService {
   // OpenSSL failed.
   bool compute_mac(const std::uint8_t* header, std::string_view realm, std::uint8_t* mac) const;
 
-  struct FreeMac {
-    void operator()(EVP_MAC* mac) const;
-  };
-  struct FreeMacContext {
-    void operator()(EVP_MAC_CTX* context) const;
-  };
-
   std::int64_t lifetime_seconds_;
-  std::unique_ptr<EVP_MAC, FreeMac> mac_;
-  // Keyed once here; every computation works on a copy (EVP_MAC_CTX_dup), which only reads this
-  // one, so concurrent callers need no lock and the key schedule is not redone per nonce.
-  std::unique_ptr<EVP_MAC_CTX, FreeMacContext> keyed_;
+  HmacSha256 hmac_;
   mutable std::atomic<std::uint64_t> next_unique_;
 };
 

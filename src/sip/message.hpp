@@ -66,7 +66,6 @@ class Message {
 
   Message(Message&&) noexcept = default;
   Message& operator=(Message&&) noexcept = default;
-  Message(const Message&) = delete;
   Message& operator=(const Message&) = delete;
   // An independent copy (owning its bytes), with the same edits.
   Message clone() const;
@@ -145,6 +144,8 @@ class Message {
 
  private:
   Message() = default;
+  // Member-wise, views included: only clone() uses it, and re-points the views to the copy.
+  Message(const Message&) = default;
   Result<void> scan(const ParseOptions& options);
   Result<void> parse_start_line(std::string_view line);
   Result<void> parse_key_header(HeaderField& field);

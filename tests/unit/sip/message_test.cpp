@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 namespace osprey::sip {
 namespace {
 
@@ -55,6 +58,42 @@ TEST(Message, EditsSerializeWithRecomputedLength) {
   EXPECT_EQ(*again->content_length(), 10u);
   EXPECT_EQ(again->count(HeaderId::contact), 0u);
   EXPECT_EQ(again->count(HeaderId::via), 2u);
+}
+
+}  // namespace
+}  // namespace osprey::sip
+
+namespace osprey::sip {
+namespace {
+
+TEST(Message, ACloneOutlivesTheOriginalWithEveryParsedFieldAndEdit) {
+  auto parsed = Message::parse(std::string(kInvite));
+  ASSERT_TRUE(parsed);
+  std::optional<Message> original(std::move(*parsed));
+  original->prepend_via("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKproxy");
+  const std::string serialized = original->serialize();
+  Message copy = original->clone();
+  original.reset();  // ASan: any view of the copy still into the original's bytes is a use after free
+  EXPECT_EQ(copy.method_text(), "INVITE");
+  EXPECT_EQ(copy.request_uri().text, "sip:bob@example.com");
+  EXPECT_EQ(copy.request_uri().user, "bob");
+  EXPECT_EQ(copy.request_uri().host, "example.com");
+  ASSERT_TRUE(copy.top_via());
+  EXPECT_EQ(copy.top_via()->branch, "z9hG4bK776asdhds");  // as parsed: edits leave the typed fields
+  EXPECT_EQ(copy.top_via()->host, "pc33.example.com");
+  EXPECT_TRUE(copy.top_via()->has_rport);
+  ASSERT_TRUE(copy.from());
+  EXPECT_EQ(copy.from()->tag(), "1928301774");
+  EXPECT_EQ(copy.from()->display_name, "Alice");
+  EXPECT_EQ(copy.from()->uri.user, "alice");
+  ASSERT_TRUE(copy.to());
+  EXPECT_EQ(copy.to()->uri.host, "example.com");
+  ASSERT_TRUE(copy.call_id());
+  EXPECT_EQ(*copy.call_id(), "a84b4c76e66710@pc33.example.com");
+  ASSERT_TRUE(copy.cseq());
+  EXPECT_EQ(copy.cseq()->method_text, "INVITE");
+  EXPECT_EQ(copy.body(), "v=0\n");
+  EXPECT_EQ(copy.serialize(), serialized);
 }
 
 }  // namespace
