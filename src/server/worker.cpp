@@ -208,16 +208,16 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   } else if (auto owner = owner_of(message); owner && *owner != index_ && *owner < peers_.size()) {
     // SO_REUSEPORT spreads datagrams by address, not by transaction: a response to a request
     // another worker sent goes to that worker, which alone touches its transactions.
-    peers_[*owner]->hand_over(std::string(bytes), flow);
+    peers_[*owner]->hand_over(std::move(message), flow);
     return;
   }
   table_.receive(std::move(message), flow);
 }
 
-void Worker::hand_over(std::string bytes, const net::Flow& flow) {
-  boost::asio::post(io_context_, [this, bytes = std::move(bytes), flow] {
-    Intake intake = take_in(bytes, datagram_options_);
-    if (intake.message) table_.receive(std::move(*intake.message), flow);
+void Worker::hand_over(sip::Message response, const net::Flow& flow) {
+  // The Message owns its bytes (take_in copies them): it moves across as it is, parsed once.
+  boost::asio::post(io_context_, [this, response = std::move(response), flow]() mutable {
+    table_.receive(std::move(response), flow);
   });
 }
 

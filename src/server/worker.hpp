@@ -98,7 +98,7 @@ class Worker final : public net::TransportListener {
   // worker whose branch they carry.
   void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
   // Thread-safe: a response another worker read, for this worker's transaction table.
-  void hand_over(std::string bytes, const net::Flow& flow);
+  void hand_over(sip::Message response, const net::Flow& flow);
   void on_connection_closed(net::ConnectionId connection) override;
 
   const WorkerCounters& counters() const { return counters_; }
