@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace osprey::security {
@@ -59,24 +60,28 @@ tl::expected<SecretBytes, std::string> create_secret(const std::filesystem::path
   if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
     return tl::unexpected(file.string() + ": OpenSSL's random generator failed");
   }
-  const std::filesystem::path temporary = file.string() + ".new";
-  FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  // A temporary file of our own (mkstemp: a unique name, created 0600), so two servers starting
+  // together never write into the same one.
+  std::string temporary = file.string() + ".XXXXXX";
+  FileDescriptor fd(::mkstemp(temporary.data()));
   if (fd.get() < 0) return tl::unexpected(failure(temporary, "cannot create the secret", errno));
+  const auto fail = [&](std::string_view doing) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    return tl::unexpected(failure(temporary, doing, error));
+  };
   std::size_t written = 0;
   while (written < secret.size()) {
     const ssize_t n = ::write(fd.get(), secret.data() + written, secret.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return tl::unexpected(failure(temporary, "cannot write the secret", errno));
+    if (n < 0) return fail("cannot write the secret");
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) return tl::unexpected(failure(temporary, "cannot sync the secret", errno));
-  if (fd.close() != 0) return tl::unexpected(failure(temporary, "cannot write the secret", errno));
+  if (::fsync(fd.get()) != 0) return fail("cannot sync the secret");
+  if (fd.close() != 0) return fail("cannot write the secret");
   // link() rather than rename(): if another osprey made the file meanwhile, its secret stands.
-  if (::link(temporary.c_str(), file.c_str()) != 0 && errno != EEXIST) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return tl::unexpected(failure(file, "cannot install the secret", error));
-  }
+  if (::link(temporary.c_str(), file.c_str()) != 0 && errno != EEXIST)
+    return fail("cannot install the secret");
   ::unlink(temporary.c_str());
   FileDescriptor installed(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (installed.get() < 0) return tl::unexpected(failure(file, "cannot open the secret", errno));

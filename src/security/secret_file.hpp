@@ -18,7 +18,8 @@ using SecretBytes = std::array<std::uint8_t, 32>;
 
 // Reads the 32 bytes of `file`; if there is no such file, makes 32 random bytes (OpenSSL's
 // generator) and writes them there, readable by the owner only (0600), through a temporary file
-// renamed into place, so a crash never leaves half a key. A file of another size, or one that
+// linked into place, so a crash never leaves half a key and a second server starting at the same
+// moment reads the first one's. A file of another size, or one that
 // cannot be read or written, is an error naming it: osprey will not run on a key it cannot trust.
 tl::expected<SecretBytes, std::string> load_or_create_secret(const std::filesystem::path& file);
 

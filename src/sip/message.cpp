@@ -108,6 +108,9 @@ Message Message::clone() const {
   // without parsing again, which cost as much as the rest of forwarding a request.
   Message m(*this);
   if (buffer_.data() != owned_.data() || buffer_.size() != owned_.size()) m.owned_.assign(buffer_);
+  // On the heap whatever the size, as parse() keeps it: bytes in a string's inline buffer would
+  // move with the Message and leave its views behind.
+  m.owned_.reserve(32);
   m.buffer_ = m.owned_;
   const Rebase rebase(buffer_, m.buffer_);
   static_assert(sizeof(CSeq) == 32, "a new member of CSeq: re-point it below");

@@ -34,14 +34,21 @@ class ExpiryWheel {
   void insert(const PackedAor& aor);
 
   // Appends to `due` the name of every AOR with a binding expired by `now` (expires_at <= now)
-  // among the slots of the seconds after the last sweep up to `now`; the first sweep, or one after
-  // a full turn, looks at every slot. Leaves the blocks where they are: the caller replaces them.
+  // among the slots of the seconds after the last sweep up to `now`; the first sweep, one after a
+  // full turn, or one with `now` before the last (a clock stepped back: the blocks are threaded
+  // again first) looks at every slot. Leaves the due blocks where they are: the caller replaces
+  // them.
   void sweep(std::int64_t now, std::vector<std::string>& due);
 
  private:
   static constexpr std::int64_t kNeverSwept = std::numeric_limits<std::int64_t>::min();
 
   void sweep_slot(std::size_t slot, std::int64_t now, std::vector<std::string>& due) const;
+  // Threads a block into the slot of its earliest expiry (or the next second to sweep).
+  void link(char* block);
+  // Takes every block out and links it again as if nothing had been swept: after the clock
+  // stepped back. Costs one walk over the blocks.
+  void rethread();
 
   std::vector<char*> slots_;  // heads of the intrusive lists
   std::size_t mask_;

@@ -24,8 +24,8 @@ struct TimerSettings {
   Milliseconds trying{200};
   // RFC 3261 §16.6 step 11: a proxied INVITE that got a provisional response but no final one is
   // CANCELled after Timer C, which MUST be more than 3 minutes and restarts with each provisional
-  // (§16.7 step 2). Without it a callee that rings forever would hold the branch, and the whole
-  // request, forever. Zero turns it off.
+  // other than 100 (§16.7 step 2). Without it a callee that rings forever would hold the branch, and the
+  // whole request, forever. Zero turns it off.
   Milliseconds timer_c{181000};
 };
 

@@ -313,10 +313,11 @@ void TransactionTable::Impl::deliver_response(Transaction& t, const sip::Message
   if (!t.client) return;
   int status = response.status();
   if (settings_.timer_c.count() > 0 && std::holds_alternative<ClientInvite>(t.machine)) {
-    // §16.7 step 2: each provisional restarts Timer C; a final response ends it.
-    if (status < 200) {
+    // §16.7 step 2: each provisional but 100 restarts Timer C (a next hop that only ever says
+    // Trying must not hold the branch forever); a final response ends it.
+    if (status > 100 && status < 200) {
       start_timer(t, kTimerC, settings_.timer_c);
-    } else {
+    } else if (status >= 200) {
       stop_timer(t, kTimerC);
     }
   }

@@ -73,6 +73,17 @@ TEST(ExpiryWheel, ALongPauseLooksAtEverySlotOnce) {
   EXPECT_EQ(sweep(wheel, kNow + 100).size(), 40u);
 }
 
+TEST(ExpiryWheel, AClockSteppedBackStillFindsWhatExpires) {
+  ExpiryWheel wheel(16);
+  EXPECT_TRUE(sweep(wheel, kNow + 10).empty());
+  // The clock goes back 8 s; a binding registered then expires at what is now +5.
+  const PackedAor early = packed("sip:early@x", kNow + 5);
+  wheel.insert(early);
+  EXPECT_TRUE(sweep(wheel, kNow + 2).empty());
+  EXPECT_TRUE(sweep(wheel, kNow + 4).empty());
+  EXPECT_EQ(sweep(wheel, kNow + 5), std::vector<std::string>{"sip:early@x"});
+}
+
 TEST(ExpiryWheel, AFreedOrReplacedBlockLeavesItsSlot) {
   ExpiryWheel wheel(16);
   std::optional<PackedAor> gone = packed("sip:gone@x", kNow + 2);

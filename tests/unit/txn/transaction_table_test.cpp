@@ -654,6 +654,18 @@ TEST_F(TransactionTableTest, TimerCCancelsAnInviteThatRingsWithoutEnd) {
   EXPECT_EQ(table.client_count(), 0u);
 }
 
+TEST_F(TransactionTableTest, A100TryingDoesNotRestartTimerC) {
+  auto invite = table.send_request(parse(testing::kInvite), tcp_target);
+  ASSERT_TRUE(invite);
+  table.receive(response_to_sent(0, 100), tcp_flow);
+  run_for(milliseconds(150000));
+  table.receive(response_to_sent(0, 100), tcp_flow);
+  run_for(milliseconds(31000));
+  // 181 s after the INVITE went out, whatever the 100s: the branch is CANCELled.
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].message().method(), sip::Method::cancel);
+}
+
 TEST_F(TransactionTableTest, TimerCStopsAtTheFinalResponse) {
   auto invite = table.send_request(parse(testing::kInvite), tcp_target);
   ASSERT_TRUE(invite);
