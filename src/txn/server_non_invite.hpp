@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "txn/transaction_env.hpp"
 
@@ -30,6 +31,9 @@ class ServerNonInvite {
   void on_transport_error();
 
   State state() const { return state_; }
+  // For a table that keeps the Completed state in compact form (CompletedResponses): the final
+  // response, moved out. The machine answers nothing after this and is to be dropped.
+  std::string take_last_response() { return std::move(last_response_); }
 
  private:
   void fail_transport();

@@ -9,6 +9,7 @@
 #include "sip/builder.hpp"
 #include "txn/client_invite.hpp"
 #include "txn/client_non_invite.hpp"
+#include "txn/completed_responses.hpp"
 #include "txn/server_invite.hpp"
 #include "txn/server_non_invite.hpp"
 #include "txn/transaction_key.hpp"
@@ -50,6 +51,7 @@ class TransactionTable::Impl {
         settings_(settings),
         counters_(counters),
         wheel_(now, Milliseconds(10)),
+        completed_(64 * settings.t1),
         rng_(std::random_device{}()) {}
 
   void receive(sip::Message message, const net::Flow& flow);
@@ -62,7 +64,8 @@ class TransactionTable::Impl {
   void advance(TimePoint now);
 
   void set_options(TableOptions options) { options_ = std::move(options); }
-  std::size_t server_count() const { return server_keys_.size(); }
+  // Completed non-INVITE transactions over UDP count as what they are: transactions in Timer J.
+  std::size_t server_count() const { return server_keys_.size() + completed_.size(); }
   std::size_t client_count() const { return client_keys_.size(); }
 
  private:
@@ -155,6 +158,9 @@ class TransactionTable::Impl {
   // any other method, whose machine needs only the bytes.
   void start_client(Transaction& t, std::optional<sip::Message> invite, std::string bytes);
   void start_cancel(Transaction& cancel);
+  // Ends a non-INVITE server transaction that has just entered Completed over UDP, keeping only
+  // its key and final response for Timer J (CompletedResponses).
+  void compact_if_completed(Transaction& t, ServerNonInvite& machine);
   void fire(std::uint64_t cookie);
 
   Transaction& allocate(bool client);
@@ -177,6 +183,7 @@ class TransactionTable::Impl {
   TimerSettings settings_;
   TableCounters& counters_;
   TimerWheel wheel_;
+  CompletedResponses completed_;  // non-INVITE server transactions in Completed over UDP
   std::mt19937_64 rng_;
 
   std::vector<Slot> server_slots_;
@@ -419,6 +426,12 @@ void TransactionTable::Impl::receive_request(sip::Message request, const net::Fl
     }
     return;
   }
+  if (const auto* done = completed_.find(key)) {
+    // §17.2.2: Completed; the final response again, to wherever it went the first time.
+    ++counters_.retransmissions_absorbed;
+    (void)transport_.send(done->flow, done->response);
+    return;
+  }
 
   if (request.method() == sip::Method::cancel) {
     receive_cancel(std::move(request), flow, std::move(key));
@@ -468,7 +481,10 @@ void TransactionTable::Impl::receive_cancel(sip::Message cancel, const net::Flow
   std::string tag = invite_transaction->to_tag.empty() ? random_hex() : invite_transaction->to_tag;
   std::string ok = sip::MessageBuilder::response_to(cancel, 200, {}, tag).serialize();
   Transaction& t = open_server(cancel, flow, std::move(key));
-  if (auto* machine = std::get_if<ServerNonInvite>(&t.machine)) machine->respond(std::move(ok), 200);
+  if (auto* machine = std::get_if<ServerNonInvite>(&t.machine);
+      machine && machine->respond(std::move(ok), 200)) {
+    compact_if_completed(t, *machine);
+  }
   if (pending && live(false, invite_id.index, invite_id.generation) != nullptr)
     user_.on_cancel(invite_id, cancel);
 }
@@ -504,8 +520,9 @@ void TransactionTable::Impl::answer_alone(sip::Message request, const net::Flow&
   Transaction& t = open_server(request, arrival, std::move(key));
   if (auto* invite = std::get_if<ServerInvite>(&t.machine)) {
     invite->respond(std::move(bytes), status);
-  } else if (auto* other = std::get_if<ServerNonInvite>(&t.machine)) {
-    other->respond(std::move(bytes), status);
+  } else if (auto* other = std::get_if<ServerNonInvite>(&t.machine);
+             other && other->respond(std::move(bytes), status)) {
+    compact_if_completed(t, *other);
   }
 }
 
@@ -527,9 +544,24 @@ bool TransactionTable::Impl::respond(ServerTransactionId id, std::string respons
     if (t->to_tag.empty()) t->to_tag = std::string(to_tag);
     return invite->respond(std::move(response), status);
   }
-  if (auto* other = std::get_if<ServerNonInvite>(&t->machine))
-    return other->respond(std::move(response), status);
+  if (auto* other = std::get_if<ServerNonInvite>(&t->machine)) {
+    if (!other->respond(std::move(response), status)) return false;
+    compact_if_completed(*t, *other);
+    return true;
+  }
   return false;
+}
+
+void TransactionTable::Impl::compact_if_completed(Transaction& t, ServerNonInvite& machine) {
+  // Only what CompletedResponses can stand in for: UDP (a reliable transport ends at once), and
+  // not a transaction that owns a §8.2.2.2 merge key (UAs' tables, which see few requests).
+  if (t.ended || machine.state() != ServerNonInvite::State::completed || t.merge_key || !t.flow ||
+      net::is_reliable(t.flow->protocol)) {
+    return;
+  }
+  std::string response = machine.take_last_response();
+  end(t);  // out of the index under its key, Timer J cancelled; freed when the Scope closes
+  completed_.add(std::move(t.key), std::move(response), *t.flow, wheel_.now());
 }
 
 std::string TransactionTable::Impl::random_hex() {
@@ -729,6 +761,7 @@ void TransactionTable::Impl::on_connection_closed(net::ConnectionId connection) 
 void TransactionTable::Impl::advance(TimePoint now) {
   Scope scope(*this);
   wheel_.advance(now, [this](std::uint64_t cookie) { fire(cookie); });
+  completed_.expire(wheel_.now());
 }
 
 void TransactionTable::Impl::fire(std::uint64_t cookie) {

@@ -209,6 +209,31 @@ TEST_F(TransactionTableTest, NewRequestReachesTheTuOnceAndRetransmissionsGetTheL
   EXPECT_FALSE(table.respond(user.requests[0], response(request("OPTIONS"), 200)));
 }
 
+TEST_F(TransactionTableTest, CompletedNonInviteAnswersRetransmissionsUntilTimerJOnly) {
+  // The Completed state is kept in compact form; it must behave as the machine would.
+  table.receive(request("REGISTER"), udp_flow);
+  ASSERT_EQ(user.requests.size(), 1u);
+  ASSERT_TRUE(table.respond(user.requests[0], response(request("REGISTER"), 200)));
+  EXPECT_EQ(table.server_count(), 1u);
+  // A second final is refused, as in Completed.
+  EXPECT_FALSE(table.respond(user.requests[0], response(request("REGISTER"), 500)));
+
+  run_for(milliseconds(31980));
+  table.receive(request("REGISTER"), udp_flow);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].bytes, transport.sent[0].bytes);
+  EXPECT_EQ(transport.sent[1].flow.remote, transport.sent[0].flow.remote);
+  EXPECT_EQ(transport.sent[1].flow.local, udp_flow.local);
+  EXPECT_EQ(user.requests.size(), 1u);
+
+  // After Timer J the same request is new again (§17.2.2: the transaction is gone).
+  run_for(milliseconds(40));
+  EXPECT_EQ(table.server_count(), 0u);
+  table.receive(request("REGISTER"), udp_flow);
+  EXPECT_EQ(user.requests.size(), 2u);
+  EXPECT_EQ(transport.sent.size(), 2u);
+}
+
 TEST_F(TransactionTableTest, InviteGetsTryingAfter200MsOnlyWhenTheTuIsSilent) {
   table.receive(request("INVITE"), udp_flow);
   run_until(milliseconds(190));
