@@ -440,11 +440,17 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
 
 bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
   auto it = branches_.find(key_of(txn::ServerTransactionId{transaction.index, transaction.generation}));
-  if (it == branches_.end()) return false;
+  if (it == branches_.end()) {
+    // RFC 6026 §8.4: the client INVITE transaction passes up every 2xx while Accepted: the
+    // callee retransmits its 2xx until the ACK comes, and each one goes upstream (the first
+    // may have been lost on the way to the caller, who then waits for a copy).
+    return forward_late_2xx(response);
+  }
   const BranchRef ref = it->second;
   Context* context = find(ref.context);
   if (context == nullptr) {
     branches_.erase(it);
+    forward_late_2xx(response);  // §16.7 step 5: a fork's 2xx after the request was answered
     return true;
   }
   const int status = response.status();
@@ -640,6 +646,15 @@ void ProxyCore::forward_ack(sip::Message ack) {
                         {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
       ++counters_.acks_forwarded;
   });
+}
+
+bool ProxyCore::forward_late_2xx(const sip::Message& response) {
+  if (response.status() < 200 || response.status() >= 300 || !response.cseq() ||
+      response.cseq()->method != sip::Method::invite) {
+    return false;
+  }
+  on_stray_response(response, {});
+  return true;
 }
 
 void ProxyCore::on_stray_response(const sip::Message& response, const net::Flow& /*flow*/) {

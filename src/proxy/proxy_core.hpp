@@ -153,6 +153,9 @@ class ProxyCore {
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
   void forward_response(Context& context, const sip::Message& response);
+  // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
+  // after the request was answered) goes on statelessly along the Vias; false for anything else.
+  bool forward_late_2xx(const sip::Message& response);
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack);

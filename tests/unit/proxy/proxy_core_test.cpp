@@ -178,6 +178,29 @@ TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
   EXPECT_EQ(proxy_.active_requests(), 0u);
 }
 
+TEST_F(ProxyCoreTest, RetransmissionsOfThe2xxGoUpstreamToo) {
+  // RFC 6026 §8.4: the callee repeats its 200 until the ACK comes; when the first copy was lost
+  // between osprey and the caller, only these repeats can complete the call.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  const std::string ok = downstream_response(0, 200);
+  feed(ok, endpoint("192.0.2.20", 5080));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+  for (std::size_t copy = 1; copy <= 2; ++copy) {
+    feed(ok, endpoint("192.0.2.20", 5080));
+    ASSERT_EQ(transport_.sent.size(), 2u + copy);
+    EXPECT_EQ(transport_.sent.back().to, endpoint("192.0.2.9", 5070));
+    EXPECT_EQ(last().status(), 200);
+    EXPECT_EQ(last().count(sip::HeaderId::via), 1u);
+    EXPECT_EQ(last().top_via()->branch, "z9hG4bKup1");
+  }
+  // Anything but a 2xx on the finished transaction stays where it is.
+  feed(downstream_response(0, 180), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(transport_.sent.size(), 4u);
+}
+
 TEST_F(ProxyCoreTest, ChangingTransportRecordRoutesTwice) {
   // In over UDP, out over TCP: each side of the dialog gets the URI it reaches osprey by, the
   // callee's (outbound) side on top (RFC 5658 §3.2).
