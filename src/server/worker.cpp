@@ -138,6 +138,7 @@ void Worker::schedule_tick() {
   tick_.expires_after(kTick);
   tick_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
+    drain_mailbox();
     table_.advance(txn::Clock::now());
     schedule_tick();
   });
@@ -175,6 +176,10 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
 
 void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   counters_.messages.fetch_add(1, std::memory_order_relaxed);
+  if (peers_.size() > 1) {
+    mailbox_.note_active(HandoverMailbox::Clock::now());
+    if (mailbox_.maybe_has_mail()) drain_mailbox();
+  }
   if (!admit_source(bytes, flow)) return;
   Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
   if (!intake.reply.empty()) {
@@ -216,9 +221,20 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
 
 void Worker::hand_over(sip::Message response, const net::Flow& flow) {
   // The Message owns its bytes (take_in copies them): it moves across as it is, parsed once.
-  boost::asio::post(io_context_, [this, response = std::move(response), flow]() mutable {
-    table_.receive(std::move(response), flow);
-  });
+  if (mailbox_.put({std::move(response), flow}, HandoverMailbox::Clock::now())) {
+    boost::asio::post(io_context_, [this] { drain_mailbox(); });
+  }
+}
+
+void Worker::drain_mailbox() {
+  // Taken out of the member first: nothing below should re-enter, but if it did it would find an
+  // empty vector rather than one being walked.
+  std::vector<HandoverMailbox::Letter> letters;
+  letters.swap(letters_);
+  mailbox_.take_all(letters);
+  for (HandoverMailbox::Letter& letter : letters) table_.receive(std::move(letter.response), letter.flow);
+  letters.clear();
+  if (letters_.empty()) letters_.swap(letters);
 }
 
 void Worker::on_connection_closed(net::ConnectionId connection) { table_.on_connection_closed(connection); }

@@ -34,6 +34,7 @@
 #include "security/rate_limiter.hpp"
 #include "security/scanner_filter.hpp"
 #include "server/access_control.hpp"
+#include "server/handover_mailbox.hpp"
 #include "server/local_responder.hpp"
 #include "server/registrar_service.hpp"
 #include "server/server_settings.hpp"
@@ -97,7 +98,8 @@ class Worker final : public net::TransportListener {
   // Every worker of the server, by index, set once before start(): responses are handed to the
   // worker whose branch they carry.
   void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
-  // Thread-safe: a response another worker read, for this worker's transaction table.
+  // Thread-safe: a response another worker read, for this worker's transaction table. It waits
+  // in the mailbox until this worker runs next (at most one tick); a quiet worker is woken.
   void hand_over(sip::Message response, const net::Flow& flow);
   void on_connection_closed(net::ConnectionId connection) override;
 
@@ -105,6 +107,8 @@ class Worker final : public net::TransportListener {
 
  private:
   void schedule_tick();
+  // The responses other workers handed over, into the transaction table.
+  void drain_mailbox();
   // The checks before parsing (bans, rate); false: the message is gone (dropped or answered).
   bool admit_source(std::string_view bytes, const net::Flow& flow);
 
@@ -129,6 +133,8 @@ class Worker final : public net::TransportListener {
   boost::asio::steady_timer tick_;
   std::thread thread_;
   std::vector<Worker*> peers_;
+  HandoverMailbox mailbox_;
+  std::vector<HandoverMailbox::Letter> letters_;  // drain_mailbox's, kept for its capacity
   WorkerCounters counters_;
 };
 

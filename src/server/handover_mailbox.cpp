@@ -1,0 +1,25 @@
+#include "server/handover_mailbox.hpp"
+
+#include <utility>
+
+namespace osprey::server {
+
+bool HandoverMailbox::put(Letter letter, Clock::time_point now) {
+  const Clock::time_point active{Clock::duration{last_active_.load(std::memory_order_relaxed)}};
+  std::lock_guard lock(mutex_);
+  letters_.push_back(std::move(letter));
+  has_mail_.store(true, std::memory_order_release);
+  if (wake_pending_ || now - active < kActiveWindow) return false;
+  wake_pending_ = true;
+  return true;
+}
+
+void HandoverMailbox::take_all(std::vector<Letter>& out) {
+  std::lock_guard lock(mutex_);
+  for (Letter& letter : letters_) out.push_back(std::move(letter));
+  letters_.clear();
+  has_mail_.store(false, std::memory_order_release);
+  wake_pending_ = false;
+}
+
+}  // namespace osprey::server
