@@ -81,6 +81,14 @@ std::optional<Endpoint> NetTransport::sent_by(Protocol protocol, const Endpoint&
   return concrete(socket->local(), destination.address);
 }
 
+NetTransport::HeldDatagrams::HeldDatagrams(NetTransport& transport) : transport_(transport) {
+  for (auto& socket : transport_.udp_) socket->hold_sends();
+}
+
+NetTransport::HeldDatagrams::~HeldDatagrams() {
+  for (auto& socket : transport_.udp_) socket->release_sends();
+}
+
 void NetTransport::close() {
   for (auto& socket : udp_) socket->close();
   streams_.close_all();

@@ -37,6 +37,18 @@ class NetTransport final : public Transport {
   void close();
   StreamTransport& streams() { return streams_; }
 
+  // Datagrams sent while a HeldDatagrams lives leave together when it ends (UdpSocket::hold_sends).
+  class HeldDatagrams {
+   public:
+    explicit HeldDatagrams(NetTransport& transport);
+    ~HeldDatagrams();
+    HeldDatagrams(const HeldDatagrams&) = delete;
+    HeldDatagrams& operator=(const HeldDatagrams&) = delete;
+
+   private:
+    NetTransport& transport_;
+  };
+
  private:
   UdpSocket* udp_for(const boost::asio::ip::address& family_of) const;
   UdpSocket* udp_at(const Endpoint& local) const;

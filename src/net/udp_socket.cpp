@@ -101,8 +101,9 @@ struct UdpState {
 
   // Answers produced while a batch is being delivered go out together in one sendmmsg after
   // it, as the reads came in with one recvmmsg: a burst costs two system calls per 32
-  // datagrams instead of 33. The strings keep their capacity from batch to batch.
-  bool delivering = false;
+  // datagrams instead of 33. The same while an owner holds the sends (UdpSocket::hold_sends:
+  // answers to a batch of store commits). The strings keep their capacity from batch to batch.
+  int holds = 0;
   std::size_t pending = 0;
   std::uint64_t send_errors = 0;
   std::array<std::string, kBatch> out_bytes;
@@ -215,7 +216,7 @@ struct UdpState {
   }
 
   void deliver(std::size_t count) {
-    delivering = true;
+    ++holds;
     for (std::size_t i = 0; i < count && !closed; ++i) {
       const mmsghdr& header = headers[i];
       if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0 || header.msg_len > max_datagram) {
@@ -228,8 +229,11 @@ struct UdpState {
       const Flow flow{Protocol::udp, *source, local, 0};
       listener.on_message(std::string_view(buffer.get() + i * slot_size, header.msg_len), flow);
     }
-    delivering = false;
-    if (pending > 0) flush();
+    release();
+  }
+
+  void release() {
+    if (--holds == 0 && pending > 0) flush();
   }
 };
 
@@ -287,7 +291,7 @@ bool UdpSocket::send_to(const Endpoint& destination, std::string_view bytes) {
   UdpState& state = *impl_->state;
   if (state.closed || !state.socket.is_open()) return false;
   const auto endpoint = asio_endpoint(destination, state.local.address.is_v6());
-  if (state.delivering) {
+  if (state.holds > 0) {
     // Inside a batch: sent with the others right after it (see UdpState::flush). A send error
     // there is counted, not reported: for UDP it is no different from a loss on the way.
     state.queue(endpoint, bytes);
@@ -299,6 +303,10 @@ bool UdpSocket::send_to(const Endpoint& destination, std::string_view bytes) {
   state.socket.send_to(asio::buffer(bytes.data(), bytes.size()), endpoint, 0, error);
   return !error;
 }
+
+void UdpSocket::hold_sends() { ++impl_->state->holds; }
+
+void UdpSocket::release_sends() { impl_->state->release(); }
 
 const Endpoint& UdpSocket::local() const { return impl_->state->local; }
 

@@ -44,6 +44,10 @@ class UdpSocket {
   tl::expected<Endpoint, std::string> open(const Endpoint& at);
   // One datagram; false if the send failed at once (the error is not retried: UDP).
   bool send_to(const Endpoint& destination, std::string_view bytes);
+  // Between these two calls (they nest), datagrams are queued and leave together in sendmmsg
+  // calls at the last release: one system call for many answers (a batch of store commits).
+  void hold_sends();
+  void release_sends();
   const Endpoint& local() const;
   void close();
 

@@ -671,15 +671,18 @@ void ProxyCore::on_stray_response(const sip::Message& response, const net::Flow&
   auto reparsed = sip::Message::parse(copy.serialize());
   if (!reparsed || !reparsed->top_via()) return;
   const sip::Via& next = *reparsed->top_via();
-  const auto protocol = net::protocol_from_via(next.transport);
-  if (!protocol) return;
+  // Anyone can put our address in a top Via, so what goes out here must not open anything new:
+  // UDP only (over TCP or TLS it would open a connection to any host the Via names; a caller on
+  // a stream got the first 2xx over it reliably), and never to ourselves (each pass would strip
+  // one Via and send again: a loop fed by one datagram).
+  if (net::protocol_from_via(next.transport) != net::Protocol::udp) return;
   // §18.2.2 and RFC 3581 §4: received (else the sent-by host) and rport (else the sent-by port).
   std::string host(next.has_received ? next.received : next.host);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   boost::system::error_code bad;
   const auto address = boost::asio::ip::make_address(host, bad);
   if (bad) return;
-  std::uint16_t port = next.has_port ? next.port : net::default_port(*protocol);
+  std::uint16_t port = next.has_port ? next.port : net::default_port(net::Protocol::udp);
   if (next.has_rport && !next.rport.empty()) {
     unsigned value = 0;
     bool digits = next.rport.size() <= 5;
@@ -689,7 +692,9 @@ void ProxyCore::on_stray_response(const sip::Message& response, const net::Flow&
     }
     if (digits && value > 0 && value < 65536) port = static_cast<std::uint16_t>(value);
   }
-  if (transport_.send_to(*protocol, {address, port}, reparsed->serialize())) ++counters_.stray_forwarded;
+  if (identity_.is_ours(net::host_text(address), port)) return;
+  if (transport_.send_to(net::Protocol::udp, {address, port}, reparsed->serialize()))
+    ++counters_.stray_forwarded;
 }
 
 }  // namespace osprey::proxy

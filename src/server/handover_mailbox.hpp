@@ -8,9 +8,15 @@
 // waits here for it, like interrupt coalescing in a network card; only a quiet owner is woken.
 // The owner empties the mailbox whenever it reads a message and on every timer tick (10 ms),
 // so a response is never held longer than one tick.
+//
+// Bounded: the owner is named by a response's branch, which anyone can forge, so responses from
+// every other worker could be aimed at one owner. Past kCapacity letters they are refused
+// (counted by the caller); over UDP the sender retransmits (RFC 3261 §17.1.1.2), and a real
+// owner empties the mailbox at least every tick.
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <vector>
@@ -24,15 +30,22 @@ class HandoverMailbox {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::microseconds kActiveWindow{1000};
+  // About 8 MB of letters (a parsed response is under 2 KB): far more than a tick's traffic.
+  static constexpr std::size_t kCapacity = 4096;
 
   struct Letter {
     sip::Message response;
     net::Flow flow;
   };
 
-  // Any thread. True when the caller must wake the owner: it has been quiet for longer than the
-  // window and no wake-up is on its way yet.
-  bool put(Letter letter, Clock::time_point now);
+  enum class Put {
+    queued,      // the owner will find it when it next runs
+    wake_owner,  // queued; the owner has been quiet for longer than the window and no wake-up
+                 // is on its way yet: the caller must wake it
+    full,        // refused: kCapacity letters are waiting
+  };
+  // Any thread.
+  Put put(Letter letter, Clock::time_point now);
   // The owner's thread: it is running now.
   void note_active(Clock::time_point now) {
     last_active_.store(now.time_since_epoch().count(), std::memory_order_relaxed);

@@ -38,16 +38,8 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
     return;
   }
 
-  // What the store's callback needs after this call returns. The decision is made inside
-  // update(), on this thread, so the answer is built here while the request is at hand; the
-  // callback only sends it. The request's bytes are kept for the rare 500 alone.
-  struct Pending {
-    registrar::Decision decision;
-    std::string aor;
-    std::string answer;
-    std::string request_bytes;
-  };
   auto pending = std::make_shared<Pending>();
+  pending->tag = tag;
   const std::int64_t now = clock_();
   const registrar::RegisterRequest& register_request = *read;
   const registrar::RegistrarLimits limits = limits_;
@@ -58,37 +50,68 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
         if (!pending->decision.new_set) return std::nullopt;
         return store::AorUpdate{std::move(*pending->decision.new_set)};
       },
-      [this, &table, transaction, pending, tag](bool ok) {
-        // Any thread: the writer's, or this one, before update() returns. Posting keeps the
-        // answer on the worker, after the code below has filled `pending` in.
-        boost::asio::post(io_context_, [this, &table, transaction, pending, tag, ok] {
-          const registrar::Decision& decision = pending->decision;
-          if (!ok) {
-            // Not durable: a 200 would be a promise osprey cannot keep (kill -9 would lose it).
-            ++counters_.store_failures;
-            auto original = sip::Message::parse(std::move(pending->request_bytes));
-            if (!original) return;  // cannot happen: these bytes parsed once already
-            const registrar::Refusal failure{500, "Location store unavailable", {}};
-            table.respond(transaction, registrar::refusal_response(*original, failure, tag), 500, tag);
-            return;
-          }
-          table.respond(transaction, std::move(pending->answer), decision.status(), tag);
-          if (decision.refusal) {
-            ++counters_.refused;
-            return;
-          }
-          ++counters_.registered;
-          // After the 200: messages kept while the user was away follow it (issue #5).
-          if (delivery_ != nullptr && !decision.bindings.empty()) {
-            delivery_->user_reachable(pending->aor, decision.bindings);
-          }
-        });
+      [this, &table, transaction, pending](bool ok) {
+        // Any thread: the writer's, or this one, before update() returns. Queued and posted, so
+        // the answer goes out on the worker, after the code below has filled `pending` in.
+        complete({&table, transaction, pending, ok});
       });
   const registrar::Decision& decision = pending->decision;
   pending->answer = decision.refusal ? registrar::refusal_response(request, *decision.refusal, tag)
                                      : registrar::ok_response(request, decision.bindings, now, tag);
   pending->request_bytes.assign(request.raw());
   pending->aor = register_request.aor;
+}
+
+void RegistrarService::complete(Completion completion) {
+  bool first = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    first = inbox_.empty();
+    inbox_.push_back(std::move(completion));
+  }
+  if (first) boost::asio::post(io_context_, [this] { answer_completed(); });
+}
+
+void RegistrarService::answer_completed() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    answering_.swap(inbox_);
+  }
+  const auto answer_all = [this] {
+    for (const Completion& completion : answering_) answer(completion);
+  };
+  if (send_batch_) {
+    send_batch_(answer_all);
+  } else {
+    answer_all();
+  }
+  answering_.clear();
+}
+
+void RegistrarService::answer(const Completion& completion) {
+  txn::TransactionTable& table = *completion.table;
+  Pending& pending = *completion.pending;
+  const registrar::Decision& decision = pending.decision;
+  if (!completion.ok) {
+    // Not durable: a 200 would be a promise osprey cannot keep (kill -9 would lose it).
+    ++counters_.store_failures;
+    auto original = sip::Message::parse(std::move(pending.request_bytes));
+    if (!original) return;  // cannot happen: these bytes parsed once already
+    const registrar::Refusal failure{500, "Location store unavailable", {}};
+    table.respond(completion.transaction, registrar::refusal_response(*original, failure, pending.tag), 500,
+                  pending.tag);
+    return;
+  }
+  table.respond(completion.transaction, std::move(pending.answer), decision.status(), pending.tag);
+  if (decision.refusal) {
+    ++counters_.refused;
+    return;
+  }
+  ++counters_.registered;
+  // After the 200: messages kept while the user was away follow it (issue #5).
+  if (delivery_ != nullptr && !decision.bindings.empty()) {
+    delivery_->user_reachable(pending.aor, decision.bindings);
+  }
 }
 
 }  // namespace osprey::server

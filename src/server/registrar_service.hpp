@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,10 +51,38 @@ class RegistrarService {
   // Told of every user a REGISTER made reachable, to deliver the MESSAGEs stored for them
   // (issue #5); set once, before traffic.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
+  // Runs `work` with the worker's datagrams held, so the answers to one store commit leave in
+  // one sendmmsg (net::NetTransport::HeldDatagrams); set once, before traffic. Unset: `work`
+  // runs as it is.
+  using SendBatch = std::function<void(const std::function<void()>& work)>;
+  void attach_send_batch(SendBatch batch) { send_batch_ = std::move(batch); }
 
   const RegistrarCounters& counters() const { return counters_; }
 
  private:
+  // What the store's callback needs after handle() returns. The decision is made inside
+  // update(), on this thread, so the answer is built there while the request is at hand; the
+  // callback only sends it. The request's bytes are kept for the rare 500 alone.
+  struct Pending {
+    registrar::Decision decision;
+    std::string aor;
+    std::string answer;
+    std::string request_bytes;
+    std::string tag;
+  };
+  // A change the store has made durable (or failed to), waiting for this worker's thread.
+  struct Completion {
+    txn::TransactionTable* table;
+    txn::ServerTransactionId transaction;
+    std::shared_ptr<Pending> pending;
+    bool ok;
+  };
+  // Any thread: queues the answer; the first completion of a batch posts answer_completed().
+  void complete(Completion completion);
+  // This worker's thread: answers every completion queued so far, datagrams held.
+  void answer_completed();
+  void answer(const Completion& completion);
+
   boost::asio::io_context& io_context_;
   store::LocationStore& store_;
   registrar::RegistrarLimits limits_;
@@ -61,6 +91,12 @@ class RegistrarService {
   NewTag new_tag_;
   RegistrarCounters counters_;
   im::OfflineDelivery* delivery_ = nullptr;
+  SendBatch send_batch_;
+  // The store's writer thread calls back once per change, a commit's worth at a time: one post
+  // per batch instead of one per REGISTER, and the answers go out together.
+  std::mutex inbox_mutex_;
+  std::vector<Completion> inbox_;
+  std::vector<Completion> answering_;  // answer_completed's, kept for its capacity
 };
 
 // "udp:192.0.2.1:5060": where a REGISTER came from, as Binding::source stores it.

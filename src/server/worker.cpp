@@ -11,6 +11,8 @@ namespace osprey::server {
 namespace {
 // The timer wheel's resolution: every RFC 3261 timer is a multiple of it.
 constexpr std::chrono::milliseconds kTick{10};
+// drain_mailbox keeps its vector's capacity up to this many letters (about 500 KB).
+constexpr std::size_t kKeptLetters = 256;
 
 std::int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -62,6 +64,10 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   stream_options_.stream = true;  // §18.3: Content-Length is mandatory on streams
   responder_.attach(table_, &registrar_);
   responder_.attach_proxy(&proxy_);
+  registrar_.attach_send_batch([this](const std::function<void()>& work) {
+    const net::NetTransport::HeldDatagrams held(transport_);
+    work();
+  });
   // The proxy forwards spirals (§16.3 step 4) and finds loops itself; and responses that the
   // kernel hands to another worker's socket find their way back here by the branch prefix.
   table_.set_options({.reject_merged_requests = false, .branch_prefix = branch_prefix_of(index)});
@@ -221,8 +227,10 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
 
 void Worker::hand_over(sip::Message response, const net::Flow& flow) {
   // The Message owns its bytes (take_in copies them): it moves across as it is, parsed once.
-  if (mailbox_.put({std::move(response), flow}, HandoverMailbox::Clock::now())) {
-    boost::asio::post(io_context_, [this] { drain_mailbox(); });
+  switch (mailbox_.put({std::move(response), flow}, HandoverMailbox::Clock::now())) {
+    case HandoverMailbox::Put::wake_owner: boost::asio::post(io_context_, [this] { drain_mailbox(); }); break;
+    case HandoverMailbox::Put::full: counters_.dropped.fetch_add(1, std::memory_order_relaxed); break;
+    case HandoverMailbox::Put::queued: break;
   }
 }
 
@@ -232,9 +240,14 @@ void Worker::drain_mailbox() {
   std::vector<HandoverMailbox::Letter> letters;
   letters.swap(letters_);
   mailbox_.take_all(letters);
-  for (HandoverMailbox::Letter& letter : letters) table_.receive(std::move(letter.response), letter.flow);
+  {
+    // The responses they forward upstream leave together, in one sendmmsg per socket.
+    const net::NetTransport::HeldDatagrams held(transport_);
+    for (HandoverMailbox::Letter& letter : letters) table_.receive(std::move(letter.response), letter.flow);
+  }
   letters.clear();
-  if (letters_.empty()) letters_.swap(letters);
+  // Kept for the next drain unless a burst grew it: then it is freed, not held for good.
+  if (letters_.empty() && letters.capacity() <= kKeptLetters) letters_.swap(letters);
 }
 
 void Worker::on_connection_closed(net::ConnectionId connection) { table_.on_connection_closed(connection); }

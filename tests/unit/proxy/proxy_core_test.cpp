@@ -453,6 +453,27 @@ TEST_F(ProxyCoreTest, Stray2xxIsForwardedToTheNextVia) {
   EXPECT_EQ(parsed(0).count(sip::HeaderId::via), 1u);
 }
 
+TEST_F(ProxyCoreTest, AStray2xxIsNeitherSentOverAStreamNorBackToUs) {
+  // Anyone can forge our address into a top Via: a stray 2xx must not open a connection to
+  // whatever host the next Via names, nor come back to us (one datagram would loop, one Via
+  // fewer each pass).
+  auto stray = [](const std::string& next_via) {
+    return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKgone\r\nVia: " + next_via +
+           "\r\nFrom: <sip:alice@example.com>;tag=f1\r\nTo: <sip:bob@example.com>;tag=t1\r\n"
+           "Call-ID: c9\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  };
+  feed(stray("SIP/2.0/TCP 198.51.100.7:25;branch=z9hG4bKup9"), endpoint("192.0.2.20", 5080));
+  feed(stray("SIP/2.0/TLS 198.51.100.7:443;branch=z9hG4bKup9"), endpoint("192.0.2.20", 5080));
+  feed(stray("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKup9"), endpoint("192.0.2.20", 5080));
+  feed(stray("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKup9;received=127.0.0.1"), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(transport_.sent.empty());
+  EXPECT_EQ(proxy_.counters().stray_forwarded, 0u);
+  // The same response toward a UDP hop elsewhere still goes.
+  feed(stray("SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKup9"), endpoint("192.0.2.20", 5080));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.9", 5070));
+}
+
 }  // namespace
 }  // namespace osprey::proxy
 

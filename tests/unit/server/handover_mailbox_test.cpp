@@ -12,6 +12,7 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using Clock = HandoverMailbox::Clock;
+using Put = HandoverMailbox::Put;
 
 HandoverMailbox::Letter letter(int status) {
   const std::string text = "SIP/2.0 " + std::to_string(status) +
@@ -30,8 +31,8 @@ TEST(HandoverMailboxTest, AQuietOwnerIsWokenOnceAndGetsEveryLetterInOrder) {
   // Quiet for longer than the window: the first letter asks for a wake-up, the next ones do not
   // (one is on its way).
   const Clock::time_point later = start + HandoverMailbox::kActiveWindow + microseconds(1);
-  EXPECT_TRUE(mailbox.put(letter(180), later));
-  EXPECT_FALSE(mailbox.put(letter(200), later));
+  EXPECT_EQ(mailbox.put(letter(180), later), Put::wake_owner);
+  EXPECT_EQ(mailbox.put(letter(200), later), Put::queued);
   EXPECT_TRUE(mailbox.maybe_has_mail());
 
   std::vector<HandoverMailbox::Letter> out;
@@ -42,14 +43,14 @@ TEST(HandoverMailboxTest, AQuietOwnerIsWokenOnceAndGetsEveryLetterInOrder) {
   EXPECT_FALSE(mailbox.maybe_has_mail());
 
   // Once emptied, a quiet owner is woken again.
-  EXPECT_TRUE(mailbox.put(letter(180), later + milliseconds(5)));
+  EXPECT_EQ(mailbox.put(letter(180), later + milliseconds(5)), Put::wake_owner);
 }
 
 TEST(HandoverMailboxTest, AnOwnerActiveWithinTheWindowIsNotWoken) {
   HandoverMailbox mailbox;
   const Clock::time_point now = Clock::now();
   mailbox.note_active(now);
-  EXPECT_FALSE(mailbox.put(letter(200), now + HandoverMailbox::kActiveWindow / 2));
+  EXPECT_EQ(mailbox.put(letter(200), now + HandoverMailbox::kActiveWindow / 2), Put::queued);
   EXPECT_TRUE(mailbox.maybe_has_mail());  // it waits for the owner's next message or tick
   std::vector<HandoverMailbox::Letter> out;
   mailbox.take_all(out);
@@ -66,6 +67,40 @@ TEST(HandoverMailboxTest, LettersSurviveTheSendersThread) {
   mailbox.take_all(out);
   ASSERT_EQ(out.size(), 100u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(out[static_cast<std::size_t>(i)].response.status(), 200 + i);
+}
+
+TEST(HandoverMailboxTest, ForgedResponsesAimedAtOneOwnerCannotGrowItsMailboxBeyondTheCapacity) {
+  // Anyone can forge the branch that names the owner: a flood of such responses is refused
+  // past the capacity instead of growing without bound, and the mailbox takes letters again
+  // once the owner has emptied it.
+  HandoverMailbox mailbox;
+  const Clock::time_point now = Clock::now();
+  mailbox.note_active(now);
+  const HandoverMailbox::Letter model = letter(200);
+  auto copy = [&model] { return HandoverMailbox::Letter{model.response.clone(), model.flow}; };
+  for (std::size_t i = 0; i < HandoverMailbox::kCapacity; ++i) {
+    ASSERT_NE(mailbox.put(copy(), now), Put::full) << i;
+  }
+  EXPECT_EQ(mailbox.put(copy(), now), Put::full);
+  EXPECT_EQ(mailbox.put(copy(), now), Put::full);
+  std::vector<HandoverMailbox::Letter> out;
+  mailbox.take_all(out);
+  EXPECT_EQ(out.size(), HandoverMailbox::kCapacity);
+  EXPECT_NE(mailbox.put(copy(), now), Put::full);
+}
+
+TEST(HandoverMailboxTest, LettersAreAppendedAfterWhatTheOwnerAlreadyHolds) {
+  HandoverMailbox mailbox;
+  const Clock::time_point now = Clock::now();
+  mailbox.note_active(now);
+  (void)mailbox.put(letter(181), now);
+  std::vector<HandoverMailbox::Letter> out;
+  out.push_back(letter(180));
+  mailbox.take_all(out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].response.status(), 180);
+  EXPECT_EQ(out[1].response.status(), 181);
+  EXPECT_FALSE(mailbox.maybe_has_mail());
 }
 
 }  // namespace

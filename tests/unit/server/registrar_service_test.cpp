@@ -1,0 +1,153 @@
+#include "server/registrar_service.hpp"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+
+#include "recording_transport.hpp"
+#include "server/local_responder.hpp"
+#include "sip/message.hpp"
+#include "store/memory_location_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::server {
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+using osprey::testing::endpoint;
+using osprey::testing::RecordingTransport;
+
+// Holds every change until the test says the "commit" is done, as the SQLite writer does with
+// a batch: then calls back each change, in order, with the commit's outcome.
+class HeldJournal final : public store::BindingJournal {
+ public:
+  struct State {
+    std::mutex mutex;
+    std::vector<Done> waiting;
+  };
+  explicit HeldJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  using BindingJournal::write;
+  Done write(std::string_view, std::vector<registrar::Binding>, Done done, AorHistory) override {
+    std::lock_guard lock(state_->mutex);
+    state_->waiting.push_back(std::move(done));
+    return {};
+  }
+  Done after_pending(Done done) override { return done; }
+  void close() override {}
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+class RegistrarServiceTest : public ::testing::Test {
+ protected:
+  RegistrarServiceTest()
+      : store_(std::make_unique<HeldJournal>(journal_)),
+        table_(transport_, responder_, {}, txn::Clock::now()),
+        registrar_(
+            io_context_, store_, {}, {"example.com"}, [] { return kNow; },
+            [this] { return "tag" + std::to_string(++tags_); }) {
+    responder_.attach(table_, &registrar_);
+  }
+
+  void register_user(const std::string& user, int expires = 3600) {
+    const std::string n = std::to_string(++requests_);
+    const std::string text =
+        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKreg" + n +
+        "\r\nMax-Forwards: 70\r\nFrom: <sip:" + user + "@example.com>;tag=f" + n + "\r\nTo: <sip:" + user +
+        "@example.com>\r\nCall-ID: reg-" + n + "\r\nCSeq: 1 REGISTER\r\nContact: <sip:" + user +
+        "@192.0.2.9:5070>;expires=" + std::to_string(expires) + "\r\nContent-Length: 0\r\n\r\n";
+    auto request = sip::Message::parse(text);
+    ASSERT_TRUE(request) << text;
+    table_.receive(std::move(*request),
+                   {net::Protocol::udp, endpoint("192.0.2.9", 5070), endpoint("127.0.0.1", 5060), 0});
+  }
+
+  // What the worker's thread would run next (a drained io_context must be restarted).
+  void run_posted() {
+    io_context_.restart();
+    io_context_.poll();
+  }
+
+  // The writer thread finishes a commit: every change waiting gets `ok`.
+  void commit(bool ok) {
+    std::vector<store::BindingJournal::Done> done;
+    {
+      std::lock_guard lock(journal_->mutex);
+      done.swap(journal_->waiting);
+    }
+    for (auto& callback : done) callback(ok);
+  }
+
+  std::vector<int> statuses() const {
+    std::vector<int> out;
+    for (std::size_t i = 0; i < transport_.sent.size(); ++i) {
+      auto response = transport_.parsed(i);
+      EXPECT_TRUE(response);
+      if (response) out.push_back(response->status());
+    }
+    return out;
+  }
+
+  boost::asio::io_context io_context_;
+  std::shared_ptr<HeldJournal::State> journal_ = std::make_shared<HeldJournal::State>();
+  store::MemoryLocationStore store_;
+  RecordingTransport transport_;
+  LocalResponder responder_;
+  txn::TransactionTable table_;
+  int tags_ = 0;
+  int requests_ = 0;
+  RegistrarService registrar_;
+};
+
+TEST_F(RegistrarServiceTest, TheAnswersToOneCommitLeaveTogetherOnlyOnceItIsDurable) {
+  int batches = 0;
+  std::size_t sent_inside = 0;
+  registrar_.attach_send_batch([&](const std::function<void()>& work) {
+    ++batches;
+    const std::size_t before = transport_.sent.size();
+    work();
+    sent_inside += transport_.sent.size() - before;
+  });
+  register_user("alice");
+  register_user("bob");
+  register_user("carol");
+  run_posted();
+  EXPECT_TRUE(transport_.sent.empty());  // nothing is durable yet: no 200 may leave
+
+  commit(true);
+  EXPECT_TRUE(transport_.sent.empty());  // the writer's thread never sends: the worker does
+  run_posted();
+  EXPECT_EQ(statuses(), (std::vector<int>{200, 200, 200}));
+  EXPECT_EQ(batches, 1);  // one hand-over to the worker, one held batch of datagrams
+  EXPECT_EQ(sent_inside, 3u);
+  EXPECT_EQ(registrar_.counters().registered, 3u);
+
+  // The next commit is a batch of its own.
+  register_user("dave");
+  commit(true);
+  run_posted();
+  EXPECT_EQ(statuses().size(), 4u);
+  EXPECT_EQ(batches, 2);
+}
+
+TEST_F(RegistrarServiceTest, AFailedCommitAnswers500AndARefusalItsOwnStatus) {
+  register_user("alice");
+  commit(false);
+  run_posted();
+  EXPECT_EQ(statuses(), std::vector<int>{500});  // not durable: no 200 (kill -9 would lose it)
+  EXPECT_EQ(registrar_.counters().store_failures, 1u);
+
+  register_user("bob", 5);  // under Min-Expires: nothing to write, answered through the same path
+  run_posted();
+  EXPECT_EQ(statuses(), (std::vector<int>{500, 423}));
+  EXPECT_EQ(registrar_.counters().refused, 1u);
+}
+
+}  // namespace
+}  // namespace osprey::server
