@@ -47,6 +47,9 @@ BindingJournal::Done SqliteJournal::write(std::string_view aor, std::vector<Bind
     std::lock_guard lock(queue_mutex_);
     if (stopping_) return std::move(item.done);
     queue_.push_back(std::move(item));
+    // The writer waits for a first change, or for a full batch while it spaces commits: other
+    // pushes would only wake it to go back to sleep.
+    if (queue_.size() != 1 && queue_.size() != kFullBatch) return {};
   }
   wake_.notify_one();
   return {};
@@ -57,6 +60,7 @@ BindingJournal::Done SqliteJournal::after_pending(Done done) {
     std::lock_guard lock(queue_mutex_);
     if (queue_.empty() && in_flight_ == 0) return done;
     queue_.push_back(Item{{}, true, std::move(done)});
+    if (queue_.size() != 1 && queue_.size() != kFullBatch) return {};
   }
   wake_.notify_one();
   return {};
@@ -78,16 +82,22 @@ std::string SqliteJournal::last_error() const {
 }
 
 void SqliteJournal::run() {
+  using Clock = std::chrono::steady_clock;
   std::vector<Item> batch;
+  Clock::time_point last_commit{};  // long ago: the first change commits at once
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Spacing (see the file comment): the changes that come in meanwhile join this batch.
+      wake_.wait_until(lock, last_commit + kCommitSpacing,
+                       [this] { return stopping_ || queue_.size() >= kFullBatch; });
       // Stopping drains: the writer leaves only once nothing is queued.
       if (queue_.empty()) return;
       batch.swap(queue_);
       in_flight_ = batch.size();
     }
+    last_commit = Clock::now();
     const bool ok = write_batch(batch);
     // In queue order, so one AOR's REGISTERs are answered in the order they were applied.
     for (Item& item : batch) {

@@ -6,8 +6,16 @@
 // single REGISTER commits at once. So the 200 OK waits for the disk, yet throughput is bounded
 // by the rows SQLite can write, not by fsyncs per second (issue: kill -9 at any moment loses no
 // acknowledged binding).
+//
+// Commits are spaced: one that would start less than kCommitSpacing after the previous one
+// waits for the rest of that time (or until kFullBatch changes are queued). Without it, at
+// 10,000 REGISTERs/s a commit carried about 15 of them, and its fsync and WAL page writes were a
+// third of osprey's CPU per REGISTER; spaced, each carries about 50 and the same pages are
+// written once for all of them (consecutive AORs share leaf pages). The cost is at most
+// kCommitSpacing more before a 200 under load; an idle journal still commits a lone change at once.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -28,6 +36,8 @@ class SqliteJournal final : public BindingJournal {
  public:
   using Sink = SqliteBindingsTable::Sink;
   static constexpr const char* kFileName = "osprey.db";
+  static constexpr std::chrono::milliseconds kCommitSpacing{5};
+  static constexpr std::size_t kFullBatch = 512;
 
   // Creates `data_dir` if needed and opens or creates `data_dir/osprey.db`; starts the writer.
   // Errors name the directory or the file.
