@@ -125,6 +125,14 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
   return decision;
 }
 
+bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow) {
+  if (!settings_.authentication) return true;
+  if (settings_.trusted_peers.contains(flow.remote.address)) return true;
+  if (dialog_admitted(ack) || !leaves_served_users(ack)) return true;
+  ++counters_.acks_dropped;
+  return false;
+}
+
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow) {
   if (!settings_.authentication) return {};
   const sip::Method method = request.method();

@@ -58,8 +58,9 @@ struct AccessCounters {
   std::uint64_t challenged = 0;  // 401/407 without a failure
   std::uint64_t failures = 0;    // wrong password or unknown user
   std::uint64_t authenticated = 0;
-  std::uint64_t forbidden = 0;   // 403: identity mismatch, relay, dial policy
-  std::uint64_t toll_fraud = 0;  // of which the dial policy
+  std::uint64_t forbidden = 0;     // 403: identity mismatch, relay, dial policy
+  std::uint64_t toll_fraud = 0;    // of which the dial policy
+  std::uint64_t acks_dropped = 0;  // ACKs that would have been relayed without a dialog token
 };
 
 class AccessControl {
@@ -74,6 +75,10 @@ class AccessControl {
                 spdlog::logger& logger, const security::DialogToken* dialog_tokens = nullptr);
 
   AccessDecision admit(const sip::Message& request, const net::Flow& flow);
+  // An ACK for a 2xx cannot be challenged (§22.1) and gets no answer, so it is forwarded or
+  // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token), toward our
+  // own users, from trusted peers, or with authentication off; else it is a relay attempt.
+  bool ack_allowed(const sip::Message& ack, const net::Flow& flow);
 
   const AccessCounters& counters() const { return counters_; }
 

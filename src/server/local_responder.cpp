@@ -107,7 +107,9 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
 void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   // An ACK for a 2xx (§13.2.2.4): the proxy forwards it along its route; without one it is
   // stray, and ACKs get no answer (§17).
-  if (proxy_ != nullptr) proxy_->on_ack(ack, flow);
+  if (proxy_ == nullptr) return;
+  if (access_ != nullptr && !access_->ack_allowed(ack, flow)) return;  // a relay attempt (issue #6)
+  proxy_->on_ack(ack, flow);
 }
 
 void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {

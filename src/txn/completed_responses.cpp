@@ -1,31 +1,105 @@
 #include "txn/completed_responses.hpp"
 
+#include <functional>
 #include <utility>
 
 namespace osprey::txn {
+namespace {
+constexpr std::size_t kMinSlots = 64;
+}  // namespace
+
+std::uint64_t CompletedResponses::hash_of(std::string_view key) const {
+  // std::hash spreads the bytes; the seed and a multiply-xorshift spread the result over the
+  // low bits the table uses, differently in every table.
+  std::uint64_t h = std::hash<std::string_view>{}(key) ^ seed_;
+  h *= 0x9E3779B97F4A7C15ULL;
+  return h ^ (h >> 29);
+}
 
 void CompletedResponses::add(std::string key, std::string response, const net::Flow& flow, TimePoint now) {
   // A response serialized into a generous buffer would keep its slack for 32 s.
   if (response.capacity() > response.size() + response.size() / 4) response.shrink_to_fit();
-  const Entry& entry = entries_.emplace_back(Entry{std::move(key), std::move(response), flow, now + linger_});
-  auto [it, inserted] = index_.try_emplace(entry.key, &entry);
-  if (!inserted) {
-    // The old entry stays queued until its time, unreachable: re-key the index on the new view.
-    index_.erase(it);
-    index_.emplace(entry.key, &entry);
+  const std::uint64_t hash = hash_of(key);
+  const std::uint64_t number = first_number_ + entries_.size();
+  entries_.push_back(Entry{std::move(key), std::move(response), flow, now + linger_, hash});
+  if ((indexed_ + 1) * 2 > slots_.size()) resize(slots_.empty() ? kMinSlots : slots_.size() * 2);
+  const std::size_t mask = slots_.size() - 1;
+  const std::string_view added = entries_.back().key;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (slot.number == 0) {
+      slot = {hash, number};
+      ++indexed_;
+      return;
+    }
+    if (slot.hash == hash && entries_[slot.number - first_number_].key == added) {
+      // The older entry stays queued until its time, unreachable: the key now names the new one.
+      slot.number = number;
+      return;
+    }
   }
 }
 
 const CompletedResponses::Entry* CompletedResponses::find(std::string_view key) const {
-  auto it = index_.find(key);
-  return it == index_.end() ? nullptr : it->second;
+  if (indexed_ == 0) return nullptr;
+  const std::uint64_t hash = hash_of(key);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.number == 0) return nullptr;
+    if (slot.hash == hash) {
+      const Entry& entry = entries_[slot.number - first_number_];
+      if (entry.key == key) return &entry;
+    }
+  }
 }
 
 void CompletedResponses::expire(TimePoint now) {
   while (!entries_.empty() && entries_.front().expires <= now) {
-    const Entry& front = entries_.front();
-    if (auto it = index_.find(front.key); it != index_.end() && it->second == &front) index_.erase(it);
+    if (Slot* slot = slot_of(entries_.front().hash, first_number_)) remove(*slot);
     entries_.pop_front();
+    ++first_number_;
+  }
+  // After a burst: give the memory back once the table is mostly empty (an eighth full).
+  if (slots_.size() > kMinSlots && indexed_ * 8 < slots_.size()) resize(slots_.size() / 2);
+}
+
+CompletedResponses::Slot* CompletedResponses::slot_of(std::uint64_t hash, std::uint64_t number) {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (slot.number == 0) return nullptr;  // superseded: a newer entry took its key
+    if (slot.number == number) return &slot;
+  }
+}
+
+void CompletedResponses::remove(Slot& slot) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = static_cast<std::size_t>(&slot - slots_.data());
+  for (std::size_t i = (hole + 1) & mask; slots_[i].number != 0; i = (i + 1) & mask) {
+    // The slot at i may move back into the hole only if its home is not in (hole, i]: else a
+    // probe from its home would stop at the hole before reaching it.
+    const std::size_t home = slots_[i].hash & mask;
+    const bool home_between = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+    if (!home_between) {
+      slots_[hole] = slots_[i];
+      hole = i;
+    }
+  }
+  slots_[hole] = Slot{};
+  --indexed_;
+}
+
+void CompletedResponses::resize(std::size_t size) {
+  std::vector<Slot> old(size);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.number == 0) continue;
+    std::size_t i = slot.hash & mask;
+    while (slots_[i].number != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
   }
 }
 

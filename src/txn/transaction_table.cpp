@@ -51,7 +51,7 @@ class TransactionTable::Impl {
         settings_(settings),
         counters_(counters),
         wheel_(now, Milliseconds(10)),
-        completed_(64 * settings.t1),
+        completed_(64 * settings.t1, std::random_device{}()),
         rng_(std::random_device{}()) {}
 
   void receive(sip::Message message, const net::Flow& flow);

@@ -161,8 +161,19 @@ class AccessControlTest : public ::testing::Test {
     return spec;
   }
 
+  // An access control that checks dialog tokens, with osprey listening on 192.0.2.1:5060 (the
+  // Record-Route URI that carries them).
+  void use_dialog_tokens() {
+    identity_.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
+    with_dialog_tokens_ = std::make_unique<AccessControl>(
+        settings_, identity_, &users_, &authenticator_, &bans_, &dial_policy_, [this] { return now_; },
+        logger_, &tokens_);
+  }
+
   SecuritySettings settings_;
   proxy::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
+  const security::DialogToken tokens_{secret()};
+  std::unique_ptr<AccessControl> with_dialog_tokens_;
   FakeUserStore users_;
   security::NonceService nonces_{secret()};
   security::NonceCounts counts_;
@@ -418,11 +429,9 @@ namespace {
 // Issue #6: a To tag and a Route are only text; an in-dialog request passes unchallenged only
 // with the dialog token osprey's Record-Route carried for its Call-ID.
 TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
-  const security::DialogToken tokens(secret());
-  AccessControl guarded(
-      settings_, identity_, &users_, &authenticator_, &bans_, &dial_policy_, [this] { return now_; }, logger_,
-      &tokens);
-  identity_.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
+  use_dialog_tokens();
+  AccessControl& guarded = *with_dialog_tokens_;
+  const security::DialogToken& tokens = tokens_;
   RequestSpec spec;
   spec.method = "INVITE";
   spec.from = "sip:dave@other.net";
@@ -441,6 +450,44 @@ TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
   // The token of this Call-ID (access-control-1): the dialog went through osprey.
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
   EXPECT_EQ(admit_guarded(spec).status, 0);
+}
+
+// An ACK cannot be challenged and gets no answer: a relay attempt is dropped, not refused.
+TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) {
+  use_dialog_tokens();
+  AccessControl& guarded = *with_dialog_tokens_;
+  const security::DialogToken& tokens = tokens_;
+  const auto allowed = [&](const RequestSpec& spec, const char* source = "198.51.100.7") {
+    return guarded.ack_allowed(parse(request_text(spec)), flow_from(source));
+  };
+  RequestSpec spec;
+  spec.method = "ACK";
+  spec.from = "sip:dave@other.net";
+  spec.to = spec.uri = "sip:+15551234@gateway.other.net";
+  spec.to_tag = "t1";
+  EXPECT_FALSE(allowed(spec));  // toward another host, no dialog of ours: a relay
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
+  EXPECT_FALSE(allowed(spec));  // naming us is not enough
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("another-call") + ";lr>"};
+  EXPECT_FALSE(allowed(spec));
+  EXPECT_EQ(guarded.counters().acks_dropped, 3u);
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
+  EXPECT_TRUE(allowed(spec));  // the ACK of a dialog osprey admitted
+
+  RequestSpec to_bob;
+  to_bob.method = "ACK";
+  to_bob.from = "sip:dave@other.net";
+  to_bob.to_tag = "t1";
+  EXPECT_TRUE(allowed(to_bob));  // toward our own user: not a relay
+
+  auto peers = security::AddressSet::parse(std::vector<std::string>{"203.0.113.0/24"});
+  ASSERT_TRUE(peers) << peers.error();
+  settings_.trusted_peers = *peers;
+  spec.extra_lines.clear();
+  EXPECT_TRUE(allowed(spec, "203.0.113.20"));  // a trusted peer
+  settings_.authentication = false;
+  EXPECT_TRUE(allowed(spec));
+  EXPECT_EQ(guarded.counters().acks_dropped, 3u);
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+#include <string>
+
 namespace osprey::txn {
 namespace {
 
@@ -74,6 +78,46 @@ TEST(CompletedResponsesTest, SlackOfTheResponseBufferIsGivenBack) {
   completed.add("key", std::move(response), flow_to(1), kStart);
   ASSERT_NE(completed.find("key"), nullptr);
   EXPECT_LT(completed.find("key")->response.capacity(), 1024u);
+}
+
+TEST(CompletedResponsesTest, AgreesWithASimpleModelThroughGrowthDuplicatesExpiryAndShrinking) {
+  // The index is open addressing with backward-shift deletion: check it against a plain map over
+  // many adds (a fifth of them re-using a recent key), expiries in the middle of probe runs, the
+  // table growing to thousands of slots and shrinking back. Seeds 0 and 1 place keys differently.
+  for (std::uint64_t seed : {0ULL, 1ULL}) {
+    CompletedResponses completed(milliseconds(1000), seed);
+    std::map<std::string, std::pair<std::string, TimePoint>> model;  // key -> (response, expires)
+    std::mt19937 random(7);
+    TimePoint now = kStart;
+    for (int i = 0; i < 20000; ++i) {
+      // Bursts, then quiet spells long enough for everything to expire.
+      now += milliseconds(i % 5000 < 4000 ? 1 : 3);
+      const bool reuse = random() % 5 == 0 && i > 10;
+      const std::string key = "key-" + std::to_string(reuse ? i - 1 - static_cast<int>(random() % 10) : i);
+      const std::string response = "r" + std::to_string(i);
+      completed.add(key, response, flow_to(1), now);
+      model[key] = {response, now + milliseconds(1000)};
+      if (i % 97 == 0) {
+        completed.expire(now);
+        std::erase_if(model, [&](const auto& item) { return item.second.second <= now; });
+        ASSERT_EQ(completed.size(), model.size()) << "seed " << seed << " step " << i;
+        for (int probe = i - 300; probe <= i; ++probe) {
+          const std::string probe_key = "key-" + std::to_string(probe);
+          const auto* found = completed.find(probe_key);
+          const auto expected = model.find(probe_key);
+          if (expected == model.end()) {
+            ASSERT_EQ(found, nullptr) << probe_key << " step " << i;
+          } else {
+            ASSERT_NE(found, nullptr) << probe_key << " step " << i;
+            ASSERT_EQ(found->response, expected->second.first) << probe_key;
+          }
+        }
+      }
+    }
+    completed.expire(now + milliseconds(1000));
+    EXPECT_EQ(completed.size(), 0u);
+    EXPECT_EQ(completed.find("key-19999"), nullptr);
+  }
 }
 
 }  // namespace
