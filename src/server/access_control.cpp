@@ -46,10 +46,14 @@ bool AccessControl::dialog_admitted(const sip::Message& request) const {
     return token && dialog_tokens_->verify(*request.call_id(), *token);
   };
   // §16.4: our URI is the top Route (loose routing), or the Request-URI when the previous hop is
-  // a strict router.
+  // a strict router. A UA with an outbound proxy may put that proxy (osprey again) before the
+  // dialog's route set: the token may be on any of the leading Route entries that are ours.
   auto parsed_routes = sip::routes(request, sip::HeaderId::route);
-  if (parsed_routes && !parsed_routes->empty()) {
-    if (carries_token(parsed_routes->front().uri)) return true;
+  if (parsed_routes) {
+    for (const auto& route : *parsed_routes) {
+      if (!identity_.is_ours(route.uri)) break;
+      if (carries_token(route.uri)) return true;
+    }
   }
   return carries_token(request.request_uri());
 }

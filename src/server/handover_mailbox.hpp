@@ -11,8 +11,9 @@
 //
 // Bounded: the owner is named by a response's branch, which anyone can forge, so responses from
 // every other worker could be aimed at one owner. Past kCapacity letters they are refused
-// (counted by the caller); over UDP the sender retransmits (RFC 3261 §17.1.1.2), and a real
-// owner empties the mailbox at least every tick.
+// (counted by the caller as dropped); over UDP the sender retransmits (RFC 3261 §17.1.1.2),
+// over a stream the transaction times out (Timer B/F). A live owner empties the mailbox at
+// least every tick, so only a flood fills it.
 
 #include <atomic>
 #include <chrono>

@@ -473,6 +473,14 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
   EXPECT_EQ(guarded.counters().acks_dropped, 3u);
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
   EXPECT_TRUE(allowed(spec));  // the ACK of a dialog osprey admitted
+  // A UA whose outbound proxy is osprey puts it before the dialog's route set.
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>, <sip:192.0.2.1:5060;osp-dt=" +
+                      tokens.sign("access-control-1") + ";lr>"};
+  EXPECT_TRUE(allowed(spec));
+  // But a token behind someone else's Route does not count: that hop is not osprey.
+  spec.extra_lines = {
+      "Route: <sip:198.51.100.1;lr>, <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
+  EXPECT_FALSE(allowed(spec));
 
   RequestSpec to_bob;
   to_bob.method = "ACK";
@@ -487,7 +495,7 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
   EXPECT_TRUE(allowed(spec, "203.0.113.20"));  // a trusted peer
   settings_.authentication = false;
   EXPECT_TRUE(allowed(spec));
-  EXPECT_EQ(guarded.counters().acks_dropped, 3u);
+  EXPECT_EQ(guarded.counters().acks_dropped, 4u);
 }
 
 }  // namespace
