@@ -23,34 +23,28 @@ void CompletedResponses::add(std::string key, std::string response, const net::F
   const std::uint64_t number = first_number_ + entries_.size();
   entries_.push_back(Entry{std::move(key), std::move(response), flow, now + linger_, hash});
   if ((indexed_ + 1) * 2 > slots_.size()) resize(slots_.empty() ? kMinSlots : slots_.size() * 2);
-  const std::size_t mask = slots_.size() - 1;
-  const std::string_view added = entries_.back().key;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    Slot& slot = slots_[i];
-    if (slot.number == 0) {
-      slot = {hash, number};
-      ++indexed_;
-      return;
-    }
-    if (slot.hash == hash && entries_[slot.number - first_number_].key == added) {
-      // The older entry stays queued until its time, unreachable: the key now names the new one.
-      slot.number = number;
-      return;
-    }
+  Slot& slot = slots_[probe(hash, entries_.back().key)];
+  if (slot.number == 0) {
+    slot = {hash, number};
+    ++indexed_;
+  } else {
+    // The older entry stays queued until its time, unreachable: the key now names the new one.
+    slot.number = number;
   }
 }
 
 const CompletedResponses::Entry* CompletedResponses::find(std::string_view key) const {
   if (indexed_ == 0) return nullptr;
-  const std::uint64_t hash = hash_of(key);
+  const Slot& slot = slots_[probe(hash_of(key), key)];
+  return slot.number == 0 ? nullptr : &entries_[slot.number - first_number_];
+}
+
+std::size_t CompletedResponses::probe(std::uint64_t hash, std::string_view key) const {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
-    if (slot.number == 0) return nullptr;
-    if (slot.hash == hash) {
-      const Entry& entry = entries_[slot.number - first_number_];
-      if (entry.key == key) return &entry;
-    }
+    if (slot.number == 0) return i;
+    if (slot.hash == hash && entries_[slot.number - first_number_].key == key) return i;
   }
 }
 

@@ -56,6 +56,8 @@ class CompletedResponses {
   };
 
   std::uint64_t hash_of(std::string_view key) const;
+  // The slot holding `key`, or the empty slot where it would go (the table is never full).
+  std::size_t probe(std::uint64_t hash, std::string_view key) const;
   // The slot holding entry `number` (whose key hashed to `hash`), or null.
   Slot* slot_of(std::uint64_t hash, std::uint64_t number);
   // Linear probing deletion by backward shift: no tombstones, so probes stay short.
