@@ -53,14 +53,15 @@ OfflineDelivery::~OfflineDelivery() {
 }
 
 OfflineDelivery::Run* OfflineDelivery::find(std::string_view aor) {
+  if (runs_.empty()) return nullptr;  // nearly always, on the REGISTER path: no key to build
   auto it = runs_.find(std::string(aor));
   return it == runs_.end() ? nullptr : it->second.get();
 }
 
-void OfflineDelivery::user_reachable(std::string_view aor, std::vector<registrar::Binding> bindings) {
+void OfflineDelivery::user_reachable(std::string_view aor, const std::vector<registrar::Binding>& bindings) {
   if (bindings.empty()) return;
   if (Run* run = find(aor)) {
-    run->bindings = std::move(bindings);
+    run->bindings = bindings;
     if (run->waiting) {
       // The user just registered: no reason to wait out the back-off.
       run->waiting = false;
@@ -72,7 +73,7 @@ void OfflineDelivery::user_reachable(std::string_view aor, std::vector<registrar
   if (messages_.pending_count(aor) == 0) return;
   if (!claims_.try_claim(aor)) return;  // another worker's run delivers them
   auto run = std::make_unique<Run>(io_context_, std::string(aor), settings_.first_retry);
-  run->bindings = std::move(bindings);
+  run->bindings = bindings;
   Run& started = *run;
   runs_.emplace(started.aor, std::move(run));
   ++counters_.runs;

@@ -78,7 +78,7 @@ class OfflineDelivery {
   // Cheap when nothing is stored (one hash lookup). Starts a run unless one is under way (here or
   // on another worker); a run of this worker waiting for its back-off retries now, with these
   // bindings, since the user just proved reachable.
-  void user_reachable(std::string_view aor, std::vector<registrar::Binding> bindings);
+  void user_reachable(std::string_view aor, const std::vector<registrar::Binding>& bindings);
 
   // From the worker's TransactionUser: true when the client transaction was one of ours.
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);

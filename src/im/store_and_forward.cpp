@@ -21,7 +21,7 @@ void OfflineMessages::answer_now(txn::ServerTransactionId transaction, const sip
   const std::string tag = new_tag_();
   auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
   for (const auto& [name, value] : headers) builder.header(name, value);
-  table_.respond(transaction, builder.serialize(), status, tag);
+  table_.respond(transaction, std::move(builder).serialize(), status, tag);
 }
 
 bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Message& request,

@@ -135,7 +135,7 @@ void ProxyCore::reject(txn::ServerTransactionId transaction, const sip::Message&
   const std::string tag = new_tag_();
   auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
   for (const auto& [name, value] : headers) builder.header(name, value);
-  table_.respond(transaction, builder.serialize(), status, tag);
+  table_.respond(transaction, std::move(builder).serialize(), status, tag);
 }
 
 void ProxyCore::reject_original(Context& context, int status, std::string_view reason) {

@@ -1,5 +1,8 @@
 #include "registrar/register_response.hpp"
 
+#include <charconv>
+#include <iterator>
+
 #include "sip/builder.hpp"
 #include "sip/date_header.hpp"
 #include "sip/token_list.hpp"
@@ -23,13 +26,16 @@ std::string ok_response(const sip::Message& request, const std::vector<Binding>&
   sip::MessageBuilder response = sip::MessageBuilder::response_to(request, 200, "OK", to_tag);
   for (const Binding& binding : bindings) {
     if (binding.expires_at <= now) continue;
+    char seconds[24];
+    const char* end = std::to_chars(std::begin(seconds), std::end(seconds), binding.expires_at - now).ptr;
     // Always in <>: the URI may carry parameters of its own, which would otherwise be read as
     // contact-params (§20.10).
-    std::string value = "<" + binding.contact + ">;expires=" + std::to_string(binding.expires_at - now) +
-                        ";q=" + format_q(binding.q);
-    response.header(sip::HeaderId::contact, value);
+    response.header(sip::HeaderId::contact,
+                    {"<", binding.contact,
+                     ">;expires=", std::string_view(seconds, static_cast<std::size_t>(end - seconds)),
+                     ";q=", format_q(binding.q)});
   }
-  response.header(sip::HeaderId::date, sip::format_date(now));
+  response.header(sip::HeaderId::date, sip::format_date_text(now).view());
   auto supported = sip::token_list(request, sip::HeaderId::supported);
   if (supported && sip::contains_token(*supported, "path")) {
     request.for_each_line(sip::HeaderId::path, [&](std::string_view value) {
@@ -37,14 +43,14 @@ std::string ok_response(const sip::Message& request, const std::vector<Binding>&
       return true;
     });
   }
-  return response.serialize();
+  return std::move(response).serialize();
 }
 
 std::string refusal_response(const sip::Message& request, const Refusal& refusal, std::string_view to_tag) {
   sip::MessageBuilder response =
       sip::MessageBuilder::response_to(request, refusal.status, refusal.reason, to_tag);
   for (const auto& [name, value] : refusal.headers) response.header(name, value);
-  return response.serialize();
+  return std::move(response).serialize();
 }
 
 }  // namespace osprey::registrar

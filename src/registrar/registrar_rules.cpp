@@ -45,14 +45,11 @@ Binding make_binding(const RegisterRequest& request, const RequestedContact& con
 
 Decision decide(const RegisterRequest& request, const std::vector<Binding>& current, std::int64_t now,
                 const RegistrarLimits& limits) {
-  std::vector<Binding> live;
-  for (const Binding& binding : current) {
-    if (binding.expires_at > now) live.push_back(binding);
-  }
-
   Decision decision;
   if (request.is_query()) {
-    decision.bindings = std::move(live);
+    for (const Binding& binding : current) {
+      if (binding.expires_at > now) decision.queried.push_back(binding);
+    }
     return decision;
   }
 
@@ -60,55 +57,71 @@ Decision decide(const RegisterRequest& request, const std::vector<Binding>& curr
     // §10.3 step 6: "if the Call-ID agrees ... it MUST remove the binding only if the CSeq in the
     // request is higher than the value stored for that binding. Otherwise, the update MUST be
     // aborted and the request fails."
-    for (const Binding& binding : live) {
-      if (!in_order(request, binding)) return out_of_order();
+    for (const Binding& binding : current) {
+      if (binding.expires_at > now && !in_order(request, binding)) return out_of_order();
     }
     decision.new_set.emplace();
     return decision;
   }
 
-  // Work on a copy of the live set: `original` bindings are checked for CSeq order, `touched`
-  // ones were already written by this request and are simply overwritten.
+  // One slot per live binding, then per binding this request adds. An original binding is
+  // checked for CSeq order and copied into the result only if the request leaves it as it is;
+  // once this request has rewritten a slot, a later contact for it simply overwrites it.
   struct Slot {
-    Binding binding;
-    bool original = false;
+    const Binding* original = nullptr;  // as stored; null for a binding this request adds
+    Binding written;                    // this request's version, once `rewritten`
+    bool rewritten = false;
     bool touched = false;
     bool removed = false;
+    const Binding& binding() const { return rewritten ? written : *original; }
   };
   std::vector<Slot> slots;
-  slots.reserve(live.size() + request.contacts.size());
-  for (Binding& binding : live) slots.push_back(Slot{std::move(binding), true, false, false});
+  slots.reserve(current.size() + request.contacts.size());
+  for (const Binding& binding : current) {
+    if (binding.expires_at > now) slots.push_back(Slot{&binding, {}, false, false, false});
+  }
 
   for (const RequestedContact& contact : request.contacts) {
     auto wanted = sip::parse_uri(contact.uri);
     Slot* match = nullptr;
     for (Slot& slot : slots) {
-      if (wanted ? same_contact(*wanted, slot.binding) : slot.binding.contact == contact.uri) {
+      if (wanted ? same_contact(*wanted, slot.binding()) : slot.binding().contact == contact.uri) {
         match = &slot;
         break;
       }
     }
     if (match == nullptr) {
       if (contact.expires == 0) continue;  // removing what is not there changes nothing
-      slots.push_back(Slot{make_binding(request, contact, now), false, true, false});
+      slots.push_back(Slot{nullptr, make_binding(request, contact, now), true, true, false});
       continue;
     }
-    if (match->original && !match->touched && !in_order(request, match->binding)) return out_of_order();
+    if (match->original != nullptr && !match->touched && !in_order(request, *match->original)) {
+      return out_of_order();
+    }
     match->touched = true;
     match->removed = contact.expires == 0;
-    if (!match->removed) match->binding = make_binding(request, contact, now);
+    if (!match->removed) {
+      match->written = make_binding(request, contact, now);
+      match->rewritten = true;
+    }
   }
 
   std::vector<Binding> result;
+  result.reserve(slots.size());
   bool adds = false;
   for (Slot& slot : slots) {
     if (slot.removed) continue;
-    adds = adds || !slot.original;
-    result.push_back(std::move(slot.binding));
+    adds = adds || slot.original == nullptr;
+    // Not `?:`: with a const and a non-const operand it yields a const prvalue, which push_back
+    // would copy instead of move.
+    if (slot.rewritten) {
+      result.push_back(std::move(slot.written));
+    } else {
+      result.push_back(*slot.original);
+    }
   }
   if (adds && result.size() > limits.max_contacts_per_aor) return refused(403, "Too many registrations");
 
-  decision.bindings = result;
   decision.new_set = std::move(result);
   return decision;
 }

@@ -22,10 +22,12 @@ struct Decision {
   // Set: the AOR's complete new binding set, to store (an empty set removes the AOR). Unset
   // for a query and for a refusal.
   std::optional<std::vector<Binding>> new_set;
+  // A query's live bindings; empty otherwise.
+  std::vector<Binding> queried;
+
   // What the 200 lists (§10.3 step 8: "all the current bindings"): the new set, or the live
   // current bindings for a query. Empty for a refusal.
-  std::vector<Binding> bindings;
-
+  const std::vector<Binding>& bindings() const { return new_set ? *new_set : queried; }
   int status() const { return refusal ? refusal->status : 200; }
 };
 

@@ -43,7 +43,7 @@ Intake take_in(std::string_view bytes, const sip::ParseOptions& options) {
     sip::MessageBuilder reply =
         sip::MessageBuilder::response_to(message, rejection->status, rejection->reason);
     for (const auto& [name, value] : rejection->headers) reply.header(name, value);
-    intake.reply = reply.serialize();
+    intake.reply = std::move(reply).serialize();
     return intake;
   }
   if (!message.top_via() || !message.cseq() || !message.call_id() || !message.from() || !message.to()) {

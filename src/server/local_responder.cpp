@@ -11,9 +11,11 @@ LocalResponder::LocalResponder() : random_(std::random_device{}()) {}
 
 std::string LocalResponder::new_tag() {
   // RFC 3261 §19.3: a tag is globally unique and cryptographically random enough (32 bits at least).
+  // 15 hex digits, 60 bits: one more would outgrow std::string's inline buffer, and every
+  // response osprey makes itself would allocate for its tag.
   static constexpr char kHex[] = "0123456789abcdef";
   std::uint64_t bits = random_();
-  std::string tag(16, '0');
+  std::string tag(15, '0');
   for (char& c : tag) {
     c = kHex[bits & 0xf];
     bits >>= 4;
@@ -27,7 +29,7 @@ void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Mes
   const std::string tag = new_tag();
   auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
   for (const auto& [name, value] : headers) builder.header(name, value);
-  if (table_ != nullptr) table_->respond(transaction, builder.serialize(), status, tag);
+  if (table_ != nullptr) table_->respond(transaction, std::move(builder).serialize(), status, tag);
 }
 
 void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,

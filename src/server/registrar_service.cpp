@@ -48,7 +48,8 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
       [&](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
         pending->decision = registrar::decide(register_request, current, now, limits);
         if (!pending->decision.new_set) return std::nullopt;
-        return store::AorUpdate{std::move(*pending->decision.new_set)};
+        // A view: the set stays in `pending`, for the 200 and the offline delivery.
+        return store::AorUpdate{*pending->decision.new_set};
       },
       [this, &table, transaction, pending](bool ok) {
         // Any thread: the writer's, or this one, before update() returns. Queued and posted, so
@@ -57,9 +58,7 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
       });
   const registrar::Decision& decision = pending->decision;
   pending->answer = decision.refusal ? registrar::refusal_response(request, *decision.refusal, tag)
-                                     : registrar::ok_response(request, decision.bindings, now, tag);
-  pending->request_bytes.assign(request.raw());
-  pending->aor = register_request.aor;
+                                     : registrar::ok_response(request, decision.bindings(), now, tag);
 }
 
 void RegistrarService::complete(Completion completion) {
@@ -94,11 +93,13 @@ void RegistrarService::answer(const Completion& completion) {
   const registrar::Decision& decision = pending.decision;
   if (!completion.ok) {
     // Not durable: a 200 would be a promise osprey cannot keep (kill -9 would lose it).
+    // The answer already holds what a response copies from the request (§8.2.6.2: Via, From,
+    // To with our tag, Call-ID, CSeq), so the request's bytes need not be kept for this.
     ++counters_.store_failures;
-    auto original = sip::Message::parse(std::move(pending.request_bytes));
-    if (!original) return;  // cannot happen: these bytes parsed once already
+    auto answer = sip::Message::parse(std::move(pending.answer));
+    if (!answer) return;  // cannot happen: osprey built it
     const registrar::Refusal failure{500, "Location store unavailable", {}};
-    table.respond(completion.transaction, registrar::refusal_response(*original, failure, pending.tag), 500,
+    table.respond(completion.transaction, registrar::refusal_response(*answer, failure, pending.tag), 500,
                   pending.tag);
     return;
   }
@@ -109,9 +110,8 @@ void RegistrarService::answer(const Completion& completion) {
   }
   ++counters_.registered;
   // After the 200: messages kept while the user was away follow it (issue #5).
-  if (delivery_ != nullptr && !decision.bindings.empty()) {
-    delivery_->user_reachable(pending.aor, decision.bindings);
-  }
+  const std::vector<registrar::Binding>& bindings = decision.bindings();
+  if (delivery_ != nullptr && !bindings.empty()) delivery_->user_reachable(bindings.front().aor, bindings);
 }
 
 }  // namespace osprey::server

@@ -62,12 +62,10 @@ class RegistrarService {
  private:
   // What the store's callback needs after handle() returns. The decision is made inside
   // update(), on this thread, so the answer is built there while the request is at hand; the
-  // callback only sends it. The request's bytes are kept for the rare 500 alone.
+  // callback only sends it (or, in the rare case the store failed, a 500 made from it).
   struct Pending {
     registrar::Decision decision;
-    std::string aor;
     std::string answer;
-    std::string request_bytes;
     std::string tag;
   };
   // A change the store has made durable (or failed to), waiting for this worker's thread.

@@ -176,7 +176,7 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   auto reply =
       sip::MessageBuilder::response_to(*intake.message, 503, "Rate Limit Exceeded", responder_.new_tag());
   reply.header("Retry-After", std::to_string(rate_limiter_->retry_after(flow.remote.address, now)));
-  transport_.send(flow, reply.serialize());
+  transport_.send(flow, std::move(reply).serialize());
   return false;
 }
 

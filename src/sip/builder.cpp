@@ -1,7 +1,9 @@
 #include "sip/builder.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
+#include <iterator>
 
 namespace osprey::sip {
 
@@ -86,28 +88,37 @@ void append_clean(std::string& out, std::string_view text) {
 
 MessageBuilder MessageBuilder::request(std::string_view method, std::string_view request_uri) {
   MessageBuilder b;
-  append_clean(b.start_line_, method);
-  b.start_line_.push_back(' ');
-  append_clean(b.start_line_, request_uri);
-  b.start_line_.append(" SIP/2.0\r\n");
+  append_clean(b.head_, method);
+  b.head_.push_back(' ');
+  append_clean(b.head_, request_uri);
+  b.head_.append(" SIP/2.0\r\n");
   return b;
 }
 
 MessageBuilder MessageBuilder::response(int status, std::string_view reason) {
   MessageBuilder b;
-  if (status < 100 || status > 699) status = 500;
-  b.start_line_ = "SIP/2.0 " + std::to_string(status) + ' ';
-  append_clean(b.start_line_, reason.empty() ? default_reason(status) : reason);
-  b.start_line_.append("\r\n");
+  b.start_response(status, reason);
   return b;
+}
+
+void MessageBuilder::start_response(int status, std::string_view reason) {
+  if (status < 100 || status > 699) status = 500;
+  head_.append("SIP/2.0 ");
+  const char digits[3] = {static_cast<char>('0' + status / 100), static_cast<char>('0' + status / 10 % 10),
+                          static_cast<char>('0' + status % 10)};
+  head_.append(digits, sizeof digits);
+  head_.push_back(' ');
+  append_clean(head_, reason.empty() ? default_reason(status) : reason);
+  head_.append("\r\n");
 }
 
 MessageBuilder MessageBuilder::response_to(const Message& request, int status, std::string_view reason,
                                            std::string_view to_tag) {
-  MessageBuilder b = response(status, reason);
+  MessageBuilder b;
   // The copied lines are a part of the request, and what the caller adds is usually short:
   // one allocation instead of a chain of doublings (the reallocations showed in REGISTER profiles).
-  b.headers_.reserve(std::min<std::size_t>(request.raw().size(), 2048) + 256);
+  b.head_.reserve(std::min<std::size_t>(request.raw().size(), 2048) + 256);
+  b.start_response(status, reason);
   // Copy the header lines as they were received: the Via values must come back byte-exact
   // for the client's transaction matching (§17.1.3).
   for (const HeaderField& f : request.fields()) {
@@ -119,7 +130,7 @@ MessageBuilder MessageBuilder::response_to(const Message& request, int status, s
       case HeaderId::cseq: b.header(canonical_name(f.id), request.value(f)); break;
       case HeaderId::to:
         if (!to_tag.empty() && status > 100 && request.to() && request.to()->tag().empty()) {
-          b.header("To", std::string(request.value(f)) + ";tag=" + std::string(to_tag));
+          b.header(HeaderId::to, {request.value(f), ";tag=", to_tag});
         } else {
           b.header("To", request.value(f));
         }
@@ -133,11 +144,22 @@ MessageBuilder MessageBuilder::response_to(const Message& request, int status, s
   return b;
 }
 
+void MessageBuilder::begin_header(std::string_view name) {
+  append_clean(head_, name);
+  head_.append(": ");
+}
+
 MessageBuilder& MessageBuilder::header(std::string_view name, std::string_view value) {
-  append_clean(headers_, name);
-  headers_.append(": ");
-  append_clean(headers_, value);
-  headers_.append("\r\n");
+  begin_header(name);
+  append_clean(head_, value);
+  end_header();
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::header(HeaderId id, std::initializer_list<std::string_view> parts) {
+  begin_header(canonical_name(id));
+  for (std::string_view part : parts) append_clean(head_, part);
+  end_header();
   return *this;
 }
 
@@ -147,16 +169,30 @@ MessageBuilder& MessageBuilder::body(std::string_view content_type, std::string_
   return *this;
 }
 
-std::string MessageBuilder::serialize() const {
-  std::string out;
-  out.reserve(start_line_.size() + headers_.size() + body_.size() + 24);
-  out.append(start_line_);
-  out.append(headers_);
+namespace {
+void append_length_and_body(std::string& out, std::string_view body) {
+  char digits[24];
+  const char* end = std::to_chars(std::begin(digits), std::end(digits), body.size()).ptr;
   out.append("Content-Length: ");
-  out.append(std::to_string(body_.size()));
+  out.append(digits, static_cast<std::size_t>(end - digits));
   out.append("\r\n\r\n");
-  out.append(body_);
+  out.append(body);
+}
+constexpr std::size_t kLengthLine = 24;  // "Content-Length: " digits CRLF CRLF, for reserve()
+}  // namespace
+
+std::string MessageBuilder::serialize() const& {
+  std::string out;
+  out.reserve(head_.size() + body_.size() + kLengthLine);
+  out.append(head_);
+  append_length_and_body(out, body_);
   return out;
+}
+
+std::string MessageBuilder::serialize() && {
+  head_.reserve(head_.size() + body_.size() + kLengthLine);
+  append_length_and_body(head_, body_);
+  return std::move(head_);
 }
 
 Result<Message> MessageBuilder::build() const { return Message::parse(serialize()); }

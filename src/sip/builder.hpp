@@ -2,6 +2,7 @@
 // Creates requests and responses. A response to a request copies Via, From, To, Call-ID and
 // CSeq as RFC 3261 §8.2.6.2 says; the builder writes Content-Length itself.
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -27,14 +28,21 @@ class MessageBuilder {
   // Values are written as given; CR and LF in them are replaced by SP so no value can inject a header.
   MessageBuilder& header(std::string_view name, std::string_view value);
   MessageBuilder& header(HeaderId id, std::string_view value) { return header(canonical_name(id), value); }
+  // One header whose value is `parts` written one after the other (no temporary string).
+  MessageBuilder& header(HeaderId id, std::initializer_list<std::string_view> parts);
   MessageBuilder& body(std::string_view content_type, std::string_view bytes);
 
-  std::string serialize() const;
+  std::string serialize() const&;
+  // The same, taking the builder's buffer: no copy of what was written.
+  std::string serialize() &&;
   Result<Message> build() const;
 
  private:
-  std::string start_line_;
-  std::string headers_;
+  void start_response(int status, std::string_view reason);
+  void begin_header(std::string_view name);
+  void end_header() { head_.append("\r\n"); }
+
+  std::string head_;  // the start line, then the header lines
   std::string body_;
 };
 

@@ -10,6 +10,7 @@
 // baddate) is rejected. Conversions use proleptic Gregorian days-from-civil arithmetic, with no
 // dependence on the C library's time zone or locale.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,12 @@ std::int64_t days_from_civil(std::int64_t year, int month, int day);
 // The SIP-date of `unix_seconds`, for writing a Date header ("Sat, 13 Nov 2010 23:29:00 GMT").
 // Times outside years 0000..9999 cannot be written with 4DIGIT and are clamped to that range.
 std::string format_date(std::int64_t unix_seconds);
+// The same in a buffer of its own (a SIP-date is always 29 octets), for writers that allocate nothing.
+struct SipDateText {
+  std::array<char, 29> bytes{};
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+};
+SipDateText format_date_text(std::int64_t unix_seconds);
 
 // The Date header of `message`; nullopt if absent, an error if malformed or present twice.
 Result<std::optional<SipDate>> date(const Message& message);

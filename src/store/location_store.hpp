@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,10 @@
 namespace osprey::store {
 
 // What one REGISTER does to one AOR: the complete new set of its bindings (already filtered by
-// the registrar's rules). An empty set removes the AOR.
+// the registrar's rules). An empty set removes the AOR. A view: the bindings stay the caller's,
+// who keeps them for its answer, and must outlive the update() call that is given them.
 struct AorUpdate {
-  std::vector<registrar::Binding> bindings;
+  std::span<const registrar::Binding> bindings;
 };
 
 class LocationStore {

@@ -78,18 +78,19 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
       // answer only once those are durable too, or a kill -9 could lose a binding a 200 showed.
       call_now = journal_ ? journal_->after_pending(std::move(durable)) : std::move(durable);
     } else {
-      // Encoded before the bindings move to the journal.
-      PackedAor packed = change->bindings.empty() ? PackedAor{} : PackedAor::encode(aor, change->bindings);
+      const bool removes = change->bindings.empty();
+      PackedAor packed = PackedAor::encode(aor, change->bindings);
       if (!journal_) {
         call_now = std::move(durable);
       } else {
         const auto history = it == shard.aors.end() ? BindingJournal::AorHistory::new_aor
                                                     : BindingJournal::AorHistory::may_exist;
-        call_now = journal_->write(aor, std::move(change->bindings), std::move(durable), history);
+        // Memory keeps no empty set: the journal may have that one.
+        call_now = journal_->write(removes ? std::move(packed) : packed.copy(), std::move(durable), history);
         // Handed back: the journal is closed. Refuse the change rather than keep it in memory only.
         ok = !call_now;
       }
-      if (ok) replace(shard, aor, std::move(packed));
+      if (ok) replace(shard, aor, removes ? PackedAor{} : std::move(packed));
     }
   }
   if (call_now) call_now(ok);
@@ -105,14 +106,15 @@ std::size_t MemoryLocationStore::expire(std::int64_t now) {
     shard.wheel.sweep(now, touched);
     for (const std::string& aor : touched) {
       auto it = shard.aors.find(aor);
-      std::vector<Binding> live = it->live(now);
+      const std::vector<Binding> live = it->live(now);
       removed += it->size() - live.size();
-      PackedAor packed = live.empty() ? PackedAor{} : PackedAor::encode(aor, live);
+      PackedAor packed = PackedAor::encode(aor, live);
       if (journal_) {
         // Refused only once closed, and then there is nothing to tell anyone.
-        (void)journal_->write(aor, std::move(live), nullptr);
+        (void)journal_->write(live.empty() ? std::move(packed) : packed.copy(), nullptr,
+                              BindingJournal::AorHistory::may_exist);
       }
-      replace(shard, aor, std::move(packed));
+      replace(shard, aor, live.empty() ? PackedAor{} : std::move(packed));
     }
   }
   return removed;

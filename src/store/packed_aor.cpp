@@ -119,7 +119,7 @@ class Reader {
 
 }  // namespace
 
-PackedAor PackedAor::encode(std::string_view aor, const std::vector<Binding>& bindings) {
+PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindings) {
   std::size_t size = kHeaderSize + string_size(aor);
   std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
   for (const auto& binding : bindings) {
@@ -144,6 +144,35 @@ PackedAor PackedAor::encode(std::string_view aor, const std::vector<Binding>& bi
     for (const auto& value : binding.path) out.text(value);
   }
   return PackedAor(std::move(data));
+}
+
+PackedAor PackedAor::copy() const {
+  if (!data_) return {};
+  const std::size_t size = heap_bytes();
+  auto data = std::make_unique_for_overwrite<char[]>(size);
+  std::memcpy(data.get(), data_.get(), size);
+  new (data.get()) WheelLink{};
+  return PackedAor(std::move(data));
+}
+
+const char* PackedAor::first_binding() const {
+  Reader in(data_.get() + kHeaderSize);
+  in.text();
+  return in.position();
+}
+
+const char* PackedAor::read_binding(const char* at, PackedBinding& out) {
+  Reader in(at);
+  out.expires_at = in.fixed<std::int64_t>();
+  out.cseq = in.fixed<std::uint32_t>();
+  out.q = in.fixed<std::uint16_t>();
+  out.contact = in.text();
+  out.call_id = in.text();
+  out.source = in.text();
+  out.user_agent = in.text();
+  out.path.clear();
+  for (std::size_t count = in.varint(); count > 0; --count) out.path.push_back(in.text());
+  return in.position();
 }
 
 std::string_view PackedAor::aor() const { return aor_of(data_.get()); }

@@ -17,12 +17,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "registrar/binding.hpp"
 
 namespace osprey::store {
+
+// One binding read in place from a block: the views point into it and live as long as it does.
+struct PackedBinding {
+  std::int64_t expires_at = 0;
+  std::uint32_t cseq = 0;
+  std::uint16_t q = 1000;
+  std::string_view contact;
+  std::string_view call_id;
+  std::string_view source;
+  std::string_view user_agent;
+  std::vector<std::string_view> path;  // cleared and refilled: a reused view allocates once
+};
 
 class PackedAor {
  public:
@@ -42,9 +55,13 @@ class PackedAor {
   PackedAor(const PackedAor&) = delete;
   PackedAor& operator=(const PackedAor&) = delete;
 
-  // `bindings` must not be empty (an AOR without bindings is not stored). Their `aor` members are
-  // ignored: `aor` is stored once.
-  static PackedAor encode(std::string_view aor, const std::vector<registrar::Binding>& bindings);
+  // The bindings' `aor` members are ignored: `aor` is stored once. The store keeps no block
+  // without bindings, but a journal is handed one to say that the AOR is gone.
+  static PackedAor encode(std::string_view aor, std::span<const registrar::Binding> bindings);
+  // A block of its own with the same value, outside any wheel: what a journal gets, so the
+  // store's block stays the store's (one allocation and a memcpy, instead of a Binding per
+  // binding with its strings, each freed later on the journal's thread).
+  PackedAor copy() const;
 
   explicit operator bool() const { return data_ != nullptr; }
   std::string_view aor() const;
@@ -53,6 +70,17 @@ class PackedAor {
   std::size_t live_count(std::int64_t now) const;
   // The bindings still live at `now` (expires_at > now), in stored order, with `aor` filled in.
   std::vector<registrar::Binding> live(std::int64_t now) const;
+  // Calls `visit(const PackedBinding&)` for every binding, expired ones included, in stored
+  // order, without allocating (but for `path` the first time one has a Path).
+  template <typename Visit>
+  void visit(Visit&& visit) const {
+    PackedBinding binding;
+    const char* at = first_binding();
+    for (std::uint32_t i = size(); i > 0; --i) {
+      at = read_binding(at, binding);
+      visit(static_cast<const PackedBinding&>(binding));
+    }
+  }
   std::size_t heap_bytes() const;  // the block's size, for footprint measurements
 
   // The block's link, for ExpiryWheel; null for an empty PackedAor.
@@ -65,6 +93,9 @@ class PackedAor {
 
  private:
   explicit PackedAor(std::unique_ptr<char[]> data) : data_(std::move(data)) {}
+  const char* first_binding() const;
+  // Reads the binding at `at` into `out`; returns where the next one starts.
+  static const char* read_binding(const char* at, PackedBinding& out);
   std::unique_ptr<char[]> data_;
 };
 

@@ -24,15 +24,6 @@ constexpr const char* kSchema =
 // break, so one joins them unambiguously.
 constexpr char kPathSeparator = '\n';
 
-std::string join_path(const std::vector<std::string>& path) {
-  std::string out;
-  for (const auto& value : path) {
-    if (!out.empty()) out += kPathSeparator;
-    out += value;
-  }
-  return out;
-}
-
 std::vector<std::string> split_path(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
@@ -70,33 +61,45 @@ tl::expected<SqliteBindingsTable, std::string> SqliteBindingsTable::open(const s
   return table;
 }
 
+void SqliteBindingsTable::bind_binding(std::string_view aor, std::size_t position,
+                                       const PackedBinding& binding) {
+  sqlite3_stmt* insert = insert_.get();
+  path_.clear();
+  for (std::string_view value : binding.path) {
+    if (!path_.empty()) path_ += kPathSeparator;
+    path_ += value;
+  }
+  bind_text(insert, 1, aor);
+  sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(position));
+  bind_text(insert, 3, binding.contact);
+  sqlite3_bind_int64(insert, 4, binding.q);
+  sqlite3_bind_int64(insert, 5, binding.expires_at);
+  bind_text(insert, 6, binding.call_id);
+  sqlite3_bind_int64(insert, 7, binding.cseq);
+  bind_text(insert, 8, path_);
+  bind_text(insert, 9, binding.source);
+  bind_text(insert, 10, binding.user_agent);
+}
+
 tl::expected<void, std::string> SqliteBindingsTable::replace_aor(const AorChange& change) {
+  const std::string_view aor = change.set.aor();
   // Every statement costs a few thousand instructions even when it touches no row (callgrind):
   // a new AOR skips the DELETE.
   if (!change.no_rows_yet) {
     ResetOnExit reset(delete_aor_.get());
-    bind_text(delete_aor_.get(), 1, change.aor);
+    bind_text(delete_aor_.get(), 1, aor);
     if (sqlite3_step(delete_aor_.get()) != SQLITE_DONE)
-      return tl::unexpected(connection_.error("delete " + change.aor));
+      return tl::unexpected(connection_.error("delete " + std::string(aor)));
   }
-  sqlite3_stmt* insert = insert_.get();
-  std::string path;
-  for (std::size_t position = 0; position < change.bindings.size(); ++position) {
-    const Binding& binding = change.bindings[position];
-    ResetOnExit reset(insert);
-    path = join_path(binding.path);
-    bind_text(insert, 1, change.aor);
-    sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(position));
-    bind_text(insert, 3, binding.contact);
-    sqlite3_bind_int64(insert, 4, binding.q);
-    sqlite3_bind_int64(insert, 5, binding.expires_at);
-    bind_text(insert, 6, binding.call_id);
-    sqlite3_bind_int64(insert, 7, binding.cseq);
-    bind_text(insert, 8, path);
-    bind_text(insert, 9, binding.source);
-    bind_text(insert, 10, binding.user_agent);
-    if (sqlite3_step(insert) != SQLITE_DONE) return tl::unexpected(connection_.error("insert " + change.aor));
-  }
+  std::size_t position = 0;
+  bool failed = false;
+  change.set.visit([&](const PackedBinding& binding) {
+    if (failed) return;
+    ResetOnExit reset(insert_.get());
+    bind_binding(aor, position++, binding);
+    failed = sqlite3_step(insert_.get()) != SQLITE_DONE;
+  });
+  if (failed) return tl::unexpected(connection_.error("insert " + std::string(aor)));
   return {};
 }
 

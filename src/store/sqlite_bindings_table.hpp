@@ -19,6 +19,7 @@
 #include <tl/expected.hpp>
 
 #include "registrar/binding.hpp"
+#include "store/packed_aor.hpp"
 #include "store/sqlite_connection.hpp"
 
 struct sqlite3;
@@ -26,10 +27,9 @@ struct sqlite3_stmt;
 
 namespace osprey::store {
 
-// The whole new set of one AOR (empty: the AOR is gone).
+// The whole new set of one AOR (no bindings: the AOR is gone).
 struct AorChange {
-  std::string aor;
-  std::vector<registrar::Binding> bindings;
+  PackedAor set;
   // True when the file cannot hold rows of this AOR (it is new): no DELETE before the inserts.
   bool no_rows_yet = false;
 };
@@ -56,11 +56,13 @@ class SqliteBindingsTable {
 
   explicit SqliteBindingsTable(SqliteConnection connection) : connection_(std::move(connection)) {}
   tl::expected<void, std::string> replace_aor(const AorChange& change);
+  void bind_binding(std::string_view aor, std::size_t position, const PackedBinding& binding);
 
   // Declared before the statements so it is closed after they are finalized.
   SqliteConnection connection_;
   Statement delete_aor_;
   Statement insert_;
+  std::string path_;  // the joined Path of the binding being inserted, kept for its capacity
 };
 
 }  // namespace osprey::store

@@ -34,7 +34,9 @@ std::string_view column_bytes(sqlite3_stmt* statement, int column) {
 }
 
 int bind_text(sqlite3_stmt* statement, int index, std::string_view text) {
-  return sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  // A null pointer would bind NULL, not '': an empty view may well have one, and columns are NOT NULL.
+  const char* bytes = text.data() != nullptr ? text.data() : "";
+  return sqlite3_bind_text(statement, index, bytes, static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
 int bind_blob(sqlite3_stmt* statement, int index, std::string_view bytes) {

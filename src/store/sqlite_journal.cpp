@@ -1,8 +1,8 @@
 #include "store/sqlite_journal.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 
 namespace osprey::store {
@@ -39,10 +39,8 @@ tl::expected<std::vector<Binding>, std::string> SqliteJournal::load(std::int64_t
   return all;
 }
 
-BindingJournal::Done SqliteJournal::write(std::string_view aor, std::vector<Binding> bindings, Done done,
-                                          AorHistory history) {
-  Item item{AorChange{std::string(aor), std::move(bindings), history == AorHistory::new_aor}, false,
-            std::move(done)};
+BindingJournal::Done SqliteJournal::write(PackedAor set, Done done, AorHistory history) {
+  Item item{AorChange{std::move(set), history == AorHistory::new_aor}, false, std::move(done)};
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_) return std::move(item.done);
@@ -113,23 +111,30 @@ bool SqliteJournal::write_batch(std::vector<Item>& batch) {
   // Each change is a whole set, so only the last change of an AOR in the batch needs writing.
   // It may skip deleting old rows only if every change of that AOR in the batch found it new
   // (a removal then a new REGISTER in one batch: the rows from before are still in the file).
-  std::vector<const AorChange*> changes;
-  std::unordered_map<std::string_view, AorChange*> last_change;
-  for (auto item = batch.rbegin(); item != batch.rend(); ++item) {
-    if (item->barrier) continue;
-    auto [found, inserted] = last_change.try_emplace(item->change.aor, &item->change);
-    if (inserted) {
-      changes.push_back(&item->change);
-      if (batch_failed_) item->change.no_rows_yet = false;
-    } else if (!item->change.no_rows_yet) {
-      found->second->no_rows_yet = false;
-    }
+  // Sorted by AOR, then by position in the batch: each AOR's changes sit together, its last one last.
+  by_aor_.clear();
+  changes_.clear();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].barrier) by_aor_.emplace_back(batch[i].change.set.aor(), i);
   }
-  if (changes.empty()) return true;  // only after_pending barriers: everything before is on disk
+  std::sort(by_aor_.begin(), by_aor_.end());
+  for (std::size_t first = 0; first < by_aor_.size();) {
+    std::size_t end = first + 1;
+    bool no_rows_yet = !batch_failed_ && batch[by_aor_[first].second].change.no_rows_yet;
+    while (end < by_aor_.size() && by_aor_[end].first == by_aor_[first].first) {
+      no_rows_yet = no_rows_yet && batch[by_aor_[end].second].change.no_rows_yet;
+      ++end;
+    }
+    AorChange& last = batch[by_aor_[end - 1].second].change;
+    last.no_rows_yet = no_rows_yet;
+    changes_.push_back(&last);
+    first = end;
+  }
+  if (changes_.empty()) return true;  // only after_pending barriers: everything before is on disk
   tl::expected<void, std::string> written;
   {
     std::lock_guard lock(table_mutex_);
-    written = table_.write(changes);
+    written = table_.write(changes_);
   }
   if (!written) {
     batch_failed_ = true;

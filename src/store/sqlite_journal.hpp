@@ -55,8 +55,7 @@ class SqliteJournal final : public BindingJournal {
   tl::expected<std::vector<registrar::Binding>, std::string> load(std::int64_t now);
 
   using BindingJournal::write;
-  [[nodiscard]] Done write(std::string_view aor, std::vector<registrar::Binding> bindings, Done done,
-                           AorHistory history) override;
+  [[nodiscard]] Done write(PackedAor set, Done done, AorHistory history) override;
   [[nodiscard]] Done after_pending(Done done) override;
   void close() override;
 
@@ -76,6 +75,9 @@ class SqliteJournal final : public BindingJournal {
   explicit SqliteJournal(SqliteBindingsTable table);
   void run();
   bool write_batch(std::vector<Item>& batch);
+  // write_batch's, kept for their capacity: a batch allocates nothing once the writer has warmed up.
+  std::vector<std::pair<std::string_view, std::size_t>> by_aor_;
+  std::vector<const AorChange*> changes_;
 
   const std::filesystem::path file_;
   std::mutex table_mutex_;  // the connection: the writer's batches and load()

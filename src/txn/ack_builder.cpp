@@ -26,7 +26,7 @@ std::string build_ack_for_failure(const sip::Message& invite, const sip::Message
   if (invite.call_id()) ack.header(sip::HeaderId::call_id, *invite.call_id());
   // §17.1.1.3: the CSeq number of the request, with method ACK.
   if (invite.cseq()) ack.header(sip::HeaderId::cseq, std::to_string(invite.cseq()->number) + " ACK");
-  return ack.serialize();  // the builder writes Content-Length: 0 for the empty body
+  return std::move(ack).serialize();  // the builder writes Content-Length: 0 for the empty body
 }
 
 }  // namespace osprey::txn

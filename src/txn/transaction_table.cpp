@@ -690,7 +690,7 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_cancel(ClientTra
   if (auto to = invite.first_value(sip::HeaderId::to)) builder.header(sip::HeaderId::to, *to);
   if (invite.call_id()) builder.header(sip::HeaderId::call_id, *invite.call_id());
   if (invite.cseq()) builder.header(sip::HeaderId::cseq, std::to_string(invite.cseq()->number) + " CANCEL");
-  std::string bytes = builder.serialize();
+  std::string bytes = std::move(builder).serialize();
   auto parsed = sip::Message::parse(bytes);
   if (!parsed) return std::nullopt;
   std::string key = client_key(*parsed);

@@ -126,7 +126,7 @@ TEST(RegistrarFlow, RegisterRefreshQueryAndUnregister) {
     Decision decision = decide(*read, store, now, limits);
     if (decision.refusal) return parse(refusal_response(request, *decision.refusal, "t"));
     if (decision.new_set) store = *decision.new_set;
-    return parse(ok_response(request, decision.bindings, now, "t"));
+    return parse(ok_response(request, decision.bindings(), now, "t"));
   };
 
   RegisterText first = RegisterText{}.with_cseq(1);

@@ -62,8 +62,8 @@ TEST(Decide, AddsABinding) {
   EXPECT_EQ(b.path, r.path);  // RFC 3327: stored in order
   EXPECT_EQ(b.source, "udp:192.0.2.4:5060");
   EXPECT_EQ(b.user_agent, "softphone/1.0");
-  ASSERT_EQ(d.bindings.size(), 1u);
-  EXPECT_EQ(d.bindings[0].contact, b.contact);
+  ASSERT_EQ(d.bindings().size(), 1u);
+  EXPECT_EQ(d.bindings()[0].contact, b.contact);
 }
 
 TEST(Decide, RefreshWithSameCallIdAndHigherCSeq) {
@@ -84,7 +84,7 @@ TEST(Decide, SameCallIdWithoutHigherCSeqIsRefused) {
     ASSERT_TRUE(d.refusal);
     EXPECT_EQ(d.refusal->reason, "Out of order CSeq");
     EXPECT_FALSE(d.new_set);
-    EXPECT_TRUE(d.bindings.empty());
+    EXPECT_TRUE(d.bindings().empty());
   }
   // A removal out of order fails too.
   EXPECT_EQ(decide(request(5, {{"sip:alice@192.0.2.4", 1000, 0}}), current, kNow, {}).status(), 500);
@@ -135,7 +135,7 @@ TEST(Decide, ExpiresZeroRemovesOnlyThatBinding) {
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
   EXPECT_EQ(d.new_set->front().contact, "sip:alice@192.0.2.5");
-  EXPECT_EQ(d.bindings.size(), 1u);
+  EXPECT_EQ(d.bindings().size(), 1u);
 }
 
 TEST(Decide, RemovingAnUnknownContactChangesNothing) {
@@ -153,7 +153,7 @@ TEST(Decide, StarRemovesAll) {
   EXPECT_EQ(d.status(), 200);
   ASSERT_TRUE(d.new_set);
   EXPECT_TRUE(d.new_set->empty());
-  EXPECT_TRUE(d.bindings.empty());
+  EXPECT_TRUE(d.bindings().empty());
 }
 
 TEST(Decide, StarOutOfOrderIsRefused) {
@@ -234,8 +234,8 @@ TEST(Decide, QueryListsLiveBindingsWithoutUpdate) {
   Decision d = decide(request(9, {}), current, kNow, {});
   EXPECT_EQ(d.status(), 200);
   EXPECT_FALSE(d.new_set);
-  ASSERT_EQ(d.bindings.size(), 1u);
-  EXPECT_EQ(d.bindings[0].contact, "sip:a@192.0.2.4");
+  ASSERT_EQ(d.bindings().size(), 1u);
+  EXPECT_EQ(d.bindings()[0].contact, "sip:a@192.0.2.4");
 }
 
 TEST(Decide, LaterContactOfOneRequestWins) {

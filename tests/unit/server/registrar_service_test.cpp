@@ -32,7 +32,7 @@ class HeldJournal final : public store::BindingJournal {
   };
   explicit HeldJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
   using BindingJournal::write;
-  Done write(std::string_view, std::vector<registrar::Binding>, Done done, AorHistory) override {
+  Done write(store::PackedAor, Done done, AorHistory) override {
     std::lock_guard lock(state_->mutex);
     state_->waiting.push_back(std::move(done));
     return {};
@@ -142,6 +142,18 @@ TEST_F(RegistrarServiceTest, AFailedCommitAnswers500AndARefusalItsOwnStatus) {
   run_posted();
   EXPECT_EQ(statuses(), std::vector<int>{500});  // not durable: no 200 (kill -9 would lose it)
   EXPECT_EQ(registrar_.counters().store_failures, 1u);
+  // Made from the 200 it replaces, yet a response to the request (§8.2.6.2): its Via, From,
+  // Call-ID and CSeq, the To with our tag, and none of the 200's Contact or Date.
+  auto failure = transport_.parsed(0);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->reason(), "Location store unavailable");
+  EXPECT_EQ(failure->first_value(sip::HeaderId::via), "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKreg1");
+  EXPECT_EQ(failure->first_value(sip::HeaderId::from), "<sip:alice@example.com>;tag=f1");
+  EXPECT_EQ(failure->first_value(sip::HeaderId::to), "<sip:alice@example.com>;tag=tag1");
+  EXPECT_EQ(failure->first_value(sip::HeaderId::call_id), "reg-1");
+  EXPECT_EQ(failure->first_value(sip::HeaderId::cseq), "1 REGISTER");
+  EXPECT_FALSE(failure->first_value(sip::HeaderId::contact));
+  EXPECT_FALSE(failure->first_value(sip::HeaderId::date));
 
   register_user("bob", 5);  // under Min-Expires: nothing to write, answered through the same path
   run_posted();

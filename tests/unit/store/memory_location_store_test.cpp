@@ -178,13 +178,16 @@ TEST(MemoryLocationStore, ConcurrentUpdatesOnTheSameAndOnDifferentAorsAreAtomic)
   const std::string shared = "sip:shared@example.com";
   // Each update reads the shared counter (the cseq of the shared AOR's binding) and writes it
   // back plus one: a lost update would show as a final count below kThreads * kRounds.
-  auto increment = [&](const std::vector<Binding>& current) {
-    const std::uint32_t count = current.empty() ? 0 : current[0].cseq;
-    return AorUpdate{{make_binding(shared, "sip:counter", kNow + 3600, count + 1)}};
-  };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
+      // The thread's own: an AorUpdate is a view of bindings that must outlive update().
+      Binding counter;
+      auto increment = [&](const std::vector<Binding>& current) {
+        const std::uint32_t count = current.empty() ? 0 : current[0].cseq;
+        counter = make_binding(shared, "sip:counter", kNow + 3600, count + 1);
+        return AorUpdate{std::span<const Binding>(&counter, 1)};
+      };
       const std::string own = "sip:thread" + std::to_string(t) + "@example.com";
       for (int round = 0; round < kRounds; ++round) {
         store.update(shared, kNow, increment, [](bool) {});
@@ -246,10 +249,12 @@ class RecordingJournal final : public BindingJournal {
   };
   explicit RecordingJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
   using BindingJournal::write;
-  Done write(std::string_view aor, std::vector<Binding> bindings, Done done, AorHistory) override {
+  Done write(PackedAor set, Done done, AorHistory) override {
     std::lock_guard lock(state_->mutex);
     if (state_->closed) return done;
-    state_->writes.push_back({std::string(aor), contacts_of(bindings), std::move(done)});
+    std::vector<std::string> contacts;
+    set.visit([&](const PackedBinding& binding) { contacts.emplace_back(binding.contact); });
+    state_->writes.push_back({std::string(set.aor()), std::move(contacts), std::move(done)});
     return {};
   }
   Done after_pending(Done done) override {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,7 @@ TEST(PackedAor, RoundTripsEveryFieldInOrder) {
   second.source.clear();
   Binding negative = make_binding(aor, "sip:x", -5);
 
-  const PackedAor packed = PackedAor::encode(aor, {first, second, negative});
+  const PackedAor packed = PackedAor::encode(aor, std::vector<Binding>{first, second, negative});
   EXPECT_EQ(packed.aor(), aor);
   EXPECT_EQ(packed.size(), 3u);
   EXPECT_EQ(packed.earliest_expiry(), -5);
@@ -52,8 +53,8 @@ TEST(PackedAor, RoundTripsEveryFieldInOrder) {
 TEST(PackedAor, LiveSkipsBindingsExpiredAtNow) {
   const std::string aor = "sip:bob@example.com";
   const PackedAor packed = PackedAor::encode(
-      aor,
-      {make_binding(aor, "sip:a", 100), make_binding(aor, "sip:b", 200), make_binding(aor, "sip:c", 300)});
+      aor, std::vector<Binding>{make_binding(aor, "sip:a", 100), make_binding(aor, "sip:b", 200),
+                                make_binding(aor, "sip:c", 300)});
   EXPECT_EQ(packed.live_count(99), 3u);
   EXPECT_EQ(packed.live_count(100), 2u);  // expires_at == now: expired (zero seconds left)
   EXPECT_EQ(testing::contacts_of(packed.live(200)), std::vector<std::string>{"sip:c"});
@@ -64,12 +65,69 @@ TEST(PackedAor, LiveSkipsBindingsExpiredAtNow) {
 TEST(PackedAor, IsOneSmallBlock) {
   const std::string aor = "sip:carol@example.com";
   Binding binding = make_binding(aor, "sip:carol@198.51.100.7:5060", 1000);
-  const PackedAor packed = PackedAor::encode(aor, {binding});
+  const PackedAor packed = PackedAor::encode(aor, std::span<const Binding>(&binding, 1));
   const std::size_t text = aor.size() + binding.contact.size() + binding.call_id.size() +
                            binding.source.size() + binding.user_agent.size();
   // The expiry wheel's two pointers, a 12-byte header, 14 fixed bytes per binding, one length
   // byte per short string and path count.
   EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 12 + 14 + 6 + text);
+}
+
+TEST(PackedAor, VisitReadsEveryBindingInPlaceExpiredOnesIncluded) {
+  const std::string aor = "sip:dave@example.com";
+  Binding routed = make_binding(aor, "sip:dave@192.0.2.20", 50, 9);
+  routed.q = 250;
+  routed.path = {"<sip:edge.example.net;lr>", "<sip:core.example.net;lr>"};
+  Binding plain = make_binding(aor, "sip:dave@192.0.2.21", 5000, 10);
+  const PackedAor packed = PackedAor::encode(aor, std::vector<Binding>{routed, plain});
+
+  std::vector<Binding> seen;
+  packed.visit([&](const PackedBinding& binding) {
+    Binding& out = seen.emplace_back();
+    out.aor = aor;
+    out.contact = binding.contact;
+    out.q = binding.q;
+    out.expires_at = binding.expires_at;
+    out.call_id = binding.call_id;
+    out.cseq = binding.cseq;
+    out.path.assign(binding.path.begin(), binding.path.end());
+    out.source = binding.source;
+    out.user_agent = binding.user_agent;
+  });
+  ASSERT_EQ(seen.size(), 2u);
+  expect_same(seen[0], routed);  // expired at any `now` past 50, yet visited
+  expect_same(seen[1], plain);   // the Path of the first must not leak into the second
+}
+
+TEST(PackedAor, CopyIsAnEqualBlockOfItsOwnOutsideTheWheel) {
+  const std::string aor = "sip:erin@example.com";
+  Binding binding = make_binding(aor, "sip:erin@192.0.2.30", 700);
+  const PackedAor original = PackedAor::encode(aor, std::span<const Binding>(&binding, 1));
+  // As if threaded into a wheel slot: the copy must not inherit the link.
+  char* head = nullptr;
+  original.wheel_link()->pprev = &head;
+
+  PackedAor copy = original.copy();
+  EXPECT_EQ(copy.aor(), aor);
+  EXPECT_EQ(copy.heap_bytes(), original.heap_bytes());
+  ASSERT_EQ(copy.live(0).size(), 1u);
+  expect_same(copy.live(0)[0], binding);
+  EXPECT_EQ(copy.wheel_link()->pprev, nullptr);
+  EXPECT_EQ(copy.wheel_link()->next, nullptr);
+  EXPECT_NE(copy.wheel_link(), original.wheel_link());
+  original.wheel_link()->pprev = nullptr;
+}
+
+TEST(PackedAor, AnEmptySetKeepsItsAor) {
+  // What a journal is handed when an AOR loses its last binding.
+  const PackedAor gone = PackedAor::encode("sip:frank@example.com", std::vector<Binding>{});
+  EXPECT_EQ(gone.aor(), "sip:frank@example.com");
+  EXPECT_EQ(gone.size(), 0u);
+  EXPECT_TRUE(gone.live(0).empty());
+  int visited = 0;
+  gone.visit([&](const PackedBinding&) { ++visited; });
+  EXPECT_EQ(visited, 0);
+  EXPECT_EQ(gone.copy().aor(), "sip:frank@example.com");
 }
 
 }  // namespace

@@ -117,7 +117,10 @@ double durable_updates_per_second(SqliteSync sync, int threads, int in_flight, s
         binding.cseq = i;
         const std::string aor = binding.aor;
         store.update(
-            aor, kNow, [&binding](const std::vector<Binding>&) { return AorUpdate{{binding}}; },
+            aor, kNow,
+            [&binding](const std::vector<Binding>&) {
+              return AorUpdate{std::span<const Binding>(&binding, 1)};
+            },
             [&](bool) {
               ++done;
               --open;
