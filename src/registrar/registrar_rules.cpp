@@ -82,12 +82,23 @@ Decision decide(const RegisterRequest& request, const std::vector<Binding>& curr
   }
 
   for (const RequestedContact& contact : request.contacts) {
-    auto wanted = sip::parse_uri(contact.uri);
+    // The same text is the same URI, which is what a refresh nearly always sends: URIs are parsed
+    // for §19.1.4 equivalence only when no binding has the contact's exact text.
     Slot* match = nullptr;
     for (Slot& slot : slots) {
-      if (wanted ? same_contact(*wanted, slot.binding()) : slot.binding().contact == contact.uri) {
+      if (slot.binding().contact == contact.uri) {
         match = &slot;
         break;
+      }
+    }
+    if (match == nullptr && !slots.empty()) {
+      if (auto wanted = sip::parse_uri(contact.uri)) {
+        for (Slot& slot : slots) {
+          if (same_contact(*wanted, slot.binding())) {
+            match = &slot;
+            break;
+          }
+        }
       }
     }
     if (match == nullptr) {

@@ -1,6 +1,7 @@
 #include "sip/validation.hpp"
 
 #include <array>
+#include <cstdint>
 #include <utility>
 
 #include "sip/auth_headers.hpp"
@@ -79,17 +80,24 @@ std::optional<Rejection> check_request(const Message& request, const RequestChec
 
   // §8.1.1: To, From, CSeq, Call-ID and Via are mandatory (Max-Forwards is added by a proxy
   // when missing, §16.6 step 3, so RFC 2543 requests without it are accepted: RFC 4475 §3.4.1).
+  // One walk over the fields counts them all (twelve Message::count calls were 4 % of a REGISTER).
+  std::array<std::uint8_t, static_cast<std::size_t>(HeaderId::count_)> seen{};
+  for (const HeaderField& field : request.fields()) {
+    auto& n = seen[static_cast<std::size_t>(field.id)];
+    if (!field.removed() && n < 2) ++n;
+  }
+  const auto count = [&](HeaderId id) { return seen[static_cast<std::size_t>(id)]; };
   constexpr std::array<HeaderId, 5> kMandatory{HeaderId::via, HeaderId::to, HeaderId::from, HeaderId::call_id,
                                                HeaderId::cseq};
   for (HeaderId id : kMandatory) {
-    if (request.count(id) == 0) return reject(400, "Missing " + std::string(canonical_name(id)) + " header");
+    if (count(id) == 0) return reject(400, "Missing " + std::string(canonical_name(id)) + " header");
   }
   // RFC 4475 §3.3.8: a second value of a single-valued header makes the request ambiguous.
   constexpr std::array<HeaderId, 7> kSingle{HeaderId::to,     HeaderId::from,         HeaderId::call_id,
                                             HeaderId::cseq,   HeaderId::max_forwards, HeaderId::content_type,
                                             HeaderId::expires};
   for (HeaderId id : kSingle) {
-    if (request.count(id) > 1) return reject(400, "Multiple " + std::string(canonical_name(id)) + " headers");
+    if (count(id) > 1) return reject(400, "Multiple " + std::string(canonical_name(id)) + " headers");
   }
 
   // §8.1.1.5: the CSeq method matches the request method. For an unknown method the element

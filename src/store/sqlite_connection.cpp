@@ -108,7 +108,11 @@ tl::expected<SqliteConnection, std::string> SqliteConnection::open(const std::fi
   SqliteConnection connection;
   connection.file_ = file;
   sqlite3* db = nullptr;
-  const int opened = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  // NOMUTEX ("multi-thread" mode, https://sqlite.org/threadsafe.html): every owner already
+  // serialises its connection (one writer thread, or its own mutex), so SQLite's lock around
+  // each call (bind, step, reset...: a dozen per row) would only be taken and released for nothing.
+  const int opened = sqlite3_open_v2(
+      file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   connection.db_.reset(db);  // even on failure sqlite3_open_v2 may return a handle to close
   if (opened != SQLITE_OK) return tl::unexpected(connection.error("open"));
 

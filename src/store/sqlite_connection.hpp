@@ -3,7 +3,8 @@
 // chosen `synchronous`, a schema version that refuses files from a newer osprey, persistent
 // prepared statements, write transactions that roll back on any failure, and errors that name
 // the file. SqliteMessagesTable, SqliteBindingsTable and the user store each own one and add
-// their statements. Not thread-safe.
+// their statements. Not thread-safe: opened without SQLite's own per-call locking, so its owner
+// must never let two threads use it at once.
 
 #include <cstdint>
 #include <filesystem>
