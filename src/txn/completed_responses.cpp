@@ -16,14 +16,15 @@ std::uint64_t CompletedResponses::hash_of(std::string_view key) const {
   return h ^ (h >> 29);
 }
 
-void CompletedResponses::add(std::string key, std::string response, const net::Flow& flow, TimePoint now) {
-  // A response serialized into a generous buffer would keep its slack for 32 s.
-  if (response.capacity() > response.size() + response.size() / 4) response.shrink_to_fit();
+void CompletedResponses::add(std::string_view key, std::string_view response, const net::Flow& flow,
+                             TimePoint now) {
   const std::uint64_t hash = hash_of(key);
   const std::uint64_t number = first_number_ + entries_.size();
-  entries_.push_back(Entry{std::move(key), std::move(response), flow, now + linger_, hash});
+  // A SIP message over UDP is far below 4 GB (RFC 3261 §18.1.1: 65,535 bytes at most).
+  entries_.push_back(Entry{bytes_.append(key, response), static_cast<std::uint32_t>(key.size()),
+                           static_cast<std::uint32_t>(response.size()), flow, now + linger_, hash});
   if ((indexed_ + 1) * 2 > slots_.size()) resize(slots_.empty() ? kMinSlots : slots_.size() * 2);
-  Slot& slot = slots_[probe(hash, entries_.back().key)];
+  Slot& slot = slots_[probe(hash, key)];
   if (slot.number == 0) {
     slot = {hash, number};
     ++indexed_;
@@ -44,7 +45,7 @@ std::size_t CompletedResponses::probe(std::uint64_t hash, std::string_view key) 
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
     if (slot.number == 0) return i;
-    if (slot.hash == hash && entries_[slot.number - first_number_].key == key) return i;
+    if (slot.hash == hash && entries_[slot.number - first_number_].key() == key) return i;
   }
 }
 
@@ -52,6 +53,7 @@ void CompletedResponses::expire(TimePoint now) {
   while (!entries_.empty() && entries_.front().expires <= now) {
     if (Slot* slot = slot_of(entries_.front().hash, first_number_)) remove(*slot);
     entries_.pop_front();
+    bytes_.release_oldest();
     ++first_number_;
   }
   // After a burst: give the memory back once the table is mostly empty (an eighth full).

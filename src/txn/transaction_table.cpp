@@ -429,7 +429,7 @@ void TransactionTable::Impl::receive_request(sip::Message request, const net::Fl
   if (const auto* done = completed_.find(key)) {
     // §17.2.2: Completed; the final response again, to wherever it went the first time.
     ++counters_.retransmissions_absorbed;
-    (void)transport_.send(done->flow, done->response);
+    (void)transport_.send(done->flow, done->response());
     return;
   }
 
@@ -561,7 +561,7 @@ void TransactionTable::Impl::compact_if_completed(Transaction& t, ServerNonInvit
   }
   std::string response = machine.take_last_response();
   end(t);  // out of the index under its key, Timer J cancelled; freed when the Scope closes
-  completed_.add(std::move(t.key), std::move(response), *t.flow, wheel_.now());
+  completed_.add(t.key, response, *t.flow, wheel_.now());
 }
 
 std::string TransactionTable::Impl::random_hex() {
