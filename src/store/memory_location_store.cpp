@@ -26,10 +26,9 @@ MemoryLocationStore::Shard& MemoryLocationStore::shard_for(std::string_view aor)
   return shards_[(hash >> 58) & (kShards - 1)];
 }
 
-void MemoryLocationStore::replace(Shard& shard, std::string_view aor, PackedAor packed) {
+void MemoryLocationStore::replace(Shard& shard, AorSet::iterator it, PackedAor packed) {
   const std::size_t new_bindings = packed ? packed.size() : 0;
   std::size_t old_bindings = 0;
-  auto it = shard.aors.find(aor);
   // The old block, freed or overwritten below, leaves the wheel by itself.
   if (it == shard.aors.end()) {
     if (!packed) return;
@@ -90,7 +89,7 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
         // Handed back: the journal is closed. Refuse the change rather than keep it in memory only.
         ok = !call_now;
       }
-      if (ok) replace(shard, aor, removes ? PackedAor{} : std::move(packed));
+      if (ok) replace(shard, it, removes ? PackedAor{} : std::move(packed));
     }
   }
   if (call_now) call_now(ok);
@@ -114,7 +113,7 @@ std::size_t MemoryLocationStore::expire(std::int64_t now) {
         (void)journal_->write(live.empty() ? std::move(packed) : packed.copy(), nullptr,
                               BindingJournal::AorHistory::may_exist);
       }
-      replace(shard, aor, live.empty() ? PackedAor{} : std::move(packed));
+      replace(shard, it, live.empty() ? PackedAor{} : std::move(packed));
     }
   }
   return removed;
@@ -124,7 +123,7 @@ void MemoryLocationStore::restore(std::string_view aor, const std::vector<Bindin
   if (bindings.empty()) return;
   Shard& shard = shard_for(aor);
   std::lock_guard lock(shard.mutex);
-  replace(shard, aor, PackedAor::encode(aor, bindings));
+  replace(shard, shard.aors.find(aor), PackedAor::encode(aor, bindings));
 }
 
 std::size_t MemoryLocationStore::aor_count() const {

@@ -75,9 +75,10 @@ class MemoryLocationStore final : public LocationStore {
   };
 
   Shard& shard_for(std::string_view aor) const;
-  // Makes `packed` the set of `aor` in `shard` (empty `packed`: removes the AOR) and threads it
-  // into the shard's expiry wheel. Under the lock.
-  static void replace(Shard& shard, std::string_view aor, PackedAor packed);
+  // Makes `packed` the set of the AOR that `it` holds, or of the AOR `packed` names when `it` is
+  // end() (empty `packed`: removes the AOR), and threads it into the shard's expiry wheel. Under
+  // the lock; `it` comes from the caller's own find, so the AOR is hashed and looked up once.
+  static void replace(Shard& shard, AorSet::iterator it, PackedAor packed);
 
   // Declared first so it is destroyed last; closed explicitly in the destructor while the shards
   // still exist, because its callbacks may still look bindings up.
