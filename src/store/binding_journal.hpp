@@ -1,8 +1,8 @@
 #pragma once
 // Where a memory store sends its changes to make them durable (write-behind, DESIGN.md): each
 // change is the complete new binding set of one AOR, which keeps the journal idempotent and
-// lets it keep only the last change per AOR of a batch. A change travels as a PackedAor, the
-// store's own encoding: one heap block instead of a Binding per binding with its strings.
+// lets it keep only the last change per AOR of a batch. A change travels as the store's own
+// block (PackedAor::share): no copy, where a vector of Bindings cost an allocation per string.
 // SqliteJournal is the default; a Redis or PostgreSQL journal would implement the same three calls.
 //
 // The memory store calls write() and after_pending() while it holds the AOR's shard lock, so the
@@ -31,15 +31,15 @@ class BindingJournal {
   // statement less per first REGISTER, the most common write under a load of new users).
   enum class AorHistory { new_aor, may_exist };
 
-  // Queues `set` (PackedAor::encode of an AOR and its bindings) as the whole new set of that AOR
+  // Queues `set` (a share of PackedAor::encode of an AOR and its bindings) as the whole new set of that AOR
   // (no bindings: the AOR is gone). Returns an empty function when queued; returns `done`
   // untouched when the journal is closed and refuses the change, for the caller to fail outside
   // its lock.
-  [[nodiscard]] virtual Done write(PackedAor set, Done done, AorHistory history) = 0;
+  [[nodiscard]] virtual Done write(SharedPackedAor set, Done done, AorHistory history) = 0;
   // The same, encoding `bindings` first; by default for an AOR that may have rows already: always safe.
   [[nodiscard]] Done write(std::string_view aor, const std::vector<registrar::Binding>& bindings, Done done,
                            AorHistory history = AorHistory::may_exist) {
-    return write(PackedAor::encode(aor, bindings), std::move(done), history);
+    return write(PackedAor::encode(aor, bindings).share(), std::move(done), history);
   }
 
   // For a request that changed nothing but whose answer shows state that may not be durable yet

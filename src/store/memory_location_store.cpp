@@ -84,8 +84,7 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
       } else {
         const auto history = it == shard.aors.end() ? BindingJournal::AorHistory::new_aor
                                                     : BindingJournal::AorHistory::may_exist;
-        // Memory keeps no empty set: the journal may have that one.
-        call_now = journal_->write(removes ? std::move(packed) : packed.copy(), std::move(durable), history);
+        call_now = journal_->write(packed.share(), std::move(durable), history);
         // Handed back: the journal is closed. Refuse the change rather than keep it in memory only.
         ok = !call_now;
       }
@@ -110,8 +109,7 @@ std::size_t MemoryLocationStore::expire(std::int64_t now) {
       PackedAor packed = PackedAor::encode(aor, live);
       if (journal_) {
         // Refused only once closed, and then there is nothing to tell anyone.
-        (void)journal_->write(live.empty() ? std::move(packed) : packed.copy(), nullptr,
-                              BindingJournal::AorHistory::may_exist);
+        (void)journal_->write(packed.share(), nullptr, BindingJournal::AorHistory::may_exist);
       }
       replace(shard, it, live.empty() ? PackedAor{} : std::move(packed));
     }

@@ -1,6 +1,7 @@
 #include "store/packed_aor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -15,7 +16,12 @@ using registrar::Binding;
 constexpr std::size_t kLinkSize = sizeof(PackedAor::WheelLink);
 constexpr std::size_t kExpiryOffset = kLinkSize;
 constexpr std::size_t kCountOffset = kExpiryOffset + sizeof(std::int64_t);
-constexpr std::size_t kHeaderSize = kCountOffset + sizeof(std::uint32_t);
+constexpr std::size_t kOwnersOffset = kCountOffset + sizeof(std::uint32_t);
+constexpr std::size_t kHeaderSize = kOwnersOffset + sizeof(std::uint32_t);
+using Owners = std::atomic<std::uint32_t>;
+static_assert(sizeof(Owners) == sizeof(std::uint32_t) && kOwnersOffset % alignof(Owners) == 0);
+
+Owners& owners_of(char* block) { return *std::launder(reinterpret_cast<Owners*>(block + kOwnersOffset)); }
 constexpr std::size_t kFixedPerBinding = sizeof(std::int64_t) + sizeof(std::uint32_t) + sizeof(std::uint16_t);
 
 // LEB128: one byte for lengths below 128, which nearly every SIP field is; no upper limit, so no
@@ -126,11 +132,12 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
     size += binding_size(binding);
     earliest = std::min(earliest, binding.expires_at);
   }
-  auto data = std::make_unique_for_overwrite<char[]>(size);
+  Block data(new char[size]);  // left uninitialised: every byte is written below
   new (data.get()) WheelLink{};
-  Writer out(data.get() + kLinkSize);
-  out.fixed(earliest);
-  out.fixed(static_cast<std::uint32_t>(bindings.size()));
+  Writer(data.get() + kExpiryOffset).fixed(earliest);
+  Writer(data.get() + kCountOffset).fixed(static_cast<std::uint32_t>(bindings.size()));
+  new (data.get() + kOwnersOffset) Owners(1);
+  Writer out(data.get() + kHeaderSize);
   out.text(aor);
   for (const auto& binding : bindings) {
     out.fixed(binding.expires_at);
@@ -146,17 +153,23 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
   return PackedAor(std::move(data));
 }
 
-PackedAor PackedAor::copy() const {
-  if (!data_) return {};
-  const std::size_t size = heap_bytes();
-  auto data = std::make_unique_for_overwrite<char[]>(size);
-  std::memcpy(data.get(), data_.get(), size);
-  new (data.get()) WheelLink{};
-  return PackedAor(std::move(data));
+void PackedAor::Release::operator()(char* block) const noexcept {
+  // acq_rel: the owner that frees sees every write the other owner made before letting go.
+  if (owners_of(block).fetch_sub(1, std::memory_order_acq_rel) == 1) delete[] block;
 }
 
-const char* PackedAor::first_binding() const {
-  Reader in(data_.get() + kHeaderSize);
+SharedPackedAor PackedAor::share() const {
+  if (!data_) return {};
+  owners_of(data_.get()).fetch_add(1, std::memory_order_relaxed);
+  return SharedPackedAor(data_.get());
+}
+
+std::uint32_t PackedAor::size_of(const char* block) {
+  return Reader(block + kCountOffset).fixed<std::uint32_t>();
+}
+
+const char* PackedAor::first_binding_of(const char* block) {
+  Reader in(block + kHeaderSize);
   in.text();
   return in.position();
 }
@@ -177,7 +190,7 @@ const char* PackedAor::read_binding(const char* at, PackedBinding& out) {
 
 std::string_view PackedAor::aor() const { return aor_of(data_.get()); }
 
-std::uint32_t PackedAor::size() const { return Reader(data_.get() + kCountOffset).fixed<std::uint32_t>(); }
+std::uint32_t PackedAor::size() const { return size_of(data_.get()); }
 
 std::int64_t PackedAor::earliest_expiry() const { return earliest_expiry_of(data_.get()); }
 

@@ -10,7 +10,8 @@
 //
 // Layout (integers in host order, copied with memcpy so nothing needs alignment):
 //   expiry wheel link (two pointers, see ExpiryWheel) |
-//   i64 earliest expires_at | u32 binding count | varint aor length, aor bytes
+//   i64 earliest expires_at | u32 binding count | u32 owners (atomic: the store, a journal) |
+//   varint aor length, aor bytes
 //   per binding: i64 expires_at | u32 cseq | u16 q | contact | call_id | source | user_agent |
 //                varint path count, then each path value      (strings: varint length, bytes)
 
@@ -37,6 +38,8 @@ struct PackedBinding {
   std::vector<std::string_view> path;  // cleared and refilled: a reused view allocates once
 };
 
+class SharedPackedAor;
+
 class PackedAor {
  public:
   // Where ExpiryWheel threads the block into one of its slots (an intrusive list, as in the
@@ -58,10 +61,11 @@ class PackedAor {
   // The bindings' `aor` members are ignored: `aor` is stored once. The store keeps no block
   // without bindings, but a journal is handed one to say that the AOR is gone.
   static PackedAor encode(std::string_view aor, std::span<const registrar::Binding> bindings);
-  // A block of its own with the same value, outside any wheel: what a journal gets, so the
-  // store's block stays the store's (one allocation and a memcpy, instead of a Binding per
-  // binding with its strings, each freed later on the journal's thread).
-  PackedAor copy() const;
+  // A second owner of this block, for a journal to read on its own thread while the store goes
+  // on (the store may unlink or drop its handle meanwhile; the last owner frees the block).
+  // Instead of a copy per change, or a Binding per binding with its strings, each allocated here
+  // and freed on the journal's thread.
+  SharedPackedAor share() const;
 
   explicit operator bool() const { return data_ != nullptr; }
   std::string_view aor() const;
@@ -74,12 +78,7 @@ class PackedAor {
   // order, without allocating (but for `path` the first time one has a Path).
   template <typename Visit>
   void visit(Visit&& visit) const {
-    PackedBinding binding;
-    const char* at = first_binding();
-    for (std::uint32_t i = size(); i > 0; --i) {
-      at = read_binding(at, binding);
-      visit(static_cast<const PackedBinding&>(binding));
-    }
+    visit_block(data_.get(), visit);
   }
   std::size_t heap_bytes() const;  // the block's size, for footprint measurements
 
@@ -90,13 +89,50 @@ class PackedAor {
   // Read straight from a block, as WheelLink::next points at one.
   static std::int64_t earliest_expiry_of(const char* block);
   static std::string_view aor_of(const char* block);
+  static std::uint32_t size_of(const char* block);
+
+  // Drops one owner of a block; the last one frees it.
+  struct Release {
+    void operator()(char* block) const noexcept;
+  };
 
  private:
-  explicit PackedAor(std::unique_ptr<char[]> data) : data_(std::move(data)) {}
-  const char* first_binding() const;
+  friend class SharedPackedAor;
+  using Block = std::unique_ptr<char[], Release>;
+
+  explicit PackedAor(Block data) : data_(std::move(data)) {}
+  static const char* first_binding_of(const char* block);
   // Reads the binding at `at` into `out`; returns where the next one starts.
   static const char* read_binding(const char* at, PackedBinding& out);
-  std::unique_ptr<char[]> data_;
+  template <typename Visit>
+  static void visit_block(const char* block, Visit& visit) {
+    PackedBinding binding;
+    const char* at = first_binding_of(block);
+    for (std::uint32_t i = size_of(block); i > 0; --i) {
+      at = read_binding(at, binding);
+      visit(static_cast<const PackedBinding&>(binding));
+    }
+  }
+  Block data_;
+};
+
+// A journal's hold on a PackedAor's block (PackedAor::share): reads the AOR and its bindings,
+// never the wheel link, which stays the store's alone. Move-only.
+class SharedPackedAor {
+ public:
+  SharedPackedAor() = default;
+  explicit operator bool() const { return block_ != nullptr; }
+  std::string_view aor() const { return PackedAor::aor_of(block_.get()); }
+  std::uint32_t size() const { return PackedAor::size_of(block_.get()); }
+  template <typename Visit>
+  void visit(Visit&& visit) const {
+    PackedAor::visit_block(block_.get(), visit);
+  }
+
+ private:
+  friend class PackedAor;
+  explicit SharedPackedAor(char* block) : block_(block) {}
+  PackedAor::Block block_;
 };
 
 }  // namespace osprey::store

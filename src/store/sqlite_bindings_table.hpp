@@ -29,7 +29,7 @@ namespace osprey::store {
 
 // The whole new set of one AOR (no bindings: the AOR is gone).
 struct AorChange {
-  PackedAor set;
+  SharedPackedAor set;
   // True when the file cannot hold rows of this AOR (it is new): no DELETE before the inserts.
   bool no_rows_yet = false;
 };

@@ -39,7 +39,7 @@ tl::expected<std::vector<Binding>, std::string> SqliteJournal::load(std::int64_t
   return all;
 }
 
-BindingJournal::Done SqliteJournal::write(PackedAor set, Done done, AorHistory history) {
+BindingJournal::Done SqliteJournal::write(SharedPackedAor set, Done done, AorHistory history) {
   Item item{AorChange{std::move(set), history == AorHistory::new_aor}, false, std::move(done)};
   {
     std::lock_guard lock(queue_mutex_);

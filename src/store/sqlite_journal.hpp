@@ -55,7 +55,7 @@ class SqliteJournal final : public BindingJournal {
   tl::expected<std::vector<registrar::Binding>, std::string> load(std::int64_t now);
 
   using BindingJournal::write;
-  [[nodiscard]] Done write(PackedAor set, Done done, AorHistory history) override;
+  [[nodiscard]] Done write(SharedPackedAor set, Done done, AorHistory history) override;
   [[nodiscard]] Done after_pending(Done done) override;
   void close() override;
 

@@ -32,7 +32,7 @@ class HeldJournal final : public store::BindingJournal {
   };
   explicit HeldJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
   using BindingJournal::write;
-  Done write(store::PackedAor, Done done, AorHistory) override {
+  Done write(store::SharedPackedAor, Done done, AorHistory) override {
     std::lock_guard lock(state_->mutex);
     state_->waiting.push_back(std::move(done));
     return {};

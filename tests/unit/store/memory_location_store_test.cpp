@@ -249,7 +249,7 @@ class RecordingJournal final : public BindingJournal {
   };
   explicit RecordingJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
   using BindingJournal::write;
-  Done write(PackedAor set, Done done, AorHistory) override {
+  Done write(SharedPackedAor set, Done done, AorHistory) override {
     std::lock_guard lock(state_->mutex);
     if (state_->closed) return done;
     std::vector<std::string> contacts;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -68,9 +69,9 @@ TEST(PackedAor, IsOneSmallBlock) {
   const PackedAor packed = PackedAor::encode(aor, std::span<const Binding>(&binding, 1));
   const std::size_t text = aor.size() + binding.contact.size() + binding.call_id.size() +
                            binding.source.size() + binding.user_agent.size();
-  // The expiry wheel's two pointers, a 12-byte header, 14 fixed bytes per binding, one length
+  // The expiry wheel's two pointers, a 16-byte header, 14 fixed bytes per binding, one length
   // byte per short string and path count.
-  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 12 + 14 + 6 + text);
+  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 6 + text);
 }
 
 TEST(PackedAor, VisitReadsEveryBindingInPlaceExpiredOnesIncluded) {
@@ -99,23 +100,27 @@ TEST(PackedAor, VisitReadsEveryBindingInPlaceExpiredOnesIncluded) {
   expect_same(seen[1], plain);   // the Path of the first must not leak into the second
 }
 
-TEST(PackedAor, CopyIsAnEqualBlockOfItsOwnOutsideTheWheel) {
+TEST(PackedAor, AShareReadsTheSameBlockAndOutlivesTheStoresHandle) {
   const std::string aor = "sip:erin@example.com";
   Binding binding = make_binding(aor, "sip:erin@192.0.2.30", 700);
-  const PackedAor original = PackedAor::encode(aor, std::span<const Binding>(&binding, 1));
-  // As if threaded into a wheel slot: the copy must not inherit the link.
+  auto original = std::make_unique<PackedAor>(PackedAor::encode(aor, std::span<const Binding>(&binding, 1)));
+  // As if threaded into a wheel slot: the store's handle unlinks it when dropped; the share never
+  // touches the link.
   char* head = nullptr;
-  original.wheel_link()->pprev = &head;
+  original->wheel_link()->pprev = &head;
+  head = reinterpret_cast<char*>(original->wheel_link());
 
-  PackedAor copy = original.copy();
-  EXPECT_EQ(copy.aor(), aor);
-  EXPECT_EQ(copy.heap_bytes(), original.heap_bytes());
-  ASSERT_EQ(copy.live(0).size(), 1u);
-  expect_same(copy.live(0)[0], binding);
-  EXPECT_EQ(copy.wheel_link()->pprev, nullptr);
-  EXPECT_EQ(copy.wheel_link()->next, nullptr);
-  EXPECT_NE(copy.wheel_link(), original.wheel_link());
-  original.wheel_link()->pprev = nullptr;
+  SharedPackedAor shared = original->share();
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared.aor(), aor);
+  EXPECT_EQ(shared.size(), 1u);
+  original.reset();  // the store replaced or dropped its set: unlinked, not freed (ASan would say)
+  EXPECT_EQ(head, nullptr);
+  EXPECT_EQ(shared.aor(), aor);
+  std::vector<std::string> contacts;
+  shared.visit([&](const PackedBinding& b) { contacts.emplace_back(b.contact); });
+  EXPECT_EQ(contacts, std::vector<std::string>{"sip:erin@192.0.2.30"});
+  // Freed with the last owner (LeakSanitizer checks it is).
 }
 
 TEST(PackedAor, AnEmptySetKeepsItsAor) {
@@ -127,7 +132,7 @@ TEST(PackedAor, AnEmptySetKeepsItsAor) {
   int visited = 0;
   gone.visit([&](const PackedBinding&) { ++visited; });
   EXPECT_EQ(visited, 0);
-  EXPECT_EQ(gone.copy().aor(), "sip:frank@example.com");
+  EXPECT_EQ(gone.share().aor(), "sip:frank@example.com");
 }
 
 }  // namespace
