@@ -41,15 +41,23 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   auto pending = std::make_shared<Pending>();
   pending->tag = tag;
   const std::int64_t now = clock_();
-  const registrar::RegisterRequest& register_request = *read;
-  const registrar::RegistrarLimits limits = limits_;
+  // What decide needs, behind one captured pointer: the Decide std::function then holds the
+  // lambda inline instead of allocating for it.
+  struct DecideInput {
+    Pending& pending;
+    const registrar::RegisterRequest& request;
+    std::int64_t now;
+    registrar::RegistrarLimits limits;
+  };
+  const DecideInput input{*pending, *read, now, limits_};
   store_.update(
-      register_request.aor, now,
-      [&](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
-        pending->decision = registrar::decide(register_request, current, now, limits);
-        if (!pending->decision.new_set) return std::nullopt;
+      read->aor, now,
+      [&input](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
+        registrar::Decision& decision = input.pending.decision;
+        decision = registrar::decide(input.request, current, input.now, input.limits);
+        if (!decision.new_set) return std::nullopt;
         // A view: the set stays in `pending`, for the 200 and the offline delivery.
-        return store::AorUpdate{*pending->decision.new_set};
+        return store::AorUpdate{*decision.new_set};
       },
       [this, &table, transaction, pending](bool ok) {
         // Any thread: the writer's, or this one, before update() returns. Queued and posted, so
