@@ -1,5 +1,6 @@
 #include "server/registrar_service.hpp"
 
+#include <limits>
 #include <memory>
 
 #include <boost/asio/post.hpp>
@@ -99,13 +100,21 @@ void RegistrarService::answer(const Completion& completion) {
   txn::TransactionTable& table = *completion.table;
   Pending& pending = *completion.pending;
   const registrar::Decision& decision = pending.decision;
-  if (!completion.ok) {
+  // A refusal promises nothing about the store: it goes out whatever became of the writes
+  // queued before it.
+  if (!completion.ok && !decision.refusal) {
     // Not durable: a 200 would be a promise osprey cannot keep (kill -9 would lose it).
     // The answer already holds what a response copies from the request (§8.2.6.2: Via, From,
-    // To with our tag, Call-ID, CSeq), so the request's bytes need not be kept for this.
+    // To with our tag, Call-ID, CSeq), so the request's bytes need not be kept for this. No
+    // limit applies: the 200 may exceed the ones for received messages (it lists up to
+    // max_contacts_per_aor bindings, and gained a To tag) and must still turn into the 500.
     ++counters_.store_failures;
-    auto answer = sip::Message::parse(std::move(pending.answer));
-    if (!answer) return;  // cannot happen: osprey built it
+    sip::ParseOptions own_message;
+    own_message.max_message_size = std::numeric_limits<std::size_t>::max();
+    own_message.max_headers = std::numeric_limits<std::size_t>::max();
+    own_message.max_line_length = std::numeric_limits<std::size_t>::max();
+    auto answer = sip::Message::parse(std::move(pending.answer), own_message);
+    if (!answer) return;  // cannot happen: osprey built it, and no limit applies
     const registrar::Refusal failure{500, "Location store unavailable", {}};
     table.respond(completion.transaction, registrar::refusal_response(*answer, failure, pending.tag), 500,
                   pending.tag);

@@ -178,7 +178,8 @@ void append_length_and_body(std::string& out, std::string_view body) {
   out.append("\r\n\r\n");
   out.append(body);
 }
-constexpr std::size_t kLengthLine = 24;  // "Content-Length: " digits CRLF CRLF, for reserve()
+// "Content-Length: ", up to 20 digits, CRLF CRLF: for reserve().
+constexpr std::size_t kLengthLine = 40;
 }  // namespace
 
 std::string MessageBuilder::serialize() const& {

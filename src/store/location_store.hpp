@@ -22,6 +22,11 @@ namespace osprey::store {
 // the registrar's rules). An empty set removes the AOR. A view: the bindings stay the caller's,
 // who keeps them for its answer, and must outlive the update() call that is given them.
 struct AorUpdate {
+  AorUpdate(const std::vector<registrar::Binding>& set) : bindings(set) {}  // NOLINT: implicit on purpose
+  AorUpdate(std::vector<registrar::Binding>&&) =
+      delete;  // a temporary would be gone before update() reads it
+  explicit AorUpdate(std::span<const registrar::Binding> set) : bindings(set) {}
+
   std::span<const registrar::Binding> bindings;
 };
 

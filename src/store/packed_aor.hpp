@@ -8,7 +8,8 @@
 // 32-byte hash node. A REGISTER replaces the whole set of an AOR anyway, so re-encoding the
 // block on change costs nothing extra; lookups decode into Bindings, as they copy out anyway.
 //
-// Layout (integers in host order, copied with memcpy so nothing needs alignment):
+// Layout (integers in host order, copied with memcpy so they need no alignment; the owners
+// count is an atomic at a 4-byte aligned offset):
 //   expiry wheel link (two pointers, see ExpiryWheel) |
 //   i64 earliest expires_at | u32 binding count | u32 owners (atomic: the store, a journal) |
 //   varint aor length, aor bytes

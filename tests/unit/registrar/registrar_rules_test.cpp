@@ -253,6 +253,18 @@ TEST(Decide, LaterContactOfOneRequestWins) {
   EXPECT_TRUE(gone.new_set->empty());
 }
 
+TEST(Decide, TheExactTextOfABindingMatchesEvenWhereEquivalenceWouldNot) {
+  // A repeated parameter makes a URI not §19.1.4-equivalent even to itself; the same text is
+  // still the same binding: refreshed, not added a second time.
+  const std::string odd = "sip:alice@192.0.2.4;p=1;p=2";
+  const std::vector<Binding> current{binding(odd, kNow + 100, kCallId, 1)};
+  Decision d = decide(request(2, {{odd, 1000, 600}}), current, kNow, RegistrarLimits{});
+  ASSERT_TRUE(d.new_set) << d.status();
+  ASSERT_EQ(d.new_set->size(), 1u);
+  EXPECT_EQ(d.new_set->front().expires_at, kNow + 600);
+  EXPECT_EQ(d.new_set->front().cseq, 2u);
+}
+
 TEST(Decide, KeepsOtherBindingsAndOrder) {
   std::vector<Binding> current{binding("sip:a@192.0.2.4", kNow + 100, "x", 1),
                                binding("sip:b@192.0.2.4", kNow + 200, "y", 1)};
