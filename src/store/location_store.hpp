@@ -23,8 +23,8 @@ namespace osprey::store {
 // who keeps them for its answer, and must outlive the update() call that is given them.
 struct AorUpdate {
   AorUpdate(const std::vector<registrar::Binding>& set) : bindings(set) {}  // NOLINT: implicit on purpose
-  AorUpdate(std::vector<registrar::Binding>&&) =
-      delete;  // a temporary would be gone before update() reads it
+  // Deleted: a temporary vector would be gone before update() reads the view.
+  AorUpdate(std::vector<registrar::Binding>&&) = delete;
   explicit AorUpdate(std::span<const registrar::Binding> set) : bindings(set) {}
 
   std::span<const registrar::Binding> bindings;
