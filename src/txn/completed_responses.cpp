@@ -1,12 +1,18 @@
 #include "txn/completed_responses.hpp"
 
+#include <cstring>
 #include <functional>
-#include <utility>
+#include <new>
+#include <type_traits>
 
 namespace osprey::txn {
 namespace {
 constexpr std::size_t kMinSlots = 64;
 }  // namespace
+
+// Records are released by moving the arena's read mark: nothing runs a destructor.
+static_assert(std::is_trivially_destructible_v<CompletedResponses::Entry>);
+static_assert(alignof(CompletedResponses::Entry) <= FifoArena::kAlignment);
 
 std::uint64_t CompletedResponses::hash_of(std::string_view key) const {
   // std::hash spreads the bytes; the seed and a multiply-xorshift spread the result over the
@@ -19,61 +25,63 @@ std::uint64_t CompletedResponses::hash_of(std::string_view key) const {
 void CompletedResponses::add(std::string_view key, std::string_view response, const net::Flow& flow,
                              TimePoint now) {
   const std::uint64_t hash = hash_of(key);
-  const std::uint64_t number = first_number_ + entries_.size();
   // A SIP message over UDP is far below 4 GB (RFC 3261 §18.1.1: 65,535 bytes at most).
-  entries_.push_back(Entry{bytes_.append(key, response), static_cast<std::uint32_t>(key.size()),
-                           static_cast<std::uint32_t>(response.size()), flow, now + linger_, hash});
-  if ((indexed_ + 1) * 2 > slots_.size()) resize(slots_.empty() ? kMinSlots : slots_.size() * 2);
+  const auto key_size = static_cast<std::uint32_t>(key.size());
+  const auto response_size = static_cast<std::uint32_t>(response.size());
+  char* record = records_.append(sizeof(Entry) + key_size + response_size);
+  const Entry* entry = new (record) Entry{hash, now + linger_, flow, key_size, response_size};
+  if (!key.empty()) std::memcpy(record + sizeof(Entry), key.data(), key.size());
+  if (!response.empty()) std::memcpy(record + sizeof(Entry) + key.size(), response.data(), response.size());
+
+  if ((indexed_ + 1) * 2 > slot_count_) resize(slot_count_ == 0 ? kMinSlots : slot_count_ * 2);
   Slot& slot = slots_[probe(hash, key)];
-  if (slot.number == 0) {
-    slot = {hash, number};
+  if (slot.entry == nullptr) {
+    slot = {hash, entry};
     ++indexed_;
   } else {
     // The older entry stays queued until its time, unreachable: the key now names the new one.
-    slot.number = number;
+    slot.entry = entry;
   }
 }
 
 const CompletedResponses::Entry* CompletedResponses::find(std::string_view key) const {
   if (indexed_ == 0) return nullptr;
-  const Slot& slot = slots_[probe(hash_of(key), key)];
-  return slot.number == 0 ? nullptr : &entries_[slot.number - first_number_];
+  return slots_[probe(hash_of(key), key)].entry;
 }
 
 std::size_t CompletedResponses::probe(std::uint64_t hash, std::string_view key) const {
-  const std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = slot_count_ - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
-    if (slot.number == 0) return i;
-    if (slot.hash == hash && entries_[slot.number - first_number_].key() == key) return i;
+    if (slot.entry == nullptr) return i;
+    if (slot.hash == hash && slot.entry->key() == key) return i;
   }
 }
 
 void CompletedResponses::expire(TimePoint now) {
-  while (!entries_.empty() && entries_.front().expires <= now) {
-    if (Slot* slot = slot_of(entries_.front().hash, first_number_)) remove(*slot);
-    entries_.pop_front();
-    bytes_.release_oldest();
-    ++first_number_;
+  while (const auto* oldest = reinterpret_cast<const Entry*>(records_.oldest())) {
+    if (oldest->expires > now) break;
+    if (Slot* slot = slot_of(oldest->hash, oldest)) remove(*slot);
+    records_.release_oldest(record_size(*oldest));
   }
   // After a burst: give the memory back once the table is mostly empty (an eighth full).
-  if (slots_.size() > kMinSlots && indexed_ * 8 < slots_.size()) resize(slots_.size() / 2);
+  if (slot_count_ > kMinSlots && indexed_ * 8 < slot_count_) resize(slot_count_ / 2);
 }
 
-CompletedResponses::Slot* CompletedResponses::slot_of(std::uint64_t hash, std::uint64_t number) {
-  if (slots_.empty()) return nullptr;
-  const std::size_t mask = slots_.size() - 1;
+CompletedResponses::Slot* CompletedResponses::slot_of(std::uint64_t hash, const Entry* entry) {
+  if (slot_count_ == 0) return nullptr;
+  const std::size_t mask = slot_count_ - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     Slot& slot = slots_[i];
-    if (slot.number == 0) return nullptr;  // superseded: a newer entry took its key
-    if (slot.number == number) return &slot;
+    if (slot.entry == nullptr) return nullptr;  // superseded: a newer entry took its key
+    if (slot.entry == entry) return &slot;
   }
 }
 
 void CompletedResponses::remove(Slot& slot) {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t hole = static_cast<std::size_t>(&slot - slots_.data());
-  for (std::size_t i = (hole + 1) & mask; slots_[i].number != 0; i = (i + 1) & mask) {
+  const std::size_t mask = slot_count_ - 1;
+  std::size_t hole = static_cast<std::size_t>(&slot - slots_);
+  for (std::size_t i = (hole + 1) & mask; slots_[i].entry != nullptr; i = (i + 1) & mask) {
     // The slot at i may move back into the hole only if its home is not in (hole, i]: else a
     // probe from its home would stop at the hole before reaching it.
     const std::size_t home = slots_[i].hash & mask;
@@ -87,16 +95,21 @@ void CompletedResponses::remove(Slot& slot) {
   --indexed_;
 }
 
-void CompletedResponses::resize(std::size_t size) {
-  std::vector<Slot> old(size);
-  old.swap(slots_);
-  const std::size_t mask = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.number == 0) continue;
+void CompletedResponses::resize(std::size_t count) {
+  HugePageBlock block(count * sizeof(Slot));
+  // A fresh mapping is zeroed; constructing the slots makes them objects at no cost.
+  Slot* slots = new (block.data()) Slot[count];
+  const std::size_t mask = count - 1;
+  for (std::size_t old = 0; old < slot_count_; ++old) {
+    const Slot& slot = slots_[old];
+    if (slot.entry == nullptr) continue;
     std::size_t i = slot.hash & mask;
-    while (slots_[i].number != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
+    while (slots[i].entry != nullptr) i = (i + 1) & mask;
+    slots[i] = slot;
   }
+  slot_block_ = std::move(block);
+  slots_ = slots;
+  slot_count_ = count;
 }
 
 }  // namespace osprey::txn
