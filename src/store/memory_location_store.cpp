@@ -1,6 +1,7 @@
 #include "store/memory_location_store.hpp"
 
 #include <functional>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -8,42 +9,43 @@ namespace osprey::store {
 
 using registrar::Binding;
 
-std::size_t MemoryLocationStore::AorHash::operator()(std::string_view aor) const {
-  return std::hash<std::string_view>{}(aor);
-}
-
 MemoryLocationStore::MemoryLocationStore(std::unique_ptr<BindingJournal> journal)
-    : journal_(std::move(journal)) {}
+    : journal_(std::move(journal)),
+      seed_((std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {}
 
 MemoryLocationStore::~MemoryLocationStore() {
   if (journal_) journal_->close();
 }
 
-MemoryLocationStore::Shard& MemoryLocationStore::shard_for(std::string_view aor) const {
-  // The top bits pick the shard: the set inside uses the hash modulo a prime, so the two choices
-  // stay independent.
-  const std::size_t hash = AorHash{}(aor);
+std::uint64_t MemoryLocationStore::hash_of(std::string_view aor) const {
+  // std::hash spreads the bytes; the seed and a multiply-xorshift spread the result over every
+  // bit, the top ones picking the shard and the low ones the slot.
+  std::uint64_t h = std::hash<std::string_view>{}(aor) ^ seed_;
+  h *= 0x9E3779B97F4A7C15ULL;
+  return h ^ (h >> 29);
+}
+
+MemoryLocationStore::Shard& MemoryLocationStore::shard_for(std::uint64_t hash) const {
   return shards_[(hash >> 58) & (kShards - 1)];
 }
 
-void MemoryLocationStore::replace(Shard& shard, AorSet::iterator it, PackedAor packed) {
+void MemoryLocationStore::replace(Shard& shard, std::size_t slot, std::uint64_t hash, PackedAor packed) {
   const std::size_t new_bindings = packed ? packed.size() : 0;
   std::size_t old_bindings = 0;
   // The old block, freed or overwritten below, leaves the wheel by itself.
-  if (it == shard.aors.end()) {
+  if (slot == AorTable::npos) {
     if (!packed) return;
-    shard.wheel.insert(*shard.aors.insert(std::move(packed)).first);
+    shard.wheel.insert(shard.aors.at(shard.aors.insert(hash, std::move(packed))));
     shard.aor_count.fetch_add(1, std::memory_order_relaxed);
   } else {
-    old_bindings = it->size();
+    PackedAor& current = shard.aors.at(slot);
+    old_bindings = current.size();
     if (!packed) {
-      shard.aors.erase(it);
+      shard.aors.erase(slot);
       shard.aor_count.fetch_sub(1, std::memory_order_relaxed);
     } else {
-      // Set elements are const; extracting the node swaps the block without a new node.
-      auto node = shard.aors.extract(it);
-      node.value() = std::move(packed);
-      shard.wheel.insert(*shard.aors.insert(std::move(node)).position);
+      current = std::move(packed);
+      shard.wheel.insert(current);
     }
   }
   shard.binding_count.fetch_add(new_bindings, std::memory_order_relaxed);
@@ -51,26 +53,29 @@ void MemoryLocationStore::replace(Shard& shard, AorSet::iterator it, PackedAor p
 }
 
 std::vector<Binding> MemoryLocationStore::lookup(std::string_view aor, std::int64_t now) const {
-  Shard& shard = shard_for(aor);
+  const std::uint64_t hash = hash_of(aor);
+  Shard& shard = shard_for(hash);
   std::lock_guard lock(shard.mutex);
-  auto it = shard.aors.find(aor);
-  if (it == shard.aors.end()) return {};
-  return it->live(now);
+  const std::size_t slot = shard.aors.find(aor, hash);
+  if (slot == AorTable::npos) return {};
+  return shard.aors.at(slot).live(now);
 }
 
 void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const Decide& decide,
                                  std::function<void(bool ok)> durable) {
   // A no-op rather than nothing, so a refused write is told apart from an accepted one below.
   if (!durable) durable = [](bool) {};
-  Shard& shard = shard_for(aor);
+  const std::uint64_t hash = hash_of(aor);
+  Shard& shard = shard_for(hash);
   // Whatever must be called once the lock is released, and with what: a callback never runs
   // under a shard lock, as it may well call the store again.
   BindingJournal::Done call_now;
   bool ok = true;
   {
     std::lock_guard lock(shard.mutex);
-    auto it = shard.aors.find(aor);
-    const std::vector<Binding> current = it == shard.aors.end() ? std::vector<Binding>{} : it->live(now);
+    const std::size_t slot = shard.aors.find(aor, hash);
+    const std::vector<Binding> current =
+        slot == AorTable::npos ? std::vector<Binding>{} : shard.aors.at(slot).live(now);
     std::optional<AorUpdate> change = decide(current);
     if (!change) {
       // Nothing changes, but the answer may list bindings whose own write is still queued:
@@ -82,13 +87,13 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
       if (!journal_) {
         call_now = std::move(durable);
       } else {
-        const auto history = it == shard.aors.end() ? BindingJournal::AorHistory::new_aor
+        const auto history = slot == AorTable::npos ? BindingJournal::AorHistory::new_aor
                                                     : BindingJournal::AorHistory::may_exist;
         call_now = journal_->write(packed.share(), std::move(durable), history);
         // Handed back: the journal is closed. Refuse the change rather than keep it in memory only.
         ok = !call_now;
       }
-      if (ok) replace(shard, it, removes ? PackedAor{} : std::move(packed));
+      if (ok) replace(shard, slot, hash, removes ? PackedAor{} : std::move(packed));
     }
   }
   if (call_now) call_now(ok);
@@ -103,15 +108,16 @@ std::size_t MemoryLocationStore::expire(std::int64_t now) {
     touched.clear();
     shard.wheel.sweep(now, touched);
     for (const std::string& aor : touched) {
-      auto it = shard.aors.find(aor);
-      const std::vector<Binding> live = it->live(now);
-      removed += it->size() - live.size();
+      const std::uint64_t hash = hash_of(aor);
+      const std::size_t slot = shard.aors.find(aor, hash);
+      const std::vector<Binding> live = shard.aors.at(slot).live(now);
+      removed += shard.aors.at(slot).size() - live.size();
       PackedAor packed = PackedAor::encode(aor, live);
       if (journal_) {
         // Refused only once closed, and then there is nothing to tell anyone.
         (void)journal_->write(packed.share(), nullptr, BindingJournal::AorHistory::may_exist);
       }
-      replace(shard, it, live.empty() ? PackedAor{} : std::move(packed));
+      replace(shard, slot, hash, live.empty() ? PackedAor{} : std::move(packed));
     }
   }
   return removed;
@@ -119,9 +125,10 @@ std::size_t MemoryLocationStore::expire(std::int64_t now) {
 
 void MemoryLocationStore::restore(std::string_view aor, const std::vector<Binding>& bindings) {
   if (bindings.empty()) return;
-  Shard& shard = shard_for(aor);
+  const std::uint64_t hash = hash_of(aor);
+  Shard& shard = shard_for(hash);
   std::lock_guard lock(shard.mutex);
-  replace(shard, shard.aors.find(aor), PackedAor::encode(aor, bindings));
+  replace(shard, shard.aors.find(aor, hash), hash, PackedAor::encode(aor, bindings));
 }
 
 std::size_t MemoryLocationStore::aor_count() const {

@@ -12,9 +12,9 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
+#include "store/aor_table.hpp"
 #include "store/binding_journal.hpp"
 #include "store/expiry_wheel.hpp"
 #include "store/location_store.hpp"
@@ -46,21 +46,6 @@ class MemoryLocationStore final : public LocationStore {
   void restore(std::string_view aor, const std::vector<registrar::Binding>& bindings);
 
  private:
-  struct AorHash {
-    using is_transparent = void;
-    // Not noexcept on purpose: libstdc++ then caches the hash in each node (the node stays one
-    // 32-byte allocation), so walking a bucket does not read and hash other AORs' blocks.
-    std::size_t operator()(std::string_view aor) const;
-    std::size_t operator()(const PackedAor& packed) const { return (*this)(packed.aor()); }
-  };
-  struct AorEqual {
-    using is_transparent = void;
-    bool operator()(const PackedAor& a, const PackedAor& b) const { return a.aor() == b.aor(); }
-    bool operator()(std::string_view a, const PackedAor& b) const { return a == b.aor(); }
-    bool operator()(const PackedAor& a, std::string_view b) const { return a.aor() == b; }
-  };
-  using AorSet = std::unordered_set<PackedAor, AorHash, AorEqual>;
-
   // 64 shards: with a few dozen worker threads, two of them rarely want the same lock; each shard
   // on its own cache lines so the locks do not share one.
   static constexpr std::size_t kShards = 64;
@@ -68,21 +53,25 @@ class MemoryLocationStore final : public LocationStore {
     mutable std::mutex mutex;
     // Before `aors`, so it outlives the blocks, which unlink themselves from it when freed.
     ExpiryWheel wheel;
-    AorSet aors;
+    AorTable aors;
     // Written under `mutex`, read without it by the counters.
     std::atomic<std::size_t> aor_count{0};
     std::atomic<std::size_t> binding_count{0};
   };
 
-  Shard& shard_for(std::string_view aor) const;
-  // Makes `packed` the set of the AOR that `it` holds, or of the AOR `packed` names when `it` is
-  // end() (empty `packed`: removes the AOR), and threads it into the shard's expiry wheel. Under
-  // the lock; `it` comes from the caller's own find, so the AOR is hashed and looked up once.
-  static void replace(Shard& shard, AorSet::iterator it, PackedAor packed);
+  // The AOR's hash, seeded per store so that where AORs land is not predictable from outside.
+  std::uint64_t hash_of(std::string_view aor) const;
+  Shard& shard_for(std::uint64_t hash) const;
+  // Makes `packed` the set of the AOR in `slot`, or of the AOR `packed` names (hashed to `hash`)
+  // when `slot` is npos (empty `packed`: removes the AOR), and threads it into the shard's expiry
+  // wheel. Under the lock; `slot` comes from the caller's own find, so the AOR is hashed and
+  // looked up once.
+  static void replace(Shard& shard, std::size_t slot, std::uint64_t hash, PackedAor packed);
 
   // Declared first so it is destroyed last; closed explicitly in the destructor while the shards
   // still exist, because its callbacks may still look bindings up.
   std::unique_ptr<BindingJournal> journal_;
+  const std::uint64_t seed_;
   mutable std::array<Shard, kShards> shards_;
 };
 
