@@ -56,6 +56,11 @@ void ClientInvite::on_response(const sip::Message& response) {
         env_.stop_timer(TimerName::A);
         env_.stop_timer(TimerName::B);
         env_.start_timer(TimerName::M, 64 * settings_.t1);
+        // Accepted only passes 2xx up for Timer M (32 s): the INVITE (~2 KB parsed, its bytes
+        // again) is not needed any more. Let go now, its memory serves the next calls instead of
+        // new pages: at 1,000 calls/s each call's fresh memory was ~10 KB, two page faults.
+        invite_.reset();
+        std::string().swap(request_);
         env_.deliver_response(response);
       } else {
         on_failure_response(response);

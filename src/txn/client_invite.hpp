@@ -16,7 +16,8 @@ class ClientInvite {
  public:
   enum class State : std::uint8_t { calling, proceeding, accepted, completed, terminated };
 
-  // Keeps the INVITE: the ACK for a failure is built from it (§17.1.1.3). If it carries edits,
+  // Keeps the INVITE until a final response: the ACK for a failure is built from it (§17.1.1.3),
+  // a CANCEL before one from invite(). If it carries edits,
   // it is re-parsed from its serialized form so its fields describe what goes on the wire.
   ClientInvite(TransactionEnv& env, TimerSettings settings, sip::Message invite);
   ClientInvite(const ClientInvite&) = delete;
@@ -31,7 +32,8 @@ class ClientInvite {
   void on_transport_error();
 
   State state() const { return state_; }
-  const sip::Message& invite() const { return *invite_; }
+  // The INVITE as sent; null in Accepted, which keeps no copy (see the .cpp).
+  const sip::Message* invite() const { return invite_.get(); }
 
  private:
   void on_failure_response(const sip::Message& response);
@@ -43,7 +45,7 @@ class ClientInvite {
   // On the heap: a Message is large (its inline header index), and a transaction table holds
   // many transactions, most of which are not client INVITEs.
   std::unique_ptr<sip::Message> invite_;
-  std::string request_;  // the INVITE's bytes, sent and retransmitted
+  std::string request_;  // the INVITE's bytes, sent and retransmitted (Calling)
   std::string ack_;      // the ACK for the 300-699 response, re-sent on retransmissions
   TransportKind transport_ = TransportKind::unreliable;
   State state_ = State::calling;

@@ -35,7 +35,8 @@ class ServerInvite {
   void on_transport_error();
 
   State state() const { return state_; }
-  const sip::Message& invite() const { return *invite_; }
+  // The INVITE; null in Accepted, which keeps no copy (see respond()).
+  const sip::Message* invite() const { return invite_.get(); }
 
  private:
   bool send_or_fail(const std::string& bytes);
@@ -46,7 +47,7 @@ class ServerInvite {
   TransportKind transport_;
   std::unique_ptr<sip::Message> invite_;  // on the heap: see ClientInvite
   State state_ = State::proceeding;
-  std::string last_response_;  // the last provisional (Proceeding) or the final (Completed)
+  std::string last_response_;  // the last provisional (Proceeding) or the 300-699 (Completed)
   bool provisional_sent_ = false;
   Milliseconds timer_g_{0};
 };

@@ -459,7 +459,9 @@ void TransactionTable::Impl::receive_request(sip::Message request, const net::Fl
   // An INVITE now lives in its machine (it builds the 100 Trying from it); anything else is
   // still `request`, which stays alive until this call returns.
   const auto* invite = std::get_if<ServerInvite>(&t.machine);
-  user_.on_request(t.server_id(), invite != nullptr ? invite->invite() : request, flow);
+  // Just opened: in Proceeding, so the machine still has the INVITE.
+  user_.on_request(t.server_id(),
+                   invite != nullptr && invite->invite() != nullptr ? *invite->invite() : request, flow);
 }
 
 void TransactionTable::Impl::receive_cancel(sip::Message cancel, const net::Flow& flow, std::string key) {
@@ -678,7 +680,8 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_cancel(ClientTra
   // §9.1: Request-URI, Call-ID, To, From and the CSeq number of the INVITE; one Via, the
   // INVITE's top one (its branch lets the next hop match the CANCEL to the INVITE, §9.2); the
   // INVITE's Route values; CSeq method CANCEL.
-  const sip::Message& invite = machine->invite();
+  if (machine->invite() == nullptr) return std::nullopt;  // not in Calling or Proceeding
+  const sip::Message& invite = *machine->invite();
   sip::MessageBuilder builder = sip::MessageBuilder::request("CANCEL", invite.request_uri().text);
   if (invite.top_via()) builder.header(sip::HeaderId::via, invite.top_via()->text);
   invite.for_each_line(sip::HeaderId::route, [&](std::string_view value) {

@@ -68,8 +68,10 @@ TEST_F(ClientInviteTest, ProvisionalStopsRetransmissions) {
 TEST_F(ClientInviteTest, TwoHundredMovesToAcceptedAndFurther2xxReachTheTu) {
   txn.start(TransportKind::unreliable);
   txn.on_response(testing::response_to(request, 180));
+  EXPECT_NE(txn.invite(), nullptr);  // a CANCEL may still be built from it
   txn.on_response(testing::response_to(request, 200, "fork1"));
   EXPECT_EQ(txn.state(), State::accepted);  // RFC 6026 §8.4, not Terminated
+  EXPECT_EQ(txn.invite(), nullptr);         // nothing left to retransmit, ACK or CANCEL
   EXPECT_FALSE(env.is_running(TimerName::A));
   EXPECT_FALSE(env.is_running(TimerName::B));
   EXPECT_EQ(env.duration(TimerName::M), milliseconds(32000));
@@ -202,9 +204,10 @@ TEST_F(ClientInviteTest, EditedInviteIsKeptAsSent) {
   edited.prepend_via("SIP/2.0/UDP proxy.example.com;branch=z9hG4bKproxy1");
   FakeEnv env2;
   ClientInvite proxied{env2, TimerSettings{}, std::move(edited)};
-  EXPECT_EQ(proxied.invite().top_via()->branch, "z9hG4bKproxy1");
+  ASSERT_NE(proxied.invite(), nullptr);
+  EXPECT_EQ(proxied.invite()->top_via()->branch, "z9hG4bKproxy1");
   proxied.start(TransportKind::unreliable);
-  proxied.on_response(testing::response_to(proxied.invite(), 480));
+  proxied.on_response(testing::response_to(*proxied.invite(), 480));
   auto ack = sip::Message::parse(env2.sent.back().bytes);
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->top_via()->branch, "z9hG4bKproxy1");

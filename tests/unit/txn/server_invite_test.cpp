@@ -79,8 +79,10 @@ TEST_F(ServerInviteTest, NoTryingWhenTheTuAnsweredAtOnce) {
 TEST_F(ServerInviteTest, TwoHundredMovesToAcceptedPerRfc6026) {
   ServerInvite txn = make(TransportKind::unreliable);
   EXPECT_TRUE(txn.respond(ringing, 180));
+  EXPECT_NE(txn.invite(), nullptr);
   EXPECT_TRUE(txn.respond(ok, 200));
   EXPECT_EQ(txn.state(), State::accepted);
+  EXPECT_EQ(txn.invite(), nullptr);  // Accepted keeps neither the INVITE nor the 2xx
   EXPECT_EQ(env.duration(TimerName::L), milliseconds(32000));
   EXPECT_FALSE(env.is_running(TimerName::G));  // 2xx retransmission is the TU's job
   // RFC 6026 §7.1: retransmitted INVITEs are absorbed; further 2xx from the TU are sent.
