@@ -39,6 +39,9 @@ void ClientNonInvite::on_response(const sip::Message& response) {
   env_.stop_timer(TimerName::E);
   env_.stop_timer(TimerName::F);
   state_ = State::completed;
+  // Completed never sends the request again: let go of its bytes now rather than after Timer K
+  // (5 s over UDP; at 8,000 MESSAGEs/s that is 40,000 requests held for nothing).
+  std::string().swap(request_);
   if (transport_ == TransportKind::unreliable) {
     env_.start_timer(TimerName::K, settings_.t4);
     env_.deliver_response(response);

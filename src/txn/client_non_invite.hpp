@@ -38,7 +38,7 @@ class ClientNonInvite {
   TimerSettings settings_;
   TransportKind transport_ = TransportKind::unreliable;
   State state_ = State::trying;
-  std::string request_;
+  std::string request_;  // as sent and retransmitted; empty from Completed on
   Milliseconds timer_e_{0};
 };
 
