@@ -1,5 +1,6 @@
 #include "store/aor_table.hpp"
 
+#include <new>
 #include <utility>
 
 namespace osprey::store {
@@ -43,8 +44,14 @@ void AorTable::erase(std::size_t slot) {
       hole = i;
     }
   }
-  // After a wave of expiries: give the memory back once the table is mostly empty.
-  if (slots_.size() > kMinSlots && size_ * 8 < slots_.size()) rehash(slots_.size() / 2);
+  // After a wave of expiries: give the memory back once the table is mostly empty. Only an
+  // economy: without memory for the smaller table, the bigger one stays and erase() still holds.
+  if (slots_.size() > kMinSlots && size_ * 8 < slots_.size()) {
+    try {
+      rehash(slots_.size() / 2);
+    } catch (const std::bad_alloc&) {
+    }
+  }
 }
 
 void AorTable::rehash(std::size_t count) {

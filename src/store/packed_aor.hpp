@@ -5,8 +5,8 @@
 // before its text, and its five strings usually outgrow the small-string buffer, so a binding
 // costs ~6 allocations and ~450 bytes. The issue asks for 1,000,000 bindings in 600 MB RSS for
 // the whole process. Packed, a typical AOR with one binding is one block of ~150 bytes plus a
-// 32-byte hash node. A REGISTER replaces the whole set of an AOR anyway, so re-encoding the
-// block on change costs nothing extra; lookups decode into Bindings, as they copy out anyway.
+// 16-byte slot in its shard's AorTable. A REGISTER replaces the whole set of an AOR anyway, so re-encoding
+// the block on change costs nothing extra; lookups decode into Bindings, as they copy out anyway.
 //
 // Layout (integers in host order, copied with memcpy so they need no alignment; the owners
 // count is an atomic at a 4-byte aligned offset):
@@ -45,7 +45,7 @@ class PackedAor {
  public:
   // Where ExpiryWheel threads the block into one of its slots (an intrusive list, as in the
   // Linux hlist: `pprev` points at whatever points at this block). Not part of the value: a
-  // block is linked and unlinked while it sits const in a hash set.
+  // block is linked and unlinked while it sits in its table, and its slot may move.
   struct WheelLink {
     char* next = nullptr;
     char** pprev = nullptr;

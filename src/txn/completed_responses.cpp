@@ -59,7 +59,8 @@ std::size_t CompletedResponses::probe(std::uint64_t hash, std::string_view key) 
 }
 
 void CompletedResponses::expire(TimePoint now) {
-  while (const auto* oldest = reinterpret_cast<const Entry*>(records_.oldest())) {
+  while (char* record = records_.oldest()) {
+    const Entry* oldest = std::launder(reinterpret_cast<const Entry*>(record));
     if (oldest->expires > now) break;
     if (Slot* slot = slot_of(oldest->hash, oldest)) remove(*slot);
     records_.release_oldest(record_size(*oldest));
@@ -97,7 +98,8 @@ void CompletedResponses::remove(Slot& slot) {
 
 void CompletedResponses::resize(std::size_t count) {
   HugePageBlock block(count * sizeof(Slot));
-  // A fresh mapping is zeroed; constructing the slots makes them objects at no cost.
+  // Constructing the slots writes zeros over a mapping that is zeroed already; the rehash below
+  // touches nearly every page of it anyway (a quarter of the slots, spread by the hash).
   Slot* slots = new (block.data()) Slot[count];
   const std::size_t mask = count - 1;
   for (std::size_t old = 0; old < slot_count_; ++old) {

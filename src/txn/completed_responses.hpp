@@ -36,11 +36,11 @@ class CompletedResponses {
     std::uint32_t response_size = 0;
 
     // The server transaction key (§17.2.3).
-    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+    std::string_view key() const { return {bytes(), key_size}; }
     // The final response, as sent.
-    std::string_view response() const {
-      return {reinterpret_cast<const char*>(this + 1) + key_size, response_size};
-    }
+    std::string_view response() const { return {bytes() + key_size, response_size}; }
+    // Where the key and the response start: right after this header in its arena record.
+    const char* bytes() const { return reinterpret_cast<const char*>(this) + sizeof(Entry); }
   };
 
   explicit CompletedResponses(Milliseconds linger, std::uint64_t seed = 0) : linger_(linger), seed_(seed) {}

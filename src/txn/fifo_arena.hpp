@@ -20,8 +20,9 @@ class FifoArena {
   static constexpr std::size_t kDefaultChunkSize = HugePageBlock::kHugePage;
   // Every record starts on this boundary, so a record may begin with any object.
   static constexpr std::size_t kAlignment = alignof(std::max_align_t);
-  // Emptied chunks kept for reuse: enough for a steady load to run without mapping memory.
-  static constexpr std::size_t kSpareChunks = 2;
+  // Emptied chunks kept for reuse: in a steady load one is emptied as another fills, so one spare
+  // lets it run without mapping memory. Each is 2 MiB resident (huge pages), so no more.
+  static constexpr std::size_t kSpareChunks = 1;
 
   explicit FifoArena(std::size_t chunk_size = kDefaultChunkSize) : chunk_size_(chunk_size) {}
 
