@@ -1,5 +1,6 @@
 #include "server/registrar_service.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 
@@ -21,7 +22,8 @@ RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::L
       limits_(limits),
       domains_(std::move(domains)),
       clock_(std::move(clock)),
-      new_tag_(std::move(new_tag)) {}
+      new_tag_(std::move(new_tag)),
+      pace_timer_(io_context) {}
 
 bool RegistrarService::serves(const sip::Message& request) const {
   return request.method() == sip::Method::register_ && request.request_uri().is_sip() &&
@@ -74,26 +76,41 @@ void RegistrarService::complete(Completion completion) {
   bool first = false;
   {
     std::lock_guard lock(inbox_mutex_);
-    first = inbox_.empty();
+    first = inbox_.empty() && !pacing_;
     inbox_.push_back(std::move(completion));
   }
   if (first) boost::asio::post(io_context_, [this] { answer_completed(); });
 }
 
 void RegistrarService::answer_completed() {
-  {
+  if (next_answer_ == answering_.size()) {
+    answering_.clear();
+    next_answer_ = 0;
     std::lock_guard lock(inbox_mutex_);
     answering_.swap(inbox_);
   }
-  const auto answer_all = [this] {
-    for (const Completion& completion : answering_) answer(completion);
+  const std::size_t waiting = answering_.size() - next_answer_;
+  const std::size_t end =
+      next_answer_ + std::min(waiting, std::max(kAnswersPerBurst, waiting / kBurstsPerBacklog));
+  const auto answer_burst = [this, end] {
+    for (; next_answer_ < end; ++next_answer_) answer(answering_[next_answer_]);
   };
   if (send_batch_) {
-    send_batch_(answer_all);
+    send_batch_(answer_burst);
   } else {
-    answer_all();
+    answer_burst();
   }
-  answering_.clear();
+  bool more = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    more = next_answer_ < answering_.size() || !inbox_.empty();
+    pacing_ = more;
+  }
+  if (!more) return;
+  pace_timer_.expires_after(kBurstGap);
+  pace_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) answer_completed();
+  });
 }
 
 void RegistrarService::answer(const Completion& completion) {

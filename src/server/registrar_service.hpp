@@ -6,6 +6,8 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "im/offline_delivery.hpp"
 #include "net/flow.hpp"
@@ -34,6 +37,17 @@ class RegistrarService {
  public:
   using Clock = std::function<std::int64_t()>;  // seconds since the epoch
   using NewTag = std::function<std::string()>;
+
+  // Answers leave in bursts, kBurstGap apart: kAnswersPerBurst, or a quarter of those waiting
+  // when more are (so pacing never caps throughput: a backlog drains in a few bursts). A store
+  // commit makes a hundred or more REGISTERs durable at once under load; sent in one go, their
+  // answers overflow the receive buffer of a peer that has all of them behind one socket (an SBC,
+  // a load balancer, SIPp: ~100 datagrams with the usual 128 KB), and every lost 200 costs a
+  // retransmission of the REGISTER. Paced, the store can commit less often
+  // (SqliteJournal::kCommitSpacing), and a commit is the dearest part of a REGISTER.
+  static constexpr std::size_t kAnswersPerBurst = 32;
+  static constexpr std::size_t kBurstsPerBacklog = 4;
+  static constexpr std::chrono::milliseconds kBurstGap{2};
 
   RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
                    registrar::RegistrarLimits limits, std::vector<std::string> domains, Clock clock,
@@ -75,9 +89,11 @@ class RegistrarService {
     std::shared_ptr<Pending> pending;
     bool ok;
   };
-  // Any thread: queues the answer; the first completion of a batch posts answer_completed().
+  // Any thread: queues the answer; the first completion of a batch posts answer_completed(),
+  // unless a paced run of answers is under way (its timer takes the new ones too).
   void complete(Completion completion);
-  // This worker's thread: answers every completion queued so far, datagrams held.
+  // This worker's thread: answers up to kAnswersPerBurst of the completions queued so far,
+  // datagrams held, and arms the pacing timer while any are left.
   void answer_completed();
   void answer(const Completion& completion);
 
@@ -94,7 +110,10 @@ class RegistrarService {
   // per batch instead of one per REGISTER, and the answers go out together.
   std::mutex inbox_mutex_;
   std::vector<Completion> inbox_;
-  std::vector<Completion> answering_;  // answer_completed's, kept for its capacity
+  bool pacing_ = false;                // under inbox_mutex_: the pacing timer will call answer_completed()
+  std::vector<Completion> answering_;  // taken from inbox_, answered from `next_answer_` on
+  std::size_t next_answer_ = 0;
+  boost::asio::steady_timer pace_timer_;
 };
 
 // "udp:192.0.2.1:5060": where a REGISTER came from, as Binding::source stores it.

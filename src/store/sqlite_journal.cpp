@@ -83,12 +83,14 @@ void SqliteJournal::run() {
   using Clock = std::chrono::steady_clock;
   std::vector<Item> batch;
   Clock::time_point last_commit{};  // long ago: the first change commits at once
+  std::size_t last_batch = 0;
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      // Spacing (see the file comment): the changes that come in meanwhile join this batch.
-      wake_.wait_until(lock, last_commit + kCommitSpacing,
+      // Spacing (see the file comment), under load only: the changes that come in meanwhile
+      // join this batch. After a small batch the wait is already over.
+      wake_.wait_until(lock, last_commit + spacing_after(last_batch),
                        [this] { return stopping_ || queue_.size() >= kFullBatch; });
       // Stopping drains: the writer leaves only once nothing is queued.
       if (queue_.empty()) return;
@@ -96,6 +98,7 @@ void SqliteJournal::run() {
       in_flight_ = batch.size();
     }
     last_commit = Clock::now();
+    last_batch = batch.size();
     const bool ok = write_batch(batch);
     // In queue order, so one AOR's REGISTERs are answered in the order they were applied.
     for (Item& item : batch) {

@@ -7,16 +7,19 @@
 // by the rows SQLite can write, not by fsyncs per second (issue: kill -9 at any moment loses no
 // acknowledged binding).
 //
-// Commits are spaced: one that would start less than kCommitSpacing after the previous one
-// waits for the rest of that time (or until kFullBatch changes are queued). Without it, at
-// 10,000 REGISTERs/s a commit carried about 15 of them, and its fsync and WAL page writes were a
-// third of osprey's CPU per REGISTER; spaced 7 ms, each carries about 70 and the same pages are
-// written once for all of them (consecutive AORs share leaf pages). The cost is at most
-// kCommitSpacing more before a 200 under load; an idle journal still commits a lone change at once.
-// Why not longer: the answers of one commit leave together, and a client behind one UDP socket
-// (SIPp, an SBC) with the usual 128 KB receive buffer starts to drop them past ~100 in a burst
-// (SIPp, 50,000 REGISTERs at 10,000/s: ~3,900 retransmissions at 10 ms, ~1,900 at 9 ms, ~100
-// at 7 ms, ~50 at 5 ms).
+// Under load commits are spaced: once a commit carried kLoadedBatch changes or more, the next
+// one that would start less than kCommitSpacing after it waits for the rest of that time (or
+// until kFullBatch changes are queued). A lone change, or a few, commit at once: a client
+// registering again and again, one at a time, waits for no timer.
+//
+// Why: a commit is dear whatever it carries; on the benchmark VM ~300 us of CPU (fsync, WAL page
+// writes, locks) against ~3 us per REGISTER in it. Unspaced, at 10,000 REGISTERs/s a commit
+// carried about 15 of them and commits were a third of osprey's CPU per REGISTER; spaced 20 ms,
+// each carries about 200 (consecutive AORs also share leaf pages, written once for all). The
+// cost is at most kCommitSpacing more before a 200 under load. The answers of one commit leave
+// paced (RegistrarService::kAnswersPerBurst), else a client with all of them behind one UDP
+// socket drops them past ~100 in a burst (SIPp at 10,000/s, unpaced: ~100 retransmissions per
+// 50,000 REGISTERs at 7 ms spacing, ~1,900 at 9 ms, ~3,900 at 10 ms; paced, none at 25 ms).
 
 #include <atomic>
 #include <chrono>
@@ -40,7 +43,14 @@ class SqliteJournal final : public BindingJournal {
  public:
   using Sink = SqliteBindingsTable::Sink;
   static constexpr const char* kFileName = "osprey.db";
-  static constexpr std::chrono::milliseconds kCommitSpacing{7};
+  static constexpr std::chrono::milliseconds kCommitSpacing{20};
+  // A commit this big means load: the next one is spaced. Below, commits follow each other at
+  // once (a change arriving while one is on its way to the disk still joins the next).
+  static constexpr std::size_t kLoadedBatch = 8;
+  // How long after a commit of `changes` changes the next one waits at least.
+  static constexpr std::chrono::milliseconds spacing_after(std::size_t changes) {
+    return changes >= kLoadedBatch ? kCommitSpacing : std::chrono::milliseconds{0};
+  }
   static constexpr std::size_t kFullBatch = 512;
 
   // Creates `data_dir` if needed and opens or creates `data_dir/osprey.db`; starts the writer.

@@ -1,5 +1,6 @@
 #include "server/registrar_service.hpp"
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -134,6 +135,41 @@ TEST_F(RegistrarServiceTest, TheAnswersToOneCommitLeaveTogetherOnlyOnceItIsDurab
   run_posted();
   EXPECT_EQ(statuses().size(), 4u);
   EXPECT_EQ(batches, 2);
+}
+
+TEST_F(RegistrarServiceTest, TheAnswersToABigCommitArePacedInBurstsThatShrinkTheBacklog) {
+  std::vector<std::size_t> bursts;
+  registrar_.attach_send_batch([&](const std::function<void()>& work) {
+    const std::size_t before = transport_.sent.size();
+    work();
+    bursts.push_back(transport_.sent.size() - before);
+  });
+  constexpr std::size_t kUsers = 300;
+  for (std::size_t i = 0; i < kUsers; ++i) register_user("user" + std::to_string(i));
+  commit(true);
+  run_posted();
+  // The first burst only: a quarter of the 300 waiting (more than kAnswersPerBurst).
+  ASSERT_EQ(bursts.size(), 1u);
+  EXPECT_EQ(bursts[0], kUsers / RegistrarService::kBurstsPerBacklog);
+
+  // The rest follow on the pacing timer, kBurstGap apart; a commit arriving meanwhile joins them.
+  register_user("late");
+  commit(true);
+  for (int turn = 0; turn < 100 && transport_.sent.size() < kUsers + 1; ++turn) {
+    io_context_.restart();
+    io_context_.run_one_for(std::chrono::seconds(1));
+  }
+  ASSERT_EQ(transport_.sent.size(), kUsers + 1);
+  for (int status : statuses()) EXPECT_EQ(status, 200);
+  for (std::size_t burst : bursts) {
+    EXPECT_GE(burst, 1u);
+    EXPECT_LE(burst, kUsers / RegistrarService::kBurstsPerBacklog);
+  }
+  // Never more than a quarter of what waits, and never fewer than kAnswersPerBurst unless that
+  // is all there is: 75, 56, 42, 32, 32, 32, 32 then the last one.
+  EXPECT_GE(bursts.size(), 5u);
+  EXPECT_EQ(bursts[1], (kUsers - bursts[0]) / RegistrarService::kBurstsPerBacklog);
+  EXPECT_EQ(registrar_.counters().registered, kUsers + 1);
 }
 
 TEST_F(RegistrarServiceTest, AFailedCommitAnswers500AndARefusalItsOwnStatus) {
