@@ -76,7 +76,10 @@ void RegistrarService::complete(Completion completion) {
   bool first = false;
   {
     std::lock_guard lock(inbox_mutex_);
+    // pacing_ covers a post on its way as well as the timer: one answer_completed() at a time,
+    // so a burst is never followed by another without the gap.
     first = inbox_.empty() && !pacing_;
+    if (first) pacing_ = true;
     inbox_.push_back(std::move(completion));
   }
   if (first) boost::asio::post(io_context_, [this] { answer_completed(); });
@@ -93,7 +96,10 @@ void RegistrarService::answer_completed() {
   const std::size_t end =
       next_answer_ + std::min(waiting, std::max(kAnswersPerBurst, waiting / kBurstsPerBacklog));
   const auto answer_burst = [this, end] {
-    for (; next_answer_ < end; ++next_answer_) answer(answering_[next_answer_]);
+    for (; next_answer_ < end; ++next_answer_) {
+      answer(answering_[next_answer_]);
+      answering_[next_answer_].pending.reset();  // answered: its 200 need not wait for the rest
+    }
   };
   if (send_batch_) {
     send_batch_(answer_burst);

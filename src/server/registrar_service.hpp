@@ -110,7 +110,8 @@ class RegistrarService {
   // per batch instead of one per REGISTER, and the answers go out together.
   std::mutex inbox_mutex_;
   std::vector<Completion> inbox_;
-  bool pacing_ = false;                // under inbox_mutex_: the pacing timer will call answer_completed()
+  // Under inbox_mutex_: a post on its way or the pacing timer will call answer_completed().
+  bool pacing_ = false;
   std::vector<Completion> answering_;  // taken from inbox_, answered from `next_answer_` on
   std::size_t next_answer_ = 0;
   boost::asio::steady_timer pace_timer_;

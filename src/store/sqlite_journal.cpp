@@ -98,7 +98,9 @@ void SqliteJournal::run() {
       in_flight_ = batch.size();
     }
     last_commit = Clock::now();
-    last_batch = batch.size();
+    // Changes only: after_pending barriers are not load.
+    last_batch = static_cast<std::size_t>(
+        std::count_if(batch.begin(), batch.end(), [](const Item& item) { return !item.barrier; }));
     const bool ok = write_batch(batch);
     // In queue order, so one AOR's REGISTERs are answered in the order they were applied.
     for (Item& item : batch) {

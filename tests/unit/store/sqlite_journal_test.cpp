@@ -112,21 +112,42 @@ TEST(SqliteJournal, AWriteReplacesTheWholeSetAndAnEmptySetRemovesTheAor) {
   EXPECT_EQ(contacts_of(stored.at(aor_of(1))), std::vector<std::string>{"sip:z"});
 }
 
-TEST(SqliteJournal, GroupCommitWritesAThousandQueuedUpdatesInAFewTransactions) {
+// Writes aor_of(0) with a callback that holds the writer until `gate` opens, and waits for it
+// to be held: what is written meanwhile queues up, as REGISTERs do while the disk is busy.
+void hold_writer(SqliteJournal& journal, Gate& gate) {
+  ASSERT_FALSE(journal.write(aor_of(0), {make_binding(aor_of(0), "sip:0", kNow + 60)},
+                             [&gate](bool) { gate.pass(); }));
+  ASSERT_TRUE(gate.wait_entered());
+}
+
+// Writes aor_of(first) .. aor_of(last), one binding each, each with its own callback.
+void write_each(SqliteJournal& journal, Callbacks& callbacks, int first, int last) {
+  for (int i = first; i <= last; ++i) {
+    ASSERT_FALSE(journal.write(aor_of(i), {make_binding(aor_of(i), "sip:" + std::to_string(i), kNow + 60)},
+                               callbacks.make(i)));
+  }
+}
+
+// A journal whose writer is held by its first change's callback until `gate` opens: what the
+// test writes meanwhile queues up behind it.
+class HeldWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    journal = open_journal(dir);
+    ASSERT_TRUE(journal);
+    ASSERT_NO_FATAL_FAILURE(hold_writer(*journal, gate));
+  }
+
   TempDir dir;
   Callbacks callbacks;
   Gate gate;
-  auto journal = open_journal(dir);
-  ASSERT_TRUE(journal);
-  // The first write's callback holds the writer, so the next 1000 queue up behind it as a real
-  // burst of REGISTERs would while the disk is busy.
-  ASSERT_FALSE(
-      journal->write(aor_of(0), {make_binding(aor_of(0), "sip:0", kNow + 60)}, [&](bool) { gate.pass(); }));
-  ASSERT_TRUE(gate.wait_entered());
-  for (int i = 1; i <= 1000; ++i) {
-    ASSERT_FALSE(journal->write(aor_of(i), {make_binding(aor_of(i), "sip:" + std::to_string(i), kNow + 60)},
-                                callbacks.make(i)));
-  }
+  std::unique_ptr<SqliteJournal> journal;
+};
+
+TEST_F(HeldWriterTest, GroupCommitWritesAThousandQueuedUpdatesInAFewTransactions) {
+  // The next 1000 queue up behind the held first one as a real burst of REGISTERs would while
+  // the disk is busy.
+  ASSERT_NO_FATAL_FAILURE(write_each(*journal, callbacks, 1, 1000));
   gate.open();
   ASSERT_TRUE(callbacks.wait_for(1000));
   EXPECT_EQ(callbacks.ok_count(), 1000u);
@@ -135,7 +156,25 @@ TEST(SqliteJournal, GroupCommitWritesAThousandQueuedUpdatesInAFewTransactions) {
   EXPECT_EQ(read_back(dir).size(), 1001u);
 }
 
-TEST(SqliteJournal, OnlyACommitUnderLoadSpacesTheNextAndLoneChangesCommitOneByOne) {
+TEST_F(HeldWriterTest, ACommitUnderLoadSpacesTheNextOne) {
+  // kLoadedBatch changes queue behind the held first one.
+  const int loaded = static_cast<int>(SqliteJournal::kLoadedBatch);
+  ASSERT_NO_FATAL_FAILURE(write_each(*journal, callbacks, 1, loaded));
+  const auto opened = std::chrono::steady_clock::now();
+  gate.open();
+  ASSERT_TRUE(callbacks.wait_for(static_cast<std::size_t>(loaded)));
+  // A lone first commit spaces nothing: the queued changes went at once, together.
+  EXPECT_EQ(journal->commits(), 2u);
+  // That commit began after `opened`, and carried kLoadedBatch: the next one waits for the
+  // spacing even though a single change is queued.
+  ASSERT_FALSE(
+      journal->write(aor_of(100), {make_binding(aor_of(100), "sip:100", kNow + 60)}, callbacks.make(100)));
+  ASSERT_TRUE(callbacks.wait_for(static_cast<std::size_t>(loaded) + 1));
+  EXPECT_GE(std::chrono::steady_clock::now() - opened, SqliteJournal::kCommitSpacing);
+  EXPECT_EQ(journal->commits(), 3u);
+}
+
+TEST(SqliteJournal, LoneChangesSpaceNothingAndCommitOneByOne) {
   // Spacing follows load: a small commit leaves the next free to start at once, a big one makes
   // it wait so that one fsync carries what comes meanwhile.
   EXPECT_EQ(SqliteJournal::spacing_after(0), std::chrono::milliseconds{0});
