@@ -98,7 +98,7 @@ void RegistrarService::answer_completed() {
   const auto answer_burst = [this, end] {
     for (; next_answer_ < end; ++next_answer_) {
       answer(answering_[next_answer_]);
-      answering_[next_answer_].pending.reset();  // answered: its 200 need not wait for the rest
+      answering_[next_answer_].pending.reset();  // answered: freed now, not once the run is over
     }
   };
   if (send_batch_) {
