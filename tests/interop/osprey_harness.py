@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -267,6 +268,77 @@ def header(reply, name):
         if line.lower().startswith(name.lower().encode() + b":"):
             return line.split(b":", 1)[1].strip().decode()
     return None
+
+
+def response_to(request, status, reason="Answer", to_tag="phone"):
+    """A minimal response to `request` (bytes), as a UAS builds it (RFC 3261 §8.2.6.2): its Via,
+    From, Call-ID and CSeq, its To with `to_tag` unless it has a tag already."""
+    lines = [f"SIP/2.0 {status} {reason}"]
+    for line in request.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")[1:]:
+        name = line.split(":", 1)[0].strip().lower()
+        if name in ("via", "v", "from", "f", "call-id", "i", "cseq"):
+            lines.append(line)
+        elif name in ("to", "t"):
+            lines.append(line if ";tag=" in line.lower() else f"{line};tag={to_tag}")
+    lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class UdpRecorder:
+    """A UDP socket that records what it receives: every datagram (requests, ACKs, responses), or
+    with requests_only the requests but ACK. Given `answer`, it answers an INVITE with that status
+    and any other request but ACK with 200, as a phone or a gateway would. `sock`: a bound socket to take over (one a
+    REGISTER was sent from, so that osprey's requests for that binding arrive here)."""
+
+    def __init__(self, address="127.0.0.1", answer=None, sock=None, requests_only=False):
+        self.sock = sock or socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if sock is None:
+            self.sock.bind((address, 0))
+        self.address, self.port = self.sock.getsockname()
+        self.answer = answer
+        self.requests_only = requests_only
+        self.received = []
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        while self.running:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except OSError:
+                continue
+            request = not data.startswith(b"SIP/2.0") and not data.startswith(b"ACK ")
+            if request or not self.requests_only:
+                self.received.append(data)
+            if request and self.answer is not None:
+                status = self.answer if data.startswith(b"INVITE ") else 200
+                self.sock.sendto(response_to(data, status), peer)
+
+    def wait_for(self, count, timeout=5.0):
+        """The datagrams received once there are `count` of them, or after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received
+
+    def arrivals_since(self, before, wait=1.0):
+        """What arrived after the first `before` datagrams, once `wait` seconds passed: for
+        checks that nothing arrives."""
+        time.sleep(wait)
+        return self.received[before:]
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def import_accounts(binary, config, accounts):
+    """`osprey user import` of {aor: password}; returns the completed process."""
+    lines = [f"{aor} {password}" for aor, password in accounts.items()]
+    return run([binary, "user", "import", "--config", config], input="\n".join(lines) + "\n")
 
 
 def expect_clean_stop(checks, server):

@@ -23,7 +23,6 @@ SIPp and a raw client, no enumeration, no spoofing, asserted identity, toll-frau
 import os
 import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,54 +57,16 @@ def register(port, user, contact_port, source="127.0.0.1", algorithm="SHA-256", 
         client.close()
 
 
-class Phone:
+class Phone(h.UdpRecorder):
     """A UDP socket registered as `user`: records the requests osprey sends it, answers each 200
     (or `answer` for INVITE)."""
 
     def __init__(self, port, user, answer=200):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.answer = answer
-        self.received = []
-        self.running = True
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
         # Registered from its own socket before it starts answering on it.
-        self.status = register(port, user, self.port, sock=self.sock) if user else None
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        self.sock.settimeout(0.2)
-        while self.running:
-            try:
-                data, peer = self.sock.recvfrom(65535)
-            except OSError:
-                continue
-            first = data.split(b"\r\n", 1)[0]
-            if first.startswith(b"SIP/2.0") or first.startswith(b"ACK "):
-                continue
-            self.received.append(data)
-            status = self.answer if first.startswith(b"INVITE ") else 200
-            lines = [f"SIP/2.0 {status} Answer"]
-            for line in data.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")[1:]:
-                name = line.split(":", 1)[0].lower()
-                if name in ("via", "from", "call-id", "cseq"):
-                    lines.append(line)
-                elif name == "to":
-                    lines.append(line + ";tag=phone")
-            lines.append("Content-Length: 0")
-            self.sock.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), peer)
-
-    def wait_for(self, count, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.received
-
-    def close(self):
-        self.running = False
-        self.thread.join(timeout=2)
-        self.sock.close()
+        self.status = register(port, user, sock.getsockname()[1], sock=sock) if user else None
+        super().__init__(answer=answer, sock=sock, requests_only=True)
 
 
 def case_sipp(port, work, checks):
