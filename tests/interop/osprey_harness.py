@@ -272,11 +272,13 @@ def header(reply, name):
 
 def response_to(request, status, reason="Answer", to_tag="phone"):
     """A minimal response to `request` (bytes), as a UAS builds it (RFC 3261 §8.2.6.2): its Via,
-    From, Call-ID and CSeq, its To with `to_tag` unless it has a tag already."""
+    From, Call-ID and CSeq, its To with `to_tag` unless it has a tag already; a 1xx or 2xx (which
+    may establish a dialog) copies the Record-Route too (§12.1.1)."""
     lines = [f"SIP/2.0 {status} {reason}"]
+    copied = ("via", "v", "from", "f", "call-id", "i", "cseq") + (("record-route",) if status < 300 else ())
     for line in request.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")[1:]:
         name = line.split(":", 1)[0].strip().lower()
-        if name in ("via", "v", "from", "f", "call-id", "i", "cseq"):
+        if name in copied:
             lines.append(line)
         elif name in ("to", "t"):
             lines.append(line if ";tag=" in line.lower() else f"{line};tag={to_tag}")

@@ -175,33 +175,43 @@ def case_stray_2xx(port, checks):
         victim.close()
 
 
+def with_intruder_server(binary, work, checks, cases, bob_answer=200, extra_toml=""):
+    """osprey on its defaults (authentication on) with ACCOUNTS, a gateway that answers calls 486
+    and bob registered (his phone answers INVITE with bob_answer); runs cases(port, bob,
+    gateway), then stops everything. Raises RuntimeError if osprey does not start."""
+    port = h.free_port()
+    gateway = h.UdpRecorder(answer=486)
+    extra = f'[dialplan]\ngateway = "sip:127.0.0.1:{gateway.port}"\n' + extra_toml
+    server = h.Osprey(binary, work, h.udp_and_tcp(port), extra_toml=extra, authentication=True)
+    imported = h.import_accounts(binary, server.config, ACCOUNTS)
+    checks.expect(imported.returncode == 0, f"osprey user import: {imported.stdout.strip()} {imported.stderr.strip()}")
+    try:
+        with server:
+            bob = Phone(port, "bob", answer=bob_answer)
+            try:
+                checks.expect(bob.status == 200, f"bob registers ({bob.status})")
+                cases(port, bob, gateway)
+            finally:
+                bob.close()
+    finally:
+        gateway.close()
+    h.expect_clean_stop(checks, server)
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
+
+    def cases(port, bob, gateway):
+        case_register_hijack(port, checks)
+        case_canonical_aor(port, checks)
+        case_toll_fraud_by_route(port, gateway, checks)
+        case_from_spellings(port, bob, checks)
+        case_identity_headers(port, bob, checks)
+        case_stray_2xx(port, checks)
+
     with h.temp_dir() as work:
-        port = h.free_port()
-        gateway = h.UdpRecorder(answer=486)
-        extra = f'[dialplan]\ngateway = "sip:127.0.0.1:{gateway.port}"\n'
-        server = h.Osprey(args.osprey, work, h.udp_and_tcp(port), extra_toml=extra, authentication=True)
-        imported = h.import_accounts(args.osprey, server.config, ACCOUNTS)
-        checks.expect(imported.returncode == 0,
-                      f"osprey user import: {imported.stdout.strip()} {imported.stderr.strip()}")
-        try:
-            with server:
-                bob = Phone(port, "bob")
-                try:
-                    checks.expect(bob.status == 200, f"bob registers ({bob.status})")
-                    case_register_hijack(port, checks)
-                    case_canonical_aor(port, checks)
-                    case_toll_fraud_by_route(port, gateway, checks)
-                    case_from_spellings(port, bob, checks)
-                    case_identity_headers(port, bob, checks)
-                    case_stray_2xx(port, checks)
-                finally:
-                    bob.close()
-        finally:
-            gateway.close()
-        h.expect_clean_stop(checks, server)
+        with_intruder_server(args.osprey, work, checks, cases)
     checks.finish()
 
 
