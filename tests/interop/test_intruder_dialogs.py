@@ -6,8 +6,9 @@ another domain (accept_inbound), so anyone can get such a token: mallory@evil.ex
 bob, whose phone only rings (180), and reads osprey's Record-Route from the 180. Then, inside
 that dialog (same Call-ID and tags, that Route):
   a. a BYE or a MESSAGE whose Request-URI is some other host (a listening socket on 127.0.0.5,
-     or on another port of 127.0.0.1) must not reach it: the token admits the dialog's peer,
-     not a free relay (osprey answers 403 or 407, or drops it);
+     or on another port of 127.0.0.1) must not reach it, nor a BYE in the strict-routing form
+     (osprey's Record-Route URI as the Request-URI, that host as the last Route, §16.4): the
+     token admits the dialog's peer, not a free relay (osprey answers 403 or 407, or drops it);
   b. a re-INVITE to sip:+4490012345@127.0.0.1 or tel:+4490012345 must not reach the gateway;
   c. an ACK whose Request-URI is the foreign socket must not reach it;
   control: an INFO and then a BYE to bob's contact, with the token, still reach bob.
@@ -61,21 +62,27 @@ class StolenDialog:
                 return reply
         return None
 
-    def request(self, method, uri, body=b""):
-        """`method` to `uri` inside the dialog, along the stolen Route (an ACK keeps the INVITE's
-        CSeq number, §13.2.2.4)."""
+    def request(self, method, uri, body=b"", route=None):
+        """`method` to `uri` inside the dialog, along the stolen Route or `route` (an ACK keeps the
+        INVITE's CSeq number, §13.2.2.4)."""
         if method != "ACK":
             self.cseq += 1
         text = self.client.request(method, uri, OUTSIDER, BOB, 1 if method == "ACK" else self.cseq, self.call_id,
-                                   extra=[f"Route: {self.route}"], body=body, from_tag=self.from_tag)
+                                   extra=[f"Route: {route or self.route}"], body=body, from_tag=self.from_tag)
         return text.replace(f"To: <{BOB}>".encode(), f"To: {self.to}".encode(), 1)
 
-    def send(self, method, uri, body=b"", timeout=1.5):
+    def send(self, method, uri, body=b"", timeout=1.5, route=None):
         """Sends an in-dialog request; returns its final response (None if osprey dropped it)."""
         if method == "ACK":
-            self.client.sock.sendto(self.request(method, uri), ("127.0.0.1", self.port))
+            self.client.sock.sendto(self.request(method, uri, route=route), ("127.0.0.1", self.port))
             return None
-        return self.client.exchange(self.request(method, uri, body), timeout=timeout)
+        return self.client.exchange(self.request(method, uri, body, route), timeout=timeout)
+
+    def strict(self, target):
+        """The Request-URI and Route of a request to `target` as a strict router sends it
+        (RFC 3261 §16.4): osprey's Record-Route URI, with its token, as the Request-URI, the
+        destination as the last Route."""
+        return self.route.strip().lstrip("<").split(">", 1)[0], f"<{target}>"
 
     def close(self):
         self.client.close()
@@ -114,14 +121,15 @@ def case_skeleton_key(port, bob, gateway, checks):
     try:
         reaches_bob(dialog, bob, "INFO", checks, "control")
         for foreign in (far, near):
-            for method in ("BYE", "MESSAGE"):
-                target = f"sip:victim@{foreign.address}:{foreign.port}"
+            target = f"sip:victim@{foreign.address}:{foreign.port}"
+            for method, form in (("BYE", "loose"), ("MESSAGE", "loose"), ("BYE", "strict")):
                 before = len(foreign.received)
-                reply = dialog.send(method, target, body=b"relayed" if method == "MESSAGE" else b"")
+                uri, route = dialog.strict(target) if form == "strict" else (target, None)
+                reply = dialog.send(method, uri, body=b"relayed" if method == "MESSAGE" else b"", route=route)
                 got = foreign.arrivals_since(before, wait=0.2)
                 checks.expect(not got and d.status_of(reply) in (None, 403, 407),
-                              f"in-dialog {method} with the token to {target}: refused (403/407) or dropped, "
-                              f"nothing arrives there ({d.status_of(reply)}, {len(got)} arrived)")
+                              f"in-dialog {method} with the token to {target} ({form} routing): refused (403/407) "
+                              f"or dropped, nothing arrives there ({d.status_of(reply)}, {len(got)} arrived)")
         for target in (f"sip:{NUMBER}@127.0.0.1:{port}", f"tel:{NUMBER}"):
             before = len(gateway.received)
             reply = dialog.send("INVITE", target)

@@ -7,7 +7,8 @@ and localhost, a gateway for telephone numbers): every way in below must stay sh
      upper case with a trailing dot, IPv4-mapped IPv6) get 401 as well. An AOR has one
      canonical form (host lower-cased, trailing dot dropped, IPv4-mapped IPv6 as IPv4, IPv4
      octets read as decimal, default port dropped): alice, authenticated, registering To
-     sip:alice@LOCALHOST. is then reached at sip:alice@localhost.
+     sip:alice@LOCALHOST. is then reached at sip:alice@localhost, and registering To
+     sip:alice@127.0.0.01 or sip:alice@[::ffff:127.0.0.1]:5060 at sip:alice@127.0.0.1.
   2. Toll fraud through Route: an INVITE or MESSAGE whose Request-URI is osprey itself and
      whose Route carries a number (strict-routing form, RFC 3261 §16.4, or a loose Route
      after osprey's own) gets 407 without credentials, 403 for alice (her dial policy has no
@@ -55,30 +56,38 @@ def case_register_hijack(port, checks):
         client.close()
 
 
-def case_canonical_aor(port, checks):
-    """alice registers To sip:alice@LOCALHOST. (authenticated); an outsider's MESSAGE to
-    sip:alice@localhost must find that binding."""
+def register_spelled(port, spelled, checks):
+    """alice, with her password, registers To `spelled` (another spelling of one of her AORs)
+    from a new socket; returns that socket as a phone answering 200."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     contact_port = sock.getsockname()[1]
-    spelled = "sip:alice@LOCALHOST."
     _, final, _ = d.UdpClient(port, sock=sock).authenticated(
         "REGISTER", f"sip:127.0.0.1:{port}", spelled, spelled, "alice", USERS["alice"],
         extra=[f"Contact: <sip:alice@127.0.0.1:{contact_port}>", "Expires: 600"])
     checks.expect(d.status_of(final) == 200,
                   f"alice registers To {spelled} with credentials: 200 ({d.status_of(final)})")
-    phone = h.UdpRecorder(answer=200, sock=sock, requests_only=True)
-    client = d.UdpClient(port)
-    try:
-        reply = client.exchange(client.request("MESSAGE", "sip:alice@localhost", OUTSIDER, "sip:alice@localhost",
-                                               body=b"found you"))
-        got = phone.wait_for(1, timeout=2.0)
-        checks.expect(d.status_of(reply) == 200 and len(got) == 1 and got[0].startswith(b"MESSAGE "),
-                      f"a MESSAGE to sip:alice@localhost reaches the binding registered as {spelled} "
-                      f"({d.status_of(reply)}, {len(got)} received)")
-    finally:
-        client.close()
-        phone.close()
+    return h.UdpRecorder(answer=200, sock=sock, requests_only=True)
+
+
+def case_canonical_aor(port, checks):
+    """alice registers To other spellings of her AORs; an outsider's MESSAGE to the canonical AOR
+    must find every one of those bindings (a MESSAGE forks to all of them, RFC 3261 §16.5)."""
+    for aor, spellings in (("sip:alice@localhost", ["sip:alice@LOCALHOST."]),
+                           ("sip:alice@127.0.0.1", ["sip:alice@127.0.0.01", "sip:alice@[::ffff:127.0.0.1]:5060"])):
+        phones = [register_spelled(port, spelled, checks) for spelled in spellings]
+        client = d.UdpClient(port)
+        try:
+            reply = client.exchange(client.request("MESSAGE", aor, OUTSIDER, aor, body=b"found you"))
+            for spelled, phone in zip(spellings, phones):
+                got = phone.wait_for(1, timeout=2.0)
+                checks.expect(d.status_of(reply) == 200 and len(got) == 1 and got[0].startswith(b"MESSAGE "),
+                              f"a MESSAGE to {aor} reaches the binding registered as {spelled} "
+                              f"({d.status_of(reply)}, {len(got)} received)")
+        finally:
+            client.close()
+            for phone in phones:
+                phone.close()
 
 
 def case_toll_fraud_by_route(port, gateway, checks):
