@@ -81,6 +81,7 @@ server::SecuritySettings security_settings(const SecurityConfig& security, const
   settings.authentication = security.authentication;
   settings.accept_inbound = security.accept_inbound;
   settings.nonce_lifetime = security.nonce_lifetime;
+  settings.dialog_token_lifetime = security.dialog_token_lifetime;
   settings.digest_algorithms.clear();
   for (const std::string& name : security.digest_algorithms) {
     settings.digest_algorithms.push_back(sip::digest_algorithm_from(name));
@@ -108,6 +109,7 @@ void read_security(ReadState& state, const toml::table& table, SecurityConfig& s
   section.boolean("authentication", security.authentication);
   section.boolean("accept_inbound", security.accept_inbound);
   section.integer<std::uint32_t>("nonce_lifetime", 10, 86400, security.nonce_lifetime);
+  section.integer<std::uint32_t>("dialog_token_lifetime", 1, 30 * 86400, security.dialog_token_lifetime);
   std::vector<std::string> algorithms;
   if (section.string_array("digest_algorithms", algorithms)) {
     const bool known = std::all_of(algorithms.begin(), algorithms.end(), [](const std::string& name) {

@@ -37,6 +37,9 @@ struct SecurityConfig {
   // leave toward other destinations: no open relay).
   bool accept_inbound = true;
   std::uint32_t nonce_lifetime = 300;  // seconds; then stale=true (RFC 7616 §3.3)
+  // Seconds a dialog token stays valid after its dialog's last in-dialog request
+  // (security/dialog_token.hpp); 12 hours, like Kamailio's dialog timeout.
+  std::uint32_t dialog_token_lifetime = 43200;
   // The Digest algorithms challenged, in order (RFC 8760 §2.4): "SHA-256", "MD5". Clients that
   // read only the first challenge and know only MD5 (SIPp 3.6, old phones) need MD5 first.
   std::vector<std::string> digest_algorithms = {"SHA-256", "MD5"};

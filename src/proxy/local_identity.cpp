@@ -3,13 +3,21 @@
 #include <algorithm>
 
 #include "registrar/aor.hpp"
+#include "sip/host.hpp"
 
 namespace osprey::proxy {
 
 namespace {
-std::string_view strip_brackets(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
-  return host;
+// The address a host names, read from its canonical form: "127.0.0.01" and "[::ffff:127.0.0.1]"
+// are 127.0.0.1, the address the sockets compare.
+std::optional<boost::asio::ip::address> address_of(std::string_view host) {
+  std::string canonical = sip::canonical_host(host);
+  if (canonical.size() >= 2 && canonical.front() == '[' && canonical.back() == ']')
+    canonical = canonical.substr(1, canonical.size() - 2);
+  boost::system::error_code error;
+  const auto address = boost::asio::ip::make_address(canonical, error);
+  if (error) return std::nullopt;
+  return address;
 }
 }  // namespace
 
@@ -39,28 +47,30 @@ bool LocalIdentity::serves_uri(const sip::Uri& uri) const {
   return uri.is_sip() && serves_domain(uri.host) && (!uri.has_port || listening_on(uri.port));
 }
 
+bool LocalIdentity::names_served_domain(const sip::Uri& uri) const {
+  return uri.is_sip() && serves_domain(uri.host);
+}
+
 bool LocalIdentity::is_our_host(std::string_view host) const {
   if (serves_domain(host)) return true;
-  boost::system::error_code error;
-  const auto address = boost::asio::ip::make_address(std::string(strip_brackets(host)), error);
-  if (error) return false;
+  const auto address = address_of(host);
+  if (!address) return false;
   if (std::any_of(addresses_.begin(), addresses_.end(),
-                  [&](const auto& at) { return at.address == address; }))
+                  [&](const auto& at) { return at.address == *address; }))
     return true;
-  return !wildcard_ports_.empty() && address.is_loopback();
+  return !wildcard_ports_.empty() && address->is_loopback();
 }
 
 bool LocalIdentity::is_ours(std::string_view host, std::uint16_t port) const {
   if (serves_domain(host) && listening_on(port)) return true;
-  boost::system::error_code error;
-  const auto address = boost::asio::ip::make_address(std::string(strip_brackets(host)), error);
-  if (error) return false;
-  const net::Endpoint endpoint{address, port};
+  const auto address = address_of(host);
+  if (!address) return false;
+  const net::Endpoint endpoint{*address, port};
   if (std::find(addresses_.begin(), addresses_.end(), endpoint) != addresses_.end()) return true;
   // A wildcard listener: any address of this machine on that port. Loopback always is; other
   // addresses are known once osprey used them (add_address).
   if (std::find(wildcard_ports_.begin(), wildcard_ports_.end(), port) != wildcard_ports_.end())
-    return address.is_loopback();
+    return address->is_loopback();
   return false;
 }
 

@@ -5,6 +5,7 @@
 // in its own Via and Record-Route are learnt as they are used, so a wildcard listener is
 // recognised by the address the system picked.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +32,13 @@ class LocalIdentity {
   bool is_ours(const sip::Uri& uri) const;
   // The host alone (any port) is a served domain or one of our addresses.
   bool is_our_host(std::string_view host) const;
-  // True when the host is a served domain (the location service answers for it, §16.5).
+  // True when the host is a served domain (the location service answers for it, §16.5), in any
+  // spelling (sip::canonical_host).
   bool serves_domain(std::string_view host) const;
+  // A sip/sips URI in a served domain, whatever its port: the test of who a From or To names.
+  // A user of ours is ours on every port (a From of sip:alice@example.com:5070 is still alice);
+  // only routing tells an AOR from a contact (serves_uri).
+  bool names_served_domain(const sip::Uri& uri) const;
   // A URI of a served domain that is for the location service: no port, or one of ours. A
   // served host with another port (sip:127.0.0.1:5090 when 127.0.0.1 is a domain) is a UA's
   // contact, not an address-of-record.

@@ -8,6 +8,8 @@
 #include "security/asserted_identity.hpp"
 #include "security/dial_policy.hpp"
 #include "sip/builder.hpp"
+#include "sip/contact.hpp"
+#include "sip/host.hpp"
 #include "sip/route.hpp"
 #include "sip/validation.hpp"
 
@@ -45,11 +47,13 @@ struct ProxyCore::Context {
   bool final_sent = false;
   bool cancelled = false;
   // The canonical AOR when the targets came from the location service (a served user): an
-  // unreachable MESSAGE to it may be stored (issue #5).
+  // unreachable MESSAGE to it may be stored (RFC 3428 store-and-forward).
   std::string served_aor;
-  // The token our Record-Route carries (issue #6): in-dialog requests prove with it that their
-  // dialog was admitted here.
-  std::string dialog_token;
+  // What the dialog token of each branch's Record-Route binds (security/dialog_token.hpp): the
+  // dialog and the caller's side; each branch adds its own target. Empty call_id: no token.
+  std::string call_id;
+  std::string caller_tag;
+  std::vector<std::string> caller_places;
 };
 
 namespace {
@@ -67,15 +71,6 @@ std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, 
   std::string value = "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol));
   if (!token.empty()) value += ";" + std::string(security::DialogToken::kParam) + "=" + token;
   return value + ";lr>";
-}
-
-std::string join(const std::vector<std::string>& values) {
-  std::string result;
-  for (const auto& value : values) {
-    if (!result.empty()) result += ", ";
-    result += value;
-  }
-  return result;
 }
 
 // §16.6 step 3: Max-Forwards one less, or 70 when the request had none.
@@ -109,7 +104,43 @@ bool creates_dialog(const sip::Message& request) {
   return request.method_text() == "REFER";
 }
 
+// The place (security::dialog_place) of a URI; empty when it has none (tel:) or does not parse.
+std::string place_of(std::string_view uri_text) {
+  auto uri = sip::parse_uri(uri_text);
+  return uri ? security::dialog_place(*uri) : std::string();
+}
+
+std::string place_of(const net::Endpoint& endpoint) {
+  return security::dialog_place(net::host_text(endpoint.address), endpoint.port);
+}
+
+// The places an in-dialog request toward the caller may go to (security/dialog_token.hpp): the
+// address the request came from, its Contact (the caller's remote target, §12.1.1) and the
+// nearest Record-Route upstream (its route set).
+std::vector<std::string> caller_places(const sip::Message& request, const net::Flow& flow) {
+  std::vector<std::string> places;
+  places.push_back(place_of(flow.remote));
+  if (auto contact = sip::contacts(request); contact && !contact->star && !contact->contacts.empty()) {
+    places.push_back(security::dialog_place(contact->contacts.front().address.uri));
+  }
+  if (auto recorded = sip::routes(request, sip::HeaderId::record_route); recorded && !recorded->empty()) {
+    places.push_back(security::dialog_place(recorded->front().uri));
+  }
+  return places;
+}
+
 }  // namespace
+
+std::string ProxyCore::branch_token(const Context& context, const ForwardTarget& target,
+                                    const txn::Target& to) const {
+  if (services_.dialog_tokens == nullptr || context.call_id.empty()) return {};
+  // The callee's side: the branch's Request-URI (its contact), the next hop and the address.
+  std::vector<std::string> places = context.caller_places;
+  places.push_back(place_of(target.request_uri));
+  places.push_back(place_of(target.next_hop));
+  places.push_back(place_of(to.destination));
+  return services_.dialog_tokens->sign(context.call_id, context.caller_tag, places, clock_());
+}
 
 ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
                      LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
@@ -152,7 +183,7 @@ bool ProxyCore::message_too_large_for(const Context& context, const txn::Target&
 }
 
 bool ProxyCore::offer_to_store(Context& context) {
-  // Issue #5: every branch ended 408/480/503 or with a transport error (no best response at
+  // Store-and-forward: every branch ended 408/480/503 or with a transport error (no best response at
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
   const int status = context.best_status;
   const bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
@@ -174,6 +205,18 @@ std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                                const net::Flow& flow, const Originator& originator) {
+  auto route = decide_route(request, identity_);
+  if (!route) {
+    ++counters_.requests;
+    reject(transaction, request, 400, "Bad Route");
+    return;
+  }
+  handle_request(transaction, request, flow, *route, originator);
+}
+
+void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                               const net::Flow& flow, const RouteDecision& route,
+                               const Originator& originator) {
   ++counters_.requests;
   // §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0, Proxy-Require.
   if (auto rejection = sip::check_request(request, {sip::Role::proxy, {}})) {
@@ -212,60 +255,31 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   context->invite = request.method() == sip::Method::invite;
   context->outgoing_method = request.method();
   context->record_route = creates_dialog(request);
-  if (context->record_route && services_.dialog_tokens != nullptr && request.call_id()) {
-    context->dialog_token = services_.dialog_tokens->sign(*request.call_id());
+  if (context->record_route && services_.dialog_tokens != nullptr && request.call_id() && request.from()) {
+    context->call_id = std::string(*request.call_id());
+    context->caller_tag = std::string(request.from()->tag());
+    context->caller_places = caller_places(request, flow);
   }
   context->loop = hash;
   sip::Message& outgoing = context->outgoing;
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
-  if (!originator.trusted) security::remove_untrusted_identity(outgoing);
+  if (!originator.trusted)
+    security::remove_untrusted_identity(outgoing, !originator.asserted_identity.empty());
   if (!originator.asserted_identity.empty()) {
     security::assert_identity(outgoing, originator.asserted_identity,
                               std::span<const std::string>(&originator.asserted_identity, 1));
   }
 
-  // §16.4: route information.
-  auto parsed_routes = sip::routes(request, sip::HeaderId::route);
-  if (!parsed_routes) {
-    reject(transaction, request, 400, "Bad Route");
-    return;
-  }
-  std::vector<std::string> route_values;
-  std::vector<bool> route_ours;
-  for (const auto& route : *parsed_routes) {
-    route_values.emplace_back(route.text);
-    route_ours.push_back(identity_.is_ours(route.uri));
-  }
-  bool routes_changed = false;
-  std::string request_uri(request.request_uri().text);
-  if (!route_values.empty() && !request.request_uri().has_user && identity_.is_ours(request.request_uri())) {
-    // The previous hop is a strict router (§16.4): it put our Record-Route URI in the
-    // Request-URI; the real one is the last Route value.
-    const auto& last = parsed_routes->back();
-    request_uri = std::string(last.uri.text);
-    outgoing.set_request_uri(request_uri);
-    route_values.pop_back();
-    route_ours.pop_back();
-    routes_changed = true;
-  }
-  // §16.4: "If the first value in the Route header field indicates this proxy, the proxy MUST
-  // remove that value" (every leading one: we may have record-routed twice).
-  std::size_t ours = 0;
-  while (ours < route_ours.size() && route_ours[ours]) ++ours;
-  if (ours > 0) {
-    route_values.erase(route_values.begin(), route_values.begin() + static_cast<std::ptrdiff_t>(ours));
-    routes_changed = true;
-  }
-  if (routes_changed) {
-    outgoing.remove_headers(sip::HeaderId::route);
-    if (!route_values.empty()) outgoing.prepend_header(sip::HeaderId::route, join(route_values));
-  }
+  // §16.4: route information, as decided before access control judged the request.
+  apply_routes(outgoing, route);
+  const std::string& request_uri = route.request_uri;
+  const std::vector<std::string>& route_values = route.routes;
 
   // §16.5: the target set.
   auto uri = sip::parse_uri(request_uri, {false});
-  // A telephone number nobody here answers for goes to the gateway (issue #6; the access
-  // control has already applied the dial policy).
+  // A telephone number nobody here answers for goes to the gateway (the access control has
+  // already applied the dial policy to it).
   const auto to_gateway = [&](const std::string& aor) {
     if (services_.gateway.empty() || !security::dialled_number(*uri)) return false;
     return aor.empty() || services_.users == nullptr || !services_.users->has_aor(aor);
@@ -284,20 +298,14 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   if (!route_values.empty()) {
     // A pre-loaded or recorded route goes on: the next hop is the top Route (a loose router;
     // strict next hops, §16.6 step 6, are not supported), the Request-URI stays.
-    auto next = sip::parse_route_list(route_values.front(), "Route");
-    if (!next || next->empty()) {
-      reject(transaction, request, 400, "Bad Route");
-      return;
-    }
-    ForwardTarget target{request_uri, {}, std::nullopt, std::string(next->front().uri.text)};
-    context->groups.push_back({std::move(target)});
+    context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, route.next_hop}});
   } else if (identity_.serves_uri(*uri)) {
     std::string aor = registrar::canonical_aor(*uri);
     const auto bindings = location_.lookup(aor, clock_());
     if (bindings.empty() && to_gateway(aor)) {
       context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, services_.gateway}});
     } else if (bindings.empty()) {
-      // §16.5 / issue #4: 404 for a user with no account (only when accounts exist: an open
+      // §16.5: 404 for a user with no account (only when accounts exist: an open
       // registrar knows no user list); else "not reachable now": 480, or stored if a MESSAGE.
       if (services_.users != nullptr && services_.users->size() > 0 && !services_.users->has_aor(aor)) {
         reject(transaction, request, 404, "Not Found");
@@ -395,6 +403,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   message.set_request_uri(target.request_uri);  // §16.6 step 2
   decrement_max_forwards(message);
   if (context->record_route) {
+    const std::string token = branch_token(*context, target, to);
     if (auto at = our_address(to)) {
       // When the request leaves by another transport or address family than it came in on,
       // the two sides of the dialog reach osprey at different addresses: two Record-Route
@@ -403,12 +412,11 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
       if (in.protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
         if (auto inbound = our_address({in.protocol, in.remote, {}})) {
           message.prepend_header(sip::HeaderId::record_route,
-                                 record_route_value(*inbound, in.protocol, context->dialog_token));
+                                 record_route_value(*inbound, in.protocol, token));
         }
       }
       // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
-      message.prepend_header(sip::HeaderId::record_route,
-                             record_route_value(*at, to.protocol, context->dialog_token));
+      message.prepend_header(sip::HeaderId::record_route, record_route_value(*at, to.protocol, token));
     }
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
@@ -424,7 +432,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
     security::apply_privacy(message);
   }
   // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
-  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join(target.routes));
+  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(target.routes));
 
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
@@ -441,7 +449,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
 bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
   auto it = branches_.find(key_of(txn::ServerTransactionId{transaction.index, transaction.generation}));
   if (it == branches_.end()) {
-    // RFC 6026 §8.4: the client INVITE transaction passes up every 2xx while Accepted: the
+    // RFC 6026 §7.3: the client INVITE transaction passes up every 2xx while Accepted: the
     // callee retransmits its 2xx until the ACK comes, and each one goes upstream (the first
     // may have been lost on the way to the caller, who then waits for a copy).
     return forward_late_2xx(response);
@@ -607,17 +615,11 @@ void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/) {
 
 void ProxyCore::forward_ack(sip::Message ack) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
-  auto parsed = sip::routes(ack, sip::HeaderId::route);
-  if (!parsed) return;
-  std::vector<std::string> remaining;
-  std::size_t ours = 0;
-  while (ours < parsed->size() && identity_.is_ours((*parsed)[ours].uri)) ++ours;
-  for (std::size_t i = ours; i < parsed->size(); ++i) remaining.emplace_back((*parsed)[i].text);
-  std::string next_hop(remaining.empty() ? ack.request_uri().text : (*parsed)[ours].uri.text);
-  if (ours > 0) {
-    ack.remove_headers(sip::HeaderId::route);
-    if (!remaining.empty()) ack.prepend_header(sip::HeaderId::route, join(remaining));
-  }
+  auto route = decide_route(ack, identity_);
+  if (!route) return;
+  apply_routes(ack, *route);
+  const std::vector<std::string>& remaining = route->routes;
+  const std::string& next_hop = route->next_hop;
   auto uri = sip::parse_uri(next_hop);
   if (!uri) return;
   if (remaining.empty() && identity_.serves_uri(*uri)) {
@@ -653,16 +655,23 @@ bool ProxyCore::forward_late_2xx(const sip::Message& response) {
       response.cseq()->method != sip::Method::invite) {
     return false;
   }
-  on_stray_response(response, {});
+  forward_2xx_upstream(response);
   return true;
 }
 
-void ProxyCore::on_stray_response(const sip::Message& response, const net::Flow& /*flow*/) {
-  // RFC 3261 §16.7 / RFC 6026 §8.2: a 2xx to an INVITE whose client transaction is gone (a
-  // retransmission, or a late fork) goes on statelessly to the next Via, if the top one is ours.
-  if (response.status() < 200 || response.status() >= 300 || !response.cseq() ||
-      response.cseq()->method != sip::Method::invite || !response.top_via())
-    return;
+void ProxyCore::on_stray_response(const sip::Message& /*response*/, const net::Flow& /*flow*/) {
+  // RFC 6026 §7.3: a transaction-stateful proxy "MUST NOT forward the response if there is no
+  // matching transaction state machine". The §16.7 robustness rule it replaces let anyone who wrote osprey's
+  // address in a top Via have a response (and its body) relayed to the address of the second, and two proxies
+  // bounce it. Late 2xx of a fork still reach the caller: their client transaction stays in Accepted (RFC
+  // 6026 §7.2) and passes them up to forward_late_2xx.
+  ++counters_.stray_dropped;
+}
+
+void ProxyCore::forward_2xx_upstream(const sip::Message& response) {
+  // A 2xx to an INVITE of ours whose server transaction has answered already goes on to the
+  // next Via, if the top one is ours.
+  if (!response.top_via()) return;
   const sip::Via& top = *response.top_via();
   const auto top_protocol = net::protocol_from_via(top.transport).value_or(net::Protocol::udp);
   if (!identity_.is_ours(top.host, top.has_port ? top.port : net::default_port(top_protocol))) return;

@@ -18,7 +18,9 @@
 //  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
 //         cancels the other branches, else the best final once every branch ended (503 -> 500);
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
-// ACKs for 2xx and stray 2xx retransmissions are forwarded without a transaction.
+// ACKs for 2xx and the 2xx a client transaction in Accepted passes up after the server
+// transaction answered are forwarded without a transaction; a response matching no transaction
+// is dropped (RFC 6026 §7.3).
 //
 // Identity (RFC 3325, RFC 3323): P-Asserted-Identity from outside the trust domain removed, the
 // authenticated user's asserted instead (P-Preferred-Identity honoured among its identities);
@@ -45,6 +47,7 @@
 #include "net/target_resolver.hpp"
 #include "net/transport.hpp"
 #include "proxy/local_identity.hpp"
+#include "proxy/route_decision.hpp"
 #include "proxy/target_set.hpp"
 #include "security/address_set.hpp"
 #include "security/dialog_token.hpp"
@@ -57,7 +60,7 @@ namespace osprey::proxy {
 
 // The local services the proxy consults; every pointer may be null (the service is off).
 struct ProxyServices {
-  // Accounts (issue #6): with at least one, a served user without an account is unknown (404).
+  // Accounts: with at least one, a served user without an account is unknown (404).
   // Without any, every user of a served domain is known: an open registrar (480 when offline).
   const store::UserStore* users = nullptr;
   // RFC 3428 store-and-forward: MESSAGEs to served users that cannot be delivered now.
@@ -72,7 +75,7 @@ struct ProxyServices {
   const security::DialogToken* dialog_tokens = nullptr;
 };
 
-// Who sent a request, as the access control decided (issue #6, RFC 3325 §4).
+// Who sent a request, as the access control decided (RFC 3325 §4).
 struct Originator {
   std::string asserted_identity;  // the authenticated AOR; empty: not authenticated
   bool trusted = false;           // a trusted peer: its P-Asserted-Identity stands
@@ -84,7 +87,8 @@ struct ProxyCounters {
   std::uint64_t rejected = 0;   // answered by the proxy itself (4xx/5xx)
   std::uint64_t loops = 0;      // 482
   std::uint64_t acks_forwarded = 0;
-  std::uint64_t stray_forwarded = 0;
+  std::uint64_t stray_forwarded = 0;  // late 2xx of a matched client transaction
+  std::uint64_t stray_dropped = 0;    // responses that matched no transaction (RFC 6026 §7.3)
 };
 
 class ProxyCore {
@@ -105,6 +109,10 @@ class ProxyCore {
   void attach(ProxyServices services) { services_ = services; }
   void set_dialog_tokens(const security::DialogToken* tokens) { services_.dialog_tokens = tokens; }
 
+  // `route`: the request's §16.4 route processing, decided before access control judged it
+  // (the overload without it decides here, for callers with no access control).
+  void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                      const net::Flow& flow, const RouteDecision& route, const Originator& originator = {});
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                       const net::Flow& flow, const Originator& originator = {});
   // True when the client transaction is one of the proxy's branches (else the caller's own).
@@ -156,9 +164,12 @@ class ProxyCore {
   // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
   // after the request was answered) goes on statelessly along the Vias; false for anything else.
   bool forward_late_2xx(const sip::Message& response);
+  // The dialog token of one branch's Record-Route; empty without tokens.
+  std::string branch_token(const Context& context, const ForwardTarget& target, const txn::Target& to) const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack);
+  void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;
   net::Transport& transport_;

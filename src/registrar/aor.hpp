@@ -15,8 +15,9 @@ namespace osprey::registrar {
 //
 // RFC 3261 §10.3 step 5: "all URI parameters MUST be removed (including the user-param), and any
 // escaped characters MUST be converted to unescaped form". Where the RFC leaves a choice:
-// - the host is lower-cased (§19.1.4 compares hosts case-insensitively); the user keeps its case
-//   (§19.1.4: userinfo is case-sensitive);
+// - the host is in its canonical form (sip::canonical_host: lower case, no trailing dot, IPv4
+//   without leading zeros, IPv4-mapped IPv6 as IPv4), so every spelling of a served domain names
+//   one AOR; the user keeps its case (§19.1.4: userinfo is case-sensitive);
 // - the port is dropped: an AOR names a user of a domain, not a server, and clients that put the
 //   registrar's port in To must not get a second, separate set of bindings;
 // - the scheme is always "sip": a user registering over sips: and over sip: is one user with one
@@ -26,9 +27,14 @@ namespace osprey::registrar {
 // written: the registrar refuses such AORs, so a lookup by one finds nothing.
 std::string canonical_aor(const sip::Uri& uri);
 
-// Whether `host` is one of `domains`. Host names compare case-insensitively (§19.1.4); IP
-// literals compare as written (no IPv6 normalisation: configure every spelling clients use).
-// An empty list serves nothing.
+// Whether `host` is one of `domains`, compared in canonical form (sip::canonical_host), so no
+// spelling of a served domain passes for a foreign one. An empty list serves nothing.
 bool served_domain(std::string_view host, const std::vector<std::string>& domains);
+
+// §10.3 step 1: a REGISTER whose Request-URI names a served domain (any port, any spelling) is
+// this registrar's to process. The one test the registrar and access control both use: when
+// they disagreed (access control looked at the port too), a REGISTER to sip:example.com:9 was
+// processed without being authenticated.
+bool registers_for(const sip::Uri& request_uri, const std::vector<std::string>& domains);
 
 }  // namespace osprey::registrar

@@ -46,7 +46,7 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
 
   // §10.3 step 1: does this registrar hold bindings for the Request-URI's domain?
   const sip::Uri& request_uri = request.request_uri();
-  if (!request_uri.is_sip() || !served_domain(request_uri.host, domains)) {
+  if (!registers_for(request_uri, domains)) {
     return refuse(403, "Domain not served");
   }
 

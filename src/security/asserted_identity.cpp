@@ -35,8 +35,11 @@ bool contains(std::span<const std::string> aors, std::string_view aor) {
 
 }  // namespace
 
-std::size_t remove_untrusted_identity(sip::Message& request) {
-  return request.remove_headers(sip::HeaderId::p_asserted_identity);
+std::size_t remove_untrusted_identity(sip::Message& request, bool sender_authenticated) {
+  std::size_t removed = request.remove_headers(sip::HeaderId::p_asserted_identity);
+  removed += request.remove_headers("Remote-Party-ID");
+  if (!sender_authenticated) removed += request.remove_headers(sip::HeaderId::p_preferred_identity);
+  return removed;
 }
 
 std::string assert_identity(sip::Message& request, std::string_view account_aor,

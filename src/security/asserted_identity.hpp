@@ -14,9 +14,12 @@
 namespace osprey::security {
 
 // RFC 3325 §5: a P-Asserted-Identity received from outside the trust domain is not believed.
-// Removing it keeps a caller from naming itself to the trusted peers downstream. Returns how many
-// lines were removed.
-std::size_t remove_untrusted_identity(sip::Message& request);
+// Removing it keeps a caller from naming itself to the trusted peers downstream. The same goes
+// for Remote-Party-ID (draft-ietf-sip-privacy-04, which many PBXs and phones still show as the
+// caller), and for a P-Preferred-Identity the sender has not earned by authenticating (§6: only
+// a proxy that authenticated the user may turn it into an assertion; assert_identity consumes it
+// then). Returns how many lines were removed.
+std::size_t remove_untrusted_identity(sip::Message& request, bool sender_authenticated);
 
 // RFC 3325 §5 and §6: after digest authentication, the identity osprey asserts for the caller.
 // A P-Preferred-Identity element whose canonical AOR is one of `allowed` (the canonical AORs the

@@ -2,37 +2,163 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "sip/char_class.hpp"
+#include "sip/host.hpp"
+
 namespace osprey::security {
 
 namespace {
-constexpr std::size_t kTokenBytes = 16;
+constexpr std::size_t kMacBytes = 12;
+constexpr std::size_t kIssuedBytes = 4;
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-}  // namespace
 
-std::string DialogToken::sign(std::string_view call_id) const {
-  HmacSha256::Mac mac{};
-  if (!hmac_.compute({call_id}, mac)) return {};
-  // base64url without padding (RFC 4648 §5): a URI parameter value needs no escaping then.
-  std::string token;
-  token.reserve(22);
+// base64url without padding (RFC 4648 §5): a URI parameter value needs no escaping then.
+std::string encode(std::string_view bytes) {
+  std::string text;
+  text.reserve((bytes.size() * 4 + 2) / 3);
   std::uint32_t bits = 0;
   int held = 0;
-  for (std::size_t i = 0; i < kTokenBytes; ++i) {
-    bits = (bits << 8) | mac[i];
+  for (unsigned char byte : bytes) {
+    bits = (bits << 8) | byte;
     held += 8;
     while (held >= 6) {
       held -= 6;
-      token.push_back(kBase64Url[(bits >> held) & 0x3f]);
+      text.push_back(kBase64Url[(bits >> held) & 0x3f]);
     }
   }
-  if (held > 0) token.push_back(kBase64Url[(bits << (6 - held)) & 0x3f]);
-  return token;
+  if (held > 0) text.push_back(kBase64Url[(bits << (6 - held)) & 0x3f]);
+  return text;
 }
 
-bool DialogToken::verify(std::string_view call_id, std::string_view token) const {
-  const std::string expected = sign(call_id);
-  return !expected.empty() && token.size() == expected.size() &&
-         CRYPTO_memcmp(token.data(), expected.data(), expected.size()) == 0;
+std::optional<std::string> decode(std::string_view text) {
+  std::string bytes;
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (char c : text) {
+    const char* at = std::strchr(kBase64Url, c);
+    if (c == '\0' || at == nullptr) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(at - kBase64Url);
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      bytes.push_back(static_cast<char>((bits >> held) & 0xff));
+    }
+  }
+  // One spelling per token: the bits left over must be the zeros encode() wrote.
+  if (held >= 6 || (bits & ((1u << held) - 1)) != 0) return std::nullopt;
+  return bytes;
+}
+
+void put_u32(std::string& out, std::uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+std::uint32_t get_u32(std::string_view in) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
+  return value;
+}
+}  // namespace
+
+DialogToken::DialogToken(const Secret& secret, std::int64_t lifetime_seconds)
+    : hmac_(secret), lifetime_(lifetime_seconds) {}
+
+std::string dialog_place(std::string_view host, std::uint16_t port) {
+  return sip::canonical_host(host) + ":" + std::to_string(port);
+}
+
+std::string dialog_place(const sip::Uri& uri) {
+  if (!uri.is_sip()) return {};
+  std::uint16_t port = uri.port_or_default();
+  if (!uri.has_port) {
+    const auto transport = uri.param("transport");
+    if (transport && sip::iequals(*transport, "tls")) port = 5061;
+  }
+  return dialog_place(uri.host, port);
+}
+
+std::uint32_t DialogToken::place_hash(std::string_view place) const {
+  // Keyed, so nobody can search offline for another place with the same 32 bits.
+  HmacSha256::Mac mac{};
+  if (!hmac_.compute({"place\n", place}, mac)) return 0;
+  return get_u32(std::string_view(reinterpret_cast<const char*>(mac.data()), 4));
+}
+
+bool DialogToken::mac_matches(std::string_view call_id, std::string_view caller_tag,
+                              std::string_view signed_part, std::string_view mac) const {
+  HmacSha256::Mac expected{};
+  // The separators keep (Call-ID, tag) pairs from sliding into each other.
+  if (!hmac_.compute({"dialog\n", call_id, "\n", caller_tag, "\n", signed_part}, expected)) return false;
+  return mac.size() == kMacBytes && CRYPTO_memcmp(mac.data(), expected.data(), kMacBytes) == 0;
+}
+
+std::string DialogToken::sign(std::string_view call_id, std::string_view caller_tag,
+                              std::span<const std::string> places, std::int64_t now) const {
+  std::vector<std::uint32_t> hashes;
+  for (const std::string& place : places) {
+    if (place.empty()) continue;
+    const std::uint32_t hash = place_hash(place);
+    if (std::find(hashes.begin(), hashes.end(), hash) == hashes.end() && hashes.size() < kMaxPlaces)
+      hashes.push_back(hash);
+  }
+  std::string bytes;
+  put_u32(bytes, static_cast<std::uint32_t>(now));
+  for (std::uint32_t hash : hashes) put_u32(bytes, hash);
+  HmacSha256::Mac mac{};
+  if (!hmac_.compute({"dialog\n", call_id, "\n", caller_tag, "\n", bytes}, mac)) return {};
+  bytes.append(reinterpret_cast<const char*>(mac.data()), kMacBytes);
+  return encode(bytes);
+}
+
+bool DialogToken::admits(std::string_view token, const DialogRequest& request, std::int64_t now) const {
+  if (token.size() > 128 || request.next_hop.empty()) return false;
+  const auto bytes = decode(token);
+  if (!bytes || bytes->size() < kIssuedBytes + kMacBytes) return false;
+  const std::size_t hashes_size = bytes->size() - kIssuedBytes - kMacBytes;
+  if (hashes_size % 4 != 0) return false;
+  const std::string_view all(*bytes);
+  const std::string_view signed_part = all.substr(0, kIssuedBytes + hashes_size);
+  const std::string_view mac = all.substr(kIssuedBytes + hashes_size);
+  // The caller's tag is the From tag of its own requests and the To tag of the callee's.
+  if (!mac_matches(request.call_id, request.from_tag, signed_part, mac) &&
+      (request.to_tag.empty() || !mac_matches(request.call_id, request.to_tag, signed_part, mac)))
+    return false;
+  const std::uint32_t next_hop = place_hash(request.next_hop);
+  bool bound = false;
+  for (std::size_t at = kIssuedBytes; at < signed_part.size(); at += 4)
+    if (get_u32(signed_part.substr(at, 4)) == next_hop) bound = true;
+  if (!bound) return false;
+  // Issue times are 32-bit seconds: compared modulo 2^32 so the token survives 2106.
+  const auto issued_low = get_u32(signed_part);
+  const std::int64_t issued = now - static_cast<std::int64_t>(static_cast<std::uint32_t>(now) - issued_low);
+  std::uint64_t key = 0;
+  for (std::size_t i = 0; i < 8; ++i) key = (key << 8) | static_cast<unsigned char>(mac[i]);
+  return renew(key, issued, now);
+}
+
+bool DialogToken::renew(std::uint64_t key, std::int64_t issued, std::int64_t now) const {
+  Shard& shard = shards_[key % kShards];
+  const std::lock_guard lock(shard.mutex);
+  auto it = shard.last_use.find(key);
+  const std::int64_t last = it == shard.last_use.end() ? issued : std::max(issued, it->second);
+  if (now - last >= lifetime_) {
+    if (it != shard.last_use.end()) shard.last_use.erase(it);
+    return false;
+  }
+  if (it != shard.last_use.end()) {
+    it->second = now;
+    return true;
+  }
+  if (shard.last_use.size() >= kMaxRenewalsPerShard) {
+    std::erase_if(shard.last_use, [&](const auto& entry) { return now - entry.second >= lifetime_; });
+  }
+  if (shard.last_use.size() < kMaxRenewalsPerShard) shard.last_use.emplace(key, now);
+  return true;
 }
 
 }  // namespace osprey::security

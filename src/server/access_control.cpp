@@ -2,19 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "registrar/aor.hpp"
-#include "sip/char_class.hpp"
+#include "sip/host.hpp"
 #include "sip/route.hpp"
 
 namespace osprey::server {
 
 namespace {
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = sip::ascii_lower(c);
-  return out;
-}
-
 AccessDecision refuse(int status, std::string_view reason) {
   AccessDecision decision;
   decision.status = status;
@@ -37,48 +33,67 @@ AccessControl::AccessControl(const SecuritySettings& settings, const proxy::Loca
       logger_(logger),
       dialog_tokens_(dialog_tokens) {}
 
-bool AccessControl::dialog_admitted(const sip::Message& request) const {
+bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route) const {
+  if (!request.to() || request.to()->tag().empty()) return false;
   if (dialog_tokens_ == nullptr) return true;
-  if (!request.call_id()) return false;
-  const auto carries_token = [&](const sip::Uri& uri) {
-    if (!identity_.is_ours(uri)) return false;
-    const auto token = uri.param(security::DialogToken::kParam);
-    return token && dialog_tokens_->verify(*request.call_id(), *token);
-  };
-  // §16.4: our URI is the top Route (loose routing), or the Request-URI when the previous hop is
-  // a strict router. A UA with an outbound proxy may put that proxy (osprey again) before the
-  // dialog's route set: the token may be on any of the leading Route entries that are ours.
-  auto parsed_routes = sip::routes(request, sip::HeaderId::route);
-  if (parsed_routes) {
-    for (const auto& route : *parsed_routes) {
-      if (!identity_.is_ours(route.uri)) break;
-      if (carries_token(route.uri)) return true;
-    }
-  }
-  return carries_token(request.request_uri());
+  if (!request.call_id() || !request.from()) return false;
+  // The request goes to its next hop (the first Route left after ours, else the Request-URI):
+  // the token must name that place among those its dialog reaches.
+  auto next_hop = sip::parse_uri(route.next_hop);
+  if (!next_hop || !next_hop->is_sip()) return false;
+  const std::string place = security::dialog_place(*next_hop);
+  const security::DialogRequest dialog{*request.call_id(), request.from()->tag(), request.to()->tag(), place};
+  const std::int64_t now = clock_();
+  return std::any_of(route.tokens.begin(), route.tokens.end(),
+                     [&](const std::string& token) { return dialog_tokens_->admits(token, dialog, now); });
 }
 
 std::string AccessControl::realm_for(const sip::Uri& uri) const {
   // RFC 3261 §22.1: the realm names the protection domain; osprey's are its served domains,
   // which are also the realms of the accounts (store::Account::realm).
-  if (identity_.serves_uri(uri)) return lowercase(uri.host);
-  return identity_.domains().empty() ? std::string() : lowercase(identity_.domains().front());
+  if (identity_.names_served_domain(uri)) return sip::canonical_host(uri.host);
+  return identity_.domains().empty() ? std::string() : sip::canonical_host(identity_.domains().front());
 }
 
-bool AccessControl::leaves_served_users(const sip::Message& request) const {
-  // A pre-loaded Route toward anything but us takes the request elsewhere (§16.4, §16.6 step 6).
-  auto parsed_routes = sip::routes(request, sip::HeaderId::route);
-  if (!parsed_routes) return true;  // the proxy answers 400; nothing leaves unauthenticated
-  for (const auto& route : *parsed_routes) {
-    if (!identity_.is_ours(route.uri)) return true;
-  }
-  const sip::Uri& uri = request.request_uri();
-  if (!uri.is_sip()) return true;  // tel: and the like go to a gateway, never to a user here
-  if (!identity_.serves_uri(uri)) return !identity_.is_ours(uri);
+bool AccessControl::leaves_served_users(const proxy::RouteDecision& route) const {
+  // A Route toward anything but us remains after ours were consumed (§16.4, §16.6 step 6).
+  if (!route.routes.empty()) return true;
+  auto uri = sip::parse_uri(route.request_uri);
+  if (!uri || !uri->is_sip()) return true;  // tel: and the like go to a gateway, never to a user here
+  if (!identity_.serves_uri(*uri)) return !identity_.is_ours(*uri);
   // A number in a served domain that is nobody's account is a call to the telephone network.
-  if (security::dialled_number(uri) && users_ != nullptr)
-    return !users_->has_aor(registrar::canonical_aor(uri));
+  if (security::dialled_number(*uri) && users_ != nullptr)
+    return !users_->has_aor(registrar::canonical_aor(*uri));
   return false;
+}
+
+std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecision& route,
+                                                         const std::string& user) const {
+  // Every number the request may reach: its Request-URI after the strict-router fix-up, and the
+  // user part of every Route it is still to follow (a gateway reads either).
+  std::vector<std::string> targets = route.routes;
+  targets.insert(targets.begin(), route.request_uri);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    std::optional<sip::Uri> uri;
+    std::optional<std::vector<sip::NameAddr>> parsed;
+    if (i == 0) {
+      auto direct = sip::parse_uri(targets[i]);
+      if (direct) uri = *direct;
+    } else if (auto list = sip::parse_route_list(targets[i], "Route"); list && !list->empty()) {
+      parsed = std::move(*list);
+      uri = parsed->front().uri;
+    }
+    if (!uri) continue;
+    auto number = security::dialled_number(*uri);
+    if (!number) continue;
+    // A number that is one of our accounts is a user here, not a call out.
+    if (i == 0 && identity_.serves_uri(*uri) && users_ != nullptr &&
+        users_->has_aor(registrar::canonical_aor(*uri)))
+      continue;
+    const security::DialDecision verdict = dial_policy_->check(user, *number);
+    if (!verdict.allowed) return *number + ": " + verdict.reason;
+  }
+  return std::nullopt;
 }
 
 AccessDecision AccessControl::authenticate(const sip::Message& request, const net::Flow& flow,
@@ -129,15 +144,17 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
   return decision;
 }
 
-bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow) {
+bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
+                                const proxy::RouteDecision& route) {
   if (!settings_.authentication) return true;
   if (settings_.trusted_peers.contains(flow.remote.address)) return true;
-  if (dialog_admitted(ack) || !leaves_served_users(ack)) return true;
+  if (dialog_admitted(ack, route) || !leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
   return false;
 }
 
-AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow) {
+AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
+                                    const proxy::RouteDecision& route) {
   if (!settings_.authentication) return {};
   const sip::Method method = request.method();
   // §22.1: ACK and CANCEL cannot be challenged (no response to an ACK; a CANCEL's must match).
@@ -150,8 +167,9 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
   if (!request.to() || !request.from()) return {};  // the intake let none of these through
 
   if (method == sip::Method::register_) {
-    // A REGISTER for another domain is not ours to authenticate: the registrar refuses it.
-    if (!identity_.serves_uri(request.request_uri())) return {};
+    // The registrar's own test (registrar::registers_for): a REGISTER it would take, for any
+    // port and spelling of a served domain, authenticates; the rest it refuses itself.
+    if (!registrar::registers_for(request.request_uri(), identity_.domains())) return {};
     const sip::Uri& to = request.to()->uri;
     AccessDecision decision = authenticate(request, flow, true, realm_for(to));
     if (decision.status != 0) return decision;
@@ -165,13 +183,14 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     return decision;
   }
 
-  // Inside a dialog osprey admitted, the request follows the Route set its dialog-creating
-  // request earned; with a To tag but no valid token it is judged as a new request.
-  if (!request.to()->tag().empty() && dialog_admitted(request)) return {};
+  // Inside a dialog osprey admitted, toward a place that dialog reaches, the request follows the
+  // route set its dialog-creating request earned; else it is judged as a new request.
+  if (dialog_admitted(request, route)) return {};
 
   const sip::Uri& from = request.from()->uri;
-  const bool from_our_user = identity_.serves_uri(from);
-  const bool leaves = leaves_served_users(request);
+  // Any spelling and any port of a served domain names one of our users.
+  const bool from_our_user = identity_.names_served_domain(from);
+  const bool leaves = leaves_served_users(route);
   if (!from_our_user && !leaves) {
     if (settings_.accept_inbound) return {};
     ++counters_.forbidden;
@@ -186,15 +205,12 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     return refuse(403, "Forbidden: From is not yours");
   }
   if (leaves && dial_policy_ != nullptr) {
-    if (auto number = security::dialled_number(request.request_uri())) {
-      const security::DialDecision verdict = dial_policy_->check(decision.identity, *number);
-      if (!verdict.allowed) {
-        ++counters_.forbidden;
-        ++counters_.toll_fraud;
-        logger_.warn("dial policy: {} from {} by {} to {} refused: {}", request.method_text(),
-                     net::host_text(flow.remote.address), decision.identity, *number, verdict.reason);
-        return refuse(403, "Forbidden: destination not allowed");
-      }
+    if (auto refused = refused_number(route, decision.identity)) {
+      ++counters_.forbidden;
+      ++counters_.toll_fraud;
+      logger_.warn("dial policy: {} from {} by {} refused: {}", request.method_text(),
+                   net::host_text(flow.remote.address), decision.identity, *refused);
+      return refuse(403, "Forbidden: destination not allowed");
     }
   }
   return decision;

@@ -1,20 +1,31 @@
 #pragma once
 // Who may do what, decided once per new request before the registrar or the proxy sees it
-// (DESIGN.md pipeline: security -> auth -> local services | routing). Issue #6:
+// (DESIGN.md pipeline: security -> auth -> local services | routing). Decide, then authorise:
+// the proxy's §16.4 route processing (proxy::decide_route) runs first, and what is judged here is
+// where the request will go (its effective Request-URI and next hop), never the raw request.
+// One canonical form of hosts and AORs (sip::canonical_host, registrar::canonical_aor) and one
+// test of "is this us" (proxy::LocalIdentity) are used here, by the registrar and by the proxy.
 //
-//  - REGISTER for a served domain must authenticate (401, RFC 3261 §10.3 step 3, §22.2), as the
-//    owner of the To AOR (403 otherwise, §10.3 step 4).
-//  - A dialog-initial request from one of our users (From in a served domain), or toward a
-//    destination outside the served users (another domain, a Route not ours, a telephone number
-//    with no account), must authenticate (407, §22.3), as the owner of the From AOR (403
+//  - REGISTER for a served domain (registrar::registers_for: any port, any spelling) must
+//    authenticate (401, RFC 3261 §10.3 step 3, §22.2), as the owner of the To AOR (403
+//    otherwise, §10.3 step 4).
+//  - A request from one of our users (From in a served domain, any spelling and port), or toward
+//    a destination outside the served users (another domain, a Route not ours, a telephone
+//    number with no account), must authenticate (407, §22.3), as the owner of the From AOR (403
 //    otherwise): nobody calls as someone else, and nothing leaves through osprey without an
 //    account behind it (no open relay).
-//  - Calls to numbers must pass the dial policy (toll fraud): 403 and a log line otherwise.
-//  - Requests from other domains to our users need no account (accept_inbound), trusted peers
-//    (RFC 3325 trust domain) none at all; ACK and CANCEL are never challenged (§22.1), nor
-//    requests inside a dialog that osprey admitted: their Route names our Record-Route with a
-//    valid dialog token (security/dialog_token.hpp). A To tag alone proves nothing: without the
-//    token the request is judged as a new one.
+//  - Calls to numbers must pass the dial policy (toll fraud), for every number the request may
+//    reach: its effective Request-URI and the Routes it still follows. 403 and a log line.
+//
+// The only ways past without credentials (each has a test of what it does not allow):
+//  1. authentication = false in the configuration;
+//  2. a trusted peer (RFC 3325 trust domain, by source address);
+//  3. inbound: from another domain to one of our users (accept_inbound), never onward;
+//  4. in-dialog: a To tag and a dialog token of ours (security/dialog_token.hpp) for this
+//     dialog that names the request's next hop, not expired;
+//  5. ACK (no answer possible, §22.1): forwarded only on the terms of 1-4; CANCEL: only ever
+//     matches an INVITE transaction that passed here, and goes where it went (§9.2, §16.10);
+//  6. requests osprey answers about itself (OPTIONS to osprey, §11.2).
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
 // enumerated; both count toward a ban of the source, a bare challenge never does.
@@ -28,6 +39,7 @@
 
 #include "net/flow.hpp"
 #include "proxy/local_identity.hpp"
+#include "proxy/route_decision.hpp"
 #include "security/ban_table.hpp"
 #include "security/dial_policy.hpp"
 #include "security/dialog_token.hpp"
@@ -74,24 +86,29 @@ class AccessControl {
                 security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
                 spdlog::logger& logger, const security::DialogToken* dialog_tokens = nullptr);
 
-  AccessDecision admit(const sip::Message& request, const net::Flow& flow);
+  // `route` is the request's §16.4 route processing (proxy::decide_route): what is judged is
+  // where the request will go, never the raw Request-URI.
+  AccessDecision admit(const sip::Message& request, const net::Flow& flow, const proxy::RouteDecision& route);
   // An ACK for a 2xx cannot be challenged (§22.1) and gets no answer, so it is forwarded or
-  // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token), toward our
-  // own users, from trusted peers, or with authentication off; else it is a relay attempt.
-  bool ack_allowed(const sip::Message& ack, const net::Flow& flow);
+  // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token, toward a host
+  // of that dialog), toward our own users, from trusted peers, or with authentication off; else
+  // it is a relay attempt.
+  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route);
 
   const AccessCounters& counters() const { return counters_; }
 
  private:
   AccessDecision authenticate(const sip::Message& request, const net::Flow& flow, bool registration,
                               const std::string& realm);
-  // The destination is not one of our users: another domain, a Route toward elsewhere, or a
-  // number with no account (which goes to the gateway, or nowhere).
-  bool leaves_served_users(const sip::Message& request) const;
+  // The effective target is not one of our users: another domain, a Route toward elsewhere,
+  // or a number with no account (which goes to the gateway, or nowhere).
+  bool leaves_served_users(const proxy::RouteDecision& route) const;
+  // The first number among the request's targets the dial policy refuses `user`, with why.
+  std::optional<std::string> refused_number(const proxy::RouteDecision& route, const std::string& user) const;
   std::string realm_for(const sip::Uri& uri) const;
-  // The request names our Record-Route with a valid dialog token for its Call-ID (always true
-  // without tokens).
-  bool dialog_admitted(const sip::Message& request) const;
+  // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
+  // dialog that names its next hop (always true without tokens).
+  bool dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route) const;
 
   const SecuritySettings& settings_;
   const proxy::LocalIdentity& identity_;

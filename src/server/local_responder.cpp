@@ -48,20 +48,31 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
     return identity.serves_uri(uri) || identity.is_ours(uri);
   };
   const bool for_us = request.method() == sip::Method::register_ || addressed_to_us();
-  // Issue #6: REGISTER and every request the proxy would route pass the access control first;
-  // what osprey answers about itself (OPTIONS pings) needs no account.
+  // Decide, then authorise: §16.4 route processing first, so access control judges the target
+  // and next hop the proxy will use, never the raw Request-URI. REGISTER and every request the
+  // proxy would route pass the access control; what osprey answers about itself (OPTIONS
+  // pings) needs no account.
+  std::optional<proxy::RouteDecision> route;
+  if (proxy_ != nullptr && !for_us) {
+    route = proxy::decide_route(request, proxy_->identity());
+    if (!route) {
+      ++counters_.requests_refused;
+      answer(transaction, request, 400, "Bad Route");
+      return;
+    }
+  }
   AccessDecision access;
   if (access_ != nullptr && (!for_us || request.method() == sip::Method::register_)) {
-    access = access_->admit(request, flow);
+    access = access_->admit(request, flow, route ? *route : proxy::RouteDecision{});
     if (access.status != 0) {
       ++counters_.requests_refused;
       answer(transaction, request, access.status, access.reason, access.headers);
       return;
     }
   }
-  if (proxy_ != nullptr && table_ != nullptr && !for_us) {
+  if (route && table_ != nullptr) {
     ++counters_.proxied;
-    proxy_->handle_request(transaction, request, flow,
+    proxy_->handle_request(transaction, request, flow, *route,
                            proxy::Originator{std::move(access.identity), access.trusted_source});
     return;
   }
@@ -110,7 +121,10 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   // An ACK for a 2xx (§13.2.2.4): the proxy forwards it along its route; without one it is
   // stray, and ACKs get no answer (§17).
   if (proxy_ == nullptr) return;
-  if (access_ != nullptr && !access_->ack_allowed(ack, flow)) return;  // a relay attempt (issue #6)
+  if (access_ != nullptr) {
+    auto route = proxy::decide_route(ack, proxy_->identity());
+    if (!route || !access_->ack_allowed(ack, flow, *route)) return;  // a relay attempt
+  }
   proxy_->on_ack(ack, flow);
 }
 
@@ -142,8 +156,8 @@ void LocalResponder::on_client_failure(txn::ClientTransactionId transaction, int
 }
 
 void LocalResponder::on_stray_response(const sip::Message& response, const net::Flow& flow) {
-  // §18.1.2: a response that matches nothing is discarded, unless the proxy forwards it
-  // statelessly (a retransmitted 2xx to an INVITE, RFC 6026 §8.2).
+  // §18.1.2: a response that matches nothing is discarded; a transaction-stateful proxy does
+  // not forward it either (RFC 6026 §7.3). The proxy counts it.
   ++counters_.stray_responses;
   if (proxy_ != nullptr) proxy_->on_stray_response(response, flow);
 }

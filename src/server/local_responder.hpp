@@ -39,7 +39,7 @@ class LocalResponder final : public txn::TransactionUser {
   }
   // The proxy the requests go to that osprey does not answer itself; set once, before traffic.
   void attach_proxy(proxy::ProxyCore* proxy) { proxy_ = proxy; }
-  // Authentication, identity and dial policy for new requests (issue #6); none: everything is
+  // Authentication, identity and dial policy for new requests ; none: everything is
   // let through. Set once, before traffic.
   void attach_access(AccessControl* access) { access_ = access; }
   // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.

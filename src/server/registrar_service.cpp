@@ -26,8 +26,8 @@ RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::L
       pace_timer_(io_context) {}
 
 bool RegistrarService::serves(const sip::Message& request) const {
-  return request.method() == sip::Method::register_ && request.request_uri().is_sip() &&
-         registrar::served_domain(request.request_uri().host, domains_);
+  return request.method() == sip::Method::register_ &&
+         registrar::registers_for(request.request_uri(), domains_);
 }
 
 void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransactionId transaction,

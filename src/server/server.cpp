@@ -94,7 +94,8 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     if (!kept) return tl::unexpected(kept.error());
     dialog_secret = *kept;
   }
-  server->dialog_tokens_ = std::make_unique<security::DialogToken>(dialog_secret);
+  server->dialog_tokens_ =
+      std::make_unique<security::DialogToken>(dialog_secret, security.dialog_token_lifetime);
   if (!security.authentication) {
     logger.warn("authentication is off: anyone may register any user and send through this server");
   }

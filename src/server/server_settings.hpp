@@ -35,12 +35,13 @@ struct TlsSpec {
   std::chrono::milliseconds reload_check{2000};
 };
 
-// Issue #6: authentication, bans, rate limits, scanners, the trust domain and the dial policy.
+// Authentication, bans, rate limits, scanners, the trust domain and the dial policy.
 // The defaults are the safe ones (authentication on); the config's [security] maps onto this.
 struct SecuritySettings {
   bool authentication = true;
   bool accept_inbound = true;  // other domains may reach our users without an account here
   std::int64_t nonce_lifetime = 300;
+  std::int64_t dialog_token_lifetime = 43200;  // security/dialog_token.hpp
   // Challenged in this order (RFC 8760 §2.4); some clients read only the first challenge.
   std::vector<sip::DigestAlgorithm> digest_algorithms = {sip::DigestAlgorithm::sha256,
                                                          sip::DigestAlgorithm::md5};

@@ -1,5 +1,11 @@
 #include "sip/host.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
 #include "sip/char_class.hpp"
 #include "sip/scanner.hpp"
 
@@ -158,6 +164,62 @@ HostScan scan_host(std::string_view text) {
   }
   if (hostname && is_alpha(label_first) && i <= 255) result.kind = HostKind::hostname;
   return result;
+}
+
+namespace {
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+std::string ipv4_text(const unsigned char* octets) {
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) out += '.';
+    out += std::to_string(octets[i]);
+  }
+  return out;
+}
+}  // namespace
+
+std::string canonical_host(std::string_view host) {
+  const auto kind = classify_host(host);
+  if (!kind) return lowercase(host);
+  switch (*kind) {
+    case HostKind::hostname:
+      if (host.back() == '.') host.remove_suffix(1);
+      return lowercase(host);
+    case HostKind::ipv4: {
+      std::array<unsigned char, 4> octets{};
+      std::size_t part = 0;
+      unsigned value = 0;
+      for (char c : host) {
+        if (c == '.') {
+          octets[part++] = static_cast<unsigned char>(value);
+          value = 0;
+        } else {
+          value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+      }
+      octets[part] = static_cast<unsigned char>(value);
+      return ipv4_text(octets.data());
+    }
+    case HostKind::ipv6: {
+      // inet_pton reads every form RFC 4291 §2.2 allows; classify_host accepted the reference.
+      const std::string inner(host.substr(1, host.size() - 2));
+      std::array<unsigned char, 16> bytes{};
+      if (inet_pton(AF_INET6, inner.c_str(), bytes.data()) != 1) return lowercase(host);
+      static constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), bytes.begin()))
+        return ipv4_text(bytes.data() + 12);
+      std::array<char, INET6_ADDRSTRLEN> text{};
+      if (inet_ntop(AF_INET6, bytes.data(), text.data(), text.size()) == nullptr) return lowercase(host);
+      return "[" + std::string(text.data()) + "]";
+    }
+    case HostKind::none: break;
+  }
+  return lowercase(host);
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view digits) {

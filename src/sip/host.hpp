@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace osprey::sip {
@@ -25,6 +26,17 @@ struct HostScan {
   std::optional<HostKind> kind;
 };
 HostScan scan_host(std::string_view text);
+
+// The one spelling of a host that every layer compares (access control, registrar, Route
+// processing, loop detection): two hosts name the same place exactly when their canonical forms
+// are equal. RFC 3261 §19.1.4 compares hosts case-insensitively and leaves the rest to the
+// implementation; an attacker picks whatever spelling a comparison forgets, so all of them fold:
+// - a host name is lower-cased and loses its trailing dot ("LOCALHOST." -> "localhost");
+// - an IPv4 address loses leading zeros, each octet read as decimal ("127.0.0.01" -> "127.0.0.1");
+// - an IPv6 reference is written in RFC 5952 form, in brackets ("[::1]"), and an IPv4-mapped one
+//   ("[::ffff:127.0.0.1]") becomes its IPv4 address: it reaches the same socket.
+// Text that is no host is returned lower-cased, so it can still only equal itself.
+std::string canonical_host(std::string_view host);
 
 // Parses a port (1*DIGIT, at most 65535).
 std::optional<std::uint16_t> parse_port(std::string_view digits);

@@ -242,11 +242,11 @@ def header_value(message, name):
     return None
 
 
-def in_dialog_bye(client, gateway_port, call_id, route):
-    """carol's BYE toward the gateway inside the dialog of `call_id`, along `route`."""
+def in_dialog_bye(client, gateway_port, call_id, from_tag, route):
+    """carol's BYE toward the gateway inside the dialog of `call_id` (her tag `from_tag`), along `route`."""
     target = "sip:011972599950423@127.0.0.1"
     bye = client.request("BYE", f"sip:gw@127.0.0.1:{gateway_port}", "sip:carol@127.0.0.1", target, cseq=5,
-                         call_id=call_id, extra=[f"Route: {route}"])
+                         call_id=call_id, extra=[f"Route: {route}"], from_tag=from_tag)
     return bye.replace(f"To: <{target}>".encode(), f"To: <{target}>;tag=gw-dialog".encode())
 
 
@@ -256,6 +256,7 @@ def case_dialog_after_restart(server, port, gateway, checks):
     if invite is None:
         return
     call_id, route = header_value(invite, "Call-ID"), header_value(invite, "Record-Route")
+    from_tag = header_value(invite, "From").split("tag=")[-1].split(";")[0]
     checks.expect(route is not None and "osp-dt=" in route, f"osprey's Record-Route carries a dialog token ({route})")
     if route is None:
         return
@@ -264,13 +265,13 @@ def case_dialog_after_restart(server, port, gateway, checks):
         client = d.UdpClient(port, "127.0.0.1")
         try:
             before = len(gateway.received)
-            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, route))
+            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, from_tag, route))
             got = gateway.wait_for(before + 1)
             checks.expect(len(got) == before + 1 and got[-1].startswith(b"BYE ") and d.status_of(reply) == 200,
                           f"after a restart, the in-dialog BYE with the token goes through "
                           f"({d.status_of(reply)}, {len(got) - before} at the gateway)")
             forged = route.replace("osp-dt=", "osp-dt=x")
-            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, forged))
+            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, from_tag, forged))
             checks.expect(d.status_of(reply) == 407, f"the same BYE with a forged token: 407 ({d.status_of(reply)})")
         finally:
             client.close()

@@ -47,12 +47,39 @@ TEST(ServedDomain, CaseInsensitiveHostNames) {
   EXPECT_FALSE(served_domain("example.com.evil", domains));
 }
 
-TEST(ServedDomain, IpLiteralsAsWritten) {
+TEST(ServedDomain, EverySpellingOfAnIpLiteral) {
   std::vector<std::string> domains{"192.0.2.10", "[2001:db8::10]"};
   EXPECT_TRUE(served_domain("192.0.2.10", domains));
-  EXPECT_TRUE(served_domain("[2001:DB8::10]", domains));     // hex digits have no case
-  EXPECT_FALSE(served_domain("[2001:db8:0::10]", domains));  // not normalised
+  EXPECT_TRUE(served_domain("[2001:DB8::10]", domains));
+  EXPECT_TRUE(served_domain("[2001:db8:0::10]", domains));
+  EXPECT_TRUE(served_domain("192.0.2.010", domains));
+  EXPECT_TRUE(served_domain("[::ffff:192.0.2.10]", domains));
   EXPECT_FALSE(served_domain("192.0.2.1", domains));
+  EXPECT_FALSE(served_domain("192.0.2.100", domains));
+}
+
+TEST(CanonicalAor, OneAorForEverySpellingOfTheDomain) {
+  for (const char* spelling : {"sip:alice@LOCALHOST.", "sip:alice@localhost:5060", "sips:alice@Localhost"})
+    EXPECT_EQ(aor_of(spelling), "sip:alice@localhost") << spelling;
+  for (const char* spelling :
+       {"sip:alice@127.0.0.01", "sip:alice@[::ffff:127.0.0.1]", "sip:alice@127.000.0.1:9"})
+    EXPECT_EQ(aor_of(spelling), "sip:alice@127.0.0.1") << spelling;
+}
+
+TEST(RegistersFor, AServedDomainOnAnyPortAndInAnySpelling) {
+  const std::vector<std::string> domains{"example.com", "127.0.0.1"};
+  const auto registers = [&](const char* text) {
+    auto uri = sip::parse_uri(text);
+    EXPECT_TRUE(uri) << text;
+    return uri && registers_for(*uri, domains);
+  };
+  EXPECT_TRUE(registers("sip:example.com"));
+  EXPECT_TRUE(registers("sip:example.com:9999"));
+  EXPECT_TRUE(registers("sips:127.0.0.1:9"));
+  EXPECT_TRUE(registers("sip:EXAMPLE.COM."));
+  EXPECT_TRUE(registers("sip:127.0.0.01:1"));
+  EXPECT_FALSE(registers("sip:example.org"));
+  EXPECT_FALSE(registers("tel:+15551234"));
 }
 
 TEST(ServedDomain, EmptyListServesNothing) { EXPECT_FALSE(served_domain("example.com", {})); }

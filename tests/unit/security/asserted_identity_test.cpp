@@ -57,10 +57,25 @@ const std::vector<std::string> kAliceIdentities = {"sip:alice@example.com", "sip
 TEST(RemoveUntrustedIdentity, RemovesEveryAssertedIdentity) {
   sip::Message request =
       invite({"P-Asserted-Identity: <sip:ceo@example.com>", "P-Asserted-Identity: <tel:+12015550100>"});
-  EXPECT_EQ(remove_untrusted_identity(request), 2u);
+  EXPECT_EQ(remove_untrusted_identity(request, false), 2u);
   const sip::Message out = forwarded(request);
   EXPECT_EQ(out.count(sip::HeaderId::p_asserted_identity), 0u);
   EXPECT_EQ(out.count(sip::HeaderId::from), 1u);
+}
+
+TEST(RemoveUntrustedIdentity, RemovesRemotePartyIdAndAnUnearnedPreferredIdentity) {
+  const std::vector<std::string> lines = {"Remote-Party-ID: <sip:ceo@example.com>;party=calling",
+                                          "P-Preferred-Identity: <sip:ceo@example.com>",
+                                          "remote-party-id: <sip:cfo@example.com>;party=calling"};
+  sip::Message anonymous = invite(lines);
+  EXPECT_EQ(remove_untrusted_identity(anonymous, false), 3u);
+  const sip::Message out = forwarded(anonymous);
+  EXPECT_FALSE(out.first_value("Remote-Party-ID").has_value());
+  EXPECT_EQ(out.count(sip::HeaderId::p_preferred_identity), 0u);
+  // An authenticated sender's P-Preferred-Identity is left for assert_identity to judge.
+  sip::Message authenticated = invite(lines);
+  EXPECT_EQ(remove_untrusted_identity(authenticated, true), 2u);
+  EXPECT_EQ(forwarded(authenticated).count(sip::HeaderId::p_preferred_identity), 1u);
 }
 
 TEST(AssertIdentity, AssertsTheAccountWithFromsDisplayName) {

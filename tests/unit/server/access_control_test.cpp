@@ -119,7 +119,29 @@ class AccessControlTest : public ::testing::Test {
   }
 
   AccessDecision admit(const RequestSpec& spec, const char* source = kAliceAddress) {
-    return access_.admit(parse(request_text(spec)), flow_from(source));
+    return judge(access_, parse(request_text(spec)), flow_from(source));
+  }
+
+  // What the worker does: §16.4 route processing first, then access control judges its result.
+  AccessDecision judge(AccessControl& control, const sip::Message& request, const net::Flow& flow) {
+    auto route = proxy::decide_route(request, identity_);
+    EXPECT_TRUE(route.has_value());
+    return control.admit(request, flow, route.value_or(proxy::RouteDecision{}));
+  }
+
+  bool ack_judged(AccessControl& control, const sip::Message& ack, const net::Flow& flow) {
+    auto route = proxy::decide_route(ack, identity_);
+    EXPECT_TRUE(route.has_value());
+    return control.ack_allowed(ack, flow, route.value_or(proxy::RouteDecision{}));
+  }
+
+  // A dialog token for the test requests' dialog (Call-ID access-control-1, caller tag f1) that
+  // lets its requests reach `hosts` on port 5060.
+  std::string token_for(const std::vector<std::string>& hosts, std::string_view call_id = "access-control-1",
+                        std::string_view caller_tag = "f1") const {
+    std::vector<std::string> places;
+    for (const std::string& host : hosts) places.push_back(security::dialog_place(host, 5060));
+    return tokens_.sign(call_id, caller_tag, places, now_);
   }
 
   // The nonce of the first challenge of a 401/407.
@@ -172,7 +194,7 @@ class AccessControlTest : public ::testing::Test {
 
   SecuritySettings settings_;
   proxy::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
-  const security::DialogToken tokens_{secret()};
+  const security::DialogToken tokens_{secret(), 3600};
   std::unique_ptr<AccessControl> with_dialog_tokens_;
   FakeUserStore users_;
   security::NonceService nonces_{secret()};
@@ -426,12 +448,11 @@ TEST_F(AccessControlNumberTest, InternationalCallAllowedToTheGroupGoesThrough) {
 namespace osprey::server {
 namespace {
 
-// Issue #6: a To tag and a Route are only text; an in-dialog request passes unchallenged only
-// with the dialog token osprey's Record-Route carried for its Call-ID.
+// A To tag and a Route are only text; an in-dialog request passes unchallenged only with the
+// dialog token osprey's Record-Route carried for its dialog, toward a host that dialog reaches.
 TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
   use_dialog_tokens();
   AccessControl& guarded = *with_dialog_tokens_;
-  const security::DialogToken& tokens = tokens_;
   RequestSpec spec;
   spec.method = "INVITE";
   spec.from = "sip:dave@other.net";
@@ -439,27 +460,105 @@ TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
   spec.to = spec.uri;
   spec.to_tag = "forged";
   const auto admit_guarded = [&](const RequestSpec& request) {
-    return guarded.admit(parse(request_text(request)), flow_from("198.51.100.7"));
+    return judge(guarded, parse(request_text(request)), flow_from("198.51.100.7"));
+  };
+  const auto route_with = [](const std::string& token) {
+    return "Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>";
   };
   // A forged To tag (and a Route naming us without a token) is judged as a new request: 407.
   EXPECT_EQ(admit_guarded(spec).status, 407);
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
   EXPECT_EQ(admit_guarded(spec).status, 407);
-  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("another-call") + ";lr>"};
+  spec.extra_lines = {route_with(token_for({"gateway.other.net"}, "another-call"))};
   EXPECT_EQ(admit_guarded(spec).status, 407);
-  // The token of this Call-ID (access-control-1): the dialog went through osprey.
-  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
+  // Another dialog of the same call (another caller tag) does not share it either.
+  spec.extra_lines = {route_with(token_for({"gateway.other.net"}, "access-control-1", "f2"))};
+  EXPECT_EQ(admit_guarded(spec).status, 407);
+  // The dialog's token, but its requests never went to this host: a skeleton key no more.
+  spec.extra_lines = {route_with(token_for({"198.51.100.7", "phone.example.com"}))};
+  EXPECT_EQ(admit_guarded(spec).status, 407);
+  // The token of this dialog toward this host: the dialog went through osprey.
+  spec.extra_lines = {route_with(token_for({"198.51.100.7", "GATEWAY.other.net."}))};
   EXPECT_EQ(admit_guarded(spec).status, 0);
+  // From the callee's side the caller's tag is the To tag.
+  RequestSpec reverse = spec;
+  reverse.to_tag = "f1";
+  reverse.from = "sip:bob@example.net";
+  EXPECT_EQ(admit_guarded(reverse).status, 0);
+}
+
+TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
+  use_dialog_tokens();
+  AccessControl& guarded = *with_dialog_tokens_;
+  RequestSpec spec;
+  spec.method = "BYE";
+  spec.from = "sip:dave@other.net";
+  spec.uri = spec.to = "sip:dave@phone.other.net";
+  spec.to_tag = "t1";
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token_for({"phone.other.net"}) + ";lr>"};
+  const auto status = [&] {
+    return judge(guarded, parse(request_text(spec)), flow_from("198.51.100.7")).status;
+  };
+  now_ += 3000;
+  EXPECT_EQ(status(), 0);  // used 3000 s after it was issued: its hour starts again
+  now_ += 3000;
+  EXPECT_EQ(status(), 0);  // 6000 s after issue, 3000 after its last use
+  now_ += 3600;
+  EXPECT_EQ(status(), 407);  // an hour without use: judged as a new request
+}
+
+// Route processing comes first: a strict router's form or a loose Route followed by a number
+// reaches the number, and that is what is judged.
+TEST_F(AccessControlTest, JudgesTheTargetAfterRouteProcessingNotTheRawRequestUri) {
+  identity_.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
+  RequestSpec strict;
+  strict.method = "INVITE";
+  strict.from = "sip:mallory@evil.net";
+  strict.uri = "sip:192.0.2.1:5060";
+  strict.to = "sip:+4490012345@example.com";
+  strict.extra_lines = {"Route: <sip:+4490012345@example.com>"};
+  EXPECT_EQ(admit(strict, "198.51.100.7").status, 407);
+  RequestSpec loose = strict;
+  loose.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>, <sip:+4490012345@example.com>"};
+  EXPECT_EQ(admit(loose, "198.51.100.7").status, 407);
+  // alice may call national numbers, not international ones: the number behind the Route is
+  // refused like one in the Request-URI.
+  strict.from = "sip:alice@example.com";
+  EXPECT_EQ(admit_signed(strict, "alice", "wonderland").status, 403);
+  loose.from = "sip:alice@example.com";
+  EXPECT_EQ(admit_signed(loose, "alice", "wonderland").status, 403);
+  RequestSpec via_gateway = strict;
+  via_gateway.uri = "sip:+4490012345@example.com";
+  via_gateway.extra_lines = {"Route: <sip:+4490012345@gateway.other.net;lr>"};
+  EXPECT_EQ(admit_signed(via_gateway, "alice", "wonderland").status, 403);
+  EXPECT_EQ(access_.counters().toll_fraud, 3u);
+}
+
+TEST_F(AccessControlTest, EverySpellingOfAServedDomainIsOurs) {
+  // REGISTER for a served domain is the registrar's whatever its port: authenticated.
+  for (const char* uri :
+       {"sip:example.com:9999", "sips:example.com:9", "sip:EXAMPLE.com.", "sip:example.com:1"}) {
+    RequestSpec spec = register_spec();
+    spec.uri = uri;
+    EXPECT_EQ(admit(spec, "198.51.100.7").status, 401) << uri;
+  }
+  // A From in a served domain, in any spelling and with any port, is one of our users.
+  for (const char* from :
+       {"sip:alice@example.com:5060", "sip:alice@EXAMPLE.COM.", "sips:alice@example.com"}) {
+    RequestSpec spec;
+    spec.from = from;
+    EXPECT_EQ(admit(spec, "198.51.100.7").status, 407) << from;
+  }
 }
 
 // An ACK cannot be challenged and gets no answer: a relay attempt is dropped, not refused.
 TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) {
   use_dialog_tokens();
   AccessControl& guarded = *with_dialog_tokens_;
-  const security::DialogToken& tokens = tokens_;
   const auto allowed = [&](const RequestSpec& spec, const char* source = "198.51.100.7") {
-    return guarded.ack_allowed(parse(request_text(spec)), flow_from(source));
+    return ack_judged(guarded, parse(request_text(spec)), flow_from(source));
   };
+  const std::string token = token_for({"gateway.other.net"});
   RequestSpec spec;
   spec.method = "ACK";
   spec.from = "sip:dave@other.net";
@@ -468,19 +567,23 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
   EXPECT_FALSE(allowed(spec));  // toward another host, no dialog of ours: a relay
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
   EXPECT_FALSE(allowed(spec));  // naming us is not enough
-  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("another-call") + ";lr>"};
+  spec.extra_lines = {
+      "Route: <sip:192.0.2.1:5060;osp-dt=" + token_for({"gateway.other.net"}, "another-call") + ";lr>"};
   EXPECT_FALSE(allowed(spec));
   EXPECT_EQ(guarded.counters().acks_dropped, 3u);
-  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
   EXPECT_TRUE(allowed(spec));  // the ACK of a dialog osprey admitted
   // A UA whose outbound proxy is osprey puts it before the dialog's route set.
-  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>, <sip:192.0.2.1:5060;osp-dt=" +
-                      tokens.sign("access-control-1") + ";lr>"};
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>, <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
   EXPECT_TRUE(allowed(spec));
   // But a token behind someone else's Route does not count: that hop is not osprey.
-  spec.extra_lines = {
-      "Route: <sip:198.51.100.1;lr>, <sip:192.0.2.1:5060;osp-dt=" + tokens.sign("access-control-1") + ";lr>"};
+  spec.extra_lines = {"Route: <sip:198.51.100.1;lr>, <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
   EXPECT_FALSE(allowed(spec));
+  // Nor does the dialog's token send its ACK to any other address.
+  RequestSpec elsewhere = spec;
+  elsewhere.uri = "sip:victim@203.0.113.50";
+  elsewhere.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
+  EXPECT_FALSE(allowed(elsewhere));
 
   RequestSpec to_bob;
   to_bob.method = "ACK";
@@ -495,7 +598,7 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
   EXPECT_TRUE(allowed(spec, "203.0.113.20"));  // a trusted peer
   settings_.authentication = false;
   EXPECT_TRUE(allowed(spec));
-  EXPECT_EQ(guarded.counters().acks_dropped, 4u);
+  EXPECT_EQ(guarded.counters().acks_dropped, 5u);
 }
 
 }  // namespace

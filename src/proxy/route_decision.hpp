@@ -1,0 +1,42 @@
+#pragma once
+// RFC 3261 §16.4 route information processing, done once per request before anything judges
+// it: access control authorises the request's effective target and next hop, and the proxy
+// forwards to exactly those. Judging the raw Request-URI instead let a strict-routing form
+// (Request-URI: osprey, Route: <sip:+44900...@osprey>) reach a gateway no check had seen.
+//
+//  - "If the Request-URI contains a value this proxy previously placed into a Record-Route
+//    header field, the proxy MUST replace the Request-URI in the request with the last value
+//    from the Route header field, and remove that value": the previous hop was a strict router.
+//  - "If the first value in the Route header field indicates this proxy, the proxy MUST remove
+//    that value": every leading one (osprey record-routes twice when the transport changes, and
+//    a UA may name osprey as its outbound proxy before the dialog's route set).
+// The URIs of ours consumed on the way may carry a dialog token (security/dialog_token.hpp);
+// they are collected for access control.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/local_identity.hpp"
+#include "sip/message.hpp"
+
+namespace osprey::proxy {
+
+struct RouteDecision {
+  std::string request_uri;          // after the strict-router fix-up
+  std::vector<std::string> routes;  // the Route values left, top first, as written
+  bool routes_changed = false;      // the Route header must be rewritten from `routes`
+  std::string next_hop;             // the URI the request goes to next: the top Route left, else request_uri
+  std::vector<std::string> tokens;  // dialog tokens on the URIs of ours that were consumed
+};
+
+// nullopt when the Route header does not parse (400 Bad Route).
+std::optional<RouteDecision> decide_route(const sip::Message& request, const LocalIdentity& identity);
+
+// Route values as one header value, comma-separated in order (RFC 3261 §7.3.1).
+std::string join_routes(const std::vector<std::string>& values);
+
+// The Route header of `message` rewritten from the decision (§16.4 removals), if it changed.
+void apply_routes(sip::Message& message, const RouteDecision& decision);
+
+}  // namespace osprey::proxy

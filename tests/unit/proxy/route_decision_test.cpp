@@ -1,0 +1,64 @@
+#include "proxy/route_decision.hpp"
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+namespace osprey::proxy {
+namespace {
+
+sip::Message request(const std::string& uri, const std::string& routes) {
+  std::string text = "INVITE " + uri +
+                     " SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK1\r\n"
+                     "From: <sip:alice@example.com>;tag=f1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c1\r\n"
+                     "CSeq: 1 INVITE\r\nMax-Forwards: 70\r\n";
+  if (!routes.empty()) text += "Route: " + routes + "\r\n";
+  text += "Content-Length: 0\r\n\r\n";
+  auto message = sip::Message::parse(text);
+  if (!message) {
+    ADD_FAILURE() << message.error().reason;
+    std::abort();
+  }
+  return std::move(*message);
+}
+
+LocalIdentity identity() {
+  LocalIdentity ours(std::vector<std::string>{"example.com"});
+  ours.add_listener(net::Protocol::udp, {boost::asio::ip::make_address("192.0.2.1"), 5060});
+  return ours;
+}
+
+TEST(RouteDecision, AStrictRoutersFormTargetsTheLastRoute) {
+  const auto decision =
+      decide_route(request("sip:192.0.2.1:5060;osp-dt=abc", "<sip:+4490012345@192.0.2.1>"), identity());
+  ASSERT_TRUE(decision);
+  EXPECT_EQ(decision->request_uri, "sip:+4490012345@192.0.2.1");
+  EXPECT_TRUE(decision->routes.empty());
+  EXPECT_EQ(decision->next_hop, "sip:+4490012345@192.0.2.1");
+  EXPECT_EQ(decision->tokens, std::vector<std::string>{"abc"});
+  EXPECT_TRUE(decision->routes_changed);
+}
+
+TEST(RouteDecision, PopsEveryLeadingRouteOfOursAndKeepsTheRest) {
+  const auto decision =
+      decide_route(request("sip:bob@203.0.113.5",
+                           "<sip:192.0.2.1;osp-dt=t1;lr>, <sip:EXAMPLE.com.;lr>, <sip:proxy.other.net;lr>, "
+                           "<sip:192.0.2.1;lr>"),
+                   identity());
+  ASSERT_TRUE(decision);
+  EXPECT_EQ(decision->request_uri, "sip:bob@203.0.113.5");
+  EXPECT_EQ(decision->routes, (std::vector<std::string>{"<sip:proxy.other.net;lr>", "<sip:192.0.2.1;lr>"}));
+  EXPECT_EQ(decision->next_hop, "sip:proxy.other.net;lr");
+  EXPECT_EQ(decision->tokens, std::vector<std::string>{"t1"});
+}
+
+TEST(RouteDecision, NoRouteLeavesTheRequestAlone) {
+  const auto decision = decide_route(request("sip:bob@example.com", ""), identity());
+  ASSERT_TRUE(decision);
+  EXPECT_FALSE(decision->routes_changed);
+  EXPECT_EQ(decision->next_hop, "sip:bob@example.com");
+  EXPECT_FALSE(decide_route(request("sip:bob@example.com", "sip:no-brackets"), identity()));
+}
+
+}  // namespace
+}  // namespace osprey::proxy
