@@ -73,7 +73,10 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   }
   server->nonces_ = std::make_unique<security::NonceService>(security::NonceService::random_secret(),
                                                              security.nonce_lifetime);
-  server->nonce_counts_ = std::make_unique<security::NonceCounts>();
+  // The counts of a nonce are kept as long as the nonce can be accepted, whatever the
+  // configured lifetime: forgetting them sooner would let a captured request be replayed.
+  server->nonce_counts_ =
+      std::make_unique<security::NonceCounts>(security::NonceCounts::retention_for(*server->nonces_));
   server->bans_ = std::make_unique<security::BanTable>(security.bans);
   if (!settings.data_dir.empty()) {
     auto bans = store::SqliteBanStore::open(settings.data_dir);
