@@ -50,6 +50,7 @@ struct ProxyCore::Context {
   // The token our Record-Route carries (issue #6): in-dialog requests prove with it that their
   // dialog was admitted here.
   std::string dialog_token;
+  std::string sender_identity;  // Originator::asserted_identity: store-and-forward's quotas
 };
 
 namespace {
@@ -161,7 +162,9 @@ bool ProxyCore::offer_to_store(Context& context) {
     return false;
   }
   auto request = sip::Message::parse(context.request_bytes);
-  if (!request || !services_.offline->take(context.server, *request, context.served_aor)) return false;
+  if (!request ||
+      !services_.offline->take(context.server, *request, context.served_aor, context.sender_identity))
+    return false;
   context.final_sent = true;
   return true;
 }
@@ -216,6 +219,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     context->dialog_token = services_.dialog_tokens->sign(*request.call_id());
   }
   context->loop = hash;
+  context->sender_identity = originator.asserted_identity;
   sip::Message& outgoing = context->outgoing;
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
@@ -303,7 +307,8 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
         reject(transaction, request, 404, "Not Found");
         return;
       }
-      if (services_.offline == nullptr || !services_.offline->take(transaction, request, aor)) {
+      if (services_.offline == nullptr ||
+          !services_.offline->take(transaction, request, aor, originator.asserted_identity)) {
         reject(transaction, request, 480, "Temporarily Unavailable");
       }
       return;
