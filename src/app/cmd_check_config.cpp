@@ -4,6 +4,8 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "app/server_settings_from_config.hpp"
+#include "server/server.hpp"
 
 namespace osprey::app {
 
@@ -11,6 +13,13 @@ int run_check_config(const std::filesystem::path& file, Streams& streams) {
   const auto config = load_config(file);
   if (!config) {
     streams.err << to_string(config.error()) << '\n';
+    return kExitFailure;
+  }
+  // What serve checks beyond the file's own syntax, with serve's own code: the TLS files parse
+  // and the key matches the certificate. (Not the ports: the server being checked may hold them.)
+  const server::ServerSettings settings = server_settings_from(*config);
+  if (auto tls = server::Server::load_tls(settings.tls); !tls) {
+    streams.err << file.string() << ": " << tls.error() << '\n';
     return kExitFailure;
   }
   streams.out << file.string() << ": ok\n";

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "app/config.hpp"
+#include "app/data_dir_lock.hpp"
 #include "app/logging.hpp"
 #include "app/server_settings_from_config.hpp"
 #include "server/server.hpp"
@@ -29,6 +31,16 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
   logger->info("osprey {} starting with {}", OSPREY_VERSION, config_file.string());
 
   const server::ServerSettings settings = server_settings_from(*config);
+  // Held until run_serve returns, after the server stopped and flushed its files.
+  std::optional<DataDirLock> data_dir_lock;
+  if (!settings.data_dir.empty()) {
+    auto locked = DataDirLock::acquire(settings.data_dir);
+    if (!locked) {
+      logger->error("{}", locked.error());
+      return kExitFailure;
+    }
+    data_dir_lock.emplace(std::move(*locked));
+  }
   auto server = server::Server::start(settings, *logger);
   if (!server) {
     logger->error("{}", server.error());

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -103,9 +104,11 @@ using ImportedAccounts = std::vector<std::pair<std::string, store::Ha1Set>>;
 // Reads `osprey user import` input: "AOR PASSWORD" per line, the password being everything after
 // the first space (it may contain spaces); blank lines and lines starting with '#' skipped, a
 // trailing CR dropped. The first refused line stops it, named by its number and never by its
-// password.
+// password. An AOR given twice (in any spelling that canonicalises alike) is refused at its
+// second line, naming the first: which password was meant cannot be guessed.
 tl::expected<ImportedAccounts, std::string> read_accounts(std::istream& in, const DataPlace& place) {
   ImportedAccounts accounts;
+  std::unordered_map<std::string, std::size_t> line_of;  // canonical AOR -> its line
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
@@ -119,6 +122,9 @@ tl::expected<ImportedAccounts, std::string> read_accounts(std::istream& in, cons
     if (space == std::string::npos || space == 0) return refused("expected 'AOR PASSWORD'");
     const auto name = account_to_create(std::string_view(line).substr(0, space), place);
     if (!name) return refused(name.error());
+    if (auto [first, added] = line_of.try_emplace(name->aor, number); !added) {
+      return refused(name->aor + ": given already on line " + std::to_string(first->second));
+    }
     const std::string_view password = std::string_view(line).substr(space + 1);
     if (password.empty()) return refused("the password is empty");
     auto ha1 = ha1_set(*name, password);
@@ -141,11 +147,23 @@ int run_import(const DataPlace& place, Streams& streams, std::istream& in) {
     streams.err << users.error() << '\n';
     return kExitFailure;
   }
+  // Accounts that exist already get the new password (documented), and are named, so that an
+  // import overlapping the accounts by mistake does not pass unnoticed.
+  std::vector<std::string> existing;
+  for (const auto& [aor, ha1] : *accounts)
+    if ((*users)->has_aor(aor)) existing.push_back(aor);
   if (auto added = (*users)->add_many(*accounts); !added) {
     streams.err << added.error() << '\n';
     return kExitFailure;
   }
   streams.out << "imported " << accounts->size() << (accounts->size() == 1 ? " account\n" : " accounts\n");
+  if (!existing.empty()) {
+    constexpr std::size_t kNamed = 10;
+    streams.out << existing.size() << " of them existed already, password replaced:";
+    for (std::size_t i = 0; i < existing.size() && i < kNamed; ++i) streams.out << ' ' << existing[i];
+    if (existing.size() > kNamed) streams.out << " and " << existing.size() - kNamed << " more";
+    streams.out << '\n';
+  }
   return kExitOk;
 }
 
@@ -185,7 +203,8 @@ void register_user(CLI::App& app, Action& action) {
       {"import", UserAction::import_accounts,
        "Add accounts from standard input, one 'AOR PASSWORD' line each (the password is the rest of "
        "the line; blank lines and # comments skipped). An AOR that exists already gets the new "
-       "password. All in one transaction: a refused line (exit 2, its number named) imports nothing"},
+       "password, and is named in the output; an AOR given twice is refused. All in one transaction: "
+       "a refused line (exit 2, its number named) imports nothing"},
   };
   for (const Verb& verb : verbs) {
     CLI::App* command = user->add_subcommand(verb.name, verb.description);

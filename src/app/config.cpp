@@ -195,6 +195,12 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
   section.integer<std::size_t>("max_stored_per_user", 0, 1000000, messages.max_stored_per_user);
   section.integer<std::size_t>("max_stored_bytes_per_user", 0, std::size_t{1} << 32,
                                messages.max_stored_bytes_per_user);
+  section.integer<std::size_t>("max_stored_from_outsiders_per_user", 0, 1000000,
+                               messages.max_stored_from_outsiders_per_user);
+  section.integer<std::size_t>("max_stored_bytes_from_outsiders_per_user", 0, std::size_t{1} << 32,
+                               messages.max_stored_bytes_from_outsiders_per_user);
+  section.integer<std::size_t>("max_stored_per_outsider_sender", 0, 1000000,
+                               messages.max_stored_per_outsider_sender);
   section.integer<std::uint32_t>("max_age_days", 1, 3650, messages.max_age_days);
   section.fail_unknown_keys();
 }

@@ -58,7 +58,12 @@ struct MessagesConfig {
   // What one offline user may have waiting: more messages gets 486, more bytes 507.
   std::size_t max_stored_per_user = 1000;
   std::size_t max_stored_bytes_per_user = 10 * 1024 * 1024;
-  std::uint32_t max_age_days = 7;  // undelivered messages older than this are dropped
+  // Messages from senders who are not authenticated account holders (outsiders) count against
+  // a budget of their own, so they never take the room above (store::MessageLimits).
+  std::size_t max_stored_from_outsiders_per_user = 100;
+  std::size_t max_stored_bytes_from_outsiders_per_user = 1024 * 1024;
+  std::size_t max_stored_per_outsider_sender = 20;  // per sender AOR, per recipient
+  std::uint32_t max_age_days = 7;                   // undelivered messages older than this are dropped
 };
 
 struct TlsConfig {

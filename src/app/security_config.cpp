@@ -5,6 +5,7 @@
 #include "registrar/aor.hpp"
 #include "security/address_set.hpp"
 #include "security/dial_policy.hpp"
+#include "security/nonce_counts.hpp"
 #include "security/scanner_filter.hpp"
 #include "sip/uri.hpp"
 
@@ -108,7 +109,20 @@ void read_security(ReadState& state, const toml::table& table, SecurityConfig& s
   Section section(state, table, "security");
   section.boolean("authentication", security.authentication);
   section.boolean("accept_inbound", security.accept_inbound);
-  section.integer<std::uint32_t>("nonce_lifetime", 10, 86400, security.nonce_lifetime);
+  std::uint32_t nonce_lifetime = security.nonce_lifetime;
+  if (section.integer<std::uint32_t>("nonce_lifetime", 10, 86400, nonce_lifetime)) {
+    // RFC 7616 §5.4 / RFC 3261 §22.4: replay protection remembers every count of a nonce for
+    // as long as the nonce is accepted; the table is sized for at most an hour of that.
+    if (nonce_lifetime > security::NonceCounts::kMaxNonceLifetimeSeconds) {
+      section.fail("nonce_lifetime",
+                   "must be at most " + std::to_string(security::NonceCounts::kMaxNonceLifetimeSeconds) +
+                       " seconds: the nonce-count table keeps a nonce's counts for at most " +
+                       std::to_string(security::NonceCounts::kMaxRetentionSeconds) +
+                       " seconds, and a nonce that outlives its counts could be replayed");
+    } else {
+      security.nonce_lifetime = nonce_lifetime;
+    }
+  }
   section.integer<std::uint32_t>("dialog_token_lifetime", 1, 30 * 86400, security.dialog_token_lifetime);
   std::vector<std::string> algorithms;
   if (section.string_array("digest_algorithms", algorithms)) {

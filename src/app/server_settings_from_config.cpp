@@ -43,6 +43,10 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.im.max_body_bytes = config.messages.max_body_size;
   settings.messages.max_messages_per_user = config.messages.max_stored_per_user;
   settings.messages.max_bytes_per_user = config.messages.max_stored_bytes_per_user;
+  settings.messages.max_messages_from_outsiders_per_user = config.messages.max_stored_from_outsiders_per_user;
+  settings.messages.max_bytes_from_outsiders_per_user =
+      config.messages.max_stored_bytes_from_outsiders_per_user;
+  settings.messages.max_messages_per_outsider_sender = config.messages.max_stored_per_outsider_sender;
   settings.messages.max_age_seconds = std::int64_t{config.messages.max_age_days} * 24 * 3600;
   settings.data_dir = config.data_dir;
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;

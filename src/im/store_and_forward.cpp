@@ -2,19 +2,22 @@
 
 #include <boost/asio/post.hpp>
 
+#include "registrar/aor.hpp"
 #include "sip/builder.hpp"
 #include "sip/validation.hpp"
 
 namespace osprey::im {
 
 OfflineMessages::OfflineMessages(boost::asio::io_context& io_context, txn::TransactionTable& table,
-                                 store::MessageStore& store, Clock clock, NewTag new_tag, ImLimits limits)
+                                 store::MessageStore& store, Clock clock, NewTag new_tag, ImLimits limits,
+                                 const store::UserStore* users)
     : io_context_(io_context),
       table_(table),
       store_(store),
       clock_(std::move(clock)),
       new_tag_(std::move(new_tag)),
-      limits_(limits) {}
+      limits_(limits),
+      users_(users) {}
 
 void OfflineMessages::answer_now(txn::ServerTransactionId transaction, const sip::Message& request,
                                  int status, std::string_view reason, const HeaderList& headers) {
@@ -25,10 +28,19 @@ void OfflineMessages::answer_now(txn::ServerTransactionId transaction, const sip
 }
 
 bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Message& request,
-                           std::string_view aor) {
+                           std::string_view aor, std::string_view sender_identity) {
   if (request.method() != sip::Method::message) return false;
   if (request.to() && !request.to()->tag().empty()) return false;
   if (is_typing_notification(request)) return false;
+
+  // The proxy answers 404 for users with no account before it gets here; the store path refuses
+  // on its own too, so no caller can make it keep mail for an AOR nobody owns.
+  const bool accounts_exist = users_ != nullptr && users_->size() > 0;
+  if (accounts_exist && !users_->has_aor(aor)) {
+    ++counters_.no_account;
+    answer_now(transaction, request, 404, "Not Found");
+    return true;
+  }
 
   // Storing it, osprey answers as the UAS (RFC 3428 §7): a Require it does not implement gets
   // 420 with Unsupported (RFC 3261 §8.2.2.3), as the recipient's own UA would answer.
@@ -55,29 +67,39 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
   std::weak_ptr<bool> alive = alive_;
   boost::asio::io_context& worker = io_context_;
   ++counters_.taken;
-  auto stored = store_.store(stored_from(request, aor, clock_()),
-                             [this, &worker, alive, transaction, answers, tag](bool ok) {
-                               // The store's writer thread: the table belongs to the worker, so the answer
-                               // goes there. Only the io_context is touched here; `this` only once back on
-                               // the worker, if still alive.
-                               boost::asio::post(worker, [this, alive, transaction, answers, tag, ok] {
-                                 if (alive.expired()) return;
-                                 if (ok) {
-                                   ++counters_.accepted;
-                                   table_.respond(transaction, std::move(answers->accepted), 202, tag);
-                                 } else {
-                                   // Not durable: a 202 would promise what a kill -9 could break.
-                                   ++counters_.failed;
-                                   table_.respond(transaction, std::move(answers->failed), 500, tag);
-                                 }
-                               });
-                             });
+  store::StoredMessage message = stored_from(request, aor, clock_());
+  if (accounts_exist && sender_identity.empty()) {
+    message.from_outsider = true;
+    // The From URI is the outsider's own claim: it keys the per-sender quota, while the
+    // outsiders' budget bounds what any number of claimed senders can take.
+    if (request.from()) message.sender = registrar::canonical_aor(request.from()->uri);
+  }
+  auto stored = store_.store(std::move(message), [this, &worker, alive, transaction, answers, tag](bool ok) {
+    // The store's writer thread: the table belongs to the worker, so the answer
+    // goes there. Only the io_context is touched here; `this` only once back on
+    // the worker, if still alive.
+    boost::asio::post(worker, [this, alive, transaction, answers, tag, ok] {
+      if (alive.expired()) return;
+      if (ok) {
+        ++counters_.accepted;
+        table_.respond(transaction, std::move(answers->accepted), 202, tag);
+      } else {
+        // Not durable: a 202 would promise what a kill -9 could break.
+        ++counters_.failed;
+        table_.respond(transaction, std::move(answers->failed), 500, tag);
+      }
+    });
+  });
   if (stored) return true;
 
   switch (stored.error()) {
     case store::StoreRefusal::over_message_quota:
       ++counters_.over_quota;
       answer_now(transaction, request, 486, "Busy Here (message quota full)");
+      break;
+    case store::StoreRefusal::over_sender_quota:
+      ++counters_.over_quota;
+      answer_now(transaction, request, 486, "Busy Here (too many messages from you)");
       break;
     case store::StoreRefusal::over_byte_quota:
       ++counters_.over_quota;

@@ -11,6 +11,9 @@
 //   write failed                 500 Server Internal Error (nothing was kept: no promise)
 //   over the count quota         486 Busy Here, reason "Busy Here (message quota full)": the
 //                                user has too many unread messages, a state of the user (§21.4.24)
+//   over the per-sender quota    486 Busy Here, reason "Busy Here (too many messages from you)":
+//                                an outsider has enough waiting for this user already
+//   no such account              404 Not Found (when accounts exist: never keep mail for nobody)
 //   over the byte quota          507 Insufficient Storage, reason naming the byte quota: too
 //                                much data, the storage meaning of 507 (RFC 4918 §11.5 style)
 //   store closed (shutting down) 503 Service Unavailable + Retry-After (RFC 3261 §21.5.4)
@@ -30,6 +33,7 @@
 #include "im/message_rules.hpp"
 #include "sip/message.hpp"
 #include "store/message_store.hpp"
+#include "store/user_store.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::im {
@@ -38,9 +42,17 @@ struct OfflineCounters {
   std::uint64_t taken = 0;       // MESSAGEs handed to the store
   std::uint64_t accepted = 0;    // 202 sent (durable)
   std::uint64_t over_quota = 0;  // 486 / 507
+  std::uint64_t no_account = 0;  // 404: no account for the AOR
   std::uint64_t too_large = 0;   // 413
   std::uint64_t failed = 0;      // 500 (write failed) / 503 (store closed)
 };
+
+// Who may fill a box: a sender that authenticated as an account holder counts against the
+// user's full quota; any other sender (a peer of another domain, anyone unauthenticated) is an
+// outsider and counts against the outsiders' smaller budget and a per-sender quota (see
+// store::MessageLimits), so strangers cannot lock a user's box against the user's own
+// correspondents. With no accounts at all (an open server) nobody can authenticate, and every
+// sender counts against the full quota, as before there were outsiders.
 
 // Seconds a sender is told to wait when the store is closed (a restart is under way).
 inline constexpr int kClosedRetryAfterSeconds = 30;
@@ -51,7 +63,8 @@ class OfflineMessages {
   using NewTag = std::function<std::string()>;  // To tags of our answers
 
   OfflineMessages(boost::asio::io_context& io_context, txn::TransactionTable& table,
-                  store::MessageStore& store, Clock clock, NewTag new_tag, ImLimits limits = {});
+                  store::MessageStore& store, Clock clock, NewTag new_tag, ImLimits limits = {},
+                  const store::UserStore* users = nullptr);
   OfflineMessages(const OfflineMessages&) = delete;
   OfflineMessages& operator=(const OfflineMessages&) = delete;
 
@@ -60,7 +73,10 @@ class OfflineMessages {
   // is not taken and the caller answers itself (480): not a MESSAGE, inside a dialog (To tag:
   // RFC 3428 §4, there is no dialog to keep it for), or a typing notification (RFC 3994: stale
   // once late). True when this object answers the transaction (now, or once the store reports).
-  bool take(txn::ServerTransactionId transaction, const sip::Message& request, std::string_view aor);
+  // `sender_identity`: the AOR the sender authenticated as, an account holder here; empty for
+  // an outsider (see above).
+  bool take(txn::ServerTransactionId transaction, const sip::Message& request, std::string_view aor,
+            std::string_view sender_identity);
 
   const OfflineCounters& counters() const { return counters_; }
 
@@ -75,6 +91,7 @@ class OfflineMessages {
   Clock clock_;
   NewTag new_tag_;
   ImLimits limits_;
+  const store::UserStore* users_;  // nullptr: no accounts (an open server)
   OfflineCounters counters_;
   // Store callbacks posted to the worker check it: they may run after this object is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

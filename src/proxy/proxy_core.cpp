@@ -54,6 +54,7 @@ struct ProxyCore::Context {
   std::string call_id;
   std::string caller_tag;
   std::vector<std::string> caller_places;
+  std::string sender_identity;  // Originator::asserted_identity: store-and-forward's quotas
 };
 
 namespace {
@@ -129,6 +130,15 @@ std::vector<std::string> caller_places(const sip::Message& request, const net::F
   return places;
 }
 
+// Who the store-and-forward quotas count a MESSAGE against: the authenticated account, or for a
+// trusted peer (RFC 3325 trust domain, not challenged) the From AOR it vouches for; empty for an
+// outsider, whose messages have a budget of their own.
+std::string sender_identity(const sip::Message& request, const Originator& originator) {
+  if (!originator.asserted_identity.empty() || !originator.trusted || !request.from())
+    return originator.asserted_identity;
+  return registrar::canonical_aor(request.from()->uri);
+}
+
 }  // namespace
 
 std::string ProxyCore::branch_token(const Context& context, const ForwardTarget& target,
@@ -192,7 +202,9 @@ bool ProxyCore::offer_to_store(Context& context) {
     return false;
   }
   auto request = sip::Message::parse(context.request_bytes);
-  if (!request || !services_.offline->take(context.server, *request, context.served_aor)) return false;
+  if (!request ||
+      !services_.offline->take(context.server, *request, context.served_aor, context.sender_identity))
+    return false;
   context.final_sent = true;
   return true;
 }
@@ -261,6 +273,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     context->caller_places = caller_places(request, flow);
   }
   context->loop = hash;
+  context->sender_identity = sender_identity(request, originator);
   sip::Message& outgoing = context->outgoing;
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
@@ -311,7 +324,8 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
         reject(transaction, request, 404, "Not Found");
         return;
       }
-      if (services_.offline == nullptr || !services_.offline->take(transaction, request, aor)) {
+      if (services_.offline == nullptr ||
+          !services_.offline->take(transaction, request, aor, sender_identity(request, originator))) {
         reject(transaction, request, 480, "Temporarily Unavailable");
       }
       return;

@@ -5,7 +5,6 @@
 #include <openssl/crypto.h>
 
 #include <array>
-#include <cassert>
 #include <span>
 #include <utility>
 
@@ -88,13 +87,20 @@ bool response_matches(const DigestResponseInput& input, std::string_view ha1) {
 
 DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const NonceService& nonces,
                                          NonceCounts& counts, Algorithms algorithms)
-    : users_(users), nonces_(nonces), counts_(counts), algorithms_(std::move(algorithms)) {
+    : users_(users),
+      nonces_(nonces),
+      counts_(counts),
+      algorithms_(std::move(algorithms)),
+      // A nonce first seen at t, issued up to the clock tolerance later than t, has its counts
+      // until t + retention: it may be accepted only while younger than retention - tolerance.
+      // A real check, not an assert: a release build must never accept a nonce whose counts
+      // are gone, which is a replay.
+      usable_lifetime_seconds_(
+          std::min(nonces.lifetime_seconds(), counts.retention_seconds() - kNonceClockToleranceSeconds)) {
   std::erase_if(algorithms_, [](DigestAlgorithm algorithm) {
     return algorithm != DigestAlgorithm::sha256 && algorithm != DigestAlgorithm::md5;
   });
   if (algorithms_.empty()) algorithms_ = default_algorithms();
-  // A nonce that outlived its counts could be replayed; see NonceCounts' constructor.
-  assert(counts_.retention_seconds() >= nonces_.validity_span_seconds());
 }
 
 std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now,
@@ -156,7 +162,7 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
 
   // A nonce this server never issued for this realm, or one from before a restart (new secret):
   // the client did nothing wrong that a new challenge cannot fix.
-  const NonceState nonce_state = nonces_.check(*nonce, realm, now);
+  const NonceState nonce_state = nonces_.check(*nonce, realm, now, usable_lifetime_seconds_);
   if (nonce_state == NonceState::forged) {
     result.verdict = AuthVerdict::challenge;
     result.reason = "forged nonce";

@@ -69,7 +69,9 @@ class DigestAuthenticator {
   using Algorithms = std::vector<sip::DigestAlgorithm>;
   static Algorithms default_algorithms() { return {sip::DigestAlgorithm::sha256, sip::DigestAlgorithm::md5}; }
 
-  // `counts` must keep nonces at least as long as `nonces` lets them live (asserted).
+  // `counts` should keep nonces at least as long as `nonces` lets them live
+  // (NonceCounts::retention_for). If it keeps them for less, nonces are taken as stale once
+  // older than the counts can vouch for: a nonce is never accepted after its counts are gone.
   DigestAuthenticator(const store::UserStore& users, const NonceService& nonces, NonceCounts& counts,
                       Algorithms algorithms = default_algorithms());
 
@@ -90,6 +92,9 @@ class DigestAuthenticator {
   const NonceService& nonces_;
   NonceCounts& counts_;
   Algorithms algorithms_;
+  // The age up to which a nonce is accepted: the NonceService's lifetime, or less when the
+  // counts are kept for less (see the constructor).
+  std::int64_t usable_lifetime_seconds_;
 };
 
 }  // namespace osprey::security

@@ -31,6 +31,19 @@ class NonceCounts {
   static constexpr std::size_t kDefaultMaxEntries = 1'000'000;
   // How far below the highest count seen a count may still arrive (once).
   static constexpr std::uint32_t kWindow = 64;
+  // Kept beyond a nonce's validity span, so a count is never forgotten while the nonce could
+  // still be accepted, whatever the workers' clocks say to the second.
+  static constexpr std::int64_t kRetentionSlackSeconds = 30;
+  // The longest retention the table is built for: max_entries new nonces within this span fill
+  // it (1,000,000 / 3600 s = 277 new nonces a second), and a full table refuses new nonces.
+  // Longer nonce lifetimes are refused by the config rather than risk a table that fills.
+  static constexpr std::int64_t kMaxRetentionSeconds = 3600;
+  static constexpr std::int64_t kMaxNonceLifetimeSeconds =
+      kMaxRetentionSeconds - kNonceClockToleranceSeconds - kRetentionSlackSeconds;
+  // The retention that covers the nonces of `nonces` (their validity span plus the slack).
+  static std::int64_t retention_for(const NonceService& nonces) {
+    return nonces.validity_span_seconds() + kRetentionSlackSeconds;
+  }
 
   // `retention_seconds`: how long a nonce's counts are kept after it is first seen. It must be at
   // least the time the nonce stays valid (NonceService::validity_span_seconds()), or a nonce could

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -118,7 +119,8 @@ std::string NonceService::issue(std::string_view realm, std::int64_t now) const 
   return encode_base64url(raw, kRawSize);
 }
 
-NonceState NonceService::check(std::string_view nonce, std::string_view realm, std::int64_t now) const {
+NonceState NonceService::check(std::string_view nonce, std::string_view realm, std::int64_t now,
+                               std::int64_t max_age_seconds) const {
   std::uint8_t raw[kRawSize];
   if (!decode_nonce(nonce, raw)) return NonceState::forged;
   std::uint8_t expected[kMacSize];
@@ -127,7 +129,7 @@ NonceState NonceService::check(std::string_view nonce, std::string_view realm, s
   if (CRYPTO_memcmp(expected, raw + kHeaderSize, kMacSize) != 0) return NonceState::forged;
   const auto issued = static_cast<std::int64_t>(get_big_endian(raw));
   if (issued > now + kNonceClockToleranceSeconds) return NonceState::forged;
-  if (now - issued > lifetime_seconds_) return NonceState::stale;
+  if (now - issued > std::min(lifetime_seconds_, max_age_seconds)) return NonceState::stale;
   return NonceState::valid;
 }
 

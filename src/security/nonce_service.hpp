@@ -50,7 +50,13 @@ class NonceService {
 
   // A new nonce for `realm`, issued at `now` (seconds since the epoch).
   std::string issue(std::string_view realm, std::int64_t now) const;
-  NonceState check(std::string_view nonce, std::string_view realm, std::int64_t now) const;
+  NonceState check(std::string_view nonce, std::string_view realm, std::int64_t now) const {
+    return check(nonce, realm, now, lifetime_seconds_);
+  }
+  // The same with a shorter lifetime (`max_age_seconds`, capped at the service's own): stale once
+  // older than that.
+  NonceState check(std::string_view nonce, std::string_view realm, std::int64_t now,
+                   std::int64_t max_age_seconds) const;
 
   std::int64_t lifetime_seconds() const { return lifetime_seconds_; }
   // How long after a nonce is first seen valid it may stay valid: the lifetime plus the clock

@@ -16,17 +16,21 @@ std::string describe(const BoundListener& listener) {
   return text + ' ' + net::to_string(listener.endpoint);
 }
 
+tl::expected<std::shared_ptr<net::TlsContextStore>, std::string> Server::load_tls(const TlsSpec& tls) {
+  if (tls.certificate.empty()) return std::shared_ptr<net::TlsContextStore>();
+  auto loaded = net::TlsContextStore::create(net::TlsFiles{tls.certificate, tls.private_key, tls.ca_file});
+  if (!loaded) return tl::unexpected("cannot load TLS certificate: " + loaded.error());
+  return std::move(*loaded);
+}
+
 tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSettings& settings,
                                                                  spdlog::logger& logger) {
   std::unique_ptr<Server> server(new Server(settings, logger));
   server->counter_ =
       std::make_unique<net::ConnectionCounter>(settings.max_connections, settings.max_connections_per_ip);
-  if (!settings.tls.certificate.empty()) {
-    auto tls = net::TlsContextStore::create(
-        net::TlsFiles{settings.tls.certificate, settings.tls.private_key, settings.tls.ca_file});
-    if (!tls) return tl::unexpected("cannot load TLS certificate: " + tls.error());
-    server->tls_ = std::move(*tls);
-  }
+  auto tls = load_tls(settings.tls);
+  if (!tls) return tl::unexpected(tls.error());
+  server->tls_ = std::move(*tls);
 
   // SO_REUSEPORT would let a second osprey share the port silently; a plain bind first makes
   // "port in use" an error at start-up, as users expect.
@@ -73,7 +77,10 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   }
   server->nonces_ = std::make_unique<security::NonceService>(security::NonceService::random_secret(),
                                                              security.nonce_lifetime);
-  server->nonce_counts_ = std::make_unique<security::NonceCounts>();
+  // The counts of a nonce are kept as long as the nonce can be accepted, whatever the
+  // configured lifetime: forgetting them sooner would let a captured request be replayed.
+  server->nonce_counts_ =
+      std::make_unique<security::NonceCounts>(security::NonceCounts::retention_for(*server->nonces_));
   server->bans_ = std::make_unique<security::BanTable>(security.bans);
   if (!settings.data_dir.empty()) {
     auto bans = store::SqliteBanStore::open(settings.data_dir);

@@ -44,6 +44,12 @@ class Server {
   // is one line for the log: "cannot listen on udp 127.0.0.1:5060: Address already in use".
   static tl::expected<std::unique_ptr<Server>, std::string> start(const ServerSettings& settings,
                                                                   spdlog::logger& logger);
+  // Loads the TLS certificate, key and CA files of `tls` as start() does: each file exists and
+  // parses, and the key matches the certificate. Null when there is no TLS listener. `osprey
+  // check-config` calls it too, so it refuses what serve would refuse. The error is one line:
+  // "cannot load TLS certificate: <file>: <OpenSSL's reason>".
+  static tl::expected<std::shared_ptr<net::TlsContextStore>, std::string> load_tls(const TlsSpec& tls);
+
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -85,7 +85,7 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
                                 .gateway = settings.security.gateway};
   if (messages != nullptr) {
     auto new_tag = [this] { return responder_.new_tag(); };
-    offline_.emplace(io_context_, table_, *messages, unix_seconds, new_tag, settings.im);
+    offline_.emplace(io_context_, table_, *messages, unix_seconds, new_tag, settings.im, users);
     delivery_.emplace(
         io_context_, table_, *messages, location, claims, unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },

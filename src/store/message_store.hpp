@@ -31,18 +31,38 @@ struct StoredMessage {
   std::string body;          // may be binary (message/cpim with an image, ...)
   // Seconds since the epoch: the Date header of the delivered MESSAGE, and what expiry counts from.
   std::int64_t submitted_at = 0;
+  // Sent by someone who is not an authenticated account holder here (a peer of another domain,
+  // or anyone who did not authenticate). Such messages have a quota of their own (MessageLimits),
+  // so that strangers cannot fill a user's box against the user's own correspondents. Persisted,
+  // so the quotas hold across a restart.
+  bool from_outsider = false;
+  // For an outsider: who sent it (the canonical From AOR), the key of the per-sender quota.
+  // Empty for account holders.
+  std::string sender;
 };
 
 // Issue #5: a per-user quota (count and bytes) and an expiry (default 7 days).
+//
+// Two budgets per recipient, each counting only its own messages: account holders' messages
+// against max_messages/bytes_per_user, outsiders' against the smaller *_from_outsiders_ budget
+// (and at most max_messages_per_outsider_sender from any one outsider). So outsiders, however
+// many, can never take the room kept for account holders: a box they filled still takes every
+// account holder's message up to the full quota. (Evicting outsider messages instead would drop
+// messages already answered 202, breaking that promise.) A box may thus hold up to the sum.
 struct MessageLimits {
-  std::size_t max_messages_per_user = 1000;
-  std::size_t max_bytes_per_user = 10 * 1024 * 1024;  // body bytes
+  std::size_t max_messages_per_user = 1000;           // from account holders
+  std::size_t max_bytes_per_user = 10 * 1024 * 1024;  // body bytes, from account holders
+  std::size_t max_messages_from_outsiders_per_user = 100;
+  std::size_t max_bytes_from_outsiders_per_user = 1024 * 1024;
+  std::size_t max_messages_per_outsider_sender = 20;  // per sender AOR, per recipient
   std::int64_t max_age_seconds = 7 * 24 * 3600;       // older messages are dropped and counted
 };
 
 // Why store() refused a message; the caller answers the sender accordingly (issue #5: over quota
 // is a 486 or a 507-style rejection with a reason; closed means shutting down, a 503).
-enum class StoreRefusal { over_message_quota, over_byte_quota, closed };
+// over_message_quota and over_byte_quota apply to the budget the message counts against (the
+// account holders' or the outsiders'); over_sender_quota: this outsider has too many waiting.
+enum class StoreRefusal { over_message_quota, over_byte_quota, over_sender_quota, closed };
 
 // For the admin API and metrics.
 struct MessageStoreCounters {
@@ -60,7 +80,8 @@ class MessageStore {
 
   virtual ~MessageStore() = default;
 
-  // Checks the quota of `message.aor` (count and body bytes, counting messages still queued),
+  // Checks the quota of `message.aor` (count and body bytes, counting messages still queued; the
+  // outsiders' budget and per-sender quota when `message.from_outsider`),
   // assigns the id and queues the durable write. On refusal returns why and never calls
   // `durable`. Otherwise returns the id, and `durable(ok)` is called exactly once from the
   // store's thread: true once the message is committed (answer 202), false if the write failed

@@ -25,9 +25,10 @@ tl::expected<std::unique_ptr<SqliteMessageStore>, std::string> SqliteMessageStor
   auto table = SqliteMessagesTable::open(data_dir / kFileName, sync);
   if (!table) return tl::unexpected(table.error());
   MessageIndex index(limits);
-  auto loaded = table->load(expiry_cutoff(now, limits.max_age_seconds),
-                            [&](std::uint64_t id, std::string_view aor, std::size_t bytes,
-                                std::int64_t submitted_at) { index.restore(id, aor, bytes, submitted_at); });
+  auto loaded =
+      table->load(expiry_cutoff(now, limits.max_age_seconds),
+                  [&](std::uint64_t id, std::string_view aor, std::size_t bytes, std::int64_t submitted_at,
+                      MessageOrigin origin) { index.restore(id, aor, bytes, submitted_at, origin); });
   if (!loaded) return tl::unexpected(loaded.error());
   return std::unique_ptr<SqliteMessageStore>(
       new SqliteMessageStore(std::move(*table), limits, std::move(index), loaded->last_id, loaded->expired));
@@ -58,7 +59,8 @@ tl::expected<std::uint64_t, StoreRefusal> SqliteMessageStore::store(StoredMessag
   if (closed_) {
     refusal = StoreRefusal::closed;
   } else {
-    refusal = index_.reserve(last_id_ + 1, message.aor, message.body.size(), message.submitted_at);
+    refusal = index_.reserve(last_id_ + 1, message.aor, message.body.size(), message.submitted_at,
+                             MessageOrigin{message.from_outsider, message.sender});
   }
   if (refusal) {
     refused_.fetch_add(1, std::memory_order_relaxed);

@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace osprey::store {
 namespace {
 
 // Bumped when the schema changes; a file from a newer osprey is refused rather than misread.
-constexpr int kSchemaVersion = 1;
+// 2: from_outsider and sender (the outsiders' quotas), added to a version-1 file at open.
+constexpr int kSchemaVersion = 2;
 
 // `id INTEGER PRIMARY KEY` is the rowid: inserting in id order appends to the b-tree. The
 // header values are kept as received (issue #5: delivered "with the original From, To,
@@ -18,7 +21,8 @@ constexpr int kSchemaVersion = 1;
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS messages ("
     " id INTEGER PRIMARY KEY, aor TEXT NOT NULL, from_header TEXT NOT NULL, to_header TEXT NOT NULL,"
-    " content_type TEXT NOT NULL, body BLOB NOT NULL, submitted_at INTEGER NOT NULL);"
+    " content_type TEXT NOT NULL, body BLOB NOT NULL, submitted_at INTEGER NOT NULL,"
+    " from_outsider INTEGER NOT NULL DEFAULT 0, sender TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS messages_by_aor ON messages (aor, id);"
     "CREATE TABLE IF NOT EXISTS message_ids (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
 
@@ -28,25 +32,54 @@ std::uint64_t id_column(sqlite3_stmt* statement, int column) {
   return static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_column_int64(statement, column)));
 }
 
+// Version 1 files have no from_outsider/sender columns: their messages were all counted against
+// the one quota of that day, and are restored as account holders' (the defaults).
+constexpr const char* kAddedColumns[][2] = {
+    {"from_outsider", "ALTER TABLE messages ADD COLUMN from_outsider INTEGER NOT NULL DEFAULT 0"},
+    {"sender", "ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT ''"},
+};
+
+tl::expected<void, std::string> add_missing_columns(SqliteConnection& connection) {
+  std::vector<std::string> present;
+  {
+    auto columns = connection.prepare("SELECT name FROM pragma_table_info('messages')");
+    if (!columns) return tl::unexpected(columns.error());
+    ResetOnExit reset(columns->get());
+    int stepped = SQLITE_ROW;
+    while ((stepped = sqlite3_step(columns->get())) == SQLITE_ROW)
+      present.emplace_back(column_bytes(columns->get(), 0));
+    if (stepped != SQLITE_DONE) return tl::unexpected(connection.error("read the columns of messages"));
+  }
+  for (const auto& [name, alter] : kAddedColumns) {
+    if (std::find(present.begin(), present.end(), name) != present.end()) continue;
+    auto statement = connection.prepare(alter);
+    if (!statement) return tl::unexpected(statement.error());
+    if (auto added = connection.step_done(statement->get(), std::string("add column ") + name); !added)
+      return added;
+  }
+  return {};
+}
+
 }  // namespace
 
 tl::expected<SqliteMessagesTable, std::string> SqliteMessagesTable::open(const std::filesystem::path& file,
                                                                          SqliteSync sync) {
   auto connection = SqliteConnection::open(file, sync, kSchemaVersion, kSchema);
   if (!connection) return tl::unexpected(connection.error());
+  if (auto migrated = add_missing_columns(*connection); !migrated) return tl::unexpected(migrated.error());
   SqliteMessagesTable table(std::move(*connection));
   if (auto prepared = table.connection_.prepare_all({
           {&table.insert_,
-           "INSERT INTO messages (id, aor, from_header, to_header, content_type, body, submitted_at)"
-           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+           "INSERT INTO messages (id, aor, from_header, to_header, content_type, body, submitted_at,"
+           " from_outsider, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
           {&table.delete_, "DELETE FROM messages WHERE id = ?1"},
           // Never lowers it: a batch only ever raises the last id.
           {&table.record_last_id_,
            "INSERT INTO message_ids (name, value) VALUES ('last_id', ?1)"
            " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"},
           {&table.fetch_,
-           "SELECT id, aor, from_header, to_header, content_type, body, submitted_at FROM messages"
-           " WHERE aor = ?1 ORDER BY id LIMIT ?2"},
+           "SELECT id, aor, from_header, to_header, content_type, body, submitted_at, from_outsider,"
+           " sender FROM messages WHERE aor = ?1 ORDER BY id LIMIT ?2"},
       });
       !prepared) {
     return tl::unexpected(prepared.error());
@@ -68,6 +101,8 @@ tl::expected<void, std::string> SqliteMessagesTable::write(std::span<const Store
       bind_text(insert, 5, message->content_type);
       bind_blob(insert, 6, message->body);
       sqlite3_bind_int64(insert, 7, message->submitted_at);
+      sqlite3_bind_int(insert, 8, message->from_outsider ? 1 : 0);
+      bind_text(insert, 9, message->sender);
       if (sqlite3_step(insert) != SQLITE_DONE) {
         return tl::unexpected(connection_.error("insert message " + std::to_string(message->id)));
       }
@@ -98,14 +133,16 @@ tl::expected<SqliteMessagesTable::Loaded, std::string> SqliteMessagesTable::load
     loaded.expired = static_cast<std::size_t>(connection_.changes());
 
     // length() of a BLOB reads the size from the record header, not the body's pages.
-    auto index = connection_.prepare("SELECT id, aor, length(body), submitted_at FROM messages ORDER BY id");
+    auto index = connection_.prepare(
+        "SELECT id, aor, length(body), submitted_at, from_outsider, sender FROM messages ORDER BY id");
     if (!index) return tl::unexpected(index.error());
     sqlite3_stmt* row = index->get();
     int stepped = SQLITE_ROW;
     while ((stepped = sqlite3_step(row)) == SQLITE_ROW) {
       const std::uint64_t id = id_column(row, 0);
       sink(id, column_bytes(row, 1), static_cast<std::size_t>(sqlite3_column_int64(row, 2)),
-           sqlite3_column_int64(row, 3));
+           sqlite3_column_int64(row, 3),
+           MessageOrigin{sqlite3_column_int(row, 4) != 0, column_bytes(row, 5)});
       loaded.last_id = std::max(loaded.last_id, id);
     }
     if (stepped != SQLITE_DONE) return tl::unexpected(connection_.error("read messages"));
@@ -142,6 +179,8 @@ tl::expected<std::vector<StoredMessage>, std::string> SqliteMessagesTable::fetch
     message.content_type = column_bytes(row, 4);
     message.body = column_bytes(row, 5);
     message.submitted_at = sqlite3_column_int64(row, 6);
+    message.from_outsider = sqlite3_column_int(row, 7) != 0;
+    message.sender = column_bytes(row, 8);
   }
   if (stepped != SQLITE_DONE)
     return tl::unexpected(connection_.error("fetch messages of " + std::string(aor)));

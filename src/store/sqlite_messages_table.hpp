@@ -16,6 +16,7 @@
 
 #include <tl/expected.hpp>
 
+#include "store/message_index.hpp"
 #include "store/message_store.hpp"
 #include "store/sqlite_connection.hpp"
 
@@ -25,13 +26,14 @@ class SqliteMessagesTable {
  public:
   // One message read back at start-up, without its body.
   using IndexSink = std::function<void(std::uint64_t id, std::string_view aor, std::size_t bytes,
-                                       std::int64_t submitted_at)>;
+                                       std::int64_t submitted_at, MessageOrigin origin)>;
   struct Loaded {
     std::size_t expired = 0;    // rows deleted for age
     std::uint64_t last_id = 0;  // the highest id ever assigned (0: none yet)
   };
 
-  // Opens or creates `file` (its directory must exist). Errors name the file.
+  // Opens or creates `file` (its directory must exist), adding the columns a file of an older
+  // schema lacks. Errors name the file.
   static tl::expected<SqliteMessagesTable, std::string> open(const std::filesystem::path& file,
                                                              SqliteSync sync);
 

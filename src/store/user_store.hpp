@@ -33,6 +33,10 @@ struct Ha1Set {
 
 // What an AOR names: the canonical AOR (registrar::canonical_aor, "sip:alice@example.com"), the
 // Digest user name ("alice", unescaped) and the realm, which is the domain ("example.com").
+// The longest AOR an account may have, as typed: far beyond any real one, and short enough
+// that no AOR bloats users.db, a log line or a header (RFC 3261 sets no limit; this is policy).
+inline constexpr std::size_t kMaxAorBytes = 256;
+
 struct AccountName {
   std::string aor;
   std::string user;
@@ -49,8 +53,9 @@ struct Account {
 
 // Parses a sip: or sips: URI with the project's URI parser and canonicalises it like the
 // registrar does, so "SIP:alice@Example.COM:5060;transport=tcp" is the account
-// sip:alice@example.com. Refused, with the reason: not a sip: URI, no user part, a password in
-// the URI (passwords never go into the store).
+// sip:alice@example.com. Refused, with the reason: longer than kMaxAorBytes, not a sip: URI
+// (the user part and host checked as RFC 3261 §25.1 writes them), no user part, a password in
+// the URI (passwords never go into the store), a control character in the unescaped user part.
 tl::expected<AccountName, std::string> parse_account_name(std::string_view aor);
 
 // Whether `ha1` holds well-formed values (length and lowercase hex): a guard against a

@@ -14,6 +14,7 @@
 #include "app/command.hpp"
 #include "run_cli_capture.hpp"
 #include "temp_dir.hpp"
+#include "test_certificates.hpp"
 
 namespace osprey::app {
 namespace {
@@ -48,6 +49,42 @@ TEST(AppCheckConfig, BadFileGivesOneLine) {
   EXPECT_EQ(out.str(), "");
   EXPECT_EQ(err.str(),
             file.string() + ":3: key 'registrar.max_expires': must be an integer between 60 and 86400\n");
+}
+
+// check-config refuses what serve refuses: TLS files that do not parse, or a key that is not
+// the certificate's, with serve's own one-line error; a matching pair is ok.
+TEST(AppCheckConfig, TlsFilesAreLoadedAsServeLoadsThem) {
+  TempDir dir;
+  const auto first = testing::write_self_signed(dir.path(), "first");
+  const auto second = testing::write_self_signed(dir.path(), "second");
+  ASSERT_FALSE(first.certificate.empty());
+  ASSERT_FALSE(second.certificate.empty());
+  const auto config_with = [&](const std::filesystem::path& certificate, const std::filesystem::path& key) {
+    return dir.write("osprey.toml", "domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"" +
+                                        certificate.string() + "\"\nprivate_key = \"" + key.string() +
+                                        "\"\n");
+  };
+  const auto check = [](const std::filesystem::path& file) {
+    std::ostringstream out;
+    std::ostringstream err;
+    Streams streams{out, err};
+    const int code = run_check_config(file, streams);
+    return std::make_pair(code, err.str());
+  };
+
+  const auto matching = config_with(first.certificate, first.private_key);
+  EXPECT_EQ(check(matching), std::make_pair(kExitOk, std::string()));
+
+  const auto mismatched = check(config_with(first.certificate, second.private_key));
+  EXPECT_EQ(mismatched.first, kExitFailure);
+  EXPECT_EQ(mismatched.second.rfind(matching.string() + ": cannot load TLS certificate: ", 0), 0u)
+      << mismatched.second;
+  EXPECT_EQ(std::count(mismatched.second.begin(), mismatched.second.end(), '\n'), 1);
+
+  const auto garbage = dir.write("garbage.pem", "not a certificate\n");
+  const auto unparsable = check(config_with(garbage, first.private_key));
+  EXPECT_EQ(unparsable.first, kExitFailure);
+  EXPECT_NE(unparsable.second.find("cannot load TLS certificate"), std::string::npos) << unparsable.second;
 }
 
 TEST(AppCli, CheckConfigThroughTheCommandLine) {

@@ -248,6 +248,36 @@ TEST_F(ConfigLoader, BadValues) {
             "osprey.toml:3: key 'tls.ca_file': '/nonexistent/ca.pem' is not a readable file");
 }
 
+TEST_F(ConfigLoader, OutsidersMessageQuotas) {
+  const auto defaults = load("domains = [\"a\"]\n");
+  ASSERT_TRUE(defaults) << to_string(defaults.error());
+  EXPECT_EQ(defaults->messages.max_stored_from_outsiders_per_user, 100u);
+  EXPECT_EQ(defaults->messages.max_stored_bytes_from_outsiders_per_user, 1024u * 1024u);
+  EXPECT_EQ(defaults->messages.max_stored_per_outsider_sender, 20u);
+  const auto config = load(
+      "domains = [\"a\"]\n[messages]\nmax_stored_from_outsiders_per_user = 7\n"
+      "max_stored_bytes_from_outsiders_per_user = 900\nmax_stored_per_outsider_sender = 3\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->messages.max_stored_from_outsiders_per_user, 7u);
+  EXPECT_EQ(config->messages.max_stored_bytes_from_outsiders_per_user, 900u);
+  EXPECT_EQ(config->messages.max_stored_per_outsider_sender, 3u);
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[messages]\nmax_stored_per_outsider_sender = -1\n"),
+            "osprey.toml:3: key 'messages.max_stored_per_outsider_sender': must be an integer between 0 and "
+            "1000000");
+}
+
+TEST_F(ConfigLoader, NonceLifetimeTheCountTableCanCover) {
+  // The nonce-count table keeps counts for at most an hour: a nonce living longer could
+  // outlive its counts and be replayed, so the config refuses it, at its line.
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\nnonce_lifetime = 7200\n"),
+            "osprey.toml:3: key 'security.nonce_lifetime': must be at most 3565 seconds: the nonce-count "
+            "table keeps a nonce's counts for at most 3600 seconds, and a nonce that outlives its counts "
+            "could be replayed");
+  const auto config = load("domains = [\"a\"]\n[security]\nnonce_lifetime = 3565\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->security.nonce_lifetime, 3565u);
+}
+
 TEST_F(ConfigLoader, Domains) {
   EXPECT_EQ(error_for("workers = 1\n"),
             "osprey.toml: key 'domains': is required: list the SIP domains this server is responsible for");

@@ -116,6 +116,13 @@ TEST(UserCommand, FailuresAreOneLineAndExitOne) {
   EXPECT_EQ(tel.code, kExitFailure);
   EXPECT_EQ(tel.err, "'tel:+15551234': not a sip: AOR\n");
 
+  // An absurd AOR is refused, in one short line, and nothing is stored.
+  const std::string huge(100'000, 'x');
+  const CliResult absurd = run({"user", "add", huge + "@example.com", "--password", "x", "-c", config});
+  EXPECT_EQ(absurd.code, kExitFailure);
+  EXPECT_EQ(absurd.err, "'sip:" + huge.substr(0, 60) + "...': an AOR is at most 256 bytes (100016 given)\n");
+  EXPECT_EQ(run({"user", "list", "-c", config}).out, "sip:alice@example.com\n");
+
   const CliResult empty = run({"user", "add", "dave@example.com", "--password", "", "-c", config});
   EXPECT_EQ(empty.code, kExitFailure);
   EXPECT_EQ(empty.err, "the password is empty\n");

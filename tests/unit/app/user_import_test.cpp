@@ -80,11 +80,25 @@ TEST(UserImport, ReplacesTheCredentialsOfExistingAccounts) {
   ASSERT_EQ(import("alice@example.com old\n", data).code, kExitOk);
   const Output again = import("alice@example.com new\ncarol@example.com c\n", data);
   EXPECT_EQ(again.code, kExitOk) << again.err;
-  EXPECT_EQ(again.out, "imported 2 accounts\n");
+  // Not silently: the accounts that existed are named.
+  EXPECT_EQ(again.out,
+            "imported 2 accounts\n1 of them existed already, password replaced: sip:alice@example.com\n");
   const auto users = open_accounts(data);
   ASSERT_TRUE(users);
   EXPECT_EQ(users->size(), 2U);
   EXPECT_EQ(users->find("alice", "example.com")->ha1.md5, md5_ha1("alice", "example.com", "new"));
+}
+
+TEST(UserImport, AnAorGivenTwiceIsRefusedNamingBothLines) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  // Two spellings of one account: the canonical AOR is what counts.
+  const Output twice =
+      import("alice@example.com one\nbob@example.com b\nsip:alice@EXAMPLE.com:5060 two\n", data);
+  EXPECT_EQ(twice.code, kExitUsage);
+  EXPECT_EQ(twice.err, "line 3: sip:alice@example.com: given already on line 1\n");
+  EXPECT_EQ(twice.out, "");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(data) / "users.db"));
 }
 
 TEST(UserImport, ManyAccounts) {

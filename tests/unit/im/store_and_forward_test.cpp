@@ -1,6 +1,8 @@
 #include "im/store_and_forward.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -17,15 +19,38 @@ using testing::message_request;
 
 constexpr std::int64_t kNow = 1'700'000'000;
 
+// Only what the intake asks a user store: whether accounts exist and whether an AOR is one.
+class AccountList : public store::UserStore {
+ public:
+  std::vector<std::string> aors;
+  std::optional<store::Account> find(std::string_view, std::string_view) const override { return {}; }
+  bool has_aor(std::string_view aor) const override {
+    return std::find(aors.begin(), aors.end(), aor) != aors.end();
+  }
+  std::size_t size() const override { return aors.size(); }
+  tl::expected<bool, std::string> reload_if_changed() override { return false; }
+  tl::expected<void, std::string> add(std::string_view, const store::Ha1Set&) override { return {}; }
+  tl::expected<void, std::string> set_credentials(std::string_view, const store::Ha1Set&) override {
+    return {};
+  }
+  tl::expected<void, std::string> remove(std::string_view) override { return {}; }
+  tl::expected<void, std::string> add_many(std::span<const std::pair<std::string, store::Ha1Set>>) override {
+    return {};
+  }
+  tl::expected<std::vector<store::Account>, std::string> list() override {
+    return std::vector<store::Account>{};
+  }
+};
+
 class OfflineMessagesTest : public ::testing::Test {
  protected:
   OfflineMessagesTest()
       : table_(transport_, user_, {}, txn::Clock::now()),
         offline_(
             io_, table_, store_, [] { return kNow; }, [this] { return "tag" + std::to_string(++tags_); },
-            ImLimits{.max_body_bytes = 100}) {
+            ImLimits{.max_body_bytes = 100}, &users_) {
     user_.request = [this](txn::ServerTransactionId t, const sip::Message& request) {
-      taken_ = offline_.take(t, request, kBob);
+      taken_ = offline_.take(t, request, kBob, sender_identity_);
     };
   }
 
@@ -51,6 +76,8 @@ class OfflineMessagesTest : public ::testing::Test {
   FakeMessageStore store_;
   txn::TransactionTable table_;
   int tags_ = 0;
+  AccountList users_;            // empty: an open server, no accounts
+  std::string sender_identity_;  // empty: the sender did not authenticate
   OfflineMessages offline_;
   std::optional<bool> taken_;
 };
@@ -157,13 +184,70 @@ TEST_F(OfflineMessagesTest, DurableCallbackAfterDestructionIsHarmless) {
   auto offline = std::make_unique<OfflineMessages>(
       io_, table_, store_, [] { return kNow; }, [] { return std::string("t"); });
   user_.request = [&](txn::ServerTransactionId t, const sip::Message& request) {
-    offline->take(t, request, kBob);
+    offline->take(t, request, kBob, {});
   };
   send(message_request());
   offline.reset();
   ASSERT_TRUE(store_.make_durable(true));
   pump();
   EXPECT_TRUE(transport_.sent.empty());
+}
+
+}  // namespace
+}  // namespace osprey::im
+
+namespace osprey::im {
+namespace {
+
+// With accounts, a sender who did not authenticate is an outsider: its message is marked so,
+// with the sender's From AOR as the per-sender quota's key (the store then counts it against
+// the outsiders' budget, never the account holders').
+TEST_F(OfflineMessagesTest, UnauthenticatedSenderIsStoredAsAnOutsider) {
+  users_.aors = {kBob, "sip:alice@example.com"};
+  send(message_request());
+  ASSERT_EQ(taken_, true);
+  ASSERT_EQ(store_.messages.size(), 1u);
+  const store::StoredMessage& stored = store_.messages.begin()->second;
+  EXPECT_TRUE(stored.from_outsider);
+  EXPECT_EQ(stored.sender, "sip:alice@example.com");
+}
+
+TEST_F(OfflineMessagesTest, AuthenticatedAccountHolderIsNotAnOutsider) {
+  users_.aors = {kBob, "sip:alice@example.com"};
+  sender_identity_ = "sip:alice@example.com";
+  send(message_request());
+  ASSERT_EQ(store_.messages.size(), 1u);
+  EXPECT_FALSE(store_.messages.begin()->second.from_outsider);
+  EXPECT_EQ(store_.messages.begin()->second.sender, "");
+}
+
+// An open server (no accounts) has nobody to authenticate: everyone counts as before.
+TEST_F(OfflineMessagesTest, WithoutAccountsNobodyIsAnOutsider) {
+  send(message_request());
+  ASSERT_EQ(store_.messages.size(), 1u);
+  EXPECT_FALSE(store_.messages.begin()->second.from_outsider);
+}
+
+// Belt and braces behind the proxy's own 404: with accounts, mail is never kept for an AOR
+// that has none.
+TEST_F(OfflineMessagesTest, AorWithoutAnAccountGets404AndIsNotStored) {
+  users_.aors = {"sip:carol@example.com"};
+  sender_identity_ = "sip:carol@example.com";
+  send(message_request());
+  EXPECT_EQ(taken_, true);
+  EXPECT_TRUE(store_.messages.empty());
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 404);
+  EXPECT_EQ(offline_.counters().no_account, 1u);
+}
+
+TEST_F(OfflineMessagesTest, OverSenderQuotaGets486NamingTheSender) {
+  store_.refusal = store::StoreRefusal::over_sender_quota;
+  send(message_request());
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 486);
+  EXPECT_EQ(last().reason(), "Busy Here (too many messages from you)");
+  EXPECT_EQ(offline_.counters().over_quota, 1u);
 }
 
 }  // namespace

@@ -536,6 +536,55 @@ TEST_F(DigestAuthenticatorTest, ReplayedNcIsAStaleChallenge) {
   EXPECT_EQ(verify(next, kNow + 2).verdict, AuthVerdict::authenticated);
 }
 
+// RFC 7616 §5.4: a captured request replayed while its nonce is still valid must be refused,
+// however long the configured lifetime: the counts are kept as long as the nonce is accepted.
+TEST(DigestAuthenticatorLimits, ReplayAfterTheDefaultRetentionOfALongLifetimeIsRefused) {
+  FakeUserStore users;
+  users.add_user("alice", std::string(kRealm), "wonderland");
+  const NonceService nonces(test_secret(), 600);
+  NonceCounts counts(NonceCounts::retention_for(nonces));
+  const DigestAuthenticator authenticator(users, nonces, counts);
+  ClientCredentials credentials;
+  credentials.nonce = nonces.issue(kRealm, kNow);
+  const sip::Message request =
+      parse(register_text("sip:example.com", {"Authorization: " + credentials.value()}));
+  ASSERT_EQ(authenticator.verify(request, HeaderId::authorization, kRealm, kNow).verdict,
+            AuthVerdict::authenticated);
+  // Housekeeping runs as it does in the server; 400 s is past the old fixed 305 s.
+  counts.expire(kNow + 400);
+  const AuthResult replayed = authenticator.verify(request, HeaderId::authorization, kRealm, kNow + 400);
+  EXPECT_EQ(replayed.verdict, AuthVerdict::challenge);
+  EXPECT_EQ(replayed.reason, "replayed nc");
+}
+
+// Wired with counts kept for less than the nonces live (the default 305 s against a 600 s
+// lifetime), the authenticator itself refuses nonces older than the counts can vouch for: a
+// real check, in release builds too, not an assert.
+TEST(DigestAuthenticatorLimits, CountsKeptTooBrieflyShortenTheNonceLifetime) {
+  FakeUserStore users;
+  users.add_user("alice", std::string(kRealm), "wonderland");
+  const NonceService nonces(test_secret(), 600);
+  NonceCounts counts;  // 305 s
+  const DigestAuthenticator authenticator(users, nonces, counts);
+  ClientCredentials credentials;
+  credentials.nonce = nonces.issue(kRealm, kNow);
+  const sip::Message request =
+      parse(register_text("sip:example.com", {"Authorization: " + credentials.value()}));
+  ASSERT_EQ(authenticator.verify(request, HeaderId::authorization, kRealm, kNow).verdict,
+            AuthVerdict::authenticated);
+  counts.expire(kNow + 400);
+  const AuthResult replayed = authenticator.verify(request, HeaderId::authorization, kRealm, kNow + 400);
+  EXPECT_EQ(replayed.verdict, AuthVerdict::challenge);
+  EXPECT_TRUE(replayed.stale);
+  EXPECT_EQ(replayed.reason, "stale nonce");
+  // Within what the counts cover, the same nonce is still good for the next count.
+  ClientCredentials next = credentials;
+  next.nc = "00000002";
+  const sip::Message later = parse(register_text("sip:example.com", {"Authorization: " + next.value()}));
+  EXPECT_EQ(authenticator.verify(later, HeaderId::authorization, kRealm, kNow + 290).verdict,
+            AuthVerdict::authenticated);
+}
+
 TEST(DigestAuthenticatorLimits, FullNonceTableIsAStaleChallenge) {
   FakeUserStore users;
   users.add_user("alice", std::string(kRealm), "wonderland");

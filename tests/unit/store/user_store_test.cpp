@@ -66,6 +66,25 @@ TEST(AccountName, RefusesWhatIsNoAccount) {
   EXPECT_FALSE(parse_account_name(""));
 }
 
+TEST(AccountName, RefusesAbsurdAors) {
+  // Long AORs are refused by length, and the error quotes only their start.
+  const std::string huge = "sip:" + std::string(100'000, 'a') + "@example.com";
+  const auto refused = parse_account_name(huge);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "'" + huge.substr(0, 64) + "...': an AOR is at most 256 bytes (100016 given)");
+  const std::string longest = "sip:" + std::string(256 - 16, 'a') + "@example.com";
+  ASSERT_EQ(longest.size(), 256u);
+  EXPECT_TRUE(parse_account_name(longest));
+  EXPECT_FALSE(parse_account_name(longest + "m"));
+  // Escaped control characters would reach the Digest user name unescaped.
+  EXPECT_EQ(parse_account_name("sip:al%0D%0Aice@example.com").error(),
+            "'sip:al%0D%0Aice@example.com': the user part must not contain control characters");
+  EXPECT_FALSE(parse_account_name("sip:a%00@example.com"));
+  // What is not a SIP URI user part or host is refused by the URI grammar.
+  EXPECT_FALSE(parse_account_name("sip:al ice@example.com"));
+  EXPECT_FALSE(parse_account_name("sip:alice@exa mple.com"));
+}
+
 TEST(Ha1Set, OnlyLowercaseHexOfTheRightLength) {
   EXPECT_TRUE(check_ha1_set(ha1_of('a')));
   EXPECT_FALSE(check_ha1_set({std::string(32, 'A'), std::string(64, 'a')}));
