@@ -79,7 +79,9 @@ std::string dialog_place(const sip::Uri& uri) {
     const auto transport = uri.param("transport");
     if (transport && sip::iequals(*transport, "tls")) port = 5061;
   }
-  return dialog_place(uri.host, port);
+  // §19.1.1: maddr overrides the host as the place a request is sent to (net::target_of).
+  const auto maddr = uri.param("maddr");
+  return dialog_place(maddr && !maddr->empty() ? *maddr : uri.host, port);
 }
 
 std::uint32_t DialogToken::place_hash(std::string_view place) const {

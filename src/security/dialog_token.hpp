@@ -33,7 +33,7 @@ namespace osprey::security {
 
 // A place a dialog's requests go to: "host:port", the host in canonical form
 // (sip::canonical_host), the port as the URI gives it or its default (5060; 5061 for sips: and
-// transport=tls, RFC 3261 §19.1.2).
+// transport=tls, RFC 3261 §19.1.2); a maddr parameter names the host, as it does for sending.
 std::string dialog_place(std::string_view host, std::uint16_t port);
 // The place of a sip/sips URI; empty for any other scheme (tel: has no host).
 std::string dialog_place(const sip::Uri& uri);

@@ -164,7 +164,8 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     decision.trusted_source = true;
     return decision;
   }
-  if (!request.to() || !request.from()) return {};  // the intake let none of these through
+  // The intake refuses these before; should one get here, it is not let through unjudged.
+  if (!request.to() || !request.from()) return refuse(400, "Missing To or From");
 
   if (method == sip::Method::register_) {
     // The registrar's own test (registrar::registers_for): a REGISTER it would take, for any

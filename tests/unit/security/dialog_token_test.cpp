@@ -89,6 +89,8 @@ TEST(DialogPlace, HostAndPortInOneSpelling) {
   EXPECT_EQ(place("sip:bob@127.0.0.01:5070"), "127.0.0.1:5070");
   EXPECT_NE(place("sip:bob@127.0.0.1:5070"), place("sip:victim@127.0.0.1:5071"));
   EXPECT_EQ(place("tel:+15551234"), "");
+  // Where the request is sent: maddr wins over the host (RFC 3261 §19.1.1).
+  EXPECT_EQ(place("sip:bob@127.0.0.1:5070;maddr=203.0.113.9"), "203.0.113.9:5070");
 }
 
 TEST(DialogToken, BindsAtMostItsHostLimit) {
