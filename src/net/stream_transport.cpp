@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -194,6 +195,10 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   std::size_t connection_count() const { return connections_.size(); }
 
   // ConnectionOwner
+  void on_connection_first_message(StreamConnection& connection) override {
+    unproven_.erase(connection.flow().connection);
+  }
+
   void on_connection_message(std::string_view bytes, const Flow& flow) override {
     listener_.on_message(bytes, flow);
   }
@@ -304,16 +309,26 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       socket.close(ec);
       return;
     }
-    if (!counter_.try_acquire(peer.address())) {
+    using Admission = ConnectionCounter::Admission;
+    Admission admission = counter_.try_admit(peer.address());
+    // Every slot taken, but this peer is within its own caps: a slow connection makes room.
+    if (admission == Admission::all_full && shed_slowest()) admission = counter_.try_admit(peer.address());
+    if (!ConnectionCounter::admitted(admission)) {
       ++rejected_;
       // Checked first: under a connection flood, formatting every refusal would be the cost.
       if (logger_.should_log(spdlog::level::debug)) {
-        logger_.debug("stream: refused {}: connection limit reached ({} refused so far)",
-                      to_string(Endpoint{peer.address(), peer.port()}), rejected_);
+        logger_.debug("stream: refused {}: {} ({} refused so far)",
+                      to_string(Endpoint{peer.address(), peer.port()}),
+                      admission == Admission::address_full   ? "connection limit per address reached"
+                      : admission == Admission::network_full ? "connection limit per network reached"
+                                                             : "connection limit reached",
+                      rejected_);
       }
       socket.close(ec);
       return;
     }
+    // Near full: keep a tenth of the slots free for whoever comes next (see shed_slowest).
+    if (admission == Admission::admitted_near_full) shed_slowest();
     const ConnectionId id = next_id_++;
     std::shared_ptr<StreamConnection> connection;
     if (listener.protocol == Protocol::tls) {
@@ -329,7 +344,39 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       connection = StreamConnection::accepted_tcp(std::move(socket), id, limits_, *this);
     }
     add(connection);
+    unproven_.insert(id);
     connection->start();
+  }
+
+  // Closes the connection this worker accepted longest ago that has not delivered a complete
+  // message yet; false when there is none. The answer to connections that hold slots without
+  // finishing a message (160 addresses x 63 connections sending a byte a second held all
+  // 10,000): the receive deadline bounds how long each one lives, but an attacker who keeps
+  // reconnecting would still fill every slot and shut new clients out. Shedding the oldest
+  // such connection as each new one arrives above nine tenths of the slots keeps accepting:
+  // a new client is the youngest, so the attacker must open more connections than there are
+  // slots within the few milliseconds the client needs to send its request before it is the
+  // one shed. Reserving slots for proven connections instead would protect existing clients
+  // but still lock every new one out. A connection that has delivered a message is never
+  // shed: it may be a registered client behind NAT reachable only through it (RFC 5626 §5),
+  // the transport cannot tell an attacker's from it, and the per-address and per-network
+  // caps bound how many of them one party can hold. The choice is per worker: connections
+  // spread evenly over workers (SO_REUSEPORT), so each sheds from its own.
+  bool shed_slowest() {
+    if (unproven_.empty()) return false;
+    const auto it = connections_.find(*unproven_.begin());  // ids grow: the smallest is the oldest
+    if (it == connections_.end()) {
+      unproven_.erase(unproven_.begin());
+      return false;
+    }
+    std::shared_ptr<StreamConnection> connection = it->second;  // close() erases it
+    ++shed_;
+    if (logger_.should_log(spdlog::level::debug)) {
+      logger_.debug("stream: shed connection {} with {}: slots near full ({} shed so far)",
+                    connection->flow().connection, to_string(connection->flow().remote), shed_);
+    }
+    connection->close("shed: no complete message while slots were near full");
+    return true;
   }
 
   void add(const std::shared_ptr<StreamConnection>& connection) {
@@ -351,6 +398,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       by_remote_.erase(indexed);
     }
     if (directory_ != nullptr) directory_->withdraw(flow);
+    unproven_.erase(flow.connection);
     counter_.release(flow.remote.address);
     return true;
   }
@@ -369,7 +417,10 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   PeerFilter refuse_peer_;
   std::map<RemoteKey, ConnectionId> by_remote_;
   ConnectionId next_id_ = 1;
+  // Accepted connections that have not delivered a complete message yet, oldest (smallest id) first.
+  std::set<ConnectionId> unproven_;
   std::uint64_t rejected_ = 0;
+  std::uint64_t shed_ = 0;
   bool notify_ = true;
   // Handlers queued in the io_context check this before touching the transport.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

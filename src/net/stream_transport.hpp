@@ -36,6 +36,11 @@ struct StreamLimits {
   std::size_t max_buffered_bytes = 262144;     // unsent output queued on one connection before it is closed
   std::chrono::seconds idle_timeout{300};      // no bytes in either direction for this long: close
   std::chrono::seconds handshake_timeout{10};  // TCP connect or TLS handshake must finish in this time
+  // A connection we accepted must deliver its first complete message this soon after the
+  // accept (TLS handshake included), and any message, once its first byte is in, must complete
+  // this soon after: slow senders cannot hold a slot (net/receive_deadline.hpp).
+  std::chrono::milliseconds first_message_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds message_timeout{std::chrono::seconds(20)};
 };
 
 class StreamTransport {

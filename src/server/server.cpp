@@ -19,8 +19,8 @@ std::string describe(const BoundListener& listener) {
 tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSettings& settings,
                                                                  spdlog::logger& logger) {
   std::unique_ptr<Server> server(new Server(settings, logger));
-  server->counter_ =
-      std::make_unique<net::ConnectionCounter>(settings.max_connections, settings.max_connections_per_ip);
+  server->counter_ = std::make_unique<net::ConnectionCounter>(net::ConnectionCaps{
+      settings.max_connections, settings.max_connections_per_ip, settings.max_connections_per_network});
   if (!settings.tls.certificate.empty()) {
     auto tls = net::TlsContextStore::create(
         net::TlsFiles{settings.tls.certificate, settings.tls.private_key, settings.tls.ca_file});
