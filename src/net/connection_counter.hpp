@@ -18,6 +18,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "net/unproven_connections.hpp"
+
 namespace osprey::net {
 
 struct ConnectionCaps {
@@ -61,6 +63,9 @@ class ConnectionCounter {
     return admission == Admission::admitted || admission == Admission::admitted_near_full;
   }
 
+  // The connections to shed first when near full, over every worker.
+  UnprovenConnections& unproven() { return unproven_; }
+
  private:
   ConnectionCaps caps_;
   std::size_t shed_above_;
@@ -73,6 +78,7 @@ class ConnectionCounter {
   static std::string network_key(const boost::asio::ip::address& peer);
   std::unordered_map<std::string, std::size_t> per_address_;
   std::unordered_map<std::string, std::size_t> per_network_;
+  UnprovenConnections unproven_;
 };
 
 }  // namespace osprey::net

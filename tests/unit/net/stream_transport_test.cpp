@@ -490,6 +490,37 @@ TEST_F(StreamTransportTest, NearFullTheOldestConnectionWithoutAMessageMakesRoomF
   EXPECT_FALSE(slow[14]->ended());
 }
 
+TEST_F(StreamTransportTest, TheOldestConnectionWithoutAMessageIsShedWhicheverWorkerHoldsIt) {
+  // Two workers on one counter. The first holds the old slow connections; the second, with
+  // none of its own, must not shed its newest (a new client) but have the first shed its oldest.
+  ConnectionCounter counter(ConnectionCaps{10, 10, 10});  // shedding above 9
+  Node holder(io_, *logger_, counter);
+  Node newcomer(io_, *logger_, counter);
+  auto old_port = holder.transport.listen(Protocol::tcp, {kLoopback, 0});
+  auto new_port = newcomer.transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(old_port && new_port);
+  std::vector<std::unique_ptr<TcpPeer>> slow;
+  for (int i = 0; i < 9; ++i) {
+    slow.push_back(std::make_unique<TcpPeer>(io_));
+    ASSERT_TRUE(slow.back()->connect(*old_port));
+    ASSERT_TRUE(run_until(io_, [&] { return holder.transport.connection_count() == slow.size(); }));
+  }
+  std::vector<std::unique_ptr<TcpPeer>> fresh;
+  for (int i = 0; i < 3; ++i) {
+    fresh.push_back(std::make_unique<TcpPeer>(io_));
+    ASSERT_TRUE(fresh.back()->connect(*new_port));
+    fresh.back()->write("OPTIONS sip:");  // not complete yet: unproven too, but young
+    ASSERT_TRUE(run_until(io_, [&] { return slow[fresh.size() - 1]->ended(); }));
+  }
+  run_for(io_, 50ms);
+  for (const auto& client : fresh) EXPECT_FALSE(client->ended());
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(slow[i]->ended()) << i;
+  for (int i = 3; i < 9; ++i) EXPECT_FALSE(slow[i]->ended()) << i;
+  EXPECT_EQ(newcomer.transport.connection_count(), 3u);
+  EXPECT_EQ(counter.total(), 9u);
+  EXPECT_EQ(counter.unproven().size(), 9u);
+}
+
 TEST_F(StreamTransportTest, SendReachesTheClient) {
   auto node = make_node();
   auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
