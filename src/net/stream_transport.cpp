@@ -375,6 +375,9 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   // attacker's from it, and the per-address and per-network caps bound how many of them one
   // party can hold. The oldest is chosen over every worker: a worker choosing among its own
   // would, when it holds few slots, shed its own newest connections (a new client among them).
+  // Another worker's connection closes a moment later on that worker's thread, so when every
+  // slot is taken and the oldest is elsewhere, this newcomer is refused; the tenth kept free
+  // makes that rare.
   bool shed_oldest_unproven() {
     const std::optional<UnprovenConnections::Entry> oldest = counter_.unproven().take_oldest();
     if (!oldest) return false;
