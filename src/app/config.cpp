@@ -178,12 +178,29 @@ void read_limits(ReadState& state, const toml::table& table, LimitsConfig& limit
   section.integer<std::size_t>("max_headers", 16, 4096, limits.max_headers);
   section.integer<std::size_t>("max_connections", 1, 1000000, limits.max_connections);
   section.integer<std::size_t>("max_connections_per_ip", 1, 1000000, limits.max_connections_per_ip);
+  section.integer<std::size_t>("max_connections_per_network", 1, 1000000, limits.max_connections_per_network);
   section.integer<std::uint32_t>("connection_idle_timeout", 1, 86400, limits.connection_idle_timeout);
+  // Long enough for a TLS handshake and a large message over a slow link; short enough that
+  // a slot held by a peer that never finishes comes back soon.
+  section.integer<std::uint32_t>("first_message_timeout", 1, 600, limits.first_message_timeout);
+  section.integer<std::uint32_t>("message_timeout", 1, 600, limits.message_timeout);
   if (limits.max_connections_per_ip > limits.max_connections) {
     section.fail(section.has("max_connections_per_ip") ? "max_connections_per_ip" : "max_connections",
                  "max_connections_per_ip (" + std::to_string(limits.max_connections_per_ip) +
                      ") must not be greater than max_connections (" + std::to_string(limits.max_connections) +
                      ")");
+  }
+  if (limits.max_connections_per_network < limits.max_connections_per_ip) {
+    // Unset, the network cap follows a per-address cap raised above its default; set, it must
+    // not be below it (it would silently lower the per-address cap).
+    if (section.has("max_connections_per_network")) {
+      section.fail("max_connections_per_network", "max_connections_per_network (" +
+                                                      std::to_string(limits.max_connections_per_network) +
+                                                      ") must not be less than max_connections_per_ip (" +
+                                                      std::to_string(limits.max_connections_per_ip) + ")");
+    } else {
+      limits.max_connections_per_network = limits.max_connections_per_ip;
+    }
   }
   section.fail_unknown_keys();
 }

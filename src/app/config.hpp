@@ -47,9 +47,17 @@ struct LimitsConfig {
   // opens connections and sends nothing cannot take more than its share.
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_ip = 64;
+  // From one IPv4 /24 or IPv6 /64: many addresses of one network are still one party. When
+  // not set, max_connections_per_ip if that is higher.
+  std::size_t max_connections_per_network = 256;
   // A connection with no bytes in either direction for this long is closed. Above the 120 s
   // keep-alive interval RFC 5626 §4.4.1 suggests for connection-oriented flows.
   std::uint32_t connection_idle_timeout = 300;
+  // Seconds an accepted connection has to deliver its first complete message (TLS handshake
+  // included), and any later message to complete once its first byte arrived: a peer sending
+  // a byte at a time cannot hold a connection (net/receive_deadline.hpp).
+  std::uint32_t first_message_timeout = 10;
+  std::uint32_t message_timeout = 20;
 };
 
 // RFC 3428 instant messaging and its store-and-forward (issue #5).

@@ -35,6 +35,8 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.streams.max_message_size = config.limits.max_message_size;
   settings.streams.max_headers = config.limits.max_headers;
   settings.streams.idle_timeout = std::chrono::seconds(config.limits.connection_idle_timeout);
+  settings.streams.first_message_timeout = std::chrono::seconds(config.limits.first_message_timeout);
+  settings.streams.message_timeout = std::chrono::seconds(config.limits.message_timeout);
   settings.max_connections = config.limits.max_connections;
   settings.registrar.min_expires = config.registrar.min_expires;
   settings.registrar.max_expires = config.registrar.max_expires;
@@ -50,6 +52,7 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.messages.max_age_seconds = std::int64_t{config.messages.max_age_days} * 24 * 3600;
   settings.data_dir = config.data_dir;
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;
+  settings.max_connections_per_network = config.limits.max_connections_per_network;
   settings.security = security_settings(config.security, config.dialplan);
   return settings;
 }

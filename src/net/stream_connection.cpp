@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/receive_deadline.hpp"
 #include "net/stream_error_reply.hpp"
 #include "sip/stream_framer.hpp"
 
@@ -62,6 +63,7 @@ class BasicConnection final : public StreamConnection {
         context_(std::move(context)),
         stream_(make_stream(std::move(tcp_socket), context_.get())),
         timer_(stream_.get_executor()),
+        receive_deadline_(limits.first_message_timeout, limits.message_timeout),
         framer_(sip::FramerLimits{limits.max_message_size}) {}
 
   void start() override {
@@ -69,6 +71,8 @@ class BasicConnection final : public StreamConnection {
     if (role_ == Role::client) {
       connect();
     } else {
+      // The clock for the first message starts at the accept, so a slow TLS handshake counts.
+      receive_deadline_.expect_first_message(Clock::now());
       on_transport_ready();
     }
   }
@@ -166,7 +170,7 @@ class BasicConnection final : public StreamConnection {
   void handshake() {
     state_ = State::handshaking;
     // The deadline also bounds a peer that opens a connection and never speaks TLS.
-    arm_deadline(Clock::now() + limits_.handshake_timeout);
+    arm_deadline(std::min(Clock::now() + limits_.handshake_timeout, receive_deadline_.due()));
     if (role_ == Role::client) {
       if (std::string problem = prepare_peer_verification(); !problem.empty()) {
         close(problem);
@@ -215,13 +219,14 @@ class BasicConnection final : public StreamConnection {
   void become_open() {
     state_ = State::open;
     last_activity_ = Clock::now();
-    arm_deadline(last_activity_ + limits_.idle_timeout);
+    arm_deadline(open_deadline());
     read();
     write_next();
   }
 
-  // One timer serves every deadline: connect, handshake, idle, lingering close. The idle case
-  // is not re-armed on every byte; when it fires it checks the last activity and waits again.
+  // One timer serves every deadline: connect, handshake, idle, message, lingering close. The
+  // idle case is not re-armed on every byte; when it fires it checks the last activity and
+  // waits again. The message deadline moves at most once per message (ReceiveDeadline).
   void arm_deadline(Clock::time_point at) {
     deadline_ = at;
     timer_.expires_at(at);  // cancels a wait for an earlier deadline: that handler sees aborted
@@ -230,19 +235,30 @@ class BasicConnection final : public StreamConnection {
 
   void on_deadline(const error_code& ec) {
     if (ec || state_ == State::closed) return;  // re-armed or closed meanwhile
-    const Clock::time_point due = state_ == State::open ? last_activity_ + limits_.idle_timeout : deadline_;
-    if (Clock::now() < due) {
+    const Clock::time_point due = state_ == State::open ? open_deadline() : deadline_;
+    const Clock::time_point now = Clock::now();
+    if (now < due) {
       arm_deadline(due);
       return;
     }
+    const bool message_late = now >= receive_deadline_.due();
     switch (state_) {
       case State::connecting: close("connect timeout"); return;
-      case State::handshaking: close("TLS handshake timeout"); return;
-      case State::open: close("idle timeout"); return;
+      case State::handshaking:
+        close(message_late ? receive_deadline_.reason() : std::string_view("TLS handshake timeout"));
+        return;
+      case State::open:
+        close(message_late ? receive_deadline_.reason() : std::string_view("idle timeout"));
+        return;
       case State::closing: close(close_reason_); return;
       case State::idle:
       case State::closed: return;
     }
+  }
+
+  // While open: the idle timeout, or the message deadline if that comes first.
+  Clock::time_point open_deadline() const {
+    return std::min(last_activity_ + limits_.idle_timeout, receive_deadline_.due());
   }
 
   void read() {
@@ -276,6 +292,7 @@ class BasicConnection final : public StreamConnection {
       fail(appended.error(), unconsumed);
       return;
     }
+    bool delivered = false;
     while (state_ == State::open) {
       auto frame = framer_.next();
       if (!frame) {
@@ -283,13 +300,30 @@ class BasicConnection final : public StreamConnection {
         return;
       }
       switch (frame->kind) {
-        case sip::FrameKind::need_more: keep_unconsumed(chunk); return;
+        case sip::FrameKind::need_more:
+          keep_unconsumed(chunk);
+          update_receive_deadline(delivered);
+          return;
         case sip::FrameKind::message:
+          delivered = true;
+          if (!first_message_reported_ && owner_ != nullptr) {
+            first_message_reported_ = true;
+            owner_->on_connection_first_message(*this);
+          }
           if (owner_ != nullptr) owner_->on_connection_message(frame->bytes, flow_);
           break;
         case sip::FrameKind::ping: send("\r\n"); break;  // RFC 5626 §3.5.1: CRLFCRLF is answered with CRLF
         case sip::FrameKind::pong: break;
       }
+    }
+  }
+
+  // Once per read, not per byte: the timer moves only when a new message has begun and its
+  // deadline comes before what the timer waits for.
+  void update_receive_deadline(bool delivered) {
+    if (receive_deadline_.after_read(last_activity_, delivered, framer_.message_started()) &&
+        receive_deadline_.due() < deadline_) {
+      arm_deadline(receive_deadline_.due());
     }
   }
 
@@ -385,6 +419,8 @@ class BasicConnection final : public StreamConnection {
   Clock::time_point deadline_{};
   Clock::time_point last_activity_{};
   std::string close_reason_;
+  ReceiveDeadline receive_deadline_;
+  bool first_message_reported_ = false;
 
   sip::StreamFramer framer_;
   std::string pending_;  // the framer's unconsumed bytes, for an error reply (see unconsumed_with)

@@ -1,9 +1,10 @@
 #pragma once
 // One TCP or TLS connection of a StreamTransport (RFC 3261 §18.3): connect or accept, TLS
 // handshake, a read loop that cuts messages out of the stream with sip::StreamFramer, a write
-// queue with one write in flight, and the idle and handshake deadlines. Everything runs on the
-// worker's thread. Every pending operation holds a shared_ptr to the connection, so it outlives
-// its owner when the owner goes first; close() detaches it, after which it calls nothing.
+// queue with one write in flight, and the idle, handshake and message deadlines. Everything
+// runs on the worker's thread. Every pending operation holds a shared_ptr to the connection, so
+// it outlives its owner when the owner goes first; close() detaches it, after which it calls
+// nothing.
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
@@ -27,6 +28,8 @@ class StreamConnection;
 class ConnectionOwner {
  public:
   virtual ~ConnectionOwner() = default;
+  // Once per connection, just before its first complete message is handed on.
+  virtual void on_connection_first_message(StreamConnection& connection) = 0;
   virtual void on_connection_message(std::string_view bytes, const Flow& flow) = 0;
   virtual void on_connection_closed(StreamConnection& connection, std::string_view reason) = 0;
 };

@@ -65,9 +65,18 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       member_ = directory_->join(*this);
       next_id_ = ConnectionDirectory::first_id(member_);
     }
+    // Another worker that needs a slot may choose one of our connections to shed (the oldest
+    // unproven one of all): it asks through this, and we close it on our own thread.
+    shed_member_ = counter_.unproven().join(
+        [&io_context = io_context_, this, alive = std::weak_ptr<void>(alive_)](ConnectionId id) {
+          asio::post(io_context, [this, alive, id] {
+            if (!alive.expired()) shed(id);
+          });
+        });
   }
 
   ~Impl() override {
+    counter_.unproven().leave(shed_member_);
     // The owner of the listener is going away too: connections close without calling it.
     notify_ = false;
     close_all();
@@ -194,6 +203,10 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   std::size_t connection_count() const { return connections_.size(); }
 
   // ConnectionOwner
+  void on_connection_first_message(StreamConnection& connection) override {
+    now_proven(connection.flow().connection);
+  }
+
   void on_connection_message(std::string_view bytes, const Flow& flow) override {
     listener_.on_message(bytes, flow);
   }
@@ -304,16 +317,28 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       socket.close(ec);
       return;
     }
-    if (!counter_.try_acquire(peer.address())) {
+    using Admission = ConnectionCounter::Admission;
+    Admission admission = counter_.try_admit(peer.address());
+    // Every slot taken, but this peer is within its own caps: a slow connection makes room.
+    if (admission == Admission::all_full && shed_oldest_unproven()) {
+      admission = counter_.try_admit(peer.address());
+    }
+    if (!ConnectionCounter::admitted(admission)) {
       ++rejected_;
       // Checked first: under a connection flood, formatting every refusal would be the cost.
       if (logger_.should_log(spdlog::level::debug)) {
-        logger_.debug("stream: refused {}: connection limit reached ({} refused so far)",
-                      to_string(Endpoint{peer.address(), peer.port()}), rejected_);
+        logger_.debug("stream: refused {}: {} ({} refused so far)",
+                      to_string(Endpoint{peer.address(), peer.port()}),
+                      admission == Admission::address_full   ? "connection limit per address reached"
+                      : admission == Admission::network_full ? "connection limit per network reached"
+                                                             : "connection limit reached",
+                      rejected_);
       }
       socket.close(ec);
       return;
     }
+    // Near full: keep a tenth of the slots free for whoever comes next (see shed_oldest_unproven).
+    if (admission == Admission::admitted_near_full) shed_oldest_unproven();
     const ConnectionId id = next_id_++;
     std::shared_ptr<StreamConnection> connection;
     if (listener.protocol == Protocol::tls) {
@@ -329,7 +354,58 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       connection = StreamConnection::accepted_tcp(std::move(socket), id, limits_, *this);
     }
     add(connection);
+    unproven_.emplace(id, counter_.unproven().add(shed_member_, id));
     connection->start();
+  }
+
+  // Closes the connection accepted longest ago, by any worker, that has not delivered a
+  // complete message yet; true when that freed a slot here and now (it was this worker's),
+  // false when there was none or its worker was asked to close it (the slot comes back soon).
+  //
+  // The answer to connections that hold slots without finishing a message (160 addresses x 63
+  // connections sending a byte a second held all 10,000): the receive deadline bounds how long
+  // each one lives, but an attacker who keeps reconnecting would still fill every slot and
+  // shut new clients out. Shedding the oldest such connection as each new one arrives above
+  // nine tenths of the slots keeps accepting: a new client is the youngest, so the attacker
+  // must open more connections than there are slots within the few milliseconds the client
+  // needs to send its request before it is the one shed. Reserving slots for proven
+  // connections instead would protect existing clients but still lock every new one out.
+  // A connection that has delivered a message is never shed: it may be a registered client
+  // behind NAT reachable only through it (RFC 5626 §5), the transport cannot tell an
+  // attacker's from it, and the per-address and per-network caps bound how many of them one
+  // party can hold. The oldest is chosen over every worker: a worker choosing among its own
+  // would, when it holds few slots, shed its own newest connections (a new client among them).
+  // Another worker's connection closes a moment later on that worker's thread, so when every
+  // slot is taken and the oldest is elsewhere, this newcomer is refused; the tenth kept free
+  // makes that rare.
+  bool shed_oldest_unproven() {
+    const std::optional<UnprovenConnections::Entry> oldest = counter_.unproven().take_oldest();
+    if (!oldest) return false;
+    if (oldest->member == shed_member_) return shed(oldest->connection);
+    counter_.unproven().request_shed(*oldest);
+    return false;
+  }
+
+  // Closes one of our connections if it still has not delivered a message; true if it did.
+  bool shed(ConnectionId id) {
+    if (!unproven_.contains(id)) return false;  // closed, or proven since it was chosen
+    const auto it = connections_.find(id);
+    if (it == connections_.end()) return false;
+    std::shared_ptr<StreamConnection> connection = it->second;  // close() erases it
+    ++shed_;
+    if (logger_.should_log(spdlog::level::debug)) {
+      logger_.debug("stream: shed connection {} with {}: slots near full ({} shed so far)", id,
+                    to_string(connection->flow().remote), shed_);
+    }
+    connection->close("shed: no complete message while slots were near full");
+    return true;
+  }
+
+  void now_proven(ConnectionId id) {
+    const auto it = unproven_.find(id);
+    if (it == unproven_.end()) return;
+    counter_.unproven().remove(it->second);
+    unproven_.erase(it);
   }
 
   void add(const std::shared_ptr<StreamConnection>& connection) {
@@ -351,6 +427,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       by_remote_.erase(indexed);
     }
     if (directory_ != nullptr) directory_->withdraw(flow);
+    now_proven(flow.connection);  // or gone: either way no longer a candidate
     counter_.release(flow.remote.address);
     return true;
   }
@@ -369,7 +446,12 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   PeerFilter refuse_peer_;
   std::map<RemoteKey, ConnectionId> by_remote_;
   ConnectionId next_id_ = 1;
+  // Accepted connections that have not delivered a complete message yet, with their place in
+  // the counter's UnprovenConnections.
+  unsigned shed_member_ = 0;
+  std::unordered_map<ConnectionId, UnprovenConnections::Ticket> unproven_;
   std::uint64_t rejected_ = 0;
+  std::uint64_t shed_ = 0;
   bool notify_ = true;
   // Handlers queued in the io_context check this before touching the transport.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

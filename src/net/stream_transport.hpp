@@ -2,7 +2,9 @@
 // TCP and TLS for one worker (RFC 3261 §18.3): accepts on this worker's listeners, opens
 // outbound connections, cuts messages out of each stream with sip::StreamFramer and hands them
 // to the TransportListener. Connections are reused for responses and for requests to the same
-// peer (§18); idle ones are closed; limits bound what one peer or all peers can hold.
+// peer (§18); idle ones are closed, and so are slow ones (net/receive_deadline.hpp); limits
+// bound what one address, one network or all peers can hold, and near the total limit the
+// oldest connections without a complete message are shed for new ones.
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
@@ -36,6 +38,11 @@ struct StreamLimits {
   std::size_t max_buffered_bytes = 262144;     // unsent output queued on one connection before it is closed
   std::chrono::seconds idle_timeout{300};      // no bytes in either direction for this long: close
   std::chrono::seconds handshake_timeout{10};  // TCP connect or TLS handshake must finish in this time
+  // A connection we accepted must deliver its first complete message this soon after the
+  // accept (TLS handshake included), and any message, once its first byte is in, must complete
+  // this soon after: slow senders cannot hold a slot (net/receive_deadline.hpp).
+  std::chrono::milliseconds first_message_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds message_timeout{std::chrono::seconds(20)};
 };
 
 class StreamTransport {

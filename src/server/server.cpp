@@ -26,8 +26,8 @@ tl::expected<std::shared_ptr<net::TlsContextStore>, std::string> Server::load_tl
 tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSettings& settings,
                                                                  spdlog::logger& logger) {
   std::unique_ptr<Server> server(new Server(settings, logger));
-  server->counter_ =
-      std::make_unique<net::ConnectionCounter>(settings.max_connections, settings.max_connections_per_ip);
+  server->counter_ = std::make_unique<net::ConnectionCounter>(net::ConnectionCaps{
+      settings.max_connections, settings.max_connections_per_ip, settings.max_connections_per_network});
   auto tls = load_tls(settings.tls);
   if (!tls) return tl::unexpected(tls.error());
   server->tls_ = std::move(*tls);

@@ -61,6 +61,7 @@ struct ServerSettings {
   net::StreamLimits streams;
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_ip = 64;
+  std::size_t max_connections_per_network = 256;  // per IPv4 /24 or IPv6 /64
   TlsSpec tls;
   txn::TimerSettings timers;
   // The registrar: its limits, and where its durable location store lives. An empty data_dir

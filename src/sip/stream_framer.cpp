@@ -57,6 +57,12 @@ Result<void> StreamFramer::append(std::string_view data) {
   return {};
 }
 
+bool StreamFramer::message_started() const {
+  const std::string_view data = std::string_view(buffer_).substr(read_);
+  // next() leaves at most "\r\n\r" of a keep-alive buffered while it waits to tell ping from pong.
+  return !data.empty() && !(data.size() <= 3 && std::string_view("\r\n\r").starts_with(data));
+}
+
 void StreamFramer::consume(std::size_t n) {
   read_ += n;
   scanned_ = 0;

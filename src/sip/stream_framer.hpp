@@ -42,6 +42,9 @@ class StreamFramer {
   Result<Frame> next();
 
   std::size_t buffered() const { return buffer_.size() - read_; }
+  // True when the bytes buffered hold the beginning of a message, not just (the start of) a
+  // keep-alive CRLF sequence (RFC 5626 §3.5.1): a message has begun but is not complete.
+  bool message_started() const;
 
  private:
   void consume(std::size_t n);

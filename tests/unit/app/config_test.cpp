@@ -76,6 +76,28 @@ TEST_F(ConfigLoader, DefaultsWhenOmitted) {
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 10u);
   EXPECT_EQ(config->limits.max_message_size, 65536u);
   EXPECT_EQ(config->limits.max_headers, 256u);
+  EXPECT_EQ(config->limits.max_connections_per_network, 256u);
+  EXPECT_EQ(config->limits.first_message_timeout, 10u);
+  EXPECT_EQ(config->limits.message_timeout, 20u);
+}
+
+TEST_F(ConfigLoader, NetworkCapFollowsARaisedAddressCapUnlessSet) {
+  // Unset, it never lowers a per-address cap raised above 256; set below it, it is an error.
+  auto config = load("domains = [\"a\"]\n[limits]\nmax_connections_per_ip = 2000\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->limits.max_connections_per_network, 2000u);
+  config = load("domains = [\"a\"]\n[limits]\nmax_connections_per_ip = 8\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->limits.max_connections_per_network, 256u);
+  EXPECT_EQ(
+      error_for(
+          "domains = [\"a\"]\n[limits]\nmax_connections_per_ip = 20\nmax_connections_per_network = 10\n"),
+      "osprey.toml:4: key 'limits.max_connections_per_network': max_connections_per_network (10) must not "
+      "be less than max_connections_per_ip (20)");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[limits]\nfirst_message_timeout = 0\n"),
+            "osprey.toml:3: key 'limits.first_message_timeout': must be an integer between 1 and 600");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[limits]\nmessage_timeout = 601\n"),
+            "osprey.toml:3: key 'limits.message_timeout': must be an integer between 1 and 600");
 }
 
 TEST_F(ConfigLoader, ReadsEveryKey) {
@@ -92,7 +114,8 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
       "\"\n"
       "[registrar]\nmin_expires = 120\nmax_expires = 7200\ndefault_expires = 600\nmax_contacts_per_aor = 3\n"
       "[limits]\nmax_message_size = 4096\nmax_headers = 64\nmax_connections = 500\n"
-      "max_connections_per_ip = 5\nconnection_idle_timeout = 30\n"
+      "max_connections_per_ip = 5\nconnection_idle_timeout = 30\nmax_connections_per_network = 50\n"
+      "first_message_timeout = 5\nmessage_timeout = 15\n"
       "[tls]\nca_file = \"" +
       cert + "\"\n");
   ASSERT_TRUE(config) << to_string(config.error());
@@ -117,6 +140,9 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
   EXPECT_EQ(config->limits.max_connections, 500u);
   EXPECT_EQ(config->limits.max_connections_per_ip, 5u);
   EXPECT_EQ(config->limits.connection_idle_timeout, 30u);
+  EXPECT_EQ(config->limits.max_connections_per_network, 50u);
+  EXPECT_EQ(config->limits.first_message_timeout, 5u);
+  EXPECT_EQ(config->limits.message_timeout, 15u);
   EXPECT_EQ(config->tls.ca_file, cert);
 }
 

@@ -112,6 +112,14 @@ class TcpPeer {
     read_into(state_);
     return true;
   }
+  // From a chosen source address (Linux accepts any 127/8 address on the loopback).
+  bool connect(const Endpoint& to, const asio::ip::address& from) {
+    error_code ec;
+    state_->stream.open(from.is_v4() ? tcp::v4() : tcp::v6(), ec);
+    if (!ec) state_->stream.bind(tcp::endpoint(from, 0), ec);
+    if (ec) return false;
+    return connect(to);
+  }
   void write(std::string_view bytes) {
     error_code ignored;
     asio::write(state_->stream, asio::buffer(bytes), ignored);

@@ -346,6 +346,181 @@ TEST_F(StreamTransportTest, TrafficKeepsAConnectionOpen) {
   EXPECT_FALSE(client.ended());
 }
 
+// Slow senders (slowloris): 160 addresses x 63 connections sending a byte a second held every
+// slot, because only the idle timeout bounded them. Each test here fails without the deadlines.
+StreamLimits slow_sender_limits(std::chrono::milliseconds first_message,
+                                std::chrono::milliseconds each_message) {
+  StreamLimits limits;
+  limits.idle_timeout = 300s;
+  limits.first_message_timeout = first_message;
+  limits.message_timeout = each_message;
+  return limits;
+}
+
+TEST_F(StreamTransportTest, ASlowFirstMessageIsClosedAtItsDeadline) {
+  auto node = make_node(slow_sender_limits(600ms, 10s));
+  auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  TcpPeer client(io_);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.connect(*bound));
+  const std::string request = sip_request("slow");
+  for (std::size_t i = 0; i < request.size() && !client.ended(); ++i) {
+    client.write(request.substr(i, 1));  // one byte at a time: every byte is traffic
+    run_for(io_, 50ms);
+    ASSERT_LT(std::chrono::steady_clock::now() - start, 3000ms) << "still open after " << i << " bytes";
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return client.ended(); }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 550ms);
+  EXPECT_TRUE(node->listener.messages.empty());
+  EXPECT_EQ(closed_count(node->listener, 1), 1u);
+  EXPECT_EQ(counter_.total(), 0u);
+}
+
+TEST_F(StreamTransportTest, ASilentNewConnectionIsClosedAtTheFirstMessageDeadline) {
+  auto node = make_node(slow_sender_limits(500ms, 10s));
+  auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  TcpPeer client(io_);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.connect(*bound));
+  for (int i = 0; i < 4; ++i) {
+    run_for(io_, 100ms);
+    client.write("\r\n\r\n");  // keep-alives do not pay for the message owed
+  }
+  ASSERT_TRUE(run_until(
+      io_, [&] { return client.ended(); }, 3000ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 450ms);
+}
+
+TEST_F(StreamTransportTest, AfterAMessageOnlyTheIdleTimeoutBoundsTheRestButTheNextMessageHasADeadline) {
+  auto node = make_node(slow_sender_limits(10s, 500ms));
+  auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  TcpPeer client(io_);
+  ASSERT_TRUE(client.connect(*bound));
+  client.write(sip_request("first"));
+  ASSERT_TRUE(run_until(io_, [&] { return node->listener.messages.size() == 1; }));
+  // Resting, with keep-alives, for longer than a message may take: no deadline between messages.
+  for (int i = 0; i < 4; ++i) {
+    run_for(io_, 250ms);
+    client.write("\r\n\r\n");
+  }
+  run_for(io_, 100ms);
+  EXPECT_FALSE(client.ended());
+  EXPECT_TRUE(node->listener.closed.empty());
+  // A whole message in pieces, in time, is delivered.
+  const std::string second = sip_request("second");
+  client.write(second.substr(0, 20));
+  run_for(io_, 200ms);
+  client.write(second.substr(20));
+  ASSERT_TRUE(run_until(io_, [&] { return node->listener.messages.size() == 2; }));
+  // The next one trickles: closed 500 ms after its first byte, however steady the trickle.
+  const std::string third = sip_request("third");
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < third.size() && !client.ended(); ++i) {
+    client.write(third.substr(i, 1));
+    run_for(io_, 50ms);
+    ASSERT_LT(std::chrono::steady_clock::now() - start, 3000ms) << "still open after " << i << " bytes";
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return client.ended(); }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 450ms);
+  EXPECT_EQ(node->listener.messages.size(), 2u);
+}
+
+TEST_F(StreamTransportTest, ANetworkHoldsNoMoreThanItsShareWhateverItsAddresses) {
+  ConnectionCounter counter(ConnectionCaps{100, 2, 3});
+  Node node(io_, *logger_, counter);
+  auto bound = node.transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  const auto address = [](const char* text) { return asio::ip::make_address(text); };
+  TcpPeer first(io_);
+  TcpPeer second(io_);
+  TcpPeer third(io_);
+  ASSERT_TRUE(first.connect(*bound, address("127.0.0.2")));
+  ASSERT_TRUE(second.connect(*bound, address("127.0.0.2")));
+  ASSERT_TRUE(third.connect(*bound, address("127.0.0.3")));
+  ASSERT_TRUE(run_until(io_, [&] { return node.transport.connection_count() == 3; }));
+  TcpPeer fourth(io_);
+  ASSERT_TRUE(fourth.connect(*bound, address("127.0.0.4")));  // its own first, but the /24's fourth
+  ASSERT_TRUE(run_until(io_, [&] { return fourth.ended(); }));
+  TcpPeer elsewhere(io_);
+  ASSERT_TRUE(elsewhere.connect(*bound, address("127.0.1.4")));  // another /24
+  elsewhere.write(sip_request("elsewhere"));
+  ASSERT_TRUE(run_until(io_, [&] { return node.listener.messages.size() == 1; }));
+  EXPECT_FALSE(first.ended());
+  EXPECT_FALSE(third.ended());
+  EXPECT_EQ(counter.for_network(address("127.0.0.9")), 3u);
+}
+
+TEST_F(StreamTransportTest, NearFullTheOldestConnectionWithoutAMessageMakesRoomForANewClient) {
+  ConnectionCounter counter(ConnectionCaps{10, 10, 10});  // shedding above 9
+  Node node(io_, *logger_, counter);
+  auto bound = node.transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  TcpPeer proven(io_);
+  ASSERT_TRUE(proven.connect(*bound));
+  proven.write(sip_request("proven"));
+  ASSERT_TRUE(run_until(io_, [&] { return node.listener.messages.size() == 1; }));
+
+  // Slow connections, more than there are slots: none is refused, the oldest ones are shed.
+  std::vector<std::unique_ptr<TcpPeer>> slow;
+  for (int i = 0; i < 15; ++i) {
+    slow.push_back(std::make_unique<TcpPeer>(io_));
+    ASSERT_TRUE(slow.back()->connect(*bound));
+    slow.back()->write("OPTIONS sip:");
+    run_for(io_, 20ms);
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return slow[5]->ended(); }));
+  EXPECT_LE(counter.total(), 9u);
+  EXPECT_FALSE(slow.back()->ended());
+
+  // A new client still gets in and is heard; the connection that delivered a message stays.
+  TcpPeer client(io_);
+  ASSERT_TRUE(client.connect(*bound));
+  client.write(sip_request("new-client"));
+  ASSERT_TRUE(run_until(io_, [&] { return node.listener.messages.size() == 2; }));
+  proven.write(sip_request("proven-again"));
+  ASSERT_TRUE(run_until(io_, [&] { return node.listener.messages.size() == 3; }));
+  EXPECT_FALSE(proven.ended());
+  EXPECT_FALSE(client.ended());
+  EXPECT_EQ(node.listener.messages[1].bytes, sip_request("new-client"));
+  // The shed ones went oldest first.
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(slow[i]->ended()) << i;
+  EXPECT_FALSE(slow[14]->ended());
+}
+
+TEST_F(StreamTransportTest, TheOldestConnectionWithoutAMessageIsShedWhicheverWorkerHoldsIt) {
+  // Two workers on one counter. The first holds the old slow connections; the second, with
+  // none of its own, must not shed its newest (a new client) but have the first shed its oldest.
+  ConnectionCounter counter(ConnectionCaps{10, 10, 10});  // shedding above 9
+  Node holder(io_, *logger_, counter);
+  Node newcomer(io_, *logger_, counter);
+  auto old_port = holder.transport.listen(Protocol::tcp, {kLoopback, 0});
+  auto new_port = newcomer.transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(old_port && new_port);
+  std::vector<std::unique_ptr<TcpPeer>> slow;
+  for (int i = 0; i < 9; ++i) {
+    slow.push_back(std::make_unique<TcpPeer>(io_));
+    ASSERT_TRUE(slow.back()->connect(*old_port));
+    ASSERT_TRUE(run_until(io_, [&] { return holder.transport.connection_count() == slow.size(); }));
+  }
+  std::vector<std::unique_ptr<TcpPeer>> fresh;
+  for (int i = 0; i < 3; ++i) {
+    fresh.push_back(std::make_unique<TcpPeer>(io_));
+    ASSERT_TRUE(fresh.back()->connect(*new_port));
+    fresh.back()->write("OPTIONS sip:");  // not complete yet: unproven too, but young
+    ASSERT_TRUE(run_until(io_, [&] { return slow[fresh.size() - 1]->ended(); }));
+  }
+  run_for(io_, 50ms);
+  for (const auto& client : fresh) EXPECT_FALSE(client->ended());
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(slow[i]->ended()) << i;
+  for (int i = 3; i < 9; ++i) EXPECT_FALSE(slow[i]->ended()) << i;
+  EXPECT_EQ(newcomer.transport.connection_count(), 3u);
+  EXPECT_EQ(counter.total(), 9u);
+  EXPECT_EQ(counter.unproven().size(), 9u);
+}
+
 TEST_F(StreamTransportTest, SendReachesTheClient) {
   auto node = make_node();
   auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
@@ -604,6 +779,28 @@ TEST_F(StreamTransportTlsTest, HandshakeGarbageAndSilenceAreClosed) {
   ASSERT_TRUE(run_until(io_, [&] { return node->listener.closed.size() == 2; }));
   EXPECT_TRUE(node->listener.messages.empty());
   EXPECT_EQ(counter_.total(), 0u);
+}
+
+TEST_F(StreamTransportTlsTest, TheFirstMessageDeadlineIncludesTheHandshake) {
+  StreamLimits limits = slow_sender_limits(600ms, 10s);
+  limits.handshake_timeout = 10s;
+  auto node = make_node(limits, store());
+  auto bound = node->transport.listen(Protocol::tls, {kLoopback, 0});
+  ASSERT_TRUE(bound) << bound.error();
+  TcpPeer silent(io_);  // never starts the handshake
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(silent.connect(*bound));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return silent.ended(); }, 3000ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 550ms);
+
+  TlsPeer quiet(io_, pki_.certificate("ca"));  // handshakes, then sends nothing
+  start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(quiet.connect(io_, *bound));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return node->listener.closed.size() == 2; }, 3000ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 550ms);
+  EXPECT_TRUE(node->listener.messages.empty());
 }
 
 TEST_F(StreamTransportTlsTest, ReloadServesTheNewCertificateToNewConnectionsOnly) {

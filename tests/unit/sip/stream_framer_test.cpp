@@ -127,6 +127,40 @@ TEST(StreamFramer, LoneCrlfWaitsUntilItKnowsPingFromPong) {
   EXPECT_EQ(pong.buffered(), 7u);
 }
 
+TEST(StreamFramer, MessageStartedTellsAPartialMessageFromAKeepAlive) {
+  // What the connection's message deadline keys on: keep-alives (RFC 5626 §3.5.1), whole or in
+  // part, start no message; any other byte does, until the message is out.
+  StreamFramer framer;
+  EXPECT_FALSE(framer.message_started());
+  for (std::string_view part : {"\r", "\n", "\r"}) {
+    ASSERT_TRUE(framer.append(part));
+    ASSERT_TRUE(framer.next());
+    EXPECT_FALSE(framer.message_started()) << framer.buffered();
+  }
+  ASSERT_TRUE(framer.append("\n"));
+  auto frame = framer.next();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->kind, FrameKind::ping);
+  EXPECT_FALSE(framer.message_started());
+
+  const std::string a = request_with_body("body");
+  ASSERT_TRUE(framer.append(a.substr(0, 1)));
+  ASSERT_TRUE(framer.next());
+  EXPECT_TRUE(framer.message_started());
+  ASSERT_TRUE(framer.append(a.substr(1) + "\r\n"));
+  frame = framer.next();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->kind, FrameKind::message);
+  ASSERT_TRUE(framer.next());
+  EXPECT_FALSE(framer.message_started());  // a CRLF after it: a keep-alive's start
+  ASSERT_TRUE(framer.append("O"));
+  frame = framer.next();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->kind, FrameKind::pong);
+  ASSERT_TRUE(framer.next());
+  EXPECT_TRUE(framer.message_started());
+}
+
 TEST(StreamFramer, MissingContentLengthIsAnError) {
   // RFC 3261 §18.3: Content-Length is mandatory on a stream.
   StreamFramer framer;
