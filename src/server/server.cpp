@@ -167,14 +167,8 @@ void Server::run_housekeeping() {
                      settings_.messages.max_age_seconds);
       }
     }
-    // Bans: those the workers made are saved, those `osprey ban` changed are applied.
-    if (ban_sync_) {
-      ban_sync_->run(now);
-    } else {
-      bans_->expire(now);
-    }
-    nonce_counts_->expire(now);
-    // Accounts added or changed by `osprey user` in another process.
+    // Accounts added or changed by `osprey user` in another process: first, so that nothing
+    // else in the round, whatever an attack gives it to do, delays them.
     if (users_) {
       if (auto reloaded = users_->reload_if_changed(); !reloaded) {
         logger_.error("user accounts not reloaded: {}", reloaded.error());
@@ -182,6 +176,14 @@ void Server::run_housekeeping() {
         logger_.info("user accounts reloaded: {}", users_->size());
       }
     }
+    // Bans: those the workers made are saved, those `osprey ban` changed are applied. A round's
+    // work is bounded (ban_sync.hpp), so a stop waits at most one round.
+    if (ban_sync_) {
+      ban_sync_->run(now);
+    } else {
+      bans_->expire(now);
+    }
+    nonce_counts_->expire(now);
     lock.lock();
   }
 }
