@@ -1,5 +1,7 @@
 #include "server/server.hpp"
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
@@ -132,6 +134,8 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   for (auto& worker : server->workers_) worker->set_peers(peers);
   for (auto& worker : server->workers_) worker->start();
   server->housekeeper_ = std::thread([raw = server.get()] { raw->run_housekeeping(); });
+  // Named, so that `top -H` and /proc show what it costs apart from the workers.
+  pthread_setname_np(server->housekeeper_.native_handle(), "housekeeping");
   return server;
 }
 
