@@ -393,7 +393,11 @@ std::optional<Ban> BanTable::count_banned_in_prefix(const boost::asio::ip::addre
 void BanTable::remember_new(std::initializer_list<const std::optional<Ban>*> bans) {
   const std::lock_guard lock(new_bans_->mutex);
   for (const std::optional<Ban>* ban : bans) {
-    if (*ban) new_bans_->queue.push_back(**ban);
+    if (!*ban) continue;
+    // Bounded like the rest: when nobody takes them (no data_dir) or the disk falls behind, the
+    // oldest go unsaved. They stay in force all the same; only a restart would forget them.
+    if (new_bans_->queue.size() >= policy_.max_tracked) new_bans_->queue.pop_front();
+    new_bans_->queue.push_back(**ban);
   }
 }
 

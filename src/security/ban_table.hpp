@@ -119,7 +119,8 @@ class BanTable {
 
   // The bans this table decided (failures, offences, prefix aggregation) since the last call, at
   // most `most`, oldest first: what BanSync persists. ban() adds nothing here but the prefix
-  // bans it may cause: those bans came from the store or an administrator.
+  // bans it may cause: those bans came from the store or an administrator. At most max_tracked
+  // wait here; beyond, the oldest are dropped (still in force, never saved).
   std::vector<Ban> take_new_bans(std::size_t most);
 
   // Drops ended bans (remembering the offender for offence_memory_seconds) and stale failure

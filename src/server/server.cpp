@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
@@ -185,6 +187,7 @@ void Server::run_housekeeping() {
     if (ban_sync_) {
       ban_sync_->run(now);
     } else {
+      (void)bans_->take_new_bans(std::numeric_limits<std::size_t>::max());  // nowhere to save them
       bans_->expire(now);
     }
     nonce_counts_->expire(now);

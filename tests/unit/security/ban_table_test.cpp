@@ -340,6 +340,20 @@ TEST(BanTable, AFullTableTracksNoNewSourceButStillBansProvenOnes) {
   EXPECT_TRUE(fail_until_banned(table, source(), kStart + 1000));
 }
 
+TEST(BanTable, BansWaitingToBeSavedAreBounded) {
+  BanPolicy policy = small_policy();
+  policy.max_tracked = 100;
+  policy.prefix_threshold = 0;
+  BanTable table(std::move(policy));
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    table.record_offence(nth_address(i), "scanner User-Agent", SourceProof::handshake, kStart);
+  }
+  const auto waiting = table.take_new_bans(100000);
+  ASSERT_EQ(waiting.size(), 100u);
+  EXPECT_EQ(waiting.back().address, nth_address(999));   // the newest kept
+  EXPECT_TRUE(table.is_banned(nth_address(0), kStart));  // the dropped ones still in force
+}
+
 TEST(BanTable, AScannerDatagramCountsButDoesNotBanAtOnce) {
   BanTable table(small_policy());
   // One forged datagram must not ban the address it names: only threshold of them in the window.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "temp_dir.hpp"
 
@@ -211,6 +212,32 @@ TEST(SqliteBanStore, RemoveExpiredIsBounded) {
   EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 10U);
   EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 5U);
   EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 0U);
+}
+
+// A bans.db of the first schema (no change counter) keeps its bans and gains the counter.
+TEST(SqliteBanStore, AFileOfTheFirstSchemaIsUpgraded) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / SqliteBanStore::kFileName).c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(
+                  db,
+                  "CREATE TABLE bans (address TEXT PRIMARY KEY NOT NULL, since INTEGER NOT NULL,"
+                  " until INTEGER NOT NULL, offences INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;"
+                  "INSERT INTO bans VALUES ('192.0.2.7', 1700000000, 1700000060, 2, 'old');"
+                  "PRAGMA user_version=1;",
+                  nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto server = open_store(dir.path());
+  auto tool = open_store(dir.path());
+  ASSERT_TRUE(server && tool);
+  EXPECT_EQ(live(*server, kNow), std::vector<BanRecord>{ban_of("192.0.2.7", kNow + 60, 2, "old")});
+  ASSERT_TRUE(*tool->remove("192.0.2.7"));
+  const auto lifted = changes(*server);
+  ASSERT_EQ(lifted.size(), 1U);
+  EXPECT_TRUE(lifted[0].removed);
 }
 
 TEST(SqliteBanStore, UnusableDataDirIsAnError) {
