@@ -192,7 +192,12 @@ struct alignas(64) BanTable::PrefixShard {
   explicit PrefixShard(AddressKeyHash hash)
       : bans(16, hash), offenders(16, hash), banned_addresses(16, hash) {}
 
-  void publish_ban_count() { ban_count.store(bans.size(), std::memory_order_release); }
+  // Also into the table's total, which lets is_banned() skip the prefix lookup of a table
+  // without prefix bans (the usual case) from one atomic load.
+  void publish_ban_count(std::atomic<std::size_t>& total) {
+    const std::size_t before = ban_count.exchange(bans.size(), std::memory_order_acq_rel);
+    total.fetch_add(bans.size() - before, std::memory_order_acq_rel);  // modular: may subtract
+  }
 
   mutable std::mutex mutex;
   std::atomic<std::size_t> ban_count{0};
@@ -254,6 +259,7 @@ bool BanTable::is_banned(const boost::asio::ip::address& source, std::int64_t no
     if (live(shard.bans, key, now)) return true;
   }
   // A table without prefix bans answers here from one more atomic load.
+  if (prefix_bans_.load(std::memory_order_acquire) == 0) return false;
   const AddressKey prefix = prefix_of(key);
   const PrefixShard& prefixes = prefix_shard(prefix);
   if (prefixes.ban_count.load(std::memory_order_acquire) == 0) return false;
@@ -386,7 +392,7 @@ std::optional<Ban> BanTable::count_banned_in_prefix(const boost::asio::ip::addre
           true};
   shard.offenders.erase(prefix);
   shard.bans.insert_or_assign(prefix, ban);
-  shard.publish_ban_count();
+  shard.publish_ban_count(prefix_bans_);
   return ban;
 }
 
@@ -429,7 +435,7 @@ bool BanTable::ban(Ban ban) {
     PrefixShard& shard = prefix_shard(prefix);
     const std::lock_guard lock(shard.mutex);
     shard.bans.insert_or_assign(prefix, std::move(ban));
-    shard.publish_ban_count();
+    shard.publish_ban_count(prefix_bans_);
     return true;
   }
   if (exempt(ban.address)) return false;
@@ -470,7 +476,7 @@ bool BanTable::unban_prefix(const boost::asio::ip::address& network) {
   PrefixShard& shard = prefix_shard(prefix);
   const std::lock_guard lock(shard.mutex);
   const bool removed = shard.bans.erase(prefix) > 0;
-  shard.publish_ban_count();
+  shard.publish_ban_count(prefix_bans_);
   return removed;
 }
 
@@ -529,7 +535,7 @@ void BanTable::expire(std::int64_t now) {
     std::erase_if(shard->offenders, [&](const auto& entry) {
       return now - entry.second.until >= policy_.offence_memory_seconds;
     });
-    shard->publish_ban_count();
+    shard->publish_ban_count(prefix_bans_);
   }
   for (const auto& shard : user_shards_) {
     const std::lock_guard lock(shard->mutex);
@@ -545,11 +551,7 @@ std::size_t BanTable::size() const {
   return total + prefix_bans();
 }
 
-std::size_t BanTable::prefix_bans() const {
-  std::size_t total = 0;
-  for (const auto& shard : prefix_shards_) total += shard->ban_count.load(std::memory_order_acquire);
-  return total;
-}
+std::size_t BanTable::prefix_bans() const { return prefix_bans_.load(std::memory_order_acquire); }
 
 std::size_t BanTable::tracked_failure_keys() const {
   std::size_t total = 0;

@@ -23,6 +23,7 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -163,6 +164,7 @@ class BanTable {
   std::size_t bans_per_shard_;  // a shard holding this many bans tracks no new source
   std::vector<std::unique_ptr<AddressShard>> address_shards_;
   std::vector<std::unique_ptr<PrefixShard>> prefix_shards_;
+  std::atomic<std::size_t> prefix_bans_{0};  // the prefix shards' ban counts, summed
   std::vector<std::unique_ptr<UserShard>> user_shards_;
   std::unique_ptr<NewBans> new_bans_;
 };
