@@ -45,6 +45,7 @@ bench-server: release
 bench-security: release
 	build/release/bench/osprey_security_bench
 	python3 bench/banned_flood.py
+	python3 bench/ban_flood.py
 	python3 bench/register_auth.py
 
 # Long fuzz runs (10 minutes per target).

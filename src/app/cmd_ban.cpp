@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "app/data_place.hpp"
+#include "security/ban_table.hpp"
 #include "store/sqlite_ban_store.hpp"
 
 namespace osprey::app {
@@ -23,6 +24,23 @@ constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;
 // IPv6 address (::ffff:192.0.2.1, what a dual-stack socket reports) as its IPv4 address, since
 // the server records the IPv4 text for such peers.
 tl::expected<std::string, std::string> canonical_address(const std::string& text) {
+  // A prefix ban the server made ("192.0.2.0/24", "2001:db8::/64"): the same prefix lengths
+  // only, the network with no host bits, so that its text is the server's.
+  if (const auto slash = text.find('/'); slash != std::string::npos) {
+    boost::system::error_code failed;
+    const auto network = boost::asio::ip::make_address(text.substr(0, slash), failed);
+    if (failed) return Failure("'" + text + "': not an IPv4 or IPv6 prefix");
+    const unsigned bits = network.is_v4() ? security::kPrefixBanBitsV4 : security::kPrefixBanBitsV6;
+    if (text.substr(slash + 1) != std::to_string(bits)) {
+      return Failure("'" + text + "': a prefix ban is a /" + std::to_string(security::kPrefixBanBitsV4) +
+                     " (IPv4) or a /" + std::to_string(security::kPrefixBanBitsV6) + " (IPv6)");
+    }
+    if (network.is_v6() && network.to_v6().is_v4_mapped())
+      return Failure("'" + text + "': use the IPv4 form");
+    // The network itself: with host bits set it would name no ban the server made.
+    if (security::prefix_network(network) != network) return Failure("'" + text + "': host bits set");
+    return security::ban_key_text(security::Ban{network, 0, 0, 1, {}, true});
+  }
   boost::system::error_code failed;
   const auto address = boost::asio::ip::make_address(text, failed);
   if (failed) return Failure("'" + text + "': not an IPv4 or IPv6 address");
@@ -30,6 +48,37 @@ tl::expected<std::string, std::string> canonical_address(const std::string& text
     return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).to_string();
   }
   return address.to_string();
+}
+
+// A C0 control, DEL, or a C1 control in UTF-8 (U+0080..U+009F: 0xC2 0x80..0x9F): what a
+// terminal may take as a command (ESC sequences, CSI) when `ban list` or a log shows the reason.
+bool control_at(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x20 || c == 0x7f) return true;
+  return c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+         static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+}
+
+bool has_control(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (control_at(text, i)) return true;
+  }
+  return false;
+}
+
+// A reason from the file, which the sqlite3 shell or an older osprey may have written: each
+// control character shown as '?'.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!control_at(text, i)) {
+      out += text[i];
+      continue;
+    }
+    out += '?';
+    if (static_cast<unsigned char>(text[i]) == 0xc2) ++i;  // both bytes of a C1 control
+  }
+  return out;
 }
 
 // "2024-05-01T12:00:00Z" (ISO 8601, UTC).
@@ -47,14 +96,15 @@ std::int64_t minutes_left(const store::BanRecord& ban, std::int64_t now) {
   return (ban.until - now + 59) / 60;
 }
 
-std::string list_text(const store::BanStore& bans, std::int64_t now) {
+tl::expected<std::string, std::string> list_text(store::BanStore& bans, std::int64_t now) {
   const auto live = bans.list(now);
-  if (live.empty()) return "no bans";
+  if (!live) return Failure(live.error());
+  if (live->empty()) return "no bans";
   std::string out;
-  for (const store::BanRecord& ban : live) {
-    out += ban.address + "  until " + utc_text(ban.until) + "  " + std::to_string(minutes_left(ban, now)) +
-           " min left  " + std::to_string(ban.offences) + (ban.offences == 1 ? " offence  " : " offences  ") +
-           ban.reason + '\n';
+  for (const store::BanRecord& ban : *live) {
+    out += printable(ban.address) + "  until " + utc_text(ban.until) + "  " +
+           std::to_string(minutes_left(ban, now)) + " min left  " + std::to_string(ban.offences) +
+           (ban.offences == 1 ? " offence  " : " offences  ") + printable(ban.reason) + '\n';
   }
   out.pop_back();
   return out;
@@ -64,8 +114,10 @@ tl::expected<std::string, std::string> add_ban(const BanCommand& command, const 
                                                store::BanStore& bans, std::int64_t now) {
   store::BanRecord ban{address, now, now + command.minutes * 60, 1, command.reason};
   // Banning an address again keeps its count of offences, which the server escalates by.
-  for (const store::BanRecord& live : bans.list(now)) {
-    if (live.address == address) ban.offences = live.offences;
+  const auto live = bans.list(now);
+  if (!live) return Failure(live.error());
+  for (const store::BanRecord& record : *live) {
+    if (record.address == address) ban.offences = record.offences;
   }
   if (auto stored = bans.put(ban); !stored) return Failure(stored.error());
   return address + ": banned until " + utc_text(ban.until) + " (" + std::to_string(command.minutes) + " min)";
@@ -73,8 +125,10 @@ tl::expected<std::string, std::string> add_ban(const BanCommand& command, const 
 
 tl::expected<std::string, std::string> lift_ban(const std::string& address, store::BanStore& bans,
                                                 std::int64_t now) {
+  const auto records = bans.list(now);
+  if (!records) return Failure(records.error());
   bool live = false;
-  for (const store::BanRecord& ban : bans.list(now)) live = live || ban.address == address;
+  for (const store::BanRecord& ban : *records) live = live || ban.address == address;
   // An expired record is removed too, but it was no ban to lift.
   const auto removed = bans.remove(address);
   if (!removed) return Failure(removed.error());
@@ -98,6 +152,12 @@ tl::expected<std::string, std::string> run_action(const BanCommand& command, con
 int run_ban(const BanCommand& command, Streams& streams, std::int64_t now) {
   const auto place = find_data_place("ban", command.config_file, command.data_dir, streams);
   if (!place) return place.error();
+  // The reason is shown on administrators' terminals and in logs: control characters there
+  // could rewrite what they see (ANSI escape sequences) or forge log lines (newlines).
+  if (has_control(command.reason)) {
+    streams.err << "--reason: control characters are not allowed\n";
+    return kExitUsage;
+  }
   std::string address;
   if (command.action != BanAction::list) {
     auto canonical = canonical_address(command.address);
@@ -139,7 +199,10 @@ void register_ban(CLI::App& app, Action& action) {
     auto options = std::make_shared<BanCommand>();
     options->action = verb.action;
     if (verb.action != BanAction::list) {
-      command->add_option("address", options->address, "An IPv4 or IPv6 address")->required();
+      command
+          ->add_option("address", options->address,
+                       "An IPv4 or IPv6 address, or a prefix ban (192.0.2.0/24, 2001:db8::/64)")
+          ->required();
     }
     if (verb.action == BanAction::add) {
       command->add_option("--minutes", options->minutes, "How long the ban lasts")

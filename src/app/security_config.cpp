@@ -29,6 +29,7 @@ void read_bans(ReadState& state, const toml::table& table, BanConfig& bans) {
   section.integer<std::uint32_t>("threshold", 1, 1000, bans.threshold);
   section.integer<std::uint32_t>("window", 1, 86400, bans.window);
   section.integer<std::uint32_t>("duration", 1, 30 * 86400, bans.duration);
+  section.integer<std::uint32_t>("prefix_threshold", 0, 65536, bans.prefix_threshold);
   read_networks(section, "never_ban", bans.never_ban);
   section.fail_unknown_keys();
 }
@@ -96,6 +97,10 @@ server::SecuritySettings security_settings(const SecurityConfig& security, const
   settings.bans.ban_seconds = security.bans.duration;
   settings.bans.never_ban =
       security::AddressSet::parse(security.bans.never_ban).value_or(security::AddressSet{});
+  // The trust domain is never banned either: a peer we believe must not be locked out by
+  // failures or scanner requests forged in its name.
+  settings.bans.trusted_peers = settings.trusted_peers;
+  settings.bans.prefix_threshold = security.bans.prefix_threshold;
   settings.rate_limit.requests_per_second = security.rate_limit.requests_per_second;
   settings.rate_limit.burst = security.rate_limit.burst;
   settings.rate_limit.exempt =

@@ -21,6 +21,10 @@ struct BanConfig {
   std::uint32_t window = 60;           // seconds
   std::uint32_t duration = 900;        // seconds of the first ban; doubled for each repeat offence
   std::vector<std::string> never_ban;  // CIDRs never banned (the admins' own networks)
+  // Banned addresses within one /24 (IPv4) or /64 (IPv6) that ban the whole prefix, so that a
+  // flood from many addresses of one network costs one ban; 0: never. never_ban addresses and
+  // trusted peers inside a banned prefix stay served.
+  std::uint32_t prefix_threshold = 16;
 };
 
 struct RateLimitConfig {

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <list>
 #include <mutex>
 #include <random>
+#include <tuple>
 #include <unordered_map>
 
 #include "security/address_key.hpp"
@@ -29,7 +31,8 @@ constexpr std::size_t kMaxUserNameInReason = 64;
 
 // A hash map that remembers the order its entries were last touched, to forget the least
 // recently touched one when full (O(1): a list in recency order plus an index into it). This is
-// what bounds every table here against a flood of new keys.
+// what bounds the failure windows and offenders against a flood of new keys; never the bans,
+// which a flood must not be able to push out.
 template <typename Key, typename Value, typename Hash>
 class RecentMap {
  public:
@@ -41,6 +44,7 @@ class RecentMap {
     const auto it = index_.find(key);
     return it == index_.end() ? nullptr : &it->second->second;
   }
+  bool contains(const Key& key) const { return index_.contains(key); }
 
   // The entry for `key`, made the most recent; created from `fresh` when absent, after
   // forgetting the least recent entry if the map is full.
@@ -140,20 +144,68 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+// The prefix a prefix ban of `key` would cover, as a key: the address with its host bits cleared.
+AddressKey prefix_of(AddressKey key) {
+  static constexpr std::array<unsigned char, 12> kV4Mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  const bool v4 = std::equal(kV4Mapped.begin(), kV4Mapped.end(), key.bytes.begin());
+  const std::size_t host_from = v4 ? 12 + kPrefixBanBitsV4 / 8 : kPrefixBanBitsV6 / 8;
+  std::fill(key.bytes.begin() + static_cast<std::ptrdiff_t>(host_from), key.bytes.end(), 0);
+  return key;
+}
+
+template <typename Map>
+bool live(const Map& bans, const typename Map::key_type& key, std::int64_t now) {
+  const auto it = bans.find(key);
+  return it != bans.end() && now < it->second.until;
+}
+
 }  // namespace
+
+boost::asio::ip::address prefix_network(const boost::asio::ip::address& address) {
+  const AddressKey prefix = prefix_of(AddressKey::of(address));
+  return canonical_address(boost::asio::ip::address_v6(prefix.bytes));
+}
+
+std::string ban_key_text(const Ban& ban) {
+  std::string text = ban.address.to_string();
+  if (ban.prefix) text += '/' + std::to_string(ban.address.is_v4() ? kPrefixBanBitsV4 : kPrefixBanBitsV6);
+  return text;
+}
 
 struct alignas(64) BanTable::AddressShard {
   AddressShard(std::size_t capacity, AddressKeyHash hash)
-      : bans(capacity, hash), offenders(capacity, hash), failures(capacity, hash) {}
+      : bans(16, hash), offenders(capacity, hash), failures(capacity, hash) {}
 
   // Written under the mutex; read without it by is_banned(), so a table without bans costs no lock.
   void publish_ban_count() { ban_count.store(bans.size(), std::memory_order_release); }
 
   mutable std::mutex mutex;
   std::atomic<std::size_t> ban_count{0};
-  RecentMap<AddressKey, Ban, AddressKeyHash> bans;  // including ended ones until expire()
+  // Never evicted: a ban leaves when it ends (expire()) or is lifted (unban()), nothing else.
+  std::unordered_map<AddressKey, Ban, AddressKeyHash> bans;  // including ended ones until expire()
   RecentMap<AddressKey, Offender, AddressKeyHash> offenders;
   RecentMap<AddressKey, FailureWindow, AddressKeyHash> failures;
+};
+
+// Keyed by prefix (prefix_of): the prefix bans, and how many addresses of each prefix are banned.
+struct alignas(64) BanTable::PrefixShard {
+  explicit PrefixShard(AddressKeyHash hash)
+      : bans(16, hash), offenders(16, hash), banned_addresses(16, hash) {}
+
+  // Also into the table's total, which lets is_banned() skip the prefix lookup of a table
+  // without prefix bans (the usual case) from one atomic load.
+  void publish_ban_count(std::atomic<std::size_t>& total) {
+    const std::size_t before = ban_count.exchange(bans.size(), std::memory_order_acq_rel);
+    total.fetch_add(bans.size() - before, std::memory_order_acq_rel);  // modular: may subtract
+  }
+
+  mutable std::mutex mutex;
+  std::atomic<std::size_t> ban_count{0};
+  std::unordered_map<AddressKey, Ban, AddressKeyHash> bans;  // including ended ones until expire()
+  // Ended prefix bans, for offence_memory_seconds: no more entries than prefix bans made.
+  std::unordered_map<AddressKey, Offender, AddressKeyHash> offenders;
+  // No more entries than address bans: an entry goes when its count falls to zero.
+  std::unordered_map<AddressKey, unsigned, AddressKeyHash> banned_addresses;
 };
 
 struct alignas(64) BanTable::UserShard {
@@ -163,35 +215,65 @@ struct alignas(64) BanTable::UserShard {
   RecentMap<std::string, FailureWindow, UserNameHash> failures;
 };
 
-BanTable::BanTable(BanPolicy policy) : policy_(std::move(policy)), seed_(random_seed()) {
-  const std::size_t per_shard = std::max<std::size_t>(policy_.max_tracked / kShards, 1);
+// Bans decided here and not yet taken by take_new_bans(); its own lock, never held with another.
+struct BanTable::NewBans {
+  std::mutex mutex;
+  std::deque<Ban> queue;
+};
+
+BanTable::BanTable(BanPolicy policy)
+    : policy_(std::move(policy)),
+      seed_(random_seed()),
+      bans_per_shard_(std::max<std::size_t>(policy_.max_tracked / kShards, 1)),
+      new_bans_(std::make_unique<NewBans>()) {
   for (std::size_t i = 0; i < kShards; ++i) {
-    address_shards_.push_back(std::make_unique<AddressShard>(per_shard, AddressKeyHash{seed_}));
-    user_shards_.push_back(std::make_unique<UserShard>(per_shard, UserNameHash{seed_}));
+    address_shards_.push_back(std::make_unique<AddressShard>(bans_per_shard_, AddressKeyHash{seed_}));
+    prefix_shards_.push_back(std::make_unique<PrefixShard>(AddressKeyHash{seed_}));
+    user_shards_.push_back(std::make_unique<UserShard>(bans_per_shard_, UserNameHash{seed_}));
   }
 }
 
 BanTable::~BanTable() = default;
 
-BanTable::AddressShard& BanTable::address_shard(const boost::asio::ip::address& source) const {
-  return *address_shards_[AddressKeyHash{seed_}(AddressKey::of(source)) >> kShardShift];
+BanTable::AddressShard& BanTable::address_shard(const AddressKey& key) const {
+  return *address_shards_[AddressKeyHash{seed_}(key) >> kShardShift];
+}
+
+BanTable::PrefixShard& BanTable::prefix_shard(const AddressKey& prefix) const {
+  return *prefix_shards_[AddressKeyHash{seed_}(prefix) >> kShardShift];
 }
 
 BanTable::UserShard& BanTable::user_shard(std::string_view user) const {
   return *user_shards_[AddressKeyHash::mix(std::hash<std::string_view>{}(user) ^ seed_) >> kShardShift];
 }
 
+bool BanTable::exempt(const boost::asio::ip::address& source) const {
+  return policy_.never_ban.contains(source) || policy_.trusted_peers.contains(source);
+}
+
 bool BanTable::is_banned(const boost::asio::ip::address& source, std::int64_t now) const {
-  const AddressShard& shard = address_shard(source);
-  if (shard.ban_count.load(std::memory_order_acquire) == 0) return false;
-  const std::lock_guard lock(shard.mutex);
-  const Ban* ban = shard.bans.find(AddressKey::of(source));
-  return ban != nullptr && now < ban->until;
+  const AddressKey key = AddressKey::of(source);
+  const AddressShard& shard = address_shard(key);
+  if (shard.ban_count.load(std::memory_order_acquire) != 0) {
+    const std::lock_guard lock(shard.mutex);
+    if (live(shard.bans, key, now)) return true;
+  }
+  // A table without prefix bans answers here from one more atomic load.
+  if (prefix_bans_.load(std::memory_order_acquire) == 0) return false;
+  const AddressKey prefix = prefix_of(key);
+  const PrefixShard& prefixes = prefix_shard(prefix);
+  if (prefixes.ban_count.load(std::memory_order_acquire) == 0) return false;
+  {
+    const std::lock_guard lock(prefixes.mutex);
+    if (!live(prefixes.bans, prefix, now)) return false;
+  }
+  // A prefix covers addresses nobody judged: the allow-listed ones in it stay served.
+  return !exempt(source);
 }
 
 std::optional<Ban> BanTable::record_failure(const boost::asio::ip::address& source, std::string_view user,
                                             std::int64_t now) {
-  if (policy_.threshold == 0 || policy_.never_ban.contains(source)) return std::nullopt;
+  if (policy_.threshold == 0 || exempt(source)) return std::nullopt;
   bool user_over_threshold = false;
   const std::string_view name = user.substr(0, kMaxUserName);
   if (!name.empty()) {
@@ -201,59 +283,139 @@ std::optional<Ban> BanTable::record_failure(const boost::asio::ip::address& sour
     FailureWindow& window = shard.failures.touch(std::string(name));
     user_over_threshold = window.record(now, policy_.window_seconds, policy_.threshold) >= policy_.threshold;
   }
-  return count_against_address(source, now, user_over_threshold, name, {});
+  return count_against_address(source, now,
+                               user_over_threshold ? Verdict::user_over_threshold : Verdict::count, name, {});
 }
 
 std::optional<Ban> BanTable::record_offence(const boost::asio::ip::address& source, std::string_view reason,
-                                            std::int64_t now) {
-  if (policy_.threshold == 0 || policy_.never_ban.contains(source)) return std::nullopt;
-  // An attack tool announced itself: no doubt is left, so the first request bans (and a tool
-  // that gives up after one unanswered probe, as svcrack does, is banned all the same).
-  return count_against_address(source, now, true, {}, reason.empty() ? "attack tool" : reason);
+                                            SourceProof proof, std::int64_t now) {
+  if (policy_.threshold == 0 || exempt(source)) return std::nullopt;
+  // An attack tool announced itself from an address that answered our handshake: no doubt is
+  // left, so the first request bans. From a datagram it may be anyone's address.
+  return count_against_address(source, now,
+                               proof == SourceProof::handshake ? Verdict::proven_offence : Verdict::count, {},
+                               reason.empty() ? "attack tool" : reason);
 }
 
 std::optional<Ban> BanTable::count_against_address(const boost::asio::ip::address& source, std::int64_t now,
-                                                   bool user_over_threshold, std::string_view user,
+                                                   Verdict verdict, std::string_view user,
                                                    std::string_view offence_reason) {
   const AddressKey key = AddressKey::of(source);
-  AddressShard& shard = address_shard(source);
+  AddressShard& shard = address_shard(key);
+  std::optional<Ban> made;
+  bool new_entry = false;
+  {
+    const std::lock_guard lock(shard.mutex);
+    const auto current = shard.bans.find(key);
+    // Already banned: its packets are dropped before they get here, except those in flight.
+    if (current != shard.bans.end() && now < current->second.until) return std::nullopt;
+
+    // The memory bound: with this shard full of bans, a source not tracked yet stays untracked.
+    // A handshake proved the source real, and a real address costs the attacker one each.
+    const bool proven = verdict == Verdict::proven_offence;
+    if (shard.bans.size() >= bans_per_shard_ && !proven && !shard.failures.contains(key)) return std::nullopt;
+
+    std::size_t count = 0;
+    if (!proven) count = shard.failures.touch(key).record(now, policy_.window_seconds, policy_.threshold);
+    const bool address_over_threshold = count >= policy_.threshold;
+    if (!address_over_threshold && verdict == Verdict::count) return std::nullopt;
+    shard.failures.erase(key);  // a fresh count when the ban ends
+
+    // A repeat offence doubles the ban: count the bans that ended less than offence_memory ago,
+    // whether expire() has moved them to the offenders yet or not.
+    unsigned previous = 0;
+    std::int64_t previous_until = 0;
+    if (current != shard.bans.end()) {
+      previous = current->second.offences;
+      previous_until = current->second.until;
+    } else if (const Offender* offender = shard.offenders.find(key)) {
+      previous = offender->offences;
+      previous_until = offender->until;
+    }
+    const bool remembered = previous > 0 && now - previous_until < policy_.offence_memory_seconds;
+    const unsigned offences = remembered ? previous + 1 : 1;
+
+    Ban ban{canonical_address(source), now, now + ban_length(offences), offences, {}};
+    if (!offence_reason.empty() && address_over_threshold) {
+      ban.reason = std::string(offence_reason) + ": " + std::to_string(count) + " datagrams within " +
+                   std::to_string(policy_.window_seconds) + " s";
+    } else if (!offence_reason.empty()) {
+      ban.reason = std::string(offence_reason);
+    } else if (address_over_threshold) {
+      ban.reason = std::to_string(count) + " failed authentications within " +
+                   std::to_string(policy_.window_seconds) + " s";
+    } else {
+      ban.reason = "failed authentications for user '" + printable(user) + "' from several addresses";
+    }
+    new_entry = current == shard.bans.end();
+    shard.offenders.erase(key);
+    shard.bans.insert_or_assign(key, ban);
+    shard.publish_ban_count();
+    made = std::move(ban);
+  }
+  // An ended ban still in the table was counted in its prefix already.
+  const std::optional<Ban> prefix =
+      new_entry ? count_banned_in_prefix(made->address, 1, true, now) : std::nullopt;
+  remember_new({&made, &prefix});
+  return made;
+}
+
+std::optional<Ban> BanTable::count_banned_in_prefix(const boost::asio::ip::address& address, int delta,
+                                                    bool may_ban, std::int64_t now) {
+  if (policy_.prefix_threshold == 0) return std::nullopt;
+  const AddressKey prefix = prefix_of(AddressKey::of(address));
+  PrefixShard& shard = prefix_shard(prefix);
   const std::lock_guard lock(shard.mutex);
-  const Ban* current = shard.bans.find(key);
-  // Already banned: its packets are dropped before they get here, except those in flight.
-  if (current != nullptr && now < current->until) return std::nullopt;
-
-  const std::size_t count = shard.failures.touch(key).record(now, policy_.window_seconds, policy_.threshold);
-  const bool address_over_threshold = count >= policy_.threshold;
-  if (!address_over_threshold && !user_over_threshold) return std::nullopt;
-  shard.failures.erase(key);  // a fresh count when the ban ends
-
-  // A repeat offence doubles the ban: count the bans that ended less than offence_memory ago,
-  // whether expire() has moved them to the offenders yet or not.
-  unsigned previous = 0;
-  std::int64_t previous_until = 0;
-  if (current != nullptr) {
-    previous = current->offences;
-    previous_until = current->until;
-  } else if (const Offender* offender = shard.offenders.find(key)) {
-    previous = offender->offences;
-    previous_until = offender->until;
+  if (delta < 0) {
+    const auto it = shard.banned_addresses.find(prefix);
+    if (it != shard.banned_addresses.end() && --it->second == 0) shard.banned_addresses.erase(it);
+    return std::nullopt;
   }
-  const bool remembered = previous > 0 && now - previous_until < policy_.offence_memory_seconds;
-  const unsigned offences = remembered ? previous + 1 : 1;
-
-  Ban ban{canonical_address(source), now, now + ban_length(offences), offences, {}};
-  if (!offence_reason.empty()) {
-    ban.reason = std::string(offence_reason);
-  } else if (address_over_threshold) {
-    ban.reason = std::to_string(count) + " failed authentications within " +
-                 std::to_string(policy_.window_seconds) + " s";
-  } else {
-    ban.reason = "failed authentications for user '" + printable(user) + "' from several addresses";
+  const unsigned banned = ++shard.banned_addresses[prefix];
+  if (banned < policy_.prefix_threshold || !may_ban) return std::nullopt;
+  const auto current = shard.bans.find(prefix);
+  if (current != shard.bans.end() && now < current->second.until) return std::nullopt;
+  // A prefix banned again soon after its last ban ended escalates like an address.
+  Offender previous;
+  if (current != shard.bans.end()) {
+    previous = Offender{current->second.offences, current->second.until};
+  } else if (const auto offender = shard.offenders.find(prefix); offender != shard.offenders.end()) {
+    previous = offender->second;
   }
-  shard.offenders.erase(key);
-  shard.bans.touch(key) = ban;
-  shard.publish_ban_count();
+  const bool remembered = previous.offences > 0 && now - previous.until < policy_.offence_memory_seconds;
+  const unsigned offences = remembered ? previous.offences + 1 : 1;
+  Ban ban{prefix_network(address),
+          now,
+          now + ban_length(offences),
+          offences,
+          std::to_string(banned) + " banned addresses in the prefix",
+          true};
+  shard.offenders.erase(prefix);
+  shard.bans.insert_or_assign(prefix, ban);
+  shard.publish_ban_count(prefix_bans_);
   return ban;
+}
+
+void BanTable::remember_new(std::initializer_list<const std::optional<Ban>*> bans) {
+  const std::lock_guard lock(new_bans_->mutex);
+  for (const std::optional<Ban>* ban : bans) {
+    if (!*ban) continue;
+    // Bounded like the rest: when nobody takes them (no data_dir) or the disk falls behind, the
+    // oldest go unsaved. They stay in force all the same; only a restart would forget them.
+    if (new_bans_->queue.size() >= policy_.max_tracked) new_bans_->queue.pop_front();
+    new_bans_->queue.push_back(**ban);
+  }
+}
+
+std::vector<Ban> BanTable::take_new_bans(std::size_t most) {
+  const std::lock_guard lock(new_bans_->mutex);
+  const std::size_t count = std::min(most, new_bans_->queue.size());
+  std::vector<Ban> taken(
+      std::make_move_iterator(new_bans_->queue.begin()),
+      std::make_move_iterator(new_bans_->queue.begin() + static_cast<std::ptrdiff_t>(count)));
+  new_bans_->queue.erase(new_bans_->queue.begin(),
+                         new_bans_->queue.begin() + static_cast<std::ptrdiff_t>(count));
+  return taken;
 }
 
 std::int64_t BanTable::ban_length(unsigned offences) const {
@@ -266,56 +428,114 @@ std::int64_t BanTable::ban_length(unsigned offences) const {
 }
 
 bool BanTable::ban(Ban ban) {
-  if (policy_.never_ban.contains(ban.address)) return false;
-  ban.address = canonical_address(ban.address);
   ban.offences = std::max(ban.offences, 1u);
+  if (ban.prefix) {
+    const AddressKey prefix = prefix_of(AddressKey::of(ban.address));
+    ban.address = prefix_network(ban.address);
+    PrefixShard& shard = prefix_shard(prefix);
+    const std::lock_guard lock(shard.mutex);
+    shard.bans.insert_or_assign(prefix, std::move(ban));
+    shard.publish_ban_count(prefix_bans_);
+    return true;
+  }
+  if (exempt(ban.address)) return false;
+  ban.address = canonical_address(ban.address);
   const AddressKey key = AddressKey::of(ban.address);
-  AddressShard& shard = address_shard(ban.address);
-  const std::lock_guard lock(shard.mutex);
-  shard.offenders.erase(key);
-  shard.bans.touch(key) = std::move(ban);
-  shard.publish_ban_count();
+  const boost::asio::ip::address address = ban.address;
+  bool new_entry = false;
+  {
+    AddressShard& shard = address_shard(key);
+    const std::lock_guard lock(shard.mutex);
+    shard.offenders.erase(key);
+    new_entry = shard.bans.insert_or_assign(key, std::move(ban)).second;
+    shard.publish_ban_count();
+  }
+  // Counted, so that its end is counted off too, but it bans no prefix: its `since` may be long
+  // past (a ban loaded at start-up), and the next ban decided here judges the prefix.
+  if (new_entry) count_banned_in_prefix(address, 1, false, 0);
   return true;
 }
 
 bool BanTable::unban(const boost::asio::ip::address& source) {
   const AddressKey key = AddressKey::of(source);
-  AddressShard& shard = address_shard(source);
+  bool removed = false;
+  {
+    AddressShard& shard = address_shard(key);
+    const std::lock_guard lock(shard.mutex);
+    removed = shard.bans.erase(key) > 0;
+    shard.offenders.erase(key);
+    shard.failures.erase(key);
+    shard.publish_ban_count();
+  }
+  if (removed) count_banned_in_prefix(source, -1, false, 0);
+  return removed;
+}
+
+bool BanTable::unban_prefix(const boost::asio::ip::address& network) {
+  const AddressKey prefix = prefix_of(AddressKey::of(network));
+  PrefixShard& shard = prefix_shard(prefix);
   const std::lock_guard lock(shard.mutex);
-  const bool removed = shard.bans.erase(key);
-  shard.offenders.erase(key);
-  shard.failures.erase(key);
-  shard.publish_ban_count();
+  const bool removed = shard.bans.erase(prefix) > 0;
+  shard.publish_ban_count(prefix_bans_);
   return removed;
 }
 
 std::vector<Ban> BanTable::list(std::int64_t now) const {
-  std::vector<Ban> live;
+  std::vector<Ban> live_bans;
   for (const auto& shard : address_shards_) {
     const std::lock_guard lock(shard->mutex);
-    shard->bans.for_each([&](const AddressKey&, const Ban& ban) {
-      if (now < ban.until) live.push_back(ban);
-    });
+    for (const auto& [key, ban] : shard->bans) {
+      if (now < ban.until) live_bans.push_back(ban);
+    }
   }
-  std::sort(live.begin(), live.end(), [](const Ban& a, const Ban& b) { return a.address < b.address; });
-  return live;
+  for (const auto& shard : prefix_shards_) {
+    const std::lock_guard lock(shard->mutex);
+    for (const auto& [key, ban] : shard->bans) {
+      if (now < ban.until) live_bans.push_back(ban);
+    }
+  }
+  std::sort(live_bans.begin(), live_bans.end(), [](const Ban& a, const Ban& b) {
+    return std::tie(a.address, a.prefix) < std::tie(b.address, b.prefix);
+  });
+  return live_bans;
 }
 
 void BanTable::expire(std::int64_t now) {
+  std::vector<boost::asio::ip::address> ended;
   for (const auto& shard : address_shards_) {
+    {
+      const std::lock_guard lock(shard->mutex);
+      std::erase_if(shard->bans, [&](const auto& entry) {
+        const auto& [key, ban] = entry;
+        if (now < ban.until) return false;
+        shard->offenders.touch(key) = Offender{ban.offences, ban.until};
+        ended.push_back(ban.address);
+        return true;
+      });
+      shard->offenders.erase_if([&](const AddressKey&, const Offender& offender) {
+        return now - offender.until >= policy_.offence_memory_seconds;
+      });
+      shard->failures.erase_if([&](const AddressKey&, const FailureWindow& window) {
+        return window.stale(now, policy_.window_seconds);
+      });
+      shard->publish_ban_count();
+    }
+    // After the shard's lock is released: no thread ever holds two.
+    for (const auto& address : ended) count_banned_in_prefix(address, -1, false, now);
+    ended.clear();
+  }
+  for (const auto& shard : prefix_shards_) {
     const std::lock_guard lock(shard->mutex);
-    shard->bans.erase_if([&](const AddressKey& key, const Ban& ban) {
+    std::erase_if(shard->bans, [&](const auto& entry) {
+      const auto& [prefix, ban] = entry;
       if (now < ban.until) return false;
-      shard->offenders.touch(key) = Offender{ban.offences, ban.until};
+      shard->offenders.insert_or_assign(prefix, Offender{ban.offences, ban.until});
       return true;
     });
-    shard->offenders.erase_if([&](const AddressKey&, const Offender& offender) {
-      return now - offender.until >= policy_.offence_memory_seconds;
+    std::erase_if(shard->offenders, [&](const auto& entry) {
+      return now - entry.second.until >= policy_.offence_memory_seconds;
     });
-    shard->failures.erase_if([&](const AddressKey&, const FailureWindow& window) {
-      return window.stale(now, policy_.window_seconds);
-    });
-    shard->publish_ban_count();
+    shard->publish_ban_count(prefix_bans_);
   }
   for (const auto& shard : user_shards_) {
     const std::lock_guard lock(shard->mutex);
@@ -328,8 +548,10 @@ void BanTable::expire(std::int64_t now) {
 std::size_t BanTable::size() const {
   std::size_t total = 0;
   for (const auto& shard : address_shards_) total += shard->ban_count.load(std::memory_order_acquire);
-  return total;
+  return total + prefix_bans();
 }
+
+std::size_t BanTable::prefix_bans() const { return prefix_bans_.load(std::memory_order_acquire); }
 
 std::size_t BanTable::tracked_failure_keys() const {
   std::size_t total = 0;

@@ -1,6 +1,8 @@
 #include "server/ban_sync.hpp"
 
-#include <unordered_set>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/address.hpp>
@@ -8,19 +10,28 @@
 namespace osprey::server {
 
 namespace {
-std::optional<boost::asio::ip::address> address_of(const std::string& text) {
+// "192.0.2.7", or a prefix ban "192.0.2.0/24" (the only prefix lengths the table bans).
+std::optional<security::Ban> ban_of(const store::BanRecord& record) {
+  std::string_view text = record.address;
+  bool prefix = false;
+  if (const auto slash = text.find('/'); slash != std::string_view::npos) {
+    const std::string_view length = text.substr(slash + 1);
+    text = text.substr(0, slash);
+    prefix = true;
+    boost::system::error_code error;
+    const auto network = boost::asio::ip::make_address(text, error);
+    if (error) return std::nullopt;
+    const unsigned bits = network.is_v4() ? security::kPrefixBanBitsV4 : security::kPrefixBanBitsV6;
+    if (length != std::to_string(bits)) return std::nullopt;
+  }
   boost::system::error_code error;
   auto address = boost::asio::ip::make_address(text, error);
   if (error) return std::nullopt;
-  return address;
-}
-
-security::Ban to_ban(const store::BanRecord& record, const boost::asio::ip::address& address) {
-  return security::Ban{address, record.since, record.until, record.offences, record.reason};
+  return security::Ban{address, record.since, record.until, record.offences, record.reason, prefix};
 }
 
 store::BanRecord to_record(const security::Ban& ban) {
-  return store::BanRecord{ban.address.to_string(), ban.since, ban.until, ban.offences, ban.reason};
+  return store::BanRecord{security::ban_key_text(ban), ban.since, ban.until, ban.offences, ban.reason};
 }
 }  // namespace
 
@@ -28,68 +39,51 @@ BanSync::BanSync(security::BanTable& table, store::BanStore& store, spdlog::logg
     : table_(table), store_(store), logger_(logger) {}
 
 void BanSync::load(std::int64_t now) {
-  for (const store::BanRecord& record : store_.list(now)) {
-    auto address = address_of(record.address);
-    if (!address) continue;
-    table_.ban(to_ban(record, *address));
-    synced_[record.address] = record.until;
+  auto live = store_.list(now);
+  if (!live) {
+    logger_.error("bans not loaded: {}", live.error());
+    return;
   }
-  if (!synced_.empty()) logger_.info("{} ban(s) loaded", synced_.size());
+  std::size_t loaded = 0;
+  for (const store::BanRecord& record : *live) {
+    if (auto ban = ban_of(record); ban && table_.ban(std::move(*ban))) ++loaded;
+  }
+  if (loaded > 0) logger_.info("{} ban(s) loaded", loaded);
 }
 
 void BanSync::run(std::int64_t now) {
-  auto changed = store_.reload_if_changed();
-  if (!changed) logger_.error("bans not reloaded: {}", changed.error());
-  const bool store_changed = changed && *changed;
-
-  // What an admin did in another process: added or extended bans reach the table, deleted
-  // ones (synced before, absent now) are lifted.
-  if (store_changed) {
-    std::unordered_set<std::string> in_store;
-    for (const store::BanRecord& record : store_.list(now)) {
-      in_store.insert(record.address);
-      const auto synced = synced_.find(record.address);
-      if (synced != synced_.end() && synced->second == record.until) continue;
-      if (auto address = address_of(record.address)) {
-        table_.ban(to_ban(record, *address));
-        synced_[record.address] = record.until;
-        logger_.info("ban of {} until {} ({}) taken from the ban list", record.address, record.until,
-                     record.reason);
+  // What an admin did in another process: added or extended bans reach the table, deleted ones
+  // are lifted. Only the changes are read.
+  if (auto changes = store_.take_changes(kMaxChangesPerRound); !changes) {
+    logger_.error("ban changes not read: {}", changes.error());
+  } else {
+    for (const store::BanChange& change : *changes) {
+      const auto ban = ban_of(change.record);
+      if (!ban) continue;
+      if (change.removed) {
+        const bool lifted = ban->prefix ? table_.unban_prefix(ban->address) : table_.unban(ban->address);
+        if (lifted) logger_.info("ban of {} lifted (removed from the ban list)", change.record.address);
+      } else if (table_.ban(*ban)) {
+        logger_.info("ban of {} until {} ({}) taken from the ban list", change.record.address,
+                     change.record.until, change.record.reason);
       }
-    }
-    for (auto it = synced_.begin(); it != synced_.end();) {
-      if (in_store.contains(it->first)) {
-        ++it;
-        continue;
-      }
-      if (auto address = address_of(it->first); address && table_.unban(*address)) {
-        logger_.info("ban of {} lifted (removed from the ban list)", it->first);
-      }
-      it = synced_.erase(it);
     }
   }
 
-  // What the workers did: bans made since the last round are written.
-  for (const security::Ban& ban : table_.list(now)) {
-    const std::string address = ban.address.to_string();
-    const auto synced = synced_.find(address);
-    if (synced != synced_.end() && synced->second == ban.until) continue;
-    if (auto stored = store_.put(to_record(ban)); !stored) {
-      logger_.error("ban of {} not saved: {}", address, stored.error());
-      continue;
-    }
-    synced_[address] = ban.until;
+  // What the workers decided since the last round, oldest first, in one transaction.
+  const std::vector<security::Ban> fresh = table_.take_new_bans(kMaxWritesPerRound);
+  if (!fresh.empty()) {
+    std::vector<store::BanRecord> records;
+    records.reserve(fresh.size());
+    for (const security::Ban& ban : fresh) records.push_back(to_record(ban));
+    // Not retried: the bans stay in force in memory, only a restart would forget them.
+    if (auto stored = store_.put_all(records); !stored)
+      logger_.error("{} ban(s) not saved: {}", records.size(), stored.error());
   }
 
-  // Expired bans leave both.
-  for (auto it = synced_.begin(); it != synced_.end();) {
-    it = it->second <= now ? synced_.erase(it) : std::next(it);
-  }
   table_.expire(now);
-  if (auto removed = store_.remove_expired(now); !removed)
+  if (auto removed = store_.remove_expired(now, kMaxExpiredPerRound); !removed)
     logger_.error("expired bans not removed: {}", removed.error());
-  // Our own writes need no reload: a change we made ourselves is already synced (and applying
-  // it again would be a no-op, the until being equal).
 }
 
 }  // namespace osprey::server

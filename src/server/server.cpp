@@ -1,5 +1,9 @@
 #include "server/server.hpp"
 
+#include <pthread.h>
+
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
@@ -140,6 +144,8 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   for (auto& worker : server->workers_) worker->set_peers(peers);
   for (auto& worker : server->workers_) worker->start();
   server->housekeeper_ = std::thread([raw = server.get()] { raw->run_housekeeping(); });
+  // Named, so that `top -H` and /proc show what it costs apart from the workers.
+  pthread_setname_np(server->housekeeper_.native_handle(), "housekeeping");
   return server;
 }
 
@@ -175,14 +181,8 @@ void Server::run_housekeeping() {
                      settings_.messages.max_age_seconds);
       }
     }
-    // Bans: those the workers made are saved, those `osprey ban` changed are applied.
-    if (ban_sync_) {
-      ban_sync_->run(now);
-    } else {
-      bans_->expire(now);
-    }
-    nonce_counts_->expire(now);
-    // Accounts added or changed by `osprey user` in another process.
+    // Accounts added or changed by `osprey user` in another process: first, so that nothing
+    // else in the round, whatever an attack gives it to do, delays them.
     if (users_) {
       if (auto reloaded = users_->reload_if_changed(); !reloaded) {
         logger_.error("user accounts not reloaded: {}", reloaded.error());
@@ -190,6 +190,15 @@ void Server::run_housekeeping() {
         logger_.info("user accounts reloaded: {}", users_->size());
       }
     }
+    // Bans: those the workers made are saved, those `osprey ban` changed are applied. A round's
+    // work is bounded (ban_sync.hpp), so a stop waits at most one round.
+    if (ban_sync_) {
+      ban_sync_->run(now);
+    } else {
+      (void)bans_->take_new_bans(std::numeric_limits<std::size_t>::max());  // nowhere to save them
+      bans_->expire(now);
+    }
+    nonce_counts_->expire(now);
     lock.lock();
   }
 }

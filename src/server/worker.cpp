@@ -204,11 +204,15 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   sip::Message& message = *intake.message;
   if (message.is_request()) {
     // Attack tools announce themselves: no answer tells them a SIP server is here, and the
-    // source is on its way to a ban.
+    // source is on its way to a ban. Only on its way when the request came in a datagram: its
+    // source address may be forged, and one forged datagram must not ban somebody else.
     if (scanners_ && scanners_->is_scanner(message)) {
       counters_.scanners.fetch_add(1, std::memory_order_relaxed);
       if (bans_ != nullptr) {
-        if (auto ban = bans_->record_offence(flow.remote.address, "scanner User-Agent", unix_seconds())) {
+        const auto proof = flow.protocol == net::Protocol::udp ? security::SourceProof::unverified
+                                                               : security::SourceProof::handshake;
+        if (auto ban =
+                bans_->record_offence(flow.remote.address, "scanner User-Agent", proof, unix_seconds())) {
           logger_.warn("banned {} for {} s: requests from a known attack tool",
                        net::host_text(flow.remote.address), ban->until - ban->since);
         }

@@ -5,7 +5,9 @@ loopback address (-b 127.0.0.x) so the test can see that the attacker is banned 
   On the defaults:
   1. svmap finds nothing: its OPTIONS (User-Agent friendly-scanner) gets no answer.
   2. svcrack against alice with a 1,000-word list holding her password at line 500 never finds
-     it, and its source is banned at once (a scanner User-Agent is proof enough).
+     it: its first request gets no answer and it gives up. That one datagram does not ban its
+     source (a scanner User-Agent in a datagram, whose source could be forged, counts toward a
+     ban like a failure; test_ban_flood.py shows that several ban).
   With the scanner filter off ([security] scanner_user_agents = []), so the digest defences are
   what is tested:
   3. svcrack gets challenges, fails, and is banned after at most [security.bans] threshold
@@ -83,11 +85,12 @@ def case_defaults(binary, work, checks):
         result = h.run(["svmap", "-b", "127.0.0.2", "-p", str(port), "127.0.0.1"], timeout=60)
         checks.expect("127.0.0.1" not in result.stdout.replace(f"-p {port}", ""),
                       f"svmap finds no SIP device: {result.stdout.strip()!r}")
-        checks.expect(wait_banned(binary, server.config, "127.0.0.2"), "svmap's source 127.0.0.2 is banned at once")
         result = svcrack(port, SVCRACK_SOURCE, words)
         checks.expect(PASSWORD not in result.stdout + result.stderr, "svcrack does not find alice's password")
-        checks.expect(wait_banned(binary, server.config, SVCRACK_SOURCE),
-                      f"svcrack's source is banned: {ban_list(binary, server.config).strip()!r}")
+        # svcrack gives up after its first unanswered request: one datagram, whose source could
+        # be anyone's, is no ground for a ban (test_ban_flood.py shows that several are).
+        checks.expect(SVCRACK_SOURCE not in ban_list(binary, server.config),
+                      f"svcrack's one datagram bans nobody: {ban_list(binary, server.config).strip()!r}")
         checks.expect(options_status(port, BYSTANDER) == 200, f"{BYSTANDER} is still answered")
     h.expect_clean_stop(checks, server)
 

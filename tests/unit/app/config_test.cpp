@@ -315,5 +315,20 @@ TEST_F(ConfigLoader, Domains) {
       "osprey.toml:1: key 'domains': 'bad domain' is not a host name or IP address (write IPv6 in brackets)");
 }
 
+TEST_F(ConfigLoader, BansTakePrefixThresholdAndNeverBanTrustedPeers) {
+  const auto config = load(
+      "domains = [\"a\"]\n[security]\ntrusted_peers = [\"192.0.2.0/24\"]\n"
+      "[security.bans]\nprefix_threshold = 4\nnever_ban = [\"198.51.100.1\"]\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->security.bans.prefix_threshold, 4u);
+  const server::SecuritySettings settings = security_settings(config->security, config->dialplan);
+  EXPECT_EQ(settings.bans.prefix_threshold, 4u);
+  // Trusted peers are never banned: the ban policy knows them.
+  EXPECT_TRUE(settings.bans.trusted_peers.contains(boost::asio::ip::make_address("192.0.2.9")));
+  EXPECT_TRUE(settings.bans.never_ban.contains(boost::asio::ip::make_address("198.51.100.1")));
+  EXPECT_NE(error_for("domains = [\"a\"]\n[security.bans]\nprefix_threshold = -1\n").find("prefix_threshold"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace osprey::app

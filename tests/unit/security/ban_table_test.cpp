@@ -1,5 +1,6 @@
 #include "security/ban_table.hpp"
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -180,7 +181,8 @@ TEST(BanTable, NeverBanAddressesAreCountedNowhereAndNeverBanned) {
   BanTable table(std::move(policy));
   const ip::address office = ip::make_address("192.0.2.10");
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(table.record_failure(office, "erin", kStart));
-  for (int i = 0; i < 10; ++i) EXPECT_FALSE(table.record_offence(office, "scanner User-Agent", kStart));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_FALSE(table.record_offence(office, "scanner User-Agent", SourceProof::handshake, kStart));
   EXPECT_FALSE(table.record_failure(ip::make_address("::ffff:192.0.2.11"), "erin", kStart));
   EXPECT_FALSE(table.is_banned(office, kStart));
   EXPECT_EQ(table.tracked_failure_keys(), 0u);
@@ -197,10 +199,10 @@ TEST(BanTable, NeverBanAddressesAreCountedNowhereAndNeverBanned) {
   EXPECT_FALSE(table.is_banned(office, kStart));
 }
 
-TEST(BanTable, AScannerOffenceBansAtOnce) {
+TEST(BanTable, AScannerOffenceOverAHandshakeBansAtOnce) {
   BanTable table(small_policy());
   EXPECT_FALSE(table.is_banned(kAttacker, kStart));
-  const auto ban = table.record_offence(kAttacker, "scanner User-Agent", kStart);
+  const auto ban = table.record_offence(kAttacker, "scanner User-Agent", SourceProof::handshake, kStart);
   ASSERT_TRUE(ban);
   EXPECT_EQ(ban->reason, "scanner User-Agent");
   EXPECT_TRUE(table.is_banned(kAttacker, kStart));
@@ -209,9 +211,10 @@ TEST(BanTable, AScannerOffenceBansAtOnce) {
 
 TEST(BanTable, AScannerAfterFailuresIsARepeatOffenderLater) {
   BanTable table(small_policy());
-  const auto first = table.record_offence(kAttacker, "scanner User-Agent", kStart);
+  const auto first = table.record_offence(kAttacker, "scanner User-Agent", SourceProof::handshake, kStart);
   ASSERT_TRUE(first);
-  const auto second = table.record_offence(kAttacker, "scanner User-Agent", first->until);
+  const auto second =
+      table.record_offence(kAttacker, "scanner User-Agent", SourceProof::handshake, first->until);
   ASSERT_TRUE(second);
   EXPECT_GT(second->until - second->since, first->until - first->since);
 }
@@ -272,7 +275,7 @@ TEST(BanTable, ThresholdZeroNeverBansAutomatically) {
   policy.threshold = 0;
   BanTable table(std::move(policy));
   for (int i = 0; i < 20; ++i) EXPECT_FALSE(table.record_failure(kAttacker, "alice", kStart));
-  EXPECT_FALSE(table.record_offence(kAttacker, "scanner", kStart));
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner", SourceProof::handshake, kStart));
   EXPECT_FALSE(table.is_banned(kAttacker, kStart));
   EXPECT_TRUE(table.ban(Ban{kAttacker, kStart, kStart + 10, 1, "manual"}));
   EXPECT_TRUE(table.is_banned(kAttacker, kStart));
@@ -288,12 +291,172 @@ TEST(BanTable, SpoofedSourceFloodUsesBoundedMemory) {
   // At most max_tracked addresses and max_tracked user names.
   EXPECT_LE(table.tracked_failure_keys(), 2u * 160u);
   EXPECT_GT(table.tracked_failure_keys(), 0u);
-  // A flood that gets every source banned (all failing for one user) is bounded too.
-  for (std::uint32_t i = 0; i < 20000; ++i) table.record_failure(nth_address(100000 + i), "alice", kStart);
-  EXPECT_LE(table.size(), 160u);
-  EXPECT_GT(table.size(), 0u);
-  // The most recent ones are the ones kept.
-  EXPECT_TRUE(table.is_banned(nth_address(100000 + 19999), kStart));
+}
+
+// The attack that un-banned a brute-forcer: ban it, then flood single datagrams (failures,
+// scanner requests) from more spoofed sources than the table tracks. Its ban must stay.
+TEST(BanTable, AFloodOfNewSourcesCannotLiftABan) {
+  BanPolicy policy = small_policy();
+  policy.max_tracked = 160;
+  BanTable table(std::move(policy));
+  ASSERT_TRUE(fail_until_banned(table, kAttacker, kStart));
+  ASSERT_TRUE(table.ban(Ban{kOther, kStart, kStart + 100, 1, "admin"}));
+  for (std::uint32_t i = 0; i < 20000; ++i) {
+    table.record_failure(nth_address(i), "", kStart + 1);
+    table.record_offence(nth_address(i), "scanner User-Agent", SourceProof::unverified, kStart + 1);
+  }
+  // Sources banned over and over (each reaching the threshold), on top: still not lifted.
+  for (std::uint32_t i = 0; i < 20000; ++i)
+    fail_until_banned(table, ip::address_v4(0xc6000000u + i * 256), kStart + 2);
+  for (std::uint32_t i = 0; i < 20000; ++i)
+    table.record_failure(nth_address(100000 + i), "alice", kStart + 2);
+  table.expire(kStart + 3);
+  EXPECT_TRUE(table.is_banned(kAttacker, kStart + 3));
+  EXPECT_TRUE(table.is_banned(kOther, kStart + 3));
+}
+
+TEST(BanTable, AFullTableTracksNoNewSourceButStillBansProvenOnes) {
+  BanPolicy policy = small_policy();
+  policy.max_tracked = 16;  // one ban per shard
+  policy.prefix_threshold = 0;
+  BanTable table(std::move(policy));
+  // Distinct /24s, so that nothing aggregates: fill every shard with bans.
+  std::uint32_t next = 0;
+  auto source = [&] { return ip::address_v4(0x0b000000u + (next++ << 8)); };
+  for (int i = 0; i < 2000; ++i) fail_until_banned(table, source(), kStart);
+  const std::size_t full = table.size();
+  EXPECT_GE(full, 16u);
+  // A new source is no longer tracked: its failures ban nobody and keep no window.
+  const std::size_t windows = table.tracked_failure_keys();
+  for (int i = 0; i < 500; ++i) EXPECT_FALSE(fail_until_banned(table, source(), kStart));
+  EXPECT_EQ(table.tracked_failure_keys(), windows);
+  EXPECT_EQ(table.size(), full);
+  // A source that completed a handshake is banned all the same.
+  const ip::address proven = source();
+  EXPECT_TRUE(table.record_offence(proven, "scanner User-Agent", SourceProof::handshake, kStart));
+  EXPECT_TRUE(table.is_banned(proven, kStart));
+  // When the bans end, new sources are tracked again.
+  table.expire(kStart + 1000);
+  EXPECT_TRUE(fail_until_banned(table, source(), kStart + 1000));
+}
+
+TEST(BanTable, BansWaitingToBeSavedAreBounded) {
+  BanPolicy policy = small_policy();
+  policy.max_tracked = 100;
+  policy.prefix_threshold = 0;
+  BanTable table(std::move(policy));
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    table.record_offence(nth_address(i), "scanner User-Agent", SourceProof::handshake, kStart);
+  }
+  const auto waiting = table.take_new_bans(100000);
+  ASSERT_EQ(waiting.size(), 100u);
+  EXPECT_EQ(waiting.back().address, nth_address(999));   // the newest kept
+  EXPECT_TRUE(table.is_banned(nth_address(0), kStart));  // the dropped ones still in force
+}
+
+TEST(BanTable, AScannerDatagramCountsButDoesNotBanAtOnce) {
+  BanTable table(small_policy());
+  // One forged datagram must not ban the address it names: only threshold of them in the window.
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", SourceProof::unverified, kStart));
+  EXPECT_FALSE(table.is_banned(kAttacker, kStart));
+  EXPECT_FALSE(table.record_offence(kAttacker, "scanner User-Agent", SourceProof::unverified, kStart + 1));
+  const auto ban = table.record_offence(kAttacker, "scanner User-Agent", SourceProof::unverified, kStart + 2);
+  ASSERT_TRUE(ban);
+  EXPECT_EQ(ban->reason, "scanner User-Agent: 3 datagrams within 60 s");
+  EXPECT_TRUE(table.is_banned(kAttacker, kStart + 2));
+  // Spread beyond the window, they never ban.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(
+        table.record_offence(kOther, "scanner User-Agent", SourceProof::unverified, kStart + i * 60));
+  }
+}
+
+TEST(BanTable, TrustedPeersAreNeverBanned) {
+  BanPolicy policy = small_policy();
+  policy.trusted_peers = networks({"198.51.100.0/24"});
+  BanTable table(std::move(policy));
+  const ip::address peer = ip::make_address("198.51.100.7");
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(table.record_failure(peer, "alice", kStart));
+    EXPECT_FALSE(table.record_offence(peer, "scanner User-Agent", SourceProof::handshake, kStart));
+    EXPECT_FALSE(table.record_offence(peer, "scanner User-Agent", SourceProof::unverified, kStart));
+  }
+  EXPECT_FALSE(table.ban(Ban{peer, kStart, kStart + 100, 1, "admin"}));
+  EXPECT_FALSE(table.is_banned(peer, kStart));
+}
+
+TEST(BanTable, ManyBannedAddressesOfAPrefixBanThePrefix) {
+  BanPolicy policy = small_policy();
+  policy.prefix_threshold = 4;
+  BanTable table(std::move(policy));
+  const auto in_prefix = [](int host) { return ip::make_address("192.0.2." + std::to_string(host)); };
+  for (int host = 1; host <= 3; ++host) ASSERT_TRUE(fail_until_banned(table, in_prefix(host), kStart));
+  EXPECT_FALSE(table.is_banned(in_prefix(200), kStart));
+  EXPECT_EQ(table.prefix_bans(), 0u);
+  ASSERT_TRUE(fail_until_banned(table, in_prefix(4), kStart));
+  // The whole /24, and nothing outside it.
+  EXPECT_EQ(table.prefix_bans(), 1u);
+  EXPECT_TRUE(table.is_banned(in_prefix(200), kStart));
+  EXPECT_TRUE(table.is_banned(ip::make_address("::ffff:192.0.2.201"), kStart));
+  EXPECT_FALSE(table.is_banned(ip::make_address("192.0.3.1"), kStart));
+  // Listed, and handed over to be saved, as 192.0.2.0/24.
+  const auto listed = table.list(kStart);
+  const auto prefix = std::find_if(listed.begin(), listed.end(), [](const Ban& ban) { return ban.prefix; });
+  ASSERT_NE(prefix, listed.end());
+  EXPECT_EQ(ban_key_text(*prefix), "192.0.2.0/24");
+  const auto fresh = table.take_new_bans(100);
+  EXPECT_EQ(fresh.size(), 5u);
+  EXPECT_EQ(std::count_if(fresh.begin(), fresh.end(), [](const Ban& ban) { return ban.prefix; }), 1);
+  EXPECT_TRUE(table.take_new_bans(100).empty());
+  // It ends like any ban, and can be lifted.
+  EXPECT_FALSE(table.is_banned(in_prefix(200), prefix->until));
+  EXPECT_TRUE(table.unban_prefix(ip::make_address("192.0.2.0")));
+  EXPECT_FALSE(table.is_banned(in_prefix(200), kStart));
+}
+
+TEST(BanTable, IPv6AggregatesPerSlash64) {
+  BanPolicy policy = small_policy();
+  policy.prefix_threshold = 2;
+  BanTable table(std::move(policy));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("2001:db8:1:2::1"), kStart));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("2001:db8:1:2:ffff::9"), kStart));
+  EXPECT_TRUE(table.is_banned(ip::make_address("2001:db8:1:2:abcd::1"), kStart));
+  EXPECT_FALSE(table.is_banned(ip::make_address("2001:db8:1:3::1"), kStart));
+  const auto listed = table.list(kStart);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(ban_key_text(listed[0]), "2001:db8:1:2::/64");  // sorted before the addresses in it
+}
+
+TEST(BanTable, APrefixBanNeverCoversNeverBanOrTrustedAddresses) {
+  BanPolicy policy = small_policy();
+  policy.prefix_threshold = 2;
+  policy.never_ban = networks({"192.0.2.10"});
+  policy.trusted_peers = networks({"192.0.2.20"});
+  BanTable table(std::move(policy));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("192.0.2.1"), kStart));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("192.0.2.2"), kStart));
+  ASSERT_TRUE(table.is_banned(ip::make_address("192.0.2.3"), kStart));
+  EXPECT_FALSE(table.is_banned(ip::make_address("192.0.2.10"), kStart));
+  EXPECT_FALSE(table.is_banned(ip::make_address("192.0.2.20"), kStart));
+  // Nor one an administrator added or the store loaded.
+  ASSERT_TRUE(table.ban(Ban{ip::make_address("192.0.2.0"), kStart, kStart + 100, 1, "admin", true}));
+  EXPECT_FALSE(table.is_banned(ip::make_address("192.0.2.10"), kStart));
+}
+
+TEST(BanTable, PrefixCountsFollowTheBansThatEnd) {
+  BanPolicy policy = small_policy();
+  policy.prefix_threshold = 3;
+  BanTable table(std::move(policy));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("192.0.2.1"), kStart));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("192.0.2.2"), kStart));
+  table.expire(kStart + 100);  // both ended
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("192.0.2.3"), kStart + 100));
+  EXPECT_FALSE(table.is_banned(ip::make_address("192.0.2.200"), kStart + 100));
+  // Loaded bans count, but do not ban the prefix themselves (their start may be long past).
+  ASSERT_TRUE(table.ban(Ban{ip::make_address("192.0.2.4"), kStart, kStart + 1000, 1, "loaded"}));
+  EXPECT_FALSE(table.is_banned(ip::make_address("192.0.2.200"), kStart + 100));
+  ASSERT_TRUE(fail_until_banned(table, ip::make_address("192.0.2.5"), kStart + 100));
+  EXPECT_TRUE(table.is_banned(ip::make_address("192.0.2.200"), kStart + 100));
 }
 
 TEST(BanTable, WorkersShareOneTable) {
@@ -313,7 +476,9 @@ TEST(BanTable, WorkersShareOneTable) {
     });
   }
   for (std::thread& worker : workers) worker.join();
-  EXPECT_EQ(table.size(), kThreads * kSourcesPerThread);
+  // 10.0.0.0 to 10.0.1.143: two /24s, each over the prefix threshold.
+  EXPECT_EQ(table.prefix_bans(), 2u);
+  EXPECT_EQ(table.size(), kThreads * kSourcesPerThread + 2);
   for (std::uint32_t n = 0; n < kThreads * kSourcesPerThread; ++n) {
     EXPECT_TRUE(table.is_banned(nth_address(n), kStart)) << n;
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "temp_dir.hpp"
 
@@ -25,11 +26,16 @@ std::unique_ptr<BanStore> open_store(const std::filesystem::path& data_dir) {
   return store ? std::move(*store) : nullptr;
 }
 
-// What reload_if_changed says, as one comparable word.
-std::string reload(BanStore& store) {
-  const auto changed = store.reload_if_changed();
-  if (!changed) return "error: " + changed.error();
-  return *changed ? "changed" : "unchanged";
+std::vector<BanRecord> live(BanStore& store, std::int64_t now) {
+  auto bans = store.list(now);
+  EXPECT_TRUE(bans) << bans.error();
+  return bans ? *bans : std::vector<BanRecord>{};
+}
+
+std::vector<BanChange> changes(BanStore& store, std::size_t most = 1000) {
+  auto taken = store.take_changes(most);
+  EXPECT_TRUE(taken) << taken.error();
+  return taken ? *taken : std::vector<BanChange>{};
 }
 
 std::vector<std::string> addresses(const std::vector<BanRecord>& bans) {
@@ -42,12 +48,12 @@ TEST(SqliteBanStore, PutListSortedByAddress) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_TRUE(store);
-  EXPECT_TRUE(store->list(kNow).empty());
+  EXPECT_TRUE(live(*store, kNow).empty());
   ASSERT_TRUE(store->put(ban_of("2001:db8::1", kNow + 60)));
   ASSERT_TRUE(store->put(ban_of("192.0.2.7", kNow + 3600, 3, "REGISTER brute force")));
   ASSERT_TRUE(store->put(ban_of("10.0.0.1", kNow + 60)));
 
-  const auto bans = store->list(kNow);
+  const auto bans = live(*store, kNow);
   EXPECT_EQ(addresses(bans), (std::vector<std::string>{"10.0.0.1", "192.0.2.7", "2001:db8::1"}));
   EXPECT_EQ(bans[1], ban_of("192.0.2.7", kNow + 3600, 3, "REGISTER brute force"));
 }
@@ -58,7 +64,7 @@ TEST(SqliteBanStore, PutReplacesTheRecordOfAnAddress) {
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->put(ban_of("192.0.2.7", kNow + 60)));
   ASSERT_TRUE(store->put(ban_of("192.0.2.7", kNow + 7200, 2, "again")));
-  const auto bans = store->list(kNow);
+  const auto bans = live(*store, kNow);
   ASSERT_EQ(bans.size(), 1U);
   EXPECT_EQ(bans[0], ban_of("192.0.2.7", kNow + 7200, 2, "again"));
   EXPECT_EQ(store->put(ban_of("", kNow + 60)).error(), "a ban needs an address");
@@ -70,10 +76,10 @@ TEST(SqliteBanStore, ListShowsOnlyLiveBans) {
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->put(ban_of("192.0.2.1", kNow + 60)));
   ASSERT_TRUE(store->put(ban_of("192.0.2.2", kNow + 120)));
-  EXPECT_EQ(store->list(kNow + 59).size(), 2U);
+  EXPECT_EQ(live(*store, kNow + 59).size(), 2U);
   // Banned while now < until: at `until` itself the ban is over.
-  EXPECT_EQ(addresses(store->list(kNow + 60)), std::vector<std::string>{"192.0.2.2"});
-  EXPECT_TRUE(store->list(kNow + 120).empty());
+  EXPECT_EQ(addresses(live(*store, kNow + 60)), std::vector<std::string>{"192.0.2.2"});
+  EXPECT_TRUE(live(*store, kNow + 120).empty());
 }
 
 TEST(SqliteBanStore, RemoveSaysWhetherThereWasABan) {
@@ -84,7 +90,7 @@ TEST(SqliteBanStore, RemoveSaysWhetherThereWasABan) {
   const auto removed = store->remove("192.0.2.1");
   ASSERT_TRUE(removed) << removed.error();
   EXPECT_TRUE(*removed);
-  EXPECT_TRUE(store->list(kNow).empty());
+  EXPECT_TRUE(live(*store, kNow).empty());
   const auto again = store->remove("192.0.2.1");
   ASSERT_TRUE(again) << again.error();
   EXPECT_FALSE(*again);
@@ -97,11 +103,11 @@ TEST(SqliteBanStore, RemoveExpiredDeletesOnlyEndedBans) {
   ASSERT_TRUE(store->put(ban_of("192.0.2.1", kNow + 60)));
   ASSERT_TRUE(store->put(ban_of("192.0.2.2", kNow + 61)));
   ASSERT_TRUE(store->put(ban_of("192.0.2.3", kNow + 600)));
-  const auto expired = store->remove_expired(kNow + 61);
+  const auto expired = store->remove_expired(kNow + 61, 1000);
   ASSERT_TRUE(expired) << expired.error();
   EXPECT_EQ(*expired, 2U);
-  EXPECT_EQ(addresses(store->list(0)), std::vector<std::string>{"192.0.2.3"});  // gone from the file
-  EXPECT_EQ(*store->remove_expired(kNow + 61), 0U);
+  EXPECT_EQ(addresses(live(*store, 0)), std::vector<std::string>{"192.0.2.3"});  // gone from the file
+  EXPECT_EQ(*store->remove_expired(kNow + 61, 1000), 0U);
   // An expired record that remove_expired has not reached yet is still a record to remove.
   EXPECT_TRUE(*store->remove("192.0.2.3"));
 }
@@ -115,38 +121,123 @@ TEST(SqliteBanStore, BansSurviveAReopen) {
   }
   auto store = open_store(dir.path());
   ASSERT_TRUE(store);
-  const auto bans = store->list(kNow);
+  const auto bans = live(*store, kNow);
   ASSERT_EQ(bans.size(), 1U);
   EXPECT_EQ(bans[0], ban_of("192.0.2.7", kNow + 60, 4, "toll fraud"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() / SqliteBanStore::kFileName));
 }
 
-TEST(SqliteBanStore, ReloadPicksUpAnotherInstancesChanges) {
+TEST(SqliteBanStore, TakeChangesReturnsOnlyAnotherInstancesChanges) {
   TempDir dir;
   auto server = open_store(dir.path());
   auto tool = open_store(dir.path());  // as `osprey ban` in another process would
   ASSERT_TRUE(server && tool);
-  // Opening records the schema version, a commit of its own: the server may see it once.
-  EXPECT_NE(reload(*server).substr(0, 6), "error:");
-  EXPECT_EQ(reload(*server), "unchanged");
+  EXPECT_TRUE(changes(*server).empty());
 
   ASSERT_TRUE(tool->put(ban_of("192.0.2.7", kNow + 60)));
-  EXPECT_TRUE(server->list(kNow).empty());  // not until the reload
-  EXPECT_EQ(reload(*server), "changed");
-  EXPECT_EQ(addresses(server->list(kNow)), std::vector<std::string>{"192.0.2.7"});
-  EXPECT_EQ(reload(*server), "unchanged");
+  EXPECT_EQ(changes(*server), (std::vector<BanChange>{{ban_of("192.0.2.7", kNow + 60), false}}));
+  EXPECT_TRUE(changes(*server).empty());  // read once
 
-  // The tool lifts a ban the server made.
+  // Its own writes are no change to read, even when another's come between them.
   ASSERT_TRUE(server->put(ban_of("198.51.100.1", kNow + 60)));
-  EXPECT_EQ(reload(*server), "unchanged");  // its own change is no change to reload
-  EXPECT_EQ(reload(*tool), "changed");
-  ASSERT_TRUE(*tool->remove("198.51.100.1"));
-  EXPECT_EQ(reload(*server), "changed");
-  EXPECT_EQ(addresses(server->list(kNow)), std::vector<std::string>{"192.0.2.7"});
+  EXPECT_TRUE(changes(*server).empty());
+  ASSERT_TRUE(server->put(ban_of("198.51.100.2", kNow + 60)));
+  ASSERT_TRUE(tool->put(ban_of("192.0.2.8", kNow + 60)));
+  ASSERT_TRUE(server->put(ban_of("198.51.100.3", kNow + 60)));
+  EXPECT_EQ(changes(*server), (std::vector<BanChange>{{ban_of("192.0.2.8", kNow + 60), false}}));
 
-  ASSERT_TRUE(server->remove_expired(kNow + 60));
-  EXPECT_EQ(reload(*tool), "changed");
-  EXPECT_TRUE(tool->list(0).empty());
+  // The tool lifts a ban the server made: a removal.
+  ASSERT_TRUE(*tool->remove("198.51.100.1"));
+  const auto lifted = changes(*server);
+  ASSERT_EQ(lifted.size(), 1U);
+  EXPECT_TRUE(lifted[0].removed);
+  EXPECT_EQ(lifted[0].record.address, "198.51.100.1");
+  // And the tool sees the server's bans the same way.
+  EXPECT_EQ(addresses(live(*tool, kNow)),
+            (std::vector<std::string>{"192.0.2.7", "192.0.2.8", "198.51.100.2", "198.51.100.3"}));
+}
+
+TEST(SqliteBanStore, TakeChangesIsIncrementalAndBounded) {
+  TempDir dir;
+  auto server = open_store(dir.path());
+  auto tool = open_store(dir.path());
+  ASSERT_TRUE(server && tool);
+  // Many bans on file before: none of them is read again as a change.
+  std::vector<BanRecord> old_bans;
+  for (int i = 0; i < 500; ++i)
+    old_bans.push_back(ban_of("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), kNow + 60));
+  ASSERT_TRUE(tool->put_all(old_bans));
+  EXPECT_EQ(changes(*server).size(), 500U);
+  // Then five more, read at most two at a time, in order, each once.
+  std::vector<BanRecord> fresh;
+  for (int i = 0; i < 5; ++i) fresh.push_back(ban_of("192.0.2." + std::to_string(i), kNow + 60));
+  ASSERT_TRUE(tool->put_all(fresh));
+  std::vector<std::string> seen;
+  for (int round = 0; round < 3; ++round) {
+    const auto taken = changes(*server, 2);
+    EXPECT_LE(taken.size(), 2U);
+    for (const BanChange& change : taken) seen.push_back(change.record.address);
+  }
+  EXPECT_EQ(seen, addresses(fresh));
+  EXPECT_TRUE(changes(*server, 2).empty());
+}
+
+TEST(SqliteBanStore, PutAllIsOneTransaction) {
+  TempDir dir;
+  auto opened = SqliteBanStore::open(dir.path());
+  ASSERT_TRUE(opened) << opened.error();
+  SqliteBanStore& store = **opened;
+  std::vector<BanRecord> bans;
+  for (int i = 0; i < 1000; ++i)
+    bans.push_back(ban_of("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), kNow + 60));
+  const std::uint64_t before = store.transactions();
+  ASSERT_TRUE(store.put_all(bans));
+  EXPECT_EQ(store.transactions() - before, 1U);
+  EXPECT_EQ(live(store, kNow).size(), 1000U);
+  // All or nothing: one bad record and none of the batch is stored.
+  bans.push_back(ban_of("", kNow + 60));
+  bans[0].until = kNow + 999;
+  EXPECT_FALSE(store.put_all(bans));
+  EXPECT_EQ(live(store, kNow)[0].until, kNow + 60);
+}
+
+TEST(SqliteBanStore, RemoveExpiredIsBounded) {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  ASSERT_TRUE(store);
+  std::vector<BanRecord> bans;
+  for (int i = 0; i < 25; ++i) bans.push_back(ban_of("192.0.2." + std::to_string(i), kNow + 60));
+  ASSERT_TRUE(store->put_all(bans));
+  EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 10U);
+  EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 10U);
+  EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 5U);
+  EXPECT_EQ(*store->remove_expired(kNow + 60, 10), 0U);
+}
+
+// A bans.db of the first schema (no change counter) keeps its bans and gains the counter.
+TEST(SqliteBanStore, AFileOfTheFirstSchemaIsUpgraded) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / SqliteBanStore::kFileName).c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(
+                  db,
+                  "CREATE TABLE bans (address TEXT PRIMARY KEY NOT NULL, since INTEGER NOT NULL,"
+                  " until INTEGER NOT NULL, offences INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;"
+                  "INSERT INTO bans VALUES ('192.0.2.7', 1700000000, 1700000060, 2, 'old');"
+                  "PRAGMA user_version=1;",
+                  nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto server = open_store(dir.path());
+  auto tool = open_store(dir.path());
+  ASSERT_TRUE(server && tool);
+  EXPECT_EQ(live(*server, kNow), std::vector<BanRecord>{ban_of("192.0.2.7", kNow + 60, 2, "old")});
+  ASSERT_TRUE(*tool->remove("192.0.2.7"));
+  const auto lifted = changes(*server);
+  ASSERT_EQ(lifted.size(), 1U);
+  EXPECT_TRUE(lifted[0].removed);
 }
 
 TEST(SqliteBanStore, UnusableDataDirIsAnError) {
