@@ -49,11 +49,9 @@ struct ProxyCore::Context {
   // The canonical AOR when the targets came from the location service (a served user): an
   // unreachable MESSAGE to it may be stored (RFC 3428 store-and-forward).
   std::string served_aor;
-  // What the dialog token of each branch's Record-Route binds (security/dialog_token.hpp): the
-  // dialog and the caller's side; each branch adds its own target. Empty call_id: no token.
-  std::string call_id;
-  std::string caller_tag;
-  std::vector<std::string> caller_places;
+  // What the dialog tokens of our Record-Route bind (proxy/dialog_token_issuer.hpp); empty
+  // call_id: no token.
+  DialogTokenIssuer::Dialog dialog;
   std::string sender_identity;  // Originator::asserted_identity: store-and-forward's quotas
 };
 
@@ -105,31 +103,6 @@ bool creates_dialog(const sip::Message& request) {
   return request.method_text() == "REFER";
 }
 
-// The place (security::dialog_place) of a URI; empty when it has none (tel:) or does not parse.
-std::string place_of(std::string_view uri_text) {
-  auto uri = sip::parse_uri(uri_text);
-  return uri ? security::dialog_place(*uri) : std::string();
-}
-
-std::string place_of(const net::Endpoint& endpoint) {
-  return security::dialog_place(net::host_text(endpoint.address), endpoint.port);
-}
-
-// The places an in-dialog request toward the caller may go to (security/dialog_token.hpp): the
-// address the request came from, its Contact (the caller's remote target, §12.1.1) and the
-// nearest Record-Route upstream (its route set).
-std::vector<std::string> caller_places(const sip::Message& request, const net::Flow& flow) {
-  std::vector<std::string> places;
-  places.push_back(place_of(flow.remote));
-  if (auto contact = sip::contacts(request); contact && !contact->star && !contact->contacts.empty()) {
-    places.push_back(security::dialog_place(contact->contacts.front().address.uri));
-  }
-  if (auto recorded = sip::routes(request, sip::HeaderId::record_route); recorded && !recorded->empty()) {
-    places.push_back(security::dialog_place(recorded->front().uri));
-  }
-  return places;
-}
-
 // Who the store-and-forward quotas count a MESSAGE against: the authenticated account, or for a
 // trusted peer (RFC 3325 trust domain, not challenged) the From AOR it vouches for; empty for an
 // outsider, whose messages have a budget of their own.
@@ -140,17 +113,6 @@ std::string sender_identity(const sip::Message& request, const Originator& origi
 }
 
 }  // namespace
-
-std::string ProxyCore::branch_token(const Context& context, const ForwardTarget& target,
-                                    const txn::Target& to) const {
-  if (services_.dialog_tokens == nullptr || context.call_id.empty()) return {};
-  // The callee's side: the branch's Request-URI (its contact), the next hop and the address.
-  std::vector<std::string> places = context.caller_places;
-  places.push_back(place_of(target.request_uri));
-  places.push_back(place_of(target.next_hop));
-  places.push_back(place_of(to.destination));
-  return services_.dialog_tokens->sign(context.call_id, context.caller_tag, places, clock_());
-}
 
 ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
                      LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
@@ -163,6 +125,17 @@ ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, st
       resolve_(std::move(resolve)) {}
 
 ProxyCore::~ProxyCore() { *alive_ = false; }
+
+void ProxyCore::attach(ProxyServices services) {
+  services_ = std::move(services);
+  set_dialog_tokens(services_.dialog_tokens);
+}
+
+void ProxyCore::set_dialog_tokens(const security::DialogToken* tokens) {
+  services_.dialog_tokens = tokens;
+  issuer_.reset();
+  if (tokens != nullptr) issuer_.emplace(*tokens, identity_, services_.gateway);
+}
 
 ProxyCore::Context* ProxyCore::find(ContextKey key) {
   auto it = contexts_.find(key);
@@ -267,11 +240,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   context->invite = request.method() == sip::Method::invite;
   context->outgoing_method = request.method();
   context->record_route = creates_dialog(request);
-  if (context->record_route && services_.dialog_tokens != nullptr && request.call_id() && request.from()) {
-    context->call_id = std::string(*request.call_id());
-    context->caller_tag = std::string(request.from()->tag());
-    context->caller_places = caller_places(request, flow);
-  }
+  if (context->record_route && issuer_) context->dialog = issuer_->dialog_of(request, flow);
   context->loop = hash;
   context->sender_identity = sender_identity(request, originator);
   sip::Message& outgoing = context->outgoing;
@@ -417,7 +386,11 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   message.set_request_uri(target.request_uri);  // §16.6 step 2
   decrement_max_forwards(message);
   if (context->record_route) {
-    const std::string token = branch_token(*context, target, to);
+    std::string token;
+    if (issuer_) {
+      token = issuer_->toward_caller(context->dialog, clock_());
+      context->branches[branch].places = issuer_->branch_places(target, to);
+    }
     if (auto at = our_address(to)) {
       // When the request leaves by another transport or address family than it came in on,
       // the two sides of the dialog reach osprey at different addresses: two Record-Route
@@ -478,7 +451,7 @@ bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Mes
   const int status = response.status();
   if (status < 200) {
     // §16.7 step 5: 100 is never forwarded; any other provisional at once.
-    if (status > 100 && !context->final_sent) forward_response(*context, response);
+    if (status > 100 && !context->final_sent) forward_response(*context, response, ref.branch);
     return true;
   }
   branches_.erase(it);
@@ -510,7 +483,7 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
   if (status >= 200 && status < 300 && response != nullptr) {
     // §16.7 step 5: every 2xx goes upstream at once (for INVITE each fork's, RFC 6026 §7.1);
     // §16.7 step 10: the other branches are cancelled.
-    if (!context->final_sent || context->invite) forward_response(*context, *response);
+    if (!context->final_sent || context->invite) forward_response(*context, *response, branch);
     context->final_sent = true;
     cancel_pending(*context);
   } else {
@@ -584,7 +557,7 @@ void ProxyCore::finish_if_done(ContextKey key) {
             context->best->add_header(challenge.header, challenge.value);
         }
       }
-      forward_response(*context, *context->best);
+      forward_response(*context, *context->best, context->best_branch);
     } else if (context->best_status == 503 || context->best_status == 0) {
       // §16.7 step 6: a 503 is not passed on (it would make the client think we are
       // overloaded); the proxy answers 500 instead. No branch at all (cannot happen with a
@@ -597,10 +570,15 @@ void ProxyCore::finish_if_done(ContextKey key) {
   contexts_.erase(key);
 }
 
-void ProxyCore::forward_response(Context& context, const sip::Message& response) {
+void ProxyCore::forward_response(Context& context, const sip::Message& response, std::size_t branch) {
   // §16.7 step 3: our Via off the top; the table sends it where the request's Via says.
   sip::Message copy = response.clone();
   copy.remove_first_element(sip::HeaderId::via);
+  // §16.7 step 4: our Record-Route value in a response that sets up the dialog carries the
+  // caller's own token, bound to this callee.
+  const int status = response.status();
+  if (issuer_ && context.record_route && status > 100 && status < 300 && branch < context.branches.size())
+    issuer_->give_caller_token(copy, context.dialog, context.branches[branch].places, clock_());
   if (response.status() >= 200) context.final_sent = true;
   table_.respond(context.server, copy);
 }

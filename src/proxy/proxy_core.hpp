@@ -46,6 +46,7 @@
 #include "net/flow.hpp"
 #include "net/target_resolver.hpp"
 #include "net/transport.hpp"
+#include "proxy/dialog_token_issuer.hpp"
 #include "proxy/local_identity.hpp"
 #include "proxy/route_decision.hpp"
 #include "proxy/target_set.hpp"
@@ -106,8 +107,8 @@ class ProxyCore {
 
   LocalIdentity& identity() { return identity_; }
   // Set once, before traffic.
-  void attach(ProxyServices services) { services_ = services; }
-  void set_dialog_tokens(const security::DialogToken* tokens) { services_.dialog_tokens = tokens; }
+  void attach(ProxyServices services);
+  void set_dialog_tokens(const security::DialogToken* tokens);
 
   // `route`: the request's §16.4 route processing, decided before access control judged it
   // (the overload without it decides here, for callers with no access control).
@@ -130,6 +131,7 @@ class ProxyCore {
     std::optional<txn::ClientTransactionId> client;
     bool resolving = false;
     bool done = false;
+    std::vector<std::string> places;  // the callee's places this branch chose (dialog tokens)
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -160,12 +162,11 @@ class ProxyCore {
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
-  void forward_response(Context& context, const sip::Message& response);
+  // `branch`: the branch the response came from (its places go into the caller's token).
+  void forward_response(Context& context, const sip::Message& response, std::size_t branch);
   // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
   // after the request was answered) goes on statelessly along the Vias; false for anything else.
   bool forward_late_2xx(const sip::Message& response);
-  // The dialog token of one branch's Record-Route; empty without tokens.
-  std::string branch_token(const Context& context, const ForwardTarget& target, const txn::Target& to) const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack);
@@ -179,6 +180,7 @@ class ProxyCore {
   NewTag new_tag_;
   Resolve resolve_;
   ProxyServices services_;
+  std::optional<DialogTokenIssuer> issuer_;  // with services_.dialog_tokens
   std::unordered_map<ContextKey, std::unique_ptr<Context>> contexts_;
   struct BranchRef {
     ContextKey context;

@@ -15,6 +15,7 @@ namespace osprey::security {
 namespace {
 constexpr std::size_t kMacBytes = 12;
 constexpr std::size_t kIssuedBytes = 4;
+constexpr std::size_t kHeaderBytes = kIssuedBytes + 1;  // issue time, direction
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // base64url without padding (RFC 4648 §5): a URI parameter value needs no escaping then.
@@ -91,18 +92,17 @@ std::uint32_t DialogToken::place_hash(std::string_view place) const {
   return get_u32(std::string_view(reinterpret_cast<const char*>(mac.data()), 4));
 }
 
-bool DialogToken::mac_matches(std::string_view call_id, std::string_view caller_tag,
-                              std::string_view signed_part, std::string_view mac) const {
-  HmacSha256::Mac expected{};
-  // The separators keep (Call-ID, tag) pairs from sliding into each other.
-  if (!hmac_.compute({"dialog\n", call_id, "\n", caller_tag, "\n", signed_part}, expected)) return false;
-  return mac.size() == kMacBytes && CRYPTO_memcmp(mac.data(), expected.data(), kMacBytes) == 0;
+bool DialogToken::compute_mac(const DialogBinding& binding, std::string_view signed_part,
+                              HmacSha256::Mac& out) const {
+  // The separators keep neighbouring fields from sliding into each other.
+  return hmac_.compute({"dialog\n", binding.call_id, "\n", binding.caller_tag, "\n", binding.callee_tag, "\n",
+                        binding.caller_aor, "\n", binding.callee_aor, "\n", signed_part},
+                       out);
 }
 
-std::string DialogToken::sign(std::string_view call_id, std::string_view caller_tag,
-                              std::span<const std::string> places, std::int64_t now) const {
+std::string DialogToken::sign(const DialogBinding& binding, std::int64_t now) const {
   std::vector<std::uint32_t> hashes;
-  for (const std::string& place : places) {
+  for (const std::string& place : binding.places) {
     if (place.empty()) continue;
     const std::uint32_t hash = place_hash(place);
     if (std::find(hashes.begin(), hashes.end(), hash) == hashes.end() && hashes.size() < kMaxPlaces)
@@ -110,9 +110,10 @@ std::string DialogToken::sign(std::string_view call_id, std::string_view caller_
   }
   std::string bytes;
   put_u32(bytes, static_cast<std::uint32_t>(now));
+  bytes.push_back(static_cast<char>(binding.direction));
   for (std::uint32_t hash : hashes) put_u32(bytes, hash);
   HmacSha256::Mac mac{};
-  if (!hmac_.compute({"dialog\n", call_id, "\n", caller_tag, "\n", bytes}, mac)) return {};
+  if (!compute_mac(binding, bytes, mac)) return {};
   bytes.append(reinterpret_cast<const char*>(mac.data()), kMacBytes);
   return encode(bytes);
 }
@@ -120,19 +121,38 @@ std::string DialogToken::sign(std::string_view call_id, std::string_view caller_
 bool DialogToken::admits(std::string_view token, const DialogRequest& request, std::int64_t now) const {
   if (token.size() > 128 || request.next_hop.empty()) return false;
   const auto bytes = decode(token);
-  if (!bytes || bytes->size() < kIssuedBytes + kMacBytes) return false;
-  const std::size_t hashes_size = bytes->size() - kIssuedBytes - kMacBytes;
+  if (!bytes || bytes->size() < kHeaderBytes + kMacBytes) return false;
+  const std::size_t hashes_size = bytes->size() - kHeaderBytes - kMacBytes;
   if (hashes_size % 4 != 0) return false;
   const std::string_view all(*bytes);
-  const std::string_view signed_part = all.substr(0, kIssuedBytes + hashes_size);
-  const std::string_view mac = all.substr(kIssuedBytes + hashes_size);
-  // The caller's tag is the From tag of its own requests and the To tag of the callee's.
-  if (!mac_matches(request.call_id, request.from_tag, signed_part, mac) &&
-      (request.to_tag.empty() || !mac_matches(request.call_id, request.to_tag, signed_part, mac)))
-    return false;
+  const std::string_view signed_part = all.substr(0, kHeaderBytes + hashes_size);
+  const std::string_view mac = all.substr(kHeaderBytes + hashes_size);
+  // The direction says which side sends: the callee's requests carry the caller's tag and AOR in
+  // To, the caller's in From.
+  DialogBinding binding;
+  binding.call_id = request.call_id;
+  switch (static_cast<unsigned char>(signed_part[kIssuedBytes])) {
+    case static_cast<unsigned char>(DialogDirection::toward_caller):
+      binding.direction = DialogDirection::toward_caller;
+      binding.caller_tag = request.to_tag;
+      binding.caller_aor = request.to_aor;
+      binding.callee_aor = request.from_aor;
+      break;
+    case static_cast<unsigned char>(DialogDirection::toward_callee):
+      binding.direction = DialogDirection::toward_callee;
+      binding.caller_tag = request.from_tag;
+      binding.callee_tag = request.to_tag;
+      binding.caller_aor = request.from_aor;
+      binding.callee_aor = request.to_aor;
+      break;
+    default: return false;
+  }
+  HmacSha256::Mac expected{};
+  if (!compute_mac(binding, signed_part, expected)) return false;
+  if (mac.size() != kMacBytes || CRYPTO_memcmp(mac.data(), expected.data(), kMacBytes) != 0) return false;
   const std::uint32_t next_hop = place_hash(request.next_hop);
   bool bound = false;
-  for (std::size_t at = kIssuedBytes; at < signed_part.size(); at += 4)
+  for (std::size_t at = kHeaderBytes; at < signed_part.size(); at += 4)
     if (get_u32(signed_part.substr(at, 4)) == next_hop) bound = true;
   if (!bound) return false;
   // Issue times are 32-bit seconds: compared modulo 2^32 so the token survives 2106.

@@ -4,19 +4,23 @@
 // tag and a Route are only text, so the Record-Route URI osprey puts on a dialog-creating
 // request it admitted carries a token (RFC 3261 §16.6 step 4 lets a proxy put any parameter in
 // its Record-Route URI; §12.1.1 has the UAs send it back in their Route), and the token is
-// bound to that one dialog and to the places it may reach:
-//  - the Call-ID and the caller's tag (the From tag of the dialog-creating request; in requests
-//    from the callee it is the To tag), so it opens no other dialog;
-//  - the places (host and port) the dialog's requests go to: on the caller's side the address
-//    the request came from, its Contact and the upstream Record-Route; on the callee's side the
-//    branch's target, next hop and address. An in-dialog request whose next hop (§16.4: the
-//    first Route left after ours, else the Request-URI) is any other place is not admitted as
-//    in-dialog: a re-INVITE to a number or a BYE toward a third party, even one on the same
-//    host as the callee, is judged like a new request;
-//  - a lifetime: the token expires `lifetime` seconds after it was issued or after the last
-//    in-dialog request that used it (renewals are kept in memory, per token).
-// A token that fails any of these makes the request an out-of-dialog one for access control,
-// never an error: a UA of ours then answers a challenge, and nobody else gets through.
+// bound to that one dialog, one direction and the places that direction reaches:
+//  - toward the caller: the token in the Record-Route of the request, which the callee's
+//    requests carry. Bound to the Call-ID, the caller's tag and both AORs; its places are where
+//    the caller is: the address the request came from, its Contact, the upstream Record-Route;
+//  - toward the callee: §16.7 step 4 lets a proxy rewrite its own Record-Route value in
+//    responses, and osprey gives the caller a token of its own in every 1xx/2xx it forwards:
+//    bound to the callee's tag as well, and to the callee's places (the response's Contact and
+//    Record-Route neighbour, the branch's target and address).
+// A request is admitted when its dialog's identifiers and AORs match, it travels the token's
+// direction, its next hop (§16.4: the first Route left after ours, else the Request-URI) is one
+// of the token's places, and the token has not expired: `lifetime` seconds after it was issued
+// or after the last in-dialog request that used it (renewals are kept in memory, per token).
+// So a caller cannot pick the places its own requests may reach, a re-INVITE to a number or a
+// BYE toward a third party (even one on the callee's host) is judged like a new request, and
+// nobody speaks as another AOR inside a dialog that is not theirs. A token that fails is never
+// an error: the request is judged as out-of-dialog, a UA of ours answers a challenge, and
+// nobody else gets through.
 
 #include <array>
 #include <cstdint>
@@ -38,10 +42,26 @@ std::string dialog_place(std::string_view host, std::uint16_t port);
 // The place of a sip/sips URI; empty for any other scheme (tel: has no host).
 std::string dialog_place(const sip::Uri& uri);
 
+enum class DialogDirection : std::uint8_t { toward_caller = 0, toward_callee = 1 };
+
+// What a token is signed for. AORs canonical (registrar::canonical_aor).
+struct DialogBinding {
+  DialogDirection direction = DialogDirection::toward_caller;
+  std::string_view call_id;
+  std::string_view caller_tag;
+  std::string_view callee_tag;  // toward_callee only
+  std::string_view caller_aor;
+  std::string_view callee_aor;
+  std::span<const std::string> places;  // dialog_place values; empty ones skipped
+};
+
+// An in-dialog request as access control sees it.
 struct DialogRequest {
   std::string_view call_id;
   std::string_view from_tag;
   std::string_view to_tag;
+  std::string_view from_aor;  // canonical
+  std::string_view to_aor;    // canonical
   std::string_view next_hop;  // dialog_place of the request's next hop; empty: none
 };
 
@@ -55,11 +75,9 @@ class DialogToken {
 
   DialogToken(const Secret& secret, std::int64_t lifetime_seconds);
 
-  // base64url of (issued, the places' keyed hashes, a 96-bit MAC over all of it with the
-  // Call-ID and the caller's tag). `places` from dialog_place; empty ones and duplicates are
-  // bound once or not at all.
-  std::string sign(std::string_view call_id, std::string_view caller_tag, std::span<const std::string> places,
-                   std::int64_t now) const;
+  // base64url of (issued, direction, the places' keyed hashes, a 96-bit MAC over all of it with
+  // the dialog's identifiers and AORs). Duplicate places are bound once.
+  std::string sign(const DialogBinding& binding, std::int64_t now) const;
   // True when `token` was signed for this request's dialog, names its next hop's place and has not
   // expired; then its lifetime starts again from `now`.
   bool admits(std::string_view token, const DialogRequest& request, std::int64_t now) const;
@@ -68,8 +86,7 @@ class DialogToken {
 
  private:
   std::uint32_t place_hash(std::string_view place) const;
-  bool mac_matches(std::string_view call_id, std::string_view caller_tag, std::string_view signed_part,
-                   std::string_view mac) const;
+  bool compute_mac(const DialogBinding& binding, std::string_view signed_part, HmacSha256::Mac& out) const;
   // Extends the token's life: false when it has expired (issued and last renewal too old).
   bool renew(std::uint64_t key, std::int64_t issued, std::int64_t now) const;
 

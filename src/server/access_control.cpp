@@ -38,11 +38,17 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   if (dialog_tokens_ == nullptr) return true;
   if (!request.call_id() || !request.from()) return false;
   // The request goes to its next hop (the first Route left after ours, else the Request-URI):
-  // the token must name that place among those its dialog reaches.
+  // the token must name that place among those its dialog reaches. A Request-URI osprey
+  // retargets itself (a served domain: location service or gateway) is no place of a dialog:
+  // it is judged as a new request (inbound to our users passes that way too).
   auto next_hop = sip::parse_uri(route.next_hop);
   if (!next_hop || !next_hop->is_sip()) return false;
+  if (route.routes.empty() && (identity_.serves_uri(*next_hop) || identity_.is_ours(*next_hop))) return false;
   const std::string place = security::dialog_place(*next_hop);
-  const security::DialogRequest dialog{*request.call_id(), request.from()->tag(), request.to()->tag(), place};
+  const std::string from_aor = registrar::canonical_aor(request.from()->uri);
+  const std::string to_aor = registrar::canonical_aor(request.to()->uri);
+  const security::DialogRequest dialog{
+      *request.call_id(), request.from()->tag(), request.to()->tag(), from_aor, to_aor, place};
   const std::int64_t now = clock_();
   return std::any_of(route.tokens.begin(), route.tokens.end(),
                      [&](const std::string& token) { return dialog_tokens_->admits(token, dialog, now); });
@@ -69,31 +75,46 @@ bool AccessControl::leaves_served_users(const proxy::RouteDecision& route) const
 
 std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecision& route,
                                                          const std::string& user) const {
-  // Every number the request may reach: its Request-URI after the strict-router fix-up, and the
-  // user part of every Route it is still to follow (a gateway reads either).
+  // Every place the request may reach: its Request-URI after the strict-router fix-up, and every
+  // Route it is still to follow (a gateway reads the user part of either).
   std::vector<std::string> targets = route.routes;
   targets.insert(targets.begin(), route.request_uri);
+  // The URIs keep views into `targets`, which outlives them.
+  std::vector<sip::Uri> uris;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    std::optional<sip::Uri> uri;
-    std::optional<std::vector<sip::NameAddr>> parsed;
     if (i == 0) {
-      auto direct = sip::parse_uri(targets[i]);
-      if (direct) uri = *direct;
+      if (auto uri = sip::parse_uri(targets[i])) uris.push_back(*uri);
     } else if (auto list = sip::parse_route_list(targets[i], "Route"); list && !list->empty()) {
-      parsed = std::move(*list);
-      uri = parsed->front().uri;
+      uris.push_back(list->front().uri);
     }
-    if (!uri) continue;
-    auto number = security::dialled_number(*uri);
+  }
+  // The gateway takes telephone numbers, and only through the dial policy: a request sent to its
+  // address directly must name a number the policy can judge, not a user part a gateway might
+  // strip down to one ("+44900123%23", "+44900123;ext=1", "x" with a tel: To).
+  auto request_uri = sip::parse_uri(route.request_uri);
+  const bool clean_number = request_uri && security::dialled_number(*request_uri).has_value();
+  const std::string gateway = gateway_place();
+  for (const sip::Uri& uri : uris) {
+    if (!clean_number && !gateway.empty() && security::dialog_place(uri) == gateway)
+      return route.request_uri + ": not a telephone number, sent to the gateway";
+  }
+  for (std::size_t i = 0; i < uris.size(); ++i) {
+    auto number = security::dialled_number(uris[i]);
     if (!number) continue;
     // A number that is one of our accounts is a user here, not a call out.
-    if (i == 0 && identity_.serves_uri(*uri) && users_ != nullptr &&
-        users_->has_aor(registrar::canonical_aor(*uri)))
+    if (&uris[i] == &uris.front() && request_uri && identity_.serves_uri(uris[i]) && users_ != nullptr &&
+        users_->has_aor(registrar::canonical_aor(uris[i])))
       continue;
     const security::DialDecision verdict = dial_policy_->check(user, *number);
     if (!verdict.allowed) return *number + ": " + verdict.reason;
   }
   return std::nullopt;
+}
+
+std::string AccessControl::gateway_place() const {
+  if (settings_.gateway.empty()) return {};
+  auto uri = sip::parse_uri(settings_.gateway);
+  return uri ? security::dialog_place(*uri) : std::string();
 }
 
 AccessDecision AccessControl::authenticate(const sip::Message& request, const net::Flow& flow,
@@ -150,6 +171,9 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
   if (settings_.trusted_peers.contains(flow.remote.address)) return true;
   if (dialog_admitted(ack, route) || !leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
+  // Debug only: anyone can send these, and an ACK gets no answer to tell the sender.
+  logger_.debug("ACK from {} toward {} dropped: no dialog token of ours for that place",
+                net::to_string(flow.remote), route.next_hop);
   return false;
 }
 

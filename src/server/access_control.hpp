@@ -103,8 +103,11 @@ class AccessControl {
   // The effective target is not one of our users: another domain, a Route toward elsewhere,
   // or a number with no account (which goes to the gateway, or nowhere).
   bool leaves_served_users(const proxy::RouteDecision& route) const;
-  // The first number among the request's targets the dial policy refuses `user`, with why.
+  // Why the request's targets are refused to `user`: a number the dial policy refuses, or
+  // anything but a number sent to the gateway's address. nullopt: allowed.
   std::optional<std::string> refused_number(const proxy::RouteDecision& route, const std::string& user) const;
+  // The gateway's place (security::dialog_place), empty without a gateway.
+  std::string gateway_place() const;
   std::string realm_for(const sip::Uri& uri) const;
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
   // dialog that names its next hop (always true without tokens).

@@ -286,6 +286,14 @@ def response_to(request, status, reason="Answer", to_tag="phone"):
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def bound_udp_socket(address, port):
+    """A UDP socket bound to `address`:`port` (a port a closed client used before)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((address, port))
+    return sock
+
+
 class UdpRecorder:
     """A UDP socket that records what it receives: every datagram (requests, ACKs, responses), or
     with requests_only the requests but ACK. Given `answer`, it answers an INVITE with that status

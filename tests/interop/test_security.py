@@ -242,12 +242,15 @@ def header_value(message, name):
     return None
 
 
-def in_dialog_bye(client, gateway_port, call_id, from_tag, route):
-    """carol's BYE toward the gateway inside the dialog of `call_id` (her tag `from_tag`), along `route`."""
-    target = "sip:011972599950423@127.0.0.1"
-    bye = client.request("BYE", f"sip:gw@127.0.0.1:{gateway_port}", "sip:carol@127.0.0.1", target, cseq=5,
-                         call_id=call_id, extra=[f"Route: {route}"], from_tag=from_tag)
-    return bye.replace(f"To: <{target}>".encode(), f"To: <{target}>;tag=gw-dialog".encode())
+def in_dialog_bye(client, call_id, invite, route):
+    """The gateway's BYE to carol inside the dialog of her INVITE `invite`, along `route` (the
+    Record-Route osprey put on that INVITE: the callee's requests go back toward the caller)."""
+    number = header_value(invite, "To").strip("<>").split(">")[0]
+    contact = header_value(invite, "Contact").strip("<>").split(">")[0]
+    carol_tag = header_value(invite, "From").split("tag=")[-1].split(";")[0]
+    bye = client.request("BYE", contact, number, "sip:carol@127.0.0.1", cseq=5, call_id=call_id,
+                         extra=[f"Route: {route}"], from_tag="gw-dialog")
+    return bye.replace(b"To: <sip:carol@127.0.0.1>", f"To: <sip:carol@127.0.0.1>;tag={carol_tag}".encode())
 
 
 def case_dialog_after_restart(server, port, gateway, checks):
@@ -256,24 +259,26 @@ def case_dialog_after_restart(server, port, gateway, checks):
     if invite is None:
         return
     call_id, route = header_value(invite, "Call-ID"), header_value(invite, "Record-Route")
-    from_tag = header_value(invite, "From").split("tag=")[-1].split(";")[0]
     checks.expect(route is not None and "osp-dt=" in route, f"osprey's Record-Route carries a dialog token ({route})")
     if route is None:
         return
+    contact = header_value(invite, "Contact").strip("<>").split(">")[0]
+    carol_port = int(contact.rsplit(":", 1)[1].split(";")[0])
     server.stop()
     with server:
         client = d.UdpClient(port, "127.0.0.1")
+        carol = h.UdpRecorder(sock=h.bound_udp_socket("127.0.0.1", carol_port), answer=200, requests_only=True)
         try:
-            before = len(gateway.received)
-            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, from_tag, route))
-            got = gateway.wait_for(before + 1)
-            checks.expect(len(got) == before + 1 and got[-1].startswith(b"BYE ") and d.status_of(reply) == 200,
-                          f"after a restart, the in-dialog BYE with the token goes through "
-                          f"({d.status_of(reply)}, {len(got) - before} at the gateway)")
+            reply = client.exchange(in_dialog_bye(client, call_id, invite, route))
+            got = carol.wait_for(1)
+            checks.expect(len(got) == 1 and got[-1].startswith(b"BYE ") and d.status_of(reply) == 200,
+                          f"after a restart, the gateway's in-dialog BYE with the token reaches carol "
+                          f"({d.status_of(reply)}, {len(got)} at carol)")
             forged = route.replace("osp-dt=", "osp-dt=x")
-            reply = client.exchange(in_dialog_bye(client, gateway.port, call_id, from_tag, forged))
+            reply = client.exchange(in_dialog_bye(client, call_id, invite, forged))
             checks.expect(d.status_of(reply) == 407, f"the same BYE with a forged token: 407 ({d.status_of(reply)})")
         finally:
+            carol.close()
             client.close()
 
 

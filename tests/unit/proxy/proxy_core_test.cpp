@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "security/dialog_token.hpp"
+#include "sip/route.hpp"
+
 #include "im/fake_message_store.hpp"
 #include "recording_transport.hpp"
 #include "security/address_set.hpp"
@@ -439,6 +442,52 @@ TEST_F(ProxyCoreTest, AckFor2xxFollowsTheRoute) {
   EXPECT_EQ(ack.max_forwards(), 69u);
   EXPECT_EQ(ack.top_via()->host, "127.0.0.1");
   EXPECT_EQ(proxy_.counters().acks_forwarded, 1u);
+}
+
+// The callee's requests carry the token of the request's Record-Route, the caller's the one
+// osprey wrote into the Record-Route of the response (RFC 3261 §16.7 step 4): each side reaches
+// only the other's places, and only as itself.
+TEST_F(ProxyCoreTest, EachSideOfADialogGetsItsOwnToken) {
+  security::DialogToken::Secret secret{};
+  secret.fill(9);
+  const security::DialogToken tokens(secret, 3600);
+  proxy_.set_dialog_tokens(&tokens);
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  const auto invites = sent_starting("INVITE");
+  ASSERT_EQ(invites.size(), 1u);
+  const sip::Message invite = parsed(invites[0]);
+  const auto recorded = invite.first_value(sip::HeaderId::record_route);
+  ASSERT_TRUE(recorded);
+  // bob's phone copies the Record-Route into its 180, spelt its own way (names are
+  // case-insensitive, §7.3.5; some phones only read the usual spelling).
+  std::string ringing = downstream_response(invites[0], 180, "bt");
+  ringing.insert(ringing.find("Content-Length"),
+                 "Record-route: " + std::string(*recorded) + "\r\nContact: <sip:bob@10.0.0.2:5080>\r\n");
+  feed(ringing, endpoint("192.0.2.20", 5080));
+  const auto up = sent_starting("SIP/2.0 180");
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_NE(transport_.sent[up[0]].bytes.find("\r\nRecord-Route: "), std::string::npos);
+  const auto token_of = [](std::string_view value) {
+    auto list = sip::parse_route_list(value, "Record-Route");
+    EXPECT_TRUE(list && !list->empty());
+    auto token = list ? list->front().uri.param(security::DialogToken::kParam) : std::nullopt;
+    return std::string(token.value_or(""));
+  };
+  const std::string toward_caller = token_of(*recorded);
+  const std::string toward_callee = token_of(*parsed(up[0]).first_value(sip::HeaderId::record_route));
+  ASSERT_FALSE(toward_callee.empty());
+  EXPECT_NE(toward_caller, toward_callee);
+  security::DialogRequest from_alice{
+      "call-1", "f1", "bt", "sip:alice@example.com", "sip:bob@example.com", "10.0.0.2:5080"};
+  EXPECT_TRUE(tokens.admits(toward_callee, from_alice, kNow));
+  EXPECT_FALSE(tokens.admits(toward_caller, from_alice, kNow));
+  from_alice.next_hop = "192.0.2.9:5070";  // her own Contact: not a place her requests may go
+  EXPECT_FALSE(tokens.admits(toward_callee, from_alice, kNow));
+  const security::DialogRequest from_bob{
+      "call-1", "bt", "f1", "sip:bob@example.com", "sip:alice@example.com", "192.0.2.9:5070"};
+  EXPECT_TRUE(tokens.admits(toward_caller, from_bob, kNow));
+  EXPECT_FALSE(tokens.admits(toward_callee, from_bob, kNow));
 }
 
 TEST_F(ProxyCoreTest, AResponseMatchingNoTransactionIsNotForwarded) {

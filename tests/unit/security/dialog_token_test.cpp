@@ -19,60 +19,81 @@ DialogToken::Secret secret(std::uint8_t fill) {
   return value;
 }
 
-const std::vector<std::string> kHosts = {"198.51.100.7", "pc33.atlanta.com", "192.0.2.4"};
+const std::vector<std::string> kCallerPlaces = {"198.51.100.7:5060", "pc33.atlanta.com:5060"};
+const std::vector<std::string> kCalleePlaces = {"192.0.2.4:5060"};
+constexpr std::string_view kCallId = "a84b4c76e66710@pc33.atlanta.com";
+constexpr std::string_view kAlice = "sip:alice@atlanta.com";
+constexpr std::string_view kBob = "sip:bob@biloxi.com";
 
-DialogRequest from_caller(std::string_view next_hop = "192.0.2.4") {
-  return {"a84b4c76e66710@pc33.atlanta.com", "1928301774", "a6c85cf", next_hop};
+// The token of the callee's requests (in the request's Record-Route) and of the caller's (in
+// the responses'), for the RFC 3261 §24.2 call: alice's tag 1928301774, bob's a6c85cf.
+std::string toward_caller(const DialogToken& tokens, std::int64_t now = kNow) {
+  return tokens.sign({DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces},
+                     now);
+}
+std::string toward_callee(const DialogToken& tokens, std::int64_t now = kNow) {
+  return tokens.sign(
+      {DialogDirection::toward_callee, kCallId, "1928301774", "a6c85cf", kAlice, kBob, kCalleePlaces}, now);
+}
+DialogRequest from_alice(std::string_view next_hop = "192.0.2.4:5060") {
+  return {kCallId, "1928301774", "a6c85cf", kAlice, kBob, next_hop};
+}
+DialogRequest from_bob(std::string_view next_hop = "pc33.atlanta.com:5060") {
+  return {kCallId, "a6c85cf", "1928301774", kBob, kAlice, next_hop};
 }
 
-TEST(DialogToken, AdmitsItsDialogTowardItsHostsFromEitherSide) {
+TEST(DialogToken, EachSideReachesTheOthersPlacesWithItsOwnToken) {
   const DialogToken tokens(secret(7), kLifetime);
-  const std::string token = tokens.sign("a84b4c76e66710@pc33.atlanta.com", "1928301774", kHosts, kNow);
-  EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+  const std::string to_caller = toward_caller(tokens);
+  const std::string to_callee = toward_callee(tokens);
+  EXPECT_EQ(to_callee.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
             std::string::npos);
-  EXPECT_TRUE(tokens.admits(token, from_caller(), kNow));
-  // The callee's requests: the caller's tag is their To tag; they go back to the caller.
-  const DialogRequest from_callee{"a84b4c76e66710@pc33.atlanta.com", "a6c85cf", "1928301774",
-                                  "pc33.atlanta.com"};
-  EXPECT_TRUE(tokens.admits(token, from_callee, kNow + 10));
+  EXPECT_TRUE(tokens.admits(to_callee, from_alice(), kNow));
+  EXPECT_TRUE(tokens.admits(to_caller, from_bob(), kNow));
+  EXPECT_TRUE(tokens.admits(to_caller, from_bob("198.51.100.7:5060"), kNow));
+  // A side's token does not work for the other side, nor toward its own places: the caller
+  // cannot name places (its Contact, its Record-Route) for its own requests.
+  EXPECT_FALSE(tokens.admits(to_caller, from_alice(), kNow));
+  EXPECT_FALSE(tokens.admits(to_caller, from_alice("pc33.atlanta.com:5060"), kNow));
+  EXPECT_FALSE(tokens.admits(to_callee, from_bob(), kNow));
+  EXPECT_FALSE(tokens.admits(to_callee, from_bob("192.0.2.4:5060"), kNow));
 }
 
-TEST(DialogToken, RefusesAnotherDialogAnotherHostAnotherSecretOrATamperedToken) {
+TEST(DialogToken, RefusesAnotherDialogAnotherPlaceAnotherSecretOrATamperedToken) {
   const DialogToken tokens(secret(7), kLifetime);
-  const std::string token = tokens.sign("a84b4c76e66710@pc33.atlanta.com", "1928301774", kHosts, kNow);
-  DialogRequest other_call = from_caller();
+  const std::string token = toward_callee(tokens);
+  DialogRequest other_call = from_alice();
   other_call.call_id = "another-call";
   EXPECT_FALSE(tokens.admits(token, other_call, kNow));
-  DialogRequest other_tags = from_caller();
-  other_tags.from_tag = "x";
-  other_tags.to_tag = "y";
-  EXPECT_FALSE(tokens.admits(token, other_tags, kNow));
-  EXPECT_FALSE(tokens.admits(token, from_caller("premium.example.net"), kNow));
-  EXPECT_FALSE(tokens.admits(token, from_caller(""), kNow));  // tel: has no host
-  EXPECT_FALSE(DialogToken(secret(8), kLifetime).admits(token, from_caller(), kNow));
+  DialogRequest other_callee_tag = from_alice();
+  other_callee_tag.to_tag = "forged";
+  EXPECT_FALSE(tokens.admits(token, other_callee_tag, kNow));
+  DialogRequest as_carol = from_alice();  // speaking as someone else inside the dialog
+  as_carol.from_aor = "sip:carol@atlanta.com";
+  EXPECT_FALSE(tokens.admits(token, as_carol, kNow));
+  EXPECT_FALSE(tokens.admits(token, from_alice("premium.example.net:5060"), kNow));
+  EXPECT_FALSE(tokens.admits(token, from_alice("192.0.2.4:5070"), kNow));  // another port of the host
+  EXPECT_FALSE(tokens.admits(token, from_alice(""), kNow));                // tel: has no place
+  EXPECT_FALSE(DialogToken(secret(8), kLifetime).admits(token, from_alice(), kNow));
   for (std::size_t i = 0; i < token.size(); ++i) {
     std::string tampered = token;
     tampered[i] = tampered[i] == 'A' ? 'B' : 'A';
-    EXPECT_FALSE(tokens.admits(tampered, from_caller(), kNow)) << i;
+    EXPECT_FALSE(tokens.admits(tampered, from_alice(), kNow)) << i;
   }
-  EXPECT_FALSE(tokens.admits("", from_caller(), kNow));
-  EXPECT_FALSE(tokens.admits(token + "x", from_caller(), kNow));
-  EXPECT_FALSE(tokens.admits(token.substr(0, token.size() - 1), from_caller(), kNow));
-  EXPECT_FALSE(tokens.admits(token + "%00", from_caller(), kNow));
+  EXPECT_FALSE(tokens.admits("", from_alice(), kNow));
+  EXPECT_FALSE(tokens.admits(token + "x", from_alice(), kNow));
+  EXPECT_FALSE(tokens.admits(token.substr(0, token.size() - 1), from_alice(), kNow));
+  EXPECT_FALSE(tokens.admits(token + "%00", from_alice(), kNow));
 }
 
 TEST(DialogToken, ExpiresALifetimeAfterItsLastUse) {
   const DialogToken tokens(secret(7), kLifetime);
-  const std::string token = tokens.sign("a84b4c76e66710@pc33.atlanta.com", "1928301774", kHosts, kNow);
-  EXPECT_TRUE(tokens.admits(token, from_caller(), kNow + kLifetime - 1));
-  EXPECT_TRUE(tokens.admits(token, from_caller(), kNow + 2 * kLifetime - 2));  // renewed by the use before
-  EXPECT_FALSE(tokens.admits(token, from_caller(), kNow + 3 * kLifetime));
+  const std::string token = toward_callee(tokens);
+  EXPECT_TRUE(tokens.admits(token, from_alice(), kNow + kLifetime - 1));
+  EXPECT_TRUE(tokens.admits(token, from_alice(), kNow + 2 * kLifetime - 2));  // renewed by the use before
+  EXPECT_FALSE(tokens.admits(token, from_alice(), kNow + 3 * kLifetime));
   // An unused token simply expires.
-  const std::string idle = tokens.sign("idle-call", "1", kHosts, kNow);
-  DialogRequest request = from_caller();
-  request.call_id = "idle-call";
-  request.from_tag = "1";
-  EXPECT_FALSE(tokens.admits(idle, request, kNow + kLifetime));
+  EXPECT_FALSE(tokens.admits(toward_caller(tokens), from_bob(), kNow + kLifetime));
 }
 
 TEST(DialogPlace, HostAndPortInOneSpelling) {
@@ -93,15 +114,18 @@ TEST(DialogPlace, HostAndPortInOneSpelling) {
   EXPECT_EQ(place("sip:bob@127.0.0.1:5070;maddr=203.0.113.9"), "203.0.113.9:5070");
 }
 
-TEST(DialogToken, BindsAtMostItsHostLimit) {
+TEST(DialogToken, BindsAtMostItsPlaceLimit) {
   const DialogToken tokens(secret(7), kLifetime);
-  std::vector<std::string> hosts;
-  for (int i = 0; i < 10; ++i) hosts.push_back("host" + std::to_string(i) + ".example.com");
-  const std::string token = tokens.sign("call", "tag", hosts, kNow);
-  const auto request = [](const std::string& host) { return DialogRequest{"call", "tag", "", host}; };
-  EXPECT_TRUE(tokens.admits(token, request("host0.example.com"), kNow));
-  EXPECT_TRUE(tokens.admits(token, request("host5.example.com"), kNow));
-  EXPECT_FALSE(tokens.admits(token, request("host6.example.com"), kNow));
+  std::vector<std::string> places;
+  for (int i = 0; i < 10; ++i) places.push_back("host" + std::to_string(i) + ".example.com:5060");
+  const std::string token =
+      tokens.sign({DialogDirection::toward_callee, "call", "tag", "callee", kAlice, kBob, places}, kNow);
+  const auto request = [](const std::string& place) {
+    return DialogRequest{"call", "tag", "callee", kAlice, kBob, place};
+  };
+  EXPECT_TRUE(tokens.admits(token, request("host0.example.com:5060"), kNow));
+  EXPECT_TRUE(tokens.admits(token, request("host5.example.com:5060"), kNow));
+  EXPECT_FALSE(tokens.admits(token, request("host6.example.com:5060"), kNow));
 }
 
 }  // namespace

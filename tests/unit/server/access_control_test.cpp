@@ -9,6 +9,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "registrar/aor.hpp"
 #include "security/digest_hash.hpp"
 #include "security/fake_user_store.hpp"
 #include "sip/auth_headers.hpp"
@@ -135,13 +136,18 @@ class AccessControlTest : public ::testing::Test {
     return control.ack_allowed(ack, flow, route.value_or(proxy::RouteDecision{}));
   }
 
-  // A dialog token for the test requests' dialog (Call-ID access-control-1, caller tag f1) that
-  // lets its requests reach `hosts` on port 5060.
-  std::string token_for(const std::vector<std::string>& hosts, std::string_view call_id = "access-control-1",
+  // The token osprey gives the caller of `spec`'s dialog (Call-ID access-control-1, caller tag
+  // f1, callee tag and AORs from `spec`) that lets its requests reach `hosts` on port 5060.
+  std::string token_for(const RequestSpec& spec, const std::vector<std::string>& hosts,
+                        std::string_view call_id = "access-control-1",
                         std::string_view caller_tag = "f1") const {
     std::vector<std::string> places;
     for (const std::string& host : hosts) places.push_back(security::dialog_place(host, 5060));
-    return tokens_.sign(call_id, caller_tag, places, now_);
+    const std::string caller = registrar::canonical_aor(*sip::parse_uri(spec.from));
+    const std::string callee = registrar::canonical_aor(*sip::parse_uri(spec.to));
+    return tokens_.sign(
+        {security::DialogDirection::toward_callee, call_id, caller_tag, spec.to_tag, caller, callee, places},
+        now_);
   }
 
   // The nonce of the first challenge of a 401/407.
@@ -469,22 +475,25 @@ TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
   EXPECT_EQ(admit_guarded(spec).status, 407);
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
   EXPECT_EQ(admit_guarded(spec).status, 407);
-  spec.extra_lines = {route_with(token_for({"gateway.other.net"}, "another-call"))};
+  spec.extra_lines = {route_with(token_for(spec, {"gateway.other.net"}, "another-call"))};
   EXPECT_EQ(admit_guarded(spec).status, 407);
   // Another dialog of the same call (another caller tag) does not share it either.
-  spec.extra_lines = {route_with(token_for({"gateway.other.net"}, "access-control-1", "f2"))};
+  spec.extra_lines = {route_with(token_for(spec, {"gateway.other.net"}, "access-control-1", "f2"))};
   EXPECT_EQ(admit_guarded(spec).status, 407);
   // The dialog's token, but its requests never went to this host: a skeleton key no more.
-  spec.extra_lines = {route_with(token_for({"198.51.100.7", "phone.example.com"}))};
+  spec.extra_lines = {route_with(token_for(spec, {"198.51.100.7", "phone.example.com"}))};
   EXPECT_EQ(admit_guarded(spec).status, 407);
   // The token of this dialog toward this host: the dialog went through osprey.
-  spec.extra_lines = {route_with(token_for({"198.51.100.7", "GATEWAY.other.net."}))};
+  spec.extra_lines = {route_with(token_for(spec, {"198.51.100.7", "GATEWAY.other.net."}))};
   EXPECT_EQ(admit_guarded(spec).status, 0);
-  // From the callee's side the caller's tag is the To tag.
-  RequestSpec reverse = spec;
-  reverse.to_tag = "f1";
-  reverse.from = "sip:bob@example.net";
-  EXPECT_EQ(admit_guarded(reverse).status, 0);
+  // Nobody speaks as another AOR inside it.
+  RequestSpec as_eve = spec;
+  as_eve.from = "sip:eve@other.net";
+  EXPECT_EQ(admit_guarded(as_eve).status, 407);
+  // A Request-URI osprey retargets (a number in a served domain) is no place of any dialog.
+  RequestSpec to_number = spec;
+  to_number.uri = "sip:+4490012345@example.com";
+  EXPECT_EQ(admit_guarded(to_number).status, 407);
 }
 
 TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
@@ -495,7 +504,7 @@ TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
   spec.from = "sip:dave@other.net";
   spec.uri = spec.to = "sip:dave@phone.other.net";
   spec.to_tag = "t1";
-  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token_for({"phone.other.net"}) + ";lr>"};
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token_for(spec, {"phone.other.net"}) + ";lr>"};
   const auto status = [&] {
     return judge(guarded, parse(request_text(spec)), flow_from("198.51.100.7")).status;
   };
@@ -534,6 +543,28 @@ TEST_F(AccessControlTest, JudgesTheTargetAfterRouteProcessingNotTheRawRequestUri
   EXPECT_EQ(access_.counters().toll_fraud, 3u);
 }
 
+// A gateway strips what it does not dial: only clean numbers may be sent to its address, and
+// they pass the dial policy like any other.
+TEST_F(AccessControlTest, OnlyNumbersTheDialPolicyJudgedGoToTheGateway) {
+  settings_.gateway = "sip:192.0.2.50:5060";
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:alice@example.com";
+  for (const char* uri : {"sip:+4490012345%23@192.0.2.50", "sip:+4490012345;ext=1@192.0.2.50:5060",
+                          "sip:0201234567p1@192.0.2.50", "sip:x@192.0.2.50"}) {
+    spec.uri = spec.to = uri;
+    EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 403) << uri;
+  }
+  spec.uri = spec.to = "sip:x@evil.net";
+  spec.extra_lines = {"Route: <sip:192.0.2.50:5060;lr>"};
+  EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 403);
+  spec.extra_lines.clear();
+  spec.uri = spec.to = "sip:0201234567@192.0.2.50";  // a national number: alice may call it
+  EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 0);
+  spec.uri = spec.to = "sip:bob@other.net";  // anything else elsewhere: an authenticated call out
+  EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 0);
+}
+
 TEST_F(AccessControlTest, EverySpellingOfAServedDomainIsOurs) {
   // REGISTER for a served domain is the registrar's whatever its port: authenticated.
   for (const char* uri :
@@ -558,17 +589,17 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
   const auto allowed = [&](const RequestSpec& spec, const char* source = "198.51.100.7") {
     return ack_judged(guarded, parse(request_text(spec)), flow_from(source));
   };
-  const std::string token = token_for({"gateway.other.net"});
   RequestSpec spec;
   spec.method = "ACK";
   spec.from = "sip:dave@other.net";
   spec.to = spec.uri = "sip:+15551234@gateway.other.net";
   spec.to_tag = "t1";
+  const std::string token = token_for(spec, {"gateway.other.net"});
   EXPECT_FALSE(allowed(spec));  // toward another host, no dialog of ours: a relay
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
   EXPECT_FALSE(allowed(spec));  // naming us is not enough
   spec.extra_lines = {
-      "Route: <sip:192.0.2.1:5060;osp-dt=" + token_for({"gateway.other.net"}, "another-call") + ";lr>"};
+      "Route: <sip:192.0.2.1:5060;osp-dt=" + token_for(spec, {"gateway.other.net"}, "another-call") + ";lr>"};
   EXPECT_FALSE(allowed(spec));
   EXPECT_EQ(guarded.counters().acks_dropped, 3u);
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
