@@ -3,8 +3,8 @@
 // not from a trusted peer) never reaches a telephone number without an account, a foreign host,
 // or a Route off this server, never registers, and never speaks for one of our users. Digest
 // cannot be forged by the fuzzer, so every authenticated path ends in a challenge; dialog tokens
-// are signed for hosts the input picks, so the in-dialog path is reached too, and must only
-// lead to the hosts a token names.
+// are signed for places the input picks, so the in-dialog path is reached too, and must only
+// lead to the places a token names.
 //
 // Input: byte 0 = configuration bits, byte 1 = source address, then the request.
 
@@ -136,14 +136,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       net::Protocol::udp, {boost::asio::ip::make_address(sources[source_choice % 4]), 5070}, {}, 0};
   const bool trusted = w.settings.trusted_peers.contains(flow.remote.address);
 
-  // A token for this request's dialog, naming hosts the input picks (bits 2-3): the in-dialog
-  // path is then reachable, and must lead only to those hosts.
-  std::vector<std::string> token_hosts;
-  if ((bits & 4) != 0) token_hosts.push_back("phone.other.net");
-  if ((bits & 8) != 0) token_hosts.push_back("198.51.100.7");
-  const std::string token = request.call_id() && request.from()
-                                ? w.tokens->sign(*request.call_id(), request.from()->tag(), token_hosts, kNow)
-                                : std::string();
+  // The token osprey would have given the caller of this request's dialog (toward the callee),
+  // naming places the input picks (bits 2-3): the in-dialog path is then reachable, and must
+  // lead only to those places.
+  std::vector<std::string> token_places;
+  if ((bits & 4) != 0) token_places.push_back("phone.other.net:5060");
+  if ((bits & 8) != 0) token_places.push_back("198.51.100.7:5060");
+  std::string token;
+  if (request.call_id() && request.from() && request.to()) {
+    const std::string caller = registrar::canonical_aor(request.from()->uri);
+    const std::string callee = registrar::canonical_aor(request.to()->uri);
+    token = w.tokens->sign({security::DialogDirection::toward_callee, *request.call_id(),
+                            request.from()->tag(), request.to()->tag(), caller, callee, token_places},
+                           kNow);
+  }
   std::string with_token = text;
   if (use_tokens && !token.empty()) {
     // Our Record-Route with the token as the top Route, as a UA in the dialog would send it.
@@ -173,12 +179,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   if (!final_request->to() || !final_request->from()) return 0;  // the intake refuses these first
-  // In-dialog with a token: only toward a host the token names.
+  // In-dialog with a token: only toward a place the token names.
   auto next_hop = sip::parse_uri(route->next_hop);
-  const bool toward_token_host = next_hop && next_hop->is_sip() &&
-                                 std::find(token_hosts.begin(), token_hosts.end(),
-                                           sip::canonical_host(next_hop->host)) != token_hosts.end();
-  if (use_tokens && !token.empty() && !final_request->to()->tag().empty() && toward_token_host) return 0;
+  const bool toward_token_place =
+      next_hop && std::find(token_places.begin(), token_places.end(), security::dialog_place(*next_hop)) !=
+                      token_places.end();
+  if (use_tokens && !token.empty() && !final_request->to()->tag().empty() && toward_token_place) return 0;
   // Otherwise: inbound only, from a foreign domain, to one of our users.
   OSPREY_FUZZ_CHECK(w.settings.accept_inbound || method == sip::Method::ack);
   OSPREY_FUZZ_CHECK(reaches_only_our_users(*route, w.users));
