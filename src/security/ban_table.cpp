@@ -353,9 +353,12 @@ std::optional<Ban> BanTable::count_against_address(const boost::asio::ip::addres
     shard.publish_ban_count();
     made = std::move(ban);
   }
-  // An ended ban still in the table was counted in its prefix already.
+  // An ended ban still in the table was counted in its prefix already. Only a source that proved
+  // it receives (a handshake, or a wrong password answering a nonce bound to its address) may
+  // tip its prefix into a ban: forged scanner datagrams must not take a whole network down.
+  const bool proven_source = verdict == Verdict::proven_offence || offence_reason.empty();
   const std::optional<Ban> prefix =
-      new_entry ? count_banned_in_prefix(made->address, 1, true, now) : std::nullopt;
+      new_entry ? count_banned_in_prefix(made->address, 1, proven_source, now) : std::nullopt;
   remember_new({&made, &prefix});
   return made;
 }

@@ -103,9 +103,18 @@ DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const No
   if (algorithms_.empty()) algorithms_ = default_algorithms();
 }
 
-std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now,
-                                                         bool stale) const {
-  const std::string nonce = nonces_.issue(realm, now);
+std::string DigestAuthenticator::nonce_scope(std::string_view realm, std::string_view client) {
+  std::string scope(realm);
+  if (!client.empty()) {
+    scope += '\n';
+    scope += client;
+  }
+  return scope;
+}
+
+std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now, bool stale,
+                                                         std::string_view client) const {
+  const std::string nonce = nonces_.issue(nonce_scope(realm, client), now);
   std::vector<std::string> values;
   values.reserve(algorithms_.size());
   for (DigestAlgorithm offered : algorithms_) {
@@ -124,7 +133,8 @@ std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm,
 }
 
 AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderId credentials_header,
-                                       std::string_view realm, std::int64_t now) const {
+                                       std::string_view realm, std::int64_t now,
+                                       std::string_view client) const {
   Located located = locate(request, credentials_header, realm);
   if (located.malformed) return outcome(AuthVerdict::malformed, "malformed credentials");
   // Not a failure: every client sends its first request without credentials (RFC 3261 §22.2).
@@ -160,9 +170,12 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
   AuthResult result;
   result.user = std::string(*username);
 
-  // A nonce this server never issued for this realm, or one from before a restart (new secret):
-  // the client did nothing wrong that a new challenge cannot fix.
-  const NonceState nonce_state = nonces_.check(*nonce, realm, now, usable_lifetime_seconds_);
+  // A nonce this server never issued for this realm and this client address, or one from before
+  // a restart (new secret): the client did nothing wrong that a new challenge cannot fix. A
+  // datagram with a forged source cannot carry a nonce issued to that source, so it never
+  // counts as a failure against it (and never bans it).
+  const NonceState nonce_state =
+      nonces_.check(*nonce, nonce_scope(realm, client), now, usable_lifetime_seconds_);
   if (nonce_state == NonceState::forged) {
     result.verdict = AuthVerdict::challenge;
     result.reason = "forged nonce";

@@ -80,14 +80,21 @@ class DigestAuthenticator {
   //   Digest realm="<realm>", nonce="<n>", algorithm=<alg>, qop="auth"[, stale=true]
   // Both carry the same nonce: a nonce is bound to realm and time, not to an algorithm, so one
   // suffices whichever the client picks, costs one MAC instead of two and leaves one nc sequence.
-  std::vector<std::string> challenges(std::string_view realm, std::int64_t now, bool stale) const;
+  // `client`: the address the challenge goes to; the nonce is bound to it (and to the realm), so
+  // only a client at that address can answer it. Empty: bound to the realm alone.
+  std::vector<std::string> challenges(std::string_view realm, std::int64_t now, bool stale,
+                                      std::string_view client = {}) const;
 
   // Checks the Digest credentials for `realm` in the lines of `credentials_header`
   // (HeaderId::authorization or HeaderId::proxy_authorization) of `request` at `now` (seconds).
+  // `client`: the address the request came from, as given to challenges().
   AuthResult verify(const sip::Message& request, sip::HeaderId credentials_header, std::string_view realm,
-                    std::int64_t now) const;
+                    std::int64_t now, std::string_view client = {}) const;
 
  private:
+  // What a nonce's MAC covers besides its time: the realm and the client's address.
+  static std::string nonce_scope(std::string_view realm, std::string_view client);
+
   const store::UserStore& users_;
   const NonceService& nonces_;
   NonceCounts& counts_;

@@ -11,6 +11,10 @@
 namespace osprey::server {
 
 namespace {
+// The address a nonce is bound to (security::DigestAuthenticator): the source IP, without the
+// port (a NAT may map the retry to another one, a TCP client reconnect from another).
+std::string client_of(const net::Flow& flow) { return net::address_text(flow.remote.address); }
+
 AccessDecision refuse(int status, std::string_view reason) {
   AccessDecision decision;
   decision.status = status;
@@ -124,8 +128,8 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
   security::AuthResult result;
   if (authenticator_ != nullptr) {
     result = authenticator_->verify(
-        request, registration ? sip::HeaderId::authorization : sip::HeaderId::proxy_authorization, realm,
-        now);
+        request, registration ? sip::HeaderId::authorization : sip::HeaderId::proxy_authorization, realm, now,
+        client_of(flow));
   } else {
     result.verdict = security::AuthVerdict::failed;  // no accounts: nobody can authenticate
   }
@@ -158,7 +162,7 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
   decision.status = registration ? 401 : 407;
   const std::string header = registration ? "WWW-Authenticate" : "Proxy-Authenticate";
   if (authenticator_ != nullptr) {
-    for (std::string& challenge : authenticator_->challenges(realm, now, result.stale)) {
+    for (std::string& challenge : authenticator_->challenges(realm, now, result.stale, client_of(flow))) {
       decision.headers.emplace_back(header, std::move(challenge));
     }
   }

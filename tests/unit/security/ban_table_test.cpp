@@ -414,6 +414,26 @@ TEST(BanTable, ManyBannedAddressesOfAPrefixBanThePrefix) {
   EXPECT_FALSE(table.is_banned(in_prefix(200), kStart));
 }
 
+// Anyone can forge the source of a datagram: scanner datagrams from every address of a /24 ban
+// those addresses once each reaches the threshold, but never the network around them. Sources
+// that proved they receive (a handshake) do.
+TEST(BanTable, ForgedScannerDatagramsNeverBanAPrefix) {
+  BanPolicy policy = small_policy();
+  policy.prefix_threshold = 4;
+  BanTable table(std::move(policy));
+  const auto in_prefix = [](int host) { return ip::make_address("192.0.2." + std::to_string(host)); };
+  for (int host = 1; host <= 8; ++host) {
+    for (unsigned i = 0; i < small_policy().threshold; ++i)
+      table.record_offence(in_prefix(host), "scanner User-Agent", SourceProof::unverified, kStart);
+    ASSERT_TRUE(table.is_banned(in_prefix(host), kStart)) << host;
+  }
+  EXPECT_EQ(table.prefix_bans(), 0u);
+  EXPECT_FALSE(table.is_banned(in_prefix(200), kStart));
+  ASSERT_TRUE(table.record_offence(in_prefix(9), "scanner User-Agent", SourceProof::handshake, kStart));
+  EXPECT_EQ(table.prefix_bans(), 1u);
+  EXPECT_TRUE(table.is_banned(in_prefix(200), kStart));
+}
+
 TEST(BanTable, IPv6AggregatesPerSlash64) {
   BanPolicy policy = small_policy();
   policy.prefix_threshold = 2;

@@ -628,3 +628,38 @@ TEST_F(DigestAuthenticatorTest, NonceReusedWithinItsLifetime) {
 
 }  // namespace
 }  // namespace osprey::security
+
+namespace osprey::security {
+namespace {
+
+// A nonce is bound to the address it was sent to: a datagram with a forged source cannot carry
+// one issued to that source, so its wrong password is no failure of that source (no ban).
+TEST_F(DigestAuthenticatorTest, ANonceAnswersOnlyFromTheAddressItWasSentTo) {
+  const auto nonce_sent_to = [&](std::string_view client) {
+    const std::string challenge = authenticator.challenges(kRealm, kNow, false, client).front();
+    const auto parsed = sip::parse_challenge(challenge);
+    EXPECT_TRUE(parsed && parsed->nonce());
+    return parsed && parsed->nonce() ? std::string(*parsed->nonce()) : std::string();
+  };
+  const auto verify_from = [&](const ClientCredentials& credentials, std::string_view client) {
+    const sip::Message request =
+        parse(register_text("sip:example.com", {"Authorization: " + credentials.value()}));
+    return authenticator.verify(request, HeaderId::authorization, kRealm, kNow, client);
+  };
+  ClientCredentials wrong;
+  wrong.nonce = nonce_sent_to("198.51.100.7");
+  wrong.password = "guess";
+  EXPECT_EQ(verify_from(wrong, "198.51.100.7").verdict, AuthVerdict::failed);
+  // The same datagram claiming another source: a fresh challenge, not a failure.
+  EXPECT_EQ(verify_from(wrong, "203.0.113.9").verdict, AuthVerdict::challenge);
+  ClientCredentials right;
+  right.nonce = nonce_sent_to("198.51.100.7");
+  EXPECT_EQ(verify_from(right, "198.51.100.7").verdict, AuthVerdict::authenticated);
+  ClientCredentials moved;
+  moved.nonce = nonce_sent_to("198.51.100.7");
+  moved.cnonce = "moved";
+  EXPECT_EQ(verify_from(moved, "198.51.100.8").verdict, AuthVerdict::challenge);
+}
+
+}  // namespace
+}  // namespace osprey::security
