@@ -45,6 +45,7 @@ DialogTokenIssuer::Dialog DialogTokenIssuer::dialog_of(const sip::Message& reque
   dialog.caller_places.push_back(place_of(flow.remote));
   const std::string contact_text = first_contact_text(request);  // the URI's views point into it
   if (auto contact = sip::parse_uri(contact_text)) dialog.caller_places.push_back(named_place(*contact));
+  dialog.caller_places.push_back(security::dialog_target(contact_text));
   // The Record-Route nearest upstream: the caller's route set continues there (§12.1.1).
   if (auto recorded = sip::routes(request, sip::HeaderId::record_route); recorded && !recorded->empty())
     dialog.caller_places.push_back(named_place(recorded->front().uri));
@@ -86,6 +87,7 @@ void DialogTokenIssuer::give_caller_token(sip::Message& response, const Dialog& 
   std::vector<std::string> places(branch_places.begin(), branch_places.end());
   const std::string contact_text = first_contact_text(response);  // the URI's views point into it
   if (auto contact = sip::parse_uri(contact_text)) places.push_back(named_place(*contact));
+  places.push_back(security::dialog_target(contact_text));
   // The callee's side of the route set is above ours: each proxy after us prepended its value.
   if (ours > 0) places.push_back(named_place((*recorded)[ours - 1].uri));
   const std::string token =

@@ -52,7 +52,8 @@ struct ProxyCore::Context {
   // What the dialog tokens of our Record-Route bind (proxy/dialog_token_issuer.hpp); empty
   // call_id: no token.
   DialogTokenIssuer::Dialog dialog;
-  std::string sender_identity;  // Originator::asserted_identity: store-and-forward's quotas
+  std::string sender_identity;    // Originator::asserted_identity: store-and-forward's quotas
+  bool may_reach_gateway = true;  // Originator::may_reach_gateway
 };
 
 namespace {
@@ -129,6 +130,15 @@ ProxyCore::~ProxyCore() { *alive_ = false; }
 void ProxyCore::attach(ProxyServices services) {
   services_ = std::move(services);
   set_dialog_tokens(services_.dialog_tokens);
+  gateway_endpoints_.clear();
+  if (auto uri = sip::parse_uri(services_.gateway)) {
+    if (auto literal = literal_target(*uri)) gateway_endpoints_.push_back(literal->destination);
+  }
+}
+
+bool ProxyCore::is_gateway(const net::Endpoint& endpoint) const {
+  return std::find(gateway_endpoints_.begin(), gateway_endpoints_.end(), endpoint) !=
+         gateway_endpoints_.end();
 }
 
 void ProxyCore::set_dialog_tokens(const security::DialogToken* tokens) {
@@ -243,6 +253,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   if (context->record_route && issuer_) context->dialog = issuer_->dialog_of(request, flow);
   context->loop = hash;
   context->sender_identity = sender_identity(request, originator);
+  context->may_reach_gateway = originator.may_reach_gateway;
   sip::Message& outgoing = context->outgoing;
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
@@ -366,6 +377,9 @@ void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTa
       branch_ended(key, branch, 503, nullptr);
       return;
     }
+    if (!services_.gateway.empty() && target.next_hop == services_.gateway &&
+        !is_gateway(resolved->endpoints.front()))
+      gateway_endpoints_.push_back(resolved->endpoints.front());
     send_branch(key, branch, target,
                 txn::Target{resolved->protocol, resolved->endpoints.front(), resolved->server_name});
   });
@@ -382,6 +396,13 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
       std::any_of(context->branches.begin(), context->branches.end(), [&](const Branch& other) {
         return &other != &context->branches[branch] && !other.client && !other.done;
       });
+  // The gateway dials what it gets: only what osprey routed there itself or access control
+  // cleared reaches its address, whatever name or contact led there.
+  const bool routed_to_gateway = !services_.gateway.empty() && target.next_hop == services_.gateway;
+  if (!routed_to_gateway && !context->may_reach_gateway && is_gateway(to.destination)) {
+    branch_ended(key, branch, 403, nullptr);
+    return;
+  }
   sip::Message message = more_to_send ? context->outgoing.clone() : std::move(context->outgoing);
   message.set_request_uri(target.request_uri);  // §16.6 step 2
   decrement_max_forwards(message);
@@ -600,12 +621,12 @@ void ProxyCore::on_cancel(txn::ServerTransactionId invite, const sip::Message& c
   finish_if_done(key);
 }
 
-void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/) {
+void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/, bool may_reach_gateway) {
   if (ack.max_forwards() && *ack.max_forwards() == 0) return;
-  forward_ack(ack.clone());
+  forward_ack(ack.clone(), may_reach_gateway);
 }
 
-void ProxyCore::forward_ack(sip::Message ack) {
+void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
   auto route = decide_route(ack, identity_);
   if (!route) return;
@@ -628,18 +649,21 @@ void ProxyCore::forward_ack(sip::Message ack) {
   if (remaining.empty() && identity_.is_ours(*uri)) return;  // for us: absorbed
   decrement_max_forwards(ack);
   if (auto literal = literal_target(*uri)) {
+    if (!may_reach_gateway && is_gateway(literal->destination)) return;
     if (table_.send_ack(std::move(ack), *literal)) ++counters_.acks_forwarded;
     return;
   }
   if (!resolve_) return;
   auto shared = std::make_shared<sip::Message>(std::move(ack));
   std::weak_ptr<bool> alive = alive_;
-  resolve_(*uri, [this, alive, shared](tl::expected<net::ResolvedTarget, std::string> resolved) {
-    if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
-    if (table_.send_ack(std::move(*shared),
-                        {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
-      ++counters_.acks_forwarded;
-  });
+  resolve_(*uri,
+           [this, alive, shared, may_reach_gateway](tl::expected<net::ResolvedTarget, std::string> resolved) {
+             if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
+             if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) return;
+             if (table_.send_ack(std::move(*shared),
+                                 {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
+               ++counters_.acks_forwarded;
+           });
 }
 
 bool ProxyCore::forward_late_2xx(const sip::Message& response) {

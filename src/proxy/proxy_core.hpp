@@ -80,6 +80,10 @@ struct ProxyServices {
 struct Originator {
   std::string asserted_identity;  // the authenticated AOR; empty: not authenticated
   bool trusted = false;           // a trusted peer: its P-Asserted-Identity stands
+  // Access control judged that the request may be delivered at the gateway's address (a clean
+  // number through the dial policy, a dialog with the gateway, nothing to judge). Without it, a
+  // branch whose address is the gateway's is refused 403 unless osprey routed it there itself.
+  bool may_reach_gateway = true;
 };
 
 struct ProxyCounters {
@@ -120,7 +124,8 @@ class ProxyCore {
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
   bool on_client_failure(txn::ClientTransactionId transaction, int status);
   void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel);
-  void on_ack(const sip::Message& ack, const net::Flow& flow);
+  // `may_reach_gateway`: as Originator::may_reach_gateway, for this ACK.
+  void on_ack(const sip::Message& ack, const net::Flow& flow, bool may_reach_gateway = true);
   void on_stray_response(const sip::Message& response, const net::Flow& flow);
 
   const ProxyCounters& counters() const { return counters_; }
@@ -169,7 +174,9 @@ class ProxyCore {
   bool forward_late_2xx(const sip::Message& response);
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
-  void forward_ack(sip::Message ack);
+  void forward_ack(sip::Message ack, bool may_reach_gateway);
+  // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
+  bool is_gateway(const net::Endpoint& endpoint) const;
   void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;
@@ -181,6 +188,7 @@ class ProxyCore {
   Resolve resolve_;
   ProxyServices services_;
   std::optional<DialogTokenIssuer> issuer_;  // with services_.dialog_tokens
+  std::vector<net::Endpoint> gateway_endpoints_;
   std::unordered_map<ContextKey, std::unique_ptr<Context>> contexts_;
   struct BranchRef {
     ContextKey context;

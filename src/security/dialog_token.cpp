@@ -85,6 +85,11 @@ std::string dialog_place(const sip::Uri& uri) {
   return dialog_place(maddr && !maddr->empty() ? *maddr : uri.host, port);
 }
 
+std::string dialog_target(std::string_view contact_uri) {
+  if (contact_uri.empty()) return {};
+  return "target " + std::string(contact_uri);
+}
+
 std::uint32_t DialogToken::place_hash(std::string_view place) const {
   // Keyed, so nobody can search offline for another place with the same 32 bits.
   HmacSha256::Mac mac{};

@@ -41,6 +41,10 @@ namespace osprey::security {
 std::string dialog_place(std::string_view host, std::uint16_t port);
 // The place of a sip/sips URI; empty for any other scheme (tel: has no host).
 std::string dialog_place(const sip::Uri& uri);
+// A remote target bound exactly, as a "place" of its own: the Contact URI as its UA wrote it,
+// which §12.2.1.1 has the other side copy into the Request-URI. Toward the gateway only this
+// exact URI is admitted in-dialog, so a dialog with it cannot carry a request for another number.
+std::string dialog_target(std::string_view contact_uri);
 
 enum class DialogDirection : std::uint8_t { toward_caller = 0, toward_callee = 1 };
 
@@ -71,7 +75,7 @@ class DialogToken {
   // The Record-Route URI parameter that carries the token.
   static constexpr std::string_view kParam = "osp-dt";
   // At most this many places are bound (more are dropped: the request then needs credentials).
-  static constexpr std::size_t kMaxPlaces = 6;
+  static constexpr std::size_t kMaxPlaces = 8;
 
   DialogToken(const Secret& secret, std::int64_t lifetime_seconds);
 

@@ -15,6 +15,13 @@ namespace {
 // port (a NAT may map the retry to another one, a TCP client reconnect from another).
 std::string client_of(const net::Flow& flow) { return net::address_text(flow.remote.address); }
 
+// What passes without any judging (authentication off, a trusted peer) may go anywhere.
+AccessDecision passed_unjudged() {
+  AccessDecision decision;
+  decision.may_reach_gateway = true;
+  return decision;
+}
+
 AccessDecision refuse(int status, std::string_view reason) {
   AccessDecision decision;
   decision.status = status;
@@ -54,8 +61,16 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   const security::DialogRequest dialog{
       *request.call_id(), request.from()->tag(), request.to()->tag(), from_aor, to_aor, place};
   const std::int64_t now = clock_();
-  return std::any_of(route.tokens.begin(), route.tokens.end(),
-                     [&](const std::string& token) { return dialog_tokens_->admits(token, dialog, now); });
+  // Toward the gateway, the token must also name this exact Request-URI (the gateway's own
+  // Contact): a dialog with the gateway carries no request for another number.
+  const bool to_gateway = place == gateway_place();
+  const std::string target = security::dialog_target(route.request_uri);
+  security::DialogRequest exact = dialog;
+  exact.next_hop = target;
+  return std::any_of(route.tokens.begin(), route.tokens.end(), [&](const std::string& token) {
+    return dialog_tokens_->admits(token, dialog, now) &&
+           (!to_gateway || dialog_tokens_->admits(token, exact, now));
+  });
 }
 
 std::string AccessControl::realm_for(const sip::Uri& uri) const {
@@ -181,14 +196,26 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
   return false;
 }
 
+bool AccessControl::ack_may_reach_gateway(const sip::Message& ack, const net::Flow& flow,
+                                          const proxy::RouteDecision& route) {
+  if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) return true;
+  return toward_gateway(route) && dialog_admitted(ack, route);
+}
+
+bool AccessControl::toward_gateway(const proxy::RouteDecision& route) const {
+  auto next_hop = sip::parse_uri(route.next_hop);
+  const std::string gateway = gateway_place();
+  return next_hop && !gateway.empty() && security::dialog_place(*next_hop) == gateway;
+}
+
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
                                     const proxy::RouteDecision& route) {
-  if (!settings_.authentication) return {};
+  if (!settings_.authentication) return passed_unjudged();
   const sip::Method method = request.method();
   // §22.1: ACK and CANCEL cannot be challenged (no response to an ACK; a CANCEL's must match).
   if (method == sip::Method::ack || method == sip::Method::cancel) return {};
   if (settings_.trusted_peers.contains(flow.remote.address)) {
-    AccessDecision decision;
+    AccessDecision decision = passed_unjudged();
     decision.trusted_source = true;
     return decision;
   }
@@ -214,7 +241,11 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
 
   // Inside a dialog osprey admitted, toward a place that dialog reaches, the request follows the
   // route set its dialog-creating request earned; else it is judged as a new request.
-  if (dialog_admitted(request, route)) return {};
+  if (dialog_admitted(request, route)) {
+    AccessDecision decision;
+    decision.may_reach_gateway = toward_gateway(route);  // then the token named its exact target
+    return decision;
+  }
 
   const sip::Uri& from = request.from()->uri;
   // Any spelling and any port of a served domain names one of our users.
@@ -241,6 +272,9 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
                    net::host_text(flow.remote.address), decision.identity, *refused);
       return refuse(403, "Forbidden: destination not allowed");
     }
+    // The policy judged a clean number: the request may go to the gateway by any name.
+    auto request_uri = sip::parse_uri(route.request_uri);
+    decision.may_reach_gateway = request_uri && security::dialled_number(*request_uri).has_value();
   }
   return decision;
 }

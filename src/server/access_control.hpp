@@ -64,6 +64,12 @@ struct AccessDecision {
   std::string identity;
   // The source is a trusted peer: its P-Asserted-Identity stands.
   bool trusted_source = false;
+  // The request may be delivered at the gateway's address, whatever name leads there: its target
+  // passed the dial policy as a clean number, or it is in a dialog with the gateway (the token
+  // names the gateway's exact Contact), or it needs no judging (trusted peer, no authentication).
+  // The proxy refuses a branch to the gateway's address without it, so no alias of the gateway
+  // (another host name, a registered contact) reaches it unjudged.
+  bool may_reach_gateway = false;
 };
 
 struct AccessCounters {
@@ -94,6 +100,10 @@ class AccessControl {
   // of that dialog), toward our own users, from trusted peers, or with authentication off; else
   // it is a relay attempt.
   bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route);
+  // For an ACK ack_allowed() let through: may it be delivered at the gateway's address (see
+  // AccessDecision::may_reach_gateway)?
+  bool ack_may_reach_gateway(const sip::Message& ack, const net::Flow& flow,
+                             const proxy::RouteDecision& route);
 
   const AccessCounters& counters() const { return counters_; }
 
@@ -108,6 +118,8 @@ class AccessControl {
   std::optional<std::string> refused_number(const proxy::RouteDecision& route, const std::string& user) const;
   // The gateway's place (security::dialog_place), empty without a gateway.
   std::string gateway_place() const;
+  // The request's next hop is the gateway's place.
+  bool toward_gateway(const proxy::RouteDecision& route) const;
   std::string realm_for(const sip::Uri& uri) const;
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
   // dialog that names its next hop (always true without tokens).

@@ -72,8 +72,9 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
   }
   if (route && table_ != nullptr) {
     ++counters_.proxied;
-    proxy_->handle_request(transaction, request, flow, *route,
-                           proxy::Originator{std::move(access.identity), access.trusted_source});
+    proxy_->handle_request(
+        transaction, request, flow, *route,
+        proxy::Originator{std::move(access.identity), access.trusted_source, access.may_reach_gateway});
     return;
   }
   // §8.2.2: the UAS checks (version, mandatory headers, Require...) before anything else. The
@@ -121,11 +122,13 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   // An ACK for a 2xx (§13.2.2.4): the proxy forwards it along its route; without one it is
   // stray, and ACKs get no answer (§17).
   if (proxy_ == nullptr) return;
+  bool may_reach_gateway = true;
   if (access_ != nullptr) {
     auto route = proxy::decide_route(ack, proxy_->identity());
     if (!route || !access_->ack_allowed(ack, flow, *route)) return;  // a relay attempt
+    may_reach_gateway = access_->ack_may_reach_gateway(ack, flow, *route);
   }
-  proxy_->on_ack(ack, flow);
+  proxy_->on_ack(ack, flow, may_reach_gateway);
 }
 
 void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {

@@ -31,7 +31,7 @@ using osprey::testing::RecordingTransport;
 class ProxyUser : public txn::TransactionUser {
  public:
   ProxyCore* proxy = nullptr;
-  Originator originator;  // what the access control decided, for every request (issue #6)
+  Originator originator;  // what the access control decided, for every request
   void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
     proxy->handle_request(t, request, flow, originator);
   }
@@ -725,6 +725,29 @@ TEST_F(ProxyIdentityTest, AUserWithAnAccountDoesNotGoToTheGateway) {
   from_alice(request_text("INVITE", "sip:5551234@example.com"));
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(last().status(), 480);
+}
+
+// Only what osprey routed to the gateway, or what access control cleared for it, is delivered at
+// the gateway's address: a Request-URI naming that address directly (by any host name that leads
+// there) is refused unless cleared.
+TEST_F(ProxyIdentityTest, TheGatewaysAddressTakesOnlyWhatWasClearedForIt) {
+  security::testing::FakeUserStore users;
+  users.add_user("bob", "example.com", "builder");
+  proxy_.attach(services(&users, nullptr, "sip:192.0.2.80:5060"));
+  user_.originator.may_reach_gateway = false;
+  from_alice(request_text("INVITE", "sip:+4490012345%23@192.0.2.80:5060"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.9", 5070));  // answered, nothing to the gateway
+  EXPECT_EQ(last().status(), 403);
+  // osprey's own routing of a number to the gateway needs no clearing: the dial policy ran.
+  from_alice(request_text("INVITE", "sip:011972599950423@example.com", "", "z9hG4bKup2"));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[1].to, endpoint("192.0.2.80", 5060));
+  // Cleared (a clean number through the dial policy): delivered.
+  user_.originator.may_reach_gateway = true;
+  from_alice(request_text("INVITE", "sip:0201234567@192.0.2.80:5060", "", "z9hG4bKup3"));
+  ASSERT_EQ(transport_.sent.size(), 3u);
+  EXPECT_EQ(transport_.sent[2].to, endpoint("192.0.2.80", 5060));
 }
 
 TEST_F(ProxyIdentityTest, WithoutAGatewayANumberWithoutAnAccountIsUnknown) {

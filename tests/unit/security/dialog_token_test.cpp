@@ -124,8 +124,8 @@ TEST(DialogToken, BindsAtMostItsPlaceLimit) {
     return DialogRequest{"call", "tag", "callee", kAlice, kBob, place};
   };
   EXPECT_TRUE(tokens.admits(token, request("host0.example.com:5060"), kNow));
-  EXPECT_TRUE(tokens.admits(token, request("host5.example.com:5060"), kNow));
-  EXPECT_FALSE(tokens.admits(token, request("host6.example.com:5060"), kNow));
+  EXPECT_TRUE(tokens.admits(token, request("host7.example.com:5060"), kNow));
+  EXPECT_FALSE(tokens.admits(token, request("host8.example.com:5060"), kNow));
 }
 
 }  // namespace

@@ -560,9 +560,45 @@ TEST_F(AccessControlTest, OnlyNumbersTheDialPolicyJudgedGoToTheGateway) {
   EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 403);
   spec.extra_lines.clear();
   spec.uri = spec.to = "sip:0201234567@192.0.2.50";  // a national number: alice may call it
-  EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 0);
-  spec.uri = spec.to = "sip:bob@other.net";  // anything else elsewhere: an authenticated call out
-  EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 0);
+  AccessDecision national = admit_signed(spec, "alice", "wonderland");
+  EXPECT_EQ(national.status, 0);
+  EXPECT_TRUE(national.may_reach_gateway);
+  // Anything else elsewhere: an authenticated call out, which the proxy will not deliver at
+  // the gateway's address should that host lead there.
+  spec.uri = spec.to = "sip:bob@other.net";
+  AccessDecision elsewhere = admit_signed(spec, "alice", "wonderland");
+  EXPECT_EQ(elsewhere.status, 0);
+  EXPECT_FALSE(elsewhere.may_reach_gateway);
+}
+
+// In a dialog with the gateway, the token admits only the gateway's own Contact: a re-INVITE
+// for another number in that dialog is judged as a new request.
+TEST_F(AccessControlTest, InADialogWithTheGatewayOnlyItsContactIsAdmitted) {
+  use_dialog_tokens();
+  settings_.gateway = "sip:192.0.2.50:5060";
+  AccessControl& guarded = *with_dialog_tokens_;
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:alice@example.com";
+  spec.to = "sip:0201234567@example.com";
+  spec.to_tag = "gw1";
+  spec.uri = "sip:0201234567@192.0.2.50:5060";  // the gateway's Contact in its 200
+  std::vector<std::string> places{security::dialog_place("192.0.2.50", 5060),
+                                  security::dialog_target(spec.uri)};
+  const std::string token =
+      tokens_.sign({security::DialogDirection::toward_callee, "access-control-1", "f1", "gw1",
+                    "sip:alice@example.com", "sip:0201234567@example.com", places},
+                   now_);
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
+  const auto admit_guarded = [&](const RequestSpec& request) {
+    return judge(guarded, parse(request_text(request)), flow_from(kAliceAddress));
+  };
+  AccessDecision same = admit_guarded(spec);
+  EXPECT_EQ(same.status, 0);
+  EXPECT_TRUE(same.may_reach_gateway);
+  RequestSpec other_number = spec;
+  other_number.uri = "sip:+4490012345@192.0.2.50:5060";
+  EXPECT_EQ(admit_guarded(other_number).status, 407);
 }
 
 TEST_F(AccessControlTest, EverySpellingOfAServedDomainIsOurs) {
