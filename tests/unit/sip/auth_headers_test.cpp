@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "sip/conformance_file.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::sip {
@@ -93,11 +94,7 @@ std::string unfold(std::string_view folded) {
 }
 
 std::string read_conformance(const std::string& relative) {
-  std::filesystem::path path = std::filesystem::path(__FILE__).parent_path() / "../../conformance" / relative;
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return test_files::read_conformance_file(relative);
 }
 
 TEST(AuthHeaders, Rfc7616Sha256Challenge) {

@@ -44,9 +44,14 @@ inline std::string request_with(std::string_view headers) {
   return text;
 }
 
+// The source tree as CMake names it (OSPREY_SOURCE_DIR): __FILE__ is relative under compiler
+// caches that rewrite paths, and the tests run from the build tree.
+inline std::filesystem::path conformance_dir() {
+  return std::filesystem::path(OSPREY_SOURCE_DIR) / "tests" / "conformance";
+}
+
 inline std::string read_conformance_file(std::string_view relative) {
-  std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "conformance" / std::string(relative);
+  std::filesystem::path path = conformance_dir() / std::string(relative);
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();
