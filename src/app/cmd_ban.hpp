@@ -1,5 +1,5 @@
 #pragma once
-// `osprey ban list|add|del`: the addresses the server refuses (issue #6), kept in
+// `osprey ban list|add|del`: the addresses the server refuses, kept in
 // `<data_dir>/bans.db`. The running server re-reads the file every second, so a ban added here
 // takes effect within a second and `ban del` lifts one the server made itself.
 

@@ -1,5 +1,5 @@
 #pragma once
-// `osprey user add|del|passwd|list|import`: the accounts digest authentication checks (issue #6)
+// `osprey user add|del|passwd|list|import`: the accounts digest authentication checks
 // and the proxy consults to tell an unknown user (404) from one not registered (480). They live
 // in `<data_dir>/users.db`; the running server picks changes up by itself.
 

@@ -60,7 +60,7 @@ struct LimitsConfig {
   std::uint32_t message_timeout = 20;
 };
 
-// RFC 3428 instant messaging and its store-and-forward (issue #5).
+// RFC 3428 instant messaging and its store-and-forward.
 struct MessagesConfig {
   std::size_t max_body_size = 64 * 1024;  // bytes; a larger MESSAGE body gets 413
   // What one offline user may have waiting: more messages gets 486, more bytes 507.

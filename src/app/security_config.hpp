@@ -1,5 +1,5 @@
 #pragma once
-// The [security] and [dialplan] sections of the config (issue #6): digest authentication, bans,
+// The [security] and [dialplan] sections of the config: digest authentication, bans,
 // rate limits, scanner filtering, trusted peers and the toll-fraud dial policy. The defaults are
 // the safe ones: authentication on, bans on, scanners dropped, international numbers denied.
 

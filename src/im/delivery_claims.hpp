@@ -1,7 +1,7 @@
 #pragma once
 // Which AORs have a delivery run of stored messages under way, across all workers. Two workers
 // delivering the same AOR's queue at once would send messages out of order and could send one
-// twice (issue #5: "delivered in the order they arrived", "never delivered twice"), so a worker
+// twice ("delivered in the order they arrived", "never delivered twice"), so a worker
 // claims the AOR before its run and releases it at the end. Shared by the workers (passed in by
 // reference, no global); one short lock per run start and end, never per message.
 

@@ -16,7 +16,7 @@
 namespace osprey::im {
 
 struct ImLimits {
-  // Issue #5: a configured maximum body size, 64 KiB by default. RFC 3428 §7 leaves the size to
+  // A configured maximum body size, 64 KiB by default. RFC 3428 §7 leaves the size to
   // policy; larger content belongs in a session (MSRP), not a MESSAGE.
   std::size_t max_body_bytes = 64 * 1024;
 };

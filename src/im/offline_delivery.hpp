@@ -1,5 +1,5 @@
 #pragma once
-// Delivery of stored MESSAGEs when their user is reachable again (issue #5): "delivered in the
+// Delivery of stored MESSAGEs when their user is reachable again: "delivered in the
 // order they arrived, each as a new MESSAGE ... deleted only after a 2xx for it; failures are
 // retried with back-off; a message is never delivered twice after its 2xx".
 //

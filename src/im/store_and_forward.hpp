@@ -1,12 +1,12 @@
 #pragma once
-// Store-and-forward intake (issue #5, RFC 3428 §7 leaves offline delivery to the server): a
+// Store-and-forward intake (RFC 3428 §7 leaves offline delivery to the server): a
 // MESSAGE to a served user that cannot be delivered now is written to the durable message store
 // and answered 202 Accepted, and only once the write is committed, so that "kill -9 at any
 // moment loses no message that got a 202". One per worker: it answers on the worker's
 // transaction table, which is single-threaded, so every store callback is posted back to the
 // worker's io_context first.
 //
-// Answers (documented choices; issue #5 asks for "486 or 507-style rejection with a reason"):
+// Answers (documented choices; the requirement is "486 or 507-style rejection with a reason"):
 //   stored and durable           202 Accepted (RFC 3428 §7: accepted, not yet delivered)
 //   write failed                 500 Server Internal Error (nothing was kept: no promise)
 //   over the count quota         486 Busy Here, reason "Busy Here (message quota full)": the

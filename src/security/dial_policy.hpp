@@ -1,5 +1,5 @@
 #pragma once
-// Toll-fraud defence (issue #6): which telephone numbers an authenticated caller may dial.
+// Toll-fraud defence: which telephone numbers an authenticated caller may dial.
 // Scanners that find an account (or an open proxy) call premium-rate and international numbers
 // through it, writing the international prefix every way a PBX dial plan might accept it:
 // "+972...", "00972...", "011972...", "9011972..." (9 for an outside line, then 011). The policy

@@ -149,7 +149,7 @@ void RegistrarService::answer(const Completion& completion) {
     return;
   }
   ++counters_.registered;
-  // After the 200: messages kept while the user was away follow it (issue #5).
+  // After the 200: messages kept while the user was away follow it.
   const std::vector<registrar::Binding>& bindings = decision.bindings();
   if (delivery_ != nullptr && !bindings.empty()) delivery_->user_reachable(bindings.front().aor, bindings);
 }

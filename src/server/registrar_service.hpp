@@ -62,8 +62,8 @@ class RegistrarService {
   void handle(txn::TransactionTable& table, txn::ServerTransactionId transaction, const sip::Message& request,
               const net::Flow& flow);
 
-  // Told of every user a REGISTER made reachable, to deliver the MESSAGEs stored for them
-  // (issue #5); set once, before traffic.
+  // Told of every user a REGISTER made reachable, to deliver the MESSAGEs stored for them (RFC
+  // 3428 store-and-forward); set once, before traffic.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
   // Runs `work` with the worker's datagrams held, so the answers to one store commit leave in
   // one sendmmsg (net::NetTransport::HeldDatagrams); set once, before traffic. Unset: `work`

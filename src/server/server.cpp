@@ -57,7 +57,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     server->location_ = std::move(*location);
     logger.info("location store {}: {} binding(s) of {} AOR(s) loaded", settings.data_dir,
                 server->location_->binding_count(), server->location_->aor_count());
-    // Messages kept for offline users survive restarts like bindings (issue #5: a 202 is a
+    // Messages kept for offline users survive restarts like bindings (a 202 is a
     // promise); expired ones are dropped on the way in.
     auto messages = store::open_message_store(settings.data_dir, settings.messages, now);
     if (!messages) return tl::unexpected("cannot open the message store: " + messages.error());
@@ -74,7 +74,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     }
   }
 
-  // Issue #6: what the workers share to authenticate, ban and police dialling.
+  // Security: what the workers share to authenticate, ban and police dialling.
   const SecuritySettings& security = settings.security;
   if (security.authentication && !server->users_) {
     return tl::unexpected(std::string("authentication needs the user accounts: set a data_dir"));

@@ -64,7 +64,7 @@ class Server {
   std::uint64_t messages() const;
   std::uint64_t dropped() const;
   std::size_t bindings() const { return location_ ? location_->binding_count() : 0; }
-  // Datagrams and connections refused because their source is banned (issue #6).
+  // Datagrams and connections refused because their source is banned.
   std::uint64_t banned() const;
 
  private:
@@ -82,7 +82,7 @@ class Server {
   // <data_dir>/messages.db and users.db; null without a data_dir (tests).
   std::unique_ptr<store::MessageStore> messages_;
   std::unique_ptr<store::UserStore> users_;
-  // Issue #6, shared by the workers: nonces, their counts, bans (with bans.db when there is a
+  // Security state shared by the workers: nonces, their counts, bans (with bans.db when there is a
   // data_dir) and the dial policy.
   std::unique_ptr<security::NonceService> nonces_;
   std::unique_ptr<security::NonceCounts> nonce_counts_;

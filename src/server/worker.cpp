@@ -102,7 +102,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   const SecuritySettings& security = settings.security;
   bans_ = shared.bans;
   if (bans_ != nullptr) {
-    // A banned address gets no connection either (issue #6: connections closed).
+    // A banned address gets no connection either (connections closed).
     transport_.streams().set_peer_filter(
         [this](const boost::asio::ip::address& peer) { return bans_->is_banned(peer, unix_seconds()); });
   }
@@ -151,7 +151,7 @@ void Worker::schedule_tick() {
 }
 
 bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
-  // Issue #6: a banned source costs one hash lookup; its stream connection is closed.
+  // Bans: a banned source costs one hash lookup; its stream connection is closed.
   if (bans_ != nullptr && bans_->is_banned(flow.remote.address, unix_seconds())) {
     counters_.banned.fetch_add(1, std::memory_order_relaxed);
     if (flow.connection != 0) transport_.streams().close(flow.connection, "banned");

@@ -56,7 +56,7 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> scanners{0};           // attack tools' requests, dropped unanswered
 };
 
-// What every worker shares for issue #6: nonces and their counts (a client may come back on
+// What every worker shares for security: nonces and their counts (a client may come back on
 // another worker), the bans, the dial policy. Owned by the Server; all thread-safe.
 struct SharedSecurity {
   const security::NonceService* nonces = nullptr;
@@ -83,13 +83,13 @@ class Worker final : public net::TransportListener {
   // Closes the sockets, stops the loop and joins the thread. Idempotent.
   void stop();
 
-  // The messaging services (issue #5) and the accounts the proxy consults (404 vs 480); before
+  // The messaging services and the accounts the proxy consults (404 vs 480); before
   // start(). `messages` null: MESSAGEs are never stored. Everything passed outlives the worker.
   void attach_services(store::MessageStore* messages, const store::UserStore* users,
                        im::DeliveryClaims& claims, store::LocationStore& location,
                        const ServerSettings& settings);
 
-  // Authentication, bans, rate limits, scanner filtering (issue #6); before start(), after
+  // Authentication, bans, rate limits, scanner filtering; before start(), after
   // attach_services. Everything passed outlives the worker.
   void attach_security(const SharedSecurity& shared, const store::UserStore* users,
                        const ServerSettings& settings);

@@ -1,5 +1,5 @@
 #pragma once
-// Addresses the server refuses to serve for a while (issue #6: REGISTER brute force, extension
+// Addresses the server refuses to serve for a while (REGISTER brute force, extension
 // scanners, toll fraud), kept across restarts and shared with `osprey ban`, like the accounts
 // in user_store.hpp. The store only keeps records: deciding whom to ban, and for how long, is
 // security/'s job.

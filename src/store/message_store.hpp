@@ -1,5 +1,5 @@
 #pragma once
-// The store of RFC 3428 store-and-forward (issue #5): a MESSAGE to a user who cannot take it now
+// The store of RFC 3428 store-and-forward: a MESSAGE to a user who cannot take it now
 // is kept here and answered 202 Accepted only once it is durable; when the user next registers,
 // the messages are fetched in arrival order, delivered, and removed one by one after each 2xx.
 // "kill -9 at any moment loses no message that got a 202", and "a message is never delivered
@@ -22,7 +22,7 @@ namespace osprey::store {
 
 struct StoredMessage {
   // Assigned by the store at store(): increasing, so id order is arrival order and the order in
-  // which the messages are delivered (issue #5: "delivered in the order they arrived").
+  // which the messages are delivered ("delivered in the order they arrived").
   std::uint64_t id = 0;
   std::string aor;           // the recipient's canonical AOR ("sip:bob@example.com")
   std::string from;          // the From header value as received (name-addr with its tag)
@@ -41,7 +41,7 @@ struct StoredMessage {
   std::string sender;
 };
 
-// Issue #5: a per-user quota (count and bytes) and an expiry (default 7 days).
+// Store-and-forward limits: a per-user quota (count and bytes) and an expiry (default 7 days).
 //
 // Two budgets per recipient, each counting only its own messages: account holders' messages
 // against max_messages/bytes_per_user, outsiders' against the smaller *_from_outsiders_ budget
@@ -58,7 +58,7 @@ struct MessageLimits {
   std::int64_t max_age_seconds = 7 * 24 * 3600;       // older messages are dropped and counted
 };
 
-// Why store() refused a message; the caller answers the sender accordingly (issue #5: over quota
+// Why store() refused a message; the caller answers the sender accordingly (over quota
 // is a 486 or a 507-style rejection with a reason; closed means shutting down, a 503).
 // over_message_quota and over_byte_quota apply to the budget the message counts against (the
 // account holders' or the outsiders'); over_sender_quota: this outsider has too many waiting.

@@ -3,7 +3,7 @@
 // stored messages never contend with the location writer for the file's write lock), written by
 // a thread of its own with group commit as SqliteJournal is: the writer takes everything queued
 // since its last transaction (stores and removals), writes it in ONE transaction with one
-// fsync, then calls every callback. So each 202 Accepted waits for the disk (issue #5: kill -9
+// fsync, then calls every callback. So each 202 Accepted waits for the disk (kill -9
 // loses no message that got a 202), yet a burst of offline MESSAGEs costs one fsync per batch,
 // not per message. Reads (fetch) run on the same thread, after the batch they were queued in,
 // so they see every store() and remove() called before them.
@@ -88,7 +88,7 @@ class SqliteMessageStore final : public MessageStore {
   const MessageLimits limits_;
   SqliteMessagesTable table_;  // used only by the writer thread once it runs
   // Writer thread only: ids whose DELETE failed, retried with every batch until one commits, so
-  // a delivered message does not come back at the next start (issue #5: never delivered twice).
+  // a delivered message does not come back at the next start (never delivered twice).
   std::vector<std::uint64_t> failed_deletes_;
 
   // Lock order: index_mutex_, then the writer's queue. store() queues under the index lock, so

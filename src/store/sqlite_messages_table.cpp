@@ -16,7 +16,7 @@ namespace {
 constexpr int kSchemaVersion = 2;
 
 // `id INTEGER PRIMARY KEY` is the rowid: inserting in id order appends to the b-tree. The
-// header values are kept as received (issue #5: delivered "with the original From, To,
+// header values are kept as received (delivered "with the original From, To,
 // Content-Type and body").
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS messages ("
