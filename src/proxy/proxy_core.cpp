@@ -162,10 +162,20 @@ void ProxyCore::reject(txn::ServerTransactionId transaction, const sip::Message&
   table_.respond(transaction, std::move(builder).serialize(), status, tag);
 }
 
+std::optional<sip::Message> ProxyCore::original_request(const Context& context) {
+  auto request = sip::Message::parse(context.request_bytes);
+  if (!request) return std::nullopt;  // cannot happen: the same bytes parsed when the request arrived
+  // The bytes are the request as it arrived; the worker stamped its top Via (§18.2.1, RFC 3581
+  // §4) on the parsed copy only. A response of ours copies that Via: stamped again here, so it
+  // carries received and rport like every other response osprey sends.
+  txn::stamp_received(*request, context.arrival);
+  return std::move(*request);
+}
+
 void ProxyCore::reject_original(Context& context, int status, std::string_view reason) {
-  auto request = sip::Message::parse(std::move(context.request_bytes));
+  auto request = original_request(context);
   context.request_bytes.clear();
-  if (!request) return;  // cannot happen: the same bytes parsed when the request arrived
+  if (!request) return;
   reject(context.server, *request, status, reason);
 }
 
@@ -184,7 +194,7 @@ bool ProxyCore::offer_to_store(Context& context) {
       context.outgoing_method != sip::Method::message) {
     return false;
   }
-  auto request = sip::Message::parse(context.request_bytes);
+  auto request = original_request(context);
   if (!request ||
       !services_.offline->take(context.server, *request, context.served_aor, context.sender_identity))
     return false;
@@ -460,6 +470,7 @@ bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Mes
     // RFC 6026 §7.3: the client INVITE transaction passes up every 2xx while Accepted: the
     // callee retransmits its 2xx until the ACK comes, and each one goes upstream (the first
     // may have been lost on the way to the caller, who then waits for a copy).
+    if (forward_accepted_2xx(transaction, response)) return true;
     return forward_late_2xx(response);
   }
   const BranchRef ref = it->second;
@@ -505,13 +516,14 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     // §16.7 step 5: every 2xx goes upstream at once (for INVITE each fork's, RFC 6026 §7.1);
     // §16.7 step 10: the other branches are cancelled.
     if (!context->final_sent || context->invite) forward_response(*context, *response, branch);
+    if (context->invite) remember_accepted(*context, branch);
     context->final_sent = true;
     cancel_pending(*context);
   } else {
     if (status >= 600) cancel_pending(*context);  // §16.7 step 10: a 6xx ends the search
     if (response != nullptr && (status == 401 || status == 407))
       collect_challenges(*context, branch, *response);
-    if (!context->final_sent && better_response(status, context->best_status)) {
+    if (!context->final_sent && better_final(*context, status)) {
       context->best_status = status;
       context->best_branch = branch;
       if (response != nullptr) {
@@ -522,6 +534,27 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     }
   }
   finish_if_done(key);
+}
+
+bool ProxyCore::better_final(const Context& context, int status) {
+  // RFC 4320 §4.2: a non-INVITE is never answered 408 by a proxy, so any other final response
+  // of a branch is the better one to pass on.
+  if (!context.invite && context.best_status != 0) {
+    if (status == 408) return false;
+    if (context.best_status == 408) return true;
+  }
+  return better_response(status, context.best_status);
+}
+
+bool ProxyCore::stays_unanswered(Context& context) {
+  // RFC 4320 §4.2: "A transaction-stateful SIP element MUST NOT send a response with
+  // Status-Code of 408 to a non-INVITE request." Every branch timed out (or answered 408): the
+  // client's own Timer F ends its transaction; ours ends without a response.
+  if (context.invite || context.best_status != 408) return false;
+  context.final_sent = true;
+  table_.abandon(context.server);
+  ++counters_.timeouts_unanswered;
+  return true;
 }
 
 void ProxyCore::collect_challenges(Context& context, std::size_t branch, const sip::Message& response) {
@@ -559,6 +592,10 @@ void ProxyCore::finish_if_done(ContextKey key) {
     return;
   }
   if (!context->final_sent && offer_to_store(*context)) {
+    contexts_.erase(key);
+    return;
+  }
+  if (!context->final_sent && stays_unanswered(*context)) {
     contexts_.erase(key);
     return;
   }
@@ -664,6 +701,29 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
                                  {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
                ++counters_.acks_forwarded;
            });
+}
+
+void ProxyCore::remember_accepted(const Context& context, std::size_t branch) {
+  const Branch& answered = context.branches[branch];
+  if (!answered.client) return;
+  accepted_.remember(key_of(txn::ServerTransactionId{answered.client->index, answered.client->generation}),
+                     AcceptedBranch{context.server, context.record_route, context.dialog, answered.places},
+                     clock_());
+}
+
+bool ProxyCore::forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response) {
+  if (response.status() < 200 || response.status() >= 300) return false;
+  const AcceptedBranch* accepted =
+      accepted_.find(key_of(txn::ServerTransactionId{transaction.index, transaction.generation}), clock_());
+  if (accepted == nullptr) return false;
+  // §16.7 steps 3-5 as for the first 2xx: our Via off, the caller's token in our Record-Route.
+  sip::Message copy = response.clone();
+  copy.remove_first_element(sip::HeaderId::via);
+  if (issuer_ && accepted->record_route)
+    issuer_->give_caller_token(copy, accepted->dialog, accepted->places, clock_());
+  if (!table_.respond(accepted->server, copy)) return false;
+  ++counters_.stray_forwarded;
+  return true;
 }
 
 bool ProxyCore::forward_late_2xx(const sip::Message& response) {

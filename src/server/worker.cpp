@@ -173,6 +173,7 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   if (!intake.message || !intake.message->is_request() || intake.message->method() == sip::Method::ack) {
     return false;
   }
+  txn::stamp_received(*intake.message, flow);  // RFC 3581 §4, as for every response of ours
   auto reply =
       sip::MessageBuilder::response_to(*intake.message, 503, "Rate Limit Exceeded", responder_.new_tag());
   reply.header("Retry-After", std::to_string(rate_limiter_->retry_after(flow.remote.address, now)));
@@ -187,7 +188,8 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     if (mailbox_.maybe_has_mail()) drain_mailbox();
   }
   if (!admit_source(bytes, flow)) return;
-  Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
+  Intake intake =
+      take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_, &flow);
   if (!intake.reply.empty()) {
     // No transaction for a request this broken: the answer goes straight back where it came
     // from (the flow's source, as rport would have it; §18.2.2 needs a parsed Via).

@@ -57,6 +57,7 @@ class TransactionTable::Impl {
   void receive(sip::Message message, const net::Flow& flow);
   bool respond(ServerTransactionId id, const sip::Message& response);
   bool respond(ServerTransactionId id, std::string response, int status, std::string_view to_tag);
+  bool abandon(ServerTransactionId id);
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
   bool send_ack(sip::Message ack, const Target& target);
   std::optional<ClientTransactionId> send_cancel(ClientTransactionId invite);
@@ -554,6 +555,19 @@ bool TransactionTable::Impl::respond(ServerTransactionId id, std::string respons
   return false;
 }
 
+bool TransactionTable::Impl::abandon(ServerTransactionId id) {
+  Scope scope(*this);
+  Transaction* t = live(false, id.index, id.generation);
+  if (t == nullptr) return false;
+  auto* machine = std::get_if<ServerNonInvite>(&t->machine);
+  if (machine == nullptr || (machine->state() != ServerNonInvite::State::trying &&
+                             machine->state() != ServerNonInvite::State::proceeding)) {
+    return false;
+  }
+  machine->abandon();  // not compacted: CompletedResponses would answer its retransmissions
+  return true;
+}
+
 void TransactionTable::Impl::compact_if_completed(Transaction& t, ServerNonInvite& machine) {
   // Only what CompletedResponses can stand in for: UDP (a reliable transport ends at once), and
   // not a transaction that owns a §8.2.2.2 merge key (UAs' tables, which see few requests).
@@ -827,6 +841,7 @@ bool TransactionTable::respond(ServerTransactionId transaction, std::string resp
                                std::string_view to_tag) {
   return impl_->respond(transaction, std::move(response), status, to_tag);
 }
+bool TransactionTable::abandon(ServerTransactionId transaction) { return impl_->abandon(transaction); }
 std::optional<ClientTransactionId> TransactionTable::send_request(sip::Message request,
                                                                   const Target& target) {
   return impl_->send_request(std::move(request), target);

@@ -116,6 +116,10 @@ class TransactionTable {
   // parse on the hot path; `to_tag` is the tag the TU put in its To (for a later CANCEL's 200).
   bool respond(ServerTransactionId transaction, std::string response, int status, std::string_view to_tag);
 
+  // RFC 4320 §4.2: the TU gives up on non-INVITE server transaction `transaction` without a
+  // final response (ServerNonInvite::abandon). False when it is gone, answered or an INVITE.
+  bool abandon(ServerTransactionId transaction);
+
   // Sends a request of the TU as a client transaction (§17.1). The table puts osprey's Via on
   // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually
   // used, §18.1.1: a UDP request larger than 1300 bytes goes over TCP when osprey has a TCP
