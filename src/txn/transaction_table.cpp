@@ -471,6 +471,15 @@ void TransactionTable::Impl::receive_cancel(sip::Message cancel, const net::Flow
   auto* invite =
       invite_transaction != nullptr ? std::get_if<ServerInvite>(&invite_transaction->machine) : nullptr;
   if (invite == nullptr) {
+    // Another worker may hold the INVITE (the CANCEL came from another source port, or on
+    // another connection): the TU passes it on.
+    if (user_.on_unmatched_cancel(cancel, flow)) return;
+    if (options_.forward_unmatched_cancels) {
+      // §16.10: no response context; the TU judges and forwards it as a request of its own.
+      Transaction& t = open_server(cancel, flow, std::move(key));
+      user_.on_request(t.server_id(), cancel, flow);
+      return;
+    }
     // §9.2: "the UAS SHOULD respond to the CANCEL with a 481".
     ++counters_.cancels_unmatched;
     answer_alone(std::move(cancel), flow, std::move(key), 481);
@@ -629,10 +638,7 @@ void TransactionTable::Impl::start_client(Transaction& t, std::optional<sip::Mes
 std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Message request,
                                                                         const Target& target) {
   Scope scope(*this);
-  if (!request.is_request() || request.method() == sip::Method::ack ||
-      request.method() == sip::Method::cancel) {
-    return std::nullopt;
-  }
+  if (!request.is_request() || request.method() == sip::Method::ack) return std::nullopt;
   auto prepared = prepare(request, target);
   if (!prepared) return std::nullopt;
   std::optional<sip::Message> invite;
