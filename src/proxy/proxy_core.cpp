@@ -54,6 +54,9 @@ struct ProxyCore::Context {
   DialogTokenIssuer::Dialog dialog;
   std::string sender_identity;    // Originator::asserted_identity: store-and-forward's quotas
   bool may_reach_gateway = true;  // Originator::may_reach_gateway
+  // Stored by the delivery timeout while branches still ran (0: not): withdrawn from the store
+  // if one of them delivers it after all.
+  std::uint64_t stored_id = 0;
 };
 
 namespace {
@@ -185,15 +188,17 @@ bool ProxyCore::message_too_large_for(const Context& context, const txn::Target&
   return !transport_.sent_by(net::Protocol::tcp, to.destination);
 }
 
-bool ProxyCore::offer_to_store(Context& context) {
+bool ProxyCore::may_store(const Context& context) const {
   // Store-and-forward: every branch ended 408/480/503 or with a transport error (no best response at
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
   const int status = context.best_status;
   const bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
-  if (context.cancelled || context.served_aor.empty() || services_.offline == nullptr || !unreachable ||
-      context.outgoing_method != sip::Method::message) {
-    return false;
-  }
+  return !context.cancelled && !context.served_aor.empty() && services_.offline != nullptr && unreachable &&
+         context.outgoing_method == sip::Method::message;
+}
+
+bool ProxyCore::offer_to_store(Context& context) {
+  if (!may_store(context)) return false;
   auto request = original_request(context);
   if (!request ||
       !services_.offline->take(context.server, *request, context.served_aor, context.sender_identity))
@@ -333,7 +338,12 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
 
   const ContextKey key = key_of(transaction);
+  const bool may_store_later =
+      !context->served_aor.empty() && context->outgoing_method == sip::Method::message &&
+      services_.offline != nullptr && services_.im_limits.delivery_timeout.count() > 0;
   contexts_[key] = std::move(context);
+  if (may_store_later)
+    delivery_deadlines_.emplace_back(txn::Clock::now() + services_.im_limits.delivery_timeout, key);
   start_next_group(key);
 }
 
@@ -515,6 +525,12 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
   if (status >= 200 && status < 300 && response != nullptr) {
     // §16.7 step 5: every 2xx goes upstream at once (for INVITE each fork's, RFC 6026 §7.1);
     // §16.7 step 10: the other branches are cancelled.
+    if (context->stored_id != 0) {
+      // Stored by the delivery timeout, and delivered after all: the stored copy goes, so the
+      // user does not get it twice.
+      services_.offline->withdraw(context->stored_id);
+      context->stored_id = 0;
+    }
     if (!context->final_sent || context->invite) forward_response(*context, *response, branch);
     if (context->invite) remember_accepted(*context, branch);
     context->final_sent = true;
@@ -555,6 +571,31 @@ bool ProxyCore::stays_unanswered(Context& context) {
   table_.abandon(context.server);
   ++counters_.timeouts_unanswered;
   return true;
+}
+
+void ProxyCore::advance(txn::TimePoint now) {
+  while (!delivery_deadlines_.empty() && delivery_deadlines_.front().first <= now) {
+    const ContextKey key = delivery_deadlines_.front().second;
+    delivery_deadlines_.pop_front();
+    store_undelivered(key);
+  }
+}
+
+void ProxyCore::store_undelivered(ContextKey key) {
+  Context* context = find(key);
+  if (context == nullptr || context->final_sent || !may_store(*context)) return;
+  auto request = original_request(*context);
+  if (!request) return;
+  std::uint64_t stored_id = 0;
+  if (!services_.offline->take(context->server, *request, context->served_aor, context->sender_identity,
+                               &stored_id)) {
+    return;  // not a message to keep (a typing notification, in-dialog): the branches decide
+  }
+  // RFC 3428 §7: answered 202 (once durable); the branches run on, and nothing they answer
+  // goes upstream any more.
+  ++counters_.stored_on_timeout;
+  context->final_sent = true;
+  context->stored_id = stored_id;
 }
 
 void ProxyCore::collect_challenges(Context& context, std::size_t branch, const sip::Message& response) {

@@ -36,6 +36,7 @@
 // RFC 3263 NAPTR/SRV (only A/AAAA).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -98,6 +99,7 @@ struct ProxyCounters {
   std::uint64_t stray_forwarded = 0;      // late 2xx of a matched client transaction
   std::uint64_t stray_dropped = 0;        // responses that matched no transaction (RFC 6026 §7.3)
   std::uint64_t timeouts_unanswered = 0;  // non-INVITEs left without a 408 (RFC 4320 §4.2)
+  std::uint64_t stored_on_timeout = 0;    // MESSAGEs stored when their delivery timeout ran out
 };
 
 class ProxyCore {
@@ -132,6 +134,10 @@ class ProxyCore {
   void on_ack(const sip::Message& ack, const net::Flow& flow, bool may_reach_gateway = true);
   void on_stray_response(const sip::Message& response, const net::Flow& flow);
 
+  // Timers of the proxy itself (the MESSAGE delivery timeout); call on every tick of the
+  // worker, with the transaction table's clock.
+  void advance(txn::TimePoint now);
+
   const ProxyCounters& counters() const { return counters_; }
   std::size_t active_requests() const { return contexts_.size(); }
 
@@ -159,6 +165,11 @@ class ProxyCore {
   void reject_original(Context& context, int status, std::string_view reason = {});
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
   bool offer_to_store(Context& context);
+  // The delivery timeout (ImLimits::delivery_timeout) of a MESSAGE to a served user ran out
+  // with no branch answered: stored and answered 202 now, the branches left running.
+  void store_undelivered(ContextKey key);
+  // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
+  bool may_store(const Context& context) const;
   // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
   bool message_too_large_for(const Context& context, const txn::Target& to) const;
   // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and
@@ -210,6 +221,8 @@ class ProxyCore {
     std::size_t branch;
   };
   std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
+  // MESSAGE delivery timeouts, in the order they run out (one duration for all).
+  std::deque<std::pair<txn::TimePoint, ContextKey>> delivery_deadlines_;
   // Longer than Timer L and M (64*T1, 32 s with the default T1): past it the server
   // transaction is gone and respond() fails anyway.
   static constexpr std::int64_t kAcceptedSeconds = 40;

@@ -152,7 +152,9 @@ void Worker::schedule_tick() {
   tick_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
     drain_mailbox();
-    table_.advance(txn::Clock::now());
+    const auto now = txn::Clock::now();
+    table_.advance(now);
+    proxy_.advance(now);
     schedule_tick();
   });
 }

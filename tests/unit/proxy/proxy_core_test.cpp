@@ -686,6 +686,55 @@ TEST_F(ProxyServicesTest, MessageBodyOverTheLimitGets413AndIsNeitherForwardedNor
   EXPECT_EQ(messages_.messages.size(), 0u);
 }
 
+TEST_F(ProxyServicesTest, AMessageToASilentDeviceIsStoredAndAnswered202AfterTheDeliveryTimeout) {
+  // RFC 3428: the sender's Timer F is 32 s; its answer must come well before, or it reports a
+  // failure and sends the message again (a duplicate for the user).
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("are you there"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  proxy_.advance(start + std::chrono::seconds(3));
+  EXPECT_TRUE(messages_.messages.empty());  // 4 s by default
+  proxy_.advance(start + std::chrono::seconds(5));
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  EXPECT_EQ(sent_starting("SIP/2.0 202").size(), 1u);
+  EXPECT_EQ(proxy_.counters().stored_on_timeout, 1u);
+  // The branch times out later: nothing more goes to the sender, the message stays stored.
+  table_.advance(start + std::chrono::seconds(40));
+  EXPECT_EQ(sent_starting("SIP/2.0").size(), 1u);
+  EXPECT_EQ(messages_.messages.size(), 1u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyServicesTest, AStoredMessageThatItsDeviceAcceptsLateLeavesTheStore) {
+  // Stored at the delivery timeout, then the device answers 200 after all: the stored copy is
+  // removed, so the user does not get it a second time when it next registers.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("late"));
+  proxy_.advance(start + std::chrono::seconds(5));
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(messages_.messages.empty());
+  EXPECT_EQ(messages_.removed.size(), 1u);
+  EXPECT_EQ(sent_starting("SIP/2.0").size(), 1u);  // the 202 only: one final response
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyServicesTest, AMessageAnsweredBeforeTheDeliveryTimeoutIsNotStored) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("quick"));
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  proxy_.advance(start + std::chrono::seconds(5));
+  EXPECT_TRUE(messages_.messages.empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 200").size(), 1u);
+}
+
 TEST_F(ProxyServicesTest, MessageWhoseOnlyBranchAnswers480IsStoredInstead) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
   from_alice(message_text("are you there"));
