@@ -747,9 +747,16 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
 void ProxyCore::remember_accepted(const Context& context, std::size_t branch) {
   const Branch& answered = context.branches[branch];
   if (!answered.client) return;
+  AcceptedBranch accepted{context.server, false, {}, {}};
+  if (issuer_ && context.record_route) {
+    // Only what the caller's token needs, and only when tokens are issued: an entry lives 40 s
+    // per answered call.
+    accepted.record_route = true;
+    accepted.dialog = context.dialog;
+    accepted.places = answered.places;
+  }
   accepted_.remember(key_of(txn::ServerTransactionId{answered.client->index, answered.client->generation}),
-                     AcceptedBranch{context.server, context.record_route, context.dialog, answered.places},
-                     clock_());
+                     std::move(accepted), clock_());
 }
 
 bool ProxyCore::forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response) {
