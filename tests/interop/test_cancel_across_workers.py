@@ -23,7 +23,7 @@ CALLS = 8
 
 
 class Ringing:
-    """bob's phone on UDP: 180 to an INVITE; to a CANCEL 200, then 487 to its INVITE."""
+    """bob's phone on UDP: 180 to an INVITE; to a CANCEL of it 200, then 487 to the INVITE."""
 
     def __init__(self, port):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -45,16 +45,19 @@ class Ringing:
                 data, peer = self.sock.recvfrom(65535)
             except OSError:
                 continue
-            call_id = h.header(data, "Call-ID")
+            # §9.2: a CANCEL matches the INVITE whose top Via branch it carries (osprey's CANCEL
+            # copies the Via of the INVITE it cancels; any other CANCEL matches nothing here).
+            branch = (h.header(data, "Via") or "").split("branch=", 1)[-1].split(";", 1)[0]
             if data.startswith(b"INVITE "):
-                self.invites[call_id] = data
+                self.invites[branch] = data
                 self.sock.sendto(h.response_to(data, 180, "Ringing", "bob1"), peer)
             elif data.startswith(b"CANCEL "):
+                if branch not in self.invites:
+                    self.sock.sendto(h.response_to(data, 481, "Call/Transaction Does Not Exist", "bob1"), peer)
+                    continue
                 self.cancels += 1
                 self.sock.sendto(h.response_to(data, 200, "OK", "bob1"), peer)
-                if call_id in self.invites:
-                    self.sock.sendto(h.response_to(self.invites.pop(call_id), 487, "Request Terminated", "bob1"),
-                                     peer)
+                self.sock.sendto(h.response_to(self.invites.pop(branch), 487, "Request Terminated", "bob1"), peer)
 
     def close(self):
         self.running = False
