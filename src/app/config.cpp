@@ -219,6 +219,8 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
   section.integer<std::size_t>("max_stored_per_outsider_sender", 0, 1000000,
                                messages.max_stored_per_outsider_sender);
   section.integer<std::uint32_t>("max_age_days", 1, 3650, messages.max_age_days);
+  // RFC 3261 §17.1.2.2: the sender's Timer F is 64*T1 = 32 s; the answer must come before.
+  section.integer<std::uint32_t>("delivery_timeout", 0, 30, messages.delivery_timeout);
   section.fail_unknown_keys();
 }
 

@@ -72,6 +72,10 @@ struct MessagesConfig {
   std::size_t max_stored_bytes_from_outsiders_per_user = 1024 * 1024;
   std::size_t max_stored_per_outsider_sender = 20;  // per sender AOR, per recipient
   std::uint32_t max_age_days = 7;                   // undelivered messages older than this are dropped
+  // Seconds a MESSAGE to a served user waits for any of its devices to answer before it is
+  // stored and answered 202 (im::ImLimits::delivery_timeout); 0: only once every branch failed.
+  // Below the sender's Timer F (32 s), or the sender gives up first and sends it again.
+  std::uint32_t delivery_timeout = 4;
 };
 
 struct TlsConfig {

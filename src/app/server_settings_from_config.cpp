@@ -43,6 +43,7 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.registrar.default_expires = config.registrar.default_expires;
   settings.registrar.max_contacts_per_aor = config.registrar.max_contacts_per_aor;
   settings.im.max_body_bytes = config.messages.max_body_size;
+  settings.im.delivery_timeout = std::chrono::seconds(config.messages.delivery_timeout);
   settings.messages.max_messages_per_user = config.messages.max_stored_per_user;
   settings.messages.max_bytes_per_user = config.messages.max_stored_bytes_per_user;
   settings.messages.max_messages_from_outsiders_per_user = config.messages.max_stored_from_outsiders_per_user;

@@ -2,6 +2,7 @@
 // The rules of RFC 3428 pager-mode MESSAGE that osprey's store-and-forward applies, as pure
 // functions over parsed messages: no I/O, no clock, so each rule is tested on its own.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,11 @@ struct ImLimits {
   // A configured maximum body size, 64 KiB by default. RFC 3428 §7 leaves the size to
   // policy; larger content belongs in a session (MSRP), not a MESSAGE.
   std::size_t max_body_bytes = 64 * 1024;
+  // RFC 3428 store-and-forward for a served user whose devices are silent: after this long
+  // without a final response from any branch, the MESSAGE is stored and answered 202, well
+  // before the sender's Timer F (64*T1, 32 s) makes it report failure and send it again.
+  // Zero: only when every branch has ended.
+  std::chrono::milliseconds delivery_timeout{4000};
 };
 
 // Why a MESSAGE is refused: the status and reason phrase of the final response.

@@ -27,8 +27,14 @@ void OfflineMessages::answer_now(txn::ServerTransactionId transaction, const sip
   table_.respond(transaction, std::move(builder).serialize(), status, tag);
 }
 
+void OfflineMessages::withdraw(std::uint64_t stored_id) {
+  ++counters_.withdrawn;
+  store_.remove(stored_id, {});
+}
+
 bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Message& request,
-                           std::string_view aor, std::string_view sender_identity) {
+                           std::string_view aor, std::string_view sender_identity, std::uint64_t* stored_id) {
+  if (stored_id != nullptr) *stored_id = 0;
   if (request.method() != sip::Method::message) return false;
   if (request.to() && !request.to()->tag().empty()) return false;
   if (is_typing_notification(request)) return false;
@@ -90,7 +96,10 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
       }
     });
   });
-  if (stored) return true;
+  if (stored) {
+    if (stored_id != nullptr) *stored_id = *stored;
+    return true;
+  }
 
   switch (stored.error()) {
     case store::StoreRefusal::over_message_quota:

@@ -45,6 +45,7 @@ struct OfflineCounters {
   std::uint64_t no_account = 0;  // 404: no account for the AOR
   std::uint64_t too_large = 0;   // 413
   std::uint64_t failed = 0;      // 500 (write failed) / 503 (store closed)
+  std::uint64_t withdrawn = 0;   // stored, then delivered by a late branch after all
 };
 
 // Who may fill a box: a sender that authenticated as an account holder counts against the
@@ -75,8 +76,12 @@ class OfflineMessages {
   // once late). True when this object answers the transaction (now, or once the store reports).
   // `sender_identity`: the AOR the sender authenticated as, an account holder here; empty for
   // an outsider (see above).
+  // `stored_id`: when given, set to the id of the stored message (0 when nothing was stored).
   bool take(txn::ServerTransactionId transaction, const sip::Message& request, std::string_view aor,
-            std::string_view sender_identity);
+            std::string_view sender_identity, std::uint64_t* stored_id = nullptr);
+  // A message take() stored reached its user after all (a branch still running answered 2xx):
+  // it leaves the store, so the user does not get it a second time.
+  void withdraw(std::uint64_t stored_id);
 
   const OfflineCounters& counters() const { return counters_; }
 

@@ -54,6 +54,9 @@ struct ProxyCore::Context {
   DialogTokenIssuer::Dialog dialog;
   std::string sender_identity;    // Originator::asserted_identity: store-and-forward's quotas
   bool may_reach_gateway = true;  // Originator::may_reach_gateway
+  // Stored by the delivery timeout while branches still ran (0: not): withdrawn from the store
+  // if one of them delivers it after all.
+  std::uint64_t stored_id = 0;
 };
 
 namespace {
@@ -162,10 +165,20 @@ void ProxyCore::reject(txn::ServerTransactionId transaction, const sip::Message&
   table_.respond(transaction, std::move(builder).serialize(), status, tag);
 }
 
+std::optional<sip::Message> ProxyCore::original_request(const Context& context) {
+  auto request = sip::Message::parse(context.request_bytes);
+  if (!request) return std::nullopt;  // cannot happen: the same bytes parsed when the request arrived
+  // The bytes are the request as it arrived; the worker stamped its top Via (§18.2.1, RFC 3581
+  // §4) on the parsed copy only. A response of ours copies that Via: stamped again here, so it
+  // carries received and rport like every other response osprey sends.
+  txn::stamp_received(*request, context.arrival);
+  return std::move(*request);
+}
+
 void ProxyCore::reject_original(Context& context, int status, std::string_view reason) {
-  auto request = sip::Message::parse(std::move(context.request_bytes));
+  auto request = original_request(context);
   context.request_bytes.clear();
-  if (!request) return;  // cannot happen: the same bytes parsed when the request arrived
+  if (!request) return;
   reject(context.server, *request, status, reason);
 }
 
@@ -175,16 +188,18 @@ bool ProxyCore::message_too_large_for(const Context& context, const txn::Target&
   return !transport_.sent_by(net::Protocol::tcp, to.destination);
 }
 
-bool ProxyCore::offer_to_store(Context& context) {
+bool ProxyCore::may_store(const Context& context) const {
   // Store-and-forward: every branch ended 408/480/503 or with a transport error (no best response at
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
   const int status = context.best_status;
   const bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
-  if (context.cancelled || context.served_aor.empty() || services_.offline == nullptr || !unreachable ||
-      context.outgoing_method != sip::Method::message) {
-    return false;
-  }
-  auto request = sip::Message::parse(context.request_bytes);
+  return !context.cancelled && !context.served_aor.empty() && services_.offline != nullptr && unreachable &&
+         context.outgoing_method == sip::Method::message;
+}
+
+bool ProxyCore::offer_to_store(Context& context) {
+  if (!may_store(context)) return false;
+  auto request = original_request(context);
   if (!request ||
       !services_.offline->take(context.server, *request, context.served_aor, context.sender_identity))
     return false;
@@ -323,7 +338,12 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
 
   const ContextKey key = key_of(transaction);
+  const bool may_store_later =
+      !context->served_aor.empty() && context->outgoing_method == sip::Method::message &&
+      services_.offline != nullptr && services_.im_limits.delivery_timeout.count() > 0;
   contexts_[key] = std::move(context);
+  if (may_store_later)
+    delivery_deadlines_.emplace_back(txn::Clock::now() + services_.im_limits.delivery_timeout, key);
   start_next_group(key);
 }
 
@@ -460,6 +480,7 @@ bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Mes
     // RFC 6026 §7.3: the client INVITE transaction passes up every 2xx while Accepted: the
     // callee retransmits its 2xx until the ACK comes, and each one goes upstream (the first
     // may have been lost on the way to the caller, who then waits for a copy).
+    if (forward_accepted_2xx(transaction, response)) return true;
     return forward_late_2xx(response);
   }
   const BranchRef ref = it->second;
@@ -504,14 +525,21 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
   if (status >= 200 && status < 300 && response != nullptr) {
     // §16.7 step 5: every 2xx goes upstream at once (for INVITE each fork's, RFC 6026 §7.1);
     // §16.7 step 10: the other branches are cancelled.
+    if (context->stored_id != 0) {
+      // Stored by the delivery timeout, and delivered after all: the stored copy goes, so the
+      // user does not get it twice.
+      services_.offline->withdraw(context->stored_id);
+      context->stored_id = 0;
+    }
     if (!context->final_sent || context->invite) forward_response(*context, *response, branch);
+    if (context->invite) remember_accepted(*context, branch);
     context->final_sent = true;
     cancel_pending(*context);
   } else {
     if (status >= 600) cancel_pending(*context);  // §16.7 step 10: a 6xx ends the search
     if (response != nullptr && (status == 401 || status == 407))
       collect_challenges(*context, branch, *response);
-    if (!context->final_sent && better_response(status, context->best_status)) {
+    if (!context->final_sent && better_final(*context, status)) {
       context->best_status = status;
       context->best_branch = branch;
       if (response != nullptr) {
@@ -522,6 +550,52 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     }
   }
   finish_if_done(key);
+}
+
+bool ProxyCore::better_final(const Context& context, int status) {
+  // RFC 4320 §4.2: a non-INVITE is never answered 408 by a proxy, so any other final response
+  // of a branch is the better one to pass on.
+  if (!context.invite && context.best_status != 0) {
+    if (status == 408) return false;
+    if (context.best_status == 408) return true;
+  }
+  return better_response(status, context.best_status);
+}
+
+bool ProxyCore::stays_unanswered(Context& context) {
+  // RFC 4320 §4.2: "A transaction-stateful SIP element MUST NOT send a response with
+  // Status-Code of 408 to a non-INVITE request." Every branch timed out (or answered 408): the
+  // client's own Timer F ends its transaction; ours ends without a response.
+  if (context.invite || context.best_status != 408) return false;
+  context.final_sent = true;
+  table_.abandon(context.server);
+  ++counters_.timeouts_unanswered;
+  return true;
+}
+
+void ProxyCore::advance(txn::TimePoint now) {
+  while (!delivery_deadlines_.empty() && delivery_deadlines_.front().first <= now) {
+    const ContextKey key = delivery_deadlines_.front().second;
+    delivery_deadlines_.pop_front();
+    store_undelivered(key);
+  }
+}
+
+void ProxyCore::store_undelivered(ContextKey key) {
+  Context* context = find(key);
+  if (context == nullptr || context->final_sent || !may_store(*context)) return;
+  auto request = original_request(*context);
+  if (!request) return;
+  std::uint64_t stored_id = 0;
+  if (!services_.offline->take(context->server, *request, context->served_aor, context->sender_identity,
+                               &stored_id)) {
+    return;  // not a message to keep (a typing notification, in-dialog): the branches decide
+  }
+  // RFC 3428 §7: answered 202 (once durable); the branches run on, and nothing they answer
+  // goes upstream any more.
+  ++counters_.stored_on_timeout;
+  context->final_sent = true;
+  context->stored_id = stored_id;
 }
 
 void ProxyCore::collect_challenges(Context& context, std::size_t branch, const sip::Message& response) {
@@ -559,6 +633,10 @@ void ProxyCore::finish_if_done(ContextKey key) {
     return;
   }
   if (!context->final_sent && offer_to_store(*context)) {
+    contexts_.erase(key);
+    return;
+  }
+  if (!context->final_sent && stays_unanswered(*context)) {
     contexts_.erase(key);
     return;
   }
@@ -664,6 +742,36 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
                                  {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
                ++counters_.acks_forwarded;
            });
+}
+
+void ProxyCore::remember_accepted(const Context& context, std::size_t branch) {
+  const Branch& answered = context.branches[branch];
+  if (!answered.client) return;
+  AcceptedBranch accepted{context.server, false, {}, {}};
+  if (issuer_ && context.record_route) {
+    // Only what the caller's token needs, and only when tokens are issued: an entry lives 40 s
+    // per answered call.
+    accepted.record_route = true;
+    accepted.dialog = context.dialog;
+    accepted.places = answered.places;
+  }
+  accepted_.remember(key_of(txn::ServerTransactionId{answered.client->index, answered.client->generation}),
+                     std::move(accepted), clock_());
+}
+
+bool ProxyCore::forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response) {
+  if (response.status() < 200 || response.status() >= 300) return false;
+  const AcceptedBranch* accepted =
+      accepted_.find(key_of(txn::ServerTransactionId{transaction.index, transaction.generation}), clock_());
+  if (accepted == nullptr) return false;
+  // §16.7 steps 3-5 as for the first 2xx: our Via off, the caller's token in our Record-Route.
+  sip::Message copy = response.clone();
+  copy.remove_first_element(sip::HeaderId::via);
+  if (issuer_ && accepted->record_route)
+    issuer_->give_caller_token(copy, accepted->dialog, accepted->places, clock_());
+  if (!table_.respond(accepted->server, copy)) return false;
+  ++counters_.stray_forwarded;
+  return true;
 }
 
 bool ProxyCore::forward_late_2xx(const sip::Message& response) {

@@ -18,9 +18,11 @@
 //  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
 //         cancels the other branches, else the best final once every branch ended (503 -> 500);
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
-// ACKs for 2xx and the 2xx a client transaction in Accepted passes up after the server
-// transaction answered are forwarded without a transaction; a response matching no transaction
-// is dropped (RFC 6026 §7.3).
+// ACKs for 2xx are forwarded without a transaction. Every further 2xx a client transaction in
+// Accepted passes up (retransmissions, other forks of a downstream proxy) goes upstream through
+// the INVITE's server transaction while it is Accepted (RFC 6026 §7.1), so over the caller's own
+// TCP or TLS connection too; later, statelessly over UDP. A response matching no transaction is
+// dropped (RFC 6026 §7.3).
 //
 // Identity (RFC 3325, RFC 3323): P-Asserted-Identity from outside the trust domain removed, the
 // authenticated user's asserted instead (P-Preferred-Identity honoured among its identities);
@@ -34,6 +36,7 @@
 // RFC 3263 NAPTR/SRV (only A/AAAA).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,6 +49,7 @@
 #include "net/flow.hpp"
 #include "net/target_resolver.hpp"
 #include "net/transport.hpp"
+#include "proxy/accepted_branches.hpp"
 #include "proxy/dialog_token_issuer.hpp"
 #include "proxy/local_identity.hpp"
 #include "proxy/route_decision.hpp"
@@ -92,8 +96,10 @@ struct ProxyCounters {
   std::uint64_t rejected = 0;   // answered by the proxy itself (4xx/5xx)
   std::uint64_t loops = 0;      // 482
   std::uint64_t acks_forwarded = 0;
-  std::uint64_t stray_forwarded = 0;  // late 2xx of a matched client transaction
-  std::uint64_t stray_dropped = 0;    // responses that matched no transaction (RFC 6026 §7.3)
+  std::uint64_t stray_forwarded = 0;      // late 2xx of a matched client transaction
+  std::uint64_t stray_dropped = 0;        // responses that matched no transaction (RFC 6026 §7.3)
+  std::uint64_t timeouts_unanswered = 0;  // non-INVITEs left without a 408 (RFC 4320 §4.2)
+  std::uint64_t stored_on_timeout = 0;    // MESSAGEs stored when their delivery timeout ran out
 };
 
 class ProxyCore {
@@ -128,6 +134,10 @@ class ProxyCore {
   void on_ack(const sip::Message& ack, const net::Flow& flow, bool may_reach_gateway = true);
   void on_stray_response(const sip::Message& response, const net::Flow& flow);
 
+  // Timers of the proxy itself (the MESSAGE delivery timeout); call on every tick of the
+  // worker, with the transaction table's clock.
+  void advance(txn::TimePoint now);
+
   const ProxyCounters& counters() const { return counters_; }
   std::size_t active_requests() const { return contexts_.size(); }
 
@@ -149,10 +159,17 @@ class ProxyCore {
   void reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
               std::string_view reason = {},
               const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // The request a context holds, parsed again from its bytes, its top Via stamped as on arrival.
+  static std::optional<sip::Message> original_request(const Context& context);
   // The same for a request whose context holds it (parsed again from its bytes).
   void reject_original(Context& context, int status, std::string_view reason = {});
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
   bool offer_to_store(Context& context);
+  // The delivery timeout (ImLimits::delivery_timeout) of a MESSAGE to a served user ran out
+  // with no branch answered: stored and answered 202 now, the branches left running.
+  void store_undelivered(ContextKey key);
+  // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
+  bool may_store(const Context& context) const;
   // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
   bool message_too_large_for(const Context& context, const txn::Target& to) const;
   // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and
@@ -163,6 +180,10 @@ class ProxyCore {
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
   void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  // §16.7 step 6 (RFC 4320 §4.2 for non-INVITE): `status` beats the best final so far.
+  static bool better_final(const Context& context, int status);
+  // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
+  bool stays_unanswered(Context& context);
   // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   void cancel_pending(Context& context);
@@ -172,6 +193,11 @@ class ProxyCore {
   // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
   // after the request was answered) goes on statelessly along the Vias; false for anything else.
   bool forward_late_2xx(const sip::Message& response);
+  // RFC 6026 §7.1, §8.4: a 2xx passed up by a branch already answered 2xx goes through the
+  // INVITE's server transaction (Accepted), over the caller's own flow; false when that
+  // transaction is unknown or over.
+  bool forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response);
+  void remember_accepted(const Context& context, std::size_t branch);
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway);
@@ -195,6 +221,12 @@ class ProxyCore {
     std::size_t branch;
   };
   std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
+  // MESSAGE delivery timeouts, in the order they run out (one duration for all).
+  std::deque<std::pair<txn::TimePoint, ContextKey>> delivery_deadlines_;
+  // Longer than Timer L and M (64*T1, 32 s with the default T1): past it the server
+  // transaction is gone and respond() fails anyway.
+  static constexpr std::int64_t kAcceptedSeconds = 40;
+  AcceptedBranches accepted_{kAcceptedSeconds};
   ProxyCounters counters_;
   // Shared with the resolver callbacks, which must not touch a destroyed core.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -208,12 +208,32 @@ bool AccessControl::toward_gateway(const proxy::RouteDecision& route) const {
   return next_hop && !gateway.empty() && security::dialog_place(*next_hop) == gateway;
 }
 
+AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net::Flow& flow,
+                                           const proxy::RouteDecision& route) {
+  // A CANCEL that matched an INVITE never gets here: the table handled it. This one matched
+  // nothing, and the proxy would forward it (§16.10); it cannot be challenged, so it goes on
+  // the terms of an ACK: toward our own users, in a dialog we admitted, from a trusted peer.
+  // Anywhere else it would be a relay: 481, as if osprey were its UAS (§9.2).
+  AccessDecision decision;
+  if (settings_.trusted_peers.contains(flow.remote.address)) {
+    decision.trusted_source = true;
+    decision.may_reach_gateway = true;
+    return decision;
+  }
+  if (dialog_admitted(cancel, route) || !leaves_served_users(route)) return decision;
+  ++counters_.forbidden;
+  logger_.debug("CANCEL from {} toward {} matching no transaction: refused", net::to_string(flow.remote),
+                route.next_hop);
+  return refuse(481, "Call/Transaction Does Not Exist");
+}
+
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
                                     const proxy::RouteDecision& route) {
   if (!settings_.authentication) return passed_unjudged();
   const sip::Method method = request.method();
   // §22.1: ACK and CANCEL cannot be challenged (no response to an ACK; a CANCEL's must match).
-  if (method == sip::Method::ack || method == sip::Method::cancel) return {};
+  if (method == sip::Method::ack) return {};
+  if (method == sip::Method::cancel) return admit_cancel(request, flow, route);
   if (settings_.trusted_peers.contains(flow.remote.address)) {
     AccessDecision decision = passed_unjudged();
     decision.trusted_source = true;

@@ -23,8 +23,9 @@
 //  3. inbound: from another domain to one of our users (accept_inbound), never onward;
 //  4. in-dialog: a To tag and a dialog token of ours (security/dialog_token.hpp) for this
 //     dialog that names the request's next hop, not expired;
-//  5. ACK (no answer possible, §22.1): forwarded only on the terms of 1-4; CANCEL: only ever
-//     matches an INVITE transaction that passed here, and goes where it went (§9.2, §16.10);
+//  5. ACK (no answer possible, §22.1): forwarded only on the terms of 1-4; CANCEL: one that
+//     matches an INVITE transaction goes where the INVITE went (§9.2); one that matches nothing
+//     is forwarded (§16.10) only on the terms of an ACK, else refused 481;
 //  6. requests osprey answers about itself (OPTIONS to osprey, §11.2).
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
@@ -108,6 +109,9 @@ class AccessControl {
   const AccessCounters& counters() const { return counters_; }
 
  private:
+  // A CANCEL that matched no transaction (§16.10); see admit_cancel in the .cpp.
+  AccessDecision admit_cancel(const sip::Message& cancel, const net::Flow& flow,
+                              const proxy::RouteDecision& route);
   AccessDecision authenticate(const sip::Message& request, const net::Flow& flow, bool registration,
                               const std::string& realm);
   // The effective target is not one of our users: another domain, a Route toward elsewhere,

@@ -1,5 +1,6 @@
 #pragma once
-// Responses one worker read for a transaction another worker owns (Worker::hand_over).
+// Responses one worker read for a transaction another worker owns (Worker::hand_over), and
+// CANCELs looking for the worker that holds their INVITE.
 //
 // Posting each one to the owner's io_context wakes the owner's thread: an epoll interrupt and,
 // on a VM, a virtual CPU's wake-up, measured at about 10 us per proxied MESSAGE when the caller
@@ -35,8 +36,9 @@ class HandoverMailbox {
   static constexpr std::size_t kCapacity = 4096;
 
   struct Letter {
-    sip::Message response;
+    sip::Message response;  // or a CANCEL looking for its INVITE (Worker::pass_cancel_on)
     net::Flow flow;
+    unsigned cancel_visits = 0;  // a CANCEL: how many workers looked for its INVITE so far
   };
 
   enum class Put {

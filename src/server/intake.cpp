@@ -3,10 +3,11 @@
 #include "sip/builder.hpp"
 #include "sip/stateless_reply.hpp"
 #include "sip/validation.hpp"
+#include "txn/transaction_table.hpp"
 
 namespace osprey::server {
 
-Intake take_in(std::string_view bytes, const sip::ParseOptions& options) {
+Intake take_in(std::string_view bytes, const sip::ParseOptions& options, const net::Flow* arrival) {
   Intake intake;
   auto parsed = sip::Message::parse(std::string(bytes), options);
   if (!parsed) {
@@ -40,6 +41,7 @@ Intake take_in(std::string_view bytes, const sip::ParseOptions& options) {
       intake.dropped = "malformed ACK";  // §17.1.1.3: an ACK is never answered
       return intake;
     }
+    if (arrival != nullptr) txn::stamp_received(message, *arrival);
     sip::MessageBuilder reply =
         sip::MessageBuilder::response_to(message, rejection->status, rejection->reason);
     for (const auto& [name, value] : rejection->headers) reply.header(name, value);

@@ -24,7 +24,9 @@ struct Intake {
 };
 
 // Parses one message and decides between the three outcomes above. The received/rport stamp
-// (§18.2.1) is the caller's next step, on the returned request.
-Intake take_in(std::string_view bytes, const sip::ParseOptions& options);
+// (§18.2.1) is the caller's next step, on the returned request. With `arrival`, a reply built
+// from a parsed request copies its top Via stamped for that flow (RFC 3581 §4: received and
+// rport in every response), as the transaction layer's responses do.
+Intake take_in(std::string_view bytes, const sip::ParseOptions& options, const net::Flow* arrival = nullptr);
 
 }  // namespace osprey::server

@@ -48,6 +48,12 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
     return identity.serves_uri(uri) || identity.is_ours(uri);
   };
   const bool for_us = request.method() == sip::Method::register_ || addressed_to_us();
+  if (for_us && request.method() == sip::Method::cancel) {
+    // A CANCEL that matched no INVITE, addressed to osprey itself: nothing to cancel (§9.2).
+    ++counters_.requests_refused;
+    answer(transaction, request, 481);
+    return;
+  }
   // Decide, then authorise: §16.4 route processing first, so access control judges the target
   // and next hop the proxy will use, never the raw Request-URI. REGISTER and every request the
   // proxy would route pass the access control; what osprey answers about itself (OPTIONS
@@ -144,6 +150,10 @@ void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Messa
   if (!response || !cancel.cseq()) return;
   response->replace_header(sip::HeaderId::cseq, std::to_string(cancel.cseq()->number) + " INVITE");
   if (table_ != nullptr) table_->respond(invite, *response);
+}
+
+bool LocalResponder::on_unmatched_cancel(sip::Message& cancel, const net::Flow& flow) {
+  return cancel_relay_ && cancel_relay_(cancel, flow);
 }
 
 void LocalResponder::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {

@@ -5,6 +5,7 @@
 // for users get 404 (DESIGN.md: local services | routing).
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <utility>
@@ -45,10 +46,16 @@ class LocalResponder final : public txn::TransactionUser {
   // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
 
+  // Where a CANCEL matching no INVITE here goes first: the worker hands it to the next worker,
+  // which may hold the INVITE (true: taken). Set once, before traffic; none: nowhere.
+  using CancelRelay = std::function<bool(sip::Message& cancel, const net::Flow& flow)>;
+  void attach_cancel_relay(CancelRelay relay) { cancel_relay_ = std::move(relay); }
+
   void on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                   const net::Flow& flow) override;
   void on_ack(const sip::Message& ack, const net::Flow& flow) override;
   void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) override;
+  bool on_unmatched_cancel(sip::Message& cancel, const net::Flow& flow) override;
   void on_response(txn::ClientTransactionId transaction, const sip::Message& response) override;
   void on_client_failure(txn::ClientTransactionId transaction, int status) override;
   void on_stray_response(const sip::Message& response, const net::Flow& flow) override;
@@ -70,6 +77,7 @@ class LocalResponder final : public txn::TransactionUser {
   proxy::ProxyCore* proxy_ = nullptr;
   im::OfflineDelivery* delivery_ = nullptr;
   AccessControl* access_ = nullptr;
+  CancelRelay cancel_relay_;
   std::mt19937_64 random_;
   ResponderCounters counters_;
 };

@@ -1,5 +1,7 @@
 #include "server/worker.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
@@ -70,7 +72,12 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   });
   // The proxy forwards spirals (§16.3 step 4) and finds loops itself; and responses that the
   // kernel hands to another worker's socket find their way back here by the branch prefix.
-  table_.set_options({.reject_merged_requests = false, .branch_prefix = branch_prefix_of(index)});
+  // A CANCEL matching nothing is looked for on the other workers, then forwarded (§16.10).
+  table_.set_options({.reject_merged_requests = false,
+                      .forward_unmatched_cancels = true,
+                      .branch_prefix = branch_prefix_of(index)});
+  responder_.attach_cancel_relay(
+      [this](sip::Message& cancel, const net::Flow& flow) { return pass_cancel_on(cancel, flow); });
 }
 
 Worker::~Worker() { stop(); }
@@ -145,7 +152,9 @@ void Worker::schedule_tick() {
   tick_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
     drain_mailbox();
-    table_.advance(txn::Clock::now());
+    const auto now = txn::Clock::now();
+    table_.advance(now);
+    proxy_.advance(now);
     schedule_tick();
   });
 }
@@ -173,6 +182,7 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   if (!intake.message || !intake.message->is_request() || intake.message->method() == sip::Method::ack) {
     return false;
   }
+  txn::stamp_received(*intake.message, flow);  // RFC 3581 §4, as for every response of ours
   auto reply =
       sip::MessageBuilder::response_to(*intake.message, 503, "Rate Limit Exceeded", responder_.new_tag());
   reply.header("Retry-After", std::to_string(rate_limiter_->retry_after(flow.remote.address, now)));
@@ -187,7 +197,8 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     if (mailbox_.maybe_has_mail()) drain_mailbox();
   }
   if (!admit_source(bytes, flow)) return;
-  Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
+  Intake intake =
+      take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_, &flow);
   if (!intake.reply.empty()) {
     // No transaction for a request this broken: the answer goes straight back where it came
     // from (the flow's source, as rport would have it; §18.2.2 needs a parsed Via).
@@ -229,9 +240,16 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   table_.receive(std::move(message), flow);
 }
 
-void Worker::hand_over(sip::Message response, const net::Flow& flow) {
+bool Worker::pass_cancel_on(sip::Message& cancel, const net::Flow& flow) {
+  if (peers_.size() <= 1 || cancel_visits_ >= peers_.size()) return false;
+  const std::size_t next = (index_ + 1) % peers_.size();
+  peers_[next]->hand_over(std::move(cancel), flow, cancel_visits_ + 1);
+  return true;
+}
+
+void Worker::hand_over(sip::Message response, const net::Flow& flow, unsigned cancel_visits) {
   // The Message owns its bytes (take_in copies them): it moves across as it is, parsed once.
-  switch (mailbox_.put({std::move(response), flow}, HandoverMailbox::Clock::now())) {
+  switch (mailbox_.put({std::move(response), flow, cancel_visits}, HandoverMailbox::Clock::now())) {
     case HandoverMailbox::Put::wake_owner: boost::asio::post(io_context_, [this] { drain_mailbox(); }); break;
     case HandoverMailbox::Put::full: counters_.dropped.fetch_add(1, std::memory_order_relaxed); break;
     case HandoverMailbox::Put::queued: break;
@@ -247,7 +265,11 @@ void Worker::drain_mailbox() {
   {
     // The responses they forward upstream leave together, in one sendmmsg per socket.
     const net::NetTransport::HeldDatagrams held(transport_);
-    for (HandoverMailbox::Letter& letter : letters) table_.receive(std::move(letter.response), letter.flow);
+    for (HandoverMailbox::Letter& letter : letters) {
+      cancel_visits_ = std::max(letter.cancel_visits, 1u);
+      table_.receive(std::move(letter.response), letter.flow);
+    }
+    cancel_visits_ = 1;
   }
   letters.clear();
   // Kept for the next drain unless a burst grew it: then it is freed, not held for good.

@@ -100,7 +100,8 @@ class Worker final : public net::TransportListener {
   void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
   // Thread-safe: a response another worker read, for this worker's transaction table. It waits
   // in the mailbox until this worker runs next (at most one tick); a quiet worker is woken.
-  void hand_over(sip::Message response, const net::Flow& flow);
+  // `cancel_visits`: for a CANCEL passed on by pass_cancel_on, the workers that looked so far.
+  void hand_over(sip::Message response, const net::Flow& flow, unsigned cancel_visits = 0);
   void on_connection_closed(net::ConnectionId connection) override;
 
   const WorkerCounters& counters() const { return counters_; }
@@ -109,6 +110,11 @@ class Worker final : public net::TransportListener {
   void schedule_tick();
   // The responses other workers handed over, into the transaction table.
   void drain_mailbox();
+  // RFC 3261 §9.2: a CANCEL matching no INVITE of this worker goes to the next worker, round
+  // the ring, until one holds its INVITE (it is cancelled there) or every worker looked (the
+  // last one forwards it, §16.10). Only CANCELs that match nothing pay for this: the INVITE
+  // path registers nothing anywhere. False: every worker has looked.
+  bool pass_cancel_on(sip::Message& cancel, const net::Flow& flow);
   // The checks before parsing (bans, rate); false: the message is gone (dropped or answered).
   bool admit_source(std::string_view bytes, const net::Flow& flow);
 
@@ -135,6 +141,7 @@ class Worker final : public net::TransportListener {
   std::vector<Worker*> peers_;
   HandoverMailbox mailbox_;
   std::vector<HandoverMailbox::Letter> letters_;  // drain_mailbox's, kept for its capacity
+  unsigned cancel_visits_ = 1;                    // of the message being received: this worker counts as one
   WorkerCounters counters_;
 };
 

@@ -8,6 +8,7 @@ void ServerNonInvite::on_request_retransmission() {
   // §17.2.2: absorbed in Trying (nothing to answer with yet); in Proceeding and Completed the
   // last response is sent again.
   if (state_ != State::proceeding && state_ != State::completed) return;
+  if (last_response_.empty()) return;  // abandoned: nothing to repeat
   if (!env_.send(last_response_)) fail_transport();
 }
 
@@ -32,6 +33,17 @@ bool ServerNonInvite::respond(std::string response, int status) {
     terminate();
   }
   return true;
+}
+
+void ServerNonInvite::abandon() {
+  if (state_ != State::trying && state_ != State::proceeding) return;
+  last_response_.clear();
+  state_ = State::completed;
+  if (transport_ == TransportKind::unreliable) {
+    env_.start_timer(TimerName::J, 64 * settings_.t1);
+  } else {
+    terminate();
+  }
 }
 
 void ServerNonInvite::on_timer(TimerName name) {

@@ -27,6 +27,12 @@ class ServerNonInvite {
   // more responses (a final was already sent) or the transport failed.
   bool respond(std::string response, int status);
   void on_timer(TimerName name);
+  // RFC 4320 §4.2: the TU will send no final response (a proxy whose branches all timed out
+  // must not answer 408; the client's own Timer F ends its transaction). The transaction goes
+  // to Completed without a response: retransmissions are absorbed, unanswered, for Timer J
+  // (so they do not start the request again), and it ends then, or at once over a reliable
+  // transport.
+  void abandon();
   // The transport reported a failure outside a send (a stream closed).
   void on_transport_error();
 

@@ -57,6 +57,7 @@ class TransactionTable::Impl {
   void receive(sip::Message message, const net::Flow& flow);
   bool respond(ServerTransactionId id, const sip::Message& response);
   bool respond(ServerTransactionId id, std::string response, int status, std::string_view to_tag);
+  bool abandon(ServerTransactionId id);
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
   bool send_ack(sip::Message ack, const Target& target);
   std::optional<ClientTransactionId> send_cancel(ClientTransactionId invite);
@@ -470,6 +471,15 @@ void TransactionTable::Impl::receive_cancel(sip::Message cancel, const net::Flow
   auto* invite =
       invite_transaction != nullptr ? std::get_if<ServerInvite>(&invite_transaction->machine) : nullptr;
   if (invite == nullptr) {
+    // Another worker may hold the INVITE (the CANCEL came from another source port, or on
+    // another connection): the TU passes it on.
+    if (user_.on_unmatched_cancel(cancel, flow)) return;
+    if (options_.forward_unmatched_cancels) {
+      // §16.10: no response context; the TU judges and forwards it as a request of its own.
+      Transaction& t = open_server(cancel, flow, std::move(key));
+      user_.on_request(t.server_id(), cancel, flow);
+      return;
+    }
     // §9.2: "the UAS SHOULD respond to the CANCEL with a 481".
     ++counters_.cancels_unmatched;
     answer_alone(std::move(cancel), flow, std::move(key), 481);
@@ -554,6 +564,19 @@ bool TransactionTable::Impl::respond(ServerTransactionId id, std::string respons
   return false;
 }
 
+bool TransactionTable::Impl::abandon(ServerTransactionId id) {
+  Scope scope(*this);
+  Transaction* t = live(false, id.index, id.generation);
+  if (t == nullptr) return false;
+  auto* machine = std::get_if<ServerNonInvite>(&t->machine);
+  if (machine == nullptr || (machine->state() != ServerNonInvite::State::trying &&
+                             machine->state() != ServerNonInvite::State::proceeding)) {
+    return false;
+  }
+  machine->abandon();  // not compacted: CompletedResponses would answer its retransmissions
+  return true;
+}
+
 void TransactionTable::Impl::compact_if_completed(Transaction& t, ServerNonInvite& machine) {
   // Only what CompletedResponses can stand in for: UDP (a reliable transport ends at once), and
   // not a transaction that owns a §8.2.2.2 merge key (UAs' tables, which see few requests).
@@ -615,10 +638,7 @@ void TransactionTable::Impl::start_client(Transaction& t, std::optional<sip::Mes
 std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Message request,
                                                                         const Target& target) {
   Scope scope(*this);
-  if (!request.is_request() || request.method() == sip::Method::ack ||
-      request.method() == sip::Method::cancel) {
-    return std::nullopt;
-  }
+  if (!request.is_request() || request.method() == sip::Method::ack) return std::nullopt;
   auto prepared = prepare(request, target);
   if (!prepared) return std::nullopt;
   std::optional<sip::Message> invite;
@@ -827,6 +847,7 @@ bool TransactionTable::respond(ServerTransactionId transaction, std::string resp
                                std::string_view to_tag) {
   return impl_->respond(transaction, std::move(response), status, to_tag);
 }
+bool TransactionTable::abandon(ServerTransactionId transaction) { return impl_->abandon(transaction); }
 std::optional<ClientTransactionId> TransactionTable::send_request(sip::Message request,
                                                                   const Target& target) {
   return impl_->send_request(std::move(request), target);

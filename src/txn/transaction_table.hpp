@@ -54,6 +54,10 @@ class TransactionUser {
   // final response yet. The table has already answered the CANCEL with 200; the TU decides
   // what happens to the INVITE (a UAS answers it 487, a proxy cancels its branches).
   virtual void on_cancel(ServerTransactionId invite, const sip::Message& cancel) = 0;
+  // A CANCEL that matches no INVITE server transaction of this table (§9.2). The TU may take it
+  // (true; it may move from `cancel`): another worker may hold its INVITE. False: the table goes
+  // on as TableOptions::forward_unmatched_cancels says.
+  virtual bool on_unmatched_cancel(sip::Message& /*cancel*/, const net::Flow& /*flow*/) { return false; }
   // A provisional or final response for a client transaction.
   virtual void on_response(ClientTransactionId transaction, const sip::Message& response) = 0;
   // A client transaction ended without a response: 408 after Timer B/F (§17.1.1.2, §17.1.2.2)
@@ -83,6 +87,11 @@ struct TableOptions {
   // must not (§16.3 step 4: a spiral comes back with a new Request-URI and is forwarded), so a
   // server whose transaction user proxies turns this off and detects loops itself.
   bool reject_merged_requests = true;
+  // RFC 3261 §16.10: a proxy with no response context for a CANCEL forwards it. True: a CANCEL
+  // matching nothing (and not taken by on_unmatched_cancel) opens a server transaction of its
+  // own and goes to TransactionUser::on_request like any new request, for the TU to judge and
+  // forward; false: 481 (§9.2, a UAS).
+  bool forward_unmatched_cancels = false;
   // Goes after the magic cookie in the branch of every request this table sends, so that a
   // response arriving at another worker can be handed to the one holding the transaction.
   std::string branch_prefix;
@@ -101,7 +110,8 @@ class TransactionTable {
   //  - request matching a server transaction: absorbed, the last response re-sent (§17.2.1/2);
   //  - ACK: ends a non-2xx INVITE transaction (§17.2.1), else goes to TransactionUser::on_ack;
   //  - CANCEL (§9.2): 200 and on_cancel when it matches a pending INVITE transaction, 200 alone
-  //    when the INVITE already has a final response, 481 when nothing matches;
+  //    when the INVITE already has a final response; when nothing matches, on_unmatched_cancel,
+  //    then 481 or (TableOptions::forward_unmatched_cancels) on_request;
   //  - a request without To tag whose merge key matches a live transaction with another key:
   //    482 Loop Detected (§8.2.2.2);
   //  - anything else: a new server transaction and TransactionUser::on_request.
@@ -116,12 +126,18 @@ class TransactionTable {
   // parse on the hot path; `to_tag` is the tag the TU put in its To (for a later CANCEL's 200).
   bool respond(ServerTransactionId transaction, std::string response, int status, std::string_view to_tag);
 
+  // RFC 4320 §4.2: the TU gives up on non-INVITE server transaction `transaction` without a
+  // final response (ServerNonInvite::abandon). False when it is gone, answered or an INVITE.
+  bool abandon(ServerTransactionId transaction);
+
   // Sends a request of the TU as a client transaction (§17.1). The table puts osprey's Via on
   // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually
   // used, §18.1.1: a UDP request larger than 1300 bytes goes over TCP when osprey has a TCP
   // listener) and keeps the request for retransmission. nullopt when it could not be sent at
-  // all; the TU treats that as 503 (no on_client_failure follows). ACK and CANCEL are refused
-  // (nullopt): they are no transactions of their own here, see send_ack and send_cancel.
+  // all; the TU treats that as 503 (no on_client_failure follows). ACK is refused (nullopt): it
+  // is no transaction of its own, see send_ack. A CANCEL sent here is a forwarded one that
+  // cancels nothing of ours (§16.10, no response context), a non-INVITE transaction; the CANCEL
+  // of one of our INVITEs is send_cancel's.
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
 
   // RFC 3261 §13.2.2.4, §17.1.1.3: the ACK for a 2xx is the TU's own request, sent without a

@@ -292,6 +292,17 @@ TEST_F(ConfigLoader, OutsidersMessageQuotas) {
             "1000000");
 }
 
+TEST_F(ConfigLoader, MessageDeliveryTimeoutStaysBelowTheSendersTimerF) {
+  const auto defaults = load("domains = [\"a\"]\n");
+  ASSERT_TRUE(defaults) << to_string(defaults.error());
+  EXPECT_EQ(defaults->messages.delivery_timeout, 4u);
+  const auto config = load("domains = [\"a\"]\n[messages]\ndelivery_timeout = 2\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->messages.delivery_timeout, 2u);
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[messages]\ndelivery_timeout = 32\n"),
+            "osprey.toml:3: key 'messages.delivery_timeout': must be an integer between 0 and 30");
+}
+
 TEST_F(ConfigLoader, NonceLifetimeTheCountTableCanCover) {
   // The nonce-count table keeps counts for at most an hour: a nonce living longer could
   // outlive its counts and be replayed, so the config refuses it, at its line.

@@ -424,11 +424,49 @@ TEST_F(ProxyCoreTest, StrictPreviousHopPutsOurUriInTheRequestUri) {
   EXPECT_EQ(forwarded.first_value(sip::HeaderId::route), "<sip:192.0.2.50:5070;lr>");
 }
 
-TEST_F(ProxyCoreTest, TimeoutOnTheOnlyBranchIs408) {
+TEST_F(ProxyCoreTest, TimeoutOfAnInviteBranchIs408) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  table_.advance(txn::Clock::now() + std::chrono::seconds(40));  // Timer B (64*T1)
+  EXPECT_FALSE(sent_starting("SIP/2.0 408").empty());            // and its Timer G retransmissions
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyCoreTest, TimeoutOfEveryNonInviteBranchIsNotAnswered408) {
+  // RFC 4320 §4.2: a proxy never sends 408 to a non-INVITE; the client's Timer F ends it.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const std::string message = request_text("MESSAGE", "sip:bob@example.com");
+  from_alice(message);
+  const auto start = txn::Clock::now();
+  table_.advance(start + std::chrono::seconds(40));  // Timer F (64*T1)
+  EXPECT_TRUE(sent_starting("SIP/2.0").empty());
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+  EXPECT_EQ(proxy_.counters().timeouts_unanswered, 1u);
+  // A late retransmission is absorbed, not forwarded as a new request nor answered.
+  const std::size_t before = transport_.sent.size();
+  from_alice(message);
+  EXPECT_EQ(transport_.sent.size(), before);
+  // The abandoned server transaction ends after Timer J.
+  table_.advance(start + std::chrono::seconds(80));
+  EXPECT_EQ(table_.server_count(), 0u);
+}
+
+TEST_F(ProxyCoreTest, ANonInviteGetsAnotherBranchsFinalRatherThanA408) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
   from_alice(request_text("MESSAGE", "sip:bob@example.com"));
-  table_.advance(txn::Clock::now() + std::chrono::seconds(40));  // Timer F (64*T1)
-  EXPECT_EQ(sent_starting("SIP/2.0 408").size(), 1u);
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  feed(downstream_response(0, 408), endpoint("192.0.2.20", 5080));
+  feed(downstream_response(1, 404), endpoint("192.0.2.30", 5080));
+  EXPECT_TRUE(sent_starting("SIP/2.0 408").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 404").size(), 1u);
+}
+
+TEST_F(ProxyCoreTest, ANonInviteWhoseOnlyBranchAnswers408GetsNothing) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("OPTIONS", "sip:bob@example.com"));
+  feed(downstream_response(0, 408), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(sent_starting("SIP/2.0").empty());
   EXPECT_EQ(proxy_.active_requests(), 0u);
 }
 
@@ -510,6 +548,69 @@ TEST_F(ProxyCoreTest, AResponseMatchingNoTransactionIsNotForwarded) {
   EXPECT_EQ(proxy_.counters().stray_dropped, 4u);
 }
 
+TEST_F(ProxyCoreTest, TheProxysOwnResponseAfterABranchFailedCarriesReceivedAndRport) {
+  // RFC 3581 §4: the response to a request whose Via has rport carries rport=<source port> and
+  // received=<source address>, the 500 the proxy makes after its branch failed too.
+  transport_.udp_only = true;  // the binding is over TCP: the branch cannot be sent (503 -> 500)
+  register_bob({binding("sip:bob@10.0.0.2:5080;transport=tcp", "tcp:192.0.2.20:5080")});
+  std::string text = request_text("INVITE", "sip:bob@example.com");
+  text.replace(text.find("branch=z9hG4bKup1"), 17, "branch=z9hG4bKup1;rport");
+  feed(text, endpoint("192.0.2.9", 5071));
+  const auto errors = sent_starting("SIP/2.0 500");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(transport_.sent[errors[0]].to, endpoint("192.0.2.9", 5071));
+  const sip::Message response = parsed(errors[0]);
+  ASSERT_TRUE(response.top_via());
+  EXPECT_EQ(response.top_via()->rport, "5071");
+  EXPECT_EQ(response.top_via()->received, "192.0.2.9");
+}
+
+// A caller on TCP: the request as `from_alice` sends it, on connection 7.
+void feed_tcp_from_alice(txn::TransactionTable& table, std::string text) {
+  text.replace(text.find("SIP/2.0/UDP"), 11, "SIP/2.0/TCP");
+  auto message = sip::Message::parse(text);
+  ASSERT_TRUE(message) << text;
+  const net::Flow flow{net::Protocol::tcp, endpoint("192.0.2.9", 5070), endpoint("127.0.0.1", 5060), 7};
+  txn::stamp_received(*message, flow);
+  table.receive(std::move(*message), flow);
+}
+
+TEST_F(ProxyCoreTest, EveryForkOfADownstreamProxyAnswering2xxReachesACallerOnTcp) {
+  // RFC 3261 §16.7 step 5, RFC 6026 §7.1: a proxy forwards every 2xx to an INVITE. Behind our
+  // one branch a forking proxy answers twice (two To tags); the second 200 must reach the
+  // caller over her TCP connection, through the INVITE's server transaction (Accepted).
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  feed_tcp_from_alice(table_, request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  feed(downstream_response(0, 200, "fork1"), endpoint("192.0.2.20", 5080));
+  feed(downstream_response(0, 200, "fork2"), endpoint("192.0.2.20", 5080));
+  const auto oks = sent_starting("SIP/2.0 200");
+  ASSERT_EQ(oks.size(), 2u);
+  EXPECT_EQ(transport_.sent[oks[0]].to, endpoint("192.0.2.9", 5070));
+  EXPECT_EQ(transport_.sent[oks[1]].to, endpoint("192.0.2.9", 5070));
+  EXPECT_NE(parsed(oks[1]).to()->tag(), parsed(oks[0]).to()->tag());
+  EXPECT_EQ(parsed(oks[1]).count(sip::HeaderId::via), 1u);
+  // The callee's retransmission of a 200 reaches her too (it is the same 2xx again).
+  feed(downstream_response(0, 200, "fork2"), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(sent_starting("SIP/2.0 200").size(), 3u);
+}
+
+TEST_F(ProxyCoreTest, TwoContactsBothAnswering200ReachACallerOnTcp) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
+  feed_tcp_from_alice(table_, request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  feed(downstream_response(0, 200, "b1"), endpoint("192.0.2.20", 5080));
+  feed(downstream_response(1, 200, "b2"), endpoint("192.0.2.30", 5080));
+  // The first callee repeats its 200 after both branches ended (the context is gone).
+  feed(downstream_response(0, 200, "b1"), endpoint("192.0.2.20", 5080));
+  const auto oks = sent_starting("SIP/2.0 200");
+  ASSERT_EQ(oks.size(), 3u);
+  for (std::size_t index : oks) EXPECT_EQ(transport_.sent[index].to, endpoint("192.0.2.9", 5070));
+  EXPECT_EQ(parsed(oks[0]).to()->tag(), "b1");
+  EXPECT_EQ(parsed(oks[1]).to()->tag(), "b2");
+}
+
 }  // namespace
 }  // namespace osprey::proxy
 
@@ -583,6 +684,55 @@ TEST_F(ProxyServicesTest, MessageBodyOverTheLimitGets413AndIsNeitherForwardedNor
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(last().status(), 413);
   EXPECT_EQ(messages_.messages.size(), 0u);
+}
+
+TEST_F(ProxyServicesTest, AMessageToASilentDeviceIsStoredAndAnswered202AfterTheDeliveryTimeout) {
+  // RFC 3428: the sender's Timer F is 32 s; its answer must come well before, or it reports a
+  // failure and sends the message again (a duplicate for the user).
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("are you there"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  proxy_.advance(start + std::chrono::seconds(3));
+  EXPECT_TRUE(messages_.messages.empty());  // 4 s by default
+  proxy_.advance(start + std::chrono::seconds(5));
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  EXPECT_EQ(sent_starting("SIP/2.0 202").size(), 1u);
+  EXPECT_EQ(proxy_.counters().stored_on_timeout, 1u);
+  // The branch times out later: nothing more goes to the sender, the message stays stored.
+  table_.advance(start + std::chrono::seconds(40));
+  EXPECT_EQ(sent_starting("SIP/2.0").size(), 1u);
+  EXPECT_EQ(messages_.messages.size(), 1u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyServicesTest, AStoredMessageThatItsDeviceAcceptsLateLeavesTheStore) {
+  // Stored at the delivery timeout, then the device answers 200 after all: the stored copy is
+  // removed, so the user does not get it a second time when it next registers.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("late"));
+  proxy_.advance(start + std::chrono::seconds(5));
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(messages_.messages.empty());
+  EXPECT_EQ(messages_.removed.size(), 1u);
+  EXPECT_EQ(sent_starting("SIP/2.0").size(), 1u);  // the 202 only: one final response
+  EXPECT_EQ(proxy_.active_requests(), 0u);
+}
+
+TEST_F(ProxyServicesTest, AMessageAnsweredBeforeTheDeliveryTimeoutIsNotStored) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("quick"));
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  proxy_.advance(start + std::chrono::seconds(5));
+  EXPECT_TRUE(messages_.messages.empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 200").size(), 1u);
 }
 
 TEST_F(ProxyServicesTest, MessageWhoseOnlyBranchAnswers480IsStoredInstead) {

@@ -365,9 +365,22 @@ TEST_F(AccessControlTest, AckAndCancelAreNeverChallenged) {
     SCOPED_TRACE(method);
     RequestSpec spec;
     spec.method = method;
-    spec.to = spec.uri = "sip:x@other.net";  // would be a relay for any other method
-    EXPECT_EQ(admit(spec).status, 0);
+    EXPECT_EQ(admit(spec).status, 0);  // toward one of our users
   }
+  EXPECT_EQ(access_.counters().challenged, 0u);
+}
+
+TEST_F(AccessControlTest, ACancelMatchingNothingIsRefusedTowardAnywhereButOurUsers) {
+  // A CANCEL only reaches admit() when it matched no transaction, and the proxy would forward
+  // it (§16.10). It cannot be challenged, so toward another domain it would be an open relay:
+  // 481, as osprey knows no such transaction.
+  RequestSpec spec;
+  spec.method = "CANCEL";
+  spec.to = spec.uri = "sip:x@other.net";
+  EXPECT_EQ(admit(spec).status, 481);
+  spec.to = spec.uri = "sip:bob@example.com";
+  spec.extra_lines = {"Route: <sip:203.0.113.5;lr>"};  // our user's name, routed elsewhere
+  EXPECT_EQ(admit(spec).status, 481);
   EXPECT_EQ(access_.counters().challenged, 0u);
 }
 

@@ -327,6 +327,35 @@ TEST_F(TransactionTableTest, CancelMatchingNothingGets481) {
   EXPECT_EQ(transport.sent[1].bytes, transport.sent[0].bytes);
 }
 
+TEST_F(TransactionTableTest, AProxysCancelMatchingNothingGoesToTheTuAsARequest) {
+  // RFC 3261 §16.10: no response context, so the proxy forwards it; the table gives it a
+  // server transaction of its own (no 481) and hands it up like a new request.
+  table.set_options({.reject_merged_requests = true, .forward_unmatched_cancels = true, .branch_prefix = {}});
+  table.receive(request("CANCEL"), udp_flow);
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_EQ(user.events, (std::vector<std::string>{"request CANCEL"}));
+  ASSERT_EQ(user.requests.size(), 1u);
+  // Its retransmission is absorbed by that transaction; the TU's answer goes out.
+  table.receive(request("CANCEL"), udp_flow);
+  EXPECT_EQ(user.requests.size(), 1u);
+  ASSERT_TRUE(table.respond(user.requests[0], response(request("CANCEL"), 200)));
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0].message().status(), 200);
+}
+
+TEST_F(TransactionTableTest, AbandonedNonInviteAbsorbsItsRetransmissionsUnansweredUntilTimerJ) {
+  // RFC 4320 §4.2: the TU sends no final response (a proxy's branches timed out).
+  table.receive(request("MESSAGE"), udp_flow);
+  ASSERT_EQ(user.requests.size(), 1u);
+  EXPECT_TRUE(table.abandon(user.requests[0]));
+  EXPECT_FALSE(table.abandon(user.requests[0]));  // once
+  table.receive(request("MESSAGE"), udp_flow);
+  EXPECT_EQ(user.requests.size(), 1u);  // not a new request
+  EXPECT_TRUE(transport.sent.empty());  // and not answered
+  run_for(milliseconds(32100));
+  EXPECT_EQ(table.server_count(), 0u);
+}
+
 TEST_F(TransactionTableTest, MergedRequestGets482) {
   table.receive(request("INVITE", "z9hG4bKpath1"), udp_flow);
   // §8.2.2.2: same From tag, Call-ID and CSeq, another branch: it came by another path.
