@@ -199,6 +199,9 @@ TEST(ReadRegister, PathWithoutSupportedPathIs420) {
   // RFC 3327 §5.3.
   auto r = read(RegisterText{}.header("Path: <sip:p1.example.net;lr>").header("Contact: <sip:a@192.0.2.4>"));
   expect_refusal(r, 420);
+  // RFC 3261 §20.40: a 420 names the option tag in Unsupported.
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().headers, (std::vector<std::pair<std::string, std::string>>{{"Unsupported", "path"}}));
   RegistrarLimits lenient;
   lenient.require_path_support = false;
   auto accepted = read(
