@@ -65,11 +65,14 @@ std::string lower(std::string_view text) {
   return result;
 }
 
-// "<sip:192.0.2.1:5060;transport=udp;lr>"
-// `token`: the dialog token (security/dialog_token.hpp), or empty.
+// "<sip:192.0.2.1:5060;transport=udp;osp-dt=TOKEN;lr>"
+// `token`: the dialog token (security/dialog_token.hpp), or empty. The osp-dt parameter is
+// always there, valueless without a token: it marks the URI as one osprey placed in a
+// Record-Route (proxy::placed_in_record_route, the §16.4 strict-router test).
 std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token) {
   std::string value = "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol));
-  if (!token.empty()) value += ";" + std::string(security::DialogToken::kParam) + "=" + token;
+  value += ";" + std::string(security::DialogToken::kParam);
+  if (!token.empty()) value += "=" + token;
   return value + ";lr>";
 }
 

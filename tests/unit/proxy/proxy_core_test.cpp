@@ -160,7 +160,7 @@ TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
   const sip::Message forwarded = parsed(0);
   EXPECT_EQ(forwarded.request_uri().text, "sip:bob@10.0.0.2:5080");
   EXPECT_EQ(forwarded.max_forwards(), 69u);
-  EXPECT_EQ(forwarded.first_value(sip::HeaderId::record_route), "<sip:127.0.0.1:5060;transport=udp;lr>");
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::record_route), "<sip:127.0.0.1:5060;transport=udp;osp-dt;lr>");
   ASSERT_TRUE(forwarded.top_via());
   EXPECT_EQ(forwarded.top_via()->host, "127.0.0.1");
   EXPECT_EQ(forwarded.count(sip::HeaderId::via), 2u);
@@ -217,8 +217,8 @@ TEST_F(ProxyCoreTest, ChangingTransportRecordRoutesTwice) {
     return true;
   });
   ASSERT_EQ(record_routes.size(), 2u);
-  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=tcp;lr>");
-  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=udp;lr>");
+  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=tcp;osp-dt;lr>");
+  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=udp;osp-dt;lr>");
 }
 
 TEST_F(ProxyCoreTest, EqualQForksInParallelAndA200CancelsTheOther) {
@@ -414,8 +414,9 @@ TEST_F(ProxyCoreTest, ASpiralWithANewRequestUriIsForwarded) {
 }
 
 TEST_F(ProxyCoreTest, StrictPreviousHopPutsOurUriInTheRequestUri) {
-  // §16.4: the Request-URI is our Record-Route URI; the real one is the last Route value.
-  from_alice(request_text("BYE", "sip:127.0.0.1:5060;transport=udp;lr",
+  // §16.4: the Request-URI is our Record-Route URI (as osprey writes it without a dialog token:
+  // osp-dt marks it); the real one is the last Route value.
+  from_alice(request_text("BYE", "sip:127.0.0.1:5060;transport=udp;osp-dt;lr",
                           "Route: <sip:192.0.2.50:5070;lr>, <sip:carol@192.0.2.60:5090>\r\n"));
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.50", 5070));

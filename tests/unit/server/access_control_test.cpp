@@ -517,13 +517,14 @@ TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
 }
 
 // Route processing comes first: a strict router's form or a loose Route followed by a number
-// reaches the number, and that is what is judged.
+// reaches the number, and that is what is judged. The Request-URI carries osprey's Record-Route
+// mark (osp-dt), forged: the mark makes the §16.4 rewrite happen, and gains nothing else.
 TEST_F(AccessControlTest, JudgesTheTargetAfterRouteProcessingNotTheRawRequestUri) {
   identity_.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
   RequestSpec strict;
   strict.method = "INVITE";
   strict.from = "sip:mallory@evil.net";
-  strict.uri = "sip:192.0.2.1:5060";
+  strict.uri = "sip:192.0.2.1:5060;osp-dt=forged";
   strict.to = "sip:+4490012345@example.com";
   strict.extra_lines = {"Route: <sip:+4490012345@example.com>"};
   EXPECT_EQ(admit(strict, "198.51.100.7").status, 407);
