@@ -55,7 +55,7 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
   if (!to.is_sip() || !to.has_user || to.user.empty()) {
     return refuse(400, "To is not a SIP address-of-record with a user");
   }
-  if (!served_domain(to.host, domains)) return refuse(404, "Not Found");
+  if (!aor_valid_for_request_uri(to, request_uri, domains)) return refuse(404, "Not Found");
 
   RegisterRequest result;
   result.aor = canonical_aor(to);

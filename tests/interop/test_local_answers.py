@@ -11,7 +11,9 @@
      one that also requires an unknown tag gets 420 with `Unsupported` naming that tag only.
   4. An unknown method to osprey gets 501 with Allow even when it requires an unknown extension
      (§8.2.1 comes before §8.2.2); one for a user is the proxy's (§16: forwarded, not 501).
-  5. A proxied request that requires an unknown extension is not refused for it (a proxy checks
+  6. §10.3 step 5: a REGISTER whose AOR is not of the Request-URI's domain gets 404 (alice of
+     127.0.0.1 registering at sip:localhost, both domains served), after authentication.
+  7. A proxied request that requires an unknown extension is not refused for it (a proxy checks
      Proxy-Require only, §16.3 step 5); an unknown Proxy-Require gets 420 with Unsupported.
 """
 
@@ -75,6 +77,12 @@ def case_register_require_path(port, checks):
         checks.expect(d.status_of(reply) == 420 and d.header_lines(reply, "Unsupported") == ["x-unknown"],
                       f"REGISTER with Require: path, x-unknown: 420 with Unsupported: x-unknown "
                       f"({d.status_of(reply)}, {d.header_lines(reply, 'Unsupported')})")
+        # §10.3 step 5: both domains are served, but alice@127.0.0.1 is no AOR of localhost.
+        first_reply, final, _ = client.authenticated("REGISTER", f"sip:localhost:{port}", aor, aor, "alice",
+                                                     USERS["alice"], extra=contact)
+        checks.expect(d.status_of(first_reply) == 401 and d.status_of(final) == 404,
+                      f"REGISTER sip:localhost for {aor}: 401, then 404 with credentials "
+                      f"({d.status_of(first_reply)}, {d.status_of(final)})")
     finally:
         sock.close()
 
