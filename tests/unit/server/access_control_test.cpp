@@ -259,6 +259,15 @@ TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
   EXPECT_EQ(access_.counters().forbidden, 1u);
 }
 
+// The sips: form of an AOR is the same user (registrar/aor.hpp): alice registers it, and the
+// ownership check still refuses anyone else's, in either scheme and any case of the host. The
+// user part is case-sensitive (RFC 3261 §19.1.4): Alice is not alice.
+TEST_F(AccessControlTest, OwnershipHoldsForTheSipsFormOfAnAor) {
+  EXPECT_EQ(admit_signed(register_spec("sips:alice@example.com"), "alice", "wonderland").status, 0);
+  EXPECT_EQ(admit_signed(register_spec("sips:bob@EXAMPLE.com"), "alice", "wonderland").status, 403);
+  EXPECT_EQ(admit_signed(register_spec("sip:Alice@example.com"), "alice", "wonderland").status, 403);
+}
+
 TEST_F(AccessControlTest, RegisterForADomainNotServedIsLeftToTheRegistrar) {
   RequestSpec spec = register_spec("sip:alice@other.net");
   spec.uri = "sip:other.net";
