@@ -25,7 +25,10 @@
 //     dialog that names the request's next hop, not expired;
 //  5. ACK (no answer possible, §22.1): forwarded only on the terms of 1-4; CANCEL: only ever
 //     matches an INVITE transaction that passed here, and goes where it went (§9.2, §16.10);
-//  6. requests osprey answers about itself (OPTIONS to osprey, §11.2).
+//  6. requests osprey answers about itself (OPTIONS to osprey, §11.2; also through a Route of
+//     ours, as phones with an outbound proxy send it): they never reach the access control
+//     because nothing of them is forwarded: 200 for OPTIONS, 404 or 501 for the rest
+//     (server/local_responder.cpp; test_intruder_routing.py sends a number that way).
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
 // enumerated; both count toward a ban of the source, a bare challenge never does.
