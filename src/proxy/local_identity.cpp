@@ -21,7 +21,8 @@ std::optional<boost::asio::ip::address> address_of(std::string_view host) {
 }
 }  // namespace
 
-void LocalIdentity::add_listener(net::Protocol /*protocol*/, const net::Endpoint& at) {
+void LocalIdentity::add_listener(net::Protocol protocol, const net::Endpoint& at) {
+  if (!listens_on(protocol)) protocols_.push_back(protocol);
   if (std::find(ports_.begin(), ports_.end(), at.port) == ports_.end()) ports_.push_back(at.port);
   if (at.address.is_unspecified()) {
     if (std::find(wildcard_ports_.begin(), wildcard_ports_.end(), at.port) == wildcard_ports_.end())
@@ -29,6 +30,10 @@ void LocalIdentity::add_listener(net::Protocol /*protocol*/, const net::Endpoint
     return;
   }
   add_address(at);
+}
+
+bool LocalIdentity::listens_on(net::Protocol protocol) const {
+  return std::find(protocols_.begin(), protocols_.end(), protocol) != protocols_.end();
 }
 
 void LocalIdentity::add_address(const net::Endpoint& at) {

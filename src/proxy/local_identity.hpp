@@ -23,6 +23,8 @@ class LocalIdentity {
   const std::vector<std::string>& domains() const { return domains_; }
   // A bound listener (after port 0 got its real port).
   void add_listener(net::Protocol protocol, const net::Endpoint& at);
+  // osprey has a listener of this protocol (a sips: request needs TLS, proxy/secure_routing.hpp).
+  bool listens_on(net::Protocol protocol) const;
   // An address osprey put in a Via or Record-Route of its own.
   void add_address(const net::Endpoint& at);
 
@@ -48,7 +50,8 @@ class LocalIdentity {
   std::vector<std::string> domains_;
   std::vector<net::Endpoint> addresses_;  // exact endpoints (wildcards excluded)
   std::vector<std::uint16_t> wildcard_ports_;
-  std::vector<std::uint16_t> ports_;  // every listener's; empty: any port (nothing bound yet)
+  std::vector<std::uint16_t> ports_;      // every listener's; empty: any port (nothing bound yet)
+  std::vector<net::Protocol> protocols_;  // every listener's
 
   bool listening_on(std::uint16_t port) const;
 };

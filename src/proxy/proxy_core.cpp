@@ -4,6 +4,7 @@
 
 #include "proxy/loop_hash.hpp"
 #include "proxy/response_choice.hpp"
+#include "proxy/secure_routing.hpp"
 #include "registrar/aor.hpp"
 #include "security/asserted_identity.hpp"
 #include "security/dial_policy.hpp"
@@ -57,6 +58,8 @@ struct ProxyCore::Context {
   // Stored by the delivery timeout while branches still ran (0: not): withdrawn from the store
   // if one of them delivers it after all.
   std::uint64_t stored_id = 0;
+  // A sips: request: every branch over TLS, and a SIPS Record-Route (proxy/secure_routing.hpp).
+  bool tls_only = false;
 };
 
 namespace {
@@ -68,11 +71,19 @@ std::string lower(std::string_view text) {
   return result;
 }
 
-// "<sip:192.0.2.1:5060;transport=udp;lr>"
-// `token`: the dialog token (security/dialog_token.hpp), or empty.
-std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token) {
-  std::string value = "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol));
-  if (!token.empty()) value += ";" + std::string(security::DialogToken::kParam) + "=" + token;
+// "<sip:192.0.2.1:5060;transport=udp;osp-dt=TOKEN;lr>", or for a sips: request (`secure`)
+// "<sips:192.0.2.1:5061;osp-dt=TOKEN;lr>" at the TLS listener: §16.6 step 4 and RFC 5630
+// §3.1.2 want a SIPS URI there, which needs no transport parameter (RFC 5630 §3.1.2 deprecates
+// transport=tls).
+// `token`: the dialog token (security/dialog_token.hpp), or empty. The osp-dt parameter is
+// always there, valueless without a token: it marks the URI as one osprey placed in a
+// Record-Route (proxy::placed_in_record_route, the §16.4 strict-router test).
+std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token,
+                               bool secure) {
+  std::string value = secure ? "<sips:" + net::to_string(at)
+                             : "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol));
+  value += ";" + std::string(security::DialogToken::kParam);
+  if (!token.empty()) value += "=" + token;
   return value + ";lr>";
 }
 
@@ -193,8 +204,9 @@ bool ProxyCore::may_store(const Context& context) const {
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
   const int status = context.best_status;
   const bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
-  return !context.cancelled && !context.served_aor.empty() && services_.offline != nullptr && unreachable &&
-         context.outgoing_method == sip::Method::message;
+  // A sips: MESSAGE is not kept: its later delivery could not promise TLS to the recipient.
+  return !context.cancelled && !context.tls_only && !context.served_aor.empty() &&
+         services_.offline != nullptr && unreachable && context.outgoing_method == sip::Method::message;
 }
 
 bool ProxyCore::offer_to_store(Context& context) {
@@ -283,6 +295,11 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   apply_routes(outgoing, route);
   const std::string& request_uri = route.request_uri;
   const std::vector<std::string>& route_values = route.routes;
+  context->tls_only = requires_tls(route);
+  if (context->tls_only && !identity_.listens_on(net::Protocol::tls)) {
+    reject(transaction, request, kSipsNotServedStatus, "Unsupported URI Scheme");
+    return;
+  }
 
   // §16.5: the target set.
   auto uri = sip::parse_uri(request_uri, {false});
@@ -319,7 +336,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
         reject(transaction, request, 404, "Not Found");
         return;
       }
-      if (services_.offline == nullptr ||
+      if (context->tls_only || services_.offline == nullptr ||
           !services_.offline->take(transaction, request, aor, sender_identity(request, originator))) {
         reject(transaction, request, 480, "Temporarily Unavailable");
       }
@@ -423,6 +440,11 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
     branch_ended(key, branch, 403, nullptr);
     return;
   }
+  // RFC 3261 §26.2.2, RFC 5630 §3.1.3: a sips: request never leaves by UDP or TCP.
+  if (!hop_allowed(context->tls_only, to.protocol)) {
+    branch_ended(key, branch, kNoSecureHopStatus, nullptr);
+    return;
+  }
   sip::Message message = more_to_send ? context->outgoing.clone() : std::move(context->outgoing);
   message.set_request_uri(target.request_uri);  // §16.6 step 2
   decrement_max_forwards(message);
@@ -436,15 +458,18 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
       // When the request leaves by another transport or address family than it came in on,
       // the two sides of the dialog reach osprey at different addresses: two Record-Route
       // values, the lower one for the caller's side (RFC 5658 §3.2, RFC 3261 §16.6 step 4).
+      // A sips: dialog reaches osprey over TLS on the caller's side too.
       const net::Flow& in = context->arrival;
-      if (in.protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
-        if (auto inbound = our_address({in.protocol, in.remote, {}})) {
+      const net::Protocol inbound_protocol = context->tls_only ? net::Protocol::tls : in.protocol;
+      if (inbound_protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
+        if (auto inbound = our_address({inbound_protocol, in.remote, {}})) {
           message.prepend_header(sip::HeaderId::record_route,
-                                 record_route_value(*inbound, in.protocol, token));
+                                 record_route_value(*inbound, inbound_protocol, token, context->tls_only));
         }
       }
       // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
-      message.prepend_header(sip::HeaderId::record_route, record_route_value(*at, to.protocol, token));
+      message.prepend_header(sip::HeaderId::record_route,
+                             record_route_value(*at, to.protocol, token, context->tls_only));
     }
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
@@ -709,6 +734,7 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   auto route = decide_route(ack, identity_);
   if (!route) return;
   apply_routes(ack, *route);
+  const bool tls_only = requires_tls(*route);  // RFC 3261 §26.2.2: the ACK of a sips: dialog too
   const std::vector<std::string>& remaining = route->routes;
   const std::string& next_hop = route->next_hop;
   auto uri = sip::parse_uri(next_hop);
@@ -719,6 +745,7 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
     const auto groups = target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()));
     if (groups.empty() || !groups.front().front().destination) return;
     const ForwardTarget& target = groups.front().front();
+    if (!hop_allowed(tls_only, target.destination->protocol)) return;
     ack.set_request_uri(target.request_uri);
     decrement_max_forwards(ack);
     if (table_.send_ack(std::move(ack), *target.destination)) ++counters_.acks_forwarded;
@@ -728,20 +755,22 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   decrement_max_forwards(ack);
   if (auto literal = literal_target(*uri)) {
     if (!may_reach_gateway && is_gateway(literal->destination)) return;
+    if (!hop_allowed(tls_only, literal->protocol)) return;
     if (table_.send_ack(std::move(ack), *literal)) ++counters_.acks_forwarded;
     return;
   }
   if (!resolve_) return;
   auto shared = std::make_shared<sip::Message>(std::move(ack));
   std::weak_ptr<bool> alive = alive_;
-  resolve_(*uri,
-           [this, alive, shared, may_reach_gateway](tl::expected<net::ResolvedTarget, std::string> resolved) {
-             if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
-             if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) return;
-             if (table_.send_ack(std::move(*shared),
-                                 {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
-               ++counters_.acks_forwarded;
-           });
+  resolve_(*uri, [this, alive, shared, may_reach_gateway,
+                  tls_only](tl::expected<net::ResolvedTarget, std::string> resolved) {
+    if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
+    if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) return;
+    if (!hop_allowed(tls_only, resolved->protocol)) return;
+    if (table_.send_ack(std::move(*shared),
+                        {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
+      ++counters_.acks_forwarded;
+  });
 }
 
 void ProxyCore::remember_accepted(const Context& context, std::size_t branch) {

@@ -7,10 +7,15 @@ namespace osprey::proxy {
 
 namespace {
 void collect_token(const sip::Uri& uri, std::vector<std::string>& tokens) {
-  if (auto token = uri.param(security::DialogToken::kParam)) tokens.emplace_back(*token);
+  if (auto token = uri.param(security::DialogToken::kParam); token && !token->empty())
+    tokens.emplace_back(*token);
 }
 
 }  // namespace
+
+bool placed_in_record_route(const sip::Uri& uri, const LocalIdentity& identity) {
+  return !uri.has_user && uri.has_param(security::DialogToken::kParam) && identity.is_ours(uri);
+}
 
 std::optional<RouteDecision> decide_route(const sip::Message& request, const LocalIdentity& identity) {
   auto parsed = sip::routes(request, sip::HeaderId::route);
@@ -19,7 +24,7 @@ std::optional<RouteDecision> decide_route(const sip::Message& request, const Loc
   decision.request_uri = std::string(request.request_uri().text);
   std::size_t end = parsed->size();
   const sip::Uri& request_uri = request.request_uri();
-  if (end > 0 && !request_uri.has_user && identity.is_ours(request_uri)) {
+  if (end > 0 && placed_in_record_route(request_uri, identity)) {
     // The previous hop is a strict router (§16.4): it put our Record-Route URI in the
     // Request-URI; the real one is the last Route value.
     collect_token(request_uri, decision.tokens);

@@ -7,6 +7,12 @@
 //  - "If the Request-URI contains a value this proxy previously placed into a Record-Route
 //    header field, the proxy MUST replace the Request-URI in the request with the last value
 //    from the Route header field, and remove that value": the previous hop was a strict router.
+//    Only a URI of ours with the osp-dt parameter is such a value: every Record-Route URI osprey
+//    writes carries it (the dialog token, security/dialog_token.hpp). A plain URI of ours is a
+//    request for osprey itself: a phone's keep-alive "OPTIONS sip:osprey" with its outbound
+//    proxy as "Route: <sip:osprey;lr>" is answered, not rewritten into a request for its own
+//    Route. A forged osp-dt gains nothing: the rewritten request is judged on its effective
+//    target like any other, and the token itself is verified by access control (HMAC).
 //  - "If the first value in the Route header field indicates this proxy, the proxy MUST remove
 //    that value": every leading one (osprey record-routes twice when the transport changes, and
 //    a UA may name osprey as its outbound proxy before the dialog's route set).
@@ -29,6 +35,9 @@ struct RouteDecision {
   std::string next_hop;             // the URI the request goes to next: the top Route left, else request_uri
   std::vector<std::string> tokens;  // dialog tokens on the URIs of ours that were consumed
 };
+
+// A URI osprey put in a Record-Route (§16.4): one of ours, no user part, with osp-dt.
+bool placed_in_record_route(const sip::Uri& uri, const LocalIdentity& identity);
 
 // nullopt when the Route header does not parse (400 Bad Route).
 std::optional<RouteDecision> decide_route(const sip::Message& request, const LocalIdentity& identity);

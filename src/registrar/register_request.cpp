@@ -55,7 +55,7 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
   if (!to.is_sip() || !to.has_user || to.user.empty()) {
     return refuse(400, "To is not a SIP address-of-record with a user");
   }
-  if (!served_domain(to.host, domains)) return refuse(404, "Not Found");
+  if (!aor_valid_for_request_uri(to, request_uri, domains)) return refuse(404, "Not Found");
 
   RegisterRequest result;
   result.aor = canonical_aor(to);
@@ -68,7 +68,9 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
   auto path = sip::routes(request, sip::HeaderId::path);
   if (!path) return refuse(400, path.error().reason);
   if (!path->empty() && limits.require_path_support && !supports_path(request)) {
-    return refuse(420, "Path requires Supported: path");
+    // RFC 3261 §20.40: every 420 lists the option tags at fault in Unsupported; here that is
+    // the UA's side of "path" (as Kamailio's registrar answers in its strict path mode).
+    return refuse(420, "Path requires Supported: path", {{"Unsupported", "path"}});
   }
   for (const sip::NameAddr& value : *path) result.path.emplace_back(value.text);
 

@@ -70,10 +70,12 @@ struct RegisterRequest {
 // - step 1: the Request-URI host must be served: otherwise 403 "Domain not served" (the RFC
 //   lets a registrar that is also a proxy forward instead; that is the caller's choice, made
 //   before calling this);
-// - step 5: the To URI must be sip/sips with a user part (400 otherwise) in a served domain: 404
-//   otherwise ("If the address-of-record is not valid for the domain in the Request-URI, the
-//   registrar MUST send a 404"). The To host need not equal the Request-URI host: both must be
-//   served, so a UA that puts the registrar's address in the Request-URI still registers;
+// - step 5: the To URI must be sip/sips with a user part (400 otherwise), valid for the domain
+//   of the Request-URI: 404 otherwise ("If the address-of-record is not valid for the domain in
+//   the Request-URI, the registrar MUST send a 404"). Valid: the same served domain, in any
+//   spelling, or any served domain when the Request-URI is an IP address (the registrar's own:
+//   a UA that puts the registrar's address in the Request-URI still registers; see
+//   aor_valid_for_request_uri);
 // - RFC 3327 §5.3: Path without "Supported: path" -> 420 (see RegistrarLimits);
 // - step 6: Contact must parse (400 "Malformed Contact..."); "*" only alone and only with
 //   "Expires: 0" (400);

@@ -26,7 +26,10 @@
 //  5. ACK (no answer possible, §22.1): forwarded only on the terms of 1-4; CANCEL: one that
 //     matches an INVITE transaction goes where the INVITE went (§9.2); one that matches nothing
 //     is forwarded (§16.10) only on the terms of an ACK, else refused 481;
-//  6. requests osprey answers about itself (OPTIONS to osprey, §11.2).
+//  6. requests osprey answers about itself (OPTIONS to osprey, §11.2; also through a Route of
+//     ours, as phones with an outbound proxy send it): they never reach the access control
+//     because nothing of them is forwarded: 200 for OPTIONS, 404 or 501 for the rest
+//     (server/local_responder.cpp; test_intruder_routing.py sends a number that way).
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
 // enumerated; both count toward a ban of the source, a bare challenge never does.

@@ -30,6 +30,10 @@ class LocalResponder final : public txn::TransactionUser {
  public:
   // The methods osprey implements today (the Allow header of OPTIONS, §20.5).
   static constexpr std::string_view kAllow = "OPTIONS, REGISTER, ACK, CANCEL";
+  // The option tags osprey implements as a UAS and registrar (RFC 3261 §19.2, §20.37): Path
+  // (RFC 3327: stored with the binding, used as Route toward it). Not outbound (RFC 5626: no
+  // flow tokens or reg-id) nor gruu (RFC 5627): listing them would be a promise not kept.
+  static constexpr std::string_view kSupported = "path";
 
   LocalResponder();
   // The table answers go through, and the registrar REGISTERs go to (none: 501); set once,
@@ -64,6 +68,9 @@ class LocalResponder final : public txn::TransactionUser {
 
  private:
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
+  // After route processing: the request is for osprey itself (no Route left, a Request-URI of
+  // ours without a user part).
+  bool addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const;
   void answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
               std::string_view reason = {}, const HeaderList& headers = {});
 

@@ -9,10 +9,12 @@ and localhost, a gateway for telephone numbers): every way in below must stay sh
      octets read as decimal, default port dropped): alice, authenticated, registering To
      sip:alice@LOCALHOST. is then reached at sip:alice@localhost, and registering To
      sip:alice@127.0.0.01 or sip:alice@[::ffff:127.0.0.1]:5060 at sip:alice@127.0.0.1.
-  2. Toll fraud through Route: an INVITE or MESSAGE whose Request-URI is osprey itself and
-     whose Route carries a number (strict-routing form, RFC 3261 §16.4, or a loose Route
-     after osprey's own) gets 407 without credentials, 403 for alice (her dial policy has no
-     international numbers), and the gateway receives nothing.
+  2. Toll fraud through Route: an INVITE or MESSAGE whose Request-URI is osprey's Record-Route
+     URI (with the osp-dt mark, forged) and whose Route carries a number (strict-routing form,
+     RFC 3261 §16.4, or a loose Route after osprey's own) gets 407 without credentials, 403 for
+     alice (her dial policy has no international numbers), and the gateway receives nothing.
+     Without the mark the Request-URI is osprey itself, not a strict router's: osprey answers
+     404 (nobody lives at its address) and the gateway receives nothing either.
   4. From spellings: an outsider sending as alice in another spelling of her AOR gets 407 and
      bob receives nothing.
   5. Identity headers from outside (RFC 3325 §5): Remote-Party-ID, P-Preferred-Identity and
@@ -91,7 +93,10 @@ def case_canonical_aor(port, checks):
 
 
 def case_toll_fraud_by_route(port, gateway, checks):
-    via_osprey = f"sip:127.0.0.1:{port}"
+    # A forged Record-Route mark: it makes osprey treat the previous hop as a strict router
+    # (RFC 3261 §16.4) and gains nothing else: the number is judged.
+    via_osprey = f"sip:127.0.0.1:{port};osp-dt=forged"
+    unmarked = f"sip:127.0.0.1:{port}"
     forms = {
         "strict Route": f"Route: <sip:{NUMBER}@127.0.0.1:{port}>",
         "loose Route": f"Route: <sip:127.0.0.1:{port};lr>, <sip:{NUMBER}@127.0.0.1:{port}>",
@@ -116,6 +121,14 @@ def case_toll_fraud_by_route(port, gateway, checks):
                 checks.expect(d.status_of(final) == 403 and len(gateway.received) == before,
                               f"{method} with {form} to {NUMBER} by alice (no international): 403, nothing at the "
                               f"gateway ({d.status_of(final)}, {len(gateway.received) - before} at the gateway)")
+            for form, route in forms.items():
+                before = len(gateway.received)
+                reply = client.exchange(client.request(method, unmarked, OUTSIDER, to, extra=[route], body=body),
+                                        timeout=2.0)
+                checks.expect(d.status_of(reply) == 404 and len(gateway.received) == before,
+                              f"{method} {unmarked} (no Record-Route mark) with {form} to {NUMBER}: for osprey "
+                              f"itself, 404, nothing at the gateway ({d.status_of(reply)}, "
+                              f"{len(gateway.received) - before} at the gateway)")
         late = gateway.arrivals_since(0, wait=1.0)
         checks.expect(not late, f"a second later, still nothing at the gateway ({[r[:80] for r in late]})")
     finally:

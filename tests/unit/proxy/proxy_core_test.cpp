@@ -160,7 +160,8 @@ TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
   const sip::Message forwarded = parsed(0);
   EXPECT_EQ(forwarded.request_uri().text, "sip:bob@10.0.0.2:5080");
   EXPECT_EQ(forwarded.max_forwards(), 69u);
-  EXPECT_EQ(forwarded.first_value(sip::HeaderId::record_route), "<sip:127.0.0.1:5060;transport=udp;lr>");
+  EXPECT_EQ(forwarded.first_value(sip::HeaderId::record_route),
+            "<sip:127.0.0.1:5060;transport=udp;osp-dt;lr>");
   ASSERT_TRUE(forwarded.top_via());
   EXPECT_EQ(forwarded.top_via()->host, "127.0.0.1");
   EXPECT_EQ(forwarded.count(sip::HeaderId::via), 2u);
@@ -217,8 +218,8 @@ TEST_F(ProxyCoreTest, ChangingTransportRecordRoutesTwice) {
     return true;
   });
   ASSERT_EQ(record_routes.size(), 2u);
-  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=tcp;lr>");
-  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=udp;lr>");
+  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=tcp;osp-dt;lr>");
+  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=udp;osp-dt;lr>");
 }
 
 TEST_F(ProxyCoreTest, EqualQForksInParallelAndA200CancelsTheOther) {
@@ -414,14 +415,71 @@ TEST_F(ProxyCoreTest, ASpiralWithANewRequestUriIsForwarded) {
 }
 
 TEST_F(ProxyCoreTest, StrictPreviousHopPutsOurUriInTheRequestUri) {
-  // §16.4: the Request-URI is our Record-Route URI; the real one is the last Route value.
-  from_alice(request_text("BYE", "sip:127.0.0.1:5060;transport=udp;lr",
+  // §16.4: the Request-URI is our Record-Route URI (as osprey writes it without a dialog token:
+  // osp-dt marks it); the real one is the last Route value.
+  from_alice(request_text("BYE", "sip:127.0.0.1:5060;transport=udp;osp-dt;lr",
                           "Route: <sip:192.0.2.50:5070;lr>, <sip:carol@192.0.2.60:5090>\r\n"));
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.50", 5070));
   const sip::Message forwarded = parsed(0);
   EXPECT_EQ(forwarded.request_uri().text, "sip:carol@192.0.2.60:5090");
   EXPECT_EQ(forwarded.first_value(sip::HeaderId::route), "<sip:192.0.2.50:5070;lr>");
+}
+
+// RFC 3261 §26.2.2, RFC 5630 §3.1.3: a sips: request leaves only over TLS. bob's binding came
+// over UDP: it is not used, and the caller hears 480 (osprey speaks TLS, bob has no TLS flow now).
+TEST_F(ProxyCoreTest, SipsRequestIsNeverSentToABindingOverUdpOrTcp) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080;transport=tcp", "tcp:192.0.2.21:5080")});
+  from_alice(request_text("INVITE", "sips:bob@example.com"));
+  EXPECT_TRUE(sent_starting("INVITE ").empty());
+  ASSERT_EQ(sent_starting("SIP/2.0 480").size(), 1u);
+  // A sips: MESSAGE the same.
+  from_alice(request_text("MESSAGE", "sips:bob@example.com", "", "z9hG4bKup2"));
+  EXPECT_TRUE(sent_starting("MESSAGE ").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 480").size(), 2u);
+  // The same user by sip: is reached as before.
+  from_alice(request_text("MESSAGE", "sip:bob@example.com", "", "z9hG4bKup3"));
+  EXPECT_EQ(sent_starting("MESSAGE ").size(), 2u);
+}
+
+// A sips: next hop named by a Route is the same: a Route toward plain UDP does not carry it.
+TEST_F(ProxyCoreTest, SipsRequestDoesNotFollowARouteOverUdp) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  from_alice(request_text("MESSAGE", "sips:carol@192.0.2.60", "Route: <sip:192.0.2.50:5070;lr>\r\n"));
+  EXPECT_TRUE(sent_starting("MESSAGE ").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 480").size(), 1u);
+}
+
+// Without a TLS listener osprey cannot handle the scheme at all (§16.3 step 2): 416.
+TEST_F(ProxyCoreTest, SipsWithoutATlsListenerIs416) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sips:bob@example.com"));
+  EXPECT_TRUE(sent_starting("INVITE ").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 416").size(), 1u);
+}
+
+// §16.6 step 4, RFC 5630 §3.1.2: to a TLS binding the sips: request goes, with a SIPS
+// Record-Route (no transport parameter); a sip: request keeps the sip: one.
+TEST_F(ProxyCoreTest, SipsRequestGetsASipsRecordRouteOverTls) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  register_bob({binding("sips:bob@10.0.0.2:5081", "tls:192.0.2.20:5081")});
+  from_alice(request_text("INVITE", "sips:bob@example.com"));
+  ASSERT_EQ(sent_starting("INVITE ").size(), 1u);
+  const sip::Message forwarded = parsed(sent_starting("INVITE ").front());
+  EXPECT_EQ(forwarded.request_uri().text, "sips:bob@10.0.0.2:5081");
+  auto record_routes = sip::routes(forwarded, sip::HeaderId::record_route);
+  ASSERT_TRUE(record_routes);
+  ASSERT_FALSE(record_routes->empty());
+  for (const auto& value : *record_routes) {
+    EXPECT_EQ(value.uri.scheme, sip::UriScheme::sips) << value.text;
+    EXPECT_FALSE(value.uri.has_param("transport")) << value.text;
+    EXPECT_TRUE(placed_in_record_route(value.uri, proxy_.identity())) << value.text;
+  }
+  // The caller came over UDP, but a sips: dialog reaches osprey over TLS on both sides: one
+  // Record-Route at the TLS address serves both.
+  EXPECT_EQ(record_routes->size(), 1u);
 }
 
 TEST_F(ProxyCoreTest, TimeoutOfAnInviteBranchIs408) {

@@ -39,6 +39,24 @@ TEST(RouteDecision, AStrictRoutersFormTargetsTheLastRoute) {
   EXPECT_TRUE(decision->routes_changed);
 }
 
+// §16.4 rewrites only "a value this proxy previously placed into a Record-Route": osprey's carry
+// osp-dt. A plain URI of ours is a request for osprey (a phone's keep-alive through its outbound
+// proxy), whose Route of ours is consumed and whose Request-URI stays.
+TEST(RouteDecision, ARequestUriOfOursWithoutTheRecordRouteMarkIsNotAStrictRoutersForm) {
+  const auto decision = decide_route(request("sip:192.0.2.1", "<sip:192.0.2.1;lr>"), identity());
+  ASSERT_TRUE(decision);
+  EXPECT_EQ(decision->request_uri, "sip:192.0.2.1");
+  EXPECT_TRUE(decision->routes.empty());
+  EXPECT_EQ(decision->next_hop, "sip:192.0.2.1");
+  EXPECT_TRUE(decision->tokens.empty());
+  // Every Record-Route URI osprey writes is recognised, with or without a token value.
+  EXPECT_TRUE(
+      placed_in_record_route(*sip::parse_uri("sip:192.0.2.1:5060;transport=udp;osp-dt;lr"), identity()));
+  EXPECT_FALSE(placed_in_record_route(*sip::parse_uri("sip:192.0.2.1:5060;lr"), identity()));
+  EXPECT_FALSE(
+      placed_in_record_route(*sip::parse_uri("sip:192.0.2.77;osp-dt=x;lr"), identity()));  // not ours
+}
+
 TEST(RouteDecision, PopsEveryLeadingRouteOfOursAndKeepsTheRest) {
   const auto decision =
       decide_route(request("sip:bob@203.0.113.5",

@@ -176,6 +176,39 @@ TEST(ReadRegister, UnservedAorDomainIs404) {
                  404);
 }
 
+// §10.3 step 5: the AOR must be valid for the domain the Request-URI names, not just for any
+// domain served here; an IP address names the registrar itself, valid for every served domain.
+TEST(ReadRegister, AorOfAnotherServedDomainThanTheRequestUrisIs404) {
+  const std::vector<std::string> domains{"example.com", "example.net", "192.0.2.10"};
+  const auto read_with = [&](const RegisterText& text) {
+    auto message = text.parse();
+    return read_register(message, domains, "udp:192.0.2.4:5060", RegistrarLimits{});
+  };
+  const auto contact = [](RegisterText text) { return text.header("Contact: <sip:a@192.0.2.4>"); };
+  auto other = read_with(contact(RegisterText{}.with_to("<sip:alice@example.net>")));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().status, 404);
+  EXPECT_EQ(read_with(contact(RegisterText{}.with_to("<sip:alice@192.0.2.10>"))).error().status, 404);
+  // The same domain in another spelling (§19.1.4: hosts compare case-insensitively).
+  auto spelled = read_with(contact(RegisterText{}.with_to("<sip:alice@EXAMPLE.com.>")));
+  ASSERT_TRUE(spelled) << spelled.error().reason;
+  EXPECT_EQ(spelled->aor, "sip:alice@example.com");
+  // The user part keeps its case: Alice is not alice (§19.1.4).
+  auto upper = read_with(contact(RegisterText{}.with_to("<sip:Alice@example.com>")));
+  ASSERT_TRUE(upper);
+  EXPECT_EQ(upper->aor, "sip:Alice@example.com");
+  // The registrar's address as Request-URI: every served domain.
+  for (const char* to : {"<sip:alice@example.com>", "<sip:alice@example.net>", "<sips:alice@example.net>"}) {
+    auto by_address = read_with(contact(RegisterText{}.with_request_uri("sip:192.0.2.10").with_to(to)));
+    EXPECT_TRUE(by_address) << to;
+  }
+  EXPECT_EQ(
+      read_with(contact(RegisterText{}.with_request_uri("sip:192.0.2.10").with_to("<sip:alice@example.org>")))
+          .error()
+          .status,
+      404);
+}
+
 TEST(ReadRegister, ToWithoutUserIs400) {
   expect_refusal(read(RegisterText{}.with_to("<sip:example.com>").header("Contact: <sip:a@192.0.2.4>")), 400);
   expect_refusal(read(RegisterText{}.with_to("<tel:+15551234567>").header("Contact: <sip:a@192.0.2.4>")),
@@ -199,6 +232,9 @@ TEST(ReadRegister, PathWithoutSupportedPathIs420) {
   // RFC 3327 §5.3.
   auto r = read(RegisterText{}.header("Path: <sip:p1.example.net;lr>").header("Contact: <sip:a@192.0.2.4>"));
   expect_refusal(r, 420);
+  // RFC 3261 §20.40: a 420 names the option tag in Unsupported.
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().headers, (std::vector<std::pair<std::string, std::string>>{{"Unsupported", "path"}}));
   RegistrarLimits lenient;
   lenient.require_path_support = false;
   auto accepted = read(

@@ -259,6 +259,15 @@ TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
   EXPECT_EQ(access_.counters().forbidden, 1u);
 }
 
+// The sips: form of an AOR is the same user (registrar/aor.hpp): alice registers it, and the
+// ownership check still refuses anyone else's, in either scheme and any case of the host. The
+// user part is case-sensitive (RFC 3261 §19.1.4): Alice is not alice.
+TEST_F(AccessControlTest, OwnershipHoldsForTheSipsFormOfAnAor) {
+  EXPECT_EQ(admit_signed(register_spec("sips:alice@example.com"), "alice", "wonderland").status, 0);
+  EXPECT_EQ(admit_signed(register_spec("sips:bob@EXAMPLE.com"), "alice", "wonderland").status, 403);
+  EXPECT_EQ(admit_signed(register_spec("sip:Alice@example.com"), "alice", "wonderland").status, 403);
+}
+
 TEST_F(AccessControlTest, RegisterForADomainNotServedIsLeftToTheRegistrar) {
   RequestSpec spec = register_spec("sip:alice@other.net");
   spec.uri = "sip:other.net";
@@ -530,13 +539,14 @@ TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
 }
 
 // Route processing comes first: a strict router's form or a loose Route followed by a number
-// reaches the number, and that is what is judged.
+// reaches the number, and that is what is judged. The Request-URI carries osprey's Record-Route
+// mark (osp-dt), forged: the mark makes the §16.4 rewrite happen, and gains nothing else.
 TEST_F(AccessControlTest, JudgesTheTargetAfterRouteProcessingNotTheRawRequestUri) {
   identity_.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
   RequestSpec strict;
   strict.method = "INVITE";
   strict.from = "sip:mallory@evil.net";
-  strict.uri = "sip:192.0.2.1:5060";
+  strict.uri = "sip:192.0.2.1:5060;osp-dt=forged";
   strict.to = "sip:+4490012345@example.com";
   strict.extra_lines = {"Route: <sip:+4490012345@example.com>"};
   EXPECT_EQ(admit(strict, "198.51.100.7").status, 407);

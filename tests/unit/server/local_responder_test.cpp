@@ -7,6 +7,7 @@
 
 #include "proxy/proxy_core.hpp"
 #include "sip/message.hpp"
+#include "sip/validation.hpp"
 #include "store/memory_location_store.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -64,9 +65,16 @@ class LocalResponderTest : public ::testing::Test {
 TEST_F(LocalResponderTest, OptionsGets200WithAllowAcceptSupported) {
   const sip::Message response = answer_to("OPTIONS", "sip:127.0.0.1:5060");
   EXPECT_EQ(response.status(), 200);
+  // RFC 3261 §11.2: what osprey implements, as it is: Path among the option tags, no body
+  // formats of its own (an empty Accept, not the application/sdp an absent one implies),
+  // unencoded bodies only, English reason phrases.
   EXPECT_EQ(response.first_value(sip::HeaderId::allow), LocalResponder::kAllow);
-  EXPECT_EQ(response.first_value(sip::HeaderId::accept), "application/sdp");
-  EXPECT_EQ(response.count(sip::HeaderId::supported), 1u);
+  EXPECT_EQ(response.count(sip::HeaderId::accept), 1u);
+  EXPECT_EQ(response.first_value(sip::HeaderId::accept), "");
+  EXPECT_EQ(response.first_value(sip::HeaderId::accept_encoding), "identity");
+  EXPECT_EQ(response.first_value(sip::HeaderId::accept_language), "en");
+  EXPECT_EQ(response.first_value(sip::HeaderId::supported), "path");
+  EXPECT_TRUE(sip::validate_headers(response)) << response.raw();
   ASSERT_TRUE(response.to());
   EXPECT_FALSE(response.to()->tag().empty());  // §8.2.6.2
   EXPECT_EQ(responder_.counters().options_answered, 1u);
@@ -91,6 +99,25 @@ TEST_F(LocalResponderTest, UnsupportedRequireGets420WithUnsupported) {
   const sip::Message response = answer_to("OPTIONS", "sip:127.0.0.1", "Require: foo, bar\r\n");
   EXPECT_EQ(response.status(), 420);
   EXPECT_EQ(response.first_value(sip::HeaderId::unsupported), "foo, bar");
+}
+
+// RFC 3327: osprey supports Path, so a REGISTER (or anything addressed to osprey) that requires
+// it is not refused; an unsupported tag beside it is the only one Unsupported names.
+TEST_F(LocalResponderTest, RequirePathIsSupported) {
+  EXPECT_EQ(answer_to("OPTIONS", "sip:127.0.0.1", "Require: path\r\n").status(), 200);
+  EXPECT_EQ(answer_to("REGISTER", "sip:127.0.0.1", "Require: path\r\n").status(),
+            501);  // no registrar: past §8.2.2
+  const sip::Message response = answer_to("REGISTER", "sip:127.0.0.1", "Require: path, foo\r\n");
+  EXPECT_EQ(response.status(), 420);
+  EXPECT_EQ(response.first_value(sip::HeaderId::unsupported), "foo");
+}
+
+// RFC 3261 §8.2.1 comes before §8.2.2: an unknown method gets 501 even when it requires an
+// extension osprey lacks.
+TEST_F(LocalResponderTest, UnknownMethodGets501BeforeTheRequireCheck) {
+  const sip::Message response = answer_to("FOO", "sip:127.0.0.1", "Require: foo\r\n");
+  EXPECT_EQ(response.status(), 501);
+  EXPECT_EQ(response.first_value(sip::HeaderId::allow), LocalResponder::kAllow);
 }
 
 TEST_F(LocalResponderTest, UnsupportedSchemeGets416) {
@@ -127,7 +154,27 @@ TEST_F(LocalResponderWithProxyTest, OptionsForOspreyIsAnsweredLocally) {
 }
 
 TEST_F(LocalResponderWithProxyTest, ProxyChecksProxyRequire) {
-  EXPECT_EQ(answer_to("INVITE", "sip:bob@127.0.0.1", "Proxy-Require: foo\r\n").status(), 420);
+  const sip::Message response = answer_to("INVITE", "sip:bob@127.0.0.1", "Proxy-Require: foo\r\n");
+  EXPECT_EQ(response.status(), 420);
+  EXPECT_EQ(response.first_value(sip::HeaderId::unsupported), "foo");  // §20.40
+}
+
+// §16.3: a proxy ignores Require (it is for the UAS), and forwards methods it does not know.
+TEST_F(LocalResponderWithProxyTest, ProxyIgnoresRequireAndForwardsUnknownMethods) {
+  EXPECT_EQ(answer_to("INVITE", "sip:bob@127.0.0.1", "Require: foo\r\n").status(), 480);  // no binding
+  EXPECT_EQ(answer_to("FOO", "sip:bob@127.0.0.1", "Require: foo\r\n").status(), 480);
+}
+
+// A phone's keep-alive through its outbound proxy: Request-URI osprey, Route osprey (RFC 3261
+// §16.4: the Route of ours is consumed; the Request-URI is no Record-Route osprey wrote, so it is
+// not a strict router's). It is for osprey: 200, not 480 for a request "to" the Route.
+TEST_F(LocalResponderWithProxyTest, OptionsToOspreyThroughItsOwnRouteIsAnswered) {
+  const sip::Message response = answer_to("OPTIONS", "sip:127.0.0.1", "Route: <sip:127.0.0.1;lr>\r\n");
+  EXPECT_EQ(response.status(), 200);
+  EXPECT_EQ(responder_.counters().options_answered, 1u);
+  EXPECT_EQ(answer_to("OPTIONS", "sip:127.0.0.1:5060", "Route: <sip:127.0.0.1:5060;lr>\r\n").status(), 200);
+  // A Route toward elsewhere after ours still goes on.
+  EXPECT_EQ(responder_.counters().proxied, 0u);
 }
 
 }  // namespace

@@ -1,0 +1,211 @@
+"""sips: requests over a live osprey with UDP, TCP and TLS listeners (RFC 3261 §26.2.2, §16.6
+step 4; RFC 5630 §3.1.2, §3.1.3), with raw sockets and Python's ssl module:
+
+  1. bob registers over UDP. A MESSAGE and an INVITE for sips:bob sent over TLS get 480 and bob's
+     UDP socket receives nothing: a sips: request never leaves by a hop that is not TLS. The same
+     MESSAGE for sip:bob reaches him (the binding itself is fine).
+  2. A sips: MESSAGE whose Route names a plain UDP next hop gets 480; that next hop receives
+     nothing.
+  3. carol registers over a TLS connection. An INVITE for sips:carol reaches her over that
+     connection with osprey's Record-Route as a SIPS URI at its TLS listener (no transport
+     parameter, osprey's osp-dt mark); her 200 reaches the caller with osprey's Record-Route
+     still a SIPS URI (its dialog token rewritten for the caller, RFC 3261 §16.7 step 4).
+"""
+
+import os
+import socket
+import ssl
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import osprey_harness as h  # noqa: E402
+import sip_digest as d  # noqa: E402
+
+
+class TlsPeer:
+    """One TLS connection to osprey: sends requests and responses, reads whole messages."""
+
+    def __init__(self, port, ca_file):
+        context = ssl.create_default_context(cafile=ca_file)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.conn = context.wrap_socket(raw, server_hostname="localhost")
+        self.local_port = self.conn.getsockname()[1]
+        self.buffer = b""
+
+    def close(self):
+        self.conn.close()
+
+    def send(self, data):
+        self.conn.sendall(data)
+
+    def read_message(self, timeout=3.0):
+        """The next whole message (framed by Content-Length), or None after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                length = 0
+                for line in self.buffer[:end].split(b"\r\n"):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() in (b"content-length", b"l"):
+                        length = int(value.strip() or 0)
+                total = end + 4 + length
+                if len(self.buffer) >= total:
+                    message, self.buffer = self.buffer[:total], self.buffer[total:]
+                    return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.conn.settimeout(remaining)
+            try:
+                chunk = self.conn.recv(65535)
+            except (socket.timeout, ssl.SSLError):
+                return None
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+    def final_response(self, timeout=4.0):
+        """The first final response read within `timeout` seconds (provisional ones skipped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = self.read_message(deadline - time.monotonic())
+            if message is None:
+                return None
+            status = d.status_of(message)
+            if status is not None and status >= 200:
+                return message
+        return None
+
+    def request(self, method, uri, from_uri, to_uri, extra=(), body=b"", contact=None):
+        lines = [
+            f"{method} {uri} SIP/2.0",
+            f"Via: SIP/2.0/TLS 127.0.0.1:{self.local_port};branch=z9hG4bK{uuid.uuid4().hex[:16]};rport",
+            "Max-Forwards: 70",
+            f"From: <{from_uri}>;tag={uuid.uuid4().hex[:8]}",
+            f"To: <{to_uri}>",
+            f"Call-ID: {uuid.uuid4().hex}",
+            f"CSeq: 1 {method}",
+            f"Contact: <{contact or f'sips:caller@127.0.0.1:{self.local_port}'}>",
+            *extra,
+        ]
+        if body:
+            lines.append("Content-Type: text/plain")
+        lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def register_udp(port, user, checks):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    contact_port = sock.getsockname()[1]
+    aor = f"sip:{user}@127.0.0.1"
+    client = d.UdpClient(port, sock=sock)
+    reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", aor, aor,
+                                           extra=[f"Contact: <sip:{user}@127.0.0.1:{contact_port}>",
+                                                  "Expires: 600"]))
+    checks.expect(d.status_of(reply) == 200, f"{user} registers over UDP: 200 ({d.status_of(reply)})")
+    return h.UdpRecorder(answer=200, sock=sock, requests_only=True)
+
+
+def case_no_tls_binding(tls_port, caller, bob, checks):
+    for method in ("MESSAGE", "INVITE"):
+        before = len(bob.received)
+        body = b"secret" if method == "MESSAGE" else b""
+        caller.send(caller.request(method, "sips:bob@127.0.0.1", "sips:caller@127.0.0.1", "sips:bob@127.0.0.1",
+                                   body=body))
+        reply = caller.final_response()
+        arrived = bob.arrivals_since(before, wait=0.5)
+        checks.expect(d.status_of(reply) == 480 and not arrived,
+                      f"{method} sips:bob over TLS, bob registered over UDP only: 480, nothing at bob "
+                      f"({d.status_of(reply)}, {len(arrived)} at bob)")
+    before = len(bob.received)
+    caller.send(caller.request("MESSAGE", "sip:bob@127.0.0.1", "sip:caller@127.0.0.1", "sip:bob@127.0.0.1",
+                               body=b"not secret"))
+    reply = caller.final_response()
+    got = bob.wait_for(before + 1, timeout=2.0)
+    checks.expect(d.status_of(reply) == 200 and len(got) > before,
+                  f"the same MESSAGE to sip:bob reaches him over UDP ({d.status_of(reply)}, "
+                  f"{len(got) - before} at bob)")
+
+
+def case_route_over_udp(caller, checks):
+    hop = h.UdpRecorder(answer=200, requests_only=True)
+    try:
+        caller.send(caller.request("MESSAGE", "sips:carol@192.0.2.60", "sips:caller@127.0.0.1",
+                                   "sips:carol@192.0.2.60", extra=[f"Route: <sip:127.0.0.1:{hop.port};lr>"],
+                                   body=b"secret"))
+        reply = caller.final_response()
+        arrived = hop.arrivals_since(0, wait=0.5)
+        checks.expect(d.status_of(reply) == 480 and not arrived,
+                      f"a sips: MESSAGE routed to a UDP next hop: 480, nothing there "
+                      f"({d.status_of(reply)}, {len(arrived)} there)")
+    finally:
+        hop.close()
+
+
+def record_route_of(message):
+    return d.header_lines(message, "Record-Route")
+
+
+def case_sips_record_route(tls_port, ca_file, caller, checks):
+    carol = TlsPeer(tls_port, ca_file)
+    try:
+        aor = "sip:carol@127.0.0.1"
+        carol.send(carol.request("REGISTER", "sip:127.0.0.1", aor, aor, contact=f"sips:carol@127.0.0.1:{carol.local_port}",
+                                 extra=["Expires: 600"]))
+        reply = carol.final_response()
+        checks.expect(d.status_of(reply) == 200, f"carol registers over TLS: 200 ({d.status_of(reply)})")
+
+        caller.send(caller.request("INVITE", "sips:carol@127.0.0.1", "sips:caller@127.0.0.1",
+                                   "sips:carol@127.0.0.1"))
+        invite = carol.read_message(timeout=3.0)
+        checks.expect(invite is not None and invite.startswith(b"INVITE sips:carol@127.0.0.1"),
+                      f"the sips: INVITE reaches carol over her TLS connection ({(invite or b'')[:60]})")
+        routes = record_route_of(invite)
+        ours = [r for r in routes if f"127.0.0.1:{tls_port}" in r]
+        checks.expect(len(routes) >= 1 and len(ours) == len(routes) and
+                      all(r.startswith(f"<sips:127.0.0.1:{tls_port};") and "transport=" not in r and "osp-dt" in r
+                          for r in routes),
+                      f"osprey's Record-Route is a SIPS URI at its TLS listener ({routes})")
+        if invite is None:
+            return
+        carol.send(h.response_to(invite, 200, "OK", to_tag="carol"))
+        final = caller.final_response()
+        answered = record_route_of(final) if final else []
+        checks.expect(d.status_of(final) == 200 and len(answered) >= 1 and
+                      all(r.startswith(f"<sips:127.0.0.1:{tls_port};") and "osp-dt=" in r for r in answered) and
+                      answered != routes,
+                      f"carol's 200 reaches the caller with osprey's SIPS Record-Route, its token rewritten "
+                      f"({d.status_of(final)}, {answered})")
+    finally:
+        carol.close()
+
+
+def main():
+    args = h.parse_args()
+    checks = h.Failures()
+    with h.temp_dir() as work:
+        certs = h.make_certificates(os.path.join(work, "pki"))
+        port, tls_port = h.free_port(), h.free_port()
+        listens = h.udp_and_tcp(port) + [{"transport": "tls", "address": "127.0.0.1", "port": tls_port,
+                                          "certificate": certs["cert"], "private_key": certs["key"]}]
+        server = h.Osprey(args.osprey, work, listens)
+        with server:
+            bob = register_udp(port, "bob", checks)
+            caller = TlsPeer(tls_port, certs["ca_cert"])
+            try:
+                case_no_tls_binding(tls_port, caller, bob, checks)
+                case_route_over_udp(caller, checks)
+                case_sips_record_route(tls_port, certs["ca_cert"], caller, checks)
+            finally:
+                caller.close()
+                bob.close()
+        h.expect_clean_stop(checks, server)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
