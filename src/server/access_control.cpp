@@ -173,11 +173,13 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
     case security::AuthVerdict::challenge: ++counters_.challenged; break;
   }
   // RFC 3261 §22.2 (registrar: 401 WWW-Authenticate) and §22.3 (proxy: 407 Proxy-Authenticate);
-  // RFC 8760 §2.4: SHA-256 first, MD5 for older clients.
+  // RFC 8760 §2.4: SHA-256 first, MD5 for older clients; MD5 alone for the clients that give up
+  // on any other (security/md5_only_clients.hpp).
   decision.status = registration ? 401 : 407;
   const std::string header = registration ? "WWW-Authenticate" : "Proxy-Authenticate";
   if (authenticator_ != nullptr) {
-    for (std::string& challenge : authenticator_->challenges(realm, now, result.stale, client_of(flow))) {
+    for (std::string& challenge :
+         authenticator_->challenges(realm, now, result.stale, client_of(flow), &request)) {
       decision.headers.emplace_back(header, std::move(challenge));
     }
   }

@@ -110,7 +110,8 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
   if (security.authentication && users != nullptr && shared.nonces != nullptr &&
       shared.nonce_counts != nullptr) {
-    authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms);
+    authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms,
+                           security::Md5OnlyClients(security.md5_only_user_agents));
   }
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, unix_seconds, logger_, shared.dialog_tokens);

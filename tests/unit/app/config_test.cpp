@@ -304,6 +304,30 @@ TEST_F(ConfigLoader, NonceLifetimeTheCountTableCanCover) {
   EXPECT_EQ(config->security.nonce_lifetime, 3565u);
 }
 
+TEST_F(ConfigLoader, Md5OnlyUserAgents) {
+  // Default: the libre clients (baresip), which give up on any challenge that is not MD5.
+  const auto defaults = load("domains = [\"a\"]\n");
+  ASSERT_TRUE(defaults) << to_string(defaults.error());
+  EXPECT_EQ(defaults->security.md5_only_user_agents, (std::vector<std::string>{"baresip", "libre"}));
+  EXPECT_EQ(security_settings(defaults->security, defaults->dialplan).md5_only_user_agents,
+            (std::vector<std::string>{"baresip", "libre"}));
+
+  const auto config = load("domains = [\"a\"]\n[security]\nmd5_only_user_agents = [\"OldPhone/1\"]\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->security.md5_only_user_agents, (std::vector<std::string>{"OldPhone/1"}));
+  const auto none = load("domains = [\"a\"]\n[security]\nmd5_only_user_agents = []\n");
+  ASSERT_TRUE(none) << to_string(none.error());
+  EXPECT_TRUE(none->security.md5_only_user_agents.empty());
+
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\nmd5_only_user_agents = \"baresip\"\n"),
+            "osprey.toml:3: key 'security.md5_only_user_agents': must be an array of strings");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\nmd5_only_user_agents = [\"baresip\", \"\"]\n"),
+            "osprey.toml:3: key 'security.md5_only_user_agents[1]': must not be empty");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\n\nmd5_only_user_agents = [\" baresip\"]\n"),
+            "osprey.toml:4: key 'security.md5_only_user_agents': ' baresip' is not a User-Agent prefix "
+            "(printable ASCII, at most 128 characters, no space at either end)");
+}
+
 TEST_F(ConfigLoader, Domains) {
   EXPECT_EQ(error_for("workers = 1\n"),
             "osprey.toml: key 'domains': is required: list the SIP domains this server is responsible for");
