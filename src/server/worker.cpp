@@ -90,6 +90,13 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
         io_context_, table_, *messages, location, claims, unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; });
+    // The sender was told 202: a message its recipient's devices refuse for good is dropped
+    // (retrying could never succeed and would hold the queue), and the operator is told.
+    delivery_->set_refusal_report([this](const im::DeliveryRefusal& refusal) {
+      logger_.warn(
+          "stored message {} for {} dropped: every device refused it for good ({}); its sender had 202",
+          refusal.id, refusal.aor, refusal.status);
+    });
     services.offline = &*offline_;
     registrar_.attach_delivery(&*delivery_);
     responder_.attach_delivery(&*delivery_);
