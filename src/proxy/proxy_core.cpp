@@ -444,6 +444,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
 
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
+    report_transport_failure(*context, to, "could not send (send error, or no connection could be opened)");
     branch_ended(key, branch, 503, nullptr);  // §16.7 step 3 / §16.9: a transport error
     return;
   }
@@ -451,6 +452,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   context = find(key);
   if (context == nullptr) return;
   context->branches[branch].client = *client;
+  if (events_.branch_transport_failure) context->branches[branch].to = to;
   branches_[key_of(txn::ServerTransactionId{client->index, client->generation})] = BranchRef{key, branch};
 }
 
@@ -491,9 +493,26 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
       context->request_bytes.size() + kViaAllowance > kUdpMessageLimit) {
     status = 513;
   }
+  // The table reports a transport error as 503 (connection refused, reset or closed, TLS
+  // handshake failed) and a timeout as 408; only the first is the network's doing.
+  if (Context* context = find(ref.context); status == 503 && context != nullptr &&
+                                            ref.branch < context->branches.size() &&
+                                            context->branches[ref.branch].to) {
+    report_transport_failure(*context, *context->branches[ref.branch].to,
+                             "connection refused, reset or closed, or TLS failed, before a final answer");
+  }
   // §16.7 step 2 / §16.8: a timeout counts as a 408, a transport error as a 503.
   branch_ended(ref.context, ref.branch, status, nullptr);
   return true;
+}
+
+void ProxyCore::report_transport_failure(const Context& context, const txn::Target& to,
+                                         std::string_view cause) const {
+  if (!events_.branch_transport_failure) return;
+  // Parsed again only on this rare path: the context keeps the request as bytes.
+  auto request = sip::Message::parse_borrowed(context.request_bytes);
+  const std::string_view call_id = request && request->call_id() ? *request->call_id() : std::string_view();
+  events_.branch_transport_failure({call_id, to, cause});
 }
 
 void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response) {
@@ -649,7 +668,10 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   if (remaining.empty() && identity_.is_ours(*uri)) return;  // for us: absorbed
   decrement_max_forwards(ack);
   if (auto literal = literal_target(*uri)) {
-    if (!may_reach_gateway && is_gateway(literal->destination)) return;
+    if (!may_reach_gateway && is_gateway(literal->destination)) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "toward the gateway, not judged for it");
+      return;
+    }
     if (table_.send_ack(std::move(ack), *literal)) ++counters_.acks_forwarded;
     return;
   }
@@ -659,7 +681,10 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   resolve_(*uri,
            [this, alive, shared, may_reach_gateway](tl::expected<net::ResolvedTarget, std::string> resolved) {
              if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
-             if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) return;
+             if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) {
+               if (events_.ack_dropped) events_.ack_dropped(*shared, "toward the gateway, not judged for it");
+               return;
+             }
              if (table_.send_ack(std::move(*shared),
                                  {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
                ++counters_.acks_forwarded;

@@ -192,9 +192,12 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
   if (settings_.trusted_peers.contains(flow.remote.address)) return true;
   if (dialog_admitted(ack, route) || !leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
-  // Debug only: anyone can send these, and an ACK gets no answer to tell the sender.
+  // Anyone can send these, and an ACK gets no answer to tell the sender: once per dialog, and
+  // rate-bound, in the log (server/proxy_event_log.hpp); every one at debug.
   logger_.debug("ACK from {} toward {} dropped: no dialog token of ours for that place",
                 net::to_string(flow.remote), route.next_hop);
+  if (event_log_ != nullptr)
+    event_log_->ack_dropped(ack, "no dialog token of ours for that place", &flow.remote);
   return false;
 }
 

@@ -1,5 +1,7 @@
 #include "server/worker.hpp"
 
+#include <random>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
@@ -48,6 +50,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       datagram_options_(settings.parse),
       stream_options_(settings.parse),
       logger_(logger),
+      event_log_(logger, std::random_device{}()),
       transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger, &directory),
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
       registrar_(io_context_, location, settings.registrar, settings.domains, unix_seconds,
@@ -102,6 +105,7 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
     responder_.attach_delivery(&*delivery_);
   }
   proxy_.attach(services);
+  proxy_.set_events(event_log_.events());
 }
 
 void Worker::attach_security(const SharedSecurity& shared, const store::UserStore* users,
@@ -123,6 +127,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
+  access_->set_event_log(&event_log_);
   responder_.attach_access(&*access_);
 }
 
@@ -195,6 +200,9 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     if (mailbox_.maybe_has_mail()) drain_mailbox();
   }
   if (!admit_source(bytes, flow)) return;
+  // RFC 5626 §4.4.1, RFC 3261 §7.5: CRLFs alone are a keep-alive, not a broken message (streams
+  // answer the double CRLF in net/; a datagram needs no answer). Nothing to parse, nothing to log.
+  if (flow.protocol == net::Protocol::udp && is_keepalive(bytes)) return;
   Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
   if (!intake.reply.empty()) {
     // No transaction for a request this broken: the answer goes straight back where it came
