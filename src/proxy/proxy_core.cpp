@@ -648,17 +648,26 @@ void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/, bool 
 void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
   auto route = decide_route(ack, identity_);
-  if (!route) return;
+  if (!route) {
+    if (events_.ack_dropped) events_.ack_dropped(ack, "its Route set cannot be followed");
+    return;
+  }
   apply_routes(ack, *route);
   const std::vector<std::string>& remaining = route->routes;
   const std::string& next_hop = route->next_hop;
   auto uri = sip::parse_uri(next_hop);
-  if (!uri) return;
+  if (!uri) {
+    if (events_.ack_dropped) events_.ack_dropped(ack, "its next hop is not a URI");
+    return;
+  }
   if (remaining.empty() && identity_.serves_uri(*uri)) {
     // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
     // contact in the Request-URI; this covers UAs whose ACK names the AOR).
     const auto groups = target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()));
-    if (groups.empty() || !groups.front().front().destination) return;
+    if (groups.empty() || !groups.front().front().destination) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "the served user it names has no usable binding");
+      return;
+    }
     const ForwardTarget& target = groups.front().front();
     ack.set_request_uri(target.request_uri);
     decrement_max_forwards(ack);

@@ -176,6 +176,21 @@ TEST_F(ProxyCoreTest, ABranchLostToATransportErrorIsReported) {
   EXPECT_TRUE(reports.empty());
 }
 
+// An ACK the proxy cannot deliver is told to the server (logged once per dialog there).
+TEST_F(ProxyCoreTest, AnAckForAServedUserWithoutBindingIsReportedAsDropped) {
+  std::vector<std::string> reports;
+  ProxyEvents events;
+  events.ack_dropped = [&](const sip::Message& ack, std::string_view why) {
+    reports.push_back(std::string(ack.call_id().value_or("")) + ": " + std::string(why));
+  };
+  proxy_.set_events(std::move(events));
+  std::string ack = request_text("ACK", "sip:bob@example.com");
+  ack.replace(ack.find("To: <sip:bob@example.com>"), 25, "To: <sip:bob@example.com>;tag=b1");
+  from_alice(ack);
+  EXPECT_TRUE(transport_.sent.empty());
+  EXPECT_EQ(reports, (std::vector<std::string>{"call-1: the served user it names has no usable binding"}));
+}
+
 TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
   from_alice(request_text("INVITE", "sip:bob@example.com"));
