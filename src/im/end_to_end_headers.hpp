@@ -19,8 +19,11 @@
 //  - identity assertions (RFC 3325 §5): P-Asserted-Identity, P-Preferred-Identity,
 //    Remote-Party-ID are valid within the trust domain at the moment they were vouched for;
 //    stored, they would be replayed later to a device that believes them.
-// Everything else, unknown extension headers included, is kept in order (a proxy forwards
-// headers it does not know, RFC 3261 §16.6).
+// Everything else is kept in order: Subject, Content-Encoding, Content-Language,
+// Content-Disposition, MIME-Version, Require and Supported (osprey answered the sender as the UAS
+// would, 420 for what it does not support), Expires, Priority, In-Reply-To, Reply-To, User-Agent,
+// Identity, and unknown extension headers (a proxy forwards headers it does not know, RFC 3261
+// §16.6).
 //
 // The stored form is text, one "Name: value" line each, CRLF-terminated; a folded value
 // (RFC 3261 §7.3.1) is unfolded so each line is one header. Its size counts against the
