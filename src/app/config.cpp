@@ -53,16 +53,25 @@ bool same_socket(const ListenConfig& a, const ListenConfig& b) {
          boost::asio::ip::make_address(b.address, ignored);
 }
 
-void read_tls_file(Section& entry, std::string_view key, std::string& out) {
+// A file the server reads (a PEM): resolved against the config's folder, and, when the command
+// needs it, checked to exist. The error names the resolved path: where osprey looked.
+bool read_file_path(ReadState& state, Section& section, std::string_view key, std::string& out) {
+  std::string written;
+  if (!section.string(key, written)) return false;
+  out = state.resolve(written);
+  std::error_code error;
+  if (state.check_files && !std::filesystem::is_regular_file(out, error)) {
+    section.fail(key, "'" + out + "' is not a readable file");
+  }
+  return true;
+}
+
+void read_tls_file(ReadState& state, Section& entry, std::string_view key, std::string& out) {
   if (!entry.has(key)) {
     entry.fail(key, "is required for transport \"tls\"");
     return;
   }
-  if (!entry.string(key, out)) return;
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(out, error)) {
-    entry.fail(key, "'" + out + "' is not a readable file");
-  }
+  read_file_path(state, entry, key, out);
 }
 
 ListenConfig read_listen_entry(ReadState& state, const toml::table& table, std::string path) {
@@ -86,8 +95,8 @@ ListenConfig read_listen_entry(ReadState& state, const toml::table& table, std::
   entry.integer<std::uint16_t>("port", 1, 65535, listen.port);
 
   if (listen.transport == Transport::tls) {
-    read_tls_file(entry, "certificate", listen.certificate);
-    read_tls_file(entry, "private_key", listen.private_key);
+    read_tls_file(state, entry, "certificate", listen.certificate);
+    read_tls_file(state, entry, "private_key", listen.private_key);
   } else {
     for (std::string_view key : {"certificate", "private_key"}) {
       if (entry.has(key)) entry.fail(key, "is only used with transport \"tls\"");
@@ -226,12 +235,7 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
 
 void read_tls(ReadState& state, const toml::table& table, TlsConfig& tls) {
   Section section(state, table, "tls");
-  if (section.string("ca_file", tls.ca_file)) {
-    std::error_code error;
-    if (!std::filesystem::is_regular_file(tls.ca_file, error)) {
-      section.fail("ca_file", "'" + tls.ca_file + "' is not a readable file");
-    }
-  }
+  read_file_path(state, section, "ca_file", tls.ca_file);
   section.fail_unknown_keys();
 }
 
@@ -247,6 +251,8 @@ Config read_config(ReadState& state, const toml::table& document) {
                {"error", LogLevel::error}},
               config.log_level);
   root.string("data_dir", config.data_dir);
+  // Written or default, relative to the config's folder (see load_config).
+  config.data_dir = state.resolve(config.data_dir);
   read_domains(root, config);
   read_listen(state, root, config);
   if (const toml::table* registrar = root.table("registrar"))
@@ -282,7 +288,8 @@ std::string_view to_string(LogLevel level) {
   return "?";
 }
 
-tl::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file_name) {
+tl::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file_name,
+                                               const std::filesystem::path& base_dir, ConfigFiles files) {
   toml::table document;
   // toml++ reports syntax errors by throwing; this is the only place its exceptions can come
   // from, and they stop here as an error value.
@@ -292,13 +299,13 @@ tl::expected<Config, ConfigError> parse_config(std::string_view text, const std:
     return tl::unexpected(
         ConfigError{file_name, error.source().begin.line, {}, std::string(error.description())});
   }
-  ReadState state{file_name, {}};
+  ReadState state{file_name, {}, base_dir, files == ConfigFiles::checked};
   Config config = read_config(state, document);
   if (state.first_error) return tl::unexpected(std::move(*state.first_error));
   return config;
 }
 
-tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file) {
+tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file, ConfigFiles files) {
   const std::string name = file.string();
   std::error_code error;
   const auto status = std::filesystem::status(file, error);
@@ -312,7 +319,10 @@ tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file)
   if (!stream || stream.bad()) {
     return tl::unexpected(ConfigError{name, 0, {}, std::string("cannot read: ") + std::strerror(errno)});
   }
-  return parse_config(text, name);
+  // Absolute, so the paths stay right whatever directory the process later works in.
+  const std::filesystem::path folder = std::filesystem::absolute(file, error).parent_path();
+  if (error) return tl::unexpected(ConfigError{name, 0, {}, "cannot resolve its folder: " + error.message()});
+  return parse_config(text, name, folder, files);
 }
 
 unsigned resolved_workers(const Config& config) {

@@ -26,7 +26,7 @@ struct ListenConfig {
   Transport transport = Transport::udp;
   std::string address = "0.0.0.0";  // an IPv4 or IPv6 literal, without brackets
   std::uint16_t port = 5060;        // default 5060, or 5061 for TLS (RFC 3261 §18.2.1)
-  // TLS only: PEM files; the loader has checked that both exist.
+  // TLS only: PEM files, resolved like data_dir; the server's loader has checked that both exist.
   std::string certificate;
   std::string private_key;
 };
@@ -87,7 +87,7 @@ struct TlsConfig {
 struct Config {
   unsigned workers = 0;  // 0: one per core (see resolved_workers)
   LogLevel log_level = LogLevel::info;
-  std::string data_dir = "data";     // where the SQLite store lives
+  std::string data_dir = "data";     // where the SQLite store lives; relative: to the config's folder
   std::vector<std::string> domains;  // the SIP domains this server is responsible for; never empty
   std::vector<ListenConfig> listen;  // never empty; UDP and TCP on 0.0.0.0:5060 when omitted
   RegistrarConfig registrar;
@@ -98,12 +98,27 @@ struct Config {
   DialplanConfig dialplan;
 };
 
-// Reads and validates `file`. Relative paths inside it (data_dir, TLS files) are taken as they
-// are, relative to the working directory, like the file name itself.
-tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file);
+// What a command needs of the files a config names.
+enum class ConfigFiles : std::uint8_t {
+  // The server (serve, check-config): TLS certificate, key and CA file must exist.
+  checked,
+  // The tools that only reach data_dir (osprey user, osprey ban): a certificate missing, or
+  // readable only by the server's user, must not keep an administrator from managing accounts.
+  unchecked,
+};
 
-// Same, from text already in memory; `file_name` is only used in error messages.
-tl::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file_name);
+// Reads and validates `file`. Relative paths inside it (data_dir, TLS certificate, private_key
+// and ca_file) are resolved against the folder the file is in, never the working directory,
+// so `osprey user list --config /etc/osprey/osprey.toml` reaches the same data_dir from
+// anywhere; the Config holds them absolute.
+tl::expected<Config, ConfigError> load_config(const std::filesystem::path& file,
+                                              ConfigFiles files = ConfigFiles::checked);
+
+// Same, from text already in memory; `file_name` is only used in error messages. Relative paths
+// are resolved against `base_dir`, or kept as written when it is empty.
+tl::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file_name,
+                                               const std::filesystem::path& base_dir = {},
+                                               ConfigFiles files = ConfigFiles::checked);
 
 // `workers`, with 0 replaced by the number of cores (at least 1).
 unsigned resolved_workers(const Config& config);

@@ -31,6 +31,12 @@ void ReadState::fail(std::uint32_t line, std::string key, std::string message) {
   first_error = ConfigError{file, line, std::move(key), std::move(message)};
 }
 
+std::string ReadState::resolve(const std::string& path) const {
+  const std::filesystem::path written(path);
+  if (base_dir.empty() || written.is_absolute()) return path;
+  return (base_dir / written).lexically_normal().string();
+}
+
 Section::Section(ReadState& state, const toml::table& table, std::string path)
     : state_(state), table_(table), path_(std::move(path)) {}
 

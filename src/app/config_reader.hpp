@@ -8,6 +8,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -24,6 +25,14 @@ namespace osprey::app {
 struct ReadState {
   std::string file;
   std::optional<ConfigError> first_error;
+  // The folder relative paths in the file are resolved against (the config file's own);
+  // empty: they are kept as written.
+  std::filesystem::path base_dir;
+  // Whether files the file names (TLS certificate, key, CA) must exist now.
+  bool check_files = true;
+
+  // `path` as the server will open it: absolute paths as written, relative ones under base_dir.
+  std::string resolve(const std::string& path) const;
 
   void fail(std::uint32_t line, std::string key, std::string message);
 };

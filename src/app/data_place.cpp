@@ -14,7 +14,9 @@ tl::expected<DataPlace, int> find_data_place(std::string_view command, const std
   }
   DataPlace place{data_dir, {}, config_file};
   if (config_file.empty()) return place;
-  auto config = load_config(config_file);
+  // The tools reach only data_dir: the TLS files are the server's business (they may be
+  // missing here, or readable only by the server's user).
+  auto config = load_config(config_file, ConfigFiles::unchecked);
   if (!config) {
     streams.err << to_string(config.error()) << '\n';
     return tl::unexpected(kExitFailure);

@@ -88,6 +88,7 @@ server::SecuritySettings security_settings(const SecurityConfig& security, const
   for (const std::string& name : security.digest_algorithms) {
     settings.digest_algorithms.push_back(sip::digest_algorithm_from(name));
   }
+  settings.md5_only_user_agents = security.md5_only_user_agents;
   settings.trusted_peers =
       security::AddressSet::parse(security.trusted_peers).value_or(security::AddressSet{});
   settings.scanner_user_agents =
@@ -140,6 +141,22 @@ void read_security(ReadState& state, const toml::table& table, SecurityConfig& s
                    "must list \"SHA-256\" and/or \"MD5\", each once, in order of preference");
     } else {
       security.digest_algorithms = std::move(algorithms);
+    }
+  }
+  std::vector<std::string> md5_only;
+  if (section.string_array("md5_only_user_agents", md5_only)) {
+    // A prefix of printable ASCII without spaces at its ends: anything else could never match a
+    // User-Agent as the parser hands it over, and would silently do nothing.
+    const auto bad = std::find_if(md5_only.begin(), md5_only.end(), [](const std::string& prefix) {
+      return prefix.size() > 128 || prefix.front() == ' ' || prefix.back() == ' ' ||
+             std::any_of(prefix.begin(), prefix.end(), [](char c) { return c < 0x20 || c > 0x7e; });
+    });
+    if (bad != md5_only.end()) {
+      section.fail("md5_only_user_agents", "'" + *bad +
+                                               "' is not a User-Agent prefix (printable ASCII, at most 128 "
+                                               "characters, no space at either end)");
+    } else {
+      security.md5_only_user_agents = std::move(md5_only);
     }
   }
   read_networks(section, "trusted_peers", security.trusted_peers);

@@ -12,6 +12,7 @@
 
 #include "app/config_reader.hpp"
 #include "security/dial_policy.hpp"
+#include "security/md5_only_clients.hpp"
 #include "server/server_settings.hpp"
 
 namespace osprey::app {
@@ -47,6 +48,10 @@ struct SecurityConfig {
   // The Digest algorithms challenged, in order (RFC 8760 §2.4): "SHA-256", "MD5". Clients that
   // read only the first challenge and know only MD5 (SIPp 3.6, old phones) need MD5 first.
   std::vector<std::string> digest_algorithms = {"SHA-256", "MD5"};
+  // User-Agent prefixes (case-insensitive) answered with the MD5 challenge alone: libre/baresip
+  // give up on a 401/407 that carries any other algorithm, even beside MD5. Only narrows what
+  // is offered; does nothing when MD5 is not in digest_algorithms.
+  std::vector<std::string> md5_only_user_agents = security::Md5OnlyClients::default_prefixes();
   // CIDRs of peers inside the trust domain (RFC 3325): not challenged, their P-Asserted-Identity
   // is believed.
   std::vector<std::string> trusted_peers;

@@ -1,5 +1,6 @@
 #include "im/message_rules.hpp"
 
+#include "im/end_to_end_headers.hpp"
 #include "sip/builder.hpp"
 #include "sip/date_header.hpp"
 #include "sip/media_type.hpp"
@@ -41,6 +42,7 @@ store::StoredMessage stored_from(const sip::Message& request, std::string_view a
   message.to = std::string(request.first_value(sip::HeaderId::to).value_or(""));
   message.content_type = std::string(request.first_value(sip::HeaderId::content_type).value_or(""));
   message.body = std::string(request.body());
+  message.headers = end_to_end_headers(request);
   message.submitted_at = now;
   return message;
 }
@@ -75,6 +77,11 @@ sip::Result<sip::Message> delivery_request(const store::StoredMessage& message,
       .header(sip::HeaderId::call_id, address.call_id)
       .header(sip::HeaderId::cseq, "1 MESSAGE")
       .header(sip::HeaderId::date, sip::format_date(message.submitted_at));
+  // The sender's end-to-end headers, in their original order (RFC 3428 §7: the recipient gets
+  // the message as it was sent; a Content-Encoding without its header would corrupt the body).
+  for_each_stored_header(message.headers, [&builder](std::string_view name, std::string_view value) {
+    builder.header(name, value);
+  });
   // An empty stored Content-Type (a MESSAGE without a body, RFC 3428 §7 allows it) writes none.
   builder.body(message.content_type, message.body);
   return builder.build();

@@ -44,7 +44,8 @@ bool is_typing_notification(const sip::Message& request);
 
 // The stored form of a MESSAGE for `aor` submitted at `now` (seconds since the epoch): From and
 // To header values as received (RFC 3428 §7: the recipient sees the original sender), the
-// Content-Type value and the body. The id is left 0: the store assigns it.
+// Content-Type value, the body and the other end-to-end headers (im/end_to_end_headers.hpp).
+// The id is left 0: the store assigns it.
 store::StoredMessage stored_from(const sip::Message& request, std::string_view aor, std::int64_t now);
 
 // What a delivered MESSAGE needs besides the stored message.
@@ -57,9 +58,9 @@ struct DeliveryAddress {
 // RFC 3428 §7: the stored message as a new out-of-dialog MESSAGE from osprey: the original From
 // (with its tag: the recipient identifies the sender by it), the original To without its tag
 // (RFC 3261 §8.1.1.2: a request outside a dialog has no To tag), a new Call-ID, CSeq 1 MESSAGE,
-// Max-Forwards 70, the stored Content-Type and body, and Date set to the original submission
-// time (RFC 3261 §20.17) so the recipient can tell when it was written. No Via: the transaction
-// table adds it.
+// Max-Forwards 70, Date set to the original submission time (RFC 3261 §20.17) so the recipient
+// can tell when it was written, the stored end-to-end headers in their original order, and the
+// stored Content-Type and body. No Via: the transaction table adds it.
 sip::Result<sip::Message> delivery_request(const store::StoredMessage& message,
                                            const DeliveryAddress& address);
 

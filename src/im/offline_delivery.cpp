@@ -28,6 +28,7 @@ struct OfflineDelivery::Run {
   std::size_t pending = 0;                 // branches of this attempt without a final answer
   bool acknowledged = false;               // the front message got its 2xx
   bool worth_retrying = false;             // a branch of this attempt failed in a way that may pass
+  int refusal_status = 0;                  // the last definitive refusal of this attempt
   bool waiting = false;                    // in back-off
   std::chrono::milliseconds backoff;
   boost::asio::steady_timer timer;
@@ -116,6 +117,7 @@ void OfflineDelivery::send_current(Run& run) {
   run.attempt = ++next_attempt_;
   run.acknowledged = false;
   run.worth_retrying = false;
+  run.refusal_status = 0;
   run.pending = run.bindings.size();
   // One Call-ID for all branches of this attempt: it is one request forked (RFC 3261 §16.6).
   const std::string call_id = new_call_id_();
@@ -174,7 +176,7 @@ bool OfflineDelivery::on_response(txn::ClientTransactionId transaction, const si
   if (response.status() < 300) {
     delivered(*run);
   } else {
-    branch_failed(*run, is_transient(response.status()));
+    branch_failed(*run, is_transient(response.status()), response.status());
   }
   return true;
 }
@@ -189,14 +191,16 @@ bool OfflineDelivery::on_client_failure(txn::ClientTransactionId transaction, in
   return true;
 }
 
-void OfflineDelivery::branch_failed(Run& run, bool transient) {
+void OfflineDelivery::branch_failed(Run& run, bool transient, int status) {
   if (transient) run.worth_retrying = true;
+  if (!transient && status != 0) run.refusal_status = status;
   if (run.pending > 0) --run.pending;
   if (run.pending != 0 || run.acknowledged) return;
   if (!run.worth_retrying) {
     // Every device refused it for good (e.g. 415, 488, 603): retrying would block the user's
     // queue until expiry for nothing. The message is dropped and counted, the next one goes.
     ++counters_.refused;
+    if (refusal_report_) refusal_report_({run.queue.front().id, run.aor, run.refusal_status});
     finish_front(run);
     return;
   }

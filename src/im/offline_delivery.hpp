@@ -60,8 +60,18 @@ struct DeliveryCounters {
   std::uint64_t remove_failures = 0;  // removals after a 2xx whose write failed (the log must say)
 };
 
+// A stored message dropped because every device refused it for good (RFC 3261 §21: a 4xx or
+// 6xx that is not 408/480/486/491): its sender got 202 long ago, so the drop must be told to
+// the operator rather than happen silently. A transient failure keeps the message and retries.
+struct DeliveryRefusal {
+  std::uint64_t id = 0;
+  std::string_view aor;
+  int status = 0;  // the last refusal received
+};
+
 class OfflineDelivery {
  public:
+  using RefusalReport = std::function<void(const DeliveryRefusal&)>;
   using Clock = std::function<std::int64_t()>;  // seconds since the epoch (binding expiry)
   // Resolves a next-hop URI (TargetResolver::resolve); the callback runs on the worker.
   using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
@@ -84,6 +94,9 @@ class OfflineDelivery {
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
   bool on_client_failure(txn::ClientTransactionId transaction, int status);
 
+  // Called on the worker for each message dropped after a definitive refusal (the server logs it).
+  void set_refusal_report(RefusalReport report) { refusal_report_ = std::move(report); }
+
   const DeliveryCounters& counters() const { return counters_; }
   std::size_t active_runs() const { return runs_.size(); }
 
@@ -105,7 +118,8 @@ class OfflineDelivery {
                    const tl::expected<net::ResolvedTarget, std::string>& resolved);
   // `transient`: the failure may pass (timeout, transport error, 408/480/486/5xx); when no
   // branch of the attempt failed so, the message is refused for good and dropped.
-  void branch_failed(Run& run, bool transient = true);
+  // `status`: the final response of a refusal (0 for failures without one).
+  void branch_failed(Run& run, bool transient = true, int status = 0);
   void delivered(Run& run);
   // The front message is done with (delivered or refused): removed, the next one sent.
   void finish_front(Run& run);
@@ -126,6 +140,7 @@ class OfflineDelivery {
   std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
   std::uint64_t next_attempt_ = 0;
   DeliveryCounters counters_;
+  RefusalReport refusal_report_;
   // Posted store callbacks, resolver callbacks and timers check it: they may outlive this object.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

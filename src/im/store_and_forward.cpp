@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "im/end_to_end_headers.hpp"
 #include "registrar/aor.hpp"
 #include "sip/builder.hpp"
 #include "sip/validation.hpp"
@@ -60,6 +61,14 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
     return true;
   }
 
+  store::StoredMessage message = stored_from(request, aor, clock_());
+  if (message.headers.size() > kMaxStoredHeaderBytes) {
+    // Refused before the store: nothing was promised, and the sender learns why.
+    ++counters_.too_large;
+    answer_now(transaction, request, 513, "Message Too Large (headers)");
+    return true;
+  }
+
   // Both possible answers are built now, while the request is at hand; the store's callback
   // only picks one and sends it.
   const std::string tag = new_tag_();
@@ -73,7 +82,6 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
   std::weak_ptr<bool> alive = alive_;
   boost::asio::io_context& worker = io_context_;
   ++counters_.taken;
-  store::StoredMessage message = stored_from(request, aor, clock_());
   if (accounts_exist && sender_identity.empty()) {
     message.from_outsider = true;
     // The From URI is the outsider's own claim: it keys the per-sender quota, while the

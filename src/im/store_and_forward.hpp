@@ -43,7 +43,7 @@ struct OfflineCounters {
   std::uint64_t accepted = 0;    // 202 sent (durable)
   std::uint64_t over_quota = 0;  // 486 / 507
   std::uint64_t no_account = 0;  // 404: no account for the AOR
-  std::uint64_t too_large = 0;   // 413
+  std::uint64_t too_large = 0;   // 413 (body), or 513 (end-to-end headers beyond kMaxStoredHeaderBytes)
   std::uint64_t failed = 0;      // 500 (write failed) / 503 (store closed)
   std::uint64_t withdrawn = 0;   // stored, then delivered by a late branch after all
 };

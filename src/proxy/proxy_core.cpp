@@ -489,6 +489,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
 
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
+    report_transport_failure(*context, to, "could not send (send error, or no connection could be opened)");
     branch_ended(key, branch, 503, nullptr);  // §16.7 step 3 / §16.9: a transport error
     return;
   }
@@ -496,6 +497,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   context = find(key);
   if (context == nullptr) return;
   context->branches[branch].client = *client;
+  if (events_.branch_transport_failure) context->branches[branch].to = to;
   branches_[key_of(txn::ServerTransactionId{client->index, client->generation})] = BranchRef{key, branch};
 }
 
@@ -537,9 +539,26 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
       context->request_bytes.size() + kViaAllowance > kUdpMessageLimit) {
     status = 513;
   }
+  // The table reports a transport error as 503 (connection refused, reset or closed, TLS
+  // handshake failed) and a timeout as 408; only the first is the network's doing.
+  if (Context* context = find(ref.context); status == 503 && context != nullptr &&
+                                            ref.branch < context->branches.size() &&
+                                            context->branches[ref.branch].to) {
+    report_transport_failure(*context, *context->branches[ref.branch].to,
+                             "connection refused, reset or closed, or TLS failed, before a final answer");
+  }
   // §16.7 step 2 / §16.8: a timeout counts as a 408, a transport error as a 503.
   branch_ended(ref.context, ref.branch, status, nullptr);
   return true;
+}
+
+void ProxyCore::report_transport_failure(const Context& context, const txn::Target& to,
+                                         std::string_view cause) const {
+  if (!events_.branch_transport_failure) return;
+  // Parsed again only on this rare path: the context keeps the request as bytes.
+  auto request = sip::Message::parse_borrowed(context.request_bytes);
+  const std::string_view call_id = request && request->call_id() ? *request->call_id() : std::string_view();
+  events_.branch_transport_failure({call_id, to, cause});
 }
 
 void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response) {
@@ -732,18 +751,27 @@ void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/, bool 
 void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
   auto route = decide_route(ack, identity_);
-  if (!route) return;
+  if (!route) {
+    if (events_.ack_dropped) events_.ack_dropped(ack, "its Route set cannot be followed");
+    return;
+  }
   apply_routes(ack, *route);
   const bool tls_only = requires_tls(*route);  // RFC 3261 §26.2.2: the ACK of a sips: dialog too
   const std::vector<std::string>& remaining = route->routes;
   const std::string& next_hop = route->next_hop;
   auto uri = sip::parse_uri(next_hop);
-  if (!uri) return;
+  if (!uri) {
+    if (events_.ack_dropped) events_.ack_dropped(ack, "its next hop is not a URI");
+    return;
+  }
   if (remaining.empty() && identity_.serves_uri(*uri)) {
     // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
     // contact in the Request-URI; this covers UAs whose ACK names the AOR).
     const auto groups = target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()));
-    if (groups.empty() || !groups.front().front().destination) return;
+    if (groups.empty() || !groups.front().front().destination) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "the served user it names has no usable binding");
+      return;
+    }
     const ForwardTarget& target = groups.front().front();
     if (!hop_allowed(tls_only, target.destination->protocol)) return;
     ack.set_request_uri(target.request_uri);
@@ -754,8 +782,14 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   if (remaining.empty() && identity_.is_ours(*uri)) return;  // for us: absorbed
   decrement_max_forwards(ack);
   if (auto literal = literal_target(*uri)) {
-    if (!may_reach_gateway && is_gateway(literal->destination)) return;
-    if (!hop_allowed(tls_only, literal->protocol)) return;
+    if (!may_reach_gateway && is_gateway(literal->destination)) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "toward the gateway, not judged for it");
+      return;
+    }
+    if (!hop_allowed(tls_only, literal->protocol)) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "a sips: dialog, and the hop is not TLS");
+      return;
+    }
     if (table_.send_ack(std::move(ack), *literal)) ++counters_.acks_forwarded;
     return;
   }
@@ -765,8 +799,14 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   resolve_(*uri, [this, alive, shared, may_reach_gateway,
                   tls_only](tl::expected<net::ResolvedTarget, std::string> resolved) {
     if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
-    if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) return;
-    if (!hop_allowed(tls_only, resolved->protocol)) return;
+    if (!may_reach_gateway && is_gateway(resolved->endpoints.front())) {
+      if (events_.ack_dropped) events_.ack_dropped(*shared, "toward the gateway, not judged for it");
+      return;
+    }
+    if (!hop_allowed(tls_only, resolved->protocol)) {
+      if (events_.ack_dropped) events_.ack_dropped(*shared, "a sips: dialog, and the hop is not TLS");
+      return;
+    }
     if (table_.send_ack(std::move(*shared),
                         {resolved->protocol, resolved->endpoints.front(), resolved->server_name}))
       ++counters_.acks_forwarded;

@@ -52,6 +52,7 @@
 #include "proxy/accepted_branches.hpp"
 #include "proxy/dialog_token_issuer.hpp"
 #include "proxy/local_identity.hpp"
+#include "proxy/proxy_events.hpp"
 #include "proxy/route_decision.hpp"
 #include "proxy/target_set.hpp"
 #include "security/address_set.hpp"
@@ -119,6 +120,8 @@ class ProxyCore {
   // Set once, before traffic.
   void attach(ProxyServices services);
   void set_dialog_tokens(const security::DialogToken* tokens);
+  // Told of branches lost to transport errors and of ACKs not forwarded (the server logs them).
+  void set_events(ProxyEvents events) { events_ = std::move(events); }
 
   // `route`: the request's §16.4 route processing, decided before access control judged it
   // (the overload without it decides here, for callers with no access control).
@@ -147,6 +150,7 @@ class ProxyCore {
     bool resolving = false;
     bool done = false;
     std::vector<std::string> places;  // the callee's places this branch chose (dialog tokens)
+    std::optional<txn::Target> to;    // where it was sent (the log of a transport failure)
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -186,6 +190,8 @@ class ProxyCore {
   bool stays_unanswered(Context& context);
   // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
+  // Tells services_.events of a branch lost to a transport error.
+  void report_transport_failure(const Context& context, const txn::Target& to, std::string_view cause) const;
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
   // `branch`: the branch the response came from (its places go into the caller's token).
@@ -213,6 +219,7 @@ class ProxyCore {
   NewTag new_tag_;
   Resolve resolve_;
   ProxyServices services_;
+  ProxyEvents events_;
   std::optional<DialogTokenIssuer> issuer_;  // with services_.dialog_tokens
   std::vector<net::Endpoint> gateway_endpoints_;
   std::unordered_map<ContextKey, std::unique_ptr<Context>> contexts_;

@@ -86,11 +86,12 @@ bool response_matches(const DigestResponseInput& input, std::string_view ha1) {
 }
 
 DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const NonceService& nonces,
-                                         NonceCounts& counts, Algorithms algorithms)
+                                         NonceCounts& counts, Algorithms algorithms, Md5OnlyClients md5_only)
     : users_(users),
       nonces_(nonces),
       counts_(counts),
       algorithms_(std::move(algorithms)),
+      md5_only_(std::move(md5_only)),
       // A nonce first seen at t, issued up to the clock tolerance later than t, has its counts
       // until t + retention: it may be accepted only while younger than retention - tolerance.
       // A real check, not an assert: a release build must never accept a nonce whose counts
@@ -101,6 +102,16 @@ DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const No
     return algorithm != DigestAlgorithm::sha256 && algorithm != DigestAlgorithm::md5;
   });
   if (algorithms_.empty()) algorithms_ = default_algorithms();
+  md5_configured_ =
+      std::find(algorithms_.begin(), algorithms_.end(), DigestAlgorithm::md5) != algorithms_.end();
+}
+
+std::span<const DigestAlgorithm> DigestAuthenticator::algorithms_for(const sip::Message* request) const {
+  static constexpr std::array<DigestAlgorithm, 1> kMd5Only = {DigestAlgorithm::md5};
+  // Only ever a subset of what everyone is offered: an operator who removed MD5 keeps it removed,
+  // whatever User-Agent a client claims.
+  if (md5_configured_ && request != nullptr && md5_only_.matches(*request)) return kMd5Only;
+  return algorithms_;
 }
 
 std::string DigestAuthenticator::nonce_scope(std::string_view realm, std::string_view client) {
@@ -113,11 +124,13 @@ std::string DigestAuthenticator::nonce_scope(std::string_view realm, std::string
 }
 
 std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now, bool stale,
-                                                         std::string_view client) const {
+                                                         std::string_view client,
+                                                         const sip::Message* request) const {
   const std::string nonce = nonces_.issue(nonce_scope(realm, client), now);
+  const std::span<const DigestAlgorithm> offered_algorithms = algorithms_for(request);
   std::vector<std::string> values;
-  values.reserve(algorithms_.size());
-  for (DigestAlgorithm offered : algorithms_) {
+  values.reserve(offered_algorithms.size());
+  for (DigestAlgorithm offered : offered_algorithms) {
     const std::string_view algorithm = sip::to_string(offered);
     const std::array<sip::AuthField, 5> fields = {{
         {"realm", realm},

@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "security/md5_only_clients.hpp"
 #include "security/nonce_counts.hpp"
 #include "security/nonce_service.hpp"
 #include "sip/auth_headers.hpp"
@@ -72,8 +74,11 @@ class DigestAuthenticator {
   // `counts` should keep nonces at least as long as `nonces` lets them live
   // (NonceCounts::retention_for). If it keeps them for less, nonces are taken as stale once
   // older than the counts can vouch for: a nonce is never accepted after its counts are gone.
+  // `md5_only`: clients that get the MD5 challenge alone (security/md5_only_clients.hpp), when
+  // MD5 is among `algorithms`.
   DigestAuthenticator(const store::UserStore& users, const NonceService& nonces, NonceCounts& counts,
-                      Algorithms algorithms = default_algorithms());
+                      Algorithms algorithms = default_algorithms(),
+                      Md5OnlyClients md5_only = Md5OnlyClients());
 
   // The values of WWW-Authenticate (401) or Proxy-Authenticate (407), the caller picks which:
   // one per configured algorithm, by default SHA-256 first, then MD5 (RFC 8760 §2.4), each
@@ -82,8 +87,14 @@ class DigestAuthenticator {
   // suffices whichever the client picks, costs one MAC instead of two and leaves one nc sequence.
   // `client`: the address the challenge goes to; the nonce is bound to it (and to the realm), so
   // only a client at that address can answer it. Empty: bound to the realm alone.
+  // `request`: the request being challenged; when its User-Agent is one of the md5_only clients
+  // and MD5 is configured, only the MD5 challenge is returned (same realm, nonce and qop).
   std::vector<std::string> challenges(std::string_view realm, std::int64_t now, bool stale,
-                                      std::string_view client = {}) const;
+                                      std::string_view client = {},
+                                      const sip::Message* request = nullptr) const;
+
+  // The algorithms challenged for `request` (nullptr: any client), in order.
+  std::span<const sip::DigestAlgorithm> algorithms_for(const sip::Message* request) const;
 
   // Checks the Digest credentials for `realm` in the lines of `credentials_header`
   // (HeaderId::authorization or HeaderId::proxy_authorization) of `request` at `now` (seconds).
@@ -99,6 +110,8 @@ class DigestAuthenticator {
   const NonceService& nonces_;
   NonceCounts& counts_;
   Algorithms algorithms_;
+  Md5OnlyClients md5_only_;
+  bool md5_configured_ = false;
   // The age up to which a nonce is accepted: the NonceService's lifetime, or less when the
   // counts are kept for less (see the constructor).
   std::int64_t usable_lifetime_seconds_;

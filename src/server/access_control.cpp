@@ -173,11 +173,13 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
     case security::AuthVerdict::challenge: ++counters_.challenged; break;
   }
   // RFC 3261 §22.2 (registrar: 401 WWW-Authenticate) and §22.3 (proxy: 407 Proxy-Authenticate);
-  // RFC 8760 §2.4: SHA-256 first, MD5 for older clients.
+  // RFC 8760 §2.4: SHA-256 first, MD5 for older clients; MD5 alone for the clients that give up
+  // on any other (security/md5_only_clients.hpp).
   decision.status = registration ? 401 : 407;
   const std::string header = registration ? "WWW-Authenticate" : "Proxy-Authenticate";
   if (authenticator_ != nullptr) {
-    for (std::string& challenge : authenticator_->challenges(realm, now, result.stale, client_of(flow))) {
+    for (std::string& challenge :
+         authenticator_->challenges(realm, now, result.stale, client_of(flow), &request)) {
       decision.headers.emplace_back(header, std::move(challenge));
     }
   }
@@ -190,9 +192,12 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
   if (settings_.trusted_peers.contains(flow.remote.address)) return true;
   if (dialog_admitted(ack, route) || !leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
-  // Debug only: anyone can send these, and an ACK gets no answer to tell the sender.
+  // Anyone can send these, and an ACK gets no answer to tell the sender: once per dialog, and
+  // rate-bound, in the log (server/proxy_event_log.hpp); every one at debug.
   logger_.debug("ACK from {} toward {} dropped: no dialog token of ours for that place",
                 net::to_string(flow.remote), route.next_hop);
+  if (event_log_ != nullptr)
+    event_log_->ack_dropped(ack, "no dialog token of ours for that place", &flow.remote);
   return false;
 }
 

@@ -48,6 +48,7 @@
 #include "security/dial_policy.hpp"
 #include "security/dialog_token.hpp"
 #include "security/digest_authenticator.hpp"
+#include "server/proxy_event_log.hpp"
 #include "server/server_settings.hpp"
 #include "sip/message.hpp"
 #include "store/user_store.hpp"
@@ -103,6 +104,9 @@ class AccessControl {
   // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token, toward a host
   // of that dialog), toward our own users, from trusted peers, or with authentication off; else
   // it is a relay attempt.
+  // Where dropped ACKs are logged (once per dialog, rate-bound); null: debug lines only.
+  void set_event_log(ProxyEventLog* event_log) { event_log_ = event_log; }
+
   bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route);
   // For an ACK ack_allowed() let through: may it be delivered at the gateway's address (see
   // AccessDecision::may_reach_gateway)?
@@ -141,6 +145,7 @@ class AccessControl {
   Clock clock_;
   spdlog::logger& logger_;
   const security::DialogToken* dialog_tokens_;
+  ProxyEventLog* event_log_ = nullptr;
   AccessCounters counters_;
 };
 

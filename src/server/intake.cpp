@@ -7,6 +7,10 @@
 
 namespace osprey::server {
 
+bool is_keepalive(std::string_view bytes) {
+  return !bytes.empty() && bytes.find_first_not_of("\r\n") == std::string_view::npos;
+}
+
 Intake take_in(std::string_view bytes, const sip::ParseOptions& options, const net::Flow* arrival) {
   Intake intake;
   auto parsed = sip::Message::parse(std::string(bytes), options);

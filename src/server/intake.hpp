@@ -29,4 +29,9 @@ struct Intake {
 // rport in every response), as the transaction layer's responses do.
 Intake take_in(std::string_view bytes, const sip::ParseOptions& options, const net::Flow* arrival = nullptr);
 
+// A keep-alive: bytes that are nothing but CR and LF (RFC 5626 §4.4.1's CRLFCRLF ping, the
+// single CRLF many UAs send over UDP; RFC 3261 §7.5 lets CRLFs precede a message and says to
+// ignore them). Not a malformed message: the caller drops it without a word. Empty: false.
+bool is_keepalive(std::string_view bytes);
+
 }  // namespace osprey::server

@@ -45,6 +45,9 @@ struct SecuritySettings {
   // Challenged in this order (RFC 8760 §2.4); some clients read only the first challenge.
   std::vector<sip::DigestAlgorithm> digest_algorithms = {sip::DigestAlgorithm::sha256,
                                                          sip::DigestAlgorithm::md5};
+  // User-Agent prefixes (case-insensitive) challenged with MD5 alone, when MD5 is in
+  // digest_algorithms (security/md5_only_clients.hpp); empty: none.
+  std::vector<std::string> md5_only_user_agents;
   security::AddressSet trusted_peers;            // RFC 3325 trust domain: not challenged, PAI believed
   std::vector<std::string> scanner_user_agents;  // dropped without an answer; empty: none
   security::BanPolicy bans;

@@ -1,6 +1,7 @@
 #include "server/worker.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -50,6 +51,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       datagram_options_(settings.parse),
       stream_options_(settings.parse),
       logger_(logger),
+      event_log_(logger, std::random_device{}()),
       transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger, &directory),
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
       registrar_(io_context_, location, settings.registrar, settings.domains, unix_seconds,
@@ -97,11 +99,19 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
         io_context_, table_, *messages, location, claims, unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; });
+    // The sender was told 202: a message its recipient's devices refuse for good is dropped
+    // (retrying could never succeed and would hold the queue), and the operator is told.
+    delivery_->set_refusal_report([this](const im::DeliveryRefusal& refusal) {
+      logger_.warn(
+          "stored message {} for {} dropped: every device refused it for good ({}); its sender had 202",
+          refusal.id, refusal.aor, refusal.status);
+    });
     services.offline = &*offline_;
     registrar_.attach_delivery(&*delivery_);
     responder_.attach_delivery(&*delivery_);
   }
   proxy_.attach(services);
+  proxy_.set_events(event_log_.events());
 }
 
 void Worker::attach_security(const SharedSecurity& shared, const store::UserStore* users,
@@ -117,11 +127,13 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
   if (security.authentication && users != nullptr && shared.nonces != nullptr &&
       shared.nonce_counts != nullptr) {
-    authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms);
+    authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms,
+                           security::Md5OnlyClients(security.md5_only_user_agents));
   }
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
+  access_->set_event_log(&event_log_);
   responder_.attach_access(&*access_);
 }
 
@@ -197,6 +209,9 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     if (mailbox_.maybe_has_mail()) drain_mailbox();
   }
   if (!admit_source(bytes, flow)) return;
+  // RFC 5626 §4.4.1, RFC 3261 §7.5: CRLFs alone are a keep-alive, not a broken message (streams
+  // answer the double CRLF in net/; a datagram needs no answer). Nothing to parse, nothing to log.
+  if (flow.protocol == net::Protocol::udp && is_keepalive(bytes)) return;
   Intake intake =
       take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_, &flow);
   if (!intake.reply.empty()) {

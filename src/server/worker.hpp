@@ -36,6 +36,7 @@
 #include "server/access_control.hpp"
 #include "server/handover_mailbox.hpp"
 #include "server/local_responder.hpp"
+#include "server/proxy_event_log.hpp"
 #include "server/registrar_service.hpp"
 #include "server/server_settings.hpp"
 #include "store/location_store.hpp"
@@ -122,6 +123,8 @@ class Worker final : public net::TransportListener {
   sip::ParseOptions datagram_options_;
   sip::ParseOptions stream_options_;
   spdlog::logger& logger_;
+  // Before everything that reports to it, so it outlives them.
+  ProxyEventLog event_log_;
   boost::asio::io_context io_context_{1};
   LocalResponder responder_;
   net::NetTransport transport_;

@@ -29,6 +29,10 @@ struct StoredMessage {
   std::string to;            // the To header value as received
   std::string content_type;  // the Content-Type value ("" if none)
   std::string body;          // may be binary (message/cpim with an image, ...)
+  // The other end-to-end headers of the original request (Subject, Content-Encoding...), as
+  // "Name: value" lines each ending in CRLF (im/end_to_end_headers.hpp); "" if none, and for
+  // messages stored before they were kept.
+  std::string headers;
   // Seconds since the epoch: the Date header of the delivered MESSAGE, and what expiry counts from.
   std::int64_t submitted_at = 0;
   // Sent by someone who is not an authenticated account holder here (a peer of another domain,
@@ -41,6 +45,11 @@ struct StoredMessage {
   std::string sender;
 };
 
+// What a stored message counts against its recipient's byte quota: its body and its headers.
+inline std::size_t stored_bytes(const StoredMessage& message) {
+  return message.body.size() + message.headers.size();
+}
+
 // Store-and-forward limits: a per-user quota (count and bytes) and an expiry (default 7 days).
 //
 // Two budgets per recipient, each counting only its own messages: account holders' messages
@@ -51,7 +60,7 @@ struct StoredMessage {
 // messages already answered 202, breaking that promise.) A box may thus hold up to the sum.
 struct MessageLimits {
   std::size_t max_messages_per_user = 1000;           // from account holders
-  std::size_t max_bytes_per_user = 10 * 1024 * 1024;  // body bytes, from account holders
+  std::size_t max_bytes_per_user = 10 * 1024 * 1024;  // body and header bytes, from account holders
   std::size_t max_messages_from_outsiders_per_user = 100;
   std::size_t max_bytes_from_outsiders_per_user = 1024 * 1024;
   std::size_t max_messages_per_outsider_sender = 20;  // per sender AOR, per recipient

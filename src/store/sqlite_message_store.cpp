@@ -59,7 +59,7 @@ tl::expected<std::uint64_t, StoreRefusal> SqliteMessageStore::store(StoredMessag
   if (closed_) {
     refusal = StoreRefusal::closed;
   } else {
-    refusal = index_.reserve(last_id_ + 1, message.aor, message.body.size(), message.submitted_at,
+    refusal = index_.reserve(last_id_ + 1, message.aor, stored_bytes(message), message.submitted_at,
                              MessageOrigin{message.from_outsider, message.sender});
   }
   if (refusal) {

@@ -13,7 +13,9 @@ namespace {
 
 // Bumped when the schema changes; a file from a newer osprey is refused rather than misread.
 // 2: from_outsider and sender (the outsiders' quotas), added to a version-1 file at open.
-constexpr int kSchemaVersion = 2;
+// 3: headers (the end-to-end headers of the original MESSAGE), added to older files at open;
+//    their rows get '' and deliver as before, with From, To, Content-Type and the body.
+constexpr int kSchemaVersion = 3;
 
 // `id INTEGER PRIMARY KEY` is the rowid: inserting in id order appends to the b-tree. The
 // header values are kept as received (delivered "with the original From, To,
@@ -22,7 +24,8 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS messages ("
     " id INTEGER PRIMARY KEY, aor TEXT NOT NULL, from_header TEXT NOT NULL, to_header TEXT NOT NULL,"
     " content_type TEXT NOT NULL, body BLOB NOT NULL, submitted_at INTEGER NOT NULL,"
-    " from_outsider INTEGER NOT NULL DEFAULT 0, sender TEXT NOT NULL DEFAULT '');"
+    " from_outsider INTEGER NOT NULL DEFAULT 0, sender TEXT NOT NULL DEFAULT '',"
+    " headers BLOB NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS messages_by_aor ON messages (aor, id);"
     "CREATE TABLE IF NOT EXISTS message_ids (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
 
@@ -37,6 +40,7 @@ std::uint64_t id_column(sqlite3_stmt* statement, int column) {
 constexpr const char* kAddedColumns[][2] = {
     {"from_outsider", "ALTER TABLE messages ADD COLUMN from_outsider INTEGER NOT NULL DEFAULT 0"},
     {"sender", "ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT ''"},
+    {"headers", "ALTER TABLE messages ADD COLUMN headers BLOB NOT NULL DEFAULT ''"},
 };
 
 tl::expected<void, std::string> add_missing_columns(SqliteConnection& connection) {
@@ -71,7 +75,7 @@ tl::expected<SqliteMessagesTable, std::string> SqliteMessagesTable::open(const s
   if (auto prepared = table.connection_.prepare_all({
           {&table.insert_,
            "INSERT INTO messages (id, aor, from_header, to_header, content_type, body, submitted_at,"
-           " from_outsider, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+           " from_outsider, sender, headers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
           {&table.delete_, "DELETE FROM messages WHERE id = ?1"},
           // Never lowers it: a batch only ever raises the last id.
           {&table.record_last_id_,
@@ -79,7 +83,7 @@ tl::expected<SqliteMessagesTable, std::string> SqliteMessagesTable::open(const s
            " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"},
           {&table.fetch_,
            "SELECT id, aor, from_header, to_header, content_type, body, submitted_at, from_outsider,"
-           " sender FROM messages WHERE aor = ?1 ORDER BY id LIMIT ?2"},
+           " sender, headers FROM messages WHERE aor = ?1 ORDER BY id LIMIT ?2"},
       });
       !prepared) {
     return tl::unexpected(prepared.error());
@@ -103,6 +107,7 @@ tl::expected<void, std::string> SqliteMessagesTable::write(std::span<const Store
       sqlite3_bind_int64(insert, 7, message->submitted_at);
       sqlite3_bind_int(insert, 8, message->from_outsider ? 1 : 0);
       bind_text(insert, 9, message->sender);
+      bind_blob(insert, 10, message->headers);
       if (sqlite3_step(insert) != SQLITE_DONE) {
         return tl::unexpected(connection_.error("insert message " + std::to_string(message->id)));
       }
@@ -134,7 +139,8 @@ tl::expected<SqliteMessagesTable::Loaded, std::string> SqliteMessagesTable::load
 
     // length() of a BLOB reads the size from the record header, not the body's pages.
     auto index = connection_.prepare(
-        "SELECT id, aor, length(body), submitted_at, from_outsider, sender FROM messages ORDER BY id");
+        "SELECT id, aor, length(body) + length(headers), submitted_at, from_outsider, sender FROM messages"
+        " ORDER BY id");
     if (!index) return tl::unexpected(index.error());
     sqlite3_stmt* row = index->get();
     int stepped = SQLITE_ROW;
@@ -181,6 +187,7 @@ tl::expected<std::vector<StoredMessage>, std::string> SqliteMessagesTable::fetch
     message.submitted_at = sqlite3_column_int64(row, 6);
     message.from_outsider = sqlite3_column_int(row, 7) != 0;
     message.sender = column_bytes(row, 8);
+    message.headers = column_bytes(row, 9);
   }
   if (stepped != SQLITE_DONE)
     return tl::unexpected(connection_.error("fetch messages of " + std::string(aor)));

@@ -4,6 +4,10 @@
 Exit codes checked: 0 for a 2xx, 1 for another final response, 2 for a bad URI, 3 for a timeout
 (--timeout shortens Timer F for the test), an unreachable server or a TLS server whose
 certificate does not verify against --ca-file.
+
+`osprey user` with a config named by a relative path from another working directory: the
+config's relative data_dir is resolved against the config's folder, and a TLS certificate that
+does not exist does not stop the tool (check-config still refuses it, naming the resolved path).
 """
 
 import os
@@ -226,6 +230,30 @@ def check_tls(binary, checks, work):
     h.expect_clean_stop(checks, server)
 
 
+def check_config_paths(binary, checks, work):
+    binary = os.path.abspath(binary)  # the tools run in other directories
+    etc = os.path.join(work, "etc")
+    elsewhere = os.path.join(work, "elsewhere")
+    os.makedirs(etc)
+    os.makedirs(elsewhere)
+    with open(os.path.join(etc, "osprey.toml"), "w") as f:
+        f.write('data_dir = "var"\ndomains = ["example.com"]\n'
+                '[[listen]]\ntransport = "tls"\ncertificate = "tls/cert.pem"\nprivate_key = "tls/key.pem"\n')
+    config = os.path.join("..", "etc", "osprey.toml")  # relative to `elsewhere`, the tools' cwd
+    added = h.run([binary, "user", "add", "alice@example.com", "--password", "pw", "--config", config],
+                  cwd=elsewhere)
+    checks.expect(added.returncode == 0, f"user add from another directory, certificate absent ({show(added)})")
+    checks.expect(os.path.exists(os.path.join(etc, "var", "users.db"))
+                  and not os.path.exists(os.path.join(elsewhere, "var")),
+                  "the accounts are in the data_dir beside the config, not in the working directory")
+    listed = h.run([binary, "user", "list", "--config", os.path.join(etc, "osprey.toml")], cwd=work)
+    checks.expect(listed.returncode == 0 and "alice@example.com" in listed.stdout,
+                  f"user list from a third directory finds alice ({show(listed)})")
+    checked = h.run([binary, "check-config", config], cwd=elsewhere)
+    checks.expect(checked.returncode == 1 and os.path.join(etc, "tls", "cert.pem") in checked.stderr,
+                  f"check-config still refuses the missing certificate, by its resolved path ({show(checked)})")
+
+
 def main():
     args = h.parse_args()
     binary = args.osprey
@@ -292,6 +320,7 @@ def main():
 
         h.expect_clean_stop(checks, server)
         check_tls(binary, checks, work)
+        check_config_paths(binary, checks, work)
 
         # Nobody listens: UDP times out (--timeout 2 instead of Timer F's 32 s), TCP is refused.
         dead = h.free_port()

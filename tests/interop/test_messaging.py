@@ -10,8 +10,12 @@
   5. Bad input: body over [messages] max_body_size 413; Require of an unknown extension 420;
      over the per-user quota 486; a typing notification to an offline user is not stored (480);
      once accounts exist, a user without one gets 404 and one with an account 202.
+  6. End-to-end headers: a MESSAGE with Subject, Content-Encoding: gzip and a gzip body stored for
+     offline iris reaches her device, once she registers, with those headers and the exact body
+     bytes, and without the sender's hop-by-hop fields.
 """
 
+import gzip
 import os
 import signal
 import socket
@@ -30,7 +34,7 @@ MAX_BODY = 2000
 
 def message_request(port, user, body, local_port, content_type="text/plain;charset=utf-8", extra=""):
     branch = "z9hG4bK" + uuid.uuid4().hex[:16]
-    data = body.encode()
+    data = body if isinstance(body, bytes) else body.encode()
     return (f"MESSAGE sip:{user}@127.0.0.1:{port} SIP/2.0\r\n"
             f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch={branch};rport\r\n"
             "Max-Forwards: 70\r\n"
@@ -149,6 +153,36 @@ def case_bad_input(binary, work, port, checks):
     checks.expect(status == 202, f"hank has an account and no binding: stored, 202 ({status})")
 
 
+def case_offline_end_to_end_headers(port, checks):
+    body = gzip.compress(b"lunch at noon? \x00\xff binary tail")
+    extra = ("Subject: lunch\r\nContent-Encoding: gzip\r\nContent-Language: fr\r\n"
+             "Contact: <sip:alice@127.0.0.1:1>\r\n")
+    status = send_message(port, "iris", body, content_type="text/plain", extra=extra)
+    checks.expect(status == 202, f"end-to-end headers: gzip MESSAGE to offline iris gets 202 ({status})")
+    phone = h.UdpRecorder(answer=200)
+    try:
+        phone.sock.sendto(h.register_request(port, "iris", f"<sip:iris@127.0.0.1:{phone.port}>", expires=60,
+                                             local_port=phone.port), ("127.0.0.1", port))
+        deadline = time.monotonic() + 15
+        delivered = None
+        while delivered is None and time.monotonic() < deadline:
+            delivered = next((d for d in list(phone.received) if d.startswith(b"MESSAGE ")), None)
+            time.sleep(0.05)
+        checks.expect(delivered is not None, "end-to-end headers: the stored MESSAGE reaches iris's device")
+        if delivered is None:
+            return
+        head, _, delivered_body = delivered.partition(b"\r\n\r\n")
+        checks.expect(h.header(head, "Subject") == "lunch" and h.header(head, "Content-Encoding") == "gzip"
+                      and h.header(head, "Content-Language") == "fr",
+                      f"end-to-end headers: Subject, Content-Encoding and Content-Language arrive ({head!r})")
+        checks.expect(delivered_body == body and gzip.decompress(delivered_body).startswith(b"lunch at noon?"),
+                      f"end-to-end headers: the gzip body arrives byte for byte ({delivered_body!r})")
+        checks.expect(h.header(head, "Contact") is None,
+                      f"end-to-end headers: the sender's Contact is not replayed ({head!r})")
+    finally:
+        phone.close()
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
@@ -160,6 +194,7 @@ def main():
             case_online_fork(port, work, checks)
             case_offline_then_listen(args.osprey, port, checks)
             case_sipsak(port, work, checks)
+            case_offline_end_to_end_headers(port, checks)
             store_for_erin(port, checks)
             server.kill9()
         with server:  # restarted on the same data_dir

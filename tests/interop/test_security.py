@@ -6,7 +6,8 @@ SIPp and a raw client, no enumeration, no spoofing, asserted identity, toll-frau
      credentials, 200, ACK, BYE) and an authenticated MESSAGE (407, 200) reach bob's SIPp UAS.
   2. Challenges: a REGISTER gets 401 with two WWW-Authenticate, SHA-256 first then MD5, qop
      auth; a request from one of our users 407; MD5 credentials work too; a replayed
-     Authorization gets a fresh challenge (stale=true), never a 200.
+     Authorization gets a fresh challenge (stale=true), never a 200. A baresip User-Agent (libre
+     gives up on any non-MD5 challenge) gets the MD5 challenge alone, and registers with it.
   3. No enumeration: an unknown user and a wrong password get the same status, the same header
      names and the same challenge shape.
   4. Spoofing: alice authenticated but registering bob's AOR, or sending with From bob: 403.
@@ -133,6 +134,18 @@ def case_challenges(port, checks):
         stale = [c.get("stale", "").lower() for c in d.challenges(replay)]
         checks.expect(d.status_of(replay) == 401 and "true" in stale,
                       f"the replayed Authorization: 401 with stale=true, not 200 ({d.status_of(replay)}, {stale})")
+
+        # md5_only_user_agents (default baresip, libre): one challenge, MD5, same realm and qop.
+        baresip = ["User-Agent: baresip v3.10.1 (x86_64/linux)"]
+        first = client.exchange(client.request("REGISTER", uri, aor, aor, 9, extra=baresip))
+        offered = d.challenges(first)
+        checks.expect(d.status_of(first) == 401 and [c["algorithm"] for c in offered] == ["MD5"]
+                      and offered[0].get("qop") == "auth" and offered[0].get("realm") == "127.0.0.1",
+                      f"baresip: 401 with the MD5 challenge alone ({d.status_of(first)}, {offered})")
+        first, final, _ = client.authenticated("REGISTER", uri, aor, aor, "alice", USERS["alice"],
+                                               extra=[*baresip, "Contact: <sip:alice@127.0.0.1:5999>"],
+                                               algorithm="MD5")
+        checks.expect(d.status_of(final) == 200, f"baresip registers with MD5: 200 ({d.status_of(final)})")
 
         invite = client.exchange(client.request("MESSAGE", "sip:bob@127.0.0.1", aor, "sip:bob@127.0.0.1",
                                                 body=b"hi"))

@@ -30,6 +30,7 @@ class RecordingTransport : public net::Transport {
   }
   std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
                                    std::string_view bytes, std::string_view) override {
+    if (fail_sends) return std::nullopt;  // as a send error or a refused connection would
     sent.push_back({destination, std::string(bytes)});
     return net::Flow{protocol, destination, local(), 0};
   }
@@ -48,6 +49,7 @@ class RecordingTransport : public net::Transport {
 
   std::vector<Sent> sent;
   bool udp_only = false;
+  bool fail_sends = false;  // send_to fails at once
 };
 
 }  // namespace osprey::testing

@@ -45,7 +45,10 @@ TEST_F(ConfigLoader, ExampleFileParses) {
   const auto config = load_config(kExample);
   ASSERT_TRUE(config) << to_string(config.error());
   EXPECT_EQ(config->domains, (std::vector<std::string>{"localhost", "127.0.0.1"}));
-  EXPECT_EQ(config->data_dir, "data");
+  // `make run` starts from the repository root; the example's data_dir, relative to its own
+  // folder, is the repository's data/ (ignored by git) whatever the working directory.
+  EXPECT_EQ(config->data_dir,
+            (std::filesystem::path(OSPREY_SOURCE_DIR) / "data").lexically_normal().string());
   EXPECT_EQ(config->log_level, LogLevel::info);
   ASSERT_EQ(config->listen.size(), 2u);
   EXPECT_EQ(config->listen[0].transport, Transport::udp);
@@ -62,7 +65,8 @@ TEST_F(ConfigLoader, DefaultsWhenOmitted) {
   EXPECT_EQ(config->workers, 0u);
   EXPECT_GE(resolved_workers(*config), 1u);
   EXPECT_EQ(config->log_level, LogLevel::info);
-  EXPECT_EQ(config->data_dir, "data");
+  // The default too is beside the config file, not in the working directory.
+  EXPECT_EQ(config->data_dir, (dir_.path() / "data").lexically_normal().string());
   ASSERT_EQ(config->listen.size(), 2u);
   EXPECT_EQ(config->listen[0].transport, Transport::udp);
   EXPECT_EQ(config->listen[1].transport, Transport::tcp);
@@ -144,6 +148,78 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
   EXPECT_EQ(config->limits.first_message_timeout, 5u);
   EXPECT_EQ(config->limits.message_timeout, 15u);
   EXPECT_EQ(config->tls.ca_file, cert);
+}
+
+// Changes the working directory for one scope (the tests of this binary run one at a time).
+class WorkingDirectory {
+ public:
+  explicit WorkingDirectory(const std::filesystem::path& dir) : previous_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~WorkingDirectory() {
+    std::error_code ignored;
+    std::filesystem::current_path(previous_, ignored);
+  }
+  WorkingDirectory(const WorkingDirectory&) = delete;
+  WorkingDirectory& operator=(const WorkingDirectory&) = delete;
+
+ private:
+  std::filesystem::path previous_;
+};
+
+TEST_F(ConfigLoader, RelativePathsAreResolvedAgainstTheConfigsFolder) {
+  std::filesystem::create_directories(dir_.path() / "etc" / "tls");
+  std::filesystem::create_directories(dir_.path() / "elsewhere");
+  dir_.write("etc/tls/cert.pem", "x");
+  dir_.write("etc/tls/key.pem", "x");
+  dir_.write("etc/tls/ca.pem", "x");
+  dir_.write(
+      "etc/osprey.toml",
+      "domains = [\"a\"]\ndata_dir = \"../var/db\"\n"
+      "[[listen]]\ntransport = \"tls\"\ncertificate = \"tls/cert.pem\"\nprivate_key = \"tls/key.pem\"\n"
+      "[tls]\nca_file = \"tls/ca.pem\"\n");
+  // Loaded by a relative name from another directory, as `osprey user list --config` may be.
+  const WorkingDirectory elsewhere(dir_.path() / "elsewhere");
+  const auto config = load_config("../etc/osprey.toml");
+  ASSERT_TRUE(config) << to_string(config.error());
+  const std::filesystem::path root = dir_.path().lexically_normal();
+  EXPECT_EQ(config->data_dir, (root / "var" / "db").string());
+  ASSERT_EQ(config->listen.size(), 1u);
+  EXPECT_EQ(config->listen[0].certificate, (root / "etc" / "tls" / "cert.pem").string());
+  EXPECT_EQ(config->listen[0].private_key, (root / "etc" / "tls" / "key.pem").string());
+  EXPECT_EQ(config->tls.ca_file, (root / "etc" / "tls" / "ca.pem").string());
+}
+
+TEST_F(ConfigLoader, AbsolutePathsStayAsWritten) {
+  const auto config = load("domains = [\"a\"]\ndata_dir = \"/var/lib/osprey\"\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->data_dir, "/var/lib/osprey");
+  // Text without a file behind it has no folder: its paths are kept as written.
+  const auto parsed = parse_config("domains = [\"a\"]\ndata_dir = \"db\"\n", "inline.toml");
+  ASSERT_TRUE(parsed) << to_string(parsed.error());
+  EXPECT_EQ(parsed->data_dir, "db");
+}
+
+TEST_F(ConfigLoader, MissingCertificateNamesWhereItLooked) {
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"tls/c.pem\"\n"
+                      "private_key = \"tls/k.pem\"\n"),
+            "osprey.toml:4: key 'listen[0].certificate': '" + (dir_.path() / "tls/c.pem").string() +
+                "' is not a readable file");
+}
+
+// `osprey user` and `osprey ban` reach only data_dir: a certificate they cannot see must not
+// stop them, while serve and check-config still refuse it.
+TEST_F(ConfigLoader, ToolsLoadAConfigWhoseCertificatesAreMissing) {
+  const auto file = dir_.write("osprey.toml",
+                               "domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"c.pem\"\n"
+                               "private_key = \"k.pem\"\n[tls]\nca_file = \"ca.pem\"\n");
+  EXPECT_FALSE(load_config(file));
+  const auto config = load_config(file, ConfigFiles::unchecked);
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->data_dir, (dir_.path() / "data").lexically_normal().string());
+  // Everything else is still checked.
+  const auto bad = dir_.write("bad.toml", "domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\n");
+  EXPECT_FALSE(load_config(bad, ConfigFiles::unchecked));
 }
 
 TEST_F(ConfigLoader, MissingFile) {
@@ -313,6 +389,30 @@ TEST_F(ConfigLoader, NonceLifetimeTheCountTableCanCover) {
   const auto config = load("domains = [\"a\"]\n[security]\nnonce_lifetime = 3565\n");
   ASSERT_TRUE(config) << to_string(config.error());
   EXPECT_EQ(config->security.nonce_lifetime, 3565u);
+}
+
+TEST_F(ConfigLoader, Md5OnlyUserAgents) {
+  // Default: the libre clients (baresip), which give up on any challenge that is not MD5.
+  const auto defaults = load("domains = [\"a\"]\n");
+  ASSERT_TRUE(defaults) << to_string(defaults.error());
+  EXPECT_EQ(defaults->security.md5_only_user_agents, (std::vector<std::string>{"baresip", "libre"}));
+  EXPECT_EQ(security_settings(defaults->security, defaults->dialplan).md5_only_user_agents,
+            (std::vector<std::string>{"baresip", "libre"}));
+
+  const auto config = load("domains = [\"a\"]\n[security]\nmd5_only_user_agents = [\"OldPhone/1\"]\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  EXPECT_EQ(config->security.md5_only_user_agents, (std::vector<std::string>{"OldPhone/1"}));
+  const auto none = load("domains = [\"a\"]\n[security]\nmd5_only_user_agents = []\n");
+  ASSERT_TRUE(none) << to_string(none.error());
+  EXPECT_TRUE(none->security.md5_only_user_agents.empty());
+
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\nmd5_only_user_agents = \"baresip\"\n"),
+            "osprey.toml:3: key 'security.md5_only_user_agents': must be an array of strings");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\nmd5_only_user_agents = [\"baresip\", \"\"]\n"),
+            "osprey.toml:3: key 'security.md5_only_user_agents[1]': must not be empty");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[security]\n\nmd5_only_user_agents = [\" baresip\"]\n"),
+            "osprey.toml:4: key 'security.md5_only_user_agents': ' baresip' is not a User-Agent prefix "
+            "(printable ASCII, at most 128 characters, no space at either end)");
 }
 
 TEST_F(ConfigLoader, Domains) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -219,6 +220,8 @@ TEST_F(OfflineDeliveryTest, AMessageEveryDeviceRefusesForGoodIsDroppedAndTheNext
 }
 
 TEST_F(OfflineDeliveryTest, OneDeviceAwayKeepsTheMessageForARetry) {
+  std::vector<DeliveryRefusal> reported;
+  delivery_->set_refusal_report([&](const DeliveryRefusal& refusal) { reported.push_back(refusal); });
   store_.add(kBob, "one");
   delivery_->user_reachable(kBob, {kPhone, kLaptop});
   pump();
@@ -229,6 +232,25 @@ TEST_F(OfflineDeliveryTest, OneDeviceAwayKeepsTheMessageForARetry) {
   EXPECT_EQ(delivery_->counters().refused, 0u);
   EXPECT_EQ(delivery_->counters().failures, 1u);
   EXPECT_TRUE(store_.removed.empty());
+  EXPECT_TRUE(reported.empty());  // kept for a retry: nothing was lost, nothing to report
+}
+
+// The sender got 202 long ago: dropping after a definitive refusal is reported (the server logs
+// it) with the message's id and the refusal, never silent.
+TEST_F(OfflineDeliveryTest, ADefinitiveRefusalIsReportedWithTheIdAndStatus) {
+  std::vector<std::pair<std::uint64_t, int>> reported;
+  delivery_->set_refusal_report([&](const DeliveryRefusal& refusal) {
+    EXPECT_EQ(refusal.aor, kBob);
+    reported.emplace_back(refusal.id, refusal.status);
+  });
+  const auto refused = store_.add(kBob, "gzip the device cannot take");
+  delivery_->user_reachable(kBob, {kPhone});
+  pump();
+  const auto requests = messages_sent();
+  ASSERT_EQ(requests.size(), 1u);
+  answer(requests[0], 415);
+  EXPECT_EQ(reported, (std::vector<std::pair<std::uint64_t, int>>{{refused, 415}}));
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{refused}));
 }
 
 TEST_F(OfflineDeliveryTest, RetryWithoutBindingsEndsTheRun) {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "im/end_to_end_headers.hpp"
 #include "im/fake_message_store.hpp"
 #include "im/im_test_support.hpp"
 
@@ -146,6 +147,26 @@ TEST_F(OfflineMessagesTest, OversizeBodyGets413AndIsNotStored) {
   EXPECT_TRUE(store_.messages.empty());
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(last().status(), 413);
+}
+
+// The stored headers are bounded on their own: a MESSAGE padded with end-to-end headers is
+// refused (513) before anything is promised, not stored with some of them cut off.
+TEST_F(OfflineMessagesTest, EndToEndHeadersBeyondTheBoundGet513AndAreNotStored) {
+  std::string padding;  // lines of 1000 bytes: each within the parser's line limit
+  for (std::size_t i = 0; i * 1000 <= kMaxStoredHeaderBytes; ++i)
+    padding += "\r\nX-Pad: " + std::string(990, 'p');
+  send(message_request("text/plain" + padding, "hi"));
+  EXPECT_EQ(taken_, true);
+  EXPECT_TRUE(store_.messages.empty());
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 513);
+}
+
+TEST_F(OfflineMessagesTest, EndToEndHeadersAreStoredWithTheMessage) {
+  send(message_request("text/plain\r\nSubject: lunch\r\nContent-Encoding: gzip", "hi"));
+  pump();
+  ASSERT_EQ(store_.messages.size(), 1u);
+  EXPECT_EQ(store_.messages.begin()->second.headers, "Subject: lunch\r\nContent-Encoding: gzip\r\n");
 }
 
 TEST_F(OfflineMessagesTest, UnknownRequireGets420WithUnsupportedAndIsNotStored) {

@@ -152,6 +152,45 @@ TEST_F(ProxyCoreTest, UserWithoutBindingGets480) {
   EXPECT_EQ(proxy_.active_requests(), 0u);
 }
 
+// A branch lost to the network is told to the server (which logs it at info) with the
+// Call-ID, where it went and why; an answer or a timeout is not a transport failure.
+TEST_F(ProxyCoreTest, ABranchLostToATransportErrorIsReported) {
+  std::vector<std::string> reports;
+  ProxyEvents events;
+  events.branch_transport_failure = [&](const BranchTransportFailure& failure) {
+    reports.push_back(std::string(failure.call_id) + " " + net::to_string(failure.to.destination) + " " +
+                      std::string(failure.cause));
+  };
+  proxy_.set_events(std::move(events));
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  transport_.fail_sends = true;
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].rfind("call-1 192.0.2.20:5080 could not send", 0), 0u) << reports[0];
+  transport_.fail_sends = false;
+
+  reports.clear();
+  from_alice(request_text("INVITE", "sip:bob@example.com", "", "z9hG4bKup2"));
+  ASSERT_FALSE(sent_starting("INVITE ").empty());
+  feed(downstream_response(sent_starting("INVITE ").front(), 486), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(reports.empty());
+}
+
+// An ACK the proxy cannot deliver is told to the server (logged once per dialog there).
+TEST_F(ProxyCoreTest, AnAckForAServedUserWithoutBindingIsReportedAsDropped) {
+  std::vector<std::string> reports;
+  ProxyEvents events;
+  events.ack_dropped = [&](const sip::Message& ack, std::string_view why) {
+    reports.push_back(std::string(ack.call_id().value_or("")) + ": " + std::string(why));
+  };
+  proxy_.set_events(std::move(events));
+  std::string ack = request_text("ACK", "sip:bob@example.com");
+  ack.replace(ack.find("To: <sip:bob@example.com>"), 25, "To: <sip:bob@example.com>;tag=b1");
+  from_alice(ack);
+  EXPECT_TRUE(transport_.sent.empty());
+  EXPECT_EQ(reports, (std::vector<std::string>{"call-1: the served user it names has no usable binding"}));
+}
+
 TEST_F(ProxyCoreTest, InviteIsForwardedToTheContactAndResponsesComeBack) {
   register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
   from_alice(request_text("INVITE", "sip:bob@example.com"));

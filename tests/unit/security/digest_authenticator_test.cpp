@@ -223,6 +223,70 @@ TEST_F(DigestAuthenticatorTest, ChallengesOfferSha256ThenMd5WithOneNonce) {
   EXPECT_NE(values[0].find("algorithm=SHA-256, qop=\"auth\""), std::string::npos) << values[0];
 }
 
+// libre (baresip) gives up on a 401/407 with any non-MD5 challenge in it, even beside MD5.
+TEST_F(DigestAuthenticatorTest, Md5OnlyClientsGetTheMd5ChallengeAlone) {
+  const DigestAuthenticator narrowing{users, nonces, counts, DigestAuthenticator::default_algorithms(),
+                                      Md5OnlyClients(Md5OnlyClients::default_prefixes())};
+  const sip::Message baresip =
+      parse(register_text("sip:example.com", {"User-Agent: baresip v3.10.1 (x86_64/linux)"}));
+  const std::vector<std::string> values = narrowing.challenges(kRealm, kNow, true, "192.0.2.4", &baresip);
+  ASSERT_EQ(values.size(), 1U);
+  const auto md5 = sip::parse_challenge(values[0]);
+  ASSERT_TRUE(md5) << values[0];
+  // Nothing but the algorithm differs: same realm, qop, stale, and a nonce bound to the client.
+  EXPECT_EQ(md5->algorithm(), DigestAlgorithm::md5);
+  EXPECT_EQ(md5->realm(), kRealm);
+  EXPECT_TRUE(md5->has_qop("auth"));
+  EXPECT_TRUE(md5->stale());
+  ASSERT_TRUE(md5->nonce());
+  EXPECT_EQ(nonces.check(*md5->nonce(), std::string(kRealm) + "\n192.0.2.4", kNow), NonceState::valid);
+  EXPECT_EQ(nonces.check(*md5->nonce(), kRealm, kNow), NonceState::forged);
+
+  // Every other client still gets both, SHA-256 first.
+  const sip::Message linphone = parse(register_text("sip:example.com", {"User-Agent: Linphone/5.2.0"}));
+  EXPECT_EQ(narrowing.challenges(kRealm, kNow, false, "192.0.2.4", &linphone).size(), 2U);
+  const sip::Message anonymous = parse(register_text("sip:example.com", {}));
+  EXPECT_EQ(narrowing.challenges(kRealm, kNow, false, "192.0.2.4", &anonymous).size(), 2U);
+}
+
+// The User-Agent is the sender's claim: it may narrow the offer to MD5, never add MD5 where the
+// operator removed it.
+TEST_F(DigestAuthenticatorTest, Md5OnlyClientsGetNoMd5WhenMd5IsNotConfigured) {
+  const DigestAuthenticator sha256_only{
+      users, nonces, counts, {DigestAlgorithm::sha256}, Md5OnlyClients(Md5OnlyClients::default_prefixes())};
+  const sip::Message baresip = parse(register_text("sip:example.com", {"User-Agent: baresip v3.10.1"}));
+  const std::vector<std::string> values = sha256_only.challenges(kRealm, kNow, false, {}, &baresip);
+  ASSERT_EQ(values.size(), 1U);
+  const auto challenge = sip::parse_challenge(values[0]);
+  ASSERT_TRUE(challenge);
+  EXPECT_EQ(challenge->algorithm(), DigestAlgorithm::sha256);
+  // And credentials in MD5 stay refused, whoever claims to send them.
+  ClientCredentials credentials = client();
+  credentials.algorithm = DigestAlgorithm::md5;
+  const sip::Message answer = parse(register_text(
+      "sip:example.com", {"User-Agent: baresip v3.10.1", "Authorization: " + credentials.value()}));
+  EXPECT_EQ(sha256_only.verify(answer, HeaderId::authorization, kRealm, kNow).verdict,
+            AuthVerdict::challenge);
+}
+
+// An MD5-only client that answers with SHA-256 anyway is still checked like anyone else.
+TEST_F(DigestAuthenticatorTest, Md5OnlyClientsAreVerifiedLikeEveryone) {
+  const DigestAuthenticator narrowing{users, nonces, counts, DigestAuthenticator::default_algorithms(),
+                                      Md5OnlyClients(Md5OnlyClients::default_prefixes())};
+  ClientCredentials md5 = client();
+  md5.algorithm = DigestAlgorithm::md5;
+  const sip::Message good = parse(
+      register_text("sip:example.com", {"User-Agent: baresip v3.10.1", "Authorization: " + md5.value()}));
+  EXPECT_EQ(narrowing.verify(good, HeaderId::authorization, kRealm, kNow).verdict,
+            AuthVerdict::authenticated);
+  ClientCredentials wrong = client();
+  wrong.algorithm = DigestAlgorithm::md5;
+  wrong.password = "guess";
+  const sip::Message bad = parse(
+      register_text("sip:example.com", {"User-Agent: baresip v3.10.1", "Authorization: " + wrong.value()}));
+  EXPECT_EQ(narrowing.verify(bad, HeaderId::authorization, kRealm, kNow).verdict, AuthVerdict::failed);
+}
+
 TEST_F(DigestAuthenticatorTest, StaleChallengesSayStale) {
   const std::vector<std::string> values = authenticator.challenges(kRealm, kNow, true);
   ASSERT_EQ(values.size(), 2U);

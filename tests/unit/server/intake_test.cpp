@@ -44,6 +44,20 @@ TEST(Intake, GarbageIsDroppedWithoutAnswer) {
   EXPECT_FALSE(intake.dropped.empty());
 }
 
+// RFC 5626 §4.4.1 / RFC 3261 §7.5: CRLFs alone are a keep-alive, which the worker drops
+// without logging it as a malformed message.
+TEST(Intake, CrlfAloneIsAKeepAlive) {
+  EXPECT_TRUE(is_keepalive("\r\n"));
+  EXPECT_TRUE(is_keepalive("\r\n\r\n"));
+  EXPECT_TRUE(is_keepalive("\n"));
+  EXPECT_FALSE(is_keepalive(""));
+  EXPECT_FALSE(is_keepalive("\r\n\r\nOPTIONS sip:x SIP/2.0\r\n"));
+  EXPECT_FALSE(is_keepalive(" \r\n"));
+  EXPECT_FALSE(is_keepalive(std::string("\r\n\0", 3)));
+  // What take_in would have said of one: a drop worth a "malformed" log line.
+  EXPECT_FALSE(take_in("\r\n\r\n", {}).dropped.empty());
+}
+
 TEST(Intake, MalformedResponseIsDropped) {
   const Intake intake = take_in("SIP/2.0 abc Broken\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n\r\n", {});
   EXPECT_FALSE(intake.message);

@@ -1,0 +1,27 @@
+#pragma once
+// What the proxy gives up on, told to the layer above: proxy/ writes no log itself, the server
+// decides what reaches the operator's log and how often (server/proxy_event_log.hpp).
+
+#include <functional>
+#include <string_view>
+
+#include "sip/message.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::proxy {
+
+// A branch that ended for a transport reason (RFC 3261 §16.7 step 3 / §16.9: taken as a 503),
+// not for an answer or a timeout.
+struct BranchTransportFailure {
+  std::string_view call_id;  // of the proxied request
+  const txn::Target& to;     // where the branch was sent
+  std::string_view cause;
+};
+
+struct ProxyEvents {
+  std::function<void(const BranchTransportFailure&)> branch_transport_failure;
+  // An ACK for a 2xx the proxy does not forward: `why` names the rule (a string literal).
+  std::function<void(const sip::Message& ack, std::string_view why)> ack_dropped;
+};
+
+}  // namespace osprey::proxy
