@@ -84,6 +84,10 @@ struct Originator {
   // number through the dial policy, a dialog with the gateway, nothing to judge). Without it, a
   // branch whose address is the gateway's is refused 403 unless osprey routed it there itself.
   bool may_reach_gateway = true;
+  // RFC 3261 §22.3: the realm of the Proxy-Authorization osprey verified. Those credentials
+  // were for osprey and are consumed here: no next hop sees them (they would hand the caller's
+  // digest to the callee). Empty: nothing verified, every credential goes on.
+  std::string verified_realm;
 };
 
 struct ProxyCounters {
@@ -137,6 +141,12 @@ class ProxyCore {
     bool resolving = false;
     bool done = false;
     std::vector<std::string> places;  // the callee's places this branch chose (dialog tokens)
+    // Set when the branch may be sent a second time after a transport error (retry_branch):
+    // its target, where it went, and whether osprey moved it from UDP to TCP (§18.1.1).
+    std::unique_ptr<ForwardTarget> retry;
+    txn::Target sent_to;
+    bool moved_to_stream = false;
+    bool udp_retried = false;
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -159,10 +169,28 @@ class ProxyCore {
   // the other edits of §16.6 (Max-Forwards, Route): close enough without serialising twice.
   static constexpr std::size_t kUdpMessageLimit = 1300;
   static constexpr std::size_t kViaAllowance = 120;
+  // What §16.6 may add to a request besides our Via (Record-Route twice with a dialog token,
+  // Max-Forwards, a Path's Route): below this margin, no request can reach 1300 bytes.
+  static constexpr std::size_t kGrowthAllowance = 600;
+  static constexpr std::size_t kRecordRouteAllowance = 2 * 140;
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
   void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  // After a transport error (§16.7 step 3 would count it a 503), a second try for the branch:
+  // a request osprey moved from UDP to TCP for its size goes over UDP after all when the
+  // connection is refused or reset (the UA has no TCP listener: a UDP datagram over 1300 bytes
+  // may still arrive, a refused connection never does); else a binding's next hop. False when
+  // there is nothing to try.
+  bool retry_branch(ContextKey key, std::size_t branch);
+  // RFC 3261 §18.1.1: over 1300 bytes (with our Via) toward a UDP target, TCP when osprey
+  // listens on it. Decided here rather than left to the table so the Record-Route names the
+  // transport the request actually takes (§16.6 step 4). `message`: the request, edited.
+  bool moves_to_stream(const sip::Message& message, const txn::Target& to, bool record_route) const;
+  // §16.6 step 4: our Record-Route value(s) toward `to` (two when the transport or address
+  // family changes, RFC 5658).
+  void add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
+                        sip::Message& message, const txn::Target& to);
   // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   void cancel_pending(Context& context);
@@ -172,6 +200,8 @@ class ProxyCore {
   // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
   // after the request was answered) goes on statelessly along the Vias; false for anything else.
   bool forward_late_2xx(const sip::Message& response);
+  // For target_groups: whether a binding's stream connection is still open (the transport).
+  SourceFlowOpen source_flow_open() const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway);

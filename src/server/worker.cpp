@@ -89,7 +89,11 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
     delivery_.emplace(
         io_context_, table_, *messages, location, claims, unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
-        [this] { return responder_.new_tag() + "@osprey"; });
+        [this] { return responder_.new_tag() + "@osprey"; }, im::DeliverySettings{},
+        [this](std::string_view source) {
+          auto flow = proxy::target_from_source(source);
+          return flow && transport_.has_connection(flow->protocol, flow->destination);
+        });
     services.offline = &*offline_;
     registrar_.attach_delivery(&*delivery_);
     responder_.attach_delivery(&*delivery_);

@@ -69,6 +69,9 @@ struct Target {
   net::Protocol protocol = net::Protocol::udp;
   net::Endpoint destination;
   std::string server_name;  // TLS: the name the peer certificate must carry
+  // UDP even above §18.1.1's 1300 bytes: the TU tried TCP and the peer refused the connection
+  // (a UA with no TCP listener), so the datagram is the only way left.
+  bool keep_udp = false;
 };
 
 struct TableCounters {
@@ -119,8 +122,8 @@ class TransactionTable {
   // Sends a request of the TU as a client transaction (§17.1). The table puts osprey's Via on
   // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually
   // used, §18.1.1: a UDP request larger than 1300 bytes goes over TCP when osprey has a TCP
-  // listener) and keeps the request for retransmission. nullopt when it could not be sent at
-  // all; the TU treats that as 503 (no on_client_failure follows). ACK and CANCEL are refused
+  // listener, unless Target::keep_udp) and keeps the request for retransmission. nullopt when it could not be
+  // sent at all; the TU treats that as 503 (no on_client_failure follows). ACK and CANCEL are refused
   // (nullopt): they are no transactions of their own here, see send_ack and send_cancel.
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
 
