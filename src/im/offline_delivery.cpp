@@ -36,7 +36,7 @@ struct OfflineDelivery::Run {
 OfflineDelivery::OfflineDelivery(boost::asio::io_context& io_context, txn::TransactionTable& table,
                                  store::MessageStore& messages, store::LocationStore& location,
                                  DeliveryClaims& claims, Clock clock, Resolve resolve, NewCallId new_call_id,
-                                 DeliverySettings settings, registrar::SourceFlowOpen flow_open)
+                                 DeliverySettings settings, DeliveryRouting routing)
     : io_context_(io_context),
       table_(table),
       messages_(messages),
@@ -46,7 +46,7 @@ OfflineDelivery::OfflineDelivery(boost::asio::io_context& io_context, txn::Trans
       resolve_(std::move(resolve)),
       new_call_id_(std::move(new_call_id)),
       settings_(settings),
-      flow_open_(std::move(flow_open)) {}
+      routing_(std::move(routing)) {}
 
 OfflineDelivery::~OfflineDelivery() {
   // Another worker may deliver these AORs now; what was not acknowledged is still stored.
@@ -124,8 +124,9 @@ void OfflineDelivery::send_current(Run& run) {
   const std::string aor = run.aor;
   const std::uint64_t attempt = run.attempt;
   for (const registrar::Binding& binding : bindings) {
-    send_to_hop(aor, attempt, delivery_address(binding, call_id),
-                registrar::binding_next_hops(binding, flow_open_ && flow_open_(binding.source)));
+    send_to_hop(
+        aor, attempt, delivery_address(binding, call_id),
+        registrar::binding_next_hops(binding, routing_.flow_open && routing_.flow_open(binding.source)));
   }
 }
 
@@ -145,12 +146,12 @@ void OfflineDelivery::send_to_hop(const std::string& aor, std::uint64_t attempt,
 }
 
 void OfflineDelivery::hop_failed(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
-                                 std::vector<std::string> hops) {
+                                 std::vector<std::string> hops, bool transient) {
   Run* run = find(aor);
   if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
   if (!hops.empty()) hops.erase(hops.begin());
   if (hops.empty()) {
-    branch_failed(*run);
+    branch_failed(*run, transient);
     return;
   }
   send_to_hop(aor, attempt, std::move(address), std::move(hops));
@@ -164,6 +165,11 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
   if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
   if (!resolved || resolved->endpoints.empty()) {
     hop_failed(aor, attempt, std::move(address), std::move(hops));
+    return;
+  }
+  if (routing_.refused && routing_.refused(resolved->endpoints.front())) {
+    // Not a place that changes its mind: no back-off for it.
+    hop_failed(aor, attempt, std::move(address), std::move(hops), false);
     return;
   }
   auto request = delivery_request(run->queue.front(), address);

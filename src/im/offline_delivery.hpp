@@ -54,6 +54,15 @@ struct DeliverySettings {
   std::chrono::milliseconds max_retry{300'000};
 };
 
+// What the worker tells delivery about where a stored MESSAGE may go.
+struct DeliveryRouting {
+  // Whether a binding's stream connection is still open (registrar/binding_hop.hpp).
+  registrar::SourceFlowOpen flow_open;
+  // True for an address no stored MESSAGE is sent to: osprey itself, or the gateway (whose
+  // address only what access control judged may reach; a Contact is whatever its UA wrote).
+  std::function<bool(const net::Endpoint&)> refused;
+};
+
 struct DeliveryCounters {
   std::uint64_t runs = 0;             // delivery runs started (AOR claimed)
   std::uint64_t sent = 0;             // MESSAGE client transactions started
@@ -74,7 +83,7 @@ class OfflineDelivery {
   OfflineDelivery(boost::asio::io_context& io_context, txn::TransactionTable& table,
                   store::MessageStore& messages, store::LocationStore& location, DeliveryClaims& claims,
                   Clock clock, Resolve resolve, NewCallId new_call_id, DeliverySettings settings = {},
-                  registrar::SourceFlowOpen flow_open = {});
+                  DeliveryRouting routing = {});
   ~OfflineDelivery();
   OfflineDelivery(const OfflineDelivery&) = delete;
   OfflineDelivery& operator=(const OfflineDelivery&) = delete;
@@ -114,9 +123,10 @@ class OfflineDelivery {
   void send_branch(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
                    std::vector<std::string> hops,
                    const tl::expected<net::ResolvedTarget, std::string>& resolved);
-  // hops.front() reached nobody: the next hop of the same binding, or the branch failed.
+  // hops.front() reached nobody: the next hop of the same binding, or the branch failed
+  // (`transient`: as branch_failed).
   void hop_failed(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
-                  std::vector<std::string> hops);
+                  std::vector<std::string> hops, bool transient = true);
   // `transient`: the failure may pass (timeout, transport error, 408/480/486/5xx); when no
   // branch of the attempt failed so, the message is refused for good and dropped.
   void branch_failed(Run& run, bool transient = true);
@@ -136,7 +146,7 @@ class OfflineDelivery {
   Resolve resolve_;
   NewCallId new_call_id_;
   DeliverySettings settings_;
-  registrar::SourceFlowOpen flow_open_;
+  DeliveryRouting routing_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
   std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
   std::uint64_t next_attempt_ = 0;

@@ -126,6 +126,7 @@ ProxyCore::~ProxyCore() { *alive_ = false; }
 
 SourceFlowOpen ProxyCore::source_flow_open() const {
   return [this](std::string_view source) {
+    if (source.starts_with("udp:")) return false;  // the common case, without parsing
     auto flow = target_from_source(source);
     return flow && net::is_reliable(flow->protocol) &&
            transport_.has_connection(flow->protocol, flow->destination);
@@ -525,6 +526,7 @@ bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {
     // §18.1.1 asks for TCP above 1300 bytes, but a UA registered over UDP may listen on nothing
     // else: the datagram (perhaps fragmented) is still the better chance than no call.
     state.udp_retried = true;
+    ++counters_.udp_after_stream_failure;
     txn::Target to = state.sent_to;
     to.protocol = net::Protocol::udp;
     to.keep_udp = true;
@@ -540,6 +542,7 @@ bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {
   if (auto uri = sip::parse_uri(next.next_hop)) next.destination = literal_target(*uri);
   state.moved_to_stream = false;
   state.udp_retried = false;
+  ++counters_.next_hop_after_transport_error;
   start_branch(key, branch, next);
   return true;
 }

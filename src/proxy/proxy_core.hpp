@@ -98,6 +98,11 @@ struct ProxyCounters {
   std::uint64_t acks_forwarded = 0;
   std::uint64_t stray_forwarded = 0;  // late 2xx of a matched client transaction
   std::uint64_t stray_dropped = 0;    // responses that matched no transaction (RFC 6026 §7.3)
+  // Branches sent again after a transport error (ProxyCore::retry_branch), by cause: over UDP
+  // after the TCP connection §18.1.1 asked for was refused or reset; to a binding's next hop
+  // (its Contact after its own connection failed).
+  std::uint64_t udp_after_stream_failure = 0;
+  std::uint64_t next_hop_after_transport_error = 0;
 };
 
 class ProxyCore {
@@ -133,6 +138,8 @@ class ProxyCore {
   void on_stray_response(const sip::Message& response, const net::Flow& flow);
 
   const ProxyCounters& counters() const { return counters_; }
+  // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
+  bool is_gateway(const net::Endpoint& endpoint) const;
   std::size_t active_requests() const { return contexts_.size(); }
 
  private:
@@ -205,8 +212,6 @@ class ProxyCore {
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway);
-  // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
-  bool is_gateway(const net::Endpoint& endpoint) const;
   void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;

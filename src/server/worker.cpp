@@ -90,10 +90,14 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
         io_context_, table_, *messages, location, claims, unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; }, im::DeliverySettings{},
-        [this](std::string_view source) {
-          auto flow = proxy::target_from_source(source);
-          return flow && transport_.has_connection(flow->protocol, flow->destination);
-        });
+        im::DeliveryRouting{[this](std::string_view source) {
+                              auto flow = proxy::target_from_source(source);
+                              return flow && transport_.has_connection(flow->protocol, flow->destination);
+                            },
+                            [this](const net::Endpoint& to) {
+                              return proxy_.identity().is_ours(net::host_text(to.address), to.port) ||
+                                     proxy_.is_gateway(to);
+                            }});
     services.offline = &*offline_;
     registrar_.attach_delivery(&*delivery_);
     responder_.attach_delivery(&*delivery_);

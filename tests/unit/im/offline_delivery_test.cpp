@@ -52,7 +52,8 @@ class OfflineDeliveryTest : public ::testing::Test {
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return "delivery-" + std::to_string(++call_ids_); },
         DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2},
-        [this](std::string_view) { return flow_open_; });
+        DeliveryRouting{[this](std::string_view) { return flow_open_; },
+                        [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); }});
   }
 
   void register_bob(std::vector<registrar::Binding> bindings) {
@@ -352,6 +353,15 @@ TEST_F(OfflineDeliveryTest, AMessageEveryHopFailsStaysStored) {
   EXPECT_EQ(delivery_->counters().failures, 1u);  // waiting for the back-off
   EXPECT_TRUE(store_.removed.empty());
   EXPECT_EQ(delivery_->counters().refused, 0u);
+}
+
+TEST_F(OfflineDeliveryTest, ARefusedAddressGetsNothingAndIsNotRetried) {
+  // A Contact naming osprey itself or the gateway (DeliveryRouting::refused).
+  store_.add(kBob, "one", 1'700'000'001);
+  delivery_->user_reachable(kBob, {binding("sip:bob@192.0.2.99:5060", "udp:192.0.2.99:5070")});
+  pump();
+  EXPECT_TRUE(messages_sent().empty());
+  EXPECT_EQ(delivery_->counters().refused, 1u);  // dropped as refused for good, not retried
 }
 
 }  // namespace

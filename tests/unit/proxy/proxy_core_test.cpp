@@ -816,6 +816,7 @@ TEST_F(ProxyBindingTargetTest, ConnectionLostAfterTheChoiceFallsBackToTheContact
   ASSERT_EQ(invites().size(), 2u);
   EXPECT_EQ(transport_.sent[invites()[1]].to, endpoint("192.0.2.50", 5090));
   EXPECT_EQ(sent_starting("SIP/2.0 5").size(), 0u);  // no 500 to the caller
+  EXPECT_EQ(proxy_.counters().next_hop_after_transport_error, 1u);
 }
 
 TEST_F(ProxyBindingTargetTest, UdpContactOnAnotherPublicAddressIsTheTarget) {
@@ -914,6 +915,7 @@ TEST_F(ProxyBindingTargetTest, RefusedTcpForALargeRequestFallsBackToUdp) {
   ASSERT_EQ(values.size(), 1u);
   EXPECT_NE(values[0].find("transport=udp"), std::string::npos);
   EXPECT_EQ(sent_starting("SIP/2.0 5").size(), 0u);
+  EXPECT_EQ(proxy_.counters().udp_after_stream_failure, 1u);
   // The UDP branch completes the call as usual.
   feed(downstream_response(invites()[1], 200), endpoint("198.51.100.5", 5062));
   EXPECT_EQ(sent_starting("SIP/2.0 200").size(), 1u);
