@@ -16,6 +16,9 @@
      and its Record-Route names UDP.
   5. The same to henry, whose Contact port has a TCP listener too: the INVITE arrives over TCP and
      its top Record-Route names TCP (the transport the request took), not UDP.
+  6. Stored MESSAGEs follow the same rule: ivan, offline, gets a MESSAGE (202, stored); he then
+     registers from one socket with a Contact naming another, and the stored MESSAGE is delivered
+     at the Contact.
 """
 
 import os
@@ -29,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 import sip_digest as d  # noqa: E402
 
-USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry"]
+USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivan"]
 ACCOUNTS = {f"sip:{user}@127.0.0.1": f"{user}-secret" for user in USERS}
 
 
@@ -311,6 +314,23 @@ def case_large_invite(port, checks):
         henry_udp.close()
 
 
+def case_stored(port, checks):
+    status, _ = alice_sends(port, "MESSAGE", "ivan", body=b"while you were away")
+    checks.expect(status == 202, f"a MESSAGE for ivan, offline, is stored ({status})")
+    sender, contact = udp_socket(), h.UdpRecorder(answer=200)
+    try:
+        status = udp_register(port, "ivan", sender, f"<sip:ivan@127.0.0.1:{contact.port}>")
+        checks.expect(status == 200, f"ivan registers a Contact that is not his source ({status})")
+        source = h.UdpRecorder(answer=200, sock=sender, requests_only=True)
+        got = [m for m in contact.wait_for(1, timeout=5.0) if m.startswith(b"MESSAGE ")]
+        checks.expect(len(got) == 1 and b"while you were away" in got[0] and not source.received,
+                      f"the stored MESSAGE is delivered at ivan's Contact, not his REGISTER's source "
+                      f"({len(got)} at the Contact, {len(source.received)} at the source)")
+        source.close()
+    finally:
+        contact.close()
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
@@ -327,6 +347,7 @@ def main():
                 case_udp(port, checks)
                 case_hostile_contacts(port, gateway, checks)
                 case_large_invite(port, checks)
+                case_stored(port, checks)
         finally:
             gateway.close()
         h.expect_clean_stop(checks, server)
