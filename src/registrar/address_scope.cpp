@@ -60,6 +60,8 @@ bool is_private_address(std::string_view host) {
   return true;  // ::
 }
 
+bool is_ip_literal(std::string_view host) { return parse_address(host).has_value(); }
+
 std::string canonical_address(std::string_view host) {
   const auto bytes = parse_address(host);
   if (!bytes) return {};

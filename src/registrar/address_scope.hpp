@@ -21,6 +21,9 @@ namespace osprey::registrar {
 // that is not an IP literal (a host name is not judged here).
 bool is_private_address(std::string_view host);
 
+// `host` is an IPv4 or IPv6 literal (IPv6 with or without brackets).
+bool is_ip_literal(std::string_view host);
+
 // The same literal in one spelling ("::ffff:192.0.2.1" and "[::FFFF:c000:201]" as
 // "192.0.2.1"), for comparing two addresses; empty when `host` is no IP literal.
 std::string canonical_address(std::string_view host);

@@ -20,7 +20,7 @@ std::optional<BindingSource> read_source(std::string_view source) {
   std::string_view host = rest.substr(0, port_colon);
   const std::string_view port_text = rest.substr(port_colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (canonical_address(host).empty()) return std::nullopt;
+  if (!is_ip_literal(host)) return std::nullopt;
   const auto [end, error] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), result.port);
   if (error != std::errc{} || end != port_text.data() + port_text.size() || result.port == 0)

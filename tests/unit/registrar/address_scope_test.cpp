@@ -62,6 +62,14 @@ TEST(AddressScope, HostNamesAndJunkAreNotJudged) {
   EXPECT_FALSE(is_private_address(std::string(200, '1')));
 }
 
+TEST(AddressScope, IpLiterals) {
+  EXPECT_TRUE(is_ip_literal("192.0.2.1"));
+  EXPECT_TRUE(is_ip_literal("[2001:db8::1]"));
+  EXPECT_TRUE(is_ip_literal("::1"));
+  EXPECT_FALSE(is_ip_literal("example.com"));
+  EXPECT_FALSE(is_ip_literal("192.0.2.256"));
+}
+
 TEST(AddressScope, CanonicalAddressComparesSpellings) {
   EXPECT_EQ(canonical_address("::ffff:192.0.2.1"), "192.0.2.1");
   EXPECT_EQ(canonical_address("[::FFFF:c000:201]"), "192.0.2.1");
