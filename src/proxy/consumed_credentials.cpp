@@ -9,12 +9,15 @@
 
 namespace osprey::proxy {
 
-void remove_consumed_credentials(sip::Message& request, const std::vector<std::string>& realms) {
-  if (request.count(sip::HeaderId::proxy_authorization) == 0) return;
+namespace {
+
+void remove_for_realms(sip::Message& request, sip::HeaderId header, std::string_view name,
+                       const std::vector<std::string>& realms) {
+  if (request.count(header) == 0) return;
   std::vector<std::string> kept;
   bool consumed = false;
-  request.for_each_line(sip::HeaderId::proxy_authorization, [&](std::string_view value) {
-    auto credentials = sip::parse_credentials(value, "Proxy-Authorization");
+  request.for_each_line(header, [&](std::string_view value) {
+    auto credentials = sip::parse_credentials(value, name);
     const auto realm = credentials ? credentials->realm() : std::nullopt;
     if (realm && std::find(realms.begin(), realms.end(), *realm) != realms.end()) {
       consumed = true;
@@ -24,8 +27,15 @@ void remove_consumed_credentials(sip::Message& request, const std::vector<std::s
     return true;
   });
   if (!consumed) return;
-  request.remove_headers(sip::HeaderId::proxy_authorization);
-  for (const std::string& value : kept) request.add_header(sip::HeaderId::proxy_authorization, value);
+  request.remove_headers(header);
+  for (const std::string& value : kept) request.add_header(header, value);
+}
+
+}  // namespace
+
+void remove_consumed_credentials(sip::Message& request, const std::vector<std::string>& realms) {
+  remove_for_realms(request, sip::HeaderId::proxy_authorization, "Proxy-Authorization", realms);
+  remove_for_realms(request, sip::HeaderId::authorization, "Authorization", realms);
 }
 
 }  // namespace osprey::proxy

@@ -16,6 +16,8 @@ namespace osprey::proxy {
 
 // Removes every Proxy-Authorization line whose realm is one of `realms` (compared exactly,
 // §22.1); the others stay, in order. A line that does not parse stays too (not ours to judge).
+// The same for Authorization: osprey answers with 401 only REGISTERs, but a UA that reuses its
+// registration's credentials in other requests would otherwise hand them to the callee.
 void remove_consumed_credentials(sip::Message& request, const std::vector<std::string>& realms);
 
 }  // namespace osprey::proxy

@@ -271,7 +271,8 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
 
   // RFC 3261 §22.3: credentials for osprey's realms were for osprey alone.
-  if (outgoing.count(sip::HeaderId::proxy_authorization) != 0) {
+  if (outgoing.count(sip::HeaderId::proxy_authorization) != 0 ||
+      outgoing.count(sip::HeaderId::authorization) != 0) {
     std::vector<std::string> realms;
     for (const std::string& domain : identity_.domains()) realms.push_back(sip::canonical_host(domain));
     if (!originator.verified_realm.empty()) realms.push_back(originator.verified_realm);

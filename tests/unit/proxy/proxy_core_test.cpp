@@ -886,6 +886,22 @@ TEST_F(ProxyBindingTargetTest, CredentialsForAServedRealmAreRemovedEvenUnverifie
   EXPECT_EQ(parsed(invites()[0]).count(sip::HeaderId::proxy_authorization), 0u);
 }
 
+TEST_F(ProxyBindingTargetTest, RegistrationCredentialsReusedInACallAreRemoved) {
+  // Authorization for osprey's realm (a UA reusing its REGISTER's answer); the callee's own
+  // realm stays: those credentials are for it (§22.2).
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text(
+      "INVITE", "sip:bob@example.com",
+      "Authorization: Digest username=\"alice\", realm=\"example.com\", "
+      "nonce=\"n1\", uri=\"sip:example.com\", response=\"0123456789abcdef0123456789abcdef\"\r\n"
+      "Authorization: Digest username=\"alice\", realm=\"bob-phone\", "
+      "nonce=\"n2\", uri=\"sip:bob@example.com\", response=\"fedcba9876543210fedcba9876543210\"\r\n"));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message forwarded = parsed(invites()[0]);
+  ASSERT_EQ(forwarded.count(sip::HeaderId::authorization), 1u);
+  EXPECT_NE(forwarded.first_value(sip::HeaderId::authorization)->find("bob-phone"), std::string_view::npos);
+}
+
 TEST_F(ProxyBindingTargetTest, LargeRequestMovedToTcpRecordRoutesTcp) {
   // §18.1.1: over 1300 bytes, TCP; the Record-Route names it (§16.6 step 4), and the caller's
   // side (UDP) gets its own value (RFC 5658).
