@@ -451,12 +451,23 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(target.routes));
 
   txn::Target to = to_in;
-  const bool moved = may_move && moves_to_stream(message, to, context->record_route);
-  if (moved) to.protocol = net::Protocol::tcp;
+  std::size_t our_record_routes = 0;
   if (context->record_route) {
-    add_record_route(*context, branch, target, message, to);
+    our_record_routes = add_record_route(*context, branch, target, message, to);
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
+  }
+  const bool moved = may_move && moves_to_stream(message, to);
+  if (moved) {
+    // §16.6 step 4: the Record-Route names the transport the callee reaches us by: TCP now.
+    to.protocol = net::Protocol::tcp;
+    for (std::size_t i = 0; i < our_record_routes; ++i)
+      message.remove_first_element(sip::HeaderId::record_route);
+    if (context->record_route) {
+      add_record_route(*context, branch, target, message, to);
+    } else {
+      our_address(to);
+    }
   }
   // RFC 3428 §8 / RFC 3261 §18.1.1: a MESSAGE over 1300 bytes must not go over UDP; the table
   // moves it to TCP when osprey can open one, else it is 513 (not stored: it would never fit).
@@ -486,15 +497,16 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   branches_[key_of(txn::ServerTransactionId{client->index, client->generation})] = BranchRef{key, branch};
 }
 
-void ProxyCore::add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
-                                 sip::Message& message, const txn::Target& to) {
+std::size_t ProxyCore::add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
+                                        sip::Message& message, const txn::Target& to) {
   std::string token;
   if (issuer_) {
     token = issuer_->toward_caller(context.dialog, clock_());
     context.branches[branch].places = issuer_->branch_places(target, to);
   }
   auto at = our_address(to);
-  if (!at) return;
+  if (!at) return 0;
+  std::size_t added = 1;
   // When the request leaves by another transport or address family than it came in on, the two
   // sides of the dialog reach osprey at different addresses: two Record-Route values, the lower
   // one for the caller's side (RFC 5658 §3.2, RFC 3261 §16.6 step 4).
@@ -502,17 +514,18 @@ void ProxyCore::add_record_route(Context& context, std::size_t branch, const For
   if (in.protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
     if (auto inbound = our_address({in.protocol, in.remote, {}})) {
       message.prepend_header(sip::HeaderId::record_route, record_route_value(*inbound, in.protocol, token));
+      ++added;
     }
   }
   // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
   message.prepend_header(sip::HeaderId::record_route, record_route_value(*at, to.protocol, token));
+  return added;
 }
 
-bool ProxyCore::moves_to_stream(const sip::Message& message, const txn::Target& to, bool record_route) const {
-  // The Record-Route values still to come and our Via: kRecordRouteAllowance and kViaAllowance.
-  const std::size_t size =
-      message.serialize().size() + kViaAllowance + (record_route ? kRecordRouteAllowance : 0);
-  return size > kUdpMessageLimit && transport_.sent_by(net::Protocol::tcp, to.destination).has_value();
+bool ProxyCore::moves_to_stream(const sip::Message& message, const txn::Target& to) const {
+  // The request as it will go, but for our Via (kViaAllowance).
+  return message.serialize().size() + kViaAllowance > kUdpMessageLimit &&
+         transport_.sent_by(net::Protocol::tcp, to.destination).has_value();
 }
 
 bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {

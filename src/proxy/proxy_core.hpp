@@ -179,7 +179,6 @@ class ProxyCore {
   // What §16.6 may add to a request besides our Via (Record-Route twice with a dialog token,
   // Max-Forwards, a Path's Route): below this margin, no request can reach 1300 bytes.
   static constexpr std::size_t kGrowthAllowance = 600;
-  static constexpr std::size_t kRecordRouteAllowance = 2 * 140;
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
@@ -193,11 +192,11 @@ class ProxyCore {
   // RFC 3261 §18.1.1: over 1300 bytes (with our Via) toward a UDP target, TCP when osprey
   // listens on it. Decided here rather than left to the table so the Record-Route names the
   // transport the request actually takes (§16.6 step 4). `message`: the request, edited.
-  bool moves_to_stream(const sip::Message& message, const txn::Target& to, bool record_route) const;
+  bool moves_to_stream(const sip::Message& message, const txn::Target& to) const;
   // §16.6 step 4: our Record-Route value(s) toward `to` (two when the transport or address
-  // family changes, RFC 5658).
-  void add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
-                        sip::Message& message, const txn::Target& to);
+  // family changes, RFC 5658); returns how many were prepended.
+  std::size_t add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
+                               sip::Message& message, const txn::Target& to);
   // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   void cancel_pending(Context& context);

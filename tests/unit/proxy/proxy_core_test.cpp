@@ -916,6 +916,23 @@ TEST_F(ProxyBindingTargetTest, LargeRequestMovedToTcpRecordRoutesTcp) {
   EXPECT_NE(values[1].find("transport=udp"), std::string::npos);
 }
 
+TEST_F(ProxyBindingTargetTest, ConsumedCredentialsDoNotPushARequestOntoTcp) {
+  // A call that exceeds 1300 bytes only with the caller's credentials for osprey (as linphone's
+  // do once forwarded) fits a datagram without them: it stays on UDP.
+  register_bob({binding("sip:bob@198.51.100.5:5062", "udp:198.51.100.5:5062")});
+  user_.originator.verified_realm = "example.com";
+  const std::string credentials =
+      "Proxy-Authorization: Digest username=\"alice\", realm=\"example.com\", nonce=\"" +
+      std::string(43, 'n') + "\", uri=\"sip:bob@example.com\", response=\"" + std::string(64, 'f') +
+      "\", algorithm=SHA-256, cnonce=\"0123456789abcdef\", qop=auth, nc=00000001\r\n";
+  from_alice(large_invite(630, credentials));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message forwarded = parsed(invites()[0]);
+  EXPECT_GT(transport_.sent[invites()[0]].bytes.size() + credentials.size(), 1300u);
+  EXPECT_NE(forwarded.top_via()->transport.find("UDP"), std::string_view::npos);
+  EXPECT_EQ(forwarded.count(sip::HeaderId::proxy_authorization), 0u);
+}
+
 TEST_F(ProxyBindingTargetTest, RefusedTcpForALargeRequestFallsBackToUdp) {
   // A UA registered over UDP may have no TCP listener: after the refused connection, the
   // datagram, not a 500 to the caller.
