@@ -14,7 +14,11 @@
 //         Route's next hop);
 //  §16.6  forwarding: copy, new Request-URI, Max-Forwards - 1 (70 when absent), Record-Route on
 //         dialog-creating requests (INVITE, SUBSCRIBE, REFER; twice when the transport or address
-//         family changes, RFC 5658), Path as Route; the table adds Via;
+//         family changes, RFC 5658), Path as Route; the table adds Via. Step 7, the next hop of a
+//         binding: registrar/binding_hop.hpp (a Contact naming osprey itself: 482). §18.1.1:
+//         over 1300 bytes toward UDP, TCP (named in the Record-Route), and UDP after all when
+//         that connection is refused or reset; a transport error passes the branch to the
+//         binding's next hop. §22.3: credentials for osprey's realms are not forwarded;
 //  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
 //         cancels the other branches, else the best final once every branch ended (503 -> 500);
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
