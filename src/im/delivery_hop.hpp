@@ -1,12 +1,7 @@
 #pragma once
-// Where a delivered MESSAGE goes for one binding, as a URI for net::TargetResolver (which posts
-// IP literals back at once and looks host names up off the event loop). The same choice the
-// proxy makes for live traffic (proxy/target_set.hpp), so stored messages reach a device the
-// way its calls do:
-//  - RFC 3327 §5.3: with a Path, the first Path URI (a loose router);
-//  - else the flow its REGISTER came from ("udp:192.0.2.1:5060" -> "sip:192.0.2.1:5060;
-//    transport=udp"): reaches UAs behind NAT, whose Contact address is unreachable;
-//  - else the Contact URI itself.
+// The Request-URI and route set of a stored MESSAGE delivered to one binding. Where it is sent
+// is registrar::binding_next_hops (registrar/binding_hop.hpp), the rule live requests follow
+// too, so stored messages reach a device the way its calls do.
 
 #include <string>
 
@@ -14,8 +9,6 @@
 #include "registrar/binding.hpp"
 
 namespace osprey::im {
-
-std::string next_hop_uri(const registrar::Binding& binding);
 
 // The Request-URI and route set of a MESSAGE to `binding` (RFC 3261 §16.5, RFC 3327), with
 // `call_id` for the delivery.

@@ -37,7 +37,7 @@ struct OfflineDelivery::Run {
 OfflineDelivery::OfflineDelivery(boost::asio::io_context& io_context, txn::TransactionTable& table,
                                  store::MessageStore& messages, store::LocationStore& location,
                                  DeliveryClaims& claims, Clock clock, Resolve resolve, NewCallId new_call_id,
-                                 DeliverySettings settings)
+                                 DeliverySettings settings, DeliveryRouting routing)
     : io_context_(io_context),
       table_(table),
       messages_(messages),
@@ -46,7 +46,8 @@ OfflineDelivery::OfflineDelivery(boost::asio::io_context& io_context, txn::Trans
       clock_(std::move(clock)),
       resolve_(std::move(resolve)),
       new_call_id_(std::move(new_call_id)),
-      settings_(settings) {}
+      settings_(settings),
+      routing_(std::move(routing)) {}
 
 OfflineDelivery::~OfflineDelivery() {
   // Another worker may deliver these AORs now; what was not acknowledged is still stored.
@@ -121,31 +122,56 @@ void OfflineDelivery::send_current(Run& run) {
   run.pending = run.bindings.size();
   // One Call-ID for all branches of this attempt: it is one request forked (RFC 3261 §16.6).
   const std::string call_id = new_call_id_();
-  std::weak_ptr<bool> alive = alive_;
   const std::vector<registrar::Binding> bindings = run.bindings;
+  const std::string aor = run.aor;
+  const std::uint64_t attempt = run.attempt;
   for (const registrar::Binding& binding : bindings) {
-    const std::string hop = next_hop_uri(binding);
-    auto uri = sip::parse_uri(hop);
-    if (!uri) {
-      branch_failed(run);
-      continue;
-    }
-    resolve_(*uri, [this, alive, aor = run.aor, attempt = run.attempt,
-                    address = delivery_address(binding, call_id)](
-                       tl::expected<net::ResolvedTarget, std::string> resolved) {
-      if (!alive.expired()) send_branch(aor, attempt, address, resolved);
-    });
+    send_to_hop(
+        aor, attempt, delivery_address(binding, call_id),
+        registrar::binding_next_hops(binding, routing_.flow_open && routing_.flow_open(binding.source)));
   }
 }
 
-void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
-                                  const DeliveryAddress& address,
+void OfflineDelivery::send_to_hop(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                                  std::vector<std::string> hops) {
+  const std::string hop = hops.front();  // the URI views into it
+  auto uri = sip::parse_uri(hop);
+  if (!uri) {
+    hop_failed(aor, attempt, std::move(address), std::move(hops));
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  resolve_(*uri, [this, alive, aor, attempt, address = std::move(address),
+                  hops = std::move(hops)](tl::expected<net::ResolvedTarget, std::string> resolved) mutable {
+    if (!alive.expired()) send_branch(aor, attempt, std::move(address), std::move(hops), resolved);
+  });
+}
+
+void OfflineDelivery::hop_failed(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                                 std::vector<std::string> hops, bool transient) {
+  Run* run = find(aor);
+  if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
+  if (!hops.empty()) hops.erase(hops.begin());
+  if (hops.empty()) {
+    branch_failed(*run, transient);
+    return;
+  }
+  send_to_hop(aor, attempt, std::move(address), std::move(hops));
+}
+
+void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                                  std::vector<std::string> hops,
                                   const tl::expected<net::ResolvedTarget, std::string>& resolved) {
   Run* run = find(aor);
   // Another branch already got the 2xx, or the run moved on: nothing more to send for it.
   if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
   if (!resolved || resolved->endpoints.empty()) {
-    branch_failed(*run);
+    hop_failed(aor, attempt, std::move(address), std::move(hops));
+    return;
+  }
+  if (routing_.refused && routing_.refused(resolved->endpoints.front())) {
+    // Not a place that changes its mind: no back-off for it.
+    hop_failed(aor, attempt, std::move(address), std::move(hops), false);
     return;
   }
   auto request = delivery_request(run->queue.front(), address);
@@ -156,11 +182,13 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
   const txn::Target target{resolved->protocol, resolved->endpoints.front(), resolved->server_name};
   auto client = table_.send_request(std::move(*request), target);
   if (!client) {
-    branch_failed(*run);  // the table's nullopt counts as 503 (transaction_table.hpp)
+    // The table's nullopt counts as 503 (transaction_table.hpp): a transport error.
+    hop_failed(aor, attempt, std::move(address), std::move(hops));
     return;
   }
   ++counters_.sent;
-  branches_.emplace(key_of(*client), BranchRef{aor, attempt});
+  hops.erase(hops.begin());
+  branches_.emplace(key_of(*client), BranchRef{aor, attempt, std::move(address), std::move(hops)});
 }
 
 bool OfflineDelivery::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
@@ -184,10 +212,16 @@ bool OfflineDelivery::on_response(txn::ClientTransactionId transaction, const si
 bool OfflineDelivery::on_client_failure(txn::ClientTransactionId transaction, int /*status*/) {
   auto it = branches_.find(key_of(transaction));
   if (it == branches_.end()) return false;
-  const BranchRef ref = std::move(it->second);
+  BranchRef ref = std::move(it->second);
   branches_.erase(it);
   Run* run = find(ref.aor);
-  if (run != nullptr && run->attempt == ref.attempt && !run->acknowledged) branch_failed(*run, true);
+  if (run == nullptr || run->attempt != ref.attempt || run->acknowledged) return true;
+  // No answer at all from this hop (timeout, transport error): the binding's next one.
+  if (!ref.hops.empty()) {
+    send_to_hop(ref.aor, ref.attempt, std::move(ref.address), std::move(ref.hops));
+  } else {
+    branch_failed(*run, true);
+  }
   return true;
 }
 

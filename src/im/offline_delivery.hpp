@@ -9,7 +9,10 @@
 //   claim the AOR (DeliveryClaims: one run per AOR across all workers, so order holds)
 //   -> fetch up to `batch` messages in id order (= arrival order)
 //   -> send the first to every binding in parallel (RFC 3428 §4: a MESSAGE forks like any
-//      request); the first 2xx removes it from the store and sends the next one. A later 2xx of
+//      request), each where registrar::binding_next_hops says; a hop that gets no answer at
+//      all (transport error, timeout, no address) passes the branch to the binding's next hop
+//      (its Contact after its own connection). The first 2xx removes it from the store and
+//      sends the next one. A later 2xx of
 //      the same message (another device) is ignored: no second removal, no second send.
 //      Non-INVITE branches are never cancelled (RFC 3261 §9.1: CANCEL is for INVITE).
 //   -> every branch failed (non-2xx final, timeout, transport error): the run pauses and retries
@@ -37,6 +40,7 @@
 #include "im/message_rules.hpp"
 #include "net/target_resolver.hpp"
 #include "registrar/binding.hpp"
+#include "registrar/binding_hop.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
 #include "store/message_store.hpp"
@@ -48,6 +52,15 @@ struct DeliverySettings {
   std::size_t batch = 100;  // messages fetched from the store at a time
   std::chrono::milliseconds first_retry{5000};
   std::chrono::milliseconds max_retry{300'000};
+};
+
+// What the worker tells delivery about where a stored MESSAGE may go.
+struct DeliveryRouting {
+  // Whether a binding's stream connection is still open (registrar/binding_hop.hpp).
+  registrar::SourceFlowOpen flow_open;
+  // True for an address no stored MESSAGE is sent to: osprey itself, or the gateway (whose
+  // address only what access control judged may reach; a Contact is whatever its UA wrote).
+  std::function<bool(const net::Endpoint&)> refused;
 };
 
 struct DeliveryCounters {
@@ -79,7 +92,8 @@ class OfflineDelivery {
 
   OfflineDelivery(boost::asio::io_context& io_context, txn::TransactionTable& table,
                   store::MessageStore& messages, store::LocationStore& location, DeliveryClaims& claims,
-                  Clock clock, Resolve resolve, NewCallId new_call_id, DeliverySettings settings = {});
+                  Clock clock, Resolve resolve, NewCallId new_call_id, DeliverySettings settings = {},
+                  DeliveryRouting routing = {});
   ~OfflineDelivery();
   OfflineDelivery(const OfflineDelivery&) = delete;
   OfflineDelivery& operator=(const OfflineDelivery&) = delete;
@@ -105,6 +119,8 @@ class OfflineDelivery {
   struct BranchRef {
     std::string aor;
     std::uint64_t attempt = 0;
+    DeliveryAddress address;
+    std::vector<std::string> hops;  // the binding's hops after the one this branch went to
   };
 
   static std::uint64_t key_of(txn::ClientTransactionId id) {
@@ -114,8 +130,16 @@ class OfflineDelivery {
   void fetch(Run& run);
   void on_fetched(const std::string& aor, std::vector<store::StoredMessage> messages);
   void send_current(Run& run);
-  void send_branch(const std::string& aor, std::uint64_t attempt, const DeliveryAddress& address,
+  // Resolves hops.front() and sends the front message there.
+  void send_to_hop(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                   std::vector<std::string> hops);
+  void send_branch(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                   std::vector<std::string> hops,
                    const tl::expected<net::ResolvedTarget, std::string>& resolved);
+  // hops.front() reached nobody: the next hop of the same binding, or the branch failed
+  // (`transient`: as branch_failed).
+  void hop_failed(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                  std::vector<std::string> hops, bool transient = true);
   // `transient`: the failure may pass (timeout, transport error, 408/480/486/5xx); when no
   // branch of the attempt failed so, the message is refused for good and dropped.
   // `status`: the final response of a refusal (0 for failures without one).
@@ -136,6 +160,7 @@ class OfflineDelivery {
   Resolve resolve_;
   NewCallId new_call_id_;
   DeliverySettings settings_;
+  DeliveryRouting routing_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
   std::unordered_map<std::uint64_t, BranchRef> branches_;  // by client transaction
   std::uint64_t next_attempt_ = 0;

@@ -81,6 +81,10 @@ std::optional<Endpoint> NetTransport::sent_by(Protocol protocol, const Endpoint&
   return concrete(socket->local(), destination.address);
 }
 
+bool NetTransport::has_connection(Protocol protocol, const Endpoint& remote) const {
+  return protocol != Protocol::udp && streams_.has_connection(protocol, remote);
+}
+
 NetTransport::HeldDatagrams::HeldDatagrams(NetTransport& transport) : transport_(transport) {
   for (auto& socket : transport_.udp_) socket->hold_sends();
 }

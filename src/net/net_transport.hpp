@@ -33,6 +33,7 @@ class NetTransport final : public Transport {
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
                               std::string_view server_name = {}) override;
   std::optional<Endpoint> sent_by(Protocol protocol, const Endpoint& destination) const override;
+  bool has_connection(Protocol protocol, const Endpoint& remote) const override;
 
   void close();
   StreamTransport& streams() { return streams_; }

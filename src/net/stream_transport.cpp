@@ -149,6 +149,11 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     });
   }
 
+  bool has_connection(Protocol protocol, const Endpoint& remote) const {
+    if (open_to(protocol, remote)) return true;
+    return directory_ != nullptr && directory_->find(protocol, remote).has_value();
+  }
+
   std::optional<Flow> flow_of(ConnectionId id) const {
     const auto it = connections_.find(id);
     if (it == connections_.end()) return std::nullopt;
@@ -479,6 +484,10 @@ bool StreamTransport::send(const Flow& flow, std::string_view bytes) { return im
 std::optional<Flow> StreamTransport::send_to(Protocol protocol, const Endpoint& destination,
                                              std::string_view bytes, std::string_view server_name) {
   return impl_->send_to(protocol, destination, bytes, server_name);
+}
+
+bool StreamTransport::has_connection(Protocol protocol, const Endpoint& remote) const {
+  return impl_->has_connection(protocol, remote);
 }
 
 std::optional<Flow> StreamTransport::flow_of(ConnectionId connection) const {

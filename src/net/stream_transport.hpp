@@ -73,6 +73,9 @@ class StreamTransport {
   // wait in its queue). nullopt when over a connection limit or when TLS is not configured.
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
                               std::string_view server_name);
+  // An open connection to `remote` with `protocol`, ours or (through the directory) another
+  // worker's.
+  bool has_connection(Protocol protocol, const Endpoint& remote) const;
   // The flow of an open connection.
   std::optional<Flow> flow_of(ConnectionId connection) const;
   // Our listening endpoint for `protocol` and the address family of `family_of`, if any.

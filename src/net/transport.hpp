@@ -44,6 +44,11 @@ class Transport {
   // wildcard listen address replaced by the local address the system would use toward the
   // destination. nullopt when osprey does not listen on that protocol and family.
   virtual std::optional<Endpoint> sent_by(Protocol protocol, const Endpoint& destination) const = 0;
+
+  // An open stream connection to `remote` with this protocol, in this worker or another (RFC 5626
+  // §5.3 flow reuse: a registered UA's own connection is used while it lasts). Always false for
+  // UDP, and for a transport without streams.
+  virtual bool has_connection(Protocol /*protocol*/, const Endpoint& /*remote*/) const { return false; }
 };
 
 }  // namespace osprey::net

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proxy/consumed_credentials.hpp"
 #include "proxy/loop_hash.hpp"
 #include "proxy/response_choice.hpp"
 #include "proxy/secure_routing.hpp"
@@ -26,6 +27,8 @@ struct ProxyCore::Context {
   // and a parse costs as much as the rest of the forwarding (callgrind).
   std::string request_bytes;
   sip::Message outgoing;  // after §16.4: every branch is a copy of it (§16.6 step 1); the last moved
+  // A branch may be sent again (ProxyCore::retry_branch): `outgoing` is copied, never moved.
+  bool keep_outgoing = false;
   bool invite = false;
   sip::Method outgoing_method = sip::Method::unknown;  // `outgoing` may have moved to a branch
   bool record_route = false;
@@ -96,17 +99,11 @@ void decrement_max_forwards(sip::Message& message) {
   }
 }
 
-// A URI to a destination when its host is an IP literal (no lookup needed).
-std::optional<txn::Target> literal_target(const sip::Uri& uri) {
-  auto target = net::target_of(uri);
-  if (!target || !target->host_is_address) return std::nullopt;
-  boost::system::error_code bad;
-  const auto address = boost::asio::ip::make_address(target->host, bad);
-  if (bad) return std::nullopt;
-  txn::Target result;
-  result.protocol = target->protocol;
-  result.destination = {address, target->port};
-  return result;
+// The bytes a binding's Path adds as Route values.
+std::size_t routes_size(const std::vector<std::string>& routes) {
+  std::size_t size = 0;
+  for (const std::string& route : routes) size += route.size() + 2;
+  return size;
 }
 
 // RFC 3261 §12.1.1 / §16.6 step 4: the methods that create dialogs get our Record-Route.
@@ -140,6 +137,15 @@ ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, st
       resolve_(std::move(resolve)) {}
 
 ProxyCore::~ProxyCore() { *alive_ = false; }
+
+SourceFlowOpen ProxyCore::source_flow_open() const {
+  return [this](std::string_view source) {
+    if (source.starts_with("udp:")) return false;  // the common case, without parsing
+    auto flow = target_from_source(source);
+    return flow && net::is_reliable(flow->protocol) &&
+           transport_.has_connection(flow->protocol, flow->destination);
+  };
+}
 
 void ProxyCore::attach(ProxyServices services) {
   services_ = std::move(services);
@@ -291,6 +297,15 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
                               std::span<const std::string>(&originator.asserted_identity, 1));
   }
 
+  // RFC 3261 §22.3: credentials for osprey's realms were for osprey alone.
+  if (outgoing.count(sip::HeaderId::proxy_authorization) != 0 ||
+      outgoing.count(sip::HeaderId::authorization) != 0) {
+    std::vector<std::string> realms;
+    for (const std::string& domain : identity_.domains()) realms.push_back(sip::canonical_host(domain));
+    if (!originator.verified_realm.empty()) realms.push_back(originator.verified_realm);
+    remove_consumed_credentials(outgoing, realms);
+  }
+
   // §16.4: route information, as decided before access control judged the request.
   apply_routes(outgoing, route);
   const std::string& request_uri = route.request_uri;
@@ -310,7 +325,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     return aor.empty() || services_.users == nullptr || !services_.users->has_aor(aor);
   };
   if (uri && !uri->is_sip() && route_values.empty() && to_gateway({})) {
-    context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, services_.gateway}});
+    ForwardTarget gateway = forward_target(request_uri, services_.gateway);
+    gateway.routed_to_gateway = true;
+    context->groups.push_back({std::move(gateway)});
     const ContextKey key = key_of(transaction);
     contexts_[key] = std::move(context);
     start_next_group(key);
@@ -323,12 +340,16 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   if (!route_values.empty()) {
     // A pre-loaded or recorded route goes on: the next hop is the top Route (a loose router;
     // strict next hops, §16.6 step 6, are not supported), the Request-URI stays.
-    context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, route.next_hop}});
+    ForwardTarget routed = forward_target(request_uri, route.next_hop);
+    routed.routed_to_gateway = !services_.gateway.empty() && route.next_hop == services_.gateway;
+    context->groups.push_back({std::move(routed)});
   } else if (identity_.serves_uri(*uri)) {
     std::string aor = registrar::canonical_aor(*uri);
     const auto bindings = location_.lookup(aor, clock_());
     if (bindings.empty() && to_gateway(aor)) {
-      context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, services_.gateway}});
+      ForwardTarget gateway = forward_target(request_uri, services_.gateway);
+      gateway.routed_to_gateway = true;
+      context->groups.push_back({std::move(gateway)});
     } else if (bindings.empty()) {
       // §16.5: 404 for a user with no account (only when accounts exist: an open
       // registrar knows no user list); else "not reachable now": 480, or stored if a MESSAGE.
@@ -342,7 +363,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
       }
       return;
     } else {
-      context->groups = target_groups(bindings);
+      context->groups = target_groups(bindings, source_flow_open());
       context->served_aor = std::move(aor);
     }
   } else if (identity_.is_ours(*uri)) {
@@ -351,7 +372,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     reject(transaction, request, 404, "Not Found");
     return;
   } else {
-    context->groups.push_back({ForwardTarget{request_uri, {}, std::nullopt, request_uri}});
+    context->groups.push_back({forward_target(request_uri, request_uri)});
   }
 
   const ContextKey key = key_of(transaction);
@@ -414,8 +435,7 @@ void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTa
       branch_ended(key, branch, 503, nullptr);
       return;
     }
-    if (!services_.gateway.empty() && target.next_hop == services_.gateway &&
-        !is_gateway(resolved->endpoints.front()))
+    if (target.routed_to_gateway && !is_gateway(resolved->endpoints.front()))
       gateway_endpoints_.push_back(resolved->endpoints.front());
     send_branch(key, branch, target,
                 txn::Target{resolved->protocol, resolved->endpoints.front(), resolved->server_name});
@@ -423,56 +443,73 @@ void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTa
 }
 
 void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target,
-                            const txn::Target& to) {
+                            const txn::Target& to_in) {
   Context* context = find(key);
   if (context == nullptr) return;
   // §16.6 steps 1-7.
-  // The last branch to send takes `outgoing` itself: with one target, no copy at all.
-  const bool more_to_send =
-      context->next_group < context->groups.size() ||
-      std::any_of(context->branches.begin(), context->branches.end(), [&](const Branch& other) {
-        return &other != &context->branches[branch] && !other.client && !other.done;
-      });
   // The gateway dials what it gets: only what osprey routed there itself or access control
   // cleared reaches its address, whatever name or contact led there.
-  const bool routed_to_gateway = !services_.gateway.empty() && target.next_hop == services_.gateway;
-  if (!routed_to_gateway && !context->may_reach_gateway && is_gateway(to.destination)) {
+  if (!target.routed_to_gateway && !context->may_reach_gateway && is_gateway(to_in.destination)) {
     branch_ended(key, branch, 403, nullptr);
     return;
   }
   // RFC 3261 §26.2.2, RFC 5630 §3.1.3: a sips: request never leaves by UDP or TCP.
-  if (!hop_allowed(context->tls_only, to.protocol)) {
+  if (!hop_allowed(context->tls_only, to_in.protocol)) {
     branch_ended(key, branch, kNoSecureHopStatus, nullptr);
     return;
   }
+  // A Contact is whatever the registering UA wrote: one naming osprey's own address would bring
+  // the request straight back as itself.
+  if (target.binding_address &&
+      identity_.is_ours(net::host_text(to_in.destination.address), to_in.destination.port)) {
+    Branch& state = context->branches[branch];
+    state.moved_to_stream = false;
+    if (!target.fallback_hops.empty()) state.retry = std::make_unique<ForwardTarget>(target);
+    if (!retry_branch(key, branch)) branch_ended(key, branch, 482, nullptr);
+    return;
+  }
+  // Whether a second attempt may follow (retry_branch): then `outgoing` must stay for it. A
+  // request that may grow past 1300 bytes could move to TCP and come back over UDP.
+  const bool may_move =
+      to_in.protocol == net::Protocol::udp && !to_in.keep_udp &&
+      context->outgoing_method != sip::Method::message &&
+      context->request_bytes.size() + kGrowthAllowance + routes_size(target.routes) > kUdpMessageLimit &&
+      transport_.sent_by(net::Protocol::tcp, to_in.destination);
+  if (may_move || !target.fallback_hops.empty()) context->keep_outgoing = true;
+  // The last branch to send takes `outgoing` itself: with one target, no copy at all.
+  const bool more_to_send =
+      context->keep_outgoing || context->next_group < context->groups.size() ||
+      std::any_of(context->branches.begin(), context->branches.end(), [&](const Branch& other) {
+        return &other != &context->branches[branch] && !other.client && !other.done;
+      });
   sip::Message message = more_to_send ? context->outgoing.clone() : std::move(context->outgoing);
   message.set_request_uri(target.request_uri);  // §16.6 step 2
   decrement_max_forwards(message);
+  // RFC 3323 §5, RFC 3325 §7: what the sender asked to hide stays inside the trust domain.
+  if (services_.trusted_peers == nullptr || !services_.trusted_peers->contains(to_in.destination.address)) {
+    security::apply_privacy(message);
+  }
+  // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
+  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(target.routes));
+
+  txn::Target to = to_in;
+  std::size_t our_record_routes = 0;
   if (context->record_route) {
-    std::string token;
-    if (issuer_) {
-      token = issuer_->toward_caller(context->dialog, clock_());
-      context->branches[branch].places = issuer_->branch_places(target, to);
-    }
-    if (auto at = our_address(to)) {
-      // When the request leaves by another transport or address family than it came in on,
-      // the two sides of the dialog reach osprey at different addresses: two Record-Route
-      // values, the lower one for the caller's side (RFC 5658 §3.2, RFC 3261 §16.6 step 4).
-      // A sips: dialog reaches osprey over TLS on the caller's side too.
-      const net::Flow& in = context->arrival;
-      const net::Protocol inbound_protocol = context->tls_only ? net::Protocol::tls : in.protocol;
-      if (inbound_protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
-        if (auto inbound = our_address({inbound_protocol, in.remote, {}})) {
-          message.prepend_header(sip::HeaderId::record_route,
-                                 record_route_value(*inbound, inbound_protocol, token, context->tls_only));
-        }
-      }
-      // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
-      message.prepend_header(sip::HeaderId::record_route,
-                             record_route_value(*at, to.protocol, token, context->tls_only));
-    }
+    our_record_routes = add_record_route(*context, branch, target, message, to);
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
+  }
+  const bool moved = may_move && moves_to_stream(message, to);
+  if (moved) {
+    // §16.6 step 4: the Record-Route names the transport the callee reaches us by: TCP now.
+    to.protocol = net::Protocol::tcp;
+    for (std::size_t i = 0; i < our_record_routes; ++i)
+      message.remove_first_element(sip::HeaderId::record_route);
+    if (context->record_route) {
+      add_record_route(*context, branch, target, message, to);
+    } else {
+      our_address(to);
+    }
   }
   // RFC 3428 §8 / RFC 3261 §18.1.1: a MESSAGE over 1300 bytes must not go over UDP; the table
   // moves it to TCP when osprey can open one, else it is 513 (not stored: it would never fit).
@@ -480,25 +517,95 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
     branch_ended(key, branch, 513, nullptr);
     return;
   }
-  // RFC 3323 §5, RFC 3325 §7: what the sender asked to hide stays inside the trust domain.
-  if (services_.trusted_peers == nullptr || !services_.trusted_peers->contains(to.destination.address)) {
-    security::apply_privacy(message);
+  Branch& state = context->branches[branch];
+  state.moved_to_stream = moved;
+  state.sent_to = to;
+  if (moved || !target.fallback_hops.empty()) {
+    state.retry = std::make_unique<ForwardTarget>(target);
+  } else {
+    state.retry.reset();
   }
-  // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
-  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(target.routes));
 
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
     report_transport_failure(*context, to, "could not send (send error, or no connection could be opened)");
-    branch_ended(key, branch, 503, nullptr);  // §16.7 step 3 / §16.9: a transport error
+    // §16.7 step 3 / §16.9: a transport error.
+    if (!retry_branch(key, branch)) branch_ended(key, branch, 503, nullptr);
     return;
   }
   ++counters_.forwarded;
   context = find(key);
   if (context == nullptr) return;
   context->branches[branch].client = *client;
-  if (events_.branch_transport_failure) context->branches[branch].to = to;
   branches_[key_of(txn::ServerTransactionId{client->index, client->generation})] = BranchRef{key, branch};
+}
+
+std::size_t ProxyCore::add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
+                                        sip::Message& message, const txn::Target& to) {
+  std::string token;
+  if (issuer_) {
+    token = issuer_->toward_caller(context.dialog, clock_());
+    context.branches[branch].places = issuer_->branch_places(target, to);
+  }
+  auto at = our_address(to);
+  if (!at) return 0;
+  std::size_t added = 1;
+  // When the request leaves by another transport or address family than it came in on, the two
+  // sides of the dialog reach osprey at different addresses: two Record-Route values, the lower
+  // one for the caller's side (RFC 5658 §3.2, RFC 3261 §16.6 step 4).
+  // A sips: dialog reaches osprey over TLS on the caller's side too.
+  const net::Flow& in = context.arrival;
+  const net::Protocol inbound_protocol = context.tls_only ? net::Protocol::tls : in.protocol;
+  if (inbound_protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
+    if (auto inbound = our_address({inbound_protocol, in.remote, {}})) {
+      message.prepend_header(sip::HeaderId::record_route,
+                             record_route_value(*inbound, inbound_protocol, token, context.tls_only));
+      ++added;
+    }
+  }
+  // §16.6 step 4: our URI with lr, naming the transport the next hop reaches us by.
+  message.prepend_header(sip::HeaderId::record_route,
+                         record_route_value(*at, to.protocol, token, context.tls_only));
+  return added;
+}
+
+bool ProxyCore::moves_to_stream(const sip::Message& message, const txn::Target& to) const {
+  // The request as it will go, but for our Via (kViaAllowance).
+  return message.serialize().size() + kViaAllowance > kUdpMessageLimit &&
+         transport_.sent_by(net::Protocol::tcp, to.destination).has_value();
+}
+
+bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {
+  Context* context = find(key);
+  if (context == nullptr || branch >= context->branches.size()) return false;
+  Branch& state = context->branches[branch];
+  if (state.done || !state.retry || context->cancelled || context->final_sent) return false;
+  const ForwardTarget target = *state.retry;
+  state.client.reset();
+  state.retry.reset();
+  if (state.moved_to_stream && !state.udp_retried && context->outgoing_method != sip::Method::message) {
+    // §18.1.1 asks for TCP above 1300 bytes, but a UA registered over UDP may listen on nothing
+    // else: the datagram (perhaps fragmented) is still the better chance than no call.
+    state.udp_retried = true;
+    ++counters_.udp_after_stream_failure;
+    txn::Target to = state.sent_to;
+    to.protocol = net::Protocol::udp;
+    to.keep_udp = true;
+    send_branch(key, branch, target, to);
+    return true;
+  }
+  if (target.fallback_hops.empty()) return false;
+  // A binding's next hop (registrar/binding_hop.hpp): its Contact after its own connection.
+  ForwardTarget next = target;
+  next.next_hop = std::move(next.fallback_hops.front());
+  next.fallback_hops.erase(next.fallback_hops.begin());
+  next.destination.reset();
+  if (auto uri = sip::parse_uri(next.next_hop)) next.destination = literal_target(*uri);
+  state.moved_to_stream = false;
+  state.udp_retried = false;
+  ++counters_.next_hop_after_transport_error;
+  start_branch(key, branch, next);
+  return true;
 }
 
 bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
@@ -533,6 +640,15 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
   if (it == branches_.end()) return false;
   const BranchRef ref = it->second;
   branches_.erase(it);
+  // The table reports a transport error as 503 (connection refused, reset or closed, TLS
+  // handshake failed) and a timeout as 408; only the first is the network's doing. Reported
+  // also when the branch is tried again (retry_branch): the operator sees every failed hop.
+  if (Context* context = find(ref.context);
+      status == 503 && context != nullptr && ref.branch < context->branches.size()) {
+    report_transport_failure(*context, context->branches[ref.branch].sent_to,
+                             "connection refused, reset or closed, or TLS failed, before a final answer");
+  }
+  if (status == 503 && retry_branch(ref.context, ref.branch)) return true;
   // The stream the table chose for a large MESSAGE failed: UDP is no option (RFC 3428 §8).
   if (Context* context = find(ref.context);
       status == 503 && context != nullptr && context->outgoing_method == sip::Method::message &&
@@ -541,12 +657,6 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
   }
   // The table reports a transport error as 503 (connection refused, reset or closed, TLS
   // handshake failed) and a timeout as 408; only the first is the network's doing.
-  if (Context* context = find(ref.context); status == 503 && context != nullptr &&
-                                            ref.branch < context->branches.size() &&
-                                            context->branches[ref.branch].to) {
-    report_transport_failure(*context, *context->branches[ref.branch].to,
-                             "connection refused, reset or closed, or TLS failed, before a final answer");
-  }
   // §16.7 step 2 / §16.8: a timeout counts as a 408, a transport error as a 503.
   branch_ended(ref.context, ref.branch, status, nullptr);
   return true;
@@ -767,13 +877,25 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   if (remaining.empty() && identity_.serves_uri(*uri)) {
     // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
     // contact in the Request-URI; this covers UAs whose ACK names the AOR).
-    const auto groups = target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()));
+    const auto groups =
+        target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()), source_flow_open());
     if (groups.empty() || !groups.front().front().destination) {
       if (events_.ack_dropped) events_.ack_dropped(ack, "the served user it names has no usable binding");
       return;
     }
     const ForwardTarget& target = groups.front().front();
-    if (!hop_allowed(tls_only, target.destination->protocol)) return;
+    // As for a branch (send_branch): a Contact naming osprey, or the gateway unjudged, is no
+    // place to send it.
+    const net::Endpoint& to = target.destination->destination;
+    if (target.binding_address && identity_.is_ours(net::host_text(to.address), to.port)) return;
+    if (!may_reach_gateway && is_gateway(to)) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "toward the gateway, not judged for it");
+      return;
+    }
+    if (!hop_allowed(tls_only, target.destination->protocol)) {
+      if (events_.ack_dropped) events_.ack_dropped(ack, "a sips: dialog, and the hop is not TLS");
+      return;
+    }
     ack.set_request_uri(target.request_uri);
     decrement_max_forwards(ack);
     if (table_.send_ack(std::move(ack), *target.destination)) ++counters_.acks_forwarded;

@@ -14,7 +14,11 @@
 //         Route's next hop);
 //  §16.6  forwarding: copy, new Request-URI, Max-Forwards - 1 (70 when absent), Record-Route on
 //         dialog-creating requests (INVITE, SUBSCRIBE, REFER; twice when the transport or address
-//         family changes, RFC 5658), Path as Route; the table adds Via;
+//         family changes, RFC 5658), Path as Route; the table adds Via. Step 7, the next hop of a
+//         binding: registrar/binding_hop.hpp (a Contact naming osprey itself: 482). §18.1.1:
+//         over 1300 bytes toward UDP, TCP (named in the Record-Route), and UDP after all when
+//         that connection is refused or reset; a transport error passes the branch to the
+//         binding's next hop. §22.3: credentials for osprey's realms are not forwarded;
 //  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
 //         cancels the other branches, else the best final once every branch ended (503 -> 500);
 //  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
@@ -89,6 +93,10 @@ struct Originator {
   // number through the dial policy, a dialog with the gateway, nothing to judge). Without it, a
   // branch whose address is the gateway's is refused 403 unless osprey routed it there itself.
   bool may_reach_gateway = true;
+  // RFC 3261 §22.3: the realm of the Proxy-Authorization osprey verified. Those credentials
+  // were for osprey and are consumed here: no next hop sees them (they would hand the caller's
+  // digest to the callee). Empty: nothing verified, every credential goes on.
+  std::string verified_realm;
 };
 
 struct ProxyCounters {
@@ -101,6 +109,11 @@ struct ProxyCounters {
   std::uint64_t stray_dropped = 0;        // responses that matched no transaction (RFC 6026 §7.3)
   std::uint64_t timeouts_unanswered = 0;  // non-INVITEs left without a 408 (RFC 4320 §4.2)
   std::uint64_t stored_on_timeout = 0;    // MESSAGEs stored when their delivery timeout ran out
+  // Branches sent again after a transport error (ProxyCore::retry_branch), by cause: over UDP
+  // after the TCP connection §18.1.1 asked for was refused or reset; to a binding's next hop
+  // (its Contact after its own connection failed).
+  std::uint64_t udp_after_stream_failure = 0;
+  std::uint64_t next_hop_after_transport_error = 0;
 };
 
 class ProxyCore {
@@ -142,6 +155,8 @@ class ProxyCore {
   void advance(txn::TimePoint now);
 
   const ProxyCounters& counters() const { return counters_; }
+  // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
+  bool is_gateway(const net::Endpoint& endpoint) const;
   std::size_t active_requests() const { return contexts_.size(); }
 
  private:
@@ -150,7 +165,12 @@ class ProxyCore {
     bool resolving = false;
     bool done = false;
     std::vector<std::string> places;  // the callee's places this branch chose (dialog tokens)
-    std::optional<txn::Target> to;    // where it was sent (the log of a transport failure)
+    // Set when the branch may be sent a second time after a transport error (retry_branch):
+    // its target, where it went, and whether osprey moved it from UDP to TCP (§18.1.1).
+    std::unique_ptr<ForwardTarget> retry;
+    txn::Target sent_to;
+    bool moved_to_stream = false;
+    bool udp_retried = false;
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -180,6 +200,9 @@ class ProxyCore {
   // the other edits of §16.6 (Max-Forwards, Route): close enough without serialising twice.
   static constexpr std::size_t kUdpMessageLimit = 1300;
   static constexpr std::size_t kViaAllowance = 120;
+  // What §16.6 may add to a request besides our Via (Record-Route twice with a dialog token,
+  // Max-Forwards, a Path's Route): below this margin, no request can reach 1300 bytes.
+  static constexpr std::size_t kGrowthAllowance = 600;
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
@@ -188,6 +211,20 @@ class ProxyCore {
   static bool better_final(const Context& context, int status);
   // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
   bool stays_unanswered(Context& context);
+  // After a transport error (§16.7 step 3 would count it a 503), a second try for the branch:
+  // a request osprey moved from UDP to TCP for its size goes over UDP after all when the
+  // connection is refused or reset (the UA has no TCP listener: a UDP datagram over 1300 bytes
+  // may still arrive, a refused connection never does); else a binding's next hop. False when
+  // there is nothing to try.
+  bool retry_branch(ContextKey key, std::size_t branch);
+  // RFC 3261 §18.1.1: over 1300 bytes (with our Via) toward a UDP target, TCP when osprey
+  // listens on it. Decided here rather than left to the table so the Record-Route names the
+  // transport the request actually takes (§16.6 step 4). `message`: the request, edited.
+  bool moves_to_stream(const sip::Message& message, const txn::Target& to) const;
+  // §16.6 step 4: our Record-Route value(s) toward `to` (two when the transport or address
+  // family changes, RFC 5658); returns how many were prepended.
+  std::size_t add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
+                               sip::Message& message, const txn::Target& to);
   // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   // Tells services_.events of a branch lost to a transport error.
@@ -204,11 +241,11 @@ class ProxyCore {
   // transaction is unknown or over.
   bool forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response);
   void remember_accepted(const Context& context, std::size_t branch);
+  // For target_groups: whether a binding's stream connection is still open (the transport).
+  SourceFlowOpen source_flow_open() const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway);
-  // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
-  bool is_gateway(const net::Endpoint& endpoint) const;
   void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "net/target_resolver.hpp"
+#include "registrar/binding_hop.hpp"
 #include "sip/route.hpp"
 
 namespace osprey::proxy {
@@ -31,7 +33,26 @@ std::optional<txn::Target> target_from_source(std::string_view source) {
   return target;
 }
 
-TargetGroups target_groups(const std::vector<registrar::Binding>& bindings) {
+ForwardTarget forward_target(std::string request_uri, std::string next_hop) {
+  ForwardTarget target;
+  target.request_uri = std::move(request_uri);
+  target.next_hop = std::move(next_hop);
+  return target;
+}
+
+std::optional<txn::Target> literal_target(const sip::Uri& uri) {
+  auto target = net::target_of(uri);
+  if (!target || !target->host_is_address) return std::nullopt;
+  boost::system::error_code bad;
+  const auto address = boost::asio::ip::make_address(target->host, bad);
+  if (bad) return std::nullopt;
+  txn::Target result;
+  result.protocol = target->protocol;
+  result.destination = {address, target->port};
+  return result;
+}
+
+TargetGroups target_groups(const std::vector<registrar::Binding>& bindings, const SourceFlowOpen& flow_open) {
   std::vector<const registrar::Binding*> sorted;
   for (const auto& binding : bindings) sorted.push_back(&binding);
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->q > b->q; });
@@ -41,14 +62,13 @@ TargetGroups target_groups(const std::vector<registrar::Binding>& bindings) {
     ForwardTarget target;
     target.request_uri = binding->contact;
     target.routes = binding->path;
-    if (!binding->path.empty()) {
-      // RFC 3327 §5.3: the request goes to the first Path entry, a loose router.
-      if (auto parsed = sip::parse_route_list(binding->path.front(), "Path"); parsed && !parsed->empty())
-        target.next_hop = std::string(parsed->front().uri.text);
-    } else {
-      target.destination = target_from_source(binding->source);
-      if (!target.destination) target.next_hop = binding->contact;
-    }
+    target.binding_address = binding->path.empty();
+    std::vector<std::string> hops =
+        registrar::binding_next_hops(*binding, flow_open && flow_open(binding->source));
+    target.next_hop = std::move(hops.front());
+    target.fallback_hops.assign(std::make_move_iterator(hops.begin() + 1),
+                                std::make_move_iterator(hops.end()));
+    if (auto uri = sip::parse_uri(target.next_hop)) target.destination = literal_target(*uri);
     if (groups.empty() || binding->q != last_q) groups.emplace_back();
     last_q = binding->q;
     groups.back().push_back(std::move(target));

@@ -4,11 +4,15 @@
 // tried in parallel, the groups one after another (the forking policy §16.6 leaves to the proxy,
 // as RFC 3261 §16.6 and RFC 3841 describe for q-values).
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "registrar/binding.hpp"
+#include "registrar/binding_hop.hpp"
+#include "sip/uri.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::proxy {
@@ -21,15 +25,34 @@ struct ForwardTarget {
   // Known destination (a binding's source flow, or an IP literal); empty: resolve `next_hop`.
   std::optional<txn::Target> destination;
   std::string next_hop;  // the URI to resolve when `destination` is empty
+  // A binding's further hops (registrar/binding_hop.hpp), tried in order after a transport
+  // error on this one: the Contact after the REGISTER's own connection.
+  std::vector<std::string> fallback_hops;
+  // osprey chose the gateway itself (a number with no account): its address may be reached
+  // whatever access control said. Never set for a binding, whose Contact anyone may write.
+  bool routed_to_gateway = false;
+  // A binding's own address (Contact or source flow, not a Path): never osprey itself, where it
+  // would come back as the same request (a Contact naming osprey's own address).
+  bool binding_address = false;
 };
+
+// A target with only a Request-URI and the URI of its next hop.
+ForwardTarget forward_target(std::string request_uri, std::string next_hop);
 
 using TargetGroups = std::vector<std::vector<ForwardTarget>>;
 
-// Bindings to target groups. Where a target is sent (documented choice): the first Path URI
-// when the binding has a Path (resolved from its URI); else the binding's source flow, the
-// address its REGISTER came from. That reaches UAs behind NAT and is what the UA itself
-// registered from; the Contact address would be unreachable in that case.
-TargetGroups target_groups(const std::vector<registrar::Binding>& bindings);
+using SourceFlowOpen = registrar::SourceFlowOpen;
+
+// Bindings to target groups. Where each target is sent is registrar::binding_next_hops: the
+// first Path URI; over TCP/TLS the REGISTER's connection while it is open, else the Contact;
+// over UDP the Contact, or the source address behind NAT. An IP-literal hop is resolved here
+// (`destination`); the other hops wait in `fallback_hops`. `flow_open` null: no flow is open.
+TargetGroups target_groups(const std::vector<registrar::Binding>& bindings,
+                           const SourceFlowOpen& flow_open = {});
+
+// An IP-literal URI's destination (transport, address, port); nullopt for a host name or a URI
+// osprey cannot send to.
+std::optional<txn::Target> literal_target(const sip::Uri& uri);
 
 // "udp:192.0.2.1:5060" / "tcp:[2001:db8::1]:5061" to a destination; nullopt when unreadable.
 std::optional<txn::Target> target_from_source(std::string_view source);

@@ -25,7 +25,8 @@ struct Binding {
   // them as Route headers.
   std::vector<std::string> path;
   // Where the REGISTER came from, "udp:192.0.2.1:5060" / "tcp:[2001:db8::1]:5061": requests go
-  // back over that flow when the Contact is not reachable itself (NAT; RFC 5626 lite).
+  // back over that flow while its connection is open, or over UDP when the Contact is behind
+  // NAT (registrar/binding_hop.hpp; RFC 5626 lite).
   std::string source;
   std::string user_agent;  // for display only
 };

@@ -152,6 +152,7 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
     case security::AuthVerdict::authenticated:
       ++counters_.authenticated;
       decision.identity = result.account->aor;
+      decision.verified_realm = realm;
       return decision;
     case security::AuthVerdict::malformed:
       decision.status = 400;

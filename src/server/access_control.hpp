@@ -67,6 +67,9 @@ struct AccessDecision {
   // The AOR the request authenticated as (the identity the proxy asserts, RFC 3325); empty when
   // it did not authenticate.
   std::string identity;
+  // The realm of the credentials that authenticated it (RFC 3261 §22.3: consumed here, so the
+  // proxy removes them); empty when it did not authenticate.
+  std::string verified_realm;
   // The source is a trusted peer: its P-Asserted-Identity stands.
   bool trusted_source = false;
   // The request may be delivered at the gateway's address, whatever name leads there: its target

@@ -111,9 +111,9 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
   }
   if (route && table_ != nullptr) {
     ++counters_.proxied;
-    proxy_->handle_request(
-        transaction, request, flow, *route,
-        proxy::Originator{std::move(access.identity), access.trusted_source, access.may_reach_gateway});
+    proxy_->handle_request(transaction, request, flow, *route,
+                           proxy::Originator{std::move(access.identity), access.trusted_source,
+                                             access.may_reach_gateway, std::move(access.verified_realm)});
     return;
   }
   switch (request.method()) {

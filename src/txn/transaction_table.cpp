@@ -609,7 +609,7 @@ std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(
   };
   request.prepend_via(via(target.protocol, *sent_by));
   std::string bytes = request.serialize();
-  if (target.protocol == net::Protocol::udp && bytes.size() > kUdpSizeLimit) {
+  if (target.protocol == net::Protocol::udp && !target.keep_udp && bytes.size() > kUdpSizeLimit) {
     // §18.1.1: larger than 1300 bytes with the path MTU unknown: TCP, if osprey listens on it
     // for this address family; otherwise UDP is all there is.
     if (auto tcp = transport_.sent_by(net::Protocol::tcp, target.destination)) {

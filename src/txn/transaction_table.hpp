@@ -73,6 +73,9 @@ struct Target {
   net::Protocol protocol = net::Protocol::udp;
   net::Endpoint destination;
   std::string server_name;  // TLS: the name the peer certificate must carry
+  // UDP even above §18.1.1's 1300 bytes: the TU tried TCP and the peer refused the connection
+  // (a UA with no TCP listener), so the datagram is the only way left.
+  bool keep_udp = false;
 };
 
 struct TableCounters {
@@ -133,11 +136,11 @@ class TransactionTable {
   // Sends a request of the TU as a client transaction (§17.1). The table puts osprey's Via on
   // top (new branch with the magic cookie, rport; transport and sent-by of the flow actually
   // used, §18.1.1: a UDP request larger than 1300 bytes goes over TCP when osprey has a TCP
-  // listener) and keeps the request for retransmission. nullopt when it could not be sent at
-  // all; the TU treats that as 503 (no on_client_failure follows). ACK is refused (nullopt): it
-  // is no transaction of its own, see send_ack. A CANCEL sent here is a forwarded one that
-  // cancels nothing of ours (§16.10, no response context), a non-INVITE transaction; the CANCEL
-  // of one of our INVITEs is send_cancel's.
+  // listener, unless Target::keep_udp) and keeps the request for retransmission. nullopt when it
+  // could not be sent at all; the TU treats that as 503 (no on_client_failure follows). ACK is
+  // refused (nullopt): it is no transaction of its own, see send_ack. A CANCEL sent here is a
+  // forwarded one that cancels nothing of ours (§16.10, no response context), a non-INVITE
+  // transaction; the CANCEL of one of our INVITEs is send_cancel's.
   std::optional<ClientTransactionId> send_request(sip::Message request, const Target& target);
 
   // RFC 3261 §13.2.2.4, §17.1.1.3: the ACK for a 2xx is the TU's own request, sent without a

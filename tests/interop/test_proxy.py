@@ -1,6 +1,6 @@
 """The stateful proxy (RFC 3261 §16) against a live osprey: bob registers a contact (a raw
-REGISTER sent from the port SIPp's UAS then listens on: osprey sends requests for a binding to
-the address its REGISTER came from), a SIPp UAS answers at that port and a SIPp UAC calls
+REGISTER sent from the port SIPp's UAS then listens on, with that port as its Contact: osprey
+sends requests for a binding to its Contact, registrar/binding_hop.hpp), a SIPp UAS answers at that port and a SIPp UAC calls
 sip:bob@127.0.0.1 through osprey (INVITE, 180, 200 with Record-Route, ACK and BYE routed back
 through osprey): every call must succeed. Also: an unregistered user gets 480, and OPTIONS to
 osprey itself is still answered 200 by osprey."""

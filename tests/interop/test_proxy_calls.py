@@ -273,8 +273,8 @@ def case_loop(port, checks):
     # A binding whose Path is osprey itself: each hop pops its own Route, looks the user up and
     # sends the request back to itself. The second time round the request is unchanged
     # (Request-URI, top Route, tags, Call-ID, CSeq) with our Via in it: a loop, §16.3 step 4.
-    # (A bare Contact sip:loop@127.0.0.1:PORT would not loop: osprey sends a binding's requests
-    # to the address its REGISTER came from, here the test's socket.)
+    # (A bare Contact sip:loop@127.0.0.1:PORT would not loop either: osprey refuses a binding
+    # whose Contact names its own address, 482 at once; test_binding_targets.py.)
     holder = h.free_port()
     if not register(port, "loop", holder, checks, contact=f"<sip:loop@127.0.0.1:{port}>",
                     extra_headers=("Supported: path", f"Path: <sip:127.0.0.1:{port};lr>")):

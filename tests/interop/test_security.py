@@ -44,8 +44,8 @@ def add_accounts(binary, config):
 
 
 def register(port, user, contact_port, source="127.0.0.1", algorithm="SHA-256", sock=None):
-    """REGISTER user with its password from contact_port (or `sock`), Contact there: osprey sends
-    the user's requests to that source. Returns the final status."""
+    """REGISTER user with its password from contact_port (or `sock`), Contact at contact_port:
+    osprey sends the user's requests there. Returns the final status."""
     client = d.UdpClient(port, source, bind_port=contact_port, sock=sock)
     try:
         uri = f"sip:127.0.0.1:{port}"

@@ -3,6 +3,7 @@
 // tests that run a real table (the proxy's and im's). Header-only: each layer's test executable
 // includes it (tests/CMakeLists.txt puts tests/unit on the include path).
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,12 +33,19 @@ class RecordingTransport : public net::Transport {
                                    std::string_view bytes, std::string_view) override {
     if (fail_sends) return std::nullopt;  // as a send error or a refused connection would
     sent.push_back({destination, std::string(bytes)});
-    return net::Flow{protocol, destination, local(), 0};
+    // Streams get a connection id of their own, which a test may then close
+    // (TransactionTable::on_connection_closed) as a refused or reset connection.
+    const net::ConnectionId connection = protocol == net::Protocol::udp ? 0 : ++last_connection;
+    return net::Flow{protocol, destination, local(), connection};
   }
   // Without streams (`udp_only`), only UDP has a local address: nothing can go over TCP.
   std::optional<net::Endpoint> sent_by(net::Protocol protocol, const net::Endpoint&) const override {
     if (udp_only && protocol != net::Protocol::udp) return std::nullopt;
     return local();
+  }
+
+  bool has_connection(net::Protocol protocol, const net::Endpoint& remote) const override {
+    return protocol != net::Protocol::udp && std::find(open.begin(), open.end(), remote) != open.end();
   }
 
   static net::Endpoint local() { return endpoint("127.0.0.1", 5060); }
@@ -49,7 +57,9 @@ class RecordingTransport : public net::Transport {
 
   std::vector<Sent> sent;
   bool udp_only = false;
-  bool fail_sends = false;  // send_to fails at once
+  bool fail_sends = false;                // send_to fails at once
+  std::vector<net::Endpoint> open;        // peers with an open stream connection (has_connection)
+  net::ConnectionId last_connection = 0;  // the id the last stream send_to got
 };
 
 }  // namespace osprey::testing

@@ -52,7 +52,9 @@ class OfflineDeliveryTest : public ::testing::Test {
         io_, table_, store_, location_, claims_, [] { return kNow; },
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return "delivery-" + std::to_string(++call_ids_); },
-        DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2});
+        DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2},
+        DeliveryRouting{[this](std::string_view) { return flow_open_; },
+                        [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); }});
   }
 
   void register_bob(std::vector<registrar::Binding> bindings) {
@@ -105,6 +107,7 @@ class OfflineDeliveryTest : public ::testing::Test {
   txn::TransactionTable table_;
   net::TargetResolver resolver_;
   int call_ids_ = 0;
+  bool flow_open_ = false;  // every binding's stream connection is open (SourceFlowOpen)
   std::unique_ptr<OfflineDelivery> delivery_;
   std::unique_ptr<OfflineDelivery> other_;  // a second worker's
 };
@@ -326,6 +329,61 @@ TEST(DeliveryClaims, ClaimAndRelease) {
   claims.release("sip:a@x");
   EXPECT_FALSE(claims.claimed("sip:a@x"));
   EXPECT_TRUE(claims.try_claim("sip:a@x"));
+}
+
+// Stored messages follow the same rule as calls (registrar/binding_hop.hpp), and a hop that
+// reaches nobody passes the message to the binding's next one.
+const registrar::Binding kTcpPhone = binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001");
+
+TEST_F(OfflineDeliveryTest, TcpBindingWhoseConnectionClosedIsReachedAtItsContact) {
+  store_.add(kBob, "one", 1'700'000'001);
+  delivery_->user_reachable(kBob, {kTcpPhone});
+  pump();
+  const auto requests = messages_sent();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(transport_.sent[requests[0]].to, endpoint("192.0.2.50", 5090));
+}
+
+TEST_F(OfflineDeliveryTest, AFailedConnectionPassesTheMessageToTheContact) {
+  flow_open_ = true;
+  store_.add(kBob, "one", 1'700'000'001);
+  delivery_->user_reachable(kBob, {kTcpPhone});
+  pump();
+  ASSERT_EQ(messages_sent().size(), 1u);
+  EXPECT_EQ(transport_.sent[messages_sent()[0]].to, endpoint("192.0.2.20", 40001));  // its own connection
+  table_.on_connection_closed(transport_.last_connection);
+  pump();
+  ASSERT_EQ(messages_sent().size(), 2u);
+  EXPECT_EQ(transport_.sent[messages_sent()[1]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_EQ(delivery_->counters().failures, 0u);
+  answer(messages_sent()[1], 200);
+  EXPECT_EQ(delivery_->counters().delivered, 1u);
+  EXPECT_EQ(store_.removed.size(), 1u);
+}
+
+TEST_F(OfflineDeliveryTest, AMessageEveryHopFailsStaysStored) {
+  flow_open_ = true;
+  store_.add(kBob, "one", 1'700'000'001);
+  delivery_->user_reachable(kBob, {kTcpPhone});
+  pump();
+  table_.on_connection_closed(transport_.last_connection);
+  pump();
+  ASSERT_EQ(messages_sent().size(), 2u);
+  table_.on_connection_closed(transport_.last_connection);
+  pump();
+  EXPECT_EQ(messages_sent().size(), 2u);
+  EXPECT_EQ(delivery_->counters().failures, 1u);  // waiting for the back-off
+  EXPECT_TRUE(store_.removed.empty());
+  EXPECT_EQ(delivery_->counters().refused, 0u);
+}
+
+TEST_F(OfflineDeliveryTest, ARefusedAddressGetsNothingAndIsNotRetried) {
+  // A Contact naming osprey itself or the gateway (DeliveryRouting::refused).
+  store_.add(kBob, "one", 1'700'000'001);
+  delivery_->user_reachable(kBob, {binding("sip:bob@192.0.2.99:5060", "udp:192.0.2.99:5070")});
+  pump();
+  EXPECT_TRUE(messages_sent().empty());
+  EXPECT_EQ(delivery_->counters().refused, 1u);  // dropped as refused for good, not retried
 }
 
 }  // namespace

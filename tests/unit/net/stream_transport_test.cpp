@@ -537,6 +537,26 @@ TEST_F(StreamTransportTest, SendReachesTheClient) {
   EXPECT_FALSE(node->transport.send(id + 1, response));
 }
 
+TEST_F(StreamTransportTest, HasConnectionWhileTheClientsConnectionIsOpen) {
+  // RFC 5626 §5.3 flow reuse: a registered UA's own connection is used while it lasts; after
+  // that its Contact is (registrar/binding_hop.hpp).
+  auto node = make_node();
+  auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  auto client = std::make_unique<TcpPeer>(io_);
+  ASSERT_TRUE(client->connect(*bound));
+  client->write(sip_request("flow"));
+  ASSERT_TRUE(run_until(io_, [&] { return node->listener.messages.size() == 1; }));
+  const Endpoint remote = node->listener.messages[0].flow.remote;
+  EXPECT_TRUE(node->transport.has_connection(Protocol::tcp, remote));
+  EXPECT_FALSE(node->transport.has_connection(Protocol::tls, remote));
+  EXPECT_FALSE(node->transport.has_connection(Protocol::tcp,
+                                              {kLoopback, static_cast<std::uint16_t>(remote.port + 1)}));
+  client.reset();
+  ASSERT_TRUE(run_until(io_, [&] { return !node->listener.closed.empty(); }));
+  EXPECT_FALSE(node->transport.has_connection(Protocol::tcp, remote));
+}
+
 TEST_F(StreamTransportTest, OutputOverTheLimitClosesTheConnection) {
   StreamLimits limits;
   limits.max_buffered_bytes = 1024;

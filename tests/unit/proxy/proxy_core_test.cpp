@@ -1008,3 +1008,211 @@ TEST_F(ProxyIdentityTest, WithoutAGatewayANumberWithoutAnAccountIsUnknown) {
 
 }  // namespace
 }  // namespace osprey::proxy
+
+namespace osprey::proxy {
+namespace {
+
+// Where requests for a registered user go (registrar/binding_hop.hpp), and what osprey does when
+// the transport it picked fails.
+class ProxyBindingTargetTest : public ProxyCoreTest {
+ protected:
+  std::vector<std::size_t> invites() const { return sent_starting("INVITE "); }
+
+  // An INVITE of about `size` bytes: a long SDP-like body.
+  static std::string large_invite(std::size_t size, const std::string& extra = "") {
+    const std::string body(size, 'a');
+    std::string text =
+        request_text("INVITE", "sip:bob@example.com", extra + "Content-Type: application/sdp\r\n");
+    const auto length = text.find("Content-Length: 0");
+    return text.substr(0, length) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  static std::vector<std::string> record_routes(const sip::Message& message) {
+    std::vector<std::string> values;
+    message.for_each_element(sip::HeaderId::record_route, [&](std::string_view value) {
+      values.emplace_back(value);
+      return true;
+    });
+    return values;
+  }
+};
+
+TEST_F(ProxyBindingTargetTest, TcpBindingUsesItsConnectionWhileItIsOpen) {
+  register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
+  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.20", 40001));
+}
+
+TEST_F(ProxyBindingTargetTest, TcpBindingWhoseConnectionClosedGoesToItsContact) {
+  // The ephemeral source port of a closed connection reaches nobody: the Contact's listener does.
+  register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_NE(parsed(invites()[0]).top_via()->transport.find("TCP"), std::string_view::npos);
+}
+
+TEST_F(ProxyBindingTargetTest, ConnectionLostAfterTheChoiceFallsBackToTheContact) {
+  register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
+  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  table_.on_connection_closed(transport_.last_connection);  // reset under the request
+  ASSERT_EQ(invites().size(), 2u);
+  EXPECT_EQ(transport_.sent[invites()[1]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_EQ(sent_starting("SIP/2.0 5").size(), 0u);  // no 500 to the caller
+  EXPECT_EQ(proxy_.counters().next_hop_after_transport_error, 1u);
+}
+
+TEST_F(ProxyBindingTargetTest, UdpContactOnAnotherPublicAddressIsTheTarget) {
+  // A third-party registration, or a UA that sends from another address: §16.6 step 7.
+  register_bob({binding("sip:bob@198.51.100.5:5062", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("198.51.100.5", 5062));
+}
+
+TEST_F(ProxyBindingTargetTest, UdpPrivateContactBehindNatGoesToTheSource) {
+  register_bob({binding("sip:bob@192.168.1.5:5060", "udp:192.0.2.20:34567")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.20", 34567));
+  EXPECT_EQ(parsed(invites()[0]).request_uri().text, "sip:bob@192.168.1.5:5060");
+}
+
+TEST_F(ProxyBindingTargetTest, ContactNamingOspreyItselfIsNotFollowed) {
+  register_bob({binding("sip:bob@127.0.0.1:5060", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  EXPECT_EQ(invites().size(), 0u);
+  ASSERT_FALSE(transport_.sent.empty());
+  EXPECT_EQ(last().status(), 482);
+}
+
+TEST_F(ProxyBindingTargetTest, ContactWrittenAsTheGatewayIsNotClearedForIt) {
+  // Anyone may write the gateway's URI as a Contact: what reaches the gateway's address through
+  // a binding is judged like any other request (Originator::may_reach_gateway).
+  ProxyServices services;
+  services.gateway = "sip:192.0.2.80:5060";
+  proxy_.attach(services);
+  register_bob({binding("sip:192.0.2.80:5060", "udp:192.0.2.20:5080")});
+  user_.originator.may_reach_gateway = false;
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  EXPECT_EQ(invites().size(), 0u);
+  EXPECT_EQ(last().status(), 403);
+}
+
+TEST_F(ProxyBindingTargetTest, OspreysOwnCredentialsAreNotForwarded) {
+  // RFC 3261 §22.3: the Proxy-Authorization for osprey's realm was consumed here; another
+  // realm's is for a proxy further on.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  user_.originator.asserted_identity = "sip:alice@example.com";
+  user_.originator.verified_realm = "example.com";
+  from_alice(request_text(
+      "INVITE", "sip:bob@example.com",
+      "Proxy-Authorization: Digest username=\"alice\", realm=\"example.com\", "
+      "nonce=\"n1\", uri=\"sip:bob@example.com\", response=\"0123456789abcdef0123456789abcdef\"\r\n"
+      "Proxy-Authorization: Digest username=\"alice\", realm=\"far.example.net\", "
+      "nonce=\"n2\", uri=\"sip:bob@example.com\", response=\"fedcba9876543210fedcba9876543210\"\r\n"));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message forwarded = parsed(invites()[0]);
+  ASSERT_EQ(forwarded.count(sip::HeaderId::proxy_authorization), 1u);
+  EXPECT_NE(forwarded.first_value(sip::HeaderId::proxy_authorization)->find("far.example.net"),
+            std::string_view::npos);
+}
+
+TEST_F(ProxyBindingTargetTest, CredentialsForAServedRealmAreRemovedEvenUnverified) {
+  // An in-dialog request osprey did not challenge may carry them all the same.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text(
+      "INVITE", "sip:bob@example.com",
+      "Proxy-Authorization: Digest username=\"alice\", realm=\"example.com\", "
+      "nonce=\"n1\", uri=\"sip:bob@example.com\", response=\"0123456789abcdef0123456789abcdef\"\r\n"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(parsed(invites()[0]).count(sip::HeaderId::proxy_authorization), 0u);
+}
+
+TEST_F(ProxyBindingTargetTest, RegistrationCredentialsReusedInACallAreRemoved) {
+  // Authorization for osprey's realm (a UA reusing its REGISTER's answer); the callee's own
+  // realm stays: those credentials are for it (§22.2).
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text(
+      "INVITE", "sip:bob@example.com",
+      "Authorization: Digest username=\"alice\", realm=\"example.com\", "
+      "nonce=\"n1\", uri=\"sip:example.com\", response=\"0123456789abcdef0123456789abcdef\"\r\n"
+      "Authorization: Digest username=\"alice\", realm=\"bob-phone\", "
+      "nonce=\"n2\", uri=\"sip:bob@example.com\", response=\"fedcba9876543210fedcba9876543210\"\r\n"));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message forwarded = parsed(invites()[0]);
+  ASSERT_EQ(forwarded.count(sip::HeaderId::authorization), 1u);
+  EXPECT_NE(forwarded.first_value(sip::HeaderId::authorization)->find("bob-phone"), std::string_view::npos);
+}
+
+TEST_F(ProxyBindingTargetTest, LargeRequestMovedToTcpRecordRoutesTcp) {
+  // §18.1.1: over 1300 bytes, TCP; the Record-Route names it (§16.6 step 4), and the caller's
+  // side (UDP) gets its own value (RFC 5658).
+  register_bob({binding("sip:bob@198.51.100.5:5062", "udp:198.51.100.5:5062")});
+  from_alice(large_invite(1400));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message forwarded = parsed(invites()[0]);
+  EXPECT_NE(forwarded.top_via()->transport.find("TCP"), std::string_view::npos);
+  const auto values = record_routes(forwarded);
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_NE(values[0].find("transport=tcp"), std::string::npos);
+  EXPECT_NE(values[1].find("transport=udp"), std::string::npos);
+}
+
+TEST_F(ProxyBindingTargetTest, ConsumedCredentialsDoNotPushARequestOntoTcp) {
+  // A call that exceeds 1300 bytes only with the caller's credentials for osprey (as linphone's
+  // do once forwarded) fits a datagram without them: it stays on UDP.
+  register_bob({binding("sip:bob@198.51.100.5:5062", "udp:198.51.100.5:5062")});
+  user_.originator.verified_realm = "example.com";
+  const std::string credentials =
+      "Proxy-Authorization: Digest username=\"alice\", realm=\"example.com\", nonce=\"" +
+      std::string(43, 'n') + "\", uri=\"sip:bob@example.com\", response=\"" + std::string(64, 'f') +
+      "\", algorithm=SHA-256, cnonce=\"0123456789abcdef\", qop=auth, nc=00000001\r\n";
+  from_alice(large_invite(630, credentials));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message forwarded = parsed(invites()[0]);
+  EXPECT_GT(transport_.sent[invites()[0]].bytes.size() + credentials.size(), 1300u);
+  EXPECT_NE(forwarded.top_via()->transport.find("UDP"), std::string_view::npos);
+  EXPECT_EQ(forwarded.count(sip::HeaderId::proxy_authorization), 0u);
+}
+
+TEST_F(ProxyBindingTargetTest, RefusedTcpForALargeRequestFallsBackToUdp) {
+  // A UA registered over UDP may have no TCP listener: after the refused connection, the
+  // datagram, not a 500 to the caller.
+  register_bob({binding("sip:bob@198.51.100.5:5062", "udp:198.51.100.5:5062")});
+  from_alice(large_invite(1400));
+  ASSERT_EQ(invites().size(), 1u);
+  table_.on_connection_closed(transport_.last_connection);  // connection refused
+  ASSERT_EQ(invites().size(), 2u);
+  const sip::Message retried = parsed(invites()[1]);
+  EXPECT_EQ(transport_.sent[invites()[1]].to, endpoint("198.51.100.5", 5062));
+  EXPECT_NE(retried.top_via()->transport.find("UDP"), std::string_view::npos);
+  const auto values = record_routes(retried);
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_NE(values[0].find("transport=udp"), std::string::npos);
+  EXPECT_EQ(sent_starting("SIP/2.0 5").size(), 0u);
+  EXPECT_EQ(proxy_.counters().udp_after_stream_failure, 1u);
+  // The UDP branch completes the call as usual.
+  feed(downstream_response(invites()[1], 200), endpoint("198.51.100.5", 5062));
+  EXPECT_EQ(sent_starting("SIP/2.0 200").size(), 1u);
+}
+
+TEST_F(ProxyBindingTargetTest, LargeMessageIsNotRetriedOverUdp) {
+  // RFC 3428 §8: a MESSAGE over 1300 bytes never goes over UDP.
+  register_bob({binding("sip:bob@198.51.100.5:5062", "udp:198.51.100.5:5062")});
+  std::string text = request_text("MESSAGE", "sip:bob@example.com", "Content-Type: text/plain\r\n");
+  const std::string body(1400, 'm');
+  text = text.substr(0, text.find("Content-Length: 0")) + "Content-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
+  from_alice(text);
+  ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
+  table_.on_connection_closed(transport_.last_connection);
+  EXPECT_EQ(sent_starting("MESSAGE ").size(), 1u);
+}
+
+}  // namespace
+}  // namespace osprey::proxy

@@ -50,13 +50,37 @@ TEST(TargetGroups, PathGoesFirstAndBecomesRoute) {
   EXPECT_FALSE(groups[0][0].destination);
   EXPECT_EQ(groups[0][0].next_hop, "sip:edge.example.net:5070;lr");
   EXPECT_EQ(groups[0][0].routes, b.path);
+  EXPECT_FALSE(groups[0][0].binding_address);  // a Path may be osprey itself (a spiral)
 }
 
 TEST(TargetGroups, UnreadableSourceFallsBackToTheContact) {
   const auto groups = target_groups({binding("sip:a@10.0.0.1:5080", 1000, "")});
   ASSERT_EQ(groups.size(), 1u);
-  EXPECT_FALSE(groups[0][0].destination);
   EXPECT_EQ(groups[0][0].next_hop, "sip:a@10.0.0.1:5080");
+  ASSERT_TRUE(groups[0][0].destination);  // an IP literal: no lookup
+  EXPECT_EQ(net::to_string(groups[0][0].destination->destination), "10.0.0.1:5080");
+  EXPECT_TRUE(groups[0][0].binding_address);
+  EXPECT_FALSE(groups[0][0].routed_to_gateway);
+}
+
+TEST(TargetGroups, StreamBindingUsesItsOpenConnectionWithTheContactAfterIt) {
+  const auto b = binding("sip:a@192.0.2.50:5090;transport=tcp", 1000, "tcp:192.0.2.1:40001");
+  const auto open =
+      target_groups({b}, [](std::string_view source) { return source == "tcp:192.0.2.1:40001"; });
+  ASSERT_TRUE(open[0][0].destination);
+  EXPECT_EQ(open[0][0].destination->protocol, net::Protocol::tcp);
+  EXPECT_EQ(net::to_string(open[0][0].destination->destination), "192.0.2.1:40001");
+  EXPECT_EQ(open[0][0].fallback_hops, std::vector<std::string>{"sip:a@192.0.2.50:5090;transport=tcp"});
+  const auto closed = target_groups({b}, [](std::string_view) { return false; });
+  ASSERT_TRUE(closed[0][0].destination);
+  EXPECT_EQ(net::to_string(closed[0][0].destination->destination), "192.0.2.50:5090");
+  EXPECT_TRUE(closed[0][0].fallback_hops.empty());
+}
+
+TEST(TargetGroups, HostNameContactIsResolvedLater) {
+  const auto groups = target_groups({binding("sip:a@phone.example.com", 1000, "udp:192.0.2.1:5060")});
+  EXPECT_FALSE(groups[0][0].destination);
+  EXPECT_EQ(groups[0][0].next_hop, "sip:a@phone.example.com");
 }
 
 }  // namespace

@@ -613,6 +613,15 @@ TEST_F(TransactionTableTest, LargeUdpRequestGoesOverTcp) {
   transport.tcp_listener = true;
   ASSERT_TRUE(table.send_request(parse(testing::kOptions), udp_target));
   EXPECT_EQ(transport.sent[2].flow.protocol, net::Protocol::udp);
+
+  // The TU asks for UDP after the peer refused TCP (Target::keep_udp): a datagram it is.
+  Target keep_udp = udp_target;
+  keep_udp.keep_udp = true;
+  sip::Message refused_big = parse(testing::kOptions);
+  refused_big.set_body(std::string(1300, 'x'), "text/plain");
+  ASSERT_TRUE(table.send_request(std::move(refused_big), keep_udp));
+  EXPECT_EQ(transport.sent[3].flow.protocol, net::Protocol::udp);
+  EXPECT_EQ(transport.sent[3].message().top_via()->transport, "UDP");
 }
 
 TEST_F(TransactionTableTest, AckAndCancelAreNoRequestsOfTheirOwn) {

@@ -1,0 +1,60 @@
+#pragma once
+// Where requests for one binding go: the one rule the proxy (live requests, RFC 3261 §16.5,
+// §16.6 step 7) and the im layer (stored MESSAGEs) both follow. The hops come as URIs to
+// resolve (an IP literal needs no lookup), in the order to try them, the next one after a
+// transport error on the one before:
+//  1. RFC 3327 §5.3: with a Path, the first Path URI (a loose router), alone.
+//  2. Over TCP or TLS, while the connection the REGISTER came on is open, that connection
+//     (RFC 3261 §18.2.2 / RFC 5626 §5.3 flow reuse: it gets through NATs and firewalls), then
+//     the Contact. Once the connection is gone, its ephemeral source port reaches nobody:
+//     the Contact URI alone (host, port and transport parameter, §10.2.1).
+//  3. Over UDP, the Contact URI (§16.6 step 7: the Request-URI is the next hop; a third-party
+//     registration's Contact is not the sender), unless the UA is behind NAT: then the source
+//     address and port of its REGISTER, where the NAT's mapping leads.
+//  4. A source osprey cannot read (an old record): the Contact.
+//
+// NAT (Kamailio nathelper's nat_uac_test, flags 1 and 2 combined): the Contact's host is a
+// private or reserved IP literal (registrar/address_scope.hpp) AND differs from the address
+// the REGISTER came from. Only the address counts, not the port: a UA on the same network as
+// osprey may well send from another port than it listens on (nathelper's flag 128 warns about
+// the same), and its Contact is then right. A UA behind NAT whose Contact carries a public
+// address (learnt by STUN) is not detected: its Contact is tried, as it asked.
+//
+// The decision is made here, at routing time, from the binding's Contact and source: nothing
+// more is stored per binding, and it holds across restarts (the store keeps both).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registrar/binding.hpp"
+
+namespace osprey::registrar {
+
+// A binding's source "udp:192.0.2.1:5060" / "tls:[2001:db8::1]:5061", read.
+struct BindingSource {
+  std::string transport;  // "udp", "tcp", "tls" (as written, lower case)
+  std::string host;       // IP literal, IPv6 without brackets
+  std::uint16_t port = 0;
+  bool stream() const { return transport == "tcp" || transport == "tls"; }
+};
+std::optional<BindingSource> read_source(std::string_view source);
+
+// The source as a URI: "sip:192.0.2.1:5060;transport=udp", "sip:[2001:db8::1]:5061;transport=tls".
+std::string source_uri(const BindingSource& source);
+
+// True when `contact` (a URI text) names a private or reserved address other than the source's.
+bool contact_behind_nat(std::string_view contact, const BindingSource& source);
+
+// Whether the stream connection a binding's REGISTER came on (its source, "tcp:192.0.2.1:40000")
+// is still open: the transport knows; null means none is.
+using SourceFlowOpen = std::function<bool(std::string_view source)>;
+
+// The hops of `binding`, first to try first (never empty). `source_flow_open`: the stream
+// connection the REGISTER came on is still open (ignored for UDP).
+std::vector<std::string> binding_next_hops(const Binding& binding, bool source_flow_open);
+
+}  // namespace osprey::registrar
