@@ -143,6 +143,7 @@ class Phone:
         os.makedirs(self.home, exist_ok=True)
         self.log_path = os.path.join(self.home, "console.log")
         self.console = None
+        self.registered = False  # set by the scenario steps that check registration
 
     def server_port(self):
         return self.server[f"{self.transport}_port"]
@@ -187,8 +188,8 @@ class Phone:
 
 class Baresip(Phone):
     """baresip 1.0 with the stdio menu (commands /dial, /accept, /hangup, /message). TLS is
-    supported; it sends no keep-alives on TCP/TLS. `contacts`: AORs written to its contacts
-    file; /message sends to the current (first) one, so a message goes to contacts[0]."""
+    supported; it sends no keep-alives on TCP/TLS. `contacts`: the AORs of its contacts file, the
+    only ones it can send a MESSAGE to (its /message goes to the current contact)."""
 
     client = "baresip"
     quit_line = "/quit"
@@ -257,8 +258,19 @@ class Baresip(Phone):
     def wait_refused(self, status, timeout=10.0, since=0):
         return self.wait_for(rf"session closed: {status}\b", timeout, since)
 
+    def start(self):
+        self.current_contact = 0
+        return super().start()
+
     def send_message(self, uri, text):
-        assert self.contacts and self.contacts[0] == uri, "baresip messages its first contact"
+        # /message goes to the current contact: step through the contacts list to `uri` first.
+        target = self.contacts.index(uri)
+        while self.current_contact != target:
+            step = "/contact_next" if target > self.current_contact else "/contact_prev"
+            self.current_contact += 1 if target > self.current_contact else -1
+            mark = self.mark()
+            self.console.type(step)
+            self.console.wait_for(r"Current contact:", 3.0, mark)
         self.console.type(f"/message {text}")
 
     def wait_message(self, text, timeout=10.0, since=0):
@@ -562,7 +574,8 @@ def who(phone):
 
 
 def expect_registered(checks, phone, timeout=15.0, since=0):
-    return checks.expect(phone.wait_registered(timeout, since), f"{who(phone)} registers with digest")
+    phone.registered = checks.expect(phone.wait_registered(timeout, since), f"{who(phone)} registers with digest")
+    return phone.registered
 
 
 def expect_all_registered(checks, phones, timeout=15.0):
@@ -574,10 +587,21 @@ def expect_all_registered(checks, phones, timeout=15.0):
         thread.start()
     for thread in threads:
         thread.join()
-    return [phone for phone in phones if checks.expect(results.get(phone, False), f"{who(phone)} registers with digest")]
+    for phone in phones:
+        phone.registered = checks.expect(results.get(phone, False), f"{who(phone)} registers with digest")
+    return [phone for phone in phones if phone.registered]
+
+
+def ready(checks, what, *phones):
+    """Whether every phone a step needs registered; if not, the step fails at once (and does not
+    wait for timeouts) naming the phones that did not."""
+    missing = [who(phone) for phone in phones if not phone.registered]
+    return not missing or checks.expect(False, f"{what}: not tried, not registered: {', '.join(missing)}")
 
 
 def expect_message(checks, sender, receiver, text):
+    if not ready(checks, f"MESSAGE {who(sender)} -> {who(receiver)}", sender, receiver):
+        return False
     mark = receiver.mark()
     sender.send_message(receiver.aor, text)
     return checks.expect(receiver.wait_message(text, 10.0, mark), f"MESSAGE {who(sender)} -> {who(receiver)}")
@@ -596,7 +620,7 @@ def ring(checks, caller, callee, what):
 def expect_call(checks, caller, callee, hangup_by):
     """A call that is answered, then hung up by `hangup_by` (caller or callee); both ends see it end."""
     what = f"call {who(caller)} -> {who(callee)}"
-    if not ring(checks, caller, callee, what):
+    if not ready(checks, what, caller, callee) or not ring(checks, caller, callee, what):
         caller.hangup()
         time.sleep(0.5)
         return False
@@ -619,7 +643,7 @@ def expect_call(checks, caller, callee, hangup_by):
 def expect_cancelled(checks, caller, callee):
     """The caller gives up while the callee rings: CANCEL, and the callee stops ringing."""
     what = f"cancelled call {who(caller)} -> {who(callee)}"
-    if not ring(checks, caller, callee, what):
+    if not ready(checks, what, caller, callee) or not ring(checks, caller, callee, what):
         caller.hangup()
         return False
     callee_mark = callee.mark()
@@ -630,7 +654,7 @@ def expect_cancelled(checks, caller, callee):
 def expect_busy(checks, caller, callee):
     """The callee refuses with 486 Busy Here; the caller sees 486."""
     what = f"refused call {who(caller)} -> {who(callee)}"
-    if not ring(checks, caller, callee, what):
+    if not ready(checks, what, caller, callee) or not ring(checks, caller, callee, what):
         caller.hangup()
         return False
     caller_mark = caller.mark()
