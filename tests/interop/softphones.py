@@ -129,6 +129,7 @@ class Phone:
 
     client = "phone"
     quit_line = "quit"
+    call_failed = None  # what the client prints when its outgoing call gets a final error
 
     def __init__(self, workdir, user, password, transport, server, sip_port, rtp_port, domain="127.0.0.1"):
         self.user = user
@@ -193,6 +194,7 @@ class Baresip(Phone):
 
     client = "baresip"
     quit_line = "/quit"
+    call_failed = r"session closed: [3-6]\d\d"
 
     def __init__(self, *args, contacts=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -249,7 +251,7 @@ class Baresip(Phone):
     def hangup(self):
         self.console.type("/hangup")
 
-    # An incoming call hung up before answering is refused with 486 Busy Here (baresip's call_hangup).
+    # An incoming call hung up before answering is refused with 486 (baresip's call_hangup).
     refuse_busy = hangup
 
     def wait_ended(self, timeout=10.0, since=0):
@@ -283,6 +285,7 @@ class Linphone(Phone):
     It needs HOME/.local/share/linphone; its SIP log goes to linphone.log."""
 
     client = "linphone"
+    call_failed = r"Call \d+ (with|to) \S+ (error|ended)"
 
     def command(self):
         return [require("linphonec"), "-c", os.path.join(self.home, "linphonerc"), "-d", "6",
@@ -385,6 +388,7 @@ class Twinkle(Phone):
     1.10); it listens on its SIP port on both. The profile lives in HOME/.twinkle."""
 
     client = "twinkle"
+    call_failed = r"Line \d: call failed"
 
     def command(self):
         return [require("twinkle-console"), f"{self.user}.cfg"]
@@ -615,7 +619,12 @@ def ring(checks, caller, callee, what):
     """caller dials callee; the callee rings and the caller hears it ringing."""
     caller_mark, callee_mark = caller.mark(), callee.mark()
     caller.call(callee.aor)
-    incoming = callee.wait_incoming(10.0, callee_mark)
+    incoming = False
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline and not incoming:
+        incoming = callee.wait_incoming(0.2, callee_mark)
+        if not incoming and caller.wait_for(caller.call_failed, 0.0, caller_mark):
+            break  # a final error answer came back: no need to wait any longer
     ringing = incoming and caller.wait_ringing(5.0, caller_mark)
     return checks.expect(incoming and ringing,
                          f"{what}: {who(callee)} rings ({incoming}), {who(caller)} hears 180 ({ringing})")
