@@ -446,7 +446,7 @@ class Twinkle(Phone):
         self.console.type("answer")
 
     def wait_established(self, timeout=10.0, since=0):
-        return self.wait_for(r"far end answered call|Line \d: call established|established", timeout, since)
+        return self.wait_for(r"far end answered call|Line \d: call established", timeout, since)
 
     def hangup(self):
         self.console.type("bye")
@@ -524,6 +524,7 @@ class Lab:
     def __init__(self, binary, workdir, users, idle_timeout=None):
         self.workdir = workdir
         self.passwords = {user: f"{user}-secret-42" for user in users}
+        self.passwords_given = dict(self.passwords)  # what phones are configured with
         port, tls_port = h.free_port(), h.free_port()
         certs = h.make_certificates(os.path.join(workdir, "pki"),
                                     alt_names="IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost")
@@ -541,7 +542,7 @@ class Lab:
 
     def phone(self, kind, user, transport, **kwargs):
         """A phone (not started) of class `kind` for `user` on free ports."""
-        phone = kind(self.workdir, user, self.passwords[user], transport, self.server_address,
+        phone = kind(self.workdir, user, self.passwords_given[user], transport, self.server_address,
                      h.free_port(), free_port_block(), **kwargs)
         self.phones.append(phone)
         return phone
