@@ -10,6 +10,7 @@ each failed step. `stop()` ends the whole process group, so nothing outlives a t
 A missing client is a failure, not a skip: `scripts/bootstrap.sh` installs all three.
 """
 
+import ctypes
 import os
 import pty
 import re
@@ -27,6 +28,15 @@ EXAMPLE_CONFIG = os.path.join(h.HERE, "..", "..", "examples", "osprey.toml")
 
 # Terminal control sequences (colours, bracketed paste, cursor moves) the clients print.
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_test():
+    """In the child before exec: SIGKILL when the test process dies, even by SIGKILL (a ctest
+    timeout), since the phone's own session is out of reach of its process group."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def require(program):
@@ -49,7 +59,7 @@ class Console:
         self.master = master
         self.log = open(log_path, "a", errors="replace")
         self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
-                                        start_new_session=True, close_fds=True)
+                                        start_new_session=True, close_fds=True, preexec_fn=_die_with_test)
         os.close(slave)
         self.text = ""
         self.lock = threading.Lock()
@@ -96,6 +106,12 @@ class Console:
     def running(self):
         return self.process.poll() is None
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.process.pid, sig)  # start_new_session: the group's id is the leader's pid
+        except ProcessLookupError:
+            pass
+
     def stop(self, quit_line=None, grace=3.0):
         """Asks the program to quit, then ends its process group: SIGTERM, then SIGKILL."""
         if self.process.poll() is None and quit_line is not None:
@@ -104,20 +120,15 @@ class Console:
                 self.process.wait(timeout=grace)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                break
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=3)
-                # The leader is gone; stragglers of its group (none expected) get the next signal.
             except subprocess.TimeoutExpired:
-                continue
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+                pass
+        # Whatever is left of the group (the leader if it ignored SIGTERM, or a child it started).
+        self._signal_group(signal.SIGKILL)
+        self.process.wait(timeout=5)
         self.reader.join(timeout=2)
         os.close(self.master)
         self.log.close()
