@@ -40,6 +40,7 @@ def main():
             expect_call(checks, frank, alice, hangup_by=alice)    # TCP -> UDP
             expect_call(checks, dave, frank, hangup_by=frank)     # UDP-only linphonec -> TCP
             expect_call(checks, carol, dave, hangup_by=dave)      # UDP -> UDP-only linphonec
+            expect_call(checks, dave, erin, hangup_by=dave)       # UDP-only linphonec -> TLS
 
             # Cancelled while ringing (RFC 3261 §9, §16.10).
             expect_cancelled(checks, dave, frank)
