@@ -187,6 +187,8 @@ class Phone:
 
     def tail(self, chars=3000):
         """The end of what the client printed (for a failure report)."""
+        if not os.path.exists(self.log_path):
+            return "(not started)"
         with open(self.log_path, errors="replace") as f:
             return f.read()[-chars:]
 
