@@ -363,9 +363,10 @@ def run(cmd, timeout=120, **kwargs):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
-def make_certificates(directory, name="server", ca=None, subject_cn="localhost"):
-    """A test CA (unless given) and a server certificate for 127.0.0.1 and localhost, with the
-    openssl CLI. Returns dict(ca_cert, ca_key, cert, key)."""
+def make_certificates(directory, name="server", ca=None, subject_cn="localhost",
+                      alt_names="IP:127.0.0.1,DNS:localhost"):
+    """A test CA (unless given) and a server certificate for 127.0.0.1 and localhost (or
+    `alt_names`), with the openssl CLI. Returns dict(ca_cert, ca_key, cert, key)."""
     os.makedirs(directory, exist_ok=True)
     if ca is None:
         ca = {
@@ -380,7 +381,7 @@ def make_certificates(directory, name="server", ca=None, subject_cn="localhost")
     cert = os.path.join(directory, f"{name}.pem")
     ext = os.path.join(directory, f"{name}.ext")
     with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+        f.write(f"subjectAltName={alt_names}\nextendedKeyUsage=serverAuth\n")
     check(run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                "-keyout", key, "-out", csr, "-subj", f"/CN={subject_cn}"]))
     check(run(["openssl", "x509", "-req", "-in", csr, "-CA", ca["ca_cert"], "-CAkey", ca["ca_key"],
