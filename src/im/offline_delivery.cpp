@@ -1,6 +1,7 @@
 #include "im/offline_delivery.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <boost/asio/post.hpp>
 
@@ -30,6 +31,9 @@ struct OfflineDelivery::Run {
   bool worth_retrying = false;             // a branch of this attempt failed in a way that may pass
   int refusal_status = 0;                  // the last definitive refusal of this attempt
   bool waiting = false;                    // in back-off
+  std::uint32_t front_attempts = 0;        // failed attempts of the front message
+  // Messages set aside in this run (set_aside): left out of every later fetch of the run.
+  std::unordered_set<std::uint64_t> set_aside;
   std::chrono::milliseconds backoff;
   boost::asio::steady_timer timer;
 };
@@ -100,6 +104,12 @@ void OfflineDelivery::on_fetched(const std::string& aor, std::vector<store::Stor
   if (run == nullptr) return;
   if (messages.empty()) {
     end_run(aor);  // everything delivered (or expired meanwhile)
+    return;
+  }
+  // A message set aside in this run stays for the next run (the user's next REGISTER).
+  std::erase_if(messages, [run](const store::StoredMessage& m) { return run->set_aside.contains(m.id); });
+  if (messages.empty()) {
+    end_run(aor);
     return;
   }
   run->queue.assign(std::make_move_iterator(messages.begin()), std::make_move_iterator(messages.end()));
@@ -239,6 +249,26 @@ void OfflineDelivery::branch_failed(Run& run, bool transient, int status) {
     return;
   }
   ++counters_.failures;
+  if (++run.front_attempts >= settings_.attempts_before_set_aside) {
+    set_aside(run);
+    return;
+  }
+  schedule_retry(run);
+}
+
+void OfflineDelivery::set_aside(Run& run) {
+  // A message that failed on every flow of the user, attempt after attempt, while the user stayed
+  // registered: the fault may be the message's own (too large for UDP toward a UA without a
+  // stream flow, RFC 3428 §8), so it must not hold the messages behind it. It stays stored, is
+  // skipped for the rest of this run and tried again in the user's next run; order among the
+  // user's messages gives way to delivery. The back-off is not reset: a device that takes
+  // nothing at all is not hammered by the messages behind.
+  const store::StoredMessage& front = run.queue.front();
+  ++counters_.set_aside;
+  if (set_aside_report_) set_aside_report_({front.id, run.aor, run.front_attempts});
+  run.set_aside.insert(front.id);
+  run.queue.pop_front();
+  run.front_attempts = 0;
   schedule_retry(run);
 }
 
@@ -250,6 +280,7 @@ void OfflineDelivery::delivered(Run& run) {
 
 void OfflineDelivery::finish_front(Run& run) {
   run.backoff = settings_.first_retry;
+  run.front_attempts = 0;
   std::weak_ptr<bool> alive = alive_;
   boost::asio::io_context& worker = io_context_;
   // remove() takes the message out of pending_count() and fetch() at once, so the next fetch of

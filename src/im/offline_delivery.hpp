@@ -52,6 +52,10 @@ struct DeliverySettings {
   std::size_t batch = 100;  // messages fetched from the store at a time
   std::chrono::milliseconds first_retry{5000};
   std::chrono::milliseconds max_retry{300'000};
+  // Attempts (each over every binding, with the back-off between them) after which a message
+  // that only ever failed transiently is set aside for the rest of the run, so the messages
+  // behind it go (offline_delivery.cpp, set_aside).
+  std::uint32_t attempts_before_set_aside = 3;
 };
 
 // What the worker tells delivery about where a stored MESSAGE may go.
@@ -71,6 +75,7 @@ struct DeliveryCounters {
   std::uint64_t retries = 0;          // attempts started by the back-off timer
   std::uint64_t refused = 0;          // messages every device refused for good (4xx/6xx): dropped
   std::uint64_t remove_failures = 0;  // removals after a 2xx whose write failed (the log must say)
+  std::uint64_t set_aside = 0;        // messages skipped for the rest of a run (still stored)
 };
 
 // A stored message dropped because every device refused it for good (RFC 3261 §21: a 4xx or
@@ -82,9 +87,18 @@ struct DeliveryRefusal {
   int status = 0;  // the last refusal received
 };
 
+// A message set aside after failing on every flow of the user, attempt after attempt (e.g. too
+// large for UDP toward a UA with no stream flow): still stored, tried again in the next run.
+struct DeliverySetAside {
+  std::uint64_t id = 0;
+  std::string_view aor;
+  std::uint32_t attempts = 0;
+};
+
 class OfflineDelivery {
  public:
   using RefusalReport = std::function<void(const DeliveryRefusal&)>;
+  using SetAsideReport = std::function<void(const DeliverySetAside&)>;
   using Clock = std::function<std::int64_t()>;  // seconds since the epoch (binding expiry)
   // Resolves a next-hop URI (TargetResolver::resolve); the callback runs on the worker.
   using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
@@ -110,6 +124,8 @@ class OfflineDelivery {
 
   // Called on the worker for each message dropped after a definitive refusal (the server logs it).
   void set_refusal_report(RefusalReport report) { refusal_report_ = std::move(report); }
+  // Called on the worker for each message set aside (the server logs it).
+  void set_set_aside_report(SetAsideReport report) { set_aside_report_ = std::move(report); }
 
   const DeliveryCounters& counters() const { return counters_; }
   std::size_t active_runs() const { return runs_.size(); }
@@ -147,6 +163,8 @@ class OfflineDelivery {
   void delivered(Run& run);
   // The front message is done with (delivered or refused): removed, the next one sent.
   void finish_front(Run& run);
+  // The front message failed attempts_before_set_aside times: skipped for the rest of the run.
+  void set_aside(Run& run);
   void schedule_retry(Run& run);
   void retry(const std::string& aor);
   void end_run(const std::string& aor);
@@ -166,6 +184,7 @@ class OfflineDelivery {
   std::uint64_t next_attempt_ = 0;
   DeliveryCounters counters_;
   RefusalReport refusal_report_;
+  SetAsideReport set_aside_report_;
   // Posted store callbacks, resolver callbacks and timers check it: they may outlive this object.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

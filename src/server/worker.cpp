@@ -114,6 +114,13 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
           "stored message {} for {} dropped: every device refused it for good ({}); its sender had 202",
           refusal.id, refusal.aor, refusal.status);
     });
+    delivery_->set_set_aside_report([this](const im::DeliverySetAside& set_aside) {
+      logger_.info(
+          "stored message {} for {} set aside after {} failed attempts on every device: the messages behind "
+          "it go "
+          "first; it stays stored and is tried again at the next registration",
+          set_aside.id, set_aside.aor, set_aside.attempts);
+    });
     services.offline = &*offline_;
     registrar_.attach_delivery(&*delivery_);
     responder_.attach_delivery(&*delivery_);

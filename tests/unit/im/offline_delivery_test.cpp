@@ -204,6 +204,46 @@ TEST_F(OfflineDeliveryTest, EveryBranchFailingRetriesAfterTheBackOff) {
   EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{1}));
 }
 
+// A message that fails on every device attempt after attempt (here 503 each time; in life e.g.
+// too large for UDP toward a UA with no stream flow) does not hold the messages behind it: after
+// attempts_before_set_aside attempts it is set aside, still stored, and the next one goes; the
+// user's next run tries it again.
+TEST_F(OfflineDeliveryTest, AMessageFailingEveryAttemptIsSetAsideAndTheNextOneGoes) {
+  const auto stuck = store_.add(kBob, "stuck");
+  const auto next = store_.add(kBob, "next");
+  register_bob({kPhone});
+  std::vector<DeliverySetAside> reports;
+  delivery_->set_set_aside_report([&](const DeliverySetAside& report) { reports.push_back(report); });
+  delivery_->user_reachable(kBob, {kPhone});
+  pump();
+  for (std::size_t attempt = 1; attempt <= 3; ++attempt) {
+    run_until_sent(attempt);
+    ASSERT_EQ(messages_sent().size(), attempt);
+    EXPECT_EQ(sent(messages_sent().back()).body(), "stuck");
+    answer(messages_sent().back(), 503);
+  }
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].id, stuck);
+  EXPECT_EQ(reports[0].attempts, 3u);
+  EXPECT_EQ(delivery_->counters().set_aside, 1u);
+  run_until_sent(4);
+  ASSERT_EQ(messages_sent().size(), 4u);
+  EXPECT_EQ(sent(messages_sent().back()).body(), "next");
+  answer(messages_sent().back(), 200);
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{next}));  // "stuck" is still stored
+  pump();
+  EXPECT_EQ(delivery_->active_runs(), 0u);  // only the set-aside message was left: the run ends
+  EXPECT_EQ(messages_sent().size(), 4u);
+
+  // The next registration starts a new run, which tries it again.
+  delivery_->user_reachable(kBob, {kPhone});
+  pump();
+  ASSERT_EQ(messages_sent().size(), 5u);
+  EXPECT_EQ(sent(messages_sent().back()).body(), "stuck");
+  answer(messages_sent().back(), 200);
+  EXPECT_EQ(store_.removed, (std::vector<std::uint64_t>{next, stuck}));
+}
+
 TEST_F(OfflineDeliveryTest, AMessageEveryDeviceRefusesForGoodIsDroppedAndTheNextOneGoes) {
   const auto refused = store_.add(kBob, "cannot render this");
   store_.add(kBob, "plain text");
