@@ -15,7 +15,8 @@ step 4; RFC 5630 §3.1.2, §3.1.3), with raw sockets and Python's ssl module:
      as for a user with no binding of that AOR: the open registrar of this test stores it, 202),
      an INVITE for sip:carol gets 480, a REGISTER query for sip:carol lists none of her sips:
      bindings (§10.3 step 8) and one for sips:carol lists it. Contact: * for sip:carol leaves
-     her sips: binding, which still takes a sips: INVITE.
+     her sips: binding, which still takes a sips: INVITE. The MESSAGE stored for sip:carol is not
+     delivered when she refreshes sips:carol, and is once she registers sip:carol.
 """
 
 import os
@@ -193,6 +194,19 @@ def case_sips_record_route(tls_port, ca_file, caller, checks):
         carol.close()
 
 
+def messages_within(peer, seconds, until=None):
+    """Every message `peer` reads within `seconds`, or up to the first one `until` accepts."""
+    seen, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        message = peer.read_message(deadline - time.monotonic())
+        if message is None:
+            break
+        seen.append(message)
+        if until is not None and until(message):
+            break
+    return seen
+
+
 def contacts_of(message):
     return d.header_lines(message, "Contact") + d.header_lines(message, "m")
 
@@ -244,6 +258,21 @@ def case_sip_is_another_aor(caller, carol, checks):
         carol.send(h.response_to(invite, 486, "Busy Here", to_tag="carol2"))
         final = caller.final_response()
         checks.expect(d.status_of(final) == 486, f"... and her answer reaches the caller ({d.status_of(final)})")
+
+    # The MESSAGE stored for sip:carol waits for a REGISTER of sip:carol (im/offline_delivery.hpp):
+    # refreshing sips:carol does not deliver it, registering sip:carol (over the same TLS
+    # connection) does.
+    for aor, delivered in (("sips:carol@127.0.0.1", False), ("sip:carol@127.0.0.1", True)):
+        carol.send(carol.request("REGISTER", "sip:127.0.0.1", aor, aor, contact=sips_contact, extra=["Expires: 600"]))
+        seen = messages_within(carol, 3.0 if delivered else 1.5,
+                               until=lambda m: m.startswith(b"MESSAGE ") if delivered else None)
+        registered = any(d.status_of(m) == 200 for m in seen)
+        stored = [m for m in seen if m.startswith(b"MESSAGE ") and m.endswith(b"for the sip: AOR")]
+        checks.expect(registered and bool(stored) == delivered,
+                      f"carol registers {aor}: the MESSAGE stored for sip:carol "
+                      f"{'is' if delivered else 'is not'} delivered ({registered}, {len(stored)} delivered)")
+        for message in stored:
+            carol.send(h.response_to(message, 200, "OK", to_tag="carol3"))
 
 
 def main():
