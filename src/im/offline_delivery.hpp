@@ -113,6 +113,12 @@ class OfflineDelivery {
   OfflineDelivery& operator=(const OfflineDelivery&) = delete;
 
   // The registrar calls it after a successful REGISTER that leaves `aor` with live `bindings`.
+  // Messages are stored by the AOR they were sent to, and only for sip: AORs (a sips: request is
+  // never stored: its sender asked for TLS on every hop, which a stored copy cannot promise), so
+  // they follow a REGISTER of that sip: AOR: a user who registers her sips: AOR only gets them
+  // when she registers the sip: one too. The sip: and sips: AORs are two (RFC 3261 §19.1.4), and
+  // a live MESSAGE to sip:alice does not reach her sips: bindings either; delivering the stored
+  // ones there would let a stored message overtake what live routing refuses.
   // Cheap when nothing is stored (one hash lookup). Starts a run unless one is under way (here or
   // on another worker); a run of this worker waiting for its back-off retries now, with these
   // bindings, since the user just proved reachable.

@@ -40,8 +40,8 @@ DialogTokenIssuer::Dialog DialogTokenIssuer::dialog_of(const sip::Message& reque
   if (!request.call_id() || !request.from() || !request.to()) return dialog;
   dialog.call_id = std::string(*request.call_id());
   dialog.caller_tag = std::string(request.from()->tag());
-  dialog.caller_aor = registrar::canonical_aor(request.from()->uri);
-  dialog.callee_aor = registrar::canonical_aor(request.to()->uri);
+  dialog.caller_aor = registrar::account_aor(request.from()->uri);
+  dialog.callee_aor = registrar::account_aor(request.to()->uri);
   dialog.caller_places.push_back(place_of(flow.remote));
   const std::string contact_text = first_contact_text(request);  // the URI's views point into it
   if (auto contact = sip::parse_uri(contact_text)) dialog.caller_places.push_back(named_place(*contact));

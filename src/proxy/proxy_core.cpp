@@ -121,7 +121,7 @@ bool creates_dialog(const sip::Message& request) {
 std::string sender_identity(const sip::Message& request, const Originator& originator) {
   if (!originator.asserted_identity.empty() || !originator.trusted || !request.from())
     return originator.asserted_identity;
-  return registrar::canonical_aor(request.from()->uri);
+  return registrar::account_aor(request.from()->uri);
 }
 
 }  // namespace
@@ -344,16 +344,21 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     routed.routed_to_gateway = !services_.gateway.empty() && route.next_hop == services_.gateway;
     context->groups.push_back({std::move(routed)});
   } else if (identity_.serves_uri(*uri)) {
+    // The bindings of this AOR only: sip: and sips: are two AORs (RFC 3261 §19.1.4), so a sips:
+    // request never reaches a binding made for sip: (nor the reverse), and a user registered
+    // under the other scheme only is answered as one with no binding. Whether the user exists
+    // asks about the account, written with either scheme.
     std::string aor = registrar::canonical_aor(*uri);
+    const std::string account = registrar::account_aor(*uri);
     const auto bindings = location_.lookup(aor, clock_());
-    if (bindings.empty() && to_gateway(aor)) {
+    if (bindings.empty() && to_gateway(account)) {
       ForwardTarget gateway = forward_target(request_uri, services_.gateway);
       gateway.routed_to_gateway = true;
       context->groups.push_back({std::move(gateway)});
     } else if (bindings.empty()) {
       // §16.5: 404 for a user with no account (only when accounts exist: an open
       // registrar knows no user list); else "not reachable now": 480, or stored if a MESSAGE.
-      if (services_.users != nullptr && services_.users->size() > 0 && !services_.users->has_aor(aor)) {
+      if (services_.users != nullptr && services_.users->size() > 0 && !services_.users->has_aor(account)) {
         reject(transaction, request, 404, "Not Found");
         return;
       }

@@ -5,15 +5,26 @@
 
 namespace osprey::registrar {
 
-std::string canonical_aor(const sip::Uri& uri) {
-  if (!uri.is_sip()) return std::string(uri.text);
-  std::string aor = "sip:";
+namespace {
+std::string aor_with_scheme(std::string_view scheme, const sip::Uri& uri) {
+  std::string aor(scheme);
   if (uri.has_user) {
     aor += sip::unescape(uri.user);
     aor += '@';
   }
   aor += sip::canonical_host(uri.host);
   return aor;
+}
+}  // namespace
+
+std::string canonical_aor(const sip::Uri& uri) {
+  if (!uri.is_sip()) return std::string(uri.text);
+  return aor_with_scheme(uri.scheme == sip::UriScheme::sips ? "sips:" : "sip:", uri);
+}
+
+std::string account_aor(const sip::Uri& uri) {
+  if (!uri.is_sip()) return std::string(uri.text);
+  return aor_with_scheme("sip:", uri);
 }
 
 bool served_domain(std::string_view host, const std::vector<std::string>& domains) {

@@ -10,7 +10,8 @@
 namespace osprey::registrar {
 
 struct Binding {
-  // The AOR in canonical form (see canonical_aor): "sip:alice@example.com".
+  // The AOR in canonical form (see canonical_aor): "sip:alice@example.com" or
+  // "sips:alice@example.com", two AORs (RFC 3261 §19.1.4).
   std::string aor;
   // The Contact URI as the UA sent it (without the name-addr's display name and header
   // parameters); two bindings are the same contact when their URIs are equivalent (§10.3 step 6,

@@ -51,6 +51,8 @@ struct Decision {
 //   another server of the domain (RFC 3263 §4.3, RFC 3261 §21.5.4) and means "try later"; this
 //   is a policy refusal, and §21.4.4 403 says "the request SHOULD NOT be repeated". A request
 //   that adds nothing (refresh, removal) always passes, so lowering the limit locks nobody out.
+//   The limit is per AOR, so an account, which owns its sip: and its sips: AOR, holds at most
+//   twice it; a request reaches the bindings of one AOR only, so its fan-out stays within it.
 Decision decide(const RegisterRequest& request, const std::vector<Binding>& current, std::int64_t now,
                 const RegistrarLimits& limits);
 

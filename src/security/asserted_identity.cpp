@@ -16,7 +16,7 @@ constexpr std::array kRevealingHeaders{
     sip::HeaderId::user_agent, sip::HeaderId::reply_to,  sip::HeaderId::in_reply_to,
 };
 
-// The URI to write for a canonical AOR. canonical_aor() unescapes the user part (RFC 3261 §10.3
+// The URI to write for an account AOR. account_aor() unescapes the user part (RFC 3261 §10.3
 // step 5), so it is escaped again before it goes into a header (§19.1.2). The host never holds
 // an '@', so the last one ends the user part.
 std::string identity_uri(std::string_view aor) {
@@ -50,7 +50,7 @@ std::string assert_identity(sip::Message& request, std::string_view account_aor,
   // does not parse hints at nothing.
   if (auto preferred = sip::preferred_identities(request)) {
     for (const sip::NameAddr& element : *preferred) {
-      std::string aor = registrar::canonical_aor(element.uri);
+      std::string aor = registrar::account_aor(element.uri);
       if (!contains(allowed, aor)) continue;
       asserted = std::move(aor);
       display_name = std::string(element.display_name);
@@ -60,7 +60,7 @@ std::string assert_identity(sip::Message& request, std::string_view account_aor,
   request.remove_headers(sip::HeaderId::p_preferred_identity);
 
   const auto& from = request.from();
-  if (display_name.empty() && from && registrar::canonical_aor(from->uri) == asserted) {
+  if (display_name.empty() && from && registrar::account_aor(from->uri) == asserted) {
     display_name = std::string(from->display_name);
   }
   // The display-name is written as it was received: it parsed as a display-name there.

@@ -63,7 +63,7 @@ tl::expected<void, std::string> check_member(const DialGroup& group, const std::
   const auto where = "dial group '" + group.name + "': member '" + member + "' ";
   auto uri = sip::parse_uri(member);
   if (!uri || !uri->is_sip()) return tl::unexpected(where + "is not a SIP URI");
-  std::string canonical = registrar::canonical_aor(*uri);
+  std::string canonical = registrar::account_aor(*uri);
   if (canonical != member) return tl::unexpected(where + "is not a canonical AOR (" + canonical + ")");
   return {};
 }

@@ -48,7 +48,8 @@ std::string dialog_target(std::string_view contact_uri);
 
 enum class DialogDirection : std::uint8_t { toward_caller = 0, toward_callee = 1 };
 
-// What a token is signed for. AORs canonical (registrar::canonical_aor).
+// What a token is signed for. AORs as accounts (registrar::account_aor: sip: and sips: alike,
+// so a token names the parties, not the scheme they were written with).
 struct DialogBinding {
   DialogDirection direction = DialogDirection::toward_caller;
   std::string_view call_id;

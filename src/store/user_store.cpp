@@ -34,7 +34,7 @@ tl::expected<AccountName, std::string> parse_account_name(std::string_view aor) 
   if (uri->has_password) return tl::unexpected(quoted + ": an AOR must not carry a password");
   if (uri->host.empty()) return tl::unexpected(quoted + ": an AOR needs a domain");
   AccountName name;
-  name.aor = registrar::canonical_aor(*uri);
+  name.aor = registrar::account_aor(*uri);
   // The user part is unescaped in the canonical form (RFC 3261 §10.3): an escaped control
   // character (%00, %0D%0A) would reach the Digest user name, logs and headers as written.
   const std::string_view user_part(name.aor);
@@ -44,7 +44,7 @@ tl::expected<AccountName, std::string> parse_account_name(std::string_view aor) 
     if (byte < 0x20 || byte == 0x7f)
       return tl::unexpected(quoted + ": the user part must not contain control characters");
   }
-  // canonical_aor is "sip:" user "@" host, with the user unescaped and the host lower-cased.
+  // account_aor is "sip:" user "@" host, with the user unescaped and the host lower-cased.
   const std::string_view canonical(name.aor);
   const std::size_t at = canonical.rfind('@');
   name.user = canonical.substr(4, at - 4);

@@ -8,14 +8,17 @@ and localhost, a gateway for telephone numbers): every way in below must stay sh
      canonical form (host lower-cased, trailing dot dropped, IPv4-mapped IPv6 as IPv4, IPv4
      octets read as decimal, default port dropped): alice, authenticated, registering To
      sip:alice@LOCALHOST. is then reached at sip:alice@localhost, and registering To
-     sip:alice@127.0.0.01 or sip:alice@[::ffff:127.0.0.1]:5060 at sip:alice@127.0.0.1.
+     sip:alice@127.0.0.01 or sip:alice@[::ffff:127.0.0.1]:5060 at sip:alice@127.0.0.1. Her
+     sips: AOR is another AOR of her account (RFC 3261 §19.1.4): To sips:alice without
+     credentials gets 401, alice with her password registers it (200), and neither alice nor
+     bob, authenticated, may register the other's sips: AOR (403).
   2. Toll fraud through Route: an INVITE or MESSAGE whose Request-URI is osprey's Record-Route
      URI (with the osp-dt mark, forged) and whose Route carries a number (strict-routing form,
      RFC 3261 §16.4, or a loose Route after osprey's own) gets 407 without credentials, 403 for
      alice (her dial policy has no international numbers), and the gateway receives nothing.
      Without the mark the Request-URI is osprey itself, not a strict router's: osprey answers
      404 (nobody lives at its address) and the gateway receives nothing either.
-  4. From spellings: an outsider sending as alice in another spelling of her AOR gets 407 and
+  4. From spellings: an outsider sending as alice in another spelling of her AOR (sips: too) gets 407 and
      bob receives nothing.
   5. Identity headers from outside (RFC 3325 §5): Remote-Party-ID, P-Preferred-Identity and
      P-Asserted-Identity are removed before an outsider's MESSAGE or INVITE reaches bob.
@@ -50,7 +53,8 @@ def case_register_hijack(port, checks):
                 reply = client.exchange(client.request("REGISTER", target, aor, aor, extra=extra), timeout=2.0)
                 checks.expect(d.status_of(reply) == 401,
                               f"unauthenticated REGISTER {target} ({extra[0]}) for alice: 401 ({d.status_of(reply)})")
-        for to in ("sip:alice@127.0.0.01", "sip:alice@LOCALHOST.", "sip:alice@[::ffff:127.0.0.1]"):
+        for to in ("sip:alice@127.0.0.01", "sip:alice@LOCALHOST.", "sip:alice@[::ffff:127.0.0.1]",
+                   "sips:alice@127.0.0.1"):
             reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", to, to, extra=hijack),
                                     timeout=2.0)
             checks.expect(d.status_of(reply) == 401, f"unauthenticated REGISTER To {to}: 401 ({d.status_of(reply)})")
@@ -90,6 +94,22 @@ def case_canonical_aor(port, checks):
             client.close()
             for phone in phones:
                 phone.close()
+
+
+def case_sips_ownership(port, checks):
+    """sips:alice is another AOR than sip:alice (RFC 3261 §19.1.4) of the same account: alice
+    registers it with her password; neither alice nor bob may register the other's sips: AOR."""
+    register_spelled(port, "sips:alice@127.0.0.1", checks).close()
+    client = d.UdpClient(port)
+    try:
+        for user, to in (("alice", "sips:bob@127.0.0.1"), ("bob", "sips:alice@127.0.0.1")):
+            _, final, _ = client.authenticated(
+                "REGISTER", f"sip:127.0.0.1:{port}", to, to, user, USERS[user],
+                extra=["Contact: <sip:mallory@192.0.2.66:5060>", "Expires: 600"])
+            checks.expect(d.status_of(final) == 403,
+                          f"{user}, authenticated, registers To {to}: 403 ({d.status_of(final)})")
+    finally:
+        client.close()
 
 
 def case_toll_fraud_by_route(port, gateway, checks):
@@ -139,7 +159,7 @@ def case_from_spellings(port, bob, checks):
     client = d.UdpClient(port)
     try:
         for sender in ("sip:alice@127.0.0.1:5060", "sip:alice@127.0.0.01", "sip:alice@localhost.",
-                       "sip:alice@[::ffff:127.0.0.1]", "sip:alice@LOCALHOST"):
+                       "sip:alice@[::ffff:127.0.0.1]", "sip:alice@LOCALHOST", "sips:alice@127.0.0.1"):
             before = len(bob.received)
             reply = client.exchange(client.request("MESSAGE", "sip:bob@127.0.0.1", sender, "sip:bob@127.0.0.1",
                                                    body=b"it is me, alice"), timeout=2.0)
@@ -227,6 +247,7 @@ def main():
     def cases(port, bob, gateway):
         case_register_hijack(port, checks)
         case_canonical_aor(port, checks)
+        case_sips_ownership(port, checks)
         case_toll_fraud_by_route(port, gateway, checks)
         case_from_spellings(port, bob, checks)
         case_identity_headers(port, bob, checks)

@@ -1,15 +1,22 @@
 """sips: requests over a live osprey with UDP, TCP and TLS listeners (RFC 3261 §26.2.2, §16.6
 step 4; RFC 5630 §3.1.2, §3.1.3), with raw sockets and Python's ssl module:
 
-  1. bob registers over UDP. A MESSAGE and an INVITE for sips:bob sent over TLS get 480 and bob's
-     UDP socket receives nothing: a sips: request never leaves by a hop that is not TLS. The same
-     MESSAGE for sip:bob reaches him (the binding itself is fine).
+  1. bob registers his sips: and his sip: AOR over UDP. A MESSAGE and an INVITE for sips:bob
+     sent over TLS get 480 and bob's UDP socket receives nothing: a sips: request never leaves by
+     a hop that is not TLS. The same MESSAGE for sip:bob reaches him (the binding itself is fine).
   2. A sips: MESSAGE whose Route names a plain UDP next hop gets 480; that next hop receives
      nothing.
   3. carol registers over a TLS connection. An INVITE for sips:carol reaches her over that
      connection with osprey's Record-Route as a SIPS URI at its TLS listener (no transport
      parameter, osprey's osp-dt mark); her 200 reaches the caller with osprey's Record-Route
      still a SIPS URI (its dialog token rewritten for the caller, RFC 3261 §16.7 step 4).
+  4. carol registered To: sips:carol only, and sip:carol is another AOR (RFC 3261 §19.1.4,
+     §10.3 step 5): a MESSAGE for sip:carol does not reach her TLS connection (it is answered
+     as for a user with no binding of that AOR: the open registrar of this test stores it, 202),
+     an INVITE for sip:carol gets 480, a REGISTER query for sip:carol lists none of her sips:
+     bindings (§10.3 step 8) and one for sips:carol lists it. Contact: * for sip:carol leaves
+     her sips: binding, which still takes a sips: INVITE. The MESSAGE stored for sip:carol is not
+     delivered when she refreshes sips:carol, and is once she registers sip:carol.
 """
 
 import os
@@ -88,7 +95,7 @@ class TlsPeer:
             f"To: <{to_uri}>",
             f"Call-ID: {uuid.uuid4().hex}",
             f"CSeq: 1 {method}",
-            f"Contact: <{contact or f'sips:caller@127.0.0.1:{self.local_port}'}>",
+            *([] if contact is False else [f"Contact: <{contact or f'sips:caller@127.0.0.1:{self.local_port}'}>"]),
             *extra,
         ]
         if body:
@@ -98,15 +105,17 @@ class TlsPeer:
 
 
 def register_udp(port, user, checks):
+    """`user` registers both his AORs (sip: and sips:, two AORs) over UDP, one socket."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     contact_port = sock.getsockname()[1]
-    aor = f"sip:{user}@127.0.0.1"
     client = d.UdpClient(port, sock=sock)
-    reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", aor, aor,
-                                           extra=[f"Contact: <sip:{user}@127.0.0.1:{contact_port}>",
-                                                  "Expires: 600"]))
-    checks.expect(d.status_of(reply) == 200, f"{user} registers over UDP: 200 ({d.status_of(reply)})")
+    for scheme in ("sips", "sip"):
+        aor = f"{scheme}:{user}@127.0.0.1"
+        reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", aor, aor,
+                                               extra=[f"Contact: <sip:{user}@127.0.0.1:{contact_port}>",
+                                                      "Expires: 600"]))
+        checks.expect(d.status_of(reply) == 200, f"{user} registers {aor} over UDP: 200 ({d.status_of(reply)})")
     return h.UdpRecorder(answer=200, sock=sock, requests_only=True)
 
 
@@ -153,11 +162,11 @@ def record_route_of(message):
 def case_sips_record_route(tls_port, ca_file, caller, checks):
     carol = TlsPeer(tls_port, ca_file)
     try:
-        aor = "sip:carol@127.0.0.1"
+        aor = "sips:carol@127.0.0.1"
         carol.send(carol.request("REGISTER", "sip:127.0.0.1", aor, aor, contact=f"sips:carol@127.0.0.1:{carol.local_port}",
                                  extra=["Expires: 600"]))
         reply = carol.final_response()
-        checks.expect(d.status_of(reply) == 200, f"carol registers over TLS: 200 ({d.status_of(reply)})")
+        checks.expect(d.status_of(reply) == 200, f"carol registers {aor} over TLS: 200 ({d.status_of(reply)})")
 
         caller.send(caller.request("INVITE", "sips:carol@127.0.0.1", "sips:caller@127.0.0.1",
                                    "sips:carol@127.0.0.1"))
@@ -180,8 +189,90 @@ def case_sips_record_route(tls_port, ca_file, caller, checks):
                       answered != routes,
                       f"carol's 200 reaches the caller with osprey's SIPS Record-Route, its token rewritten "
                       f"({d.status_of(final)}, {answered})")
+        case_sip_is_another_aor(caller, carol, checks)
     finally:
         carol.close()
+
+
+def messages_within(peer, seconds, until=None):
+    """Every message `peer` reads within `seconds`, or up to the first one `until` accepts."""
+    seen, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        message = peer.read_message(deadline - time.monotonic())
+        if message is None:
+            break
+        seen.append(message)
+        if until is not None and until(message):
+            break
+    return seen
+
+
+def contacts_of(message):
+    return d.header_lines(message, "Contact") + d.header_lines(message, "m")
+
+
+def case_sip_is_another_aor(caller, carol, checks):
+    """carol holds a binding of sips:carol only (case_sips_record_route registered it)."""
+    sips_contact = f"sips:carol@127.0.0.1:{carol.local_port}"
+    caller.send(caller.request("MESSAGE", "sip:carol@127.0.0.1", "sip:caller@127.0.0.1", "sip:carol@127.0.0.1",
+                               body=b"for the sip: AOR"))
+    reply = caller.final_response()
+    arrived = carol.read_message(timeout=0.5)
+    checks.expect(d.status_of(reply) == 202 and arrived is None,
+                  f"a MESSAGE for sip:carol, registered as sips:carol only: stored (202) as for a user with "
+                  f"no binding of that AOR, nothing at carol ({d.status_of(reply)}, {(arrived or b'')[:40]})")
+    caller.send(caller.request("INVITE", "sip:carol@127.0.0.1", "sip:caller@127.0.0.1", "sip:carol@127.0.0.1"))
+    reply = caller.final_response()
+    arrived = carol.read_message(timeout=0.5)
+    checks.expect(d.status_of(reply) == 480 and arrived is None,
+                  f"an INVITE for sip:carol: 480, nothing at carol ({d.status_of(reply)}, {(arrived or b'')[:40]})")
+
+    def query(aor):
+        carol.send(carol.request("REGISTER", "sip:127.0.0.1", aor, aor, contact=False))
+        return carol.final_response()
+
+    reply = query("sip:carol@127.0.0.1")
+    listed = contacts_of(reply)
+    checks.expect(d.status_of(reply) == 200 and not any(sips_contact in c for c in listed),
+                  f"a REGISTER query for sip:carol lists none of the sips:carol bindings "
+                  f"({d.status_of(reply)}, {listed})")
+    reply = query("sips:carol@127.0.0.1")
+    listed = contacts_of(reply)
+    checks.expect(d.status_of(reply) == 200 and any(sips_contact in c for c in listed),
+                  f"a REGISTER query for sips:carol lists her binding ({d.status_of(reply)}, {listed})")
+
+    aor = "sip:carol@127.0.0.1"
+    carol.send(carol.request("REGISTER", "sip:127.0.0.1", aor, aor, contact=False,
+                             extra=["Contact: *", "Expires: 0"]))
+    reply = carol.final_response()
+    checks.expect(d.status_of(reply) == 200, f"Contact: * for sip:carol: 200 ({d.status_of(reply)})")
+    reply = query("sips:carol@127.0.0.1")
+    listed = contacts_of(reply)
+    checks.expect(d.status_of(reply) == 200 and any(sips_contact in c for c in listed),
+                  f"... and her sips:carol binding is still there ({d.status_of(reply)}, {listed})")
+    caller.send(caller.request("INVITE", "sips:carol@127.0.0.1", "sips:caller@127.0.0.1", "sips:carol@127.0.0.1"))
+    invite = carol.read_message(timeout=3.0)
+    checks.expect(invite is not None and invite.startswith(b"INVITE sips:carol@127.0.0.1"),
+                  f"a sips: INVITE still reaches carol ({(invite or b'')[:60]})")
+    if invite is not None:
+        carol.send(h.response_to(invite, 486, "Busy Here", to_tag="carol2"))
+        final = caller.final_response()
+        checks.expect(d.status_of(final) == 486, f"... and her answer reaches the caller ({d.status_of(final)})")
+
+    # The MESSAGE stored for sip:carol waits for a REGISTER of sip:carol (im/offline_delivery.hpp):
+    # refreshing sips:carol does not deliver it, registering sip:carol (over the same TLS
+    # connection) does.
+    for aor, delivered in (("sips:carol@127.0.0.1", False), ("sip:carol@127.0.0.1", True)):
+        carol.send(carol.request("REGISTER", "sip:127.0.0.1", aor, aor, contact=sips_contact, extra=["Expires: 600"]))
+        seen = messages_within(carol, 3.0 if delivered else 1.5,
+                               until=lambda m: m.startswith(b"MESSAGE ") if delivered else None)
+        registered = any(d.status_of(m) == 200 for m in seen)
+        stored = [m for m in seen if m.startswith(b"MESSAGE ") and m.endswith(b"for the sip: AOR")]
+        checks.expect(registered and bool(stored) == delivered,
+                      f"carol registers {aor}: the MESSAGE stored for sip:carol "
+                      f"{'is' if delivered else 'is not'} delivered ({registered}, {len(stored)} delivered)")
+        for message in stored:
+            carol.send(h.response_to(message, 200, "OK", to_tag="carol3"))
 
 
 def main():

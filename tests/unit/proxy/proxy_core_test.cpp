@@ -50,9 +50,13 @@ class ProxyUser : public txn::TransactionUser {
   }
 };
 
-registrar::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000) {
+constexpr std::string_view kBobSip = "sip:bob@example.com";
+constexpr std::string_view kBobSips = "sips:bob@example.com";
+
+registrar::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000,
+                           std::string_view aor = kBobSip) {
   registrar::Binding b;
-  b.aor = "sip:bob@example.com";
+  b.aor = std::string(aor);
   b.contact = contact;
   b.q = q;
   b.expires_at = kNow + 3600;
@@ -73,9 +77,10 @@ class ProxyCoreTest : public ::testing::Test {
     table_.set_options({.reject_merged_requests = false, .branch_prefix = "w0."});
   }
 
-  void register_bob(std::vector<registrar::Binding> bindings) {
+  // The bindings of bob's AOR `aor` (canonical: "sip:bob@example.com" or "sips:bob@example.com").
+  void register_bob(std::vector<registrar::Binding> bindings, std::string_view aor = kBobSip) {
     store_.update(
-        "sip:bob@example.com", kNow,
+        std::string(aor), kNow,
         [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
         [](bool) {});
   }
@@ -465,12 +470,16 @@ TEST_F(ProxyCoreTest, StrictPreviousHopPutsOurUriInTheRequestUri) {
   EXPECT_EQ(forwarded.first_value(sip::HeaderId::route), "<sip:192.0.2.50:5070;lr>");
 }
 
-// RFC 3261 §26.2.2, RFC 5630 §3.1.3: a sips: request leaves only over TLS. bob's binding came
-// over UDP: it is not used, and the caller hears 480 (osprey speaks TLS, bob has no TLS flow now).
+// RFC 3261 §26.2.2, RFC 5630 §3.1.3: a sips: request leaves only over TLS. bob's bindings of
+// his sips: AOR came over UDP and TCP: they are not used, and the caller hears 480 (osprey
+// speaks TLS, bob has no TLS flow now).
 TEST_F(ProxyCoreTest, SipsRequestIsNeverSentToABindingOverUdpOrTcp) {
   proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
-  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
-                binding("sip:bob@10.0.0.3:5080;transport=tcp", "tcp:192.0.2.21:5080")});
+  for (std::string_view aor : {kBobSips, kBobSip}) {
+    register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080", 1000, aor),
+                  binding("sip:bob@10.0.0.3:5080;transport=tcp", "tcp:192.0.2.21:5080", 1000, aor)},
+                 aor);
+  }
   from_alice(request_text("INVITE", "sips:bob@example.com"));
   EXPECT_TRUE(sent_starting("INVITE ").empty());
   ASSERT_EQ(sent_starting("SIP/2.0 480").size(), 1u);
@@ -503,7 +512,7 @@ TEST_F(ProxyCoreTest, SipsWithoutATlsListenerIs416) {
 // Record-Route (no transport parameter); a sip: request keeps the sip: one.
 TEST_F(ProxyCoreTest, SipsRequestGetsASipsRecordRouteOverTls) {
   proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
-  register_bob({binding("sips:bob@10.0.0.2:5081", "tls:192.0.2.20:5081")});
+  register_bob({binding("sips:bob@10.0.0.2:5081", "tls:192.0.2.20:5081", 1000, kBobSips)}, kBobSips);
   from_alice(request_text("INVITE", "sips:bob@example.com"));
   ASSERT_EQ(sent_starting("INVITE ").size(), 1u);
   const sip::Message forwarded = parsed(sent_starting("INVITE ").front());
@@ -519,6 +528,37 @@ TEST_F(ProxyCoreTest, SipsRequestGetsASipsRecordRouteOverTls) {
   // The caller came over UDP, but a sips: dialog reaches osprey over TLS on both sides: one
   // Record-Route at the TLS address serves both.
   EXPECT_EQ(record_routes->size(), 1u);
+}
+
+// RFC 3261 §19.1.4: "A SIP and SIPS URI are never equivalent", so sip:bob and sips:bob are two
+// AORs (§10.3 step 5) and a request for one reaches the bindings of that one only (§16.5).
+TEST_F(ProxyCoreTest, SipAndSipsRequestsReachOnlyTheBindingsOfTheirOwnAor) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  register_bob({binding("sip:bob@10.0.0.2:5081;transport=tls", "tls:192.0.2.20:5081")});
+  register_bob({binding("sips:bob@10.0.0.3:5081", "tls:192.0.2.30:5081", 1000, kBobSips)}, kBobSips);
+  from_alice(request_text("INVITE", "sips:bob@example.com"));
+  ASSERT_EQ(sent_starting("INVITE ").size(), 1u);
+  EXPECT_EQ(parsed(sent_starting("INVITE ").front()).request_uri().text, "sips:bob@10.0.0.3:5081");
+  from_alice(request_text("INVITE", "sip:bob@example.com", "", "z9hG4bKup2"));
+  ASSERT_EQ(sent_starting("INVITE ").size(), 2u);
+  EXPECT_EQ(parsed(sent_starting("INVITE ").back()).request_uri().text,
+            "sip:bob@10.0.0.2:5081;transport=tls");
+}
+
+// A user registered under one scheme only is, for the other, a user with no binding: 480, even
+// when the binding came over TLS and could carry the sips: request.
+TEST_F(ProxyCoreTest, AnAorRegisteredUnderTheOtherSchemeOnlyHasNoBinding480) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  register_bob({binding("sip:bob@10.0.0.2:5081;transport=tls", "tls:192.0.2.20:5081")});
+  from_alice(request_text("INVITE", "sips:bob@example.com"));
+  EXPECT_TRUE(sent_starting("INVITE ").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 480").size(), 1u);
+
+  register_bob({}, kBobSip);
+  register_bob({binding("sips:bob@10.0.0.3:5081", "tls:192.0.2.30:5081", 1000, kBobSips)}, kBobSips);
+  from_alice(request_text("INVITE", "sip:bob@example.com", "", "z9hG4bKup2"));
+  EXPECT_TRUE(sent_starting("INVITE ").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 480").size(), 2u);
 }
 
 TEST_F(ProxyCoreTest, TimeoutOfAnInviteBranchIs408) {
@@ -761,6 +801,27 @@ TEST_F(ProxyServicesTest, WithAccountsAUserWithoutOneIsUnknown404AndAnAccountWit
   ASSERT_EQ(transport_.sent.size(), 2u);
   EXPECT_EQ(last().status(), 480);
   EXPECT_EQ(messages_.messages.size(), 0u);  // an INVITE is never stored
+}
+
+// The account is one for both schemes (registrar::account_aor): a known user registered under
+// sips: only is not "unknown" for sip:, and the other way round; a sip: MESSAGE for her is kept
+// for her sip: AOR, as for any user with no binding of that AOR. A sips: MESSAGE is never stored.
+TEST_F(ProxyServicesTest, AnAccountRegisteredUnderOneSchemeIsKnownButUnreachableUnderTheOther) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  add_account("sip:bob@example.com");
+  register_bob({binding("sips:bob@10.0.0.3:5081", "tls:192.0.2.30:5081", 1000, kBobSips)}, kBobSips);
+  from_alice(message_text("plain"));
+  EXPECT_TRUE(sent_starting("MESSAGE ").empty());
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  EXPECT_EQ(messages_.messages.begin()->second.aor, "sip:bob@example.com");
+
+  register_bob({}, kBobSips);
+  register_bob({binding("sip:bob@10.0.0.2:5081;transport=tls", "tls:192.0.2.20:5081")});
+  from_alice(request_text("INVITE", "sips:bob@example.com", "", "z9hG4bKup2"));
+  EXPECT_TRUE(sent_starting("INVITE ").empty());
+  EXPECT_EQ(sent_starting("SIP/2.0 480").size(), 1u);
+  EXPECT_TRUE(sent_starting("SIP/2.0 404").empty());
+  EXPECT_EQ(messages_.messages.size(), 1u);
 }
 
 TEST_F(ProxyServicesTest, MessageToAnOfflineUserIsAnswered202OnlyOnceStored) {

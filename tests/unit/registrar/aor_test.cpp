@@ -27,8 +27,29 @@ TEST(CanonicalAor, UnescapesTheUser) {
   EXPECT_EQ(aor_of("sip:%61lice@example.com"), aor_of("sip:alice@example.com"));
 }
 
-TEST(CanonicalAor, SipsAndSipAreOneAor) {
-  EXPECT_EQ(aor_of("sips:alice@example.com"), "sip:alice@example.com");
+// RFC 3261 §19.1.4: "A SIP and SIPS URI are never equivalent": two AORs, two binding sets.
+TEST(CanonicalAor, SipsAndSipAreTwoAors) {
+  EXPECT_EQ(aor_of("sips:alice@example.com"), "sips:alice@example.com");
+  EXPECT_EQ(aor_of("SIPS:Alice@EXAMPLE.com:5061;transport=tcp"), "sips:Alice@example.com");
+  EXPECT_EQ(aor_of("sips:%61lice@example.com"), "sips:alice@example.com");
+  EXPECT_NE(aor_of("sips:alice@example.com"), aor_of("sip:alice@example.com"));
+  // The sip: key is written as before the scheme was kept: stored bindings load unchanged.
+  EXPECT_EQ(aor_of("SIP:alice@example.com"), "sip:alice@example.com");
+}
+
+std::string account_of(std::string_view text) {
+  auto uri = sip::parse_uri(text);
+  EXPECT_TRUE(uri) << text;
+  return uri ? account_aor(*uri) : std::string();
+}
+
+// Both AORs of a user belong to one account, named with sip: whichever scheme was written.
+TEST(AccountAor, OneAccountForBothSchemes) {
+  EXPECT_EQ(account_of("sips:alice@example.com"), "sip:alice@example.com");
+  EXPECT_EQ(account_of("sip:alice@example.com"), "sip:alice@example.com");
+  EXPECT_EQ(account_of("SIPS:%61lice@EXAMPLE.com.:5061;user=ip"), "sip:alice@example.com");
+  EXPECT_NE(account_of("sips:bob@example.com"), account_of("sip:alice@example.com"));
+  EXPECT_EQ(account_of("tel:+1-555-1234"), "tel:+1-555-1234");
 }
 
 TEST(CanonicalAor, WithoutUserAndIpLiterals) {
@@ -59,8 +80,10 @@ TEST(ServedDomain, EverySpellingOfAnIpLiteral) {
 }
 
 TEST(CanonicalAor, OneAorForEverySpellingOfTheDomain) {
-  for (const char* spelling : {"sip:alice@LOCALHOST.", "sip:alice@localhost:5060", "sips:alice@Localhost"})
+  for (const char* spelling : {"sip:alice@LOCALHOST.", "sip:alice@localhost:5060", "SIP:alice@Localhost"})
     EXPECT_EQ(aor_of(spelling), "sip:alice@localhost") << spelling;
+  for (const char* spelling : {"sips:alice@LOCALHOST.", "sips:alice@localhost:5061", "sips:alice@Localhost"})
+    EXPECT_EQ(aor_of(spelling), "sips:alice@localhost") << spelling;
   for (const char* spelling :
        {"sip:alice@127.0.0.01", "sip:alice@[::ffff:127.0.0.1]", "sip:alice@127.000.0.1:9"})
     EXPECT_EQ(aor_of(spelling), "sip:alice@127.0.0.1") << spelling;

@@ -46,6 +46,15 @@ TEST(ReadRegister, AorIsCanonicalTo) {
   EXPECT_EQ(r->aor, "sip:alice@example.com");
 }
 
+// RFC 3261 §19.1.4: a SIP and a SIPS URI are never equivalent; §10.3 step 5 keys the bindings
+// by the canonical To, so the scheme stays part of the AOR.
+TEST(ReadRegister, SipsToIsTheSipsAor) {
+  auto r =
+      read(RegisterText{}.with_to("<SIPS:alice@Example.com:5061>").header("Contact: <sips:a@192.0.2.4>"));
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->aor, "sips:alice@example.com");
+}
+
 TEST(ReadRegister, NoContactIsAQuery) {
   auto r = read(RegisterText{});
   ASSERT_TRUE(r) << r.error().reason;

@@ -143,8 +143,8 @@ class AccessControlTest : public ::testing::Test {
                         std::string_view caller_tag = "f1") const {
     std::vector<std::string> places;
     for (const std::string& host : hosts) places.push_back(security::dialog_place(host, 5060));
-    const std::string caller = registrar::canonical_aor(*sip::parse_uri(spec.from));
-    const std::string callee = registrar::canonical_aor(*sip::parse_uri(spec.to));
+    const std::string caller = registrar::account_aor(*sip::parse_uri(spec.from));
+    const std::string callee = registrar::account_aor(*sip::parse_uri(spec.to));
     return tokens_.sign(
         {security::DialogDirection::toward_callee, call_id, caller_tag, spec.to_tag, caller, callee, places},
         now_);
@@ -259,13 +259,28 @@ TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
   EXPECT_EQ(access_.counters().forbidden, 1u);
 }
 
-// The sips: form of an AOR is the same user (registrar/aor.hpp): alice registers it, and the
-// ownership check still refuses anyone else's, in either scheme and any case of the host. The
-// user part is case-sensitive (RFC 3261 §19.1.4): Alice is not alice.
+// The sips: AOR is another AOR (RFC 3261 §19.1.4, registrar::canonical_aor) of the same account
+// (registrar::account_aor): alice registers both, and the ownership check still refuses anyone
+// else's, in either scheme and any case of the host. The user part is case-sensitive
+// (§19.1.4): Alice is not alice.
 TEST_F(AccessControlTest, OwnershipHoldsForTheSipsFormOfAnAor) {
   EXPECT_EQ(admit_signed(register_spec("sips:alice@example.com"), "alice", "wonderland").status, 0);
+  EXPECT_EQ(admit_signed(register_spec("sip:alice@example.com"), "alice", "wonderland").status, 0);
   EXPECT_EQ(admit_signed(register_spec("sips:bob@EXAMPLE.com"), "alice", "wonderland").status, 403);
   EXPECT_EQ(admit_signed(register_spec("sip:Alice@example.com"), "alice", "wonderland").status, 403);
+  EXPECT_EQ(admit_signed(register_spec("sips:Alice@example.com"), "alice", "wonderland").status, 403);
+}
+
+// The same account sends from either of its AORs, and from nobody else's in either scheme.
+TEST_F(AccessControlTest, SendingFromTheSipsAorOfYourOwnAccountOnly) {
+  RequestSpec own;
+  own.from = "sips:alice@example.com";
+  const AccessDecision decision = admit_signed(own, "alice", "wonderland");
+  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(decision.identity, "sip:alice@example.com");
+  RequestSpec other;
+  other.from = "sips:bob@example.com";
+  EXPECT_EQ(admit_signed(other, "alice", "wonderland").status, 403);
 }
 
 TEST_F(AccessControlTest, RegisterForADomainNotServedIsLeftToTheRegistrar) {

@@ -69,6 +69,26 @@ class RegistrarServiceTest : public ::testing::Test {
                    {net::Protocol::udp, endpoint("192.0.2.9", 5070), endpoint("127.0.0.1", 5060), 0});
   }
 
+  // A REGISTER for the AOR `to` ("sips:alice@example.com") with the given Contact and Expires
+  // header lines (each with its CRLF, or empty: no Contact is a query), answered once committed.
+  std::string register_and_answer(const std::string& to, const std::string& headers) {
+    const std::string n = std::to_string(++requests_);
+    const std::string text =
+        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKreg" + n +
+        "\r\nMax-Forwards: 70\r\nFrom: <" + to + ">;tag=f" + n + "\r\nTo: <" + to + ">\r\nCall-ID: reg-" + n +
+        "\r\nCSeq: 1 REGISTER\r\n" + headers + "Content-Length: 0\r\n\r\n";
+    auto request = sip::Message::parse(text);
+    EXPECT_TRUE(request) << text;
+    if (!request) return {};
+    const std::size_t before = transport_.sent.size();
+    table_.receive(std::move(*request),
+                   {net::Protocol::udp, endpoint("192.0.2.9", 5070), endpoint("127.0.0.1", 5060), 0});
+    commit(true);
+    run_posted();
+    EXPECT_EQ(transport_.sent.size(), before + 1) << to;
+    return transport_.sent.size() > before ? transport_.sent.back().bytes : std::string();
+  }
+
   // What the worker's thread would run next (a drained io_context must be restarted).
   void run_posted() {
     io_context_.restart();
@@ -204,6 +224,46 @@ TEST_F(RegistrarServiceTest, AFailedCommitAnswers500AndARefusalItsOwnStatus) {
   run_posted();
   EXPECT_EQ(statuses(), (std::vector<int>{500, 423}));
   EXPECT_EQ(registrar_.counters().refused, 1u);
+}
+
+// RFC 3261 §19.1.4: "A SIP and SIPS URI are never equivalent", so sip:alice and sips:alice are
+// two AORs (§10.3 step 5): each REGISTER adds to, lists (§10.3 step 8: "all the current
+// bindings" of that AOR) and removes (Contact: *, step 6) the bindings of its own AOR only.
+TEST_F(RegistrarServiceTest, SipAndSipsAorsHaveSeparateBindings) {
+  const std::string sips_contact = "sips:alice@192.0.2.9:5071";
+  const std::string sip_contact = "sip:alice@192.0.2.9:5070";
+  std::string answer =
+      register_and_answer("sips:alice@example.com", "Contact: <" + sips_contact + ">;expires=3600\r\n");
+  EXPECT_EQ(answer.rfind("SIP/2.0 200", 0), 0u) << answer;
+  answer = register_and_answer("sip:alice@example.com", "Contact: <" + sip_contact + ">;expires=3600\r\n");
+  EXPECT_EQ(answer.rfind("SIP/2.0 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find(sip_contact), std::string::npos) << answer;
+  EXPECT_EQ(answer.find(sips_contact), std::string::npos) << answer;
+
+  // Queries list the bindings of the AOR asked about, and of no other.
+  answer = register_and_answer("sip:alice@example.com", "");
+  EXPECT_EQ(answer.rfind("SIP/2.0 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find(sip_contact), std::string::npos) << answer;
+  EXPECT_EQ(answer.find(sips_contact), std::string::npos) << answer;
+  answer = register_and_answer("sips:alice@example.com", "");
+  EXPECT_NE(answer.find(sips_contact), std::string::npos) << answer;
+  EXPECT_EQ(answer.find(sip_contact), std::string::npos) << answer;
+
+  // Contact: * for the sip: AOR leaves the sips: one as it was, and the other way round.
+  answer = register_and_answer("sip:alice@example.com", "Contact: *\r\nExpires: 0\r\n");
+  EXPECT_EQ(answer.rfind("SIP/2.0 200", 0), 0u) << answer;
+  EXPECT_TRUE(store_.lookup("sip:alice@example.com", kNow).empty());
+  auto kept = store_.lookup("sips:alice@example.com", kNow);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].contact, sips_contact);
+  answer = register_and_answer("sips:alice@example.com", "");
+  EXPECT_NE(answer.find(sips_contact), std::string::npos) << answer;
+
+  register_and_answer("sip:alice@example.com", "Contact: <" + sip_contact + ">;expires=3600\r\n");
+  answer = register_and_answer("sips:alice@example.com", "Contact: *\r\nExpires: 0\r\n");
+  EXPECT_EQ(answer.rfind("SIP/2.0 200", 0), 0u) << answer;
+  EXPECT_TRUE(store_.lookup("sips:alice@example.com", kNow).empty());
+  EXPECT_EQ(store_.lookup("sip:alice@example.com", kNow).size(), 1u);
 }
 
 }  // namespace
