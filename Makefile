@@ -36,11 +36,11 @@ unit: debug
 bench: release
 	python3 bench/bench_table.py build/release/bench/osprey_bench
 
-# Server benchmark (issue #3): osprey answering OPTIONS vs the recvmmsg/sendmmsg floor, driven by SIPp.
+# Server benchmark: osprey answering OPTIONS vs the recvmmsg/sendmmsg floor, driven by SIPp.
 bench-server: release
 	python3 bench/options_load.py
 
-# Security benchmarks (issue #6): ban lookups, rate limiter and digest checks; the banned-source
+# Security benchmarks: ban lookups, rate limiter and digest checks; the banned-source
 # drop path; REGISTER with digest authentication against REGISTER without, driven by SIPp.
 bench-security: release
 	build/release/bench/osprey_security_bench

@@ -1,4 +1,4 @@
-"""Banned-source drop path benchmark (issue #6): how much CPU osprey spends on a datagram from a
+"""Banned-source drop path benchmark: how much CPU osprey spends on a datagram from a
 banned address, the whole path included (kernel receive, the ban lookup, the drop).
 
     python3 bench/banned_flood.py [--osprey build/release/src/app/osprey] [--count 300000]

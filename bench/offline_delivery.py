@@ -1,4 +1,4 @@
-"""Offline delivery benchmark (issue #5): store N MESSAGEs for one offline user, then register it
+"""Offline delivery benchmark: store N MESSAGEs for one offline user, then register it
 with `osprey listen --count N` and time until every message was delivered and acknowledged.
 
     python3 bench/offline_delivery.py [--osprey build/release/src/app/osprey] [--count 10000]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Server benchmark of issue #3: the CPU osprey spends per OPTIONS transaction, as a ratio to the
+"""Server benchmark: the CPU osprey spends per OPTIONS transaction, as a ratio to the
 floor, a bare recvmmsg/sendmmsg responder (bench/udp_floor_responder.cpp), measured one after the
 other in the same run. The target is a ratio of at most 3.
 

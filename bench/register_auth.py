@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Authentication benchmark of issue #6: the CPU osprey spends per REGISTER with digest
+"""Authentication benchmark: the CPU osprey spends per REGISTER with digest
 authentication (REGISTER, 401, REGISTER with credentials, 200) against the same REGISTER without
 authentication, measured one after the other in the same run. The target is a ratio of at most 2.
 

@@ -66,7 +66,7 @@ class Osprey:
             for key, value in listen.items():
                 lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
         if not authentication:
-            # Most tests exercise routing, not security (issue #6): an open registrar, as before.
+            # Most tests exercise routing, not security: an open registrar, as before.
             # Tests that want the defaults pass authentication=True and their own [security].
             extra_toml = extra_toml + "\n[security]\nauthentication = false\n"
         with open(self.config, "w") as f:

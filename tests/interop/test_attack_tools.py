@@ -1,4 +1,4 @@
-"""The attack tools of Debian's sipvicious against a live osprey (issue #6), each bound to its own
+"""The attack tools of Debian's sipvicious against a live osprey, each bound to its own
 loopback address (-b 127.0.0.x) so the test can see that the attacker is banned while
 127.0.0.1 is still served.
 

@@ -286,7 +286,7 @@ def main():
 
             result = tool(binary, "message", "sip:bob@127.0.0.1", "hi", "--from", "sip:alice@127.0.0.1",
                           "--server", f"127.0.0.1:{port}")
-            # Store-and-forward (issue #5): kept for bob and accepted with 202, delivered below.
+            # Store-and-forward: kept for bob and accepted with 202, delivered below.
             checks.expect(result.returncode == 0 and "SIP/2.0 202" in result.stdout,
                           f"message to bob without a binding: 202 (stored), exit 0 ({show(result)})")
 

@@ -1,4 +1,4 @@
-"""RFC 3428 instant messaging through a live osprey, with store-and-forward (issue #5).
+"""RFC 3428 instant messaging through a live osprey, with store-and-forward.
 
   1. Online: bob registered from two SIPp UAS; one MESSAGE from a SIPp UAC reaches both, and
      the sender gets exactly one 200 (RFC 3428 §7 + RFC 3261 §16.7: the first 2xx wins).

@@ -1,4 +1,4 @@
-"""Security on osprey's defaults (issue #6) against a live server: digest authentication with
+"""Security on osprey's defaults against a live server: digest authentication with
 SIPp and a raw client, no enumeration, no spoofing, asserted identity, toll-fraud policy.
 
   1. SIPp: 100 users REGISTER through 401 challenges (reg_auth.xml, `[authentication]`): every

@@ -29,7 +29,7 @@ sip::Message message_with(const std::string& extra_headers, const std::string& b
 }
 
 TEST(ReceivedMessage, TheDateHeaderIsTheTimeWhenPresent) {
-  // A stored-and-forwarded message carries its submission time (issue #5: the original Date).
+  // A stored-and-forwarded message carries its submission time (RFC 3428 store-and-forward: the original Date).
   const auto read = read_received_message(
       message_with("Date: Mon, 01 Jan 2024 10:00:00 GMT\r\nContent-Type: text/plain\r\n", "hi"), kReceived);
   EXPECT_EQ(read.time, "Mon, 01 Jan 2024 10:00:00 GMT");

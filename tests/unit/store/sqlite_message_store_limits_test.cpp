@@ -1,4 +1,4 @@
-// SqliteMessageStore at its edges: quotas (issue #5: per-user count and bytes), expiry (dropped
+// SqliteMessageStore at its edges: quotas (per-user count and bytes), expiry (dropped
 // and counted, at open and periodically), close, and what a failed write does.
 #include <sqlite3.h>
 
