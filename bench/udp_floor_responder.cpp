@@ -1,4 +1,4 @@
-// The floor for the OPTIONS server benchmark (issue #3, bench/options_load.py): the least work a
+// The floor for the OPTIONS server benchmark (bench/options_load.py): the least work a
 // correct UDP responder can do. One thread, blocking recvmmsg of up to 32 datagrams, a 200 OK built
 // by a plain line scan for each OPTIONS, one sendmmsg back to the sources. No parser, no
 // transaction state, no osprey library: osprey's CPU per transaction is quoted as a ratio to this.
