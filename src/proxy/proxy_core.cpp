@@ -650,10 +650,21 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
   // also when the branch is tried again (retry_branch): the operator sees every failed hop.
   if (Context* context = find(ref.context);
       status == 503 && context != nullptr && ref.branch < context->branches.size()) {
-    report_transport_failure(*context, context->branches[ref.branch].sent_to,
-                             "connection refused, reset or closed, or TLS failed, before a final answer");
+    const txn::Target failed = context->branches[ref.branch].sent_to;
+    const std::uint64_t over_udp = counters_.udp_after_stream_failure;
+    const bool retried = retry_branch(ref.context, ref.branch);
+    const std::string_view next = !retried ? "; the branch ends (503)"
+                                  : counters_.udp_after_stream_failure != over_udp
+                                      ? "; sent again over UDP"
+                                      : "; sent to the binding's next hop";
+    if (Context* still = find(ref.context)) {
+      report_transport_failure(
+          *still, failed,
+          std::string("connection refused, reset or closed, or TLS failed, before a final answer")
+              .append(next));
+    }
+    if (retried) return true;
   }
-  if (status == 503 && retry_branch(ref.context, ref.branch)) return true;
   // The stream the table chose for a large MESSAGE failed: UDP is no option (RFC 3428 §8).
   if (Context* context = find(ref.context);
       status == 503 && context != nullptr && context->outgoing_method == sip::Method::message &&
@@ -673,7 +684,9 @@ void ProxyCore::report_transport_failure(const Context& context, const txn::Targ
   // Parsed again only on this rare path: the context keeps the request as bytes.
   auto request = sip::Message::parse_borrowed(context.request_bytes);
   const std::string_view call_id = request && request->call_id() ? *request->call_id() : std::string_view();
-  events_.branch_transport_failure({call_id, to, cause});
+  const std::string_view method = request ? request->method_text() : std::string_view();
+  const std::string_view request_uri = request ? request->request_uri().text : std::string_view();
+  events_.branch_transport_failure({call_id, to, cause, method, request_uri});
 }
 
 void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response) {

@@ -16,6 +16,8 @@ struct BranchTransportFailure {
   std::string_view call_id;  // of the proxied request
   const txn::Target& to;     // where the branch was sent
   std::string_view cause;
+  std::string_view method;       // of the proxied request
+  std::string_view request_uri;  // as it arrived (the user it was for)
 };
 
 struct ProxyEvents {

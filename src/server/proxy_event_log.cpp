@@ -32,9 +32,9 @@ std::string ProxyEventLog::dialog_key(const sip::Message& ack) {
 void ProxyEventLog::branch_transport_failure(const proxy::BranchTransportFailure& failure) {
   std::uint64_t suppressed = 0;
   if (!failure_lines_.admit(LogBudget::Clock::now(), suppressed)) return;
-  logger_.info("branch of Call-ID '{}' to {}:{} failed: {}{}", failure.call_id,
-               net::via_token(failure.to.protocol), net::to_string(failure.to.destination), failure.cause,
-               suppressed_note(suppressed));
+  logger_.info("{} {} (Call-ID '{}'): branch to {}:{} failed: {}{}", failure.method, failure.request_uri,
+               failure.call_id, net::via_token(failure.to.protocol), net::to_string(failure.to.destination),
+               failure.cause, suppressed_note(suppressed));
 }
 
 void ProxyEventLog::ack_dropped(const sip::Message& ack, std::string_view why, const net::Endpoint* from) {

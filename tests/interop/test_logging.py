@@ -95,7 +95,7 @@ def case_transport_failure(server, port, checks):
                "From: <sip:alice@127.0.0.1>;tag=a1\r\nTo: <sip:bob@127.0.0.1>\r\n"
                f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()
     answer = h.udp_exchange(port, request, timeout=10.0)
-    found = wait_for_log(server, lambda log: f"branch of Call-ID '{call_id}' to TCP:127.0.0.1:{local_port} failed"
+    found = wait_for_log(server, lambda log: f"OPTIONS sip:bob@127.0.0.1 (Call-ID '{call_id}'): branch to TCP:127.0.0.1:{local_port} failed"
                          in log)
     lines = [line for line in server.read_log().splitlines() if f"Call-ID '{call_id}'" in line]
     checks.expect(found and len(lines) == 1 and " info " in lines[0],

@@ -65,10 +65,11 @@ TEST_F(ProxyEventLogTest, DistinctDialogsCannotFloodTheLog) {
 
 TEST_F(ProxyEventLogTest, ATransportFailureIsOneInfoLineWithCallIdTargetAndCause) {
   const txn::Target to{net::Protocol::tcp, {boost::asio::ip::make_address("192.0.2.20"), 5080}, {}};
-  log_.branch_transport_failure({"call-9", to, "connection refused"});
+  log_.branch_transport_failure({"call-9", to, "connection refused", "INVITE", "sip:bob@example.com"});
   EXPECT_EQ(lines(), 1u);
   EXPECT_NE(
-      out_.str().find("info branch of Call-ID 'call-9' to TCP:192.0.2.20:5080 failed: connection refused"),
+      out_.str().find("info INVITE sip:bob@example.com (Call-ID 'call-9'): branch to TCP:192.0.2.20:5080 "
+                      "failed: connection refused"),
       std::string::npos)
       << out_.str();
 }
