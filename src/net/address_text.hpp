@@ -27,4 +27,14 @@ inline std::string address_text(const boost::asio::ip::address& address) {
   return text;
 }
 
+// One spelling per host: an IPv4-mapped IPv6 address (::ffff:192.0.2.1, RFC 4291 §2.5.5.2) is the
+// IPv4 address it maps, which is where a socket sends it anyway. Every address a URI or DNS
+// names goes through this before it is compared with osprey's own or the gateway's: compared as
+// written, [::ffff:192.0.2.80] would pass for another host than 192.0.2.80.
+inline boost::asio::ip::address unmapped(const boost::asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  return address;
+}
+
 }  // namespace osprey::net

@@ -7,20 +7,13 @@
 
 #include <boost/asio/ip/udp.hpp>
 
+#include "net/address_text.hpp"
+
 namespace osprey::net {
 
 namespace {
 
 namespace asio = boost::asio;
-
-// An IPv4 address written as ::ffff:a.b.c.d is still an IPv4 peer: it goes out of the IPv4
-// socket and is compared as IPv4.
-asio::ip::address unmapped(const asio::ip::address& address) {
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  }
-  return address;
-}
 
 // RFC 3261 §18.1.1: the sent-by is where responses must come back, so a wildcard listen
 // address (0.0.0.0, ::) cannot go into a Via: use the address the system would send from.

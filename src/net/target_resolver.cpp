@@ -3,6 +3,8 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 
+#include "net/address_text.hpp"
+
 namespace osprey::net {
 
 namespace {
@@ -81,7 +83,8 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
   resolved.protocol = target->protocol;
   if (target->host_is_address) {
     boost::system::error_code ignored;
-    resolved.endpoints.push_back({boost::asio::ip::make_address(target->host, ignored), target->port});
+    resolved.endpoints.push_back(
+        {unmapped(boost::asio::ip::make_address(target->host, ignored)), target->port});
     boost::asio::post(state_->io_context,
                       [done = std::move(done), resolved = std::move(resolved)]() mutable { done(resolved); });
     return;
@@ -101,7 +104,7 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
         }
         for (const auto& entry : results) {
           const auto endpoint = entry.endpoint();
-          Endpoint candidate{endpoint.address(), endpoint.port()};
+          Endpoint candidate{unmapped(endpoint.address()), endpoint.port()};
           bool seen = false;
           for (const Endpoint& e : resolved.endpoints) seen = seen || e == candidate;
           if (!seen) resolved.endpoints.push_back(candidate);

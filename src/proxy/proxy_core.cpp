@@ -157,7 +157,10 @@ void ProxyCore::attach(ProxyServices services) {
 }
 
 bool ProxyCore::is_gateway(const net::Endpoint& endpoint) const {
-  return std::find(gateway_endpoints_.begin(), gateway_endpoints_.end(), endpoint) !=
+  // Compared in one spelling (an IPv4-mapped address is its IPv4 address): a Contact or Route
+  // written [::ffff:a.b.c.d] must not pass for another host than the gateway.
+  const net::Endpoint canonical{net::unmapped(endpoint.address), endpoint.port};
+  return std::find(gateway_endpoints_.begin(), gateway_endpoints_.end(), canonical) !=
          gateway_endpoints_.end();
 }
 
@@ -441,7 +444,8 @@ void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTa
       return;
     }
     if (target.routed_to_gateway && !is_gateway(resolved->endpoints.front()))
-      gateway_endpoints_.push_back(resolved->endpoints.front());
+      gateway_endpoints_.push_back(
+          {net::unmapped(resolved->endpoints.front().address), resolved->endpoints.front().port});
     send_branch(key, branch, target,
                 txn::Target{resolved->protocol, resolved->endpoints.front(), resolved->server_name});
   });
@@ -884,6 +888,13 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
     return;
   }
   apply_routes(ack, *route);
+  // §22.3: the ACK of a 2xx repeats the INVITE's credentials (§13.2.2.4); those for osprey's
+  // realms were osprey's and go no further, as for every other request.
+  if (ack.count(sip::HeaderId::proxy_authorization) != 0 || ack.count(sip::HeaderId::authorization) != 0) {
+    std::vector<std::string> realms;
+    for (const std::string& domain : identity_.domains()) realms.push_back(sip::canonical_host(domain));
+    remove_consumed_credentials(ack, realms);
+  }
   const bool tls_only = requires_tls(*route);  // RFC 3261 §26.2.2: the ACK of a sips: dialog too
   const std::vector<std::string>& remaining = route->routes;
   const std::string& next_hop = route->next_hop;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "net/address_text.hpp"
 #include "net/target_resolver.hpp"
 #include "registrar/binding_hop.hpp"
 #include "sip/route.hpp"
@@ -48,7 +49,7 @@ std::optional<txn::Target> literal_target(const sip::Uri& uri) {
   if (bad) return std::nullopt;
   txn::Target result;
   result.protocol = target->protocol;
-  result.destination = {address, target->port};
+  result.destination = {net::unmapped(address), target->port};
   return result;
 }
 

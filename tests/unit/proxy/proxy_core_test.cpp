@@ -1164,6 +1164,43 @@ TEST_F(ProxyBindingTargetTest, ContactWrittenAsTheGatewayIsNotClearedForIt) {
   EXPECT_EQ(last().status(), 403);
 }
 
+// An IPv4-mapped IPv6 spelling of the gateway's address is the gateway (RFC 4291 §2.5.5.2): the
+// socket would send there all the same. Compared as written, it passed for another host.
+TEST_F(ProxyBindingTargetTest, ContactAtTheGatewaysIpv4MappedAddressIsTheGateway) {
+  ProxyServices services;
+  services.gateway = "sip:192.0.2.80:5060";
+  proxy_.attach(services);
+  user_.originator.may_reach_gateway = false;
+  int attempt = 0;
+  for (const char* contact :
+       {"sip:+88212345678@[::ffff:192.0.2.80]:5060", "sip:+88212345678@[::ffff:c000:250]:5060",
+        "sip:+88212345678@[0:0:0:0:0:FFFF:192.0.2.80]:5060"}) {
+    register_bob({binding(contact, "udp:192.0.2.20:5080")});
+    from_alice(
+        request_text("INVITE", "sip:bob@example.com", "", "z9hG4bK-mapped-" + std::to_string(++attempt)));
+    EXPECT_EQ(invites().size(), 0u) << contact;
+    EXPECT_EQ(last().status(), 403) << contact;
+  }
+}
+
+TEST_F(ProxyBindingTargetTest, TheAckOfA2xxLeavesWithoutOspreysCredentials) {
+  // §22.3, §13.2.2.4: the ACK repeats the INVITE's credentials; osprey's realm's stay here.
+  from_alice(
+      request_text("ACK", "sip:bob@10.0.0.2:5080",
+                   "Route: <sip:127.0.0.1:5060;transport=udp;lr>\r\n"
+                   "Proxy-Authorization: Digest username=\"alice\", realm=\"example.com\", nonce=\"n1\", "
+                   "uri=\"sip:bob@example.com\", response=\"0123456789abcdef0123456789abcdef\"\r\n"
+                   "Proxy-Authorization: Digest username=\"alice\", realm=\"far.example.net\", nonce=\"n2\", "
+                   "uri=\"sip:bob@example.com\", response=\"fedcba9876543210fedcba9876543210\"\r\n",
+                   "z9hG4bKack1"));
+  const auto acks = sent_starting("ACK ");
+  ASSERT_EQ(acks.size(), 1u);
+  const sip::Message forwarded = parsed(acks[0]);
+  ASSERT_EQ(forwarded.count(sip::HeaderId::proxy_authorization), 1u);
+  EXPECT_NE(forwarded.first_value(sip::HeaderId::proxy_authorization)->find("far.example.net"),
+            std::string_view::npos);
+}
+
 TEST_F(ProxyBindingTargetTest, OspreysOwnCredentialsAreNotForwarded) {
   // RFC 3261 §22.3: the Proxy-Authorization for osprey's realm was consumed here; another
   // realm's is for a proxy further on.
