@@ -30,6 +30,12 @@ struct Binding {
   // NAT (registrar/binding_hop.hpp; RFC 5626 lite).
   std::string source;
   std::string user_agent;  // for display only
+  // RFC 5626 §4.1 / RFC 5627: the device's "+sip.instance" in canonical form
+  // (registrar/contact_instance.hpp), "" when the Contact had none; with `reg_id` (RFC 5626 §4.2,
+  // 0 when absent) it names the binding in place of the Contact URI, which changes with every
+  // new connection of a UA over TCP/TLS (RFC 5626 §6).
+  std::string instance;
+  std::uint32_t reg_id = 0;
 };
 
 }  // namespace osprey::registrar

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "registrar/aor.hpp"
+#include "registrar/contact_instance.hpp"
 #include "sip/contact.hpp"
 #include "sip/numeric_headers.hpp"
 #include "sip/route.hpp"
@@ -101,6 +102,10 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
     wanted.q = contact.q.value_or(1000);
     // §10.3 step 7: the registrar MAY shorten the interval; it never lengthens one.
     wanted.expires = std::min(requested.value_or(limits.default_expires), limits.max_expires);
+    if (auto device = contact_instance(contact)) {
+      wanted.instance = std::move(device->instance);
+      wanted.reg_id = device->reg_id;
+    }
     result.contacts.push_back(std::move(wanted));
   }
   return result;

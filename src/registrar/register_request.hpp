@@ -42,9 +42,23 @@ struct Refusal {
 
 // One Contact of the REGISTER, with the interval the registrar grants it.
 struct RequestedContact {
+  RequestedContact() = default;
+  // {uri, q, expires}: a Contact without instance, as tests and hand-built requests write it.
+  RequestedContact(std::string contact_uri, std::uint16_t contact_q, std::uint32_t granted_expires,
+                   std::string contact_instance = {}, std::uint32_t contact_reg_id = 0)
+      : uri(std::move(contact_uri)),
+        q(contact_q),
+        expires(granted_expires),
+        instance(std::move(contact_instance)),
+        reg_id(contact_reg_id) {}
+
   std::string uri;            // the Contact URI as written (no display name, no contact-params)
   std::uint16_t q = 1000;     // RFC 3261 §20.10 q-value in thousandths; 1000 when absent
   std::uint32_t expires = 0;  // granted seconds; 0 removes the binding
+  // The Contact's "+sip.instance" in canonical form and its reg-id (0: none), or "" and 0 when
+  // it has no valid one (registrar/contact_instance.hpp).
+  std::string instance;
+  std::uint32_t reg_id = 0;
 };
 
 // A REGISTER reduced to what the binding rules need. It owns its strings, so it may outlive the

@@ -27,6 +27,23 @@ bool same_contact(const sip::Uri& wanted, const Binding& binding) {
   return stored && sip::uri_equivalent(wanted, *stored);
 }
 
+// RFC 5626 §6: a Contact with an instance names the binding of that device: the one with the
+// same instance-id and, when the Contact has a reg-id, the same reg-id (one binding per flow of
+// the device); without a reg-id the instance alone (RFC 5627 ties one device to one AOR by its
+// instance-id). Only ever among the bindings of the one AOR being registered.
+bool same_device(const RequestedContact& contact, const Binding& binding) {
+  if (contact.instance.empty() || binding.instance != contact.instance) return false;
+  return contact.reg_id == 0 || binding.reg_id == contact.reg_id;
+}
+
+// Whether a Contact may match `binding` by URI (§10.3 step 7): a Contact without an instance
+// matches any; one with an instance only a binding made without one (by this UA before it sent
+// its instance, or by an osprey that did not keep it), never another device's binding that
+// happens to share the URI (RFC 5626 §6: two flows of one device may well have the same URI).
+bool matchable_by_uri(const RequestedContact& contact, const Binding& binding) {
+  return contact.instance.empty() || binding.instance.empty();
+}
+
 Binding make_binding(const RegisterRequest& request, const RequestedContact& contact, std::int64_t now) {
   Binding binding;
   binding.aor = request.aor;
@@ -38,6 +55,8 @@ Binding make_binding(const RegisterRequest& request, const RequestedContact& con
   binding.path = request.path;
   binding.source = request.source;
   binding.user_agent = request.user_agent;
+  binding.instance = contact.instance;
+  binding.reg_id = contact.reg_id;
   return binding;
 }
 
@@ -82,19 +101,30 @@ Decision decide(const RegisterRequest& request, const std::vector<Binding>& curr
   }
 
   for (const RequestedContact& contact : request.contacts) {
-    // The same text is the same URI, which is what a refresh nearly always sends: URIs are parsed
-    // for §19.1.4 equivalence only when no binding has the contact's exact text.
+    // The device first (RFC 5626 §6), then the URI (§10.3 step 7). The same text is the same
+    // URI, which is what a refresh nearly always sends: URIs are parsed for §19.1.4 equivalence
+    // only when no binding has the contact's exact text.
     Slot* match = nullptr;
-    for (Slot& slot : slots) {
-      if (slot.binding().contact == contact.uri) {
-        match = &slot;
-        break;
+    if (!contact.instance.empty()) {
+      for (Slot& slot : slots) {
+        if (same_device(contact, slot.binding())) {
+          match = &slot;
+          break;
+        }
+      }
+    }
+    if (match == nullptr) {
+      for (Slot& slot : slots) {
+        if (slot.binding().contact == contact.uri && matchable_by_uri(contact, slot.binding())) {
+          match = &slot;
+          break;
+        }
       }
     }
     if (match == nullptr && !slots.empty()) {
       if (auto wanted = sip::parse_uri(contact.uri)) {
         for (Slot& slot : slots) {
-          if (same_contact(*wanted, slot.binding())) {
+          if (matchable_by_uri(contact, slot.binding()) && same_contact(*wanted, slot.binding())) {
             match = &slot;
             break;
           }

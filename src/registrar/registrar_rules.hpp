@@ -38,12 +38,18 @@ struct Decision {
 // - A query (no Contact) lists the live bindings and changes nothing (§10.3 step 6).
 // - "*" removes every binding, provided none was made with the same Call-ID and a CSeq not lower
 //   than the request's (§10.3 step 6).
-// - Each contact is matched to a binding by URI equivalence (§10.3 step 7, §19.1.4). A match with
+// - Each contact is matched to a binding. One with "+sip.instance" (RequestedContact::instance)
+//   first to the binding of the same device: same instance-id, and same reg-id when the contact
+//   has one (RFC 5626 §6, RFC 5627), so a UA that comes back over a new TCP/TLS connection with
+//   a new Contact URI replaces its binding instead of adding one. Otherwise by URI equivalence
+//   (§10.3 step 7, §19.1.4), where a contact with an instance never takes over the binding of
+//   another instance (see matchable_by_uri in the .cpp). A match with
 //   another Call-ID is replaced (the UA restarted); with the same Call-ID only when the request's
 //   CSeq is higher. Otherwise the request fails with 500 "Out of order CSeq": the RFC names no
 //   status; 500 is its generic failure, and a UA that retries sends a higher CSeq and succeeds.
 //   An interval of 0 removes the binding; otherwise it is (re)set to now + interval, with the
-//   request's q, Call-ID, CSeq, Path, source and User-Agent. An unmatched contact with interval
+//   request's q, Call-ID, CSeq, Path, source and User-Agent, and the contact's URI, instance and
+//   reg-id. An unmatched contact with interval
 //   0 is ignored; any other is added. Two contacts of one request naming the same binding: the
 //   later one wins (the CSeq check is against the bindings as they were before the request).
 // - If the result would hold more than limits.max_contacts_per_aor bindings and the request

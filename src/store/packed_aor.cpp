@@ -40,6 +40,7 @@ std::size_t string_size(std::string_view text) { return varint_size(text.size())
 std::size_t binding_size(const Binding& binding) {
   std::size_t size = kFixedPerBinding + string_size(binding.contact) + string_size(binding.call_id) +
                      string_size(binding.source) + string_size(binding.user_agent) +
+                     string_size(binding.instance) + varint_size(binding.reg_id) +
                      varint_size(binding.path.size());
   for (const auto& value : binding.path) size += string_size(value);
   return size;
@@ -99,7 +100,8 @@ class Reader {
   }
   void skip_binding() {
     in_ += kFixedPerBinding;
-    for (int i = 0; i < 4; ++i) text();
+    for (int i = 0; i < 5; ++i) text();
+    varint();
     for (std::size_t count = varint(); count > 0; --count) text();
   }
   Binding binding(std::string_view aor) {
@@ -112,6 +114,8 @@ class Reader {
     out.call_id = text();
     out.source = text();
     out.user_agent = text();
+    out.instance = text();
+    out.reg_id = static_cast<std::uint32_t>(varint());
     const std::size_t paths = varint();
     out.path.reserve(paths);
     for (std::size_t i = 0; i < paths; ++i) out.path.emplace_back(text());
@@ -147,6 +151,8 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
     out.text(binding.call_id);
     out.text(binding.source);
     out.text(binding.user_agent);
+    out.text(binding.instance);
+    out.varint(binding.reg_id);
     out.varint(binding.path.size());
     for (const auto& value : binding.path) out.text(value);
   }
@@ -183,6 +189,8 @@ const char* PackedAor::read_binding(const char* at, PackedBinding& out) {
   out.call_id = in.text();
   out.source = in.text();
   out.user_agent = in.text();
+  out.instance = in.text();
+  out.reg_id = static_cast<std::uint32_t>(in.varint());
   out.path.clear();
   for (std::size_t count = in.varint(); count > 0; --count) out.path.push_back(in.text());
   return in.position();

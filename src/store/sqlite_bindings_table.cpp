@@ -12,13 +12,17 @@ namespace {
 using registrar::Binding;
 
 // Bumped when the schema changes; a file from a newer osprey is refused rather than misread.
-constexpr int kSchemaVersion = 1;
+// 2: instance and reg_id (RFC 5626 §6: a re-REGISTER of the same device replaces its binding),
+//    added to a version-1 file at open. Its bindings get '' and 0, bindings without instance:
+//    matched by Contact URI as before, and given the instance at the UA's next refresh.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS bindings ("
     " aor TEXT NOT NULL, position INTEGER NOT NULL, contact TEXT NOT NULL, q INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL, path TEXT NOT NULL,"
-    " source TEXT NOT NULL, user_agent TEXT NOT NULL, PRIMARY KEY (aor, position)) WITHOUT ROWID";
+    " source TEXT NOT NULL, user_agent TEXT NOT NULL, instance TEXT NOT NULL DEFAULT '',"
+    " reg_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (aor, position)) WITHOUT ROWID";
 
 // Path values are header field values: after unfolding (RFC 3261 §7.3.1) they hold no line
 // break, so one joins them unambiguously.
@@ -47,13 +51,19 @@ tl::expected<SqliteBindingsTable, std::string> SqliteBindingsTable::open(const s
                                                                          SqliteSync sync) {
   auto connection = SqliteConnection::open(file, sync, kSchemaVersion, kSchema);
   if (!connection) return tl::unexpected(connection.error());
+  if (auto migrated = connection->add_missing_columns(
+          "bindings", {{"instance", "ALTER TABLE bindings ADD COLUMN instance TEXT NOT NULL DEFAULT ''"},
+                       {"reg_id", "ALTER TABLE bindings ADD COLUMN reg_id INTEGER NOT NULL DEFAULT 0"}});
+      !migrated) {
+    return tl::unexpected(migrated.error());
+  }
   SqliteBindingsTable table(std::move(*connection));
   if (auto prepared = table.connection_.prepare_all({
           {&table.delete_aor_, "DELETE FROM bindings WHERE aor = ?1"},
           {&table.insert_,
            "INSERT INTO bindings (aor, position, contact, q, expires_at, call_id, cseq, path, source, "
-           "user_agent)"
-           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+           "user_agent, instance, reg_id)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
       });
       !prepared) {
     return tl::unexpected(prepared.error());
@@ -79,6 +89,8 @@ void SqliteBindingsTable::bind_binding(std::string_view aor, std::size_t positio
   bind_text(insert, 8, path_);
   bind_text(insert, 9, binding.source);
   bind_text(insert, 10, binding.user_agent);
+  bind_text(insert, 11, binding.instance);
+  sqlite3_bind_int64(insert, 12, binding.reg_id);
 }
 
 tl::expected<void, std::string> SqliteBindingsTable::replace_aor(const AorChange& change) {
@@ -122,7 +134,8 @@ tl::expected<std::size_t, std::string> SqliteBindingsTable::load(std::int64_t no
     if (auto purged = connection_.step_done(purge->get(), "delete expired bindings"); !purged) return purged;
 
     auto select = connection_.prepare(
-        "SELECT aor, contact, q, expires_at, call_id, cseq, path, source, user_agent FROM bindings"
+        "SELECT aor, contact, q, expires_at, call_id, cseq, path, source, user_agent, instance, reg_id"
+        " FROM bindings"
         " ORDER BY aor, position");
     if (!select) return tl::unexpected(select.error());
     sqlite3_stmt* row = select->get();
@@ -146,6 +159,8 @@ tl::expected<std::size_t, std::string> SqliteBindingsTable::load(std::int64_t no
       binding.path = split_path(column_bytes(row, 6));
       binding.source = column_bytes(row, 7);
       binding.user_agent = column_bytes(row, 8);
+      binding.instance = column_bytes(row, 9);
+      binding.reg_id = column_clamped<std::uint32_t>(row, 10);
       ++loaded;
     }
     if (stepped != SQLITE_DONE) return tl::unexpected(connection_.error("read bindings"));

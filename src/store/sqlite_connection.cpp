@@ -2,8 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace osprey::store {
 
@@ -76,6 +79,28 @@ tl::expected<void, std::string> SqliteConnection::prepare_all(
     auto statement = prepare(sql);
     if (!statement) return tl::unexpected(statement.error());
     *into = std::move(*statement);
+  }
+  return {};
+}
+
+tl::expected<void, std::string> SqliteConnection::add_missing_columns(
+    std::string_view table, std::initializer_list<AddedColumn> columns) {
+  std::vector<std::string> present;
+  {
+    auto names = prepare("SELECT name FROM pragma_table_info(?1)");
+    if (!names) return tl::unexpected(names.error());
+    ResetOnExit reset(names->get());
+    bind_text(names->get(), 1, table);
+    int stepped = SQLITE_ROW;
+    while ((stepped = sqlite3_step(names->get())) == SQLITE_ROW)
+      present.emplace_back(column_bytes(names->get(), 0));
+    if (stepped != SQLITE_DONE) return tl::unexpected(error("read the columns of " + std::string(table)));
+  }
+  for (const auto& [name, alter] : columns) {
+    if (std::find(present.begin(), present.end(), name) != present.end()) continue;
+    auto statement = prepare(alter);
+    if (!statement) return tl::unexpected(statement.error());
+    if (auto added = step_done(statement->get(), std::string("add column ") + name); !added) return added;
   }
   return {};
 }

@@ -58,6 +58,16 @@ class SqliteConnection {
   // Runs `work` in one write transaction: committed if it succeeds, rolled back (nothing
   // changed) if it or the COMMIT fails.
   tl::expected<void, std::string> transaction(const Work& work);
+  // A column a later schema version added to `table`, and the ALTER TABLE that adds it to a file
+  // made before it.
+  struct AddedColumn {
+    const char* name;
+    const char* alter;
+  };
+  // Runs the `alter` of each column `table` lacks: how an older file is brought up to the schema
+  // (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).
+  tl::expected<void, std::string> add_missing_columns(std::string_view table,
+                                                      std::initializer_list<AddedColumn> columns);
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int changes() const;
   // "<file>: <doing>: <SQLite's message>".

@@ -35,42 +35,22 @@ std::uint64_t id_column(sqlite3_stmt* statement, int column) {
   return static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_column_int64(statement, column)));
 }
 
-// Version 1 files have no from_outsider/sender columns: their messages were all counted against
-// the one quota of that day, and are restored as account holders' (the defaults).
-constexpr const char* kAddedColumns[][2] = {
-    {"from_outsider", "ALTER TABLE messages ADD COLUMN from_outsider INTEGER NOT NULL DEFAULT 0"},
-    {"sender", "ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT ''"},
-    {"headers", "ALTER TABLE messages ADD COLUMN headers BLOB NOT NULL DEFAULT ''"},
-};
-
-tl::expected<void, std::string> add_missing_columns(SqliteConnection& connection) {
-  std::vector<std::string> present;
-  {
-    auto columns = connection.prepare("SELECT name FROM pragma_table_info('messages')");
-    if (!columns) return tl::unexpected(columns.error());
-    ResetOnExit reset(columns->get());
-    int stepped = SQLITE_ROW;
-    while ((stepped = sqlite3_step(columns->get())) == SQLITE_ROW)
-      present.emplace_back(column_bytes(columns->get(), 0));
-    if (stepped != SQLITE_DONE) return tl::unexpected(connection.error("read the columns of messages"));
-  }
-  for (const auto& [name, alter] : kAddedColumns) {
-    if (std::find(present.begin(), present.end(), name) != present.end()) continue;
-    auto statement = connection.prepare(alter);
-    if (!statement) return tl::unexpected(statement.error());
-    if (auto added = connection.step_done(statement->get(), std::string("add column ") + name); !added)
-      return added;
-  }
-  return {};
-}
-
 }  // namespace
 
 tl::expected<SqliteMessagesTable, std::string> SqliteMessagesTable::open(const std::filesystem::path& file,
                                                                          SqliteSync sync) {
   auto connection = SqliteConnection::open(file, sync, kSchemaVersion, kSchema);
   if (!connection) return tl::unexpected(connection.error());
-  if (auto migrated = add_missing_columns(*connection); !migrated) return tl::unexpected(migrated.error());
+  // Version 1 files have no from_outsider/sender columns: their messages were all counted against
+  // the one quota of that day, and are restored as account holders' (the defaults).
+  if (auto migrated = connection->add_missing_columns(
+          "messages",
+          {{"from_outsider", "ALTER TABLE messages ADD COLUMN from_outsider INTEGER NOT NULL DEFAULT 0"},
+           {"sender", "ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT ''"},
+           {"headers", "ALTER TABLE messages ADD COLUMN headers BLOB NOT NULL DEFAULT ''"}});
+      !migrated) {
+    return tl::unexpected(migrated.error());
+  }
   SqliteMessagesTable table(std::move(*connection));
   if (auto prepared = table.connection_.prepare_all({
           {&table.insert_,

@@ -1,6 +1,8 @@
 """The registrar (RFC 3261 §10.3) against a live osprey: sipsak usrloc mode, raw-socket REGISTERs
 (add, query, second contact with q, refresh, out-of-order CSeq, 423, Contact: *, unserved
-domain), SIPp registering 500 users over UDP and TCP, bindings surviving a restart, and
+domain), a TCP phone re-registering from new connections and ports with one +sip.instance
+(RFC 5626 §6: its binding is replaced, also after a restart), SIPp registering 500 users over
+UDP and TCP, bindings surviving a restart, and
 durability under kill -9: every REGISTER that got its 200 before the SIGKILL is still bound after
 the restart (the 200 is only sent once the binding is on disk)."""
 
@@ -186,6 +188,142 @@ def raw_checks(port, checks):
         other.close()
 
 
+INSTANCE = "urn:uuid:6f1c5e2a-3b4d-4c8e-9f0a-1b2c3d4e5f60"
+RECONNECTIONS = 12  # more than max_contacts_per_aor (10)
+
+
+def read_stream_message(sock, buffer=b""):
+    """One SIP message framed by Content-Length from a stream: (message, rest); (None, rest) when
+    the peer closed or nothing came before the socket's timeout."""
+    while b"\r\n\r\n" not in buffer:
+        try:
+            data = sock.recv(65535)
+        except OSError:
+            return None, buffer
+        if not data:
+            return None, buffer
+        buffer += data
+    head, rest = buffer.split(b"\r\n\r\n", 1)
+    length = int(h.header(head, "Content-Length") or h.header(head, "l") or 0)
+    while len(rest) < length:
+        try:
+            data = sock.recv(65535)
+        except OSError:
+            return None, buffer
+        if not data:
+            return None, buffer
+        rest += data
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+class TcpPhone:
+    """linphone over TCP as it behaves when its connection drops: each connect() opens a new
+    connection from a new ephemeral port and registers a Contact naming that port, with the same
+    Call-ID, a higher CSeq and the same +sip.instance (RFC 5626 §4.1)."""
+
+    def __init__(self, port, user, instance):
+        self.port, self.user, self.instance = port, user, instance
+        self.call_id, self.cseq, self.sock = uuid.uuid4().hex, 0, None
+
+    def connect(self):
+        self.close()
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=3.0)
+        return self.sock.getsockname()[1]
+
+    def contact(self):
+        return f"sip:{self.user}@127.0.0.1:{self.sock.getsockname()[1]};transport=tcp"
+
+    def register(self):
+        self.cseq += 1
+        local_port = self.sock.getsockname()[1]
+        contact = f'<{self.contact()}>;+sip.instance="<{self.instance}>"'
+        self.sock.sendall(h.register_request(self.port, self.user, contact, 600, call_id=self.call_id,
+                                             cseq=self.cseq, transport="TCP", local_port=local_port))
+        reply, _ = read_stream_message(self.sock)
+        return reply
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+            self.sock = None
+
+
+def message_request(port, user, local_port):
+    return (
+        f"MESSAGE sip:{user}@127.0.0.1:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK{uuid.uuid4().hex};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: <sip:alice@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
+        f"To: <sip:{user}@127.0.0.1>\r\n"
+        f"Call-ID: {uuid.uuid4().hex}\r\n"
+        "CSeq: 1 MESSAGE\r\n"
+        "Content-Type: text/plain\r\n"
+        "Content-Length: 5\r\n\r\nhello"
+    ).encode()
+
+
+def message_reaches(port, phone, checks, when):
+    """A MESSAGE for the phone's user arrives on its current connection, which answers 200."""
+    sender = Client(port)
+    try:
+        sender.sock.sendto(message_request(port, phone.user, sender.local_port), ("127.0.0.1", port))
+        phone.sock.settimeout(3.0)
+        message, _ = read_stream_message(phone.sock)
+        checks.expect(message is not None and message.startswith(b"MESSAGE "),
+                      f"{when}: the MESSAGE reaches the phone's newest connection "
+                      f"({first_line(message)})")
+        if message is None:
+            return
+        phone.sock.sendall(h.response_to(message, 200))
+        sender.sock.settimeout(3.0)
+        status = None
+        while status is None or status < 200:
+            try:
+                status = h.status_of(sender.sock.recvfrom(65535)[0])
+            except socket.timeout:
+                break
+        checks.expect(status == 200, f"{when}: the sender gets the phone's 200 ({status})")
+    finally:
+        sender.close()
+
+
+def instance_checks(port, checks):
+    """RFC 5626 §6: a re-REGISTER with the same +sip.instance from a new connection and port
+    replaces the binding; more reconnections than max_contacts_per_aor never get 403."""
+    phone = TcpPhone(port, "ivy", INSTANCE)
+    for attempt in range(1, RECONNECTIONS + 1):
+        phone.connect()
+        reply = phone.register()
+        listed = h.contacts_of(reply)
+        if h.status_of(reply) != 200 or [uri for uri, _ in listed] != [phone.contact()]:
+            checks.expect(False, f"reconnection {attempt}: 200 listing only the new Contact "
+                                 f"({first_line(reply)}, {listed}, wanted {phone.contact()})")
+            phone.close()
+            return None
+    checks.expect(True, f"{RECONNECTIONS} reconnections from new ports: each 200 lists one Contact")
+    message_reaches(port, phone, checks, f"after {RECONNECTIONS} reconnections")
+    return phone
+
+
+def instance_after_restart(phone, checks):
+    """After osprey restarted, the stored binding still carries the instance: the phone's next
+    connection replaces it (the instance written in upper case: the same URN, RFC 8141 §3.1, and
+    the same UUID, RFC 4122 §3)."""
+    phone.instance = phone.instance.upper()
+    phone.connect()
+    reply = phone.register()
+    listed = h.contacts_of(reply)
+    checks.expect(h.status_of(reply) == 200 and [uri for uri, _ in listed] == [phone.contact()],
+                  f"after a restart a reconnection with the same instance replaces the binding "
+                  f"({first_line(reply)}, {listed})")
+    message_reaches(phone.port, phone, checks, "after the restart")
+    phone.close()
+
+
 def sipp_summary(result):
     lines = [line for line in result.stdout.splitlines() if "Successful call" in line or "Failed call" in line]
     return " | ".join(" ".join(line.split()) for line in lines)
@@ -314,6 +452,7 @@ def main():
         with server:
             sipsak_checks(port, checks)
             erin = raw_checks(port, checks)
+            phone = instance_checks(port, checks)
             sipp_checks(port, work, checks)
         checks.expect(server.exit_code == 0, f"osprey stopped cleanly on SIGTERM (exit {server.exit_code})")
         if server.exit_code != 0:
@@ -332,6 +471,8 @@ def main():
                               f"after a restart the SIPp users' bindings are there ({h.contacts_of(reply)})")
             finally:
                 client.close()
+            if phone is not None:
+                instance_after_restart(phone, checks)
             acked, unacked = drive_and_kill(server, port, checks)
 
         # Restart on the same config and data_dir after the kill.

@@ -38,6 +38,21 @@ TEST(ReadRegister, ReadsTheRequest) {
   EXPECT_EQ(r->contacts[0].expires, 3600u);
 }
 
+TEST(ReadRegister, ReadsEachContactsInstanceAndRegId) {
+  // RFC 5626 §4.1, §4.2; a malformed instance is none (registrar/contact_instance.hpp).
+  auto r = read(RegisterText{}.header(
+      "Contact: <sip:alice@192.0.2.4:40001;transport=tcp>;+sip.instance=\"<urn:uuid:F81D4FAE-7DEC-11D0-A765-"
+      "00A0C91E6BF6>\";reg-id=1, <sip:alice@192.0.2.4:40002>;+sip.instance=\"<not-a-urn>\", "
+      "<sip:alice@192.0.2.4:40003>"));
+  ASSERT_TRUE(r) << r.error().reason;
+  ASSERT_EQ(r->contacts.size(), 3u);
+  EXPECT_EQ(r->contacts[0].instance, "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  EXPECT_EQ(r->contacts[0].reg_id, 1u);
+  EXPECT_EQ(r->contacts[1].instance, "");
+  EXPECT_EQ(r->contacts[2].instance, "");
+  EXPECT_EQ(r->contacts[2].reg_id, 0u);
+}
+
 TEST(ReadRegister, AorIsCanonicalTo) {
   auto r = read(RegisterText{}
                     .with_to("\"A\" <sip:alice@EXAMPLE.COM:5060;user=ip>")

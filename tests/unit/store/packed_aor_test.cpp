@@ -25,6 +25,8 @@ void expect_same(const Binding& a, const Binding& b) {
   EXPECT_EQ(a.path, b.path);
   EXPECT_EQ(a.source, b.source);
   EXPECT_EQ(a.user_agent, b.user_agent);
+  EXPECT_EQ(a.instance, b.instance);
+  EXPECT_EQ(a.reg_id, b.reg_id);
 }
 
 TEST(PackedAor, RoundTripsEveryFieldInOrder) {
@@ -38,6 +40,10 @@ TEST(PackedAor, RoundTripsEveryFieldInOrder) {
   second.user_agent.assign(300, 'u');
   second.call_id.assign(20000, 'c');
   second.source.clear();
+  first.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+  first.reg_id = 2147483647;  // the highest reg-id: a varint of five bytes
+  second.instance = "urn:uuid:00000000-0000-1000-8000-00a0c91e6bf6";
+  second.reg_id = 1;
   Binding negative = make_binding(aor, "sip:x", -5);
 
   const PackedAor packed = PackedAor::encode(aor, std::vector<Binding>{first, second, negative});
@@ -70,8 +76,8 @@ TEST(PackedAor, IsOneSmallBlock) {
   const std::size_t text = aor.size() + binding.contact.size() + binding.call_id.size() +
                            binding.source.size() + binding.user_agent.size();
   // The expiry wheel's two pointers, a 16-byte header, 14 fixed bytes per binding, one length
-  // byte per short string and path count.
-  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 6 + text);
+  // byte per short string (the empty instance included), the reg-id and the path count.
+  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 8 + text);
 }
 
 TEST(PackedAor, VisitReadsEveryBindingInPlaceExpiredOnesIncluded) {

@@ -365,6 +365,72 @@ TEST(SqliteJournal, AFailedBatchFailsEveryCallbackInItAndWritesNothingOfIt) {
   EXPECT_EQ(stored.count(aor_of(3)), 1u);
 }
 
+TEST(SqliteJournal, KeepsEachBindingsInstanceAndRegId) {
+  // RFC 5626 §6: after a restart a re-REGISTER of the same device must still find its binding.
+  TempDir dir;
+  Binding phone = make_binding(aor_of(1), "sip:alice@192.0.2.4:40001;transport=tcp", kNow + 3600);
+  phone.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+  phone.reg_id = 2;
+  Binding plain = make_binding(aor_of(1), "sip:alice@192.0.2.5", kNow + 3600);
+  {
+    auto journal = open_journal(dir);
+    ASSERT_TRUE(journal);
+    Callbacks callbacks;
+    ASSERT_FALSE(journal->write(aor_of(1), {phone, plain}, callbacks.make(1)));
+    ASSERT_TRUE(callbacks.wait_for(1));
+    ASSERT_EQ(callbacks.ok_count(), 1u);
+  }
+  const auto stored = read_back(dir);
+  ASSERT_EQ(stored.count(aor_of(1)), 1u);
+  const auto& bindings = stored.at(aor_of(1));
+  ASSERT_EQ(bindings.size(), 2u);
+  EXPECT_EQ(bindings[0].instance, phone.instance);
+  EXPECT_EQ(bindings[0].reg_id, 2u);
+  EXPECT_EQ(bindings[1].instance, "");
+  EXPECT_EQ(bindings[1].reg_id, 0u);
+}
+
+TEST(SqliteJournal, AVersionOneFileGainsTheInstanceColumnsAndKeepsItsBindings) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "osprey.db").c_str(), &db), SQLITE_OK);
+    // The schema of version 1, as an osprey of that version left it.
+    const std::string v1 =
+        "CREATE TABLE bindings (aor TEXT NOT NULL, position INTEGER NOT NULL, contact TEXT NOT NULL,"
+        " q INTEGER NOT NULL, expires_at INTEGER NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
+        " path TEXT NOT NULL, source TEXT NOT NULL, user_agent TEXT NOT NULL, PRIMARY KEY (aor, position))"
+        " WITHOUT ROWID;"
+        "INSERT INTO bindings VALUES ('" +
+        aor_of(1) + "', 0, 'sip:alice@192.0.2.4', 1000, " + std::to_string(kNow + 3600) +
+        ", 'c1', 7, '', 'udp:192.0.2.4:5060', 'ua');"
+        "PRAGMA user_version=1;";
+    EXPECT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto stored = read_back(dir);
+  ASSERT_EQ(stored.count(aor_of(1)), 1u);
+  ASSERT_EQ(stored.at(aor_of(1)).size(), 1u);
+  EXPECT_EQ(stored.at(aor_of(1))[0].contact, "sip:alice@192.0.2.4");
+  EXPECT_EQ(stored.at(aor_of(1))[0].cseq, 7u);
+  EXPECT_EQ(stored.at(aor_of(1))[0].instance, "");
+
+  // Written and read back with an instance through the upgraded file.
+  Binding phone = make_binding(aor_of(1), "sip:alice@192.0.2.4", kNow + 3600);
+  phone.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+  {
+    auto journal = open_journal(dir);
+    ASSERT_TRUE(journal);
+    Callbacks callbacks;
+    ASSERT_FALSE(journal->write(aor_of(1), {phone}, callbacks.make(1)));
+    ASSERT_TRUE(callbacks.wait_for(1));
+    ASSERT_EQ(callbacks.ok_count(), 1u);
+  }
+  stored = read_back(dir);
+  ASSERT_EQ(stored.at(aor_of(1)).size(), 1u);
+  EXPECT_EQ(stored.at(aor_of(1))[0].instance, phone.instance);
+}
+
 TEST(SqliteJournal, RefusesAFileFromANewerSchema) {
   TempDir dir;
   { ASSERT_TRUE(open_journal(dir)); }
