@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -27,6 +28,7 @@ struct AcceptedBranch {
   bool record_route = false;
   DialogTokenIssuer::Dialog dialog;  // the caller's token in each 2xx (§16.7 step 4)
   std::vector<std::string> places;
+  std::optional<security::DialogFlow> flow;  // the callee's flow, for the caller's token
 };
 
 class AcceptedBranches {

@@ -24,6 +24,13 @@ std::string first_contact_text(const sip::Message& message) {
 }
 }  // namespace
 
+security::DialogFlow dialog_flow(net::Protocol protocol, const net::Endpoint& remote) {
+  security::FlowProtocol bound = security::FlowProtocol::udp;
+  if (protocol == net::Protocol::tcp) bound = security::FlowProtocol::tcp;
+  if (protocol == net::Protocol::tls) bound = security::FlowProtocol::tls;
+  return {bound, remote.address, remote.port};
+}
+
 DialogTokenIssuer::DialogTokenIssuer(const security::DialogToken& tokens, const LocalIdentity& identity,
                                      std::string_view gateway)
     : tokens_(tokens), identity_(identity), gateway_place_(place_of(gateway)) {}
@@ -43,6 +50,7 @@ DialogTokenIssuer::Dialog DialogTokenIssuer::dialog_of(const sip::Message& reque
   dialog.caller_aor = registrar::account_aor(request.from()->uri);
   dialog.callee_aor = registrar::account_aor(request.to()->uri);
   dialog.caller_places.push_back(place_of(flow.remote));
+  dialog.caller_flow = dialog_flow(flow.protocol, flow.remote);
   const std::string contact_text = first_contact_text(request);  // the URI's views point into it
   if (auto contact = sip::parse_uri(contact_text)) dialog.caller_places.push_back(named_place(*contact));
   dialog.caller_places.push_back(security::dialog_target(contact_text));
@@ -65,12 +73,14 @@ std::string DialogTokenIssuer::toward_caller(const Dialog& dialog, std::int64_t 
                        {},
                        dialog.caller_aor,
                        dialog.callee_aor,
-                       dialog.caller_places},
+                       dialog.caller_places,
+                       dialog.caller_flow},
                       now);
 }
 
 void DialogTokenIssuer::give_caller_token(sip::Message& response, const Dialog& dialog,
                                           std::span<const std::string> branch_places,
+                                          const std::optional<security::DialogFlow>& callee_flow,
                                           std::int64_t now) const {
   if (dialog.call_id.empty() || !response.to() || response.to()->tag().empty()) return;
   auto recorded = sip::routes(response, sip::HeaderId::record_route);
@@ -92,7 +102,7 @@ void DialogTokenIssuer::give_caller_token(sip::Message& response, const Dialog& 
   if (ours > 0) places.push_back(named_place((*recorded)[ours - 1].uri));
   const std::string token =
       tokens_.sign({security::DialogDirection::toward_callee, dialog.call_id, dialog.caller_tag,
-                    response.to()->tag(), dialog.caller_aor, dialog.callee_aor, places},
+                    response.to()->tag(), dialog.caller_aor, dialog.callee_aor, places, callee_flow},
                    now);
   std::vector<std::string> values;
   for (const sip::NameAddr& element : *recorded) {

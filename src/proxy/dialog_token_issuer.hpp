@@ -12,6 +12,7 @@
 // where a branch went) are always bound.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@
 #include "txn/transaction_table.hpp"
 
 namespace osprey::proxy {
+
+// A flow as a dialog token binds it (security::DialogFlow).
+security::DialogFlow dialog_flow(net::Protocol protocol, const net::Endpoint& remote);
 
 class DialogTokenIssuer {
  public:
@@ -39,6 +43,9 @@ class DialogTokenIssuer {
     std::string caller_aor;
     std::string callee_aor;
     std::vector<std::string> caller_places;
+    // The caller's flow: the protocol and address the request came from (bound in the callee's
+    // token, so the callee's requests reach the caller where it really is).
+    std::optional<security::DialogFlow> caller_flow;
   };
   Dialog dialog_of(const sip::Message& request, const net::Flow& flow) const;
   // The callee's places a branch itself chose: its Request-URI, next hop and address.
@@ -48,9 +55,11 @@ class DialogTokenIssuer {
   std::string toward_caller(const Dialog& dialog, std::int64_t now) const;
   // In a 1xx/2xx with a To tag about to go to the caller: the token of each of our Record-Route
   // values becomes one for the caller's requests toward this callee (its tag, its Contact, the
-  // Record-Route next to ours on its side, the branch's places).
+  // Record-Route next to ours on its side, the branch's places), and names the callee's flow:
+  // where the branch went (`callee_flow`; nullopt: none).
   void give_caller_token(sip::Message& response, const Dialog& dialog,
-                         std::span<const std::string> branch_places, std::int64_t now) const;
+                         std::span<const std::string> branch_places,
+                         const std::optional<security::DialogFlow>& callee_flow, std::int64_t now) const;
 
  private:
   // The place of a URI a message named, or empty when it may not be bound (see above).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proxy/consumed_credentials.hpp"
+#include "proxy/dialog_flow_hop.hpp"
 #include "proxy/loop_hash.hpp"
 #include "proxy/response_choice.hpp"
 #include "proxy/secure_routing.hpp"
@@ -380,7 +381,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     reject(transaction, request, 404, "Not Found");
     return;
   } else {
-    context->groups.push_back({forward_target(request_uri, request_uri)});
+    context->groups.push_back({peer_target(request_uri, *uri, context->tls_only, originator.dialog_flow)});
   }
 
   const ContextKey key = key_of(transaction);
@@ -853,7 +854,8 @@ void ProxyCore::forward_response(Context& context, const sip::Message& response,
   // caller's own token, bound to this callee.
   const int status = response.status();
   if (issuer_ && context.record_route && status > 100 && status < 300 && branch < context.branches.size())
-    issuer_->give_caller_token(copy, context.dialog, context.branches[branch].places, clock_());
+    issuer_->give_caller_token(copy, context.dialog, context.branches[branch].places,
+                               branch_flow(context.branches[branch]), clock_());
   if (response.status() >= 200) context.final_sent = true;
   table_.respond(context.server, copy);
 }
@@ -875,12 +877,33 @@ void ProxyCore::on_cancel(txn::ServerTransactionId invite, const sip::Message& c
   finish_if_done(key);
 }
 
-void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/, bool may_reach_gateway) {
+void ProxyCore::on_ack(const sip::Message& ack, const net::Flow& /*flow*/, bool may_reach_gateway,
+                       const std::optional<security::DialogFlow>& dialog_flow) {
   if (ack.max_forwards() && *ack.max_forwards() == 0) return;
-  forward_ack(ack.clone(), may_reach_gateway);
+  forward_ack(ack.clone(), may_reach_gateway, dialog_flow);
 }
 
-void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
+ForwardTarget ProxyCore::peer_target(const std::string& request_uri, const sip::Uri& uri, bool tls_only,
+                                     const std::optional<security::DialogFlow>& dialog_flow) const {
+  ForwardTarget target = forward_target(request_uri, request_uri);
+  if (!dialog_flow) return target;
+  if (auto hop = dialog_flow_hop(*dialog_flow, uri, tls_only, transport_)) {
+    target.destination = std::move(*hop);
+    // The peer's own address, as a binding's source flow: never osprey itself; and the
+    // Request-URI after it should the connection fail now.
+    target.binding_address = true;
+    target.fallback_hops.push_back(request_uri);
+  }
+  return target;
+}
+
+std::optional<security::DialogFlow> ProxyCore::branch_flow(const Branch& branch) {
+  if (branch.sent_to.destination.port == 0) return std::nullopt;
+  return dialog_flow(branch.sent_to.protocol, branch.sent_to.destination);
+}
+
+void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
+                            const std::optional<security::DialogFlow>& dialog_flow) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
   auto route = decide_route(ack, identity_);
   if (!route) {
@@ -932,7 +955,14 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
   }
   if (remaining.empty() && identity_.is_ours(*uri)) return;  // for us: absorbed
   decrement_max_forwards(ack);
-  if (auto literal = literal_target(*uri)) {
+  // The ACK for a 2xx goes the way the dialog's other requests go: over the peer's flow when its
+  // token names one osprey can use (dialog_flow_hop), else to the Request-URI.
+  std::optional<txn::Target> literal;
+  if (remaining.empty() && dialog_flow) literal = dialog_flow_hop(*dialog_flow, *uri, tls_only, transport_);
+  if (literal && identity_.is_ours(net::host_text(literal->destination.address), literal->destination.port))
+    literal.reset();
+  if (!literal) literal = literal_target(*uri);
+  if (literal) {
     if (!may_reach_gateway && is_gateway(literal->destination)) {
       if (events_.ack_dropped) events_.ack_dropped(ack, "toward the gateway, not judged for it");
       return;
@@ -967,13 +997,14 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway) {
 void ProxyCore::remember_accepted(const Context& context, std::size_t branch) {
   const Branch& answered = context.branches[branch];
   if (!answered.client) return;
-  AcceptedBranch accepted{context.server, false, {}, {}};
+  AcceptedBranch accepted{context.server, false, {}, {}, {}};
   if (issuer_ && context.record_route) {
     // Only what the caller's token needs, and only when tokens are issued: an entry lives 40 s
     // per answered call.
     accepted.record_route = true;
     accepted.dialog = context.dialog;
     accepted.places = answered.places;
+    accepted.flow = branch_flow(answered);
   }
   accepted_.remember(key_of(txn::ServerTransactionId{answered.client->index, answered.client->generation}),
                      std::move(accepted), clock_());
@@ -988,7 +1019,7 @@ bool ProxyCore::forward_accepted_2xx(txn::ClientTransactionId transaction, const
   sip::Message copy = response.clone();
   copy.remove_first_element(sip::HeaderId::via);
   if (issuer_ && accepted->record_route)
-    issuer_->give_caller_token(copy, accepted->dialog, accepted->places, clock_());
+    issuer_->give_caller_token(copy, accepted->dialog, accepted->places, accepted->flow, clock_());
   if (!table_.respond(accepted->server, copy)) return false;
   ++counters_.stray_forwarded;
   return true;

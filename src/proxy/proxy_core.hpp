@@ -97,6 +97,9 @@ struct Originator {
   // were for osprey and are consumed here: no next hop sees them (they would hand the caller's
   // digest to the callee). Empty: nothing verified, every credential goes on.
   std::string verified_realm;
+  // In-dialog with no Route left: the peer's flow its dialog token binds (verified by access
+  // control), tried before the Request-URI (proxy/dialog_flow_hop.hpp).
+  std::optional<security::DialogFlow> dialog_flow;
 };
 
 struct ProxyCounters {
@@ -146,8 +149,9 @@ class ProxyCore {
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
   bool on_client_failure(txn::ClientTransactionId transaction, int status);
   void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel);
-  // `may_reach_gateway`: as Originator::may_reach_gateway, for this ACK.
-  void on_ack(const sip::Message& ack, const net::Flow& flow, bool may_reach_gateway = true);
+  // `may_reach_gateway`, `dialog_flow`: as in Originator, for this ACK.
+  void on_ack(const sip::Message& ack, const net::Flow& flow, bool may_reach_gateway = true,
+              const std::optional<security::DialogFlow>& dialog_flow = {});
   void on_stray_response(const sip::Message& response, const net::Flow& flow);
 
   // Timers of the proxy itself (the MESSAGE delivery timeout); call on every tick of the
@@ -245,7 +249,14 @@ class ProxyCore {
   SourceFlowOpen source_flow_open() const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
-  void forward_ack(sip::Message ack, bool may_reach_gateway);
+  void forward_ack(sip::Message ack, bool may_reach_gateway,
+                   const std::optional<security::DialogFlow>& dialog_flow);
+  // The Request-URI's target of an in-dialog request with no Route left: over the peer's flow
+  // when its token names one osprey can use (dialog_flow_hop), with the Request-URI after it.
+  ForwardTarget peer_target(const std::string& request_uri, const sip::Uri& uri, bool tls_only,
+                            const std::optional<security::DialogFlow>& dialog_flow) const;
+  // The callee's flow a branch used, for the caller's token; nullopt before it was sent.
+  static std::optional<security::DialogFlow> branch_flow(const Branch& branch);
   void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;

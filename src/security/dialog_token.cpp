@@ -59,6 +59,48 @@ void put_u32(std::string& out, std::uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
 }
 
+// The direction byte's top bit: a flow follows the header.
+constexpr unsigned char kFlowFlag = 0x80;
+constexpr unsigned char kFlowV6 = 0x10;
+
+void put_flow(std::string& out, const DialogFlow& flow) {
+  const bool v6 = flow.address.is_v6();
+  out.push_back(static_cast<char>(static_cast<unsigned char>(flow.protocol) | (v6 ? kFlowV6 : 0)));
+  if (v6) {
+    for (unsigned char byte : flow.address.to_v6().to_bytes()) out.push_back(static_cast<char>(byte));
+  } else {
+    for (unsigned char byte : flow.address.to_v4().to_bytes()) out.push_back(static_cast<char>(byte));
+  }
+  out.push_back(static_cast<char>(flow.port >> 8));
+  out.push_back(static_cast<char>(flow.port & 0xff));
+}
+
+// The flow at the start of `in`, and how many bytes it took; nullopt when malformed.
+std::optional<std::pair<DialogFlow, std::size_t>> get_flow(std::string_view in) {
+  if (in.empty()) return std::nullopt;
+  const auto kind = static_cast<unsigned char>(in[0]);
+  const bool v6 = (kind & kFlowV6) != 0;
+  const unsigned protocol = kind & 0x0f;
+  if ((kind & ~(kFlowV6 | 0x0f)) != 0 || protocol > static_cast<unsigned>(FlowProtocol::tls))
+    return std::nullopt;
+  const std::size_t address_size = v6 ? 16 : 4;
+  if (in.size() < 1 + address_size + 2) return std::nullopt;
+  DialogFlow flow;
+  flow.protocol = static_cast<FlowProtocol>(protocol);
+  if (v6) {
+    boost::asio::ip::address_v6::bytes_type bytes{};
+    std::memcpy(bytes.data(), in.data() + 1, 16);
+    flow.address = boost::asio::ip::address_v6(bytes);
+  } else {
+    boost::asio::ip::address_v4::bytes_type bytes{};
+    std::memcpy(bytes.data(), in.data() + 1, 4);
+    flow.address = boost::asio::ip::address_v4(bytes);
+  }
+  flow.port = static_cast<std::uint16_t>((static_cast<unsigned char>(in[1 + address_size]) << 8) |
+                                         static_cast<unsigned char>(in[2 + address_size]));
+  return std::pair{flow, 1 + address_size + 2};
+}
+
 std::uint32_t get_u32(std::string_view in) {
   std::uint32_t value = 0;
   for (std::size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
@@ -115,7 +157,9 @@ std::string DialogToken::sign(const DialogBinding& binding, std::int64_t now) co
   }
   std::string bytes;
   put_u32(bytes, static_cast<std::uint32_t>(now));
-  bytes.push_back(static_cast<char>(binding.direction));
+  const auto direction = static_cast<unsigned char>(binding.direction);
+  bytes.push_back(static_cast<char>(binding.flow ? direction | kFlowFlag : direction));
+  if (binding.flow) put_flow(bytes, *binding.flow);
   for (std::uint32_t hash : hashes) put_u32(bytes, hash);
   HmacSha256::Mac mac{};
   if (!compute_mac(binding, bytes, mac)) return {};
@@ -123,20 +167,31 @@ std::string DialogToken::sign(const DialogBinding& binding, std::int64_t now) co
   return encode(bytes);
 }
 
-bool DialogToken::admits(std::string_view token, const DialogRequest& request, std::int64_t now) const {
-  if (token.size() > 128 || request.next_hop.empty()) return false;
+bool DialogToken::admits(std::string_view token, const DialogRequest& request, std::int64_t now,
+                         std::optional<DialogFlow>* flow) const {
+  if (token.size() > 160 || request.next_hop.empty()) return false;
   const auto bytes = decode(token);
   if (!bytes || bytes->size() < kHeaderBytes + kMacBytes) return false;
-  const std::size_t hashes_size = bytes->size() - kHeaderBytes - kMacBytes;
-  if (hashes_size % 4 != 0) return false;
   const std::string_view all(*bytes);
-  const std::string_view signed_part = all.substr(0, kHeaderBytes + hashes_size);
-  const std::string_view mac = all.substr(kHeaderBytes + hashes_size);
+  // The flow, when the direction byte says one follows, sits between the header and the hashes.
+  std::optional<DialogFlow> bound_flow;
+  std::size_t flow_size = 0;
+  if ((static_cast<unsigned char>(all[kIssuedBytes]) & kFlowFlag) != 0) {
+    auto parsed = get_flow(all.substr(kHeaderBytes, all.size() - kHeaderBytes - kMacBytes));
+    if (!parsed) return false;
+    bound_flow = parsed->first;
+    flow_size = parsed->second;
+  }
+  const std::size_t places_at = kHeaderBytes + flow_size;
+  const std::size_t hashes_size = bytes->size() - places_at - kMacBytes;
+  if (hashes_size % 4 != 0) return false;
+  const std::string_view signed_part = all.substr(0, places_at + hashes_size);
+  const std::string_view mac = all.substr(places_at + hashes_size);
   // The direction says which side sends: the callee's requests carry the caller's tag and AOR in
   // To, the caller's in From.
   DialogBinding binding;
   binding.call_id = request.call_id;
-  switch (static_cast<unsigned char>(signed_part[kIssuedBytes])) {
+  switch (static_cast<unsigned char>(static_cast<unsigned char>(signed_part[kIssuedBytes]) & ~kFlowFlag)) {
     case static_cast<unsigned char>(DialogDirection::toward_caller):
       binding.direction = DialogDirection::toward_caller;
       binding.caller_tag = request.to_tag;
@@ -157,7 +212,7 @@ bool DialogToken::admits(std::string_view token, const DialogRequest& request, s
   if (mac.size() != kMacBytes || CRYPTO_memcmp(mac.data(), expected.data(), kMacBytes) != 0) return false;
   const std::uint32_t next_hop = place_hash(request.next_hop);
   bool bound = false;
-  for (std::size_t at = kHeaderBytes; at < signed_part.size(); at += 4)
+  for (std::size_t at = places_at; at < signed_part.size(); at += 4)
     if (get_u32(signed_part.substr(at, 4)) == next_hop) bound = true;
   if (!bound) return false;
   // Issue times are 32-bit seconds: compared modulo 2^32 so the token survives 2106.
@@ -165,7 +220,9 @@ bool DialogToken::admits(std::string_view token, const DialogRequest& request, s
   const std::int64_t issued = now - static_cast<std::int64_t>(static_cast<std::uint32_t>(now) - issued_low);
   std::uint64_t key = 0;
   for (std::size_t i = 0; i < 8; ++i) key = (key << 8) | static_cast<unsigned char>(mac[i]);
-  return renew(key, issued, now);
+  if (!renew(key, issued, now)) return false;
+  if (flow != nullptr) *flow = bound_flow;
+  return true;
 }
 
 bool DialogToken::renew(std::uint64_t key, std::int64_t issued, std::int64_t now) const {

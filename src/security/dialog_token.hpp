@@ -21,14 +21,26 @@
 // nobody speaks as another AOR inside a dialog that is not theirs. A token that fails is never
 // an error: the request is judged as out-of-dialog, a UA of ours answers a challenge, and
 // nobody else gets through.
+//
+// A token may also name the OTHER side's flow as osprey saw it (RFC 5626 §5.3's flow token in
+// spirit): the protocol and remote address of the caller's request in the callee's token, the
+// protocol and address the branch went to in the caller's. A UA on TCP/TLS names in its Contact
+// a port where nothing accepts connections (or whose certificate osprey cannot check), and a UA
+// behind NAT a private address: the in-dialog request admitted with such a token goes over that
+// flow (proxy/dialog_flow_hop.hpp). It is signed with the rest, so nobody chooses it.
+
+#include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "security/hmac_sha256.hpp"
 #include "sip/uri.hpp"
@@ -48,6 +60,18 @@ std::string dialog_target(std::string_view contact_uri);
 
 enum class DialogDirection : std::uint8_t { toward_caller = 0, toward_callee = 1 };
 
+// The transport of a dialog flow, numbered as in the token (net::Protocol's order).
+enum class FlowProtocol : std::uint8_t { udp = 0, tcp = 1, tls = 2 };
+
+// Where the other side of a dialog was, as osprey saw it: the remote end of its connection or
+// the source of its datagrams.
+struct DialogFlow {
+  FlowProtocol protocol = FlowProtocol::udp;
+  boost::asio::ip::address address;
+  std::uint16_t port = 0;
+  friend bool operator==(const DialogFlow&, const DialogFlow&) = default;
+};
+
 // What a token is signed for. AORs as accounts (registrar::account_aor: sip: and sips: alike,
 // so a token names the parties, not the scheme they were written with).
 struct DialogBinding {
@@ -58,6 +82,7 @@ struct DialogBinding {
   std::string_view caller_aor;
   std::string_view callee_aor;
   std::span<const std::string> places;  // dialog_place values; empty ones skipped
+  std::optional<DialogFlow> flow;       // the other side's flow; none in tokens of old
 };
 
 // An in-dialog request as access control sees it.
@@ -80,12 +105,17 @@ class DialogToken {
 
   DialogToken(const Secret& secret, std::int64_t lifetime_seconds);
 
-  // base64url of (issued, direction, the places' keyed hashes, a 96-bit MAC over all of it with
-  // the dialog's identifiers and AORs). Duplicate places are bound once.
+  // base64url of (issued, direction, the flow if any, the places' keyed hashes, a 96-bit MAC
+  // over all of it with the dialog's identifiers and AORs). Duplicate places are bound once.
+  // The direction byte's top bit says a flow follows: one byte (protocol, 0x10 for IPv6), the
+  // address (4 or 16 bytes), the port (2 bytes). A token without it is one issued before flows
+  // were bound, and still verifies.
   std::string sign(const DialogBinding& binding, std::int64_t now) const;
   // True when `token` was signed for this request's dialog, names its next hop's place and has not
-  // expired; then its lifetime starts again from `now`.
-  bool admits(std::string_view token, const DialogRequest& request, std::int64_t now) const;
+  // expired; then its lifetime starts again from `now`. `flow`, when given, receives the flow the
+  // token binds (nullopt for a token without one) when it admits the request.
+  bool admits(std::string_view token, const DialogRequest& request, std::int64_t now,
+              std::optional<DialogFlow>* flow = nullptr) const;
 
   std::int64_t lifetime() const { return lifetime_; }
 

@@ -44,7 +44,8 @@ AccessControl::AccessControl(const SecuritySettings& settings, const proxy::Loca
       logger_(logger),
       dialog_tokens_(dialog_tokens) {}
 
-bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route) const {
+bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
+                                    std::optional<security::DialogFlow>* flow) const {
   if (!request.to() || request.to()->tag().empty()) return false;
   if (dialog_tokens_ == nullptr) return true;
   if (!request.call_id() || !request.from()) return false;
@@ -67,10 +68,24 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   const std::string target = security::dialog_target(route.request_uri);
   security::DialogRequest exact = dialog;
   exact.next_hop = target;
-  return std::any_of(route.tokens.begin(), route.tokens.end(), [&](const std::string& token) {
-    return dialog_tokens_->admits(token, dialog, now) &&
-           (!to_gateway || dialog_tokens_->admits(token, exact, now));
-  });
+  for (const std::string& token : route.tokens) {
+    std::optional<security::DialogFlow> bound;
+    if (!dialog_tokens_->admits(token, dialog, now, &bound) ||
+        (to_gateway && !dialog_tokens_->admits(token, exact, now)))
+      continue;
+    // The flow is the peer's own: it stands for the Request-URI only when nothing else is left
+    // to route through (a Route after ours leads elsewhere first).
+    if (flow != nullptr && route.routes.empty()) *flow = bound;
+    return true;
+  }
+  return false;
+}
+
+std::optional<security::DialogFlow> AccessControl::verified_flow(const sip::Message& request,
+                                                                 const proxy::RouteDecision& route) const {
+  std::optional<security::DialogFlow> flow;
+  if (route.routes.empty() && !route.tokens.empty()) dialog_admitted(request, route, &flow);
+  return flow;
 }
 
 std::string AccessControl::realm_for(const sip::Uri& uri) const {
@@ -188,10 +203,13 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
 }
 
 bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
-                                const proxy::RouteDecision& route) {
-  if (!settings_.authentication) return true;
-  if (settings_.trusted_peers.contains(flow.remote.address)) return true;
-  if (dialog_admitted(ack, route) || !leaves_served_users(route)) return true;
+                                const proxy::RouteDecision& route,
+                                std::optional<security::DialogFlow>* dialog_flow) {
+  if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) {
+    if (dialog_flow != nullptr) *dialog_flow = verified_flow(ack, route);
+    return true;
+  }
+  if (dialog_admitted(ack, route, dialog_flow) || !leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
   // Anyone can send these, and an ACK gets no answer to tell the sender: once per dialog, and
   // rate-bound, in the log (server/proxy_event_log.hpp); every one at debug.
@@ -235,7 +253,11 @@ AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net
 
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
                                     const proxy::RouteDecision& route) {
-  if (!settings_.authentication) return passed_unjudged();
+  if (!settings_.authentication) {
+    AccessDecision decision = passed_unjudged();
+    decision.dialog_flow = verified_flow(request, route);
+    return decision;
+  }
   const sip::Method method = request.method();
   // §22.1: ACK and CANCEL cannot be challenged (no response to an ACK; a CANCEL's must match).
   if (method == sip::Method::ack) return {};
@@ -243,6 +265,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
   if (settings_.trusted_peers.contains(flow.remote.address)) {
     AccessDecision decision = passed_unjudged();
     decision.trusted_source = true;
+    decision.dialog_flow = verified_flow(request, route);
     return decision;
   }
   // The intake refuses these before; should one get here, it is not let through unjudged.
@@ -268,8 +291,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
 
   // Inside a dialog osprey admitted, toward a place that dialog reaches, the request follows the
   // route set its dialog-creating request earned; else it is judged as a new request.
-  if (dialog_admitted(request, route)) {
-    AccessDecision decision;
+  if (AccessDecision decision; dialog_admitted(request, route, &decision.dialog_flow)) {
     decision.may_reach_gateway = toward_gateway(route);  // then the token named its exact target
     return decision;
   }

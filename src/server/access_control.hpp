@@ -79,6 +79,10 @@ struct AccessDecision {
   // The proxy refuses a branch to the gateway's address without it, so no alias of the gateway
   // (another host name, a registered contact) reaches it unjudged.
   bool may_reach_gateway = false;
+  // In-dialog, with no Route left after ours: the other side's flow the dialog token binds
+  // (HMAC-verified), where the proxy sends the request rather than to the Request-URI when it
+  // can (proxy/dialog_flow_hop.hpp). nullopt: a token without a flow, or none.
+  std::optional<security::DialogFlow> dialog_flow;
 };
 
 struct AccessCounters {
@@ -111,7 +115,10 @@ class AccessControl {
   // Where dropped ACKs are logged (once per dialog, rate-bound); null: debug lines only.
   void set_event_log(ProxyEventLog* event_log) { event_log_ = event_log; }
 
-  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route);
+  // `dialog_flow`, when given, receives the flow its dialog token binds (see
+  // AccessDecision::dialog_flow).
+  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route,
+                   std::optional<security::DialogFlow>* dialog_flow = nullptr);
   // For an ACK ack_allowed() let through: may it be delivered at the gateway's address (see
   // AccessDecision::may_reach_gateway)?
   bool ack_may_reach_gateway(const sip::Message& ack, const net::Flow& flow,
@@ -137,8 +144,14 @@ class AccessControl {
   bool toward_gateway(const proxy::RouteDecision& route) const;
   std::string realm_for(const sip::Uri& uri) const;
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
-  // dialog that names its next hop (always true without tokens).
-  bool dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route) const;
+  // dialog that names its next hop (always true without tokens). `flow`, when given, receives
+  // the flow of the token that admitted it when no Route is left (the next hop is the peer).
+  bool dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
+                       std::optional<security::DialogFlow>* flow = nullptr) const;
+  // For a request let through unjudged (authentication off, a trusted peer): the flow its dialog
+  // token binds, if one of ours admits it.
+  std::optional<security::DialogFlow> verified_flow(const sip::Message& request,
+                                                    const proxy::RouteDecision& route) const;
 
   const SecuritySettings& settings_;
   const proxy::LocalIdentity& identity_;

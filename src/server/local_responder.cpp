@@ -111,9 +111,10 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
   }
   if (route && table_ != nullptr) {
     ++counters_.proxied;
-    proxy_->handle_request(transaction, request, flow, *route,
-                           proxy::Originator{std::move(access.identity), access.trusted_source,
-                                             access.may_reach_gateway, std::move(access.verified_realm)});
+    proxy_->handle_request(
+        transaction, request, flow, *route,
+        proxy::Originator{std::move(access.identity), access.trusted_source, access.may_reach_gateway,
+                          std::move(access.verified_realm), access.dialog_flow});
     return;
   }
   switch (request.method()) {
@@ -153,12 +154,13 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   // stray, and ACKs get no answer (§17).
   if (proxy_ == nullptr) return;
   bool may_reach_gateway = true;
+  std::optional<security::DialogFlow> dialog_flow;
   if (access_ != nullptr) {
     auto route = proxy::decide_route(ack, proxy_->identity());
-    if (!route || !access_->ack_allowed(ack, flow, *route)) return;  // a relay attempt
+    if (!route || !access_->ack_allowed(ack, flow, *route, &dialog_flow)) return;  // a relay attempt
     may_reach_gateway = access_->ack_may_reach_gateway(ack, flow, *route);
   }
-  proxy_->on_ack(ack, flow, may_reach_gateway);
+  proxy_->on_ack(ack, flow, may_reach_gateway, dialog_flow);
 }
 
 void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {

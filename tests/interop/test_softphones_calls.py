@@ -41,6 +41,11 @@ def main():
             expect_call(checks, dave, frank, hangup_by=frank)     # UDP-only linphonec -> TCP
             expect_call(checks, carol, dave, hangup_by=dave)      # UDP -> UDP-only linphonec
             expect_call(checks, dave, erin, hangup_by=dave)       # UDP-only linphonec -> TLS
+            # In-dialog requests toward a Contact nothing listens at reach the phone over its
+            # connection (the dialog token names its flow): baresip over TLS names a listening
+            # port osprey cannot use, linphonec over TCP its connection's ephemeral port.
+            expect_call(checks, erin, carol, hangup_by=carol)     # TLS caller, the callee's BYE
+            expect_call(checks, carol, bob, hangup_by=carol)      # TCP callee, the caller's BYE
 
             # Cancelled while ringing (RFC 3261 §9, §16.10).
             expect_cancelled(checks, dave, frank)

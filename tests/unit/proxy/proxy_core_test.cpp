@@ -35,7 +35,9 @@ class ProxyUser : public txn::TransactionUser {
   void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
     proxy->handle_request(t, request, flow, originator);
   }
-  void on_ack(const sip::Message& ack, const net::Flow& flow) override { proxy->on_ack(ack, flow); }
+  void on_ack(const sip::Message& ack, const net::Flow& flow) override {
+    proxy->on_ack(ack, flow, originator.may_reach_gateway, originator.dialog_flow);
+  }
   void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) override {
     proxy->on_cancel(invite, cancel);
   }
@@ -1310,6 +1312,146 @@ TEST_F(ProxyBindingTargetTest, LargeMessageIsNotRetriedOverUdp) {
   ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
   table_.on_connection_closed(transport_.last_connection);
   EXPECT_EQ(sent_starting("MESSAGE ").size(), 1u);
+}
+
+// An in-dialog request whose dialog token names the peer's flow (proxy/dialog_flow_hop.hpp):
+// the Request-URI is the peer's Contact, which may name a port where nothing listens (baresip
+// over TLS) or a private address (behind NAT).
+class ProxyDialogFlowTest : public ProxyBindingTargetTest {
+ protected:
+  static security::DialogFlow flow(security::FlowProtocol protocol, const char* address, std::uint16_t port) {
+    return {protocol, boost::asio::ip::make_address(address), port};
+  }
+  // The callee's BYE toward the caller's Contact, as access control passes it on.
+  void bye_to(const std::string& contact, std::optional<security::DialogFlow> dialog_flow,
+              const std::string& branch = "z9hG4bKbye1") {
+    user_.originator.dialog_flow = dialog_flow;
+    feed(request_text("BYE", contact, "", branch), endpoint("192.0.2.20", 5080));
+  }
+};
+
+TEST_F(ProxyDialogFlowTest, AByeToTheCallersContactGoesOverItsOpenConnection) {
+  proxy_.identity().add_listener(net::Protocol::tcp, endpoint("127.0.0.1", 5060));
+  transport_.open.push_back(endpoint("198.51.100.7", 41198));
+  bye_to("sip:alice@198.51.100.7:36003;transport=tcp",
+         flow(security::FlowProtocol::tcp, "198.51.100.7", 41198));
+  const auto byes = sent_starting("BYE ");
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(transport_.sent[byes[0]].to, endpoint("198.51.100.7", 41198));
+  const sip::Message bye = parsed(byes[0]);
+  EXPECT_NE(bye.top_via()->transport.find("TCP"), std::string_view::npos);
+  // §16.6 step 2: the Request-URI stays the caller's Contact.
+  EXPECT_EQ(bye.request_uri().text, "sip:alice@198.51.100.7:36003;transport=tcp");
+}
+
+TEST_F(ProxyDialogFlowTest, OverTlsTooAndTheAckFollowsTheSameRule) {
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  transport_.open.push_back(endpoint("198.51.100.7", 41198));
+  bye_to("sip:alice@198.51.100.7:36003;transport=tls",
+         flow(security::FlowProtocol::tls, "198.51.100.7", 41198));
+  ASSERT_EQ(sent_starting("BYE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[0]].to, endpoint("198.51.100.7", 41198));
+  EXPECT_NE(parsed(sent_starting("BYE ")[0]).top_via()->transport.find("TLS"), std::string_view::npos);
+  // The caller's ACK to a callee on a stream whose Contact is its connection's ephemeral port.
+  user_.originator.dialog_flow = flow(security::FlowProtocol::tcp, "192.0.2.20", 40001);
+  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  from_alice(request_text("ACK", "sip:bob@192.0.2.20:5099;transport=tcp", "", "z9hG4bKack7"));
+  ASSERT_EQ(sent_starting("ACK ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("ACK ")[0]].to, endpoint("192.0.2.20", 40001));
+}
+
+TEST_F(ProxyDialogFlowTest, AfterTheConnectionClosedItGoesToTheContact) {
+  bye_to("sip:alice@198.51.100.7:36003;transport=tcp",
+         flow(security::FlowProtocol::tcp, "198.51.100.7", 41198));
+  ASSERT_EQ(sent_starting("BYE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[0]].to, endpoint("198.51.100.7", 36003));
+}
+
+TEST_F(ProxyDialogFlowTest, ConnectionLostUnderTheRequestFallsBackToTheContact) {
+  transport_.open.push_back(endpoint("198.51.100.7", 41198));
+  bye_to("sip:alice@198.51.100.7:36003;transport=tcp",
+         flow(security::FlowProtocol::tcp, "198.51.100.7", 41198));
+  table_.on_connection_closed(transport_.last_connection);
+  const auto byes = sent_starting("BYE ");
+  ASSERT_EQ(byes.size(), 2u);
+  EXPECT_EQ(transport_.sent[byes[1]].to, endpoint("198.51.100.7", 36003));
+  EXPECT_EQ(sent_starting("SIP/2.0 5").size(), 0u);
+}
+
+TEST_F(ProxyDialogFlowTest, UdpGoesToTheSourceOnlyBehindNat) {
+  bye_to("sip:alice@192.168.1.5:5060", flow(security::FlowProtocol::udp, "198.51.100.7", 34567));
+  ASSERT_EQ(sent_starting("BYE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[0]].to, endpoint("198.51.100.7", 34567));
+  EXPECT_EQ(parsed(sent_starting("BYE ")[0]).request_uri().text, "sip:alice@192.168.1.5:5060");
+  // A public Contact is honoured, as for bindings.
+  bye_to("sip:alice@203.0.113.9:5062", flow(security::FlowProtocol::udp, "198.51.100.7", 34567),
+         "z9hG4bKbye2");
+  ASSERT_EQ(sent_starting("BYE ").size(), 2u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[1]].to, endpoint("203.0.113.9", 5062));
+}
+
+TEST_F(ProxyDialogFlowTest, WithoutAFlowOrAcrossASipsDialogTheRequestUriIsUsed) {
+  transport_.open.push_back(endpoint("198.51.100.7", 41198));
+  bye_to("sip:alice@198.51.100.7:36003;transport=tcp", std::nullopt);  // a token of old
+  ASSERT_EQ(sent_starting("BYE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[0]].to, endpoint("198.51.100.7", 36003));
+  // sips: goes over TLS only: a TCP flow is not taken for it.
+  proxy_.identity().add_listener(net::Protocol::tls, endpoint("127.0.0.1", 5061));
+  bye_to("sips:alice@198.51.100.7:36003", flow(security::FlowProtocol::tcp, "198.51.100.7", 41198),
+         "z9hG4bKbye3");
+  ASSERT_EQ(sent_starting("BYE ").size(), 2u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[1]].to, endpoint("198.51.100.7", 36003));
+}
+
+TEST_F(ProxyDialogFlowTest, TheGatewayIsNotReachedThroughAFlowUnjudged) {
+  ProxyServices services;
+  services.gateway = "sip:192.0.2.80:5060";
+  proxy_.attach(services);
+  user_.originator.may_reach_gateway = false;
+  bye_to("sip:alice@10.0.0.9:5060", flow(security::FlowProtocol::udp, "192.0.2.80", 5060));
+  EXPECT_EQ(sent_starting("BYE ").size(), 0u);
+  EXPECT_EQ(last().status(), 403);
+}
+
+// The tokens osprey issues name the flows: the callee's (in the INVITE's Record-Route) the
+// caller's source, the caller's (in the 180's) the address the branch went to.
+TEST_F(ProxyDialogFlowTest, EachSidesTokenNamesTheOtherSidesFlow) {
+  security::DialogToken::Secret secret{};
+  secret.fill(9);
+  const security::DialogToken tokens(secret, 3600);
+  proxy_.set_dialog_tokens(&tokens);
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  const sip::Message invite = parsed(invites()[0]);
+  const auto recorded = invite.first_value(sip::HeaderId::record_route);
+  ASSERT_TRUE(recorded);
+  std::string ringing = downstream_response(invites()[0], 180, "bt");
+  ringing.insert(ringing.find("Content-Length"),
+                 "Record-Route: " + std::string(*recorded) + "\r\nContact: <sip:bob@10.0.0.2:5080>\r\n");
+  feed(ringing, endpoint("192.0.2.20", 5080));
+  const auto up = sent_starting("SIP/2.0 180");
+  ASSERT_EQ(up.size(), 1u);
+  const auto token_of = [](std::string_view value) {
+    auto list = sip::parse_route_list(value, "Record-Route");
+    auto token =
+        list && !list->empty() ? list->front().uri.param(security::DialogToken::kParam) : std::nullopt;
+    return std::string(token.value_or(""));
+  };
+  const std::string toward_caller = token_of(*recorded);
+  const std::string toward_callee = token_of(*parsed(up[0]).first_value(sip::HeaderId::record_route));
+  std::optional<security::DialogFlow> seen;
+  const security::DialogRequest from_bob{
+      "call-1", "bt", "f1", "sip:bob@example.com", "sip:alice@example.com", "192.0.2.9:5070"};
+  ASSERT_TRUE(tokens.admits(toward_caller, from_bob, kNow, &seen));
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(*seen, flow(security::FlowProtocol::udp, "192.0.2.9", 5070));
+  seen.reset();
+  const security::DialogRequest from_alice{
+      "call-1", "f1", "bt", "sip:alice@example.com", "sip:bob@example.com", "10.0.0.2:5080"};
+  ASSERT_TRUE(tokens.admits(toward_callee, from_alice, kNow, &seen));
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(*seen, flow(security::FlowProtocol::udp, "192.0.2.20", 5080));
 }
 
 }  // namespace

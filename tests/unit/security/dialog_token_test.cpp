@@ -28,12 +28,13 @@ constexpr std::string_view kBob = "sip:bob@biloxi.com";
 // The token of the callee's requests (in the request's Record-Route) and of the caller's (in
 // the responses'), for the RFC 3261 §24.2 call: alice's tag 1928301774, bob's a6c85cf.
 std::string toward_caller(const DialogToken& tokens, std::int64_t now = kNow) {
-  return tokens.sign({DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces},
-                     now);
+  return tokens.sign(
+      {DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces, {}}, now);
 }
 std::string toward_callee(const DialogToken& tokens, std::int64_t now = kNow) {
   return tokens.sign(
-      {DialogDirection::toward_callee, kCallId, "1928301774", "a6c85cf", kAlice, kBob, kCalleePlaces}, now);
+      {DialogDirection::toward_callee, kCallId, "1928301774", "a6c85cf", kAlice, kBob, kCalleePlaces, {}},
+      now);
 }
 DialogRequest from_alice(std::string_view next_hop = "192.0.2.4:5060") {
   return {kCallId, "1928301774", "a6c85cf", kAlice, kBob, next_hop};
@@ -119,13 +120,72 @@ TEST(DialogToken, BindsAtMostItsPlaceLimit) {
   std::vector<std::string> places;
   for (int i = 0; i < 10; ++i) places.push_back("host" + std::to_string(i) + ".example.com:5060");
   const std::string token =
-      tokens.sign({DialogDirection::toward_callee, "call", "tag", "callee", kAlice, kBob, places}, kNow);
+      tokens.sign({DialogDirection::toward_callee, "call", "tag", "callee", kAlice, kBob, places, {}}, kNow);
   const auto request = [](const std::string& place) {
     return DialogRequest{"call", "tag", "callee", kAlice, kBob, place};
   };
   EXPECT_TRUE(tokens.admits(token, request("host0.example.com:5060"), kNow));
   EXPECT_TRUE(tokens.admits(token, request("host7.example.com:5060"), kNow));
   EXPECT_FALSE(tokens.admits(token, request("host8.example.com:5060"), kNow));
+}
+
+DialogFlow flow(FlowProtocol protocol, std::string_view address, std::uint16_t port) {
+  return {protocol, boost::asio::ip::make_address(address), port};
+}
+
+TEST(DialogToken, CarriesTheOtherSidesFlowForEveryProtocolAndFamily) {
+  const DialogToken tokens(secret(7), kLifetime);
+  for (const DialogFlow& bound :
+       {flow(FlowProtocol::udp, "198.51.100.7", 5060), flow(FlowProtocol::tcp, "127.0.0.1", 41198),
+        flow(FlowProtocol::tls, "2001:db8::7", 65535), flow(FlowProtocol::tcp, "::ffff:192.0.2.1", 1)}) {
+    DialogBinding binding{
+        DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces, {}};
+    binding.flow = bound;
+    const std::string token = tokens.sign(binding, kNow);
+    // Compact: 7 bytes for an IPv4 flow, 19 for IPv6, on top of the token of old.
+    EXPECT_LE(token.size(), toward_caller(tokens).size() + 26) << token;
+    std::optional<DialogFlow> seen;
+    EXPECT_TRUE(tokens.admits(token, from_bob(), kNow, &seen)) << token;
+    ASSERT_TRUE(seen.has_value()) << token;
+    EXPECT_EQ(*seen, bound) << token;
+    // The flow changes nothing else: the places and the direction still bind.
+    EXPECT_FALSE(tokens.admits(token, from_bob("192.0.2.99:5060"), kNow));
+    EXPECT_FALSE(tokens.admits(token, from_alice(), kNow));
+  }
+}
+
+TEST(DialogToken, AFlowCannotBeChangedOrAddedWithoutTheSecret) {
+  const DialogToken tokens(secret(7), kLifetime);
+  DialogBinding binding{
+      DialogDirection::toward_callee, kCallId, "1928301774", "a6c85cf", kAlice, kBob, kCalleePlaces, {}};
+  binding.flow = flow(FlowProtocol::tcp, "192.0.2.4", 41198);
+  const std::string token = tokens.sign(binding, kNow);
+  // Every single-character change (the flow's bytes among them) is refused.
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    std::string tampered = token;
+    tampered[i] = tampered[i] == 'A' ? 'B' : 'A';
+    std::optional<DialogFlow> seen;
+    EXPECT_FALSE(tokens.admits(tampered, from_alice(), kNow, &seen)) << i;
+    EXPECT_FALSE(seen.has_value()) << i;
+  }
+  // Signed by another secret (an attacker's own osprey): no flow of it is believed.
+  const std::string foreign = DialogToken(secret(8), kLifetime).sign(binding, kNow);
+  EXPECT_FALSE(tokens.admits(foreign, from_alice(), kNow));
+  // The flow of one dialog does not come with another's request.
+  DialogRequest other_call = from_alice();
+  other_call.call_id = "another-call";
+  EXPECT_FALSE(tokens.admits(token, other_call, kNow));
+}
+
+TEST(DialogToken, ATokenWithoutAFlowStillVerifies) {
+  // Issued before flows were bound: this exact token (secret 7, the caller's, at kNow) as the
+  // format of old wrote it. It admits as before and names no flow (the Request-URI is used).
+  const DialogToken tokens(secret(7), kLifetime);
+  const std::string old_token = "ZVPxAACxOVjThvp5C4D4hjrXVu7saPoGOg";
+  EXPECT_EQ(toward_caller(tokens), old_token);
+  std::optional<DialogFlow> seen = flow(FlowProtocol::udp, "192.0.2.1", 1);
+  EXPECT_TRUE(tokens.admits(old_token, from_bob(), kNow, &seen));
+  EXPECT_FALSE(seen.has_value());
 }
 
 }  // namespace

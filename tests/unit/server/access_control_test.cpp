@@ -145,9 +145,15 @@ class AccessControlTest : public ::testing::Test {
     for (const std::string& host : hosts) places.push_back(security::dialog_place(host, 5060));
     const std::string caller = registrar::account_aor(*sip::parse_uri(spec.from));
     const std::string callee = registrar::account_aor(*sip::parse_uri(spec.to));
-    return tokens_.sign(
-        {security::DialogDirection::toward_callee, call_id, caller_tag, spec.to_tag, caller, callee, places},
-        now_);
+    return tokens_.sign({security::DialogDirection::toward_callee,
+                         call_id,
+                         caller_tag,
+                         spec.to_tag,
+                         caller,
+                         callee,
+                         places,
+                         {}},
+                        now_);
   }
 
   // The nonce of the first challenge of a 401/407.
@@ -533,6 +539,79 @@ TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
   EXPECT_EQ(admit_guarded(to_number).status, 407);
 }
 
+// A token that names the peer's flow hands it to the proxy (AccessDecision::dialog_flow) only
+// when it admits the request, and only when no Route is left after ours: nobody forges a flow,
+// nor borrows another dialog's.
+TEST_F(AccessControlTest, OnlyTheTokenThatAdmitsTheRequestNamesItsFlow) {
+  use_dialog_tokens();
+  AccessControl& guarded = *with_dialog_tokens_;
+  RequestSpec spec;
+  spec.method = "BYE";
+  spec.from = "sip:dave@other.net";
+  spec.uri = spec.to = "sip:dave@phone.other.net:36003;transport=tcp";
+  spec.to_tag = "t1";
+  const std::string caller_aor = registrar::account_aor(*sip::parse_uri(spec.from));
+  const std::string callee_aor = registrar::account_aor(*sip::parse_uri(spec.to));
+  const security::DialogFlow callee_flow{security::FlowProtocol::tcp,
+                                         boost::asio::ip::make_address("203.0.113.8"), 41198};
+  const auto signed_by = [&](const security::DialogToken& tokens, std::string_view call_id) {
+    const std::vector<std::string> places{security::dialog_place("phone.other.net", 36003)};
+    security::DialogBinding binding{
+        security::DialogDirection::toward_callee, call_id, "f1", "t1", caller_aor, callee_aor, places, {}};
+    binding.flow = callee_flow;
+    return tokens.sign(binding, now_);
+  };
+  const auto judged = [&](const std::string& route) {
+    RequestSpec request = spec;
+    request.extra_lines = {route};
+    return judge(guarded, parse(request_text(request)), flow_from("198.51.100.7"));
+  };
+  const std::string token = signed_by(tokens_, "access-control-1");
+  const AccessDecision admitted = judged("Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>");
+  EXPECT_EQ(admitted.status, 0);
+  ASSERT_TRUE(admitted.dialog_flow.has_value());
+  EXPECT_EQ(*admitted.dialog_flow, callee_flow);
+  // Another secret's token (an attacker's own osprey) or another dialog's: judged as new, no flow.
+  security::DialogToken::Secret other{};
+  other.fill(0x55);
+  const security::DialogToken foreign(other, 3600);
+  for (const std::string& wrong :
+       {signed_by(foreign, "access-control-1"), signed_by(tokens_, "another-call")}) {
+    const AccessDecision refused = judged("Route: <sip:192.0.2.1:5060;osp-dt=" + wrong + ";lr>");
+    EXPECT_EQ(refused.status, 407);
+    EXPECT_FALSE(refused.dialog_flow.has_value());
+  }
+  // A Route left after ours leads elsewhere first: the flow does not stand for it.
+  const std::string token_to_proxy = [&] {
+    const std::vector<std::string> places{security::dialog_place("proxy.other.net", 5060)};
+    security::DialogBinding binding{security::DialogDirection::toward_callee,
+                                    "access-control-1",
+                                    "f1",
+                                    "t1",
+                                    caller_aor,
+                                    callee_aor,
+                                    places,
+                                    {}};
+    binding.flow = callee_flow;
+    return tokens_.sign(binding, now_);
+  }();
+  const AccessDecision routed =
+      judged("Route: <sip:192.0.2.1:5060;osp-dt=" + token_to_proxy + ";lr>, <sip:proxy.other.net;lr>");
+  EXPECT_EQ(routed.status, 0);
+  EXPECT_FALSE(routed.dialog_flow.has_value());
+  // The ACK of the dialog gets the flow too.
+  RequestSpec ack = spec;
+  ack.method = "ACK";
+  ack.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
+  const sip::Message ack_message = parse(request_text(ack));
+  auto route = proxy::decide_route(ack_message, identity_);
+  ASSERT_TRUE(route);
+  std::optional<security::DialogFlow> ack_flow;
+  EXPECT_TRUE(guarded.ack_allowed(ack_message, flow_from("198.51.100.7"), *route, &ack_flow));
+  ASSERT_TRUE(ack_flow.has_value());
+  EXPECT_EQ(*ack_flow, callee_flow);
+}
+
 TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
   use_dialog_tokens();
   AccessControl& guarded = *with_dialog_tokens_;
@@ -623,10 +702,15 @@ TEST_F(AccessControlTest, InADialogWithTheGatewayOnlyItsContactIsAdmitted) {
   spec.uri = "sip:0201234567@192.0.2.50:5060";  // the gateway's Contact in its 200
   std::vector<std::string> places{security::dialog_place("192.0.2.50", 5060),
                                   security::dialog_target(spec.uri)};
-  const std::string token =
-      tokens_.sign({security::DialogDirection::toward_callee, "access-control-1", "f1", "gw1",
-                    "sip:alice@example.com", "sip:0201234567@example.com", places},
-                   now_);
+  const std::string token = tokens_.sign({security::DialogDirection::toward_callee,
+                                          "access-control-1",
+                                          "f1",
+                                          "gw1",
+                                          "sip:alice@example.com",
+                                          "sip:0201234567@example.com",
+                                          places,
+                                          {}},
+                                         now_);
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
   const auto admit_guarded = [&](const RequestSpec& request) {
     return judge(guarded, parse(request_text(request)), flow_from(kAliceAddress));

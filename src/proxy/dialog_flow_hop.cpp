@@ -1,0 +1,36 @@
+#include "proxy/dialog_flow_hop.hpp"
+
+#include "registrar/address_scope.hpp"
+
+namespace osprey::proxy {
+
+std::optional<txn::Target> dialog_flow_hop(const security::DialogFlow& flow, const sip::Uri& request_uri,
+                                           bool tls_only, const net::Transport& transport) {
+  const net::Endpoint remote{flow.address, flow.port};
+  if (flow.port == 0 || remote.address.is_unspecified()) return std::nullopt;
+  switch (flow.protocol) {
+    case security::FlowProtocol::tcp:
+    case security::FlowProtocol::tls: {
+      const auto protocol =
+          flow.protocol == security::FlowProtocol::tls ? net::Protocol::tls : net::Protocol::tcp;
+      if (tls_only && protocol != net::Protocol::tls) return std::nullopt;
+      // Only an open connection: osprey never opens one to the peer's ephemeral port (§18.2.2's
+      // reuse of the connection the peer opened, nothing more).
+      if (!transport.has_connection(protocol, remote)) return std::nullopt;
+      return txn::Target{protocol, remote, {}, false};
+    }
+    case security::FlowProtocol::udp: {
+      if (tls_only || !request_uri.is_sip()) return std::nullopt;
+      // §19.1.1: maddr, when present, is where a request to the URI goes.
+      const auto maddr = request_uri.param("maddr");
+      const std::string_view host = maddr && !maddr->empty() ? *maddr : request_uri.host;
+      if (!registrar::is_private_address(host)) return std::nullopt;
+      if (registrar::canonical_address(host) == registrar::canonical_address(remote.address.to_string()))
+        return std::nullopt;
+      return txn::Target{net::Protocol::udp, remote, {}, false};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace osprey::proxy
