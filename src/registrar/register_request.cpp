@@ -57,6 +57,12 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
     return refuse(400, "To is not a SIP address-of-record with a user");
   }
   if (!aor_valid_for_request_uri(to, request_uri, domains)) return refuse(404, "Not Found");
+  // RFC 5630 §4.1, RFC 3261 §26.2.2: a sips: registration is made over TLS; a binding for a
+  // sips: AOR registered in the clear is one no sips: request could use.
+  const bool secure_source = source.starts_with("tls:");
+  if ((request_uri.scheme == sip::UriScheme::sips || to.scheme == sip::UriScheme::sips) && !secure_source) {
+    return refuse(403, "sips: requires TLS");
+  }
 
   RegisterRequest result;
   result.aor = canonical_aor(to);

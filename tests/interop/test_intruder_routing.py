@@ -10,8 +10,9 @@ and localhost, a gateway for telephone numbers): every way in below must stay sh
      sip:alice@LOCALHOST. is then reached at sip:alice@localhost, and registering To
      sip:alice@127.0.0.01 or sip:alice@[::ffff:127.0.0.1]:5060 at sip:alice@127.0.0.1. Her
      sips: AOR is another AOR of her account (RFC 3261 §19.1.4): To sips:alice without
-     credentials gets 401, alice with her password registers it (200), and neither alice nor
-     bob, authenticated, may register the other's sips: AOR (403).
+     credentials gets 401, alice with her password is refused it over UDP (403: sips: requires
+     TLS, RFC 5630 §4.1), and neither alice nor bob, authenticated, may register the other's
+     sips: AOR (403 for the account, before any question of transport).
   2. Toll fraud through Route: an INVITE or MESSAGE whose Request-URI is osprey's Record-Route
      URI (with the osp-dt mark, forged) and whose Route carries a number (strict-routing form,
      RFC 3261 §16.4, or a loose Route after osprey's own) gets 407 without credentials, 403 for
@@ -98,16 +99,23 @@ def case_canonical_aor(port, checks):
 
 def case_sips_ownership(port, checks):
     """sips:alice is another AOR than sip:alice (RFC 3261 §19.1.4) of the same account: alice
-    registers it with her password; neither alice nor bob may register the other's sips: AOR."""
-    register_spelled(port, "sips:alice@127.0.0.1", checks).close()
+    with her password may register it, but not over UDP; neither alice nor bob may register the
+    other's sips: AOR, and that refusal is about the account, not the transport."""
     client = d.UdpClient(port)
+
+    def reason(message):
+        return (message or b"").split(b"\r\n", 1)[0].decode(errors="replace")
+
     try:
-        for user, to in (("alice", "sips:bob@127.0.0.1"), ("bob", "sips:alice@127.0.0.1")):
+        for user, to, refusal in (("alice", "sips:alice@127.0.0.1", "TLS"), ("alice", "sips:bob@127.0.0.1", None),
+                                  ("bob", "sips:alice@127.0.0.1", None)):
             _, final, _ = client.authenticated(
                 "REGISTER", f"sip:127.0.0.1:{port}", to, to, user, USERS[user],
                 extra=["Contact: <sip:mallory@192.0.2.66:5060>", "Expires: 600"])
-            checks.expect(d.status_of(final) == 403,
-                          f"{user}, authenticated, registers To {to}: 403 ({d.status_of(final)})")
+            about_tls = "TLS" in reason(final)
+            checks.expect(d.status_of(final) == 403 and about_tls == (refusal == "TLS"),
+                          f"{user}, authenticated, registers To {to} over UDP: 403 "
+                          f"{'sips: requires TLS' if refusal else 'for the account'} ({reason(final)})")
     finally:
         client.close()
 

@@ -1,9 +1,11 @@
 """sips: requests over a live osprey with UDP, TCP and TLS listeners (RFC 3261 §26.2.2, §16.6
 step 4; RFC 5630 §3.1.2, §3.1.3), with raw sockets and Python's ssl module:
 
-  1. bob registers his sips: and his sip: AOR over UDP. A MESSAGE and an INVITE for sips:bob
-     sent over TLS get 480 and bob's UDP socket receives nothing: a sips: request never leaves by
-     a hop that is not TLS. The same MESSAGE for sip:bob reaches him (the binding itself is fine).
+  1. bob cannot register his sips: AOR over UDP (403, RFC 5630 §4.1). He registers it over a TLS
+     connection with a Contact naming his UDP socket, closes that connection, and registers his
+     sip: AOR over UDP. A MESSAGE and an INVITE for sips:bob sent over TLS get 480 and bob's UDP
+     socket receives nothing: a sips: request never leaves by a hop that is not TLS. The same
+     MESSAGE for sip:bob reaches him (the binding itself is fine).
   2. A sips: MESSAGE whose Route names a plain UDP next hop gets 480; that next hop receives
      nothing.
   3. carol registers over a TLS connection. An INVITE for sips:carol reaches her over that
@@ -104,18 +106,27 @@ class TlsPeer:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def register_udp(port, user, checks):
-    """`user` registers both his AORs (sip: and sips:, two AORs) over UDP, one socket."""
+def register_udp(port, tls_port, ca_file, user, checks):
+    """`user` binds both his AORs (sip: and sips:, two AORs) to one UDP socket: the sips: one over
+    a TLS connection he then closes (over UDP it is refused), the sip: one over UDP."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     contact_port = sock.getsockname()[1]
     client = d.UdpClient(port, sock=sock)
-    for scheme in ("sips", "sip"):
-        aor = f"{scheme}:{user}@127.0.0.1"
-        reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", aor, aor,
-                                               extra=[f"Contact: <sip:{user}@127.0.0.1:{contact_port}>",
-                                                      "Expires: 600"]))
-        checks.expect(d.status_of(reply) == 200, f"{user} registers {aor} over UDP: 200 ({d.status_of(reply)})")
+    contact = [f"Contact: <sip:{user}@127.0.0.1:{contact_port}>", "Expires: 600"]
+    sips_aor, sip_aor = f"sips:{user}@127.0.0.1", f"sip:{user}@127.0.0.1"
+    reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", sips_aor, sips_aor, extra=contact))
+    checks.expect(d.status_of(reply) == 403, f"{user} registers {sips_aor} over UDP: 403 ({d.status_of(reply)})")
+    tls = TlsPeer(tls_port, ca_file)
+    try:
+        tls.send(tls.request("REGISTER", "sip:127.0.0.1", sips_aor, sips_aor, contact=False, extra=contact))
+        reply = tls.final_response()
+        checks.expect(d.status_of(reply) == 200, f"{user} registers {sips_aor} over TLS: 200 ({d.status_of(reply)})")
+    finally:
+        tls.close()
+    time.sleep(0.3)  # osprey sees the connection closed: the binding's next hop is its Contact
+    reply = client.exchange(client.request("REGISTER", f"sip:127.0.0.1:{port}", sip_aor, sip_aor, extra=contact))
+    checks.expect(d.status_of(reply) == 200, f"{user} registers {sip_aor} over UDP: 200 ({d.status_of(reply)})")
     return h.UdpRecorder(answer=200, sock=sock, requests_only=True)
 
 
@@ -285,7 +296,7 @@ def main():
                                           "certificate": certs["cert"], "private_key": certs["key"]}]
         server = h.Osprey(args.osprey, work, listens)
         with server:
-            bob = register_udp(port, "bob", checks)
+            bob = register_udp(port, tls_port, certs["ca_cert"], "bob", checks)
             caller = TlsPeer(tls_port, certs["ca_cert"])
             try:
                 case_no_tls_binding(tls_port, caller, bob, checks)

@@ -64,10 +64,25 @@ TEST(ReadRegister, AorIsCanonicalTo) {
 // RFC 3261 §19.1.4: a SIP and a SIPS URI are never equivalent; §10.3 step 5 keys the bindings
 // by the canonical To, so the scheme stays part of the AOR.
 TEST(ReadRegister, SipsToIsTheSipsAor) {
-  auto r =
-      read(RegisterText{}.with_to("<SIPS:alice@Example.com:5061>").header("Contact: <sips:a@192.0.2.4>"));
+  sip::Message message =
+      RegisterText{}.with_to("<SIPS:alice@Example.com:5061>").header("Contact: <sips:a@192.0.2.4>").parse();
+  auto r = read_register(message, kDomains, "tls:192.0.2.4:40001", RegistrarLimits{});
   ASSERT_TRUE(r) << r.error().reason;
   EXPECT_EQ(r->aor, "sips:alice@example.com");
+}
+
+// RFC 5630 §4.1: a sips: registration (Request-URI or To) comes over TLS, or not at all.
+TEST(ReadRegister, SipsRegistrationOutsideTlsIsRefused) {
+  const RegisterText sips_to =
+      RegisterText{}.with_to("<sips:alice@example.com>").header("Contact: <sips:a@192.0.2.4>");
+  const RegisterText sips_request_uri =
+      RegisterText{}.with_request_uri("sips:example.com").header("Contact: <sip:a@192.0.2.4>");
+  for (const RegisterText& text : {sips_to, sips_request_uri}) {
+    sip::Message message = text.parse();
+    for (const char* source : {"udp:192.0.2.4:5060", "tcp:192.0.2.4:40001"})
+      expect_refusal(read_register(message, kDomains, source, RegistrarLimits{}), 403);
+    EXPECT_TRUE(read_register(message, kDomains, "tls:192.0.2.4:40001", RegistrarLimits{}));
+  }
 }
 
 TEST(ReadRegister, NoContactIsAQuery) {
@@ -204,9 +219,9 @@ TEST(ReadRegister, UnservedAorDomainIs404) {
 // domain served here; an IP address names the registrar itself, valid for every served domain.
 TEST(ReadRegister, AorOfAnotherServedDomainThanTheRequestUrisIs404) {
   const std::vector<std::string> domains{"example.com", "example.net", "192.0.2.10"};
-  const auto read_with = [&](const RegisterText& text) {
+  const auto read_with = [&](const RegisterText& text, std::string_view source = "udp:192.0.2.4:5060") {
     auto message = text.parse();
-    return read_register(message, domains, "udp:192.0.2.4:5060", RegistrarLimits{});
+    return read_register(message, domains, source, RegistrarLimits{});
   };
   const auto contact = [](RegisterText text) { return text.header("Contact: <sip:a@192.0.2.4>"); };
   auto other = read_with(contact(RegisterText{}.with_to("<sip:alice@example.net>")));
@@ -223,7 +238,9 @@ TEST(ReadRegister, AorOfAnotherServedDomainThanTheRequestUrisIs404) {
   EXPECT_EQ(upper->aor, "sip:Alice@example.com");
   // The registrar's address as Request-URI: every served domain.
   for (const char* to : {"<sip:alice@example.com>", "<sip:alice@example.net>", "<sips:alice@example.net>"}) {
-    auto by_address = read_with(contact(RegisterText{}.with_request_uri("sip:192.0.2.10").with_to(to)));
+    const bool sips = std::string_view(to).starts_with("<sips:");  // over TLS (RFC 5630 §4.1)
+    auto by_address = read_with(contact(RegisterText{}.with_request_uri("sip:192.0.2.10").with_to(to)),
+                                sips ? "tls:192.0.2.4:40001" : "udp:192.0.2.4:5060");
     EXPECT_TRUE(by_address) << to;
   }
   EXPECT_EQ(

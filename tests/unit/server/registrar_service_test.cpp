@@ -73,16 +73,20 @@ class RegistrarServiceTest : public ::testing::Test {
   // header lines (each with its CRLF, or empty: no Contact is a query), answered once committed.
   std::string register_and_answer(const std::string& to, const std::string& headers) {
     const std::string n = std::to_string(++requests_);
-    const std::string text =
-        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKreg" + n +
-        "\r\nMax-Forwards: 70\r\nFrom: <" + to + ">;tag=f" + n + "\r\nTo: <" + to + ">\r\nCall-ID: reg-" + n +
-        "\r\nCSeq: 1 REGISTER\r\n" + headers + "Content-Length: 0\r\n\r\n";
+    // A sips: AOR registers over TLS (RFC 5630 §4.1).
+    const bool sips = to.starts_with("sips:");
+    const std::string text = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/" +
+                             std::string(sips ? "TLS" : "UDP") + " 192.0.2.9:5070;branch=z9hG4bKreg" + n +
+                             "\r\nMax-Forwards: 70\r\nFrom: <" + to + ">;tag=f" + n + "\r\nTo: <" + to +
+                             ">\r\nCall-ID: reg-" + n + "\r\nCSeq: 1 REGISTER\r\n" + headers +
+                             "Content-Length: 0\r\n\r\n";
     auto request = sip::Message::parse(text);
     EXPECT_TRUE(request) << text;
     if (!request) return {};
     const std::size_t before = transport_.sent.size();
     table_.receive(std::move(*request),
-                   {net::Protocol::udp, endpoint("192.0.2.9", 5070), endpoint("127.0.0.1", 5060), 0});
+                   {sips ? net::Protocol::tls : net::Protocol::udp, endpoint("192.0.2.9", 5070),
+                    endpoint("127.0.0.1", 5060), sips ? 7u : 0u});
     commit(true);
     run_posted();
     EXPECT_EQ(transport_.sent.size(), before + 1) << to;
