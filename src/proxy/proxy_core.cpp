@@ -7,6 +7,7 @@
 #include "proxy/loop_hash.hpp"
 #include "proxy/response_choice.hpp"
 #include "proxy/secure_routing.hpp"
+#include "proxy/stray_cancel.hpp"
 #include "registrar/aor.hpp"
 #include "security/asserted_identity.hpp"
 #include "security/dial_policy.hpp"
@@ -292,6 +293,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   context->sender_identity = sender_identity(request, originator);
   context->may_reach_gateway = originator.may_reach_gateway;
   sip::Message& outgoing = context->outgoing;
+  // A CANCEL gets here only when it matched no transaction (§16.10): forwarded as it is
+  // needed, no more (proxy/stray_cancel.hpp).
+  if (request.method() == sip::Method::cancel) strip_stray_cancel(outgoing);
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
   if (!originator.trusted)

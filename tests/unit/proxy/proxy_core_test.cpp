@@ -75,8 +75,10 @@ class ProxyCoreTest : public ::testing::Test {
             [this] { return "tag" + std::to_string(++tags_); }) {
     user_.proxy = &proxy_;
     proxy_.identity().add_listener(net::Protocol::udp, endpoint("127.0.0.1", 5060));
-    // As the server runs it (worker.cpp): the proxy detects loops, the table does not merge.
-    table_.set_options({.reject_merged_requests = false, .branch_prefix = "w0."});
+    // As the server runs it (worker.cpp): the proxy detects loops, the table does not merge, and
+    // a CANCEL that matched nothing is the proxy's to forward (§16.10).
+    table_.set_options(
+        {.reject_merged_requests = false, .forward_unmatched_cancels = true, .branch_prefix = "w0."});
   }
 
   // The bindings of bob's AOR `aor` (canonical: "sip:bob@example.com" or "sips:bob@example.com").
@@ -370,6 +372,29 @@ TEST_F(ProxyCoreTest, A6xxEndsTheSearchAndCancelsTheOthers) {
   EXPECT_TRUE(sent_starting("SIP/2.0 603").empty());  // waits for the cancelled branch
   feed(downstream_response(1, 487, "b2"), endpoint("192.0.2.30", 5080));
   EXPECT_EQ(sent_starting("SIP/2.0 603").size(), 1u);
+}
+
+// §16.10: a CANCEL that matched nothing is forwarded, but only what §9.1 and RFC 3326 give it:
+// nobody authenticated it, so a body or Subject would be a free message channel to the callee.
+TEST_F(ProxyCoreTest, AStrayCancelIsForwardedWithoutBodyOrExtraHeaders) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  const std::string body = "BUY NOW";
+  from_alice(
+      "CANCEL sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKstray\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:eve@evil.example>;tag=f1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: stray-1\r\nCSeq: 1 CANCEL\r\nSubject: BUY NOW\r\nAlert-Info: <http://evil.example/ring>\r\n"
+      "X-Spam: yes\r\nReason: SIP;cause=200;text=\"Call completed elsewhere\"\r\nContent-Type: text/plain\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  const auto cancels = sent_starting("CANCEL ");
+  ASSERT_EQ(cancels.size(), 1u);
+  const sip::Message forwarded = parsed(cancels[0]);
+  EXPECT_TRUE(forwarded.body().empty());
+  for (const char* gone : {"Subject", "Alert-Info", "X-Spam", "Content-Type", "Contact"})
+    EXPECT_FALSE(forwarded.first_value(gone)) << gone;
+  for (const char* kept : {"Reason", "Call-ID", "From", "To", "CSeq", "Max-Forwards"})
+    EXPECT_TRUE(forwarded.first_value(kept)) << kept;
+  EXPECT_EQ(forwarded.count(sip::HeaderId::via), 2u);
 }
 
 TEST_F(ProxyCoreTest, CancelUpstreamCancelsDownstreamAndEndsWith487) {
