@@ -210,11 +210,20 @@ bool ProxyCore::message_too_large_for(const Context& context, const txn::Target&
   return !transport_.sent_by(net::Protocol::tcp, to.destination);
 }
 
-bool ProxyCore::may_store(const Context& context) const {
+bool ProxyCore::may_store(const Context& context, bool deadline_passed) const {
   // Store-and-forward: every branch ended 408/480/503 or with a transport error (no best response at
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
   const int status = context.best_status;
-  const bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
+  bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
+  // At the delivery timeout, a branch still silent means no device has the message yet: another
+  // device's error (482 for a Contact naming osprey, 415 for a type it refuses) does not answer
+  // for it. A 6xx speaks for the user (§16.7 step 10) and ends the search.
+  if (deadline_passed && !unreachable && status < 600) {
+    const bool still_trying = context.next_group < context.groups.size() ||
+                              std::any_of(context.branches.begin(), context.branches.end(),
+                                          [](const Branch& b) { return !b.done; });
+    unreachable = still_trying;
+  }
   // A sips: MESSAGE is not kept: its later delivery could not promise TLS to the recipient.
   return !context.cancelled && !context.tls_only && !context.served_aor.empty() &&
          services_.offline != nullptr && unreachable && context.outgoing_method == sip::Method::message;
@@ -764,7 +773,7 @@ void ProxyCore::advance(txn::TimePoint now) {
 
 void ProxyCore::store_undelivered(ContextKey key) {
   Context* context = find(key);
-  if (context == nullptr || context->final_sent || !may_store(*context)) return;
+  if (context == nullptr || context->final_sent || !may_store(*context, true)) return;
   auto request = original_request(*context);
   if (!request) return;
   std::uint64_t stored_id = 0;

@@ -197,7 +197,8 @@ class ProxyCore {
   // with no branch answered: stored and answered 202 now, the branches left running.
   void store_undelivered(ContextKey key);
   // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
-  bool may_store(const Context& context) const;
+  // deadline_passed: asked at the MESSAGE delivery timeout, branches may still be running.
+  bool may_store(const Context& context, bool deadline_passed = false) const;
   // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
   bool message_too_large_for(const Context& context, const txn::Target& to) const;
   // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and

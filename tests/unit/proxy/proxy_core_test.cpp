@@ -893,6 +893,38 @@ TEST_F(ProxyServicesTest, AMessageToASilentDeviceIsStoredAndAnswered202AfterTheD
   EXPECT_EQ(proxy_.active_requests(), 0u);
 }
 
+TEST_F(ProxyServicesTest, AnErrorFromOneDeviceDoesNotKeepASilentOnesMessageFromTheStore) {
+  // One device refuses (415), the other is silent: at the delivery timeout nobody has the
+  // message, so it is stored (202) and not left to end 32 s later with the refusal.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("anyone?"));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  feed(downstream_response(0, 415), endpoint("192.0.2.20", 5080));
+  EXPECT_TRUE(sent_starting("SIP/2.0 415").empty());  // the other branch still runs
+  proxy_.advance(start + std::chrono::seconds(5));
+  ASSERT_EQ(messages_.messages.size(), 1u);
+  ASSERT_TRUE(messages_.make_durable());
+  io_context_.poll();
+  EXPECT_EQ(sent_starting("SIP/2.0 202").size(), 1u);
+  table_.advance(start + std::chrono::seconds(40));
+  EXPECT_EQ(sent_starting("SIP/2.0").size(), 1u);
+}
+
+TEST_F(ProxyServicesTest, ADeclineFromOneDeviceIsNotOverruledByTheDeliveryTimeout) {
+  // §16.7 step 10: a 6xx speaks for the user; the message is not stored behind its back.
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080"),
+                binding("sip:bob@10.0.0.3:5080", "udp:192.0.2.30:5080")});
+  const auto start = txn::Clock::now();
+  from_alice(message_text("anyone?"));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  feed(downstream_response(0, 603), endpoint("192.0.2.20", 5080));
+  proxy_.advance(start + std::chrono::seconds(5));
+  EXPECT_TRUE(messages_.messages.empty());
+  EXPECT_TRUE(sent_starting("SIP/2.0 202").empty());
+}
+
 TEST_F(ProxyServicesTest, AStoredMessageThatItsDeviceAcceptsLateLeavesTheStore) {
   // Stored at the delivery timeout, then the device answers 200 after all: the stored copy is
   // removed, so the user does not get it a second time when it next registers.
