@@ -376,11 +376,13 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
       // §16.5: 404 for a user with no account (only when accounts exist: an open
       // registrar knows no user list); else "not reachable now": 480, or stored if a MESSAGE.
       if (services_.users != nullptr && services_.users->size() > 0 && !services_.users->has_aor(account)) {
+        report_not_reachable(request, 404, "no such account");
         reject(transaction, request, 404, "Not Found");
         return;
       }
       if (context->tls_only || services_.offline == nullptr ||
           !services_.offline->take(transaction, request, aor, sender_identity(request, originator))) {
+        report_not_reachable(request, 480, "the user has no registered device");
         reject(transaction, request, 480, "Temporarily Unavailable");
       }
       return;
@@ -705,6 +707,12 @@ void ProxyCore::report_transport_failure(const Context& context, const txn::Targ
   const std::string_view method = request ? request->method_text() : std::string_view();
   const std::string_view request_uri = request ? request->request_uri().text : std::string_view();
   events_.branch_transport_failure({call_id, to, cause, method, request_uri});
+}
+
+void ProxyCore::report_not_reachable(const sip::Message& request, int status, std::string_view why) const {
+  if (!events_.user_not_reachable) return;
+  events_.user_not_reachable(
+      {request.call_id().value_or(""), request.method_text(), request.request_uri().text, status, why});
 }
 
 void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response) {

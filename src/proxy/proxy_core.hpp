@@ -234,6 +234,7 @@ class ProxyCore {
   static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
   // Tells services_.events of a branch lost to a transport error.
   void report_transport_failure(const Context& context, const txn::Target& to, std::string_view cause) const;
+  void report_not_reachable(const sip::Message& request, int status, std::string_view why) const;
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
   // `branch`: the branch the response came from (its places go into the caller's token).

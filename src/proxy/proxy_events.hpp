@@ -20,8 +20,19 @@ struct BranchTransportFailure {
   std::string_view request_uri;  // as it arrived (the user it was for)
 };
 
+// A request for a served user answered by osprey itself because nobody could take it: 404 (no
+// such account) or 480 (no binding, RFC 3261 §16.5).
+struct UserNotReachable {
+  std::string_view call_id;
+  std::string_view method;
+  std::string_view request_uri;
+  int status;
+  std::string_view why;  // a string literal
+};
+
 struct ProxyEvents {
   std::function<void(const BranchTransportFailure&)> branch_transport_failure;
+  std::function<void(const UserNotReachable&)> user_not_reachable;
   // An ACK for a 2xx the proxy does not forward: `why` names the rule (a string literal).
   std::function<void(const sip::Message& ack, std::string_view why)> ack_dropped;
 };

@@ -17,7 +17,8 @@ ProxyEventLog::ProxyEventLog(spdlog::logger& logger, std::uint64_t seed)
     : logger_(logger),
       acked_dialogs_(kRememberedDialogs, seed),
       ack_lines_(kLinesPerSecond),
-      failure_lines_(kLinesPerSecond) {}
+      failure_lines_(kLinesPerSecond),
+      unreachable_lines_(kLinesPerSecond) {}
 
 std::string ProxyEventLog::dialog_key(const sip::Message& ack) {
   // RFC 3261 §12: a dialog is its Call-ID and the two tags; '\n' cannot occur in any of them.
@@ -37,6 +38,13 @@ void ProxyEventLog::branch_transport_failure(const proxy::BranchTransportFailure
                failure.cause, suppressed_note(suppressed));
 }
 
+void ProxyEventLog::user_not_reachable(const proxy::UserNotReachable& event) {
+  std::uint64_t suppressed = 0;
+  if (!unreachable_lines_.admit(LogBudget::Clock::now(), suppressed)) return;
+  logger_.info("{} {} (Call-ID '{}'): answered {}: {}{}", event.method, event.request_uri, event.call_id,
+               event.status, event.why, suppressed_note(suppressed));
+}
+
 void ProxyEventLog::ack_dropped(const sip::Message& ack, std::string_view why, const net::Endpoint* from) {
   // The dialog gate first: retransmissions of a logged ACK do not use up the line budget.
   if (!acked_dialogs_.first_time(dialog_key(ack))) return;
@@ -52,6 +60,7 @@ proxy::ProxyEvents ProxyEventLog::events() {
   events.branch_transport_failure = [this](const proxy::BranchTransportFailure& failure) {
     branch_transport_failure(failure);
   };
+  events.user_not_reachable = [this](const proxy::UserNotReachable& event) { user_not_reachable(event); };
   events.ack_dropped = [this](const sip::Message& ack, std::string_view why) { ack_dropped(ack, why); };
   return events;
 }

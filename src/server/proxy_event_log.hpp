@@ -4,6 +4,9 @@
 // can turn the log into a flood:
 //  - a branch lost to a transport error (connection refused or reset, send error, TLS failure):
 //    one line naming the Call-ID, where it went and the cause, at most kLinesPerSecond a second;
+//  - a request for a served user osprey answered itself with 404 (no such account) or 480 (no
+//    registered device): one line, at most kLinesPerSecond a second (a scanner enumerating
+//    users gets no more);
 //  - an ACK osprey does not forward (access control, or the gateway rule): one line per dialog
 //    (Call-ID, From tag, To tag), not one per retransmission, remembered among the last
 //    kRememberedDialogs dialogs, and at most kLinesPerSecond a second however many dialogs an
@@ -32,6 +35,7 @@ class ProxyEventLog {
   ProxyEventLog(spdlog::logger& logger, std::uint64_t seed);
 
   void branch_transport_failure(const proxy::BranchTransportFailure& failure);
+  void user_not_reachable(const proxy::UserNotReachable& event);
   // `why`: a string literal naming the rule; `from`: where the ACK came from, if known.
   void ack_dropped(const sip::Message& ack, std::string_view why, const net::Endpoint* from = nullptr);
 
@@ -46,6 +50,7 @@ class ProxyEventLog {
   SeenKeys acked_dialogs_;
   LogBudget ack_lines_;
   LogBudget failure_lines_;
+  LogBudget unreachable_lines_;
 };
 
 }  // namespace osprey::server

@@ -185,6 +185,25 @@ TEST_F(ProxyCoreTest, ABranchLostToATransportErrorIsReported) {
   EXPECT_TRUE(reports.empty());
 }
 
+// RFC 3261 §16.5: a served user nobody can take the request for is answered here, and told to
+// the server (an info line there), with why.
+TEST_F(ProxyCoreTest, AServedUserWithoutBindingIsReportedAsNotReachable) {
+  std::vector<std::string> reports;
+  ProxyEvents events;
+  events.user_not_reachable = [&](const UserNotReachable& event) {
+    reports.push_back(std::string(event.method) + " " + std::string(event.request_uri) + " " +
+                      std::to_string(event.status) + " " + std::string(event.why));
+  };
+  proxy_.set_events(std::move(events));
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  EXPECT_EQ(last().status(), 480);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0], "INVITE sip:bob@example.com 480 the user has no registered device");
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com", "", "z9hG4bKup2"));
+  EXPECT_EQ(reports.size(), 1u);  // forwarded: nothing to report
+}
+
 // An ACK the proxy cannot deliver is told to the server (logged once per dialog there).
 TEST_F(ProxyCoreTest, AnAckForAServedUserWithoutBindingIsReportedAsDropped) {
   std::vector<std::string> reports;

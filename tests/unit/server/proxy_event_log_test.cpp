@@ -74,6 +74,19 @@ TEST_F(ProxyEventLogTest, ATransportFailureIsOneInfoLineWithCallIdTargetAndCause
       << out_.str();
 }
 
+TEST_F(ProxyEventLogTest, AUserNotReachableIsOneInfoLineAndAnEnumerationCannotFloodTheLog) {
+  log_.user_not_reachable(
+      {"call-4", "INVITE", "sip:bob@example.com", 480, "the user has no registered device"});
+  EXPECT_EQ(lines(), 1u);
+  EXPECT_NE(out_.str().find("info INVITE sip:bob@example.com (Call-ID 'call-4'): answered 480: the user has "
+                            "no registered device"),
+            std::string::npos)
+      << out_.str();
+  for (int i = 0; i < 5'000; ++i)
+    log_.user_not_reachable({"scan", "INVITE", "sip:100@example.com", 404, "no such account"});
+  EXPECT_LE(lines(), 1 + 2 * ProxyEventLog::kLinesPerSecond);
+}
+
 TEST(ProxyEventLogKey, TheDialogIsCallIdAndBothTags) {
   auto a = sip::Message::parse(
       "ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=x\r\n"
