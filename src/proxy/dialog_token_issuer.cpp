@@ -38,7 +38,10 @@ DialogTokenIssuer::DialogTokenIssuer(const security::DialogToken& tokens, const 
 std::string DialogTokenIssuer::named_place(const sip::Uri& uri) const {
   if (!uri.is_sip() || identity_.is_ours(uri) || identity_.serves_uri(uri)) return {};
   std::string place = security::dialog_place(uri);
-  return place == gateway_place_ ? std::string() : place;
+  // The gateway is its host at any port (ProxyCore::is_gateway).
+  const bool gateway =
+      !gateway_place_.empty() && security::place_host(place) == security::place_host(gateway_place_);
+  return gateway ? std::string() : place;
 }
 
 DialogTokenIssuer::Dialog DialogTokenIssuer::dialog_of(const sip::Message& request,

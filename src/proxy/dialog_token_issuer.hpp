@@ -7,8 +7,8 @@
 // The places a token binds are where the other side really is. A place named only by a message
 // (a Contact, a Record-Route) is left out when it is osprey itself or a URI osprey retargets (a
 // served domain: the location service or the gateway decide where that goes, not its host), or
-// the gateway: the gateway is reached in-dialog only in dialogs osprey itself routed to it, or
-// that came from its address. The addresses osprey actually used (where the request came from,
+// the gateway (its host, at any port): the gateway is reached in-dialog only in dialogs osprey itself routed
+// to it, or that came from its address. The addresses osprey actually used (where the request came from,
 // where a branch went) are always bound.
 
 #include <cstdint>

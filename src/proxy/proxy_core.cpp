@@ -159,11 +159,13 @@ void ProxyCore::attach(ProxyServices services) {
 }
 
 bool ProxyCore::is_gateway(const net::Endpoint& endpoint) const {
-  // Compared in one spelling (an IPv4-mapped address is its IPv4 address): a Contact or Route
-  // written [::ffff:a.b.c.d] must not pass for another host than the gateway.
-  const net::Endpoint canonical{net::unmapped(endpoint.address), endpoint.port};
-  return std::find(gateway_endpoints_.begin(), gateway_endpoints_.end(), canonical) !=
-         gateway_endpoints_.end();
+  // The gateway is its host at any port and over any transport: gateways admit osprey by its
+  // address, so whatever reaches that address reaches the telephone network. Compared in one
+  // spelling (an IPv4-mapped address is its IPv4 address): a Contact or Route written
+  // [::ffff:a.b.c.d] must not pass for another host than the gateway.
+  const auto address = net::unmapped(endpoint.address);
+  return std::any_of(gateway_endpoints_.begin(), gateway_endpoints_.end(),
+                     [&address](const net::Endpoint& gateway) { return gateway.address == address; });
 }
 
 void ProxyCore::set_dialog_tokens(const security::DialogToken* tokens) {

@@ -127,6 +127,11 @@ std::string dialog_place(const sip::Uri& uri) {
   return dialog_place(maddr && !maddr->empty() ? *maddr : uri.host, port);
 }
 
+std::string_view place_host(std::string_view place) {
+  const auto colon = place.rfind(':');
+  return colon == std::string_view::npos ? place : place.substr(0, colon);
+}
+
 std::string dialog_target(std::string_view contact_uri) {
   if (contact_uri.empty()) return {};
   return "target " + std::string(contact_uri);

@@ -53,6 +53,9 @@ namespace osprey::security {
 std::string dialog_place(std::string_view host, std::uint16_t port);
 // The place of a sip/sips URI; empty for any other scheme (tel: has no host).
 std::string dialog_place(const sip::Uri& uri);
+// The host of a place ("192.0.2.9" of "192.0.2.9:5060"). The gateway is a host, not a port:
+// gateways admit osprey by its address, so every port of theirs takes osprey's calls.
+std::string_view place_host(std::string_view place);
 // A remote target bound exactly, as a "place" of its own: the Contact URI as its UA wrote it,
 // which §12.2.1.1 has the other side copy into the Request-URI. Toward the gateway only this
 // exact URI is admitted in-dialog, so a dialog with it cannot carry a request for another number.

@@ -45,7 +45,7 @@ AccessControl::AccessControl(const SecuritySettings& settings, const proxy::Loca
       dialog_tokens_(dialog_tokens) {}
 
 bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
-                                    std::optional<security::DialogFlow>* flow) const {
+                                    DialogAdmission* admission) const {
   if (!request.to() || request.to()->tag().empty()) return false;
   if (dialog_tokens_ == nullptr) return true;
   if (!request.call_id() || !request.from()) return false;
@@ -63,19 +63,27 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
       *request.call_id(), request.from()->tag(), request.to()->tag(), from_aor, to_aor, place};
   const std::int64_t now = clock_();
   // Toward the gateway, the token must also name this exact Request-URI (the gateway's own
-  // Contact): a dialog with the gateway carries no request for another number.
-  const bool to_gateway = place == gateway_place();
+  // Contact): a dialog with the gateway carries no request for another number. The gateway is
+  // its host at any port, and the flow a request would take (the peer's own, when no Route is
+  // left) counts as much as the Request-URI: a gateway behind NAT is reached over its flow.
+  const bool to_gateway = at_gateway(place);
   const std::string target = security::dialog_target(route.request_uri);
   security::DialogRequest exact = dialog;
   exact.next_hop = target;
   for (const std::string& token : route.tokens) {
     std::optional<security::DialogFlow> bound;
-    if (!dialog_tokens_->admits(token, dialog, now, &bound) ||
-        (to_gateway && !dialog_tokens_->admits(token, exact, now)))
-      continue;
+    if (!dialog_tokens_->admits(token, dialog, now, &bound)) continue;
     // The flow is the peer's own: it stands for the Request-URI only when nothing else is left
     // to route through (a Route after ours leads elsewhere first).
-    if (flow != nullptr && route.routes.empty()) *flow = bound;
+    if (!route.routes.empty()) bound.reset();
+    const bool flow_to_gateway =
+        bound && at_gateway(security::dialog_place(net::host_text(bound->address), bound->port));
+    const bool gateway_bound = to_gateway || flow_to_gateway;
+    if (gateway_bound && !dialog_tokens_->admits(token, exact, now)) continue;
+    if (admission != nullptr) {
+      admission->flow = bound;
+      admission->gateway_cleared = gateway_bound;
+    }
     return true;
   }
   return false;
@@ -83,9 +91,9 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
 
 std::optional<security::DialogFlow> AccessControl::verified_flow(const sip::Message& request,
                                                                  const proxy::RouteDecision& route) const {
-  std::optional<security::DialogFlow> flow;
-  if (route.routes.empty() && !route.tokens.empty()) dialog_admitted(request, route, &flow);
-  return flow;
+  DialogAdmission admission;
+  if (route.routes.empty() && !route.tokens.empty()) dialog_admitted(request, route, &admission);
+  return admission.flow;
 }
 
 std::string AccessControl::realm_for(const sip::Uri& uri) const {
@@ -127,9 +135,8 @@ std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecis
   // strip down to one ("+44900123%23", "+44900123;ext=1", "x" with a tel: To).
   auto request_uri = sip::parse_uri(route.request_uri);
   const bool clean_number = request_uri && security::dialled_number(*request_uri).has_value();
-  const std::string gateway = gateway_place();
   for (const sip::Uri& uri : uris) {
-    if (!clean_number && !gateway.empty() && security::dialog_place(uri) == gateway)
+    if (!clean_number && at_gateway(security::dialog_place(uri)))
       return route.request_uri + ": not a telephone number, sent to the gateway";
   }
   for (std::size_t i = 0; i < uris.size(); ++i) {
@@ -209,7 +216,11 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
     if (dialog_flow != nullptr) *dialog_flow = verified_flow(ack, route);
     return true;
   }
-  if (dialog_admitted(ack, route, dialog_flow) || !leaves_served_users(route)) return true;
+  if (DialogAdmission admission; dialog_admitted(ack, route, &admission)) {
+    if (dialog_flow != nullptr) *dialog_flow = admission.flow;
+    return true;
+  }
+  if (!leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
   // Anyone can send these, and an ACK gets no answer to tell the sender: once per dialog, and
   // rate-bound, in the log (server/proxy_event_log.hpp); every one at debug.
@@ -223,13 +234,13 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
 bool AccessControl::ack_may_reach_gateway(const sip::Message& ack, const net::Flow& flow,
                                           const proxy::RouteDecision& route) {
   if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) return true;
-  return toward_gateway(route) && dialog_admitted(ack, route);
+  DialogAdmission admission;
+  return dialog_admitted(ack, route, &admission) && admission.gateway_cleared;
 }
 
-bool AccessControl::toward_gateway(const proxy::RouteDecision& route) const {
-  auto next_hop = sip::parse_uri(route.next_hop);
+bool AccessControl::at_gateway(std::string_view place) const {
   const std::string gateway = gateway_place();
-  return next_hop && !gateway.empty() && security::dialog_place(*next_hop) == gateway;
+  return !gateway.empty() && !place.empty() && security::place_host(place) == security::place_host(gateway);
 }
 
 AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net::Flow& flow,
@@ -291,8 +302,10 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
 
   // Inside a dialog osprey admitted, toward a place that dialog reaches, the request follows the
   // route set its dialog-creating request earned; else it is judged as a new request.
-  if (AccessDecision decision; dialog_admitted(request, route, &decision.dialog_flow)) {
-    decision.may_reach_gateway = toward_gateway(route);  // then the token named its exact target
+  if (DialogAdmission admission; dialog_admitted(request, route, &admission)) {
+    AccessDecision decision;
+    decision.dialog_flow = admission.flow;
+    decision.may_reach_gateway = admission.gateway_cleared;  // the token named its exact target
     return decision;
   }
 

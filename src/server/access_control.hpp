@@ -140,14 +140,22 @@ class AccessControl {
   std::optional<std::string> refused_number(const proxy::RouteDecision& route, const std::string& user) const;
   // The gateway's place (security::dialog_place), empty without a gateway.
   std::string gateway_place() const;
-  // The request's next hop is the gateway's place.
-  bool toward_gateway(const proxy::RouteDecision& route) const;
+  // `place` (security::dialog_place) is on the gateway's host, at any port: a gateway admits
+  // osprey by address, so each of its ports is the gateway.
+  bool at_gateway(std::string_view place) const;
   std::string realm_for(const sip::Uri& uri) const;
+  // What admitted an in-dialog request: the flow of its token (when no Route is left, the next
+  // hop is the peer, reached over that flow) and whether it was cleared for the gateway (its
+  // next hop or that flow is on the gateway's host, and the token named its exact target).
+  struct DialogAdmission {
+    std::optional<security::DialogFlow> flow;
+    bool gateway_cleared = false;
+  };
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
-  // dialog that names its next hop (always true without tokens). `flow`, when given, receives
-  // the flow of the token that admitted it when no Route is left (the next hop is the peer).
+  // dialog that names its next hop (always true without tokens); `admission`, when given,
+  // receives what admitted it.
   bool dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
-                       std::optional<security::DialogFlow>* flow = nullptr) const;
+                       DialogAdmission* admission = nullptr) const;
   // For a request let through unjudged (authentication off, a trusted peer): the flow its dialog
   // token binds, if one of ours admits it.
   std::optional<security::DialogFlow> verified_flow(const sip::Message& request,

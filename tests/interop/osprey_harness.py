@@ -294,6 +294,11 @@ def bound_udp_socket(address, port):
     return sock
 
 
+# The [dialplan] gateway of the tests. osprey takes every port of the gateway's address for the
+# gateway (gateways admit osprey by address), so it lives on a loopback address no phone uses.
+GATEWAY_ADDRESS = "127.0.0.9"
+
+
 class UdpRecorder:
     """A UDP socket that records what it receives: every datagram (requests, ACKs, responses), or
     with requests_only the requests but ACK. Given `answer`, it answers an INVITE with that status

@@ -251,7 +251,7 @@ def case_hostile_contacts(port, gateway, checks):
     checks.expect(status == 200, f"frank registers a Contact at osprey's own address ({status})")
     frank = h.UdpRecorder(answer=200, sock=frank_sock, requests_only=True)
     grace_sock = udp_socket()
-    status = udp_register(port, "grace", grace_sock, f"<sip:127.0.0.1:{gateway.port}>")
+    status = udp_register(port, "grace", grace_sock, f"<sip:{gateway.address}:{gateway.port}>")
     checks.expect(status == 200, f"grace registers the gateway's URI as her Contact ({status})")
     grace = h.UdpRecorder(answer=200, sock=grace_sock, requests_only=True)
     try:
@@ -336,9 +336,9 @@ def main():
     checks = h.Failures()
     with h.temp_dir() as work:
         port = h.free_port()
-        gateway = h.UdpRecorder(answer=486)
+        gateway = h.UdpRecorder(answer=486, address=h.GATEWAY_ADDRESS)
         server = h.Osprey(args.osprey, work, h.udp_and_tcp(port), authentication=True,
-                          extra_toml=f'[dialplan]\ngateway = "sip:127.0.0.1:{gateway.port}"\n')
+                          extra_toml=f'[dialplan]\ngateway = "sip:{gateway.address}:{gateway.port}"\n')
         imported = h.import_accounts(args.osprey, server.config, ACCOUNTS)
         checks.expect(imported.returncode == 0, f"osprey user import: {imported.stdout.strip()} {imported.stderr.strip()}")
         try:

@@ -12,6 +12,10 @@ that dialog (same Call-ID and tags, that Route):
   b. a re-INVITE to sip:+4490012345@127.0.0.1 or tel:+4490012345 must not reach the gateway;
   c. an ACK whose Request-URI is the foreign socket must not reach it;
   control: an INFO and then a BYE to bob's contact, with the token, still reach bob.
+  e. the gateway is its host: a call from the gateway's address but another port than the
+     configured one reaches bob, whose side of that dialog then sends an in-dialog INVITE for a
+     premium number to that port (the token binds it as the caller's place): 403/407, nothing
+     arrives there. The dialog's own requests to the caller's Contact still do.
   d. the token expires: with [security] dialog_token_lifetime = 2 (seconds, renewed by the
      dialog's traffic), the same BYE to bob sent 3 s after the dialog's last request is no
      longer admitted as in-dialog: 407, and bob receives nothing.
@@ -149,6 +153,48 @@ def case_skeleton_key(port, bob, gateway, checks):
         dialog.close()
 
 
+def case_gateway_other_port(port, bob, checks):
+    """The gateway's host at a port of its own choosing calls bob; bob's side of the dialog tries
+    to dial a number there."""
+    caller = h.UdpRecorder(h.GATEWAY_ADDRESS, answer=200)
+    client = d.UdpClient(port)
+    try:
+        call_id, gateway_tag, contact = uuid.uuid4().hex, "gw" + uuid.uuid4().hex[:6], f"sip:+4930123@{caller.address}:{caller.port}"
+        invite = (f"INVITE sip:bob@127.0.0.1:{port} SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP {caller.address}:{caller.port};branch=z9hG4bK{uuid.uuid4().hex[:16]};rport\r\n"
+                  f"Max-Forwards: 70\r\nFrom: <sip:+4930123@{caller.address}>;tag={gateway_tag}\r\n"
+                  f"To: <{BOB}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <{contact}>\r\n"
+                  "Content-Length: 0\r\n\r\n").encode()
+        before = len(bob.received)
+        caller.sock.sendto(invite, ("127.0.0.1", port))
+        got = bob.wait_for(before + 1, timeout=3.0)
+        arrived = [m for m in got[before:] if m.startswith(b"INVITE ")]
+        routes = d.header_lines(arrived[0], "Record-Route") if arrived else []
+        if not checks.expect(bool(routes) and "osp-dt=" in routes[0],
+                             f"a call from the gateway's host at port {caller.port} reaches bob with osprey's "
+                             f"Record-Route ({routes})"):
+            return
+        for uri in (f"sip:{NUMBER}@{caller.address}:{caller.port}", contact):
+            before = len(caller.received)
+            request = client.request("INVITE", uri, BOB, f"sip:+4930123@{caller.address}", 1, call_id,
+                                     extra=[f"Route: {routes[0]}"], from_tag="bobside").replace(
+                f"To: <sip:+4930123@{caller.address}>".encode(),
+                f"To: <sip:+4930123@{caller.address}>;tag={gateway_tag}".encode())
+            reply = client.exchange(request, timeout=2.0)
+            requests = [m for m in caller.arrivals_since(before, wait=0.3) if m.startswith(b"INVITE ")]
+            if uri == contact:
+                checks.expect(d.status_of(reply) == 200 and len(requests) == 1,
+                              f"bob's side re-INVITEs the caller's own Contact: it arrives ({d.status_of(reply)}, "
+                              f"{len(requests)} there)")
+            else:
+                checks.expect(d.status_of(reply) in (403, 407) and not requests,
+                              f"bob's side INVITEs {uri}, another number at the gateway's host: 403/407, nothing "
+                              f"arrives there ({d.status_of(reply)}, {len(requests)} there)")
+    finally:
+        client.close()
+        caller.close()
+
+
 def case_token_expiry(port, bob, checks):
     """On a server whose dialog tokens live 2 s."""
     dialog = steal_dialog(port, bob, checks)
@@ -172,7 +218,8 @@ def main():
     checks = h.Failures()
     with h.temp_dir() as work:
         with_intruder_server(args.osprey, work, checks, bob_answer=180,
-                             cases=lambda port, bob, gateway: case_skeleton_key(port, bob, gateway, checks))
+                             cases=lambda port, bob, gateway: (case_skeleton_key(port, bob, gateway, checks),
+                                                               case_gateway_other_port(port, bob, checks)))
         expiring = os.path.join(work, "expiring")
         os.makedirs(expiring)
         try:

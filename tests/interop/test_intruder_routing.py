@@ -230,8 +230,8 @@ def with_intruder_server(binary, work, checks, cases, bob_answer=200, extra_toml
     and bob registered (his phone answers INVITE with bob_answer); runs cases(port, bob,
     gateway), then stops everything. Raises RuntimeError if osprey does not start."""
     port = h.free_port()
-    gateway = h.UdpRecorder(answer=486)
-    extra = f'[dialplan]\ngateway = "sip:127.0.0.1:{gateway.port}"\n' + extra_toml
+    gateway = h.UdpRecorder(answer=486, address=h.GATEWAY_ADDRESS)
+    extra = f'[dialplan]\ngateway = "sip:{gateway.address}:{gateway.port}"\n' + extra_toml
     server = h.Osprey(binary, work, h.udp_and_tcp(port), extra_toml=extra, authentication=True)
     imported = h.import_accounts(binary, server.config, ACCOUNTS)
     checks.expect(imported.returncode == 0, f"osprey user import: {imported.stdout.strip()} {imported.stderr.strip()}")

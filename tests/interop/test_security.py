@@ -301,8 +301,8 @@ def main():
     checks = h.Failures()
     with h.temp_dir() as work:
         port = h.free_port()
-        gateway = Phone(port, None, answer=486)
-        extra = (f'[dialplan]\ngateway = "sip:127.0.0.1:{gateway.port}"\n'
+        gateway = h.UdpRecorder(answer=486, address=h.GATEWAY_ADDRESS, requests_only=True)
+        extra = (f'[dialplan]\ngateway = "sip:{gateway.address}:{gateway.port}"\n'
                  '[[dialplan.group]]\nname = "international"\nmembers = ["sip:carol@127.0.0.1"]\n'
                  'allow = ["+972"]\n')
         server = h.Osprey(ARGS.osprey, work, h.udp_and_tcp(port), extra_toml=extra, workers=2, authentication=True)

@@ -1242,6 +1242,24 @@ TEST_F(ProxyBindingTargetTest, ContactWrittenAsTheGatewayIsNotClearedForIt) {
   EXPECT_EQ(last().status(), 403);
 }
 
+// The gateway is its host: another port or transport of its address is the gateway as much.
+TEST_F(ProxyBindingTargetTest, ContactAtAnotherPortOfTheGatewaysHostIsTheGateway) {
+  ProxyServices services;
+  services.gateway = "sip:192.0.2.80:5060";
+  proxy_.attach(services);
+  user_.originator.may_reach_gateway = false;
+  int attempt = 0;
+  for (const char* contact :
+       {"sip:+88212345678@192.0.2.80:5099", "sip:+88212345678@192.0.2.80:34537;transport=tcp",
+        "sips:+88212345678@192.0.2.80"}) {
+    register_bob({binding(contact, "udp:192.0.2.20:5080")});
+    from_alice(
+        request_text("INVITE", "sip:bob@example.com", "", "z9hG4bK-port-" + std::to_string(++attempt)));
+    EXPECT_EQ(invites().size(), 0u) << contact;
+    EXPECT_EQ(last().status(), 403) << contact;
+  }
+}
+
 // An IPv4-mapped IPv6 spelling of the gateway's address is the gateway (RFC 4291 §2.5.5.2): the
 // socket would send there all the same. Compared as written, it passed for another host.
 TEST_F(ProxyBindingTargetTest, ContactAtTheGatewaysIpv4MappedAddressIsTheGateway) {

@@ -723,6 +723,53 @@ TEST_F(AccessControlTest, InADialogWithTheGatewayOnlyItsContactIsAdmitted) {
   EXPECT_EQ(admit_guarded(other_number).status, 407);
 }
 
+// The gateway is its host at any port, and the flow a request would take counts as its target:
+// a gateway that called from another port (or whose TCP connection has an ephemeral one) is
+// still the gateway, and one behind NAT, reached over its flow, is cleared for its own Contact.
+TEST_F(AccessControlTest, TheGatewayIsItsHostAtAnyPortAndOverItsFlow) {
+  use_dialog_tokens();
+  settings_.gateway = "sip:192.0.2.50:5060";
+  AccessControl& guarded = *with_dialog_tokens_;
+  RequestSpec spec;
+  spec.method = "BYE";
+  spec.from = "sip:alice@example.com";
+  spec.to = "sip:0201234567@example.com";
+  spec.to_tag = "gw1";
+  spec.uri = "sip:0201234567@10.0.0.9:5060";  // the gateway's Contact: a private address
+  const std::vector<std::string> places{
+      security::dialog_place("192.0.2.50", 5060), security::dialog_place("192.0.2.50", 34537),
+      security::dialog_place("10.0.0.9", 5060), security::dialog_target(spec.uri)};
+  security::DialogBinding binding{security::DialogDirection::toward_callee,
+                                  "access-control-1",
+                                  "f1",
+                                  "gw1",
+                                  "sip:alice@example.com",
+                                  "sip:0201234567@example.com",
+                                  places,
+                                  {}};
+  binding.flow =
+      security::DialogFlow{security::FlowProtocol::udp, boost::asio::ip::make_address("192.0.2.50"), 5060};
+  const std::string token = tokens_.sign(binding, now_);
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
+  const auto admit_guarded = [&](const RequestSpec& request) {
+    return judge(guarded, parse(request_text(request)), flow_from(kAliceAddress));
+  };
+  // The BYE for the gateway's own Contact, over the gateway's flow: cleared for the gateway.
+  const AccessDecision bye = admit_guarded(spec);
+  EXPECT_EQ(bye.status, 0);
+  EXPECT_TRUE(bye.may_reach_gateway);
+  ASSERT_TRUE(bye.dialog_flow.has_value());
+  // Another number at that Contact's place would go over the gateway's flow: judged as new.
+  RequestSpec over_flow = spec;
+  over_flow.method = "INVITE";
+  over_flow.uri = "sip:+4490012345@10.0.0.9:5060";
+  EXPECT_EQ(admit_guarded(over_flow).status, 407);
+  // Another port of the gateway's host, bound as a place of the dialog: still the gateway.
+  RequestSpec other_port = over_flow;
+  other_port.uri = "sip:+4490012345@192.0.2.50:34537;transport=tcp";
+  EXPECT_EQ(admit_guarded(other_port).status, 407);
+}
+
 TEST_F(AccessControlTest, EverySpellingOfAServedDomainIsOurs) {
   // REGISTER for a served domain is the registrar's whatever its port: authenticated.
   for (const char* uri :
