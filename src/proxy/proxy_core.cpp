@@ -748,6 +748,13 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
         context->best.reset();
       }
     }
+    // §16.7 step 10 ends the search at a 6xx by cancelling the other branches; a non-INVITE
+    // cannot be cancelled (§9.1), and waiting for its silent branches would outlast the
+    // client's Timer F (32 s): the user's decline goes upstream now.
+    if (status >= 600 && !context->invite && !context->final_sent && response != nullptr) {
+      context->final_sent = true;
+      forward_response(*context, *response, branch);
+    }
   }
   finish_if_done(key);
 }

@@ -939,9 +939,15 @@ TEST_F(ProxyServicesTest, ADeclineFromOneDeviceIsNotOverruledByTheDeliveryTimeou
   from_alice(message_text("anyone?"));
   ASSERT_EQ(transport_.sent.size(), 2u);
   feed(downstream_response(0, 603), endpoint("192.0.2.20", 5080));
+  // A non-INVITE cannot be cancelled (§9.1): the decline goes upstream at once, not after the
+  // silent branch's 32 s, when the sender would have given up.
+  EXPECT_EQ(sent_starting("SIP/2.0 603").size(), 1u);
   proxy_.advance(start + std::chrono::seconds(5));
   EXPECT_TRUE(messages_.messages.empty());
   EXPECT_TRUE(sent_starting("SIP/2.0 202").empty());
+  table_.advance(start + std::chrono::seconds(40));
+  EXPECT_EQ(sent_starting("SIP/2.0").size(), 1u);
+  EXPECT_EQ(proxy_.active_requests(), 0u);
 }
 
 TEST_F(ProxyServicesTest, AStoredMessageThatItsDeviceAcceptsLateLeavesTheStore) {
