@@ -1,6 +1,7 @@
 #include "proxy/stray_cancel.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace osprey::proxy {
@@ -22,11 +23,24 @@ bool cancel_needs(sip::HeaderId id) {
   }
 }
 
+// RFC 3326 §2: "Reason: SIP ;cause=200 ;text=..." names why; that fits in a line of a few dozen
+// bytes. A folded or long one carries something else.
+bool plain_reason(std::string_view value) {
+  return value.size() <= kMaxReasonBytes && value.find_first_of("\r\n") == std::string_view::npos;
+}
+
 }  // namespace
 
 void strip_stray_cancel(sip::Message& cancel) {
   std::vector<sip::HeaderId> known;
   std::vector<std::string> other;
+  // One Reason per protocol (SIP, Q.850: RFC 3326 §2); more is not a reason.
+  bool drop_reason = cancel.count(sip::HeaderId::reason) > 2;
+  cancel.for_each_line(sip::HeaderId::reason, [&](std::string_view value) {
+    drop_reason = drop_reason || !plain_reason(value);
+    return true;
+  });
+  if (drop_reason) known.push_back(sip::HeaderId::reason);
   for (const sip::HeaderField& field : cancel.fields()) {
     if (field.removed() || cancel_needs(field.id)) continue;
     if (field.id == sip::HeaderId::other) {

@@ -5,11 +5,15 @@
 // challenged), so anything more would reach the callee as an unauthenticated message channel:
 // a body, Subject, Alert-Info, Call-Info.
 
+#include <cstddef>
+
 #include "sip/message.hpp"
 
 namespace osprey::proxy {
 
-// Removes the body and every header a CANCEL has no use for.
+// Removes the body and every header a CANCEL has no use for. Reason stays only when it is short
+// and on one line (kMaxReasonBytes), at most two of them: its text would be free text too.
+inline constexpr std::size_t kMaxReasonBytes = 128;
 void strip_stray_cancel(sip::Message& cancel);
 
 }  // namespace osprey::proxy

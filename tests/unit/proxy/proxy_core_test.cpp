@@ -414,6 +414,20 @@ TEST_F(ProxyCoreTest, AStrayCancelIsForwardedWithoutBodyOrExtraHeaders) {
   for (const char* kept : {"Reason", "Call-ID", "From", "To", "CSeq", "Max-Forwards"})
     EXPECT_TRUE(forwarded.first_value(kept)) << kept;
   EXPECT_EQ(forwarded.count(sip::HeaderId::via), 2u);
+
+  // A Reason whose text is an advertisement (long, or folded onto more lines) goes too.
+  for (const std::string& reason : {"Reason: SIP;cause=487;text=\"" + std::string(200, 'x') + "\"",
+                                    std::string("Reason: SIP;cause=487;text=\"CALL NOW\"\r\n more text")}) {
+    const std::size_t before = sent_starting("CANCEL ").size();
+    from_alice("CANCEL sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKstray" +
+               std::to_string(before) +
+               "\r\nMax-Forwards: 70\r\nFrom: <sip:eve@evil.example>;tag=f1\r\nTo: <sip:bob@example.com>\r\n"
+               "Call-ID: stray-2\r\nCSeq: 1 CANCEL\r\n" +
+               reason + "\r\nContent-Length: 0\r\n\r\n");
+    const auto now_sent = sent_starting("CANCEL ");
+    ASSERT_EQ(now_sent.size(), before + 1);
+    EXPECT_FALSE(parsed(now_sent.back()).first_value("Reason")) << reason;
+  }
 }
 
 TEST_F(ProxyCoreTest, CancelUpstreamCancelsDownstreamAndEndsWith487) {
