@@ -101,6 +101,9 @@ std::optional<std::pair<DialogFlow, std::size_t>> get_flow(std::string_view in) 
   return std::pair{flow, 1 + address_size + 2};
 }
 
+// The address and port of a flow sit after its kind byte, 6 or 18 bytes.
+std::size_t flow_secret_size(unsigned char kind) { return ((kind & kFlowV6) != 0 ? 16 : 4) + 2; }
+
 std::uint32_t get_u32(std::string_view in) {
   std::uint32_t value = 0;
   for (std::size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
@@ -144,6 +147,20 @@ std::uint32_t DialogToken::place_hash(std::string_view place) const {
   return get_u32(std::string_view(reinterpret_cast<const char*>(mac.data()), 4));
 }
 
+bool DialogToken::mask_flow(std::string& bytes, std::string_view mac) const {
+  // SIV-style: the keystream comes from the MAC over the plain token, so only the holder of the
+  // secret reads the address, and the MAC still covers it. The kind byte stays plain: it says
+  // how many bytes follow.
+  const std::size_t kind_at = kHeaderBytes;
+  if (bytes.size() <= kind_at) return false;
+  const std::size_t size = flow_secret_size(static_cast<unsigned char>(bytes[kind_at]));
+  if (bytes.size() < kind_at + 1 + size) return false;
+  HmacSha256::Mac pad{};
+  if (!hmac_.compute({"flow\n", mac}, pad)) return false;
+  for (std::size_t i = 0; i < size; ++i) bytes[kind_at + 1 + i] ^= static_cast<char>(pad[i]);
+  return true;
+}
+
 bool DialogToken::compute_mac(const DialogBinding& binding, std::string_view signed_part,
                               HmacSha256::Mac& out) const {
   // The separators keep neighbouring fields from sliding into each other.
@@ -168,15 +185,23 @@ std::string DialogToken::sign(const DialogBinding& binding, std::int64_t now) co
   for (std::uint32_t hash : hashes) put_u32(bytes, hash);
   HmacSha256::Mac mac{};
   if (!compute_mac(binding, bytes, mac)) return {};
-  bytes.append(reinterpret_cast<const char*>(mac.data()), kMacBytes);
+  const std::string_view mac_bytes(reinterpret_cast<const char*>(mac.data()), kMacBytes);
+  // The flow is where a user is: only osprey may read it (the token travels to the other side).
+  if (binding.flow && !mask_flow(bytes, mac_bytes)) return {};
+  bytes.append(mac_bytes);
   return encode(bytes);
 }
 
 bool DialogToken::admits(std::string_view token, const DialogRequest& request, std::int64_t now,
                          std::optional<DialogFlow>* flow) const {
   if (token.size() > 160 || request.next_hop.empty()) return false;
-  const auto bytes = decode(token);
+  auto bytes = decode(token);
   if (!bytes || bytes->size() < kHeaderBytes + kMacBytes) return false;
+  if ((static_cast<unsigned char>((*bytes)[kIssuedBytes]) & kFlowFlag) != 0) {
+    std::string body = bytes->substr(0, bytes->size() - kMacBytes);
+    if (!mask_flow(body, std::string_view(*bytes).substr(bytes->size() - kMacBytes))) return false;
+    bytes->replace(0, body.size(), body);
+  }
   const std::string_view all(*bytes);
   // The flow, when the direction byte says one follows, sits between the header and the hashes.
   std::optional<DialogFlow> bound_flow;

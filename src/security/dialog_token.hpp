@@ -27,7 +27,8 @@
 // protocol and address the branch went to in the caller's. A UA on TCP/TLS names in its Contact
 // a port where nothing accepts connections (or whose certificate osprey cannot check), and a UA
 // behind NAT a private address: the in-dialog request admitted with such a token goes over that
-// flow (proxy/dialog_flow_hop.hpp). It is signed with the rest, so nobody chooses it.
+// flow (proxy/dialog_flow_hop.hpp). It is signed with the rest, so nobody chooses it, and its
+// address and port are encrypted (the other side would read where the user is, RFC 3323).
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
@@ -111,8 +112,8 @@ class DialogToken {
   // base64url of (issued, direction, the flow if any, the places' keyed hashes, a 96-bit MAC
   // over all of it with the dialog's identifiers and AORs). Duplicate places are bound once.
   // The direction byte's top bit says a flow follows: one byte (protocol, 0x10 for IPv6), the
-  // address (4 or 16 bytes), the port (2 bytes). A token without it is one issued before flows
-  // were bound, and still verifies.
+  // address (4 or 16 bytes) and the port (2 bytes), those two XORed with HMAC("flow", MAC). A token without
+  // it is one issued before flows were bound, and still verifies.
   std::string sign(const DialogBinding& binding, std::int64_t now) const;
   // True when `token` was signed for this request's dialog, names its next hop's place and has not
   // expired; then its lifetime starts again from `now`. `flow`, when given, receives the flow the
@@ -125,6 +126,9 @@ class DialogToken {
  private:
   std::uint32_t place_hash(std::string_view place) const;
   bool compute_mac(const DialogBinding& binding, std::string_view signed_part, HmacSha256::Mac& out) const;
+  // XORs the flow's address and port in `bytes` (a token without its MAC) with the keystream
+  // of `mac`: the same call masks and unmasks. False when `bytes` is too short for the flow.
+  bool mask_flow(std::string& bytes, std::string_view mac) const;
   // Extends the token's life: false when it has expired (issued and last renewal too old).
   bool renew(std::uint64_t key, std::int64_t issued, std::int64_t now) const;
 

@@ -177,6 +177,46 @@ TEST(DialogToken, AFlowCannotBeChangedOrAddedWithoutTheSecret) {
   EXPECT_FALSE(tokens.admits(token, other_call, kNow));
 }
 
+// base64url without padding, as the token is written (RFC 4648 §5).
+std::string decoded(std::string_view text) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string bytes;
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (char c : text) {
+    bits = (bits << 6) | static_cast<std::uint32_t>(kAlphabet.find(c));
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      bytes.push_back(static_cast<char>((bits >> held) & 0xff));
+    }
+  }
+  return bytes;
+}
+
+// RFC 3323: the token reaches the other side of the dialog, which must not learn where this
+// side is (its NAT address, its connection's port): only osprey reads the flow.
+TEST(DialogToken, TheFlowsAddressAndPortAreNotReadableInTheToken) {
+  const DialogToken tokens(secret(7), kLifetime);
+  for (const DialogFlow& bound :
+       {flow(FlowProtocol::tcp, "203.0.113.8", 41198), flow(FlowProtocol::udp, "2001:db8::7", 5060)}) {
+    DialogBinding binding{
+        DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces, {}};
+    binding.flow = bound;
+    const std::string bytes = decoded(tokens.sign(binding, kNow));
+    std::string address;
+    if (bound.address.is_v4()) {
+      for (unsigned char b : bound.address.to_v4().to_bytes()) address.push_back(static_cast<char>(b));
+    } else {
+      for (unsigned char b : bound.address.to_v6().to_bytes()) address.push_back(static_cast<char>(b));
+    }
+    const std::string port{static_cast<char>(bound.port >> 8), static_cast<char>(bound.port & 0xff)};
+    EXPECT_EQ(bytes.find(address), std::string::npos);
+    EXPECT_EQ(bytes.find(address + port), std::string::npos);
+  }
+}
+
 TEST(DialogToken, ATokenWithoutAFlowStillVerifies) {
   // Issued before flows were bound: this exact token (secret 7, the caller's, at kNow) as the
   // format of old wrote it. It admits as before and names no flow (the Request-URI is used).
