@@ -163,7 +163,10 @@ bool ProxyCore::is_gateway(const net::Endpoint& endpoint) const {
   // address, so whatever reaches that address reaches the telephone network. Compared in one
   // spelling (an IPv4-mapped address is its IPv4 address): a Contact or Route written
   // [::ffff:a.b.c.d] must not pass for another host than the gateway.
-  const auto address = net::unmapped(endpoint.address);
+  // IPv6 forms that carry an IPv4 address (NAT64 among them) are the host they lead to.
+  const auto embedded = net::embedded_ipv4(endpoint.address);
+  const boost::asio::ip::address address =
+      embedded ? boost::asio::ip::address(*embedded) : net::unmapped(endpoint.address);
   return std::any_of(gateway_endpoints_.begin(), gateway_endpoints_.end(),
                      [&address](const net::Endpoint& gateway) { return gateway.address == address; });
 }

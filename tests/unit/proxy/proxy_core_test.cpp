@@ -1280,8 +1280,9 @@ TEST_F(ProxyBindingTargetTest, ContactAtAnotherPortOfTheGatewaysHostIsTheGateway
   }
 }
 
-// An IPv4-mapped IPv6 spelling of the gateway's address is the gateway (RFC 4291 §2.5.5.2): the
-// socket would send there all the same. Compared as written, it passed for another host.
+// An IPv6 spelling that carries the gateway's IPv4 address is the gateway: IPv4-mapped (the
+// socket sends there all the same, RFC 4291 §2.5.5.2), IPv4-compatible, SIIT, NAT64 (RFC 6052,
+// RFC 8215: a NAT64 network delivers there). Compared as written, each passed for another host.
 TEST_F(ProxyBindingTargetTest, ContactAtTheGatewaysIpv4MappedAddressIsTheGateway) {
   ProxyServices services;
   services.gateway = "sip:192.0.2.80:5060";
@@ -1290,7 +1291,9 @@ TEST_F(ProxyBindingTargetTest, ContactAtTheGatewaysIpv4MappedAddressIsTheGateway
   int attempt = 0;
   for (const char* contact :
        {"sip:+88212345678@[::ffff:192.0.2.80]:5060", "sip:+88212345678@[::ffff:c000:250]:5060",
-        "sip:+88212345678@[0:0:0:0:0:FFFF:192.0.2.80]:5060"}) {
+        "sip:+88212345678@[0:0:0:0:0:FFFF:192.0.2.80]:5060", "sip:+88212345678@[::192.0.2.80]:5060",
+        "sip:+88212345678@[::ffff:0:192.0.2.80]:5060", "sip:+88212345678@[64:ff9b::192.0.2.80]:5060",
+        "sip:+88212345678@[64:ff9b:1::c000:250]:5060"}) {
     register_bob({binding(contact, "udp:192.0.2.20:5080")});
     from_alice(
         request_text("INVITE", "sip:bob@example.com", "", "z9hG4bK-mapped-" + std::to_string(++attempt)));
