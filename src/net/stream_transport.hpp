@@ -70,11 +70,14 @@ class StreamTransport {
   bool send(const Flow& flow, std::string_view bytes);
   // Reuses an open connection to `destination` with `protocol`, ours or, through the directory,
   // another worker's (the Flow returned is then that worker's), or opens one (async; the bytes
-  // wait in its queue). nullopt when over a connection limit or when TLS is not configured.
+  // wait in its queue). Only a connection osprey opened is reused unless `reuse` is peer_flow
+  // (RFC 5923 §5, §11: a connection the peer opened is not anyone's way to that address and
+  // port). nullopt when over a connection limit or when TLS is not configured.
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
-                              std::string_view server_name);
-  // An open connection to `remote` with `protocol`, ours or (through the directory) another
-  // worker's.
+                              std::string_view server_name,
+                              ConnectionReuse reuse = ConnectionReuse::outbound_only);
+  // An open connection to `remote` with `protocol`, opened by either end, ours or (through the
+  // directory) another worker's.
   bool has_connection(Protocol protocol, const Endpoint& remote) const;
   // The flow of an open connection.
   std::optional<Flow> flow_of(ConnectionId connection) const;
