@@ -2,7 +2,8 @@
 // TCP and TLS for one worker (RFC 3261 §18.3): accepts on this worker's listeners, opens
 // outbound connections, cuts messages out of each stream with sip::StreamFramer and hands them
 // to the TransportListener. Connections are reused for responses and for requests to the same
-// peer (§18); idle ones are closed, and so are slow ones (net/receive_deadline.hpp); limits
+// peer (§18), one the peer opened only for requests toward that peer's own flow (RFC 5923 §5,
+// ConnectionReuse); idle ones are closed, and so are slow ones (net/receive_deadline.hpp); limits
 // bound what one address, one network or all peers can hold, and near the total limit the
 // oldest connections without a complete message are shed for new ones.
 
