@@ -136,14 +136,15 @@ void OfflineDelivery::send_current(Run& run) {
   const std::string aor = run.aor;
   const std::uint64_t attempt = run.attempt;
   for (const registrar::Binding& binding : bindings) {
-    send_to_hop(
-        aor, attempt, delivery_address(binding, call_id),
-        registrar::binding_next_hops(binding, routing_.flow_open && routing_.flow_open(binding.source)));
+    const bool source_open = routing_.flow_open && routing_.flow_open(binding.source);
+    send_to_hop(aor, attempt, delivery_address(binding, call_id),
+                registrar::binding_next_hops(binding, source_open),
+                registrar::first_hop_is_own_flow(binding, source_open));
   }
 }
 
 void OfflineDelivery::send_to_hop(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
-                                  std::vector<std::string> hops) {
+                                  std::vector<std::string> hops, bool own_flow) {
   const std::string hop = hops.front();  // the URI views into it
   auto uri = sip::parse_uri(hop);
   if (!uri) {
@@ -151,9 +152,9 @@ void OfflineDelivery::send_to_hop(const std::string& aor, std::uint64_t attempt,
     return;
   }
   std::weak_ptr<bool> alive = alive_;
-  resolve_(*uri, [this, alive, aor, attempt, address = std::move(address),
-                  hops = std::move(hops)](tl::expected<net::ResolvedTarget, std::string> resolved) mutable {
-    if (!alive.expired()) send_branch(aor, attempt, std::move(address), std::move(hops), resolved);
+  resolve_(*uri, [this, alive, aor, attempt, address = std::move(address), hops = std::move(hops),
+                  own_flow](tl::expected<net::ResolvedTarget, std::string> resolved) mutable {
+    if (!alive.expired()) send_branch(aor, attempt, std::move(address), std::move(hops), own_flow, resolved);
   });
 }
 
@@ -166,11 +167,12 @@ void OfflineDelivery::hop_failed(const std::string& aor, std::uint64_t attempt, 
     branch_failed(*run, transient);
     return;
   }
-  send_to_hop(aor, attempt, std::move(address), std::move(hops));
+  // The hops after the first are the Contact: never the device's own flow.
+  send_to_hop(aor, attempt, std::move(address), std::move(hops), false);
 }
 
 void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
-                                  std::vector<std::string> hops,
+                                  std::vector<std::string> hops, bool own_flow,
                                   const tl::expected<net::ResolvedTarget, std::string>& resolved) {
   Run* run = find(aor);
   // Another branch already got the 2xx, or the run moved on: nothing more to send for it.
@@ -189,7 +191,8 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
     branch_failed(*run);
     return;
   }
-  const txn::Target target{resolved->protocol, resolved->endpoints.front(), resolved->server_name};
+  txn::Target target{resolved->protocol, resolved->endpoints.front(), resolved->server_name};
+  target.peer_flow = own_flow && net::is_reliable(target.protocol);
   auto client = table_.send_request(std::move(*request), target);
   if (!client) {
     // The table's nullopt counts as 503 (transaction_table.hpp): a transport error.
@@ -228,7 +231,7 @@ bool OfflineDelivery::on_client_failure(txn::ClientTransactionId transaction, in
   if (run == nullptr || run->attempt != ref.attempt || run->acknowledged) return true;
   // No answer at all from this hop (timeout, transport error): the binding's next one.
   if (!ref.hops.empty()) {
-    send_to_hop(ref.aor, ref.attempt, std::move(ref.address), std::move(ref.hops));
+    send_to_hop(ref.aor, ref.attempt, std::move(ref.address), std::move(ref.hops), false);
   } else {
     branch_failed(*run, true);
   }

@@ -152,11 +152,13 @@ class OfflineDelivery {
   void fetch(Run& run);
   void on_fetched(const std::string& aor, std::vector<store::StoredMessage> messages);
   void send_current(Run& run);
-  // Resolves hops.front() and sends the front message there.
+  // Resolves hops.front() and sends the front message there. `own_flow`: hops.front() is the
+  // binding's own REGISTER connection (registrar::first_hop_is_own_flow), which alone may go
+  // over a connection the device opened (txn::Target::peer_flow).
   void send_to_hop(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
-                   std::vector<std::string> hops);
+                   std::vector<std::string> hops, bool own_flow);
   void send_branch(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
-                   std::vector<std::string> hops,
+                   std::vector<std::string> hops, bool own_flow,
                    const tl::expected<net::ResolvedTarget, std::string>& resolved);
   // hops.front() reached nobody: the next hop of the same binding, or the branch failed
   // (`transient`: as branch_failed).

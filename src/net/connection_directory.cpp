@@ -13,21 +13,27 @@ void ConnectionDirectory::leave(unsigned member) {
   if (member < members_.size()) members_[member] = nullptr;
 }
 
-void ConnectionDirectory::publish(const Flow& flow) {
+void ConnectionDirectory::publish(const Flow& flow, ConnectionRole role) {
   std::lock_guard lock(mutex_);
-  connections_[{flow.protocol, flow.remote.address, flow.remote.port}] = flow;
+  auto& index = role == ConnectionRole::accepted ? accepted_ : outbound_;
+  index[{flow.protocol, flow.remote.address, flow.remote.port}] = flow;
 }
 
 void ConnectionDirectory::withdraw(const Flow& flow) {
   std::lock_guard lock(mutex_);
-  const auto it = connections_.find({flow.protocol, flow.remote.address, flow.remote.port});
-  if (it != connections_.end() && it->second.connection == flow.connection) connections_.erase(it);
+  const RemoteKey key{flow.protocol, flow.remote.address, flow.remote.port};
+  for (auto* index : {&accepted_, &outbound_}) {
+    const auto it = index->find(key);
+    if (it != index->end() && it->second.connection == flow.connection) index->erase(it);
+  }
 }
 
-std::optional<Flow> ConnectionDirectory::find(Protocol protocol, const Endpoint& remote) const {
+std::optional<Flow> ConnectionDirectory::find(Protocol protocol, const Endpoint& remote,
+                                              ConnectionRole role) const {
   std::lock_guard lock(mutex_);
-  const auto it = connections_.find({protocol, remote.address, remote.port});
-  if (it == connections_.end()) return std::nullopt;
+  const auto& index = role == ConnectionRole::accepted ? accepted_ : outbound_;
+  const auto it = index.find({protocol, remote.address, remote.port});
+  if (it == index.end()) return std::nullopt;
   const unsigned member = member_of(it->second.connection);
   if (member >= members_.size() || members_[member] == nullptr) return std::nullopt;
   return it->second;

@@ -28,7 +28,12 @@ struct StreamDelivery {
   Flow flow;                // the owner's connection (flow.connection) and its peer
   std::string bytes;        // one whole message
   std::string server_name;  // TLS: the name to verify should the owner have to reconnect
+  // Should the connection be gone: which other connection to flow.remote the owner may use.
+  ConnectionReuse reuse = ConnectionReuse::outbound_only;
 };
+
+// Who opened a connection: osprey (outbound) or the peer (accepted).
+enum class ConnectionRole : std::uint8_t { outbound, accepted };
 
 class ConnectionDirectory {
  public:
@@ -56,12 +61,14 @@ class ConnectionDirectory {
   // The worker is stopping: nothing is handed to it any more, and its entries are ignored.
   void leave(unsigned member);
 
-  // A connection was accepted or opened (the newest one to a peer wins, as in each worker).
-  void publish(const Flow& flow);
+  // A connection was accepted or opened (the newest one to a peer in that role wins, as in each
+  // worker). The roles are kept apart: a connection osprey tries to open toward a peer's address
+  // and port never hides (nor, closing, removes) the one that peer opened.
+  void publish(const Flow& flow, ConnectionRole role);
   // It closed: removed unless a newer connection to the same peer replaced it.
   void withdraw(const Flow& flow);
-  // The connection to `remote` with `protocol`, in whichever worker holds it.
-  std::optional<Flow> find(Protocol protocol, const Endpoint& remote) const;
+  // The connection to `remote` with `protocol` in `role`, in whichever worker holds it.
+  std::optional<Flow> find(Protocol protocol, const Endpoint& remote, ConnectionRole role) const;
   // Queues the bytes on the worker owning delivery.flow.connection; false when that worker has
   // left (the caller then connects itself).
   bool hand_over(StreamDelivery delivery);
@@ -71,8 +78,9 @@ class ConnectionDirectory {
   using RemoteKey = std::tuple<Protocol, boost::asio::ip::address, std::uint16_t>;
 
   mutable std::mutex mutex_;
-  std::vector<Member*> members_;  // null once a member left
-  std::map<RemoteKey, Flow> connections_;
+  std::vector<Member*> members_;        // null once a member left
+  std::map<RemoteKey, Flow> accepted_;  // the newest the peer opened
+  std::map<RemoteKey, Flow> outbound_;  // the newest osprey opened
 };
 
 }  // namespace osprey::net

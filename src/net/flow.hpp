@@ -68,6 +68,17 @@ inline std::string to_string(const Endpoint& endpoint) {
 // Identifies one stream connection within its worker; 0 means "no connection" (UDP).
 using ConnectionId = std::uint64_t;
 
+// Which open stream connections a request may go over (RFC 5923 §5, §11; RFC 5626 §5.3). A
+// connection osprey opened to a destination is osprey's to reuse. One the peer opened (accepted)
+// carries requests only toward that peer's own flow, chosen deliberately (a registered UA's
+// REGISTER connection, a dialog's signed flow): a Contact or Route naming its address and port
+// is anyone's text, and must not steer requests into another party's connection, nor over a
+// TLS connection whose certificate was never checked against the URI's host.
+enum class ConnectionReuse : std::uint8_t {
+  outbound_only,  // only a connection osprey opened; otherwise a new one
+  peer_flow,      // any open connection to the destination, the peer's own included
+};
+
 struct Flow {
   Protocol protocol = Protocol::udp;
   Endpoint remote;  // the peer: datagram source, or the connection's remote end

@@ -55,8 +55,9 @@ bool NetTransport::send(const Flow& flow, std::string_view bytes) {
 }
 
 std::optional<Flow> NetTransport::send_to(Protocol protocol, const Endpoint& destination,
-                                          std::string_view bytes, std::string_view server_name) {
-  if (protocol != Protocol::udp) return streams_.send_to(protocol, destination, bytes, server_name);
+                                          std::string_view bytes, std::string_view server_name,
+                                          ConnectionReuse reuse) {
+  if (protocol != Protocol::udp) return streams_.send_to(protocol, destination, bytes, server_name, reuse);
   UdpSocket* socket = udp_for(destination.address);
   if (socket == nullptr) return std::nullopt;
   // A send that fails at once is a transport error the caller must see (RFC 3261 §8.1.3.1:

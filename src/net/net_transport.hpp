@@ -31,7 +31,8 @@ class NetTransport final : public Transport {
 
   bool send(const Flow& flow, std::string_view bytes) override;
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
-                              std::string_view server_name = {}) override;
+                              std::string_view server_name = {},
+                              ConnectionReuse reuse = ConnectionReuse::outbound_only) override;
   std::optional<Endpoint> sent_by(Protocol protocol, const Endpoint& destination) const override;
   bool has_connection(Protocol protocol, const Endpoint& remote) const override;
 

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <map>
+#include <span>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -125,20 +126,32 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
 
   bool send(const Flow& flow, std::string_view bytes) {
     if (connections_.contains(flow.connection)) return send(flow.connection, bytes);
-    // A flow another worker's send_to returned: its connection lives there (§18.2.2).
+    // A flow another worker's send_to returned, or the one a request came on: its connection
+    // lives there (§18.2.2). The caller chose that very flow, so should it be gone, another
+    // connection with the same remote end is the same peer's.
     if (directory_ == nullptr || ConnectionDirectory::member_of(flow.connection) == member_) return false;
-    return directory_->hand_over({flow, std::string(bytes), {}});
+    return directory_->hand_over({flow, std::string(bytes), {}, ConnectionReuse::peer_flow});
   }
 
+  // RFC 5923 §5, §11, RFC 5626 §5.3: the connection the peer opened only for its own flow, and
+  // then before any connection osprey opened toward it (which may be an attempt some Contact
+  // caused, still connecting to the peer's ephemeral port), in this worker or another; else a
+  // connection osprey opened, in this worker or another; else a new one.
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
-                              std::string_view server_name) {
+                              std::string_view server_name, ConnectionReuse reuse) {
     if (protocol == Protocol::udp) return std::nullopt;
-    if (std::shared_ptr<StreamConnection> connection = open_to(protocol, destination)) {
-      if (!connection->send(bytes)) return std::nullopt;
-      return connection->flow();
+    static constexpr ConnectionRole kRoles[] = {ConnectionRole::accepted, ConnectionRole::outbound};
+    const std::span<const ConnectionRole> roles =
+        reuse == ConnectionReuse::peer_flow ? std::span(kRoles) : std::span(kRoles).last(1);
+    for (const ConnectionRole role : roles) {
+      if (std::shared_ptr<StreamConnection> connection = open_to(protocol, destination, role)) {
+        if (!connection->send(bytes)) return std::nullopt;
+        return connection->flow();
+      }
+      if (bytes.size() > limits_.max_buffered_bytes) return std::nullopt;
+      if (auto elsewhere = hand_to_owner(protocol, destination, bytes, server_name, role, reuse))
+        return elsewhere;
     }
-    if (bytes.size() > limits_.max_buffered_bytes) return std::nullopt;
-    if (auto elsewhere = hand_to_owner(protocol, destination, bytes, server_name)) return elsewhere;
     return connect(protocol, destination, bytes, server_name);
   }
 
@@ -150,8 +163,11 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   }
 
   bool has_connection(Protocol protocol, const Endpoint& remote) const {
-    if (open_to(protocol, remote)) return true;
-    return directory_ != nullptr && directory_->find(protocol, remote).has_value();
+    for (const ConnectionRole role : {ConnectionRole::accepted, ConnectionRole::outbound}) {
+      if (open_to(protocol, remote, role)) return true;
+      if (directory_ != nullptr && directory_->find(protocol, remote, role)) return true;
+    }
+    return false;
   }
 
   std::optional<Flow> flow_of(ConnectionId id) const {
@@ -225,23 +241,30 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   }
 
  private:
-  // Our open connection to `destination` with `protocol`, if there is one (RFC 3261 §18.1.1).
-  std::shared_ptr<StreamConnection> open_to(Protocol protocol, const Endpoint& destination) const {
-    const auto found = by_remote_.find(key_of(protocol, destination));
-    if (found == by_remote_.end()) return nullptr;
+  // Our open connection to `destination` with `protocol` in `role`, if there is one (RFC 3261
+  // §18.1.1).
+  std::shared_ptr<StreamConnection> open_to(Protocol protocol, const Endpoint& destination,
+                                            ConnectionRole role) const {
+    const auto& index = role == ConnectionRole::accepted ? accepted_by_remote_ : outbound_by_remote_;
+    const auto found = index.find(key_of(protocol, destination));
+    if (found == index.end()) return nullptr;
     const auto it = connections_.find(found->second);
     if (it == connections_.end() || it->second->closing()) return nullptr;
     return it->second;
   }
 
   // RFC 3261 §18.2.2, RFC 5626 §5.3: a peer behind NAT is reachable only over the connection it
-  // opened, which may live in another worker: that worker sends the bytes on it.
+  // opened, which may live in another worker: that worker sends the bytes on it. `role`: which
+  // of the other workers' connections (send_to's rule); `reuse` goes with the bytes, for the
+  // owner's fallback should the connection be gone.
   std::optional<Flow> hand_to_owner(Protocol protocol, const Endpoint& destination, std::string_view bytes,
-                                    std::string_view server_name) {
+                                    std::string_view server_name, ConnectionRole role,
+                                    ConnectionReuse reuse) {
     if (directory_ == nullptr) return std::nullopt;
-    std::optional<Flow> owned = directory_->find(protocol, destination);
+    std::optional<Flow> owned = directory_->find(protocol, destination, role);
     if (!owned || ConnectionDirectory::member_of(owned->connection) == member_) return std::nullopt;
-    if (!directory_->hand_over({*owned, std::string(bytes), std::string(server_name)})) return std::nullopt;
+    if (!directory_->hand_over({*owned, std::string(bytes), std::string(server_name), reuse}))
+      return std::nullopt;
     return owned;
   }
 
@@ -254,11 +277,22 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
         it != connections_.end() && !it->second->closing()) {
       std::shared_ptr<StreamConnection> connection = it->second;
       connection->send(delivery.bytes);
-    } else if (std::shared_ptr<StreamConnection> other = open_to(flow.protocol, flow.remote)) {
+    } else if (std::shared_ptr<StreamConnection> other =
+                   fallback_to(flow.protocol, flow.remote, delivery.reuse)) {
       other->send(delivery.bytes);
     } else if (delivery.bytes.size() <= limits_.max_buffered_bytes) {
       connect(flow.protocol, flow.remote, delivery.bytes, delivery.server_name);
     }
+  }
+
+  // Another open connection of ours for bytes whose connection closed: send_to's rule.
+  std::shared_ptr<StreamConnection> fallback_to(Protocol protocol, const Endpoint& remote,
+                                                ConnectionReuse reuse) const {
+    if (reuse == ConnectionReuse::peer_flow) {
+      if (std::shared_ptr<StreamConnection> accepted = open_to(protocol, remote, ConnectionRole::accepted))
+        return accepted;
+    }
+    return open_to(protocol, remote, ConnectionRole::outbound);
   }
 
   // A new outbound connection with the bytes queued on it (RFC 3261 §18.1.1).
@@ -280,7 +314,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
             ? StreamConnection::outbound_tls(io_context_, destination, std::string(server_name),
                                              std::move(client_context), id, limits_, *this)
             : StreamConnection::outbound_tcp(io_context_, destination, id, limits_, *this);
-    add(connection);
+    add(connection, ConnectionRole::outbound);
     connection->send(bytes);  // waits in the queue until connected
     connection->start();      // reports a failure later, through on_connection_closed
     return connection->flow();
@@ -358,7 +392,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     } else {
       connection = StreamConnection::accepted_tcp(std::move(socket), id, limits_, *this);
     }
-    add(connection);
+    add(connection, ConnectionRole::accepted);
     unproven_.emplace(id, counter_.unproven().add(shed_member_, id));
     connection->start();
   }
@@ -413,11 +447,14 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     unproven_.erase(it);
   }
 
-  void add(const std::shared_ptr<StreamConnection>& connection) {
+  void add(const std::shared_ptr<StreamConnection>& connection, ConnectionRole role) {
     const Flow& flow = connection->flow();
     connections_.emplace(flow.connection, connection);
-    by_remote_[key_of(flow.protocol, flow.remote)] = flow.connection;  // the newest one wins
-    if (directory_ != nullptr) directory_->publish(flow);
+    // The newest one in its role wins; the roles are apart, so that an attempt to connect to a
+    // peer's address and port never hides the connection that peer opened.
+    auto& index = role == ConnectionRole::accepted ? accepted_by_remote_ : outbound_by_remote_;
+    index[key_of(flow.protocol, flow.remote)] = flow.connection;
+    if (directory_ != nullptr) directory_->publish(flow, role);
   }
 
   // Removes the connection from the tables and gives its slot back; false if it was not there.
@@ -427,9 +464,11 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     if (it == connections_.end() || it->second.get() != &connection) return false;
     std::shared_ptr<StreamConnection> keep = std::move(it->second);  // alive until we return
     connections_.erase(it);
-    if (const auto indexed = by_remote_.find(key_of(flow.protocol, flow.remote));
-        indexed != by_remote_.end() && indexed->second == flow.connection) {
-      by_remote_.erase(indexed);
+    for (auto* index : {&accepted_by_remote_, &outbound_by_remote_}) {
+      if (const auto indexed = index->find(key_of(flow.protocol, flow.remote));
+          indexed != index->end() && indexed->second == flow.connection) {
+        index->erase(indexed);
+      }
     }
     if (directory_ != nullptr) directory_->withdraw(flow);
     now_proven(flow.connection);  // or gone: either way no longer a candidate
@@ -449,7 +488,9 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
   PeerFilter refuse_peer_;
-  std::map<RemoteKey, ConnectionId> by_remote_;
+  // The reuse index, by who opened the connection (RFC 5923 §5, ConnectionReuse).
+  std::map<RemoteKey, ConnectionId> accepted_by_remote_;
+  std::map<RemoteKey, ConnectionId> outbound_by_remote_;
   ConnectionId next_id_ = 1;
   // Accepted connections that have not delivered a complete message yet, with their place in
   // the counter's UnprovenConnections.
@@ -482,8 +523,9 @@ bool StreamTransport::send(ConnectionId connection, std::string_view bytes) {
 bool StreamTransport::send(const Flow& flow, std::string_view bytes) { return impl_->send(flow, bytes); }
 
 std::optional<Flow> StreamTransport::send_to(Protocol protocol, const Endpoint& destination,
-                                             std::string_view bytes, std::string_view server_name) {
-  return impl_->send_to(protocol, destination, bytes, server_name);
+                                             std::string_view bytes, std::string_view server_name,
+                                             ConnectionReuse reuse) {
+  return impl_->send_to(protocol, destination, bytes, server_name, reuse);
 }
 
 bool StreamTransport::has_connection(Protocol protocol, const Endpoint& remote) const {

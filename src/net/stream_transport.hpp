@@ -2,7 +2,8 @@
 // TCP and TLS for one worker (RFC 3261 §18.3): accepts on this worker's listeners, opens
 // outbound connections, cuts messages out of each stream with sip::StreamFramer and hands them
 // to the TransportListener. Connections are reused for responses and for requests to the same
-// peer (§18); idle ones are closed, and so are slow ones (net/receive_deadline.hpp); limits
+// peer (§18), one the peer opened only for requests toward that peer's own flow (RFC 5923 §5,
+// ConnectionReuse); idle ones are closed, and so are slow ones (net/receive_deadline.hpp); limits
 // bound what one address, one network or all peers can hold, and near the total limit the
 // oldest connections without a complete message are shed for new ones.
 
@@ -70,11 +71,14 @@ class StreamTransport {
   bool send(const Flow& flow, std::string_view bytes);
   // Reuses an open connection to `destination` with `protocol`, ours or, through the directory,
   // another worker's (the Flow returned is then that worker's), or opens one (async; the bytes
-  // wait in its queue). nullopt when over a connection limit or when TLS is not configured.
+  // wait in its queue). Only a connection osprey opened is reused unless `reuse` is peer_flow
+  // (RFC 5923 §5, §11: a connection the peer opened is not anyone's way to that address and
+  // port). nullopt when over a connection limit or when TLS is not configured.
   std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
-                              std::string_view server_name);
-  // An open connection to `remote` with `protocol`, ours or (through the directory) another
-  // worker's.
+                              std::string_view server_name,
+                              ConnectionReuse reuse = ConnectionReuse::outbound_only);
+  // An open connection to `remote` with `protocol`, opened by either end, ours or (through the
+  // directory) another worker's.
   bool has_connection(Protocol protocol, const Endpoint& remote) const;
   // The flow of an open connection.
   std::optional<Flow> flow_of(ConnectionId connection) const;

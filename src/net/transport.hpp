@@ -31,13 +31,15 @@ class Transport {
   virtual bool send(const Flow& flow, std::string_view bytes) = 0;
 
   // Sends to a destination (RFC 3261 §18.1.1): UDP from our socket of the same address family,
-  // or over an open connection to `destination` with this protocol, reused if there is one,
-  // else a new one (connecting is asynchronous: the bytes are queued, and a failure later is
-  // reported through TransportListener::on_connection_closed). For TLS the peer certificate is
-  // verified against `server_name` (empty: the destination address). nullopt: no socket for
-  // this protocol and family, or the connection limit is reached.
+  // or over an open connection to `destination` with this protocol, reused if there is one and
+  // `reuse` allows it (ConnectionReuse: one the peer opened only for peer_flow), else a new one
+  // (connecting is asynchronous: the bytes are queued, and a failure later is reported through
+  // TransportListener::on_connection_closed). For TLS the peer certificate is verified against
+  // `server_name` (empty: the destination address). nullopt: no socket for this protocol and
+  // family, or the connection limit is reached.
   virtual std::optional<Flow> send_to(Protocol protocol, const Endpoint& destination, std::string_view bytes,
-                                      std::string_view server_name = {}) = 0;
+                                      std::string_view server_name = {},
+                                      ConnectionReuse reuse = ConnectionReuse::outbound_only) = 0;
 
   // The sent-by for the Via of a request going to `destination` with this protocol (RFC 3261
   // §18.1.1): our listening address and port for that protocol and address family, with a
@@ -45,9 +47,10 @@ class Transport {
   // destination. nullopt when osprey does not listen on that protocol and family.
   virtual std::optional<Endpoint> sent_by(Protocol protocol, const Endpoint& destination) const = 0;
 
-  // An open stream connection to `remote` with this protocol, in this worker or another (RFC 5626
-  // §5.3 flow reuse: a registered UA's own connection is used while it lasts). Always false for
-  // UDP, and for a transport without streams.
+  // An open stream connection to `remote` with this protocol, in this worker or another, whoever
+  // opened it (RFC 5626 §5.3 flow reuse: a registered UA's own connection is used while it
+  // lasts; asked only about a binding's or a dialog's own source). Always false for UDP, and
+  // for a transport without streams.
   virtual bool has_connection(Protocol /*protocol*/, const Endpoint& /*remote*/) const { return false; }
 };
 

@@ -17,7 +17,9 @@ std::optional<txn::Target> dialog_flow_hop(const security::DialogFlow& flow, con
       // Only an open connection: osprey never opens one to the peer's ephemeral port (§18.2.2's
       // reuse of the connection the peer opened, nothing more).
       if (!transport.has_connection(protocol, remote)) return std::nullopt;
-      return txn::Target{protocol, remote, {}, false};
+      // The flow the token's HMAC binds to this dialog, the peer's own source: its connection
+      // may carry the request (RFC 5626 §5.3, RFC 5923 §5).
+      return txn::Target{protocol, remote, {}, false, true};
     }
     case security::FlowProtocol::udp: {
       if (tls_only || !request_uri.is_sip()) return std::nullopt;

@@ -533,6 +533,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   if (moved) {
     // §16.6 step 4: the Record-Route names the transport the callee reaches us by: TCP now.
     to.protocol = net::Protocol::tcp;
+    to.peer_flow = false;  // osprey's choice of transport: a connection of its own
     for (std::size_t i = 0; i < our_record_routes; ++i)
       message.remove_first_element(sip::HeaderId::record_route);
     if (context->record_route) {
@@ -621,6 +622,7 @@ bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {
     txn::Target to = state.sent_to;
     to.protocol = net::Protocol::udp;
     to.keep_udp = true;
+    to.peer_flow = false;
     send_branch(key, branch, target, to);
     return true;
   }

@@ -64,12 +64,16 @@ TargetGroups target_groups(const std::vector<registrar::Binding>& bindings, cons
     target.request_uri = binding->contact;
     target.routes = binding->path;
     target.binding_address = binding->path.empty();
-    std::vector<std::string> hops =
-        registrar::binding_next_hops(*binding, flow_open && flow_open(binding->source));
+    const bool source_open = flow_open && flow_open(binding->source);
+    std::vector<std::string> hops = registrar::binding_next_hops(*binding, source_open);
     target.next_hop = std::move(hops.front());
     target.fallback_hops.assign(std::make_move_iterator(hops.begin() + 1),
                                 std::make_move_iterator(hops.end()));
     if (auto uri = sip::parse_uri(target.next_hop)) target.destination = literal_target(*uri);
+    // Only the binding's own REGISTER connection may be the peer's (RFC 5626 §5.3); its
+    // Contact, a fallback hop, is resolved later and reuses only osprey's connections.
+    if (target.destination && registrar::first_hop_is_own_flow(*binding, source_open))
+      target.destination->peer_flow = true;
     if (groups.empty() || binding->q != last_q) groups.emplace_back();
     last_q = binding->q;
     groups.back().push_back(std::move(target));

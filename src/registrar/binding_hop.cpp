@@ -61,4 +61,15 @@ std::vector<std::string> binding_next_hops(const Binding& binding, bool source_f
   return {binding.contact};
 }
 
+bool first_hop_is_own_flow(const Binding& binding, bool source_flow_open) {
+  if (!source_flow_open) return false;
+  if (!binding.path.empty()) {
+    // As binding_next_hops: a readable Path comes first, and it is not the UA's flow.
+    if (auto parsed = sip::parse_route_list(binding.path.front(), "Path"); parsed && !parsed->empty())
+      return false;
+  }
+  const auto source = read_source(binding.source);
+  return source && source->stream();
+}
+
 }  // namespace osprey::registrar

@@ -57,4 +57,10 @@ using SourceFlowOpen = std::function<bool(std::string_view source)>;
 // connection the REGISTER came on is still open (ignored for UDP).
 std::vector<std::string> binding_next_hops(const Binding& binding, bool source_flow_open);
 
+// Whether the first of binding_next_hops is the binding's own flow, the connection its REGISTER
+// came on (rule 2): only that hop may go over a connection the peer opened (txn::Target::
+// peer_flow, RFC 5626 §5.3, RFC 5923 §5). A Contact naming some open connection's address and
+// port never may: it is what the UA wrote, and may name another party's connection.
+bool first_hop_is_own_flow(const Binding& binding, bool source_flow_open);
+
 }  // namespace osprey::registrar

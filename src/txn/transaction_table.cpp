@@ -40,6 +40,11 @@ std::uint64_t make_cookie(bool client, std::uint32_t index, std::uint32_t genera
          ((generation & kGenerationMask) << 37);
 }
 
+// Target::peer_flow as the transport's reuse rule (RFC 5923 §5, RFC 5626 §5.3).
+net::ConnectionReuse reuse_for(const Target& target) {
+  return target.peer_flow ? net::ConnectionReuse::peer_flow : net::ConnectionReuse::outbound_only;
+}
+
 }  // namespace
 
 class TransactionTable::Impl {
@@ -291,7 +296,8 @@ bool TransactionTable::Impl::send(Transaction& t, std::string_view bytes) {
     if (!t.flow) {
       // The first send of a client transaction picks the socket or connection (§18.1.1); the
       // rest of the transaction stays on it.
-      t.flow = transport_.send_to(t.target.protocol, t.target.destination, bytes, t.target.server_name);
+      t.flow = transport_.send_to(t.target.protocol, t.target.destination, bytes, t.target.server_name,
+                                  reuse_for(t.target));
       return t.flow.has_value();
     }
     return transport_.send(*t.flow, bytes);
@@ -299,9 +305,10 @@ bool TransactionTable::Impl::send(Transaction& t, std::string_view bytes) {
   if (!t.flow) return false;
   if (transport_.send(*t.flow, bytes)) return true;
   // §18.2.2: the connection the request came on is gone: open a new one to the `received`
-  // address (the source) and the sent-by port, and keep using it for this transaction.
+  // address (the source) and the sent-by port, and keep using it for this transaction. A
+  // response: any open connection to that address and port may carry it.
   if (!net::is_reliable(t.flow->protocol)) return false;
-  auto flow = transport_.send_to(t.flow->protocol, t.fallback, bytes);
+  auto flow = transport_.send_to(t.flow->protocol, t.fallback, bytes, {}, net::ConnectionReuse::peer_flow);
   if (!flow) return false;
   t.flow = *flow;
   return true;
@@ -615,6 +622,7 @@ std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(
     if (auto tcp = transport_.sent_by(net::Protocol::tcp, target.destination)) {
       request.remove_first_element(sip::HeaderId::via);
       target.protocol = net::Protocol::tcp;
+      target.peer_flow = false;  // osprey's own choice of transport: no peer's connection
       request.prepend_via(via(target.protocol, *tcp));
       bytes = request.serialize();
     }
@@ -679,7 +687,8 @@ bool TransactionTable::Impl::send_ack(sip::Message ack, const Target& target) {
   auto prepared = prepare(ack, target);
   if (!prepared) return false;
   const Target& to = prepared->target;
-  return transport_.send_to(to.protocol, to.destination, prepared->bytes, to.server_name).has_value();
+  return transport_.send_to(to.protocol, to.destination, prepared->bytes, to.server_name, reuse_for(to))
+      .has_value();
 }
 
 std::optional<ClientTransactionId> TransactionTable::Impl::send_cancel(ClientTransactionId invite_id) {

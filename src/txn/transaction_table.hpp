@@ -76,6 +76,12 @@ struct Target {
   // UDP even above §18.1.1's 1300 bytes: the TU tried TCP and the peer refused the connection
   // (a UA with no TCP listener), so the datagram is the only way left.
   bool keep_udp = false;
+  // The destination is a peer's own flow, chosen deliberately (RFC 5626 §5.3: the connection a
+  // registered UA's REGISTER came on; a dialog's signed flow): a connection that peer opened may
+  // carry the request. False: only a connection osprey opened is reused, else a new one is
+  // opened (RFC 5923 §5, §11), so that a Contact naming another party's connection cannot
+  // steer requests into it.
+  bool peer_flow = false;
 };
 
 struct TableCounters {

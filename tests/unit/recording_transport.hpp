@@ -24,15 +24,18 @@ class RecordingTransport : public net::Transport {
   struct Sent {
     net::Endpoint to;
     std::string bytes;
+    // send_to's reuse rule (Transport::send: the flow itself, as peer_flow).
+    net::ConnectionReuse reuse = net::ConnectionReuse::peer_flow;
   };
   bool send(const net::Flow& flow, std::string_view bytes) override {
-    sent.push_back({flow.remote, std::string(bytes)});
+    sent.push_back({flow.remote, std::string(bytes), net::ConnectionReuse::peer_flow});
     return true;
   }
   std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
-                                   std::string_view bytes, std::string_view) override {
+                                   std::string_view bytes, std::string_view,
+                                   net::ConnectionReuse reuse) override {
     if (fail_sends) return std::nullopt;  // as a send error or a refused connection would
-    sent.push_back({destination, std::string(bytes)});
+    sent.push_back({destination, std::string(bytes), reuse});
     // Streams get a connection id of their own, which a test may then close
     // (TransactionTable::on_connection_closed) as a refused or reset connection.
     const net::ConnectionId connection = protocol == net::Protocol::udp ? 0 : ++last_connection;

@@ -391,14 +391,28 @@ TEST_F(OfflineDeliveryTest, AFailedConnectionPassesTheMessageToTheContact) {
   pump();
   ASSERT_EQ(messages_sent().size(), 1u);
   EXPECT_EQ(transport_.sent[messages_sent()[0]].to, endpoint("192.0.2.20", 40001));  // its own connection
+  EXPECT_EQ(transport_.sent[messages_sent()[0]].reuse, net::ConnectionReuse::peer_flow);
   table_.on_connection_closed(transport_.last_connection);
   pump();
   ASSERT_EQ(messages_sent().size(), 2u);
   EXPECT_EQ(transport_.sent[messages_sent()[1]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_EQ(transport_.sent[messages_sent()[1]].reuse, net::ConnectionReuse::outbound_only);
   EXPECT_EQ(delivery_->counters().failures, 0u);
   answer(messages_sent()[1], 200);
   EXPECT_EQ(delivery_->counters().delivered, 1u);
   EXPECT_EQ(store_.removed.size(), 1u);
+}
+
+// RFC 5923 §5, §11: a stored MESSAGE for a binding registered over UDP whose Contact names
+// another device's open TCP connection may not be written into that connection.
+TEST_F(OfflineDeliveryTest, AContactNamingAnotherDevicesConnectionMayNotUseIt) {
+  flow_open_ = true;  // every stream connection the test asks about is open
+  store_.add(kBob, "one", 1'700'000'001);
+  delivery_->user_reachable(kBob, {binding("sip:bob@192.0.2.20:40001;transport=tcp", "udp:192.0.2.30:5060")});
+  pump();
+  ASSERT_EQ(messages_sent().size(), 1u);
+  EXPECT_EQ(transport_.sent[messages_sent()[0]].to, endpoint("192.0.2.20", 40001));
+  EXPECT_EQ(transport_.sent[messages_sent()[0]].reuse, net::ConnectionReuse::outbound_only);
 }
 
 TEST_F(OfflineDeliveryTest, AMessageEveryHopFailsStaysStored) {

@@ -32,6 +32,7 @@ using testing::sip_request;
 using testing::TcpPeer;
 using testing::TlsPeer;
 namespace asio = boost::asio;
+constexpr ConnectionReuse kPeerFlow = ConnectionReuse::peer_flow;  // the phone's own flow
 
 // One worker's transport: its own io_context, listener and NetTransport.
 struct Worker {
@@ -92,7 +93,7 @@ TEST_F(StreamHandoverTest, SendToThroughAnotherWorkerArrivesOnTheAcceptedConnect
   // The second worker has no connection to the phone: without the directory it would connect
   // to the phone's ephemeral port and be refused.
   const std::string request = sip_request("from-second", "hello");
-  const auto flow = second_->transport.send_to(Protocol::tcp, phone.local(), request);
+  const auto flow = second_->transport.send_to(Protocol::tcp, phone.local(), request, {}, kPeerFlow);
   ASSERT_TRUE(flow);
   EXPECT_EQ(flow->connection, accepted.connection);
   ASSERT_TRUE(run_until([&] { return phone.received() == request; }));
@@ -103,6 +104,26 @@ TEST_F(StreamHandoverTest, SendToThroughAnotherWorkerArrivesOnTheAcceptedConnect
   EXPECT_EQ(second_->transport.streams().connection_count(), 0u);  // no connection of its own
   EXPECT_EQ(first_->transport.streams().connection_count(), 1u);
   EXPECT_EQ(counter_.total(), 1u);
+}
+
+// RFC 5923 §5, §11: a destination that is not the phone's own flow (a Contact naming its
+// address and port) gets no request over the connection the phone opened, from any worker:
+// the second worker connects itself, to the phone's ephemeral port, and is refused.
+TEST_F(StreamHandoverTest, OutboundOnlySendToNeverUsesAnotherWorkersAcceptedConnection) {
+  TcpPeer phone(peers_);
+  ASSERT_TRUE(connect_phone(phone));
+  const Flow accepted = first_->listener.messages[0].flow;
+
+  const auto flow = second_->transport.send_to(Protocol::tcp, phone.local(), sip_request("steered"), {},
+                                               ConnectionReuse::outbound_only);
+  ASSERT_TRUE(flow);
+  EXPECT_NE(flow->connection, accepted.connection);
+  EXPECT_EQ(second_->transport.streams().connection_count(), 1u);  // its own attempt
+  ASSERT_TRUE(run_until([&] { return second_->listener.closed.size() == 1; }));
+  EXPECT_EQ(second_->listener.closed[0], flow->connection);
+  run_until([] { return false; }, 100ms);
+  EXPECT_EQ(phone.received(), "");
+  EXPECT_FALSE(phone.ended());  // the phone's own connection is untouched
 }
 
 TEST_F(StreamHandoverTest, ConnectionIdsOfTwoWorkersNeverCollide) {
@@ -126,8 +147,9 @@ TEST_F(StreamHandoverTest, AfterTheOwnerClosedTheSenderConnectsItself) {
   ASSERT_TRUE(connect_phone(phone));
   first_->transport.close();  // the first worker stops: its connections go, and it leaves
   ASSERT_TRUE(run_until([&] { return phone.ended(); }));
-  EXPECT_FALSE(directory_.find(Protocol::tcp, phone.local()));
-  const auto flow = second_->transport.send_to(Protocol::tcp, phone.local(), sip_request("late"));
+  EXPECT_FALSE(directory_.find(Protocol::tcp, phone.local(), ConnectionRole::accepted));
+  const auto flow =
+      second_->transport.send_to(Protocol::tcp, phone.local(), sip_request("late"), {}, kPeerFlow);
   ASSERT_TRUE(flow);  // a connection of its own, which fails later (nothing listens there)
   EXPECT_EQ(second_->transport.streams().connection_count(), 1u);
   ASSERT_TRUE(run_until([&] { return second_->listener.closed.size() == 1; }));
@@ -172,11 +194,19 @@ TEST_F(StreamHandoverTlsTest, TlsConnectionOfOneWorkerCarriesAnothersRequest) {
   ASSERT_TRUE(run_until([&] { return first_->listener.messages.size() == 1; }));
   const Flow accepted = first_->listener.messages[0].flow;
 
+  // A sips: Contact naming the phone's address and port is not the phone's flow: the TLS
+  // connection it opened was never verified as that URI's host (RFC 5923 §11).
+  const auto steered = second_->transport.send_to(Protocol::tls, accepted.remote, sip_request("steered"), {},
+                                                  ConnectionReuse::outbound_only);
+  ASSERT_TRUE(steered);
+  EXPECT_NE(steered->connection, accepted.connection);
+  ASSERT_TRUE(run_until([&] { return second_->listener.closed.size() == 1; }));
+
   const std::string request = sip_request("over-tls", "hi");
-  const auto flow = second_->transport.send_to(Protocol::tls, accepted.remote, request);
+  const auto flow = second_->transport.send_to(Protocol::tls, accepted.remote, request, {}, kPeerFlow);
   ASSERT_TRUE(flow);
   EXPECT_EQ(flow->connection, accepted.connection);
-  ASSERT_TRUE(run_until([&] { return phone.received() == request; }));
+  ASSERT_TRUE(run_until([&] { return phone.received() == request; }));  // and nothing before it
   EXPECT_EQ(second_->transport.streams().connection_count(), 0u);
 }
 

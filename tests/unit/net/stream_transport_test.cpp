@@ -557,6 +557,35 @@ TEST_F(StreamTransportTest, HasConnectionWhileTheClientsConnectionIsOpen) {
   EXPECT_FALSE(node->transport.has_connection(Protocol::tcp, remote));
 }
 
+// RFC 5923 §5, §11: a connection a client opened carries requests only toward that client's
+// own flow (peer_flow, RFC 5626 §5.3); any other request to its address and port (a Contact
+// naming them) goes over a connection osprey opens, which an ephemeral port refuses.
+TEST_F(StreamTransportTest, SendToUsesAnAcceptedConnectionOnlyForThePeersOwnFlow) {
+  auto node = make_node();
+  auto bound = node->transport.listen(Protocol::tcp, {kLoopback, 0});
+  ASSERT_TRUE(bound);
+  TcpPeer client(io_);
+  ASSERT_TRUE(client.connect(*bound));
+  client.write(sip_request("register"));
+  ASSERT_TRUE(run_until(io_, [&] { return node->listener.messages.size() == 1; }));
+  const Flow accepted = node->listener.messages[0].flow;
+
+  const auto steered =
+      node->transport.send_to(Protocol::tcp, accepted.remote, "steered", "", ConnectionReuse::outbound_only);
+  ASSERT_TRUE(steered);
+  EXPECT_NE(steered->connection, accepted.connection);
+  EXPECT_EQ(node->transport.connection_count(), 2u);  // a connection of its own, being refused
+  ASSERT_TRUE(run_until(io_, [&] { return node->listener.closed.size() == 1; }));
+  EXPECT_EQ(node->listener.closed[0], steered->connection);
+
+  const auto own =
+      node->transport.send_to(Protocol::tcp, accepted.remote, "own", "", ConnectionReuse::peer_flow);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->connection, accepted.connection);
+  ASSERT_TRUE(run_until(io_, [&] { return client.received() == "own"; }));      // never "steered"
+  EXPECT_TRUE(node->transport.has_connection(Protocol::tcp, accepted.remote));  // either end's
+}
+
 TEST_F(StreamTransportTest, OutputOverTheLimitClosesTheConnection) {
   StreamLimits limits;
   limits.max_buffered_bytes = 1024;

@@ -1202,6 +1202,18 @@ TEST_F(ProxyBindingTargetTest, TcpBindingUsesItsConnectionWhileItIsOpen) {
   from_alice(request_text("INVITE", "sip:bob@example.com"));
   ASSERT_EQ(invites().size(), 1u);
   EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.20", 40001));
+  EXPECT_EQ(transport_.sent[invites()[0]].reuse, net::ConnectionReuse::peer_flow);  // RFC 5626 §5.3
+}
+
+// RFC 5923 §5, §11: a binding registered over UDP whose Contact names another UA's open TCP
+// connection (its address and ephemeral port) must not get requests written into it.
+TEST_F(ProxyBindingTargetTest, AContactNamingAnotherUasConnectionMayNotUseIt) {
+  register_bob({binding("sip:bob@192.0.2.20:40001;transport=tcp", "udp:192.0.2.30:5060")});
+  transport_.open.push_back(endpoint("192.0.2.20", 40001));  // someone else's connection
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.20", 40001));
+  EXPECT_EQ(transport_.sent[invites()[0]].reuse, net::ConnectionReuse::outbound_only);
 }
 
 TEST_F(ProxyBindingTargetTest, TcpBindingWhoseConnectionClosedGoesToItsContact) {
@@ -1221,6 +1233,7 @@ TEST_F(ProxyBindingTargetTest, ConnectionLostAfterTheChoiceFallsBackToTheContact
   table_.on_connection_closed(transport_.last_connection);  // reset under the request
   ASSERT_EQ(invites().size(), 2u);
   EXPECT_EQ(transport_.sent[invites()[1]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_EQ(transport_.sent[invites()[1]].reuse, net::ConnectionReuse::outbound_only);  // the Contact
   EXPECT_EQ(sent_starting("SIP/2.0 5").size(), 0u);  // no 500 to the caller
   EXPECT_EQ(proxy_.counters().next_hop_after_transport_error, 1u);
 }
@@ -1455,6 +1468,7 @@ TEST_F(ProxyDialogFlowTest, AByeToTheCallersContactGoesOverItsOpenConnection) {
   const auto byes = sent_starting("BYE ");
   ASSERT_EQ(byes.size(), 1u);
   EXPECT_EQ(transport_.sent[byes[0]].to, endpoint("198.51.100.7", 41198));
+  EXPECT_EQ(transport_.sent[byes[0]].reuse, net::ConnectionReuse::peer_flow);  // the signed flow
   const sip::Message bye = parsed(byes[0]);
   EXPECT_NE(bye.top_via()->transport.find("TCP"), std::string_view::npos);
   // §16.6 step 2: the Request-URI stays the caller's Contact.
@@ -1475,6 +1489,17 @@ TEST_F(ProxyDialogFlowTest, OverTlsTooAndTheAckFollowsTheSameRule) {
   from_alice(request_text("ACK", "sip:bob@192.0.2.20:5099;transport=tcp", "", "z9hG4bKack7"));
   ASSERT_EQ(sent_starting("ACK ").size(), 1u);
   EXPECT_EQ(transport_.sent[sent_starting("ACK ")[0]].to, endpoint("192.0.2.20", 40001));
+  EXPECT_EQ(transport_.sent[sent_starting("ACK ")[0]].reuse, net::ConnectionReuse::peer_flow);
+}
+
+// Without a flow in its token, an in-dialog request whose Request-URI names an open connection
+// someone else opened (its ephemeral port) goes only over a connection osprey opens (RFC 5923 §5).
+TEST_F(ProxyDialogFlowTest, ARequestUriNamingAnOpenConnectionIsNotItsFlow) {
+  transport_.open.push_back(endpoint("198.51.100.7", 41198));
+  bye_to("sip:alice@198.51.100.7:41198;transport=tcp", std::nullopt);
+  ASSERT_EQ(sent_starting("BYE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[0]].to, endpoint("198.51.100.7", 41198));
+  EXPECT_EQ(transport_.sent[sent_starting("BYE ")[0]].reuse, net::ConnectionReuse::outbound_only);
 }
 
 TEST_F(ProxyDialogFlowTest, AfterTheConnectionClosedItGoesToTheContact) {

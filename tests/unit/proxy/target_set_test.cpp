@@ -70,11 +70,38 @@ TEST(TargetGroups, StreamBindingUsesItsOpenConnectionWithTheContactAfterIt) {
   ASSERT_TRUE(open[0][0].destination);
   EXPECT_EQ(open[0][0].destination->protocol, net::Protocol::tcp);
   EXPECT_EQ(net::to_string(open[0][0].destination->destination), "192.0.2.1:40001");
+  EXPECT_TRUE(open[0][0].destination->peer_flow);  // its own connection (RFC 5626 §5.3)
   EXPECT_EQ(open[0][0].fallback_hops, std::vector<std::string>{"sip:a@192.0.2.50:5090;transport=tcp"});
   const auto closed = target_groups({b}, [](std::string_view) { return false; });
   ASSERT_TRUE(closed[0][0].destination);
   EXPECT_EQ(net::to_string(closed[0][0].destination->destination), "192.0.2.50:5090");
+  EXPECT_FALSE(closed[0][0].destination->peer_flow);  // a Contact: only osprey's own connections
   EXPECT_TRUE(closed[0][0].fallback_hops.empty());
+}
+
+// RFC 5923 §5, §11: a Contact naming another binding's open connection (its address and
+// ephemeral port) is only text: the target may not go over that connection.
+TEST(TargetGroups, AContactNamingAnotherBindingsConnectionIsNotAPeerFlow) {
+  const auto bob = binding("sip:bob@192.0.2.50:5090;transport=tcp", 1000, "tcp:192.0.2.1:46444");
+  const auto mallory = binding("sip:mallory@192.0.2.1:46444;transport=tcp", 1000, "udp:192.0.2.9:5060");
+  const auto open = [](std::string_view source) { return source == "tcp:192.0.2.1:46444"; };
+  const auto groups = target_groups({mallory}, open);
+  ASSERT_TRUE(groups[0][0].destination);
+  EXPECT_EQ(groups[0][0].destination->protocol, net::Protocol::tcp);
+  EXPECT_EQ(net::to_string(groups[0][0].destination->destination), "192.0.2.1:46444");
+  EXPECT_FALSE(groups[0][0].destination->peer_flow);
+  // The same for one registered over TCP: its own connection first, the Contact after it.
+  auto over_tcp = mallory;
+  over_tcp.source = "tcp:192.0.2.9:40000";
+  const auto both = target_groups({over_tcp}, [](std::string_view) { return true; });
+  ASSERT_TRUE(both[0][0].destination);
+  EXPECT_EQ(net::to_string(both[0][0].destination->destination), "192.0.2.9:40000");
+  EXPECT_TRUE(both[0][0].destination->peer_flow);
+  EXPECT_EQ(both[0][0].fallback_hops, std::vector<std::string>{mallory.contact});
+  // Bob's own binding still reaches his connection.
+  const auto bobs = target_groups({bob}, open);
+  ASSERT_TRUE(bobs[0][0].destination);
+  EXPECT_TRUE(bobs[0][0].destination->peer_flow);
 }
 
 TEST(TargetGroups, HostNameContactIsResolvedLater) {

@@ -67,6 +67,22 @@ TEST(BindingHop, StreamUsesItsOpenConnectionThenTheContact) {
   EXPECT_EQ(binding_next_hops(b, false), Hops{"sip:a@127.0.0.1:5070;transport=tcp"});
 }
 
+// Only the connection the REGISTER came on is the binding's own flow (RFC 5626 §5.3), which
+// alone may carry requests over a connection the UA opened (RFC 5923 §5, txn::Target::peer_flow).
+TEST(BindingHop, OnlyTheRegisteringConnectionIsTheBindingsOwnFlow) {
+  const auto tcp = binding("sip:a@127.0.0.1:5070;transport=tcp", "tcp:127.0.0.1:41234");
+  EXPECT_TRUE(first_hop_is_own_flow(tcp, true));
+  EXPECT_FALSE(first_hop_is_own_flow(tcp, false));  // closed: the first hop is the Contact
+  EXPECT_TRUE(first_hop_is_own_flow(binding("sips:a@127.0.0.1:5071", "tls:127.0.0.1:41235"), true));
+  // Registered over UDP, with a Contact naming some TCP connection's address and port: never.
+  const auto udp = binding("sip:mallory@127.0.0.1:46444;transport=tcp", "udp:127.0.0.1:5999");
+  EXPECT_FALSE(first_hop_is_own_flow(udp, true));
+  auto behind_path = tcp;
+  behind_path.path = {"<sip:edge.example.net:5070;lr>"};
+  EXPECT_FALSE(first_hop_is_own_flow(behind_path, true));
+  EXPECT_FALSE(first_hop_is_own_flow(binding("sip:a@127.0.0.1:46444;transport=tcp", ""), true));
+}
+
 TEST(BindingHop, PathWinsAndUnreadableSourceFallsBackToTheContact) {
   auto b = binding("sip:a@10.0.0.1", "udp:192.0.2.1:5060");
   b.path = {"<sip:edge.example.net:5070;lr>", "<sip:192.0.2.7;lr>"};

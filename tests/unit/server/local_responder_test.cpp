@@ -22,7 +22,7 @@ class RecordingTransport : public net::Transport {
     return true;
   }
   std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
-                                   std::string_view bytes, std::string_view) override {
+                                   std::string_view bytes, std::string_view, net::ConnectionReuse) override {
     sent.emplace_back(bytes);
     return net::Flow{protocol, destination, {}, 0};
   }

@@ -54,11 +54,13 @@ class FakeTransport : public net::Transport {
     return true;
   }
   std::optional<net::Flow> send_to(net::Protocol protocol, const net::Endpoint& destination,
-                                   std::string_view bytes, std::string_view server_name) override {
+                                   std::string_view bytes, std::string_view server_name,
+                                   net::ConnectionReuse reuse) override {
     if (fail_send_to) return std::nullopt;
     net::Flow flow{protocol, destination, local, protocol == net::Protocol::udp ? 0 : next_connection++};
     sent.push_back({clock_.now, flow, std::string(bytes), true});
     server_names.emplace_back(server_name);
+    reuses.push_back(reuse);
     return flow;
   }
   std::optional<net::Endpoint> sent_by(net::Protocol protocol, const net::Endpoint&) const override {
@@ -73,6 +75,7 @@ class FakeTransport : public net::Transport {
   }
 
   net::Endpoint local = endpoint("192.0.2.10", 5060);
+  std::vector<net::ConnectionReuse> reuses;  // send_to's, in order
   bool tcp_listener = true;
   bool fail_send = false;
   bool fail_send_to = false;
@@ -438,6 +441,23 @@ TEST_F(TransactionTableTest, StreamResponseTriesANewConnectionWhenTheOldIsGone) 
   EXPECT_EQ(transport.sent[0].flow.protocol, net::Protocol::tcp);
   // The source address, the sent-by port.
   EXPECT_EQ(transport.sent[0].flow.remote, endpoint("198.51.100.7", 5062));
+  // A response: any connection to that address and port may carry it.
+  EXPECT_EQ(transport.reuses, std::vector<net::ConnectionReuse>{net::ConnectionReuse::peer_flow});
+}
+
+// RFC 5923 §5, RFC 5626 §5.3: a request goes over a connection the peer opened only when the
+// TU said the destination is that peer's own flow (Target::peer_flow); the ACK of a 2xx too.
+TEST_F(TransactionTableTest, RequestsReuseThePeersConnectionOnlyForItsOwnFlow) {
+  ASSERT_TRUE(table.send_request(parse(testing::kOptions), tcp_target));
+  Target own_flow = tcp_target;
+  own_flow.peer_flow = true;
+  ASSERT_TRUE(table.send_request(parse(testing::kOptions), own_flow));
+  sip::Message invite = parse(testing::kInvite);
+  EXPECT_TRUE(table.send_ack(parse(build_ack_for_failure(invite, response(invite, 200))), own_flow));
+  using net::ConnectionReuse;
+  EXPECT_EQ(transport.reuses,
+            (std::vector<ConnectionReuse>{ConnectionReuse::outbound_only, ConnectionReuse::peer_flow,
+                                          ConnectionReuse::peer_flow}));
 }
 
 TEST_F(TransactionTableTest, ResponsesCarryTheViaStampedOnReceipt) {
@@ -591,9 +611,12 @@ TEST_F(TransactionTableTest, InviteFailureIsAckedOnTheSameFlow) {
 TEST_F(TransactionTableTest, LargeUdpRequestGoesOverTcp) {
   sip::Message big = parse(testing::kOptions);
   big.set_body(std::string(1300, 'x'), "text/plain");
-  ASSERT_TRUE(table.send_request(std::move(big), udp_target));
+  Target udp_flow_target = udp_target;
+  udp_flow_target.peer_flow = true;  // (a UDP flow's, which the move to TCP must not carry over)
+  ASSERT_TRUE(table.send_request(std::move(big), udp_flow_target));
   ASSERT_EQ(transport.sent.size(), 1u);
   EXPECT_EQ(transport.sent[0].flow.protocol, net::Protocol::tcp);
+  EXPECT_EQ(transport.reuses.at(0), net::ConnectionReuse::outbound_only);  // osprey's own connection
   EXPECT_EQ(transport.sent[0].flow.remote, udp_target.destination);
   sip::Message sent = transport.sent[0].message();
   EXPECT_EQ(sent.top_via()->transport, "TCP");
