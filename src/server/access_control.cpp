@@ -211,13 +211,16 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
 
 bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
                                 const proxy::RouteDecision& route,
-                                std::optional<security::DialogFlow>* dialog_flow) {
+                                std::optional<security::DialogFlow>* dialog_flow, bool* may_reach_gateway) {
+  if (may_reach_gateway != nullptr) *may_reach_gateway = false;
   if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) {
     if (dialog_flow != nullptr) *dialog_flow = verified_flow(ack, route);
+    if (may_reach_gateway != nullptr) *may_reach_gateway = true;
     return true;
   }
   if (DialogAdmission admission; dialog_admitted(ack, route, &admission)) {
     if (dialog_flow != nullptr) *dialog_flow = admission.flow;
+    if (may_reach_gateway != nullptr) *may_reach_gateway = admission.gateway_cleared;
     return true;
   }
   if (!leaves_served_users(route)) return true;
@@ -229,13 +232,6 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
   if (event_log_ != nullptr)
     event_log_->ack_dropped(ack, "no dialog token of ours for that place", &flow.remote);
   return false;
-}
-
-bool AccessControl::ack_may_reach_gateway(const sip::Message& ack, const net::Flow& flow,
-                                          const proxy::RouteDecision& route) {
-  if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) return true;
-  DialogAdmission admission;
-  return dialog_admitted(ack, route, &admission) && admission.gateway_cleared;
 }
 
 bool AccessControl::at_gateway(std::string_view place) const {

@@ -117,12 +117,12 @@ class AccessControl {
 
   // `dialog_flow`, when given, receives the flow its dialog token binds (see
   // AccessDecision::dialog_flow).
+  // `may_reach_gateway`, when given, receives whether the ACK let through may be delivered at the
+  // gateway's address (see AccessDecision::may_reach_gateway): judged in the same pass, the token
+  // is verified once.
   bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route,
-                   std::optional<security::DialogFlow>* dialog_flow = nullptr);
-  // For an ACK ack_allowed() let through: may it be delivered at the gateway's address (see
-  // AccessDecision::may_reach_gateway)?
-  bool ack_may_reach_gateway(const sip::Message& ack, const net::Flow& flow,
-                             const proxy::RouteDecision& route);
+                   std::optional<security::DialogFlow>* dialog_flow = nullptr,
+                   bool* may_reach_gateway = nullptr);
 
   const AccessCounters& counters() const { return counters_; }
 

@@ -157,8 +157,8 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   std::optional<security::DialogFlow> dialog_flow;
   if (access_ != nullptr) {
     auto route = proxy::decide_route(ack, proxy_->identity());
-    if (!route || !access_->ack_allowed(ack, flow, *route, &dialog_flow)) return;  // a relay attempt
-    may_reach_gateway = access_->ack_may_reach_gateway(ack, flow, *route);
+    if (!route || !access_->ack_allowed(ack, flow, *route, &dialog_flow, &may_reach_gateway))
+      return;  // a relay attempt
   }
   proxy_->on_ack(ack, flow, may_reach_gateway, dialog_flow);
 }
