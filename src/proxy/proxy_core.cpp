@@ -371,8 +371,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     // under the other scheme only is answered as one with no binding. Whether the user exists
     // asks about the account, written with either scheme.
     std::string aor = registrar::canonical_aor(*uri);
-    const std::string account = registrar::account_aor(*uri);
     const auto bindings = location_.lookup(aor, clock_());
+    // Asked only when nobody is bound: the common case (a registered user) spends nothing on it.
+    const std::string account = bindings.empty() ? registrar::account_aor(*uri) : std::string();
     if (bindings.empty() && to_gateway(account)) {
       ForwardTarget gateway = forward_target(request_uri, services_.gateway);
       gateway.routed_to_gateway = true;
