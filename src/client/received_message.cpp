@@ -1,4 +1,5 @@
 #include "client/received_message.hpp"
+#include "sip/char_class.hpp"
 
 #include "sip/date_header.hpp"
 #include "sip/header_id.hpp"
@@ -13,9 +14,7 @@ bool is_text(std::string_view content_type) {
   constexpr std::string_view kText = "text/";
   if (content_type.size() < kText.size()) return false;
   for (std::size_t i = 0; i < kText.size(); ++i) {
-    char c = content_type[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kText[i]) return false;
+    if (sip::ascii_lower(content_type[i]) != kText[i]) return false;
   }
   return true;
 }

@@ -1,4 +1,5 @@
 #include "im/message_rules.hpp"
+#include "sip/char_class.hpp"
 
 #include "im/end_to_end_headers.hpp"
 #include "sip/builder.hpp"
@@ -9,18 +10,7 @@
 
 namespace osprey::im {
 
-namespace {
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<Rejection> check_message(const sip::Message& request, const ImLimits& limits) {
   if (request.body().size() > limits.max_body_bytes) {
@@ -53,7 +43,7 @@ std::string without_tag(std::string_view to) {
   const std::size_t params_begin = static_cast<std::size_t>(parsed->params.data() - to.data());
   std::string result(to.substr(0, params_begin));
   sip::for_each_param(parsed->params, [&result](const sip::Param& param) {
-    if (equals_ignoring_case(param.name, "tag")) return true;
+    if (sip::iequals(param.name, "tag")) return true;
     result += ';';
     result += param.name;
     if (param.has_value) {

@@ -1,4 +1,5 @@
 #include "net/target_resolver.hpp"
+#include "sip/char_class.hpp"
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
@@ -8,14 +9,6 @@
 namespace osprey::net {
 
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
 std::string without_brackets(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -29,7 +22,7 @@ tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri) {
   UriTarget target;
   const bool secure = uri.scheme == sip::UriScheme::sips;
   if (auto transport = uri.param("transport")) {
-    const std::string name = lowercase(*transport);
+    const std::string name = sip::to_ascii_lower(*transport);
     if (name == "udp") {
       if (secure) return tl::unexpected(std::string("sips: URI with transport=udp (sips needs TLS)"));
       target.protocol = Protocol::udp;

@@ -1,4 +1,5 @@
 #include "proxy/proxy_core.hpp"
+#include "sip/char_class.hpp"
 
 #include <algorithm>
 
@@ -69,13 +70,6 @@ struct ProxyCore::Context {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string result(text);
-  for (char& c : result)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return result;
-}
-
 // "<sip:192.0.2.1:5060;transport=udp;osp-dt=TOKEN;lr>", or for a sips: request (`secure`)
 // "<sips:192.0.2.1:5061;osp-dt=TOKEN;lr>" at the TLS listener: §16.6 step 4 and RFC 5630
 // §3.1.2 want a SIPS URI there, which needs no transport parameter (RFC 5630 §3.1.2 deprecates
@@ -85,8 +79,9 @@ std::string lower(std::string_view text) {
 // Record-Route (proxy::placed_in_record_route, the §16.4 strict-router test).
 std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token,
                                bool secure) {
-  std::string value = secure ? "<sips:" + net::to_string(at)
-                             : "<sip:" + net::to_string(at) + ";transport=" + lower(net::via_token(protocol));
+  std::string value =
+      secure ? "<sips:" + net::to_string(at)
+             : "<sip:" + net::to_string(at) + ";transport=" + sip::to_ascii_lower(net::via_token(protocol));
   value += ";" + std::string(security::DialogToken::kParam);
   if (!token.empty()) value += "=" + token;
   return value + ";lr>";

@@ -8,15 +8,8 @@ namespace osprey::registrar {
 
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using sip::ascii_lower;
+using sip::iequals;
 
 // RFC 8141 §2: NID = (alphanum) 0*30(ldh) (alphanum).
 bool valid_nid(std::string_view nid) {
@@ -100,10 +93,10 @@ std::optional<std::string> canonical_instance(std::string_view written) {
   std::string canonical;
   canonical.reserve(value.size());
   canonical += kScheme;
-  for (char c : nid) canonical += lower(c);
+  for (char c : nid) canonical += ascii_lower(c);
   canonical += ':';
   if (uuid) {
-    for (char c : nss) canonical += lower(c);
+    for (char c : nss) canonical += ascii_lower(c);
   } else {
     canonical += nss;
   }

@@ -1,18 +1,12 @@
 #include "security/scanner_filter.hpp"
+#include "sip/char_class.hpp"
 
 #include <algorithm>
 
 namespace osprey::security {
-namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
-
 ScannerFilter::ScannerFilter(std::vector<std::string> patterns) : lowercase_patterns_(std::move(patterns)) {
   std::erase_if(lowercase_patterns_, [](const std::string& pattern) { return pattern.empty(); });
-  for (std::string& pattern : lowercase_patterns_)
-    std::transform(pattern.begin(), pattern.end(), pattern.begin(), lower);
+  for (std::string& pattern : lowercase_patterns_) pattern = sip::to_ascii_lower(pattern);
 }
 
 std::vector<std::string> ScannerFilter::default_patterns() {
@@ -39,7 +33,7 @@ std::vector<std::string> ScannerFilter::default_patterns() {
 
 bool ScannerFilter::is_scanner(std::string_view user_agent) const {
   // Patterns are lowercase, so comparing against lower(c) is a case-insensitive substring search.
-  const auto same = [](char text, char pattern) { return lower(text) == pattern; };
+  const auto same = [](char text, char pattern) { return sip::ascii_lower(text) == pattern; };
   return std::any_of(lowercase_patterns_.begin(), lowercase_patterns_.end(), [&](const std::string& pattern) {
     return std::search(user_agent.begin(), user_agent.end(), pattern.begin(), pattern.end(), same) !=
            user_agent.end();

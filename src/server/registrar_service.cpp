@@ -1,4 +1,5 @@
 #include "server/registrar_service.hpp"
+#include "sip/char_class.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -9,9 +10,7 @@
 namespace osprey::server {
 
 std::string source_of(const net::Flow& flow) {
-  std::string text(net::via_token(flow.protocol));
-  for (char& c : text) c = static_cast<char>(c - 'A' + 'a');
-  return text + ':' + net::to_string(flow.remote);
+  return sip::to_ascii_lower(net::via_token(flow.protocol)) + ':' + net::to_string(flow.remote);
 }
 
 RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,

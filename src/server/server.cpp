@@ -1,4 +1,5 @@
 #include "server/server.hpp"
+#include "sip/char_class.hpp"
 
 #include <pthread.h>
 
@@ -15,9 +16,7 @@
 namespace osprey::server {
 
 std::string describe(const BoundListener& listener) {
-  std::string text(net::via_token(listener.protocol));
-  for (char& c : text) c = static_cast<char>(c - 'A' + 'a');
-  return text + ' ' + net::to_string(listener.endpoint);
+  return sip::to_ascii_lower(net::via_token(listener.protocol)) + ' ' + net::to_string(listener.endpoint);
 }
 
 tl::expected<std::shared_ptr<net::TlsContextStore>, std::string> Server::load_tls(const TlsSpec& tls) {

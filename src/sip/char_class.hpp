@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace osprey::sip {
@@ -71,6 +72,14 @@ constexpr bool is_token(std::string_view s) {
 }
 
 constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// A copy with ASCII letters lower-cased, nothing else touched: SIP's case-insensitive tokens,
+// transport names and hosts (RFC 3261 §7.3.1, §19.1.4). The one copy of this in osprey.
+inline std::string to_ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -1,4 +1,5 @@
 #include "sip/stateless_reply.hpp"
+#include "sip/char_class.hpp"
 
 #include <array>
 #include <functional>
@@ -8,16 +9,6 @@
 namespace osprey::sip {
 
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -40,7 +31,7 @@ Copied copied_header(std::string_view name) {
                                                {"call-id", "i", Copied::call_id},
                                                {"cseq", "", Copied::cseq}}};
   for (const Name& n : kNames) {
-    if (equals_ignoring_case(name, n.full) || (!n.compact.empty() && equals_ignoring_case(name, n.compact))) {
+    if (iequals(name, n.full) || (!n.compact.empty() && iequals(name, n.compact))) {
       return n.kind;
     }
   }
@@ -53,20 +44,6 @@ std::string safe_reason(std::string_view reason) {
   std::string out;
   for (char c : reason) out.push_back((c == '\r' || c == '\n' || c == '\0') ? ' ' : c);
   return out;
-}
-
-bool is_token_char(char c) {
-  // RFC 3261 §25.1 token characters.
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!is_token_char(c)) return false;
-  }
-  return true;
 }
 
 // RFC 3261 §20.16: CSeq = 1*DIGIT LWS Method, the number below 2**31.

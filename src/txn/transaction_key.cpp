@@ -1,4 +1,5 @@
 #include "txn/transaction_key.hpp"
+#include "sip/char_class.hpp"
 
 #include <string_view>
 
@@ -17,7 +18,7 @@ void append_field(std::string& key, std::string_view field) {
 void append_lower(std::string& key, std::string_view field) {
   key += std::to_string(field.size());
   key += ':';
-  for (char c : field) key += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  for (char c : field) key += sip::ascii_lower(c);
 }
 
 std::string make_server_key(const sip::Message& request, std::string_view method) {
