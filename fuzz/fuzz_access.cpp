@@ -146,8 +146,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (request.call_id() && request.from() && request.to()) {
     const std::string caller = registrar::account_aor(request.from()->uri);
     const std::string callee = registrar::account_aor(request.to()->uri);
-    token = w.tokens->sign({security::DialogDirection::toward_callee, *request.call_id(),
-                            request.from()->tag(), request.to()->tag(), caller, callee, token_places},
+    token = w.tokens->sign({security::DialogDirection::toward_callee,
+                            *request.call_id(),
+                            request.from()->tag(),
+                            request.to()->tag(),
+                            caller,
+                            callee,
+                            token_places,
+                            {}},
                            kNow);
   }
   std::string with_token = text;
