@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import signal
+import random
 import socket
 import subprocess
 import sys
@@ -26,18 +27,24 @@ def parse_args():
     return parser.parse_args()
 
 
+# Below Linux's ephemeral range (32768-60999 by default): a port the kernel picked for us there
+# may be handed to another process's outgoing connection before our server or phone binds it
+# (tests run in parallel; a softphone then fails with EADDRINUSE). Ports below it never are.
+FREE_PORT_RANGE = (20000, 32767)
+
+
 def free_port():
     """A port free for both UDP and TCP on 127.0.0.1 (the server binds both on it)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            return port
+    for _ in range(200):
+        port = random.randint(*FREE_PORT_RANGE)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, \
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                tcp.bind(("127.0.0.1", port))
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
     raise RuntimeError("no free port")
 
 
