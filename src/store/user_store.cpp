@@ -30,7 +30,8 @@ tl::expected<AccountName, std::string> parse_account_name(std::string_view aor) 
   }
   const auto uri = sip::parse_uri(aor);
   if (!uri || !uri->is_sip()) return tl::unexpected(quoted + ": not a sip: AOR");
-  if (!uri->has_user || uri->user.empty()) return tl::unexpected(quoted + ": an AOR is user@domain (e.g. alice@example.com)");
+  if (!uri->has_user || uri->user.empty())
+    return tl::unexpected(quoted + ": an AOR is user@domain (e.g. alice@example.com)");
   if (uri->has_password) return tl::unexpected(quoted + ": an AOR must not carry a password");
   if (uri->host.empty()) return tl::unexpected(quoted + ": an AOR needs a domain");
   AccountName name;

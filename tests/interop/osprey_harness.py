@@ -301,6 +301,34 @@ def bound_udp_socket(address, port):
     return sock
 
 
+def read_stream_message(sock, buffer=b""):
+    """One SIP message framed by Content-Length (or l) from a stream, plain or TLS: (message,
+    rest), or (None, rest) when the peer closed or nothing came before the socket's timeout."""
+    while b"\r\n\r\n" not in buffer:
+        try:
+            data = sock.recv(65535)
+        except OSError:  # ssl.SSLError and socket.timeout too
+            return None, buffer
+        if not data:
+            return None, buffer
+        buffer += data
+    head, rest = buffer.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() in (b"content-length", b"l"):
+            length = int(value.strip() or 0)
+    while len(rest) < length:
+        try:
+            data = sock.recv(65535)
+        except OSError:
+            return None, buffer
+        if not data:
+            return None, buffer
+        rest += data
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
 # The [dialplan] gateway of the tests. osprey takes every port of the gateway's address for the
 # gateway (gateways admit osprey by address), so it lives on a loopback address no phone uses.
 GATEWAY_ADDRESS = "127.0.0.9"

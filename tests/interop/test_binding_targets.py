@@ -40,34 +40,6 @@ def password(user):
     return ACCOUNTS[f"sip:{user}@127.0.0.1"]
 
 
-def read_message(sock, buffer):
-    """One SIP message framed by Content-Length from a stream: (message, rest), or (None, rest)
-    when the peer closed or nothing came."""
-    while b"\r\n\r\n" not in buffer:
-        try:
-            data = sock.recv(65535)
-        except OSError:
-            return None, buffer
-        if not data:
-            return None, buffer
-        buffer += data
-    head, rest = buffer.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() in (b"content-length", b"l"):
-            length = int(value.strip() or 0)
-    while len(rest) < length:
-        try:
-            data = sock.recv(65535)
-        except OSError:
-            return None, buffer
-        if not data:
-            return None, buffer
-        rest += data
-    return head + b"\r\n\r\n" + rest[:length], rest[length:]
-
-
 class StreamPhone:
     """A phone on TCP: a listener (at `port`, or a free one) whose connections it reads, plus any
     connection handed to it (adopt). It records each request with the name of the connection it
@@ -101,7 +73,7 @@ class StreamPhone:
         sock.settimeout(0.2)
         buffer = b""
         while self.running:
-            message, buffer = read_message(sock, buffer)
+            message, buffer = h.read_stream_message(sock, buffer)
             if message is None:
                 try:
                     if sock.recv(1, socket.MSG_PEEK) == b"":
@@ -152,13 +124,13 @@ def tcp_register(port, user, contact, sock):
     sock.settimeout(3.0)
     buffer = b""
     sock.sendall(request(1))
-    first, buffer = read_message(sock, buffer)
+    first, buffer = h.read_stream_message(sock, buffer)
     chosen = [c for c in d.challenges(first) if c["algorithm"].upper() == "SHA-256"]
     if d.status_of(first) != 401 or not chosen:
         return d.status_of(first)
     credentials = d.authorization(chosen[0], "REGISTER", uri, user, password(user))
     sock.sendall(request(2, [f"Authorization: {credentials}"]))
-    final, _ = read_message(sock, buffer)
+    final, _ = h.read_stream_message(sock, buffer)
     return d.status_of(final)
 
 

@@ -33,34 +33,6 @@ def password(user):
     return ACCOUNTS[f"sip:{user}@127.0.0.1"]
 
 
-def read_message(sock, buffer):
-    """One SIP message framed by Content-Length from a stream (plain or TLS socket): (message,
-    rest), or (None, rest) when the peer closed or nothing came before the socket's timeout."""
-    while b"\r\n\r\n" not in buffer:
-        try:
-            data = sock.recv(65535)
-        except (OSError, ssl.SSLError):
-            return None, buffer
-        if not data:
-            return None, buffer
-        buffer += data
-    head, rest = buffer.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() in (b"content-length", b"l"):
-            length = int(value.strip() or 0)
-    while len(rest) < length:
-        try:
-            data = sock.recv(65535)
-        except (OSError, ssl.SSLError):
-            return None, head + b"\r\n\r\n" + rest
-        if not data:
-            return None, head + b"\r\n\r\n" + rest
-        rest += data
-    return head + b"\r\n\r\n" + rest[:length], rest[length:]
-
-
 def stream_register(port, user, contacts, sock, transport):
     """REGISTER `user` with its password over the connected stream `sock` (TCP or TLS); returns
     the final status."""
@@ -80,13 +52,13 @@ def stream_register(port, user, contacts, sock, transport):
     sock.settimeout(3.0)
     buffer = b""
     sock.sendall(request(1))
-    first, buffer = read_message(sock, buffer)
+    first, buffer = h.read_stream_message(sock, buffer)
     chosen = [c for c in d.challenges(first) if c["algorithm"].upper() == "SHA-256"]
     if d.status_of(first) != 401 or not chosen:
         return d.status_of(first)
     credentials = d.authorization(chosen[0], "REGISTER", uri, user, password(user))
     sock.sendall(request(2, [f"Authorization: {credentials}"]))
-    final, _ = read_message(sock, buffer)
+    final, _ = h.read_stream_message(sock, buffer)
     return d.status_of(final)
 
 
@@ -105,7 +77,7 @@ class StreamDevice:
         self.sock.settimeout(0.2)
         buffer = b""
         while self.running:
-            message, buffer = read_message(self.sock, buffer)
+            message, buffer = h.read_stream_message(self.sock, buffer)
             if message is None:
                 continue
             if message.startswith(b"SIP/2.0") or message.startswith(b"ACK "):

@@ -192,30 +192,6 @@ INSTANCE = "urn:uuid:6f1c5e2a-3b4d-4c8e-9f0a-1b2c3d4e5f60"
 RECONNECTIONS = 12  # more than max_contacts_per_aor (10)
 
 
-def read_stream_message(sock, buffer=b""):
-    """One SIP message framed by Content-Length from a stream: (message, rest); (None, rest) when
-    the peer closed or nothing came before the socket's timeout."""
-    while b"\r\n\r\n" not in buffer:
-        try:
-            data = sock.recv(65535)
-        except OSError:
-            return None, buffer
-        if not data:
-            return None, buffer
-        buffer += data
-    head, rest = buffer.split(b"\r\n\r\n", 1)
-    length = int(h.header(head, "Content-Length") or h.header(head, "l") or 0)
-    while len(rest) < length:
-        try:
-            data = sock.recv(65535)
-        except OSError:
-            return None, buffer
-        if not data:
-            return None, buffer
-        rest += data
-    return head + b"\r\n\r\n" + rest[:length], rest[length:]
-
-
 class TcpPhone:
     """linphone over TCP as it behaves when its connection drops: each connect() opens a new
     connection from a new ephemeral port and registers a Contact naming that port, with the same
@@ -239,7 +215,7 @@ class TcpPhone:
         contact = f'<{self.contact()}>;+sip.instance="<{self.instance}>"'
         self.sock.sendall(h.register_request(self.port, self.user, contact, 600, call_id=self.call_id,
                                              cseq=self.cseq, transport="TCP", local_port=local_port))
-        reply, _ = read_stream_message(self.sock)
+        reply, _ = h.read_stream_message(self.sock)
         return reply
 
     def close(self):
@@ -272,7 +248,7 @@ def message_reaches(port, phone, checks, when):
     try:
         sender.sock.sendto(message_request(port, phone.user, sender.local_port), ("127.0.0.1", port))
         phone.sock.settimeout(3.0)
-        message, _ = read_stream_message(phone.sock)
+        message, _ = h.read_stream_message(phone.sock)
         checks.expect(message is not None and message.startswith(b"MESSAGE "),
                       f"{when}: the MESSAGE reaches the phone's newest connection "
                       f"({first_line(message)})")

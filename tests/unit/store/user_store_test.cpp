@@ -59,7 +59,8 @@ TEST(AccountName, CanonicalisedLikeTheRegistrar) {
 TEST(AccountName, RefusesWhatIsNoAccount) {
   EXPECT_EQ(parse_account_name("alice@example.com").error(), "'alice@example.com': not a sip: AOR");
   EXPECT_EQ(parse_account_name("tel:+15551234").error(), "'tel:+15551234': not a sip: AOR");
-  EXPECT_EQ(parse_account_name("sip:example.com").error(), "'sip:example.com': an AOR is user@domain (e.g. alice@example.com)");
+  EXPECT_EQ(parse_account_name("sip:example.com").error(),
+            "'sip:example.com': an AOR is user@domain (e.g. alice@example.com)");
   EXPECT_EQ(parse_account_name("sip:alice:secret@example.com").error(),
             "'sip:alice:secret@example.com': an AOR must not carry a password");
   EXPECT_FALSE(parse_account_name("sip:alice@"));
