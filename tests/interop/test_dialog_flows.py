@@ -21,7 +21,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 import sip_digest as d  # noqa: E402
-from test_binding_targets import read_message, tcp_register  # noqa: E402
+from test_binding_targets import tcp_register  # noqa: E402
 
 ACCOUNTS = {f"sip:{user}@127.0.0.1": f"{user}-secret" for user in ["alice", "bob", "carol", "dave"]}
 # test_binding_targets.tcp_register reads passwords from its own accounts, "<user>-secret" too.
@@ -49,7 +49,7 @@ class Stream:
         """The first message `predicate` accepts (others are skipped), or None."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            message, self.buffer = read_message(self.sock, self.buffer)
+            message, self.buffer = h.read_stream_message(self.sock, self.buffer)
             if message is not None and predicate(message):
                 return message
         return None
