@@ -85,11 +85,6 @@ void ProxyCore::set_dialog_tokens(const security::DialogToken* tokens) {
   if (tokens != nullptr) issuer_.emplace(*tokens, identity_, services_.gateway);
 }
 
-ProxyCore::Context* ProxyCore::find(ContextKey key) {
-  auto it = contexts_.find(key);
-  return it == contexts_.end() ? nullptr : it->second.get();
-}
-
 void ProxyCore::reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
                        std::string_view reason,
                        const std::vector<std::pair<std::string, std::string>>& headers) {

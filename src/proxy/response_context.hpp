@@ -61,4 +61,10 @@ struct ProxyCore::Context {
   bool tls_only = false;
 };
 
+// On every path of every step: inline, as when the proxy was one file.
+inline ProxyCore::Context* ProxyCore::find(ContextKey key) {
+  auto it = contexts_.find(key);
+  return it == contexts_.end() ? nullptr : it->second.get();
+}
+
 }  // namespace osprey::proxy

@@ -8,16 +8,6 @@
 
 namespace osprey::txn {
 
-void TransactionTable::Impl::start_timer(Transaction& t, std::uint8_t name, Milliseconds duration) {
-  stop_timer(t, name);
-  t.timers[name] = wheel_.schedule(duration, make_cookie(t.client, t.index, t.generation, name));
-}
-
-void TransactionTable::Impl::stop_timer(Transaction& t, std::uint8_t name) {
-  if (t.timers[name].valid()) wheel_.cancel(t.timers[name]);
-  t.timers[name] = {};
-}
-
 void TransactionTable::Impl::advance(TimePoint now) {
   Scope scope(*this);
   wheel_.advance(now, [this](std::uint64_t cookie) { fire(cookie); });

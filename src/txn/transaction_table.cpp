@@ -24,24 +24,6 @@ TransactionTable::Impl::Transaction& TransactionTable::Impl::allocate(bool clien
   return *slot.transaction;
 }
 
-TransactionTable::Impl::Transaction* TransactionTable::Impl::live(bool client, std::uint32_t index,
-                                                                  std::uint32_t generation) {
-  auto& slots = client ? client_slots_ : server_slots_;
-  if (index >= slots.size()) return nullptr;
-  Slot& slot = slots[index];
-  if (slot.generation != generation || !slot.transaction || slot.transaction->ended) return nullptr;
-  return slot.transaction.get();
-}
-
-TransactionTable::Impl::Transaction* TransactionTable::Impl::find(const KeyIndex& keys, bool client,
-                                                                  const std::string& key) {
-  if (key.empty()) return nullptr;
-  auto it = keys.find(key);
-  if (it == keys.end()) return nullptr;
-  Transaction* t = (client ? client_slots_ : server_slots_)[it->second].transaction.get();
-  return t != nullptr && !t->ended ? t : nullptr;
-}
-
 void TransactionTable::Impl::end(Transaction& t) {
   if (t.ended) return;
   t.ended = true;

@@ -218,4 +218,34 @@ class TransactionTable::Impl {
   const net::Flow* receiving_flow_ = nullptr;  // during receive(): where the message came from
 };
 
+// Small and on every path: inline, as when the table was one file.
+
+inline TransactionTable::Impl::Transaction* TransactionTable::Impl::live(bool client, std::uint32_t index,
+                                                                         std::uint32_t generation) {
+  auto& slots = client ? client_slots_ : server_slots_;
+  if (index >= slots.size()) return nullptr;
+  Slot& slot = slots[index];
+  if (slot.generation != generation || !slot.transaction || slot.transaction->ended) return nullptr;
+  return slot.transaction.get();
+}
+
+inline TransactionTable::Impl::Transaction* TransactionTable::Impl::find(const KeyIndex& keys, bool client,
+                                                                         const std::string& key) {
+  if (key.empty()) return nullptr;
+  auto it = keys.find(key);
+  if (it == keys.end()) return nullptr;
+  Transaction* t = (client ? client_slots_ : server_slots_)[it->second].transaction.get();
+  return t != nullptr && !t->ended ? t : nullptr;
+}
+
+inline void TransactionTable::Impl::start_timer(Transaction& t, std::uint8_t name, Milliseconds duration) {
+  stop_timer(t, name);
+  t.timers[name] = wheel_.schedule(duration, make_cookie(t.client, t.index, t.generation, name));
+}
+
+inline void TransactionTable::Impl::stop_timer(Transaction& t, std::uint8_t name) {
+  if (t.timers[name].valid()) wheel_.cancel(t.timers[name]);
+  t.timers[name] = {};
+}
+
 }  // namespace osprey::txn
