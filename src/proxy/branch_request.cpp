@@ -20,25 +20,4 @@ std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, 
   return value + ";lr>";
 }
 
-void decrement_max_forwards(sip::Message& message) {
-  if (message.max_forwards()) {
-    message.replace_header(sip::HeaderId::max_forwards, std::to_string(*message.max_forwards() - 1));
-  } else {
-    message.add_header(sip::HeaderId::max_forwards, "70");
-  }
-}
-
-std::size_t routes_size(const std::vector<std::string>& routes) {
-  std::size_t size = 0;
-  for (const std::string& route : routes) size += route.size() + 2;
-  return size;
-}
-
-bool creates_dialog(const sip::Message& request) {
-  if (request.to() && !request.to()->tag().empty()) return false;  // in-dialog: route set fixed
-  const auto method = request.method();
-  if (method == sip::Method::invite || method == sip::Method::subscribe) return true;
-  return request.method_text() == "REFER";
-}
-
 }  // namespace osprey::proxy

@@ -22,13 +22,28 @@ std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, 
                                bool secure);
 
 // §16.6 step 3: Max-Forwards one less, or 70 when the request had none.
-void decrement_max_forwards(sip::Message& message);
+inline void decrement_max_forwards(sip::Message& message) {
+  if (message.max_forwards()) {
+    message.replace_header(sip::HeaderId::max_forwards, std::to_string(*message.max_forwards() - 1));
+  } else {
+    message.add_header(sip::HeaderId::max_forwards, "70");
+  }
+}
 
 // The bytes a binding's Path adds as Route values.
-std::size_t routes_size(const std::vector<std::string>& routes);
+inline std::size_t routes_size(const std::vector<std::string>& routes) {
+  std::size_t size = 0;
+  for (const std::string& route : routes) size += route.size() + 2;
+  return size;
+}
 
 // RFC 3261 §12.1.1 / §16.6 step 4: the methods that create dialogs get our Record-Route.
 // MESSAGE never does (RFC 3428 §4: no dialog).
-bool creates_dialog(const sip::Message& request);
+inline bool creates_dialog(const sip::Message& request) {
+  if (request.to() && !request.to()->tag().empty()) return false;  // in-dialog: route set fixed
+  const auto method = request.method();
+  if (method == sip::Method::invite || method == sip::Method::subscribe) return true;
+  return request.method_text() == "REFER";
+}
 
 }  // namespace osprey::proxy

@@ -26,7 +26,7 @@ std::string build_in_invite_transaction(std::string_view method, const sip::Mess
   if (invite.call_id()) request.header(sip::HeaderId::call_id, *invite.call_id());
   // The CSeq number of the request, with this method.
   if (invite.cseq())
-    request.header(sip::HeaderId::cseq, std::to_string(invite.cseq()->number) + " " + std::string(method));
+    request.header(sip::HeaderId::cseq, std::to_string(invite.cseq()->number).append(" ").append(method));
   return std::move(request).serialize();  // the builder writes Content-Length: 0 for the empty body
 }
 
