@@ -191,6 +191,8 @@ class ProxyCore {
     return (static_cast<std::uint64_t>(id.index) << 32) | id.generation;
   }
   Context* find(ContextKey key);
+
+  // proxy_core.cpp: §16.3-§16.5, the request side.
   // Answers the request with our own final response (and forgets the context if it has one).
   void reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
               std::string_view reason = {},
@@ -199,23 +201,6 @@ class ProxyCore {
   static std::optional<sip::Message> original_request(const Context& context);
   // The same for a request whose context holds it (parsed again from its bytes).
   void reject_original(Context& context, int status, std::string_view reason = {});
-  // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
-  bool offer_to_store(Context& context);
-  // The delivery timeout (ImLimits::delivery_timeout) of a MESSAGE to a served user ran out
-  // with no branch answered: stored and answered 202 now, the branches left running.
-  void store_undelivered(ContextKey key);
-  // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
-  // deadline_passed: asked at the MESSAGE delivery timeout, branches may still be running.
-  bool may_store(const Context& context, bool deadline_passed = false) const;
-  // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
-  bool message_too_large_for(const Context& context, const txn::Target& to) const;
-  // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and
-  // the other edits of §16.6 (Max-Forwards, Route): close enough without serialising twice.
-  static constexpr std::size_t kUdpMessageLimit = 1300;
-  static constexpr std::size_t kViaAllowance = 120;
-  // What §16.6 may add to a request besides our Via (Record-Route twice with a dialog token,
-  // Max-Forwards, a Path's Route): below this margin, no request can reach 1300 bytes.
-  static constexpr std::size_t kGrowthAllowance = 600;
   // §16.3 step 4 (loop_check.hpp): been here, and the same request is still being forwarded.
   bool is_loop(const sip::Message& request, std::uint64_t hash) const;
   std::unique_ptr<Context> open_context(txn::ServerTransactionId transaction, const sip::Message& request,
@@ -232,6 +217,28 @@ class ProxyCore {
   ForwardTarget gateway_target(const std::string& request_uri) const;
   // Keeps the context and starts its first q-value group.
   void start_context(std::unique_ptr<Context> context);
+  // For target_groups: whether a binding's stream connection is still open (the transport).
+  SourceFlowOpen source_flow_open() const;
+  // Our Via/Record-Route address toward `to`, learnt as ours.
+  std::optional<net::Endpoint> our_address(const txn::Target& to);
+  // The Request-URI's target of an in-dialog request with no Route left: over the peer's flow
+  // when its token names one osprey can use (dialog_flow_hop), with the Request-URI after it.
+  ForwardTarget peer_target(const std::string& request_uri, const sip::Uri& uri, bool tls_only,
+                            const std::optional<security::DialogFlow>& dialog_flow) const;
+  // The callee's flow a branch used, for the caller's token; nullopt before it was sent.
+  static std::optional<security::DialogFlow> branch_flow(const Branch& branch);
+  // Tells services_.events of a branch lost to a transport error.
+  void report_transport_failure(const Context& context, const txn::Target& to, std::string_view cause) const;
+  void report_not_reachable(const sip::Message& request, int status, std::string_view why) const;
+
+  // proxy_forward.cpp: §16.6, one branch per target.
+  // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and
+  // the other edits of §16.6 (Max-Forwards, Route): close enough without serialising twice.
+  static constexpr std::size_t kUdpMessageLimit = 1300;
+  static constexpr std::size_t kViaAllowance = 120;
+  // What §16.6 may add to a request besides our Via (Record-Route twice with a dialog token,
+  // Max-Forwards, a Path's Route): below this margin, no request can reach 1300 bytes.
+  static constexpr std::size_t kGrowthAllowance = 600;
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
@@ -246,9 +253,6 @@ class ProxyCore {
   // `may_move`; `to` changes with it. True when the request moved to TCP.
   bool record_and_choose_transport(Context& context, std::size_t branch, const ForwardTarget& target,
                                    sip::Message& message, txn::Target& to, bool may_move);
-  void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
-  // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
-  bool stays_unanswered(Context& context);
   // After a transport error (§16.7 step 3 would count it a 503), a second try for the branch:
   // a request osprey moved from UDP to TCP for its size goes over UDP after all when the
   // connection is refused or reset (the UA has no TCP listener: a UDP datagram over 1300 bytes
@@ -263,15 +267,19 @@ class ProxyCore {
   // family changes, RFC 5658); returns how many were prepended.
   std::size_t add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
                                sip::Message& message, const txn::Target& to);
-  // Tells services_.events of a branch lost to a transport error.
-  void report_transport_failure(const Context& context, const txn::Target& to, std::string_view cause) const;
-  void report_not_reachable(const sip::Message& request, int status, std::string_view why) const;
+
+  // proxy_responses.cpp: §16.7 and §16.10.
+  void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
+  bool stays_unanswered(Context& context);
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
   // §16.7 steps 6-7, §16.10: every branch ended without a 2xx; the final response goes upstream.
   void send_final(Context& context);
   // `branch`: the branch the response came from (its places go into the caller's token).
   void forward_response(Context& context, const sip::Message& response, std::size_t branch);
+
+  // proxy_stateless.cpp: §16.11 and RFC 6026, without a response context.
   // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
   // after the request was answered) goes on statelessly along the Vias; false for anything else.
   bool forward_late_2xx(const sip::Message& response);
@@ -280,10 +288,6 @@ class ProxyCore {
   // transaction is unknown or over.
   bool forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response);
   void remember_accepted(const Context& context, std::size_t branch);
-  // For target_groups: whether a binding's stream connection is still open (the transport).
-  SourceFlowOpen source_flow_open() const;
-  // Our Via/Record-Route address toward `to`, learnt as ours.
-  std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway,
                    const std::optional<security::DialogFlow>& dialog_flow);
   // An ACK whose Request-URI names a served user: to that user's first binding.
@@ -292,12 +296,18 @@ class ProxyCore {
                        bool tls_only) const;
   void send_ack_to(sip::Message ack, const txn::Target& to, bool may_reach_gateway, bool tls_only);
   void report_ack_dropped(const sip::Message& ack, std::string_view why) const;
-  // The Request-URI's target of an in-dialog request with no Route left: over the peer's flow
-  // when its token names one osprey can use (dialog_flow_hop), with the Request-URI after it.
-  ForwardTarget peer_target(const std::string& request_uri, const sip::Uri& uri, bool tls_only,
-                            const std::optional<security::DialogFlow>& dialog_flow) const;
-  // The callee's flow a branch used, for the caller's token; nullopt before it was sent.
-  static std::optional<security::DialogFlow> branch_flow(const Branch& branch);
+
+  // proxy_offline.cpp: RFC 3428 store-and-forward.
+  // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
+  bool offer_to_store(Context& context);
+  // The delivery timeout (ImLimits::delivery_timeout) of a MESSAGE to a served user ran out
+  // with no branch answered: stored and answered 202 now, the branches left running.
+  void store_undelivered(ContextKey key);
+  // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
+  // deadline_passed: asked at the MESSAGE delivery timeout, branches may still be running.
+  bool may_store(const Context& context, bool deadline_passed = false) const;
+  // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
+  bool message_too_large_for(const Context& context, const txn::Target& to) const;
   void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;
