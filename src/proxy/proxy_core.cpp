@@ -1092,8 +1092,7 @@ void ProxyCore::forward_2xx_upstream(const sip::Message& response) {
   // one Via and send again: a loop fed by one datagram).
   if (net::protocol_from_via(next.transport) != net::Protocol::udp) return;
   // §18.2.2 and RFC 3581 §4: received (else the sent-by host) and rport (else the sent-by port).
-  std::string host(next.has_received ? next.received : next.host);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::string host(sip::without_brackets(next.has_received ? next.received : next.host));
   boost::system::error_code bad;
   const auto address = boost::asio::ip::make_address(host, bad);
   if (bad) return;

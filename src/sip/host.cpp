@@ -222,6 +222,11 @@ std::string canonical_host(std::string_view host) {
   return lowercase(host);
 }
 
+std::string_view without_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
+}
+
 std::optional<std::uint16_t> parse_port(std::string_view digits) {
   auto value = parse_decimal(digits, 65535);
   if (!value) return std::nullopt;

@@ -38,6 +38,12 @@ HostScan scan_host(std::string_view text);
 // Text that is no host is returned lower-cased, so it can still only equal itself.
 std::string canonical_host(std::string_view host);
 
+// The address inside an IPv6 reference: "[::1]" -> "::1" (RFC 3261 §25.1 writes IPv6 hosts in
+// brackets; socket APIs and certificate checks want the bare address). Text that does not both
+// start with '[' and end with ']' is returned unchanged, so a truncated "[::1" is never cut short
+// into a different, valid-looking address.
+std::string_view without_brackets(std::string_view host);
+
 // Parses a port (1*DIGIT, at most 65535).
 std::optional<std::uint16_t> parse_port(std::string_view digits);
 

@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "net/random_tags.hpp"
 #include "sip/builder.hpp"
 #include "txn/client_invite.hpp"
 #include "txn/client_non_invite.hpp"
@@ -56,8 +57,7 @@ class TransactionTable::Impl {
         settings_(settings),
         counters_(counters),
         wheel_(now, Milliseconds(10)),
-        completed_(64 * settings.t1, std::random_device{}()),
-        rng_(std::random_device{}()) {}
+        completed_(64 * settings.t1, std::random_device{}()) {}
 
   void receive(sip::Message message, const net::Flow& flow);
   bool respond(ServerTransactionId id, const sip::Message& response);
@@ -180,7 +180,6 @@ class TransactionTable::Impl {
     std::string branch;  // of the Via prepended
   };
   std::optional<Prepared> prepare(sip::Message& request, Target target);
-  std::string random_hex();
 
   TableOptions options_;
 
@@ -190,7 +189,7 @@ class TransactionTable::Impl {
   TableCounters& counters_;
   TimerWheel wheel_;
   CompletedResponses completed_;  // non-INVITE server transactions in Completed over UDP
-  std::mt19937_64 rng_;
+  net::RandomTags random_;        // To tags of our own responses, branches of our requests
 
   std::vector<Slot> server_slots_;
   std::vector<Slot> client_slots_;
@@ -497,7 +496,7 @@ void TransactionTable::Impl::receive_cancel(sip::Message cancel, const net::Flow
   const bool pending = invite->state() == ServerInvite::State::proceeding;
   const ServerTransactionId invite_id = invite_transaction->server_id();
   // §9.2: the To tag of the 200 SHOULD equal the one of the INVITE's responses.
-  std::string tag = invite_transaction->to_tag.empty() ? random_hex() : invite_transaction->to_tag;
+  std::string tag = invite_transaction->to_tag.empty() ? random_.tag() : invite_transaction->to_tag;
   std::string ok = sip::MessageBuilder::response_to(cancel, 200, {}, tag).serialize();
   Transaction& t = open_server(cancel, flow, std::move(key));
   if (auto* machine = std::get_if<ServerNonInvite>(&t.machine);
@@ -535,7 +534,7 @@ void TransactionTable::Impl::answer_alone(sip::Message request, const net::Flow&
   // The table's own final answer (481, 482) goes through a server transaction of its own, so
   // retransmissions of the request get it again and, for an INVITE, the ACK is absorbed
   // (§17.2.1). The TU never sees the request. It is kept out of the merge index.
-  std::string bytes = sip::MessageBuilder::response_to(request, status, {}, random_hex()).serialize();
+  std::string bytes = sip::MessageBuilder::response_to(request, status, {}, random_.tag()).serialize();
   Transaction& t = open_server(request, arrival, std::move(key));
   if (auto* invite = std::get_if<ServerInvite>(&t.machine)) {
     invite->respond(std::move(bytes), status);
@@ -596,12 +595,6 @@ void TransactionTable::Impl::compact_if_completed(Transaction& t, ServerNonInvit
   completed_.add(t.key, response, *t.flow, wheel_.now());
 }
 
-std::string TransactionTable::Impl::random_hex() {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(rng_()));
-  return std::string(text, 16);
-}
-
 std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(sip::Message& request,
                                                                                 Target target) {
   auto sent_by = transport_.sent_by(target.protocol, target.destination);
@@ -609,7 +602,7 @@ std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(
   // §8.1.1.7: a branch unique across space and time, starting with the magic cookie. §18.1.1:
   // the Via names the transport and the address where responses are expected; RFC 3581 §3:
   // rport asks for them at the source port, which gets through NATs.
-  const std::string branch = std::string(sip::kMagicCookie) + options_.branch_prefix + random_hex();
+  const std::string branch = std::string(sip::kMagicCookie) + options_.branch_prefix + random_.hex(16);
   const auto via = [&branch](net::Protocol protocol, const net::Endpoint& at) {
     return "SIP/2.0/" + std::string(net::via_token(protocol)) + " " + net::to_string(at) +
            ";branch=" + branch + ";rport";
