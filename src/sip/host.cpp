@@ -89,16 +89,6 @@ std::optional<HostKind> classify_host(std::string_view host) {
   return std::nullopt;
 }
 
-std::size_t host_length(std::string_view text) {
-  if (!text.empty() && text.front() == '[') {
-    std::size_t close = text.find(']');
-    return close == std::string_view::npos ? 0 : close + 1;
-  }
-  std::size_t i = 0;
-  while (i < text.size() && is_class(text[i], kHostname)) ++i;
-  return i;
-}
-
 HostScan scan_host(std::string_view text) {
   HostScan result;
   if (!text.empty() && text.front() == '[') {

@@ -15,10 +15,6 @@ enum class HostKind : std::uint8_t { none, hostname, ipv4, ipv6 };
 // before an embedded IPv4 address ("2001:db8:::192.0.2.1") is tolerated, as RFC 3261's ABNF allows it.
 std::optional<HostKind> classify_host(std::string_view host);
 
-// Length of the host at the start of `text` (stops at the first character that cannot be part
-// of it); 0 if `text` does not start with a host.
-std::size_t host_length(std::string_view text);
-
 // Reads the host at the start of `text` in one pass: its length (up to the first character that
 // cannot belong to a host) and its kind, or nullopt kind if those characters are no valid host.
 struct HostScan {

@@ -132,7 +132,6 @@ class Message {
   // Removes the first element of the first line of a list header (the top Via of a response,
   // RFC 3261 §16.7 step 3; the first Route, §16.4). Returns the removed element.
   std::optional<std::string> remove_first_element(HeaderId id);
-  std::optional<std::string> pop_route() { return remove_first_element(HeaderId::route); }
   void set_request_uri(std::string_view uri);
   // Replaces the body; Content-Type is replaced too unless `content_type` is empty.
   void set_body(std::string_view body, std::string_view content_type = {});
