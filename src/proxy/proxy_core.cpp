@@ -1083,7 +1083,7 @@ void ProxyCore::forward_2xx_upstream(const sip::Message& response) {
   if (!identity_.is_ours(top.host, top.has_port ? top.port : net::default_port(top_protocol))) return;
   sip::Message copy = response.clone();
   copy.remove_first_element(sip::HeaderId::via);
-  auto reparsed = sip::Message::parse(copy.serialize());
+  auto reparsed = copy.reparsed();
   if (!reparsed || !reparsed->top_via()) return;
   const sip::Via& next = *reparsed->top_via();
   // Anyone can put our address in a top Via, so what goes out here must not open anything new:

@@ -96,10 +96,7 @@ bool stamp_received(sip::Message& request, const net::Flow& arrival) {
   element.append(";received=");
   element.append(net::address_text(source));
 
-  // Replace only the top element, so the other Via values keep their order: removing it
-  // rewrites the rest of its line (if any) in place, and prepend puts ours before that.
-  request.remove_first_element(sip::HeaderId::via);
-  request.prepend_header(sip::HeaderId::via, element);
+  request.stamp_top_via(element);
   return true;
 }
 

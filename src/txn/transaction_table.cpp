@@ -647,7 +647,7 @@ std::optional<ClientTransactionId> TransactionTable::Impl::send_request(sip::Mes
   if (request.method() == sip::Method::invite) {
     // The INVITE machine needs the message as it goes on the wire (our Via on top), and the
     // parsed fields of an edited Message describe it as it was: parse the bytes once.
-    auto sent = sip::Message::parse(prepared->bytes);
+    auto sent = request.reparsed();
     if (!sent) return std::nullopt;
     key = client_key(*sent);
     invite = std::move(*sent);
