@@ -95,7 +95,7 @@ void apply_edits(Message& m, std::string_view input, Choices& choices, std::stri
   for (std::size_t i = 0; i < edits; ++i) {
     switch (choices.below(9)) {
       case 0: m.prepend_via(kLines[choices.below(2)].value); break;
-      case 1: (void)m.pop_route(); break;
+      case 1: (void)m.remove_first_element(HeaderId::route); break;
       case 2: m.remove_headers(kRemovable[choices.below(kRemovable.size())]); break;
       case 3: {
         // A slice of the input as the new body: any bytes at all, framed by Content-Length.

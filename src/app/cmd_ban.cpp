@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "app/data_place.hpp"
+#include "net/unix_clock.hpp"
 #include "security/ban_table.hpp"
 #include "store/sqlite_ban_store.hpp"
 
@@ -213,10 +214,7 @@ void register_ban(CLI::App& app, Action& action) {
     add_data_place_options(*command, options->config_file, options->data_dir, "its data_dir",
                            store::SqliteBanStore::kFileName);
     command->callback([options, &action] {
-      action = [options](Streams& streams) {
-        const auto now = std::chrono::system_clock::now().time_since_epoch();
-        return run_ban(*options, streams, std::chrono::duration_cast<std::chrono::seconds>(now).count());
-      };
+      action = [options](Streams& streams) { return run_ban(*options, streams, net::unix_seconds()); };
     });
   }
 }

@@ -58,7 +58,7 @@ bool ChallengeRounds::prepare(std::uint32_t cseq) {
     return false;
   }
   // Parsed again so the key headers (CSeq) the transaction layer reads are the new ones.
-  auto parsed = sip::Message::parse(edited.serialize());
+  auto parsed = edited.reparsed();
   if (!parsed) {
     note_ = "cannot build the request with credentials: " + parsed.error().reason;
     return false;

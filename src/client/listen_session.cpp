@@ -14,6 +14,7 @@
 #include "client/received_message.hpp"
 #include "client/registration_refresh.hpp"
 #include "client/request_factory.hpp"
+#include "net/unix_clock.hpp"
 
 namespace osprey::client {
 
@@ -24,11 +25,6 @@ constexpr std::chrono::seconds kRetryDelay{10};
 // After the connection to the registrar closed while idle, register again over a new one this
 // soon: until then nothing can reach us (RFC 5626 §4.4.1 recovers a flow the same way).
 constexpr std::chrono::seconds kReconnectDelay{2};
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool is_success(const Outcome& outcome) {
   return outcome.response && outcome.response->status() >= 200 && outcome.response->status() < 300;
@@ -114,7 +110,7 @@ class ListenSession {
     }
     if (auto response = build_answer(request, answer, fresh_tag())) agent_.respond(transaction, *response);
     if (!answer.deliver) return;
-    out_ << format_received_message(read_received_message(request, unix_now())) << std::flush;
+    out_ << format_received_message(read_received_message(request, net::unix_seconds())) << std::flush;
     ++printed_;
     if (settings_.count != 0 && printed_ >= settings_.count) stop();
   }

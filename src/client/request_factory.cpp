@@ -1,7 +1,6 @@
 #include "client/request_factory.hpp"
 
-#include <random>
-
+#include "net/random_tags.hpp"
 #include "sip/builder.hpp"
 #include "sip/uri.hpp"
 
@@ -9,12 +8,10 @@ namespace osprey::client {
 
 namespace {
 
-std::string random_hex(std::size_t digits) {
-  static thread_local std::mt19937_64 generator{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text(digits, '0');
-  for (char& c : text) c = kHex[generator() % 16];
-  return text;
+// The client tools run one request at a time per thread; each thread draws from its own generator.
+net::RandomTags& random_tags() {
+  static thread_local net::RandomTags tags;
+  return tags;
 }
 
 sip::MessageBuilder start(std::string_view method, std::string_view request_uri, const RequestIds& ids,
@@ -31,9 +28,9 @@ sip::MessageBuilder start(std::string_view method, std::string_view request_uri,
 
 }  // namespace
 
-RequestIds fresh_ids() { return RequestIds{random_hex(24) + "@osprey", random_hex(12), 1}; }
+RequestIds fresh_ids() { return RequestIds{random_tags().hex(24) + "@osprey", random_tags().tag(), 1}; }
 
-std::string fresh_tag() { return random_hex(12); }
+std::string fresh_tag() { return random_tags().tag(); }
 
 std::string contact_uri(const net::Endpoint& local, net::Protocol protocol, std::string_view request_uri) {
   const auto parsed = sip::parse_uri(request_uri);

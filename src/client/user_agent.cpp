@@ -183,7 +183,7 @@ void UserAgent::on_request(txn::ServerTransactionId transaction, const sip::Mess
 
 void UserAgent::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
   if (response.status() < 200) return;
-  auto copy = sip::Message::parse(response.serialize());
+  auto copy = response.reparsed();  // an owning copy: the response's bytes are the transport's
   if (!copy) {
     finish(transaction, Outcome{std::nullopt, Failure::unreachable, "unreadable response"});
     return;

@@ -15,6 +15,7 @@
 
 #include "net/receive_deadline.hpp"
 #include "net/stream_error_reply.hpp"
+#include "sip/host.hpp"
 #include "sip/stream_framer.hpp"
 
 namespace osprey::net {
@@ -186,8 +187,7 @@ class BasicConnection final : public StreamConnection {
   // only had an address. OpenSSL checks the name during chain verification.
   std::string prepare_peer_verification() {
     SSL* ssl = stream_.native_handle();
-    std::string name = server_name_;
-    if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    std::string name(sip::without_brackets(server_name_));
     if (name.empty()) name = flow_.remote.address.to_string();
     error_code ec;
     stream_.set_verify_mode(ssl::verify_peer, ec);

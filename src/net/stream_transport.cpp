@@ -1,21 +1,17 @@
 #include "net/stream_transport.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
-#include <map>
 #include <span>
-#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include <spdlog/logger.h>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "net/connection_directory.hpp"
+#include "net/connections_by_remote.hpp"
+#include "net/listening_socket.hpp"
 #include "net/stream_connection.hpp"
 #include "net/tls_context_store.hpp"
 
@@ -39,14 +35,6 @@ struct Listener {
   asio::steady_timer retry;
   Endpoint bound;
 };
-
-// The reuse index (RFC 3261 §18.1.1, §18.2.2: requests and responses to the same peer go over
-// an open connection to it). Boost 1.74's address has operator< but no std::hash.
-using RemoteKey = std::tuple<Protocol, asio::ip::address, std::uint16_t>;
-
-RemoteKey key_of(Protocol protocol, const Endpoint& remote) {
-  return {protocol, remote.address, remote.port};
-}
 
 }  // namespace
 
@@ -87,31 +75,9 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     if (protocol == Protocol::udp) return tl::unexpected(std::string("UDP is not a stream transport"));
     if (protocol == Protocol::tls && !tls_) return tl::unexpected(std::string("TLS is not configured"));
     auto listener = std::make_shared<Listener>(io_context_, protocol);
-    tcp::acceptor& acceptor = listener->acceptor;
-    const tcp::endpoint endpoint(at.address, at.port);
-    error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (ec) return tl::unexpected(ec.message());
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (ec) return tl::unexpected(ec.message());
-    // Every worker binds the same address; the kernel spreads new connections over them.
-    const int on = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
-      return tl::unexpected(error_code(errno, boost::system::system_category()).message());
-    }
-    // A v6 listener takes only v6: v4 peers come to the v4 listener, with their own addresses
-    // (not v4-mapped ones that would not match the v4 flows and limits).
-    if (at.address.is_v6()) {
-      acceptor.set_option(asio::ip::v6_only(true), ec);
-      if (ec) return tl::unexpected(ec.message());
-    }
-    acceptor.bind(endpoint, ec);
-    if (ec) return tl::unexpected(ec.message());
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return tl::unexpected(ec.message());
-    const tcp::endpoint bound = acceptor.local_endpoint(ec);
-    if (ec) return tl::unexpected(ec.message());
-    listener->bound = Endpoint{bound.address(), bound.port()};
+    auto bound = open_listening(listener->acceptor, at);
+    if (!bound) return tl::unexpected(std::move(bound.error()));
+    listener->bound = *bound;
     listeners_.push_back(listener);
     accept(listener);
     return listener->bound;
@@ -245,10 +211,9 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   // §18.1.1).
   std::shared_ptr<StreamConnection> open_to(Protocol protocol, const Endpoint& destination,
                                             ConnectionRole role) const {
-    const auto& index = role == ConnectionRole::accepted ? accepted_by_remote_ : outbound_by_remote_;
-    const auto found = index.find(key_of(protocol, destination));
-    if (found == index.end()) return nullptr;
-    const auto it = connections_.find(found->second);
+    const std::optional<ConnectionId> found = by_remote_.find(protocol, destination, role);
+    if (!found) return nullptr;
+    const auto it = connections_.find(*found);
     if (it == connections_.end() || it->second->closing()) return nullptr;
     return it->second;
   }
@@ -450,10 +415,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   void add(const std::shared_ptr<StreamConnection>& connection, ConnectionRole role) {
     const Flow& flow = connection->flow();
     connections_.emplace(flow.connection, connection);
-    // The newest one in its role wins; the roles are apart, so that an attempt to connect to a
-    // peer's address and port never hides the connection that peer opened.
-    auto& index = role == ConnectionRole::accepted ? accepted_by_remote_ : outbound_by_remote_;
-    index[key_of(flow.protocol, flow.remote)] = flow.connection;
+    by_remote_.add(flow, role);
     if (directory_ != nullptr) directory_->publish(flow, role);
   }
 
@@ -464,12 +426,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     if (it == connections_.end() || it->second.get() != &connection) return false;
     std::shared_ptr<StreamConnection> keep = std::move(it->second);  // alive until we return
     connections_.erase(it);
-    for (auto* index : {&accepted_by_remote_, &outbound_by_remote_}) {
-      if (const auto indexed = index->find(key_of(flow.protocol, flow.remote));
-          indexed != index->end() && indexed->second == flow.connection) {
-        index->erase(indexed);
-      }
-    }
+    by_remote_.remove(flow);
     if (directory_ != nullptr) directory_->withdraw(flow);
     now_proven(flow.connection);  // or gone: either way no longer a candidate
     counter_.release(flow.remote.address);
@@ -488,9 +445,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
   PeerFilter refuse_peer_;
-  // The reuse index, by who opened the connection (RFC 5923 §5, ConnectionReuse).
-  std::map<RemoteKey, ConnectionId> accepted_by_remote_;
-  std::map<RemoteKey, ConnectionId> outbound_by_remote_;
+  ConnectionsByRemote by_remote_;  // the reuse index (RFC 5923 §5, ConnectionReuse)
   ConnectionId next_id_ = 1;
   // Accepted connections that have not delivered a complete message yet, with their place in
   // the counter's UnprovenConnections.

@@ -5,17 +5,9 @@
 #include <boost/asio/post.hpp>
 
 #include "net/address_text.hpp"
+#include "sip/host.hpp"
 
 namespace osprey::net {
-
-namespace {
-
-std::string without_brackets(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return std::string(host);
-}
-
-}  // namespace
 
 tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri) {
   if (!uri.is_sip()) return tl::unexpected(std::string("not a sip: or sips: URI"));
@@ -39,7 +31,7 @@ tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri) {
   }
   // §19.1.1: maddr overrides the host for where the request is sent.
   const auto maddr = uri.param("maddr");
-  target.host = without_brackets(maddr && !maddr->empty() ? *maddr : uri.host);
+  target.host = sip::without_brackets(maddr && !maddr->empty() ? *maddr : uri.host);
   if (target.host.empty()) return tl::unexpected(std::string("URI without a host"));
   boost::system::error_code error;
   boost::asio::ip::make_address(target.host, error);

@@ -11,11 +11,9 @@ namespace {
 // The address a host names, read from its canonical form: "127.0.0.01" and "[::ffff:127.0.0.1]"
 // are 127.0.0.1, the address the sockets compare.
 std::optional<boost::asio::ip::address> address_of(std::string_view host) {
-  std::string canonical = sip::canonical_host(host);
-  if (canonical.size() >= 2 && canonical.front() == '[' && canonical.back() == ']')
-    canonical = canonical.substr(1, canonical.size() - 2);
+  const std::string canonical = sip::canonical_host(host);
   boost::system::error_code error;
-  const auto address = boost::asio::ip::make_address(canonical, error);
+  const auto address = boost::asio::ip::make_address(std::string(sip::without_brackets(canonical)), error);
   if (error) return std::nullopt;
   return address;
 }

@@ -9,6 +9,7 @@
 #include "proxy/response_context.hpp"
 #include "proxy/secure_routing.hpp"
 #include "registrar/aor.hpp"
+#include "sip/host.hpp"
 
 namespace osprey::proxy {
 
@@ -166,7 +167,7 @@ void ProxyCore::forward_2xx_upstream(const sip::Message& response) {
   if (!identity_.is_ours(top.host, top.has_port ? top.port : net::default_port(top_protocol))) return;
   sip::Message copy = response.clone();
   copy.remove_first_element(sip::HeaderId::via);
-  auto reparsed = sip::Message::parse(copy.serialize());
+  auto reparsed = copy.reparsed();
   if (!reparsed || !reparsed->top_via()) return;
   const sip::Via& next = *reparsed->top_via();
   // Anyone can put our address in a top Via, so what goes out here must not open anything new:
@@ -175,8 +176,7 @@ void ProxyCore::forward_2xx_upstream(const sip::Message& response) {
   // one Via and send again: a loop fed by one datagram).
   if (net::protocol_from_via(next.transport) != net::Protocol::udp) return;
   // §18.2.2 and RFC 3581 §4: received (else the sent-by host) and rport (else the sent-by port).
-  std::string host(next.has_received ? next.received : next.host);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::string host(sip::without_brackets(next.has_received ? next.received : next.host));
   boost::system::error_code bad;
   const auto address = boost::asio::ip::make_address(host, bad);
   if (bad) return;

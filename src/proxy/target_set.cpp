@@ -6,6 +6,7 @@
 #include "net/address_text.hpp"
 #include "net/target_resolver.hpp"
 #include "registrar/binding_hop.hpp"
+#include "sip/host.hpp"
 #include "sip/route.hpp"
 
 namespace osprey::proxy {
@@ -17,9 +18,8 @@ std::optional<txn::Target> target_from_source(std::string_view source) {
   const std::string_view rest = source.substr(colon + 1);
   const auto port_colon = rest.rfind(':');
   if (port_colon == std::string_view::npos) return std::nullopt;
-  std::string_view host = rest.substr(0, port_colon);
+  const std::string_view host = sip::without_brackets(rest.substr(0, port_colon));
   const std::string_view port_text = rest.substr(port_colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   auto protocol = net::protocol_from_via(scheme);
   if (!protocol) return std::nullopt;
   std::uint16_t port = 0;

@@ -1,4 +1,5 @@
 #include "registrar/address_scope.hpp"
+#include "sip/host.hpp"
 
 #include <arpa/inet.h>
 
@@ -12,7 +13,7 @@ namespace {
 
 // An IP literal as 16 bytes (IPv4 as IPv4-mapped IPv6), or nullopt.
 std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  host = sip::without_brackets(host);
   if (host.empty() || host.size() > 45) return std::nullopt;  // INET6_ADDRSTRLEN - 1
   const std::string text(host);
   std::array<std::uint8_t, 16> bytes{};

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "registrar/address_scope.hpp"
+#include "sip/host.hpp"
 #include "sip/route.hpp"
 #include "sip/uri.hpp"
 
@@ -19,7 +20,7 @@ std::optional<BindingSource> read_source(std::string_view source) {
   if (port_colon == std::string_view::npos) return std::nullopt;
   std::string_view host = rest.substr(0, port_colon);
   const std::string_view port_text = rest.substr(port_colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  host = sip::without_brackets(host);
   if (!is_ip_literal(host)) return std::nullopt;
   const auto [end, error] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), result.port);

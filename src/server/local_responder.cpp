@@ -1,28 +1,12 @@
 #include "server/local_responder.hpp"
 
-#include <random>
-
 #include "sip/builder.hpp"
 #include "sip/validation.hpp"
 #include "txn/cancel_builder.hpp"
 
 namespace osprey::server {
 
-LocalResponder::LocalResponder() : random_(std::random_device{}()) {}
-
-std::string LocalResponder::new_tag() {
-  // RFC 3261 §19.3: a tag is globally unique and cryptographically random enough (32 bits at least).
-  // 15 hex digits, 60 bits: one more would outgrow std::string's inline buffer, and every
-  // response osprey makes itself would allocate for its tag.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t bits = random_();
-  std::string tag(15, '0');
-  for (char& c : tag) {
-    c = kHex[bits & 0xf];
-    bits >>= 4;
-  }
-  return tag;
-}
+std::string LocalResponder::new_tag() { return tags_.tag(); }
 
 void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
                             std::string_view reason, const HeaderList& headers) {

@@ -6,12 +6,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "im/offline_delivery.hpp"
+#include "net/random_tags.hpp"
 #include "proxy/proxy_core.hpp"
 #include "server/access_control.hpp"
 #include "server/registrar_service.hpp"
@@ -35,7 +35,7 @@ class LocalResponder final : public txn::TransactionUser {
   // flow tokens or reg-id) nor gruu (RFC 5627): listing them would be a promise not kept.
   static constexpr std::string_view kSupported = "path";
 
-  LocalResponder();
+  LocalResponder() = default;
   // The table answers go through, and the registrar REGISTERs go to (none: 501); set once,
   // before traffic.
   void attach(txn::TransactionTable& table, RegistrarService* registrar = nullptr) {
@@ -85,7 +85,7 @@ class LocalResponder final : public txn::TransactionUser {
   im::OfflineDelivery* delivery_ = nullptr;
   AccessControl* access_ = nullptr;
   CancelRelay cancel_relay_;
-  std::mt19937_64 random_;
+  net::RandomTags tags_;
   ResponderCounters counters_;
 };
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/udp_socket.hpp"
+#include "net/unix_clock.hpp"
 #include "security/secret_file.hpp"
 #include "store/sqlite_ban_store.hpp"
 #include "store/sqlite_message_store.hpp"
@@ -43,9 +44,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
     }
   }
 
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now = net::unix_seconds();
   if (settings.data_dir.empty()) {
     server->location_ = std::make_unique<store::MemoryLocationStore>();
   } else {
@@ -168,9 +167,7 @@ void Server::run_housekeeping() {
   std::unique_lock lock(housekeeping_mutex_);
   while (!housekeeping_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
     lock.unlock();
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+    const std::int64_t now = net::unix_seconds();
     if (const std::size_t expired = location_->expire(now); expired > 0) {
       logger_.debug("{} expired binding(s) removed", expired);
     }

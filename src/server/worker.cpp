@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "net/unix_clock.hpp"
 #include "server/intake.hpp"
 #include "sip/builder.hpp"
 
@@ -16,11 +17,6 @@ namespace {
 constexpr std::chrono::milliseconds kTick{10};
 // drain_mailbox keeps its vector's capacity up to this many letters (about 500 KB).
 constexpr std::size_t kKeptLetters = 256;
-
-std::int64_t unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "z9hG4bKw3." opens the branch of every request worker 3 sends (TableOptions::branch_prefix).
 std::string branch_prefix_of(unsigned index) { return "w" + std::to_string(index) + "."; }
@@ -54,11 +50,11 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       event_log_(logger, std::random_device{}()),
       transport_(io_context_, *this, settings.streams, counter, std::move(tls), logger, &directory),
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
-      registrar_(io_context_, location, settings.registrar, settings.domains, unix_seconds,
+      registrar_(io_context_, location, settings.registrar, settings.domains, net::unix_seconds,
                  [this] { return responder_.new_tag(); }),
       resolver_(io_context_),
       proxy_(
-          table_, transport_, location, proxy::LocalIdentity(settings.domains), unix_seconds,
+          table_, transport_, location, proxy::LocalIdentity(settings.domains), net::unix_seconds,
           [this] { return responder_.new_tag(); },
           [this](const sip::Uri& uri, net::ResolveCallback done) {
             resolver_.resolve(uri, std::move(done));
@@ -94,9 +90,9 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
                                 .gateway = settings.security.gateway};
   if (messages != nullptr) {
     auto new_tag = [this] { return responder_.new_tag(); };
-    offline_.emplace(io_context_, table_, *messages, unix_seconds, new_tag, settings.im, users);
+    offline_.emplace(io_context_, table_, *messages, net::unix_seconds, new_tag, settings.im, users);
     delivery_.emplace(
-        io_context_, table_, *messages, location, claims, unix_seconds,
+        io_context_, table_, *messages, location, claims, net::unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; }, im::DeliverySettings{},
         im::DeliveryRouting{[this](std::string_view source) {
@@ -136,7 +132,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   if (bans_ != nullptr) {
     // A banned address gets no connection either (connections closed).
     transport_.streams().set_peer_filter(
-        [this](const boost::asio::ip::address& peer) { return bans_->is_banned(peer, unix_seconds()); });
+        [this](const boost::asio::ip::address& peer) { return bans_->is_banned(peer, net::unix_seconds()); });
   }
   if (security.rate_limit.requests_per_second > 0) rate_limiter_.emplace(security.rate_limit);
   if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
@@ -146,7 +142,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
                            security::Md5OnlyClients(security.md5_only_user_agents));
   }
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
-                  shared.dial_policy, unix_seconds, logger_, shared.dialog_tokens);
+                  shared.dial_policy, net::unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
   access_->set_event_log(&event_log_);
   responder_.attach_access(&*access_);
@@ -188,7 +184,7 @@ void Worker::schedule_tick() {
 
 bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   // Bans: a banned source costs one hash lookup; its stream connection is closed.
-  if (bans_ != nullptr && bans_->is_banned(flow.remote.address, unix_seconds())) {
+  if (bans_ != nullptr && bans_->is_banned(flow.remote.address, net::unix_seconds())) {
     counters_.banned.fetch_add(1, std::memory_order_relaxed);
     if (flow.connection != 0) transport_.streams().close(flow.connection, "banned");
     return false;
@@ -252,8 +248,8 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
       if (bans_ != nullptr) {
         const auto proof = flow.protocol == net::Protocol::udp ? security::SourceProof::unverified
                                                                : security::SourceProof::handshake;
-        if (auto ban =
-                bans_->record_offence(flow.remote.address, "scanner User-Agent", proof, unix_seconds())) {
+        if (auto ban = bans_->record_offence(flow.remote.address, "scanner User-Agent", proof,
+                                             net::unix_seconds())) {
           logger_.warn("banned {} for {} s: requests from a known attack tool",
                        net::host_text(flow.remote.address), ban->until - ban->since);
         }

@@ -89,16 +89,6 @@ std::optional<HostKind> classify_host(std::string_view host) {
   return std::nullopt;
 }
 
-std::size_t host_length(std::string_view text) {
-  if (!text.empty() && text.front() == '[') {
-    std::size_t close = text.find(']');
-    return close == std::string_view::npos ? 0 : close + 1;
-  }
-  std::size_t i = 0;
-  while (i < text.size() && is_class(text[i], kHostname)) ++i;
-  return i;
-}
-
 HostScan scan_host(std::string_view text) {
   HostScan result;
   if (!text.empty() && text.front() == '[') {
@@ -220,6 +210,11 @@ std::string canonical_host(std::string_view host) {
     case HostKind::none: break;
   }
   return lowercase(host);
+}
+
+std::string_view without_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view digits) {

@@ -15,10 +15,6 @@ enum class HostKind : std::uint8_t { none, hostname, ipv4, ipv6 };
 // before an embedded IPv4 address ("2001:db8:::192.0.2.1") is tolerated, as RFC 3261's ABNF allows it.
 std::optional<HostKind> classify_host(std::string_view host);
 
-// Length of the host at the start of `text` (stops at the first character that cannot be part
-// of it); 0 if `text` does not start with a host.
-std::size_t host_length(std::string_view text);
-
 // Reads the host at the start of `text` in one pass: its length (up to the first character that
 // cannot belong to a host) and its kind, or nullopt kind if those characters are no valid host.
 struct HostScan {
@@ -37,6 +33,12 @@ HostScan scan_host(std::string_view text);
 //   ("[::ffff:127.0.0.1]") becomes its IPv4 address: it reaches the same socket.
 // Text that is no host is returned lower-cased, so it can still only equal itself.
 std::string canonical_host(std::string_view host);
+
+// The address inside an IPv6 reference: "[::1]" -> "::1" (RFC 3261 §25.1 writes IPv6 hosts in
+// brackets; socket APIs and certificate checks want the bare address). Text that does not both
+// start with '[' and end with ']' is returned unchanged, so a truncated "[::1" is never cut short
+// into a different, valid-looking address.
+std::string_view without_brackets(std::string_view host);
 
 // Parses a port (1*DIGIT, at most 65535).
 std::optional<std::uint16_t> parse_port(std::string_view digits);

@@ -6,8 +6,12 @@
 //
 // Edits (add/remove/replace headers, prepend Via, pop Route, new Request-URI or body) are
 // recorded beside the original bytes; serialize() copies untouched lines byte-exact and
-// recomputes Content-Length. The eagerly parsed fields describe the message as received.
+// recomputes Content-Length. The eagerly parsed fields are not kept up to date: an edit that
+// changes one (a Via on top, a new CSeq, a new Request-URI or body) makes it stale, and reading
+// a stale one is a programmer error that debug builds stop at (an assert; release builds pay
+// nothing). reparsed() gives the edited message with every field current.
 
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,26 +73,56 @@ class Message {
   Message& operator=(const Message&) = delete;
   // An independent copy (owning its bytes), with the same edits.
   Message clone() const;
+  // The message as edited, parsed again from its serialization: an independent copy whose
+  // eagerly parsed fields (top Via, CSeq, Request-URI...) describe the edits. An unedited
+  // message is cloned, its fields being current already. An error only if the edits made a
+  // message that does not parse (or outgrows `options`).
+  Result<Message> reparsed(const ParseOptions& options = {}) const;
 
   // Start line.
   bool is_request() const { return is_request_; }
   bool is_response() const { return !is_request_; }
   Method method() const { return method_; }
   std::string_view method_text() const { return method_text_; }
-  const Uri& request_uri() const { return request_uri_; }
+  const Uri& request_uri() const {
+    expect_current(kRequestUriField);
+    return request_uri_;
+  }
   int status() const { return status_; }
   std::string_view reason() const { return reason_; }
   std::string_view version() const { return version_; }  // "SIP/2.0"
   bool version_is_2_0() const;
 
-  // The transaction key, parsed eagerly (first occurrence of each header).
-  const std::optional<Via>& top_via() const { return top_via_; }
-  const std::optional<CSeq>& cseq() const { return cseq_; }
-  const std::optional<std::string_view>& call_id() const { return call_id_; }
-  const std::optional<NameAddr>& from() const { return from_; }
-  const std::optional<NameAddr>& to() const { return to_; }
-  const std::optional<std::uint32_t>& max_forwards() const { return max_forwards_; }
-  const std::optional<std::uint32_t>& content_length() const { return content_length_; }
+  // The transaction key, parsed eagerly (first occurrence of each header). After an edit of
+  // that header, read it from reparsed().
+  const std::optional<Via>& top_via() const {
+    expect_current(kTopViaField);
+    return top_via_;
+  }
+  const std::optional<CSeq>& cseq() const {
+    expect_current(kCSeqField);
+    return cseq_;
+  }
+  const std::optional<std::string_view>& call_id() const {
+    expect_current(kCallIdField);
+    return call_id_;
+  }
+  const std::optional<NameAddr>& from() const {
+    expect_current(kFromField);
+    return from_;
+  }
+  const std::optional<NameAddr>& to() const {
+    expect_current(kToField);
+    return to_;
+  }
+  const std::optional<std::uint32_t>& max_forwards() const {
+    expect_current(kMaxForwardsField);
+    return max_forwards_;
+  }
+  const std::optional<std::uint32_t>& content_length() const {
+    expect_current(kContentLengthField);
+    return content_length_;
+  }
 
   // The body (after edits) and the bytes the message took in its buffer (leading CRLFs included).
   std::string_view body() const;
@@ -132,7 +166,11 @@ class Message {
   // Removes the first element of the first line of a list header (the top Via of a response,
   // RFC 3261 §16.7 step 3; the first Route, §16.4). Returns the removed element.
   std::optional<std::string> remove_first_element(HeaderId id);
-  std::optional<std::string> pop_route() { return remove_first_element(HeaderId::route); }
+  // RFC 3261 §18.2.1, RFC 3581 §4: replaces the top Via element by `element`, which is that
+  // element with `received` and `rport` filled in on receipt. Its sent-protocol, sent-by and
+  // branch (what the transaction key reads) do not change, so top_via() stays readable; it
+  // reads `received` and `rport` as they arrived.
+  void stamp_top_via(std::string_view element);
   void set_request_uri(std::string_view uri);
   // Replaces the body; Content-Type is replaced too unless `content_type` is empty.
   void set_body(std::string_view body, std::string_view content_type = {});
@@ -143,6 +181,20 @@ class Message {
   void serialize_to(std::string& out) const;
 
  private:
+  // One bit per eagerly parsed field, set in stale_ by the edits that change it.
+  static constexpr std::uint8_t kRequestUriField = 1;
+  static constexpr std::uint8_t kTopViaField = 2;
+  static constexpr std::uint8_t kCSeqField = 4;
+  static constexpr std::uint8_t kCallIdField = 8;
+  static constexpr std::uint8_t kFromField = 16;
+  static constexpr std::uint8_t kToField = 32;
+  static constexpr std::uint8_t kMaxForwardsField = 64;
+  static constexpr std::uint8_t kContentLengthField = 128;
+  static std::uint8_t eager_field(HeaderId id);
+  void expect_current([[maybe_unused]] std::uint8_t field) const {
+    assert((stale_ & field) == 0 && "an edit changed this field since the parse: read it from reparsed()");
+  }
+
   Message() = default;
   // Member-wise, views included: only clone() uses it, and re-points the views to the copy.
   Message(const Message&) = default;
@@ -185,6 +237,7 @@ class Message {
 
   // Edits.
   bool edited_ = false;
+  std::uint8_t stale_ = 0;  // eager fields an edit has changed (k...Field bits)
   std::optional<std::pair<std::uint32_t, std::uint32_t>> new_request_uri_;  // arena range
   std::optional<std::pair<std::uint32_t, std::uint32_t>> new_body_;         // arena range
 };

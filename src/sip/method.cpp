@@ -17,6 +17,4 @@ Method lookup_method(std::string_view name) {
   return Method::unknown;
 }
 
-std::string_view method_name(Method method) { return kNames[static_cast<std::size_t>(method)]; }
-
 }  // namespace osprey::sip

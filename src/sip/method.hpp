@@ -25,7 +25,5 @@ enum class Method : std::uint8_t {
 };
 
 Method lookup_method(std::string_view name);
-// The method's name, empty for Method::unknown.
-std::string_view method_name(Method method);
 
 }  // namespace osprey::sip

@@ -22,7 +22,6 @@ class Scanner {
   std::string_view text() const { return text_; }
   std::string_view rest() const { return text_.substr(pos_); }
   char peek() const { return at_end() ? '\0' : text_[pos_]; }
-  char peek_at(std::size_t ahead) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
   void advance(std::size_t n = 1) { pos_ = pos_ + n > text_.size() ? text_.size() : pos_ + n; }
 
   // Skips LWS including folded line breaks; returns true if anything was skipped.

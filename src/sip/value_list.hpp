@@ -19,7 +19,11 @@ void for_each_list_element(std::string_view value, Visit&& visit) {
     if (i < value.size()) {
       char c = value[i];
       if (in_quotes) {
-        if (c == '\\')
+        // quoted-pair (RFC 3261 §25.1) skips the escaped byte. A '\\' that ends the value escapes
+        // nothing: stepping over it would also step over the end, and the last element would
+        // never be visited (a list "<sip:a@b>, \"x\\" read as one contact). It stays in the
+        // element, whose parser refuses the open quoted-string.
+        if (c == '\\' && i + 1 < value.size())
           ++i;
         else if (c == '"')
           in_quotes = false;

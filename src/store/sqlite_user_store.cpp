@@ -1,4 +1,5 @@
 #include "store/sqlite_user_store.hpp"
+#include "net/unix_clock.hpp"
 
 #include <sqlite3.h>
 
@@ -18,11 +19,6 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS accounts ("
     " aor TEXT PRIMARY KEY NOT NULL, user TEXT NOT NULL, realm TEXT NOT NULL,"
     " ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID";
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The account `aor` names, if `ha1` may be stored for it.
 tl::expected<AccountName, std::string> parse_with_credentials(std::string_view aor, const Ha1Set& ha1) {
@@ -127,7 +123,7 @@ tl::expected<void, std::string> SqliteUserStore::add(std::string_view aor, const
   bind_text(insert, 3, name->realm);
   bind_text(insert, 4, ha1.md5);
   bind_text(insert, 5, ha1.sha256);
-  sqlite3_bind_int64(insert, 6, now_seconds());
+  sqlite3_bind_int64(insert, 6, net::unix_seconds());
   return change_one(insert, *name, "exists already");
 }
 
@@ -162,7 +158,7 @@ tl::expected<void, std::string> SqliteUserStore::add_many(
   }
   if (names.empty()) return {};
   std::lock_guard lock(database_mutex_);
-  const std::int64_t now = now_seconds();
+  const std::int64_t now = net::unix_seconds();
   sqlite3_stmt* upsert = upsert_.get();
   auto written = database_.transaction([&]() -> tl::expected<void, std::string> {
     for (std::size_t i = 0; i < names.size(); ++i) {

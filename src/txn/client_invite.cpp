@@ -9,7 +9,7 @@ namespace osprey::txn {
 namespace {
 sip::Message as_sent(sip::Message invite) {
   if (!invite.edited()) return invite;
-  auto reparsed = sip::Message::parse(invite.serialize());
+  auto reparsed = invite.reparsed();
   // Our own serialization always parses; if it ever did not, the edited message is still the
   // best description we have.
   if (!reparsed) return invite;

@@ -9,6 +9,7 @@
 #include "net/flow.hpp"
 #include "sip/char_class.hpp"
 #include "sip/header_id.hpp"
+#include "sip/host.hpp"
 #include "sip/params.hpp"
 #include "sip/scanner.hpp"
 #include "txn/transaction_table.hpp"
@@ -31,8 +32,7 @@ boost::asio::ip::address normalized(const boost::asio::ip::address& address) {
 // "[2001:DB8::1]" equals a source of 2001:db8::1.
 bool sent_by_is_source(const sip::Via& via, const boost::asio::ip::address& source) {
   if (via.host_kind == sip::HostKind::hostname || via.host_kind == sip::HostKind::none) return false;
-  std::string_view host = via.host;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string_view host = sip::without_brackets(via.host);
   std::array<char, 64> text{};  // NUL-terminated for make_address(const char*): no allocation
   if (host.size() >= text.size()) return false;
   host.copy(text.data(), host.size());
@@ -96,10 +96,7 @@ bool stamp_received(sip::Message& request, const net::Flow& arrival) {
   element.append(";received=");
   element.append(net::address_text(source));
 
-  // Replace only the top element, so the other Via values keep their order: removing it
-  // rewrites the rest of its line (if any) in place, and prepend puts ours before that.
-  request.remove_first_element(sip::HeaderId::via);
-  request.prepend_header(sip::HeaderId::via, element);
+  request.stamp_top_via(element);
   return true;
 }
 

@@ -35,7 +35,7 @@ void TransactionTable::Impl::receive_cancel(sip::Message cancel, const net::Flow
   const bool pending = invite->state() == ServerInvite::State::proceeding;
   const ServerTransactionId invite_id = invite_transaction->server_id();
   // §9.2: the To tag of the 200 SHOULD equal the one of the INVITE's responses.
-  std::string tag = invite_transaction->to_tag.empty() ? random_hex() : invite_transaction->to_tag;
+  std::string tag = invite_transaction->to_tag.empty() ? random_.tag() : invite_transaction->to_tag;
   std::string ok = sip::MessageBuilder::response_to(cancel, 200, {}, tag).serialize();
   Transaction& t = open_server(cancel, flow, std::move(key));
   if (auto* machine = std::get_if<ServerNonInvite>(&t.machine);

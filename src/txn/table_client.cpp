@@ -10,12 +10,6 @@
 
 namespace osprey::txn {
 
-std::string TransactionTable::Impl::random_hex() {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(rng_()));
-  return std::string(text, 16);
-}
-
 std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(sip::Message& request,
                                                                                 Target target) {
   auto sent_by = transport_.sent_by(target.protocol, target.destination);
@@ -23,7 +17,7 @@ std::optional<TransactionTable::Impl::Prepared> TransactionTable::Impl::prepare(
   // §8.1.1.7: a branch unique across space and time, starting with the magic cookie. §18.1.1:
   // the Via names the transport and the address where responses are expected; RFC 3581 §3:
   // rport asks for them at the source port, which gets through NATs.
-  const std::string branch = std::string(sip::kMagicCookie) + options_.branch_prefix + random_hex();
+  const std::string branch = std::string(sip::kMagicCookie) + options_.branch_prefix + random_.hex(16);
   const auto via = [&branch](net::Protocol protocol, const net::Endpoint& at) {
     return "SIP/2.0/" + std::string(net::via_token(protocol)) + " " + net::to_string(at) +
            ";branch=" + branch + ";rport";

@@ -131,7 +131,7 @@ void TransactionTable::Impl::answer_alone(sip::Message request, const net::Flow&
   // The table's own final answer (481, 482) goes through a server transaction of its own, so
   // retransmissions of the request get it again and, for an INVITE, the ACK is absorbed
   // (§17.2.1). The TU never sees the request. It is kept out of the merge index.
-  std::string bytes = sip::MessageBuilder::response_to(request, status, {}, random_hex()).serialize();
+  std::string bytes = sip::MessageBuilder::response_to(request, status, {}, random_.tag()).serialize();
   Transaction& t = open_server(request, arrival, std::move(key));
   if (auto* invite = std::get_if<ServerInvite>(&t.machine)) {
     invite->respond(std::move(bytes), status);

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "net/random_tags.hpp"
 #include "txn/client_invite.hpp"
 #include "txn/client_non_invite.hpp"
 #include "txn/completed_responses.hpp"
@@ -62,8 +63,7 @@ class TransactionTable::Impl {
         settings_(settings),
         counters_(counters),
         wheel_(now, Milliseconds(10)),
-        completed_(64 * settings.t1, std::random_device{}()),
-        rng_(std::random_device{}()) {}
+        completed_(64 * settings.t1, std::random_device{}()) {}
 
   void receive(sip::Message message, const net::Flow& flow);
   bool respond(ServerTransactionId id, const sip::Message& response);
@@ -186,7 +186,6 @@ class TransactionTable::Impl {
     std::string branch;  // of the Via prepended
   };
   std::optional<Prepared> prepare(sip::Message& request, Target target);
-  std::string random_hex();
 
   TableOptions options_;
 
@@ -196,7 +195,7 @@ class TransactionTable::Impl {
   TableCounters& counters_;
   TimerWheel wheel_;
   CompletedResponses completed_;  // non-INVITE server transactions in Completed over UDP
-  std::mt19937_64 rng_;
+  net::RandomTags random_;        // To tags of our own responses, branches of our requests
 
   std::vector<Slot> server_slots_;
   std::vector<Slot> client_slots_;

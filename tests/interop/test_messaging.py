@@ -26,7 +26,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 from test_client_tools import Listener, show, tool  # noqa: E402
-from test_proxy_calls import SHARED, Sipp, received_messages, register  # noqa: E402
+from test_proxy_calls import SCENARIOS, Sipp, received_messages, register  # noqa: E402
 
 QUOTA = 120  # [messages] max_stored_per_user for this server
 MAX_BODY = 2000
@@ -59,11 +59,11 @@ def case_online_fork(port, work, checks):
     for uas_port in uas_ports:
         if not register(port, "bob", uas_port, checks):
             return
-    servers = [Sipp(work, f"uas{i}", ["-sf", os.path.join(SHARED, "msg_uas.xml"), "-p", str(p), "-m", "1"])
+    servers = [Sipp(work, f"uas{i}", ["-sf", os.path.join(SCENARIOS, "msg_uas.xml"), "-p", str(p), "-m", "1"])
                for i, p in enumerate(uas_ports)]
     try:
         time.sleep(0.5)  # both UAS listening before the MESSAGE forks to them
-        uac = Sipp(work, "uac", [f"127.0.0.1:{port}", "-sf", os.path.join(SHARED, "msg_uac.xml"), "-s", "bob",
+        uac = Sipp(work, "uac", [f"127.0.0.1:{port}", "-sf", os.path.join(SCENARIOS, "msg_uac.xml"), "-s", "bob",
                                  "-p", "0", "-m", "1"])
         uac_exit = uac.wait(timeout=40)
         checks.expect(uac_exit == 0, f"online: the SIPp sender's MESSAGE is answered 200 (exit {uac_exit})")

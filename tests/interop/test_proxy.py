@@ -13,8 +13,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 
-UAS_SCENARIO = "/work/shared/tools/sipp/call_uas.xml"
-UAC_SCENARIO = "/work/shared/tools/sipp/call_uac.xml"
+UAS_SCENARIO = os.path.join(h.HERE, "scenarios", "call_uas.xml")
+UAC_SCENARIO = os.path.join(h.HERE, "scenarios", "call_uac.xml")
 CALLS = 20
 
 

@@ -25,7 +25,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 
 SCENARIOS = os.path.join(h.HERE, "scenarios")
-SHARED = "/work/shared/tools/sipp"
 CALLS = 5
 
 
@@ -290,8 +289,8 @@ def case_message(port, work, checks):
     uas_port = h.free_port()
     if not register(port, "frank", uas_port, checks):
         return
-    uac, (uas,) = run_pair(work, "message", port, "frank", os.path.join(SHARED, "msg_uac.xml"),
-                           [("uas", uas_port, os.path.join(SHARED, "msg_uas.xml"))], checks)
+    uac, (uas,) = run_pair(work, "message", port, "frank", os.path.join(SCENARIOS, "msg_uac.xml"),
+                           [("uas", uas_port, os.path.join(SCENARIOS, "msg_uas.xml"))], checks)
     got = [m for m in received_messages(uas) if m.startswith("MESSAGE ")]
     with_rr = [m for m in got if headers_named(m, "Record-Route")]
     checks.expect(len(got) == CALLS and not with_rr,

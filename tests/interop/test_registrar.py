@@ -16,7 +16,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 
-REG_SCENARIO = "/work/shared/tools/sipp/reg.xml"
+REG_SCENARIO = os.path.join(h.HERE, "scenarios", "reg.xml")
 SIPP_USERS = 500
 MIN_EXPIRES = 60  # osprey's default [registrar] min_expires
 

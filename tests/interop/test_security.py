@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 import sip_digest as d  # noqa: E402
-from test_proxy_calls import SHARED, Sipp  # noqa: E402
+from test_proxy_calls import Sipp  # noqa: E402
 
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 USERS = {"alice": "alice-secret", "bob": "bob-secret", "carol": "carol-secret", "dave": "dave-secret"}
@@ -77,7 +77,7 @@ def case_sipp(port, work, checks):
         f.write("SEQUENTIAL\n")
         for i in range(LOAD_USERS):
             f.write(f"user{i:07d};[authentication username=user{i:07d} password=secret]\n")
-    reg = Sipp(work, "reg_auth", ["-sf", os.path.join(SHARED, "reg_auth.xml"), "-inf", inject,
+    reg = Sipp(work, "reg_auth", ["-sf", os.path.join(SCENARIOS, "reg_auth.xml"), "-inf", inject,
                                   "-m", str(LOAD_USERS), "-r", "50", f"127.0.0.1:{port}"])
     code = reg.wait(60)
     checks.expect(code == 0, f"SIPp: {LOAD_USERS} authenticated REGISTERs (401, then 200) succeed (exit {code})")
@@ -87,8 +87,8 @@ def case_sipp(port, work, checks):
     checks.expect("no bans" in bans.stdout, f"the REGISTER load banned nobody ({bans.stdout.strip()!r})")
 
     # bob's SIPp UAS answers the call and the MESSAGE; alice authenticates with SIPp's -au/-ap.
-    for scenario, uac_file, name in ((os.path.join(SHARED, "call_uas.xml"), "auth_call_uac.xml", "call"),
-                                     (os.path.join(SHARED, "msg_uas.xml"), "auth_message_uac.xml", "MESSAGE")):
+    for scenario, uac_file, name in ((os.path.join(SCENARIOS, "call_uas.xml"), "auth_call_uac.xml", "call"),
+                                     (os.path.join(SCENARIOS, "msg_uas.xml"), "auth_message_uac.xml", "MESSAGE")):
         uas_port = h.free_port()
         if not checks.expect(register(port, "bob", uas_port) == 200, f"bob registers for the {name}"):
             return

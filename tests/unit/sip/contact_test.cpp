@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance_file.hpp"
+#include "exact_prefix.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::sip {
@@ -283,13 +284,25 @@ TEST(Contact, Rfc4475Scalar02OverlargeExpiresParameter) {
   EXPECT_EQ(*saturated->contacts[0].expires, kMaxDeltaSeconds);
 }
 
+TEST(Contact, ALastElementEndingInABackslashIsNotDropped) {
+  // The backslash escapes nothing: the quoted-string is open, so the value is malformed. Once
+  // the list splitter stepped past the end and never handed that element to the parser, and the
+  // value parsed as the first contact alone.
+  EXPECT_FALSE(parse_contact("<sip:a@example.com>, \"x\\"));
+  EXPECT_FALSE(parse_contact("\"A \\"));
+}
+
 TEST(Contact, NeverReadsPastTheValue) {
   // Truncations of a busy value: each must return (either way) without tripping ASan.
   std::string_view full =
       "\"A \\\"b\\\"\" <sip:a@example.com;lr>;q=0.5;expires=60;x=\"y,z\", sip:b@example.com;q=1, *";
   for (std::size_t n = 0; n <= full.size(); ++n) {
-    std::string copy(full.substr(0, n));
-    (void)parse_contact(copy);
+    const testing::ExactPrefix prefix(full, n);
+    const auto contact = parse_contact(prefix.view());
+    EXPECT_TRUE(testing::handled_within(contact, n)) << prefix.view();
+    if (testing::ends_open(prefix.view())) {
+      EXPECT_FALSE(contact) << prefix.view();
+    }
   }
 }
 

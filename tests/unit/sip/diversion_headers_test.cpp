@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance_file.hpp"
+#include "exact_prefix.hpp"
 
 #include <string>
 
@@ -211,18 +212,16 @@ TEST(DiversionHeaders, ReasonsThroughMessage) {
 }
 
 TEST(DiversionHeaders, EveryPrefixIsHandled) {
-  std::string_view inputs[] = {
-      "\"Bob\" <sip:bob@biloxi.example.com>;reason=\"user-busy\";counter=1;limit=5",
-      "<sip:office@example.com?Reason=SIP%3Bcause%3D302>;index=1.1;rc=1",
-      "Q.850 ;cause=16 ;text=\"Termi\\\"nated\"",
-  };
-  for (std::string_view in : inputs) {
-    for (std::size_t n = 0; n <= in.size(); ++n) {
-      (void)parse_diversion(in.substr(0, n));
-      (void)parse_history_info(in.substr(0, n));
-      (void)parse_reason(in.substr(0, n));
-    }
-  }
+  const auto diversion = [](std::string_view v) { return parse_diversion(v); };
+  const auto history_info = [](std::string_view v) { return parse_history_info(v); };
+  const auto reason = [](std::string_view v) { return parse_reason(v); };
+  testing::expect_every_prefix_handled(
+      "\"Bob\" <sip:bob@biloxi.example.com>;reason=\"user-busy\";counter=1;limit=5", 0, diversion,
+      history_info, reason);
+  testing::expect_every_prefix_handled("<sip:office@example.com?Reason=SIP%3Bcause%3D302>;index=1.1;rc=1", 1,
+                                       diversion, history_info, reason);
+  testing::expect_every_prefix_handled("Q.850 ;cause=16 ;text=\"Termi\\\"nated\"", 2, diversion, history_info,
+                                       reason);
 }
 
 }  // namespace

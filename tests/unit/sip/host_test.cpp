@@ -29,5 +29,26 @@ TEST(CanonicalHost, KeepsDifferentHostsApart) {
   EXPECT_EQ(canonical_host(""), "");
 }
 
+TEST(WithoutBrackets, UnwrapsAnIpv6Reference) {
+  EXPECT_EQ(without_brackets("[::1]"), "::1");
+  EXPECT_EQ(without_brackets("[2001:db8::1]"), "2001:db8::1");
+  EXPECT_EQ(without_brackets("[]"), "");
+}
+
+TEST(WithoutBrackets, LeavesEverythingElseAlone) {
+  EXPECT_EQ(without_brackets("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(without_brackets("example.com"), "example.com");
+  EXPECT_EQ(without_brackets("::1"), "::1");
+  EXPECT_EQ(without_brackets(""), "");
+  EXPECT_EQ(without_brackets("["), "[");
+  EXPECT_EQ(without_brackets("]"), "]");
+  // Half a reference is not cut into another address: "[::1" is not "::" (one caller once
+  // dropped the last character whenever the first was '[').
+  EXPECT_EQ(without_brackets("[::1"), "[::1");
+  EXPECT_EQ(without_brackets("::1]"), "::1]");
+  // One pair only.
+  EXPECT_EQ(without_brackets("[[::1]]"), "[::1]");
+}
+
 }  // namespace
 }  // namespace osprey::sip

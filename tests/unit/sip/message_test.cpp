@@ -70,7 +70,7 @@ TEST(Message, ACloneOutlivesTheOriginalWithEveryParsedFieldAndEdit) {
   auto parsed = Message::parse(std::string(kInvite));
   ASSERT_TRUE(parsed);
   std::optional<Message> original(std::move(*parsed));
-  original->prepend_via("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKproxy");
+  original->prepend_header(HeaderId::record_route, "<sip:192.0.2.1;lr>");
   const std::string serialized = original->serialize();
   Message copy = original->clone();
   original.reset();  // ASan: any view of the copy still into the original's bytes is a use after free
@@ -79,7 +79,7 @@ TEST(Message, ACloneOutlivesTheOriginalWithEveryParsedFieldAndEdit) {
   EXPECT_EQ(copy.request_uri().user, "bob");
   EXPECT_EQ(copy.request_uri().host, "example.com");
   ASSERT_TRUE(copy.top_via());
-  EXPECT_EQ(copy.top_via()->branch, "z9hG4bK776asdhds");  // as parsed: edits leave the typed fields
+  EXPECT_EQ(copy.top_via()->branch, "z9hG4bK776asdhds");
   EXPECT_EQ(copy.top_via()->host, "pc33.example.com");
   EXPECT_TRUE(copy.top_via()->has_rport);
   ASSERT_TRUE(copy.from());
@@ -94,7 +94,102 @@ TEST(Message, ACloneOutlivesTheOriginalWithEveryParsedFieldAndEdit) {
   EXPECT_EQ(copy.cseq()->method_text, "INVITE");
   EXPECT_EQ(copy.body(), "v=0\n");
   EXPECT_EQ(copy.serialize(), serialized);
+  EXPECT_EQ(copy.count(HeaderId::record_route), 1u);
 }
+
+TEST(Message, ReparsedDescribesTheEdits) {
+  auto m = Message::parse(std::string(kInvite));
+  ASSERT_TRUE(m);
+  m->prepend_via("SIP/2.0/TCP proxy.example.com;branch=z9hG4bKproxy1");
+  m->replace_header(HeaderId::cseq, "314160 INVITE");
+  m->set_request_uri("sip:bob@192.0.2.7:5062");
+  m->set_body("v=0\r\no=x\r\n");
+  auto again = m->reparsed();
+  ASSERT_TRUE(again) << again.error().reason;
+  EXPECT_FALSE(again->edited());
+  EXPECT_EQ(again->top_via()->branch, "z9hG4bKproxy1");
+  EXPECT_EQ(again->cseq()->number, 314160u);
+  EXPECT_EQ(again->request_uri().host, "192.0.2.7");
+  EXPECT_EQ(*again->content_length(), 10u);
+  EXPECT_EQ(again->serialize(), m->serialize());
+}
+
+TEST(Message, ReparsedOfAnUneditedMessageIsACopy) {
+  std::optional<Message> original(*Message::parse(std::string(kInvite)));
+  auto copy = original->reparsed();
+  original.reset();  // ASan: the copy owns its bytes
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->top_via()->branch, "z9hG4bK776asdhds");
+  EXPECT_EQ(copy->serialize(), kInvite);
+}
+
+TEST(Message, EditsLeaveTheFieldsTheyDoNotChangeReadable) {
+  auto m = Message::parse(std::string(kInvite));
+  ASSERT_TRUE(m);
+  m->prepend_via("SIP/2.0/UDP proxy.example.com;branch=z9hG4bKproxy1");
+  m->remove_headers(HeaderId::contact);
+  m->add_header(HeaderId::record_route, "<sip:proxy.example.com;lr>");
+  // None of these reads asserts: only the top Via changed.
+  EXPECT_EQ(m->cseq()->number, 314159u);
+  EXPECT_EQ(*m->call_id(), "a84b4c76e66710@pc33.example.com");
+  EXPECT_EQ(m->from()->tag(), "1928301774");
+  EXPECT_EQ(m->request_uri().user, "bob");
+  EXPECT_EQ(*m->max_forwards(), 70u);
+  EXPECT_EQ(*m->content_length(), 4u);
+
+  // A Via added below the first one leaves the top Via as it was.
+  auto appended = Message::parse(std::string(kInvite));
+  ASSERT_TRUE(appended);
+  appended->add_header(HeaderId::via, "SIP/2.0/UDP below.example.com;branch=z9hG4bKbelow");
+  EXPECT_EQ(appended->top_via()->branch, "z9hG4bK776asdhds");
+}
+
+TEST(Message, AStampedTopViaStaysReadable) {
+  auto m = Message::parse(std::string(kInvite));
+  ASSERT_TRUE(m);
+  m->stamp_top_via("SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds;rport=5070;received=192.0.2.9");
+  // The key fields are those of the stamped element too; received and rport read as they came.
+  EXPECT_EQ(m->top_via()->branch, "z9hG4bK776asdhds");
+  EXPECT_EQ(m->top_via()->host, "pc33.example.com");
+  EXPECT_FALSE(m->top_via()->has_received);
+  auto again = m->reparsed();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->count(HeaderId::via), 1u);
+  EXPECT_EQ(again->top_via()->received, "192.0.2.9");
+  EXPECT_EQ(again->top_via()->rport, "5070");
+}
+
+#ifndef NDEBUG
+// The eagerly parsed fields describe the message as parsed: after an edit of their header they
+// are stale, and reading one is a bug that debug builds stop at.
+TEST(MessageDeathTest, ReadingAFieldAnEditChangedIsCaught) {
+  const auto edited = [](auto edit) {
+    auto m = Message::parse(std::string(kInvite));
+    edit(*m);
+    return std::move(*m);
+  };
+  EXPECT_DEATH(
+      (void)edited([](Message& m) { m.prepend_via("SIP/2.0/UDP p.example.com;branch=z9hG4bKp"); }).top_via(),
+      "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { (void)m.remove_first_element(HeaderId::via); }).top_via(),
+               "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { m.replace_header(HeaderId::cseq, "2 INVITE"); }).cseq(),
+               "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { m.remove_headers("Call-ID"); }).call_id(), "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { m.replace_header(HeaderId::from, "<sip:x@y>;tag=2"); }).from(),
+               "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { m.prepend_header(HeaderId::to, "<sip:x@y>"); }).to(),
+               "reparsed");
+  EXPECT_DEATH(
+      (void)edited([](Message& m) { m.replace_header(HeaderId::max_forwards, "69"); }).max_forwards(),
+      "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { m.set_body("x"); }).content_length(), "reparsed");
+  EXPECT_DEATH((void)edited([](Message& m) { m.set_request_uri("sip:x@y"); }).request_uri(), "reparsed");
+  // A clone carries the edits, and so their staleness.
+  EXPECT_DEATH((void)edited([](Message& m) { m.set_request_uri("sip:x@y"); }).clone().request_uri(),
+               "reparsed");
+}
+#endif
 
 }  // namespace
 }  // namespace osprey::sip

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance_file.hpp"
+#include "exact_prefix.hpp"
 
 #include <string>
 
@@ -161,18 +162,16 @@ TEST(ReferralHeaders, UriHeaderLookup) {
 }
 
 TEST(ReferralHeaders, EveryPrefixIsHandled) {
-  std::string_view inputs[] = {
-      "<sip:dave@denver.example.org?Replaces=12345%40192.168.118.3%3Bto-tag%3D12345>;x=\"y\"",
-      "<sip:referrer@referrer.example>;cid=\"20398823.2UWQFN309shb3@[::1]\"",
-      "12adf2f34456gs5;to-tag=12345;from-tag=54321;early-only",
-  };
-  for (std::string_view in : inputs) {
-    for (std::size_t n = 0; n <= in.size(); ++n) {
-      (void)parse_refer_to(in.substr(0, n));
-      (void)parse_referred_by(in.substr(0, n));
-      (void)parse_replaces(in.substr(0, n));
-    }
-  }
+  const auto refer_to = [](std::string_view v) { return parse_refer_to(v); };
+  const auto referred_by = [](std::string_view v) { return parse_referred_by(v); };
+  const auto replaces = [](std::string_view v) { return parse_replaces(v); };
+  testing::expect_every_prefix_handled(
+      "<sip:dave@denver.example.org?Replaces=12345%40192.168.118.3%3Bto-tag%3D12345>;x=\"y\"", 0, refer_to,
+      referred_by, replaces);
+  testing::expect_every_prefix_handled("<sip:referrer@referrer.example>;cid=\"20398823.2UWQFN309shb3@[::1]\"",
+                                       1, refer_to, referred_by, replaces);
+  testing::expect_every_prefix_handled("12adf2f34456gs5;to-tag=12345;from-tag=54321;early-only", 2, refer_to,
+                                       referred_by, replaces);
 }
 
 }  // namespace
