@@ -39,9 +39,9 @@
 #include "im/delivery_claims.hpp"
 #include "im/message_rules.hpp"
 #include "net/target_resolver.hpp"
-#include "registrar/binding.hpp"
 #include "registrar/binding_hop.hpp"
 #include "sip/message.hpp"
+#include "store/binding.hpp"
 #include "store/location_store.hpp"
 #include "store/message_store.hpp"
 #include "txn/transaction_table.hpp"
@@ -122,7 +122,7 @@ class OfflineDelivery {
   // Cheap when nothing is stored (one hash lookup). Starts a run unless one is under way (here or
   // on another worker); a run of this worker waiting for its back-off retries now, with these
   // bindings, since the user just proved reachable.
-  void user_reachable(std::string_view aor, const std::vector<registrar::Binding>& bindings);
+  void user_reachable(std::string_view aor, const std::vector<store::Binding>& bindings);
 
   // From the worker's TransactionUser: true when the client transaction was one of ours.
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);

@@ -9,9 +9,9 @@
 #include "proxy/response_choice.hpp"
 #include "proxy/secure_routing.hpp"
 #include "proxy/stray_cancel.hpp"
-#include "registrar/aor.hpp"
 #include "security/asserted_identity.hpp"
 #include "security/dial_policy.hpp"
+#include "sip/aor.hpp"
 #include "sip/builder.hpp"
 #include "sip/contact.hpp"
 #include "sip/host.hpp"
@@ -118,7 +118,7 @@ bool creates_dialog(const sip::Message& request) {
 std::string sender_identity(const sip::Message& request, const Originator& originator) {
   if (!originator.asserted_identity.empty() || !originator.trusted || !request.from())
     return originator.asserted_identity;
-  return registrar::account_aor(request.from()->uri);
+  return sip::account_aor(request.from()->uri);
 }
 
 }  // namespace
@@ -365,10 +365,10 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     // request never reaches a binding made for sip: (nor the reverse), and a user registered
     // under the other scheme only is answered as one with no binding. Whether the user exists
     // asks about the account, written with either scheme.
-    std::string aor = registrar::canonical_aor(*uri);
+    std::string aor = sip::canonical_aor(*uri);
     const auto bindings = location_.lookup(aor, clock_());
     // Asked only when nobody is bound: the common case (a registered user) spends nothing on it.
-    const std::string account = bindings.empty() ? registrar::account_aor(*uri) : std::string();
+    const std::string account = bindings.empty() ? sip::account_aor(*uri) : std::string();
     if (bindings.empty() && to_gateway(account)) {
       ForwardTarget gateway = forward_target(request_uri, services_.gateway);
       gateway.routed_to_gateway = true;
@@ -961,7 +961,7 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
     // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
     // contact in the Request-URI; this covers UAs whose ACK names the AOR).
     const auto groups =
-        target_groups(location_.lookup(registrar::canonical_aor(*uri), clock_()), source_flow_open());
+        target_groups(location_.lookup(sip::canonical_aor(*uri), clock_()), source_flow_open());
     if (groups.empty() || !groups.front().front().destination) {
       if (events_.ack_dropped) events_.ack_dropped(ack, "the served user it names has no usable binding");
       return;

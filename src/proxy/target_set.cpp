@@ -53,13 +53,13 @@ std::optional<txn::Target> literal_target(const sip::Uri& uri) {
   return result;
 }
 
-TargetGroups target_groups(const std::vector<registrar::Binding>& bindings, const SourceFlowOpen& flow_open) {
-  std::vector<const registrar::Binding*> sorted;
+TargetGroups target_groups(const std::vector<store::Binding>& bindings, const SourceFlowOpen& flow_open) {
+  std::vector<const store::Binding*> sorted;
   for (const auto& binding : bindings) sorted.push_back(&binding);
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->q > b->q; });
   TargetGroups groups;
   int last_q = -1;
-  for (const registrar::Binding* binding : sorted) {
+  for (const store::Binding* binding : sorted) {
     ForwardTarget target;
     target.request_uri = binding->contact;
     target.routes = binding->path;

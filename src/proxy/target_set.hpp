@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
 #include "registrar/binding_hop.hpp"
 #include "sip/uri.hpp"
+#include "store/binding.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::proxy {
@@ -47,8 +47,7 @@ using SourceFlowOpen = registrar::SourceFlowOpen;
 // first Path URI; over TCP/TLS the REGISTER's connection while it is open, else the Contact;
 // over UDP the Contact, or the source address behind NAT. An IP-literal hop is resolved here
 // (`destination`); the other hops wait in `fallback_hops`. `flow_open` null: no flow is open.
-TargetGroups target_groups(const std::vector<registrar::Binding>& bindings,
-                           const SourceFlowOpen& flow_open = {});
+TargetGroups target_groups(const std::vector<store::Binding>& bindings, const SourceFlowOpen& flow_open = {});
 
 // An IP-literal URI's destination (transport, address, port); nullopt for a host name or a URI
 // osprey cannot send to.

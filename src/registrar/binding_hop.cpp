@@ -45,7 +45,7 @@ bool contact_behind_nat(std::string_view contact, const BindingSource& source) {
   return canonical_address(host) != canonical_address(source.host);
 }
 
-std::vector<std::string> binding_next_hops(const Binding& binding, bool source_flow_open) {
+std::vector<std::string> binding_next_hops(const store::Binding& binding, bool source_flow_open) {
   if (!binding.path.empty()) {
     // RFC 3327 §5.3: the request goes to the first Path entry, a loose router.
     if (auto parsed = sip::parse_route_list(binding.path.front(), "Path"); parsed && !parsed->empty())
@@ -61,7 +61,7 @@ std::vector<std::string> binding_next_hops(const Binding& binding, bool source_f
   return {binding.contact};
 }
 
-bool first_hop_is_own_flow(const Binding& binding, bool source_flow_open) {
+bool first_hop_is_own_flow(const store::Binding& binding, bool source_flow_open) {
   if (!source_flow_open) return false;
   if (!binding.path.empty()) {
     // As binding_next_hops: a readable Path comes first, and it is not the UA's flow.

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 
 namespace osprey::registrar {
 
@@ -55,12 +55,12 @@ using SourceFlowOpen = std::function<bool(std::string_view source)>;
 
 // The hops of `binding`, first to try first (never empty). `source_flow_open`: the stream
 // connection the REGISTER came on is still open (ignored for UDP).
-std::vector<std::string> binding_next_hops(const Binding& binding, bool source_flow_open);
+std::vector<std::string> binding_next_hops(const store::Binding& binding, bool source_flow_open);
 
 // Whether the first of binding_next_hops is the binding's own flow, the connection its REGISTER
 // came on (rule 2): only that hop may go over a connection the peer opened (txn::Target::
 // peer_flow, RFC 5626 §5.3, RFC 5923 §5). A Contact naming some open connection's address and
 // port never may: it is what the UA wrote, and may name another party's connection.
-bool first_hop_is_own_flow(const Binding& binding, bool source_flow_open);
+bool first_hop_is_own_flow(const store::Binding& binding, bool source_flow_open);
 
 }  // namespace osprey::registrar

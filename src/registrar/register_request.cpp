@@ -5,6 +5,7 @@
 
 #include "registrar/aor.hpp"
 #include "registrar/contact_instance.hpp"
+#include "sip/aor.hpp"
 #include "sip/contact.hpp"
 #include "sip/numeric_headers.hpp"
 #include "sip/route.hpp"
@@ -65,7 +66,7 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
   }
 
   RegisterRequest result;
-  result.aor = canonical_aor(to);
+  result.aor = sip::canonical_aor(to);
   result.call_id = std::string(*request.call_id());
   result.cseq = request.cseq()->number;
   result.source = std::string(source);

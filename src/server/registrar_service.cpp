@@ -1,4 +1,6 @@
 #include "server/registrar_service.hpp"
+
+#include "registrar/aor.hpp"
 #include "sip/char_class.hpp"
 
 #include <algorithm>
@@ -54,7 +56,7 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   const DecideInput input{*pending, *read, now, limits_};
   store_.update(
       read->aor, now,
-      [&input](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
+      [&input](const std::vector<store::Binding>& current) -> std::optional<store::AorUpdate> {
         registrar::Decision& decision = input.pending.decision;
         decision = registrar::decide(input.request, current, input.now, input.limits);
         if (!decision.new_set) return std::nullopt;
@@ -149,7 +151,7 @@ void RegistrarService::answer(const Completion& completion) {
   }
   ++counters_.registered;
   // After the 200: messages kept while the user was away follow it.
-  const std::vector<registrar::Binding>& bindings = decision.bindings();
+  const std::vector<store::Binding>& bindings = decision.bindings();
   if (delivery_ != nullptr && !bindings.empty()) delivery_->user_reachable(bindings.front().aor, bindings);
 }
 

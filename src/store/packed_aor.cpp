@@ -10,8 +10,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
-
 // The link first: operator new[] aligns the block for any object, so the two pointers are aligned.
 constexpr std::size_t kLinkSize = sizeof(PackedAor::WheelLink);
 constexpr std::size_t kExpiryOffset = kLinkSize;

@@ -9,8 +9,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
-
 // Bumped when the schema changes; a file from a newer osprey is refused rather than misread.
 // 2: instance and reg_id (RFC 5626 §6: a re-REGISTER of the same device replaces its binding),
 //    added to a version-1 file at open. Its bindings get '' and 0, bindings without instance:

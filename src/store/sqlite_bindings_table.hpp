@@ -18,7 +18,7 @@
 
 #include <tl/expected.hpp>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 #include "store/packed_aor.hpp"
 #include "store/sqlite_connection.hpp"
 
@@ -36,7 +36,7 @@ struct AorChange {
 
 class SqliteBindingsTable {
  public:
-  using Sink = std::function<void(std::string_view aor, std::vector<registrar::Binding>&& bindings)>;
+  using Sink = std::function<void(std::string_view aor, std::vector<Binding>&& bindings)>;
 
   // Opens or creates `file` (its directory must exist) in WAL mode with `sync`. Errors name the file.
   static tl::expected<SqliteBindingsTable, std::string> open(const std::filesystem::path& file,

@@ -23,16 +23,16 @@ using testing::kBob;
 constexpr std::int64_t kNow = 1'800'000'000;
 constexpr auto kFirstRetry = std::chrono::milliseconds(50);
 
-registrar::Binding binding(const std::string& contact, const std::string& source) {
-  registrar::Binding b;
+store::Binding binding(const std::string& contact, const std::string& source) {
+  store::Binding b;
   b.aor = kBob;
   b.contact = contact;
   b.expires_at = kNow + 3600;
   b.source = source;
   return b;
 }
-const registrar::Binding kPhone = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
-const registrar::Binding kLaptop = binding("sip:bob@10.0.0.3:5090", "udp:192.0.2.21:5090");
+const store::Binding kPhone = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
+const store::Binding kLaptop = binding("sip:bob@10.0.0.3:5090", "udp:192.0.2.21:5090");
 
 class OfflineDeliveryTest : public ::testing::Test {
  protected:
@@ -57,9 +57,9 @@ class OfflineDeliveryTest : public ::testing::Test {
                         [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); }});
   }
 
-  void register_bob(std::vector<registrar::Binding> bindings) {
+  void register_bob(std::vector<store::Binding> bindings) {
     location_.update(
-        kBob, kNow, [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
+        kBob, kNow, [bindings](const std::vector<store::Binding>&) { return store::AorUpdate{bindings}; },
         [](bool) {});
   }
 
@@ -373,7 +373,7 @@ TEST(DeliveryClaims, ClaimAndRelease) {
 
 // Stored messages follow the same rule as calls (registrar/binding_hop.hpp), and a hop that
 // reaches nobody passes the message to the binding's next one.
-const registrar::Binding kTcpPhone = binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001");
+const store::Binding kTcpPhone = binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001");
 
 TEST_F(OfflineDeliveryTest, TcpBindingWhoseConnectionClosedIsReachedAtItsContact) {
   store_.add(kBob, "one", 1'700'000'001);

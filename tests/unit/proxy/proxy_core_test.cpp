@@ -55,9 +55,9 @@ class ProxyUser : public txn::TransactionUser {
 constexpr std::string_view kBobSip = "sip:bob@example.com";
 constexpr std::string_view kBobSips = "sips:bob@example.com";
 
-registrar::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000,
-                           std::string_view aor = kBobSip) {
-  registrar::Binding b;
+store::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000,
+                       std::string_view aor = kBobSip) {
+  store::Binding b;
   b.aor = std::string(aor);
   b.contact = contact;
   b.q = q;
@@ -82,11 +82,10 @@ class ProxyCoreTest : public ::testing::Test {
   }
 
   // The bindings of bob's AOR `aor` (canonical: "sip:bob@example.com" or "sips:bob@example.com").
-  void register_bob(std::vector<registrar::Binding> bindings, std::string_view aor = kBobSip) {
+  void register_bob(std::vector<store::Binding> bindings, std::string_view aor = kBobSip) {
     store_.update(
         std::string(aor), kNow,
-        [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
-        [](bool) {});
+        [bindings](const std::vector<store::Binding>&) { return store::AorUpdate{bindings}; }, [](bool) {});
   }
 
   static std::string request_text(const std::string& method, const std::string& uri,
@@ -863,7 +862,7 @@ TEST_F(ProxyServicesTest, WithAccountsAUserWithoutOneIsUnknown404AndAnAccountWit
   EXPECT_EQ(messages_.messages.size(), 0u);  // an INVITE is never stored
 }
 
-// The account is one for both schemes (registrar::account_aor): a known user registered under
+// The account is one for both schemes (sip::account_aor): a known user registered under
 // sips: only is not "unknown" for sip:, and the other way round; a sip: MESSAGE for her is kept
 // for her sip: AOR, as for any user with no binding of that AOR. A sips: MESSAGE is never stored.
 TEST_F(ProxyServicesTest, AnAccountRegisteredUnderOneSchemeIsKnownButUnreachableUnderTheOther) {

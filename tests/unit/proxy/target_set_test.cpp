@@ -5,8 +5,8 @@
 namespace osprey::proxy {
 namespace {
 
-registrar::Binding binding(const std::string& contact, std::uint16_t q, const std::string& source) {
-  registrar::Binding b;
+store::Binding binding(const std::string& contact, std::uint16_t q, const std::string& source) {
+  store::Binding b;
   b.contact = contact;
   b.q = q;
   b.source = source;

@@ -5,8 +5,8 @@
 namespace osprey::registrar {
 namespace {
 
-Binding binding(const std::string& contact, const std::string& source) {
-  Binding b;
+store::Binding binding(const std::string& contact, const std::string& source) {
+  store::Binding b;
   b.contact = contact;
   b.source = source;
   return b;

@@ -74,7 +74,7 @@ class Registrar {
     return transport_.sent.size() > before ? transport_.sent.back().bytes : std::string();
   }
 
-  std::vector<registrar::Binding> bindings() const { return store_->lookup(kAor, kNow); }
+  std::vector<store::Binding> bindings() const { return store_->lookup(kAor, kNow); }
 
  private:
   boost::asio::io_context io_context_;

@@ -12,7 +12,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
 using testing::make_binding;
 
 void expect_same(const Binding& a, const Binding& b) {

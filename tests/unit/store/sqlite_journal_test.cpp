@@ -15,7 +15,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
 using testing::Callbacks;
 using testing::contacts_of;
 using testing::Gate;

@@ -25,8 +25,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
-
 constexpr std::int64_t kNow = 1'700'000'000;
 
 std::size_t resident_bytes() {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-namespace osprey::registrar {
+namespace osprey::store {
 
 struct Binding {
-  // The AOR in canonical form (see canonical_aor): "sip:alice@example.com" or
+  // The AOR in canonical form (sip::canonical_aor): "sip:alice@example.com" or
   // "sips:alice@example.com", two AORs (RFC 3261 §19.1.4).
   std::string aor;
   // The Contact URI as the UA sent it (without the name-addr's display name and header
@@ -38,4 +38,4 @@ struct Binding {
   std::uint32_t reg_id = 0;
 };
 
-}  // namespace osprey::registrar
+}  // namespace osprey::store
