@@ -1,6 +1,6 @@
 #pragma once
 // The Request-URI and route set of a stored MESSAGE delivered to one binding. Where it is sent
-// is registrar::binding_next_hops (registrar/binding_hop.hpp), the rule live requests follow
+// is registrar::binding_hops (registrar/binding_hop.hpp), the rule live requests follow
 // too, so stored messages reach a device the way its calls do.
 
 #include <string>

@@ -136,10 +136,9 @@ void OfflineDelivery::send_current(Run& run) {
   const std::string aor = run.aor;
   const std::uint64_t attempt = run.attempt;
   for (const store::Binding& binding : bindings) {
-    const bool source_open = routing_.flow_open && routing_.flow_open(binding.source);
-    send_to_hop(aor, attempt, delivery_address(binding, call_id),
-                registrar::binding_next_hops(binding, source_open),
-                registrar::first_hop_is_own_flow(binding, source_open));
+    registrar::BindingHops hops = registrar::binding_hops(binding, routing_.connection_open);
+    send_to_hop(aor, attempt, delivery_address(binding, call_id), std::move(hops.uris),
+                hops.first_is_own_flow);
   }
 }
 

@@ -135,13 +135,8 @@ ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, st
 
 ProxyCore::~ProxyCore() { *alive_ = false; }
 
-SourceFlowOpen ProxyCore::source_flow_open() const {
-  return [this](std::string_view source) {
-    if (source.starts_with("udp:")) return false;  // the common case, without parsing
-    auto flow = target_from_source(source);
-    return flow && net::is_reliable(flow->protocol) &&
-           transport_.has_connection(flow->protocol, flow->destination);
-  };
+registrar::ConnectionOpen ProxyCore::source_flow_open() const {
+  return registrar::connection_open_in(transport_);
 }
 
 void ProxyCore::attach(ProxyServices services) {

@@ -248,7 +248,7 @@ class ProxyCore {
   bool forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response);
   void remember_accepted(const Context& context, std::size_t branch);
   // For target_groups: whether a binding's stream connection is still open (the transport).
-  SourceFlowOpen source_flow_open() const;
+  registrar::ConnectionOpen source_flow_open() const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway,

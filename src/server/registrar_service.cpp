@@ -1,7 +1,6 @@
 #include "server/registrar_service.hpp"
 
 #include "registrar/aor.hpp"
-#include "sip/char_class.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -10,10 +9,6 @@
 #include <boost/asio/post.hpp>
 
 namespace osprey::server {
-
-std::string source_of(const net::Flow& flow) {
-  return sip::to_ascii_lower(net::via_token(flow.protocol)) + ':' + net::to_string(flow.remote);
-}
 
 RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
                                    registrar::RegistrarLimits limits, std::vector<std::string> domains,
@@ -34,7 +29,7 @@ bool RegistrarService::serves(const sip::Message& request) const {
 void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransactionId transaction,
                               const sip::Message& request, const net::Flow& flow) {
   const std::string tag = new_tag_();
-  auto read = registrar::read_register(request, domains_, source_of(flow), limits_);
+  auto read = registrar::read_register(request, domains_, store::binding_source_of(flow), limits_);
   if (!read) {
     ++counters_.refused;
     table.respond(transaction, registrar::refusal_response(request, read.error(), tag), read.error().status,

@@ -15,11 +15,13 @@
 //   varint aor length, aor bytes
 //   per binding: i64 expires_at | u32 cseq | u16 q | contact | call_id | source | user_agent |
 //                instance | varint reg_id | varint path count, then each path value
-//                (strings: varint length, bytes; a binding without instance costs 2 bytes more)
+//                (strings: varint length, bytes; a binding without instance costs 2 bytes more;
+//                the source typed: protocol and family byte, address, port, varint connection)
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -35,7 +37,7 @@ struct PackedBinding {
   std::uint16_t q = 1000;
   std::string_view contact;
   std::string_view call_id;
-  std::string_view source;
+  std::optional<BindingSource> source;
   std::string_view user_agent;
   std::string_view instance;
   std::uint32_t reg_id = 0;

@@ -62,7 +62,8 @@ class SqliteBindingsTable {
   SqliteConnection connection_;
   Statement delete_aor_;
   Statement insert_;
-  std::string path_;  // the joined Path of the binding being inserted, kept for its capacity
+  std::string path_;         // the joined Path of the binding being inserted, kept for its capacity
+  std::string source_text_;  // the source of the binding being inserted, as the table stores it
 };
 
 }  // namespace osprey::store

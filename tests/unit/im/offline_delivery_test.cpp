@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 #include "im/fake_message_store.hpp"
 #include "im/im_test_support.hpp"
 #include "sip/builder.hpp"
@@ -28,7 +30,7 @@ store::Binding binding(const std::string& contact, const std::string& source) {
   b.aor = kBob;
   b.contact = contact;
   b.expires_at = kNow + 3600;
-  b.source = source;
+  b.source = store::parse_source_text(source);
   return b;
 }
 const store::Binding kPhone = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
@@ -53,7 +55,7 @@ class OfflineDeliveryTest : public ::testing::Test {
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return "delivery-" + std::to_string(++call_ids_); },
         DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2},
-        DeliveryRouting{[this](std::string_view) { return flow_open_; },
+        DeliveryRouting{[this](const store::BindingSource&) { return flow_open_; },
                         [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); }});
   }
 
@@ -107,7 +109,7 @@ class OfflineDeliveryTest : public ::testing::Test {
   txn::TransactionTable table_;
   net::TargetResolver resolver_;
   int call_ids_ = 0;
-  bool flow_open_ = false;  // every binding's stream connection is open (SourceFlowOpen)
+  bool flow_open_ = false;  // every binding's stream connection is open (ConnectionOpen)
   std::unique_ptr<OfflineDelivery> delivery_;
   std::unique_ptr<OfflineDelivery> other_;  // a second worker's
 };

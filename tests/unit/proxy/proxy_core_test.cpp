@@ -7,6 +7,7 @@
 
 #include "security/dialog_token.hpp"
 #include "sip/route.hpp"
+#include "store/binding_source_text.hpp"
 
 #include "im/fake_message_store.hpp"
 #include "recording_transport.hpp"
@@ -55,6 +56,8 @@ class ProxyUser : public txn::TransactionUser {
 constexpr std::string_view kBobSip = "sip:bob@example.com";
 constexpr std::string_view kBobSips = "sips:bob@example.com";
 
+constexpr net::ConnectionId kRegisteringConnection = 7;
+
 store::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000,
                        std::string_view aor = kBobSip) {
   store::Binding b;
@@ -62,7 +65,9 @@ store::Binding binding(const std::string& contact, const std::string& source, st
   b.contact = contact;
   b.q = q;
   b.expires_at = kNow + 3600;
-  b.source = source;
+  b.source = store::parse_source_text(source);
+  // Over TCP/TLS, the connection the REGISTER came on (RecordingTransport::open_connection).
+  if (b.source && net::is_reliable(b.source->protocol)) b.source->connection = kRegisteringConnection;
   return b;
 }
 
@@ -1197,11 +1202,24 @@ class ProxyBindingTargetTest : public ProxyCoreTest {
 
 TEST_F(ProxyBindingTargetTest, TcpBindingUsesItsConnectionWhileItIsOpen) {
   register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
-  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection);
   from_alice(request_text("INVITE", "sip:bob@example.com"));
   ASSERT_EQ(invites().size(), 1u);
   EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.20", 40001));
   EXPECT_EQ(transport_.sent[invites()[0]].reuse, net::ConnectionReuse::peer_flow);  // RFC 5626 §5.3
+}
+
+// RFC 5626 §5.3: the binding's flow is the connection its REGISTER came on. Once that closed, a
+// new connection from the same address and port (the UA reconnecting, or another host behind
+// the same NAT handed the port) is not it: requests go to the Contact, over osprey's own
+// connection, never into the newcomer's.
+TEST_F(ProxyBindingTargetTest, ANewConnectionFromTheSameAddressAndPortIsNotTheBindingsFlow) {
+  register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection + 1);
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_EQ(transport_.sent[invites()[0]].reuse, net::ConnectionReuse::outbound_only);
 }
 
 // RFC 5923 §5, §11: a binding registered over UDP whose Contact names another UA's open TCP
@@ -1226,7 +1244,7 @@ TEST_F(ProxyBindingTargetTest, TcpBindingWhoseConnectionClosedGoesToItsContact) 
 
 TEST_F(ProxyBindingTargetTest, ConnectionLostAfterTheChoiceFallsBackToTheContact) {
   register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
-  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection);
   from_alice(request_text("INVITE", "sip:bob@example.com"));
   ASSERT_EQ(invites().size(), 1u);
   table_.on_connection_closed(transport_.last_connection);  // reset under the request

@@ -12,6 +12,7 @@ namespace {
 
 using testing::kDomains;
 using testing::RegisterText;
+using testing::source_of_text;
 
 constexpr std::int64_t kNow = 1'289'690'940;  // Sat, 13 Nov 2010 23:29:00 GMT
 
@@ -121,7 +122,7 @@ TEST(RegistrarFlow, RegisterRefreshQueryAndUnregister) {
   std::vector<store::Binding> store;
   auto run = [&](const RegisterText& text, std::int64_t now) {
     sip::Message request = text.parse();
-    auto read = read_register(request, kDomains, "udp:192.0.2.4:5060", limits);
+    auto read = read_register(request, kDomains, source_of_text("udp:192.0.2.4:5060"), limits);
     if (!read) return parse(refusal_response(request, read.error(), "t"));
     Decision decision = decide(*read, store, now, limits);
     if (decision.refusal) return parse(refusal_response(request, *decision.refusal, "t"));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 #include "registrar/registrar_rules.hpp"
 
 namespace osprey::registrar {
@@ -27,7 +29,7 @@ RegisterRequest request(std::uint32_t cseq, std::vector<RequestedContact> contac
   r.call_id = std::string(call_id);
   r.cseq = cseq;
   r.contacts = std::move(contacts);
-  r.source = "tcp:192.0.2.4:40002";
+  r.source = *store::parse_source_text("tcp:192.0.2.4:40002");
   return r;
 }
 
@@ -39,7 +41,7 @@ store::Binding binding(std::string uri, std::string_view instance = {}, std::uin
   b.expires_at = kNow + 100;
   b.call_id = std::string(kCallId);
   b.cseq = cseq;
-  b.source = "tcp:192.0.2.4:40001";
+  b.source = store::parse_source_text("tcp:192.0.2.4:40001");
   b.instance = std::string(instance);
   b.reg_id = reg_id;
   return b;
@@ -54,7 +56,8 @@ TEST(DecideInstance, SameInstanceWithANewUriReplacesTheBinding) {
   const store::Binding& b = d.new_set->front();
   EXPECT_EQ(b.contact, "sip:alice@192.0.2.4:40002;transport=tcp");
   EXPECT_EQ(b.instance, kPhone);
-  EXPECT_EQ(b.source, "tcp:192.0.2.4:40002");  // requests now go over the new connection
+  EXPECT_EQ(b.source,
+            store::parse_source_text("tcp:192.0.2.4:40002"));  // requests now go over the new connection
   EXPECT_EQ(b.cseq, 2u);
 }
 

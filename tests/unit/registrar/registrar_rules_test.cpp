@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 namespace osprey::registrar {
 namespace {
 
@@ -16,7 +18,7 @@ RegisterRequest request(std::uint32_t cseq, std::vector<RequestedContact> contac
   r.call_id = std::string(call_id);
   r.cseq = cseq;
   r.contacts = std::move(contacts);
-  r.source = "udp:192.0.2.4:5060";
+  r.source = *store::parse_source_text("udp:192.0.2.4:5060");
   r.user_agent = "softphone/1.0";
   return r;
 }
@@ -60,7 +62,7 @@ TEST(Decide, AddsABinding) {
   EXPECT_EQ(b.call_id, kCallId);
   EXPECT_EQ(b.cseq, 1u);
   EXPECT_EQ(b.path, r.path);  // RFC 3327: stored in order
-  EXPECT_EQ(b.source, "udp:192.0.2.4:5060");
+  EXPECT_EQ(b.source, store::parse_source_text("udp:192.0.2.4:5060"));
   EXPECT_EQ(b.user_agent, "softphone/1.0");
   ASSERT_EQ(d.bindings().size(), 1u);
   EXPECT_EQ(d.bindings()[0].contact, b.contact);

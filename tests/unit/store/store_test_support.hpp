@@ -27,7 +27,7 @@ inline store::Binding make_binding(const std::string& aor, const std::string& co
   binding.expires_at = expires_at;
   binding.call_id = "call-" + contact;
   binding.cseq = cseq;
-  binding.source = "udp:192.0.2.1:5060";
+  binding.source = BindingSource{net::Protocol::udp, {boost::asio::ip::make_address("192.0.2.1"), 5060}, 0};
   binding.user_agent = "osprey-test";
   return binding;
 }
