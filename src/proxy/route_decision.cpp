@@ -1,20 +1,18 @@
 #include "proxy/route_decision.hpp"
 
-#include "security/dialog_token.hpp"
 #include "sip/route.hpp"
 
 namespace osprey::proxy {
 
 namespace {
 void collect_token(const sip::Uri& uri, std::vector<std::string>& tokens) {
-  if (auto token = uri.param(security::DialogToken::kParam); token && !token->empty())
-    tokens.emplace_back(*token);
+  if (auto token = uri.param(kRecordRouteParam); token && !token->empty()) tokens.emplace_back(*token);
 }
 
 }  // namespace
 
 bool placed_in_record_route(const sip::Uri& uri, const LocalIdentity& identity) {
-  return !uri.has_user && uri.has_param(security::DialogToken::kParam) && identity.is_ours(uri);
+  return !uri.has_user && uri.has_param(kRecordRouteParam) && identity.is_ours(uri);
 }
 
 std::optional<RouteDecision> decide_route(const sip::Message& request, const LocalIdentity& identity) {
@@ -57,6 +55,12 @@ void apply_routes(sip::Message& message, const RouteDecision& decision) {
   message.set_request_uri(decision.request_uri);
   message.remove_headers(sip::HeaderId::route);
   if (!decision.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(decision.routes));
+}
+
+std::optional<RouteDecision> process_routes(sip::Message& request, const LocalIdentity& identity) {
+  auto decision = decide_route(request, identity);
+  if (decision) apply_routes(request, *decision);
+  return decision;
 }
 
 }  // namespace osprey::proxy

@@ -28,6 +28,10 @@
 
 namespace osprey::proxy {
 
+// The URI parameter that marks a Record-Route URI as osprey's (it carries the dialog token,
+// security::DialogToken::kParam, which must be the same name).
+inline constexpr std::string_view kRecordRouteParam = "osp-dt";
+
 struct RouteDecision {
   std::string request_uri;          // after the strict-router fix-up
   std::vector<std::string> routes;  // the Route values left, top first, as written
@@ -47,5 +51,10 @@ std::string join_routes(const std::vector<std::string>& values);
 
 // The Route header of `message` rewritten from the decision (§16.4 removals), if it changed.
 void apply_routes(sip::Message& message, const RouteDecision& decision);
+
+// Both at once, for a request nothing judged before it is forwarded (the ACK for a 2xx, which
+// follows its dialog's route set, §13.2.2.4): decided and applied to `request`; nullopt, and
+// `request` unchanged, when its Route header does not parse.
+std::optional<RouteDecision> process_routes(sip::Message& request, const LocalIdentity& identity);
 
 }  // namespace osprey::proxy
