@@ -4,7 +4,8 @@
 // resolve (an IP literal needs no lookup), in the order to try them, the next one after a
 // transport error on the one before:
 //  1. RFC 3327 §5.3: with a Path, the first Path URI (a loose router), alone.
-//  2. Over TCP or TLS, while the connection the REGISTER came on is open, that connection
+//  2. Over TCP or TLS, while the connection the REGISTER came on is open (that connection by
+//     its id, not a later one from the same address and port), that connection
 //     (RFC 3261 §18.2.2 / RFC 5626 §5.3 flow reuse: it gets through NATs and firewalls), then
 //     the Contact. Once the connection is gone, its ephemeral source port reaches nobody:
 //     the Contact URI alone (host, port and transport parameter, §10.2.1).
@@ -21,7 +22,8 @@
 // address (learnt by STUN) is not detected: its Contact is tried, as it asked.
 //
 // The decision is made here, at routing time, from the binding's Contact and source: nothing
-// more is stored per binding, and it holds across restarts (the store keeps both).
+// more is stored per binding, and it holds across restarts (the store keeps both; the
+// connection id it does not keep, as no connection outlives a restart).
 
 #include <functional>
 #include <string>
