@@ -20,6 +20,7 @@
 #include "registrar/aor.hpp"
 #include "security/dial_policy.hpp"
 #include "server/access_control.hpp"
+#include "sip/aor.hpp"
 #include "sip/host.hpp"
 #include "sip/route.hpp"
 
@@ -112,7 +113,7 @@ bool reaches_only_our_users(const proxy::RouteDecision& route, const Accounts& u
   auto uri = sip::parse_uri(route.request_uri);
   if (!uri || !uri->is_sip() || !served_host(uri->host)) return false;
   if (uri->has_port && uri->port != 5060) return false;
-  if (security::dialled_number(*uri) && !users.has_aor(registrar::account_aor(*uri))) return false;
+  if (security::dialled_number(*uri) && !users.has_aor(sip::account_aor(*uri))) return false;
   return true;
 }
 
@@ -144,8 +145,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((bits & 8) != 0) token_places.push_back("198.51.100.7:5060");
   std::string token;
   if (request.call_id() && request.from() && request.to()) {
-    const std::string caller = registrar::account_aor(request.from()->uri);
-    const std::string callee = registrar::account_aor(request.to()->uri);
+    const std::string caller = sip::account_aor(request.from()->uri);
+    const std::string callee = sip::account_aor(request.to()->uri);
     token = w.tokens->sign({security::DialogDirection::toward_callee,
                             *request.call_id(),
                             request.from()->tag(),

@@ -10,8 +10,8 @@
 
 #include "app/data_place.hpp"
 #include "app/password_input.hpp"
-#include "registrar/aor.hpp"
 #include "security/digest_hash.hpp"
+#include "sip/aor.hpp"
 #include "sip/uri.hpp"
 #include "store/sqlite_user_store.hpp"
 
@@ -33,7 +33,7 @@ tl::expected<store::AccountName, std::string> account_to_create(std::string_view
                                                                 const DataPlace& place) {
   auto name = store::parse_account_name(with_scheme(aor));
   if (!name) return name;
-  if (!place.config_file.empty() && !registrar::served_domain(name->realm, place.domains)) {
+  if (!place.config_file.empty() && !sip::served_domain(name->realm, place.domains)) {
     return Failure(name->aor + ": " + name->realm + " is not one of the domains in " + place.config_file);
   }
   return name;

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "registrar/aor.hpp"
 #include "security/address_set.hpp"
 #include "security/dial_policy.hpp"
 #include "security/nonce_counts.hpp"
 #include "security/scanner_filter.hpp"
+#include "sip/aor.hpp"
 #include "sip/uri.hpp"
 
 namespace osprey::app {
@@ -71,7 +71,7 @@ security::DialPolicyConfig dialplan_policy(const DialplanConfig& dialplan) {
     for (const std::string& member : group.members) {
       // Members compare with the authenticated account's AOR, which is canonical.
       auto uri = sip::parse_uri(member, {false});
-      out.members.push_back(uri ? registrar::account_aor(*uri) : member);
+      out.members.push_back(uri ? sip::account_aor(*uri) : member);
     }
     policy.groups.push_back(std::move(out));
   }

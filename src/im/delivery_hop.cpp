@@ -2,7 +2,7 @@
 
 namespace osprey::im {
 
-DeliveryAddress delivery_address(const registrar::Binding& binding, std::string call_id) {
+DeliveryAddress delivery_address(const store::Binding& binding, std::string call_id) {
   return DeliveryAddress{binding.contact, binding.path, std::move(call_id)};
 }
 

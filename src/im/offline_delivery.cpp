@@ -23,7 +23,7 @@ struct OfflineDelivery::Run {
   Run(boost::asio::io_context& io_context, std::string aor_key, std::chrono::milliseconds first_retry)
       : aor(std::move(aor_key)), backoff(first_retry), timer(io_context) {}
   std::string aor;
-  std::vector<registrar::Binding> bindings;
+  std::vector<store::Binding> bindings;
   std::deque<store::StoredMessage> queue;  // fetched, in id order; front() is being delivered
   std::uint64_t attempt = 0;               // branches of other attempts are stale
   std::size_t pending = 0;                 // branches of this attempt without a final answer
@@ -64,7 +64,7 @@ OfflineDelivery::Run* OfflineDelivery::find(std::string_view aor) {
   return it == runs_.end() ? nullptr : it->second.get();
 }
 
-void OfflineDelivery::user_reachable(std::string_view aor, const std::vector<registrar::Binding>& bindings) {
+void OfflineDelivery::user_reachable(std::string_view aor, const std::vector<store::Binding>& bindings) {
   if (bindings.empty()) return;
   if (Run* run = find(aor)) {
     run->bindings = bindings;
@@ -132,14 +132,13 @@ void OfflineDelivery::send_current(Run& run) {
   run.pending = run.bindings.size();
   // One Call-ID for all branches of this attempt: it is one request forked (RFC 3261 §16.6).
   const std::string call_id = new_call_id_();
-  const std::vector<registrar::Binding> bindings = run.bindings;
+  const std::vector<store::Binding> bindings = run.bindings;
   const std::string aor = run.aor;
   const std::uint64_t attempt = run.attempt;
-  for (const registrar::Binding& binding : bindings) {
-    const bool source_open = routing_.flow_open && routing_.flow_open(binding.source);
-    send_to_hop(aor, attempt, delivery_address(binding, call_id),
-                registrar::binding_next_hops(binding, source_open),
-                registrar::first_hop_is_own_flow(binding, source_open));
+  for (const store::Binding& binding : bindings) {
+    registrar::BindingHops hops = registrar::binding_hops(binding, routing_.connection_open);
+    send_to_hop(aor, attempt, delivery_address(binding, call_id), std::move(hops.uris),
+                hops.first_is_own_flow);
   }
 }
 

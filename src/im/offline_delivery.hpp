@@ -9,7 +9,7 @@
 //   claim the AOR (DeliveryClaims: one run per AOR across all workers, so order holds)
 //   -> fetch up to `batch` messages in id order (= arrival order)
 //   -> send the first to every binding in parallel (RFC 3428 §4: a MESSAGE forks like any
-//      request), each where registrar::binding_next_hops says; a hop that gets no answer at
+//      request), each where registrar::binding_hops says; a hop that gets no answer at
 //      all (transport error, timeout, no address) passes the branch to the binding's next hop
 //      (its Contact after its own connection). The first 2xx removes it from the store and
 //      sends the next one. A later 2xx of
@@ -39,9 +39,9 @@
 #include "im/delivery_claims.hpp"
 #include "im/message_rules.hpp"
 #include "net/target_resolver.hpp"
-#include "registrar/binding.hpp"
 #include "registrar/binding_hop.hpp"
 #include "sip/message.hpp"
+#include "store/binding.hpp"
 #include "store/location_store.hpp"
 #include "store/message_store.hpp"
 #include "txn/transaction_table.hpp"
@@ -61,7 +61,7 @@ struct DeliverySettings {
 // What the worker tells delivery about where a stored MESSAGE may go.
 struct DeliveryRouting {
   // Whether a binding's stream connection is still open (registrar/binding_hop.hpp).
-  registrar::SourceFlowOpen flow_open;
+  registrar::ConnectionOpen connection_open;
   // True for an address no stored MESSAGE is sent to: osprey itself, or the gateway (whose
   // address only what access control judged may reach; a Contact is whatever its UA wrote).
   std::function<bool(const net::Endpoint&)> refused;
@@ -122,7 +122,7 @@ class OfflineDelivery {
   // Cheap when nothing is stored (one hash lookup). Starts a run unless one is under way (here or
   // on another worker); a run of this worker waiting for its back-off retries now, with these
   // bindings, since the user just proved reachable.
-  void user_reachable(std::string_view aor, const std::vector<registrar::Binding>& bindings);
+  void user_reachable(std::string_view aor, const std::vector<store::Binding>& bindings);
 
   // From the worker's TransactionUser: true when the client transaction was one of ours.
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
@@ -153,7 +153,7 @@ class OfflineDelivery {
   void on_fetched(const std::string& aor, std::vector<store::StoredMessage> messages);
   void send_current(Run& run);
   // Resolves hops.front() and sends the front message there. `own_flow`: hops.front() is the
-  // binding's own REGISTER connection (registrar::first_hop_is_own_flow), which alone may go
+  // binding's own REGISTER connection (registrar::BindingHops::first_is_own_flow), which alone may go
   // over a connection the device opened (txn::Target::peer_flow).
   void send_to_hop(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
                    std::vector<std::string> hops, bool own_flow);

@@ -3,7 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "im/end_to_end_headers.hpp"
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/builder.hpp"
 #include "sip/validation.hpp"
 
@@ -86,7 +86,7 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
     message.from_outsider = true;
     // The From URI is the outsider's own claim: it keys the per-sender quota, while the
     // outsiders' budget bounds what any number of claimed senders can take.
-    if (request.from()) message.sender = registrar::account_aor(request.from()->uri);
+    if (request.from()) message.sender = sip::account_aor(request.from()->uri);
   }
   auto stored = store_.store(std::move(message), [this, &worker, alive, transaction, answers, tag](bool ok) {
     // The store's writer thread: the table belongs to the worker, so the answer

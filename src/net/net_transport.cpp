@@ -79,6 +79,10 @@ bool NetTransport::has_connection(Protocol protocol, const Endpoint& remote) con
   return protocol != Protocol::udp && streams_.has_connection(protocol, remote);
 }
 
+bool NetTransport::connection_open(Protocol protocol, const Endpoint& remote, ConnectionId connection) const {
+  return protocol != Protocol::udp && streams_.connection_open(protocol, remote, connection);
+}
+
 NetTransport::HeldDatagrams::HeldDatagrams(NetTransport& transport) : transport_(transport) {
   for (auto& socket : transport_.udp_) socket->hold_sends();
 }

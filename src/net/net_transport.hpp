@@ -35,6 +35,7 @@ class NetTransport final : public Transport {
                               ConnectionReuse reuse = ConnectionReuse::outbound_only) override;
   std::optional<Endpoint> sent_by(Protocol protocol, const Endpoint& destination) const override;
   bool has_connection(Protocol protocol, const Endpoint& remote) const override;
+  bool connection_open(Protocol protocol, const Endpoint& remote, ConnectionId connection) const override;
 
   void close();
   StreamTransport& streams() { return streams_; }

@@ -136,6 +136,23 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     return false;
   }
 
+  bool connection_open(Protocol protocol, const Endpoint& remote, ConnectionId id) const {
+    if (id == 0) return false;
+    if (const auto it = connections_.find(id); it != connections_.end()) {
+      const Flow flow = it->second->flow();
+      return flow.protocol == protocol && flow.remote == remote;
+    }
+    // Another worker's: the directory holds the newest connection to a peer in each role. An
+    // older one still open from the same address and port (only possible across two listeners)
+    // reads as closed, and its binding falls back to its Contact.
+    if (directory_ == nullptr || ConnectionDirectory::member_of(id) == member_) return false;
+    for (const ConnectionRole role : {ConnectionRole::accepted, ConnectionRole::outbound}) {
+      const auto found = directory_->find(protocol, remote, role);
+      if (found && found->connection == id) return true;
+    }
+    return false;
+  }
+
   std::optional<Flow> flow_of(ConnectionId id) const {
     const auto it = connections_.find(id);
     if (it == connections_.end()) return std::nullopt;
@@ -485,6 +502,11 @@ std::optional<Flow> StreamTransport::send_to(Protocol protocol, const Endpoint& 
 
 bool StreamTransport::has_connection(Protocol protocol, const Endpoint& remote) const {
   return impl_->has_connection(protocol, remote);
+}
+
+bool StreamTransport::connection_open(Protocol protocol, const Endpoint& remote,
+                                      ConnectionId connection) const {
+  return impl_->connection_open(protocol, remote, connection);
 }
 
 std::optional<Flow> StreamTransport::flow_of(ConnectionId connection) const {

@@ -80,6 +80,9 @@ class StreamTransport {
   // An open connection to `remote` with `protocol`, opened by either end, ours or (through the
   // directory) another worker's.
   bool has_connection(Protocol protocol, const Endpoint& remote) const;
+  // The open connection `connection` to `remote` with `protocol`, ours or another worker's
+  // (Transport::connection_open).
+  bool connection_open(Protocol protocol, const Endpoint& remote, ConnectionId connection) const;
   // The flow of an open connection.
   std::optional<Flow> flow_of(ConnectionId connection) const;
   // Our listening endpoint for `protocol` and the address family of `family_of`, if any.

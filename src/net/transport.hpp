@@ -52,6 +52,15 @@ class Transport {
   // lasts; asked only about a binding's or a dialog's own source). Always false for UDP, and
   // for a transport without streams.
   virtual bool has_connection(Protocol /*protocol*/, const Endpoint& /*remote*/) const { return false; }
+  // Whether the stream connection `connection` (a Flow's id) to `remote` is still open, in this
+  // worker or another: that very connection, not a later one from the same address and port
+  // (RFC 5626 §5.3: a flow is one connection; a UA that reconnected, or another host behind
+  // the same NAT given the port, is not the flow a binding was registered on). Always false
+  // for UDP, for id 0, and for a transport without streams.
+  virtual bool connection_open(Protocol /*protocol*/, const Endpoint& /*remote*/,
+                               ConnectionId /*connection*/) const {
+    return false;
+  }
 };
 
 }  // namespace osprey::net

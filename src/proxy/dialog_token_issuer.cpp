@@ -1,7 +1,7 @@
 #include "proxy/dialog_token_issuer.hpp"
 
 #include "proxy/route_decision.hpp"
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/contact.hpp"
 #include "sip/route.hpp"
 
@@ -50,8 +50,8 @@ DialogTokenIssuer::Dialog DialogTokenIssuer::dialog_of(const sip::Message& reque
   if (!request.call_id() || !request.from() || !request.to()) return dialog;
   dialog.call_id = std::string(*request.call_id());
   dialog.caller_tag = std::string(request.from()->tag());
-  dialog.caller_aor = registrar::account_aor(request.from()->uri);
-  dialog.callee_aor = registrar::account_aor(request.to()->uri);
+  dialog.caller_aor = sip::account_aor(request.from()->uri);
+  dialog.callee_aor = sip::account_aor(request.to()->uri);
   dialog.caller_places.push_back(place_of(flow.remote));
   dialog.caller_flow = dialog_flow(flow.protocol, flow.remote);
   const std::string contact_text = first_contact_text(request);  // the URI's views point into it

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/host.hpp"
 
 namespace osprey::proxy {
@@ -38,9 +38,7 @@ void LocalIdentity::add_address(const net::Endpoint& at) {
   if (std::find(addresses_.begin(), addresses_.end(), at) == addresses_.end()) addresses_.push_back(at);
 }
 
-bool LocalIdentity::serves_domain(std::string_view host) const {
-  return registrar::served_domain(host, domains_);
-}
+bool LocalIdentity::serves_domain(std::string_view host) const { return sip::served_domain(host, domains_); }
 
 bool LocalIdentity::listening_on(std::uint16_t port) const {
   return ports_.empty() || std::find(ports_.begin(), ports_.end(), port) != ports_.end();

@@ -15,9 +15,9 @@
 #include "proxy/response_context.hpp"
 #include "proxy/secure_routing.hpp"
 #include "proxy/stray_cancel.hpp"
-#include "registrar/aor.hpp"
 #include "security/asserted_identity.hpp"
 #include "security/dial_policy.hpp"
+#include "sip/aor.hpp"
 #include "sip/builder.hpp"
 #include "sip/validation.hpp"
 
@@ -31,7 +31,7 @@ namespace {
 std::string sender_identity(const sip::Message& request, const Originator& originator) {
   if (!originator.asserted_identity.empty() || !originator.trusted || !request.from())
     return originator.asserted_identity;
-  return registrar::account_aor(request.from()->uri);
+  return sip::account_aor(request.from()->uri);
 }
 
 }  // namespace
@@ -48,13 +48,8 @@ ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, st
 
 ProxyCore::~ProxyCore() { *alive_ = false; }
 
-SourceFlowOpen ProxyCore::source_flow_open() const {
-  return [this](std::string_view source) {
-    if (source.starts_with("udp:")) return false;  // the common case, without parsing
-    auto flow = target_from_source(source);
-    return flow && net::is_reliable(flow->protocol) &&
-           transport_.has_connection(flow->protocol, flow->destination);
-  };
+registrar::ConnectionOpen ProxyCore::source_flow_open() const {
+  return registrar::connection_open_in(transport_);
 }
 
 void ProxyCore::attach(ProxyServices services) {
@@ -259,7 +254,7 @@ bool ProxyCore::served_targets(Context& context, const sip::Message& request, co
   // request never reaches a binding made for sip: (nor the reverse), and a user registered
   // under the other scheme only is answered as one with no binding. Whether the user exists
   // asks about the account, written with either scheme.
-  std::string aor = registrar::canonical_aor(uri);
+  std::string aor = sip::canonical_aor(uri);
   const auto bindings = location_.lookup(aor, clock_());
   if (!bindings.empty()) {
     context.groups = target_groups(bindings, source_flow_open());
@@ -267,7 +262,7 @@ bool ProxyCore::served_targets(Context& context, const sip::Message& request, co
     return true;
   }
   // Asked only when nobody is bound: the common case (a registered user) spends nothing on it.
-  const std::string account = registrar::account_aor(uri);
+  const std::string account = sip::account_aor(uri);
   if (to_gateway(uri, account)) {
     context.groups.push_back({gateway_target(request_uri)});
     return true;

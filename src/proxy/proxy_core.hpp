@@ -218,7 +218,7 @@ class ProxyCore {
   // Keeps the context and starts its first q-value group.
   void start_context(std::unique_ptr<Context> context);
   // For target_groups: whether a binding's stream connection is still open (the transport).
-  SourceFlowOpen source_flow_open() const;
+  registrar::ConnectionOpen source_flow_open() const;
   // Our Via/Record-Route address toward `to`, learnt as ours.
   std::optional<net::Endpoint> our_address(const txn::Target& to);
   // The Request-URI's target of an in-dialog request with no Route left: over the peer's flow

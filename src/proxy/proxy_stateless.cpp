@@ -8,7 +8,7 @@
 #include "proxy/proxy_core.hpp"
 #include "proxy/response_context.hpp"
 #include "proxy/secure_routing.hpp"
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/host.hpp"
 
 namespace osprey::proxy {
@@ -93,8 +93,7 @@ void ProxyCore::forward_ack_to_user(sip::Message ack, const sip::Uri& uri, bool 
                                     bool tls_only) {
   // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
   // contact in the Request-URI; this covers UAs whose ACK names the AOR).
-  const auto groups =
-      target_groups(location_.lookup(registrar::canonical_aor(uri), clock_()), source_flow_open());
+  const auto groups = target_groups(location_.lookup(sip::canonical_aor(uri), clock_()), source_flow_open());
   if (groups.empty() || !groups.front().front().destination) {
     report_ack_dropped(ack, "the served user it names has no usable binding");
     return;

@@ -7,12 +7,11 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
 #include "registrar/binding_hop.hpp"
 #include "sip/uri.hpp"
+#include "store/binding.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::proxy {
@@ -41,20 +40,16 @@ ForwardTarget forward_target(std::string request_uri, std::string next_hop);
 
 using TargetGroups = std::vector<std::vector<ForwardTarget>>;
 
-using SourceFlowOpen = registrar::SourceFlowOpen;
-
-// Bindings to target groups. Where each target is sent is registrar::binding_next_hops: the
+// Bindings to target groups. Where each target is sent is registrar::binding_hops: the
 // first Path URI; over TCP/TLS the REGISTER's connection while it is open, else the Contact;
 // over UDP the Contact, or the source address behind NAT. An IP-literal hop is resolved here
-// (`destination`); the other hops wait in `fallback_hops`. `flow_open` null: no flow is open.
-TargetGroups target_groups(const std::vector<registrar::Binding>& bindings,
-                           const SourceFlowOpen& flow_open = {});
+// (`destination`); the other hops wait in `fallback_hops`. `connection_open` null: no
+// connection is open.
+TargetGroups target_groups(const std::vector<store::Binding>& bindings,
+                           const registrar::ConnectionOpen& connection_open = {});
 
 // An IP-literal URI's destination (transport, address, port); nullopt for a host name or a URI
 // osprey cannot send to.
 std::optional<txn::Target> literal_target(const sip::Uri& uri);
-
-// "udp:192.0.2.1:5060" / "tcp:[2001:db8::1]:5061" to a destination; nullopt when unreadable.
-std::optional<txn::Target> target_from_source(std::string_view source);
 
 }  // namespace osprey::proxy

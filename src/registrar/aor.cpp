@@ -1,44 +1,9 @@
 #include "registrar/aor.hpp"
 
-#include "sip/char_class.hpp"
+#include "sip/aor.hpp"
 #include "sip/host.hpp"
 
 namespace osprey::registrar {
-
-namespace {
-std::string aor_with_scheme(std::string_view scheme, const sip::Uri& uri) {
-  std::string aor(scheme);
-  if (uri.has_user) {
-    aor += sip::unescape(uri.user);
-    aor += '@';
-  }
-  aor += sip::canonical_host(uri.host);
-  return aor;
-}
-}  // namespace
-
-std::string canonical_aor(const sip::Uri& uri) {
-  if (!uri.is_sip()) return std::string(uri.text);
-  return aor_with_scheme(uri.scheme == sip::UriScheme::sips ? "sips:" : "sip:", uri);
-}
-
-std::string account_aor(const sip::Uri& uri) {
-  if (!uri.is_sip()) return std::string(uri.text);
-  return aor_with_scheme("sip:", uri);
-}
-
-bool served_domain(std::string_view host, const std::vector<std::string>& domains) {
-  // The plain comparison answers the usual spelling without building the canonical form.
-  for (const std::string& domain : domains) {
-    if (sip::iequals(host, domain)) return true;
-  }
-  if (domains.empty()) return false;
-  const std::string canonical = sip::canonical_host(host);
-  for (const std::string& domain : domains) {
-    if (canonical == sip::canonical_host(domain)) return true;
-  }
-  return false;
-}
 
 namespace {
 // An IP literal in canonical form: "[" IPv6 "]", or an IPv4 address (a host name's top label
@@ -51,14 +16,15 @@ bool names_an_address(std::string_view canonical_host) {
 
 bool aor_valid_for_request_uri(const sip::Uri& aor, const sip::Uri& request_uri,
                                const std::vector<std::string>& domains) {
-  if (!aor.is_sip() || !served_domain(aor.host, domains) || !served_domain(request_uri.host, domains))
+  if (!aor.is_sip() || !sip::served_domain(aor.host, domains) ||
+      !sip::served_domain(request_uri.host, domains))
     return false;
   const std::string target = sip::canonical_host(request_uri.host);
   return names_an_address(target) || target == sip::canonical_host(aor.host);
 }
 
 bool registers_for(const sip::Uri& request_uri, const std::vector<std::string>& domains) {
-  return request_uri.is_sip() && served_domain(request_uri.host, domains);
+  return request_uri.is_sip() && sip::served_domain(request_uri.host, domains);
 }
 
 }  // namespace osprey::registrar

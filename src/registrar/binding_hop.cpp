@@ -1,76 +1,57 @@
 #include "registrar/binding_hop.hpp"
 
-#include <charconv>
+#include <optional>
 
+#include "net/transport.hpp"
 #include "registrar/address_scope.hpp"
-#include "sip/host.hpp"
+#include "sip/char_class.hpp"
 #include "sip/route.hpp"
 #include "sip/uri.hpp"
 
 namespace osprey::registrar {
 
-std::optional<BindingSource> read_source(std::string_view source) {
-  const auto colon = source.find(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  BindingSource result;
-  result.transport = std::string(source.substr(0, colon));
-  if (result.transport != "udp" && !result.stream()) return std::nullopt;
-  const std::string_view rest = source.substr(colon + 1);
-  const auto port_colon = rest.rfind(':');
-  if (port_colon == std::string_view::npos) return std::nullopt;
-  std::string_view host = rest.substr(0, port_colon);
-  const std::string_view port_text = rest.substr(port_colon + 1);
-  host = sip::without_brackets(host);
-  if (!is_ip_literal(host)) return std::nullopt;
-  const auto [end, error] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), result.port);
-  if (error != std::errc{} || end != port_text.data() + port_text.size() || result.port == 0)
-    return std::nullopt;
-  result.host = std::string(host);
-  return result;
+std::string source_uri(const store::BindingSource& source) {
+  return "sip:" + net::to_string(source.remote) +
+         ";transport=" + sip::to_ascii_lower(net::via_token(source.protocol));
 }
 
-std::string source_uri(const BindingSource& source) {
-  const bool v6 = source.host.find(':') != std::string::npos;
-  return "sip:" + (v6 ? "[" + source.host + "]" : source.host) + ":" + std::to_string(source.port) +
-         ";transport=" + source.transport;
-}
-
-bool contact_behind_nat(std::string_view contact, const BindingSource& source) {
+bool contact_behind_nat(std::string_view contact, const store::BindingSource& source) {
   auto uri = sip::parse_uri(contact);
   if (!uri || !uri->is_sip()) return false;
   // §19.1.1: maddr, when present, is where a request to the URI goes.
   const auto maddr = uri->param("maddr");
   const std::string_view host = maddr && !maddr->empty() ? *maddr : uri->host;
   if (!is_private_address(host)) return false;
-  return canonical_address(host) != canonical_address(source.host);
+  return canonical_address(host) != canonical_address(net::address_text(source.remote.address));
 }
 
-std::vector<std::string> binding_next_hops(const Binding& binding, bool source_flow_open) {
-  if (!binding.path.empty()) {
-    // RFC 3327 §5.3: the request goes to the first Path entry, a loose router.
-    if (auto parsed = sip::parse_route_list(binding.path.front(), "Path"); parsed && !parsed->empty())
-      return {std::string(parsed->front().uri.text)};
-  }
-  const auto source = read_source(binding.source);
-  if (!source) return {binding.contact};
-  if (source->stream()) {
-    if (source_flow_open) return {source_uri(*source), binding.contact};
-    return {binding.contact};
-  }
-  if (contact_behind_nat(binding.contact, *source)) return {source_uri(*source)};
-  return {binding.contact};
+ConnectionOpen connection_open_in(const net::Transport& transport) {
+  return [&transport](const store::BindingSource& source) {
+    return net::is_reliable(source.protocol) &&
+           transport.connection_open(source.protocol, source.remote, source.connection);
+  };
 }
 
-bool first_hop_is_own_flow(const Binding& binding, bool source_flow_open) {
-  if (!source_flow_open) return false;
-  if (!binding.path.empty()) {
-    // As binding_next_hops: a readable Path comes first, and it is not the UA's flow.
-    if (auto parsed = sip::parse_route_list(binding.path.front(), "Path"); parsed && !parsed->empty())
-      return false;
+namespace {
+// RFC 3327 §5.3: the first Path URI, a loose router, when the binding has a readable Path.
+std::optional<std::string> first_path_uri(const store::Binding& binding) {
+  if (binding.path.empty()) return std::nullopt;
+  auto parsed = sip::parse_route_list(binding.path.front(), "Path");
+  if (!parsed || parsed->empty()) return std::nullopt;
+  return std::string(parsed->front().uri.text);
+}
+}  // namespace
+
+BindingHops binding_hops(const store::Binding& binding, const ConnectionOpen& connection_open) {
+  if (auto path = first_path_uri(binding)) return {{std::move(*path)}, false};
+  if (!binding.source) return {{binding.contact}, false};
+  const store::BindingSource& source = *binding.source;
+  if (net::is_reliable(source.protocol)) {
+    if (connection_open && connection_open(source)) return {{source_uri(source), binding.contact}, true};
+    return {{binding.contact}, false};
   }
-  const auto source = read_source(binding.source);
-  return source && source->stream();
+  if (contact_behind_nat(binding.contact, source)) return {{source_uri(source)}, false};
+  return {{binding.contact}, false};
 }
 
 }  // namespace osprey::registrar

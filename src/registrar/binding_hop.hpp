@@ -4,14 +4,15 @@
 // resolve (an IP literal needs no lookup), in the order to try them, the next one after a
 // transport error on the one before:
 //  1. RFC 3327 §5.3: with a Path, the first Path URI (a loose router), alone.
-//  2. Over TCP or TLS, while the connection the REGISTER came on is open, that connection
+//  2. Over TCP or TLS, while the connection the REGISTER came on is open (that connection by
+//     its id, not a later one from the same address and port), that connection
 //     (RFC 3261 §18.2.2 / RFC 5626 §5.3 flow reuse: it gets through NATs and firewalls), then
 //     the Contact. Once the connection is gone, its ephemeral source port reaches nobody:
 //     the Contact URI alone (host, port and transport parameter, §10.2.1).
 //  3. Over UDP, the Contact URI (§16.6 step 7: the Request-URI is the next hop; a third-party
 //     registration's Contact is not the sender), unless the UA is behind NAT: then the source
 //     address and port of its REGISTER, where the NAT's mapping leads.
-//  4. A source osprey cannot read (an old record): the Contact.
+//  4. No source (a stored record whose source could not be read): the Contact.
 //
 // NAT (Kamailio nathelper's nat_uac_test, flags 1 and 2 combined): the Contact's host is a
 // private or reserved IP literal (registrar/address_scope.hpp) AND differs from the address
@@ -21,46 +22,47 @@
 // address (learnt by STUN) is not detected: its Contact is tried, as it asked.
 //
 // The decision is made here, at routing time, from the binding's Contact and source: nothing
-// more is stored per binding, and it holds across restarts (the store keeps both).
+// more is stored per binding, and it holds across restarts (the store keeps both; the
+// connection id it does not keep, as no connection outlives a restart).
 
-#include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
+
+namespace osprey::net {
+class Transport;
+}
 
 namespace osprey::registrar {
 
-// A binding's source "udp:192.0.2.1:5060" / "tls:[2001:db8::1]:5061", read.
-struct BindingSource {
-  std::string transport;  // "udp", "tcp", "tls" (as written, lower case)
-  std::string host;       // IP literal, IPv6 without brackets
-  std::uint16_t port = 0;
-  bool stream() const { return transport == "tcp" || transport == "tls"; }
-};
-std::optional<BindingSource> read_source(std::string_view source);
-
 // The source as a URI: "sip:192.0.2.1:5060;transport=udp", "sip:[2001:db8::1]:5061;transport=tls".
-std::string source_uri(const BindingSource& source);
+std::string source_uri(const store::BindingSource& source);
 
 // True when `contact` (a URI text) names a private or reserved address other than the source's.
-bool contact_behind_nat(std::string_view contact, const BindingSource& source);
+bool contact_behind_nat(std::string_view contact, const store::BindingSource& source);
 
-// Whether the stream connection a binding's REGISTER came on (its source, "tcp:192.0.2.1:40000")
-// is still open: the transport knows; null means none is.
-using SourceFlowOpen = std::function<bool(std::string_view source)>;
+// Whether the stream connection a binding's REGISTER came on is still open; null means none is.
+using ConnectionOpen = std::function<bool(const store::BindingSource& source)>;
 
-// The hops of `binding`, first to try first (never empty). `source_flow_open`: the stream
-// connection the REGISTER came on is still open (ignored for UDP).
-std::vector<std::string> binding_next_hops(const Binding& binding, bool source_flow_open);
+// `transport`'s answer for the binding's own connection, by its id: a later connection from
+// the same address and port (the UA reconnected, or someone else got its port) is not it.
+ConnectionOpen connection_open_in(const net::Transport& transport);
 
-// Whether the first of binding_next_hops is the binding's own flow, the connection its REGISTER
-// came on (rule 2): only that hop may go over a connection the peer opened (txn::Target::
-// peer_flow, RFC 5626 §5.3, RFC 5923 §5). A Contact naming some open connection's address and
-// port never may: it is what the UA wrote, and may name another party's connection.
-bool first_hop_is_own_flow(const Binding& binding, bool source_flow_open);
+// Where requests for one binding go, first to try first.
+struct BindingHops {
+  std::vector<std::string> uris;  // never empty
+  // The first hop is the binding's own flow, the connection its REGISTER came on (rule 2): only
+  // that hop may go over a connection the peer opened (txn::Target::peer_flow, RFC 5626 §5.3,
+  // RFC 5923 §5). A Contact naming some open connection's address and port never may: it is
+  // what the UA wrote, and may name another party's connection.
+  bool first_is_own_flow = false;
+};
+
+// The one rule above, for live requests (proxy/target_set.hpp) and stored MESSAGEs
+// (im/offline_delivery.hpp) alike.
+BindingHops binding_hops(const store::Binding& binding, const ConnectionOpen& connection_open);
 
 }  // namespace osprey::registrar

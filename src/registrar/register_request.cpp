@@ -5,6 +5,7 @@
 
 #include "registrar/aor.hpp"
 #include "registrar/contact_instance.hpp"
+#include "sip/aor.hpp"
 #include "sip/contact.hpp"
 #include "sip/numeric_headers.hpp"
 #include "sip/route.hpp"
@@ -37,7 +38,8 @@ bool supports_path(const sip::Message& request) {
 
 tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request,
                                                      const std::vector<std::string>& domains,
-                                                     std::string_view source, const RegistrarLimits& limits) {
+                                                     const store::BindingSource& source,
+                                                     const RegistrarLimits& limits) {
   if (!request.is_request() || request.method() != sip::Method::register_) {
     return refuse(400, "Not a REGISTER request");
   }
@@ -59,16 +61,16 @@ tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request
   if (!aor_valid_for_request_uri(to, request_uri, domains)) return refuse(404, "Not Found");
   // RFC 5630 §4.1, RFC 3261 §26.2.2: a sips: registration is made over TLS; a binding for a
   // sips: AOR registered in the clear is one no sips: request could use.
-  const bool secure_source = source.starts_with("tls:");
+  const bool secure_source = source.protocol == net::Protocol::tls;
   if ((request_uri.scheme == sip::UriScheme::sips || to.scheme == sip::UriScheme::sips) && !secure_source) {
     return refuse(403, "sips: requires TLS");
   }
 
   RegisterRequest result;
-  result.aor = canonical_aor(to);
+  result.aor = sip::canonical_aor(to);
   result.call_id = std::string(*request.call_id());
   result.cseq = request.cseq()->number;
-  result.source = std::string(source);
+  result.source = source;
   if (auto agent = request.first_value(sip::HeaderId::user_agent)) result.user_agent = std::string(*agent);
 
   // RFC 3327 §5.3: Path is only used for a UA that says it understands it.

@@ -13,6 +13,7 @@
 #include <tl/expected.hpp>
 
 #include "sip/message.hpp"
+#include "store/binding.hpp"
 
 namespace osprey::registrar {
 
@@ -72,8 +73,8 @@ struct RegisterRequest {
   std::vector<RequestedContact> contacts;
   // RFC 3327: the Path header field values, in order, each one path-value as written.
   std::vector<std::string> path;
-  std::string source;      // where the request came from ("udp:192.0.2.1:5060"), given by the caller
-  std::string user_agent;  // the User-Agent header value, for display
+  store::BindingSource source;  // where the request came from, given by the caller
+  std::string user_agent;       // the User-Agent header value, for display
 
   // No Contact at all: the UA asks for the current bindings (§10.2.3, §10.3 step 6).
   bool is_query() const { return !star && contacts.empty(); }
@@ -100,6 +101,7 @@ struct RegisterRequest {
 // `source` is stored in the bindings as given.
 tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request,
                                                      const std::vector<std::string>& domains,
-                                                     std::string_view source, const RegistrarLimits& limits);
+                                                     const store::BindingSource& source,
+                                                     const RegistrarLimits& limits);
 
 }  // namespace osprey::registrar

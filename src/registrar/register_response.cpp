@@ -21,10 +21,10 @@ std::string format_q(std::uint16_t q) {
   return text;
 }
 
-std::string ok_response(const sip::Message& request, const std::vector<Binding>& bindings, std::int64_t now,
-                        std::string_view to_tag) {
+std::string ok_response(const sip::Message& request, const std::vector<store::Binding>& bindings,
+                        std::int64_t now, std::string_view to_tag) {
   sip::MessageBuilder response = sip::MessageBuilder::response_to(request, 200, "OK", to_tag);
-  for (const Binding& binding : bindings) {
+  for (const store::Binding& binding : bindings) {
     if (binding.expires_at <= now) continue;
     char seconds[24];
     const char* end = std::to_chars(std::begin(seconds), std::end(seconds), binding.expires_at - now).ptr;

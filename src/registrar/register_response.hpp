@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
 #include "registrar/register_request.hpp"
 #include "sip/message.hpp"
+#include "store/binding.hpp"
 
 namespace osprey::registrar {
 
@@ -19,8 +19,8 @@ namespace osprey::registrar {
 // (§20.17) lets the UA see the registrar's clock. RFC 3327 §5.3: the registrar copies the
 // request's Path values, in order, into the 200, when the UA said "Supported: path".
 // `to_tag` is added to a To without a tag (§8.2.6.2).
-std::string ok_response(const sip::Message& request, const std::vector<Binding>& bindings, std::int64_t now,
-                        std::string_view to_tag);
+std::string ok_response(const sip::Message& request, const std::vector<store::Binding>& bindings,
+                        std::int64_t now, std::string_view to_tag);
 
 // The refusal as a response to `request`, with its extra headers (e.g. Min-Expires for a 423,
 // §21.4.17 / §20.23).

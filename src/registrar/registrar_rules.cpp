@@ -17,12 +17,12 @@ Decision out_of_order() { return refused(500, "Out of order CSeq"); }
 // §10.3 step 7: "If they are the same, the registrar compares the CSeq value. If the value is
 // higher than that of the existing binding, it MUST update or remove the binding ... If not, the
 // update MUST be aborted and the request fails."
-bool in_order(const RegisterRequest& request, const Binding& binding) {
+bool in_order(const RegisterRequest& request, const store::Binding& binding) {
   return binding.call_id != request.call_id || request.cseq > binding.cseq;
 }
 
 // §10.3 step 7: a Contact URI matches a binding when the URIs are equivalent (§19.1.4).
-bool same_contact(const sip::Uri& wanted, const Binding& binding) {
+bool same_contact(const sip::Uri& wanted, const store::Binding& binding) {
   auto stored = sip::parse_uri(binding.contact);
   return stored && sip::uri_equivalent(wanted, *stored);
 }
@@ -31,7 +31,7 @@ bool same_contact(const sip::Uri& wanted, const Binding& binding) {
 // same instance-id and, when the Contact has a reg-id, the same reg-id (one binding per flow of
 // the device); without a reg-id the instance alone (RFC 5627 ties one device to one AOR by its
 // instance-id). Only ever among the bindings of the one AOR being registered.
-bool same_device(const RequestedContact& contact, const Binding& binding) {
+bool same_device(const RequestedContact& contact, const store::Binding& binding) {
   if (contact.instance.empty() || binding.instance != contact.instance) return false;
   return contact.reg_id == 0 || binding.reg_id == contact.reg_id;
 }
@@ -40,12 +40,13 @@ bool same_device(const RequestedContact& contact, const Binding& binding) {
 // matches any; one with an instance only a binding made without one (by this UA before it sent
 // its instance, or by an osprey that did not keep it), never another device's binding that
 // happens to share the URI (RFC 5626 §6: two flows of one device may well have the same URI).
-bool matchable_by_uri(const RequestedContact& contact, const Binding& binding) {
+bool matchable_by_uri(const RequestedContact& contact, const store::Binding& binding) {
   return contact.instance.empty() || binding.instance.empty();
 }
 
-Binding make_binding(const RegisterRequest& request, const RequestedContact& contact, std::int64_t now) {
-  Binding binding;
+store::Binding make_binding(const RegisterRequest& request, const RequestedContact& contact,
+                            std::int64_t now) {
+  store::Binding binding;
   binding.aor = request.aor;
   binding.contact = contact.uri;
   binding.q = contact.q;
@@ -62,11 +63,11 @@ Binding make_binding(const RegisterRequest& request, const RequestedContact& con
 
 }  // namespace
 
-Decision decide(const RegisterRequest& request, const std::vector<Binding>& current, std::int64_t now,
+Decision decide(const RegisterRequest& request, const std::vector<store::Binding>& current, std::int64_t now,
                 const RegistrarLimits& limits) {
   Decision decision;
   if (request.is_query()) {
-    for (const Binding& binding : current) {
+    for (const store::Binding& binding : current) {
       if (binding.expires_at > now) decision.queried.push_back(binding);
     }
     return decision;
@@ -76,7 +77,7 @@ Decision decide(const RegisterRequest& request, const std::vector<Binding>& curr
     // §10.3 step 6: "if the Call-ID agrees ... it MUST remove the binding only if the CSeq in the
     // request is higher than the value stored for that binding. Otherwise, the update MUST be
     // aborted and the request fails."
-    for (const Binding& binding : current) {
+    for (const store::Binding& binding : current) {
       if (binding.expires_at > now && !in_order(request, binding)) return out_of_order();
     }
     decision.new_set.emplace();
@@ -87,16 +88,16 @@ Decision decide(const RegisterRequest& request, const std::vector<Binding>& curr
   // checked for CSeq order and copied into the result only if the request leaves it as it is;
   // once this request has rewritten a slot, a later contact for it simply overwrites it.
   struct Slot {
-    const Binding* original = nullptr;  // as stored; null for a binding this request adds
-    Binding written;                    // this request's version, once `rewritten`
+    const store::Binding* original = nullptr;  // as stored; null for a binding this request adds
+    store::Binding written;                    // this request's version, once `rewritten`
     bool rewritten = false;
     bool touched = false;
     bool removed = false;
-    const Binding& binding() const { return rewritten ? written : *original; }
+    const store::Binding& binding() const { return rewritten ? written : *original; }
   };
   std::vector<Slot> slots;
   slots.reserve(current.size() + request.contacts.size());
-  for (const Binding& binding : current) {
+  for (const store::Binding& binding : current) {
     if (binding.expires_at > now) slots.push_back(Slot{&binding, {}, false, false, false});
   }
 
@@ -147,7 +148,7 @@ Decision decide(const RegisterRequest& request, const std::vector<Binding>& curr
     }
   }
 
-  std::vector<Binding> result;
+  std::vector<store::Binding> result;
   result.reserve(slots.size());
   bool adds = false;
   for (Slot& slot : slots) {

@@ -9,10 +9,9 @@
 #include <optional>
 #include <vector>
 
-#include "registrar/aor.hpp"
-#include "registrar/binding.hpp"
 #include "registrar/register_request.hpp"
 #include "registrar/register_response.hpp"
+#include "store/binding.hpp"
 
 namespace osprey::registrar {
 
@@ -21,13 +20,13 @@ struct Decision {
   std::optional<Refusal> refusal;
   // Set: the AOR's complete new binding set, to store (an empty set removes the AOR). Unset
   // for a query and for a refusal.
-  std::optional<std::vector<Binding>> new_set;
+  std::optional<std::vector<store::Binding>> new_set;
   // A query's live bindings; empty otherwise.
-  std::vector<Binding> queried;
+  std::vector<store::Binding> queried;
 
   // What the 200 lists (§10.3 step 8: "all the current bindings"): the new set, or the live
   // current bindings for a query. Empty for a refusal.
-  const std::vector<Binding>& bindings() const { return new_set ? *new_set : queried; }
+  const std::vector<store::Binding>& bindings() const { return new_set ? *new_set : queried; }
   int status() const { return refusal ? refusal->status : 200; }
 };
 
@@ -59,7 +58,7 @@ struct Decision {
 //   that adds nothing (refresh, removal) always passes, so lowering the limit locks nobody out.
 //   The limit is per AOR, so an account, which owns its sip: and its sips: AOR, holds at most
 //   twice it; a request reaches the bindings of one AOR only, so its fan-out stays within it.
-Decision decide(const RegisterRequest& request, const std::vector<Binding>& current, std::int64_t now,
+Decision decide(const RegisterRequest& request, const std::vector<store::Binding>& current, std::int64_t now,
                 const RegistrarLimits& limits);
 
 }  // namespace osprey::registrar

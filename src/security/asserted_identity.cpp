@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/identity_headers.hpp"
 
 namespace osprey::security {
@@ -50,7 +50,7 @@ std::string assert_identity(sip::Message& request, std::string_view account_aor,
   // does not parse hints at nothing.
   if (auto preferred = sip::preferred_identities(request)) {
     for (const sip::NameAddr& element : *preferred) {
-      std::string aor = registrar::account_aor(element.uri);
+      std::string aor = sip::account_aor(element.uri);
       if (!contains(allowed, aor)) continue;
       asserted = std::move(aor);
       display_name = std::string(element.display_name);
@@ -60,7 +60,7 @@ std::string assert_identity(sip::Message& request, std::string_view account_aor,
   request.remove_headers(sip::HeaderId::p_preferred_identity);
 
   const auto& from = request.from();
-  if (display_name.empty() && from && registrar::account_aor(from->uri) == asserted) {
+  if (display_name.empty() && from && sip::account_aor(from->uri) == asserted) {
     display_name = std::string(from->display_name);
   }
   // The display-name is written as it was received: it parsed as a display-name there.

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/char_class.hpp"
 
 namespace osprey::security {
@@ -63,7 +63,7 @@ tl::expected<void, std::string> check_member(const DialGroup& group, const std::
   const auto where = "dial group '" + group.name + "': member '" + member + "' ";
   auto uri = sip::parse_uri(member);
   if (!uri || !uri->is_sip()) return tl::unexpected(where + "is not a SIP URI");
-  std::string canonical = registrar::account_aor(*uri);
+  std::string canonical = sip::account_aor(*uri);
   if (canonical != member) return tl::unexpected(where + "is not a canonical AOR (" + canonical + ")");
   return {};
 }

@@ -93,7 +93,7 @@ class DialPolicy {
   // Takes the configuration as is; create() validates it first.
   explicit DialPolicy(DialPolicyConfig config);
   // Refuses empty prefixes, prefixes other than an optional leading '+' and digits, groups
-  // without a name and members that are not account AORs (registrar::account_aor: "sip:" user "@" host).
+  // without a name and members that are not account AORs (sip::account_aor: "sip:" user "@" host).
   static tl::expected<DialPolicy, std::string> create(DialPolicyConfig config);
 
   // Whether the caller `aor` (the canonical AOR it authenticated as) may dial `number` (as

@@ -76,7 +76,7 @@ struct DialogFlow {
   friend bool operator==(const DialogFlow&, const DialogFlow&) = default;
 };
 
-// What a token is signed for. AORs as accounts (registrar::account_aor: sip: and sips: alike,
+// What a token is signed for. AORs as accounts (sip::account_aor: sip: and sips: alike,
 // so a token names the parties, not the scheme they were written with).
 struct DialogBinding {
   DialogDirection direction = DialogDirection::toward_caller;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/host.hpp"
 #include "sip/route.hpp"
 
@@ -57,8 +58,8 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   if (!next_hop || !next_hop->is_sip()) return false;
   if (route.routes.empty() && (identity_.serves_uri(*next_hop) || identity_.is_ours(*next_hop))) return false;
   const std::string place = security::dialog_place(*next_hop);
-  const std::string from_aor = registrar::account_aor(request.from()->uri);
-  const std::string to_aor = registrar::account_aor(request.to()->uri);
+  const std::string from_aor = sip::account_aor(request.from()->uri);
+  const std::string to_aor = sip::account_aor(request.to()->uri);
   const security::DialogRequest dialog{
       *request.call_id(), request.from()->tag(), request.to()->tag(), from_aor, to_aor, place};
   const std::int64_t now = clock_();
@@ -110,8 +111,7 @@ bool AccessControl::leaves_served_users(const proxy::RouteDecision& route) const
   if (!uri || !uri->is_sip()) return true;  // tel: and the like go to a gateway, never to a user here
   if (!identity_.serves_uri(*uri)) return !identity_.is_ours(*uri);
   // A number in a served domain that is nobody's account is a call to the telephone network.
-  if (security::dialled_number(*uri) && users_ != nullptr)
-    return !users_->has_aor(registrar::account_aor(*uri));
+  if (security::dialled_number(*uri) && users_ != nullptr) return !users_->has_aor(sip::account_aor(*uri));
   return false;
 }
 
@@ -144,7 +144,7 @@ std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecis
     if (!number) continue;
     // A number that is one of our accounts is a user here, not a call out.
     if (&uris[i] == &uris.front() && request_uri && identity_.serves_uri(uris[i]) && users_ != nullptr &&
-        users_->has_aor(registrar::account_aor(uris[i])))
+        users_->has_aor(sip::account_aor(uris[i])))
       continue;
     const security::DialDecision verdict = dial_policy_->check(user, *number);
     if (!verdict.allowed) return *number + ": " + verdict.reason;
@@ -286,8 +286,8 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     AccessDecision decision = authenticate(request, flow, true, realm_for(to));
     if (decision.status != 0) return decision;
     // §10.3 step 4: the authenticated user may change the bindings of its own AORs only: the
-    // sip: and the sips: AOR of its account (registrar::account_aor), nobody else's.
-    if (registrar::account_aor(to) != decision.identity) {
+    // sip: and the sips: AOR of its account (sip::account_aor), nobody else's.
+    if (sip::account_aor(to) != decision.identity) {
       ++counters_.forbidden;
       logger_.info("REGISTER from {}: user {} may not register {}", net::host_text(flow.remote.address),
                    decision.identity, to.text);
@@ -316,7 +316,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
   }
   AccessDecision decision = authenticate(request, flow, false, realm_for(from));
   if (decision.status != 0) return decision;
-  if (registrar::account_aor(from) != decision.identity) {
+  if (sip::account_aor(from) != decision.identity) {
     ++counters_.forbidden;
     logger_.info("{} from {}: user {} may not send as {}", request.method_text(),
                  net::host_text(flow.remote.address), decision.identity, from.text);

@@ -3,7 +3,7 @@
 // (DESIGN.md pipeline: security -> auth -> local services | routing). Decide, then authorise:
 // the proxy's §16.4 route processing (proxy::decide_route) runs first, and what is judged here is
 // where the request will go (its effective Request-URI and next hop), never the raw request.
-// One canonical form of hosts and of accounts (sip::canonical_host, registrar::account_aor: the
+// One canonical form of hosts and of accounts (sip::canonical_host, sip::account_aor: the
 // sip: and sips: AORs of a user are two AORs of one account) and one test of "is this us"
 // (proxy::LocalIdentity) are used here, by the registrar and by the proxy.
 //

@@ -1,5 +1,6 @@
 #include "server/registrar_service.hpp"
-#include "sip/char_class.hpp"
+
+#include "registrar/aor.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -8,10 +9,6 @@
 #include <boost/asio/post.hpp>
 
 namespace osprey::server {
-
-std::string source_of(const net::Flow& flow) {
-  return sip::to_ascii_lower(net::via_token(flow.protocol)) + ':' + net::to_string(flow.remote);
-}
 
 RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
                                    registrar::RegistrarLimits limits, std::vector<std::string> domains,
@@ -32,7 +29,7 @@ bool RegistrarService::serves(const sip::Message& request) const {
 void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransactionId transaction,
                               const sip::Message& request, const net::Flow& flow) {
   const std::string tag = new_tag_();
-  auto read = registrar::read_register(request, domains_, source_of(flow), limits_);
+  auto read = registrar::read_register(request, domains_, store::binding_source_of(flow), limits_);
   if (!read) {
     ++counters_.refused;
     table.respond(transaction, registrar::refusal_response(request, read.error(), tag), read.error().status,
@@ -54,7 +51,7 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   const DecideInput input{*pending, *read, now, limits_};
   store_.update(
       read->aor, now,
-      [&input](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
+      [&input](const std::vector<store::Binding>& current) -> std::optional<store::AorUpdate> {
         registrar::Decision& decision = input.pending.decision;
         decision = registrar::decide(input.request, current, input.now, input.limits);
         if (!decision.new_set) return std::nullopt;
@@ -149,7 +146,7 @@ void RegistrarService::answer(const Completion& completion) {
   }
   ++counters_.registered;
   // After the 200: messages kept while the user was away follow it.
-  const std::vector<registrar::Binding>& bindings = decision.bindings();
+  const std::vector<store::Binding>& bindings = decision.bindings();
   if (delivery_ != nullptr && !bindings.empty()) delivery_->user_reachable(bindings.front().aor, bindings);
 }
 

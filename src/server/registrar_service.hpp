@@ -117,7 +117,4 @@ class RegistrarService {
   boost::asio::steady_timer pace_timer_;
 };
 
-// "udp:192.0.2.1:5060": where a REGISTER came from, as Binding::source stores it.
-std::string source_of(const net::Flow& flow);
-
 }  // namespace osprey::server

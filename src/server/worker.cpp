@@ -95,11 +95,7 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
         io_context_, table_, *messages, location, claims, net::unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; }, im::DeliverySettings{},
-        im::DeliveryRouting{[this](std::string_view source) {
-                              auto flow = proxy::target_from_source(source);
-                              return flow && transport_.has_connection(flow->protocol, flow->destination);
-                            },
-                            [this](const net::Endpoint& to) {
+        im::DeliveryRouting{registrar::connection_open_in(transport_), [this](const net::Endpoint& to) {
                               return proxy_.identity().is_ours(net::host_text(to.address), to.port) ||
                                      proxy_.is_gateway(to);
                             }});

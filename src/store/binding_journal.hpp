@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 #include "store/packed_aor.hpp"
 
 namespace osprey::store {
@@ -37,7 +37,7 @@ class BindingJournal {
   // its lock.
   [[nodiscard]] virtual Done write(SharedPackedAor set, Done done, AorHistory history) = 0;
   // The same, encoding `bindings` first; by default for an AOR that may have rows already: always safe.
-  [[nodiscard]] Done write(std::string_view aor, const std::vector<registrar::Binding>& bindings, Done done,
+  [[nodiscard]] Done write(std::string_view aor, const std::vector<Binding>& bindings, Done done,
                            AorHistory history = AorHistory::may_exist) {
     return write(PackedAor::encode(aor, bindings).share(), std::move(done), history);
   }

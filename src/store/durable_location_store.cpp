@@ -15,9 +15,8 @@ tl::expected<std::unique_ptr<MemoryLocationStore>, std::string> open_durable_loc
   SqliteJournal& file = **journal;
   auto store = std::make_unique<MemoryLocationStore>(std::move(*journal));
   // AOR by AOR, so start-up never holds all bindings twice (issue: 1,000,000 bindings in 600 MB).
-  auto loaded = file.load(now, [&](std::string_view aor, std::vector<registrar::Binding>&& bindings) {
-    store->restore(aor, bindings);
-  });
+  auto loaded = file.load(
+      now, [&](std::string_view aor, std::vector<Binding>&& bindings) { store->restore(aor, bindings); });
   if (!loaded) return tl::unexpected(loaded.error());
   return store;
 }

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 
 namespace osprey::store {
 
@@ -22,12 +22,12 @@ namespace osprey::store {
 // the registrar's rules). An empty set removes the AOR. A view: the bindings stay the caller's,
 // who keeps them for its answer, and must outlive the update() call that is given them.
 struct AorUpdate {
-  AorUpdate(const std::vector<registrar::Binding>& set) : bindings(set) {}  // NOLINT: implicit on purpose
+  AorUpdate(const std::vector<Binding>& set) : bindings(set) {}  // NOLINT: implicit on purpose
   // Deleted: a temporary vector would be gone before update() reads the view.
-  AorUpdate(std::vector<registrar::Binding>&&) = delete;
-  explicit AorUpdate(std::span<const registrar::Binding> set) : bindings(set) {}
+  AorUpdate(std::vector<Binding>&&) = delete;
+  explicit AorUpdate(std::span<const Binding> set) : bindings(set) {}
 
-  std::span<const registrar::Binding> bindings;
+  std::span<const Binding> bindings;
 };
 
 class LocationStore {
@@ -36,7 +36,7 @@ class LocationStore {
 
   // The live bindings of `aor` at time `now` (seconds since the epoch): expired ones are never
   // returned, even before the store has removed them.
-  virtual std::vector<registrar::Binding> lookup(std::string_view aor, std::int64_t now) const = 0;
+  virtual std::vector<Binding> lookup(std::string_view aor, std::int64_t now) const = 0;
 
   // Atomically for this AOR: calls decide(current live bindings) under the AOR's lock (so decide
   // must be quick and must not call the store); if it returns an update, the update replaces the
@@ -47,7 +47,7 @@ class LocationStore {
   // changed). When decide returns no update, `durable(true)` waits until every update queued
   // before is on disk (the answer may list bindings still being written), and is called at once
   // when nothing is pending. The registrar answers 200 only from `durable`.
-  using Decide = std::function<std::optional<AorUpdate>(const std::vector<registrar::Binding>& current)>;
+  using Decide = std::function<std::optional<AorUpdate>(const std::vector<Binding>& current)>;
   virtual void update(std::string_view aor, std::int64_t now, const Decide& decide,
                       std::function<void(bool ok)> durable) = 0;
 

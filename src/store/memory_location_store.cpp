@@ -7,8 +7,6 @@
 
 namespace osprey::store {
 
-using registrar::Binding;
-
 MemoryLocationStore::MemoryLocationStore(std::unique_ptr<BindingJournal> journal)
     : journal_(std::move(journal)),
       seed_((std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {}

@@ -31,7 +31,7 @@ class MemoryLocationStore final : public LocationStore {
   MemoryLocationStore(const MemoryLocationStore&) = delete;
   MemoryLocationStore& operator=(const MemoryLocationStore&) = delete;
 
-  std::vector<registrar::Binding> lookup(std::string_view aor, std::int64_t now) const override;
+  std::vector<Binding> lookup(std::string_view aor, std::int64_t now) const override;
   // `decide` runs under the shard lock: it must be quick and must not call this store.
   void update(std::string_view aor, std::int64_t now, const Decide& decide,
               std::function<void(bool ok)> durable) override;
@@ -43,7 +43,7 @@ class MemoryLocationStore final : public LocationStore {
 
   // Puts bindings read back from the durable store at start-up (SqliteJournal::load); not
   // journaled. Replaces what `aor` had; an empty set is ignored.
-  void restore(std::string_view aor, const std::vector<registrar::Binding>& bindings);
+  void restore(std::string_view aor, const std::vector<Binding>& bindings);
 
  private:
   // 64 shards: with a few dozen worker threads, two of them rarely want the same lock; each shard

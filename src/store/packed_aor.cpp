@@ -10,8 +10,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
-
 // The link first: operator new[] aligns the block for any object, so the two pointers are aligned.
 constexpr std::size_t kLinkSize = sizeof(PackedAor::WheelLink);
 constexpr std::size_t kExpiryOffset = kLinkSize;
@@ -37,9 +35,22 @@ std::size_t varint_size(std::size_t value) {
 
 std::size_t string_size(std::string_view text) { return varint_size(text.size()) + text.size(); }
 
+// A source: one byte (0: none; else the protocol + 1, with kIpv6Source for an IPv6 address),
+// then the address (4 or 16 bytes), the port and the connection id (a varint: 1 byte over UDP).
+// 8 bytes for a UDP source over IPv4, where its text took 19.
+constexpr unsigned char kIpv6Source = 0x10;
+constexpr std::size_t kIpv4Bytes = 4;
+constexpr std::size_t kIpv6Bytes = 16;
+
+std::size_t source_size(const std::optional<BindingSource>& source) {
+  if (!source) return 1;
+  return 1 + (source->remote.address.is_v6() ? kIpv6Bytes : kIpv4Bytes) + sizeof(std::uint16_t) +
+         varint_size(source->connection);
+}
+
 std::size_t binding_size(const Binding& binding) {
   std::size_t size = kFixedPerBinding + string_size(binding.contact) + string_size(binding.call_id) +
-                     string_size(binding.source) + string_size(binding.user_agent) +
+                     source_size(binding.source) + string_size(binding.user_agent) +
                      string_size(binding.instance) + varint_size(binding.reg_id) +
                      varint_size(binding.path.size());
   for (const auto& value : binding.path) size += string_size(value);
@@ -65,6 +76,23 @@ class Writer {
     varint(value.size());
     std::memcpy(out_, value.data(), value.size());
     out_ += value.size();
+  }
+  void source(const std::optional<BindingSource>& value) {
+    if (!value) {
+      fixed<unsigned char>(0);
+      return;
+    }
+    const auto& address = value->remote.address;
+    const auto protocol = static_cast<unsigned char>(static_cast<unsigned>(value->protocol) + 1);
+    if (address.is_v6()) {
+      fixed(static_cast<unsigned char>(protocol | kIpv6Source));
+      fixed(address.to_v6().to_bytes());
+    } else {
+      fixed(protocol);
+      fixed(address.to_v4().to_bytes());
+    }
+    fixed(value->remote.port);
+    varint(value->connection);
   }
 
  private:
@@ -98,9 +126,27 @@ class Reader {
     in_ += size;
     return value;
   }
+  std::optional<BindingSource> source() {
+    const auto kind = fixed<unsigned char>();
+    if (kind == 0) return std::nullopt;
+    BindingSource value;
+    value.protocol = static_cast<net::Protocol>((kind & ~kIpv6Source) - 1);
+    if ((kind & kIpv6Source) != 0) {
+      value.remote.address = boost::asio::ip::address_v6(fixed<boost::asio::ip::address_v6::bytes_type>());
+    } else {
+      value.remote.address = boost::asio::ip::address_v4(fixed<boost::asio::ip::address_v4::bytes_type>());
+    }
+    value.remote.port = fixed<std::uint16_t>();
+    value.connection = varint();
+    return value;
+  }
   void skip_binding() {
     in_ += kFixedPerBinding;
-    for (int i = 0; i < 5; ++i) text();
+    text();  // contact
+    text();  // call_id
+    source();
+    text();  // user_agent
+    text();  // instance
     varint();
     for (std::size_t count = varint(); count > 0; --count) text();
   }
@@ -112,7 +158,7 @@ class Reader {
     out.q = fixed<std::uint16_t>();
     out.contact = text();
     out.call_id = text();
-    out.source = text();
+    out.source = source();
     out.user_agent = text();
     out.instance = text();
     out.reg_id = static_cast<std::uint32_t>(varint());
@@ -149,7 +195,7 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
     out.fixed(binding.q);
     out.text(binding.contact);
     out.text(binding.call_id);
-    out.text(binding.source);
+    out.source(binding.source);
     out.text(binding.user_agent);
     out.text(binding.instance);
     out.varint(binding.reg_id);
@@ -187,7 +233,7 @@ const char* PackedAor::read_binding(const char* at, PackedBinding& out) {
   out.q = in.fixed<std::uint16_t>();
   out.contact = in.text();
   out.call_id = in.text();
-  out.source = in.text();
+  out.source = in.source();
   out.user_agent = in.text();
   out.instance = in.text();
   out.reg_id = static_cast<std::uint32_t>(in.varint());

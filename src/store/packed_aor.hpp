@@ -1,7 +1,7 @@
 #pragma once
 // One AOR and all its bindings in a single heap block: the in-memory form of the location store.
 //
-// Why not std::vector<registrar::Binding>: a Binding is ~220 bytes of std::string/vector headers
+// Why not std::vector<Binding>: a Binding is ~220 bytes of std::string/vector headers
 // before its text, and its five strings usually outgrow the small-string buffer, so a binding
 // costs ~6 allocations and ~450 bytes. The issue asks for 1,000,000 bindings in 600 MB RSS for
 // the whole process. Packed, a typical AOR with one binding is one block of ~150 bytes plus a
@@ -15,16 +15,18 @@
 //   varint aor length, aor bytes
 //   per binding: i64 expires_at | u32 cseq | u16 q | contact | call_id | source | user_agent |
 //                instance | varint reg_id | varint path count, then each path value
-//                (strings: varint length, bytes; a binding without instance costs 2 bytes more)
+//                (strings: varint length, bytes; a binding without instance costs 2 bytes more;
+//                the source typed: protocol and family byte, address, port, varint connection)
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 
 namespace osprey::store {
 
@@ -35,7 +37,7 @@ struct PackedBinding {
   std::uint16_t q = 1000;
   std::string_view contact;
   std::string_view call_id;
-  std::string_view source;
+  std::optional<BindingSource> source;
   std::string_view user_agent;
   std::string_view instance;
   std::uint32_t reg_id = 0;
@@ -64,7 +66,7 @@ class PackedAor {
 
   // The bindings' `aor` members are ignored: `aor` is stored once. The store keeps no block
   // without bindings, but a journal is handed one to say that the AOR is gone.
-  static PackedAor encode(std::string_view aor, std::span<const registrar::Binding> bindings);
+  static PackedAor encode(std::string_view aor, std::span<const Binding> bindings);
   // A second owner of this block, for a journal to read on its own thread while the store goes
   // on (the store may unlink or drop its handle meanwhile; the last owner frees the block).
   // Instead of a copy per change, or a Binding per binding with its strings, each allocated here
@@ -77,7 +79,7 @@ class PackedAor {
   std::int64_t earliest_expiry() const;  // the smallest expires_at of the set
   std::size_t live_count(std::int64_t now) const;
   // The bindings still live at `now` (expires_at > now), in stored order, with `aor` filled in.
-  std::vector<registrar::Binding> live(std::int64_t now) const;
+  std::vector<Binding> live(std::int64_t now) const;
   // Calls `visit(const PackedBinding&)` for every binding, expired ones included, in stored
   // order, without allocating (but for `path` the first time one has a Path).
   template <typename Visit>

@@ -1,5 +1,7 @@
 #include "store/sqlite_bindings_table.hpp"
 
+#include "store/binding_source_text.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -8,8 +10,6 @@
 
 namespace osprey::store {
 namespace {
-
-using registrar::Binding;
 
 // Bumped when the schema changes; a file from a newer osprey is refused rather than misread.
 // 2: instance and reg_id (RFC 5626 §6: a re-REGISTER of the same device replaces its binding),
@@ -87,7 +87,10 @@ void SqliteBindingsTable::bind_binding(std::string_view aor, std::size_t positio
   bind_text(insert, 6, binding.call_id);
   sqlite3_bind_int64(insert, 7, binding.cseq);
   bind_text(insert, 8, path_);
-  bind_text(insert, 9, binding.source);
+  // The stored text of every version so far (binding_source_text.hpp): old data directories
+  // load, and this one stays readable by them.
+  source_text_ = binding.source ? source_text(*binding.source) : std::string();
+  bind_text(insert, 9, source_text_);
   bind_text(insert, 10, binding.user_agent);
   bind_text(insert, 11, binding.instance);
   sqlite3_bind_int64(insert, 12, binding.reg_id);
@@ -157,7 +160,7 @@ tl::expected<std::size_t, std::string> SqliteBindingsTable::load(std::int64_t no
       binding.call_id = column_bytes(row, 4);
       binding.cseq = column_clamped<std::uint32_t>(row, 5);
       binding.path = split_path(column_bytes(row, 6));
-      binding.source = column_bytes(row, 7);
+      binding.source = parse_source_text(column_bytes(row, 7));
       binding.user_agent = column_bytes(row, 8);
       binding.instance = column_bytes(row, 9);
       binding.reg_id = column_clamped<std::uint32_t>(row, 10);

@@ -18,7 +18,7 @@
 
 #include <tl/expected.hpp>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 #include "store/packed_aor.hpp"
 #include "store/sqlite_connection.hpp"
 
@@ -36,7 +36,7 @@ struct AorChange {
 
 class SqliteBindingsTable {
  public:
-  using Sink = std::function<void(std::string_view aor, std::vector<registrar::Binding>&& bindings)>;
+  using Sink = std::function<void(std::string_view aor, std::vector<Binding>&& bindings)>;
 
   // Opens or creates `file` (its directory must exist) in WAL mode with `sync`. Errors name the file.
   static tl::expected<SqliteBindingsTable, std::string> open(const std::filesystem::path& file,
@@ -62,7 +62,8 @@ class SqliteBindingsTable {
   SqliteConnection connection_;
   Statement delete_aor_;
   Statement insert_;
-  std::string path_;  // the joined Path of the binding being inserted, kept for its capacity
+  std::string path_;         // the joined Path of the binding being inserted, kept for its capacity
+  std::string source_text_;  // the source of the binding being inserted, as the table stores it
 };
 
 }  // namespace osprey::store

@@ -7,8 +7,6 @@
 
 namespace osprey::store {
 
-using registrar::Binding;
-
 tl::expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(
     const std::filesystem::path& data_dir, SqliteSync sync) {
   std::error_code failed;

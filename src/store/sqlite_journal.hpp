@@ -66,7 +66,7 @@ class SqliteJournal final : public BindingJournal {
   // first write; safe at any time.
   tl::expected<std::size_t, std::string> load(std::int64_t now, const Sink& sink);
   // The same, as one list (tests, tools).
-  tl::expected<std::vector<registrar::Binding>, std::string> load(std::int64_t now);
+  tl::expected<std::vector<Binding>, std::string> load(std::int64_t now);
 
   using BindingJournal::write;
   [[nodiscard]] Done write(SharedPackedAor set, Done done, AorHistory history) override;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "registrar/aor.hpp"
+#include "sip/aor.hpp"
 #include "sip/char_class.hpp"
 #include "sip/uri.hpp"
 
@@ -35,7 +35,7 @@ tl::expected<AccountName, std::string> parse_account_name(std::string_view aor) 
   if (uri->has_password) return tl::unexpected(quoted + ": an AOR must not carry a password");
   if (uri->host.empty()) return tl::unexpected(quoted + ": an AOR needs a domain");
   AccountName name;
-  name.aor = registrar::account_aor(*uri);
+  name.aor = sip::account_aor(*uri);
   // The user part is unescaped in the canonical form (RFC 3261 §10.3): an escaped control
   // character (%00, %0D%0A) would reach the Digest user name, logs and headers as written.
   const std::string_view user_part(name.aor);

@@ -31,7 +31,7 @@ struct Ha1Set {
   friend bool operator==(const Ha1Set&, const Ha1Set&) = default;
 };
 
-// What an AOR names: the account AOR (registrar::account_aor, "sip:alice@example.com"), the
+// What an AOR names: the account AOR (sip::account_aor, "sip:alice@example.com"), the
 // Digest user name ("alice", unescaped) and the realm, which is the domain ("example.com").
 // The longest AOR an account may have, as typed: far beyond any real one, and short enough
 // that no AOR bloats users.db, a log line or a header (RFC 3261 sets no limit; this is policy).
@@ -52,7 +52,7 @@ struct Account {
 };
 
 // Parses a sip: or sips: URI with the project's URI parser and names its account
-// (registrar::account_aor), so "SIP:alice@Example.COM:5060;transport=tcp" and
+// (sip::account_aor), so "SIP:alice@Example.COM:5060;transport=tcp" and
 // "sips:alice@example.com" are the account sip:alice@example.com. Refused, with the reason: longer than
 // kMaxAorBytes, not a sip: URI (the user part and host checked as RFC 3261 §25.1 writes them), no user part,
 // a password in the URI (passwords never go into the store), a control character in the unescaped user part.
@@ -69,7 +69,7 @@ class UserStore {
   // The account of Digest user `user` in `realm` (the realm compares case-insensitively, the
   // user as written: RFC 3261 §19.1.4).
   virtual std::optional<Account> find(std::string_view user, std::string_view realm) const = 0;
-  // Whether `aor`, an account AOR (registrar::account_aor: sip: for both schemes), is an account.
+  // Whether `aor`, an account AOR (sip::account_aor: sip: for both schemes), is an account.
   virtual bool has_aor(std::string_view aor) const = 0;
   virtual std::size_t size() const = 0;
 

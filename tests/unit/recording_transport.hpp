@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
@@ -50,6 +51,17 @@ class RecordingTransport : public net::Transport {
   bool has_connection(net::Protocol protocol, const net::Endpoint& remote) const override {
     return protocol != net::Protocol::udp && std::find(open.begin(), open.end(), remote) != open.end();
   }
+  bool connection_open(net::Protocol protocol, const net::Endpoint& remote,
+                       net::ConnectionId connection) const override {
+    return protocol != net::Protocol::udp && connection != 0 &&
+           std::find(open_connections.begin(), open_connections.end(), std::pair{remote, connection}) !=
+               open_connections.end();
+  }
+  // A stream connection `connection` from `remote` is open (has_connection and connection_open).
+  void open_connection(const net::Endpoint& remote, net::ConnectionId connection) {
+    open.push_back(remote);
+    open_connections.emplace_back(remote, connection);
+  }
 
   static net::Endpoint local() { return endpoint("127.0.0.1", 5060); }
 
@@ -60,8 +72,9 @@ class RecordingTransport : public net::Transport {
 
   std::vector<Sent> sent;
   bool udp_only = false;
-  bool fail_sends = false;                // send_to fails at once
-  std::vector<net::Endpoint> open;        // peers with an open stream connection (has_connection)
+  bool fail_sends = false;          // send_to fails at once
+  std::vector<net::Endpoint> open;  // peers with an open stream connection (has_connection)
+  std::vector<std::pair<net::Endpoint, net::ConnectionId>> open_connections;  // (connection_open)
   net::ConnectionId last_connection = 0;  // the id the last stream send_to got
 };
 

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 #include "im/fake_message_store.hpp"
 #include "im/im_test_support.hpp"
 #include "sip/builder.hpp"
@@ -23,16 +25,16 @@ using testing::kBob;
 constexpr std::int64_t kNow = 1'800'000'000;
 constexpr auto kFirstRetry = std::chrono::milliseconds(50);
 
-registrar::Binding binding(const std::string& contact, const std::string& source) {
-  registrar::Binding b;
+store::Binding binding(const std::string& contact, const std::string& source) {
+  store::Binding b;
   b.aor = kBob;
   b.contact = contact;
   b.expires_at = kNow + 3600;
-  b.source = source;
+  b.source = store::parse_source_text(source);
   return b;
 }
-const registrar::Binding kPhone = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
-const registrar::Binding kLaptop = binding("sip:bob@10.0.0.3:5090", "udp:192.0.2.21:5090");
+const store::Binding kPhone = binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080");
+const store::Binding kLaptop = binding("sip:bob@10.0.0.3:5090", "udp:192.0.2.21:5090");
 
 class OfflineDeliveryTest : public ::testing::Test {
  protected:
@@ -53,13 +55,13 @@ class OfflineDeliveryTest : public ::testing::Test {
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return "delivery-" + std::to_string(++call_ids_); },
         DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2},
-        DeliveryRouting{[this](std::string_view) { return flow_open_; },
+        DeliveryRouting{[this](const store::BindingSource&) { return flow_open_; },
                         [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); }});
   }
 
-  void register_bob(std::vector<registrar::Binding> bindings) {
+  void register_bob(std::vector<store::Binding> bindings) {
     location_.update(
-        kBob, kNow, [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
+        kBob, kNow, [bindings](const std::vector<store::Binding>&) { return store::AorUpdate{bindings}; },
         [](bool) {});
   }
 
@@ -107,7 +109,7 @@ class OfflineDeliveryTest : public ::testing::Test {
   txn::TransactionTable table_;
   net::TargetResolver resolver_;
   int call_ids_ = 0;
-  bool flow_open_ = false;  // every binding's stream connection is open (SourceFlowOpen)
+  bool flow_open_ = false;  // every binding's stream connection is open (ConnectionOpen)
   std::unique_ptr<OfflineDelivery> delivery_;
   std::unique_ptr<OfflineDelivery> other_;  // a second worker's
 };
@@ -373,7 +375,7 @@ TEST(DeliveryClaims, ClaimAndRelease) {
 
 // Stored messages follow the same rule as calls (registrar/binding_hop.hpp), and a hop that
 // reaches nobody passes the message to the binding's next one.
-const registrar::Binding kTcpPhone = binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001");
+const store::Binding kTcpPhone = binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001");
 
 TEST_F(OfflineDeliveryTest, TcpBindingWhoseConnectionClosedIsReachedAtItsContact) {
   store_.add(kBob, "one", 1'700'000'001);

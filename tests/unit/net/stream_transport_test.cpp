@@ -537,6 +537,8 @@ TEST_F(StreamTransportTest, SendReachesTheClient) {
   EXPECT_FALSE(node->transport.send(id + 1, response));
 }
 
+// RFC 5626 §5.3: a binding's flow is the one connection its REGISTER came on, named by its id
+// (connection_open); another connection from the same address and port is not it.
 TEST_F(StreamTransportTest, HasConnectionWhileTheClientsConnectionIsOpen) {
   // RFC 5626 §5.3 flow reuse: a registered UA's own connection is used while it lasts; after
   // that its Contact is (registrar/binding_hop.hpp).
@@ -547,14 +549,21 @@ TEST_F(StreamTransportTest, HasConnectionWhileTheClientsConnectionIsOpen) {
   ASSERT_TRUE(client->connect(*bound));
   client->write(sip_request("flow"));
   ASSERT_TRUE(run_until(io_, [&] { return node->listener.messages.size() == 1; }));
-  const Endpoint remote = node->listener.messages[0].flow.remote;
+  const Flow flow = node->listener.messages[0].flow;
+  const Endpoint remote = flow.remote;
+  const Endpoint next_port{kLoopback, static_cast<std::uint16_t>(remote.port + 1)};
   EXPECT_TRUE(node->transport.has_connection(Protocol::tcp, remote));
   EXPECT_FALSE(node->transport.has_connection(Protocol::tls, remote));
-  EXPECT_FALSE(node->transport.has_connection(Protocol::tcp,
-                                              {kLoopback, static_cast<std::uint16_t>(remote.port + 1)}));
+  EXPECT_FALSE(node->transport.has_connection(Protocol::tcp, next_port));
+  EXPECT_TRUE(node->transport.connection_open(Protocol::tcp, remote, flow.connection));
+  EXPECT_FALSE(node->transport.connection_open(Protocol::tcp, remote, flow.connection + 1));
+  EXPECT_FALSE(node->transport.connection_open(Protocol::tls, remote, flow.connection));
+  EXPECT_FALSE(node->transport.connection_open(Protocol::tcp, next_port, flow.connection));
+  EXPECT_FALSE(node->transport.connection_open(Protocol::tcp, remote, 0));
   client.reset();
   ASSERT_TRUE(run_until(io_, [&] { return !node->listener.closed.empty(); }));
   EXPECT_FALSE(node->transport.has_connection(Protocol::tcp, remote));
+  EXPECT_FALSE(node->transport.connection_open(Protocol::tcp, remote, flow.connection));
 }
 
 // RFC 5923 §5, §11: a connection a client opened carries requests only toward that client's

@@ -7,6 +7,7 @@
 
 #include "security/dialog_token.hpp"
 #include "sip/route.hpp"
+#include "store/binding_source_text.hpp"
 
 #include "im/fake_message_store.hpp"
 #include "recording_transport.hpp"
@@ -55,14 +56,18 @@ class ProxyUser : public txn::TransactionUser {
 constexpr std::string_view kBobSip = "sip:bob@example.com";
 constexpr std::string_view kBobSips = "sips:bob@example.com";
 
-registrar::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000,
-                           std::string_view aor = kBobSip) {
-  registrar::Binding b;
+constexpr net::ConnectionId kRegisteringConnection = 7;
+
+store::Binding binding(const std::string& contact, const std::string& source, std::uint16_t q = 1000,
+                       std::string_view aor = kBobSip) {
+  store::Binding b;
   b.aor = std::string(aor);
   b.contact = contact;
   b.q = q;
   b.expires_at = kNow + 3600;
-  b.source = source;
+  b.source = store::parse_source_text(source);
+  // Over TCP/TLS, the connection the REGISTER came on (RecordingTransport::open_connection).
+  if (b.source && net::is_reliable(b.source->protocol)) b.source->connection = kRegisteringConnection;
   return b;
 }
 
@@ -82,11 +87,10 @@ class ProxyCoreTest : public ::testing::Test {
   }
 
   // The bindings of bob's AOR `aor` (canonical: "sip:bob@example.com" or "sips:bob@example.com").
-  void register_bob(std::vector<registrar::Binding> bindings, std::string_view aor = kBobSip) {
+  void register_bob(std::vector<store::Binding> bindings, std::string_view aor = kBobSip) {
     store_.update(
         std::string(aor), kNow,
-        [bindings](const std::vector<registrar::Binding>&) { return store::AorUpdate{bindings}; },
-        [](bool) {});
+        [bindings](const std::vector<store::Binding>&) { return store::AorUpdate{bindings}; }, [](bool) {});
   }
 
   static std::string request_text(const std::string& method, const std::string& uri,
@@ -863,7 +867,7 @@ TEST_F(ProxyServicesTest, WithAccountsAUserWithoutOneIsUnknown404AndAnAccountWit
   EXPECT_EQ(messages_.messages.size(), 0u);  // an INVITE is never stored
 }
 
-// The account is one for both schemes (registrar::account_aor): a known user registered under
+// The account is one for both schemes (sip::account_aor): a known user registered under
 // sips: only is not "unknown" for sip:, and the other way round; a sip: MESSAGE for her is kept
 // for her sip: AOR, as for any user with no binding of that AOR. A sips: MESSAGE is never stored.
 TEST_F(ProxyServicesTest, AnAccountRegisteredUnderOneSchemeIsKnownButUnreachableUnderTheOther) {
@@ -1198,11 +1202,24 @@ class ProxyBindingTargetTest : public ProxyCoreTest {
 
 TEST_F(ProxyBindingTargetTest, TcpBindingUsesItsConnectionWhileItIsOpen) {
   register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
-  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection);
   from_alice(request_text("INVITE", "sip:bob@example.com"));
   ASSERT_EQ(invites().size(), 1u);
   EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.20", 40001));
   EXPECT_EQ(transport_.sent[invites()[0]].reuse, net::ConnectionReuse::peer_flow);  // RFC 5626 §5.3
+}
+
+// RFC 5626 §5.3: the binding's flow is the connection its REGISTER came on. Once that closed, a
+// new connection from the same address and port (the UA reconnecting, or another host behind
+// the same NAT handed the port) is not it: requests go to the Contact, over osprey's own
+// connection, never into the newcomer's.
+TEST_F(ProxyBindingTargetTest, ANewConnectionFromTheSameAddressAndPortIsNotTheBindingsFlow) {
+  register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection + 1);
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(invites().size(), 1u);
+  EXPECT_EQ(transport_.sent[invites()[0]].to, endpoint("192.0.2.50", 5090));
+  EXPECT_EQ(transport_.sent[invites()[0]].reuse, net::ConnectionReuse::outbound_only);
 }
 
 // RFC 5923 §5, §11: a binding registered over UDP whose Contact names another UA's open TCP
@@ -1227,7 +1244,7 @@ TEST_F(ProxyBindingTargetTest, TcpBindingWhoseConnectionClosedGoesToItsContact) 
 
 TEST_F(ProxyBindingTargetTest, ConnectionLostAfterTheChoiceFallsBackToTheContact) {
   register_bob({binding("sip:bob@192.0.2.50:5090;transport=tcp", "tcp:192.0.2.20:40001")});
-  transport_.open.push_back(endpoint("192.0.2.20", 40001));
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection);
   from_alice(request_text("INVITE", "sip:bob@example.com"));
   ASSERT_EQ(invites().size(), 1u);
   table_.on_connection_closed(transport_.last_connection);  // reset under the request

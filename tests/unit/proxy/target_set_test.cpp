@@ -2,30 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 namespace osprey::proxy {
 namespace {
 
-registrar::Binding binding(const std::string& contact, std::uint16_t q, const std::string& source) {
-  registrar::Binding b;
+store::Binding binding(const std::string& contact, std::uint16_t q, const std::string& source) {
+  store::Binding b;
   b.contact = contact;
   b.q = q;
-  b.source = source;
+  b.source = store::parse_source_text(source);
   return b;
-}
-
-TEST(TargetFromSource, ReadsProtocolAddressAndPort) {
-  auto udp = target_from_source("udp:192.0.2.1:5060");
-  ASSERT_TRUE(udp);
-  EXPECT_EQ(udp->protocol, net::Protocol::udp);
-  EXPECT_EQ(net::to_string(udp->destination), "192.0.2.1:5060");
-  auto tcp = target_from_source("tcp:[2001:db8::1]:5061");
-  ASSERT_TRUE(tcp);
-  EXPECT_EQ(tcp->protocol, net::Protocol::tcp);
-  EXPECT_EQ(net::to_string(tcp->destination), "[2001:db8::1]:5061");
-  EXPECT_FALSE(target_from_source(""));
-  EXPECT_FALSE(target_from_source("sctp:192.0.2.1:5060"));
-  EXPECT_FALSE(target_from_source("udp:example.com:5060"));
-  EXPECT_FALSE(target_from_source("udp:192.0.2.1:99999"));
 }
 
 TEST(TargetGroups, EqualQInParallelGroupsByDescendingQ) {
@@ -65,14 +52,15 @@ TEST(TargetGroups, UnreadableSourceFallsBackToTheContact) {
 
 TEST(TargetGroups, StreamBindingUsesItsOpenConnectionWithTheContactAfterIt) {
   const auto b = binding("sip:a@192.0.2.50:5090;transport=tcp", 1000, "tcp:192.0.2.1:40001");
-  const auto open =
-      target_groups({b}, [](std::string_view source) { return source == "tcp:192.0.2.1:40001"; });
+  const auto open = target_groups({b}, [](const store::BindingSource& source) {
+    return store::source_text(source) == "tcp:192.0.2.1:40001";
+  });
   ASSERT_TRUE(open[0][0].destination);
   EXPECT_EQ(open[0][0].destination->protocol, net::Protocol::tcp);
   EXPECT_EQ(net::to_string(open[0][0].destination->destination), "192.0.2.1:40001");
   EXPECT_TRUE(open[0][0].destination->peer_flow);  // its own connection (RFC 5626 §5.3)
   EXPECT_EQ(open[0][0].fallback_hops, std::vector<std::string>{"sip:a@192.0.2.50:5090;transport=tcp"});
-  const auto closed = target_groups({b}, [](std::string_view) { return false; });
+  const auto closed = target_groups({b}, [](const store::BindingSource&) { return false; });
   ASSERT_TRUE(closed[0][0].destination);
   EXPECT_EQ(net::to_string(closed[0][0].destination->destination), "192.0.2.50:5090");
   EXPECT_FALSE(closed[0][0].destination->peer_flow);  // a Contact: only osprey's own connections
@@ -84,7 +72,9 @@ TEST(TargetGroups, StreamBindingUsesItsOpenConnectionWithTheContactAfterIt) {
 TEST(TargetGroups, AContactNamingAnotherBindingsConnectionIsNotAPeerFlow) {
   const auto bob = binding("sip:bob@192.0.2.50:5090;transport=tcp", 1000, "tcp:192.0.2.1:46444");
   const auto mallory = binding("sip:mallory@192.0.2.1:46444;transport=tcp", 1000, "udp:192.0.2.9:5060");
-  const auto open = [](std::string_view source) { return source == "tcp:192.0.2.1:46444"; };
+  const auto open = [](const store::BindingSource& source) {
+    return store::source_text(source) == "tcp:192.0.2.1:46444";
+  };
   const auto groups = target_groups({mallory}, open);
   ASSERT_TRUE(groups[0][0].destination);
   EXPECT_EQ(groups[0][0].destination->protocol, net::Protocol::tcp);
@@ -92,8 +82,8 @@ TEST(TargetGroups, AContactNamingAnotherBindingsConnectionIsNotAPeerFlow) {
   EXPECT_FALSE(groups[0][0].destination->peer_flow);
   // The same for one registered over TCP: its own connection first, the Contact after it.
   auto over_tcp = mallory;
-  over_tcp.source = "tcp:192.0.2.9:40000";
-  const auto both = target_groups({over_tcp}, [](std::string_view) { return true; });
+  over_tcp.source = store::parse_source_text("tcp:192.0.2.9:40000");
+  const auto both = target_groups({over_tcp}, [](const store::BindingSource&) { return true; });
   ASSERT_TRUE(both[0][0].destination);
   EXPECT_EQ(net::to_string(both[0][0].destination->destination), "192.0.2.9:40000");
   EXPECT_TRUE(both[0][0].destination->peer_flow);

@@ -5,90 +5,6 @@
 namespace osprey::registrar {
 namespace {
 
-std::string aor_of(std::string_view text) {
-  auto uri = sip::parse_uri(text);
-  EXPECT_TRUE(uri) << text;
-  return uri ? canonical_aor(*uri) : std::string();
-}
-
-TEST(CanonicalAor, LowerCasesHostKeepsUserCase) {
-  EXPECT_EQ(aor_of("sip:Alice@EXAMPLE.com"), "sip:Alice@example.com");
-}
-
-TEST(CanonicalAor, DropsParametersPortAndHeaders) {
-  // RFC 3261 §10.3 step 5: all URI parameters are removed, including the user-param.
-  EXPECT_EQ(aor_of("sip:alice@example.com:5070;transport=tcp;user=phone?Subject=x"), "sip:alice@example.com");
-  EXPECT_EQ(aor_of("sip:+15551234567;npdi@example.com;user=phone"), "sip:+15551234567;npdi@example.com");
-}
-
-TEST(CanonicalAor, UnescapesTheUser) {
-  // §10.3 step 5: escaped characters are converted to unescaped form.
-  EXPECT_EQ(aor_of("sip:%61lice@example.com"), "sip:alice@example.com");
-  EXPECT_EQ(aor_of("sip:%61lice@example.com"), aor_of("sip:alice@example.com"));
-}
-
-// RFC 3261 §19.1.4: "A SIP and SIPS URI are never equivalent": two AORs, two binding sets.
-TEST(CanonicalAor, SipsAndSipAreTwoAors) {
-  EXPECT_EQ(aor_of("sips:alice@example.com"), "sips:alice@example.com");
-  EXPECT_EQ(aor_of("SIPS:Alice@EXAMPLE.com:5061;transport=tcp"), "sips:Alice@example.com");
-  EXPECT_EQ(aor_of("sips:%61lice@example.com"), "sips:alice@example.com");
-  EXPECT_NE(aor_of("sips:alice@example.com"), aor_of("sip:alice@example.com"));
-  // The sip: key is written as before the scheme was kept: stored bindings load unchanged.
-  EXPECT_EQ(aor_of("SIP:alice@example.com"), "sip:alice@example.com");
-}
-
-std::string account_of(std::string_view text) {
-  auto uri = sip::parse_uri(text);
-  EXPECT_TRUE(uri) << text;
-  return uri ? account_aor(*uri) : std::string();
-}
-
-// Both AORs of a user belong to one account, named with sip: whichever scheme was written.
-TEST(AccountAor, OneAccountForBothSchemes) {
-  EXPECT_EQ(account_of("sips:alice@example.com"), "sip:alice@example.com");
-  EXPECT_EQ(account_of("sip:alice@example.com"), "sip:alice@example.com");
-  EXPECT_EQ(account_of("SIPS:%61lice@EXAMPLE.com.:5061;user=ip"), "sip:alice@example.com");
-  EXPECT_NE(account_of("sips:bob@example.com"), account_of("sip:alice@example.com"));
-  EXPECT_EQ(account_of("tel:+1-555-1234"), "tel:+1-555-1234");
-}
-
-TEST(CanonicalAor, WithoutUserAndIpLiterals) {
-  EXPECT_EQ(aor_of("sip:Example.COM"), "sip:example.com");
-  EXPECT_EQ(aor_of("sip:bob@[2001:DB8::1]:5060"), "sip:bob@[2001:db8::1]");
-}
-
-TEST(CanonicalAor, OtherSchemesAsWritten) { EXPECT_EQ(aor_of("tel:+1-555-1234"), "tel:+1-555-1234"); }
-
-TEST(ServedDomain, CaseInsensitiveHostNames) {
-  std::vector<std::string> domains{"example.com", "192.0.2.10", "[2001:db8::10]"};
-  EXPECT_TRUE(served_domain("example.com", domains));
-  EXPECT_TRUE(served_domain("EXAMPLE.Com", domains));
-  EXPECT_FALSE(served_domain("example.org", domains));
-  EXPECT_FALSE(served_domain("sub.example.com", domains));
-  EXPECT_FALSE(served_domain("example.com.evil", domains));
-}
-
-TEST(ServedDomain, EverySpellingOfAnIpLiteral) {
-  std::vector<std::string> domains{"192.0.2.10", "[2001:db8::10]"};
-  EXPECT_TRUE(served_domain("192.0.2.10", domains));
-  EXPECT_TRUE(served_domain("[2001:DB8::10]", domains));
-  EXPECT_TRUE(served_domain("[2001:db8:0::10]", domains));
-  EXPECT_TRUE(served_domain("192.0.2.010", domains));
-  EXPECT_TRUE(served_domain("[::ffff:192.0.2.10]", domains));
-  EXPECT_FALSE(served_domain("192.0.2.1", domains));
-  EXPECT_FALSE(served_domain("192.0.2.100", domains));
-}
-
-TEST(CanonicalAor, OneAorForEverySpellingOfTheDomain) {
-  for (const char* spelling : {"sip:alice@LOCALHOST.", "sip:alice@localhost:5060", "SIP:alice@Localhost"})
-    EXPECT_EQ(aor_of(spelling), "sip:alice@localhost") << spelling;
-  for (const char* spelling : {"sips:alice@LOCALHOST.", "sips:alice@localhost:5061", "sips:alice@Localhost"})
-    EXPECT_EQ(aor_of(spelling), "sips:alice@localhost") << spelling;
-  for (const char* spelling :
-       {"sip:alice@127.0.0.01", "sip:alice@[::ffff:127.0.0.1]", "sip:alice@127.000.0.1:9"})
-    EXPECT_EQ(aor_of(spelling), "sip:alice@127.0.0.1") << spelling;
-}
-
 TEST(RegistersFor, AServedDomainOnAnyPortAndInAnySpelling) {
   const std::vector<std::string> domains{"example.com", "127.0.0.1"};
   const auto registers = [&](const char* text) {
@@ -104,8 +20,6 @@ TEST(RegistersFor, AServedDomainOnAnyPortAndInAnySpelling) {
   EXPECT_FALSE(registers("sip:example.org"));
   EXPECT_FALSE(registers("tel:+15551234"));
 }
-
-TEST(ServedDomain, EmptyListServesNothing) { EXPECT_FALSE(served_domain("example.com", {})); }
 
 }  // namespace
 }  // namespace osprey::registrar

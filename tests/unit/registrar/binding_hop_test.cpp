@@ -2,34 +2,32 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 namespace osprey::registrar {
 namespace {
 
-Binding binding(const std::string& contact, const std::string& source) {
-  Binding b;
+store::Binding binding(const std::string& contact, const std::string& source) {
+  store::Binding b;
   b.contact = contact;
-  b.source = source;
+  b.source = store::parse_source_text(source);
   return b;
 }
 
 using Hops = std::vector<std::string>;
 
-TEST(BindingHop, ReadsSources) {
-  auto udp = read_source("udp:192.0.2.1:5060");
-  ASSERT_TRUE(udp);
-  EXPECT_EQ(udp->transport, "udp");
-  EXPECT_EQ(udp->host, "192.0.2.1");
-  EXPECT_EQ(udp->port, 5060);
-  EXPECT_FALSE(udp->stream());
-  auto tls = read_source("tls:[2001:db8::1]:5061");
-  ASSERT_TRUE(tls);
-  EXPECT_TRUE(tls->stream());
-  EXPECT_EQ(source_uri(*tls), "sip:[2001:db8::1]:5061;transport=tls");
-  EXPECT_FALSE(read_source(""));
-  EXPECT_FALSE(read_source("sctp:192.0.2.1:5060"));
-  EXPECT_FALSE(read_source("udp:example.com:5060"));
-  EXPECT_FALSE(read_source("udp:192.0.2.1:99999"));
-  EXPECT_FALSE(read_source("udp:192.0.2.1:0"));
+// The hops of `binding` when its own connection is open (`open`) or not.
+Hops binding_next_hops(const store::Binding& binding, bool open) {
+  return binding_hops(binding, [open](const store::BindingSource&) { return open; }).uris;
+}
+bool first_hop_is_own_flow(const store::Binding& binding, bool open) {
+  return binding_hops(binding, [open](const store::BindingSource&) { return open; }).first_is_own_flow;
+}
+
+TEST(BindingHop, SourceAsAUri) {
+  EXPECT_EQ(source_uri(*store::parse_source_text("tls:[2001:db8::1]:5061")),
+            "sip:[2001:db8::1]:5061;transport=tls");
+  EXPECT_EQ(source_uri(*store::parse_source_text("udp:192.0.2.1:5060")), "sip:192.0.2.1:5060;transport=udp");
 }
 
 TEST(BindingHop, UdpContactIsTheTarget) {
@@ -83,6 +81,22 @@ TEST(BindingHop, OnlyTheRegisteringConnectionIsTheBindingsOwnFlow) {
   EXPECT_FALSE(first_hop_is_own_flow(binding("sip:a@127.0.0.1:46444;transport=tcp", ""), true));
 }
 
+// The predicate is asked about the binding's own source, connection id included.
+TEST(BindingHop, AsksAboutTheRegisteringConnection) {
+  auto b = binding("sip:a@127.0.0.1:5070;transport=tcp", "tcp:127.0.0.1:41234");
+  b.source->connection = 42;
+  std::vector<store::BindingSource> asked;
+  const auto hops = binding_hops(b, [&](const store::BindingSource& source) {
+    asked.push_back(source);
+    return source.connection == 42;
+  });
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0], *b.source);
+  EXPECT_TRUE(hops.first_is_own_flow);
+  // Without a way to ask, no connection counts as open.
+  EXPECT_EQ(binding_hops(b, {}).uris, Hops{"sip:a@127.0.0.1:5070;transport=tcp"});
+}
+
 TEST(BindingHop, PathWinsAndUnreadableSourceFallsBackToTheContact) {
   auto b = binding("sip:a@10.0.0.1", "udp:192.0.2.1:5060");
   b.path = {"<sip:edge.example.net:5070;lr>", "<sip:192.0.2.7;lr>"};
@@ -91,7 +105,7 @@ TEST(BindingHop, PathWinsAndUnreadableSourceFallsBackToTheContact) {
 }
 
 TEST(BindingHop, NatTestComparesCanonicalAddresses) {
-  const auto source = read_source("udp:10.0.0.1:5060");
+  const auto source = store::parse_source_text("udp:10.0.0.1:5060");
   ASSERT_TRUE(source);
   EXPECT_FALSE(contact_behind_nat("sip:a@[::ffff:10.0.0.1]", *source));
   EXPECT_TRUE(contact_behind_nat("sip:a@10.0.0.2", *source));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sip/message.hpp"
+#include "store/binding_source_text.hpp"
 
 namespace osprey::registrar::testing {
 
@@ -60,5 +61,13 @@ struct RegisterText {
 };
 
 inline const std::vector<std::string> kDomains{"example.com", "192.0.2.10", "[2001:db8::10]"};
+
+// A REGISTER's source written as the store writes it ("udp:192.0.2.4:5060"); the test fails on
+// a typo.
+inline store::BindingSource source_of_text(std::string_view text) {
+  auto source = store::parse_source_text(text);
+  EXPECT_TRUE(source) << text;
+  return source.value_or(store::BindingSource{});
+}
 
 }  // namespace osprey::registrar::testing

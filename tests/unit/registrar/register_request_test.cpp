@@ -9,10 +9,11 @@ namespace {
 
 using testing::kDomains;
 using testing::RegisterText;
+using testing::source_of_text;
 
 tl::expected<RegisterRequest, Refusal> read(const RegisterText& text, const RegistrarLimits& limits = {}) {
   sip::Message message = text.parse();
-  return read_register(message, kDomains, "udp:192.0.2.4:5060", limits);
+  return read_register(message, kDomains, source_of_text("udp:192.0.2.4:5060"), limits);
 }
 
 void expect_refusal(const tl::expected<RegisterRequest, Refusal>& result, int status) {
@@ -28,7 +29,7 @@ TEST(ReadRegister, ReadsTheRequest) {
   EXPECT_EQ(r->aor, "sip:alice@example.com");
   EXPECT_EQ(r->call_id, "843817637684230@998sdasdh09");
   EXPECT_EQ(r->cseq, 1826u);
-  EXPECT_EQ(r->source, "udp:192.0.2.4:5060");
+  EXPECT_EQ(store::source_text(r->source), "udp:192.0.2.4:5060");
   EXPECT_EQ(r->user_agent, "softphone/1.0");
   EXPECT_FALSE(r->star);
   EXPECT_FALSE(r->is_query());
@@ -66,7 +67,7 @@ TEST(ReadRegister, AorIsCanonicalTo) {
 TEST(ReadRegister, SipsToIsTheSipsAor) {
   sip::Message message =
       RegisterText{}.with_to("<SIPS:alice@Example.com:5061>").header("Contact: <sips:a@192.0.2.4>").parse();
-  auto r = read_register(message, kDomains, "tls:192.0.2.4:40001", RegistrarLimits{});
+  auto r = read_register(message, kDomains, source_of_text("tls:192.0.2.4:40001"), RegistrarLimits{});
   ASSERT_TRUE(r) << r.error().reason;
   EXPECT_EQ(r->aor, "sips:alice@example.com");
 }
@@ -80,8 +81,8 @@ TEST(ReadRegister, SipsRegistrationOutsideTlsIsRefused) {
   for (const RegisterText& text : {sips_to, sips_request_uri}) {
     sip::Message message = text.parse();
     for (const char* source : {"udp:192.0.2.4:5060", "tcp:192.0.2.4:40001"})
-      expect_refusal(read_register(message, kDomains, source, RegistrarLimits{}), 403);
-    EXPECT_TRUE(read_register(message, kDomains, "tls:192.0.2.4:40001", RegistrarLimits{}));
+      expect_refusal(read_register(message, kDomains, source_of_text(source), RegistrarLimits{}), 403);
+    EXPECT_TRUE(read_register(message, kDomains, source_of_text("tls:192.0.2.4:40001"), RegistrarLimits{}));
   }
 }
 
@@ -221,7 +222,7 @@ TEST(ReadRegister, AorOfAnotherServedDomainThanTheRequestUrisIs404) {
   const std::vector<std::string> domains{"example.com", "example.net", "192.0.2.10"};
   const auto read_with = [&](const RegisterText& text, std::string_view source = "udp:192.0.2.4:5060") {
     auto message = text.parse();
-    return read_register(message, domains, source, RegistrarLimits{});
+    return read_register(message, domains, source_of_text(source), RegistrarLimits{});
   };
   const auto contact = [](RegisterText text) { return text.header("Contact: <sip:a@192.0.2.4>"); };
   auto other = read_with(contact(RegisterText{}.with_to("<sip:alice@example.net>")));

@@ -12,6 +12,7 @@ namespace {
 
 using testing::kDomains;
 using testing::RegisterText;
+using testing::source_of_text;
 
 constexpr std::int64_t kNow = 1'289'690'940;  // Sat, 13 Nov 2010 23:29:00 GMT
 
@@ -33,8 +34,8 @@ std::vector<std::string> lines(const sip::Message& m, sip::HeaderId id) {
   return out;
 }
 
-Binding binding(std::string contact, std::int64_t expires_at, std::uint16_t q) {
-  Binding b;
+store::Binding binding(std::string contact, std::int64_t expires_at, std::uint16_t q) {
+  store::Binding b;
   b.aor = "sip:alice@example.com";
   b.contact = std::move(contact);
   b.expires_at = expires_at;
@@ -53,9 +54,9 @@ TEST(FormatQ, WritesTheShortestQValue) {
 
 TEST(OkResponse, ListsEveryBindingWithRemainingExpiryAndQ) {
   sip::Message request = RegisterText{}.header("Contact: <sip:alice@192.0.2.4>").parse();
-  std::vector<Binding> bindings{binding("sip:alice@192.0.2.4;transport=tcp", kNow + 3600, 1000),
-                                binding("sip:alice@198.51.100.7", kNow + 42, 250),
-                                binding("sip:alice@gone.example.com", kNow, 1000)};  // expired now
+  std::vector<store::Binding> bindings{binding("sip:alice@192.0.2.4;transport=tcp", kNow + 3600, 1000),
+                                       binding("sip:alice@198.51.100.7", kNow + 42, 250),
+                                       binding("sip:alice@gone.example.com", kNow, 1000)};  // expired now
   sip::Message response = parse(ok_response(request, bindings, kNow, "reg-tag"));
   EXPECT_TRUE(response.is_response());
   EXPECT_EQ(response.status(), 200);
@@ -118,10 +119,10 @@ TEST(RefusalResponse, CarriesStatusReasonAndHeaders) {
 // The whole flow as the server runs it: read, decide against the store's bindings, answer.
 TEST(RegistrarFlow, RegisterRefreshQueryAndUnregister) {
   RegistrarLimits limits;
-  std::vector<Binding> store;
+  std::vector<store::Binding> store;
   auto run = [&](const RegisterText& text, std::int64_t now) {
     sip::Message request = text.parse();
-    auto read = read_register(request, kDomains, "udp:192.0.2.4:5060", limits);
+    auto read = read_register(request, kDomains, source_of_text("udp:192.0.2.4:5060"), limits);
     if (!read) return parse(refusal_response(request, read.error(), "t"));
     Decision decision = decide(*read, store, now, limits);
     if (decision.refusal) return parse(refusal_response(request, *decision.refusal, "t"));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 #include "registrar/registrar_rules.hpp"
 
 namespace osprey::registrar {
@@ -27,39 +29,40 @@ RegisterRequest request(std::uint32_t cseq, std::vector<RequestedContact> contac
   r.call_id = std::string(call_id);
   r.cseq = cseq;
   r.contacts = std::move(contacts);
-  r.source = "tcp:192.0.2.4:40002";
+  r.source = *store::parse_source_text("tcp:192.0.2.4:40002");
   return r;
 }
 
-Binding binding(std::string uri, std::string_view instance = {}, std::uint32_t reg_id = 0,
-                std::uint32_t cseq = 1) {
-  Binding b;
+store::Binding binding(std::string uri, std::string_view instance = {}, std::uint32_t reg_id = 0,
+                       std::uint32_t cseq = 1) {
+  store::Binding b;
   b.aor = std::string(kAor);
   b.contact = std::move(uri);
   b.expires_at = kNow + 100;
   b.call_id = std::string(kCallId);
   b.cseq = cseq;
-  b.source = "tcp:192.0.2.4:40001";
+  b.source = store::parse_source_text("tcp:192.0.2.4:40001");
   b.instance = std::string(instance);
   b.reg_id = reg_id;
   return b;
 }
 
 TEST(DecideInstance, SameInstanceWithANewUriReplacesTheBinding) {
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone)};
   Decision d =
       decide(request(2, {contact("sip:alice@192.0.2.4:40002;transport=tcp", kPhone)}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
-  const Binding& b = d.new_set->front();
+  const store::Binding& b = d.new_set->front();
   EXPECT_EQ(b.contact, "sip:alice@192.0.2.4:40002;transport=tcp");
   EXPECT_EQ(b.instance, kPhone);
-  EXPECT_EQ(b.source, "tcp:192.0.2.4:40002");  // requests now go over the new connection
+  EXPECT_EQ(b.source,
+            store::parse_source_text("tcp:192.0.2.4:40002"));  // requests now go over the new connection
   EXPECT_EQ(b.cseq, 2u);
 }
 
 TEST(DecideInstance, ADifferentInstanceAddsABinding) {
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone)};
   Decision d =
       decide(request(2, {contact("sip:alice@192.0.2.9:50001;transport=tcp", kLaptop)}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -70,7 +73,7 @@ TEST(DecideInstance, ADifferentInstanceAddsABinding) {
 
 TEST(DecideInstance, ADifferentInstanceAtTheSameUriIsAnotherDevice) {
   // Two devices behind two NATs may well use the same private address and port.
-  const std::vector<Binding> current{binding("sip:alice@10.0.0.2:5060", kPhone)};
+  const std::vector<store::Binding> current{binding("sip:alice@10.0.0.2:5060", kPhone)};
   Decision d = decide(request(2, {contact("sip:alice@10.0.0.2:5060", kLaptop)}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   EXPECT_EQ(d.new_set->size(), 2u);
@@ -78,7 +81,7 @@ TEST(DecideInstance, ADifferentInstanceAtTheSameUriIsAnotherDevice) {
 
 TEST(DecideInstance, SameInstanceWithAnotherRegIdAddsABinding) {
   // RFC 5626 §6: one binding per flow of the device, keyed by instance-id and reg-id.
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 1)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 1)};
   Decision d =
       decide(request(2, {contact("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 2)}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -88,8 +91,8 @@ TEST(DecideInstance, SameInstanceWithAnotherRegIdAddsABinding) {
 }
 
 TEST(DecideInstance, SameInstanceAndRegIdReplaces) {
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 1),
-                                     binding("sip:alice@192.0.2.4:40003;transport=tcp", kPhone, 2)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 1),
+                                            binding("sip:alice@192.0.2.4:40003;transport=tcp", kPhone, 2)};
   Decision d =
       decide(request(2, {contact("sip:alice@192.0.2.4:40009;transport=tcp", kPhone, 2)}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -99,8 +102,8 @@ TEST(DecideInstance, SameInstanceAndRegIdReplaces) {
 }
 
 TEST(DecideInstance, ExpiresZeroWithTheInstanceRemovesItsBindingWhateverTheUri) {
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone),
-                                     binding("sip:alice@192.0.2.9:5060", kLaptop)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone),
+                                            binding("sip:alice@192.0.2.9:5060", kLaptop)};
   Decision d = decide(request(2, {contact("sip:alice@192.0.2.4:40002;transport=tcp", kPhone, 0, 0)}), current,
                       kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -109,7 +112,7 @@ TEST(DecideInstance, ExpiresZeroWithTheInstanceRemovesItsBindingWhateverTheUri) 
 }
 
 TEST(DecideInstance, AContactWithoutInstanceIsMatchedByUriAsInRfc3261) {
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp")};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp")};
   Decision d = decide(request(2, {contact("sip:alice@192.0.2.4:40002;transport=tcp")}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   EXPECT_EQ(d.new_set->size(), 2u);  // §10.3 step 7: another URI is another binding
@@ -117,7 +120,7 @@ TEST(DecideInstance, AContactWithoutInstanceIsMatchedByUriAsInRfc3261) {
 
 TEST(DecideInstance, ABindingWithoutInstanceTakesTheInstanceOfItsUrisNextRefresh) {
   // What a binding stored before instances were kept, or by the UA before it sent one, becomes.
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp")};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp")};
   Decision d =
       decide(request(2, {contact("sip:alice@192.0.2.4:40001;transport=tcp", kPhone)}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -127,7 +130,7 @@ TEST(DecideInstance, ABindingWithoutInstanceTakesTheInstanceOfItsUrisNextRefresh
 
 TEST(DecideInstance, TheCSeqRuleStillHolds) {
   // §10.3 step 7: same Call-ID, CSeq not higher: refused, instance or not.
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 0, 5)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001;transport=tcp", kPhone, 0, 5)};
   Decision d =
       decide(request(5, {contact("sip:alice@192.0.2.4:40002;transport=tcp", kPhone)}), current, kNow, {});
   EXPECT_EQ(d.status(), 500);
@@ -137,7 +140,7 @@ TEST(DecideInstance, TheCSeqRuleStillHolds) {
 TEST(DecideInstance, ReRegistrationsFromNewPortsNeverReachTheLimit) {
   RegistrarLimits limits;
   limits.max_contacts_per_aor = 10;
-  std::vector<Binding> current;
+  std::vector<store::Binding> current;
   for (std::uint32_t cseq = 1; cseq <= 12; ++cseq) {
     const std::string uri = "sip:alice@192.0.2.4:" + std::to_string(40000 + cseq) + ";transport=tcp";
     Decision d = decide(request(cseq, {contact(uri, kPhone)}), current, kNow, limits);
@@ -150,8 +153,8 @@ TEST(DecideInstance, ReRegistrationsFromNewPortsNeverReachTheLimit) {
 TEST(DecideInstance, NewInstancesStillCountAgainstTheLimit) {
   RegistrarLimits limits;
   limits.max_contacts_per_aor = 2;
-  const std::vector<Binding> current{binding("sip:alice@192.0.2.4:40001", kPhone),
-                                     binding("sip:alice@192.0.2.9:40001", kLaptop)};
+  const std::vector<store::Binding> current{binding("sip:alice@192.0.2.4:40001", kPhone),
+                                            binding("sip:alice@192.0.2.9:40001", kLaptop)};
   // A replacement at the limit passes...
   Decision replace =
       decide(request(2, {contact("sip:alice@192.0.2.4:40002", kPhone)}), current, kNow, limits);

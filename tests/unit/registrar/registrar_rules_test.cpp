@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/binding_source_text.hpp"
+
 namespace osprey::registrar {
 namespace {
 
@@ -16,7 +18,7 @@ RegisterRequest request(std::uint32_t cseq, std::vector<RequestedContact> contac
   r.call_id = std::string(call_id);
   r.cseq = cseq;
   r.contacts = std::move(contacts);
-  r.source = "udp:192.0.2.4:5060";
+  r.source = *store::parse_source_text("udp:192.0.2.4:5060");
   r.user_agent = "softphone/1.0";
   return r;
 }
@@ -27,9 +29,9 @@ RegisterRequest star(std::uint32_t cseq, std::string_view call_id = kCallId) {
   return r;
 }
 
-Binding binding(std::string contact, std::int64_t expires_at, std::string_view call_id = kCallId,
-                std::uint32_t cseq = 1, std::uint16_t q = 1000) {
-  Binding b;
+store::Binding binding(std::string contact, std::int64_t expires_at, std::string_view call_id = kCallId,
+                       std::uint32_t cseq = 1, std::uint16_t q = 1000) {
+  store::Binding b;
   b.aor = std::string(kAor);
   b.contact = std::move(contact);
   b.expires_at = expires_at;
@@ -39,8 +41,8 @@ Binding binding(std::string contact, std::int64_t expires_at, std::string_view c
   return b;
 }
 
-const Binding* find(const std::vector<Binding>& set, std::string_view contact) {
-  for (const Binding& b : set)
+const store::Binding* find(const std::vector<store::Binding>& set, std::string_view contact) {
+  for (const store::Binding& b : set)
     if (b.contact == contact) return &b;
   return nullptr;
 }
@@ -52,7 +54,7 @@ TEST(Decide, AddsABinding) {
   EXPECT_EQ(d.status(), 200);
   ASSERT_TRUE(d.new_set);
   ASSERT_EQ(d.new_set->size(), 1u);
-  const Binding& b = d.new_set->front();
+  const store::Binding& b = d.new_set->front();
   EXPECT_EQ(b.aor, kAor);
   EXPECT_EQ(b.contact, "sip:alice@192.0.2.4");
   EXPECT_EQ(b.q, 700);
@@ -60,14 +62,14 @@ TEST(Decide, AddsABinding) {
   EXPECT_EQ(b.call_id, kCallId);
   EXPECT_EQ(b.cseq, 1u);
   EXPECT_EQ(b.path, r.path);  // RFC 3327: stored in order
-  EXPECT_EQ(b.source, "udp:192.0.2.4:5060");
+  EXPECT_EQ(b.source, store::parse_source_text("udp:192.0.2.4:5060"));
   EXPECT_EQ(b.user_agent, "softphone/1.0");
   ASSERT_EQ(d.bindings().size(), 1u);
   EXPECT_EQ(d.bindings()[0].contact, b.contact);
 }
 
 TEST(Decide, RefreshWithSameCallIdAndHigherCSeq) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 5)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 5)};
   Decision d = decide(request(6, {{"sip:alice@192.0.2.4", 500, 1800}}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
@@ -77,7 +79,7 @@ TEST(Decide, RefreshWithSameCallIdAndHigherCSeq) {
 }
 
 TEST(Decide, SameCallIdWithoutHigherCSeqIsRefused) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 5)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 5)};
   for (std::uint32_t cseq : {5u, 4u}) {
     Decision d = decide(request(cseq, {{"sip:alice@192.0.2.4", 1000, 3600}}), current, kNow, {});
     EXPECT_EQ(d.status(), 500);
@@ -91,7 +93,7 @@ TEST(Decide, SameCallIdWithoutHigherCSeqIsRefused) {
 }
 
 TEST(Decide, OutOfOrderAbortsTheWholeRequest) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 5)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 5)};
   Decision d = decide(request(5, {{"sip:alice@192.0.2.99", 1000, 3600}, {"sip:alice@192.0.2.4", 1000, 3600}}),
                       current, kNow, {});
   EXPECT_EQ(d.status(), 500);
@@ -100,7 +102,7 @@ TEST(Decide, OutOfOrderAbortsTheWholeRequest) {
 
 TEST(Decide, DifferentCallIdReplacesWhateverTheCSeq) {
   // §10.3 step 7: another Call-ID (a restarted UA) updates the binding regardless of CSeq.
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, "old-call", 900)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, "old-call", 900)};
   Decision d = decide(request(1, {{"sip:alice@192.0.2.4", 1000, 3600}}, "new-call"), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
@@ -115,7 +117,8 @@ TEST(Decide, DifferentCallIdReplacesWhateverTheCSeq) {
 
 TEST(Decide, MatchesContactsByUriEquivalence) {
   // §19.1.4: host case-insensitive; the stored text is replaced by the new one.
-  std::vector<Binding> current{binding("sip:alice@PC33.example.com;transport=udp", kNow + 100, kCallId, 1)};
+  std::vector<store::Binding> current{
+      binding("sip:alice@PC33.example.com;transport=udp", kNow + 100, kCallId, 1)};
   Decision d =
       decide(request(2, {{"sip:alice@pc33.example.com;transport=UDP", 1000, 600}}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -129,8 +132,8 @@ TEST(Decide, MatchesContactsByUriEquivalence) {
 }
 
 TEST(Decide, ExpiresZeroRemovesOnlyThatBinding) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 1),
-                               binding("sip:alice@192.0.2.5", kNow + 100, "other", 1)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 1),
+                                      binding("sip:alice@192.0.2.5", kNow + 100, "other", 1)};
   Decision d = decide(request(2, {{"sip:alice@192.0.2.4", 1000, 0}}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
@@ -139,7 +142,7 @@ TEST(Decide, ExpiresZeroRemovesOnlyThatBinding) {
 }
 
 TEST(Decide, RemovingAnUnknownContactChangesNothing) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.5", kNow + 100)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.5", kNow + 100)};
   Decision d = decide(request(2, {{"sip:alice@192.0.2.4", 1000, 0}}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
@@ -147,8 +150,8 @@ TEST(Decide, RemovingAnUnknownContactChangesNothing) {
 }
 
 TEST(Decide, StarRemovesAll) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 1),
-                               binding("sip:alice@192.0.2.5", kNow + 100, "other", 50)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 1),
+                                      binding("sip:alice@192.0.2.5", kNow + 100, "other", 50)};
   Decision d = decide(star(2), current, kNow, {});
   EXPECT_EQ(d.status(), 200);
   ASSERT_TRUE(d.new_set);
@@ -158,8 +161,8 @@ TEST(Decide, StarRemovesAll) {
 
 TEST(Decide, StarOutOfOrderIsRefused) {
   // §10.3 step 6: a binding with the same Call-ID and a CSeq not lower than the request's aborts.
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, "other", 1),
-                               binding("sip:alice@192.0.2.5", kNow + 100, kCallId, 7)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, "other", 1),
+                                      binding("sip:alice@192.0.2.5", kNow + 100, kCallId, 7)};
   Decision d = decide(star(7), current, kNow, {});
   EXPECT_EQ(d.status(), 500);
   EXPECT_FALSE(d.new_set);
@@ -180,8 +183,8 @@ TEST(Decide, QValuesKept) {
 TEST(Decide, TooManyContactsIsRefused) {
   RegistrarLimits limits;
   limits.max_contacts_per_aor = 2;
-  std::vector<Binding> current{binding("sip:a@192.0.2.4", kNow + 100, "x", 1),
-                               binding("sip:b@192.0.2.4", kNow + 100, "y", 1)};
+  std::vector<store::Binding> current{binding("sip:a@192.0.2.4", kNow + 100, "x", 1),
+                                      binding("sip:b@192.0.2.4", kNow + 100, "y", 1)};
   Decision d = decide(request(1, {{"sip:c@192.0.2.4", 1000, 3600}}), current, kNow, limits);
   EXPECT_EQ(d.status(), 403);
   ASSERT_TRUE(d.refusal);
@@ -199,8 +202,8 @@ TEST(Decide, TooManyContactsIsRefused) {
 TEST(Decide, AtTheLimitRefreshesAndSwapsStillPass) {
   RegistrarLimits limits;
   limits.max_contacts_per_aor = 2;
-  std::vector<Binding> current{binding("sip:a@192.0.2.4", kNow + 100, kCallId, 1),
-                               binding("sip:b@192.0.2.4", kNow + 100, "y", 1)};
+  std::vector<store::Binding> current{binding("sip:a@192.0.2.4", kNow + 100, kCallId, 1),
+                                      binding("sip:b@192.0.2.4", kNow + 100, "y", 1)};
   EXPECT_EQ(decide(request(2, {{"sip:a@192.0.2.4", 1000, 3600}}), current, kNow, limits).status(), 200);
   // Removing one and adding one in the same request stays within the limit.
   Decision swap = decide(request(2, {{"sip:a@192.0.2.4", 1000, 0}, {"sip:c@192.0.2.4", 1000, 60}}), current,
@@ -214,8 +217,8 @@ TEST(Decide, AtTheLimitRefreshesAndSwapsStillPass) {
 TEST(Decide, ExpiredBindingsAreNotCounted) {
   RegistrarLimits limits;
   limits.max_contacts_per_aor = 1;
-  std::vector<Binding> current{binding("sip:old@192.0.2.4", kNow, "x", 1),  // expires exactly now
-                               binding("sip:older@192.0.2.4", kNow - 10, "y", 1)};
+  std::vector<store::Binding> current{binding("sip:old@192.0.2.4", kNow, "x", 1),  // expires exactly now
+                                      binding("sip:older@192.0.2.4", kNow - 10, "y", 1)};
   Decision d = decide(request(1, {{"sip:new@192.0.2.4", 1000, 60}}), current, kNow, limits);
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
@@ -223,14 +226,15 @@ TEST(Decide, ExpiredBindingsAreNotCounted) {
 }
 
 TEST(Decide, ExpiredBindingDoesNotEnforceCSeqOrder) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow - 1, kCallId, 9)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow - 1, kCallId, 9)};
   Decision d = decide(request(3, {{"sip:alice@192.0.2.4", 1000, 60}}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   EXPECT_EQ(d.new_set->front().cseq, 3u);
 }
 
 TEST(Decide, QueryListsLiveBindingsWithoutUpdate) {
-  std::vector<Binding> current{binding("sip:a@192.0.2.4", kNow + 100), binding("sip:b@192.0.2.4", kNow - 1)};
+  std::vector<store::Binding> current{binding("sip:a@192.0.2.4", kNow + 100),
+                                      binding("sip:b@192.0.2.4", kNow - 1)};
   Decision d = decide(request(9, {}), current, kNow, {});
   EXPECT_EQ(d.status(), 200);
   EXPECT_FALSE(d.new_set);
@@ -239,7 +243,7 @@ TEST(Decide, QueryListsLiveBindingsWithoutUpdate) {
 }
 
 TEST(Decide, LaterContactOfOneRequestWins) {
-  std::vector<Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 1)};
+  std::vector<store::Binding> current{binding("sip:alice@192.0.2.4", kNow + 100, kCallId, 1)};
   Decision d = decide(request(2, {{"sip:alice@192.0.2.4", 1000, 600}, {"sip:alice@192.0.2.4", 300, 60}}),
                       current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
@@ -257,7 +261,7 @@ TEST(Decide, TheExactTextOfABindingMatchesEvenWhereEquivalenceWouldNot) {
   // A repeated parameter makes a URI not §19.1.4-equivalent even to itself; the same text is
   // still the same binding: refreshed, not added a second time.
   const std::string odd = "sip:alice@192.0.2.4;p=1;p=2";
-  const std::vector<Binding> current{binding(odd, kNow + 100, kCallId, 1)};
+  const std::vector<store::Binding> current{binding(odd, kNow + 100, kCallId, 1)};
   Decision d = decide(request(2, {{odd, 1000, 600}}), current, kNow, RegistrarLimits{});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 1u);
@@ -266,8 +270,8 @@ TEST(Decide, TheExactTextOfABindingMatchesEvenWhereEquivalenceWouldNot) {
 }
 
 TEST(Decide, KeepsOtherBindingsAndOrder) {
-  std::vector<Binding> current{binding("sip:a@192.0.2.4", kNow + 100, "x", 1),
-                               binding("sip:b@192.0.2.4", kNow + 200, "y", 1)};
+  std::vector<store::Binding> current{binding("sip:a@192.0.2.4", kNow + 100, "x", 1),
+                                      binding("sip:b@192.0.2.4", kNow + 200, "y", 1)};
   Decision d = decide(request(1, {{"sip:c@192.0.2.4", 1000, 60}}), current, kNow, {});
   ASSERT_TRUE(d.new_set) << d.status();
   ASSERT_EQ(d.new_set->size(), 3u);

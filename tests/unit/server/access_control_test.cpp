@@ -9,9 +9,9 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "registrar/aor.hpp"
 #include "security/digest_hash.hpp"
 #include "security/fake_user_store.hpp"
+#include "sip/aor.hpp"
 #include "sip/auth_headers.hpp"
 
 namespace osprey::server {
@@ -143,8 +143,8 @@ class AccessControlTest : public ::testing::Test {
                         std::string_view caller_tag = "f1") const {
     std::vector<std::string> places;
     for (const std::string& host : hosts) places.push_back(security::dialog_place(host, 5060));
-    const std::string caller = registrar::account_aor(*sip::parse_uri(spec.from));
-    const std::string callee = registrar::account_aor(*sip::parse_uri(spec.to));
+    const std::string caller = sip::account_aor(*sip::parse_uri(spec.from));
+    const std::string callee = sip::account_aor(*sip::parse_uri(spec.to));
     return tokens_.sign({security::DialogDirection::toward_callee,
                          call_id,
                          caller_tag,
@@ -265,8 +265,8 @@ TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
   EXPECT_EQ(access_.counters().forbidden, 1u);
 }
 
-// The sips: AOR is another AOR (RFC 3261 §19.1.4, registrar::canonical_aor) of the same account
-// (registrar::account_aor): alice registers both, and the ownership check still refuses anyone
+// The sips: AOR is another AOR (RFC 3261 §19.1.4, sip::canonical_aor) of the same account
+// (sip::account_aor): alice registers both, and the ownership check still refuses anyone
 // else's, in either scheme and any case of the host. The user part is case-sensitive
 // (§19.1.4): Alice is not alice.
 TEST_F(AccessControlTest, OwnershipHoldsForTheSipsFormOfAnAor) {
@@ -550,8 +550,8 @@ TEST_F(AccessControlTest, OnlyTheTokenThatAdmitsTheRequestNamesItsFlow) {
   spec.from = "sip:dave@other.net";
   spec.uri = spec.to = "sip:dave@phone.other.net:36003;transport=tcp";
   spec.to_tag = "t1";
-  const std::string caller_aor = registrar::account_aor(*sip::parse_uri(spec.from));
-  const std::string callee_aor = registrar::account_aor(*sip::parse_uri(spec.to));
+  const std::string caller_aor = sip::account_aor(*sip::parse_uri(spec.from));
+  const std::string callee_aor = sip::account_aor(*sip::parse_uri(spec.to));
   const security::DialogFlow callee_flow{security::FlowProtocol::tcp,
                                          boost::asio::ip::make_address("203.0.113.8"), 41198};
   const auto signed_by = [&](const security::DialogToken& tokens, std::string_view call_id) {

@@ -8,7 +8,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
 #include <boost/asio/io_context.hpp>
+#include "store/binding_source_text.hpp"
 
 #include "recording_transport.hpp"
 #include "server/local_responder.hpp"
@@ -74,7 +76,7 @@ class Registrar {
     return transport_.sent.size() > before ? transport_.sent.back().bytes : std::string();
   }
 
-  std::vector<registrar::Binding> bindings() const { return store_->lookup(kAor, kNow); }
+  std::vector<store::Binding> bindings() const { return store_->lookup(kAor, kNow); }
 
  private:
   boost::asio::io_context io_context_;
@@ -109,7 +111,9 @@ TEST(RegistrarServiceInstance, TwelveReRegistrationsFromNewPortsLeaveOneBindingA
   }
   const auto bindings = registrar.bindings();
   ASSERT_EQ(bindings.size(), 1u);
-  EXPECT_EQ(bindings[0].source, "tcp:192.0.2.9:40012");  // requests go over the newest connection
+  ASSERT_TRUE(bindings[0].source);
+  EXPECT_EQ(store::source_text(*bindings[0].source),
+            "tcp:192.0.2.9:40012");  // requests go over the newest connection
   EXPECT_EQ(bindings[0].instance, kInstance);
 }
 

@@ -16,8 +16,7 @@ namespace {
 using testing::make_binding;
 
 PackedAor block_for(const std::string& aor) {
-  const std::vector<registrar::Binding> bindings{
-      make_binding(aor, "sip:" + aor.substr(4) + ":5060", 3600, 1)};
+  const std::vector<store::Binding> bindings{make_binding(aor, "sip:" + aor.substr(4) + ":5060", 3600, 1)};
   return PackedAor::encode(aor, bindings);
 }
 
@@ -91,8 +90,8 @@ TEST(AorTable, ReplacingABlockInItsSlotKeepsItFindable) {
   AorTable table;
   const std::string aor = "sip:alice@example.com";
   table.insert(77, block_for(aor));
-  const std::vector<registrar::Binding> two{make_binding(aor, "sip:alice@192.0.2.1", 60, 1),
-                                            make_binding(aor, "sip:alice@192.0.2.2", 60, 1)};
+  const std::vector<store::Binding> two{make_binding(aor, "sip:alice@192.0.2.1", 60, 1),
+                                        make_binding(aor, "sip:alice@192.0.2.2", 60, 1)};
   table.at(table.find(aor, 77)) = PackedAor::encode(aor, two);
   EXPECT_EQ(table.at(table.find(aor, 77)).size(), 2u);
   EXPECT_EQ(table.size(), 1u);

@@ -20,7 +20,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
 using testing::Callbacks;
 using testing::contacts_of;
 using testing::make_binding;

@@ -17,8 +17,7 @@ using testing::make_binding;
 constexpr std::int64_t kNow = 1'700'000'000;
 
 PackedAor packed(const std::string& aor, std::int64_t expires_at) {
-  return PackedAor::encode(aor,
-                           std::vector<registrar::Binding>{make_binding(aor, "sip:contact", expires_at)});
+  return PackedAor::encode(aor, std::vector<store::Binding>{make_binding(aor, "sip:contact", expires_at)});
 }
 
 std::vector<std::string> sweep(ExpiryWheel& wheel, std::int64_t now) {

@@ -14,7 +14,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
 using testing::contacts_of;
 using testing::make_binding;
 

@@ -12,7 +12,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
 using testing::make_binding;
 
 void expect_same(const Binding& a, const Binding& b) {
@@ -39,7 +38,11 @@ TEST(PackedAor, RoundTripsEveryFieldInOrder) {
   // Longer than 127 and than 16383 bytes: lengths of two and three varint bytes.
   second.user_agent.assign(300, 'u');
   second.call_id.assign(20000, 'c');
-  second.source.clear();
+  second.source.reset();
+  // Over TLS and IPv6, with the connection's id (its worker's number in the top bits).
+  first.source = BindingSource{net::Protocol::tls,
+                               {boost::asio::ip::make_address("2001:db8::7"), 40001},
+                               (std::uint64_t{3} << 48) + 5};
   first.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
   first.reg_id = 2147483647;  // the highest reg-id: a varint of five bytes
   second.instance = "urn:uuid:00000000-0000-1000-8000-00a0c91e6bf6";
@@ -73,11 +76,13 @@ TEST(PackedAor, IsOneSmallBlock) {
   const std::string aor = "sip:carol@example.com";
   Binding binding = make_binding(aor, "sip:carol@198.51.100.7:5060", 1000);
   const PackedAor packed = PackedAor::encode(aor, std::span<const Binding>(&binding, 1));
-  const std::size_t text = aor.size() + binding.contact.size() + binding.call_id.size() +
-                           binding.source.size() + binding.user_agent.size();
+  const std::size_t text =
+      aor.size() + binding.contact.size() + binding.call_id.size() + binding.user_agent.size();
   // The expiry wheel's two pointers, a 16-byte header, 14 fixed bytes per binding, one length
-  // byte per short string (the empty instance included), the reg-id and the path count.
-  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 8 + text);
+  // byte per short string (the empty instance included), the reg-id and the path count, and
+  // the UDP source over IPv4 in 8 bytes (kind, address, port, connection 0), 11 fewer than
+  // its text "udp:192.0.2.1:5060" with its length.
+  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 7 + text + 8);
 }
 
 TEST(PackedAor, VisitReadsEveryBindingInPlaceExpiredOnesIncluded) {

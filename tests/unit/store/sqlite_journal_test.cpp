@@ -15,7 +15,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
 using testing::Callbacks;
 using testing::contacts_of;
 using testing::Gate;
@@ -66,7 +65,7 @@ TEST(SqliteJournal, AWriteIsInTheFileOnceItsCallbackRan) {
   Binding binding = make_binding(aor_of(1), "sip:alice@192.0.2.10:5060;transport=tcp", kNow + 3600, 42);
   binding.q = 700;
   binding.path = {"<sip:edge1.example.net;lr>", "<sip:edge2.example.net;lr;ob>"};
-  binding.source = "tcp:[2001:db8::7]:5061";
+  binding.source = BindingSource{net::Protocol::tcp, {boost::asio::ip::make_address("2001:db8::7"), 5061}, 9};
   binding.user_agent = "Linphone/5.2 (belle-sip/5.2)";
   Callbacks callbacks;
   auto journal = open_journal(dir);
@@ -87,9 +86,45 @@ TEST(SqliteJournal, AWriteIsInTheFileOnceItsCallbackRan) {
   EXPECT_EQ(found[0].call_id, binding.call_id);
   EXPECT_EQ(found[0].cseq, 42u);
   EXPECT_EQ(found[0].path, binding.path);
-  EXPECT_EQ(found[0].source, binding.source);
+  // The connection id is not kept: ids restart with the process, and no connection outlives it.
+  EXPECT_EQ(found[0].source,
+            (BindingSource{net::Protocol::tcp, {boost::asio::ip::make_address("2001:db8::7"), 5061}, 0}));
   EXPECT_EQ(found[0].user_agent, binding.user_agent);
   EXPECT_EQ(found[1].contact, "sip:second");  // the set keeps its order
+}
+
+// A data directory of the previous version: sources stored as text ("udp:192.0.2.1:5060"), the
+// form this version writes too, load as typed sources; an unreadable one leaves the binding
+// without a source (its Contact is then the target), never unloaded.
+TEST(SqliteJournal, BindingsOfThePreviousVersionLoad) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "osprey.db").c_str(), &db), SQLITE_OK);
+    const std::string row_start = "INSERT INTO bindings VALUES ('sip:alice@example.com', ";
+    const std::string row_end =
+        ", 'sip:alice@192.0.2.10:5060', 1000, " + std::to_string(kNow + 3600) + ", 'call', 1, '', ";
+    const std::string sql =
+        "CREATE TABLE bindings (aor TEXT NOT NULL, position INTEGER NOT NULL, contact TEXT NOT NULL,"
+        " q INTEGER NOT NULL, expires_at INTEGER NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
+        " path TEXT NOT NULL, source TEXT NOT NULL, user_agent TEXT NOT NULL, instance TEXT NOT NULL"
+        " DEFAULT '', reg_id INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (aor, position)) WITHOUT ROWID;" +
+        row_start + "0" + row_end + "'udp:192.0.2.1:5060', 'ua', '', 0);" + row_start + "1" + row_end +
+        "'tls:[2001:db8::7]:5061', 'ua', '', 0);" + row_start + "2" + row_end +
+        "'udp:phone.example.com:5060', 'ua', '', 0);" + row_start + "3" + row_end + "'', 'ua', '', 0);";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  const auto stored = read_back(dir);
+  ASSERT_EQ(stored.count("sip:alice@example.com"), 1u);
+  const auto& found = stored.at("sip:alice@example.com");
+  ASSERT_EQ(found.size(), 4u);
+  EXPECT_EQ(found[0].source,
+            (BindingSource{net::Protocol::udp, {boost::asio::ip::make_address("192.0.2.1"), 5060}, 0}));
+  EXPECT_EQ(found[1].source,
+            (BindingSource{net::Protocol::tls, {boost::asio::ip::make_address("2001:db8::7"), 5061}, 0}));
+  EXPECT_FALSE(found[2].source);
+  EXPECT_FALSE(found[3].source);
 }
 
 TEST(SqliteJournal, AWriteReplacesTheWholeSetAndAnEmptySetRemovesTheAor) {

@@ -25,8 +25,6 @@
 namespace osprey::store {
 namespace {
 
-using registrar::Binding;
-
 constexpr std::int64_t kNow = 1'700'000'000;
 
 std::size_t resident_bytes() {
@@ -49,7 +47,10 @@ Binding typical_binding(std::uint32_t i) {
   binding.expires_at = kNow + 3600;
   binding.call_id = "a84b4c76e66710" + std::to_string(i * 2654435761u) + "@pc33.example.com";
   binding.cseq = 314159;
-  binding.source = "udp:203.0.113." + std::to_string(i % 250) + ":" + std::to_string(5060 + i % 1000);
+  binding.source = BindingSource{
+      net::Protocol::udp,
+      {boost::asio::ip::make_address_v4(0xcb007100u + i % 250), static_cast<std::uint16_t>(5060 + i % 1000)},
+      0};  // udp:203.0.113.x:port
   binding.user_agent = "Linphone/5.2.0 (belle-sip/5.2.0)";
   return binding;
 }

@@ -12,27 +12,27 @@
 #include <system_error>
 #include <vector>
 
-#include "registrar/binding.hpp"
+#include "store/binding.hpp"
 #include "temp_dir.hpp"
 
 namespace osprey::store::testing {
 
 using TempDir = test_support::TempDir;
 
-inline registrar::Binding make_binding(const std::string& aor, const std::string& contact,
-                                       std::int64_t expires_at, std::uint32_t cseq = 1) {
-  registrar::Binding binding;
+inline store::Binding make_binding(const std::string& aor, const std::string& contact,
+                                   std::int64_t expires_at, std::uint32_t cseq = 1) {
+  store::Binding binding;
   binding.aor = aor;
   binding.contact = contact;
   binding.expires_at = expires_at;
   binding.call_id = "call-" + contact;
   binding.cseq = cseq;
-  binding.source = "udp:192.0.2.1:5060";
+  binding.source = BindingSource{net::Protocol::udp, {boost::asio::ip::make_address("192.0.2.1"), 5060}, 0};
   binding.user_agent = "osprey-test";
   return binding;
 }
 
-inline std::vector<std::string> contacts_of(const std::vector<registrar::Binding>& bindings) {
+inline std::vector<std::string> contacts_of(const std::vector<store::Binding>& bindings) {
   std::vector<std::string> out;
   for (const auto& binding : bindings) out.push_back(binding.contact);
   return out;

@@ -4,13 +4,34 @@
 // meaning across a restart (the durable store reloads them and drops the expired ones).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-namespace osprey::registrar {
+#include "net/flow.hpp"
+
+namespace osprey::store {
+
+// Where a binding's REGISTER came from (RFC 3261 §18.2.1): requests go back over that flow
+// while its connection is open, or over UDP when the Contact is behind NAT
+// (registrar/binding_hop.hpp; RFC 5626 lite).
+struct BindingSource {
+  net::Protocol protocol = net::Protocol::udp;
+  net::Endpoint remote;  // the REGISTER's source address and port
+  // Over TCP/TLS, the connection it came on: that one connection is the binding's flow (RFC
+  // 5626 §5.3), not a later one from the same address and port. 0 over UDP, and in a binding
+  // loaded from disk: ids restart with the process, and no connection outlives it.
+  net::ConnectionId connection = 0;
+  friend bool operator==(const BindingSource&, const BindingSource&) = default;
+};
+
+// The source of a request that came in on `flow`.
+inline BindingSource binding_source_of(const net::Flow& flow) {
+  return BindingSource{flow.protocol, flow.remote, flow.connection};
+}
 
 struct Binding {
-  // The AOR in canonical form (see canonical_aor): "sip:alice@example.com" or
+  // The AOR in canonical form (sip::canonical_aor): "sip:alice@example.com" or
   // "sips:alice@example.com", two AORs (RFC 3261 §19.1.4).
   std::string aor;
   // The Contact URI as the UA sent it (without the name-addr's display name and header
@@ -25,10 +46,8 @@ struct Binding {
   // RFC 3327: the Path header values of the REGISTER, in order; requests to this contact get
   // them as Route headers.
   std::vector<std::string> path;
-  // Where the REGISTER came from, "udp:192.0.2.1:5060" / "tcp:[2001:db8::1]:5061": requests go
-  // back over that flow while its connection is open, or over UDP when the Contact is behind
-  // NAT (registrar/binding_hop.hpp; RFC 5626 lite).
-  std::string source;
+  // Where the REGISTER came from; none for a stored record whose source could not be read.
+  std::optional<BindingSource> source;
   std::string user_agent;  // for display only
   // RFC 5626 §4.1 / RFC 5627: the device's "+sip.instance" in canonical form
   // (registrar/contact_instance.hpp), "" when the Contact had none; with `reg_id` (RFC 5626 §4.2,
@@ -38,4 +57,4 @@ struct Binding {
   std::uint32_t reg_id = 0;
 };
 
-}  // namespace osprey::registrar
+}  // namespace osprey::store
