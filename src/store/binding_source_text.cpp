@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "sip/char_class.hpp"
+#include "sip/host.hpp"
 
 namespace osprey::store {
 
@@ -20,7 +21,7 @@ std::optional<BindingSource> parse_source_text(std::string_view text) {
   if (port_colon == std::string_view::npos) return std::nullopt;
   std::string_view host = rest.substr(0, port_colon);
   const std::string_view port_text = rest.substr(port_colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  host = sip::without_brackets(host);
   BindingSource source{*protocol, {}, 0};
   const auto [end, error] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), source.remote.port);
