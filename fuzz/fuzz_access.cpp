@@ -173,7 +173,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       [] { return kNow; }, w.logger, w.tokens.get());
   const server::AccessDecision decision = access.admit(*final_request, flow, *route);
   const sip::Method method = final_request->method();
-  const bool unauthenticated_pass = decision.status == 0 && decision.identity.empty() && !trusted;
+  const bool unauthenticated_pass = !decision.answer && decision.identity.empty() && !trusted;
   OSPREY_FUZZ_CHECK(!decision.trusted_source || trusted);
   if (method == sip::Method::ack) {
     if (!access.ack_allowed(*final_request, flow, *route) || trusted) return 0;

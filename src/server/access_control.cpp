@@ -24,8 +24,7 @@ AccessDecision passed_unjudged() {
 
 AccessDecision refuse(int status, std::string_view reason) {
   AccessDecision decision;
-  decision.status = status;
-  decision.reason = reason;
+  decision.answer = sip::LocalReply{status, std::string(reason), {}};
   return decision;
 }
 }  // namespace
@@ -177,9 +176,7 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
       decision.verified_realm = realm;
       return decision;
     case security::AuthVerdict::malformed:
-      decision.status = 400;
-      decision.reason = registration ? "Malformed Authorization" : "Malformed Proxy-Authorization";
-      return decision;
+      return refuse(400, registration ? "Malformed Authorization" : "Malformed Proxy-Authorization");
     case security::AuthVerdict::failed: {
       ++counters_.failures;
       logger_.info("authentication failed for user '{}' from {}: {}", result.user,
@@ -198,12 +195,12 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
   // RFC 3261 §22.2 (registrar: 401 WWW-Authenticate) and §22.3 (proxy: 407 Proxy-Authenticate);
   // RFC 8760 §2.4: SHA-256 first, MD5 for older clients; MD5 alone for the clients that give up
   // on any other (security/md5_only_clients.hpp).
-  decision.status = registration ? 401 : 407;
+  sip::LocalReply& challenge = decision.answer.emplace(sip::LocalReply{registration ? 401 : 407, {}, {}});
   const std::string header = registration ? "WWW-Authenticate" : "Proxy-Authenticate";
   if (authenticator_ != nullptr) {
-    for (std::string& challenge :
+    for (std::string& value :
          authenticator_->challenges(realm, now, result.stale, client_of(flow), &request)) {
-      decision.headers.emplace_back(header, std::move(challenge));
+      challenge.headers.emplace_back(header, std::move(value));
     }
   }
   return decision;
@@ -284,7 +281,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     if (!registrar::registers_for(request.request_uri(), identity_.domains())) return {};
     const sip::Uri& to = request.to()->uri;
     AccessDecision decision = authenticate(request, flow, true, realm_for(to));
-    if (decision.status != 0) return decision;
+    if (decision.answer) return decision;
     // §10.3 step 4: the authenticated user may change the bindings of its own AORs only: the
     // sip: and the sips: AOR of its account (registrar::account_aor), nobody else's.
     if (registrar::account_aor(to) != decision.identity) {
@@ -315,7 +312,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     return refuse(403, "Forbidden: inbound requests not accepted");
   }
   AccessDecision decision = authenticate(request, flow, false, realm_for(from));
-  if (decision.status != 0) return decision;
+  if (decision.answer) return decision;
   if (registrar::account_aor(from) != decision.identity) {
     ++counters_.forbidden;
     logger_.info("{} from {}: user {} may not send as {}", request.method_text(),

@@ -51,6 +51,7 @@
 #include "security/digest_authenticator.hpp"
 #include "server/proxy_event_log.hpp"
 #include "server/server_settings.hpp"
+#include "sip/local_reply.hpp"
 #include "sip/message.hpp"
 #include "store/user_store.hpp"
 
@@ -61,10 +62,8 @@ class logger;
 namespace osprey::server {
 
 struct AccessDecision {
-  // 0: go on (registrar or proxy); else answer with this status, reason and headers.
-  int status = 0;
-  std::string_view reason;
-  std::vector<std::pair<std::string, std::string>> headers;
+  // Set: answer with it (a challenge, a refusal) instead of going on to the registrar or proxy.
+  std::optional<sip::LocalReply> answer;
   // The AOR the request authenticated as (the identity the proxy asserts, RFC 3325); empty when
   // it did not authenticate.
   std::string identity;

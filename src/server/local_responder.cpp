@@ -23,13 +23,12 @@ std::string LocalResponder::new_tag() {
   return tag;
 }
 
-void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-                            std::string_view reason, const HeaderList& headers) {
+void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Message& request,
+                            const sip::LocalReply& reply) {
   // §8.2.6.2: a To tag on every response but 100.
   const std::string tag = new_tag();
-  auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
-  for (const auto& [name, value] : headers) builder.header(name, value);
-  if (table_ != nullptr) table_->respond(transaction, std::move(builder).serialize(), status, tag);
+  if (table_ != nullptr)
+    table_->respond(transaction, sip::serialize_reply(request, reply, tag), reply.status, tag);
 }
 
 bool LocalResponder::addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const {
@@ -67,7 +66,7 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
     route = proxy::decide_route(request, proxy_->identity());
     if (!route) {
       ++counters_.requests_refused;
-      answer(transaction, request, 400, "Bad Route");
+      answer(transaction, request, {400, "Bad Route", {}});
       return;
     }
     if (addressed_to_us(request, *route)) route.reset();
@@ -76,7 +75,7 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
   if (for_us && request.method() == sip::Method::cancel) {
     // A CANCEL that matched no INVITE, addressed to osprey itself: nothing to cancel (§9.2).
     ++counters_.requests_refused;
-    answer(transaction, request, 481);
+    answer(transaction, request, {481, {}, {}});
     return;
   }
   if (for_us) {
@@ -85,27 +84,23 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
     // part of).
     if (request.method() == sip::Method::unknown) {
       ++counters_.requests_refused;
-      answer(transaction, request, 501, {}, {{"Allow", std::string(kAllow)}});
+      answer(transaction, request, {501, {}, {{"Allow", std::string(kAllow)}}});
       return;
     }
     // §8.2.2: the UAS checks (scheme, Require...). The intake answered the malformed requests
     // already; what is left here are 416 and 420 (with Unsupported, §8.2.2.3).
     if (auto rejection = sip::check_request(request, {sip::Role::uas, {std::string(kSupported)}})) {
       ++counters_.requests_refused;
-      auto builder =
-          sip::MessageBuilder::response_to(request, rejection->status, rejection->reason, new_tag());
-      for (const auto& [name, value] : rejection->headers) builder.header(name, value);
-      if (auto response = builder.build(); response && table_ != nullptr)
-        table_->respond(transaction, *response);
+      answer(transaction, request, *rejection);
       return;
     }
   }
   AccessDecision access;
   if (access_ != nullptr && (!for_us || request.method() == sip::Method::register_)) {
     access = access_->admit(request, flow, route ? *route : proxy::RouteDecision{});
-    if (access.status != 0) {
+    if (access.answer) {
       ++counters_.requests_refused;
-      answer(transaction, request, access.status, access.reason, access.headers);
+      answer(transaction, request, *access.answer);
       return;
     }
   }
@@ -125,12 +120,14 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
       // where leaving it out would promise application/sdp (§11.2's default). Bodies are taken
       // unencoded only (§20.2: identity), and osprey's reason phrases are English (§20.3).
       ++counters_.options_answered;
-      answer(transaction, request, 200, {},
-             {{"Allow", std::string(kAllow)},
-              {"Accept", ""},
-              {"Accept-Encoding", "identity"},
-              {"Accept-Language", "en"},
-              {"Supported", std::string(kSupported)}});
+      answer(transaction, request,
+             {200,
+              {},
+              {{"Allow", std::string(kAllow)},
+               {"Accept", ""},
+               {"Accept-Encoding", "identity"},
+               {"Accept-Language", "en"},
+               {"Supported", std::string(kSupported)}}});
       return;
     }
     case sip::Method::register_:
@@ -139,12 +136,12 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
         return;
       }
       ++counters_.requests_refused;
-      answer(transaction, request, 501, "Registrar Not Enabled");
+      answer(transaction, request, {501, "Registrar Not Enabled", {}});
       return;
     default:
       // For a user without a proxy, or for osprey itself: nothing is served there (§21.4.5).
       ++counters_.requests_refused;
-      answer(transaction, request, 404, {});
+      answer(transaction, request, {404, {}, {}});
       return;
   }
 }

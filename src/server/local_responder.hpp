@@ -15,6 +15,7 @@
 #include "proxy/proxy_core.hpp"
 #include "server/access_control.hpp"
 #include "server/registrar_service.hpp"
+#include "sip/local_reply.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::server {
@@ -67,12 +68,11 @@ class LocalResponder final : public txn::TransactionUser {
   const ResponderCounters& counters() const { return counters_; }
 
  private:
-  using HeaderList = std::vector<std::pair<std::string, std::string>>;
   // After route processing: the request is for osprey itself (no Route left, a Request-URI of
   // ours without a user part).
   bool addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const;
-  void answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-              std::string_view reason = {}, const HeaderList& headers = {});
+  void answer(txn::ServerTransactionId transaction, const sip::Message& request,
+              const sip::LocalReply& reply);
 
  public:
   // A fresh To tag (RFC 3261 §19.3).

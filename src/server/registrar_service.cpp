@@ -35,8 +35,7 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   auto read = registrar::read_register(request, domains_, source_of(flow), limits_);
   if (!read) {
     ++counters_.refused;
-    table.respond(transaction, registrar::refusal_response(request, read.error(), tag), read.error().status,
-                  tag);
+    table.respond(transaction, sip::serialize_reply(request, read.error(), tag), read.error().status, tag);
     return;
   }
 
@@ -67,7 +66,7 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
         complete({&table, transaction, pending, ok});
       });
   const registrar::Decision& decision = pending->decision;
-  pending->answer = decision.refusal ? registrar::refusal_response(request, *decision.refusal, tag)
+  pending->answer = decision.refusal ? sip::serialize_reply(request, *decision.refusal, tag)
                                      : registrar::ok_response(request, decision.bindings(), now, tag);
 }
 
@@ -137,8 +136,8 @@ void RegistrarService::answer(const Completion& completion) {
     own_message.max_line_length = std::numeric_limits<std::size_t>::max();
     auto answer = sip::Message::parse(std::move(pending.answer), own_message);
     if (!answer) return;  // cannot happen: osprey built it, and no limit applies
-    const registrar::Refusal failure{500, "Location store unavailable", {}};
-    table.respond(completion.transaction, registrar::refusal_response(*answer, failure, pending.tag), 500,
+    const sip::LocalReply failure{500, "Location store unavailable", {}};
+    table.respond(completion.transaction, sip::serialize_reply(*answer, failure, pending.tag), 500,
                   pending.tag);
     return;
   }
