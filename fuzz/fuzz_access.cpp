@@ -16,12 +16,12 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "proxy/route_decision.hpp"
 #include "registrar/aor.hpp"
 #include "security/dial_policy.hpp"
 #include "server/access_control.hpp"
 #include "sip/host.hpp"
 #include "sip/route.hpp"
+#include "sip/route_decision.hpp"
 
 namespace {
 
@@ -84,7 +84,7 @@ struct World {
     settings.trusted_peers = *peers;
   }
 
-  proxy::LocalIdentity identity{kDomains};
+  net::LocalIdentity identity{kDomains};
   Accounts users;
   std::unique_ptr<security::NonceService> nonces;
   security::NonceCounts counts;
@@ -107,7 +107,7 @@ bool served_host(std::string_view host) {
 
 // Where an unauthenticated request may go: one of our users (an account, or a non-number in a
 // served domain), on our port, with no Route left.
-bool reaches_only_our_users(const proxy::RouteDecision& route, const Accounts& users) {
+bool reaches_only_our_users(const sip::RouteDecision& route, const Accounts& users) {
   if (!route.routes.empty()) return false;
   auto uri = sip::parse_uri(route.request_uri);
   if (!uri || !uri->is_sip() || !served_host(uri->host)) return false;
@@ -165,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto final_request = sip::Message::parse(with_token);
   if (!final_request) return 0;
-  auto route = proxy::decide_route(*final_request, w.identity);
+  auto route = sip::decide_route(*final_request, w.identity);
   if (!route) return 0;
 
   server::AccessControl access(

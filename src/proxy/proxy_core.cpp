@@ -76,7 +76,7 @@ namespace {
 // transport=tls).
 // `token`: the dialog token (security/dialog_token.hpp), or empty. The osp-dt parameter is
 // always there, valueless without a token: it marks the URI as one osprey placed in a
-// Record-Route (proxy::placed_in_record_route, the §16.4 strict-router test).
+// Record-Route (sip::placed_in_record_route, the §16.4 strict-router test).
 std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token,
                                bool secure) {
   std::string value =
@@ -124,7 +124,7 @@ std::string sender_identity(const sip::Message& request, const Originator& origi
 }  // namespace
 
 ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
-                     LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
+                     net::LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
     : table_(table),
       transport_(transport),
       location_(location),
@@ -247,7 +247,7 @@ std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                                const net::Flow& flow, const Originator& originator) {
-  auto route = decide_route(request, identity_);
+  auto route = sip::decide_route(request, identity_);
   if (!route) {
     ++counters_.requests;
     reject(transaction, request, 400, "Bad Route");
@@ -257,7 +257,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
 }
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                               const net::Flow& flow, const RouteDecision& route,
+                               const net::Flow& flow, const sip::RouteDecision& route,
                                const Originator& originator) {
   ++counters_.requests;
   // §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0, Proxy-Require.
@@ -324,7 +324,7 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
 
   // §16.4: route information, as decided before access control judged the request.
-  apply_routes(outgoing, route);
+  sip::apply_routes(outgoing, route);
   const std::string& request_uri = route.request_uri;
   const std::vector<std::string>& route_values = route.routes;
   context->tls_only = requires_tls(route);
@@ -516,7 +516,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
     security::apply_privacy(message);
   }
   // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
-  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(target.routes));
+  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, sip::join_routes(target.routes));
 
   txn::Target to = to_in;
   std::size_t our_record_routes = 0;
@@ -936,12 +936,12 @@ std::optional<security::DialogFlow> ProxyCore::branch_flow(const Branch& branch)
 void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
                             const std::optional<security::DialogFlow>& dialog_flow) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
-  auto route = decide_route(ack, identity_);
+  auto route = sip::decide_route(ack, identity_);
   if (!route) {
     if (events_.ack_dropped) events_.ack_dropped(ack, "its Route set cannot be followed");
     return;
   }
-  apply_routes(ack, *route);
+  sip::apply_routes(ack, *route);
   // §22.3: the ACK of a 2xx repeats the INVITE's credentials (§13.2.2.4); those for osprey's
   // realms were osprey's and go no further, as for every other request.
   if (ack.count(sip::HeaderId::proxy_authorization) != 0 || ack.count(sip::HeaderId::authorization) != 0) {

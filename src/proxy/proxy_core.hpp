@@ -51,17 +51,17 @@
 #include "im/message_rules.hpp"
 #include "im/store_and_forward.hpp"
 #include "net/flow.hpp"
+#include "net/local_identity.hpp"
 #include "net/target_resolver.hpp"
 #include "net/transport.hpp"
 #include "proxy/accepted_branches.hpp"
 #include "proxy/dialog_token_issuer.hpp"
-#include "proxy/local_identity.hpp"
 #include "proxy/proxy_events.hpp"
-#include "proxy/route_decision.hpp"
 #include "proxy/target_set.hpp"
 #include "security/address_set.hpp"
 #include "security/dialog_token.hpp"
 #include "sip/message.hpp"
+#include "sip/route_decision.hpp"
 #include "store/location_store.hpp"
 #include "store/user_store.hpp"
 #include "txn/transaction_table.hpp"
@@ -127,12 +127,12 @@ class ProxyCore {
   using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
 
   ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
-            LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve = {});
+            net::LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve = {});
   ~ProxyCore();
   ProxyCore(const ProxyCore&) = delete;
   ProxyCore& operator=(const ProxyCore&) = delete;
 
-  LocalIdentity& identity() { return identity_; }
+  net::LocalIdentity& identity() { return identity_; }
   // Set once, before traffic.
   void attach(ProxyServices services);
   void set_dialog_tokens(const security::DialogToken* tokens);
@@ -142,7 +142,8 @@ class ProxyCore {
   // `route`: the request's §16.4 route processing, decided before access control judged it
   // (the overload without it decides here, for callers with no access control).
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                      const net::Flow& flow, const RouteDecision& route, const Originator& originator = {});
+                      const net::Flow& flow, const sip::RouteDecision& route,
+                      const Originator& originator = {});
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                       const net::Flow& flow, const Originator& originator = {});
   // True when the client transaction is one of the proxy's branches (else the caller's own).
@@ -264,7 +265,7 @@ class ProxyCore {
   txn::TransactionTable& table_;
   net::Transport& transport_;
   store::LocationStore& location_;
-  LocalIdentity identity_;
+  net::LocalIdentity identity_;
   Clock clock_;
   NewTag new_tag_;
   Resolve resolve_;

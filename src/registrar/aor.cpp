@@ -28,16 +28,7 @@ std::string account_aor(const sip::Uri& uri) {
 }
 
 bool served_domain(std::string_view host, const std::vector<std::string>& domains) {
-  // The plain comparison answers the usual spelling without building the canonical form.
-  for (const std::string& domain : domains) {
-    if (sip::iequals(host, domain)) return true;
-  }
-  if (domains.empty()) return false;
-  const std::string canonical = sip::canonical_host(host);
-  for (const std::string& domain : domains) {
-    if (canonical == sip::canonical_host(domain)) return true;
-  }
-  return false;
+  return sip::is_one_of(host, domains);
 }
 
 namespace {

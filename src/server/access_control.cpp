@@ -29,7 +29,7 @@ AccessDecision refuse(int status, std::string_view reason) {
 }
 }  // namespace
 
-AccessControl::AccessControl(const SecuritySettings& settings, const proxy::LocalIdentity& identity,
+AccessControl::AccessControl(const SecuritySettings& settings, const net::LocalIdentity& identity,
                              const store::UserStore* users, security::DigestAuthenticator* authenticator,
                              security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
                              spdlog::logger& logger, const security::DialogToken* dialog_tokens)
@@ -43,7 +43,7 @@ AccessControl::AccessControl(const SecuritySettings& settings, const proxy::Loca
       logger_(logger),
       dialog_tokens_(dialog_tokens) {}
 
-bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
+bool AccessControl::dialog_admitted(const sip::Message& request, const sip::RouteDecision& route,
                                     DialogAdmission* admission) const {
   if (!request.to() || request.to()->tag().empty()) return false;
   if (dialog_tokens_ == nullptr) return true;
@@ -89,7 +89,7 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
 }
 
 std::optional<security::DialogFlow> AccessControl::verified_flow(const sip::Message& request,
-                                                                 const proxy::RouteDecision& route) const {
+                                                                 const sip::RouteDecision& route) const {
   DialogAdmission admission;
   if (route.routes.empty() && !route.tokens.empty()) dialog_admitted(request, route, &admission);
   return admission.flow;
@@ -102,7 +102,7 @@ std::string AccessControl::realm_for(const sip::Uri& uri) const {
   return identity_.domains().empty() ? std::string() : sip::canonical_host(identity_.domains().front());
 }
 
-bool AccessControl::leaves_served_users(const proxy::RouteDecision& route) const {
+bool AccessControl::leaves_served_users(const sip::RouteDecision& route) const {
   // A Route toward anything but us remains after ours were consumed (§16.4, §16.6 step 6).
   if (!route.routes.empty()) return true;
   auto uri = sip::parse_uri(route.request_uri);
@@ -114,7 +114,7 @@ bool AccessControl::leaves_served_users(const proxy::RouteDecision& route) const
   return false;
 }
 
-std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecision& route,
+std::optional<std::string> AccessControl::refused_number(const sip::RouteDecision& route,
                                                          const std::string& user) const {
   // Every place the request may reach: its Request-URI after the strict-router fix-up, and every
   // Route it is still to follow (a gateway reads the user part of either).
@@ -207,7 +207,7 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
 }
 
 bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
-                                const proxy::RouteDecision& route,
+                                const sip::RouteDecision& route,
                                 std::optional<security::DialogFlow>* dialog_flow, bool* may_reach_gateway) {
   if (may_reach_gateway != nullptr) *may_reach_gateway = false;
   if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) {
@@ -237,7 +237,7 @@ bool AccessControl::at_gateway(std::string_view place) const {
 }
 
 AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net::Flow& flow,
-                                           const proxy::RouteDecision& route) {
+                                           const sip::RouteDecision& route) {
   // A CANCEL that matched an INVITE never gets here: the table handled it. This one matched
   // nothing, and the proxy would forward it (§16.10); it cannot be challenged, so it goes on
   // the terms of an ACK: toward our own users, in a dialog we admitted, from a trusted peer.
@@ -256,7 +256,7 @@ AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net
 }
 
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
-                                    const proxy::RouteDecision& route) {
+                                    const sip::RouteDecision& route) {
   if (!settings_.authentication) {
     AccessDecision decision = passed_unjudged();
     decision.dialog_flow = verified_flow(request, route);

@@ -1,11 +1,11 @@
 #pragma once
 // Who may do what, decided once per new request before the registrar or the proxy sees it
 // (DESIGN.md pipeline: security -> auth -> local services | routing). Decide, then authorise:
-// the proxy's §16.4 route processing (proxy::decide_route) runs first, and what is judged here is
+// the proxy's §16.4 route processing (sip::decide_route) runs first, and what is judged here is
 // where the request will go (its effective Request-URI and next hop), never the raw request.
 // One canonical form of hosts and of accounts (sip::canonical_host, registrar::account_aor: the
 // sip: and sips: AORs of a user are two AORs of one account) and one test of "is this us"
-// (proxy::LocalIdentity) are used here, by the registrar and by the proxy.
+// (net::LocalIdentity) are used here, by the registrar and by the proxy.
 //
 //  - REGISTER for a served domain (registrar::registers_for: any port, any spelling) must
 //    authenticate (401, RFC 3261 §10.3 step 3, §22.2), as the owner of the To AOR (403
@@ -43,8 +43,7 @@
 #include <vector>
 
 #include "net/flow.hpp"
-#include "proxy/local_identity.hpp"
-#include "proxy/route_decision.hpp"
+#include "net/local_identity.hpp"
 #include "security/ban_table.hpp"
 #include "security/dial_policy.hpp"
 #include "security/dialog_token.hpp"
@@ -53,6 +52,7 @@
 #include "server/server_settings.hpp"
 #include "sip/local_reply.hpp"
 #include "sip/message.hpp"
+#include "sip/route_decision.hpp"
 #include "store/user_store.hpp"
 
 namespace spdlog {
@@ -99,14 +99,14 @@ class AccessControl {
 
   // Everything passed outlives this object. `users` and `authenticator` may be null only when
   // authentication is off; `bans` may be null (failures are then only counted).
-  AccessControl(const SecuritySettings& settings, const proxy::LocalIdentity& identity,
+  AccessControl(const SecuritySettings& settings, const net::LocalIdentity& identity,
                 const store::UserStore* users, security::DigestAuthenticator* authenticator,
                 security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
                 spdlog::logger& logger, const security::DialogToken* dialog_tokens = nullptr);
 
-  // `route` is the request's §16.4 route processing (proxy::decide_route): what is judged is
+  // `route` is the request's §16.4 route processing (sip::decide_route): what is judged is
   // where the request will go, never the raw Request-URI.
-  AccessDecision admit(const sip::Message& request, const net::Flow& flow, const proxy::RouteDecision& route);
+  AccessDecision admit(const sip::Message& request, const net::Flow& flow, const sip::RouteDecision& route);
   // An ACK for a 2xx cannot be challenged (§22.1) and gets no answer, so it is forwarded or
   // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token, toward a host
   // of that dialog), toward our own users, from trusted peers, or with authentication off; else
@@ -119,7 +119,7 @@ class AccessControl {
   // `may_reach_gateway`, when given, receives whether the ACK let through may be delivered at the
   // gateway's address (see AccessDecision::may_reach_gateway): judged in the same pass, the token
   // is verified once.
-  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route,
+  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const sip::RouteDecision& route,
                    std::optional<security::DialogFlow>* dialog_flow = nullptr,
                    bool* may_reach_gateway = nullptr);
 
@@ -128,15 +128,15 @@ class AccessControl {
  private:
   // A CANCEL that matched no transaction (§16.10); see admit_cancel in the .cpp.
   AccessDecision admit_cancel(const sip::Message& cancel, const net::Flow& flow,
-                              const proxy::RouteDecision& route);
+                              const sip::RouteDecision& route);
   AccessDecision authenticate(const sip::Message& request, const net::Flow& flow, bool registration,
                               const std::string& realm);
   // The effective target is not one of our users: another domain, a Route toward elsewhere,
   // or a number with no account (which goes to the gateway, or nowhere).
-  bool leaves_served_users(const proxy::RouteDecision& route) const;
+  bool leaves_served_users(const sip::RouteDecision& route) const;
   // Why the request's targets are refused to `user`: a number the dial policy refuses, or
   // anything but a number sent to the gateway's address. nullopt: allowed.
-  std::optional<std::string> refused_number(const proxy::RouteDecision& route, const std::string& user) const;
+  std::optional<std::string> refused_number(const sip::RouteDecision& route, const std::string& user) const;
   // The gateway's place (security::dialog_place), empty without a gateway.
   std::string gateway_place() const;
   // `place` (security::dialog_place) is on the gateway's host, at any port: a gateway admits
@@ -153,15 +153,15 @@ class AccessControl {
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
   // dialog that names its next hop (always true without tokens); `admission`, when given,
   // receives what admitted it.
-  bool dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
+  bool dialog_admitted(const sip::Message& request, const sip::RouteDecision& route,
                        DialogAdmission* admission = nullptr) const;
   // For a request let through unjudged (authentication off, a trusted peer): the flow its dialog
   // token binds, if one of ours admits it.
   std::optional<security::DialogFlow> verified_flow(const sip::Message& request,
-                                                    const proxy::RouteDecision& route) const;
+                                                    const sip::RouteDecision& route) const;
 
   const SecuritySettings& settings_;
-  const proxy::LocalIdentity& identity_;
+  const net::LocalIdentity& identity_;
   const store::UserStore* users_;
   security::DigestAuthenticator* authenticator_;
   security::BanTable* bans_;

@@ -31,7 +31,7 @@ void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Mes
     table_->respond(transaction, sip::serialize_reply(request, reply, tag), reply.status, tag);
 }
 
-bool LocalResponder::addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const {
+bool LocalResponder::addressed_to_us(const sip::Message& request, const sip::RouteDecision& route) const {
   // A Route left after ours goes on to its next hop.
   if (!route.routes.empty()) return false;
   const bool rewritten = route.request_uri != request.request_uri().text;
@@ -41,7 +41,7 @@ bool LocalResponder::addressed_to_us(const sip::Message& request, const proxy::R
   if (uri.has_user) return false;
   // Not sip/sips (416 from the UAS checks) only when nothing routed it here.
   if (!uri.is_sip()) return !rewritten && request.count(sip::HeaderId::route) == 0;
-  const proxy::LocalIdentity& identity = proxy_->identity();
+  const net::LocalIdentity& identity = proxy_->identity();
   // OPTIONS pings match on the host alone: some clients mangle the port (sipsak 0.9.8 writes
   // sip:127.0.0.1:4599 for port 45991).
   if (request.method() == sip::Method::options) return identity.is_our_host(uri.host);
@@ -54,16 +54,16 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
   // Request-URI names osprey without a user (unknown methods: 501) once §16.4 route processing
   // consumed every Route of ours: a phone's keep-alive "OPTIONS sip:osprey" with
   // "Route: <sip:osprey;lr>" (its outbound proxy) is for osprey, while a Request-URI osprey put
-  // in a Record-Route is a strict router's and gets the last Route instead (route_decision.hpp).
+  // in a Record-Route is a strict router's and gets the last Route instead (sip/route_decision.hpp).
   // Everything else is the proxy's when there is one.
   //
   // Decide, then authorise: route processing first, so access control judges the target and
   // next hop the proxy will use, never the raw Request-URI. REGISTER and every request the
   // proxy would route pass the access control; what osprey answers about itself (OPTIONS
   // pings, 404, 501) needs no account, and none of it is forwarded anywhere.
-  std::optional<proxy::RouteDecision> route;
+  std::optional<sip::RouteDecision> route;
   if (proxy_ != nullptr && request.method() != sip::Method::register_) {
-    route = proxy::decide_route(request, proxy_->identity());
+    route = sip::decide_route(request, proxy_->identity());
     if (!route) {
       ++counters_.requests_refused;
       answer(transaction, request, {400, "Bad Route", {}});
@@ -97,7 +97,7 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
   }
   AccessDecision access;
   if (access_ != nullptr && (!for_us || request.method() == sip::Method::register_)) {
-    access = access_->admit(request, flow, route ? *route : proxy::RouteDecision{});
+    access = access_->admit(request, flow, route ? *route : sip::RouteDecision{});
     if (access.answer) {
       ++counters_.requests_refused;
       answer(transaction, request, *access.answer);
@@ -153,7 +153,7 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   bool may_reach_gateway = true;
   std::optional<security::DialogFlow> dialog_flow;
   if (access_ != nullptr) {
-    auto route = proxy::decide_route(ack, proxy_->identity());
+    auto route = sip::decide_route(ack, proxy_->identity());
     if (!route || !access_->ack_allowed(ack, flow, *route, &dialog_flow, &may_reach_gateway))
       return;  // a relay attempt
   }

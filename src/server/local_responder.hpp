@@ -70,7 +70,7 @@ class LocalResponder final : public txn::TransactionUser {
  private:
   // After route processing: the request is for osprey itself (no Route left, a Request-URI of
   // ours without a user part).
-  bool addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const;
+  bool addressed_to_us(const sip::Message& request, const sip::RouteDecision& route) const;
   void answer(txn::ServerTransactionId transaction, const sip::Message& request,
               const sip::LocalReply& reply);
 

@@ -58,7 +58,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
                  [this] { return responder_.new_tag(); }),
       resolver_(io_context_),
       proxy_(
-          table_, transport_, location, proxy::LocalIdentity(settings.domains), unix_seconds,
+          table_, transport_, location, net::LocalIdentity(settings.domains), unix_seconds,
           [this] { return responder_.new_tag(); },
           [this](const sip::Uri& uri, net::ResolveCallback done) {
             resolver_.resolve(uri, std::move(done));

@@ -228,4 +228,17 @@ std::optional<std::uint16_t> parse_port(std::string_view digits) {
   return static_cast<std::uint16_t>(*value);
 }
 
+bool is_one_of(std::string_view host, const std::vector<std::string>& hosts) {
+  // The plain comparison answers the usual spelling without building the canonical form.
+  for (const std::string& listed : hosts) {
+    if (iequals(host, listed)) return true;
+  }
+  if (hosts.empty()) return false;
+  const std::string canonical = canonical_host(host);
+  for (const std::string& listed : hosts) {
+    if (canonical == canonical_host(listed)) return true;
+  }
+  return false;
+}
+
 }  // namespace osprey::sip

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace osprey::sip {
 
@@ -37,6 +38,10 @@ HostScan scan_host(std::string_view text);
 //   ("[::ffff:127.0.0.1]") becomes its IPv4 address: it reaches the same socket.
 // Text that is no host is returned lower-cased, so it can still only equal itself.
 std::string canonical_host(std::string_view host);
+
+// Whether `host` is one of `hosts`, compared in canonical form (canonical_host), so no spelling
+// of a listed domain passes for a foreign one. An empty list holds nothing.
+bool is_one_of(std::string_view host, const std::vector<std::string>& hosts);
 
 // Parses a port (1*DIGIT, at most 65535).
 std::optional<std::uint16_t> parse_port(std::string_view digits);

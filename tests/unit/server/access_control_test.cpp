@@ -134,15 +134,15 @@ class AccessControlTest : public ::testing::Test {
 
   // What the worker does: §16.4 route processing first, then access control judges its result.
   AccessDecision judge(AccessControl& control, const sip::Message& request, const net::Flow& flow) {
-    auto route = proxy::decide_route(request, identity_);
+    auto route = sip::decide_route(request, identity_);
     EXPECT_TRUE(route.has_value());
-    return control.admit(request, flow, route.value_or(proxy::RouteDecision{}));
+    return control.admit(request, flow, route.value_or(sip::RouteDecision{}));
   }
 
   bool ack_judged(AccessControl& control, const sip::Message& ack, const net::Flow& flow) {
-    auto route = proxy::decide_route(ack, identity_);
+    auto route = sip::decide_route(ack, identity_);
     EXPECT_TRUE(route.has_value());
-    return control.ack_allowed(ack, flow, route.value_or(proxy::RouteDecision{}));
+    return control.ack_allowed(ack, flow, route.value_or(sip::RouteDecision{}));
   }
 
   // The token osprey gives the caller of `spec`'s dialog (Call-ID access-control-1, caller tag
@@ -214,7 +214,7 @@ class AccessControlTest : public ::testing::Test {
   }
 
   SecuritySettings settings_;
-  proxy::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
+  net::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
   const security::DialogToken tokens_{secret(), 3600};
   std::unique_ptr<AccessControl> with_dialog_tokens_;
   FakeUserStore users_;
@@ -613,7 +613,7 @@ TEST_F(AccessControlTest, OnlyTheTokenThatAdmitsTheRequestNamesItsFlow) {
   ack.method = "ACK";
   ack.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
   const sip::Message ack_message = parse(request_text(ack));
-  auto route = proxy::decide_route(ack_message, identity_);
+  auto route = sip::decide_route(ack_message, identity_);
   ASSERT_TRUE(route);
   std::optional<security::DialogFlow> ack_flow;
   EXPECT_TRUE(guarded.ack_allowed(ack_message, flow_from("198.51.100.7"), *route, &ack_flow));
