@@ -17,8 +17,8 @@
 
 #include "fuzz_support.hpp"
 #include "registrar/aor.hpp"
+#include "security/access_control.hpp"
 #include "security/dial_policy.hpp"
-#include "server/access_control.hpp"
 #include "sip/host.hpp"
 #include "sip/route.hpp"
 #include "sip/route_decision.hpp"
@@ -91,7 +91,7 @@ struct World {
   std::unique_ptr<security::DigestAuthenticator> authenticator;
   std::unique_ptr<security::DialogToken> tokens;
   std::unique_ptr<security::DialPolicy> dial_policy;
-  server::SecuritySettings settings;
+  security::SecuritySettings settings;
   spdlog::logger logger{"fuzz_access", std::make_shared<spdlog::sinks::null_sink_mt>()};
 };
 
@@ -168,10 +168,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto route = sip::decide_route(*final_request, w.identity);
   if (!route) return 0;
 
-  server::AccessControl access(
+  security::AccessControl access(
       w.settings, w.identity, &w.users, w.authenticator.get(), nullptr, w.dial_policy.get(),
       [] { return kNow; }, w.logger, w.tokens.get());
-  const server::AccessDecision decision = access.admit(*final_request, flow, *route);
+  const security::AccessDecision decision = access.admit(*final_request, flow, *route);
   const sip::Method method = final_request->method();
   const bool unauthenticated_pass = !decision.answer && decision.identity.empty() && !trusted;
   OSPREY_FUZZ_CHECK(!decision.trusted_source || trusted);

@@ -95,7 +95,7 @@ void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip:
       return;
     }
   }
-  AccessDecision access;
+  security::AccessDecision access;
   if (access_ != nullptr && (!for_us || request.method() == sip::Method::register_)) {
     access = access_->admit(request, flow, route ? *route : sip::RouteDecision{});
     if (access.answer) {

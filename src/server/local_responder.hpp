@@ -13,8 +13,8 @@
 
 #include "im/offline_delivery.hpp"
 #include "proxy/proxy_core.hpp"
-#include "server/access_control.hpp"
-#include "server/registrar_service.hpp"
+#include "registrar/registrar_service.hpp"
+#include "security/access_control.hpp"
 #include "sip/local_reply.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -39,7 +39,7 @@ class LocalResponder final : public txn::TransactionUser {
   LocalResponder();
   // The table answers go through, and the registrar REGISTERs go to (none: 501); set once,
   // before traffic.
-  void attach(txn::TransactionTable& table, RegistrarService* registrar = nullptr) {
+  void attach(txn::TransactionTable& table, registrar::RegistrarService* registrar = nullptr) {
     table_ = &table;
     registrar_ = registrar;
   }
@@ -47,7 +47,7 @@ class LocalResponder final : public txn::TransactionUser {
   void attach_proxy(proxy::ProxyCore* proxy) { proxy_ = proxy; }
   // Authentication, identity and dial policy for new requests ; none: everything is
   // let through. Set once, before traffic.
-  void attach_access(AccessControl* access) { access_ = access; }
+  void attach_access(security::AccessControl* access) { access_ = access; }
   // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
 
@@ -80,10 +80,10 @@ class LocalResponder final : public txn::TransactionUser {
 
  private:
   txn::TransactionTable* table_ = nullptr;
-  RegistrarService* registrar_ = nullptr;
+  registrar::RegistrarService* registrar_ = nullptr;
   proxy::ProxyCore* proxy_ = nullptr;
   im::OfflineDelivery* delivery_ = nullptr;
-  AccessControl* access_ = nullptr;
+  security::AccessControl* access_ = nullptr;
   CancelRelay cancel_relay_;
   std::mt19937_64 random_;
   ResponderCounters counters_;

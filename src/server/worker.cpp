@@ -122,7 +122,10 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
           set_aside.id, set_aside.aor, set_aside.attempts);
     });
     services.offline = &*offline_;
-    registrar_.attach_delivery(&*delivery_);
+    registrar_.set_reachable_report(
+        [this](std::string_view aor, const std::vector<registrar::Binding>& bindings) {
+          delivery_->user_reachable(aor, bindings);
+        });
     responder_.attach_delivery(&*delivery_);
   }
   proxy_.attach(services);
@@ -131,7 +134,7 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
 
 void Worker::attach_security(const SharedSecurity& shared, const store::UserStore* users,
                              const ServerSettings& settings) {
-  const SecuritySettings& security = settings.security;
+  const security::SecuritySettings& security = settings.security;
   bans_ = shared.bans;
   if (bans_ != nullptr) {
     // A banned address gets no connection either (connections closed).
@@ -148,7 +151,8 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
-  access_->set_event_log(&event_log_);
+  access_->set_ack_drop_report([this](const sip::Message& ack, std::string_view why,
+                                      const net::Endpoint* from) { event_log_.ack_dropped(ack, why, from); });
   responder_.attach_access(&*access_);
 }
 

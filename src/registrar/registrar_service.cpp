@@ -1,4 +1,4 @@
-#include "server/registrar_service.hpp"
+#include "registrar/registrar_service.hpp"
 #include "sip/char_class.hpp"
 
 #include <algorithm>
@@ -7,15 +7,15 @@
 
 #include <boost/asio/post.hpp>
 
-namespace osprey::server {
+namespace osprey::registrar {
 
 std::string source_of(const net::Flow& flow) {
   return sip::to_ascii_lower(net::via_token(flow.protocol)) + ':' + net::to_string(flow.remote);
 }
 
 RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
-                                   registrar::RegistrarLimits limits, std::vector<std::string> domains,
-                                   Clock clock, NewTag new_tag)
+                                   RegistrarLimits limits, std::vector<std::string> domains, Clock clock,
+                                   NewTag new_tag)
     : io_context_(io_context),
       store_(store),
       limits_(limits),
@@ -25,14 +25,13 @@ RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::L
       pace_timer_(io_context) {}
 
 bool RegistrarService::serves(const sip::Message& request) const {
-  return request.method() == sip::Method::register_ &&
-         registrar::registers_for(request.request_uri(), domains_);
+  return request.method() == sip::Method::register_ && registers_for(request.request_uri(), domains_);
 }
 
 void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransactionId transaction,
                               const sip::Message& request, const net::Flow& flow) {
   const std::string tag = new_tag_();
-  auto read = registrar::read_register(request, domains_, source_of(flow), limits_);
+  auto read = read_register(request, domains_, source_of(flow), limits_);
   if (!read) {
     ++counters_.refused;
     table.respond(transaction, sip::serialize_reply(request, read.error(), tag), read.error().status, tag);
@@ -46,16 +45,16 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   // lambda inline instead of allocating for it.
   struct DecideInput {
     Pending& pending;
-    const registrar::RegisterRequest& request;
+    const RegisterRequest& request;
     std::int64_t now;
-    registrar::RegistrarLimits limits;
+    RegistrarLimits limits;
   };
   const DecideInput input{*pending, *read, now, limits_};
   store_.update(
       read->aor, now,
-      [&input](const std::vector<registrar::Binding>& current) -> std::optional<store::AorUpdate> {
-        registrar::Decision& decision = input.pending.decision;
-        decision = registrar::decide(input.request, current, input.now, input.limits);
+      [&input](const std::vector<Binding>& current) -> std::optional<store::AorUpdate> {
+        Decision& decision = input.pending.decision;
+        decision = decide(input.request, current, input.now, input.limits);
         if (!decision.new_set) return std::nullopt;
         // A view: the set stays in `pending`, for the 200 and the offline delivery.
         return store::AorUpdate{*decision.new_set};
@@ -65,9 +64,9 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
         // the answer goes out on the worker, after the code below has filled `pending` in.
         complete({&table, transaction, pending, ok});
       });
-  const registrar::Decision& decision = pending->decision;
+  const Decision& decision = pending->decision;
   pending->answer = decision.refusal ? sip::serialize_reply(request, *decision.refusal, tag)
-                                     : registrar::ok_response(request, decision.bindings(), now, tag);
+                                     : ok_response(request, decision.bindings(), now, tag);
 }
 
 void RegistrarService::complete(Completion completion) {
@@ -120,7 +119,7 @@ void RegistrarService::answer_completed() {
 void RegistrarService::answer(const Completion& completion) {
   txn::TransactionTable& table = *completion.table;
   Pending& pending = *completion.pending;
-  const registrar::Decision& decision = pending.decision;
+  const Decision& decision = pending.decision;
   // A refusal promises nothing about the store: it goes out whatever became of the writes
   // queued before it.
   if (!completion.ok && !decision.refusal) {
@@ -148,8 +147,8 @@ void RegistrarService::answer(const Completion& completion) {
   }
   ++counters_.registered;
   // After the 200: messages kept while the user was away follow it.
-  const std::vector<registrar::Binding>& bindings = decision.bindings();
-  if (delivery_ != nullptr && !bindings.empty()) delivery_->user_reachable(bindings.front().aor, bindings);
+  const std::vector<Binding>& bindings = decision.bindings();
+  if (reachable_report_ && !bindings.empty()) reachable_report_(bindings.front().aor, bindings);
 }
 
-}  // namespace osprey::server
+}  // namespace osprey::registrar

@@ -48,8 +48,7 @@
 #include "security/dial_policy.hpp"
 #include "security/dialog_token.hpp"
 #include "security/digest_authenticator.hpp"
-#include "server/proxy_event_log.hpp"
-#include "server/server_settings.hpp"
+#include "security/security_settings.hpp"
 #include "sip/local_reply.hpp"
 #include "sip/message.hpp"
 #include "sip/route_decision.hpp"
@@ -59,7 +58,7 @@ namespace spdlog {
 class logger;
 }
 
-namespace osprey::server {
+namespace osprey::security {
 
 struct AccessDecision {
   // Set: answer with it (a challenge, a refusal) instead of going on to the registrar or proxy.
@@ -81,7 +80,7 @@ struct AccessDecision {
   // In-dialog, with no Route left after ours: the other side's flow the dialog token binds
   // (HMAC-verified), where the proxy sends the request rather than to the Request-URI when it
   // can (proxy/dialog_flow_hop.hpp). nullopt: a token without a flow, or none.
-  std::optional<security::DialogFlow> dialog_flow;
+  std::optional<DialogFlow> dialog_flow;
 };
 
 struct AccessCounters {
@@ -100,9 +99,9 @@ class AccessControl {
   // Everything passed outlives this object. `users` and `authenticator` may be null only when
   // authentication is off; `bans` may be null (failures are then only counted).
   AccessControl(const SecuritySettings& settings, const net::LocalIdentity& identity,
-                const store::UserStore* users, security::DigestAuthenticator* authenticator,
-                security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
-                spdlog::logger& logger, const security::DialogToken* dialog_tokens = nullptr);
+                const store::UserStore* users, DigestAuthenticator* authenticator, BanTable* bans,
+                const DialPolicy* dial_policy, Clock clock, spdlog::logger& logger,
+                const DialogToken* dialog_tokens = nullptr);
 
   // `route` is the request's §16.4 route processing (sip::decide_route): what is judged is
   // where the request will go, never the raw Request-URI.
@@ -111,8 +110,12 @@ class AccessControl {
   // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token, toward a host
   // of that dialog), toward our own users, from trusted peers, or with authentication off; else
   // it is a relay attempt.
-  // Where dropped ACKs are logged (once per dialog, rate-bound); null: debug lines only.
-  void set_event_log(ProxyEventLog* event_log) { event_log_ = event_log; }
+  // Where dropped ACKs are reported (the server logs them once per dialog, rate-bound); none:
+  // debug lines only.
+  // `why`: a string literal naming the rule; `from`: where the ACK came from.
+  using AckDropReport =
+      std::function<void(const sip::Message& ack, std::string_view why, const net::Endpoint* from)>;
+  void set_ack_drop_report(AckDropReport report) { ack_drop_report_ = std::move(report); }
 
   // `dialog_flow`, when given, receives the flow its dialog token binds (see
   // AccessDecision::dialog_flow).
@@ -120,8 +123,7 @@ class AccessControl {
   // gateway's address (see AccessDecision::may_reach_gateway): judged in the same pass, the token
   // is verified once.
   bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const sip::RouteDecision& route,
-                   std::optional<security::DialogFlow>* dialog_flow = nullptr,
-                   bool* may_reach_gateway = nullptr);
+                   std::optional<DialogFlow>* dialog_flow = nullptr, bool* may_reach_gateway = nullptr);
 
   const AccessCounters& counters() const { return counters_; }
 
@@ -137,9 +139,9 @@ class AccessControl {
   // Why the request's targets are refused to `user`: a number the dial policy refuses, or
   // anything but a number sent to the gateway's address. nullopt: allowed.
   std::optional<std::string> refused_number(const sip::RouteDecision& route, const std::string& user) const;
-  // The gateway's place (security::dialog_place), empty without a gateway.
+  // The gateway's place (dialog_place), empty without a gateway.
   std::string gateway_place() const;
-  // `place` (security::dialog_place) is on the gateway's host, at any port: a gateway admits
+  // `place` (dialog_place) is on the gateway's host, at any port: a gateway admits
   // osprey by address, so each of its ports is the gateway.
   bool at_gateway(std::string_view place) const;
   std::string realm_for(const sip::Uri& uri) const;
@@ -147,7 +149,7 @@ class AccessControl {
   // hop is the peer, reached over that flow) and whether it was cleared for the gateway (its
   // next hop or that flow is on the gateway's host, and the token named its exact target).
   struct DialogAdmission {
-    std::optional<security::DialogFlow> flow;
+    std::optional<DialogFlow> flow;
     bool gateway_cleared = false;
   };
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
@@ -157,20 +159,19 @@ class AccessControl {
                        DialogAdmission* admission = nullptr) const;
   // For a request let through unjudged (authentication off, a trusted peer): the flow its dialog
   // token binds, if one of ours admits it.
-  std::optional<security::DialogFlow> verified_flow(const sip::Message& request,
-                                                    const sip::RouteDecision& route) const;
+  std::optional<DialogFlow> verified_flow(const sip::Message& request, const sip::RouteDecision& route) const;
 
   const SecuritySettings& settings_;
   const net::LocalIdentity& identity_;
   const store::UserStore* users_;
-  security::DigestAuthenticator* authenticator_;
-  security::BanTable* bans_;
-  const security::DialPolicy* dial_policy_;
+  DigestAuthenticator* authenticator_;
+  BanTable* bans_;
+  const DialPolicy* dial_policy_;
   Clock clock_;
   spdlog::logger& logger_;
-  const security::DialogToken* dialog_tokens_;
-  ProxyEventLog* event_log_ = nullptr;
+  const DialogToken* dialog_tokens_;
+  AckDropReport ack_drop_report_;
   AccessCounters counters_;
 };
 
-}  // namespace osprey::server
+}  // namespace osprey::security

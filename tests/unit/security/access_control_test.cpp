@@ -1,4 +1,4 @@
-#include "server/access_control.hpp"
+#include "security/access_control.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -14,7 +14,7 @@
 #include "security/fake_user_store.hpp"
 #include "sip/auth_headers.hpp"
 
-namespace osprey::server {
+namespace osprey::security {
 namespace {
 
 using security::testing::FakeUserStore;
@@ -501,9 +501,9 @@ TEST_F(AccessControlNumberTest, InternationalCallAllowedToTheGroupGoesThrough) {
 }
 
 }  // namespace
-}  // namespace osprey::server
+}  // namespace osprey::security
 
-namespace osprey::server {
+namespace osprey::security {
 namespace {
 
 // A To tag and a Route are only text; an in-dialog request passes unchallenged only with the
@@ -847,4 +847,4 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
 }
 
 }  // namespace
-}  // namespace osprey::server
+}  // namespace osprey::security
