@@ -12,7 +12,7 @@ import json
 import subprocess
 import sys
 
-# The targets, for the ~900-byte INVITE with SDP.
+# The parser's targets, for the ~900-byte INVITE with SDP.
 TARGET_MESSAGE = "invite_sdp"
 FRAME_MAX_NS = 250.0
 FULL_MAX_NS = 1500.0

@@ -56,7 +56,7 @@ struct TestMessage {
   std::exit(2);
 }
 
-// The five messages first, in its order; any other *.sip file after them.
+// The five reference messages first, in their order; any other *.sip file after them.
 std::vector<TestMessage> load_messages() {
   const char* from_env = std::getenv("OSPREY_BENCH_MESSAGES");
   std::filesystem::path dir = from_env != nullptr ? from_env : OSPREY_BENCH_MESSAGES_DIR;

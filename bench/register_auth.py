@@ -12,7 +12,7 @@ Two osprey servers, each on a fresh data directory (durable SQLite store on, as 
   first challenge and only MD5; driven by bench/sipp/register_auth.xml.
 Every REGISTER names a new user (an injection file of `--count` users), so each one adds a binding.
 CPU per transaction = server utime+stime (/proc) over the run / successful SIPp calls, where one
-call is one whole registration (two transactions when authenticated): the figure the issue compares.
+call is one whole registration (two transactions when authenticated): the figure compared.
 
 Processes, time limits and exit status: as bench/options_load.py, whose helpers this reuses.
 """

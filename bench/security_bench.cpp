@@ -1,4 +1,4 @@
-// Issue #6 costs on the hot path, in isolation (Google Benchmark, release build):
+// The security costs on the hot path, in isolation (Google Benchmark, release build):
 //  - BanTable::is_banned, run for every datagram before parsing: the banned-source drop path must
 //    stay far below 5 µs (bench/banned_flood.py measures the whole path through the kernel);
 //  - RateLimiter::admit, also per datagram;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sip/auth_headers.hpp"
+#include "sip/host.hpp"
 
 namespace osprey::proxy {
 
@@ -36,6 +37,17 @@ void remove_for_realms(sip::Message& request, sip::HeaderId header, std::string_
 void remove_consumed_credentials(sip::Message& request, const std::vector<std::string>& realms) {
   remove_for_realms(request, sip::HeaderId::proxy_authorization, "Proxy-Authorization", realms);
   remove_for_realms(request, sip::HeaderId::authorization, "Authorization", realms);
+}
+
+void remove_consumed_credentials(sip::Message& request, const net::LocalIdentity& identity,
+                                 std::string_view verified_realm) {
+  if (request.count(sip::HeaderId::proxy_authorization) == 0 &&
+      request.count(sip::HeaderId::authorization) == 0)
+    return;
+  std::vector<std::string> realms;
+  for (const std::string& domain : identity.domains()) realms.push_back(sip::canonical_host(domain));
+  if (!verified_realm.empty()) realms.emplace_back(verified_realm);
+  remove_consumed_credentials(request, realms);
 }
 
 }  // namespace osprey::proxy

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "net/local_identity.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::proxy {
@@ -19,5 +20,10 @@ namespace osprey::proxy {
 // The same for Authorization: osprey answers with 401 only REGISTERs, but a UA that reuses its
 // registration's credentials in other requests would otherwise hand them to the callee.
 void remove_consumed_credentials(sip::Message& request, const std::vector<std::string>& realms);
+
+// The same for osprey's realms: its served domains (canonical) and `verified_realm`, the one
+// access control verified (empty: none). Costs nothing for a request without credentials.
+void remove_consumed_credentials(sip::Message& request, const net::LocalIdentity& identity,
+                                 std::string_view verified_realm = {});
 
 }  // namespace osprey::proxy

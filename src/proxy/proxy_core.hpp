@@ -1,43 +1,51 @@
 #pragma once
 // The stateful proxy of RFC 3261 §16: the transaction user for every request osprey does not
-// answer itself. Per request, a context maps the server transaction to its branches (client
-// transactions), the targets still to try and the best final response so far (§16.7).
+// answer itself. Per request, a response context (response_context.hpp) maps the server
+// transaction to its branches (client transactions), the targets still to try and the best final
+// response so far (§16.7). ProxyCore ties the steps together; each has its own source file:
 //
-// What it does, in the order of §16:
-//  §16.3  validation: 483 (Max-Forwards 0), 420 (Proxy-Require), 416, and loops (482) told from
-//         spirals by loop_hash;
-//  §16.4  route information: a Request-URI we record-routed (strict previous hop) is replaced by
-//         the last Route; our own top Route values are popped;
-//  §16.5  target set: a served domain from the location service (no live binding: 404 for a
-//         user without an account when accounts exist, else 480 — or, for a MESSAGE, stored
-//         and answered 202 by the im layer), else the Request-URI alone (or the remaining
-//         Route's next hop);
-//  §16.6  forwarding: copy, new Request-URI, Max-Forwards - 1 (70 when absent), Record-Route on
-//         dialog-creating requests (INVITE, SUBSCRIBE, REFER; twice when the transport or address
-//         family changes, RFC 5658), Path as Route; the table adds Via. Step 7, the next hop of a
-//         binding: registrar/binding_hop.hpp (a Contact naming osprey itself: 482). §18.1.1:
-//         over 1300 bytes toward UDP, TCP (named in the Record-Route), and UDP after all when
-//         that connection is refused or reset; a transport error passes the branch to the
-//         binding's next hop. §22.3: credentials for osprey's realms are not forwarded;
-//  §16.7  responses: 100 absorbed, other 1xx and every 2xx forwarded at once, a 2xx or 6xx
-//         cancels the other branches, else the best final once every branch ended (503 -> 500);
-//  §16.10 CANCEL: every pending branch cancelled, the INVITE answered 487 when they ended.
-// ACKs for 2xx are forwarded without a transaction. Every further 2xx a client transaction in
-// Accepted passes up (retransmissions, other forks of a downstream proxy) goes upstream through
-// the INVITE's server transaction while it is Accepted (RFC 6026 §7.1), so over the caller's own
-// TCP or TLS connection too; later, statelessly over UDP. A response matching no transaction is
-// dropped (RFC 6026 §7.3).
+//  §16.3  validation (proxy_core.cpp): 483 (Max-Forwards 0), 420 (Proxy-Require), 416, and loops
+//         (482) told from spirals by loop_check.hpp and loop_hash.hpp;
+//  §16.4  route information (route_decision.hpp): a Request-URI we record-routed (strict
+//         previous hop) is replaced by the last Route; our own top Route values are popped;
+//  §16.5  target set (proxy_core.cpp): a served domain from the location service (no live
+//         binding: 404 for a user without an account when accounts exist, else 480 — or, for a
+//         MESSAGE, stored and answered 202 by the im layer), else the Request-URI alone (or the
+//         remaining Route's next hop);
+//  §16.6  forwarding (proxy_forward.cpp, branch_request.hpp): copy, new Request-URI,
+//         Max-Forwards - 1 (70 when absent), Record-Route on dialog-creating requests (INVITE,
+//         SUBSCRIBE, REFER; twice when the transport or address family changes, RFC 5658), Path
+//         as Route; the table adds Via. Step 7, the next hop of a binding: registrar/binding_hop.hpp
+//         (a Contact naming osprey itself: 482). §18.1.1: over 1300 bytes toward UDP, TCP (named
+//         in the Record-Route), and UDP after all when that connection is refused or reset; a
+//         transport error passes the branch to the binding's next hop. §22.3: credentials for
+//         osprey's realms are not forwarded. Step 11, Timer C: the transaction table's
+//         (TimerSettings::timer_c, restarted by each provisional but 100; §16.8: it CANCELs the
+//         branch);
+//  §16.7  responses (proxy_responses.cpp, response_choice.hpp): 100 absorbed, other 1xx and every
+//         2xx forwarded at once, a 2xx or 6xx cancels the other branches, else the best final
+//         once every branch ended (503 -> 500); a forwarded 401/407 carries the challenges of the
+//         other branches' 401/407 (step 7);
+//  §16.10 CANCEL (proxy_responses.cpp): every pending branch cancelled, the INVITE answered 487
+//         when they ended.
+//  §16.11 stateless (proxy_stateless.cpp): ACKs for 2xx are forwarded without a transaction.
+//         Every further 2xx a client transaction in Accepted passes up (retransmissions, other
+//         forks of a downstream proxy) goes upstream through the INVITE's server transaction
+//         while it is Accepted (RFC 6026 §7.1), so over the caller's own TCP or TLS connection
+//         too; later, statelessly over UDP. A response matching no transaction is dropped
+//         (RFC 6026 §7.3).
 //
 // Identity (RFC 3325, RFC 3323): P-Asserted-Identity from outside the trust domain removed, the
 // authenticated user's asserted instead (P-Preferred-Identity honoured among its identities);
 // Privacy: id / header applied toward next hops outside the trust domain. Numbers with no
 // account go to the configured gateway.
 //
-// MESSAGE (RFC 3428): never record-routed; over the body limit 413; over 1300 bytes with no
-// stream toward a UDP next hop 513 (§8); to an unreachable served user stored by the im layer.
+// MESSAGE (RFC 3428, proxy_offline.cpp): never record-routed; over the body limit 413; over 1300
+// bytes with no stream toward a UDP next hop 513 (§8); to an unreachable served user stored by
+// the im layer.
 //
-// Not yet: Timer C (§16.6 step 11), recursion on 3xx, merging 401/407 challenges (§16.7 step 7),
-// RFC 3263 NAPTR/SRV (only A/AAAA).
+// Not done: recursion on 3xx (§16.7 step 4: a 3xx is a final response like any other), strict
+// routers as next hop (§16.6 step 6), RFC 3263 NAPTR/SRV (net/target_resolver.hpp: A/AAAA).
 
 #include <cstdint>
 #include <deque>
@@ -184,6 +192,8 @@ class ProxyCore {
     return (static_cast<std::uint64_t>(id.index) << 32) | id.generation;
   }
   Context* find(ContextKey key);
+
+  // proxy_core.cpp: §16.3-§16.5, the request side.
   // Answers the request with our own final response (and forgets the context if it has one).
   void reject(txn::ServerTransactionId transaction, const sip::Message& request, int status,
               std::string_view reason = {},
@@ -192,16 +202,37 @@ class ProxyCore {
   static std::optional<sip::Message> original_request(const Context& context);
   // The same for a request whose context holds it (parsed again from its bytes).
   void reject_original(Context& context, int status, std::string_view reason = {});
-  // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
-  bool offer_to_store(Context& context);
-  // The delivery timeout (ImLimits::delivery_timeout) of a MESSAGE to a served user ran out
-  // with no branch answered: stored and answered 202 now, the branches left running.
-  void store_undelivered(ContextKey key);
-  // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
-  // deadline_passed: asked at the MESSAGE delivery timeout, branches may still be running.
-  bool may_store(const Context& context, bool deadline_passed = false) const;
-  // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
-  bool message_too_large_for(const Context& context, const txn::Target& to) const;
+  // §16.3 step 4 (loop_check.hpp): been here, and the same request is still being forwarded.
+  bool is_loop(const sip::Message& request, std::uint64_t hash) const;
+  std::unique_ptr<Context> open_context(txn::ServerTransactionId transaction, const sip::Message& request,
+                                        const net::Flow& flow, std::uint64_t loop,
+                                        const Originator& originator);
+  // §16.5: the target set into context.groups; false when the request was answered instead.
+  bool choose_targets(Context& context, const sip::Message& request, const sip::RouteDecision& route,
+                      const Originator& originator);
+  // §16.5 for a served domain: the location service (or the gateway, 404, 480, stored).
+  bool served_targets(Context& context, const sip::Message& request, const sip::Uri& uri,
+                      const std::string& request_uri);
+  // A telephone number nobody here answers for (`aor`: its account, empty to skip asking).
+  bool to_gateway(const sip::Uri& uri, const std::string& aor) const;
+  ForwardTarget gateway_target(const std::string& request_uri) const;
+  // Keeps the context and starts its first q-value group.
+  void start_context(std::unique_ptr<Context> context);
+  // For target_groups: whether a binding's stream connection is still open (the transport).
+  SourceFlowOpen source_flow_open() const;
+  // Our Via/Record-Route address toward `to`, learnt as ours.
+  std::optional<net::Endpoint> our_address(const txn::Target& to);
+  // The Request-URI's target of an in-dialog request with no Route left: over the peer's flow
+  // when its token names one osprey can use (dialog_flow_hop), with the Request-URI after it.
+  ForwardTarget peer_target(const std::string& request_uri, const sip::Uri& uri, bool tls_only,
+                            const std::optional<security::DialogFlow>& dialog_flow) const;
+  // The callee's flow a branch used, for the caller's token; nullopt before it was sent.
+  static std::optional<security::DialogFlow> branch_flow(const Branch& branch);
+  // Tells services_.events of a branch lost to a transport error.
+  void report_transport_failure(const Context& context, const txn::Target& to, std::string_view cause) const;
+  void report_not_reachable(const sip::Message& request, int status, std::string_view why) const;
+
+  // proxy_forward.cpp: §16.6, one branch per target.
   // RFC 3261 §18.1.1's 1300 bytes, judged on the request as received plus room for our Via and
   // the other edits of §16.6 (Max-Forwards, Route): close enough without serialising twice.
   static constexpr std::size_t kUdpMessageLimit = 1300;
@@ -212,11 +243,17 @@ class ProxyCore {
   void start_next_group(ContextKey key);
   void start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target);
   void send_branch(ContextKey key, std::size_t branch, const ForwardTarget& target, const txn::Target& to);
-  void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
-  // §16.7 step 6 (RFC 4320 §4.2 for non-INVITE): `status` beats the best final so far.
-  static bool better_final(const Context& context, int status);
-  // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
-  bool stays_unanswered(Context& context);
+  // The checks of a branch's destination before anything is built; true when the branch ended.
+  bool branch_refused(Context& context, ContextKey key, std::size_t branch, const ForwardTarget& target,
+                      const txn::Target& to);
+  // §16.6 steps 1-3 and the Path (RFC 3327): the branch's copy of the request (the last one
+  // takes `outgoing` itself).
+  sip::Message branch_request(Context& context, std::size_t branch, const ForwardTarget& target,
+                              const txn::Target& to);
+  // §16.6 step 4 and §18.1.1: our Record-Route, and TCP for a request over 1300 bytes when
+  // `may_move`; `to` changes with it. True when the request moved to TCP.
+  bool record_and_choose_transport(Context& context, std::size_t branch, const ForwardTarget& target,
+                                   sip::Message& message, txn::Target& to, bool may_move);
   // After a transport error (§16.7 step 3 would count it a 503), a second try for the branch:
   // a request osprey moved from UDP to TCP for its size goes over UDP after all when the
   // connection is refused or reset (the UA has no TCP listener: a UDP datagram over 1300 bytes
@@ -231,15 +268,19 @@ class ProxyCore {
   // family changes, RFC 5658); returns how many were prepended.
   std::size_t add_record_route(Context& context, std::size_t branch, const ForwardTarget& target,
                                sip::Message& message, const txn::Target& to);
-  // §16.7 step 7: keeps the challenges of a 401/407 from `branch`.
-  static void collect_challenges(Context& context, std::size_t branch, const sip::Message& response);
-  // Tells services_.events of a branch lost to a transport error.
-  void report_transport_failure(const Context& context, const txn::Target& to, std::string_view cause) const;
-  void report_not_reachable(const sip::Message& request, int status, std::string_view why) const;
+
+  // proxy_responses.cpp: §16.7 and §16.10.
+  void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
+  bool stays_unanswered(Context& context);
   void cancel_pending(Context& context);
   void finish_if_done(ContextKey key);
+  // §16.7 steps 6-7, §16.10: every branch ended without a 2xx; the final response goes upstream.
+  void send_final(Context& context);
   // `branch`: the branch the response came from (its places go into the caller's token).
   void forward_response(Context& context, const sip::Message& response, std::size_t branch);
+
+  // proxy_stateless.cpp: §16.11 and RFC 6026, without a response context.
   // A 2xx to an INVITE that no pending branch takes (a retransmission, or a fork answering
   // after the request was answered) goes on statelessly along the Vias; false for anything else.
   bool forward_late_2xx(const sip::Message& response);
@@ -248,18 +289,26 @@ class ProxyCore {
   // transaction is unknown or over.
   bool forward_accepted_2xx(txn::ClientTransactionId transaction, const sip::Message& response);
   void remember_accepted(const Context& context, std::size_t branch);
-  // For target_groups: whether a binding's stream connection is still open (the transport).
-  SourceFlowOpen source_flow_open() const;
-  // Our Via/Record-Route address toward `to`, learnt as ours.
-  std::optional<net::Endpoint> our_address(const txn::Target& to);
   void forward_ack(sip::Message ack, bool may_reach_gateway,
                    const std::optional<security::DialogFlow>& dialog_flow);
-  // The Request-URI's target of an in-dialog request with no Route left: over the peer's flow
-  // when its token names one osprey can use (dialog_flow_hop), with the Request-URI after it.
-  ForwardTarget peer_target(const std::string& request_uri, const sip::Uri& uri, bool tls_only,
-                            const std::optional<security::DialogFlow>& dialog_flow) const;
-  // The callee's flow a branch used, for the caller's token; nullopt before it was sent.
-  static std::optional<security::DialogFlow> branch_flow(const Branch& branch);
+  // An ACK whose Request-URI names a served user: to that user's first binding.
+  void forward_ack_to_user(sip::Message ack, const sip::Uri& uri, bool may_reach_gateway, bool tls_only);
+  bool ack_hop_refused(const sip::Message& ack, const txn::Target& to, bool may_reach_gateway,
+                       bool tls_only) const;
+  void send_ack_to(sip::Message ack, const txn::Target& to, bool may_reach_gateway, bool tls_only);
+  void report_ack_dropped(const sip::Message& ack, std::string_view why) const;
+
+  // proxy_offline.cpp: RFC 3428 store-and-forward.
+  // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).
+  bool offer_to_store(Context& context);
+  // The delivery timeout (ImLimits::delivery_timeout) of a MESSAGE to a served user ran out
+  // with no branch answered: stored and answered 202 now, the branches left running.
+  void store_undelivered(ContextKey key);
+  // Store-and-forward applies to this MESSAGE if every branch failed the way `status` says.
+  // deadline_passed: asked at the MESSAGE delivery timeout, branches may still be running.
+  bool may_store(const Context& context, bool deadline_passed = false) const;
+  // RFC 3428 §8: a MESSAGE this large needs a stream toward `to`, and osprey has none to offer.
+  bool message_too_large_for(const Context& context, const txn::Target& to) const;
   void forward_2xx_upstream(const sip::Message& response);
 
   txn::TransactionTable& table_;

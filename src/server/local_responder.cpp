@@ -4,6 +4,7 @@
 
 #include "sip/builder.hpp"
 #include "sip/validation.hpp"
+#include "txn/cancel_builder.hpp"
 
 namespace osprey::server {
 
@@ -165,14 +166,10 @@ void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Messa
     proxy_->on_cancel(invite, cancel);  // §16.10: the proxy cancels its branches
     return;
   }
-  // §9.2: the UAS answers the cancelled INVITE 487. The response copies the CANCEL's Via,
-  // From, To and Call-ID, which equal the INVITE's (§9.1), with the INVITE's CSeq method.
+  // §9.2: the UAS answers the cancelled INVITE 487.
   ++counters_.requests_refused;
-  auto builder = sip::MessageBuilder::response_to(cancel, 487, {}, new_tag());
-  auto response = builder.build();
-  if (!response || !cancel.cseq()) return;
-  response->replace_header(sip::HeaderId::cseq, std::to_string(cancel.cseq()->number) + " INVITE");
-  if (table_ != nullptr) table_->respond(invite, *response);
+  auto response = txn::response_to_cancelled_invite(cancel, new_tag());
+  if (response && table_ != nullptr) table_->respond(invite, *response);
 }
 
 bool LocalResponder::on_unmatched_cancel(sip::Message& cancel, const net::Flow& flow) {

@@ -6,13 +6,13 @@ namespace osprey::sip {
 
 namespace {
 void collect_token(const Uri& uri, std::vector<std::string>& tokens) {
-  if (auto token = uri.param(kDialogTokenParam); token && !token->empty()) tokens.emplace_back(*token);
+  if (auto token = uri.param(kRecordRouteParam); token && !token->empty()) tokens.emplace_back(*token);
 }
 
 }  // namespace
 
 bool placed_in_record_route(const Uri& uri, const OurUris& ours) {
-  return !uri.has_user && uri.has_param(kDialogTokenParam) && ours.is_ours(uri);
+  return !uri.has_user && uri.has_param(kRecordRouteParam) && ours.is_ours(uri);
 }
 
 std::optional<RouteDecision> decide_route(const Message& request, const OurUris& ours) {
@@ -55,6 +55,12 @@ void apply_routes(Message& message, const RouteDecision& decision) {
   message.set_request_uri(decision.request_uri);
   message.remove_headers(HeaderId::route);
   if (!decision.routes.empty()) message.prepend_header(HeaderId::route, join_routes(decision.routes));
+}
+
+std::optional<RouteDecision> process_routes(Message& request, const OurUris& ours) {
+  auto decision = decide_route(request, ours);
+  if (decision) apply_routes(request, *decision);
+  return decision;
 }
 
 }  // namespace osprey::sip

@@ -43,9 +43,10 @@ class OurUris {
   ~OurUris() = default;
 };
 
-// The URI parameter carrying the dialog token on every Record-Route URI osprey writes
-// (security/dialog_token.hpp): what tells a Record-Route value of ours from a plain URI of ours.
-inline constexpr std::string_view kDialogTokenParam = "osp-dt";
+// The URI parameter that marks a Record-Route URI as osprey's: what tells a Record-Route value
+// of ours from a plain URI of ours. It carries the dialog token (security::DialogToken::kParam
+// is this name).
+inline constexpr std::string_view kRecordRouteParam = "osp-dt";
 
 struct RouteDecision {
   std::string request_uri;          // after the strict-router fix-up
@@ -66,5 +67,10 @@ std::string join_routes(const std::vector<std::string>& values);
 
 // The Route header of `message` rewritten from the decision (§16.4 removals), if it changed.
 void apply_routes(Message& message, const RouteDecision& decision);
+
+// Both at once, for a request nothing judged before it is forwarded (the ACK for a 2xx, which
+// follows its dialog's route set, §13.2.2.4): decided and applied to `request`; nullopt, and
+// `request` unchanged, when its Route header does not parse.
+std::optional<RouteDecision> process_routes(Message& request, const OurUris& ours);
 
 }  // namespace osprey::sip

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace osprey::proxy {
 namespace {
 
@@ -23,6 +26,53 @@ TEST(BetterResponse, ChallengesAndFixableErrorsFirstWithin4xx) {
 }
 
 TEST(BetterResponse, EarlierWinsATie) { EXPECT_FALSE(better_response(486, 404)); }
+
+// RFC 4320 §4.2: a non-INVITE's 408 loses to any other final; an INVITE's ranks as usual.
+TEST(BetterFinal, A408LosesForNonInviteOnly) {
+  EXPECT_FALSE(better_final(false, 408, 500));
+  EXPECT_TRUE(better_final(false, 500, 408));
+  EXPECT_TRUE(better_final(true, 408, 500));
+  EXPECT_TRUE(better_final(false, 408, 0));
+}
+
+// §16.10, §16.7 step 6.
+TEST(ChooseFinal, CancelledWithoutAResponseIsOur487) {
+  const FinalAnswer answer = choose_final(true, false, 408);
+  EXPECT_FALSE(answer.forward_best);
+  EXPECT_EQ(answer.status, 487);
+  EXPECT_EQ(choose_final(true, true, 503).status, 487);
+  EXPECT_TRUE(choose_final(true, true, 487).forward_best);
+}
+
+TEST(ChooseFinal, A503BecomesOur500AndNothingAt480) {
+  EXPECT_FALSE(choose_final(false, true, 503).forward_best);
+  EXPECT_EQ(choose_final(false, true, 503).status, 500);
+  EXPECT_EQ(choose_final(false, false, 503).status, 500);
+  EXPECT_EQ(choose_final(false, false, 0).status, 480);
+  EXPECT_EQ(choose_final(false, false, 482).status, 482);
+  EXPECT_TRUE(choose_final(false, true, 486).forward_best);
+}
+
+// §16.7 step 7: the other branches' challenges join the forwarded 401/407.
+TEST(Challenges, OtherBranchesOnly) {
+  auto first = sip::Message::parse(std::string(
+      "SIP/2.0 407 Proxy Authentication Required\r\nVia: SIP/2.0/UDP a.example;branch=z9hG4bK1\r\n"
+      "From: <sip:a@a.example>;tag=1\r\nTo: <sip:b@b.example>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+      "Proxy-Authenticate: Digest realm=\"one\", nonce=\"n1\"\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(first);
+  auto second = sip::Message::parse(std::string(
+      "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP a.example;branch=z9hG4bK1\r\n"
+      "From: <sip:a@a.example>;tag=1\r\nTo: <sip:b@b.example>;tag=3\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+      "WWW-Authenticate: Digest realm=\"two\", nonce=\"n2\"\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(second);
+  std::vector<BranchChallenge> challenges;
+  collect_challenges(challenges, 0, *first);
+  collect_challenges(challenges, 1, *second);
+  ASSERT_EQ(challenges.size(), 2u);
+  add_other_challenges(*first, challenges, 0);
+  EXPECT_EQ(first->count(sip::HeaderId::proxy_authenticate), 1u);
+  EXPECT_EQ(first->count(sip::HeaderId::www_authenticate), 1u);
+}
 
 }  // namespace
 }  // namespace osprey::proxy

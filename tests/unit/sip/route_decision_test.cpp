@@ -80,6 +80,19 @@ TEST(RouteDecision, PopsEveryLeadingRouteOfOursAndKeepsTheRest) {
   EXPECT_EQ(decision->tokens, std::vector<std::string>{"t1"});
 }
 
+// The ACK for a 2xx, which nothing judged before: decided and applied in one step.
+TEST(RouteDecision, ProcessRoutesPopsOursFromTheMessage) {
+  sip::Message ack = request("sip:bob@203.0.113.5", "<sip:192.0.2.1;lr>, <sip:proxy.other.net;lr>");
+  const auto decision = process_routes(ack, identity());
+  ASSERT_TRUE(decision);
+  EXPECT_EQ(decision->next_hop, "sip:proxy.other.net;lr");
+  auto serialized = sip::Message::parse(ack.serialize());
+  ASSERT_TRUE(serialized);
+  EXPECT_EQ(serialized->first_value(sip::HeaderId::route), "<sip:proxy.other.net;lr>");
+  sip::Message bad = request("sip:bob@example.com", "sip:no-brackets");
+  EXPECT_FALSE(process_routes(bad, identity()));
+}
+
 TEST(RouteDecision, NoRouteLeavesTheRequestAlone) {
   const auto decision = decide_route(request("sip:bob@example.com", ""), identity());
   ASSERT_TRUE(decision);

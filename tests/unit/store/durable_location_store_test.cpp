@@ -79,7 +79,7 @@ TEST(DurableLocationStore, ExpireKeepsTheFileInStepWithMemory) {
 }
 
 // ---- kill -9 ----------------------------------------------------------------------------------
-// The guarantee: "kill -9 at any moment loses no acknowledged binding". A child process
+// The store's guarantee: "kill -9 at any moment loses no acknowledged binding". A child process
 // runs the real store and reports through a pipe each update whose `durable` callback ran (the
 // moment the registrar would send its 200); the parent SIGKILLs it mid-stream, then reopens the
 // file: every reported update must be there.
