@@ -19,7 +19,6 @@
 #include "security/asserted_identity.hpp"
 #include "security/dial_policy.hpp"
 #include "sip/builder.hpp"
-#include "sip/validation.hpp"
 
 namespace osprey::proxy {
 
@@ -141,13 +140,8 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
                                const net::Flow& flow, const sip::RouteDecision& route,
                                const Originator& originator) {
   ++counters_.requests;
-  // ---- Sanity: §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0,
-  // Proxy-Require. A stage of its own in the request pipeline, ahead of the proxy.
-  if (auto rejection = sip::check_request(request, {sip::Role::proxy, {}})) {
-    reject(transaction, request, rejection->status, rejection->reason, rejection->headers);
-    return;
-  }
-  // ---- End of sanity.
+  // §16.3 steps 1-3 and 5 (scheme, Max-Forwards, Proxy-Require) were checked by the sanity
+  // stage of the request pipeline (proxy/stage_sanity.hpp); step 4, loops, is the proxy's own.
   const std::uint64_t hash = loop_hash(request);
   if (is_loop(request, hash)) {
     ++counters_.loops;
@@ -167,8 +161,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   // A CANCEL gets here only when it matched no transaction (§16.10): forwarded as it is
   // needed, no more (proxy/stray_cancel.hpp).
   if (request.method() == sip::Method::cancel) strip_stray_cancel(outgoing);
-  // ---- Identity: what the next hops learn of the sender. A stage of its own in the request
-  // pipeline, ahead of the proxy.
+  // Identity: what the next hops learn of the sender, as the access stage of the request
+  // pipeline found it (the Originator), applied to the copy that is forwarded (§16.6 step 1);
+  // the received request is the transaction's and stays as it came.
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
   if (!originator.trusted)
@@ -179,7 +174,6 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
   // RFC 3261 §22.3: credentials for osprey's realms were for osprey alone.
   remove_consumed_credentials(outgoing, identity_, originator.verified_realm);
-  // ---- End of identity.
 
   // §16.4: route information, as decided before access control judged the request.
   sip::apply_routes(outgoing, route);

@@ -143,6 +143,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   }
   if (security.rate_limit.requests_per_second > 0) rate_limiter_.emplace(security.rate_limit);
   if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
+  responder_.pipeline().scanner().attach(scanners_ ? &*scanners_ : nullptr, bans_, unix_seconds, &logger_);
   if (security.authentication && users != nullptr && shared.nonces != nullptr &&
       shared.nonce_counts != nullptr) {
     authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms,
@@ -248,20 +249,10 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   }
   sip::Message& message = *intake.message;
   if (message.is_request()) {
-    // Attack tools announce themselves: no answer tells them a SIP server is here, and the
-    // source is on its way to a ban. Only on its way when the request came in a datagram: its
-    // source address may be forged, and one forged datagram must not ban somebody else.
-    if (scanners_ && scanners_->is_scanner(message)) {
+    // The request pipeline's screening before the transaction layer: attack tools' requests
+    // are dropped unanswered (proxy/stage_scanner.hpp).
+    if (responder_.pipeline().screen(message, flow) == proxy::Verdict::dropped) {
       counters_.scanners.fetch_add(1, std::memory_order_relaxed);
-      if (bans_ != nullptr) {
-        const auto proof = flow.protocol == net::Protocol::udp ? security::SourceProof::unverified
-                                                               : security::SourceProof::handshake;
-        if (auto ban =
-                bans_->record_offence(flow.remote.address, "scanner User-Agent", proof, unix_seconds())) {
-          logger_.warn("banned {} for {} s: requests from a known attack tool",
-                       net::host_text(flow.remote.address), ban->until - ban->since);
-        }
-      }
       return;
     }
     txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4

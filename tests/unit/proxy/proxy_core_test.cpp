@@ -139,21 +139,6 @@ class ProxyCoreTest : public ::testing::Test {
   ProxyCore proxy_;
 };
 
-TEST_F(ProxyCoreTest, MaxForwardsZeroGets483) {
-  std::string text = request_text("INVITE", "sip:bob@example.com");
-  text.replace(text.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
-  from_alice(text);
-  ASSERT_EQ(transport_.sent.size(), 1u);
-  EXPECT_EQ(last().status(), 483);
-}
-
-TEST_F(ProxyCoreTest, ProxyRequireGets420WithUnsupported) {
-  from_alice(request_text("INVITE", "sip:bob@example.com", "Proxy-Require: foo\r\n"));
-  ASSERT_EQ(transport_.sent.size(), 1u);
-  EXPECT_EQ(last().status(), 420);
-  EXPECT_EQ(last().first_value(sip::HeaderId::unsupported), "foo");
-}
-
 TEST_F(ProxyCoreTest, UserWithoutBindingGets480) {
   from_alice(request_text("INVITE", "sip:bob@example.com"));
   ASSERT_EQ(transport_.sent.size(), 1u);
