@@ -45,6 +45,7 @@ void RequestPipeline::attach_proxy(ProxyCore* proxy) {
 void RequestPipeline::attach_access(security::AccessControl* access) { access_.attach(access); }
 
 Verdict RequestPipeline::screen(const sip::Message& request, const net::Flow& flow) {
+  if (!scanner_.active()) return Verdict::pass_on;
   RequestContext context({}, request, flow);
   return scanner_.run(context);
 }

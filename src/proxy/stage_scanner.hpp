@@ -36,6 +36,8 @@ class ScannerStage final : public RequestStage {
   }
 
   Verdict run(RequestContext& context) override;
+  // Whether there is anything to filter (without it, screening costs nothing).
+  bool active() const { return scanners_ != nullptr; }
 
  private:
   const security::ScannerFilter* scanners_ = nullptr;
