@@ -6,7 +6,7 @@
 
 namespace osprey::proxy {
 
-// Route processing (route_decision.hpp) recognises our Record-Route URIs by this parameter
+// Route processing (sip/route_decision.hpp) recognises our Record-Route URIs by this parameter
 // without depending on security/: both must name the same one.
 static_assert(security::DialogToken::kParam == sip::kRecordRouteParam);
 

@@ -4,9 +4,10 @@
 // transaction to its branches (client transactions), the targets still to try and the best final
 // response so far (§16.7). ProxyCore ties the steps together; each has its own source file:
 //
-//  §16.3  validation (proxy_core.cpp): 483 (Max-Forwards 0), 420 (Proxy-Require), 416, and loops
+//  §16.3  validation: 483 (Max-Forwards 0), 420 (Proxy-Require), 416 in the sanity stage of the
+//         request pipeline (proxy/stage_sanity.hpp), before the proxy; here (proxy_core.cpp) loops
 //         (482) told from spirals by loop_check.hpp and loop_hash.hpp;
-//  §16.4  route information (route_decision.hpp): a Request-URI we record-routed (strict
+//  §16.4  route information (sip/route_decision.hpp): a Request-URI we record-routed (strict
 //         previous hop) is replaced by the last Route; our own top Route values are popped;
 //  §16.5  target set (proxy_core.cpp): a served domain from the location service (no live
 //         binding: 404 for a user without an account when accounts exist, else 480 — or, for a

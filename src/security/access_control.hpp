@@ -1,6 +1,6 @@
 #pragma once
 // Who may do what, decided once per new request before the registrar or the proxy sees it
-// (DESIGN.md pipeline: security -> auth -> local services | routing). Decide, then authorise:
+// (the access stage of the request pipeline, proxy/request_pipeline.cpp). Decide, then authorise:
 // the proxy's §16.4 route processing (sip::decide_route) runs first, and what is judged here is
 // where the request will go (its effective Request-URI and next hop), never the raw request.
 // One canonical form of hosts and of accounts (sip::canonical_host, registrar::account_aor: the
@@ -30,7 +30,8 @@
 //  6. requests osprey answers about itself (OPTIONS to osprey, §11.2; also through a Route of
 //     ours, as phones with an outbound proxy send it): they never reach the access control
 //     because nothing of them is forwarded: 200 for OPTIONS, 404 or 501 for the rest
-//     (server/local_responder.cpp; test_intruder_routing.py sends a number that way).
+//     (proxy/stage_route.cpp, proxy/stage_local_services.cpp; test_intruder_routing.py sends a
+//     number that way).
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
 // enumerated; both count toward a ban of the source, a bare challenge never does.
