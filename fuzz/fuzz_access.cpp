@@ -16,13 +16,13 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "proxy/route_decision.hpp"
 #include "registrar/aor.hpp"
+#include "security/access_control.hpp"
 #include "security/dial_policy.hpp"
-#include "server/access_control.hpp"
 #include "sip/aor.hpp"
 #include "sip/host.hpp"
 #include "sip/route.hpp"
+#include "sip/route_decision.hpp"
 
 namespace {
 
@@ -85,14 +85,14 @@ struct World {
     settings.trusted_peers = *peers;
   }
 
-  proxy::LocalIdentity identity{kDomains};
+  net::LocalIdentity identity{kDomains};
   Accounts users;
   std::unique_ptr<security::NonceService> nonces;
   security::NonceCounts counts;
   std::unique_ptr<security::DigestAuthenticator> authenticator;
   std::unique_ptr<security::DialogToken> tokens;
   std::unique_ptr<security::DialPolicy> dial_policy;
-  server::SecuritySettings settings;
+  security::SecuritySettings settings;
   spdlog::logger logger{"fuzz_access", std::make_shared<spdlog::sinks::null_sink_mt>()};
 };
 
@@ -108,7 +108,7 @@ bool served_host(std::string_view host) {
 
 // Where an unauthenticated request may go: one of our users (an account, or a non-number in a
 // served domain), on our port, with no Route left.
-bool reaches_only_our_users(const proxy::RouteDecision& route, const Accounts& users) {
+bool reaches_only_our_users(const sip::RouteDecision& route, const Accounts& users) {
   if (!route.routes.empty()) return false;
   auto uri = sip::parse_uri(route.request_uri);
   if (!uri || !uri->is_sip() || !served_host(uri->host)) return false;
@@ -166,15 +166,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto final_request = sip::Message::parse(with_token);
   if (!final_request) return 0;
-  auto route = proxy::decide_route(*final_request, w.identity);
+  auto route = sip::decide_route(*final_request, w.identity);
   if (!route) return 0;
 
-  server::AccessControl access(
+  security::AccessControl access(
       w.settings, w.identity, &w.users, w.authenticator.get(), nullptr, w.dial_policy.get(),
       [] { return kNow; }, w.logger, w.tokens.get());
-  const server::AccessDecision decision = access.admit(*final_request, flow, *route);
+  const security::AccessDecision decision = access.admit(*final_request, flow, *route);
   const sip::Method method = final_request->method();
-  const bool unauthenticated_pass = decision.status == 0 && decision.identity.empty() && !trusted;
+  const bool unauthenticated_pass = !decision.answer && decision.identity.empty() && !trusted;
   OSPREY_FUZZ_CHECK(!decision.trusted_source || trusted);
   if (method == sip::Method::ack) {
     if (!access.ack_allowed(*final_request, flow, *route) || trusted) return 0;

@@ -171,7 +171,7 @@ json lint_json(const sip::Assessment& a) {
                   {"offset", a.error->offset},
                   {"header", a.error->header.empty() ? json(nullptr) : json(printable(a.error->header))},
                   {"category", sip::to_string(a.error->category)}};
-  } else if (a.rejection && a.rejection->defect) {
+  } else if (a.rejection && sip::is_defect(*a.rejection)) {
     j["error"] = {
         {"reason", a.rejection->reason}, {"offset", nullptr}, {"header", nullptr}, {"category", "semantic"}};
   } else {

@@ -78,8 +78,8 @@ security::DialPolicyConfig dialplan_policy(const DialplanConfig& dialplan) {
   return policy;
 }
 
-server::SecuritySettings security_settings(const SecurityConfig& security, const DialplanConfig& dialplan) {
-  server::SecuritySettings settings;
+security::SecuritySettings security_settings(const SecurityConfig& security, const DialplanConfig& dialplan) {
+  security::SecuritySettings settings;
   settings.authentication = security.authentication;
   settings.accept_inbound = security.accept_inbound;
   settings.nonce_lifetime = security.nonce_lifetime;

@@ -78,7 +78,7 @@ struct DialplanConfig {
 
 // The config as the server takes it; the config was validated, so nothing fails here.
 security::DialPolicyConfig dialplan_policy(const DialplanConfig& dialplan);
-server::SecuritySettings security_settings(const SecurityConfig& security, const DialplanConfig& dialplan);
+security::SecuritySettings security_settings(const SecurityConfig& security, const DialplanConfig& dialplan);
 
 void read_security(ReadState& state, const toml::table& table, SecurityConfig& security);
 void read_dialplan(ReadState& state, const toml::table& table, DialplanConfig& dialplan);

@@ -12,9 +12,9 @@ namespace osprey::im {
 
 namespace {}  // namespace
 
-std::optional<Rejection> check_message(const sip::Message& request, const ImLimits& limits) {
+std::optional<sip::LocalReply> check_message(const sip::Message& request, const ImLimits& limits) {
   if (request.body().size() > limits.max_body_bytes) {
-    return Rejection{413, "Request Entity Too Large"};
+    return sip::LocalReply{413, "Request Entity Too Large", {}};
   }
   return std::nullopt;
 }

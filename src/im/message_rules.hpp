@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sip/error.hpp"
+#include "sip/local_reply.hpp"
 #include "sip/message.hpp"
 #include "store/message_store.hpp"
 
@@ -27,15 +28,9 @@ struct ImLimits {
   std::chrono::milliseconds delivery_timeout{4000};
 };
 
-// Why a MESSAGE is refused: the status and reason phrase of the final response.
-struct Rejection {
-  int status = 0;
-  std::string reason;
-};
-
 // RFC 3428 §7 / RFC 3261 §21.4.11: a body above the limit gets 413 Request Entity Too Large.
 // nullopt when the request may go on.
-std::optional<Rejection> check_message(const sip::Message& request, const ImLimits& limits);
+std::optional<sip::LocalReply> check_message(const sip::Message& request, const ImLimits& limits);
 
 // RFC 3994: a typing notification (Content-Type application/im-iscomposing+xml, any case, any
 // parameters). It is only meaningful now, so it is forwarded but never stored: the caller

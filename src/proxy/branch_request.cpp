@@ -1,21 +1,21 @@
 #include "proxy/branch_request.hpp"
 
-#include "proxy/route_decision.hpp"
 #include "security/dialog_token.hpp"
 #include "sip/char_class.hpp"
+#include "sip/route_decision.hpp"
 
 namespace osprey::proxy {
 
-// Route processing (route_decision.hpp) recognises our Record-Route URIs by this parameter
+// Route processing (sip/route_decision.hpp) recognises our Record-Route URIs by this parameter
 // without depending on security/: both must name the same one.
-static_assert(security::DialogToken::kParam == kRecordRouteParam);
+static_assert(security::DialogToken::kParam == sip::kRecordRouteParam);
 
 std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token,
                                bool secure) {
   std::string value =
       secure ? "<sips:" + net::to_string(at)
              : "<sip:" + net::to_string(at) + ";transport=" + sip::to_ascii_lower(net::via_token(protocol));
-  value += ";" + std::string(kRecordRouteParam);
+  value += ";" + std::string(sip::kRecordRouteParam);
   if (!token.empty()) value += "=" + token;
   return value + ";lr>";
 }

@@ -17,7 +17,7 @@ namespace osprey::proxy {
 // transport=tls).
 // `token`: the dialog token (security/dialog_token.hpp), or empty. The osp-dt parameter is
 // always there, valueless without a token: it marks the URI as one osprey placed in a
-// Record-Route (proxy::placed_in_record_route, the §16.4 strict-router test).
+// Record-Route (sip::placed_in_record_route, the §16.4 strict-router test).
 std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token,
                                bool secure);
 

@@ -39,7 +39,7 @@ void remove_consumed_credentials(sip::Message& request, const std::vector<std::s
   remove_for_realms(request, sip::HeaderId::authorization, "Authorization", realms);
 }
 
-void remove_consumed_credentials(sip::Message& request, const LocalIdentity& identity,
+void remove_consumed_credentials(sip::Message& request, const net::LocalIdentity& identity,
                                  std::string_view verified_realm) {
   if (request.count(sip::HeaderId::proxy_authorization) == 0 &&
       request.count(sip::HeaderId::authorization) == 0)

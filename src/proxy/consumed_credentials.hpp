@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "proxy/local_identity.hpp"
+#include "net/local_identity.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::proxy {
@@ -23,7 +23,7 @@ void remove_consumed_credentials(sip::Message& request, const std::vector<std::s
 
 // The same for osprey's realms: its served domains (canonical) and `verified_realm`, the one
 // access control verified (empty: none). Costs nothing for a request without credentials.
-void remove_consumed_credentials(sip::Message& request, const LocalIdentity& identity,
+void remove_consumed_credentials(sip::Message& request, const net::LocalIdentity& identity,
                                  std::string_view verified_realm = {});
 
 }  // namespace osprey::proxy

@@ -1,9 +1,9 @@
 #include "proxy/dialog_token_issuer.hpp"
 
-#include "proxy/route_decision.hpp"
 #include "sip/aor.hpp"
 #include "sip/contact.hpp"
 #include "sip/route.hpp"
+#include "sip/route_decision.hpp"
 
 namespace osprey::proxy {
 
@@ -31,7 +31,7 @@ security::DialogFlow dialog_flow(net::Protocol protocol, const net::Endpoint& re
   return {bound, remote.address, remote.port};
 }
 
-DialogTokenIssuer::DialogTokenIssuer(const security::DialogToken& tokens, const LocalIdentity& identity,
+DialogTokenIssuer::DialogTokenIssuer(const security::DialogToken& tokens, const net::LocalIdentity& identity,
                                      std::string_view gateway)
     : tokens_(tokens), identity_(identity), gateway_place_(place_of(gateway)) {}
 
@@ -117,7 +117,7 @@ void DialogTokenIssuer::give_caller_token(sip::Message& response, const Dialog& 
     }
     values.push_back(std::move(value));
   }
-  response.replace_header(sip::HeaderId::record_route, join_routes(values));
+  response.replace_header(sip::HeaderId::record_route, sip::join_routes(values));
 }
 
 }  // namespace osprey::proxy

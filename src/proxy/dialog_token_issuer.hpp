@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "net/flow.hpp"
-#include "proxy/local_identity.hpp"
+#include "net/local_identity.hpp"
 #include "proxy/target_set.hpp"
 #include "security/dialog_token.hpp"
 #include "sip/message.hpp"
@@ -32,7 +32,7 @@ security::DialogFlow dialog_flow(net::Protocol protocol, const net::Endpoint& re
 class DialogTokenIssuer {
  public:
   // Everything passed outlives the issuer; `gateway` is the [dialplan] gateway URI, or empty.
-  DialogTokenIssuer(const security::DialogToken& tokens, const LocalIdentity& identity,
+  DialogTokenIssuer(const security::DialogToken& tokens, const net::LocalIdentity& identity,
                     std::string_view gateway);
 
   // The dialog a dialog-creating request starts and its caller's places; call_id empty when the
@@ -66,7 +66,7 @@ class DialogTokenIssuer {
   std::string named_place(const sip::Uri& uri) const;
 
   const security::DialogToken& tokens_;
-  const LocalIdentity& identity_;
+  const net::LocalIdentity& identity_;
   std::string gateway_place_;
 };
 

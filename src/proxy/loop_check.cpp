@@ -5,7 +5,7 @@
 
 namespace osprey::proxy {
 
-bool passed_through_us(const sip::Message& request, const LocalIdentity& identity) {
+bool passed_through_us(const sip::Message& request, const net::LocalIdentity& identity) {
   bool been_here = false;
   request.for_each_element(sip::HeaderId::via, [&](std::string_view element) {
     auto via = sip::parse_via(element);

@@ -4,13 +4,13 @@
 // request osprey is still forwarding (proxy/loop_hash.hpp). The proxy keeps the hashes of the
 // requests it forwards; this file says whether a request passed through osprey.
 
-#include "proxy/local_identity.hpp"
+#include "net/local_identity.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::proxy {
 
 // True when one of the request's Via values names osprey (its sent-by, §18.1.1, with the
 // default port of the Via's transport when it has none).
-bool passed_through_us(const sip::Message& request, const LocalIdentity& identity);
+bool passed_through_us(const sip::Message& request, const net::LocalIdentity& identity);
 
 }  // namespace osprey::proxy

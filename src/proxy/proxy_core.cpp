@@ -19,7 +19,6 @@
 #include "security/dial_policy.hpp"
 #include "sip/aor.hpp"
 #include "sip/builder.hpp"
-#include "sip/validation.hpp"
 
 namespace osprey::proxy {
 
@@ -37,7 +36,7 @@ std::string sender_identity(const sip::Message& request, const Originator& origi
 }  // namespace
 
 ProxyCore::ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
-                     LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
+                     net::LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve)
     : table_(table),
       transport_(transport),
       location_(location),
@@ -115,7 +114,7 @@ std::optional<net::Endpoint> ProxyCore::our_address(const txn::Target& to) {
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                                const net::Flow& flow, const Originator& originator) {
-  auto route = decide_route(request, identity_);
+  auto route = sip::decide_route(request, identity_);
   if (!route) {
     ++counters_.requests;
     reject(transaction, request, 400, "Bad Route");
@@ -133,16 +132,11 @@ bool ProxyCore::is_loop(const sip::Message& request, std::uint64_t hash) const {
 }
 
 void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                               const net::Flow& flow, const RouteDecision& route,
+                               const net::Flow& flow, const sip::RouteDecision& route,
                                const Originator& originator) {
   ++counters_.requests;
-  // ---- Sanity: §16.3 steps 1-3 and 5: well formed, a URI scheme we route, Max-Forwards > 0,
-  // Proxy-Require. A stage of its own in the request pipeline, ahead of the proxy.
-  if (auto rejection = sip::check_request(request, {sip::Role::proxy, {}})) {
-    reject(transaction, request, rejection->status, rejection->reason, rejection->headers);
-    return;
-  }
-  // ---- End of sanity.
+  // §16.3 steps 1-3 and 5 (scheme, Max-Forwards, Proxy-Require) were checked by the sanity
+  // stage of the request pipeline (proxy/stage_sanity.hpp); step 4, loops, is the proxy's own.
   const std::uint64_t hash = loop_hash(request);
   if (is_loop(request, hash)) {
     ++counters_.loops;
@@ -162,8 +156,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   // A CANCEL gets here only when it matched no transaction (§16.10): forwarded as it is
   // needed, no more (proxy/stray_cancel.hpp).
   if (request.method() == sip::Method::cancel) strip_stray_cancel(outgoing);
-  // ---- Identity: what the next hops learn of the sender. A stage of its own in the request
-  // pipeline, ahead of the proxy.
+  // Identity: what the next hops learn of the sender, as the access stage of the request
+  // pipeline found it (the Originator), applied to the copy that is forwarded (§16.6 step 1);
+  // the received request is the transaction's and stays as it came.
   // RFC 3325 §5: an identity asserted by anyone outside the trust domain is not believed; ours
   // replaces it once the sender authenticated (§6: P-Preferred-Identity among its own).
   if (!originator.trusted)
@@ -174,10 +169,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   }
   // RFC 3261 §22.3: credentials for osprey's realms were for osprey alone.
   remove_consumed_credentials(outgoing, identity_, originator.verified_realm);
-  // ---- End of identity.
 
   // §16.4: route information, as decided before access control judged the request.
-  apply_routes(outgoing, route);
+  sip::apply_routes(outgoing, route);
   context->tls_only = requires_tls(route);
   if (context->tls_only && !identity_.listens_on(net::Protocol::tls)) {
     reject(transaction, request, kSipsNotServedStatus, "Unsupported URI Scheme");
@@ -216,7 +210,7 @@ ForwardTarget ProxyCore::gateway_target(const std::string& request_uri) const {
   return gateway;
 }
 
-bool ProxyCore::choose_targets(Context& context, const sip::Message& request, const RouteDecision& route,
+bool ProxyCore::choose_targets(Context& context, const sip::Message& request, const sip::RouteDecision& route,
                                const Originator& originator) {
   // §16.5: the target set.
   const std::string& request_uri = route.request_uri;

@@ -4,9 +4,10 @@
 // transaction to its branches (client transactions), the targets still to try and the best final
 // response so far (§16.7). ProxyCore ties the steps together; each has its own source file:
 //
-//  §16.3  validation (proxy_core.cpp): 483 (Max-Forwards 0), 420 (Proxy-Require), 416, and loops
+//  §16.3  validation: 483 (Max-Forwards 0), 420 (Proxy-Require), 416 in the sanity stage of the
+//         request pipeline (proxy/stage_sanity.hpp), before the proxy; here (proxy_core.cpp) loops
 //         (482) told from spirals by loop_check.hpp and loop_hash.hpp;
-//  §16.4  route information (route_decision.hpp): a Request-URI we record-routed (strict
+//  §16.4  route information (sip/route_decision.hpp): a Request-URI we record-routed (strict
 //         previous hop) is replaced by the last Route; our own top Route values are popped;
 //  §16.5  target set (proxy_core.cpp): a served domain from the location service (no live
 //         binding: 404 for a user without an account when accounts exist, else 480 — or, for a
@@ -59,17 +60,17 @@
 #include "im/message_rules.hpp"
 #include "im/store_and_forward.hpp"
 #include "net/flow.hpp"
+#include "net/local_identity.hpp"
 #include "net/target_resolver.hpp"
 #include "net/transport.hpp"
 #include "proxy/accepted_branches.hpp"
 #include "proxy/dialog_token_issuer.hpp"
-#include "proxy/local_identity.hpp"
 #include "proxy/proxy_events.hpp"
-#include "proxy/route_decision.hpp"
 #include "proxy/target_set.hpp"
 #include "security/address_set.hpp"
 #include "security/dialog_token.hpp"
 #include "sip/message.hpp"
+#include "sip/route_decision.hpp"
 #include "store/location_store.hpp"
 #include "store/user_store.hpp"
 #include "txn/transaction_table.hpp"
@@ -135,12 +136,12 @@ class ProxyCore {
   using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
 
   ProxyCore(txn::TransactionTable& table, net::Transport& transport, store::LocationStore& location,
-            LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve = {});
+            net::LocalIdentity identity, Clock clock, NewTag new_tag, Resolve resolve = {});
   ~ProxyCore();
   ProxyCore(const ProxyCore&) = delete;
   ProxyCore& operator=(const ProxyCore&) = delete;
 
-  LocalIdentity& identity() { return identity_; }
+  net::LocalIdentity& identity() { return identity_; }
   // Set once, before traffic.
   void attach(ProxyServices services);
   void set_dialog_tokens(const security::DialogToken* tokens);
@@ -150,7 +151,8 @@ class ProxyCore {
   // `route`: the request's §16.4 route processing, decided before access control judged it
   // (the overload without it decides here, for callers with no access control).
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
-                      const net::Flow& flow, const RouteDecision& route, const Originator& originator = {});
+                      const net::Flow& flow, const sip::RouteDecision& route,
+                      const Originator& originator = {});
   void handle_request(txn::ServerTransactionId transaction, const sip::Message& request,
                       const net::Flow& flow, const Originator& originator = {});
   // True when the client transaction is one of the proxy's branches (else the caller's own).
@@ -207,7 +209,7 @@ class ProxyCore {
                                         const net::Flow& flow, std::uint64_t loop,
                                         const Originator& originator);
   // §16.5: the target set into context.groups; false when the request was answered instead.
-  bool choose_targets(Context& context, const sip::Message& request, const RouteDecision& route,
+  bool choose_targets(Context& context, const sip::Message& request, const sip::RouteDecision& route,
                       const Originator& originator);
   // §16.5 for a served domain: the location service (or the gateway, 404, 480, stored).
   bool served_targets(Context& context, const sip::Message& request, const sip::Uri& uri,
@@ -313,7 +315,7 @@ class ProxyCore {
   txn::TransactionTable& table_;
   net::Transport& transport_;
   store::LocationStore& location_;
-  LocalIdentity identity_;
+  net::LocalIdentity identity_;
   Clock clock_;
   NewTag new_tag_;
   Resolve resolve_;

@@ -111,7 +111,7 @@ sip::Message ProxyCore::branch_request(Context& context, std::size_t branch, con
     security::apply_privacy(message);
   }
   // RFC 3327 §5.3: the binding's Path, in order, before any Route already there.
-  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, join_routes(target.routes));
+  if (!target.routes.empty()) message.prepend_header(sip::HeaderId::route, sip::join_routes(target.routes));
   return message;
 }
 

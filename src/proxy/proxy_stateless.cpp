@@ -46,7 +46,7 @@ void ProxyCore::send_ack_to(sip::Message ack, const txn::Target& to, bool may_re
 void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
                             const std::optional<security::DialogFlow>& dialog_flow) {
   // The ACK for a 2xx is its own end-to-end request (§13.2.2.4): it follows its Route set.
-  auto route = process_routes(ack, identity_);
+  auto route = sip::process_routes(ack, identity_);
   if (!route) {
     report_ack_dropped(ack, "its Route set cannot be followed");
     return;

@@ -11,7 +11,7 @@ bool is_sips(std::string_view uri_text) {
 }
 }  // namespace
 
-bool requires_tls(const RouteDecision& route) {
+bool requires_tls(const sip::RouteDecision& route) {
   return is_sips(route.request_uri) || (!route.routes.empty() && is_sips(route.next_hop));
 }
 

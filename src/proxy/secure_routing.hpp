@@ -17,7 +17,7 @@
 // at its TLS listener, so the dialog's in-dialog requests come back over TLS too.
 
 #include "net/flow.hpp"
-#include "proxy/route_decision.hpp"
+#include "sip/route_decision.hpp"
 
 namespace osprey::proxy {
 
@@ -27,7 +27,7 @@ inline constexpr int kNoSecureHopStatus = 480;
 // True when the request may only leave over TLS: its Request-URI after §16.4 or its next hop
 // (the top Route left, §16.6 step 4's "topmost Route header field value") is a SIPS URI. The
 // same condition makes osprey's Record-Route a SIPS URI.
-bool requires_tls(const RouteDecision& route);
+bool requires_tls(const sip::RouteDecision& route);
 
 // Whether one hop of a request may use `protocol`.
 inline bool hop_allowed(bool tls_only, net::Protocol protocol) {

@@ -15,9 +15,10 @@ namespace osprey::registrar {
 
 namespace {
 
-tl::unexpected<Refusal> refuse(int status, std::string reason,
-                               std::vector<std::pair<std::string, std::string>> headers = {}) {
-  return tl::unexpected(Refusal{status, std::move(reason), std::move(headers)});
+// What a registrar answers instead of 200 (e.g. 423 with Min-Expires).
+tl::unexpected<sip::LocalReply> refuse(int status, std::string reason,
+                                       std::vector<std::pair<std::string, std::string>> headers = {}) {
+  return tl::unexpected(sip::LocalReply{status, std::move(reason), std::move(headers)});
 }
 
 // RFC 3261 §10.3 step 7: "If and only if the requested expiration interval is greater than zero
@@ -36,10 +37,10 @@ bool supports_path(const sip::Message& request) {
 
 }  // namespace
 
-tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request,
-                                                     const std::vector<std::string>& domains,
-                                                     const store::BindingSource& source,
-                                                     const RegistrarLimits& limits) {
+tl::expected<RegisterRequest, sip::LocalReply> read_register(const sip::Message& request,
+                                                             const std::vector<std::string>& domains,
+                                                             const store::BindingSource& source,
+                                                             const RegistrarLimits& limits) {
   if (!request.is_request() || request.method() != sip::Method::register_) {
     return refuse(400, "Not a REGISTER request");
   }

@@ -12,6 +12,7 @@
 
 #include <tl/expected.hpp>
 
+#include "sip/local_reply.hpp"
 #include "sip/message.hpp"
 #include "store/binding.hpp"
 
@@ -31,14 +32,6 @@ struct RegistrarLimits {
   // refused (420), so a proxy cannot make the UA reachable through a route it knows nothing of.
   // false: accept it, store the Path, and leave it out of the 200 (the UA would not understand it).
   bool require_path_support = true;
-};
-
-// What a registrar answers instead of 200, as data: the caller turns it into a response with
-// refusal_response().
-struct Refusal {
-  int status = 400;
-  std::string reason;                                        // reason phrase
-  std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Min-Expires", "60"}
 };
 
 // One Contact of the REGISTER, with the interval the registrar grants it.
@@ -99,9 +92,9 @@ struct RegisterRequest {
 //   gets 423 with Min-Expires (§10.3 step 7, §20.23, §21.4.17); the granted interval is at most
 //   limits.max_expires. Intervals above 2**32-1 count as 2**32-1 (§10.2.1 MAY).
 // `source` is stored in the bindings as given.
-tl::expected<RegisterRequest, Refusal> read_register(const sip::Message& request,
-                                                     const std::vector<std::string>& domains,
-                                                     const store::BindingSource& source,
-                                                     const RegistrarLimits& limits);
+tl::expected<RegisterRequest, sip::LocalReply> read_register(const sip::Message& request,
+                                                             const std::vector<std::string>& domains,
+                                                             const store::BindingSource& source,
+                                                             const RegistrarLimits& limits);
 
 }  // namespace osprey::registrar

@@ -46,11 +46,4 @@ std::string ok_response(const sip::Message& request, const std::vector<store::Bi
   return std::move(response).serialize();
 }
 
-std::string refusal_response(const sip::Message& request, const Refusal& refusal, std::string_view to_tag) {
-  sip::MessageBuilder response =
-      sip::MessageBuilder::response_to(request, refusal.status, refusal.reason, to_tag);
-  for (const auto& [name, value] : refusal.headers) response.header(name, value);
-  return std::move(response).serialize();
-}
-
 }  // namespace osprey::registrar

@@ -22,10 +22,6 @@ namespace osprey::registrar {
 std::string ok_response(const sip::Message& request, const std::vector<store::Binding>& bindings,
                         std::int64_t now, std::string_view to_tag);
 
-// The refusal as a response to `request`, with its extra headers (e.g. Min-Expires for a 423,
-// §21.4.17 / §20.23).
-std::string refusal_response(const sip::Message& request, const Refusal& refusal, std::string_view to_tag);
-
 // A q-value in thousandths as RFC 3261 §20.10 writes it: 1000 -> "1", 500 -> "0.5", 5 -> "0.005".
 std::string format_q(std::uint16_t q);
 

@@ -8,7 +8,7 @@ namespace {
 
 Decision refused(int status, std::string reason) {
   Decision decision;
-  decision.refusal = Refusal{status, std::move(reason), {}};
+  decision.refusal = sip::LocalReply{status, std::move(reason), {}};
   return decision;
 }
 

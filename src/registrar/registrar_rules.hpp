@@ -3,7 +3,7 @@
 // RFC 3327 §5.3), as pure functions: no I/O, no clock, no store. The caller reads the request
 // (read_register), runs decide() inside LocationStore::update (it gets the AOR's live bindings
 // under the AOR's lock), stores Decision::new_set, and answers with ok_response() or
-// refusal_response(). Including this header gives the whole registrar API.
+// sip::serialize_reply(). Including this header gives the whole registrar API.
 
 #include <cstdint>
 #include <optional>
@@ -16,8 +16,8 @@
 namespace osprey::registrar {
 
 struct Decision {
-  // Set: answer with refusal_response() and store nothing.
-  std::optional<Refusal> refusal;
+  // Set: answer with sip::serialize_reply() and store nothing.
+  std::optional<sip::LocalReply> refusal;
   // Set: the AOR's complete new binding set, to store (an empty set removes the AOR). Unset
   // for a query and for a refusal.
   std::optional<std::vector<store::Binding>> new_set;

@@ -44,6 +44,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "security/hmac_sha256.hpp"
+#include "sip/route_decision.hpp"
 #include "sip/uri.hpp"
 
 namespace osprey::security {
@@ -103,7 +104,7 @@ class DialogToken {
  public:
   using Secret = std::array<std::uint8_t, 32>;
   // The Record-Route URI parameter that carries the token.
-  static constexpr std::string_view kParam = "osp-dt";
+  static constexpr std::string_view kParam = sip::kRecordRouteParam;
   // At most this many places are bound (more are dropped: the request then needs credentials).
   static constexpr std::size_t kMaxPlaces = 8;
 

@@ -1,6 +1,5 @@
 #include "server/intake.hpp"
 
-#include "sip/builder.hpp"
 #include "sip/stateless_reply.hpp"
 #include "sip/validation.hpp"
 #include "txn/transaction_table.hpp"
@@ -36,7 +35,8 @@ Intake take_in(std::string_view bytes, const sip::ParseOptions& options, const n
   }
   // The key headers first: a request that lacks them cannot enter a transaction, so it is
   // answered here, statelessly (§8.2: a UAS/proxy answers 400 for a malformed request).
-  if (auto rejection = sip::check_request(message, {sip::Role::uas, {}}); rejection && rejection->defect) {
+  if (auto rejection = sip::check_request(message, {sip::Role::uas, {}});
+      rejection && sip::is_defect(*rejection)) {
     if (!message.top_via()) {
       intake.dropped = "request without a readable Via";
       return intake;
@@ -46,10 +46,7 @@ Intake take_in(std::string_view bytes, const sip::ParseOptions& options, const n
       return intake;
     }
     if (arrival != nullptr) txn::stamp_received(message, *arrival);
-    sip::MessageBuilder reply =
-        sip::MessageBuilder::response_to(message, rejection->status, rejection->reason);
-    for (const auto& [name, value] : rejection->headers) reply.header(name, value);
-    intake.reply = std::move(reply).serialize();
+    intake.reply = sip::serialize_reply(message, *rejection);
     return intake;
   }
   if (!message.top_via() || !message.cseq() || !message.call_id() || !message.from() || !message.to()) {

@@ -1,137 +1,24 @@
 #include "server/local_responder.hpp"
 
 #include "sip/builder.hpp"
-#include "sip/validation.hpp"
 #include "txn/cancel_builder.hpp"
 
 namespace osprey::server {
 
+LocalResponder::LocalResponder() : pipeline_([this] { return new_tag(); }) {}
+
 std::string LocalResponder::new_tag() { return tags_.tag(); }
 
-void LocalResponder::answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-                            std::string_view reason, const HeaderList& headers) {
-  // §8.2.6.2: a To tag on every response but 100.
-  const std::string tag = new_tag();
-  auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
-  for (const auto& [name, value] : headers) builder.header(name, value);
-  if (table_ != nullptr) table_->respond(transaction, std::move(builder).serialize(), status, tag);
-}
-
-bool LocalResponder::addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const {
-  // A Route left after ours goes on to its next hop.
-  if (!route.routes.empty()) return false;
-  const bool rewritten = route.request_uri != request.request_uri().text;
-  auto parsed = rewritten ? sip::parse_uri(route.request_uri) : tl::expected<sip::Uri, sip::ParseError>{};
-  if (rewritten && !parsed) return false;
-  const sip::Uri& uri = rewritten ? *parsed : request.request_uri();
-  if (uri.has_user) return false;
-  // Not sip/sips (416 from the UAS checks) only when nothing routed it here.
-  if (!uri.is_sip()) return !rewritten && request.count(sip::HeaderId::route) == 0;
-  const proxy::LocalIdentity& identity = proxy_->identity();
-  // OPTIONS pings match on the host alone: some clients mangle the port (sipsak 0.9.8 writes
-  // sip:127.0.0.1:4599 for port 45991).
-  if (request.method() == sip::Method::options) return identity.is_our_host(uri.host);
-  return identity.serves_uri(uri) || identity.is_ours(uri);
+ResponderCounters LocalResponder::counters() const {
+  return {.options_answered = pipeline_.options_answered(),
+          .requests_refused = pipeline_.counters().refused + cancels_answered_,
+          .stray_responses = stray_responses_,
+          .proxied = pipeline_.proxied()};
 }
 
 void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                                 const net::Flow& flow) {
-  // osprey answers itself what is addressed to it: REGISTER (the registrar), and requests whose
-  // Request-URI names osprey without a user (unknown methods: 501) once §16.4 route processing
-  // consumed every Route of ours: a phone's keep-alive "OPTIONS sip:osprey" with
-  // "Route: <sip:osprey;lr>" (its outbound proxy) is for osprey, while a Request-URI osprey put
-  // in a Record-Route is a strict router's and gets the last Route instead (route_decision.hpp).
-  // Everything else is the proxy's when there is one.
-  //
-  // Decide, then authorise: route processing first, so access control judges the target and
-  // next hop the proxy will use, never the raw Request-URI. REGISTER and every request the
-  // proxy would route pass the access control; what osprey answers about itself (OPTIONS
-  // pings, 404, 501) needs no account, and none of it is forwarded anywhere.
-  std::optional<proxy::RouteDecision> route;
-  if (proxy_ != nullptr && request.method() != sip::Method::register_) {
-    route = proxy::decide_route(request, proxy_->identity());
-    if (!route) {
-      ++counters_.requests_refused;
-      answer(transaction, request, 400, "Bad Route");
-      return;
-    }
-    if (addressed_to_us(request, *route)) route.reset();
-  }
-  const bool for_us = proxy_ == nullptr || !route;
-  if (for_us && request.method() == sip::Method::cancel) {
-    // A CANCEL that matched no INVITE, addressed to osprey itself: nothing to cancel (§9.2).
-    ++counters_.requests_refused;
-    answer(transaction, request, 481);
-    return;
-  }
-  if (for_us) {
-    // §8.2.1 before §8.2.2 (and §10.3 step 2 before step 3): the method is inspected first, so an unknown
-    // method gets 501 whatever it requires (a Require check first would answer 420 for a method osprey has no
-    // part of).
-    if (request.method() == sip::Method::unknown) {
-      ++counters_.requests_refused;
-      answer(transaction, request, 501, {}, {{"Allow", std::string(kAllow)}});
-      return;
-    }
-    // §8.2.2: the UAS checks (scheme, Require...). The intake answered the malformed requests
-    // already; what is left here are 416 and 420 (with Unsupported, §8.2.2.3).
-    if (auto rejection = sip::check_request(request, {sip::Role::uas, {std::string(kSupported)}})) {
-      ++counters_.requests_refused;
-      auto builder =
-          sip::MessageBuilder::response_to(request, rejection->status, rejection->reason, new_tag());
-      for (const auto& [name, value] : rejection->headers) builder.header(name, value);
-      if (auto response = builder.build(); response && table_ != nullptr)
-        table_->respond(transaction, *response);
-      return;
-    }
-  }
-  AccessDecision access;
-  if (access_ != nullptr && (!for_us || request.method() == sip::Method::register_)) {
-    access = access_->admit(request, flow, route ? *route : proxy::RouteDecision{});
-    if (access.status != 0) {
-      ++counters_.requests_refused;
-      answer(transaction, request, access.status, access.reason, access.headers);
-      return;
-    }
-  }
-  if (route && table_ != nullptr) {
-    ++counters_.proxied;
-    proxy_->handle_request(
-        transaction, request, flow, *route,
-        proxy::Originator{std::move(access.identity), access.trusted_source, access.may_reach_gateway,
-                          std::move(access.verified_realm), access.dialog_flow});
-    return;
-  }
-  switch (request.method()) {
-    case sip::Method::options: {
-      // §11.2: Allow, Accept, Accept-Encoding, Accept-Language and Supported, each as true as
-      // osprey can make it. osprey reads no message body addressed to itself (it relays bodies,
-      // it does not consume them): an empty Accept says so (§20.1: "no formats are acceptable"),
-      // where leaving it out would promise application/sdp (§11.2's default). Bodies are taken
-      // unencoded only (§20.2: identity), and osprey's reason phrases are English (§20.3).
-      ++counters_.options_answered;
-      answer(transaction, request, 200, {},
-             {{"Allow", std::string(kAllow)},
-              {"Accept", ""},
-              {"Accept-Encoding", "identity"},
-              {"Accept-Language", "en"},
-              {"Supported", std::string(kSupported)}});
-      return;
-    }
-    case sip::Method::register_:
-      if (registrar_ != nullptr && table_ != nullptr) {
-        registrar_->handle(*table_, transaction, request, flow);
-        return;
-      }
-      ++counters_.requests_refused;
-      answer(transaction, request, 501, "Registrar Not Enabled");
-      return;
-    default:
-      // For a user without a proxy, or for osprey itself: nothing is served there (§21.4.5).
-      ++counters_.requests_refused;
-      answer(transaction, request, 404, {});
-      return;
-  }
+  pipeline_.run(transaction, request, flow);
 }
 
 void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
@@ -141,7 +28,7 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   bool may_reach_gateway = true;
   std::optional<security::DialogFlow> dialog_flow;
   if (access_ != nullptr) {
-    auto route = proxy::decide_route(ack, proxy_->identity());
+    auto route = sip::decide_route(ack, proxy_->identity());
     if (!route || !access_->ack_allowed(ack, flow, *route, &dialog_flow, &may_reach_gateway))
       return;  // a relay attempt
   }
@@ -154,7 +41,7 @@ void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Messa
     return;
   }
   // §9.2: the UAS answers the cancelled INVITE 487.
-  ++counters_.requests_refused;
+  ++cancels_answered_;
   auto response = txn::response_to_cancelled_invite(cancel, new_tag());
   if (response && table_ != nullptr) table_->respond(invite, *response);
 }
@@ -178,7 +65,7 @@ void LocalResponder::on_client_failure(txn::ClientTransactionId transaction, int
 void LocalResponder::on_stray_response(const sip::Message& response, const net::Flow& flow) {
   // §18.1.2: a response that matches nothing is discarded; a transaction-stateful proxy does
   // not forward it either (RFC 6026 §7.3). The proxy counts it.
-  ++counters_.stray_responses;
+  ++stray_responses_;
   if (proxy_ != nullptr) proxy_->on_stray_response(response, flow);
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// The transaction user of a worker: it answers OPTIONS addressed to osprey itself (RFC 3261
-// §11.2), hands REGISTER to the registrar, and every other request to the proxy core (RFC 3261
-// §16), whose client transactions' upcalls it passes on too. Without a proxy attached, requests
-// for users get 404 (DESIGN.md: local services | routing).
+// The transaction user of a worker: every new request goes down the request pipeline
+// (proxy/request_pipeline.hpp: route processing, sanity, access control, local services, the
+// proxy), and the upcalls of client transactions go to whoever sent them (the proxy core, RFC
+// 3261 §16, or the delivery of stored MESSAGEs). Without a proxy attached, requests for users
+// get 404 (DESIGN.md: local services | routing).
 
 #include <cstdint>
 #include <functional>
@@ -13,8 +14,10 @@
 #include "im/offline_delivery.hpp"
 #include "net/random_tags.hpp"
 #include "proxy/proxy_core.hpp"
-#include "server/access_control.hpp"
-#include "server/registrar_service.hpp"
+#include "proxy/request_pipeline.hpp"
+#include "registrar/registrar_service.hpp"
+#include "security/access_control.hpp"
+#include "sip/local_reply.hpp"
 #include "txn/transaction_table.hpp"
 
 namespace osprey::server {
@@ -29,24 +32,28 @@ struct ResponderCounters {
 class LocalResponder final : public txn::TransactionUser {
  public:
   // The methods osprey implements today (the Allow header of OPTIONS, §20.5).
-  static constexpr std::string_view kAllow = "OPTIONS, REGISTER, ACK, CANCEL";
-  // The option tags osprey implements as a UAS and registrar (RFC 3261 §19.2, §20.37): Path
-  // (RFC 3327: stored with the binding, used as Route toward it). Not outbound (RFC 5626: no
-  // flow tokens or reg-id) nor gruu (RFC 5627): listing them would be a promise not kept.
-  static constexpr std::string_view kSupported = "path";
+  static constexpr std::string_view kAllow = proxy::SanityStage::kAllow;
 
-  LocalResponder() = default;
+  LocalResponder();
   // The table answers go through, and the registrar REGISTERs go to (none: 501); set once,
   // before traffic.
-  void attach(txn::TransactionTable& table, RegistrarService* registrar = nullptr) {
+  void attach(txn::TransactionTable& table, registrar::RegistrarService* registrar = nullptr) {
     table_ = &table;
-    registrar_ = registrar;
+    pipeline_.attach(table, registrar);
   }
   // The proxy the requests go to that osprey does not answer itself; set once, before traffic.
-  void attach_proxy(proxy::ProxyCore* proxy) { proxy_ = proxy; }
-  // Authentication, identity and dial policy for new requests ; none: everything is
+  void attach_proxy(proxy::ProxyCore* proxy) {
+    proxy_ = proxy;
+    pipeline_.attach_proxy(proxy);
+  }
+  // Authentication, identity and dial policy for new requests; none: everything is
   // let through. Set once, before traffic.
-  void attach_access(AccessControl* access) { access_ = access; }
+  void attach_access(security::AccessControl* access) {
+    access_ = access;
+    pipeline_.attach_access(access);
+  }
+  // The worker screens requests before the transaction layer (the scanner filter) here.
+  proxy::RequestPipeline& pipeline() { return pipeline_; }
   // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
 
@@ -64,29 +71,21 @@ class LocalResponder final : public txn::TransactionUser {
   void on_client_failure(txn::ClientTransactionId transaction, int status) override;
   void on_stray_response(const sip::Message& response, const net::Flow& flow) override;
 
-  const ResponderCounters& counters() const { return counters_; }
+  ResponderCounters counters() const;
 
- private:
-  using HeaderList = std::vector<std::pair<std::string, std::string>>;
-  // After route processing: the request is for osprey itself (no Route left, a Request-URI of
-  // ours without a user part).
-  bool addressed_to_us(const sip::Message& request, const proxy::RouteDecision& route) const;
-  void answer(txn::ServerTransactionId transaction, const sip::Message& request, int status,
-              std::string_view reason = {}, const HeaderList& headers = {});
-
- public:
   // A fresh To tag (RFC 3261 §19.3).
   std::string new_tag();
 
  private:
   txn::TransactionTable* table_ = nullptr;
-  RegistrarService* registrar_ = nullptr;
   proxy::ProxyCore* proxy_ = nullptr;
   im::OfflineDelivery* delivery_ = nullptr;
-  AccessControl* access_ = nullptr;
+  security::AccessControl* access_ = nullptr;
   CancelRelay cancel_relay_;
   net::RandomTags tags_;
-  ResponderCounters counters_;
+  proxy::RequestPipeline pipeline_;
+  std::uint64_t stray_responses_ = 0;
+  std::uint64_t cancels_answered_ = 0;  // 487 to a cancelled INVITE without a proxy
 };
 
 }  // namespace osprey::server

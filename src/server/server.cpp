@@ -73,7 +73,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   }
 
   // Security: what the workers share to authenticate, ban and police dialling.
-  const SecuritySettings& security = settings.security;
+  const security::SecuritySettings& security = settings.security;
   if (security.authentication && !server->users_) {
     return tl::unexpected(std::string("authentication needs the user accounts: set a data_dir"));
   }

@@ -54,7 +54,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
                  [this] { return responder_.new_tag(); }),
       resolver_(io_context_),
       proxy_(
-          table_, transport_, location, proxy::LocalIdentity(settings.domains), net::unix_seconds,
+          table_, transport_, location, net::LocalIdentity(settings.domains), net::unix_seconds,
           [this] { return responder_.new_tag(); },
           [this](const sip::Uri& uri, net::ResolveCallback done) {
             resolver_.resolve(uri, std::move(done));
@@ -114,7 +114,10 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
           set_aside.id, set_aside.aor, set_aside.attempts);
     });
     services.offline = &*offline_;
-    registrar_.attach_delivery(&*delivery_);
+    registrar_.set_reachable_report(
+        [this](std::string_view aor, const std::vector<store::Binding>& bindings) {
+          delivery_->user_reachable(aor, bindings);
+        });
     responder_.attach_delivery(&*delivery_);
   }
   proxy_.attach(services);
@@ -123,7 +126,7 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
 
 void Worker::attach_security(const SharedSecurity& shared, const store::UserStore* users,
                              const ServerSettings& settings) {
-  const SecuritySettings& security = settings.security;
+  const security::SecuritySettings& security = settings.security;
   bans_ = shared.bans;
   if (bans_ != nullptr) {
     // A banned address gets no connection either (connections closed).
@@ -132,6 +135,8 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   }
   if (security.rate_limit.requests_per_second > 0) rate_limiter_.emplace(security.rate_limit);
   if (!security.scanner_user_agents.empty()) scanners_.emplace(security.scanner_user_agents);
+  responder_.pipeline().scanner().attach(scanners_ ? &*scanners_ : nullptr, bans_, net::unix_seconds,
+                                         &logger_);
   if (security.authentication && users != nullptr && shared.nonces != nullptr &&
       shared.nonce_counts != nullptr) {
     authenticator_.emplace(*users, *shared.nonces, *shared.nonce_counts, security.digest_algorithms,
@@ -140,7 +145,8 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, net::unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
-  access_->set_event_log(&event_log_);
+  access_->set_ack_drop_report([this](const sip::Message& ack, std::string_view why,
+                                      const net::Endpoint* from) { event_log_.ack_dropped(ack, why, from); });
   responder_.attach_access(&*access_);
 }
 
@@ -236,20 +242,10 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   }
   sip::Message& message = *intake.message;
   if (message.is_request()) {
-    // Attack tools announce themselves: no answer tells them a SIP server is here, and the
-    // source is on its way to a ban. Only on its way when the request came in a datagram: its
-    // source address may be forged, and one forged datagram must not ban somebody else.
-    if (scanners_ && scanners_->is_scanner(message)) {
+    // The request pipeline's screening before the transaction layer: attack tools' requests
+    // are dropped unanswered (proxy/stage_scanner.hpp).
+    if (responder_.pipeline().screen(message, flow) == proxy::Verdict::dropped) {
       counters_.scanners.fetch_add(1, std::memory_order_relaxed);
-      if (bans_ != nullptr) {
-        const auto proof = flow.protocol == net::Protocol::udp ? security::SourceProof::unverified
-                                                               : security::SourceProof::handshake;
-        if (auto ban = bans_->record_offence(flow.remote.address, "scanner User-Agent", proof,
-                                             net::unix_seconds())) {
-          logger_.warn("banned {} for {} s: requests from a known attack tool",
-                       net::host_text(flow.remote.address), ban->until - ban->since);
-        }
-      }
       return;
     }
     txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4

@@ -27,17 +27,17 @@
 #include "net/target_resolver.hpp"
 #include "net/tls_context_store.hpp"
 #include "proxy/proxy_core.hpp"
+#include "registrar/registrar_service.hpp"
+#include "security/access_control.hpp"
 #include "security/ban_table.hpp"
 #include "security/digest_authenticator.hpp"
 #include "security/nonce_counts.hpp"
 #include "security/nonce_service.hpp"
 #include "security/rate_limiter.hpp"
 #include "security/scanner_filter.hpp"
-#include "server/access_control.hpp"
 #include "server/handover_mailbox.hpp"
 #include "server/local_responder.hpp"
 #include "server/proxy_event_log.hpp"
-#include "server/registrar_service.hpp"
 #include "server/server_settings.hpp"
 #include "store/location_store.hpp"
 #include "txn/transaction_table.hpp"
@@ -129,7 +129,7 @@ class Worker final : public net::TransportListener {
   LocalResponder responder_;
   net::NetTransport transport_;
   txn::TransactionTable table_;
-  RegistrarService registrar_;
+  registrar::RegistrarService registrar_;
   net::TargetResolver resolver_;
   proxy::ProxyCore proxy_;
   std::optional<im::OfflineMessages> offline_;
@@ -138,7 +138,7 @@ class Worker final : public net::TransportListener {
   std::optional<security::RateLimiter> rate_limiter_;
   std::optional<security::ScannerFilter> scanners_;
   std::optional<security::DigestAuthenticator> authenticator_;
-  std::optional<AccessControl> access_;
+  std::optional<security::AccessControl> access_;
   boost::asio::steady_timer tick_;
   std::thread thread_;
   std::vector<Worker*> peers_;

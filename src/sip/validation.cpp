@@ -22,13 +22,7 @@
 namespace osprey::sip {
 namespace {
 
-Rejection reject(int status, std::string reason, bool defect = true) {
-  Rejection r;
-  r.status = status;
-  r.reason = std::move(reason);
-  r.defect = defect;
-  return r;
-}
+LocalReply reject(int status, std::string reason) { return LocalReply{status, std::move(reason), {}}; }
 
 bool is_supported(const RequestCheckOptions& options, std::string_view tag) {
   for (const std::string& s : options.supported)
@@ -74,7 +68,11 @@ Result<void> each_element(std::string_view value, std::string_view header, Parse
 
 }  // namespace
 
-std::optional<Rejection> check_request(const Message& request, const RequestCheckOptions& options) {
+bool is_defect(const LocalReply& reply) {
+  return reply.status != 416 && reply.status != 420 && reply.status != 483;
+}
+
+std::optional<LocalReply> check_request(const Message& request, const RequestCheckOptions& options) {
   // RFC 3261 §8.2.2 / §16.3 step 1: the version first; an element cannot read other versions.
   if (!request.version_is_2_0()) return reject(505, "Version Not Supported");
 
@@ -115,11 +113,11 @@ std::optional<Rejection> check_request(const Message& request, const RequestChec
 
   // §8.2.2.1 / §16.3 step 2: a scheme osprey cannot route (RFC 4475 §3.3.2, §3.3.3).
   const Uri& uri = request.request_uri();
-  if (uri.scheme == UriScheme::other) return reject(416, "Unsupported URI Scheme", false);
+  if (uri.scheme == UriScheme::other) return reject(416, "Unsupported URI Scheme");
 
   // §16.3 step 3: a proxy does not forward a request whose Max-Forwards is 0.
   if (options.role == Role::proxy && request.max_forwards() && *request.max_forwards() == 0) {
-    return reject(483, "Too Many Hops", false);
+    return reject(483, "Too Many Hops");
   }
 
   // §8.2.2.3 (UAS: Require) / §16.3 step 5 (proxy: Proxy-Require); never for ACK and CANCEL.
@@ -127,7 +125,7 @@ std::optional<Rejection> check_request(const Message& request, const RequestChec
     HeaderId id = options.role == Role::proxy ? HeaderId::proxy_require : HeaderId::require;
     std::string unsupported = unsupported_tags(request, id, options);
     if (!unsupported.empty()) {
-      Rejection r = reject(420, "Bad Extension", false);
+      LocalReply r = reject(420, "Bad Extension");
       r.headers.emplace_back("Unsupported", std::move(unsupported));
       return r;
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sip/error.hpp"
+#include "sip/local_reply.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::sip {
@@ -25,28 +26,24 @@ struct RequestCheckOptions {
   std::vector<std::string> supported;
 };
 
-struct Rejection {
-  int status = 400;
-  std::string reason;                                        // reason phrase naming the defect
-  std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Unsupported", "foo"}
-  // True when the request is malformed (400, 505, 501 for a CSeq mismatch); false when it is
-  // well formed but asks for something unsupported (416, 420, 483).
-  bool defect = true;
-};
+// The answer to the first reason to refuse `request`, in the order RFC 3261 §8.2 / §16.3 check
+// them (the reason phrase names the defect), or nullopt.
+std::optional<LocalReply> check_request(const Message& request, const RequestCheckOptions& options = {});
 
-// The first reason to reject `request`, in the order RFC 3261 §8.2 / §16.3 check them, or nullopt.
-std::optional<Rejection> check_request(const Message& request, const RequestCheckOptions& options = {});
+// A reply of check_request for a malformed request (400, 505, 501 for a CSeq mismatch), rather
+// than for a well formed one asking for something unsupported (416, 420, 483).
+bool is_defect(const LocalReply& reply);
 
 // Parses every header osprey has a typed form for; the first defect found, if any.
 Result<void> validate_headers(const Message& message);
 
 // Everything a server concludes about one datagram: used by `osprey lint` and the conformance tests.
 struct Assessment {
-  std::optional<Message> message;      // when the framing and the transaction key parsed
-  std::optional<ParseError> error;     // a parse or header defect
-  std::optional<Rejection> rejection;  // requests only: what check_request answers
+  std::optional<Message> message;       // when the framing and the transaction key parsed
+  std::optional<ParseError> error;      // a parse or header defect
+  std::optional<LocalReply> rejection;  // requests only: what check_request answers
   // Well formed: parsed, every known header valid, and no defect found by check_request.
-  bool valid() const { return !error && !(rejection && rejection->defect); }
+  bool valid() const { return !error && !(rejection && is_defect(*rejection)); }
   // The status a server answers with; 0 when it processes the request or drops the message.
   int server_status() const;
 };

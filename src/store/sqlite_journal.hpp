@@ -17,7 +17,7 @@
 // carried about 15 of them and commits were a third of osprey's CPU per REGISTER; spaced 20 ms,
 // each carries about 200 (consecutive AORs also share leaf pages, written once for all). The
 // cost is at most kCommitSpacing more before a 200 under load. The answers of one commit leave
-// paced (RegistrarService::kAnswersPerBurst), else a client with all of them behind one UDP
+// paced (registrar::RegistrarService::kAnswersPerBurst), else a client with all of them behind one UDP
 // socket drops them past ~100 in a burst (SIPp at 10,000/s, unpaced: ~100 retransmissions per
 // 50,000 REGISTERs at 7 ms spacing, ~1,900 at 9 ms, ~3,900 at 10 ms; paced, none at 25 ms).
 

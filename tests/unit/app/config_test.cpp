@@ -432,7 +432,7 @@ TEST_F(ConfigLoader, BansTakePrefixThresholdAndNeverBanTrustedPeers) {
       "[security.bans]\nprefix_threshold = 4\nnever_ban = [\"198.51.100.1\"]\n");
   ASSERT_TRUE(config) << to_string(config.error());
   EXPECT_EQ(config->security.bans.prefix_threshold, 4u);
-  const server::SecuritySettings settings = security_settings(config->security, config->dialplan);
+  const security::SecuritySettings settings = security_settings(config->security, config->dialplan);
   EXPECT_EQ(settings.bans.prefix_threshold, 4u);
   // Trusted peers are never banned: the ban policy knows them.
   EXPECT_TRUE(settings.bans.trusted_peers.contains(boost::asio::ip::make_address("192.0.2.9")));

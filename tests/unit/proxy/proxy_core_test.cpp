@@ -76,7 +76,7 @@ class ProxyCoreTest : public ::testing::Test {
   ProxyCoreTest()
       : table_(transport_, user_, {}, txn::Clock::now()),
         proxy_(
-            table_, transport_, store_, LocalIdentity({"example.com"}), [] { return kNow; },
+            table_, transport_, store_, net::LocalIdentity({"example.com"}), [] { return kNow; },
             [this] { return "tag" + std::to_string(++tags_); }) {
     user_.proxy = &proxy_;
     proxy_.identity().add_listener(net::Protocol::udp, endpoint("127.0.0.1", 5060));
@@ -142,21 +142,6 @@ class ProxyCoreTest : public ::testing::Test {
   int tags_ = 0;
   ProxyCore proxy_;
 };
-
-TEST_F(ProxyCoreTest, MaxForwardsZeroGets483) {
-  std::string text = request_text("INVITE", "sip:bob@example.com");
-  text.replace(text.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
-  from_alice(text);
-  ASSERT_EQ(transport_.sent.size(), 1u);
-  EXPECT_EQ(last().status(), 483);
-}
-
-TEST_F(ProxyCoreTest, ProxyRequireGets420WithUnsupported) {
-  from_alice(request_text("INVITE", "sip:bob@example.com", "Proxy-Require: foo\r\n"));
-  ASSERT_EQ(transport_.sent.size(), 1u);
-  EXPECT_EQ(last().status(), 420);
-  EXPECT_EQ(last().first_value(sip::HeaderId::unsupported), "foo");
-}
 
 TEST_F(ProxyCoreTest, UserWithoutBindingGets480) {
   from_alice(request_text("INVITE", "sip:bob@example.com"));
@@ -587,7 +572,7 @@ TEST_F(ProxyCoreTest, SipsRequestGetsASipsRecordRouteOverTls) {
   for (const auto& value : *record_routes) {
     EXPECT_EQ(value.uri.scheme, sip::UriScheme::sips) << value.text;
     EXPECT_FALSE(value.uri.has_param("transport")) << value.text;
-    EXPECT_TRUE(placed_in_record_route(value.uri, proxy_.identity())) << value.text;
+    EXPECT_TRUE(sip::placed_in_record_route(value.uri, proxy_.identity())) << value.text;
   }
   // The caller came over UDP, but a sips: dialog reaches osprey over TLS on both sides: one
   // Record-Route at the TLS address serves both.

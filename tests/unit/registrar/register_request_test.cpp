@@ -11,12 +11,13 @@ using testing::kDomains;
 using testing::RegisterText;
 using testing::source_of_text;
 
-tl::expected<RegisterRequest, Refusal> read(const RegisterText& text, const RegistrarLimits& limits = {}) {
+tl::expected<RegisterRequest, sip::LocalReply> read(const RegisterText& text,
+                                                    const RegistrarLimits& limits = {}) {
   sip::Message message = text.parse();
   return read_register(message, kDomains, source_of_text("udp:192.0.2.4:5060"), limits);
 }
 
-void expect_refusal(const tl::expected<RegisterRequest, Refusal>& result, int status) {
+void expect_refusal(const tl::expected<RegisterRequest, sip::LocalReply>& result, int status) {
   ASSERT_FALSE(result) << "accepted";
   EXPECT_EQ(result.error().status, status) << result.error().reason;
 }

@@ -105,17 +105,6 @@ TEST(OkResponse, NoPathForAUaWithoutSupportedPath) {
   EXPECT_EQ(response.count(sip::HeaderId::path), 0u);
 }
 
-TEST(RefusalResponse, CarriesStatusReasonAndHeaders) {
-  sip::Message request = RegisterText{}.header("Expires: 5").header("Contact: <sip:alice@192.0.2.4>").parse();
-  Refusal refusal{423, "Interval Too Brief", {{"Min-Expires", "60"}}};
-  sip::Message response = parse(refusal_response(request, refusal, "t"));
-  EXPECT_EQ(response.status(), 423);
-  EXPECT_EQ(response.reason(), "Interval Too Brief");
-  EXPECT_EQ(response.first_value(sip::HeaderId::min_expires), "60");
-  EXPECT_EQ(response.to()->tag(), "t");
-  EXPECT_EQ(response.count(sip::HeaderId::contact), 0u);
-}
-
 // The whole flow as the server runs it: read, decide against the store's bindings, answer.
 TEST(RegistrarFlow, RegisterRefreshQueryAndUnregister) {
   RegistrarLimits limits;
@@ -123,9 +112,9 @@ TEST(RegistrarFlow, RegisterRefreshQueryAndUnregister) {
   auto run = [&](const RegisterText& text, std::int64_t now) {
     sip::Message request = text.parse();
     auto read = read_register(request, kDomains, source_of_text("udp:192.0.2.4:5060"), limits);
-    if (!read) return parse(refusal_response(request, read.error(), "t"));
+    if (!read) return parse(sip::serialize_reply(request, read.error(), "t"));
     Decision decision = decide(*read, store, now, limits);
-    if (decision.refusal) return parse(refusal_response(request, *decision.refusal, "t"));
+    if (decision.refusal) return parse(sip::serialize_reply(request, *decision.refusal, "t"));
     if (decision.new_set) store = *decision.new_set;
     return parse(ok_response(request, decision.bindings(), now, "t"));
   };

@@ -130,7 +130,7 @@ class LocalResponderWithProxyTest : public LocalResponderTest {
  protected:
   LocalResponderWithProxyTest()
       : proxy_(
-            table_, transport_, store_, proxy::LocalIdentity({"127.0.0.1"}), [] { return std::int64_t{0}; },
+            table_, transport_, store_, net::LocalIdentity({"127.0.0.1"}), [] { return std::int64_t{0}; },
             [this] { return responder_.new_tag(); }) {
     proxy_.identity().add_listener(net::Protocol::udp, {boost::asio::ip::make_address("127.0.0.1"), 5060});
     responder_.attach_proxy(&proxy_);

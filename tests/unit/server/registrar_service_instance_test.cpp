@@ -13,8 +13,8 @@
 #include "store/binding_source_text.hpp"
 
 #include "recording_transport.hpp"
+#include "registrar/registrar_service.hpp"
 #include "server/local_responder.hpp"
-#include "server/registrar_service.hpp"
 #include "sip/message.hpp"
 #include "store/durable_location_store.hpp"
 #include "temp_dir.hpp"
@@ -86,7 +86,7 @@ class Registrar {
   txn::TransactionTable table_;
   int tags_ = 0;
   net::ConnectionId connections_ = 0;
-  RegistrarService registrar_;
+  registrar::RegistrarService registrar_;
 };
 
 std::size_t contact_lines(const std::string& answer) {

@@ -1,4 +1,4 @@
-#include "server/registrar_service.hpp"
+#include "registrar/registrar_service.hpp"
 
 #include <chrono>
 #include <memory>
@@ -127,7 +127,7 @@ class RegistrarServiceTest : public ::testing::Test {
   txn::TransactionTable table_;
   int tags_ = 0;
   int requests_ = 0;
-  RegistrarService registrar_;
+  registrar::RegistrarService registrar_;
 };
 
 TEST_F(RegistrarServiceTest, TheAnswersToOneCommitLeaveTogetherOnlyOnceItIsDurable) {
@@ -181,7 +181,7 @@ TEST_F(RegistrarServiceTest, TheAnswersToABigCommitArePacedInBurstsThatShrinkThe
   // The first burst only: a quarter of the 300 waiting (more than kAnswersPerBurst); the rest,
   // and the late one, follow on the pacing timer, kBurstGap apart.
   ASSERT_EQ(bursts.size(), 1u);
-  EXPECT_EQ(bursts[0], kUsers / RegistrarService::kBurstsPerBacklog);
+  EXPECT_EQ(bursts[0], kUsers / registrar::RegistrarService::kBurstsPerBacklog);
 
   for (int turn = 0; turn < 100 && transport_.sent.size() < kUsers + 1; ++turn) {
     io_context_.restart();
@@ -191,7 +191,7 @@ TEST_F(RegistrarServiceTest, TheAnswersToABigCommitArePacedInBurstsThatShrinkThe
   for (int status : statuses()) EXPECT_EQ(status, 200);
   for (std::size_t burst : bursts) {
     EXPECT_GE(burst, 1u);
-    EXPECT_LE(burst, kUsers / RegistrarService::kBurstsPerBacklog);
+    EXPECT_LE(burst, kUsers / registrar::RegistrarService::kBurstsPerBacklog);
   }
   // A quarter of what waits, at least kAnswersPerBurst unless that is all there is, never an
   // empty burst: 75, 56, 42, 32, 32, 32, 31, then the late one.

@@ -1,8 +1,8 @@
 #pragma once
-// The registrar as a local service of the server (RFC 3261 §10.3): reads a REGISTER, applies
-// the rules to the AOR's bindings inside the location store, and answers 200 only once the
-// change is durable (the store calls back from its writer thread; the answer is posted back to
-// the worker that owns the transaction, which alone may touch its transaction table).
+// The registrar as a local service of the server (as im/ holds the messaging services) (RFC 3261 §10.3):
+// reads a REGISTER, applies the rules to the AOR's bindings inside the location store, and answers 200 only
+// once the change is durable (the store calls back from its writer thread; the answer is posted back to the
+// worker that owns the transaction, which alone may touch its transaction table).
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
@@ -13,19 +13,19 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "im/offline_delivery.hpp"
 #include "net/flow.hpp"
 #include "registrar/registrar_rules.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
 #include "txn/transaction_table.hpp"
 
-namespace osprey::server {
+namespace osprey::registrar {
 
 struct RegistrarCounters {
   std::uint64_t registered = 0;      // 200s
@@ -49,9 +49,8 @@ class RegistrarService {
   static constexpr std::size_t kBurstsPerBacklog = 4;
   static constexpr std::chrono::milliseconds kBurstGap{2};
 
-  RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
-                   registrar::RegistrarLimits limits, std::vector<std::string> domains, Clock clock,
-                   NewTag new_tag);
+  RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store, RegistrarLimits limits,
+                   std::vector<std::string> domains, Clock clock, NewTag new_tag);
 
   // True when `request` is for this registrar (REGISTER whose Request-URI host is served). A
   // REGISTER for another domain is not (§10.3 step 1: forward it, or refuse it: the caller's choice).
@@ -62,9 +61,11 @@ class RegistrarService {
   void handle(txn::TransactionTable& table, txn::ServerTransactionId transaction, const sip::Message& request,
               const net::Flow& flow);
 
-  // Told of every user a REGISTER made reachable, to deliver the MESSAGEs stored for them (RFC
-  // 3428 store-and-forward); set once, before traffic.
-  void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
+  // Told of every user a REGISTER made reachable, with its bindings, after the 200: the server
+  // delivers the MESSAGEs stored for them (RFC 3428 store-and-forward, im::OfflineDelivery);
+  // set once, before traffic.
+  using ReachableReport = std::function<void(std::string_view aor, const std::vector<store::Binding>& bindings)>;
+  void set_reachable_report(ReachableReport report) { reachable_report_ = std::move(report); }
   // Runs `work` with the worker's datagrams held, so the answers to one store commit leave in
   // one sendmmsg (net::NetTransport::HeldDatagrams); set once, before traffic. Unset: `work`
   // runs as it is.
@@ -78,7 +79,7 @@ class RegistrarService {
   // update(), on this thread, so the answer is built there while the request is at hand; the
   // callback only sends it (or, in the rare case the store failed, a 500 made from it).
   struct Pending {
-    registrar::Decision decision;
+    Decision decision;
     std::string answer;
     std::string tag;
   };
@@ -99,12 +100,12 @@ class RegistrarService {
 
   boost::asio::io_context& io_context_;
   store::LocationStore& store_;
-  registrar::RegistrarLimits limits_;
+  RegistrarLimits limits_;
   std::vector<std::string> domains_;
   Clock clock_;
   NewTag new_tag_;
   RegistrarCounters counters_;
-  im::OfflineDelivery* delivery_ = nullptr;
+  ReachableReport reachable_report_;
   SendBatch send_batch_;
   // The store's writer thread calls back once per change, a commit's worth at a time: one post
   // per batch instead of one per REGISTER, and the answers go out together.
@@ -117,4 +118,4 @@ class RegistrarService {
   boost::asio::steady_timer pace_timer_;
 };
 
-}  // namespace osprey::server
+}  // namespace osprey::registrar

@@ -1,11 +1,11 @@
-#include "proxy/local_identity.hpp"
+#include "net/local_identity.hpp"
 
 #include <algorithm>
 
 #include "sip/aor.hpp"
 #include "sip/host.hpp"
 
-namespace osprey::proxy {
+namespace osprey::net {
 
 namespace {
 // The address a host names, read from its canonical form: "127.0.0.01" and "[::ffff:127.0.0.1]"
@@ -19,7 +19,7 @@ std::optional<boost::asio::ip::address> address_of(std::string_view host) {
 }
 }  // namespace
 
-void LocalIdentity::add_listener(net::Protocol protocol, const net::Endpoint& at) {
+void LocalIdentity::add_listener(Protocol protocol, const Endpoint& at) {
   if (!listens_on(protocol)) protocols_.push_back(protocol);
   if (std::find(ports_.begin(), ports_.end(), at.port) == ports_.end()) ports_.push_back(at.port);
   if (at.address.is_unspecified()) {
@@ -30,11 +30,11 @@ void LocalIdentity::add_listener(net::Protocol protocol, const net::Endpoint& at
   add_address(at);
 }
 
-bool LocalIdentity::listens_on(net::Protocol protocol) const {
+bool LocalIdentity::listens_on(Protocol protocol) const {
   return std::find(protocols_.begin(), protocols_.end(), protocol) != protocols_.end();
 }
 
-void LocalIdentity::add_address(const net::Endpoint& at) {
+void LocalIdentity::add_address(const Endpoint& at) {
   if (std::find(addresses_.begin(), addresses_.end(), at) == addresses_.end()) addresses_.push_back(at);
 }
 
@@ -66,7 +66,7 @@ bool LocalIdentity::is_ours(std::string_view host, std::uint16_t port) const {
   if (serves_domain(host) && listening_on(port)) return true;
   const auto address = address_of(host);
   if (!address) return false;
-  const net::Endpoint endpoint{*address, port};
+  const Endpoint endpoint{*address, port};
   if (std::find(addresses_.begin(), addresses_.end(), endpoint) != addresses_.end()) return true;
   // A wildcard listener: any address of this machine on that port. Loopback always is; other
   // addresses are known once osprey used them (add_address).
@@ -87,4 +87,4 @@ bool LocalIdentity::is_ours(const sip::Uri& uri) const {
   return is_ours(uri.host, port);
 }
 
-}  // namespace osprey::proxy
+}  // namespace osprey::net

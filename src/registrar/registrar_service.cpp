@@ -1,6 +1,4 @@
-#include "server/registrar_service.hpp"
-
-#include "registrar/aor.hpp"
+#include "registrar/registrar_service.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -8,11 +6,13 @@
 
 #include <boost/asio/post.hpp>
 
-namespace osprey::server {
+#include "registrar/aor.hpp"
+
+namespace osprey::registrar {
 
 RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::LocationStore& store,
-                                   registrar::RegistrarLimits limits, std::vector<std::string> domains,
-                                   Clock clock, NewTag new_tag)
+                                   RegistrarLimits limits, std::vector<std::string> domains, Clock clock,
+                                   NewTag new_tag)
     : io_context_(io_context),
       store_(store),
       limits_(limits),
@@ -22,18 +22,16 @@ RegistrarService::RegistrarService(boost::asio::io_context& io_context, store::L
       pace_timer_(io_context) {}
 
 bool RegistrarService::serves(const sip::Message& request) const {
-  return request.method() == sip::Method::register_ &&
-         registrar::registers_for(request.request_uri(), domains_);
+  return request.method() == sip::Method::register_ && registers_for(request.request_uri(), domains_);
 }
 
 void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransactionId transaction,
                               const sip::Message& request, const net::Flow& flow) {
   const std::string tag = new_tag_();
-  auto read = registrar::read_register(request, domains_, store::binding_source_of(flow), limits_);
+  auto read = read_register(request, domains_, store::binding_source_of(flow), limits_);
   if (!read) {
     ++counters_.refused;
-    table.respond(transaction, registrar::refusal_response(request, read.error(), tag), read.error().status,
-                  tag);
+    table.respond(transaction, sip::serialize_reply(request, read.error(), tag), read.error().status, tag);
     return;
   }
 
@@ -44,16 +42,16 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
   // lambda inline instead of allocating for it.
   struct DecideInput {
     Pending& pending;
-    const registrar::RegisterRequest& request;
+    const RegisterRequest& request;
     std::int64_t now;
-    registrar::RegistrarLimits limits;
+    RegistrarLimits limits;
   };
   const DecideInput input{*pending, *read, now, limits_};
   store_.update(
       read->aor, now,
       [&input](const std::vector<store::Binding>& current) -> std::optional<store::AorUpdate> {
-        registrar::Decision& decision = input.pending.decision;
-        decision = registrar::decide(input.request, current, input.now, input.limits);
+        Decision& decision = input.pending.decision;
+        decision = decide(input.request, current, input.now, input.limits);
         if (!decision.new_set) return std::nullopt;
         // A view: the set stays in `pending`, for the 200 and the offline delivery.
         return store::AorUpdate{*decision.new_set};
@@ -63,9 +61,9 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
         // the answer goes out on the worker, after the code below has filled `pending` in.
         complete({&table, transaction, pending, ok});
       });
-  const registrar::Decision& decision = pending->decision;
-  pending->answer = decision.refusal ? registrar::refusal_response(request, *decision.refusal, tag)
-                                     : registrar::ok_response(request, decision.bindings(), now, tag);
+  const Decision& decision = pending->decision;
+  pending->answer = decision.refusal ? sip::serialize_reply(request, *decision.refusal, tag)
+                                     : ok_response(request, decision.bindings(), now, tag);
 }
 
 void RegistrarService::complete(Completion completion) {
@@ -118,7 +116,7 @@ void RegistrarService::answer_completed() {
 void RegistrarService::answer(const Completion& completion) {
   txn::TransactionTable& table = *completion.table;
   Pending& pending = *completion.pending;
-  const registrar::Decision& decision = pending.decision;
+  const Decision& decision = pending.decision;
   // A refusal promises nothing about the store: it goes out whatever became of the writes
   // queued before it.
   if (!completion.ok && !decision.refusal) {
@@ -134,8 +132,8 @@ void RegistrarService::answer(const Completion& completion) {
     own_message.max_line_length = std::numeric_limits<std::size_t>::max();
     auto answer = sip::Message::parse(std::move(pending.answer), own_message);
     if (!answer) return;  // cannot happen: osprey built it, and no limit applies
-    const registrar::Refusal failure{500, "Location store unavailable", {}};
-    table.respond(completion.transaction, registrar::refusal_response(*answer, failure, pending.tag), 500,
+    const sip::LocalReply failure{500, "Location store unavailable", {}};
+    table.respond(completion.transaction, sip::serialize_reply(*answer, failure, pending.tag), 500,
                   pending.tag);
     return;
   }
@@ -147,7 +145,7 @@ void RegistrarService::answer(const Completion& completion) {
   ++counters_.registered;
   // After the 200: messages kept while the user was away follow it.
   const std::vector<store::Binding>& bindings = decision.bindings();
-  if (delivery_ != nullptr && !bindings.empty()) delivery_->user_reachable(bindings.front().aor, bindings);
+  if (reachable_report_ && !bindings.empty()) reachable_report_(bindings.front().aor, bindings);
 }
 
-}  // namespace osprey::server
+}  // namespace osprey::registrar

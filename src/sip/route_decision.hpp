@@ -19,17 +19,33 @@
 // The URIs of ours consumed on the way may carry a dialog token (security/dialog_token.hpp);
 // they are collected for access control.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "proxy/local_identity.hpp"
 #include "sip/message.hpp"
+#include "sip/uri.hpp"
 
-namespace osprey::proxy {
+namespace osprey::sip {
 
-// The URI parameter that marks a Record-Route URI as osprey's (it carries the dialog token,
-// security::DialogToken::kParam, which must be the same name).
+// What route processing needs to know of the element running it (§16.4 "indicates this proxy"):
+// which URIs name it. The server's answer is net::LocalIdentity; sip/ itself knows no addresses.
+class OurUris {
+ public:
+  // A sip/sips URI that names this element; the port defaults per scheme and transport.
+  virtual bool is_ours(const Uri& uri) const = 0;
+
+ protected:
+  OurUris() = default;
+  OurUris(const OurUris&) = default;
+  OurUris& operator=(const OurUris&) = default;
+  ~OurUris() = default;
+};
+
+// The URI parameter that marks a Record-Route URI as osprey's: what tells a Record-Route value
+// of ours from a plain URI of ours. It carries the dialog token (security::DialogToken::kParam
+// is this name).
 inline constexpr std::string_view kRecordRouteParam = "osp-dt";
 
 struct RouteDecision {
@@ -41,20 +57,20 @@ struct RouteDecision {
 };
 
 // A URI osprey put in a Record-Route (§16.4): one of ours, no user part, with osp-dt.
-bool placed_in_record_route(const sip::Uri& uri, const LocalIdentity& identity);
+bool placed_in_record_route(const Uri& uri, const OurUris& ours);
 
 // nullopt when the Route header does not parse (400 Bad Route).
-std::optional<RouteDecision> decide_route(const sip::Message& request, const LocalIdentity& identity);
+std::optional<RouteDecision> decide_route(const Message& request, const OurUris& ours);
 
 // Route values as one header value, comma-separated in order (RFC 3261 §7.3.1).
 std::string join_routes(const std::vector<std::string>& values);
 
 // The Route header of `message` rewritten from the decision (§16.4 removals), if it changed.
-void apply_routes(sip::Message& message, const RouteDecision& decision);
+void apply_routes(Message& message, const RouteDecision& decision);
 
 // Both at once, for a request nothing judged before it is forwarded (the ACK for a 2xx, which
 // follows its dialog's route set, §13.2.2.4): decided and applied to `request`; nullopt, and
 // `request` unchanged, when its Route header does not parse.
-std::optional<RouteDecision> process_routes(sip::Message& request, const LocalIdentity& identity);
+std::optional<RouteDecision> process_routes(Message& request, const OurUris& ours);
 
-}  // namespace osprey::proxy
+}  // namespace osprey::sip

@@ -1,11 +1,11 @@
 #pragma once
 // Who may do what, decided once per new request before the registrar or the proxy sees it
-// (DESIGN.md pipeline: security -> auth -> local services | routing). Decide, then authorise:
-// the proxy's §16.4 route processing (proxy::decide_route) runs first, and what is judged here is
+// (the access stage of the request pipeline, proxy/request_pipeline.cpp). Decide, then authorise:
+// the proxy's §16.4 route processing (sip::decide_route) runs first, and what is judged here is
 // where the request will go (its effective Request-URI and next hop), never the raw request.
 // One canonical form of hosts and of accounts (sip::canonical_host, sip::account_aor: the
 // sip: and sips: AORs of a user are two AORs of one account) and one test of "is this us"
-// (proxy::LocalIdentity) are used here, by the registrar and by the proxy.
+// (net::LocalIdentity) are used here, by the registrar and by the proxy.
 //
 //  - REGISTER for a served domain (registrar::registers_for: any port, any spelling) must
 //    authenticate (401, RFC 3261 §10.3 step 3, §22.2), as the owner of the To AOR (403
@@ -30,7 +30,8 @@
 //  6. requests osprey answers about itself (OPTIONS to osprey, §11.2; also through a Route of
 //     ours, as phones with an outbound proxy send it): they never reach the access control
 //     because nothing of them is forwarded: 200 for OPTIONS, 404 or 501 for the rest
-//     (server/local_responder.cpp; test_intruder_routing.py sends a number that way).
+//     (proxy/stage_route.cpp, proxy/stage_local_services.cpp; test_intruder_routing.py sends a
+//     number that way).
 //
 // Unknown users and wrong passwords get the very same fresh challenge, so extensions cannot be
 // enumerated; both count toward a ban of the source, a bare challenge never does.
@@ -43,28 +44,26 @@
 #include <vector>
 
 #include "net/flow.hpp"
-#include "proxy/local_identity.hpp"
-#include "proxy/route_decision.hpp"
+#include "net/local_identity.hpp"
 #include "security/ban_table.hpp"
 #include "security/dial_policy.hpp"
 #include "security/dialog_token.hpp"
 #include "security/digest_authenticator.hpp"
-#include "server/proxy_event_log.hpp"
-#include "server/server_settings.hpp"
+#include "security/security_settings.hpp"
+#include "sip/local_reply.hpp"
 #include "sip/message.hpp"
+#include "sip/route_decision.hpp"
 #include "store/user_store.hpp"
 
 namespace spdlog {
 class logger;
 }
 
-namespace osprey::server {
+namespace osprey::security {
 
 struct AccessDecision {
-  // 0: go on (registrar or proxy); else answer with this status, reason and headers.
-  int status = 0;
-  std::string_view reason;
-  std::vector<std::pair<std::string, std::string>> headers;
+  // Set: answer with it (a challenge, a refusal) instead of going on to the registrar or proxy.
+  std::optional<sip::LocalReply> answer;
   // The AOR the request authenticated as (the identity the proxy asserts, RFC 3325); empty when
   // it did not authenticate.
   std::string identity;
@@ -82,7 +81,7 @@ struct AccessDecision {
   // In-dialog, with no Route left after ours: the other side's flow the dialog token binds
   // (HMAC-verified), where the proxy sends the request rather than to the Request-URI when it
   // can (proxy/dialog_flow_hop.hpp). nullopt: a token without a flow, or none.
-  std::optional<security::DialogFlow> dialog_flow;
+  std::optional<DialogFlow> dialog_flow;
 };
 
 struct AccessCounters {
@@ -100,47 +99,50 @@ class AccessControl {
 
   // Everything passed outlives this object. `users` and `authenticator` may be null only when
   // authentication is off; `bans` may be null (failures are then only counted).
-  AccessControl(const SecuritySettings& settings, const proxy::LocalIdentity& identity,
-                const store::UserStore* users, security::DigestAuthenticator* authenticator,
-                security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
-                spdlog::logger& logger, const security::DialogToken* dialog_tokens = nullptr);
+  AccessControl(const SecuritySettings& settings, const net::LocalIdentity& identity,
+                const store::UserStore* users, DigestAuthenticator* authenticator, BanTable* bans,
+                const DialPolicy* dial_policy, Clock clock, spdlog::logger& logger,
+                const DialogToken* dialog_tokens = nullptr);
 
-  // `route` is the request's §16.4 route processing (proxy::decide_route): what is judged is
+  // `route` is the request's §16.4 route processing (sip::decide_route): what is judged is
   // where the request will go, never the raw Request-URI.
-  AccessDecision admit(const sip::Message& request, const net::Flow& flow, const proxy::RouteDecision& route);
+  AccessDecision admit(const sip::Message& request, const net::Flow& flow, const sip::RouteDecision& route);
   // An ACK for a 2xx cannot be challenged (§22.1) and gets no answer, so it is forwarded or
   // dropped: forwarded inside a dialog osprey admitted (our Record-Route's token, toward a host
   // of that dialog), toward our own users, from trusted peers, or with authentication off; else
   // it is a relay attempt.
-  // Where dropped ACKs are logged (once per dialog, rate-bound); null: debug lines only.
-  void set_event_log(ProxyEventLog* event_log) { event_log_ = event_log; }
+  // Where dropped ACKs are reported (the server logs them once per dialog, rate-bound); none:
+  // debug lines only.
+  // `why`: a string literal naming the rule; `from`: where the ACK came from.
+  using AckDropReport =
+      std::function<void(const sip::Message& ack, std::string_view why, const net::Endpoint* from)>;
+  void set_ack_drop_report(AckDropReport report) { ack_drop_report_ = std::move(report); }
 
   // `dialog_flow`, when given, receives the flow its dialog token binds (see
   // AccessDecision::dialog_flow).
   // `may_reach_gateway`, when given, receives whether the ACK let through may be delivered at the
   // gateway's address (see AccessDecision::may_reach_gateway): judged in the same pass, the token
   // is verified once.
-  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const proxy::RouteDecision& route,
-                   std::optional<security::DialogFlow>* dialog_flow = nullptr,
-                   bool* may_reach_gateway = nullptr);
+  bool ack_allowed(const sip::Message& ack, const net::Flow& flow, const sip::RouteDecision& route,
+                   std::optional<DialogFlow>* dialog_flow = nullptr, bool* may_reach_gateway = nullptr);
 
   const AccessCounters& counters() const { return counters_; }
 
  private:
   // A CANCEL that matched no transaction (§16.10); see admit_cancel in the .cpp.
   AccessDecision admit_cancel(const sip::Message& cancel, const net::Flow& flow,
-                              const proxy::RouteDecision& route);
+                              const sip::RouteDecision& route);
   AccessDecision authenticate(const sip::Message& request, const net::Flow& flow, bool registration,
                               const std::string& realm);
   // The effective target is not one of our users: another domain, a Route toward elsewhere,
   // or a number with no account (which goes to the gateway, or nowhere).
-  bool leaves_served_users(const proxy::RouteDecision& route) const;
+  bool leaves_served_users(const sip::RouteDecision& route) const;
   // Why the request's targets are refused to `user`: a number the dial policy refuses, or
   // anything but a number sent to the gateway's address. nullopt: allowed.
-  std::optional<std::string> refused_number(const proxy::RouteDecision& route, const std::string& user) const;
-  // The gateway's place (security::dialog_place), empty without a gateway.
+  std::optional<std::string> refused_number(const sip::RouteDecision& route, const std::string& user) const;
+  // The gateway's place (dialog_place), empty without a gateway.
   std::string gateway_place() const;
-  // `place` (security::dialog_place) is on the gateway's host, at any port: a gateway admits
+  // `place` (dialog_place) is on the gateway's host, at any port: a gateway admits
   // osprey by address, so each of its ports is the gateway.
   bool at_gateway(std::string_view place) const;
   std::string realm_for(const sip::Uri& uri) const;
@@ -148,30 +150,29 @@ class AccessControl {
   // hop is the peer, reached over that flow) and whether it was cleared for the gateway (its
   // next hop or that flow is on the gateway's host, and the token named its exact target).
   struct DialogAdmission {
-    std::optional<security::DialogFlow> flow;
+    std::optional<DialogFlow> flow;
     bool gateway_cleared = false;
   };
   // An in-dialog request (To tag) whose consumed Route of ours carries a dialog token for its
   // dialog that names its next hop (always true without tokens); `admission`, when given,
   // receives what admitted it.
-  bool dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
+  bool dialog_admitted(const sip::Message& request, const sip::RouteDecision& route,
                        DialogAdmission* admission = nullptr) const;
   // For a request let through unjudged (authentication off, a trusted peer): the flow its dialog
   // token binds, if one of ours admits it.
-  std::optional<security::DialogFlow> verified_flow(const sip::Message& request,
-                                                    const proxy::RouteDecision& route) const;
+  std::optional<DialogFlow> verified_flow(const sip::Message& request, const sip::RouteDecision& route) const;
 
   const SecuritySettings& settings_;
-  const proxy::LocalIdentity& identity_;
+  const net::LocalIdentity& identity_;
   const store::UserStore* users_;
-  security::DigestAuthenticator* authenticator_;
-  security::BanTable* bans_;
-  const security::DialPolicy* dial_policy_;
+  DigestAuthenticator* authenticator_;
+  BanTable* bans_;
+  const DialPolicy* dial_policy_;
   Clock clock_;
   spdlog::logger& logger_;
-  const security::DialogToken* dialog_tokens_;
-  ProxyEventLog* event_log_ = nullptr;
+  const DialogToken* dialog_tokens_;
+  AckDropReport ack_drop_report_;
   AccessCounters counters_;
 };
 
-}  // namespace osprey::server
+}  // namespace osprey::security

@@ -1,10 +1,13 @@
-#include "proxy/route_decision.hpp"
+#include "sip/route_decision.hpp"
 
 #include <cstdlib>
 
 #include <gtest/gtest.h>
 
-namespace osprey::proxy {
+#include "sip/aor.hpp"
+#include "sip/host.hpp"
+
+namespace osprey::sip {
 namespace {
 
 sip::Message request(const std::string& uri, const std::string& routes) {
@@ -22,11 +25,19 @@ sip::Message request(const std::string& uri, const std::string& routes) {
   return std::move(*message);
 }
 
-LocalIdentity identity() {
-  LocalIdentity ours(std::vector<std::string>{"example.com"});
-  ours.add_listener(net::Protocol::udp, {boost::asio::ip::make_address("192.0.2.1"), 5060});
-  return ours;
-}
+// A server at 192.0.2.1:5060 serving example.com (what net::LocalIdentity answers for the
+// server; route processing needs nothing else of it).
+class TestServer final : public OurUris {
+ public:
+  bool is_ours(const Uri& uri) const override {
+    return uri.is_sip() && served_domain(uri.host, hosts_) && uri.port_or_default() == 5060;
+  }
+
+ private:
+  std::vector<std::string> hosts_{"example.com", "192.0.2.1"};
+};
+
+TestServer identity() { return {}; }
 
 TEST(RouteDecision, AStrictRoutersFormTargetsTheLastRoute) {
   const auto decision =
@@ -92,4 +103,4 @@ TEST(RouteDecision, NoRouteLeavesTheRequestAlone) {
 }
 
 }  // namespace
-}  // namespace osprey::proxy
+}  // namespace osprey::sip

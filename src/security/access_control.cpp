@@ -1,4 +1,4 @@
-#include "server/access_control.hpp"
+#include "security/access_control.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -9,10 +9,10 @@
 #include "sip/host.hpp"
 #include "sip/route.hpp"
 
-namespace osprey::server {
+namespace osprey::security {
 
 namespace {
-// The address a nonce is bound to (security::DigestAuthenticator): the source IP, without the
+// The address a nonce is bound to (DigestAuthenticator): the source IP, without the
 // port (a NAT may map the retry to another one, a TCP client reconnect from another).
 std::string client_of(const net::Flow& flow) { return net::address_text(flow.remote.address); }
 
@@ -25,16 +25,15 @@ AccessDecision passed_unjudged() {
 
 AccessDecision refuse(int status, std::string_view reason) {
   AccessDecision decision;
-  decision.status = status;
-  decision.reason = reason;
+  decision.answer = sip::LocalReply{status, std::string(reason), {}};
   return decision;
 }
 }  // namespace
 
-AccessControl::AccessControl(const SecuritySettings& settings, const proxy::LocalIdentity& identity,
-                             const store::UserStore* users, security::DigestAuthenticator* authenticator,
-                             security::BanTable* bans, const security::DialPolicy* dial_policy, Clock clock,
-                             spdlog::logger& logger, const security::DialogToken* dialog_tokens)
+AccessControl::AccessControl(const SecuritySettings& settings, const net::LocalIdentity& identity,
+                             const store::UserStore* users, DigestAuthenticator* authenticator,
+                             BanTable* bans, const DialPolicy* dial_policy, Clock clock,
+                             spdlog::logger& logger, const DialogToken* dialog_tokens)
     : settings_(settings),
       identity_(identity),
       users_(users),
@@ -45,7 +44,7 @@ AccessControl::AccessControl(const SecuritySettings& settings, const proxy::Loca
       logger_(logger),
       dialog_tokens_(dialog_tokens) {}
 
-bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::RouteDecision& route,
+bool AccessControl::dialog_admitted(const sip::Message& request, const sip::RouteDecision& route,
                                     DialogAdmission* admission) const {
   if (!request.to() || request.to()->tag().empty()) return false;
   if (dialog_tokens_ == nullptr) return true;
@@ -57,10 +56,10 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   auto next_hop = sip::parse_uri(route.next_hop);
   if (!next_hop || !next_hop->is_sip()) return false;
   if (route.routes.empty() && (identity_.serves_uri(*next_hop) || identity_.is_ours(*next_hop))) return false;
-  const std::string place = security::dialog_place(*next_hop);
+  const std::string place = dialog_place(*next_hop);
   const std::string from_aor = sip::account_aor(request.from()->uri);
   const std::string to_aor = sip::account_aor(request.to()->uri);
-  const security::DialogRequest dialog{
+  const DialogRequest dialog{
       *request.call_id(), request.from()->tag(), request.to()->tag(), from_aor, to_aor, place};
   const std::int64_t now = clock_();
   // Toward the gateway, the token must also name this exact Request-URI (the gateway's own
@@ -68,17 +67,17 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   // its host at any port, and the flow a request would take (the peer's own, when no Route is
   // left) counts as much as the Request-URI: a gateway behind NAT is reached over its flow.
   const bool to_gateway = at_gateway(place);
-  const std::string target = security::dialog_target(route.request_uri);
-  security::DialogRequest exact = dialog;
+  const std::string target = dialog_target(route.request_uri);
+  DialogRequest exact = dialog;
   exact.next_hop = target;
   for (const std::string& token : route.tokens) {
-    std::optional<security::DialogFlow> bound;
+    std::optional<DialogFlow> bound;
     if (!dialog_tokens_->admits(token, dialog, now, &bound)) continue;
     // The flow is the peer's own: it stands for the Request-URI only when nothing else is left
     // to route through (a Route after ours leads elsewhere first).
     if (!route.routes.empty()) bound.reset();
     const bool flow_to_gateway =
-        bound && at_gateway(security::dialog_place(net::host_text(bound->address), bound->port));
+        bound && at_gateway(dialog_place(net::host_text(bound->address), bound->port));
     const bool gateway_bound = to_gateway || flow_to_gateway;
     if (gateway_bound && !dialog_tokens_->admits(token, exact, now)) continue;
     if (admission != nullptr) {
@@ -90,8 +89,8 @@ bool AccessControl::dialog_admitted(const sip::Message& request, const proxy::Ro
   return false;
 }
 
-std::optional<security::DialogFlow> AccessControl::verified_flow(const sip::Message& request,
-                                                                 const proxy::RouteDecision& route) const {
+std::optional<DialogFlow> AccessControl::verified_flow(const sip::Message& request,
+                                                       const sip::RouteDecision& route) const {
   DialogAdmission admission;
   if (route.routes.empty() && !route.tokens.empty()) dialog_admitted(request, route, &admission);
   return admission.flow;
@@ -104,18 +103,18 @@ std::string AccessControl::realm_for(const sip::Uri& uri) const {
   return identity_.domains().empty() ? std::string() : sip::canonical_host(identity_.domains().front());
 }
 
-bool AccessControl::leaves_served_users(const proxy::RouteDecision& route) const {
+bool AccessControl::leaves_served_users(const sip::RouteDecision& route) const {
   // A Route toward anything but us remains after ours were consumed (§16.4, §16.6 step 6).
   if (!route.routes.empty()) return true;
   auto uri = sip::parse_uri(route.request_uri);
   if (!uri || !uri->is_sip()) return true;  // tel: and the like go to a gateway, never to a user here
   if (!identity_.serves_uri(*uri)) return !identity_.is_ours(*uri);
   // A number in a served domain that is nobody's account is a call to the telephone network.
-  if (security::dialled_number(*uri) && users_ != nullptr) return !users_->has_aor(sip::account_aor(*uri));
+  if (dialled_number(*uri) && users_ != nullptr) return !users_->has_aor(sip::account_aor(*uri));
   return false;
 }
 
-std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecision& route,
+std::optional<std::string> AccessControl::refused_number(const sip::RouteDecision& route,
                                                          const std::string& user) const {
   // Every place the request may reach: its Request-URI after the strict-router fix-up, and every
   // Route it is still to follow (a gateway reads the user part of either).
@@ -134,19 +133,19 @@ std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecis
   // address directly must name a number the policy can judge, not a user part a gateway might
   // strip down to one ("+44900123%23", "+44900123;ext=1", "x" with a tel: To).
   auto request_uri = sip::parse_uri(route.request_uri);
-  const bool clean_number = request_uri && security::dialled_number(*request_uri).has_value();
+  const bool clean_number = request_uri && dialled_number(*request_uri).has_value();
   for (const sip::Uri& uri : uris) {
-    if (!clean_number && at_gateway(security::dialog_place(uri)))
+    if (!clean_number && at_gateway(dialog_place(uri)))
       return route.request_uri + ": not a telephone number, sent to the gateway";
   }
   for (std::size_t i = 0; i < uris.size(); ++i) {
-    auto number = security::dialled_number(uris[i]);
+    auto number = dialled_number(uris[i]);
     if (!number) continue;
     // A number that is one of our accounts is a user here, not a call out.
     if (&uris[i] == &uris.front() && request_uri && identity_.serves_uri(uris[i]) && users_ != nullptr &&
         users_->has_aor(sip::account_aor(uris[i])))
       continue;
-    const security::DialDecision verdict = dial_policy_->check(user, *number);
+    const DialDecision verdict = dial_policy_->check(user, *number);
     if (!verdict.allowed) return *number + ": " + verdict.reason;
   }
   return std::nullopt;
@@ -155,32 +154,30 @@ std::optional<std::string> AccessControl::refused_number(const proxy::RouteDecis
 std::string AccessControl::gateway_place() const {
   if (settings_.gateway.empty()) return {};
   auto uri = sip::parse_uri(settings_.gateway);
-  return uri ? security::dialog_place(*uri) : std::string();
+  return uri ? dialog_place(*uri) : std::string();
 }
 
 AccessDecision AccessControl::authenticate(const sip::Message& request, const net::Flow& flow,
                                            bool registration, const std::string& realm) {
   AccessDecision decision;
   const std::int64_t now = clock_();
-  security::AuthResult result;
+  AuthResult result;
   if (authenticator_ != nullptr) {
     result = authenticator_->verify(
         request, registration ? sip::HeaderId::authorization : sip::HeaderId::proxy_authorization, realm, now,
         client_of(flow));
   } else {
-    result.verdict = security::AuthVerdict::failed;  // no accounts: nobody can authenticate
+    result.verdict = AuthVerdict::failed;  // no accounts: nobody can authenticate
   }
   switch (result.verdict) {
-    case security::AuthVerdict::authenticated:
+    case AuthVerdict::authenticated:
       ++counters_.authenticated;
       decision.identity = result.account->aor;
       decision.verified_realm = realm;
       return decision;
-    case security::AuthVerdict::malformed:
-      decision.status = 400;
-      decision.reason = registration ? "Malformed Authorization" : "Malformed Proxy-Authorization";
-      return decision;
-    case security::AuthVerdict::failed: {
+    case AuthVerdict::malformed:
+      return refuse(400, registration ? "Malformed Authorization" : "Malformed Proxy-Authorization");
+    case AuthVerdict::failed: {
       ++counters_.failures;
       logger_.info("authentication failed for user '{}' from {}: {}", result.user,
                    net::host_text(flow.remote.address), result.reason);
@@ -193,25 +190,25 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
       }
       break;  // answered exactly like a plain challenge: nothing tells the two apart
     }
-    case security::AuthVerdict::challenge: ++counters_.challenged; break;
+    case AuthVerdict::challenge: ++counters_.challenged; break;
   }
   // RFC 3261 §22.2 (registrar: 401 WWW-Authenticate) and §22.3 (proxy: 407 Proxy-Authenticate);
   // RFC 8760 §2.4: SHA-256 first, MD5 for older clients; MD5 alone for the clients that give up
   // on any other (security/md5_only_clients.hpp).
-  decision.status = registration ? 401 : 407;
+  sip::LocalReply& challenge = decision.answer.emplace(sip::LocalReply{registration ? 401 : 407, {}, {}});
   const std::string header = registration ? "WWW-Authenticate" : "Proxy-Authenticate";
   if (authenticator_ != nullptr) {
-    for (std::string& challenge :
+    for (std::string& value :
          authenticator_->challenges(realm, now, result.stale, client_of(flow), &request)) {
-      decision.headers.emplace_back(header, std::move(challenge));
+      challenge.headers.emplace_back(header, std::move(value));
     }
   }
   return decision;
 }
 
 bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
-                                const proxy::RouteDecision& route,
-                                std::optional<security::DialogFlow>* dialog_flow, bool* may_reach_gateway) {
+                                const sip::RouteDecision& route, std::optional<DialogFlow>* dialog_flow,
+                                bool* may_reach_gateway) {
   if (may_reach_gateway != nullptr) *may_reach_gateway = false;
   if (!settings_.authentication || settings_.trusted_peers.contains(flow.remote.address)) {
     if (dialog_flow != nullptr) *dialog_flow = verified_flow(ack, route);
@@ -226,21 +223,20 @@ bool AccessControl::ack_allowed(const sip::Message& ack, const net::Flow& flow,
   if (!leaves_served_users(route)) return true;
   ++counters_.acks_dropped;
   // Anyone can send these, and an ACK gets no answer to tell the sender: once per dialog, and
-  // rate-bound, in the log (server/proxy_event_log.hpp); every one at debug.
+  // rate-bound, in the log (the server's event log, set_ack_drop_report); every one at debug.
   logger_.debug("ACK from {} toward {} dropped: no dialog token of ours for that place",
                 net::to_string(flow.remote), route.next_hop);
-  if (event_log_ != nullptr)
-    event_log_->ack_dropped(ack, "no dialog token of ours for that place", &flow.remote);
+  if (ack_drop_report_) ack_drop_report_(ack, "no dialog token of ours for that place", &flow.remote);
   return false;
 }
 
 bool AccessControl::at_gateway(std::string_view place) const {
   const std::string gateway = gateway_place();
-  return !gateway.empty() && !place.empty() && security::place_host(place) == security::place_host(gateway);
+  return !gateway.empty() && !place.empty() && place_host(place) == place_host(gateway);
 }
 
 AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net::Flow& flow,
-                                           const proxy::RouteDecision& route) {
+                                           const sip::RouteDecision& route) {
   // A CANCEL that matched an INVITE never gets here: the table handled it. This one matched
   // nothing, and the proxy would forward it (§16.10); it cannot be challenged, so it goes on
   // the terms of an ACK: toward our own users, in a dialog we admitted, from a trusted peer.
@@ -259,7 +255,7 @@ AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net
 }
 
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
-                                    const proxy::RouteDecision& route) {
+                                    const sip::RouteDecision& route) {
   if (!settings_.authentication) {
     AccessDecision decision = passed_unjudged();
     decision.dialog_flow = verified_flow(request, route);
@@ -284,7 +280,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     if (!registrar::registers_for(request.request_uri(), identity_.domains())) return {};
     const sip::Uri& to = request.to()->uri;
     AccessDecision decision = authenticate(request, flow, true, realm_for(to));
-    if (decision.status != 0) return decision;
+    if (decision.answer) return decision;
     // §10.3 step 4: the authenticated user may change the bindings of its own AORs only: the
     // sip: and the sips: AOR of its account (sip::account_aor), nobody else's.
     if (sip::account_aor(to) != decision.identity) {
@@ -315,7 +311,7 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     return refuse(403, "Forbidden: inbound requests not accepted");
   }
   AccessDecision decision = authenticate(request, flow, false, realm_for(from));
-  if (decision.status != 0) return decision;
+  if (decision.answer) return decision;
   if (sip::account_aor(from) != decision.identity) {
     ++counters_.forbidden;
     logger_.info("{} from {}: user {} may not send as {}", request.method_text(),
@@ -332,9 +328,9 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
     }
     // The policy judged a clean number: the request may go to the gateway by any name.
     auto request_uri = sip::parse_uri(route.request_uri);
-    decision.may_reach_gateway = request_uri && security::dialled_number(*request_uri).has_value();
+    decision.may_reach_gateway = request_uri && dialled_number(*request_uri).has_value();
   }
   return decision;
 }
 
-}  // namespace osprey::server
+}  // namespace osprey::security

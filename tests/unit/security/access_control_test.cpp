@@ -1,4 +1,4 @@
-#include "server/access_control.hpp"
+#include "security/access_control.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -14,7 +14,7 @@
 #include "sip/aor.hpp"
 #include "sip/auth_headers.hpp"
 
-namespace osprey::server {
+namespace osprey::security {
 namespace {
 
 using security::testing::FakeUserStore;
@@ -83,9 +83,18 @@ std::string credentials(const RequestSpec& spec, const std::string& user, const 
                                             {"cnonce", cnonce}});
 }
 
+// The status of the answer access control gives instead of passing the request on; 0: none.
+int status_of(const AccessDecision& decision) { return decision.answer ? decision.answer->status : 0; }
+
+// The extra headers of that answer (the challenges); none when it passed.
+const std::vector<std::pair<std::string, std::string>>& headers_of(const AccessDecision& decision) {
+  static const std::vector<std::pair<std::string, std::string>> kNone;
+  return decision.answer ? decision.answer->headers : kNone;
+}
+
 std::vector<std::string> header_names(const AccessDecision& decision) {
   std::vector<std::string> names;
-  for (const auto& [name, value] : decision.headers) names.push_back(name);
+  for (const auto& [name, value] : headers_of(decision)) names.push_back(name);
   return names;
 }
 
@@ -125,15 +134,15 @@ class AccessControlTest : public ::testing::Test {
 
   // What the worker does: §16.4 route processing first, then access control judges its result.
   AccessDecision judge(AccessControl& control, const sip::Message& request, const net::Flow& flow) {
-    auto route = proxy::decide_route(request, identity_);
+    auto route = sip::decide_route(request, identity_);
     EXPECT_TRUE(route.has_value());
-    return control.admit(request, flow, route.value_or(proxy::RouteDecision{}));
+    return control.admit(request, flow, route.value_or(sip::RouteDecision{}));
   }
 
   bool ack_judged(AccessControl& control, const sip::Message& ack, const net::Flow& flow) {
-    auto route = proxy::decide_route(ack, identity_);
+    auto route = sip::decide_route(ack, identity_);
     EXPECT_TRUE(route.has_value());
-    return control.ack_allowed(ack, flow, route.value_or(proxy::RouteDecision{}));
+    return control.ack_allowed(ack, flow, route.value_or(sip::RouteDecision{}));
   }
 
   // The token osprey gives the caller of `spec`'s dialog (Call-ID access-control-1, caller tag
@@ -158,11 +167,11 @@ class AccessControlTest : public ::testing::Test {
 
   // The nonce of the first challenge of a 401/407.
   static std::string nonce_of(const AccessDecision& decision) {
-    if (decision.headers.empty()) {
-      ADD_FAILURE() << "no challenge in a " << decision.status;
+    if (headers_of(decision).empty()) {
+      ADD_FAILURE() << "no challenge in a " << status_of(decision);
       return {};
     }
-    const std::string& value = decision.headers.front().second;
+    const std::string& value = headers_of(decision).front().second;
     const auto challenge = sip::parse_challenge(value);
     EXPECT_TRUE(challenge) << value;
     if (!challenge || !challenge->nonce()) return {};
@@ -182,7 +191,7 @@ class AccessControlTest : public ::testing::Test {
   AccessDecision admit_signed(const RequestSpec& spec, const std::string& user, const std::string& password,
                               const char* source = kAliceAddress) {
     const AccessDecision challenge = admit(spec, source);
-    EXPECT_TRUE(challenge.status == 401 || challenge.status == 407) << challenge.status;
+    EXPECT_TRUE(status_of(challenge) == 401 || status_of(challenge) == 407) << status_of(challenge);
     return admit(signed_spec(spec, user, password, nonce_of(challenge)), source);
   }
 
@@ -205,7 +214,7 @@ class AccessControlTest : public ::testing::Test {
   }
 
   SecuritySettings settings_;
-  proxy::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
+  net::LocalIdentity identity_{std::vector<std::string>{"example.com"}};
   const security::DialogToken tokens_{secret(), 3600};
   std::unique_ptr<AccessControl> with_dialog_tokens_;
   FakeUserStore users_;
@@ -223,24 +232,24 @@ class AccessControlTest : public ::testing::Test {
 
 TEST_F(AccessControlTest, AuthenticationOffLetsEverythingThrough) {
   settings_.authentication = false;
-  EXPECT_EQ(admit(register_spec()).status, 0);
-  EXPECT_EQ(admit(RequestSpec{}).status, 0);
+  EXPECT_EQ(status_of(admit(register_spec())), 0);
+  EXPECT_EQ(status_of(admit(RequestSpec{})), 0);
   RequestSpec relay;
   relay.method = "INVITE";
   relay.from = "sip:mallory@evil.net";
   relay.uri = relay.to = "sip:x@other.net";
-  EXPECT_EQ(admit(relay).status, 0);
+  EXPECT_EQ(status_of(admit(relay)), 0);
   EXPECT_EQ(access_.counters().challenged, 0u);
 }
 
 TEST_F(AccessControlTest, RegisterWithoutCredentialsIsChallengedSha256First) {
   const AccessDecision decision = admit(register_spec());
-  EXPECT_EQ(decision.status, 401);  // RFC 3261 §22.2
-  ASSERT_EQ(decision.headers.size(), 2u);
+  EXPECT_EQ(status_of(decision), 401);  // RFC 3261 §22.2
+  ASSERT_EQ(headers_of(decision).size(), 2u);
   EXPECT_EQ(header_names(decision), (std::vector<std::string>{"WWW-Authenticate", "WWW-Authenticate"}));
   // RFC 8760 §2.4: SHA-256 preferred, MD5 after it.
-  const auto first = sip::parse_challenge(decision.headers[0].second);
-  const auto second = sip::parse_challenge(decision.headers[1].second);
+  const auto first = sip::parse_challenge(headers_of(decision)[0].second);
+  const auto second = sip::parse_challenge(headers_of(decision)[1].second);
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->algorithm(), sip::DigestAlgorithm::sha256);
   EXPECT_EQ(second->algorithm(), sip::DigestAlgorithm::md5);
@@ -251,7 +260,7 @@ TEST_F(AccessControlTest, RegisterWithoutCredentialsIsChallengedSha256First) {
 
 TEST_F(AccessControlTest, RegisterWithTheOwnersCredentialsIsAdmitted) {
   const AccessDecision decision = admit_signed(register_spec(), "alice", "wonderland");
-  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(status_of(decision), 0);
   EXPECT_EQ(decision.identity, "sip:alice@example.com");
   EXPECT_FALSE(decision.trusted_source);
   EXPECT_EQ(access_.counters().authenticated, 1u);
@@ -260,7 +269,7 @@ TEST_F(AccessControlTest, RegisterWithTheOwnersCredentialsIsAdmitted) {
 TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
   // RFC 3261 §10.3 step 4: alice may change her own bindings only.
   const AccessDecision decision = admit_signed(register_spec("sip:bob@example.com"), "alice", "wonderland");
-  EXPECT_EQ(decision.status, 403);
+  EXPECT_EQ(status_of(decision), 403);
   EXPECT_TRUE(decision.identity.empty());
   EXPECT_EQ(access_.counters().forbidden, 1u);
 }
@@ -270,11 +279,11 @@ TEST_F(AccessControlTest, RegisterForAnotherUsersAorIsForbidden) {
 // else's, in either scheme and any case of the host. The user part is case-sensitive
 // (§19.1.4): Alice is not alice.
 TEST_F(AccessControlTest, OwnershipHoldsForTheSipsFormOfAnAor) {
-  EXPECT_EQ(admit_signed(register_spec("sips:alice@example.com"), "alice", "wonderland").status, 0);
-  EXPECT_EQ(admit_signed(register_spec("sip:alice@example.com"), "alice", "wonderland").status, 0);
-  EXPECT_EQ(admit_signed(register_spec("sips:bob@EXAMPLE.com"), "alice", "wonderland").status, 403);
-  EXPECT_EQ(admit_signed(register_spec("sip:Alice@example.com"), "alice", "wonderland").status, 403);
-  EXPECT_EQ(admit_signed(register_spec("sips:Alice@example.com"), "alice", "wonderland").status, 403);
+  EXPECT_EQ(status_of(admit_signed(register_spec("sips:alice@example.com"), "alice", "wonderland")), 0);
+  EXPECT_EQ(status_of(admit_signed(register_spec("sip:alice@example.com"), "alice", "wonderland")), 0);
+  EXPECT_EQ(status_of(admit_signed(register_spec("sips:bob@EXAMPLE.com"), "alice", "wonderland")), 403);
+  EXPECT_EQ(status_of(admit_signed(register_spec("sip:Alice@example.com"), "alice", "wonderland")), 403);
+  EXPECT_EQ(status_of(admit_signed(register_spec("sips:Alice@example.com"), "alice", "wonderland")), 403);
 }
 
 // The same account sends from either of its AORs, and from nobody else's in either scheme.
@@ -282,47 +291,47 @@ TEST_F(AccessControlTest, SendingFromTheSipsAorOfYourOwnAccountOnly) {
   RequestSpec own;
   own.from = "sips:alice@example.com";
   const AccessDecision decision = admit_signed(own, "alice", "wonderland");
-  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(status_of(decision), 0);
   EXPECT_EQ(decision.identity, "sip:alice@example.com");
   RequestSpec other;
   other.from = "sips:bob@example.com";
-  EXPECT_EQ(admit_signed(other, "alice", "wonderland").status, 403);
+  EXPECT_EQ(status_of(admit_signed(other, "alice", "wonderland")), 403);
 }
 
 TEST_F(AccessControlTest, RegisterForADomainNotServedIsLeftToTheRegistrar) {
   RequestSpec spec = register_spec("sip:alice@other.net");
   spec.uri = "sip:other.net";
   const AccessDecision decision = admit(spec);
-  EXPECT_EQ(decision.status, 0);
-  EXPECT_TRUE(decision.headers.empty());
+  EXPECT_EQ(status_of(decision), 0);
+  EXPECT_TRUE(headers_of(decision).empty());
   EXPECT_EQ(access_.counters().challenged, 0u);
 }
 
 TEST_F(AccessControlTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   const AccessDecision wrong = admit_signed(register_spec(), "alice", "looking-glass");
   const AccessDecision unknown = admit_signed(register_spec(), "mallory", "anything");
-  EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(status_of(wrong), 401);
+  EXPECT_EQ(status_of(unknown), 401);
   EXPECT_EQ(header_names(wrong), (std::vector<std::string>{"WWW-Authenticate", "WWW-Authenticate"}));
   EXPECT_EQ(header_names(wrong), header_names(unknown));
-  EXPECT_EQ(wrong.reason, unknown.reason);
+  EXPECT_EQ(wrong.answer->reason, unknown.answer->reason);
   EXPECT_EQ(access_.counters().failures, 2u);
   EXPECT_EQ(access_.counters().authenticated, 0u);
 }
 
 TEST_F(AccessControlTest, RepeatedFailuresBanTheSource) {
   const auto source = boost::asio::ip::make_address(kAliceAddress);
-  EXPECT_EQ(admit_signed(register_spec(), "alice", "guess-1").status, 401);
-  EXPECT_EQ(admit_signed(register_spec(), "mallory", "guess-2").status, 401);
+  EXPECT_EQ(status_of(admit_signed(register_spec(), "alice", "guess-1")), 401);
+  EXPECT_EQ(status_of(admit_signed(register_spec(), "mallory", "guess-2")), 401);
   EXPECT_FALSE(bans_.is_banned(source, now_));  // two failures: under the threshold of 3
-  EXPECT_EQ(admit_signed(register_spec(), "alice", "guess-3").status, 401);
+  EXPECT_EQ(status_of(admit_signed(register_spec(), "alice", "guess-3")), 401);
   EXPECT_TRUE(bans_.is_banned(source, now_));
   EXPECT_FALSE(bans_.is_banned(boost::asio::ip::make_address("192.0.2.10"), now_));
 }
 
 TEST_F(AccessControlTest, PlainChallengesNeverCountTowardABan) {
   // Every client's first request is challenged (RFC 3261 §22.2): that is no offence.
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(admit(register_spec()).status, 401);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(status_of(admit(register_spec())), 401);
   EXPECT_FALSE(bans_.is_banned(boost::asio::ip::make_address(kAliceAddress), now_));
   EXPECT_EQ(access_.counters().challenged, 20u);
   EXPECT_EQ(access_.counters().failures, 0u);
@@ -330,14 +339,14 @@ TEST_F(AccessControlTest, PlainChallengesNeverCountTowardABan) {
 
 TEST_F(AccessControlTest, MessageFromOurUserIsChallengedByTheProxy) {
   const AccessDecision decision = admit(RequestSpec{});
-  EXPECT_EQ(decision.status, 407);  // RFC 3261 §22.3
-  ASSERT_EQ(decision.headers.size(), 2u);
+  EXPECT_EQ(status_of(decision), 407);  // RFC 3261 §22.3
+  ASSERT_EQ(headers_of(decision).size(), 2u);
   EXPECT_EQ(header_names(decision), (std::vector<std::string>{"Proxy-Authenticate", "Proxy-Authenticate"}));
 }
 
 TEST_F(AccessControlTest, MessageFromOurAuthenticatedUserIsAdmittedWithItsIdentity) {
   const AccessDecision decision = admit_signed(RequestSpec{}, "alice", "wonderland");
-  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(status_of(decision), 0);
   EXPECT_EQ(decision.identity, "sip:alice@example.com");
 }
 
@@ -346,7 +355,7 @@ TEST_F(AccessControlTest, SendingAsAnotherUserIsForbidden) {
   spec.from = "sip:bob@example.com";
   spec.to = spec.uri = "sip:carol@example.com";
   const AccessDecision decision = admit_signed(spec, "alice", "wonderland");
-  EXPECT_EQ(decision.status, 403);
+  EXPECT_EQ(status_of(decision), 403);
   EXPECT_TRUE(decision.identity.empty());
   EXPECT_EQ(access_.counters().forbidden, 1u);
 }
@@ -355,7 +364,7 @@ TEST_F(AccessControlTest, InboundFromAnotherDomainToOurUserNeedsNoAccount) {
   RequestSpec spec;
   spec.from = "sip:dave@other.net";
   const AccessDecision decision = admit(spec, "198.51.100.7");
-  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(status_of(decision), 0);
   EXPECT_TRUE(decision.identity.empty());
 }
 
@@ -363,7 +372,7 @@ TEST_F(AccessControlTest, InboundIsForbiddenWhenNotAccepted) {
   settings_.accept_inbound = false;
   RequestSpec spec;
   spec.from = "sip:dave@other.net";
-  EXPECT_EQ(admit(spec, "198.51.100.7").status, 403);
+  EXPECT_EQ(status_of(admit(spec, "198.51.100.7")), 403);
 }
 
 TEST_F(AccessControlTest, RelayToAnotherDomainIsChallenged) {
@@ -373,7 +382,7 @@ TEST_F(AccessControlTest, RelayToAnotherDomainIsChallenged) {
   spec.from = "sip:dave@other.net";
   spec.to = spec.uri = "sip:x@other.net";
   const AccessDecision decision = admit(spec, "198.51.100.7");
-  EXPECT_EQ(decision.status, 407);
+  EXPECT_EQ(status_of(decision), 407);
   EXPECT_EQ(header_names(decision), (std::vector<std::string>{"Proxy-Authenticate", "Proxy-Authenticate"}));
 }
 
@@ -383,10 +392,10 @@ TEST_F(AccessControlTest, PreloadedRouteToElsewhereIsChallengedEvenTowardOurUser
   spec.method = "INVITE";
   spec.from = "sip:dave@other.net";
   spec.extra_lines = {"Route: <sip:203.0.113.5;lr>"};
-  EXPECT_EQ(admit(spec, "198.51.100.7").status, 407);
+  EXPECT_EQ(status_of(admit(spec, "198.51.100.7")), 407);
   // The same request without the Route reaches bob as inbound.
   spec.extra_lines.clear();
-  EXPECT_EQ(admit(spec, "198.51.100.7").status, 0);
+  EXPECT_EQ(status_of(admit(spec, "198.51.100.7")), 0);
 }
 
 TEST_F(AccessControlTest, AckAndCancelAreNeverChallenged) {
@@ -395,7 +404,7 @@ TEST_F(AccessControlTest, AckAndCancelAreNeverChallenged) {
     SCOPED_TRACE(method);
     RequestSpec spec;
     spec.method = method;
-    EXPECT_EQ(admit(spec).status, 0);  // toward one of our users
+    EXPECT_EQ(status_of(admit(spec)), 0);  // toward one of our users
   }
   EXPECT_EQ(access_.counters().challenged, 0u);
 }
@@ -407,10 +416,10 @@ TEST_F(AccessControlTest, ACancelMatchingNothingIsRefusedTowardAnywhereButOurUse
   RequestSpec spec;
   spec.method = "CANCEL";
   spec.to = spec.uri = "sip:x@other.net";
-  EXPECT_EQ(admit(spec).status, 481);
+  EXPECT_EQ(status_of(admit(spec)), 481);
   spec.to = spec.uri = "sip:bob@example.com";
   spec.extra_lines = {"Route: <sip:203.0.113.5;lr>"};  // our user's name, routed elsewhere
-  EXPECT_EQ(admit(spec).status, 481);
+  EXPECT_EQ(status_of(admit(spec)), 481);
   EXPECT_EQ(access_.counters().challenged, 0u);
 }
 
@@ -418,9 +427,9 @@ TEST_F(AccessControlTest, RequestsInsideADialogAreNotChallenged) {
   RequestSpec spec;
   spec.method = "BYE";
   spec.to_tag = "b1";
-  EXPECT_EQ(admit(spec).status, 0);
+  EXPECT_EQ(status_of(admit(spec)), 0);
   spec.to_tag.clear();  // the same request outside a dialog is
-  EXPECT_EQ(admit(spec).status, 407);
+  EXPECT_EQ(status_of(admit(spec)), 407);
 }
 
 TEST_F(AccessControlTest, TrustedPeerIsNotChallenged) {
@@ -432,11 +441,11 @@ TEST_F(AccessControlTest, TrustedPeerIsNotChallenged) {
   spec.from = "sip:dave@other.net";
   spec.to = spec.uri = "sip:x@other.net";
   const AccessDecision decision = admit(spec, "203.0.113.20");
-  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(status_of(decision), 0);
   EXPECT_TRUE(decision.trusted_source);
   // The same request from outside the trust domain is a relay attempt.
   const AccessDecision outside = admit(spec, "198.51.100.7");
-  EXPECT_EQ(outside.status, 407);
+  EXPECT_EQ(status_of(outside), 407);
   EXPECT_FALSE(outside.trusted_source);
 }
 
@@ -444,22 +453,22 @@ TEST_F(AccessControlTest, ReplayedRegisterCredentialsAreChallengedAgain) {
   // RFC 7616 §5.4: the same nonce and nc a second time is a captured request sent again.
   const std::string nonce = nonce_of(admit(register_spec()));
   const RequestSpec replayed = signed_spec(register_spec(), "alice", "wonderland", nonce);
-  ASSERT_EQ(admit(replayed).status, 0);
+  ASSERT_EQ(status_of(admit(replayed)), 0);
   const AccessDecision again = admit(replayed);
-  EXPECT_EQ(again.status, 401);
+  EXPECT_EQ(status_of(again), 401);
   EXPECT_TRUE(again.identity.empty());
-  ASSERT_FALSE(again.headers.empty());
-  EXPECT_NE(again.headers.front().second.find("stale=true"), std::string::npos)
-      << again.headers.front().second;
+  ASSERT_FALSE(headers_of(again).empty());
+  EXPECT_NE(headers_of(again).front().second.find("stale=true"), std::string::npos)
+      << headers_of(again).front().second;
 }
 
 TEST_F(AccessControlTest, ReplayedProxyCredentialsAreChallengedAgain) {
   const std::string nonce = nonce_of(admit(RequestSpec{}));
   const RequestSpec replayed = signed_spec(RequestSpec{}, "alice", "wonderland", nonce);
-  ASSERT_EQ(admit(replayed).status, 0);
-  EXPECT_EQ(admit(replayed).status, 407);
+  ASSERT_EQ(status_of(admit(replayed)), 0);
+  EXPECT_EQ(status_of(admit(replayed)), 407);
   // The honest client's next request counts on and goes through.
-  EXPECT_EQ(admit(signed_spec(RequestSpec{}, "alice", "wonderland", nonce, "00000002")).status, 0);
+  EXPECT_EQ(status_of(admit(signed_spec(RequestSpec{}, "alice", "wonderland", nonce, "00000002"))), 0);
 }
 
 class AccessControlNumberTest : public AccessControlTest {
@@ -474,27 +483,27 @@ class AccessControlNumberTest : public AccessControlTest {
 };
 
 TEST_F(AccessControlNumberTest, UnauthenticatedCallToANumberIsChallenged) {
-  EXPECT_EQ(admit(call_israel("sip:alice@example.com")).status, 407);
-  EXPECT_EQ(admit(call_israel("sip:dave@other.net"), "198.51.100.7").status, 407);
+  EXPECT_EQ(status_of(admit(call_israel("sip:alice@example.com"))), 407);
+  EXPECT_EQ(status_of(admit(call_israel("sip:dave@other.net"), "198.51.100.7")), 407);
 }
 
 TEST_F(AccessControlNumberTest, InternationalCallOutsideTheDialPolicyIsForbidden) {
   const AccessDecision decision = admit_signed(call_israel("sip:alice@example.com"), "alice", "wonderland");
-  EXPECT_EQ(decision.status, 403);
+  EXPECT_EQ(status_of(decision), 403);
   EXPECT_EQ(access_.counters().toll_fraud, 1u);
 }
 
 TEST_F(AccessControlNumberTest, InternationalCallAllowedToTheGroupGoesThrough) {
   const AccessDecision decision = admit_signed(call_israel("sip:carol@example.com"), "carol", "christmas");
-  EXPECT_EQ(decision.status, 0);
+  EXPECT_EQ(status_of(decision), 0);
   EXPECT_EQ(decision.identity, "sip:carol@example.com");
   EXPECT_EQ(access_.counters().toll_fraud, 0u);
 }
 
 }  // namespace
-}  // namespace osprey::server
+}  // namespace osprey::security
 
-namespace osprey::server {
+namespace osprey::security {
 namespace {
 
 // A To tag and a Route are only text; an in-dialog request passes unchallenged only with the
@@ -515,28 +524,28 @@ TEST_F(AccessControlTest, InDialogRequestNeedsOurDialogToken) {
     return "Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>";
   };
   // A forged To tag (and a Route naming us without a token) is judged as a new request: 407.
-  EXPECT_EQ(admit_guarded(spec).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(spec)), 407);
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>"};
-  EXPECT_EQ(admit_guarded(spec).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(spec)), 407);
   spec.extra_lines = {route_with(token_for(spec, {"gateway.other.net"}, "another-call"))};
-  EXPECT_EQ(admit_guarded(spec).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(spec)), 407);
   // Another dialog of the same call (another caller tag) does not share it either.
   spec.extra_lines = {route_with(token_for(spec, {"gateway.other.net"}, "access-control-1", "f2"))};
-  EXPECT_EQ(admit_guarded(spec).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(spec)), 407);
   // The dialog's token, but its requests never went to this host: a skeleton key no more.
   spec.extra_lines = {route_with(token_for(spec, {"198.51.100.7", "phone.example.com"}))};
-  EXPECT_EQ(admit_guarded(spec).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(spec)), 407);
   // The token of this dialog toward this host: the dialog went through osprey.
   spec.extra_lines = {route_with(token_for(spec, {"198.51.100.7", "GATEWAY.other.net."}))};
-  EXPECT_EQ(admit_guarded(spec).status, 0);
+  EXPECT_EQ(status_of(admit_guarded(spec)), 0);
   // Nobody speaks as another AOR inside it.
   RequestSpec as_eve = spec;
   as_eve.from = "sip:eve@other.net";
-  EXPECT_EQ(admit_guarded(as_eve).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(as_eve)), 407);
   // A Request-URI osprey retargets (a number in a served domain) is no place of any dialog.
   RequestSpec to_number = spec;
   to_number.uri = "sip:+4490012345@example.com";
-  EXPECT_EQ(admit_guarded(to_number).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(to_number)), 407);
 }
 
 // A token that names the peer's flow hands it to the proxy (AccessDecision::dialog_flow) only
@@ -568,7 +577,7 @@ TEST_F(AccessControlTest, OnlyTheTokenThatAdmitsTheRequestNamesItsFlow) {
   };
   const std::string token = signed_by(tokens_, "access-control-1");
   const AccessDecision admitted = judged("Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>");
-  EXPECT_EQ(admitted.status, 0);
+  EXPECT_EQ(status_of(admitted), 0);
   ASSERT_TRUE(admitted.dialog_flow.has_value());
   EXPECT_EQ(*admitted.dialog_flow, callee_flow);
   // Another secret's token (an attacker's own osprey) or another dialog's: judged as new, no flow.
@@ -578,7 +587,7 @@ TEST_F(AccessControlTest, OnlyTheTokenThatAdmitsTheRequestNamesItsFlow) {
   for (const std::string& wrong :
        {signed_by(foreign, "access-control-1"), signed_by(tokens_, "another-call")}) {
     const AccessDecision refused = judged("Route: <sip:192.0.2.1:5060;osp-dt=" + wrong + ";lr>");
-    EXPECT_EQ(refused.status, 407);
+    EXPECT_EQ(status_of(refused), 407);
     EXPECT_FALSE(refused.dialog_flow.has_value());
   }
   // A Route left after ours leads elsewhere first: the flow does not stand for it.
@@ -597,14 +606,14 @@ TEST_F(AccessControlTest, OnlyTheTokenThatAdmitsTheRequestNamesItsFlow) {
   }();
   const AccessDecision routed =
       judged("Route: <sip:192.0.2.1:5060;osp-dt=" + token_to_proxy + ";lr>, <sip:proxy.other.net;lr>");
-  EXPECT_EQ(routed.status, 0);
+  EXPECT_EQ(status_of(routed), 0);
   EXPECT_FALSE(routed.dialog_flow.has_value());
   // The ACK of the dialog gets the flow too.
   RequestSpec ack = spec;
   ack.method = "ACK";
   ack.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token + ";lr>"};
   const sip::Message ack_message = parse(request_text(ack));
-  auto route = proxy::decide_route(ack_message, identity_);
+  auto route = sip::decide_route(ack_message, identity_);
   ASSERT_TRUE(route);
   std::optional<security::DialogFlow> ack_flow;
   EXPECT_TRUE(guarded.ack_allowed(ack_message, flow_from("198.51.100.7"), *route, &ack_flow));
@@ -622,7 +631,7 @@ TEST_F(AccessControlTest, ADialogTokenExpiresUnlessItsDialogIsUsed) {
   spec.to_tag = "t1";
   spec.extra_lines = {"Route: <sip:192.0.2.1:5060;osp-dt=" + token_for(spec, {"phone.other.net"}) + ";lr>"};
   const auto status = [&] {
-    return judge(guarded, parse(request_text(spec)), flow_from("198.51.100.7")).status;
+    return status_of(judge(guarded, parse(request_text(spec)), flow_from("198.51.100.7")));
   };
   now_ += 3000;
   EXPECT_EQ(status(), 0);  // used 3000 s after it was issued: its hour starts again
@@ -643,20 +652,20 @@ TEST_F(AccessControlTest, JudgesTheTargetAfterRouteProcessingNotTheRawRequestUri
   strict.uri = "sip:192.0.2.1:5060;osp-dt=forged";
   strict.to = "sip:+4490012345@example.com";
   strict.extra_lines = {"Route: <sip:+4490012345@example.com>"};
-  EXPECT_EQ(admit(strict, "198.51.100.7").status, 407);
+  EXPECT_EQ(status_of(admit(strict, "198.51.100.7")), 407);
   RequestSpec loose = strict;
   loose.extra_lines = {"Route: <sip:192.0.2.1:5060;lr>, <sip:+4490012345@example.com>"};
-  EXPECT_EQ(admit(loose, "198.51.100.7").status, 407);
+  EXPECT_EQ(status_of(admit(loose, "198.51.100.7")), 407);
   // alice may call national numbers, not international ones: the number behind the Route is
   // refused like one in the Request-URI.
   strict.from = "sip:alice@example.com";
-  EXPECT_EQ(admit_signed(strict, "alice", "wonderland").status, 403);
+  EXPECT_EQ(status_of(admit_signed(strict, "alice", "wonderland")), 403);
   loose.from = "sip:alice@example.com";
-  EXPECT_EQ(admit_signed(loose, "alice", "wonderland").status, 403);
+  EXPECT_EQ(status_of(admit_signed(loose, "alice", "wonderland")), 403);
   RequestSpec via_gateway = strict;
   via_gateway.uri = "sip:+4490012345@example.com";
   via_gateway.extra_lines = {"Route: <sip:+4490012345@gateway.other.net;lr>"};
-  EXPECT_EQ(admit_signed(via_gateway, "alice", "wonderland").status, 403);
+  EXPECT_EQ(status_of(admit_signed(via_gateway, "alice", "wonderland")), 403);
   EXPECT_EQ(access_.counters().toll_fraud, 3u);
 }
 
@@ -670,21 +679,21 @@ TEST_F(AccessControlTest, OnlyNumbersTheDialPolicyJudgedGoToTheGateway) {
   for (const char* uri : {"sip:+4490012345%23@192.0.2.50", "sip:+4490012345;ext=1@192.0.2.50:5060",
                           "sip:0201234567p1@192.0.2.50", "sip:x@192.0.2.50"}) {
     spec.uri = spec.to = uri;
-    EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 403) << uri;
+    EXPECT_EQ(status_of(admit_signed(spec, "alice", "wonderland")), 403) << uri;
   }
   spec.uri = spec.to = "sip:x@evil.net";
   spec.extra_lines = {"Route: <sip:192.0.2.50:5060;lr>"};
-  EXPECT_EQ(admit_signed(spec, "alice", "wonderland").status, 403);
+  EXPECT_EQ(status_of(admit_signed(spec, "alice", "wonderland")), 403);
   spec.extra_lines.clear();
   spec.uri = spec.to = "sip:0201234567@192.0.2.50";  // a national number: alice may call it
   AccessDecision national = admit_signed(spec, "alice", "wonderland");
-  EXPECT_EQ(national.status, 0);
+  EXPECT_EQ(status_of(national), 0);
   EXPECT_TRUE(national.may_reach_gateway);
   // Anything else elsewhere: an authenticated call out, which the proxy will not deliver at
   // the gateway's address should that host lead there.
   spec.uri = spec.to = "sip:bob@other.net";
   AccessDecision elsewhere = admit_signed(spec, "alice", "wonderland");
-  EXPECT_EQ(elsewhere.status, 0);
+  EXPECT_EQ(status_of(elsewhere), 0);
   EXPECT_FALSE(elsewhere.may_reach_gateway);
 }
 
@@ -716,11 +725,11 @@ TEST_F(AccessControlTest, InADialogWithTheGatewayOnlyItsContactIsAdmitted) {
     return judge(guarded, parse(request_text(request)), flow_from(kAliceAddress));
   };
   AccessDecision same = admit_guarded(spec);
-  EXPECT_EQ(same.status, 0);
+  EXPECT_EQ(status_of(same), 0);
   EXPECT_TRUE(same.may_reach_gateway);
   RequestSpec other_number = spec;
   other_number.uri = "sip:+4490012345@192.0.2.50:5060";
-  EXPECT_EQ(admit_guarded(other_number).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(other_number)), 407);
 }
 
 // The gateway is its host at any port, and the flow a request would take counts as its target:
@@ -756,18 +765,18 @@ TEST_F(AccessControlTest, TheGatewayIsItsHostAtAnyPortAndOverItsFlow) {
   };
   // The BYE for the gateway's own Contact, over the gateway's flow: cleared for the gateway.
   const AccessDecision bye = admit_guarded(spec);
-  EXPECT_EQ(bye.status, 0);
+  EXPECT_EQ(status_of(bye), 0);
   EXPECT_TRUE(bye.may_reach_gateway);
   ASSERT_TRUE(bye.dialog_flow.has_value());
   // Another number at that Contact's place would go over the gateway's flow: judged as new.
   RequestSpec over_flow = spec;
   over_flow.method = "INVITE";
   over_flow.uri = "sip:+4490012345@10.0.0.9:5060";
-  EXPECT_EQ(admit_guarded(over_flow).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(over_flow)), 407);
   // Another port of the gateway's host, bound as a place of the dialog: still the gateway.
   RequestSpec other_port = over_flow;
   other_port.uri = "sip:+4490012345@192.0.2.50:34537;transport=tcp";
-  EXPECT_EQ(admit_guarded(other_port).status, 407);
+  EXPECT_EQ(status_of(admit_guarded(other_port)), 407);
 }
 
 TEST_F(AccessControlTest, EverySpellingOfAServedDomainIsOurs) {
@@ -776,14 +785,14 @@ TEST_F(AccessControlTest, EverySpellingOfAServedDomainIsOurs) {
        {"sip:example.com:9999", "sips:example.com:9", "sip:EXAMPLE.com.", "sip:example.com:1"}) {
     RequestSpec spec = register_spec();
     spec.uri = uri;
-    EXPECT_EQ(admit(spec, "198.51.100.7").status, 401) << uri;
+    EXPECT_EQ(status_of(admit(spec, "198.51.100.7")), 401) << uri;
   }
   // A From in a served domain, in any spelling and with any port, is one of our users.
   for (const char* from :
        {"sip:alice@example.com:5060", "sip:alice@EXAMPLE.COM.", "sips:alice@example.com"}) {
     RequestSpec spec;
     spec.from = from;
-    EXPECT_EQ(admit(spec, "198.51.100.7").status, 407) << from;
+    EXPECT_EQ(status_of(admit(spec, "198.51.100.7")), 407) << from;
   }
 }
 
@@ -838,4 +847,4 @@ TEST_F(AccessControlTest, AnAckIsForwardedOnlyInsideOurDialogsOrTowardOurUsers) 
 }
 
 }  // namespace
-}  // namespace osprey::server
+}  // namespace osprey::security
