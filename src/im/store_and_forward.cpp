@@ -40,15 +40,41 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
   if (request.to() && !request.to()->tag().empty()) return false;
   if (is_typing_notification(request)) return false;
 
+  const bool accounts_exist = users_ != nullptr && users_->size() > 0;
+  if (refused_before_store(transaction, request, aor, accounts_exist)) return true;
+
+  store::StoredMessage message = stored_from(request, aor, clock_());
+  if (message.headers.size() > kMaxStoredHeaderBytes) {
+    // Refused before the store: nothing was promised, and the sender learns why.
+    ++counters_.too_large;
+    answer_now(transaction, request, 513, "Message Too Large (headers)");
+    return true;
+  }
+  ++counters_.taken;
+  if (accounts_exist && sender_identity.empty()) {
+    message.from_outsider = true;
+    // The From URI is the outsider's own claim: it keys the per-sender quota, while the
+    // outsiders' budget bounds what any number of claimed senders can take.
+    if (request.from()) message.sender = sip::account_aor(request.from()->uri);
+  }
+  auto stored = store_answering_when_durable(transaction, request, std::move(message));
+  if (stored) {
+    if (stored_id != nullptr) *stored_id = *stored;
+  } else {
+    answer_refusal(transaction, request, stored.error());
+  }
+  return true;
+}
+
+bool OfflineMessages::refused_before_store(txn::ServerTransactionId transaction, const sip::Message& request,
+                                           std::string_view aor, bool accounts_exist) {
   // The proxy answers 404 for users with no account before it gets here; the store path refuses
   // on its own too, so no caller can make it keep mail for an AOR nobody owns.
-  const bool accounts_exist = users_ != nullptr && users_->size() > 0;
   if (accounts_exist && !users_->has_aor(aor)) {
     ++counters_.no_account;
     answer_now(transaction, request, 404, "Not Found");
     return true;
   }
-
   // Storing it, osprey answers as the UAS (RFC 3428 §7): a Require it does not implement gets
   // 420 with Unsupported (RFC 3261 §8.2.2.3), as the recipient's own UA would answer.
   if (auto unsupported = sip::check_request(request, {sip::Role::uas, {}})) {
@@ -60,15 +86,11 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
     answer_now(transaction, request, rejection->status, rejection->reason);
     return true;
   }
+  return false;
+}
 
-  store::StoredMessage message = stored_from(request, aor, clock_());
-  if (message.headers.size() > kMaxStoredHeaderBytes) {
-    // Refused before the store: nothing was promised, and the sender learns why.
-    ++counters_.too_large;
-    answer_now(transaction, request, 513, "Message Too Large (headers)");
-    return true;
-  }
-
+tl::expected<std::uint64_t, store::StoreRefusal> OfflineMessages::store_answering_when_durable(
+    txn::ServerTransactionId transaction, const sip::Message& request, store::StoredMessage message) {
   // Both possible answers are built now, while the request is at hand; the store's callback
   // only picks one and sends it.
   const std::string tag = new_tag_();
@@ -81,14 +103,7 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
                                         sip::MessageBuilder::response_to(request, 500, {}, tag).serialize()});
   std::weak_ptr<bool> alive = alive_;
   boost::asio::io_context& worker = io_context_;
-  ++counters_.taken;
-  if (accounts_exist && sender_identity.empty()) {
-    message.from_outsider = true;
-    // The From URI is the outsider's own claim: it keys the per-sender quota, while the
-    // outsiders' budget bounds what any number of claimed senders can take.
-    if (request.from()) message.sender = sip::account_aor(request.from()->uri);
-  }
-  auto stored = store_.store(std::move(message), [this, &worker, alive, transaction, answers, tag](bool ok) {
+  return store_.store(std::move(message), [this, &worker, alive, transaction, answers, tag](bool ok) {
     // The store's writer thread: the table belongs to the worker, so the answer
     // goes there. Only the io_context is touched here; `this` only once back on
     // the worker, if still alive.
@@ -104,12 +119,11 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
       }
     });
   });
-  if (stored) {
-    if (stored_id != nullptr) *stored_id = *stored;
-    return true;
-  }
+}
 
-  switch (stored.error()) {
+void OfflineMessages::answer_refusal(txn::ServerTransactionId transaction, const sip::Message& request,
+                                     store::StoreRefusal refusal) {
+  switch (refusal) {
     case store::StoreRefusal::over_message_quota:
       ++counters_.over_quota;
       answer_now(transaction, request, 486, "Busy Here (message quota full)");
@@ -128,7 +142,6 @@ bool OfflineMessages::take(txn::ServerTransactionId transaction, const sip::Mess
                  {{"Retry-After", std::to_string(kClosedRetryAfterSeconds)}});
       break;
   }
-  return true;
 }
 
 }  // namespace osprey::im

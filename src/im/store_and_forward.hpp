@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <tl/expected.hpp>
 
 #include "im/message_rules.hpp"
 #include "sip/message.hpp"
@@ -89,6 +90,17 @@ class OfflineMessages {
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
   void answer_now(txn::ServerTransactionId transaction, const sip::Message& request, int status,
                   std::string_view reason, const HeaderList& headers = {});
+  // Answers and returns true when the request cannot be stored at all: no account for `aor`,
+  // an unsupported Require (RFC 3261 §8.2.2.3) or a body over the limits.
+  bool refused_before_store(txn::ServerTransactionId transaction, const sip::Message& request,
+                            std::string_view aor, bool accounts_exist);
+  // Hands `message` to the store; the 202 (or 500) is sent once the store says it is on disk
+  // or is not (RFC 3428 §7: a 2xx promises delivery).
+  tl::expected<std::uint64_t, store::StoreRefusal> store_answering_when_durable(
+      txn::ServerTransactionId transaction, const sip::Message& request, store::StoredMessage message);
+  // The answer to a message the store refused: over a quota, or closed.
+  void answer_refusal(txn::ServerTransactionId transaction, const sip::Message& request,
+                      store::StoreRefusal refusal);
 
   boost::asio::io_context& io_context_;
   txn::TransactionTable& table_;

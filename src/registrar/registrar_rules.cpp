@@ -61,93 +61,83 @@ store::Binding make_binding(const RegisterRequest& request, const RequestedConta
   return binding;
 }
 
-}  // namespace
+// One slot per live binding, then per binding this request adds. An original binding is
+// checked for CSeq order and copied into the result only if the request leaves it as it is;
+// once this request has rewritten a slot, a later contact for it simply overwrites it.
+struct Slot {
+  const store::Binding* original = nullptr;  // as stored; null for a binding this request adds
+  store::Binding written;                    // this request's version, once `rewritten`
+  bool rewritten = false;
+  bool touched = false;
+  bool removed = false;
+  const store::Binding& binding() const { return rewritten ? written : *original; }
+};
 
-Decision decide(const RegisterRequest& request, const std::vector<store::Binding>& current, std::int64_t now,
-                const RegistrarLimits& limits) {
+// §10.3 step 6: a REGISTER without Contact is a query: the live bindings, unchanged.
+Decision live_bindings(const std::vector<store::Binding>& current, std::int64_t now) {
   Decision decision;
-  if (request.is_query()) {
-    for (const store::Binding& binding : current) {
-      if (binding.expires_at > now) decision.queried.push_back(binding);
-    }
-    return decision;
-  }
-
-  if (request.star) {
-    // §10.3 step 6: "if the Call-ID agrees ... it MUST remove the binding only if the CSeq in the
-    // request is higher than the value stored for that binding. Otherwise, the update MUST be
-    // aborted and the request fails."
-    for (const store::Binding& binding : current) {
-      if (binding.expires_at > now && !in_order(request, binding)) return out_of_order();
-    }
-    decision.new_set.emplace();
-    return decision;
-  }
-
-  // One slot per live binding, then per binding this request adds. An original binding is
-  // checked for CSeq order and copied into the result only if the request leaves it as it is;
-  // once this request has rewritten a slot, a later contact for it simply overwrites it.
-  struct Slot {
-    const store::Binding* original = nullptr;  // as stored; null for a binding this request adds
-    store::Binding written;                    // this request's version, once `rewritten`
-    bool rewritten = false;
-    bool touched = false;
-    bool removed = false;
-    const store::Binding& binding() const { return rewritten ? written : *original; }
-  };
-  std::vector<Slot> slots;
-  slots.reserve(current.size() + request.contacts.size());
   for (const store::Binding& binding : current) {
-    if (binding.expires_at > now) slots.push_back(Slot{&binding, {}, false, false, false});
+    if (binding.expires_at > now) decision.queried.push_back(binding);
   }
+  return decision;
+}
 
-  for (const RequestedContact& contact : request.contacts) {
-    // The device first (RFC 5626 §6), then the URI (§10.3 step 7). The same text is the same
-    // URI, which is what a refresh nearly always sends: URIs are parsed for §19.1.4 equivalence
-    // only when no binding has the contact's exact text.
-    Slot* match = nullptr;
-    if (!contact.instance.empty()) {
-      for (Slot& slot : slots) {
-        if (same_device(contact, slot.binding())) {
-          match = &slot;
-          break;
-        }
-      }
-    }
-    if (match == nullptr) {
-      for (Slot& slot : slots) {
-        if (slot.binding().contact == contact.uri && matchable_by_uri(contact, slot.binding())) {
-          match = &slot;
-          break;
-        }
-      }
-    }
-    if (match == nullptr && !slots.empty()) {
-      if (auto wanted = sip::parse_uri(contact.uri)) {
-        for (Slot& slot : slots) {
-          if (matchable_by_uri(contact, slot.binding()) && same_contact(*wanted, slot.binding())) {
-            match = &slot;
-            break;
-          }
-        }
-      }
-    }
-    if (match == nullptr) {
-      if (contact.expires == 0) continue;  // removing what is not there changes nothing
-      slots.push_back(Slot{nullptr, make_binding(request, contact, now), true, true, false});
-      continue;
-    }
-    if (match->original != nullptr && !match->touched && !in_order(request, *match->original)) {
-      return out_of_order();
-    }
-    match->touched = true;
-    match->removed = contact.expires == 0;
-    if (!match->removed) {
-      match->written = make_binding(request, contact, now);
-      match->rewritten = true;
+// §10.3 step 6: "if the Call-ID agrees ... it MUST remove the binding only if the CSeq in the
+// request is higher than the value stored for that binding. Otherwise, the update MUST be
+// aborted and the request fails."
+Decision remove_all(const RegisterRequest& request, const std::vector<store::Binding>& current,
+                    std::int64_t now) {
+  for (const store::Binding& binding : current) {
+    if (binding.expires_at > now && !in_order(request, binding)) return out_of_order();
+  }
+  Decision decision;
+  decision.new_set.emplace();
+  return decision;
+}
+
+// The slot `contact` names, or null. The device first (RFC 5626 §6), then the URI (§10.3 step
+// 7). The same text is the same URI, which is what a refresh nearly always sends: URIs are
+// parsed for §19.1.4 equivalence only when no binding has the contact's exact text.
+Slot* matching_slot(const RequestedContact& contact, std::vector<Slot>& slots) {
+  if (!contact.instance.empty()) {
+    for (Slot& slot : slots) {
+      if (same_device(contact, slot.binding())) return &slot;
     }
   }
+  for (Slot& slot : slots) {
+    if (slot.binding().contact == contact.uri && matchable_by_uri(contact, slot.binding())) return &slot;
+  }
+  if (slots.empty()) return nullptr;
+  auto wanted = sip::parse_uri(contact.uri);
+  if (!wanted) return nullptr;
+  for (Slot& slot : slots) {
+    if (matchable_by_uri(contact, slot.binding()) && same_contact(*wanted, slot.binding())) return &slot;
+  }
+  return nullptr;
+}
 
+// §10.3 step 7 for one Contact: adds, refreshes or removes its binding. False when the request
+// is out of CSeq order for the binding it names (the whole update is then aborted).
+bool apply_contact(const RegisterRequest& request, const RequestedContact& contact, std::int64_t now,
+                   std::vector<Slot>& slots) {
+  Slot* match = matching_slot(contact, slots);
+  if (match == nullptr) {
+    if (contact.expires == 0) return true;  // removing what is not there changes nothing
+    slots.push_back(Slot{nullptr, make_binding(request, contact, now), true, true, false});
+    return true;
+  }
+  if (match->original != nullptr && !match->touched && !in_order(request, *match->original)) return false;
+  match->touched = true;
+  match->removed = contact.expires == 0;
+  if (!match->removed) {
+    match->written = make_binding(request, contact, now);
+    match->rewritten = true;
+  }
+  return true;
+}
+
+// The binding set the slots leave, refused when it grows past the per-AOR limit.
+Decision new_binding_set(std::vector<Slot>& slots, const RegistrarLimits& limits) {
   std::vector<store::Binding> result;
   result.reserve(slots.size());
   bool adds = false;
@@ -163,9 +153,27 @@ Decision decide(const RegisterRequest& request, const std::vector<store::Binding
     }
   }
   if (adds && result.size() > limits.max_contacts_per_aor) return refused(403, "Too many registrations");
-
+  Decision decision;
   decision.new_set = std::move(result);
   return decision;
+}
+
+}  // namespace
+
+Decision decide(const RegisterRequest& request, const std::vector<store::Binding>& current, std::int64_t now,
+                const RegistrarLimits& limits) {
+  if (request.is_query()) return live_bindings(current, now);
+  if (request.star) return remove_all(request, current, now);
+
+  std::vector<Slot> slots;
+  slots.reserve(current.size() + request.contacts.size());
+  for (const store::Binding& binding : current) {
+    if (binding.expires_at > now) slots.push_back(Slot{&binding, {}, false, false, false});
+  }
+  for (const RequestedContact& contact : request.contacts) {
+    if (!apply_contact(request, contact, now, slots)) return out_of_order();
+  }
+  return new_binding_set(slots, limits);
 }
 
 }  // namespace osprey::registrar

@@ -8,6 +8,8 @@
 #include <span>
 #include <utility>
 
+#include <tl/expected.hpp>
+
 #include "security/digest_hash.hpp"
 #include "sip/char_class.hpp"
 #include "sip/uri.hpp"
@@ -67,6 +69,53 @@ AuthResult outcome(AuthVerdict verdict, std::string_view reason) {
   result.verdict = verdict;
   result.reason = reason;
   return result;
+}
+
+// The parameters of Digest credentials that verify() hashes, each known to be present.
+struct CheckedFields {
+  std::string_view username;
+  std::string_view nonce;
+  std::string_view uri;
+  std::string_view response;
+  std::string_view qop;
+  std::string_view cnonce;
+  std::string_view nc_text;
+  std::uint32_t nc = 0;
+  DigestAlgorithm algorithm = DigestAlgorithm::md5;
+};
+
+// The fields of `credentials`, or the outcome when they cannot be verified: an extension or
+// algorithm osprey does not offer (a fresh challenge shows what it does), or a missing field.
+tl::expected<CheckedFields, AuthResult> check_fields(const sip::AuthParams& credentials,
+                                                     std::span<const DigestAlgorithm> offered) {
+  if (credentials.username_ext())
+    return tl::unexpected(outcome(AuthVerdict::challenge, "username* not supported"));
+  if (credentials.userhash())
+    return tl::unexpected(outcome(AuthVerdict::challenge, "userhash not supported"));
+
+  // RFC 7616 §3.4: username, realm, nonce, uri and response are required in every credential.
+  const auto username = credentials.username();
+  const auto nonce = credentials.nonce();
+  const auto uri = credentials.uri();
+  const auto response = credentials.response();
+  if (!username || !nonce || !uri || !response)
+    return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
+
+  const DigestAlgorithm algorithm = credentials.algorithm();
+  if (std::find(offered.begin(), offered.end(), algorithm) == offered.end()) {
+    return tl::unexpected(outcome(AuthVerdict::challenge, "algorithm not offered"));
+  }
+  // Without qop the response (RFC 2069 style) has no cnonce and no nc: no replay protection.
+  const auto qop = credentials.qop();
+  if (!qop || !sip::iequals(*qop, "auth"))
+    return tl::unexpected(outcome(AuthVerdict::challenge, "qop is not auth"));
+  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present.
+  const auto cnonce = credentials.cnonce();
+  const auto nc_text = credentials.text("nc");
+  const auto nc = credentials.nc();
+  if (!cnonce || !nc_text || !nc)
+    return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
+  return CheckedFields{*username, *nonce, *uri, *response, *qop, *cnonce, *nc_text, *nc, algorithm};
 }
 
 }  // namespace
@@ -152,63 +201,40 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
   if (located.malformed) return outcome(AuthVerdict::malformed, "malformed credentials");
   // Not a failure: every client sends its first request without credentials (RFC 3261 §22.2).
   if (!located.credentials) return outcome(AuthVerdict::challenge, "no credentials");
-  const sip::AuthParams& credentials = *located.credentials;
-
-  // Extensions osprey does not offer: a fresh challenge shows the client what it does offer.
-  if (credentials.username_ext()) return outcome(AuthVerdict::challenge, "username* not supported");
-  if (credentials.userhash()) return outcome(AuthVerdict::challenge, "userhash not supported");
-
-  // RFC 7616 §3.4: username, realm, nonce, uri and response are required in every credential.
-  const auto username = credentials.username();
-  const auto nonce = credentials.nonce();
-  const auto uri = credentials.uri();
-  const auto response = credentials.response();
-  if (!username || !nonce || !uri || !response)
-    return outcome(AuthVerdict::malformed, "incomplete credentials");
-
-  const DigestAlgorithm algorithm = credentials.algorithm();
-  if (std::find(algorithms_.begin(), algorithms_.end(), algorithm) == algorithms_.end()) {
-    return outcome(AuthVerdict::challenge, "algorithm not offered");
-  }
-  // Without qop the response (RFC 2069 style) has no cnonce and no nc: no replay protection.
-  const auto qop = credentials.qop();
-  if (!qop || !sip::iequals(*qop, "auth")) return outcome(AuthVerdict::challenge, "qop is not auth");
-  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present.
-  const auto cnonce = credentials.cnonce();
-  const auto nc_text = credentials.text("nc");
-  const auto nc = credentials.nc();
-  if (!cnonce || !nc_text || !nc) return outcome(AuthVerdict::malformed, "incomplete credentials");
+  auto checked = check_fields(*located.credentials, algorithms_);
+  if (!checked) return std::move(checked.error());
+  const CheckedFields& fields = *checked;
 
   // From here on the user name is worth logging and counting.
   AuthResult result;
-  result.user = std::string(*username);
+  result.user = std::string(fields.username);
 
   // A nonce this server never issued for this realm and this client address, or one from before
   // a restart (new secret): the client did nothing wrong that a new challenge cannot fix. A
   // datagram with a forged source cannot carry a nonce issued to that source, so it never
   // counts as a failure against it (and never bans it).
   const NonceState nonce_state =
-      nonces_.check(*nonce, nonce_scope(realm, client), now, usable_lifetime_seconds_);
+      nonces_.check(fields.nonce, nonce_scope(realm, client), now, usable_lifetime_seconds_);
   if (nonce_state == NonceState::forged) {
     result.verdict = AuthVerdict::challenge;
     result.reason = "forged nonce";
     return result;
   }
-  if (!acceptable_request_uri(*uri, request.request_uri())) {
+  if (!acceptable_request_uri(fields.uri, request.request_uri())) {
     result.verdict = AuthVerdict::failed;
     result.reason = "uri is not a SIP URI";
     return result;
   }
 
-  std::optional<store::Account> account = users_.find(*username, realm);
-  const std::string_view ha1 = account ? stored_ha1(*account, algorithm) : std::string_view();
-  const bool ha1_usable = ha1.size() == sip::digest_hex_length(algorithm);
+  std::optional<store::Account> account = users_.find(fields.username, realm);
+  const std::string_view ha1 = account ? stored_ha1(*account, fields.algorithm) : std::string_view();
+  const bool ha1_usable = ha1.size() == sip::digest_hex_length(fields.algorithm);
   // Always hash, against a stand-in HA1 when there is no real one: an unknown user and a wrong
   // password must cost the same time.
-  const DigestResponseInput input{algorithm, request.method_text(), *uri, *nonce, *nc_text, *cnonce, *qop,
-                                  *response};
-  const bool matches =
-      response_matches(input, ha1_usable ? ha1 : kStandInHa1.substr(0, sip::digest_hex_length(algorithm)));
+  const DigestResponseInput input{fields.algorithm, request.method_text(), fields.uri, fields.nonce,
+                                  fields.nc_text,   fields.cnonce,         fields.qop, fields.response};
+  const bool matches = response_matches(
+      input, ha1_usable ? ha1 : kStandInHa1.substr(0, sip::digest_hex_length(fields.algorithm)));
   if (!account || !ha1_usable || !matches) {
     result.verdict = AuthVerdict::failed;
     result.reason = !account ? "unknown user" : "wrong response";
@@ -225,7 +251,7 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
   // Recorded only now that the response is proven, so a stranger who saw the nonce cannot use
   // up its counts. A refused count is a replay (or a full table): a fresh nonce lets an honest
   // client go on, a replayed request gets nothing it can use.
-  if (!counts_.accept(*nonce, *nc, now)) {
+  if (!counts_.accept(fields.nonce, fields.nc, now)) {
     result.verdict = AuthVerdict::challenge;
     result.stale = true;
     // The size is read after the refusal, racily: good enough to label a log line.

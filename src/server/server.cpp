@@ -35,7 +35,19 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
   auto tls = load_tls(settings.tls);
   if (!tls) return tl::unexpected(tls.error());
   server->tls_ = std::move(*tls);
+  if (auto free = check_ports_free(settings); !free) return tl::unexpected(free.error());
 
+  const std::int64_t now = net::unix_seconds();
+  if (auto stores = server->open_stores(now); !stores) return tl::unexpected(stores.error());
+  if (auto security = server->create_security(now); !security) return tl::unexpected(security.error());
+  if (auto workers = server->start_workers(); !workers) return tl::unexpected(workers.error());
+  server->housekeeper_ = std::thread([raw = server.get()] { raw->run_housekeeping(); });
+  // Named, so that `top -H` and /proc show what it costs apart from the workers.
+  pthread_setname_np(server->housekeeper_.native_handle(), "housekeeping");
+  return server;
+}
+
+tl::expected<void, std::string> Server::check_ports_free(const ServerSettings& settings) {
   // SO_REUSEPORT would let a second osprey share the port silently; a plain bind first makes
   // "port in use" an error at start-up, as users expect.
   for (const ListenSpec& spec : settings.listen) {
@@ -43,108 +55,107 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::start(const ServerSet
       return tl::unexpected("cannot listen on " + describe({spec.protocol, spec.at}) + ": " + free.error());
     }
   }
+  return {};
+}
 
-  const std::int64_t now = net::unix_seconds();
-  if (settings.data_dir.empty()) {
-    server->location_ = std::make_unique<store::MemoryLocationStore>();
-  } else {
-    // Bindings survive restarts: loaded here, the expired ones dropped (RFC 3261 §10.2.1 lets a
-    // binding live until its expiry, whoever restarts in between).
-    auto location = store::open_durable_location_store(settings.data_dir, now);
-    if (!location) return tl::unexpected("cannot open the location store: " + location.error());
-    server->location_ = std::move(*location);
-    logger.info("location store {}: {} binding(s) of {} AOR(s) loaded", settings.data_dir,
-                server->location_->binding_count(), server->location_->aor_count());
-    // Messages kept for offline users survive restarts like bindings (a 202 is a
-    // promise); expired ones are dropped on the way in.
-    auto messages = store::open_message_store(settings.data_dir, settings.messages, now);
-    if (!messages) return tl::unexpected("cannot open the message store: " + messages.error());
-    server->messages_ = std::move(*messages);
-    auto users = store::open_user_store(settings.data_dir);
-    if (!users) return tl::unexpected("cannot open the user accounts: " + users.error());
-    server->users_ = std::move(*users);
-    if (server->users_->size() == 0 && settings.security.authentication) {
-      logger.warn("no user accounts yet: nobody can register until one is added (osprey user add)");
-    } else {
-      logger.info(
-          "{} user account(s){}", server->users_->size(),
-          server->users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
-    }
+tl::expected<void, std::string> Server::open_stores(std::int64_t now) {
+  if (settings_.data_dir.empty()) {
+    location_ = std::make_unique<store::MemoryLocationStore>();
+    return {};
   }
+  // Bindings survive restarts: loaded here, the expired ones dropped (RFC 3261 §10.2.1 lets a
+  // binding live until its expiry, whoever restarts in between).
+  auto location = store::open_durable_location_store(settings_.data_dir, now);
+  if (!location) return tl::unexpected("cannot open the location store: " + location.error());
+  location_ = std::move(*location);
+  logger_.info("location store {}: {} binding(s) of {} AOR(s) loaded", settings_.data_dir,
+               location_->binding_count(), location_->aor_count());
+  // Messages kept for offline users survive restarts like bindings (a 202 is a
+  // promise); expired ones are dropped on the way in.
+  auto messages = store::open_message_store(settings_.data_dir, settings_.messages, now);
+  if (!messages) return tl::unexpected("cannot open the message store: " + messages.error());
+  messages_ = std::move(*messages);
+  auto users = store::open_user_store(settings_.data_dir);
+  if (!users) return tl::unexpected("cannot open the user accounts: " + users.error());
+  users_ = std::move(*users);
+  if (users_->size() == 0 && settings_.security.authentication) {
+    logger_.warn("no user accounts yet: nobody can register until one is added (osprey user add)");
+  } else {
+    logger_.info("{} user account(s){}", users_->size(),
+                 users_->size() == 0 ? ": every user of the served domains is known (open registrar)" : "");
+  }
+  return {};
+}
 
+tl::expected<void, std::string> Server::create_security(std::int64_t now) {
   // Security: what the workers share to authenticate, ban and police dialling.
-  const security::SecuritySettings& security = settings.security;
-  if (security.authentication && !server->users_) {
+  const security::SecuritySettings& security = settings_.security;
+  if (security.authentication && !users_) {
     return tl::unexpected(std::string("authentication needs the user accounts: set a data_dir"));
   }
-  server->nonces_ = std::make_unique<security::NonceService>(security::NonceService::random_secret(),
-                                                             security.nonce_lifetime);
+  nonces_ = std::make_unique<security::NonceService>(security::NonceService::random_secret(),
+                                                     security.nonce_lifetime);
   // The counts of a nonce are kept as long as the nonce can be accepted, whatever the
   // configured lifetime: forgetting them sooner would let a captured request be replayed.
-  server->nonce_counts_ =
-      std::make_unique<security::NonceCounts>(security::NonceCounts::retention_for(*server->nonces_));
-  server->bans_ = std::make_unique<security::BanTable>(security.bans);
-  if (!settings.data_dir.empty()) {
-    auto bans = store::SqliteBanStore::open(settings.data_dir);
+  nonce_counts_ = std::make_unique<security::NonceCounts>(security::NonceCounts::retention_for(*nonces_));
+  bans_ = std::make_unique<security::BanTable>(security.bans);
+  if (!settings_.data_dir.empty()) {
+    auto bans = store::SqliteBanStore::open(settings_.data_dir);
     if (!bans) return tl::unexpected("cannot open the ban list: " + bans.error());
-    server->ban_store_ = std::move(*bans);
-    server->ban_sync_ = std::make_unique<BanSync>(*server->bans_, *server->ban_store_, logger);
-    server->ban_sync_->load(now);
+    ban_store_ = std::move(*bans);
+    ban_sync_ = std::make_unique<BanSync>(*bans_, *ban_store_, logger_);
+    ban_sync_->load(now);
   }
   auto dial_policy = security::DialPolicy::create(security.dial_policy);
   if (!dial_policy) return tl::unexpected("invalid dial policy: " + dial_policy.error());
-  server->dial_policy_.emplace(std::move(*dial_policy));
+  dial_policy_.emplace(std::move(*dial_policy));
   // Kept in the data directory, so calls in progress keep their in-dialog requests across a
   // restart; nonces get a secret per start (secret_file.hpp says why).
   security::SecretBytes dialog_secret = security::NonceService::random_secret();
-  if (!settings.data_dir.empty()) {
+  if (!settings_.data_dir.empty()) {
     auto kept =
-        security::load_or_create_secret(std::filesystem::path(settings.data_dir) / "dialog-token.key");
+        security::load_or_create_secret(std::filesystem::path(settings_.data_dir) / "dialog-token.key");
     if (!kept) return tl::unexpected(kept.error());
     dialog_secret = *kept;
   }
-  server->dialog_tokens_ =
-      std::make_unique<security::DialogToken>(dialog_secret, security.dialog_token_lifetime);
+  dialog_tokens_ = std::make_unique<security::DialogToken>(dialog_secret, security.dialog_token_lifetime);
   if (!security.authentication) {
-    logger.warn("authentication is off: anyone may register any user and send through this server");
+    logger_.warn("authentication is off: anyone may register any user and send through this server");
   }
+  return {};
+}
 
-  const unsigned workers = settings.workers == 0 ? 1 : settings.workers;
+tl::expected<void, std::string> Server::start_workers() {
+  const unsigned workers = settings_.workers == 0 ? 1 : settings_.workers;
   for (unsigned i = 0; i < workers; ++i) {
-    server->workers_.push_back(std::make_unique<Worker>(i, server->settings_, *server->counter_,
-                                                        server->directory_, server->tls_, *server->location_,
-                                                        logger));
+    workers_.push_back(
+        std::make_unique<Worker>(i, settings_, *counter_, directory_, tls_, *location_, logger_));
   }
   // The first worker binds as configured; port 0 then becomes a real port that the other
   // workers bind too, so every worker serves the same addresses.
-  for (const ListenSpec& spec : settings.listen) {
-    auto bound = server->workers_.front()->listen(spec);
+  for (const ListenSpec& spec : settings_.listen) {
+    auto bound = workers_.front()->listen(spec);
     if (!bound)
       return tl::unexpected("cannot listen on " + describe({spec.protocol, spec.at}) + ": " + bound.error());
-    server->bound_.push_back({spec.protocol, *bound});
+    bound_.push_back({spec.protocol, *bound});
   }
-  for (std::size_t w = 1; w < server->workers_.size(); ++w) {
-    for (const BoundListener& listener : server->bound_) {
-      auto bound = server->workers_[w]->listen({listener.protocol, listener.endpoint});
+  for (std::size_t w = 1; w < workers_.size(); ++w) {
+    for (const BoundListener& listener : bound_) {
+      auto bound = workers_[w]->listen({listener.protocol, listener.endpoint});
       if (!bound) return tl::unexpected("cannot listen on " + describe(listener) + ": " + bound.error());
     }
   }
-  for (auto& worker : server->workers_) {
-    worker->attach_services(server->messages_.get(), server->users_.get(), server->claims_,
-                            *server->location_, server->settings_);
+  for (auto& worker : workers_) {
+    worker->attach_services(messages_.get(), users_.get(), claims_, *location_, settings_);
   }
-  const SharedSecurity shared{server->nonces_.get(), server->nonce_counts_.get(), server->bans_.get(),
-                              &*server->dial_policy_, server->dialog_tokens_.get()};
-  for (auto& worker : server->workers_)
-    worker->attach_security(shared, server->users_.get(), server->settings_);
+  const SharedSecurity shared{nonces_.get(), nonce_counts_.get(), bans_.get(), &*dial_policy_,
+                              dialog_tokens_.get()};
+  for (auto& worker : workers_) worker->attach_security(shared, users_.get(), settings_);
   std::vector<Worker*> peers;
-  for (auto& worker : server->workers_) peers.push_back(worker.get());
-  for (auto& worker : server->workers_) worker->set_peers(peers);
-  for (auto& worker : server->workers_) worker->start();
-  server->housekeeper_ = std::thread([raw = server.get()] { raw->run_housekeeping(); });
-  // Named, so that `top -H` and /proc show what it costs apart from the workers.
-  pthread_setname_np(server->housekeeper_.native_handle(), "housekeeping");
-  return server;
+  for (auto& worker : workers_) peers.push_back(worker.get());
+  for (auto& worker : workers_) worker->set_peers(peers);
+  for (auto& worker : workers_) worker->start();
+  return {};
 }
 
 Server::~Server() { stop(); }

@@ -3,6 +3,7 @@
 // kernel spreads traffic across them), the shared connection limits and the TLS contexts.
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -69,6 +70,16 @@ class Server {
 
  private:
   Server(const ServerSettings& settings, spdlog::logger& logger) : settings_(settings), logger_(logger) {}
+
+  // The steps of start(), in order; each error is the one line start() returns.
+  // A listener already bound by another process is an error before anything else starts.
+  static tl::expected<void, std::string> check_ports_free(const ServerSettings& settings);
+  // The location, message and user stores: durable in data_dir, else bindings in memory only.
+  tl::expected<void, std::string> open_stores(std::int64_t now);
+  // Nonces, their counts, bans, the dial policy and dialog tokens that the workers share.
+  tl::expected<void, std::string> create_security(std::int64_t now);
+  // Creates the workers, binds every listener on each and starts their threads.
+  tl::expected<void, std::string> start_workers();
 
   ServerSettings settings_;
   spdlog::logger& logger_;

@@ -257,6 +257,113 @@ Result<void> Message::parse_key_header(HeaderField& field) {
   }
 }
 
+namespace {
+
+// Why scanning stopped, as a plain value: no ParseError (and no allocation) until Message::scan
+// turns it into one. The scan steps below return it, or nothing when the input is well formed.
+struct ScanStop {
+  ErrorCategory category;
+  const char* reason;
+  std::size_t offset;
+  int status = 400;
+};
+
+// RFC 3261 §7.5: CRLF before the start line is ignored. Sets `pos` to the start line's first
+// byte and `line_end` to its LF.
+std::optional<ScanStop> find_start_line(std::string_view data, const ParseOptions& options, std::size_t& pos,
+                                        std::size_t& line_end) {
+  while (pos + 1 < data.size() && data[pos] == '\r' && data[pos + 1] == '\n') pos += 2;
+  line_end = data.find('\n', pos);
+  if (line_end == std::string_view::npos)
+    return ScanStop{ErrorCategory::start_line, "Incomplete start line", pos};
+  if (line_end == pos || data[line_end - 1] != '\r')
+    return ScanStop{ErrorCategory::start_line, "Malformed start line", pos};
+  if (line_end - pos > options.max_line_length)
+    return ScanStop{ErrorCategory::too_large, "Start line too long", pos, 414};
+  return std::nullopt;
+}
+
+// Sets `end` past the CRLF that ends the header line starting at `line_begin`, following folded
+// continuation lines (RFC 3261 §7.3.1). A CR or LF that is not half of a CRLF is refused.
+std::optional<ScanStop> find_header_end(std::string_view data, std::size_t line_begin, std::size_t& end) {
+  end = line_begin;
+  while (true) {
+    std::size_t nl = data.find('\n', end);
+    if (nl == std::string_view::npos) {
+      return ScanStop{ErrorCategory::header_syntax, "Header section not terminated", line_begin};
+    }
+    if (nl == 0 || data[nl - 1] != '\r')
+      return ScanStop{ErrorCategory::header_syntax, "Bare LF in header", nl};
+    // A CR is only ever the first half of a line break (RFC 3261 §7.3.1).
+    if (std::string_view line = data.substr(end, nl - 1 - end); line.find('\r') != std::string_view::npos) {
+      return ScanStop{ErrorCategory::header_syntax, "Bare CR in header", end + line.find('\r')};
+    }
+    end = nl + 1;
+    if (end < data.size() && is_wsp(data[end])) continue;  // folded line (RFC 3261 §7.3.1)
+    return std::nullopt;
+  }
+}
+
+// RFC 3261 §7.3.1: header-name HCOLON value; HCOLON = *( SP / HTAB ) ":" SWS. Fills `field`
+// with the positions of the name and the value of the line [line_begin, end) and its id.
+std::optional<ScanStop> split_header_line(std::string_view data, std::size_t line_begin, std::size_t end,
+                                          HeaderField& field) {
+  std::size_t i = line_begin;
+  std::uint32_t name_hash = 0;
+  while (i < end && is_token_char(data[i])) name_hash = header_name_hash_step(name_hash, data[i++]);
+  std::size_t name_end = i;
+  if (name_end == line_begin || name_end - line_begin > 0xFFFF) {
+    return ScanStop{ErrorCategory::header_syntax, "Malformed header name", line_begin};
+  }
+  while (i < end && is_wsp(data[i])) ++i;
+  if (i >= end || data[i] != ':')
+    return ScanStop{ErrorCategory::header_syntax, "Malformed header line", line_begin};
+  ++i;
+  std::size_t value_end = end - 2;
+  Scanner lws(data.substr(i, value_end - i));
+  lws.skip_lws();
+  std::size_t value_begin = i + lws.pos();
+  // Trailing LWS, including a fold followed by nothing ("5\r\n \r\n"), is not part of the value.
+  while (value_end > value_begin &&
+         (is_wsp(data[value_end - 1]) || data[value_end - 1] == '\r' || data[value_end - 1] == '\n')) {
+    --value_end;
+  }
+  field.line_begin = static_cast<std::uint32_t>(line_begin);
+  field.line_end = static_cast<std::uint32_t>(end);
+  field.value_begin = static_cast<std::uint32_t>(value_begin);
+  field.value_end = static_cast<std::uint32_t>(value_end);
+  field.name_length = static_cast<std::uint16_t>(name_end - line_begin);
+  field.id = lookup_header(data.substr(line_begin, name_end - line_begin), name_hash);
+  return std::nullopt;
+}
+
+// Sets `body_length` from Content-Length, or to the rest of the datagram without one (RFC 3261
+// §18.3); on a stream Content-Length is required and must frame exactly the bytes there are.
+std::optional<ScanStop> frame_body(std::optional<std::uint32_t> content_length, std::size_t pos,
+                                   std::size_t available, const ParseOptions& options,
+                                   std::uint32_t& body_length) {
+  if (!content_length) {
+    if (options.stream)
+      return ScanStop{ErrorCategory::content_length, "Missing Content-Length on a stream", pos};
+    body_length = static_cast<std::uint32_t>(available);  // RFC 3261 §18.3: the rest of the datagram
+    return std::nullopt;
+  }
+  if (*content_length > options.max_message_size) {
+    return ScanStop{ErrorCategory::too_large, "Message Too Large", pos, 513};
+  }
+  if (*content_length > available) {
+    // RFC 3261 §18.3: over UDP a Content-Length larger than the datagram is an error.
+    return ScanStop{ErrorCategory::content_length, "Content-Length larger than the message", pos};
+  }
+  if (options.stream && *content_length != available) {
+    return ScanStop{ErrorCategory::content_length, "Content-Length does not match the message", pos};
+  }
+  body_length = *content_length;
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<void> Message::scan(const ParseOptions& options) {
   std::string_view data = buffer_;
   auto fail = [&](ErrorCategory category, std::string reason, std::size_t offset, int status = 400) {
@@ -264,19 +371,14 @@ Result<void> Message::scan(const ParseOptions& options) {
     if (!is_request_) status = 0;
     return make_error(category, std::move(reason), {}, offset, status);
   };
+  auto stopped = [&](const ScanStop& stop) {
+    return fail(stop.category, stop.reason, stop.offset, stop.status);
+  };
   if (data.size() > 0xFFFFFFF0ULL) return fail(ErrorCategory::too_large, "Message Too Large", 0, 513);
 
-  // RFC 3261 §7.5: CRLF before the start line is ignored.
   std::size_t pos = 0;
-  while (pos + 1 < data.size() && data[pos] == '\r' && data[pos + 1] == '\n') pos += 2;
-  std::size_t line_end = data.find('\n', pos);
-  if (line_end == std::string_view::npos) {
-    return fail(ErrorCategory::start_line, "Incomplete start line", pos);
-  }
-  if (line_end == pos || data[line_end - 1] != '\r')
-    return fail(ErrorCategory::start_line, "Malformed start line", pos);
-  if (line_end - pos > options.max_line_length)
-    return fail(ErrorCategory::too_large, "Start line too long", pos, 414);
+  std::size_t line_end = 0;
+  if (auto stop = find_start_line(data, options, pos, line_end)) return stopped(*stop);
   auto start = parse_start_line(data.substr(pos, line_end - 1 - pos));
   if (!start) {
     ParseError e = std::move(start.error());
@@ -300,58 +402,17 @@ Result<void> Message::scan(const ParseOptions& options) {
       return fail(ErrorCategory::header_syntax, "Malformed header line", pos);
     }
     if (is_wsp(data[pos])) return fail(ErrorCategory::header_syntax, "Continuation line without header", pos);
-    // Find the end of this header, following folded continuation lines.
     std::size_t line_begin = pos;
     std::size_t end = pos;
-    while (true) {
-      std::size_t nl = data.find('\n', end);
-      if (nl == std::string_view::npos) {
-        return fail(ErrorCategory::header_syntax, "Header section not terminated", line_begin);
-      }
-      if (nl == 0 || data[nl - 1] != '\r') return fail(ErrorCategory::header_syntax, "Bare LF in header", nl);
-      // A CR is only ever the first half of a line break (RFC 3261 §7.3.1).
-      if (std::string_view line = data.substr(end, nl - 1 - end); line.find('\r') != std::string_view::npos) {
-        return fail(ErrorCategory::header_syntax, "Bare CR in header", end + line.find('\r'));
-      }
-      end = nl + 1;
-      if (end < data.size() && is_wsp(data[end])) continue;  // folded line (RFC 3261 §7.3.1)
-      break;
-    }
+    if (auto stop = find_header_end(data, line_begin, end)) return stopped(*stop);
     if (end - line_begin > options.max_line_length) {
       return fail(ErrorCategory::too_large, "Header line too long", line_begin, 513);
     }
     if (fields_.size() >= options.max_headers) {
       return fail(ErrorCategory::too_large, "Too many headers", line_begin, 513);
     }
-    // header-name HCOLON value; HCOLON = *( SP / HTAB ) ":" SWS
-    std::size_t i = line_begin;
-    std::uint32_t name_hash = 0;
-    while (i < end && is_token_char(data[i])) name_hash = header_name_hash_step(name_hash, data[i++]);
-    std::size_t name_end = i;
-    if (name_end == line_begin || name_end - line_begin > 0xFFFF) {
-      return fail(ErrorCategory::header_syntax, "Malformed header name", line_begin);
-    }
-    while (i < end && is_wsp(data[i])) ++i;
-    if (i >= end || data[i] != ':')
-      return fail(ErrorCategory::header_syntax, "Malformed header line", line_begin);
-    ++i;
-    std::size_t value_end = end - 2;
-    Scanner lws(data.substr(i, value_end - i));
-    lws.skip_lws();
-    std::size_t value_begin = i + lws.pos();
-    // Trailing LWS, including a fold followed by nothing ("5\r\n \r\n"), is not part of the value.
-    while (value_end > value_begin &&
-           (is_wsp(data[value_end - 1]) || data[value_end - 1] == '\r' || data[value_end - 1] == '\n')) {
-      --value_end;
-    }
-
     HeaderField field;
-    field.line_begin = static_cast<std::uint32_t>(line_begin);
-    field.line_end = static_cast<std::uint32_t>(end);
-    field.value_begin = static_cast<std::uint32_t>(value_begin);
-    field.value_end = static_cast<std::uint32_t>(value_end);
-    field.name_length = static_cast<std::uint16_t>(name_end - line_begin);
-    field.id = lookup_header(data.substr(line_begin, name_end - line_begin), name_hash);
+    if (auto stop = split_header_line(data, line_begin, end, field)) return stopped(*stop);
     auto key = parse_key_header(field);
     if (!key) {
       ParseError e = std::move(key.error());
@@ -369,23 +430,8 @@ Result<void> Message::scan(const ParseOptions& options) {
   }
   headers_end_ = static_cast<std::uint32_t>(pos);
   body_begin_ = headers_end_;
-  std::size_t available = data.size() - pos;
-  if (content_length_) {
-    if (*content_length_ > options.max_message_size) {
-      return fail(ErrorCategory::too_large, "Message Too Large", pos, 513);
-    }
-    if (*content_length_ > available) {
-      // RFC 3261 §18.3: over UDP a Content-Length larger than the datagram is an error.
-      return fail(ErrorCategory::content_length, "Content-Length larger than the message", pos);
-    }
-    if (options.stream && *content_length_ != available) {
-      return fail(ErrorCategory::content_length, "Content-Length does not match the message", pos);
-    }
-    body_length_ = *content_length_;
-  } else {
-    if (options.stream) return fail(ErrorCategory::content_length, "Missing Content-Length on a stream", pos);
-    body_length_ = static_cast<std::uint32_t>(available);  // RFC 3261 §18.3: the rest of the datagram
-  }
+  if (auto stop = frame_body(content_length_, pos, data.size() - pos, options, body_length_))
+    return stopped(*stop);
   wire_size_ = body_begin_ + body_length_;
   if (wire_size_ - message_begin > options.max_message_size) {
     return fail(ErrorCategory::too_large, "Message Too Large", 0, 513);
