@@ -64,7 +64,8 @@ class RegistrarService {
   // Told of every user a REGISTER made reachable, with its bindings, after the 200: the server
   // delivers the MESSAGEs stored for them (RFC 3428 store-and-forward, im::OfflineDelivery);
   // set once, before traffic.
-  using ReachableReport = std::function<void(std::string_view aor, const std::vector<store::Binding>& bindings)>;
+  using ReachableReport =
+      std::function<void(std::string_view aor, const std::vector<store::Binding>& bindings)>;
   void set_reachable_report(ReachableReport report) { reachable_report_ = std::move(report); }
   // Runs `work` with the worker's datagrams held, so the answers to one store commit leave in
   // one sendmmsg (net::NetTransport::HeldDatagrams); set once, before traffic. Unset: `work`
