@@ -23,8 +23,7 @@ std::array<RequestStage*, RequestPipeline::kStages> RequestPipeline::stages() {
   //    context: the received request is the transaction's, and is never edited.
   return {
       &route_,          // §16.4 route processing, once: decide, then authorise (400 Bad Route)
-      &sanity_for_us_,  // for osprey itself: §8.2 (481 CANCEL, 501, 416, 420) before anyone is asked for
-                        // credentials
+      &sanity_for_us_,  // for osprey itself: §8.2 (481 CANCEL, 501, 416, 420), before any challenge
       &access_,  // authorise the decision: digest, ownership, dial policy, tokens, trust (401/403/407/481)
       &sanity_proxied_,  // for the proxy: §16.3 (416, 483, 420), after the challenge, as a proxy answers
       &local_services_,  // for osprey itself: OPTIONS 200, REGISTER (registrar), 404
