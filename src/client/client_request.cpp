@@ -78,20 +78,21 @@ Delivery send_to_first_reachable(PreparedAgent& prepared, const RequestMaker& ma
   Delivery unreachable{Outcome{std::nullopt, Failure::unreachable, "no address for " + prepared.destination},
                        std::nullopt,
                        {}};
-  for (const net::Endpoint& endpoint : resolved.endpoints) {
-    auto local = prepared.agent->open(resolved.protocol, endpoint);
+  for (const net::ResolvedHop& hop : resolved.hops) {
+    const net::Endpoint& endpoint = hop.endpoint;
+    auto local = prepared.agent->open(hop.protocol, endpoint);
     if (!local) {
       unreachable.outcome = Outcome{std::nullopt, Failure::unreachable, local.error()};
       continue;
     }
-    auto request = make(*local, resolved.protocol);
+    auto request = make(*local, hop.protocol);
     if (!request)
       return Delivery{usage("cannot build the request: " + request.error().reason), std::nullopt, {}};
-    const txn::Target target{resolved.protocol, endpoint, resolved.server_name};
+    const txn::Target target{hop.protocol, endpoint, resolved.server_name};
     AuthenticatedOutcome sent = send_authenticated(*prepared.agent, std::move(*request), target, credentials);
     Outcome outcome = std::move(sent.outcome);
     if (outcome.failure == Failure::unreachable || outcome.failure == Failure::timeout) {
-      outcome.detail = net::to_string(endpoint) + " over " + std::string(net::via_token(resolved.protocol)) +
+      outcome.detail = net::to_string(endpoint) + " over " + std::string(net::via_token(hop.protocol)) +
                        ": " + outcome.detail;
     }
     if (outcome.failure != Failure::unreachable)

@@ -53,7 +53,7 @@ tl::expected<net::ResolvedTarget, std::string> UserAgent::resolve(const sip::Uri
   while (!result && io_context_.run_one() > 0) {
   }
   if (!result) return tl::unexpected(std::string("name lookup did not finish"));
-  if (*result && (*result)->endpoints.empty()) return tl::unexpected(std::string("no address"));
+  if (*result && (*result)->hops.empty()) return tl::unexpected(std::string("no address"));
   return std::move(*result);
 }
 

@@ -176,11 +176,11 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
   Run* run = find(aor);
   // Another branch already got the 2xx, or the run moved on: nothing more to send for it.
   if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
-  if (!resolved || resolved->endpoints.empty()) {
+  if (!resolved || resolved->hops.empty()) {
     hop_failed(aor, attempt, std::move(address), std::move(hops));
     return;
   }
-  if (routing_.refused && routing_.refused(resolved->endpoints.front())) {
+  if (routing_.refused && routing_.refused(resolved->hops.front().endpoint)) {
     // Not a place that changes its mind: no back-off for it.
     hop_failed(aor, attempt, std::move(address), std::move(hops), false);
     return;
@@ -190,7 +190,7 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
     branch_failed(*run);
     return;
   }
-  txn::Target target{resolved->protocol, resolved->endpoints.front(), resolved->server_name};
+  txn::Target target{resolved->hops.front().protocol, resolved->hops.front().endpoint, resolved->server_name};
   target.peer_flow = own_flow && net::is_reliable(target.protocol);
   auto client = table_.send_request(std::move(*request), target);
   if (!client) {

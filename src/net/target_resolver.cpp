@@ -65,11 +65,10 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
     return;
   }
   ResolvedTarget resolved;
-  resolved.protocol = target->protocol;
   if (target->host_is_address) {
     boost::system::error_code ignored;
-    resolved.endpoints.push_back(
-        {unmapped(boost::asio::ip::make_address(target->host, ignored)), target->port});
+    resolved.hops.push_back(
+        {target->protocol, {unmapped(boost::asio::ip::make_address(target->host, ignored)), target->port}});
     boost::asio::post(state_->io_context,
                       [done = std::move(done), resolved = std::move(resolved)]() mutable { done(resolved); });
     return;
@@ -78,9 +77,9 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
   std::weak_ptr<State> weak = state_;
   state_->resolver.async_resolve(
       target->host, std::to_string(target->port), boost::asio::ip::resolver_base::numeric_service,
-      [weak, done = std::move(done), resolved = std::move(resolved), host = target->host](
-          const boost::system::error_code& error,
-          boost::asio::ip::udp::resolver::results_type results) mutable {
+      [weak, done = std::move(done), resolved = std::move(resolved), host = target->host,
+       protocol = target->protocol](const boost::system::error_code& error,
+                                    boost::asio::ip::udp::resolver::results_type results) mutable {
         auto state = weak.lock();
         if (!state || state->closed) return;  // the owner is gone: nobody to tell
         if (error) {
@@ -89,12 +88,12 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
         }
         for (const auto& entry : results) {
           const auto endpoint = entry.endpoint();
-          Endpoint candidate{unmapped(endpoint.address()), endpoint.port()};
+          const ResolvedHop candidate{protocol, {unmapped(endpoint.address()), endpoint.port()}};
           bool seen = false;
-          for (const Endpoint& e : resolved.endpoints) seen = seen || e == candidate;
-          if (!seen) resolved.endpoints.push_back(candidate);
+          for (const ResolvedHop& hop : resolved.hops) seen = seen || hop == candidate;
+          if (!seen) resolved.hops.push_back(candidate);
         }
-        if (resolved.endpoints.empty()) {
+        if (resolved.hops.empty()) {
           done(tl::unexpected("cannot resolve " + host + ": no address"));
           return;
         }

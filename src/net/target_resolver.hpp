@@ -36,10 +36,19 @@ struct UriTarget {
 // not speak (sctp, ws), sips: with transport=udp (§26.2.2: sips needs TLS end to end).
 tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri);
 
-struct ResolvedTarget {
+// One place to try: RFC 3263 §4 can give a list that mixes transports (NAPTR), so each
+// address carries its own.
+struct ResolvedHop {
   Protocol protocol = Protocol::udp;
-  std::vector<Endpoint> endpoints;  // in resolver order; try them in turn (RFC 3263 §4.3)
-  std::string server_name;          // for TLS certificate checks: the host name, or empty for a literal
+  Endpoint endpoint;
+  friend bool operator==(const ResolvedHop&, const ResolvedHop&) = default;
+};
+
+struct ResolvedTarget {
+  std::vector<ResolvedHop> hops;  // in RFC 3263 order; try them in turn (§4.3)
+  // For TLS certificate checks: the URI's host name (RFC 5922 §4: the domain of the URI, not
+  // an SRV target), or empty for a literal.
+  std::string server_name;
 };
 
 using ResolveCallback = std::function<void(tl::expected<ResolvedTarget, std::string>)>;

@@ -57,15 +57,14 @@ void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTa
       branch_ended(key, branch, 487, nullptr);
       return;
     }
-    if (!resolved || resolved->endpoints.empty()) {
+    if (!resolved || resolved->hops.empty()) {
       branch_ended(key, branch, 503, nullptr);
       return;
     }
-    if (target.routed_to_gateway && !is_gateway(resolved->endpoints.front()))
-      gateway_endpoints_.push_back(
-          {net::unmapped(resolved->endpoints.front().address), resolved->endpoints.front().port});
-    send_branch(key, branch, target,
-                txn::Target{resolved->protocol, resolved->endpoints.front(), resolved->server_name});
+    const net::ResolvedHop& first = resolved->hops.front();
+    if (target.routed_to_gateway && !is_gateway(first.endpoint))
+      gateway_endpoints_.push_back({net::unmapped(first.endpoint.address), first.endpoint.port});
+    send_branch(key, branch, target, txn::Target{first.protocol, first.endpoint, resolved->server_name});
   });
 }
 

@@ -83,8 +83,9 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
   std::weak_ptr<bool> alive = alive_;
   resolve_(*uri, [this, alive, shared, may_reach_gateway,
                   tls_only](tl::expected<net::ResolvedTarget, std::string> resolved) {
-    if (alive.expired() || !resolved || resolved->endpoints.empty()) return;
-    send_ack_to(std::move(*shared), {resolved->protocol, resolved->endpoints.front(), resolved->server_name},
+    if (alive.expired() || !resolved || resolved->hops.empty()) return;
+    send_ack_to(std::move(*shared),
+                {resolved->hops.front().protocol, resolved->hops.front().endpoint, resolved->server_name},
                 may_reach_gateway, tls_only);
   });
 }

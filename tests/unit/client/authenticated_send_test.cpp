@@ -213,7 +213,7 @@ TEST(AuthenticatedSend, AsyncRoundsReportTheLastCSeq) {
   ClientSettings settings = settings_for(server, std::nullopt);
   auto prepared = prepare_agent("sip:alice@osprey.test", settings);
   ASSERT_TRUE(prepared) << prepared.error().detail;
-  const net::Endpoint peer = prepared->resolved.endpoints.at(0);
+  const net::Endpoint peer = prepared->resolved.hops.at(0).endpoint;
   auto local = prepared->agent->open(net::Protocol::udp, peer);
   ASSERT_TRUE(local) << local.error();
   const txn::Target target{net::Protocol::udp, peer, {}};

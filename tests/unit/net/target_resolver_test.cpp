@@ -86,9 +86,9 @@ class TargetResolverTest : public ::testing::Test {
 TEST_F(TargetResolverTest, LiteralNeedsNoLookup) {
   auto result = resolve("sip:127.0.0.1:5099;transport=tcp", std::chrono::seconds(2));
   ASSERT_TRUE(result && *result);
-  ASSERT_EQ((*result)->endpoints.size(), 1u);
-  EXPECT_EQ((*result)->endpoints[0], (Endpoint{boost::asio::ip::make_address("127.0.0.1"), 5099}));
-  EXPECT_EQ((*result)->protocol, Protocol::tcp);
+  ASSERT_EQ((*result)->hops.size(), 1u);
+  EXPECT_EQ((*result)->hops[0].endpoint, (Endpoint{boost::asio::ip::make_address("127.0.0.1"), 5099}));
+  EXPECT_EQ((*result)->hops[0].protocol, Protocol::tcp);
   EXPECT_TRUE((*result)->server_name.empty());
 }
 
@@ -103,11 +103,11 @@ TEST_F(TargetResolverTest, LocalhostResolvesToLoopback) {
   ASSERT_TRUE(result) << "no answer from the system resolver within 10 s";
   ASSERT_TRUE(*result) << (*result).error();
   EXPECT_EQ((*result)->server_name, "localhost");
-  EXPECT_EQ((*result)->protocol, Protocol::tls);
-  ASSERT_FALSE((*result)->endpoints.empty());
-  for (const Endpoint& e : (*result)->endpoints) {
-    EXPECT_TRUE(e.address.is_loopback()) << to_string(e);
-    EXPECT_EQ(e.port, 5999);
+  ASSERT_FALSE((*result)->hops.empty());
+  for (const ResolvedHop& hop : (*result)->hops) {
+    EXPECT_EQ(hop.protocol, Protocol::tls);
+    EXPECT_TRUE(hop.endpoint.address.is_loopback()) << to_string(hop.endpoint);
+    EXPECT_EQ(hop.endpoint.port, 5999);
   }
 }
 
