@@ -761,6 +761,45 @@ void feed_tcp_from_alice(txn::TransactionTable& table, std::string text) {
   table.receive(std::move(*message), flow);
 }
 
+// RFC 7118 §5, RFC 5658: a caller on WebSocket reaches osprey only over WebSocket, so her side
+// of the dialog gets a Record-Route naming transport=ws; the UDP callee's side names UDP.
+TEST_F(ProxyCoreTest, CallerOnWebSocketGetsAWebSocketRecordRoute) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  std::string text = request_text("INVITE", "sip:bob@example.com");
+  text.replace(text.find("SIP/2.0/UDP 192.0.2.9:5070"), 26, "SIP/2.0/WS df7jal23ls0d.invalid");
+  auto message = sip::Message::parse(text);
+  ASSERT_TRUE(message) << text;
+  const net::Flow flow{net::Protocol::ws, endpoint("192.0.2.9", 40001), endpoint("127.0.0.1", 5060), 7};
+  txn::stamp_received(*message, flow);
+  table_.receive(std::move(*message), flow);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  std::vector<std::string> record_routes;
+  parsed(0).for_each_element(sip::HeaderId::record_route, [&](std::string_view value) {
+    record_routes.emplace_back(value);
+    return true;
+  });
+  ASSERT_EQ(record_routes.size(), 2u);
+  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=udp;osp-dt;lr>");
+  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=ws;osp-dt;lr>");
+  // The answer goes back on her connection, never to the .invalid sent-by (§18.2.2).
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  const auto oks = sent_starting("SIP/2.0 200");
+  ASSERT_EQ(oks.size(), 1u);
+  EXPECT_EQ(transport_.sent[oks[0]].to, endpoint("192.0.2.9", 40001));
+}
+
+// A callee registered over WebSocket is reached over that connection only, and not at all once
+// it closed (RFC 7118 §5: its Contact is a made-up .invalid name).
+TEST_F(ProxyCoreTest, CalleeOnWebSocketIsReachedOnlyOverItsConnection) {
+  register_bob({binding("sip:bob@df7jal23ls0d.invalid;transport=ws", "ws:192.0.2.20:40001")});
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection);
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.20", 40001));
+  EXPECT_EQ(parsed(0).request_uri().text, "sip:bob@df7jal23ls0d.invalid;transport=ws");
+  EXPECT_NE(parsed(0).first_value(sip::HeaderId::record_route)->find("transport=ws"), std::string_view::npos);
+}
+
 TEST_F(ProxyCoreTest, EveryForkOfADownstreamProxyAnswering2xxReachesACallerOnTcp) {
   // RFC 3261 §16.7 step 5, RFC 6026 §7.1: a proxy forwards every 2xx to an INVITE. Behind our
   // one branch a forking proxy answers twice (two To tags); the second 200 must reach the

@@ -137,7 +137,8 @@ TEST(DialogToken, CarriesTheOtherSidesFlowForEveryProtocolAndFamily) {
   const DialogToken tokens(secret(7), kLifetime);
   for (const DialogFlow& bound :
        {flow(FlowProtocol::udp, "198.51.100.7", 5060), flow(FlowProtocol::tcp, "127.0.0.1", 41198),
-        flow(FlowProtocol::tls, "2001:db8::7", 65535), flow(FlowProtocol::tcp, "::ffff:192.0.2.1", 1)}) {
+        flow(FlowProtocol::tls, "2001:db8::7", 65535), flow(FlowProtocol::tcp, "::ffff:192.0.2.1", 1),
+        flow(FlowProtocol::ws, "192.0.2.8", 51000), flow(FlowProtocol::wss, "2001:db8::8", 443)}) {
     DialogBinding binding{
         DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces, {}};
     binding.flow = bound;
