@@ -126,6 +126,9 @@ struct ProxyCounters {
   // (its Contact after its own connection failed).
   std::uint64_t udp_after_stream_failure = 0;
   std::uint64_t next_hop_after_transport_error = 0;
+  // RFC 5626 §5.3: branches answered 430 because an outbound binding's flow was gone (each
+  // removed that binding).
+  std::uint64_t flows_failed = 0;
 };
 
 class ProxyCore {
@@ -185,6 +188,8 @@ class ProxyCore {
     txn::Target sent_to;
     bool moved_to_stream = false;
     bool udp_retried = false;
+    // ForwardTarget::outbound_binding of the target sent: a transport error fails its flow.
+    std::shared_ptr<const store::Binding> outbound_binding;
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -298,6 +303,10 @@ class ProxyCore {
                        bool tls_only) const;
   void send_ack_to(sip::Message ack, const txn::Target& to, bool may_reach_gateway, bool tls_only);
   void report_ack_dropped(const sip::Message& ack, std::string_view why) const;
+
+  // proxy_flow_failed.cpp: RFC 5626 §5.3. The branch toward `binding`'s flow ends 430 (Flow
+  // Failed) and the binding leaves the location service: the flow is the only way to it.
+  void flow_failed(ContextKey key, std::size_t branch, const store::Binding& binding);
 
   // proxy_offline.cpp: RFC 3428 store-and-forward.
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).

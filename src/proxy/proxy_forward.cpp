@@ -29,6 +29,10 @@ void ProxyCore::start_next_group(ContextKey key) {
 }
 
 void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target) {
+  if (target.flow_failed && target.outbound_binding) {
+    flow_failed(key, branch, *target.outbound_binding);
+    return;
+  }
   if (target.destination) {
     send_branch(key, branch, target, *target.destination);
     return;
@@ -162,6 +166,7 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   Branch& state = context->branches[branch];
   state.moved_to_stream = moved;
   state.sent_to = to;
+  state.outbound_binding = target.outbound_binding;
   if (moved || !target.fallback_hops.empty()) {
     state.retry = std::make_unique<ForwardTarget>(target);
   } else {
@@ -171,6 +176,11 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
     report_transport_failure(*context, to, "could not send (send error, or no connection could be opened)");
+    // RFC 5626 §5.3: the flow closed under us; there is no other way to that binding.
+    if (target.outbound_binding && !moved) {
+      flow_failed(key, branch, *target.outbound_binding);
+      return;
+    }
     // §16.7 step 3 / §16.9: a transport error.
     if (!retry_branch(key, branch)) branch_ended(key, branch, 503, nullptr);
     return;

@@ -1598,5 +1598,66 @@ TEST_F(ProxyDialogFlowTest, EachSidesTokenNamesTheOtherSidesFlow) {
   EXPECT_EQ(*seen, flow(security::FlowProtocol::udp, "192.0.2.20", 5080));
 }
 
+// RFC 5626 §5.3, §6: a binding registered with outbound goes over its flow only.
+store::Binding outbound_binding(const std::string& contact, const std::string& source,
+                                std::uint32_t reg_id = 1) {
+  store::Binding b = binding(contact, source);
+  b.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+  b.reg_id = reg_id;
+  b.outbound = true;
+  return b;
+}
+
+TEST_F(ProxyCoreTest, AnOutboundBindingWhoseFlowIsGoneIs430AndRemovedWhileTheOtherBindingRings) {
+  // bob's TCP flow closed (its connection is not open); his UDP phone is registered too.
+  register_bob({outbound_binding("sip:bob@127.0.0.1:40001;transport=tcp", "tcp:127.0.0.1:40001"),
+                binding("sip:bob@192.0.2.20:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  const auto invites = sent_starting("INVITE ");
+  ASSERT_EQ(invites.size(), 1u);  // never to the dead flow's Contact
+  EXPECT_EQ(transport_.sent[invites[0]].to, endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(proxy_.counters().flows_failed, 1u);
+  // The binding left the location service; the other stays.
+  const auto left = store_.lookup(kBobSip, kNow);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].contact, "sip:bob@192.0.2.20:5080");
+  // The ringing phone's answer is the one the caller gets.
+  feed(downstream_response(invites[0], 486), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(last().status(), 486);
+}
+
+TEST_F(ProxyCoreTest, WhenEveryFlowFailedTheCallerGets480NotA430) {
+  // RFC 5626 §11.5: 430 is not for endpoints; the user is as unreachable as one without binding.
+  register_bob({outbound_binding("sip:bob@127.0.0.1:40001;transport=tcp", "tcp:127.0.0.1:40001")});
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 480);
+  EXPECT_TRUE(store_.lookup(kBobSip, kNow).empty());
+}
+
+TEST_F(ProxyCoreTest, AnOutboundBindingGoesOverItsOpenFlowOnly) {
+  transport_.open_connection(endpoint("127.0.0.1", 40001), kRegisteringConnection);
+  register_bob({outbound_binding("sip:bob@127.0.0.1:5099;transport=tcp", "tcp:127.0.0.1:40001")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  const auto invites = sent_starting("INVITE ");
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_EQ(transport_.sent[invites[0]].to, endpoint("127.0.0.1", 40001));
+  EXPECT_EQ(transport_.sent[invites[0]].reuse, net::ConnectionReuse::peer_flow);
+  // The flow closes under the request: 430 for the branch (no second try at the Contact), the
+  // binding removed, and the caller told 480.
+  table_.on_connection_closed(transport_.last_connection);
+  EXPECT_EQ(sent_starting("INVITE ").size(), 1u);
+  EXPECT_TRUE(store_.lookup(kBobSip, kNow).empty());
+  EXPECT_EQ(last().status(), 480);
+}
+
+TEST_F(ProxyCoreTest, AnOutboundUdpBindingGoesToItsSourceNotItsContact) {
+  // A public Contact would be tried as written for a plain binding (binding_hop.hpp rule 3).
+  register_bob({outbound_binding("sip:bob@198.51.100.50:5060", "udp:192.0.2.20:34567")});
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("MESSAGE ").front()].to, endpoint("192.0.2.20", 34567));
+}
+
 }  // namespace
 }  // namespace osprey::proxy
