@@ -42,6 +42,9 @@ struct RegistrarConfig {
   // and over a connection (TCP, TLS).
   std::uint32_t flow_timer_udp = 29;
   std::uint32_t flow_timer_stream = 120;
+  // RFC 3261 §10.3 step 1: proxy a REGISTER for a domain not served here (it then needs an
+  // account of ours, 407) instead of answering 403.
+  bool forward_foreign_register = false;
 };
 
 struct LimitsConfig {

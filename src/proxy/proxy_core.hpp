@@ -109,6 +109,9 @@ struct Originator {
   // In-dialog with no Route left: the peer's flow its dialog token binds (verified by access
   // control), tried before the Request-URI (proxy/dialog_flow_hop.hpp).
   std::optional<security::DialogFlow> dialog_flow;
+  // Along a Path osprey added (security::AccessDecision::path_flow): the flow the request goes
+  // over, and nowhere else (RFC 5626 §5.3: 430 when it is gone).
+  std::optional<security::DialogFlow> path_flow;
 };
 
 struct ProxyCounters {
@@ -188,7 +191,9 @@ class ProxyCore {
     txn::Target sent_to;
     bool moved_to_stream = false;
     bool udp_retried = false;
-    // ForwardTarget::outbound_binding of the target sent: a transport error fails its flow.
+    // ForwardTarget::flow_only and outbound_binding of the target sent: a transport error fails
+    // its flow (430), and removes that binding.
+    bool flow_only = false;
     std::shared_ptr<const store::Binding> outbound_binding;
   };
   struct Context;
@@ -304,9 +309,17 @@ class ProxyCore {
   void send_ack_to(sip::Message ack, const txn::Target& to, bool may_reach_gateway, bool tls_only);
   void report_ack_dropped(const sip::Message& ack, std::string_view why) const;
 
-  // proxy_flow_failed.cpp: RFC 5626 §5.3. The branch toward `binding`'s flow ends 430 (Flow
-  // Failed) and the binding leaves the location service: the flow is the only way to it.
-  void flow_failed(ContextKey key, std::size_t branch, const store::Binding& binding);
+  // proxy_flow_failed.cpp: RFC 5626 §5.3. The branch toward a flow that is gone ends 430 (Flow
+  // Failed); `binding` (may be null: a Path flow) leaves the location service, the flow being
+  // the only way to it.
+  void flow_failed(ContextKey key, std::size_t branch, const store::Binding* binding);
+  // A request along a Path osprey added (Originator::path_flow): over that flow only; a stream
+  // connection that is gone is `flow_failed`.
+  ForwardTarget path_flow_target(const std::string& request_uri, const security::DialogFlow& flow) const;
+  // RFC 3327 §4.1 / RFC 5626 §5.1: a REGISTER osprey forwards gets a Path with its own URI
+  // toward `to` (ob when the UA supports outbound; the flow token of its arrival flow), and
+  // "Supported: path". Returns the Path values added (0 or 1).
+  std::size_t add_path(const Context& context, sip::Message& message, const txn::Target& to);
 
   // proxy_offline.cpp: RFC 3428 store-and-forward.
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).

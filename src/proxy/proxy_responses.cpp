@@ -51,7 +51,7 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
     report_transport_failure(*context, context->branches[ref.branch].sent_to,
                              "the registered flow closed before a final answer; the branch ends (430)");
     const auto binding = context->branches[ref.branch].outbound_binding;
-    flow_failed(ref.context, ref.branch, *binding);
+    flow_failed(ref.context, ref.branch, binding.get());
     return true;
   }
   if (Context* context = find(ref.context);
@@ -168,6 +168,12 @@ void ProxyCore::finish_if_done(ContextKey key) {
 
 void ProxyCore::send_final(Context& context) {
   context.final_sent = true;
+  // RFC 5626 §5.3: along a Path of ours the request came from the proxy holding the binding,
+  // which must learn the flow failed; 430 is for it (§11.5 keeps it from endpoints only).
+  if (context.over_path_flow && context.best_status == 430 && !context.cancelled) {
+    reject_original(context, 430, "Flow Failed");
+    return;
+  }
   const FinalAnswer answer = choose_final(context.cancelled, context.best.has_value(), context.best_status);
   if (!answer.forward_best) {
     reject_original(context, answer.status, answer.reason);

@@ -44,6 +44,7 @@ TargetGroups target_groups(const std::vector<store::Binding>& bindings,
     if (binding->outbound && binding->path.empty()) {
       target.outbound_binding = std::make_shared<const store::Binding>(*binding);
       target.flow_failed = hops.flow_failed;
+      target.flow_only = true;
     }
     target.next_hop = std::move(hops.uris.front());
     target.fallback_hops.assign(std::make_move_iterator(hops.uris.begin() + 1),

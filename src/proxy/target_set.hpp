@@ -39,6 +39,9 @@ struct ForwardTarget {
   std::shared_ptr<const store::Binding> outbound_binding;
   // That flow is already gone: the branch is 430 without sending anything.
   bool flow_failed = false;
+  // The destination is a flow and nothing else (an outbound binding, or a Path flow of ours):
+  // a transport error on it is 430 (Flow Failed), not a reason to try another hop.
+  bool flow_only = false;
 };
 
 // A target with only a Request-URI and the URI of its next hop.

@@ -65,6 +65,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   stream_options_.stream = true;  // §18.3: Content-Length is mandatory on streams
   responder_.attach(table_, &registrar_);
   responder_.attach_proxy(&proxy_);
+  responder_.pipeline().route().forward_foreign_register(settings.forward_foreign_register);
   registrar_.attach_send_batch([this](const std::function<void()>& work) {
     const net::NetTransport::HeldDatagrams held(transport_);
     work();

@@ -1659,5 +1659,60 @@ TEST_F(ProxyCoreTest, AnOutboundUdpBindingGoesToItsSourceNotItsContact) {
   EXPECT_EQ(transport_.sent[sent_starting("MESSAGE ").front()].to, endpoint("192.0.2.20", 34567));
 }
 
+// RFC 3261 §10.3 step 1, RFC 3327 §4.1, RFC 5626 §5.1: a REGISTER osprey forwards to another
+// domain carries osprey's Path, with the flow token of the flow it came on, and Supported: path.
+TEST_F(ProxyCoreTest, AForwardedRegisterGetsOurPathWithItsFlowTokenAndSupportedPath) {
+  security::DialogToken::Secret secret{};
+  secret.fill(9);
+  const security::DialogToken tokens(secret, 3600);
+  proxy_.set_dialog_tokens(&tokens);
+  const std::string register_text =
+      "REGISTER sip:203.0.113.50 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKreg1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:alice@other.net>;tag=r1\r\nTo: <sip:alice@other.net>\r\n"
+      "Call-ID: reg-1\r\nCSeq: 1 REGISTER\r\nSupported: outbound\r\n"
+      "Contact: "
+      "<sip:alice@10.0.0.5:5060>;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\";reg-id="
+      "1\r\n"
+      "Content-Length: 0\r\n\r\n";
+  from_alice(register_text);
+  const auto forwarded = sent_starting("REGISTER ");
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(transport_.sent[forwarded[0]].to, endpoint("203.0.113.50", 5060));
+  const sip::Message out = parsed(forwarded[0]);
+  auto path = sip::routes(out, sip::HeaderId::path);
+  ASSERT_TRUE(path);
+  ASSERT_EQ(path->size(), 1u);
+  const sip::Uri& ours = path->front().uri;
+  EXPECT_EQ(ours.host, "127.0.0.1");
+  EXPECT_TRUE(ours.has_param("lr"));
+  EXPECT_TRUE(ours.has_param("ob"));  // the UA supports outbound
+  auto flow = tokens.verify_flow(ours.param(sip::kPathFlowParam).value_or(""));
+  ASSERT_TRUE(flow);
+  EXPECT_EQ(*flow, (security::DialogFlow{security::FlowProtocol::udp,
+                                         boost::asio::ip::make_address("192.0.2.9"), 5070}));
+  std::vector<std::string> supported;
+  out.for_each_element(sip::HeaderId::supported, [&](std::string_view v) {
+    supported.emplace_back(v);
+    return true;
+  });
+  EXPECT_EQ(supported, (std::vector<std::string>{"outbound", "path"}));
+}
+
+// Along a Path of ours (access control verified its flow token): the request goes over that
+// flow, and when the flow is gone the proxy that sent it learns so (430, RFC 5626 §5.3).
+TEST_F(ProxyCoreTest, ARequestAlongOurPathGoesOverItsFlowOnlyAndA430GoesBack) {
+  user_.originator.path_flow =
+      security::DialogFlow{security::FlowProtocol::udp, boost::asio::ip::make_address("198.51.100.7"), 34567};
+  from_alice(request_text("MESSAGE", "sip:alice@10.0.0.5:5060"));
+  ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("MESSAGE ").front()].to, endpoint("198.51.100.7", 34567));
+
+  user_.originator.path_flow =
+      security::DialogFlow{security::FlowProtocol::tcp, boost::asio::ip::make_address("198.51.100.7"), 40001};
+  from_alice(request_text("MESSAGE", "sip:alice@10.0.0.5:5060", "", "z9hG4bKup2", 2));
+  EXPECT_EQ(sent_starting("MESSAGE ").size(), 1u);  // no connection: nothing sent
+  EXPECT_EQ(last().status(), 430);
+}
+
 }  // namespace
 }  // namespace osprey::proxy
