@@ -143,6 +143,12 @@ void OfflineDelivery::send_current(Run& run) {
       hop_failed(aor, attempt, delivery_address(binding, call_id), {}, true);
       continue;
     }
+    if (hops.uris.empty()) {
+      // A WebSocket binding whose connection is gone: nothing reaches it until it registers
+      // again (registrar/binding_hop.hpp); the message waits for that.
+      hop_failed(aor, attempt, delivery_address(binding, call_id), {});
+      continue;
+    }
     send_to_hop(aor, attempt, delivery_address(binding, call_id), std::move(hops.uris),
                 hops.first_is_own_flow);
   }

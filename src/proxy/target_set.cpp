@@ -46,6 +46,8 @@ TargetGroups target_groups(const std::vector<store::Binding>& bindings,
       target.flow_failed = hops.flow_failed;
       target.flow_only = true;
     }
+    // A WebSocket binding whose connection is gone reaches nobody (registrar/binding_hop.hpp).
+    if (hops.uris.empty()) continue;
     target.next_hop = std::move(hops.uris.front());
     target.fallback_hops.assign(std::make_move_iterator(hops.uris.begin() + 1),
                                 std::make_move_iterator(hops.uris.end()));

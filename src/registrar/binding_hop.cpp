@@ -53,6 +53,10 @@ BindingHops binding_hops(const store::Binding& binding, const ConnectionOpen& co
     if (connection_open && connection_open(source)) return {{source_uri(source)}, true};
     return {{binding.contact}, false, true};
   }
+  if (net::is_websocket(source.protocol)) {
+    if (connection_open && connection_open(source)) return {{source_uri(source)}, true};
+    return {{}, false};
+  }
   if (net::is_reliable(source.protocol)) {
     if (connection_open && connection_open(source)) return {{source_uri(source), binding.contact}, true};
     return {{binding.contact}, false};
