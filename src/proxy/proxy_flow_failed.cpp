@@ -46,24 +46,19 @@ ForwardTarget ProxyCore::path_flow_target(const std::string& request_uri,
   target.flow_only = true;
   target.binding_address = true;  // the UA's own address: never osprey itself
   const net::Endpoint remote{flow.address, flow.port};
-  switch (flow.protocol) {
-    case security::FlowProtocol::udp:
-      // RFC 5626 §5.3: over UDP the flow is the source the REGISTER came from, over UDP.
-      target.destination = txn::Target{net::Protocol::udp, remote, {}, true};
-      break;
-    case security::FlowProtocol::tcp:
-    case security::FlowProtocol::tls: {
-      const auto protocol =
-          flow.protocol == security::FlowProtocol::tls ? net::Protocol::tls : net::Protocol::tcp;
-      // Only the connection the UA opened; osprey never opens one to its ephemeral port.
-      if (!transport_.has_connection(protocol, remote)) {
-        target.flow_failed = true;
-        break;
-      }
-      target.destination = txn::Target{protocol, remote, {}, false, true};
-      break;
-    }
+  if (flow.protocol == security::FlowProtocol::udp) {
+    // RFC 5626 §5.3: over UDP the flow is the source the REGISTER came from, over UDP.
+    target.destination = txn::Target{net::Protocol::udp, remote, {}, true};
+    return target;
   }
+  // TCP, TLS, WS, WSS: FlowProtocol is numbered as net::Protocol (security/dialog_token.hpp).
+  const auto protocol = static_cast<net::Protocol>(flow.protocol);
+  // Only the connection the UA opened; osprey never opens one to its ephemeral port.
+  if (!transport_.has_connection(protocol, remote)) {
+    target.flow_failed = true;
+    return target;
+  }
+  target.destination = txn::Target{protocol, remote, {}, false, true};
   return target;
 }
 
