@@ -193,6 +193,10 @@ void read_registrar(ReadState& state, const toml::table& table, RegistrarConfig&
   section.integer<std::uint32_t>("default_expires", kMinExpiresFloor, kMaxExpiresCeiling,
                                  registrar.default_expires);
   section.integer<std::uint32_t>("max_contacts_per_aor", 1, 1000, registrar.max_contacts_per_aor);
+  // Below 10 s keep-alives are a load of their own; above an hour no NAT keeps a binding.
+  section.integer<std::uint32_t>("flow_timer_udp", 10, 3600, registrar.flow_timer_udp);
+  section.integer<std::uint32_t>("flow_timer_stream", 10, 3600, registrar.flow_timer_stream);
+  section.boolean("forward_foreign_register", registrar.forward_foreign_register);
   require_not_greater(section, "min_expires", registrar.min_expires, "max_expires", registrar.max_expires);
   require_not_greater(section, "min_expires", registrar.min_expires, "default_expires",
                       registrar.default_expires);

@@ -39,6 +39,13 @@ struct RegistrarConfig {
   std::uint32_t max_expires = 3600;
   std::uint32_t default_expires = 3600;
   std::uint32_t max_contacts_per_aor = 10;
+  // RFC 5626 §4.4.1: the Flow-Timer given to a UA registering with outbound directly over UDP,
+  // and over a connection (TCP, TLS).
+  std::uint32_t flow_timer_udp = 29;
+  std::uint32_t flow_timer_stream = 120;
+  // RFC 3261 §10.3 step 1: proxy a REGISTER for a domain not served here (it then needs an
+  // account of ours, 407) instead of answering 403.
+  bool forward_foreign_register = false;
 };
 
 struct LimitsConfig {

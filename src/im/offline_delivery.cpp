@@ -137,6 +137,12 @@ void OfflineDelivery::send_current(Run& run) {
   const std::uint64_t attempt = run.attempt;
   for (const store::Binding& binding : bindings) {
     registrar::BindingHops hops = registrar::binding_hops(binding, routing_.connection_open);
+    // RFC 5626 §5.3: an outbound binding whose flow is gone reaches nobody: a failed branch,
+    // transient (the UA registers again over a new flow, and the message follows).
+    if (hops.flow_failed) {
+      hop_failed(aor, attempt, delivery_address(binding, call_id), {}, true);
+      continue;
+    }
     if (hops.uris.empty()) {
       // A WebSocket binding whose connection is gone: nothing reaches it until it registers
       // again (registrar/binding_hop.hpp); the message waits for that.

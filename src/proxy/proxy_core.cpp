@@ -19,6 +19,7 @@
 #include "security/dial_policy.hpp"
 #include "sip/aor.hpp"
 #include "sip/builder.hpp"
+#include "sip/token_list.hpp"
 
 namespace osprey::proxy {
 
@@ -196,6 +197,11 @@ std::unique_ptr<ProxyCore::Context> ProxyCore::open_context(txn::ServerTransacti
   context->loop = loop;
   context->sender_identity = sender_identity(request, originator);
   context->may_reach_gateway = originator.may_reach_gateway;
+  if (request.method() == sip::Method::register_) {
+    auto supported = sip::token_list(request, sip::HeaderId::supported);
+    context->register_supports_path = supported && sip::contains_token(*supported, "path");
+    context->register_supports_outbound = supported && sip::contains_token(*supported, "outbound");
+  }
   return context;
 }
 
@@ -224,6 +230,12 @@ bool ProxyCore::choose_targets(Context& context, const sip::Message& request, co
   if (!uri || !uri->is_sip()) {
     reject(context.server, request, 416, "Unsupported URI Scheme");
     return false;
+  }
+  if (route.routes.empty() && originator.path_flow) {
+    // Along a Path of ours (RFC 3327, RFC 5626 §5.3): the flow its REGISTER came on, only.
+    context.over_path_flow = true;
+    context.groups.push_back({path_flow_target(request_uri, *originator.path_flow)});
+    return true;
   }
   if (!route.routes.empty()) {
     // A pre-loaded or recorded route goes on: the next hop is the top Route (a loose router;

@@ -109,6 +109,9 @@ struct Originator {
   // In-dialog with no Route left: the peer's flow its dialog token binds (verified by access
   // control), tried before the Request-URI (proxy/dialog_flow_hop.hpp).
   std::optional<security::DialogFlow> dialog_flow;
+  // Along a Path osprey added (security::AccessDecision::path_flow): the flow the request goes
+  // over, and nowhere else (RFC 5626 §5.3: 430 when it is gone).
+  std::optional<security::DialogFlow> path_flow;
 };
 
 struct ProxyCounters {
@@ -126,6 +129,9 @@ struct ProxyCounters {
   // (its Contact after its own connection failed).
   std::uint64_t udp_after_stream_failure = 0;
   std::uint64_t next_hop_after_transport_error = 0;
+  // RFC 5626 §5.3: branches answered 430 because an outbound binding's flow was gone (each
+  // removed that binding).
+  std::uint64_t flows_failed = 0;
 };
 
 class ProxyCore {
@@ -185,6 +191,10 @@ class ProxyCore {
     txn::Target sent_to;
     bool moved_to_stream = false;
     bool udp_retried = false;
+    // ForwardTarget::flow_only and outbound_binding of the target sent: a transport error fails
+    // its flow (430), and removes that binding.
+    bool flow_only = false;
+    std::shared_ptr<const store::Binding> outbound_binding;
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -298,6 +308,18 @@ class ProxyCore {
                        bool tls_only) const;
   void send_ack_to(sip::Message ack, const txn::Target& to, bool may_reach_gateway, bool tls_only);
   void report_ack_dropped(const sip::Message& ack, std::string_view why) const;
+
+  // proxy_flow_failed.cpp: RFC 5626 §5.3. The branch toward a flow that is gone ends 430 (Flow
+  // Failed); `binding` (may be null: a Path flow) leaves the location service, the flow being
+  // the only way to it.
+  void flow_failed(ContextKey key, std::size_t branch, const store::Binding* binding);
+  // A request along a Path osprey added (Originator::path_flow): over that flow only; a stream
+  // connection that is gone is `flow_failed`.
+  ForwardTarget path_flow_target(const std::string& request_uri, const security::DialogFlow& flow) const;
+  // RFC 3327 §4.1 / RFC 5626 §5.1: a REGISTER osprey forwards gets a Path with its own URI
+  // toward `to` (ob when the UA supports outbound; the flow token of its arrival flow), and
+  // "Supported: path". Returns the Path values added (0 or 1).
+  std::size_t add_path(const Context& context, sip::Message& message, const txn::Target& to);
 
   // proxy_offline.cpp: RFC 3428 store-and-forward.
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).

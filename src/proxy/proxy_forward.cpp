@@ -29,6 +29,10 @@ void ProxyCore::start_next_group(ContextKey key) {
 }
 
 void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target) {
+  if (target.flow_failed) {
+    flow_failed(key, branch, target.outbound_binding.get());
+    return;
+  }
   if (target.destination) {
     send_branch(key, branch, target, *target.destination);
     return;
@@ -117,8 +121,11 @@ sip::Message ProxyCore::branch_request(Context& context, std::size_t branch, con
 bool ProxyCore::record_and_choose_transport(Context& context, std::size_t branch, const ForwardTarget& target,
                                             sip::Message& message, txn::Target& to, bool may_move) {
   std::size_t our_record_routes = 0;
+  std::size_t our_paths = 0;
   if (context.record_route) {
     our_record_routes = add_record_route(context, branch, target, message, to);
+  } else if (context.outgoing_method == sip::Method::register_) {
+    our_paths = add_path(context, message, to);
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
   }
@@ -128,8 +135,11 @@ bool ProxyCore::record_and_choose_transport(Context& context, std::size_t branch
   to.peer_flow = false;  // osprey's choice of transport: a connection of its own
   for (std::size_t i = 0; i < our_record_routes; ++i)
     message.remove_first_element(sip::HeaderId::record_route);
+  for (std::size_t i = 0; i < our_paths; ++i) message.remove_first_element(sip::HeaderId::path);
   if (context.record_route) {
     add_record_route(context, branch, target, message, to);
+  } else if (context.outgoing_method == sip::Method::register_) {
+    add_path(context, message, to);
   } else {
     our_address(to);
   }
@@ -162,6 +172,8 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   Branch& state = context->branches[branch];
   state.moved_to_stream = moved;
   state.sent_to = to;
+  state.flow_only = target.flow_only;
+  state.outbound_binding = target.outbound_binding;
   if (moved || !target.fallback_hops.empty()) {
     state.retry = std::make_unique<ForwardTarget>(target);
   } else {
@@ -171,6 +183,11 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
     report_transport_failure(*context, to, "could not send (send error, or no connection could be opened)");
+    // RFC 5626 §5.3: the flow closed under us; there is no other way to that binding.
+    if (target.flow_only && !moved) {
+      flow_failed(key, branch, target.outbound_binding.get());
+      return;
+    }
     // §16.7 step 3 / §16.9: a transport error.
     if (!retry_branch(key, branch)) branch_ended(key, branch, 503, nullptr);
     return;

@@ -44,6 +44,17 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
   // handshake failed) and a timeout as 408; only the first is the network's doing. Reported
   // also when the branch is tried again (retry_branch): the operator sees every failed hop.
   if (Context* context = find(ref.context);
+      status == 503 && context != nullptr && ref.branch < context->branches.size() &&
+      context->branches[ref.branch].outbound_binding && !context->branches[ref.branch].moved_to_stream) {
+    // RFC 5626 §5.3: the connection of an outbound binding closed before the answer: its flow
+    // failed, and nothing else leads to it.
+    report_transport_failure(*context, context->branches[ref.branch].sent_to,
+                             "the registered flow closed before a final answer; the branch ends (430)");
+    const auto binding = context->branches[ref.branch].outbound_binding;
+    flow_failed(ref.context, ref.branch, binding.get());
+    return true;
+  }
+  if (Context* context = find(ref.context);
       status == 503 && context != nullptr && ref.branch < context->branches.size()) {
     const txn::Target failed = context->branches[ref.branch].sent_to;
     const std::uint64_t over_udp = counters_.udp_after_stream_failure;
@@ -157,6 +168,12 @@ void ProxyCore::finish_if_done(ContextKey key) {
 
 void ProxyCore::send_final(Context& context) {
   context.final_sent = true;
+  // RFC 5626 §5.3: along a Path of ours the request came from the proxy holding the binding,
+  // which must learn the flow failed; 430 is for it (§11.5 keeps it from endpoints only).
+  if (context.over_path_flow && context.best_status == 430 && !context.cancelled) {
+    reject_original(context, 430, "Flow Failed");
+    return;
+  }
   const FinalAnswer answer = choose_final(context.cancelled, context.best.has_value(), context.best_status);
   if (!answer.forward_best) {
     reject_original(context, answer.status, answer.reason);

@@ -95,7 +95,7 @@ void ProxyCore::forward_ack_to_user(sip::Message ack, const sip::Uri& uri, bool 
   // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
   // contact in the Request-URI; this covers UAs whose ACK names the AOR).
   const auto groups = target_groups(location_.lookup(sip::canonical_aor(uri), clock_()), source_flow_open());
-  if (groups.empty() || !groups.front().front().destination) {
+  if (groups.empty() || !groups.front().front().destination || groups.front().front().flow_failed) {
     report_ack_dropped(ack, "the served user it names has no usable binding");
     return;
   }

@@ -59,6 +59,12 @@ struct ProxyCore::Context {
   std::uint64_t stored_id = 0;
   // A sips: request: every branch over TLS, and a SIPS Record-Route (proxy/secure_routing.hpp).
   bool tls_only = false;
+  // A REGISTER osprey forwards (RFC 3327): what its Supported says, for the Path it gets.
+  bool register_supports_path = false;
+  bool register_supports_outbound = false;
+  // Sent along a Path osprey added (Originator::path_flow): a 430 goes upstream as it is, to
+  // the proxy that holds the binding (RFC 5626 §5.3), not turned into 480.
+  bool over_path_flow = false;
 };
 
 // On every path of every step: inline, as when the proxy was one file.

@@ -11,8 +11,8 @@ Verdict AccessStage::run(RequestContext& context) {
   }
   if (!context.for_us()) {
     context.originator =
-        Originator{std::move(access.identity), access.trusted_source, access.may_reach_gateway,
-                   std::move(access.verified_realm), access.dialog_flow};
+        Originator{std::move(access.identity),       access.trusted_source, access.may_reach_gateway,
+                   std::move(access.verified_realm), access.dialog_flow,    access.path_flow};
   }
   return Verdict::pass_on;
 }

@@ -5,6 +5,7 @@
 // as RFC 3261 §16.6 and RFC 3841 describe for q-values).
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,14 @@ struct ForwardTarget {
   // A binding's own address (Contact or source flow, not a Path): never osprey itself, where it
   // would come back as the same request (a Contact naming osprey's own address).
   bool binding_address = false;
+  // RFC 5626 §5.3: the binding is bound to its flow (store::Binding::outbound): a transport
+  // error on it fails the flow (430, and the binding is removed), with no other hop to try.
+  std::shared_ptr<const store::Binding> outbound_binding;
+  // That flow is already gone: the branch is 430 without sending anything.
+  bool flow_failed = false;
+  // The destination is a flow and nothing else (an outbound binding, or a Path flow of ours):
+  // a transport error on it is 430 (Flow Failed), not a reason to try another hop.
+  bool flow_only = false;
 };
 
 // A target with only a Request-URI and the URI of its next hop.

@@ -46,6 +46,9 @@ struct ServerSettings {
   // The registrar: its limits, and where its durable location store lives. An empty data_dir
   // keeps bindings in memory only (tests).
   registrar::RegistrarLimits registrar;
+  // RFC 3261 §10.3 step 1: a REGISTER for a domain not served here is proxied (with a Path of
+  // ours, RFC 3327) instead of refused 403; off by default (docs/security.md).
+  bool forward_foreign_register = false;
   std::string data_dir;
   // RFC 3428 MESSAGE: the body limit (413), and the store-and-forward limits. The message store
   // and the user accounts live in data_dir too; without one, MESSAGEs are never stored.

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "net/stun_binding.hpp"
 #include "net/unix_clock.hpp"
 #include "server/intake.hpp"
 #include "sip/builder.hpp"
@@ -65,6 +66,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   transport_.streams().set_websocket_policy(settings.websocket);
   responder_.attach(table_, &registrar_);
   responder_.attach_proxy(&proxy_);
+  responder_.pipeline().route().forward_foreign_register(settings.forward_foreign_register);
   registrar_.attach_send_batch([this](const std::function<void()>& work) {
     const net::NetTransport::HeldDatagrams held(transport_);
     work();
@@ -223,6 +225,19 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     if (mailbox_.maybe_has_mail()) drain_mailbox();
   }
   if (!admit_source(bytes, flow)) return;
+  // RFC 5626 §4.4.2, §8: a STUN Binding request on the SIP UDP port is a keep-alive, answered
+  // with the source it came from; never SIP, so never parsed, answered 400 or counted against
+  // the sender as a broken SIP message. After the ban and rate checks: a spoofed flood is
+  // reflected no more than SIP requests are (net/stun_binding.hpp bounds the reply's size).
+  if (flow.protocol == net::Protocol::udp && net::looks_like_stun(bytes)) {
+    if (auto reply = net::stun_binding_response(bytes, flow.remote)) {
+      counters_.stun_answered.fetch_add(1, std::memory_order_relaxed);
+      transport_.send(flow, *reply);
+    } else {
+      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;
+  }
   // RFC 5626 §4.4.1, RFC 3261 §7.5: CRLFs alone are a keep-alive, not a broken message (streams
   // answer the double CRLF in net/; a datagram needs no answer). Nothing to parse, nothing to log.
   if (flow.protocol == net::Protocol::udp && is_keepalive(bytes)) return;

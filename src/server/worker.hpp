@@ -54,6 +54,7 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> dropped{0};            // unreadable input, never answered
   std::atomic<std::uint64_t> banned{0};             // from a banned source, dropped before parsing
   std::atomic<std::uint64_t> rate_limited{0};       // over the source's rate: 503 or dropped
+  std::atomic<std::uint64_t> stun_answered{0};      // RFC 5626 §4.4.2 STUN keep-alives answered
   std::atomic<std::uint64_t> scanners{0};           // attack tools' requests, dropped unanswered
 };
 

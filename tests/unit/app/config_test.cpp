@@ -78,6 +78,9 @@ TEST_F(ConfigLoader, DefaultsWhenOmitted) {
   EXPECT_EQ(config->registrar.max_expires, 3600u);
   EXPECT_EQ(config->registrar.default_expires, 3600u);
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 10u);
+  EXPECT_EQ(config->registrar.flow_timer_udp, 29u);  // RFC 5626 §4.4.1
+  EXPECT_EQ(config->registrar.flow_timer_stream, 120u);
+  EXPECT_FALSE(config->registrar.forward_foreign_register);  // no relay unless asked for
   EXPECT_EQ(config->limits.max_message_size, 65536u);
   EXPECT_EQ(config->limits.max_headers, 256u);
   EXPECT_EQ(config->limits.max_connections_per_network, 256u);
@@ -117,6 +120,7 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
       cert + "\"\nprivate_key = \"" + key +
       "\"\n"
       "[registrar]\nmin_expires = 120\nmax_expires = 7200\ndefault_expires = 600\nmax_contacts_per_aor = 3\n"
+      "flow_timer_udp = 20\nflow_timer_stream = 300\nforward_foreign_register = true\n"
       "[limits]\nmax_message_size = 4096\nmax_headers = 64\nmax_connections = 500\n"
       "max_connections_per_ip = 5\nconnection_idle_timeout = 30\nmax_connections_per_network = 50\n"
       "first_message_timeout = 5\nmessage_timeout = 15\n"
@@ -139,6 +143,9 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
   EXPECT_EQ(config->registrar.max_expires, 7200u);
   EXPECT_EQ(config->registrar.default_expires, 600u);
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 3u);
+  EXPECT_EQ(config->registrar.flow_timer_udp, 20u);
+  EXPECT_EQ(config->registrar.flow_timer_stream, 300u);
+  EXPECT_TRUE(config->registrar.forward_foreign_register);
   EXPECT_EQ(config->limits.max_message_size, 4096u);
   EXPECT_EQ(config->limits.max_headers, 64u);
   EXPECT_EQ(config->limits.max_connections, 500u);
