@@ -4,6 +4,7 @@
 // tried in parallel, the groups one after another (the forking policy §16.6 leaves to the proxy,
 // as RFC 3261 §16.6 and RFC 3841 describe for q-values).
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +34,13 @@ struct ForwardTarget {
   // A binding's own address (Contact or source flow, not a Path): never osprey itself, where it
   // would come back as the same request (a Contact naming osprey's own address).
   bool binding_address = false;
+  // Learnt from a 3xx Contact (proxy/redirect_targets.hpp, §16.5): how many redirections led
+  // here (0: none); whether it may reach the gateway's address (its own judgement, which
+  // replaces the request's: a clean number the dial policy passed); and whether every hop of
+  // it must be a public address (the 3xx came from one).
+  std::uint8_t redirect_depth = 0;
+  bool redirect_may_reach_gateway = false;
+  bool public_only = false;
 };
 
 // A target with only a Request-URI and the URI of its next hop.

@@ -82,6 +82,10 @@ struct AccessDecision {
   // (HMAC-verified), where the proxy sends the request rather than to the Request-URI when it
   // can (proxy/dialog_flow_hop.hpp). nullopt: a token without a flow, or none.
   std::optional<DialogFlow> dialog_flow;
+  // The request may be sent beyond our users: it authenticated, or needs no judging (trusted
+  // peer, no authentication). Targets the proxy learns later (a 3xx's Contacts) are followed
+  // only then: an unauthenticated request let in for our users never leaves by redirection.
+  bool may_relay = false;
 };
 
 struct AccessCounters {
