@@ -233,6 +233,16 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
   section.fail_unknown_keys();
 }
 
+void read_proxy(ReadState& state, const toml::table& table, ProxyConfig& proxy) {
+  Section section(state, table, "proxy");
+  section.boolean("recurse_on_redirect", proxy.recurse_on_redirect);
+  section.integer<std::uint32_t>("max_redirect_targets", 0, 20, proxy.max_redirect_targets);
+  section.integer<std::uint32_t>("blocklist_ttl", 0, 3600, proxy.blocklist_ttl);
+  section.integer<std::uint32_t>("blocklist_max_retry_after", 0, 86400, proxy.blocklist_max_retry_after);
+  section.integer<std::uint32_t>("blocklist_size", 0, 1000000, proxy.blocklist_size);
+  section.fail_unknown_keys();
+}
+
 void read_tls(ReadState& state, const toml::table& table, TlsConfig& tls) {
   Section section(state, table, "tls");
   read_file_path(state, section, "ca_file", tls.ca_file);
@@ -260,6 +270,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
   if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
+  if (const toml::table* proxy = root.table("proxy")) read_proxy(state, *proxy, config.proxy);
   if (const toml::table* security = root.table("security")) read_security(state, *security, config.security);
   if (const toml::table* dialplan = root.table("dialplan")) read_dialplan(state, *dialplan, config.dialplan);
   root.fail_unknown_keys();
