@@ -198,6 +198,9 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
     }
   }
   if (routing_.blocklist != nullptr) routing_.blocklist->order(addresses);
+  // A Contact's host is whatever its UA wrote: a name with hundreds of dead addresses must not
+  // hold the user's queue for hours of timeouts (as ProxyCore::kMaxHopsPerTarget).
+  if (addresses.size() > kMaxAddressesPerHop) addresses.resize(kMaxAddressesPerHop);
   send_to_address(aor, attempt, std::move(address), std::move(hops), own_flow, std::move(addresses),
                   resolved->server_name);
 }

@@ -154,6 +154,7 @@ class OfflineDelivery {
     bool own_flow = false;
   };
 
+  static constexpr std::size_t kMaxAddressesPerHop = 8;  // of one resolved hop, tried in turn
   static std::uint64_t key_of(txn::ClientTransactionId id) {
     return (static_cast<std::uint64_t>(id.index) << 32) | id.generation;
   }

@@ -192,6 +192,10 @@ class ProxyCore {
   // worker, with the transaction table's clock.
   void advance(txn::TimePoint now);
 
+  // RFC 3263 §4.3: the addresses of one target tried at most: a name an attacker controls
+  // must not hold a branch for hours of timeouts (32 s each).
+  static constexpr std::size_t kMaxHopsPerTarget = 8;
+
   const ProxyCounters& counters() const { return counters_; }
   // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
   bool is_gateway(const net::Endpoint& endpoint) const;
@@ -299,8 +303,7 @@ class ProxyCore {
   // there is nothing to try.
   bool retry_branch(ContextKey key, std::size_t branch, HopFailure why = HopFailure::transport);
   // A resolved target's hops, in the order to try them (the blocklist's last), at most
-  // kMaxHopsPerTarget: a name an attacker controls must not hold a branch for hours of timeouts.
-  static constexpr std::size_t kMaxHopsPerTarget = 8;
+  // kMaxHopsPerTarget.
   void order_hops(std::vector<net::ResolvedHop>& hops) const;
   // The hop `to` failed: on the blocklist (transport error, timeout; a 503 for its Retry-After).
   void remember_failed_hop(const txn::Target& to, HopFailure why, const sip::Message* response);

@@ -321,6 +321,16 @@ TEST_F(ProxyFailoverTest, EveryAddressOfTheTargetIsJudgedForTheGateway) {
   EXPECT_EQ(invite_destinations(), (std::vector<net::Endpoint>{kFirst, kThird}));
 }
 
+TEST_F(ProxyFailoverTest, ANameWithManyAddressesHoldsTheBranchForAFewOnly) {
+  std::vector<net::Endpoint> many;
+  for (int i = 1; i <= 40; ++i) many.push_back(endpoint(("198.51.100." + std::to_string(i)).c_str(), 5060));
+  names_["carrier.test"] = many;
+  invite_carrier();
+  for (int i = 0; i < 40 && upstream_finals().empty(); ++i) answer_from(last_invite(), 503);
+  EXPECT_EQ(invite_destinations().size(), ProxyCore::kMaxHopsPerTarget);
+  EXPECT_EQ(upstream_finals(), std::vector<int>{500});
+}
+
 // §16.5 / §16.7 step 4: recursion on 3xx.
 
 TEST_F(ProxyFailoverTest, AContactOfA3xxJoinsTheTargetSet) {
