@@ -301,7 +301,12 @@ bool ProxyCore::retry_branch(ContextKey key, std::size_t branch, HopFailure why)
     send_branch(key, branch, target, to);
     return true;
   }
-  if (!state.hops_left.empty()) {
+  // A hop that answered (a provisional: ringing, perhaps) and then lost its connection may have
+  // the request under way: the same request elsewhere could ring twice. Only a 503 it sent, or
+  // osprey's own refusal of the address, moves on after an answer.
+  const bool moves_on = !state.answered || why == HopFailure::unavailable || why == HopFailure::refused ||
+                        why == HopFailure::itself;
+  if (!state.hops_left.empty() && moves_on) {
     // RFC 3263 §4.3: the next address of the same target, as a new client transaction (a new
     // Via branch); upstream sees only the branch's final result.
     const net::ResolvedHop next = state.hops_left.front();

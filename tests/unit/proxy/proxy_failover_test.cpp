@@ -78,7 +78,7 @@ class ProxyFailoverTest : public ::testing::Test {
     proxy_.attach(services);
   }
 
-  // The resolver: a name's addresses, over UDP, at once (as the real one posts).
+  // The resolver: a name's addresses, over the URI's transport, at once (as the real one posts).
   void resolve(const sip::Uri& uri, net::ResolveCallback done) {
     auto it = names_.find(std::string(uri.host));
     if (it == names_.end()) {
@@ -86,7 +86,9 @@ class ProxyFailoverTest : public ::testing::Test {
       return;
     }
     net::ResolvedTarget target;
-    for (const net::Endpoint& at : it->second) target.hops.push_back({net::Protocol::udp, at});
+    const auto from_uri = net::target_of(uri);
+    const net::Protocol protocol = from_uri ? from_uri->protocol : net::Protocol::udp;
+    for (const net::Endpoint& at : it->second) target.hops.push_back({protocol, at});
     ++resolutions_;
     done(std::move(target));
   }
@@ -204,6 +206,22 @@ TEST_F(ProxyFailoverTest, AHopThatAnsweredAndThenTimedOutIsNotTriedAgainElsewher
   from_alice(request_text("MESSAGE", "sip:bob@carrier.test", "z9hG4bKup2"));
   table_.advance(start_ + std::chrono::seconds(80));
   EXPECT_EQ(destinations("MESSAGE").back(), kSecond);
+}
+
+TEST_F(ProxyFailoverTest, AConnectionLostAfterAnAnswerIsNotTriedElsewhere) {
+  // Over TCP: the first address answers 180 (ringing), then its connection drops.
+  names_["carrier.test"] = {kFirst, kSecond};
+  from_alice(request_text("INVITE", "sip:bob@carrier.test;transport=tcp"));
+  ASSERT_EQ(invite_destinations(), std::vector<net::Endpoint>{kFirst});
+  answer_from(0, 180);
+  table_.on_connection_closed(transport_.last_connection);
+  EXPECT_EQ(invite_destinations(), std::vector<net::Endpoint>{kFirst});  // it may be ringing there
+  EXPECT_EQ(upstream_finals(), std::vector<int>{500});
+  // Before any answer, the same loss moves on (the first, which just failed, is now tried last).
+  from_alice(request_text("INVITE", "sip:bob@carrier.test;transport=tcp", "z9hG4bKup2"));
+  ASSERT_EQ(invite_destinations().back(), kSecond);
+  table_.on_connection_closed(transport_.last_connection);
+  EXPECT_EQ(invite_destinations().back(), kFirst);
 }
 
 TEST_F(ProxyFailoverTest, A503PassesTheBranchToTheNextAddressAndTheAckStaysWithTheFirst) {
