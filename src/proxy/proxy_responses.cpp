@@ -160,9 +160,8 @@ void ProxyCore::keep_if_best(Context& context, std::size_t branch, int status, c
   if (response != nullptr && (status == 401 || status == 407))
     collect_challenges(context.challenges, branch, *response);
   if (context.final_sent || !better_final(context.invite, status, context.best_status)) return;
-  // A hop's 503 kept before the branch moved on, and a later hop of it that reached nobody
-  // (osprey's own 503 or refusal): the response a hop actually sent stays the better one.
-  if (response == nullptr && context.best && context.best_status == 503 && status == 503) return;
+  // Equal ranks keep the first: a hop's 503 kept before its branch moved on stays, rather than
+  // osprey's own 503 for a later hop of it that reached nobody.
   context.best_status = status;
   context.best_branch = branch;
   if (response != nullptr) {
