@@ -258,6 +258,16 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
   section.fail_unknown_keys();
 }
 
+void read_proxy(ReadState& state, const toml::table& table, ProxyConfig& proxy) {
+  Section section(state, table, "proxy");
+  section.boolean("recurse_on_redirect", proxy.recurse_on_redirect);
+  section.integer<std::uint32_t>("max_redirect_targets", 0, 20, proxy.max_redirect_targets);
+  section.integer<std::uint32_t>("blocklist_ttl", 0, 3600, proxy.blocklist_ttl);
+  section.integer<std::uint32_t>("blocklist_max_retry_after", 0, 86400, proxy.blocklist_max_retry_after);
+  section.integer<std::uint32_t>("blocklist_size", 0, 1000000, proxy.blocklist_size);
+  section.fail_unknown_keys();
+}
+
 void read_websocket(ReadState& state, const toml::table& table, WebSocketConfig& websocket) {
   Section section(state, table, "websocket");
   if (section.string_array("allowed_origins", websocket.allowed_origins)) {
@@ -305,6 +315,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
   if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
+  if (const toml::table* proxy = root.table("proxy")) read_proxy(state, *proxy, config.proxy);
   if (const toml::table* websocket = root.table("websocket"))
     read_websocket(state, *websocket, config.websocket);
   if (const toml::table* security = root.table("security")) read_security(state, *security, config.security);

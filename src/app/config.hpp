@@ -86,6 +86,19 @@ struct MessagesConfig {
   std::uint32_t delivery_timeout = 4;
 };
 
+// [proxy]: where forwarded requests go when a place fails or redirects.
+struct ProxyConfig {
+  // RFC 3261 §16.5 / §16.7 step 4: the Contacts of a 3xx join the target set, judged as any
+  // target (dial policy, gateway, our own domains, no private address from a public 3xx).
+  bool recurse_on_redirect = true;
+  std::uint32_t max_redirect_targets = 5;  // per request; 0: none
+  // RFC 3263 §4.3: a destination that failed (transport error, timeout) is tried last for this
+  // many seconds (0: never); a 503's Retry-After for as long as it says, at most the second.
+  std::uint32_t blocklist_ttl = 60;
+  std::uint32_t blocklist_max_retry_after = 3600;
+  std::uint32_t blocklist_size = 4096;  // destinations remembered per worker
+};
+
 struct TlsConfig {
   // CA certificates (PEM) that verify the servers osprey connects to over TLS; empty: the
   // system's default CA store.
@@ -109,6 +122,7 @@ struct Config {
   LimitsConfig limits;
   MessagesConfig messages;
   TlsConfig tls;
+  ProxyConfig proxy;
   WebSocketConfig websocket;
   SecurityConfig security;
   DialplanConfig dialplan;

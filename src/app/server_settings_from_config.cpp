@@ -61,6 +61,11 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;
   settings.max_connections_per_network = config.limits.max_connections_per_network;
   settings.security = security_settings(config.security, config.dialplan);
+  settings.redirects.recurse = config.proxy.recurse_on_redirect;
+  settings.redirects.max_targets = config.proxy.max_redirect_targets;
+  settings.blocklist.ttl = std::chrono::seconds(config.proxy.blocklist_ttl);
+  settings.blocklist.max_retry_after = std::chrono::seconds(config.proxy.blocklist_max_retry_after);
+  settings.blocklist.capacity = config.proxy.blocklist_size;
   return settings;
 }
 

@@ -181,6 +181,17 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
     return;
   }
   if (!choose_targets(*context, request, route, originator)) return;  // answered
+  // §16.5 / §16.7 step 4: recursion on 3xx, for a new request that goes where its Request-URI
+  // says (a Route left would be bypassed), from a sender who may reach beyond our users.
+  const sip::Method method = request.method();
+  context->may_recurse = services_.redirects.recurse && services_.redirects.max_targets > 0 &&
+                         originator.may_relay && route.routes.empty() && method != sip::Method::cancel &&
+                         method != sip::Method::ack && request.to() && request.to()->tag().empty();
+  if (context->may_recurse) {
+    context->keep_outgoing = true;  // a target may come after the last branch was sent
+    for (const auto& group : context->groups)
+      for (const ForwardTarget& target : group) context->known_uris.push_back(target.request_uri);
+  }
   start_context(std::move(context));
 }
 
@@ -196,6 +207,7 @@ std::unique_ptr<ProxyCore::Context> ProxyCore::open_context(txn::ServerTransacti
   if (context->record_route && issuer_) context->dialog = issuer_->dialog_of(request, flow);
   context->loop = loop;
   context->sender_identity = sender_identity(request, originator);
+  context->authenticated = originator.asserted_identity;
   context->may_reach_gateway = originator.may_reach_gateway;
   if (request.method() == sip::Method::register_) {
     auto supported = sip::token_list(request, sip::HeaderId::supported);

@@ -84,6 +84,9 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
   resolve_(*uri, [this, alive, shared, may_reach_gateway,
                   tls_only](tl::expected<net::ResolvedTarget, std::string> resolved) {
     if (alive.expired() || !resolved || resolved->hops.empty()) return;
+    // The ACK for a 2xx is sent once, without a transaction to tell a failure (§17.1.1.3): to
+    // the first address of the target that did not fail a moment ago (RFC 3263 §4.3).
+    order_hops(resolved->hops);
     send_ack_to(std::move(*shared),
                 {resolved->hops.front().protocol, resolved->hops.front().endpoint, resolved->server_name},
                 may_reach_gateway, tls_only);

@@ -4,6 +4,7 @@
 // tried in parallel, the groups one after another (the forking policy §16.6 leaves to the proxy,
 // as RFC 3261 §16.6 and RFC 3841 describe for q-values).
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,6 +43,13 @@ struct ForwardTarget {
   // The destination is a flow and nothing else (an outbound binding, or a Path flow of ours):
   // a transport error on it is 430 (Flow Failed), not a reason to try another hop.
   bool flow_only = false;
+  // Learnt from a 3xx Contact (proxy/redirect_targets.hpp, §16.5): how many redirections led
+  // here (0: none); whether it may reach the gateway's address (its own judgement, which
+  // replaces the request's: a clean number the dial policy passed); and whether every hop of
+  // it must be a public address (the 3xx came from one).
+  std::uint8_t redirect_depth = 0;
+  bool redirect_may_reach_gateway = false;
+  bool public_only = false;
 };
 
 // A target with only a Request-URI and the URI of its next hop.

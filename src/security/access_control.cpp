@@ -20,6 +20,7 @@ std::string client_of(const net::Flow& flow) { return net::address_text(flow.rem
 AccessDecision passed_unjudged() {
   AccessDecision decision;
   decision.may_reach_gateway = true;
+  decision.may_relay = true;
   return decision;
 }
 
@@ -174,6 +175,7 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
       ++counters_.authenticated;
       decision.identity = result.account->aor;
       decision.verified_realm = realm;
+      decision.may_relay = true;
       return decision;
     case AuthVerdict::malformed:
       return refuse(400, registration ? "Malformed Authorization" : "Malformed Proxy-Authorization");

@@ -93,6 +93,10 @@ struct AccessDecision {
   // Route left after ours: the flow its HMAC-verified flow token names, the only place the
   // request goes (proxy: ProxyCore::path_flow_target).
   std::optional<DialogFlow> path_flow;
+  // The request may be sent beyond our users: it authenticated, or needs no judging (trusted
+  // peer, no authentication). Targets the proxy learns later (a 3xx's Contacts) are followed
+  // only then: an unauthenticated request let in for our users never leaves by redirection.
+  bool may_relay = false;
 };
 
 struct AccessCounters {

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "im/message_rules.hpp"
+#include "net/destination_blocklist.hpp"
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
+#include "proxy/redirect_targets.hpp"
 #include "registrar/register_request.hpp"
 #include "security/security_settings.hpp"
 #include "sip/message.hpp"
@@ -55,6 +57,10 @@ struct ServerSettings {
   im::ImLimits im;
   store::MessageLimits messages;
   security::SecuritySettings security;
+  // RFC 3263 §4.3: how long a failed destination is tried last, per worker; and §16.5 / §16.7
+  // step 4, recursion on 3xx.
+  net::BlocklistSettings blocklist;
+  proxy::RedirectSettings redirects;
 };
 
 }  // namespace osprey::server

@@ -54,6 +54,12 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       registrar_(io_context_, location, settings.registrar, settings.domains, net::unix_seconds,
                  [this] { return responder_.new_tag(); }),
       resolver_(io_context_),
+      blocklist_(settings.blocklist,
+                 [] {
+                   return std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+                 }),
       proxy_(
           table_, transport_, location, net::LocalIdentity(settings.domains), net::unix_seconds,
           [this] { return responder_.new_tag(); },
@@ -90,7 +96,9 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
                                 .offline = nullptr,
                                 .im_limits = settings.im,
                                 .trusted_peers = &settings.security.trusted_peers,
-                                .gateway = settings.security.gateway};
+                                .gateway = settings.security.gateway,
+                                .blocklist = &blocklist_,
+                                .redirects = settings.redirects};
   if (messages != nullptr) {
     auto new_tag = [this] { return responder_.new_tag(); };
     offline_.emplace(io_context_, table_, *messages, net::unix_seconds, new_tag, settings.im, users);
@@ -98,10 +106,12 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
         io_context_, table_, *messages, location, claims, net::unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; }, im::DeliverySettings{},
-        im::DeliveryRouting{registrar::connection_open_in(transport_), [this](const net::Endpoint& to) {
+        im::DeliveryRouting{registrar::connection_open_in(transport_),
+                            [this](const net::Endpoint& to) {
                               return proxy_.identity().is_ours(net::host_text(to.address), to.port) ||
                                      proxy_.is_gateway(to);
-                            }});
+                            },
+                            &blocklist_});
     // The sender was told 202: a message its recipient's devices refuse for good is dropped
     // (retrying could never succeed and would hold the queue), and the operator is told.
     delivery_->set_refusal_report([this](const im::DeliveryRefusal& refusal) {
@@ -148,6 +158,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, net::unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
+  proxy_.set_dial_policy(shared.dial_policy);
   access_->set_ack_drop_report([this](const sip::Message& ack, std::string_view why,
                                       const net::Endpoint* from) { event_log_.ack_dropped(ack, why, from); });
   responder_.attach_access(&*access_);

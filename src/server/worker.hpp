@@ -132,6 +132,8 @@ class Worker final : public net::TransportListener {
   txn::TransactionTable table_;
   registrar::RegistrarService registrar_;
   net::TargetResolver resolver_;
+  // Destinations that failed a moment ago, tried last (this worker's own: no lock).
+  net::DestinationBlocklist blocklist_;
   proxy::ProxyCore proxy_;
   std::optional<im::OfflineMessages> offline_;
   std::optional<im::OfflineDelivery> delivery_;

@@ -1,4 +1,5 @@
 #include "app/config.hpp"
+#include "app/server_settings_from_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -426,6 +427,27 @@ TEST_F(ConfigLoader, MessageDeliveryTimeoutStaysBelowTheSendersTimerF) {
   EXPECT_EQ(config->messages.delivery_timeout, 2u);
   EXPECT_EQ(error_for("domains = [\"a\"]\n[messages]\ndelivery_timeout = 32\n"),
             "osprey.toml:3: key 'messages.delivery_timeout': must be an integer between 0 and 30");
+}
+
+TEST_F(ConfigLoader, ProxyRecursionAndBlocklistKeys) {
+  const auto defaults = load("domains = [\"a\"]\n");
+  ASSERT_TRUE(defaults) << to_string(defaults.error());
+  EXPECT_TRUE(defaults->proxy.recurse_on_redirect);
+  EXPECT_EQ(defaults->proxy.max_redirect_targets, 5u);
+  EXPECT_EQ(defaults->proxy.blocklist_ttl, 60u);
+  const auto config = load(
+      "domains = [\"a\"]\n[proxy]\nrecurse_on_redirect = false\nmax_redirect_targets = 2\n"
+      "blocklist_ttl = 30\nblocklist_max_retry_after = 600\nblocklist_size = 100\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  const server::ServerSettings settings = server_settings_from(*config);
+  EXPECT_FALSE(settings.redirects.recurse);
+  EXPECT_EQ(settings.redirects.max_targets, 2u);
+  EXPECT_EQ(settings.blocklist.ttl, std::chrono::seconds(30));
+  EXPECT_EQ(settings.blocklist.max_retry_after, std::chrono::seconds(600));
+  EXPECT_EQ(settings.blocklist.capacity, 100u);
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[proxy]\nmax_redirect_targets = 50\n"),
+            "osprey.toml:3: key 'proxy.max_redirect_targets': must be an integer between 0 and 20");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[proxy]\nrecurse = true\n").rfind("osprey.toml:3: ", 0), 0u);
 }
 
 TEST_F(ConfigLoader, NonceLifetimeTheCountTableCanCover) {

@@ -449,6 +449,25 @@ TEST_F(AccessControlTest, RelayToAnotherDomainIsChallenged) {
   EXPECT_EQ(header_names(decision), (std::vector<std::string>{"Proxy-Authenticate", "Proxy-Authenticate"}));
 }
 
+// Our authenticated users reach other domains (the proxy resolves them); the decision says
+// the request may relay, so the targets of a 3xx to it may be followed too. An inbound request
+// let in for our users without an account may not.
+TEST_F(AccessControlTest, OurAuthenticatedUserMayCallAnotherDomainAndOnlyThatRelays) {
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.to = spec.uri = "sip:bob@example.org";
+  const AccessDecision signed_in = admit_signed(spec, "alice", "wonderland");
+  EXPECT_EQ(status_of(signed_in), 0);
+  EXPECT_EQ(signed_in.identity, "sip:alice@example.com");
+  EXPECT_TRUE(signed_in.may_relay);
+  EXPECT_EQ(status_of(admit(spec)), 407);  // the same without credentials: challenged
+  RequestSpec inbound;
+  inbound.from = "sip:dave@other.net";
+  const AccessDecision let_in = admit(inbound, "198.51.100.7");
+  EXPECT_EQ(status_of(let_in), 0);
+  EXPECT_FALSE(let_in.may_relay);
+}
+
 TEST_F(AccessControlTest, PreloadedRouteToElsewhereIsChallengedEvenTowardOurUser) {
   // RFC 3261 §16.4: the Route, not the Request-URI, decides where the request goes.
   RequestSpec spec;
