@@ -1,0 +1,255 @@
+"""SIP over WebSocket (RFC 7118) with the JavaScript SIP libraries web developers use: JsSIP
+3.13 and SIP.js 0.21 in Node (tests/interop/js, `ws` as their WebSocket), against a live osprey
+with UDP, WS and WSS listeners and digest authentication on, its other settings the defaults.
+
+  1. Registration and MESSAGE, twice, each library once over ws: and once over wss: (the test
+     CA trusted through NODE_EXTRA_CA_CERTS): alice (JsSIP) and bob (SIP.js) connect with the
+     "sip" subprotocol (RFC 7118 §4, echoed by osprey), REGISTER, are challenged and get 200
+     (RFC 3261 §22). alice and bob send each other a MESSAGE (RFC 3428) with a UTF-8 body: 200,
+     and the body arrives intact. Each sends one to carol, a UDP phone (a Python socket that
+     registered with digest): 200 and carol receives the body. carol sends one to each, with
+     digest (407, then 200): they receive it. On quit each unregisters: 200.
+  2. Calls with a UDP peer: SIP.js has a session description handler the application supplies;
+     here a stub with one fixed audio SDP (Node has no WebRTC). bob (SIP.js over ws:) calls
+     dave, a SIPp UAS on UDP that registered with digest: INVITE challenged (407) and retried,
+     200, bob's ACK reaches dave (the scenario requires it), bob's BYE gets 200. Then zoe, a
+     SIPp UAC of another domain on UDP, calls bob (SIP.js over wss:): bob answers 200, gets
+     the ACK and zoe's BYE along osprey's Record-Route (the WebSocket client's Contact is an
+     unresolvable .invalid host, RFC 7118 §5, so only the route through osprey reaches it).
+"""
+
+import os
+import socket
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import js_agents as js  # noqa: E402
+import osprey_harness as h  # noqa: E402
+import sip_digest as d  # noqa: E402
+from test_proxy_calls import SCENARIOS, Sipp  # noqa: E402
+
+USERS = {"alice": "alice-ws-secret", "bob": "bob-ws-secret", "carol": "carol-udp-secret",
+         "dave": "dave-udp-secret"}
+REGISTER_TIMEOUT = 15.0
+EXCHANGE_TIMEOUT = 10.0
+
+
+def aor(user):
+    return f"sip:{user}@127.0.0.1"
+
+
+def register_udp(port, user, sock):
+    """REGISTER `user` with digest from `sock` (its Contact), as a UDP phone does: the final status."""
+    client = d.UdpClient(port, sock=sock)
+    _, final, _ = client.authenticated("REGISTER", f"sip:127.0.0.1:{port}", aor(user), aor(user), user,
+                                       USERS[user], extra=[f"Contact: <sip:{user}@127.0.0.1:{client.port}>",
+                                                           "Expires: 600"])
+    return d.status_of(final)
+
+
+def expect_registered(agent, transport, checks):
+    library = js.LIBRARIES[agent.library]
+    opened = agent.wait_for("ws_open", REGISTER_TIMEOUT)
+    checks.expect(opened is not None and opened.get("protocol") == "sip",
+                  f"{library} over {transport}: the WebSocket opens with the sip subprotocol ({opened})")
+    outcome = agent.first_of(("registered", "registration_failed"), REGISTER_TIMEOUT)
+    return checks.expect(outcome is not None and outcome["event"] == "registered" and outcome["status"] == 200,
+                         f"{library} {agent.user} REGISTERs over {transport} with digest: 200 ({outcome})")
+
+
+def expect_message(sender, receiver, body, checks):
+    """sender -> receiver (both agents): 200 for the sender, the body at the receiver."""
+    label = f"{js.LIBRARIES[sender.library]} {sender.user} -> {js.LIBRARIES[receiver.library]} {receiver.user}"
+    message_id = uuid.uuid4().hex[:8]
+    sender.send(cmd="message", target=aor(receiver.user), body=body, id=message_id)
+    sent = sender.first_of(("message_sent", "message_failed"), EXCHANGE_TIMEOUT)
+    checks.expect(sent is not None and sent["event"] == "message_sent" and sent.get("status") == 200,
+                  f"MESSAGE {label}: 200 ({sent})")
+    received = receiver.wait_for("message_received", EXCHANGE_TIMEOUT, body=body)
+    checks.expect(received is not None and received.get("from") == aor(sender.user),
+                  f"MESSAGE {label}: the body arrives intact, From {aor(sender.user)} ({received})")
+    # The next first_of() must see the next answer, not this one.
+    with sender.lock:
+        sender.events = [e for e in sender.events if e.get("event") not in ("message_sent", "message_failed")]
+
+
+def expect_message_to_udp(sender, carol, body, checks):
+    label = f"{js.LIBRARIES[sender.library]} {sender.user} -> carol (UDP)"
+    before = len(carol.received)
+    sender.send(cmd="message", target=aor("carol"), body=body)
+    sent = sender.first_of(("message_sent", "message_failed"), EXCHANGE_TIMEOUT)
+    checks.expect(sent is not None and sent["event"] == "message_sent" and sent.get("status") == 200,
+                  f"MESSAGE {label}: 200 ({sent})")
+    with sender.lock:
+        sender.events = [e for e in sender.events if e.get("event") not in ("message_sent", "message_failed")]
+    arrived = [m for m in carol.wait_for(before + 1, EXCHANGE_TIMEOUT)[before:] if m.startswith(b"MESSAGE ")]
+    checks.expect(any(m.split(b"\r\n\r\n", 1)[-1] == body.encode() for m in arrived),
+                  f"MESSAGE {label}: carol's UDP socket receives the body ({arrived[:1]})")
+
+
+def expect_message_from_udp(port, receiver, body, checks):
+    label = f"carol (UDP) -> {js.LIBRARIES[receiver.library]} {receiver.user}"
+    client = d.UdpClient(port)
+    try:
+        first, final, _ = client.authenticated("MESSAGE", aor(receiver.user), aor("carol"), aor(receiver.user),
+                                               "carol", USERS["carol"], body=body.encode(),
+                                               extra=["Contact: <sip:carol@127.0.0.1>"])
+    finally:
+        client.close()
+    checks.expect(d.status_of(first) == 407 and d.status_of(final) == 200,
+                  f"MESSAGE {label}: 407, then 200 with digest ({d.status_of(first)}, {d.status_of(final)})")
+    received = receiver.wait_for("message_received", EXCHANGE_TIMEOUT, body=body)
+    checks.expect(received is not None and received.get("from") == aor("carol"),
+                  f"MESSAGE {label}: the body arrives intact ({received})")
+
+
+def stop_agent(agent, checks):
+    code = agent.stop()
+    unregistered = agent.named("unregistered")
+    checks.expect(code == 0 and unregistered and unregistered[0].get("status") == 200,
+                  f"{js.LIBRARIES[agent.library]} {agent.user} unregisters (200) and exits 0 "
+                  f"(exit {code}, {unregistered})")
+
+
+def case_register_and_message(work, urls, ca_file, port, carol, jssip_transport, sipjs_transport, checks):
+    failed_before = len(checks.failed)
+    alice = js.Agent(work, f"alice_{jssip_transport}", "jssip", urls[jssip_transport], aor("alice"), USERS["alice"],
+                     ca_file)
+    bob = js.Agent(work, f"bob_{sipjs_transport}", "sipjs", urls[sipjs_transport], aor("bob"), USERS["bob"], ca_file)
+    try:
+        ready = expect_registered(alice, jssip_transport, checks)
+        ready = expect_registered(bob, sipjs_transport, checks) and ready
+        if ready:
+            tag = f"{jssip_transport}/{sipjs_transport}"
+            expect_message(alice, bob, f"héllo bob ✓ from JsSIP over {tag}", checks)
+            expect_message(bob, alice, f"héllo alice ✓ from SIP.js over {tag}", checks)
+            expect_message_to_udp(alice, carol, f"JsSIP to UDP carol over {tag}", checks)
+            expect_message_to_udp(bob, carol, f"SIP.js to UDP carol over {tag}", checks)
+            expect_message_from_udp(port, alice, f"UDP carol to JsSIP over {tag} ✓", checks)
+            expect_message_from_udp(port, bob, f"UDP carol to SIP.js over {tag} ✓", checks)
+    finally:
+        stop_agent(alice, checks)
+        stop_agent(bob, checks)
+        if len(checks.failed) > failed_before:
+            alice.dump()
+            bob.dump()
+
+
+def case_call_to_udp(work, urls, ca_file, port, checks):
+    """bob (SIP.js over ws:) calls dave (SIPp UAS on UDP): 200, ACK, BYE."""
+    uas_port = h.free_port()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1", uas_port))
+        status = register_udp(port, "dave", sock)
+    finally:
+        sock.close()
+    if not checks.expect(status == 200, f"dave (SIPp on UDP) registers with digest: 200 ({status})"):
+        return
+    uas = Sipp(work, "dave_uas", ["-sf", os.path.join(SCENARIOS, "call_uas_ack.xml"), "-p", str(uas_port),
+                                  "-m", "1"])
+    bob = js.Agent(work, "bob_caller", "sipjs", urls["ws"], aor("bob"), USERS["bob"], ca_file)
+    failed_before = len(checks.failed)
+    try:
+        if not expect_registered(bob, "ws", checks):
+            return
+        bob.send(cmd="call", target=aor("dave"))
+        answer = bob.first_of(("call_accepted", "call_failed"), EXCHANGE_TIMEOUT)
+        checks.expect(answer is not None and answer["event"] == "call_accepted" and answer.get("status") == 200,
+                      f"SIP.js bob (ws) calls dave (SIPp, UDP): 200 ({answer})")
+        invites = [f for f in bob.frames("out") if f.startswith("INVITE ")]
+        checks.expect(len(invites) >= 2, f"bob's INVITE was challenged and sent again with credentials ({invites})")
+        # The ACK of the 407 goes to the Request-URI; the ACK of the 200 to dave's Contact (RFC 3261
+        # §13.2.2.4), through osprey's Record-Route.
+        ack_of_200 = f"ACK sip:bob@127.0.0.1:{uas_port} SIP/2.0"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and ack_of_200 not in bob.frames("out"):
+            time.sleep(0.05)
+        checks.expect(ack_of_200 in bob.frames("out"),
+                      f"SIP.js acknowledges the 200 ({[f for f in bob.frames('out') if f.startswith('ACK')]})")
+        time.sleep(0.3)
+        bob.send(cmd="hangup")
+        bye = bob.first_of(("bye_answered", "bye_failed", "hangup_refused"), EXCHANGE_TIMEOUT)
+        checks.expect(bye is not None and bye["event"] == "bye_answered" and bye.get("status") == 200,
+                      f"bob's BYE to dave: 200 ({bye})")
+        code = uas.wait(15)
+        checks.expect(code == 0, f"dave's SIPp UAS saw INVITE, sent 180 and 200, got the ACK and the BYE (exit {code})")
+    finally:
+        uas.kill()
+        bob.stop()
+        if len(checks.failed) > failed_before:
+            uas.dump()
+            bob.dump()
+
+
+def case_call_from_udp(work, urls, ca_file, port, checks):
+    """zoe@example.net (SIPp UAC on UDP) calls bob (SIP.js over wss:): 200, ACK, BYE."""
+    bob = js.Agent(work, "bob_callee", "sipjs", urls["wss"], aor("bob"), USERS["bob"], ca_file)
+    failed_before = len(checks.failed)
+    uac = None
+    try:
+        if not expect_registered(bob, "wss", checks):
+            return
+        uac = Sipp(work, "zoe_uac", ["-sf", os.path.join(SCENARIOS, "inbound_call_uac.xml"), "-s", "bob",
+                                     "-m", "1", f"127.0.0.1:{port}"])
+        code = uac.wait(20)
+        checks.expect(code == 0, f"zoe (SIPp, UDP, another domain) calls bob (SIP.js, wss): 200, ACK, BYE 200 "
+                                 f"(exit {code})")
+        incoming = bob.wait_for("call_incoming", 1)
+        checks.expect(incoming is not None and incoming.get("from") == "sip:zoe@example.net",
+                      f"SIP.js bob gets zoe's INVITE ({incoming})")
+        checks.expect(bob.wait_for("call_ack", 3) is not None, "SIP.js bob gets the ACK for its 200")
+        checks.expect(bob.wait_for("bye_received", 3) is not None, "SIP.js bob gets zoe's BYE")
+        answered = [f for f in bob.frames("out") if f.startswith("SIP/2.0 200")]
+        checks.expect(len(answered) >= 2, f"bob answered the INVITE and the BYE with 200 ({answered})")
+    finally:
+        if uac is not None:
+            uac.kill()
+        bob.stop()
+        if len(checks.failed) > failed_before:
+            if uac is not None:
+                uac.dump()
+            bob.dump()
+
+
+def main():
+    args = h.parse_args()
+    checks = h.Failures()
+    missing = js.missing_prerequisites()
+    if missing:
+        checks.expect(False, missing)
+        checks.finish()
+    started = time.monotonic()
+    with h.temp_dir() as work:
+        certs = h.make_certificates(os.path.join(work, "pki"))
+        port, ws_port, wss_port = h.free_port(), h.free_port(), h.free_port()
+        listens = h.udp_and_tcp(port) + [
+            {"transport": "ws", "address": "127.0.0.1", "port": ws_port},
+            {"transport": "wss", "address": "127.0.0.1", "port": wss_port,
+             "certificate": certs["cert"], "private_key": certs["key"]}]
+        urls = {"ws": f"ws://127.0.0.1:{ws_port}", "wss": f"wss://127.0.0.1:{wss_port}"}
+        server = h.Osprey(args.osprey, work, listens, authentication=True)
+        imported = h.import_accounts(args.osprey, server.config, {aor(u): p for u, p in USERS.items()})
+        checks.expect(imported.returncode == 0, f"osprey user import ({imported.stdout.strip()} {imported.stderr.strip()})")
+        with server:
+            carol_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            carol_sock.bind(("127.0.0.1", 0))
+            status = register_udp(port, "carol", carol_sock)
+            checks.expect(status == 200, f"carol (UDP) registers with digest: 200 ({status})")
+            carol = h.UdpRecorder(answer=200, sock=carol_sock, requests_only=True)
+            try:
+                case_register_and_message(work, urls, certs["ca_cert"], port, carol, "ws", "wss", checks)
+                case_register_and_message(work, urls, certs["ca_cert"], port, carol, "wss", "ws", checks)
+            finally:
+                carol.close()
+            case_call_to_udp(work, urls, certs["ca_cert"], port, checks)
+            case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
+        h.expect_clean_stop(checks, server)
+    print(f"took {time.monotonic() - started:.1f} s", flush=True)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
