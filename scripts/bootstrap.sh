@@ -21,6 +21,8 @@ packages=(
   sip-tester sipsak sipvicious openssl python3 procps
   # real softphones driven headless by tests/interop/test_softphones_*.py (console clients only)
   baresip-core linphone-cli twinkle-console
+  # a real browser, headless, for JsSIP over its own WebSocket (tests/interop/test_websocket_browser.py)
+  chromium
 )
 
 # Node.js and npm run JsSIP and SIP.js in tests/interop/test_websocket_js.py. A Node that is

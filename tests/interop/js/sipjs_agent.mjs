@@ -159,14 +159,19 @@ function hangup() {
 }
 
 async function quit() {
-  const timer = setTimeout(() => process.exit(0), 3000);
+  const timer = setTimeout(() => process.exit(0), 4000);
   try {
-    await registerer.unregister({
-      requestDelegate: {
-        onAccept: (response) => io.emit({ event: 'unregistered', status: response.message.statusCode })
-      }
+    // Unregister and wait for its answer (at most 2 s), then close the WebSocket.
+    await new Promise((resolve) => {
+      setTimeout(resolve, 2000);
+      const answered = (response) => {
+        io.emit({ event: 'unregistered', status: response.message.statusCode });
+        resolve();
+      };
+      registerer
+        .unregister({ requestDelegate: { onAccept: answered, onReject: answered } })
+        .catch(resolve);
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
     await userAgent.stop();
   } finally {
     clearTimeout(timer);
