@@ -46,7 +46,7 @@ def node_env(ca_file=None):
 class Agent:
     """One running JsSIP or SIP.js user agent; use as a context manager (stops it on exit)."""
 
-    def __init__(self, work, name, library, ws_url, uri, password, ca_file=None, lifetime=90):
+    def __init__(self, work, name, library, ws_url, uri, password, ca_file=None, lifetime=90, extra_args=()):
         self.name = name  # names the trace file; `user` is the user part of `uri`
         self.user = uri.split(":", 1)[1].split("@", 1)[0]
         self.library = library
@@ -56,7 +56,7 @@ class Agent:
         self.lock = threading.Condition()
         self.process = subprocess.Popen(
             ["node", SCRIPTS[library], "--ws-url", ws_url, "--uri", uri, "--password", password,
-             "--lifetime", str(lifetime)],
+             "--lifetime", str(lifetime), *extra_args],
             cwd=JS_DIR, env=node_env(ca_file), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.trace, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)

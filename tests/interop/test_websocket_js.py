@@ -16,6 +16,9 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
      SIPp UAC of another domain on UDP, calls bob (SIP.js over wss:): bob answers 200, gets
      the ACK and zoe's BYE along osprey's Record-Route (the WebSocket client's Contact is an
      unresolvable .invalid host, RFC 7118 §5, so only the route through osprey reaches it).
+  3. Store-and-forward to a WebSocket user: carol's MESSAGE to bob while he is offline gets 202;
+     bob (SIP.js over ws:) registers and receives it. With SIP.js's keep-alive on (a double CRLF
+     every second, RFC 5626 §4.4.1) the connection stays open and a new MESSAGE reaches him.
 """
 
 import os
@@ -91,15 +94,8 @@ def expect_message_to_udp(sender, carol, body, checks):
 
 def expect_message_from_udp(port, receiver, body, checks):
     label = f"carol (UDP) -> {js.LIBRARIES[receiver.library]} {receiver.user}"
-    client = d.UdpClient(port)
-    try:
-        first, final, _ = client.authenticated("MESSAGE", aor(receiver.user), aor("carol"), aor(receiver.user),
-                                               "carol", USERS["carol"], body=body.encode(),
-                                               extra=["Contact: <sip:carol@127.0.0.1>"])
-    finally:
-        client.close()
-    checks.expect(d.status_of(first) == 407 and d.status_of(final) == 200,
-                  f"MESSAGE {label}: 407, then 200 with digest ({d.status_of(first)}, {d.status_of(final)})")
+    statuses = send_from_carol(port, receiver.user, body)
+    checks.expect(statuses == (407, 200), f"MESSAGE {label}: 407, then 200 with digest ({statuses})")
     received = receiver.wait_for("message_received", EXCHANGE_TIMEOUT, body=body)
     checks.expect(received is not None and received.get("from") == aor("carol"),
                   f"MESSAGE {label}: the body arrives intact ({received})")
@@ -134,6 +130,54 @@ def case_register_and_message(work, urls, ca_file, port, carol, jssip_transport,
         stop_agent(bob, checks)
         if len(checks.failed) > failed_before:
             alice.dump()
+            bob.dump()
+
+
+def send_from_carol(port, user, body):
+    """carol's MESSAGE to `user` over UDP with digest: (first status, final status)."""
+    client = d.UdpClient(port)
+    try:
+        first, final, _ = client.authenticated("MESSAGE", aor(user), aor("carol"), aor(user), "carol",
+                                               USERS["carol"], body=body.encode(),
+                                               extra=["Contact: <sip:carol@127.0.0.1>"])
+        return d.status_of(first), d.status_of(final)
+    finally:
+        client.close()
+
+
+def case_offline_and_keepalive(work, urls, ca_file, port, checks):
+    """A MESSAGE stored for bob while he is offline reaches his SIP.js over ws: when he registers
+    (store-and-forward to a WebSocket flow); then SIP.js's double-CRLF keep-alives (RFC 5626
+    §4.4.1) leave the connection open and bob reachable."""
+    stored_body = "stored for bob while offline ✓"
+    statuses = send_from_carol(port, "bob", stored_body)
+    checks.expect(statuses == (407, 202), f"MESSAGE carol -> bob while bob is offline: 407, then 202 ({statuses})")
+    bob = js.Agent(work, "bob_keepalive", "sipjs", urls["ws"], aor("bob"), USERS["bob"], ca_file,
+                   extra_args=["--keepalive", "1"])
+    failed_before = len(checks.failed)
+    try:
+        if not expect_registered(bob, "ws", checks):
+            return
+        received = bob.wait_for("message_received", EXCHANGE_TIMEOUT, body=stored_body)
+        checks.expect(received is not None and received.get("from") == aor("carol"),
+                      f"SIP.js bob gets the stored MESSAGE once registered over ws ({received})")
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and bob.frames("out").count("") < 3:
+            time.sleep(0.1)
+        keepalives = bob.frames("out").count("")
+        checks.expect(keepalives >= 3, f"SIP.js sent double-CRLF keep-alives ({keepalives})")
+        closed = bob.named("ws_close") + bob.named("disconnected")
+        checks.expect(not closed, f"the WebSocket stays open through the keep-alives ({closed})")
+        body = "after the keep-alives ✓"
+        statuses = send_from_carol(port, "bob", body)
+        checks.expect(statuses == (407, 200), f"MESSAGE carol -> bob after the keep-alives: 407, then 200 ({statuses})")
+        checks.expect(bob.wait_for("message_received", EXCHANGE_TIMEOUT, body=body) is not None,
+                      "bob receives it over the same connection")
+        pongs = bob.frames("in").count("")
+        print(f"info  osprey answered {pongs} of {keepalives} keep-alives with a CRLF pong", flush=True)
+    finally:
+        bob.stop()
+        if len(checks.failed) > failed_before:
             bob.dump()
 
 
@@ -244,6 +288,7 @@ def main():
                 case_register_and_message(work, urls, certs["ca_cert"], port, carol, "wss", "ws", checks)
             finally:
                 carol.close()
+            case_offline_and_keepalive(work, urls, certs["ca_cert"], port, checks)
             case_call_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)

@@ -4,6 +4,7 @@
 //   {"cmd": "call", "target": "sip:dave@127.0.0.1"}  -> call_progress, call_accepted / call_failed
 //   {"cmd": "hangup"}                                 -> bye_answered
 //   {"cmd": "quit"}                                   -> unregistered, exit 0
+// With --keepalive N it sends a double CRLF every N seconds or so (frame events with first_line "").
 // An INVITE it receives is answered 200 at once; its ACK and BYE are reported (call_ack,
 // bye_received). Node has no WebRTC: the session description handler is a stub that offers and
 // answers one fixed audio SDP, which is all the signalling needs (SIP.js lets the application
@@ -12,7 +13,9 @@
 import { Inviter, Messager, Registerer, SessionState, UserAgent } from 'sip.js';
 import io from './agent_io.js';
 
-const options = io.options();
+// --keepalive N: a double-CRLF keep-alive every N seconds or so (RFC 5626 §4.4.1, SIP.js's
+// keepAliveInterval), as web applications set to keep NAT bindings and proxies' idle timers open.
+const options = io.options({ keepalive: { type: 'string', default: '0' } });
 global.WebSocket = io.TracedWebSocket;
 
 const STATIC_SDP = [
@@ -72,7 +75,7 @@ const userAgent = new UserAgent({
   uri,
   authorizationUsername: uri.user,
   authorizationPassword: options.password,
-  transportOptions: { server: options['ws-url'], connectionTimeout: 5 },
+  transportOptions: { server: options['ws-url'], connectionTimeout: 5, keepAliveInterval: Number(options.keepalive) },
   sessionDescriptionHandlerFactory: () => new StaticSessionDescriptionHandler(),
   logLevel: 'error',
   delegate: {
