@@ -19,6 +19,9 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
   3. Store-and-forward to a WebSocket user: carol's MESSAGE to bob while he is offline gets 202;
      bob (SIP.js over ws:) registers and receives it. With SIP.js's keep-alive on (a double CRLF
      every second, RFC 5626 §4.4.1) the connection stays open and a new MESSAGE reaches him.
+  4. A WebSocket that closes without unregistering: alice's JsSIP is killed; carol's MESSAGE to
+     her is stored (202, not a timeout or an error: the Contact is an .invalid host that only the
+     closed connection reached) and she gets it when she registers again.
 """
 
 import os
@@ -133,16 +136,60 @@ def case_register_and_message(work, urls, ca_file, port, carol, jssip_transport,
             bob.dump()
 
 
-def send_from_carol(port, user, body):
-    """carol's MESSAGE to `user` over UDP with digest: (first status, final status)."""
+def send_from_carol(port, user, body, timeout=3.0):
+    """carol's MESSAGE to `user` over UDP with digest: (first status, final status), the final
+    one awaited up to `timeout` seconds."""
     client = d.UdpClient(port)
     try:
-        first, final, _ = client.authenticated("MESSAGE", aor(user), aor("carol"), aor(user), "carol",
-                                               USERS["carol"], body=body.encode(),
-                                               extra=["Contact: <sip:carol@127.0.0.1>"])
+        uri, call_id, tag = aor(user), uuid.uuid4().hex, uuid.uuid4().hex[:8]
+        extra = ["Contact: <sip:carol@127.0.0.1>"]
+        first = client.exchange(client.request("MESSAGE", uri, aor("carol"), uri, 1, call_id, extra, body.encode(),
+                                               from_tag=tag))
+        offered = [c for c in d.challenges(first, "Proxy-Authenticate") if c["algorithm"].upper() == "SHA-256"]
+        if d.status_of(first) != 407 or not offered:
+            return d.status_of(first), None
+        credentials = d.authorization(offered[0], "MESSAGE", uri, "carol", USERS["carol"])
+        final = client.exchange(client.request("MESSAGE", uri, aor("carol"), uri, 2, call_id,
+                                               [*extra, f"Proxy-Authorization: {credentials}"], body.encode(),
+                                               from_tag=tag), timeout=timeout)
         return d.status_of(first), d.status_of(final)
     finally:
         client.close()
+
+
+def case_flow_gone(work, urls, ca_file, port, checks):
+    """alice's JsSIP dies without unregistering: her binding names a WebSocket connection that is
+    closed, at a Contact no one can reach (an .invalid host, RFC 7118 §5). A MESSAGE for her is
+    stored (202) within [messages] delivery_timeout, not lost, and reaches her when she
+    registers again over a new connection."""
+    failed_before = len(checks.failed)
+    first = js.Agent(work, "alice_killed", "jssip", urls["ws"], aor("alice"), USERS["alice"], ca_file)
+    second = None
+    try:
+        if not expect_registered(first, "ws", checks):
+            return
+        first.process.kill()
+        first.stop()
+        time.sleep(0.5)
+        body = "for alice, whose connection closed ✓"
+        started = time.monotonic()
+        statuses = send_from_carol(port, "alice", body, timeout=15.0)
+        elapsed = time.monotonic() - started
+        checks.expect(statuses == (407, 202),
+                      f"MESSAGE carol -> alice, whose WebSocket closed: 407, then 202 stored ({statuses}, "
+                      f"{elapsed:.1f} s)")
+        second = js.Agent(work, "alice_again", "jssip", urls["ws"], aor("alice"), USERS["alice"], ca_file)
+        if expect_registered(second, "ws", checks):
+            received = second.wait_for("message_received", EXCHANGE_TIMEOUT, body=body)
+            checks.expect(received is not None and received.get("from") == aor("carol"),
+                          f"alice registers again over a new connection and gets it ({received})")
+    finally:
+        if second is not None:
+            second.stop()
+        if len(checks.failed) > failed_before:
+            first.dump()
+            if second is not None:
+                second.dump()
 
 
 def case_offline_and_keepalive(work, urls, ca_file, port, checks):
@@ -289,6 +336,7 @@ def main():
             finally:
                 carol.close()
             case_offline_and_keepalive(work, urls, certs["ca_cert"], port, checks)
+            case_flow_gone(work, urls, certs["ca_cert"], port, checks)
             case_call_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)
