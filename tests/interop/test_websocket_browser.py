@@ -9,6 +9,9 @@ of the test on 127.0.0.1 and reports each step back to it with a POST.
   2. alice REGISTERs with digest: 401, then 200.
   3. Her MESSAGE to carol, a UDP phone registered with digest: 200, and carol receives the body.
   4. carol's MESSAGE to alice (407, then 200 with digest): the page receives the body.
+  5. [websocket] allowed_origins lists the page's origin (http://127.0.0.1:port): the same page
+     loaded from http://localhost:port, another origin, cannot open the WebSocket (osprey
+     answers the handshake 403) and never registers.
 """
 
 import base64
@@ -102,6 +105,10 @@ class PageServer:
                     return None
                 self.lock.wait(min(remaining, 0.2))
 
+    def clear(self):
+        with self.lock:
+            self.events = []
+
     def dump(self):
         print("--- page events:")
         with self.lock:
@@ -155,24 +162,30 @@ def register_udp(port, user, sock):
     return d.status_of(final)
 
 
-def case_browser(work, port, wss_port, certs, checks):
-    site = os.path.join(work, "site")
+def prepare_site(site, checks):
+    """The page and JsSIP bundled for the browser, in `site`; False if esbuild failed."""
     os.makedirs(site)
     bundled = bundle_jssip(site)
     if not checks.expect(bundled.returncode == 0, f"esbuild bundles JsSIP for the browser ({bundled.stderr[-500:]})"):
-        return
+        return False
     shutil.copy(os.path.join(js.JS_DIR, "browser_register.html"), os.path.join(site, "index.html"))
+    return True
 
+
+def page_url(host, page, wss_port, body):
+    query = urllib.parse.urlencode({"ws": f"wss://127.0.0.1:{wss_port}", "uri": aor("alice"),
+                                    "password": USERS["alice"], "peer": aor("carol"), "body": body})
+    return f"http://{host}:{page.port}/index.html?{query}"
+
+
+def case_browser(work, page, port, wss_port, certs, checks):
     carol_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     carol_sock.bind(("127.0.0.1", 0))
     status = register_udp(port, "carol", carol_sock)
     checks.expect(status == 200, f"carol (UDP) registers with digest: 200 ({status})")
     carol = h.UdpRecorder(answer=200, sock=carol_sock, requests_only=True)
-    page = PageServer(site)
     body = "héllo carol ✓ from JsSIP in Chromium"
-    query = urllib.parse.urlencode({"ws": f"wss://127.0.0.1:{wss_port}", "uri": aor("alice"),
-                                    "password": USERS["alice"], "peer": aor("carol"), "body": body})
-    browser = Chromium(work, f"http://127.0.0.1:{page.port}/index.html?{query}", spki_hash(certs["cert"]))
+    browser = Chromium(work, page_url("127.0.0.1", page, wss_port, body), spki_hash(certs["cert"]))
     failed_before = len(checks.failed)
     try:
         opened = page.first_of(("ws_open", "page_error"), STEP_TIMEOUT)
@@ -209,7 +222,25 @@ def case_browser(work, port, wss_port, certs, checks):
         if len(checks.failed) > failed_before:
             page.dump()
             browser.dump()
-        page.close()
+
+
+def case_other_origin(work, page, wss_port, certs, checks):
+    """The same page from another origin (http://localhost:port, not in allowed_origins): osprey
+    refuses the WebSocket handshake (403), so the page never registers."""
+    page.clear()
+    browser = Chromium(work, page_url("localhost", page, wss_port, "never sent"), spki_hash(certs["cert"]))
+    failed_before = len(checks.failed)
+    try:
+        outcome = page.first_of(("ws_open", "ws_close", "registered", "page_error"), STEP_TIMEOUT)
+        checks.expect(outcome is not None and outcome["event"] == "ws_close",
+                      f"a page from http://localhost (an origin not allowed) cannot open the WebSocket ({outcome})")
+        time.sleep(0.5)
+        checks.expect(page.first_of(("ws_open", "registered"), 0) is None, "and it never registers")
+    finally:
+        browser.stop()
+        if len(checks.failed) > failed_before:
+            page.dump()
+            browser.dump()
 
 
 def main():
@@ -224,15 +255,26 @@ def main():
     started = time.monotonic()
     with h.temp_dir() as work:
         certs = h.make_certificates(os.path.join(work, "pki"))
-        port, wss_port = h.free_port(), h.free_port()
-        listens = h.udp_and_tcp(port) + [{"transport": "wss", "address": "127.0.0.1", "port": wss_port,
-                                          "certificate": certs["cert"], "private_key": certs["key"]}]
-        server = h.Osprey(args.osprey, work, listens, authentication=True)
-        imported = h.import_accounts(args.osprey, server.config, {aor(u): p for u, p in USERS.items()})
-        checks.expect(imported.returncode == 0, f"osprey user import ({imported.stdout.strip()} {imported.stderr.strip()})")
-        with server:
-            case_browser(work, port, wss_port, certs, checks)
-        h.expect_clean_stop(checks, server)
+        site = os.path.join(work, "site")
+        if not prepare_site(site, checks):
+            checks.finish()
+        page = PageServer(site)
+        try:
+            port, wss_port = h.free_port(), h.free_port()
+            listens = h.udp_and_tcp(port) + [{"transport": "wss", "address": "127.0.0.1", "port": wss_port,
+                                              "certificate": certs["cert"], "private_key": certs["key"]}]
+            # Browsers send their page's Origin; osprey admits only the listed ones (none by default).
+            extra = f'[websocket]\nallowed_origins = ["http://127.0.0.1:{page.port}"]\n'
+            server = h.Osprey(args.osprey, work, listens, authentication=True, extra_toml=extra)
+            imported = h.import_accounts(args.osprey, server.config, {aor(u): p for u, p in USERS.items()})
+            checks.expect(imported.returncode == 0,
+                          f"osprey user import ({imported.stdout.strip()} {imported.stderr.strip()})")
+            with server:
+                case_browser(work, page, port, wss_port, certs, checks)
+                case_other_origin(work, page, wss_port, certs, checks)
+            h.expect_clean_stop(checks, server)
+        finally:
+            page.close()
     print(f"took {time.monotonic() - started:.1f} s", flush=True)
     checks.finish()
 
