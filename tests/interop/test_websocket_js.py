@@ -16,12 +16,15 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
      SIPp UAC of another domain on UDP, calls bob (SIP.js over wss:): bob answers 200, gets
      the ACK and zoe's BYE along osprey's Record-Route (the WebSocket client's Contact is an
      unresolvable .invalid host, RFC 7118 §5, so only the route through osprey reaches it).
+     bob (SIP.js over wss:) calls erin (SIPp, UDP) and cancels while it rings: erin gets the
+     CANCEL, bob's INVITE gets 487 (RFC 3261 §9, §16.10).
   3. Store-and-forward to a WebSocket user: carol's MESSAGE to bob while he is offline gets 202;
      bob (SIP.js over ws:) registers and receives it. With SIP.js's keep-alive on (a double CRLF
      every second, RFC 5626 §4.4.1) the connection stays open and a new MESSAGE reaches him.
   4. A WebSocket that closes without unregistering: alice's JsSIP is killed; carol's MESSAGE to
      her is stored (202, not a timeout or an error: the Contact is an .invalid host that only the
      closed connection reached) and she gets it when she registers again.
+  5. One user on two WebSocket devices (JsSIP over ws:, SIP.js over wss:): a MESSAGE reaches both.
 """
 
 import os
@@ -37,7 +40,7 @@ import sip_digest as d  # noqa: E402
 from test_proxy_calls import SCENARIOS, Sipp  # noqa: E402
 
 USERS = {"alice": "alice-ws-secret", "bob": "bob-ws-secret", "carol": "carol-udp-secret",
-         "dave": "dave-udp-secret"}
+         "dave": "dave-udp-secret", "erin": "erin-udp-secret"}
 REGISTER_TIMEOUT = 15.0
 EXCHANGE_TIMEOUT = 10.0
 
@@ -275,6 +278,72 @@ def case_call_to_udp(work, urls, ca_file, port, checks):
             bob.dump()
 
 
+def case_cancel_to_udp(work, urls, ca_file, port, checks):
+    """bob (SIP.js over wss:) calls erin (SIPp on UDP, rings and never answers) and hangs up
+    while it rings: erin gets the CANCEL (200, 487 for the INVITE), bob gets 487. (erin, not
+    dave: dave's binding from the call before is a SIPp that is gone, and a branch that never
+    answered holds the 487 back until its Timer B, RFC 3261 §16.7 step 5, §17.1.1.2.)"""
+    uas_port = h.free_port()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1", uas_port))
+        status = register_udp(port, "erin", sock)
+    finally:
+        sock.close()
+    if not checks.expect(status == 200, f"erin (SIPp on UDP) registers with digest: 200 ({status})"):
+        return
+    uas = Sipp(work, "erin_cancel_uas", ["-sf", os.path.join(SCENARIOS, "cancel_uas.xml"), "-p", str(uas_port),
+                                         "-m", "1"])
+    bob = js.Agent(work, "bob_canceller", "sipjs", urls["wss"], aor("bob"), USERS["bob"], ca_file)
+    failed_before = len(checks.failed)
+    try:
+        if not expect_registered(bob, "wss", checks):
+            return
+        bob.send(cmd="call", target=aor("erin"))
+        ringing = bob.wait_for("call_progress", EXCHANGE_TIMEOUT, status=180)
+        checks.expect(ringing is not None, f"SIP.js bob (wss) calling erin (SIPp, UDP): 180 ({ringing})")
+        bob.send(cmd="cancel")
+        outcome = bob.first_of(("call_failed", "call_accepted", "cancel_refused", "cancel_failed"), EXCHANGE_TIMEOUT)
+        checks.expect(outcome is not None and outcome["event"] == "call_failed" and outcome.get("status") == 487,
+                      f"bob cancels while it rings: 487 for his INVITE ({outcome})")
+        cancels = [f for f in bob.frames("out") if f.startswith("CANCEL ")]
+        checks.expect(len(cancels) == 1, f"SIP.js sent one CANCEL ({cancels})")
+        code = uas.wait(15)
+        checks.expect(code == 0, f"erin's SIPp UAS got the CANCEL, answered 200 and 487, got the ACK (exit {code})")
+    finally:
+        uas.kill()
+        bob.stop()
+        if len(checks.failed) > failed_before:
+            uas.dump()
+            bob.dump()
+
+
+def case_two_devices(work, urls, ca_file, port, checks):
+    """alice on two devices at once, JsSIP over ws: and SIP.js over wss: (a web app open in two
+    browsers): carol's MESSAGE to alice reaches both (RFC 3261 §16.6 forking), carol gets one 200."""
+    first = js.Agent(work, "alice_device1", "jssip", urls["ws"], aor("alice"), USERS["alice"], ca_file)
+    second = js.Agent(work, "alice_device2", "sipjs", urls["wss"], aor("alice"), USERS["alice"], ca_file)
+    failed_before = len(checks.failed)
+    try:
+        ready = expect_registered(first, "ws", checks)
+        ready = expect_registered(second, "wss", checks) and ready
+        if not ready:
+            return
+        body = "to both of alice's browsers ✓"
+        statuses = send_from_carol(port, "alice", body)
+        checks.expect(statuses == (407, 200), f"MESSAGE carol -> alice on two devices: 407, then 200 ({statuses})")
+        for device in (first, second):
+            received = device.wait_for("message_received", EXCHANGE_TIMEOUT, body=body)
+            checks.expect(received is not None,
+                          f"alice's {js.LIBRARIES[device.library]} device receives it ({received})")
+    finally:
+        stop_agent(first, checks)
+        stop_agent(second, checks)
+        if len(checks.failed) > failed_before:
+            first.dump()
+            second.dump()
+
+
 def case_call_from_udp(work, urls, ca_file, port, checks):
     """zoe@example.net (SIPp UAC on UDP) calls bob (SIP.js over wss:): 200, ACK, BYE."""
     bob = js.Agent(work, "bob_callee", "sipjs", urls["wss"], aor("bob"), USERS["bob"], ca_file)
@@ -337,7 +406,9 @@ def main():
                 carol.close()
             case_offline_and_keepalive(work, urls, certs["ca_cert"], port, checks)
             case_flow_gone(work, urls, certs["ca_cert"], port, checks)
+            case_two_devices(work, urls, certs["ca_cert"], port, checks)
             case_call_to_udp(work, urls, certs["ca_cert"], port, checks)
+            case_cancel_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)
     print(f"took {time.monotonic() - started:.1f} s", flush=True)

@@ -3,6 +3,7 @@
 //   {"cmd": "message", "target": "sip:alice@127.0.0.1", "body": "hi"} -> message_sent / message_failed
 //   {"cmd": "call", "target": "sip:dave@127.0.0.1"}  -> call_progress, call_accepted / call_failed
 //   {"cmd": "hangup"}                                 -> bye_answered
+//   {"cmd": "cancel"}                                 -> CANCEL of a call not answered yet (call_failed 487)
 //   {"cmd": "quit"}                                   -> unregistered, exit 0
 // With --keepalive N it sends a double CRLF every N seconds or so (frame events with first_line "").
 // An INVITE it receives is answered 200 at once; its ACK and BYE are reported (call_ack,
@@ -161,6 +162,14 @@ function hangup() {
   }).catch((error) => io.emit({ event: 'bye_failed', cause: String(error) }));
 }
 
+function cancel() {
+  if (!(session instanceof Inviter) || session.state !== SessionState.Establishing) {
+    io.emit({ event: 'cancel_refused', state: session ? session.state : null });
+    return;
+  }
+  session.cancel().catch((error) => io.emit({ event: 'cancel_failed', cause: String(error) }));
+}
+
 async function quit() {
   const timer = setTimeout(() => process.exit(0), 4000);
   try {
@@ -190,6 +199,8 @@ io.serve((command) => {
       return call(command);
     case 'hangup':
       return hangup();
+    case 'cancel':
+      return cancel();
     case 'quit':
       return quit();
     default:
