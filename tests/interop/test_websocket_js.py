@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import js_agents as js  # noqa: E402
 import osprey_harness as h  # noqa: E402
 import sip_digest as d  # noqa: E402
-from test_proxy_calls import SCENARIOS, Sipp  # noqa: E402
+from test_proxy_calls import SCENARIOS, Sipp, headers_named, received_messages  # noqa: E402
 
 USERS = {"alice": "alice-ws-secret", "bob": "bob-ws-secret", "carol": "carol-udp-secret",
          "dave": "dave-udp-secret", "erin": "erin-udp-secret"}
@@ -231,6 +231,18 @@ def case_offline_and_keepalive(work, urls, ca_file, port, checks):
             bob.dump()
 
 
+def expect_websocket_record_route(uas, listener_port, transport, checks):
+    """The INVITE the UDP side received carries two Record-Route values (RFC 5658 §3.2), the one
+    for the WebSocket side naming osprey's listener with transport=ws: RFC 7118 §5.2 defines
+    "ws" as the SIP URI transport value for WebSocket, secure or not (the "wss" of its §8.2
+    example is erratum 5937); JsSIP and SIP.js write transport=ws in their own URIs over wss too."""
+    invites = [m for m in received_messages(uas) if m.startswith("INVITE ")]
+    routes = headers_named(invites[0], "Record-Route") if invites else []
+    ours = [r for r in routes if f"127.0.0.1:{listener_port};" in r]
+    checks.expect(len(routes) == 2 and len(ours) == 1 and ";transport=ws;" in ours[0],
+                  f"over {transport}: the WebSocket side's Record-Route names the listener with transport=ws ({routes})")
+
+
 def case_call_to_udp(work, urls, ca_file, port, checks):
     """bob (SIP.js over ws:) calls dave (SIPp UAS on UDP): 200, ACK, BYE."""
     uas_port = h.free_port()
@@ -270,6 +282,7 @@ def case_call_to_udp(work, urls, ca_file, port, checks):
                       f"bob's BYE to dave: 200 ({bye})")
         code = uas.wait(15)
         checks.expect(code == 0, f"dave's SIPp UAS saw INVITE, sent 180 and 200, got the ACK and the BYE (exit {code})")
+        expect_websocket_record_route(uas, int(urls["ws"].rsplit(":", 1)[1]), "ws", checks)
     finally:
         uas.kill()
         bob.stop()
@@ -310,6 +323,7 @@ def case_cancel_to_udp(work, urls, ca_file, port, checks):
         checks.expect(len(cancels) == 1, f"SIP.js sent one CANCEL ({cancels})")
         code = uas.wait(15)
         checks.expect(code == 0, f"erin's SIPp UAS got the CANCEL, answered 200 and 487, got the ACK (exit {code})")
+        expect_websocket_record_route(uas, int(urls["wss"].rsplit(":", 1)[1]), "wss", checks)
     finally:
         uas.kill()
         bob.stop()
