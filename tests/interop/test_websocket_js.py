@@ -25,6 +25,8 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
      her is stored (202, not a timeout or an error: the Contact is an .invalid host that only the
      closed connection reached) and she gets it when she registers again.
   5. One user on two WebSocket devices (JsSIP over ws:, SIP.js over wss:): a MESSAGE reaches both.
+     A call from zoe (SIPp, UDP) to bob on two SIP.js devices: the one over wss: answers, the
+     one over ws: rang and gets osprey's CANCEL (200, then 487 for its INVITE).
 """
 
 import os
@@ -388,6 +390,51 @@ def case_call_from_udp(work, urls, ca_file, port, checks):
             bob.dump()
 
 
+def case_forked_call_from_udp(work, urls, ca_file, port, checks):
+    """zoe (SIPp, UDP) calls bob, who has two WebSocket devices (both SIP.js): the one over ws:
+    rings (180) and never answers, the one over wss: answers after half a second. zoe gets the
+    200 and completes the call; osprey CANCELs the ringing device (RFC 3261 §16.7 step 10),
+    which answers the CANCEL 200 and its INVITE 487."""
+    ringing = js.Agent(work, "bob_ringing", "sipjs", urls["ws"], aor("bob"), USERS["bob"], ca_file,
+                       extra_args=["--answer", "ring"])
+    answering = js.Agent(work, "bob_answering", "sipjs", urls["wss"], aor("bob"), USERS["bob"], ca_file,
+                         extra_args=["--answer-delay", "500"])
+    failed_before = len(checks.failed)
+    uac = None
+    try:
+        ready = expect_registered(ringing, "ws", checks)
+        ready = expect_registered(answering, "wss", checks) and ready
+        if not ready:
+            return
+        uac = Sipp(work, "zoe_forked_uac", ["-sf", os.path.join(SCENARIOS, "inbound_call_uac.xml"), "-s", "bob",
+                                            "-m", "1", f"127.0.0.1:{port}"])
+        code = uac.wait(20)
+        checks.expect(code == 0, f"zoe (SIPp, UDP) calls bob on two WebSocket devices: 200, ACK, BYE 200 "
+                                 f"(exit {code})")
+        checks.expect(answering.wait_for("call_ack", 3) is not None and
+                      answering.wait_for("bye_received", 3) is not None,
+                      "the answering device (wss) gets the ACK and the BYE")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(f.startswith("SIP/2.0 487") for f in ringing.frames("out")):
+            time.sleep(0.05)
+        got = [f for f in ringing.frames("in") if not f.startswith("SIP/2.0")]
+        sent = [f for f in ringing.frames("out") if f.startswith("SIP/2.0")]
+        checks.expect(any(f.startswith("CANCEL ") for f in got) and "SIP/2.0 180 Ringing" in sent and
+                      "SIP/2.0 487 Request Terminated" in sent,
+                      f"the ringing device (ws) rang, got osprey's CANCEL and ended its INVITE with 487 "
+                      f"(got {got}, sent {sent})")
+    finally:
+        if uac is not None:
+            uac.kill()
+        ringing.stop()
+        answering.stop()
+        if len(checks.failed) > failed_before:
+            if uac is not None:
+                uac.dump()
+            ringing.dump()
+            answering.dump()
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
@@ -424,6 +471,7 @@ def main():
             case_call_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_cancel_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
+            case_forked_call_from_udp(work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)
     print(f"took {time.monotonic() - started:.1f} s", flush=True)
     checks.finish()

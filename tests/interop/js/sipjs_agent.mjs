@@ -6,8 +6,8 @@
 //   {"cmd": "cancel"}                                 -> CANCEL of a call not answered yet (call_failed 487)
 //   {"cmd": "quit"}                                   -> unregistered, exit 0
 // With --keepalive N it sends a double CRLF every N seconds or so (frame events with first_line "").
-// An INVITE it receives is answered 200 at once; its ACK and BYE are reported (call_ack,
-// bye_received). Node has no WebRTC: the session description handler is a stub that offers and
+// An INVITE it receives is answered 200 at once (see --answer); its ACK and BYE are reported
+// (call_ack, bye_received). Node has no WebRTC: the session description handler is a stub that offers and
 // answers one fixed audio SDP, which is all the signalling needs (SIP.js lets the application
 // supply it: UserAgentOptions.sessionDescriptionHandlerFactory).
 
@@ -16,7 +16,13 @@ import io from './agent_io.js';
 
 // --keepalive N: a double-CRLF keep-alive every N seconds or so (RFC 5626 §4.4.1, SIP.js's
 // keepAliveInterval), as web applications set to keep NAT bindings and proxies' idle timers open.
-const options = io.options({ keepalive: { type: 'string', default: '0' } });
+// --answer ring: an INVITE gets 180 and is never answered (another device of the user answers,
+// and osprey cancels this one); --answer-delay MS: answer after MS milliseconds.
+const options = io.options({
+  keepalive: { type: 'string', default: '0' },
+  answer: { type: 'string', default: 'now' },
+  'answer-delay': { type: 'string', default: '0' }
+});
 global.WebSocket = io.TracedWebSocket;
 
 const STATIC_SDP = [
@@ -96,7 +102,16 @@ const userAgent = new UserAgent({
     onInvite: (invitation) => {
       io.emit({ event: 'call_incoming', from: invitation.remoteIdentity.uri.toString() });
       watch(invitation);
-      invitation.accept().catch((error) => io.emit({ event: 'call_failed', cause: String(error) }));
+      if (options.answer === 'ring') {
+        invitation.progress().catch((error) => io.emit({ event: 'call_failed', cause: String(error) }));
+        return;
+      }
+      setTimeout(() => {
+        if (invitation.state !== SessionState.Initial) {
+          return;  // cancelled meanwhile
+        }
+        invitation.accept().catch((error) => io.emit({ event: 'call_failed', cause: String(error) }));
+      }, Number(options['answer-delay']));
     }
   }
 });
