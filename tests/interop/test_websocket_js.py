@@ -27,6 +27,8 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
   5. One user on two WebSocket devices (JsSIP over ws:, SIP.js over wss:): a MESSAGE reaches both.
      A call from zoe (SIPp, UDP) to bob on two SIP.js devices: the one over wss: answers, the
      one over ws: rang and gets osprey's CANCEL (200, then 487 for its INVITE).
+  6. osprey restarts under a connected JsSIP (wss:): JsSIP connects again, registers again (200)
+     and a MESSAGE reaches it.
 """
 
 import os
@@ -435,6 +437,37 @@ def case_forked_call_from_udp(work, urls, ca_file, port, checks):
             answering.dump()
 
 
+def case_restart(server, work, urls, ca_file, port, checks):
+    """osprey restarts under a connected JsSIP (over wss:): JsSIP sees the connection close,
+    connects again once osprey is back, registers again, and a MESSAGE reaches it."""
+    alice = js.Agent(work, "alice_restart", "jssip", urls["wss"], aor("alice"), USERS["alice"], ca_file,
+                     extra_args=["--recovery", "1"])
+    failed_before = len(checks.failed)
+    try:
+        if not expect_registered(alice, "wss", checks):
+            return
+        code = server.stop()
+        checks.expect(code == 0, f"osprey stops cleanly with a WebSocket client connected (exit {code})")
+        checks.expect(alice.wait_for("disconnected", 5) is not None, "JsSIP sees its connection close")
+        with server:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and len(alice.named("registered")) < 2:
+                time.sleep(0.1)
+            again = alice.named("registered")[1:]
+            checks.expect(again and again[0].get("status") == 200,
+                          f"JsSIP connects again to the restarted osprey and registers: 200 ({again})")
+            body = "after osprey restarted ✓"
+            statuses = send_from_carol(port, "alice", body)
+            checks.expect(statuses == (407, 200), f"MESSAGE carol -> alice after the restart: 407, then 200 ({statuses})")
+            checks.expect(alice.wait_for("message_received", EXCHANGE_TIMEOUT, body=body) is not None,
+                          "alice receives it")
+            alice.stop()
+    finally:
+        alice.stop()
+        if len(checks.failed) > failed_before:
+            alice.dump()
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
@@ -472,6 +505,7 @@ def main():
             case_cancel_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
             case_forked_call_from_udp(work, urls, certs["ca_cert"], port, checks)
+            case_restart(server, work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)
     print(f"took {time.monotonic() - started:.1f} s", flush=True)
     checks.finish()

@@ -10,7 +10,9 @@
 const JsSIP = require('jssip');
 const io = require('./agent_io');
 
-const options = io.options();
+// --recovery N: after the connection is lost, JsSIP connects again (and registers again) after
+// N seconds or so (its connection_recovery_min/max_interval).
+const options = io.options({ recovery: { type: 'string', default: '30' } });
 global.WebSocket = io.TracedWebSocket;
 
 const socket = new JsSIP.WebSocketInterface(options['ws-url']);
@@ -21,9 +23,8 @@ const ua = new JsSIP.UA({
   register: true,
   register_expires: 600,
   session_timers: false,
-  // One try of the connection, then the test decides.
-  connection_recovery_min_interval: 30,
-  connection_recovery_max_interval: 30
+  connection_recovery_min_interval: Number(options.recovery),
+  connection_recovery_max_interval: Number(options.recovery)
 });
 
 ua.on('connected', () => io.emit({ event: 'connected' }));
