@@ -80,6 +80,14 @@ def check_refusals(checks, ws_port):
     checks.expect(head.startswith("HTTP/1.1 405"), f"POST upgrade refused with 405 ({head[:40]!r})")
     garbage = WsClient(ws_port)
     garbage.send_text("this is not SIP\r\n\r\n")
+    broken = ws_request("OPTIONS", "sip:127.0.0.1", "probe", "probe", "x.invalid").replace("CSeq: 1 OPTIONS\r\n", "")
+    garbage.send_text(broken)
+    try:
+        reply = garbage.read_message()
+    except (ConnectionError, TimeoutError, OSError) as error:
+        reply = f"<{error}>"
+    checks.expect(status_line(reply).startswith("SIP/2.0 400"),
+                  f"a request without CSeq is answered 400 on the connection ({status_line(reply)!r})")
     garbage.send_text(ws_request("OPTIONS", "sip:127.0.0.1", "probe", "probe", "x.invalid"))
     try:
         reply = garbage.read_message()
