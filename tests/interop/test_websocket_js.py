@@ -27,7 +27,9 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
   5. One user on two WebSocket devices (JsSIP over ws:, SIP.js over wss:): a MESSAGE reaches both.
      A call from zoe (SIPp, UDP) to bob on two SIP.js devices: the one over wss: answers, the
      one over ws: rang and gets osprey's CANCEL (200, then 487 for its INVITE).
-  6. osprey restarts under a connected JsSIP (wss:): JsSIP connects again, registers again (200)
+  6. JsSIP and SIP.js asking for a 30 s registration get 423 (Min-Expires: 60) and register
+     again with 60: 200.
+  7. osprey restarts under a connected JsSIP (wss:): JsSIP connects again, registers again (200)
      and a MESSAGE reaches it.
 """
 
@@ -437,6 +439,31 @@ def case_forked_call_from_udp(work, urls, ca_file, port, checks):
             answering.dump()
 
 
+def case_interval_too_brief(work, urls, ca_file, checks):
+    """Web applications ask for short registrations to notice closed tabs: JsSIP (ws:) and SIP.js
+    (wss:) asking for 30 s get 423 with Min-Expires: 60 (osprey's min_expires, RFC 3261 §10.3
+    step 7) and register again with 60: 200."""
+    agents = [js.Agent(work, "alice_brief", "jssip", urls["ws"], aor("alice"), USERS["alice"], ca_file,
+                       extra_args=["--expires", "30"]),
+              js.Agent(work, "bob_brief", "sipjs", urls["wss"], aor("bob"), USERS["bob"], ca_file,
+                       extra_args=["--expires", "30"])]
+    failed_before = len(checks.failed)
+    try:
+        for agent, transport in zip(agents, ("ws", "wss")):
+            if not expect_registered(agent, transport, checks):
+                continue
+            statuses = [f for f in agent.frames("in") if f.startswith("SIP/2.0 ")]
+            brief = "SIP/2.0 423 Interval Too Brief"
+            checks.expect(brief in statuses and "SIP/2.0 200 OK" in statuses[statuses.index(brief):],
+                          f"{js.LIBRARIES[agent.library]} asked for 30 s: 423 first, then 200 ({statuses})")
+    finally:
+        for agent in agents:
+            stop_agent(agent, checks)
+        if len(checks.failed) > failed_before:
+            for agent in agents:
+                agent.dump()
+
+
 def case_restart(server, work, urls, ca_file, port, checks):
     """osprey restarts under a connected JsSIP (over wss:): JsSIP sees the connection close,
     connects again once osprey is back, registers again, and a MESSAGE reaches it."""
@@ -505,6 +532,7 @@ def main():
             case_cancel_to_udp(work, urls, certs["ca_cert"], port, checks)
             case_call_from_udp(work, urls, certs["ca_cert"], port, checks)
             case_forked_call_from_udp(work, urls, certs["ca_cert"], port, checks)
+            case_interval_too_brief(work, urls, certs["ca_cert"], checks)
             case_restart(server, work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)
     print(f"took {time.monotonic() - started:.1f} s", flush=True)

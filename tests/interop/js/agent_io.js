@@ -21,6 +21,8 @@ function options(extra = {}) {
       password: { type: 'string' },
       // The agent exits by itself after this many seconds, whatever happens.
       lifetime: { type: 'string', default: '60' },
+      // The registration's Expires the library asks for.
+      expires: { type: 'string', default: '600' },
       ...extra
     }
   });

@@ -21,7 +21,7 @@ const ua = new JsSIP.UA({
   uri: options.uri,
   password: options.password,
   register: true,
-  register_expires: 600,
+  register_expires: Number(options.expires),
   session_timers: false,
   connection_recovery_min_interval: Number(options.recovery),
   connection_recovery_max_interval: Number(options.recovery)

@@ -11,7 +11,7 @@
 // answers one fixed audio SDP, which is all the signalling needs (SIP.js lets the application
 // supply it: UserAgentOptions.sessionDescriptionHandlerFactory).
 
-import { Inviter, Messager, Registerer, SessionState, UserAgent } from 'sip.js';
+import { Inviter, Messager, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
 import io from './agent_io.js';
 
 // --keepalive N: a double-CRLF keep-alive every N seconds or so (RFC 5626 §4.4.1, SIP.js's
@@ -116,16 +116,33 @@ const userAgent = new UserAgent({
   }
 });
 
-const registerer = new Registerer(userAgent, { expires: 600 });
+const registerer = new Registerer(userAgent, { expires: Number(options.expires) });
+
+// The requestDelegate sees the answers to the first REGISTER only: when SIP.js registers again
+// by itself (after a 423 with Min-Expires, RFC 3261 §10.2.8), only the state change tells, and
+// only a 2xx makes it Registered.
+let registeredReported = false;
+registerer.stateChange.addListener((state) => {
+  if (state === RegistererState.Registered && !registeredReported) {
+    registeredReported = true;
+    io.emit({ event: 'registered', status: 200, contact: null, seen_as: 'state' });
+  }
+});
 
 function register() {
   registerer.register({
     requestDelegate: {
-      onAccept: (response) => io.emit({
-        event: 'registered',
-        status: response.message.statusCode,
-        contact: response.message.getHeader('Contact') || null
-      }),
+      onAccept: (response) => {
+        if (registeredReported) {
+          return;
+        }
+        registeredReported = true;
+        io.emit({
+          event: 'registered',
+          status: response.message.statusCode,
+          contact: response.message.getHeader('Contact') || null
+        });
+      },
       onReject: (response) => io.emit({
         event: 'registration_failed',
         status: response.message.statusCode,
