@@ -31,6 +31,9 @@ with UDP, WS and WSS listeners and digest authentication on, its other settings 
      again with 60: 200.
   7. osprey restarts under a connected JsSIP (wss:): JsSIP connects again, registers again (200)
      and a MESSAGE reaches it.
+  8. Idle clients are pinged, not dropped: with [limits] connection_idle_timeout = 4 (an osprey
+     of its own), JsSIP (ws:) and SIP.js (wss:) idle for 10 s keep their WebSocket and get a
+     MESSAGE.
 """
 
 import os
@@ -495,6 +498,54 @@ def case_restart(server, work, urls, ca_file, port, checks):
             alice.dump()
 
 
+IDLE_TIMEOUT = 4  # [limits] connection_idle_timeout of the idle case's osprey
+
+
+def case_idle_pings(binary, work, certs, checks):
+    """A WebSocket client that sends nothing is pinged at half of [limits] connection_idle_timeout
+    and kept while it answers (RFC 6455 §5.5.2; the libraries' WebSocket answers pings by
+    itself): with a 4 s timeout, JsSIP (ws:) and SIP.js (wss:) idle for 10 s keep their
+    connection and still get a MESSAGE. Its own osprey, so no other case runs on that timeout."""
+    idle_work = os.path.join(work, "idle")
+    os.makedirs(idle_work)
+    port, ws_port, wss_port = h.free_port(), h.free_port(), h.free_port()
+    listens = h.udp_and_tcp(port) + [
+        {"transport": "ws", "address": "127.0.0.1", "port": ws_port},
+        {"transport": "wss", "address": "127.0.0.1", "port": wss_port,
+         "certificate": certs["cert"], "private_key": certs["key"]}]
+    server = h.Osprey(binary, idle_work, listens, authentication=True,
+                      extra_toml=f"[limits]\nconnection_idle_timeout = {IDLE_TIMEOUT}\n")
+    h.check(h.import_accounts(binary, server.config, {aor(u): p for u, p in USERS.items()}))
+    failed_before = len(checks.failed)
+    with server:
+        agents = [js.Agent(idle_work, "alice_idle", "jssip", f"ws://127.0.0.1:{ws_port}", aor("alice"),
+                           USERS["alice"], certs["ca_cert"]),
+                  js.Agent(idle_work, "bob_idle", "sipjs", f"wss://127.0.0.1:{wss_port}", aor("bob"),
+                           USERS["bob"], certs["ca_cert"])]
+        try:
+            ready = all([expect_registered(agent, transport, checks)
+                         for agent, transport in zip(agents, ("ws", "wss"))])
+            if ready:
+                time.sleep(2.5 * IDLE_TIMEOUT)
+                for agent in agents:
+                    library = js.LIBRARIES[agent.library]
+                    closed = agent.named("ws_close") + agent.named("disconnected")
+                    checks.expect(not closed, f"{library} idle for {2.5 * IDLE_TIMEOUT:.0f} s with a {IDLE_TIMEOUT} s "
+                                              f"idle timeout: its WebSocket stays open ({closed})")
+                    body = f"after {library} sat idle ✓"
+                    statuses = send_from_carol(port, agent.user, body)
+                    received = agent.wait_for("message_received", EXCHANGE_TIMEOUT, body=body)
+                    checks.expect(statuses == (407, 200) and received is not None,
+                                  f"and a MESSAGE still reaches {library} ({statuses}, {received})")
+        finally:
+            for agent in agents:
+                agent.stop()
+            if len(checks.failed) > failed_before:
+                for agent in agents:
+                    agent.dump()
+    checks.expect(server.exit_code == 0, f"the idle case's osprey stopped cleanly (exit {server.exit_code})")
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
@@ -535,6 +586,7 @@ def main():
             case_interval_too_brief(work, urls, certs["ca_cert"], checks)
             case_restart(server, work, urls, certs["ca_cert"], port, checks)
         h.expect_clean_stop(checks, server)
+        case_idle_pings(args.osprey, work, certs, checks)
     print(f"took {time.monotonic() - started:.1f} s", flush=True)
     checks.finish()
 
