@@ -138,7 +138,8 @@ class Chromium:
              "--disable-client-side-phishing-detection", "--disable-features=MediaRouter,Translate,OptimizationHints",
              "--mute-audio", "--no-proxy-server",
              # Only the test's own names resolve: the browser reaches nothing but 127.0.0.1.
-             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1", f"--user-data-dir={self.profile}",
+             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+             f"--user-data-dir={self.profile}",
              f"--ignore-certificate-errors-spki-list={spki}", url],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -193,8 +194,9 @@ def case_browser(work, page, port, wss_port, certs, checks):
     failed_before = len(checks.failed)
     try:
         opened = page.first_of(("ws_open", "ws_close", "page_error"), STEP_TIMEOUT)
-        if not checks.expect(opened is not None and opened["event"] == "ws_open" and opened.get("protocol") == "sip",
-                             f"Chromium's WebSocket opens to osprey's WSS listener with the sip subprotocol ({opened})"):
+        opened_ok = opened is not None and opened["event"] == "ws_open" and opened.get("protocol") == "sip"
+        if not checks.expect(opened_ok, f"Chromium's WebSocket opens to osprey's WSS listener with the sip "
+                                        f"subprotocol ({opened})"):
             return
         registered = page.first_of(("registered", "registration_failed", "page_error"), STEP_TIMEOUT)
         checks.expect(registered is not None and registered["event"] == "registered"

@@ -249,7 +249,8 @@ def expect_websocket_record_route(uas, listener_port, transport, checks):
     routes = headers_named(invites[0], "Record-Route") if invites else []
     ours = [r for r in routes if f"127.0.0.1:{listener_port};" in r]
     checks.expect(len(routes) == 2 and len(ours) == 1 and ";transport=ws;" in ours[0],
-                  f"over {transport}: the WebSocket side's Record-Route names the listener with transport=ws ({routes})")
+                  f"over {transport}: the WebSocket side's Record-Route names the listener with transport=ws "
+                  f"({routes})")
 
 
 def case_call_to_udp(work, urls, ca_file, port, checks):
@@ -488,7 +489,8 @@ def case_restart(server, work, urls, ca_file, port, checks):
                           f"JsSIP connects again to the restarted osprey and registers: 200 ({again})")
             body = "after osprey restarted ✓"
             statuses = send_from_carol(port, "alice", body)
-            checks.expect(statuses == (407, 200), f"MESSAGE carol -> alice after the restart: 407, then 200 ({statuses})")
+            checks.expect(statuses == (407, 200),
+                          f"MESSAGE carol -> alice after the restart: 407, then 200 ({statuses})")
             checks.expect(alice.wait_for("message_received", EXCHANGE_TIMEOUT, body=body) is not None,
                           "alice receives it")
             alice.stop()
@@ -564,7 +566,8 @@ def main():
         urls = {"ws": f"ws://127.0.0.1:{ws_port}", "wss": f"wss://127.0.0.1:{wss_port}"}
         server = h.Osprey(args.osprey, work, listens, authentication=True)
         imported = h.import_accounts(args.osprey, server.config, {aor(u): p for u, p in USERS.items()})
-        checks.expect(imported.returncode == 0, f"osprey user import ({imported.stdout.strip()} {imported.stderr.strip()})")
+        checks.expect(imported.returncode == 0,
+                      f"osprey user import ({imported.stdout.strip()} {imported.stderr.strip()})")
         with server:
             carol_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             carol_sock.bind(("127.0.0.1", 0))
