@@ -173,7 +173,9 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   // §16.4: route information, as decided before access control judged the request.
   sip::apply_routes(outgoing, route);
   context->tls_only = requires_tls(route);
-  if (context->tls_only && !identity_.listens_on(net::Protocol::tls)) {
+  // A secure listener of either kind: sips: over WSS is RFC 7118 §7's.
+  if (context->tls_only && !identity_.listens_on(net::Protocol::tls) &&
+      !identity_.listens_on(net::Protocol::wss)) {
     reject(transaction, request, kSipsNotServedStatus, "Unsupported URI Scheme");
     return;
   }

@@ -345,7 +345,7 @@ TEST_F(ConfigLoader, WebSocketListenersAndOrigins) {
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"" + cert +
                       "\"\nprivate_key = \"" + key + "\"\n[[listen]]\ntransport = \"wss\"\ncertificate = \"" +
                       other + "\"\nprivate_key = \"" + key + "\"\n"),
-            "osprey.toml:6: key 'listen[1].certificate': every TLS and WSS listener must use the same "
+            "osprey.toml:8: key 'listen[1].certificate': every TLS and WSS listener must use the same "
             "certificate and private_key as listen[0]");
   // ws shares the TCP socket space: the same port twice cannot bind.
   EXPECT_FALSE(
