@@ -35,7 +35,7 @@ mkdir -p "${build}"
 
 run_dir="${build}/scratch/run-$(date +%Y%m%d-%H%M%S)-$$"
 
-targets="${FUZZ_TARGETS:-fuzz_datagram fuzz_stream fuzz_uri fuzz_name_addr fuzz_digest fuzz_header fuzz_access}"
+targets="${FUZZ_TARGETS:-fuzz_datagram fuzz_stream fuzz_uri fuzz_name_addr fuzz_digest fuzz_header fuzz_access fuzz_stun}"
 failed=0
 for target in ${targets}; do
   binary="${build}/fuzz/${target}"
@@ -49,6 +49,7 @@ for target in ${targets}; do
         -artifact_prefix="${work}/")
   case "${target}" in
     fuzz_datagram | fuzz_stream) args+=(-max_len=65536 -dict="${root}/fuzz/sip.dict") ;;
+    fuzz_stun) args+=(-max_len=600) ;;
     fuzz_access) args+=(-max_len=4096 -dict="${root}/fuzz/sip.dict") ;;
     *) args+=(-max_len=4096) ;;
   esac
