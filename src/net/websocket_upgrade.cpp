@@ -2,6 +2,8 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <cstddef>
+
 #include <boost/beast/websocket/rfc6455.hpp>
 
 namespace osprey::net {
@@ -53,10 +55,14 @@ std::optional<UpgradeRefusal> judge_upgrade(const http::request<http::empty_body
   // RFC 6455 §4.1: the opening handshake is a GET; anything else is not ours to serve.
   if (request.method() != http::verb::get) return UpgradeRefusal{405, "Method Not Allowed"};
   if (!boost::beast::websocket::is_upgrade(request)) return UpgradeRefusal{426, "Upgrade Required"};
-  const auto origin = request.find(http::field::origin);
-  if (origin != request.end() &&
-      !origin_allowed(std::string_view(origin->value().data(), origin->value().size()), policy)) {
-    return UpgradeRefusal{403, "Origin Not Allowed"};
+  // RFC 6454 §7.3: a user agent sends one Origin at most. Two come from no browser, and judging
+  // the first alone would let a listed one vouch for the other: every one is judged, and two
+  // are refused.
+  const auto [first_origin, last_origin] = request.equal_range(http::field::origin);
+  std::size_t origins = 0;
+  for (auto it = first_origin; it != last_origin; ++it) {
+    if (++origins > 1 || !origin_allowed(std::string_view(it->value().data(), it->value().size()), policy))
+      return UpgradeRefusal{403, "Origin Not Allowed"};
   }
   // RFC 7118 §4.1: a SIP WebSocket client offers `sip`; without it the connection would carry
   // something this server does not speak. The field may repeat (RFC 7230 §3.2.2).

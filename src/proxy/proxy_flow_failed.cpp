@@ -53,8 +53,10 @@ ForwardTarget ProxyCore::path_flow_target(const std::string& request_uri,
   }
   // TCP, TLS, WS, WSS: FlowProtocol is numbered as net::Protocol (security/dialog_token.hpp).
   const auto protocol = static_cast<net::Protocol>(flow.protocol);
-  // Only the connection the UA opened; osprey never opens one to its ephemeral port.
-  if (!transport_.has_connection(protocol, remote)) {
+  // Only the connection the UA opened, that very one (the token names it): osprey never opens
+  // one to its ephemeral port, and a later connection from the same address and port is
+  // somebody else's (another device behind the same NAT).
+  if (!transport_.connection_open(protocol, remote, flow.connection)) {
     target.flow_failed = true;
     return target;
   }
@@ -73,8 +75,9 @@ std::size_t ProxyCore::add_path(const Context& context, sip::Message& message, c
     value += ";";
     value += sip::kPathFlowParam;
     value += "=";
-    value +=
-        services_.dialog_tokens->sign_flow(dialog_flow(context.arrival.protocol, context.arrival.remote));
+    security::DialogFlow flow = dialog_flow(context.arrival.protocol, context.arrival.remote);
+    if (context.arrival.protocol != net::Protocol::udp) flow.connection = context.arrival.connection;
+    value += services_.dialog_tokens->sign_flow(flow);
   }
   value += ">";
   message.prepend_header(sip::HeaderId::path, value);

@@ -283,6 +283,8 @@ constexpr std::string_view kFlowTokenLabel = "osprey path flow token v1";
 std::string DialogToken::sign_flow(const DialogFlow& flow) const {
   std::string bytes;
   put_flow(bytes, flow);
+  for (int shift = 56; shift >= 0; shift -= 8)
+    bytes.push_back(static_cast<char>((flow.connection >> shift) & 0xff));
   HmacSha256::Mac mac{};
   if (!hmac_.compute({kFlowTokenLabel, bytes}, mac)) return {};
   bytes.append(reinterpret_cast<const char*>(mac.data()), kMacBytes);
@@ -293,12 +295,17 @@ std::optional<DialogFlow> DialogToken::verify_flow(std::string_view token) const
   auto bytes = decode(token);
   if (!bytes) return std::nullopt;
   auto flow = get_flow(*bytes);
-  if (!flow || bytes->size() != flow->second + kMacBytes) return std::nullopt;
+  constexpr std::size_t kConnectionBytes = 8;
+  if (!flow || bytes->size() != flow->second + kConnectionBytes + kMacBytes) return std::nullopt;
+  const std::size_t signed_size = flow->second + kConnectionBytes;
   HmacSha256::Mac mac{};
-  if (!hmac_.compute({kFlowTokenLabel, std::string_view(*bytes).substr(0, flow->second)}, mac))
+  if (!hmac_.compute({kFlowTokenLabel, std::string_view(*bytes).substr(0, signed_size)}, mac))
     return std::nullopt;
-  if (CRYPTO_memcmp(mac.data(), bytes->data() + flow->second, kMacBytes) != 0) return std::nullopt;
-  return flow->first;
+  if (CRYPTO_memcmp(mac.data(), bytes->data() + signed_size, kMacBytes) != 0) return std::nullopt;
+  DialogFlow verified = flow->first;
+  for (std::size_t i = flow->second; i < signed_size; ++i)
+    verified.connection = (verified.connection << 8) | static_cast<unsigned char>((*bytes)[i]);
+  return verified;
 }
 
 }  // namespace osprey::security

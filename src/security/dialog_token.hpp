@@ -74,6 +74,10 @@ struct DialogFlow {
   FlowProtocol protocol = FlowProtocol::udp;
   boost::asio::ip::address address;
   std::uint16_t port = 0;
+  // Path flow tokens only (sign_flow): the connection (net::ConnectionId) of a stream flow, so
+  // that another connection from the same address and port (a NAT's next mapping) is not taken
+  // for it. 0 over UDP, and in dialog tokens.
+  std::uint64_t connection = 0;
   friend bool operator==(const DialogFlow&, const DialogFlow&) = default;
 };
 
@@ -129,7 +133,8 @@ class DialogToken {
   // same secret (labelled apart from dialog tokens, so neither passes for the other). A request
   // that comes back with that URI in its Route goes over that flow. No expiry: the flow's own end
   // ends it (a closed connection is 430), as the registrar's binding expires. Not encrypted:
-  // the registrar it goes to holds the UA's Contact anyway.
+  // the registrar it goes to holds the UA's Contact anyway. The flow's connection is signed
+  // with it: a stream flow is that one connection, not whichever has its address later.
   std::string sign_flow(const DialogFlow& flow) const;
   // The flow `token` names, or nullopt when it is not one sign_flow wrote (tampered, forged,
   // truncated). Compared in constant time.

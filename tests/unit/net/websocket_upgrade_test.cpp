@@ -71,6 +71,21 @@ TEST(WebSocketUpgrade, AnOriginIsAllowedOnlyWhenListed) {
   EXPECT_FALSE(judge_upgrade(upgrade("sip", "https://anything.example"), any));
 }
 
+// RFC 6454 §7.3: a user agent sends at most one Origin. A request with two, a listed one first,
+// must not pass on the first alone: every Origin field is judged, and two are refused.
+TEST(WebSocketUpgrade, EveryOriginFieldIsJudged) {
+  const WebSocketPolicy listed{{"https://phone.example.com"}};
+  auto listed_then_foreign = upgrade("sip", "https://phone.example.com");
+  listed_then_foreign.insert(http::field::origin, "https://evil.example");
+  auto refused = judge_upgrade(listed_then_foreign, listed);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403u);
+  auto listed_twice = upgrade("sip", "https://phone.example.com");
+  listed_twice.insert(http::field::origin, "https://phone.example.com");
+  ASSERT_TRUE(judge_upgrade(listed_twice, listed));
+  EXPECT_EQ(judge_upgrade(listed_twice, listed)->status, 403u);
+}
+
 TEST(Utf8Text, WellFormedUtf8Only) {
   EXPECT_TRUE(is_utf8_text("INVITE sip:bob@example.com SIP/2.0\r\n"));
   EXPECT_TRUE(is_utf8_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));

@@ -1753,5 +1753,24 @@ TEST_F(ProxyCoreTest, ARequestAlongOurPathGoesOverItsFlowOnlyAndA430GoesBack) {
   EXPECT_EQ(last().status(), 430);
 }
 
+// A stream Path flow is the connection its token names: another connection from the same
+// address and port (a NAT's next mapping, another device) does not carry the request.
+TEST_F(ProxyCoreTest, ARequestAlongOurPathGoesOverTheNamedConnectionOnly) {
+  const net::Endpoint phone = endpoint("198.51.100.7", 40001);
+  transport_.open_connection(phone, 8);
+  security::DialogFlow flow{security::FlowProtocol::tcp, phone.address, phone.port};
+  flow.connection = 7;  // the REGISTER's connection, gone; 8 is a newer one from the same port
+  user_.originator.path_flow = flow;
+  from_alice(request_text("MESSAGE", "sip:alice@10.0.0.5:5060"));
+  EXPECT_TRUE(sent_starting("MESSAGE ").empty());
+  EXPECT_EQ(last().status(), 430);
+
+  flow.connection = 8;
+  user_.originator.path_flow = flow;
+  from_alice(request_text("MESSAGE", "sip:alice@10.0.0.5:5060", "", "z9hG4bKup2", 2));
+  ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("MESSAGE ").front()].to, phone);
+}
+
 }  // namespace
 }  // namespace osprey::proxy

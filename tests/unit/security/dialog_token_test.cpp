@@ -260,5 +260,19 @@ TEST(PathFlowToken, AnyTamperingOrForgeryIsRefused) {
   EXPECT_FALSE(tokens.verify_flow(dialog_token));
 }
 
+// A stream flow is one connection: the token names it, so another connection from the same
+// address and port later (a NAT's next mapping) is not that flow.
+TEST(PathFlowToken, NamesTheConnectionOfAStreamFlow) {
+  const DialogToken tokens(secret(1), 3600);
+  DialogFlow flow{FlowProtocol::ws, boost::asio::ip::make_address("192.0.2.4"), 40001};
+  flow.connection = 0x0102030405060708;
+  const auto verified = tokens.verify_flow(tokens.sign_flow(flow));
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->connection, 0x0102030405060708u);
+  DialogFlow other = flow;
+  other.connection = 9;
+  EXPECT_NE(tokens.sign_flow(other), tokens.sign_flow(flow));
+}
+
 }  // namespace
 }  // namespace osprey::security
