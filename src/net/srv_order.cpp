@@ -33,7 +33,7 @@ std::vector<SrvRecord> order_srv_records(std::vector<SrvRecord> records, const U
       // "choose a uniform random number between 0 and the sum computed (inclusive), and select
       // the RR whose running sum value is the first in the selected order which is greater
       // than or equal to the random number selected."
-      const std::uint32_t chosen = total == 0 ? 0 : std::min(pick(total), total);
+      const std::uint32_t chosen = total == 0 || left.size() == 1 ? 0 : std::min(pick(total), total);
       std::uint32_t running = 0;
       auto selected = left.begin();
       for (auto it = left.begin(); it != left.end(); ++it) {
