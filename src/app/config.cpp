@@ -260,6 +260,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
   if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
+  if (const toml::table* dns = root.table("dns")) read_dns(state, *dns, config.dns);
   if (const toml::table* security = root.table("security")) read_security(state, *security, config.security);
   if (const toml::table* dialplan = root.table("dialplan")) read_dialplan(state, *dialplan, config.dialplan);
   root.fail_unknown_keys();

@@ -12,6 +12,7 @@
 #include <tl/expected.hpp>
 
 #include "app/config_error.hpp"
+#include "app/dns_config.hpp"
 #include "app/security_config.hpp"
 
 namespace osprey::app {
@@ -94,6 +95,7 @@ struct Config {
   LimitsConfig limits;
   MessagesConfig messages;
   TlsConfig tls;
+  DnsConfig dns;  // [dns]: the servers and limits of the RFC 3263 resolver
   SecurityConfig security;
   DialplanConfig dialplan;
 };

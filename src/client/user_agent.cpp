@@ -25,7 +25,7 @@ UserAgent::UserAgent(UserAgentSettings settings)
     : settings_(std::move(settings)),
       transport_(io_context_, *this, net::StreamLimits{}, counter_, settings_.tls, logger_),
       table_(transport_, *this, settings_.timers, txn::Clock::now()),
-      resolver_(io_context_),
+      resolver_(io_context_, settings_.dns),
       tick_(io_context_) {
   logger_.set_pattern("%v");
   logger_.set_level(spdlog::level::debug);  // the connection close reasons are debug lines

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "im/message_rules.hpp"
+#include "net/dns_settings.hpp"
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
 #include "registrar/register_request.hpp"
@@ -41,6 +42,8 @@ struct ServerSettings {
   std::size_t max_connections_per_ip = 64;
   std::size_t max_connections_per_network = 256;  // per IPv4 /24 or IPv6 /64
   TlsSpec tls;
+  // The RFC 3263 resolver of every worker (one c-ares channel and cache each).
+  net::DnsSettings dns;
   txn::TimerSettings timers;
   // The registrar: its limits, and where its durable location store lives. An empty data_dir
   // keeps bindings in memory only (tests).
