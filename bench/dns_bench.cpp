@@ -3,8 +3,8 @@
 // a microsecond per cache lookup, so DNS-routed traffic is as cheap as IP literals.
 //  - DnsCache::find of one fresh answer, in a cache of 10000;
 //  - resolve_rfc3263 for sip:example.com, every step answered from that cache: one NAPTR, one
-//    SRV with two targets, their A and AAAA (7 cache lookups, the RFC 2782 weighted ordering
-//    and the hop list).
+//    SRV with two targets, their A and AAAA, and the hosts-file check (8 cache lookups, the RFC 2782 weighted
+//    ordering and the hop list).
 #include <benchmark/benchmark.h>
 
 #include <random>

@@ -47,6 +47,7 @@ int parse_records(DnsType type, std::span<const unsigned char> message, DnsResul
       if (replies != nullptr) ares_free_data(replies);
       return status;
     }
+    case DnsType::hosts_file: return ARES_EBADRESP;  // never asked of DNS
     case DnsType::a: {
       std::array<ares_addrttl, kMaxAddresses> found{};
       int count = kMaxAddresses;

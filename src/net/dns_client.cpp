@@ -7,6 +7,8 @@ namespace osprey::net {
 
 namespace {
 
+constexpr std::chrono::seconds kHostsFileTtl{5};
+
 DnsResult failure(std::string detail) {
   DnsResult result;
   result.outcome = DnsOutcome::server_failure;
@@ -24,8 +26,10 @@ std::optional<DnsResult> special_use_answer(const std::string& name, DnsType typ
   if (!is_localhost_name(name)) return std::nullopt;
   DnsResult result;
   result.outcome = DnsOutcome::no_data;
-  if (type == DnsType::a) result.addresses.emplace_back(boost::asio::ip::address_v4::loopback());
-  if (type == DnsType::aaaa) result.addresses.emplace_back(boost::asio::ip::address_v6::loopback());
+  if (type == DnsType::a || type == DnsType::hosts_file)
+    result.addresses.emplace_back(boost::asio::ip::address_v4::loopback());
+  if (type == DnsType::aaaa || type == DnsType::hosts_file)
+    result.addresses.emplace_back(boost::asio::ip::address_v6::loopback());
   if (!result.addresses.empty()) result.outcome = DnsOutcome::records;
   return result;
 }
@@ -60,15 +64,21 @@ void DnsClient::lookup(const std::string& name, DnsType type, DnsResultCallback 
     done(failure(channel_error_));
     return;
   }
+  if (type == DnsType::hosts_file) {
+    done(hosts_file_answer(name, now));
+    return;
+  }
   if (type == DnsType::a || type == DnsType::aaaa) {
-    // The hosts file first, like getaddrinfo; its names are not cached (it is read again).
-    DnsResult from_file;
-    for (const auto& address : channel_->hosts_file_addresses(name)) {
-      if (address.is_v6() == (type == DnsType::aaaa)) from_file.addresses.push_back(address);
-    }
-    if (!from_file.addresses.empty()) {
-      from_file.outcome = DnsOutcome::records;
-      done(from_file);
+    // The hosts file first, like getaddrinfo: a name it knows is answered from it alone, even
+    // for the family it lists no address of.
+    const DnsResult& from_file = hosts_file_answer(name, now);
+    if (from_file.outcome == DnsOutcome::records) {
+      DnsResult of_family;
+      for (const auto& address : from_file.addresses) {
+        if (address.is_v6() == (type == DnsType::aaaa)) of_family.addresses.push_back(address);
+      }
+      of_family.outcome = of_family.addresses.empty() ? DnsOutcome::no_data : DnsOutcome::records;
+      done(of_family);
       return;
     }
   }
@@ -85,6 +95,19 @@ void DnsClient::lookup(const std::string& name, DnsType type, DnsResultCallback 
   channel_->query(name, type, [this, key, name, type](int status, std::span<const unsigned char> answer) {
     on_answer(key, name, type, status, answer);
   });
+}
+
+const DnsResult& DnsClient::hosts_file_answer(const std::string& name, DnsCache::Clock::time_point now) {
+  if (const DnsResult* cached = cache_.find(name, DnsType::hosts_file, now)) return *cached;
+  DnsResult result;
+  result.addresses = channel_->hosts_file_addresses(name);
+  result.outcome = result.addresses.empty() ? DnsOutcome::no_data : DnsOutcome::records;
+  // Read again after a few seconds, so an edit of the file shows soon without a read per request.
+  result.ttl = kHostsFileTtl;
+  cache_.store(name, DnsType::hosts_file, result, now);
+  if (const DnsResult* stored = cache_.find(name, DnsType::hosts_file, now)) return *stored;
+  hosts_file_uncached_ = std::move(result);  // the cache keeps nothing (cache_entries = 0)
+  return hosts_file_uncached_;
 }
 
 void DnsClient::on_answer(const std::string& key, const std::string& name, DnsType type, int status,

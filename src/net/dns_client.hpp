@@ -32,8 +32,8 @@ class DnsClient {
   DnsClient& operator=(const DnsClient&) = delete;
 
   // Calls `done` once: inside this call when the cache, the hosts file or RFC 6761 answers, or
-  // the query cannot be sent; later, from the io_context, with the server's answer. Never
-  // after the client is destroyed.
+  // the query cannot be sent (DnsType::hosts_file is always answered inside the call); later, from the
+  // io_context, with the server's answer. Never after the client is destroyed.
   void lookup(const std::string& name, DnsType type, DnsResultCallback done);
 
   std::size_t cached_answers() const { return cache_.size(); }
@@ -42,8 +42,12 @@ class DnsClient {
   void on_answer(const std::string& key, const std::string& name, DnsType type, int status,
                  std::span<const unsigned char> answer);
 
+  // The hosts file's addresses of `name`, cached like an answer; needs the channel.
+  const DnsResult& hosts_file_answer(const std::string& name, DnsCache::Clock::time_point now);
+
   DnsSettings settings_;
   DnsCache cache_;
+  DnsResult hosts_file_uncached_;
   std::unordered_map<std::string, std::vector<DnsResultCallback>> waiting_;  // by cache key
   std::string channel_error_;
   // Last: destroyed first, so no answer arrives once the rest is gone.

@@ -4,6 +4,7 @@ namespace osprey::net {
 
 std::string_view to_string(DnsType type) {
   switch (type) {
+    case DnsType::hosts_file: return "hosts file";
     case DnsType::a: return "A";
     case DnsType::aaaa: return "AAAA";
     case DnsType::srv: return "SRV";

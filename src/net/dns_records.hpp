@@ -16,8 +16,9 @@
 
 namespace osprey::net {
 
-// The record types the resolver asks for (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 3403).
-enum class DnsType : std::uint16_t { a = 1, aaaa = 28, srv = 33, naptr = 35 };
+// The record types the resolver asks for (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 3403), and
+// one that is not DNS: a name's addresses in the hosts file, looked up and cached the same way.
+enum class DnsType : std::uint16_t { hosts_file = 0, a = 1, aaaa = 28, srv = 33, naptr = 35 };
 
 std::string_view to_string(DnsType type);
 

@@ -27,7 +27,20 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
       : target_(target), lookup_(lookup), pick_(pick), options_(options), done_(std::move(done)) {}
 
   void start() {
-    if (target_.port_explicit) {
+    // A name the hosts file (or RFC 6761) gives addresses for is a local name: it has no NAPTR
+    // or SRV records, and DNS may not know it at all, so its addresses are used as
+    // getaddrinfo would, with the URI's port or the transport's default.
+    std::vector<boost::asio::ip::address> local_addresses;
+    lookup_(target_.host, DnsType::hosts_file, [&local_addresses](const DnsResult& result) {
+      if (result.outcome == DnsOutcome::records) local_addresses = result.addresses;
+    });
+    if (!local_addresses.empty()) {
+      Target local = target_at(target_.host, target_.port, target_.protocol);
+      for (const auto& address : local_addresses) (address.is_v6() ? local.v6 : local.v4).push_back(address);
+      targets_ = {std::move(local)};
+      outstanding_ = 1;
+      address_answered();
+    } else if (target_.port_explicit) {
       // §4.2: "If the TARGET was not a numeric IP address, but a port is present in the URI,
       // the client performs an A or AAAA record lookup of the domain name."
       look_up_addresses({target_at(target_.host, target_.port, target_.protocol)});

@@ -2,6 +2,7 @@
 // RFC 3263 §4 for a host name: which DNS queries, in which order, and the ordered list of
 // places to try that comes out of them.
 //
+//   a name in the hosts file      its addresses, the URI's port or the default (no DNS)
 //   explicit port (§4.2)          A/AAAA of the host, that port
 //   explicit transport (§4.1)     SRV _sip._udp / _sip._tcp / _sips._tcp of the host; none: A/AAAA, default
 //   port neither                       NAPTR of the host, the usable services (naptr_filter.hpp) followed to
@@ -24,7 +25,8 @@
 
 namespace osprey::net {
 
-// Where the lookups go (DnsClient::lookup, or a fake in tests).
+// Where the lookups go (DnsClient::lookup, or a fake in tests). A DnsType::hosts_file lookup
+// must answer inside the call.
 using DnsLookup =
     std::function<void(const std::string& name, DnsType type, std::function<void(const DnsResult&)>)>;
 

@@ -3,8 +3,10 @@
 // answers.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "dnsmasq_server.hpp"
@@ -245,6 +247,43 @@ TEST_F(SilentServerTest, TheLookupFailsWithinTheTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   ASSERT_FALSE(*result);
   EXPECT_NE(result->error().find("no answer"), std::string::npos) << result->error();
+}
+
+// A name of the hosts file other than localhost, or empty.
+std::string hosts_file_name() {
+  std::ifstream hosts("/etc/hosts");
+  std::string line;
+  while (std::getline(hosts, line)) {
+    std::istringstream fields(line.substr(0, line.find('#')));
+    std::string address;
+    std::string name;
+    fields >> address;
+    while (fields >> name) {
+      if (name.find("localhost") == std::string::npos && name.find('.') == std::string::npos) return name;
+    }
+  }
+  return {};
+}
+
+TEST_F(SilentServerTest, LocalNamesNeedNoDns) {
+  // The server never answers: only names resolved without DNS can succeed. RFC 6761 §6.3 for
+  // localhost; the hosts file for its names, as getaddrinfo reads it (no NAPTR/SRV for them).
+  TargetResolver resolver(io_context_, settings_);
+  std::vector<std::string> uris = {"sip:localhost", "sips:alice@localhost"};
+  if (const std::string name = hosts_file_name(); !name.empty()) uris.push_back("sip:" + name);
+  for (const std::string& text : uris) {
+    std::optional<Result> result;
+    resolver.resolve(*sip::parse_uri(text), [&](Result r) { result = std::move(r); });
+    ASSERT_TRUE(testing::run_until(
+        io_context_, [&] { return result.has_value(); }, std::chrono::seconds(3)));
+    ASSERT_TRUE(*result) << text << ": " << result->error();
+    ASSERT_FALSE((*result)->hops.empty());
+    const bool secure = text.starts_with("sips:");
+    for (const ResolvedHop& each : (*result)->hops) {
+      EXPECT_EQ(each.protocol, secure ? Protocol::tls : Protocol::udp) << text;
+      EXPECT_EQ(each.endpoint.port, secure ? 5061 : 5060) << text;
+    }
+  }
 }
 
 TEST_F(SilentServerTest, DestroyingTheResolverWithLookupsInFlightCallsNothing) {
