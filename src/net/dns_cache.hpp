@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <list>
 #include <string>
 #include <string_view>
@@ -49,10 +50,15 @@ class DnsCache {
     Clock::time_point expires;
   };
   std::chrono::seconds lifetime_of(const DnsResult& result) const;
+  // Hashes a std::string or a std::string_view alike, so a lookup needs no allocation.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+  };
 
   DnsCacheLimits limits_;
   std::list<Entry> entries_;  // most recently used first
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  std::unordered_map<std::string, std::list<Entry>::iterator, KeyHash, std::equal_to<>> index_;
 };
 
 }  // namespace osprey::net

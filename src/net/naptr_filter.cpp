@@ -31,21 +31,25 @@ std::optional<Protocol> protocol_of_naptr_service(std::string_view service, bool
   return std::nullopt;
 }
 
-std::vector<NaptrChoice> usable_naptr_choices(std::vector<NaptrRecord> records, bool secure_uri,
+std::vector<NaptrChoice> usable_naptr_choices(const std::vector<NaptrRecord>& records, bool secure_uri,
                                               std::size_t max_choices) {
-  std::stable_sort(records.begin(), records.end(), [](const NaptrRecord& a, const NaptrRecord& b) {
-    return a.order != b.order ? a.order < b.order : a.preference < b.preference;
+  std::vector<const NaptrRecord*> sorted;
+  sorted.reserve(records.size());
+  for (const NaptrRecord& record : records) sorted.push_back(&record);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const NaptrRecord* a, const NaptrRecord* b) {
+    return a->order != b->order ? a->order < b->order : a->preference < b->preference;
   });
   std::vector<NaptrChoice> choices;
-  for (const NaptrRecord& record : records) {
+  for (const NaptrRecord* record : sorted) {
     if (choices.size() >= max_choices) break;
     // RFC 3263 §4.1: SIP uses the "S" flag (an SRV lookup follows) and no regular expression.
-    if (!equal_ignoring_case(record.flags, "s") || !record.regexp.empty()) continue;
-    const auto protocol = protocol_of_naptr_service(record.service, secure_uri);
-    if (!protocol || !is_plausible_dns_name(record.replacement)) continue;
-    NaptrChoice choice{*protocol, record.replacement};
-    if (std::find(choices.begin(), choices.end(), choice) == choices.end())
-      choices.push_back(std::move(choice));
+    if (!equal_ignoring_case(record->flags, "s") || !record->regexp.empty()) continue;
+    const auto protocol = protocol_of_naptr_service(record->service, secure_uri);
+    if (!protocol || !is_plausible_dns_name(record->replacement)) continue;
+    const bool seen = std::any_of(choices.begin(), choices.end(), [&](const NaptrChoice& choice) {
+      return choice.protocol == *protocol && choice.srv_name == record->replacement;
+    });
+    if (!seen) choices.push_back(NaptrChoice{*protocol, record->replacement});
   }
   return choices;
 }

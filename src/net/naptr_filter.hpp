@@ -24,7 +24,7 @@ struct NaptrChoice {
 std::optional<Protocol> protocol_of_naptr_service(std::string_view service, bool secure_uri);
 
 // The usable records as choices, in the order to try them; at most `max_choices`.
-std::vector<NaptrChoice> usable_naptr_choices(std::vector<NaptrRecord> records, bool secure_uri,
+std::vector<NaptrChoice> usable_naptr_choices(const std::vector<NaptrRecord>& records, bool secure_uri,
                                               std::size_t max_choices);
 
 }  // namespace osprey::net

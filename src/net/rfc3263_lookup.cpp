@@ -93,10 +93,7 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
       case DnsOutcome::no_such_name: return fail("no such domain");
       case DnsOutcome::records: {
         auto choices = usable_naptr_choices(result.naptr, target_.secure, options_.max_naptr_choices);
-        if (!choices.empty()) {
-          std::vector<NaptrChoice> services(choices.begin(), choices.end());
-          return look_up_services(std::move(services), false);
-        }
+        if (!choices.empty()) return look_up_services(std::move(choices), false);
         break;
       }
       case DnsOutcome::no_data:
@@ -118,6 +115,7 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   // `address_fallback`: §4.2, when no SRV record is found, A/AAAA of the host itself.
   void look_up_services(std::vector<NaptrChoice> choices, bool address_fallback) {
     services_.clear();
+    services_.reserve(choices.size());
     for (auto& choice : choices) services_.push_back(Service{std::move(choice), {}, false});
     address_fallback_ = address_fallback;
     outstanding_ = 1;  // held until every query went out, in case answers come at once
@@ -190,6 +188,7 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   void address_answered() {
     if (--outstanding_ > 0) return;
     std::vector<ResolvedHop> hops;
+    hops.reserve(std::min<std::size_t>(options_.max_hops, 2 * targets_.size()));
     const auto add = [&](const Target& target, const boost::asio::ip::address& address) {
       if (hops.size() >= options_.max_hops) return;
       const ResolvedHop hop{target.protocol, {address, target.port}};
