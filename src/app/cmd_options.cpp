@@ -21,8 +21,9 @@ void add_client_options(CLI::App* command, ClientToolOptions& options) {
   command->add_option("--server", options.server,
                       "Send to host[:port] (an outbound proxy) instead of the Request-URI's host");
   command
-      ->add_option("--transport", options.transport, "udp, tcp or tls (default: what the URI says, else udp)")
-      ->check(CLI::IsMember({"udp", "tcp", "tls", "UDP", "TCP", "TLS"}));
+      ->add_option("--transport", options.transport,
+                   "udp, tcp, tls, ws or wss (default: what the URI says, else udp)")
+      ->check(CLI::IsMember({"udp", "tcp", "tls", "ws", "wss", "UDP", "TCP", "TLS", "WS", "WSS"}));
   command
       ->add_option("--timeout", options.timeout_seconds,
                    "Give up after this many seconds without a final response (default: Timer F, 32 s)")

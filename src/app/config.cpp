@@ -20,6 +20,22 @@ namespace {
 // RFC 3261 §18.2.1 (and §19.1.2): 5060 for UDP and TCP, 5061 for TLS.
 constexpr std::uint16_t kSipPort = 5060;
 constexpr std::uint16_t kSipsPort = 5061;
+// RFC 7118 names no port for SIP over WebSocket: the WebSocket ones (RFC 6455 §3).
+constexpr std::uint16_t kWebSocketPort = 80;
+constexpr std::uint16_t kSecureWebSocketPort = 443;
+
+bool uses_tls(Transport transport) { return transport == Transport::tls || transport == Transport::wss; }
+
+std::uint16_t default_listen_port(Transport transport) {
+  switch (transport) {
+    case Transport::udp:
+    case Transport::tcp: return kSipPort;
+    case Transport::tls: return kSipsPort;
+    case Transport::ws: return kWebSocketPort;
+    case Transport::wss: return kSecureWebSocketPort;
+  }
+  return kSipPort;
+}
 constexpr unsigned kMaxWorkers = 1024;
 constexpr std::uint32_t kMinExpiresFloor = 60;  // below this, clients re-register too often to serve
 constexpr std::uint32_t kMaxExpiresCeiling = 86400;
@@ -68,7 +84,7 @@ bool read_file_path(ReadState& state, Section& section, std::string_view key, st
 
 void read_tls_file(ReadState& state, Section& entry, std::string_view key, std::string& out) {
   if (!entry.has(key)) {
-    entry.fail(key, "is required for transport \"tls\"");
+    entry.fail(key, "is required for transport \"tls\" and \"wss\"");
     return;
   }
   read_file_path(state, entry, key, out);
@@ -77,8 +93,13 @@ void read_tls_file(ReadState& state, Section& entry, std::string_view key, std::
 ListenConfig read_listen_entry(ReadState& state, const toml::table& table, std::string path) {
   Section entry(state, table, std::move(path));
   ListenConfig listen;
-  if (!entry.has("transport")) entry.fail("transport", "is required (udp, tcp or tls)");
-  entry.choice("transport", {{"udp", Transport::udp}, {"tcp", Transport::tcp}, {"tls", Transport::tls}},
+  if (!entry.has("transport")) entry.fail("transport", "is required (udp, tcp, tls, ws or wss)");
+  entry.choice("transport",
+               {{"udp", Transport::udp},
+                {"tcp", Transport::tcp},
+                {"tls", Transport::tls},
+                {"ws", Transport::ws},
+                {"wss", Transport::wss}},
                listen.transport);
 
   if (entry.string("address", listen.address)) {
@@ -91,15 +112,15 @@ ListenConfig read_listen_entry(ReadState& state, const toml::table& table, std::
     }
   }
 
-  listen.port = listen.transport == Transport::tls ? kSipsPort : kSipPort;
+  listen.port = default_listen_port(listen.transport);
   entry.integer<std::uint16_t>("port", 1, 65535, listen.port);
 
-  if (listen.transport == Transport::tls) {
+  if (uses_tls(listen.transport)) {
     read_tls_file(state, entry, "certificate", listen.certificate);
     read_tls_file(state, entry, "private_key", listen.private_key);
   } else {
     for (std::string_view key : {"certificate", "private_key"}) {
-      if (entry.has(key)) entry.fail(key, "is only used with transport \"tls\"");
+      if (entry.has(key)) entry.fail(key, "is only used with transport \"tls\" and \"wss\"");
     }
     // Mark them known so the message above, not "unknown key", is what the user sees.
     std::string ignored;
@@ -135,15 +156,15 @@ void read_listen(ReadState& state, Section& root, Config& config) {
                                std::to_string(listen.port));
       }
     }
-    // One certificate serves every TLS listener (the workers share one TLS context that is
-    // reloaded as a whole), so two TLS entries must name the same files.
+    // One certificate serves every TLS and WSS listener (the workers share one TLS context that
+    // is reloaded as a whole), so two such entries must name the same files.
     for (std::size_t j = 0; j < config.listen.size(); ++j) {
       const ListenConfig& other = config.listen[j];
-      if (listen.transport == Transport::tls && other.transport == Transport::tls &&
+      if (uses_tls(listen.transport) && uses_tls(other.transport) &&
           (other.certificate != listen.certificate || other.private_key != listen.private_key)) {
         Section entry(state, table, path);
         entry.fail("certificate",
-                   "every TLS listener must use the same certificate and private_key as listen[" +
+                   "every TLS and WSS listener must use the same certificate and private_key as listen[" +
                        std::to_string(j) + "]");
         break;
       }
@@ -233,6 +254,26 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
   section.fail_unknown_keys();
 }
 
+void read_websocket(ReadState& state, const toml::table& table, WebSocketConfig& websocket) {
+  Section section(state, table, "websocket");
+  if (section.string_array("allowed_origins", websocket.allowed_origins)) {
+    for (const std::string& origin : websocket.allowed_origins) {
+      // RFC 6454 §6.2: scheme "://" host [":" port], nothing after; a browser sends exactly that.
+      const std::size_t scheme_end = origin.find("://");
+      const bool serialised = scheme_end != std::string::npos && scheme_end > 0 &&
+                              origin.size() > scheme_end + 3 &&
+                              origin.find('/', scheme_end + 3) == std::string::npos;
+      if (origin != "*" && !serialised) {
+        section.fail("allowed_origins", "'" + origin +
+                                            "' is not an origin like \"https://phone.example.com\" (scheme, "
+                                            "host, optional port, no path) or \"*\"");
+        break;
+      }
+    }
+  }
+  section.fail_unknown_keys();
+}
+
 void read_tls(ReadState& state, const toml::table& table, TlsConfig& tls) {
   Section section(state, table, "tls");
   read_file_path(state, section, "ca_file", tls.ca_file);
@@ -261,6 +302,8 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
   if (const toml::table* dns = root.table("dns")) read_dns(state, *dns, config.dns);
+  if (const toml::table* websocket = root.table("websocket"))
+    read_websocket(state, *websocket, config.websocket);
   if (const toml::table* security = root.table("security")) read_security(state, *security, config.security);
   if (const toml::table* dialplan = root.table("dialplan")) read_dialplan(state, *dialplan, config.dialplan);
   root.fail_unknown_keys();
@@ -274,6 +317,8 @@ std::string_view to_string(Transport transport) {
     case Transport::udp: return "udp";
     case Transport::tcp: return "tcp";
     case Transport::tls: return "tls";
+    case Transport::ws: return "ws";
+    case Transport::wss: return "wss";
   }
   return "?";
 }

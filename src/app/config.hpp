@@ -17,7 +17,7 @@
 
 namespace osprey::app {
 
-enum class Transport : std::uint8_t { udp, tcp, tls };
+enum class Transport : std::uint8_t { udp, tcp, tls, ws, wss };
 enum class LogLevel : std::uint8_t { trace, debug, info, warn, error };
 
 std::string_view to_string(Transport transport);
@@ -26,8 +26,9 @@ std::string_view to_string(LogLevel level);
 struct ListenConfig {
   Transport transport = Transport::udp;
   std::string address = "0.0.0.0";  // an IPv4 or IPv6 literal, without brackets
-  std::uint16_t port = 5060;        // default 5060, or 5061 for TLS (RFC 3261 §18.2.1)
-  // TLS only: PEM files, resolved like data_dir; the server's loader has checked that both exist.
+  std::uint16_t port = 5060;        // default 5060, 5061 for TLS (RFC 3261 §18.2.1), 80/443 for ws/wss
+  // TLS and WSS only: PEM files, resolved like data_dir; the server's loader has checked that
+  // both exist.
   std::string certificate;
   std::string private_key;
 };
@@ -85,6 +86,13 @@ struct TlsConfig {
   std::string ca_file;
 };
 
+// [websocket]: SIP over WebSocket (RFC 7118) listeners.
+struct WebSocketConfig {
+  // The Origins (like "https://phone.example.com") whose web pages may connect; "*": any.
+  // Empty (the default): no browser page may; clients that send no Origin (not browsers) may.
+  std::vector<std::string> allowed_origins;
+};
+
 struct Config {
   unsigned workers = 0;  // 0: one per core (see resolved_workers)
   LogLevel log_level = LogLevel::info;
@@ -95,6 +103,7 @@ struct Config {
   LimitsConfig limits;
   MessagesConfig messages;
   TlsConfig tls;
+  WebSocketConfig websocket;
   DnsConfig dns;  // [dns]: the servers and limits of the RFC 3263 resolver
   SecurityConfig security;
   DialplanConfig dialplan;

@@ -9,6 +9,8 @@ net::Protocol protocol_of(Transport transport) {
     case Transport::udp: return net::Protocol::udp;
     case Transport::tcp: return net::Protocol::tcp;
     case Transport::tls: return net::Protocol::tls;
+    case Transport::ws: return net::Protocol::ws;
+    case Transport::wss: return net::Protocol::wss;
   }
   return net::Protocol::udp;
 }
@@ -23,7 +25,7 @@ server::ServerSettings server_settings_from(const Config& config) {
     boost::system::error_code ignored;  // the loader checked the literal
     settings.listen.push_back({protocol_of(listen.transport),
                                {boost::asio::ip::make_address(listen.address, ignored), listen.port}});
-    if (listen.transport == Transport::tls) {
+    if (listen.transport == Transport::tls || listen.transport == Transport::wss) {
       settings.tls.certificate =
           listen.certificate;  // the loader checked every TLS entry names the same files
       settings.tls.private_key = listen.private_key;
@@ -31,6 +33,7 @@ server::ServerSettings server_settings_from(const Config& config) {
   }
   settings.tls.ca_file = config.tls.ca_file;
   settings.dns = dns_settings(config.dns);
+  settings.websocket.allowed_origins = config.websocket.allowed_origins;
   settings.parse.max_message_size = config.limits.max_message_size;
   settings.parse.max_headers = config.limits.max_headers;
   settings.streams.max_message_size = config.limits.max_message_size;

@@ -14,6 +14,8 @@ std::string_view transport_param(net::Protocol protocol) {
     case net::Protocol::udp: return ";transport=udp";
     case net::Protocol::tcp: return ";transport=tcp";
     case net::Protocol::tls: return ";transport=tls";
+    case net::Protocol::ws: return ";transport=ws";
+    case net::Protocol::wss: return ";transport=wss";
   }
   return {};
 }
@@ -55,8 +57,8 @@ tl::expected<PreparedAgent, Outcome> prepare_agent(std::string_view request_uri,
   if (!target) return tl::unexpected(usage(target.error()));
 
   UserAgentSettings agent_settings{settings.timers, settings.timeout, nullptr, settings.dns};
-  if (target->protocol == net::Protocol::tls) {
-    // Only for TLS: a host without a system CA store can still use UDP and TCP.
+  if (net::is_secure(target->protocol)) {
+    // Only for TLS and WSS: a host without a system CA store can still use UDP and TCP.
     auto tls = net::TlsContextStore::create_client(settings.ca_file);
     if (!tls) return tl::unexpected(usage(tls.error()));
     agent_settings.tls = std::move(*tls);

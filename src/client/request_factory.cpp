@@ -41,6 +41,8 @@ std::string contact_uri(const net::Endpoint& local, net::Protocol protocol, std:
   std::string uri = "sip:osprey@" + net::to_string(local);
   if (protocol == net::Protocol::tcp) uri += ";transport=tcp";
   if (protocol == net::Protocol::tls) uri += ";transport=tls";
+  if (protocol == net::Protocol::ws) uri += ";transport=ws";
+  if (protocol == net::Protocol::wss) uri += ";transport=wss";
   return uri;
 }
 

@@ -27,6 +27,8 @@ UserAgent::UserAgent(UserAgentSettings settings)
       table_(transport_, *this, settings_.timers, txn::Clock::now()),
       resolver_(io_context_, settings_.dns),
       tick_(io_context_) {
+  // RFC 7118: the tools reach a server over WebSocket as a browser would, connecting out.
+  transport_.streams().allow_outbound_websocket();
   logger_.set_pattern("%v");
   logger_.set_level(spdlog::level::debug);  // the connection close reasons are debug lines
 }
@@ -58,7 +60,7 @@ tl::expected<net::ResolvedTarget, std::string> UserAgent::resolve(const sip::Uri
 }
 
 tl::expected<net::Endpoint, std::string> UserAgent::open(net::Protocol protocol, const net::Endpoint& peer) {
-  if (protocol == net::Protocol::tls && !settings_.tls)
+  if (net::is_secure(protocol) && !settings_.tls)
     return tl::unexpected(std::string("TLS needs a client TLS context (CA certificates)"));
   const boost::asio::ip::address any = peer.address.is_v6()
                                            ? boost::asio::ip::address(boost::asio::ip::address_v6::any())

@@ -137,6 +137,12 @@ void OfflineDelivery::send_current(Run& run) {
   const std::uint64_t attempt = run.attempt;
   for (const store::Binding& binding : bindings) {
     registrar::BindingHops hops = registrar::binding_hops(binding, routing_.connection_open);
+    if (hops.uris.empty()) {
+      // A WebSocket binding whose connection is gone: nothing reaches it until it registers
+      // again (registrar/binding_hop.hpp); the message waits for that.
+      hop_failed(aor, attempt, delivery_address(binding, call_id), {});
+      continue;
+    }
     send_to_hop(aor, attempt, delivery_address(binding, call_id), std::move(hops.uris),
                 hops.first_is_own_flow);
   }

@@ -16,19 +16,23 @@
 
 namespace osprey::net {
 
-enum class Protocol : std::uint8_t { udp, tcp, tls };
+// ws and wss: SIP over WebSocket (RFC 7118), over TCP and over TLS. osprey only accepts them:
+// a WebSocket client (a browser) cannot be connected to, so nothing opens one outbound.
+enum class Protocol : std::uint8_t { udp, tcp, tls, ws, wss };
 
-// The Via transport token (RFC 3261 §20.42): "UDP", "TCP", "TLS".
+// The Via transport token (RFC 3261 §20.42, RFC 7118 §5): "UDP", "TCP", "TLS", "WS", "WSS".
 inline std::string_view via_token(Protocol protocol) {
   switch (protocol) {
     case Protocol::udp: return "UDP";
     case Protocol::tcp: return "TCP";
     case Protocol::tls: return "TLS";
+    case Protocol::ws: return "WS";
+    case Protocol::wss: return "WSS";
   }
   return "UDP";
 }
 
-// Case-insensitive inverse of via_token; nullopt for SCTP, WS and anything unknown.
+// Case-insensitive inverse of via_token; nullopt for SCTP and anything unknown.
 inline std::optional<Protocol> protocol_from_via(std::string_view transport) {
   const auto equals = [transport](std::string_view token) {
     if (transport.size() != token.size()) return false;
@@ -42,12 +46,34 @@ inline std::optional<Protocol> protocol_from_via(std::string_view transport) {
   if (equals("UDP")) return Protocol::udp;
   if (equals("TCP")) return Protocol::tcp;
   if (equals("TLS")) return Protocol::tls;
+  if (equals("WS")) return Protocol::ws;
+  if (equals("WSS")) return Protocol::wss;
   return std::nullopt;
 }
-// RFC 3261 §18: TCP and TLS are reliable, UDP is not (retransmission timers run only over UDP).
+// RFC 3261 §18: TCP and TLS are reliable, UDP is not (retransmission timers run only over
+// UDP); RFC 7118 §5: WebSocket is reliable.
 inline bool is_reliable(Protocol protocol) { return protocol != Protocol::udp; }
-// RFC 3261 §19.1.2: 5060 for sip: over UDP/TCP, 5061 for TLS.
-inline std::uint16_t default_port(Protocol protocol) { return protocol == Protocol::tls ? 5061 : 5060; }
+// RFC 7118: each WebSocket message carries exactly one SIP message, so, as with a datagram, the
+// message's end is the frame's end, not its Content-Length (RFC 3261 §18.3 only binds streams).
+inline bool is_message_framed(Protocol protocol) {
+  return protocol == Protocol::udp || protocol == Protocol::ws || protocol == Protocol::wss;
+}
+// The protocols whose connections are TLS underneath (sips: needs one of them, RFC 3261 §26.2.1).
+inline bool is_secure(Protocol protocol) { return protocol == Protocol::tls || protocol == Protocol::wss; }
+// The protocols carried in WebSocket connections (RFC 7118).
+inline bool is_websocket(Protocol protocol) { return protocol == Protocol::ws || protocol == Protocol::wss; }
+// RFC 3261 §19.1.2: 5060 for sip: over UDP/TCP, 5061 for TLS. RFC 7118 names no port for a
+// sip: URI with transport=ws/wss, so the WebSocket ones apply (RFC 6455 §3): 80 and 443.
+inline std::uint16_t default_port(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::udp:
+    case Protocol::tcp: return 5060;
+    case Protocol::tls: return 5061;
+    case Protocol::ws: return 80;
+    case Protocol::wss: return 443;
+  }
+  return 5060;
+}
 
 struct Endpoint {
   boost::asio::ip::address address;

@@ -79,10 +79,12 @@ bool LocalIdentity::is_ours(const sip::Uri& uri) const {
   if (!uri.is_sip()) return false;
   std::uint16_t port = uri.port_or_default();
   if (!uri.has_port) {
+    // §19.1.2: the default port of the URI's transport (RFC 7118: 80 and 443 for ws and wss).
     const auto transport = uri.param("transport");
-    if (transport && transport->size() == 3 && (transport->front() == 't' || transport->front() == 'T') &&
-        (transport->at(1) == 'l' || transport->at(1) == 'L'))
-      port = 5061;
+    const auto protocol = transport ? protocol_from_via(*transport) : std::nullopt;
+    if (protocol == Protocol::tls) port = 5061;
+    if (protocol && is_websocket(*protocol))
+      port = default_port(uri.scheme == sip::UriScheme::sips ? Protocol::wss : *protocol);
   }
   return is_ours(uri.host, port);
 }

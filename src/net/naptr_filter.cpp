@@ -23,12 +23,13 @@ std::optional<Protocol> protocol_of_naptr_service(std::string_view service, bool
   // RFC 3263 §4.1: "a client resolving a SIPS URI MUST discard any services that do not
   // contain "SIPS" as the protocol"; a client resolving a SIP URI keeps SIPS ones (TLS).
   if (equal_ignoring_case(service, "SIPS+D2T")) return Protocol::tls;
+  // RFC 7118 (IANA's SIP NAPTR registry): WebSocket, secure over TLS (WSS).
+  if (equal_ignoring_case(service, "SIPS+D2W")) return Protocol::wss;
   if (secure_uri) return std::nullopt;
   if (equal_ignoring_case(service, "SIP+D2U")) return Protocol::udp;
   if (equal_ignoring_case(service, "SIP+D2T")) return Protocol::tcp;
-  // RFC 7118 §5: "SIP+D2W" and "SIPS+D2W" (WebSocket) belong here once net::Protocol has a
-  // websocket transport; until then they are skipped like any service osprey does not speak.
-  return std::nullopt;
+  if (equal_ignoring_case(service, "SIP+D2W")) return Protocol::ws;
+  return std::nullopt;  // SCTP (D2S) and anything unknown
 }
 
 std::vector<NaptrChoice> usable_naptr_choices(const std::vector<NaptrRecord>& records, bool secure_uri,

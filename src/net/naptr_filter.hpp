@@ -1,6 +1,7 @@
 #pragma once
 // Which NAPTR records of a domain osprey can use, and in what order (RFC 3263 §4.1): the SIP
-// services over the transports osprey speaks, only "SIPS+" ones for a sips: URI, only the
+// services over the transports osprey speaks (UDP, TCP, TLS, and WebSocket by RFC 7118's
+// "SIP+D2W" / "SIPS+D2W"), only "SIPS+" ones for a sips: URI, only the
 // "S" flag (the replacement is an SRV name), sorted by order, then preference (RFC 3403 §4.1).
 
 #include <optional>
@@ -19,7 +20,7 @@ struct NaptrChoice {
   friend bool operator==(const NaptrChoice&, const NaptrChoice&) = default;
 };
 
-// The protocol of a NAPTR service field (RFC 3263 §4.1, RFC 7118 §5 for D2W), or nullopt for
+// The protocol of a NAPTR service field (RFC 3263 §4.1; RFC 7118 for D2W), or nullopt for
 // one osprey does not speak or that `secure_uri` excludes. Case-insensitive.
 std::optional<Protocol> protocol_of_naptr_service(std::string_view service, bool secure_uri);
 

@@ -10,12 +10,15 @@ namespace osprey::net {
 
 namespace {
 
-// RFC 3263 §4.1: the SRV service of a transport ("_sips" for TLS, RFC 3261 §26.2.2).
+// RFC 3263 §4.1: the SRV service of a transport ("_sips" for TLS, RFC 3261 §26.2.2); for
+// WebSocket (RFC 7118, whose NAPTR services IANA lists as "WS") "_sip._ws" and "_sips._ws".
 std::string srv_name_for(Protocol protocol, const std::string& host) {
   switch (protocol) {
     case Protocol::udp: return "_sip._udp." + host;
     case Protocol::tcp: return "_sip._tcp." + host;
     case Protocol::tls: return "_sips._tcp." + host;
+    case Protocol::ws: return "_sip._ws." + host;
+    case Protocol::wss: return "_sips._ws." + host;
   }
   return "_sip._udp." + host;
 }

@@ -7,15 +7,13 @@
 #include <type_traits>
 #include <vector>
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "net/receive_deadline.hpp"
 #include "net/stream_error_reply.hpp"
-#include "sip/host.hpp"
+#include "net/tls_peer_verification.hpp"
 #include "sip/stream_framer.hpp"
 
 namespace osprey::net {
@@ -182,29 +180,13 @@ class BasicConnection final : public StreamConnection {
                             [this, self = shared_from_this()](const error_code& ec) { on_handshake(ec); });
   }
 
-  // RFC 3261 §26.2.1 / RFC 5922 §7: the server's certificate must be valid for the name we
-  // meant to reach (the host of the URI or Route we resolved), or for its address when we
-  // only had an address. OpenSSL checks the name during chain verification.
+  // RFC 3261 §26.2.1 / RFC 5922 §7 (net/tls_peer_verification.hpp).
   std::string prepare_peer_verification() {
-    SSL* ssl = stream_.native_handle();
-    std::string name(sip::without_brackets(server_name_));
-    if (name.empty()) name = flow_.remote.address.to_string();
     error_code ec;
     stream_.set_verify_mode(ssl::verify_peer, ec);
     if (ec) return "TLS verify mode: " + ec.message();
-    boost::asio::ip::make_address(name, ec);
-    if (!ec) {
-      // An address literal is matched against the certificate's iPAddress entries, and never
-      // sent as SNI (RFC 6066 §3: literal addresses are not permitted in HostName).
-      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) != 1) {
-        return "TLS: cannot verify against address " + name;
-      }
-      return {};
-    }
-    if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) return "TLS: cannot set server name " + name;
-    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if (SSL_set1_host(ssl, name.c_str()) != 1) return "TLS: cannot verify against host name " + name;
-    return {};
+    return prepare_tls_peer_verification(stream_.native_handle(), server_name_,
+                                         flow_.remote.address.to_string());
   }
 
   void on_handshake(const error_code& ec) {

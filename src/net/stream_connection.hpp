@@ -1,5 +1,5 @@
 #pragma once
-// One TCP or TLS connection of a StreamTransport (RFC 3261 §18.3): connect or accept, TLS
+// One TCP, TLS or WebSocket connection of a StreamTransport (RFC 3261 §18.3): connect or accept, TLS
 // handshake, a read loop that cuts messages out of the stream with sip::StreamFramer, a write
 // queue with one write in flight, and the idle, handshake and message deadlines. Everything
 // runs on the worker's thread. Every pending operation holds a shared_ptr to the connection, so
@@ -18,6 +18,7 @@
 
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
+#include "net/websocket_upgrade.hpp"
 
 namespace osprey::net {
 
@@ -42,6 +43,30 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // TLS server side: `context` is the server context current at accept time, kept for the
   // connection's life so a reload never pulls it from under an open connection (RFC 3261 §26.2.1).
   static std::shared_ptr<StreamConnection> accepted_tls(boost::asio::ip::tcp::socket socket,
+                                                        std::shared_ptr<boost::asio::ssl::context> context,
+                                                        ConnectionId id, const StreamLimits& limits,
+                                                        ConnectionOwner& owner);
+  // SIP over WebSocket (RFC 7118) on a ws listener: the HTTP upgrade is judged by `policy`
+  // (net/websocket_upgrade.hpp), then each WebSocket message is one SIP message. osprey
+  // never opens a WebSocket connection, so there is no outbound kind.
+  static std::shared_ptr<StreamConnection> accepted_ws(boost::asio::ip::tcp::socket socket,
+                                                       std::shared_ptr<const WebSocketPolicy> policy,
+                                                       ConnectionId id, const StreamLimits& limits,
+                                                       ConnectionOwner& owner);
+  // The same over TLS (wss), with the server context as for accepted_tls.
+  static std::shared_ptr<StreamConnection> accepted_wss(boost::asio::ip::tcp::socket socket,
+                                                        std::shared_ptr<boost::asio::ssl::context> context,
+                                                        std::shared_ptr<const WebSocketPolicy> policy,
+                                                        ConnectionId id, const StreamLimits& limits,
+                                                        ConnectionOwner& owner);
+  // A WebSocket client connection, for osprey's own tools only (StreamTransport::
+  // allow_outbound_websocket): the server never opens one.
+  static std::shared_ptr<StreamConnection> outbound_ws(boost::asio::io_context& io_context,
+                                                       const Endpoint& remote, std::string server_name,
+                                                       ConnectionId id, const StreamLimits& limits,
+                                                       ConnectionOwner& owner);
+  static std::shared_ptr<StreamConnection> outbound_wss(boost::asio::io_context& io_context,
+                                                        const Endpoint& remote, std::string server_name,
                                                         std::shared_ptr<boost::asio::ssl::context> context,
                                                         ConnectionId id, const StreamLimits& limits,
                                                         ConnectionOwner& owner);

@@ -73,7 +73,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
 
   tl::expected<Endpoint, std::string> listen(Protocol protocol, const Endpoint& at) {
     if (protocol == Protocol::udp) return tl::unexpected(std::string("UDP is not a stream transport"));
-    if (protocol == Protocol::tls && !tls_) return tl::unexpected(std::string("TLS is not configured"));
+    if (is_secure(protocol) && !tls_) return tl::unexpected(std::string("TLS is not configured"));
     auto listener = std::make_shared<Listener>(io_context_, protocol);
     auto bound = open_listening(listener->acceptor, at);
     if (!bound) return tl::unexpected(std::move(bound.error()));
@@ -179,6 +179,10 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   }
 
   void set_peer_filter(PeerFilter refuse) { refuse_peer_ = std::move(refuse); }
+  void allow_outbound_websocket() { outbound_websocket_ = true; }
+  void set_websocket_policy(WebSocketPolicy policy) {
+    websocket_policy_ = std::make_shared<const WebSocketPolicy>(std::move(policy));
+  }
 
   void close_all() {
     // First: no other worker hands bytes to a transport that is closing (RFC 3261 §18.2.2 then
@@ -280,8 +284,11 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   // A new outbound connection with the bytes queued on it (RFC 3261 §18.1.1).
   std::optional<Flow> connect(Protocol protocol, const Endpoint& destination, std::string_view bytes,
                               std::string_view server_name) {
+    // RFC 7118: WebSocket clients (browsers) accept no connections; a WebSocket peer is
+    // reachable only over the connection it opened. Only osprey's own tools open one.
+    if (is_websocket(protocol) && !outbound_websocket_) return std::nullopt;
     std::shared_ptr<asio::ssl::context> client_context;
-    if (protocol == Protocol::tls) {
+    if (is_secure(protocol)) {
       if (!tls_) return std::nullopt;
       client_context = tls_->client_context();
       if (!client_context) return std::nullopt;
@@ -291,11 +298,25 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
       return std::nullopt;
     }
     const ConnectionId id = next_id_++;
-    std::shared_ptr<StreamConnection> connection =
-        protocol == Protocol::tls
-            ? StreamConnection::outbound_tls(io_context_, destination, std::string(server_name),
-                                             std::move(client_context), id, limits_, *this)
-            : StreamConnection::outbound_tcp(io_context_, destination, id, limits_, *this);
+    std::shared_ptr<StreamConnection> connection;
+    switch (protocol) {
+      case Protocol::tls:
+        connection = StreamConnection::outbound_tls(io_context_, destination, std::string(server_name),
+                                                    std::move(client_context), id, limits_, *this);
+        break;
+      case Protocol::ws:
+        connection = StreamConnection::outbound_ws(io_context_, destination, std::string(server_name), id,
+                                                   limits_, *this);
+        break;
+      case Protocol::wss:
+        connection = StreamConnection::outbound_wss(io_context_, destination, std::string(server_name),
+                                                    std::move(client_context), id, limits_, *this);
+        break;
+      case Protocol::udp:
+      case Protocol::tcp:
+        connection = StreamConnection::outbound_tcp(io_context_, destination, id, limits_, *this);
+        break;
+    }
     add(connection, ConnectionRole::outbound);
     connection->send(bytes);  // waits in the queue until connected
     connection->start();      // reports a failure later, through on_connection_closed
@@ -362,17 +383,32 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
     if (admission == Admission::admitted_near_full) shed_oldest_unproven();
     const ConnectionId id = next_id_++;
     std::shared_ptr<StreamConnection> connection;
-    if (listener.protocol == Protocol::tls) {
+    std::shared_ptr<asio::ssl::context> context;
+    if (is_secure(listener.protocol)) {
       // The context current now: a later reload does not change this connection's certificate.
-      std::shared_ptr<asio::ssl::context> context = tls_->server_context();
+      context = tls_->server_context();
       if (!context) {
         counter_.release(peer.address());
         socket.close(ec);
         return;
       }
-      connection = StreamConnection::accepted_tls(std::move(socket), std::move(context), id, limits_, *this);
-    } else {
-      connection = StreamConnection::accepted_tcp(std::move(socket), id, limits_, *this);
+    }
+    switch (listener.protocol) {
+      case Protocol::tls:
+        connection =
+            StreamConnection::accepted_tls(std::move(socket), std::move(context), id, limits_, *this);
+        break;
+      case Protocol::ws:
+        connection = StreamConnection::accepted_ws(std::move(socket), websocket_policy_, id, limits_, *this);
+        break;
+      case Protocol::wss:
+        connection = StreamConnection::accepted_wss(std::move(socket), std::move(context), websocket_policy_,
+                                                    id, limits_, *this);
+        break;
+      case Protocol::udp:
+      case Protocol::tcp:
+        connection = StreamConnection::accepted_tcp(std::move(socket), id, limits_, *this);
+        break;
     }
     add(connection, ConnectionRole::accepted);
     unproven_.emplace(id, counter_.unproven().add(shed_member_, id));
@@ -462,6 +498,8 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
   PeerFilter refuse_peer_;
+  // No origin listed: browser pages of no site may connect (net/websocket_upgrade.hpp).
+  std::shared_ptr<const WebSocketPolicy> websocket_policy_ = std::make_shared<const WebSocketPolicy>();
   ConnectionsByRemote by_remote_;  // the reuse index (RFC 5923 §5, ConnectionReuse)
   ConnectionId next_id_ = 1;
   // Accepted connections that have not delivered a complete message yet, with their place in
@@ -471,6 +509,7 @@ class StreamTransport::Impl final : public ConnectionOwner, public ConnectionDir
   std::uint64_t rejected_ = 0;
   std::uint64_t shed_ = 0;
   bool notify_ = true;
+  bool outbound_websocket_ = false;  // the client tools' transport only
   // Handlers queued in the io_context check this before touching the transport.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
@@ -523,6 +562,10 @@ void StreamTransport::close(ConnectionId connection, std::string_view reason) {
   impl_->close(connection, reason);
 }
 void StreamTransport::set_peer_filter(PeerFilter refuse) { impl_->set_peer_filter(std::move(refuse)); }
+void StreamTransport::allow_outbound_websocket() { impl_->allow_outbound_websocket(); }
+void StreamTransport::set_websocket_policy(WebSocketPolicy policy) {
+  impl_->set_websocket_policy(std::move(policy));
+}
 
 std::size_t StreamTransport::connection_count() const { return impl_->connection_count(); }
 

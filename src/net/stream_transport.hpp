@@ -23,6 +23,7 @@
 #include "net/connection_counter.hpp"
 #include "net/flow.hpp"
 #include "net/transport.hpp"
+#include "net/websocket_upgrade.hpp"
 
 namespace spdlog {
 class logger;
@@ -59,8 +60,9 @@ class StreamTransport {
   StreamTransport(const StreamTransport&) = delete;
   StreamTransport& operator=(const StreamTransport&) = delete;
 
-  // Opens an acceptor (SO_REUSEPORT, so every worker binds the same address) for tcp or tls
-  // and starts accepting. Returns the bound endpoint (the real port when `at.port` is 0), or the
+  // Opens an acceptor (SO_REUSEPORT, so every worker binds the same address) for tcp, tls, ws
+  // or wss (RFC 7118, accepted only: send_to never opens a WebSocket connection) and starts
+  // accepting. Returns the bound endpoint (the real port when `at.port` is 0), or the
   // system's reason ("Address already in use").
   tl::expected<Endpoint, std::string> listen(Protocol protocol, const Endpoint& at);
 
@@ -95,6 +97,13 @@ class StreamTransport {
   // peer (a banned address), closing the socket at once. Set once, before traffic.
   using PeerFilter = std::function<bool(const boost::asio::ip::address&)>;
   void set_peer_filter(PeerFilter refuse);
+  // Who may open WebSocket connections (the `[websocket]` settings); set once, before traffic.
+  // Until set, a request with an Origin header is refused.
+  void set_websocket_policy(WebSocketPolicy policy);
+  // Lets send_to open WebSocket client connections (RFC 6455 §4.1), as osprey's client tools
+  // do. The server never does: a WebSocket peer (a browser) accepts no connections, and is
+  // reached only over the one it opened (RFC 7118 §5).
+  void allow_outbound_websocket();
 
   // Stops accepting and closes every connection (shutdown).
   void close_all();

@@ -27,6 +27,9 @@ tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri) {
       target.protocol = secure ? Protocol::tls : Protocol::tcp;
     } else if (name == "tls") {
       target.protocol = Protocol::tls;
+    } else if (name == "ws" || name == "wss") {
+      // RFC 7118 §7: sips: over WebSocket means WSS.
+      target.protocol = secure || name == "wss" ? Protocol::wss : Protocol::ws;
     } else {
       return tl::unexpected("transport=" + name + " is not supported");
     }
@@ -37,6 +40,12 @@ tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri) {
   const auto maddr = uri.param("maddr");
   target.host = sip::without_brackets(maddr && !maddr->empty() ? *maddr : uri.host);
   if (target.host.empty()) return tl::unexpected(std::string("URI without a host"));
+  // RFC 7118 §5: a WebSocket client names itself with a random .invalid host, which RFC 6761
+  // §6.4 says never resolves: such a URI is reached only over that client's connection.
+  if (const std::string lower = sip::to_ascii_lower(target.host);
+      lower == "invalid" || lower.ends_with(".invalid") || lower.ends_with(".invalid.")) {
+    return tl::unexpected(std::string("a .invalid host is never resolved (RFC 7118 §5)"));
+  }
   boost::system::error_code error;
   boost::asio::ip::make_address(target.host, error);
   target.host_is_address = !error;

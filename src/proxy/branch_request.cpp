@@ -12,8 +12,10 @@ static_assert(security::DialogToken::kParam == sip::kRecordRouteParam);
 
 std::string record_route_value(const net::Endpoint& at, net::Protocol protocol, const std::string& token,
                                bool secure) {
+  // RFC 7118 §5: a WebSocket client reaches us only over WebSocket, so its side's URI says so
+  // (transport=wss for a sips: one: RFC 5630 §3.2 lets sips: name any secure transport).
   std::string value =
-      secure ? "<sips:" + net::to_string(at)
+      secure ? "<sips:" + net::to_string(at) + (net::is_websocket(protocol) ? ";transport=wss" : "")
              : "<sip:" + net::to_string(at) + ";transport=" + sip::to_ascii_lower(net::via_token(protocol));
   value += ";" + std::string(sip::kRecordRouteParam);
   if (!token.empty()) value += "=" + token;

@@ -4,16 +4,32 @@
 
 namespace osprey::proxy {
 
+namespace {
+
+net::Protocol stream_protocol(security::FlowProtocol protocol) {
+  switch (protocol) {
+    case security::FlowProtocol::tls: return net::Protocol::tls;
+    case security::FlowProtocol::ws: return net::Protocol::ws;
+    case security::FlowProtocol::wss: return net::Protocol::wss;
+    case security::FlowProtocol::udp:
+    case security::FlowProtocol::tcp: break;
+  }
+  return net::Protocol::tcp;
+}
+
+}  // namespace
+
 std::optional<txn::Target> dialog_flow_hop(const security::DialogFlow& flow, const sip::Uri& request_uri,
                                            bool tls_only, const net::Transport& transport) {
   const net::Endpoint remote{flow.address, flow.port};
   if (flow.port == 0 || remote.address.is_unspecified()) return std::nullopt;
   switch (flow.protocol) {
     case security::FlowProtocol::tcp:
-    case security::FlowProtocol::tls: {
-      const auto protocol =
-          flow.protocol == security::FlowProtocol::tls ? net::Protocol::tls : net::Protocol::tcp;
-      if (tls_only && protocol != net::Protocol::tls) return std::nullopt;
+    case security::FlowProtocol::tls:
+    case security::FlowProtocol::ws:
+    case security::FlowProtocol::wss: {
+      const net::Protocol protocol = stream_protocol(flow.protocol);
+      if (tls_only && !net::is_secure(protocol)) return std::nullopt;
       // Only an open connection: osprey never opens one to the peer's ephemeral port (§18.2.2's
       // reuse of the connection the peer opened, nothing more).
       if (!transport.has_connection(protocol, remote)) return std::nullopt;

@@ -26,8 +26,13 @@ std::string first_contact_text(const sip::Message& message) {
 
 security::DialogFlow dialog_flow(net::Protocol protocol, const net::Endpoint& remote) {
   security::FlowProtocol bound = security::FlowProtocol::udp;
-  if (protocol == net::Protocol::tcp) bound = security::FlowProtocol::tcp;
-  if (protocol == net::Protocol::tls) bound = security::FlowProtocol::tls;
+  switch (protocol) {
+    case net::Protocol::udp: bound = security::FlowProtocol::udp; break;
+    case net::Protocol::tcp: bound = security::FlowProtocol::tcp; break;
+    case net::Protocol::tls: bound = security::FlowProtocol::tls; break;
+    case net::Protocol::ws: bound = security::FlowProtocol::ws; break;
+    case net::Protocol::wss: bound = security::FlowProtocol::wss; break;
+  }
   return {bound, remote.address, remote.port};
 }
 

@@ -195,9 +195,11 @@ std::size_t ProxyCore::add_record_route(Context& context, std::size_t branch, co
   // When the request leaves by another transport or address family than it came in on, the two
   // sides of the dialog reach osprey at different addresses: two Record-Route values, the lower
   // one for the caller's side (RFC 5658 §3.2, RFC 3261 §16.6 step 4).
-  // A sips: dialog reaches osprey over TLS on the caller's side too.
+  // A sips: dialog reaches osprey over TLS on the caller's side too (over WSS when that is how
+  // the caller came: a WebSocket client has no other way in, RFC 7118 §5).
   const net::Flow& in = context.arrival;
-  const net::Protocol inbound_protocol = context.tls_only ? net::Protocol::tls : in.protocol;
+  const net::Protocol inbound_protocol =
+      context.tls_only && !net::is_secure(in.protocol) ? net::Protocol::tls : in.protocol;
   if (inbound_protocol != to.protocol || in.remote.address.is_v4() != to.destination.address.is_v4()) {
     if (auto inbound = our_address({inbound_protocol, in.remote, {}})) {
       message.prepend_header(sip::HeaderId::record_route,

@@ -31,7 +31,7 @@ bool requires_tls(const sip::RouteDecision& route);
 
 // Whether one hop of a request may use `protocol`.
 inline bool hop_allowed(bool tls_only, net::Protocol protocol) {
-  return !tls_only || protocol == net::Protocol::tls;
+  return !tls_only || net::is_secure(protocol);
 }
 
 }  // namespace osprey::proxy

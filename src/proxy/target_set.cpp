@@ -41,6 +41,8 @@ TargetGroups target_groups(const std::vector<store::Binding>& bindings,
     target.routes = binding->path;
     target.binding_address = binding->path.empty();
     registrar::BindingHops hops = registrar::binding_hops(*binding, connection_open);
+    // A WebSocket binding whose connection is gone reaches nobody (registrar/binding_hop.hpp).
+    if (hops.uris.empty()) continue;
     target.next_hop = std::move(hops.uris.front());
     target.fallback_hops.assign(std::make_move_iterator(hops.uris.begin() + 1),
                                 std::make_move_iterator(hops.uris.end()));

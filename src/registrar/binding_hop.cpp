@@ -46,6 +46,10 @@ BindingHops binding_hops(const store::Binding& binding, const ConnectionOpen& co
   if (auto path = first_path_uri(binding)) return {{std::move(*path)}, false};
   if (!binding.source) return {{binding.contact}, false};
   const store::BindingSource& source = *binding.source;
+  if (net::is_websocket(source.protocol)) {
+    if (connection_open && connection_open(source)) return {{source_uri(source)}, true};
+    return {{}, false};
+  }
   if (net::is_reliable(source.protocol)) {
     if (connection_open && connection_open(source)) return {{source_uri(source), binding.contact}, true};
     return {{binding.contact}, false};

@@ -12,7 +12,10 @@
 //  3. Over UDP, the Contact URI (§16.6 step 7: the Request-URI is the next hop; a third-party
 //     registration's Contact is not the sender), unless the UA is behind NAT: then the source
 //     address and port of its REGISTER, where the NAT's mapping leads.
-//  4. No source (a stored record whose source could not be read): the Contact.
+//  4. Over WS or WSS (RFC 7118 §5), that connection alone, while it is open; once it is gone,
+//     no hop at all: the Contact's host is a made-up .invalid name, and a browser accepts no
+//     connections, so nothing else reaches the UA until it connects and registers again.
+//  5. No source (a stored record whose source could not be read): the Contact.
 //
 // NAT (Kamailio nathelper's nat_uac_test, flags 1 and 2 combined): the Contact's host is a
 // private or reserved IP literal (registrar/address_scope.hpp) AND differs from the address
@@ -53,7 +56,8 @@ ConnectionOpen connection_open_in(const net::Transport& transport);
 
 // Where requests for one binding go, first to try first.
 struct BindingHops {
-  std::vector<std::string> uris;  // never empty
+  // Empty only for a WebSocket binding whose connection is gone (rule 4).
+  std::vector<std::string> uris;
   // The first hop is the binding's own flow, the connection its REGISTER came on (rule 2): only
   // that hop may go over a connection the peer opened (txn::Target::peer_flow, RFC 5626 §5.3,
   // RFC 5923 §5). A Contact naming some open connection's address and port never may: it is

@@ -62,7 +62,7 @@ tl::expected<RegisterRequest, sip::LocalReply> read_register(const sip::Message&
   if (!aor_valid_for_request_uri(to, request_uri, domains)) return refuse(404, "Not Found");
   // RFC 5630 §4.1, RFC 3261 §26.2.2: a sips: registration is made over TLS; a binding for a
   // sips: AOR registered in the clear is one no sips: request could use.
-  const bool secure_source = source.protocol == net::Protocol::tls;
+  const bool secure_source = net::is_secure(source.protocol);
   if ((request_uri.scheme == sip::UriScheme::sips || to.scheme == sip::UriScheme::sips) && !secure_source) {
     return refuse(403, "sips: requires TLS");
   }

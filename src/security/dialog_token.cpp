@@ -81,7 +81,7 @@ std::optional<std::pair<DialogFlow, std::size_t>> get_flow(std::string_view in) 
   const auto kind = static_cast<unsigned char>(in[0]);
   const bool v6 = (kind & kFlowV6) != 0;
   const unsigned protocol = kind & 0x0f;
-  if ((kind & ~(kFlowV6 | 0x0f)) != 0 || protocol > static_cast<unsigned>(FlowProtocol::tls))
+  if ((kind & ~(kFlowV6 | 0x0f)) != 0 || protocol > static_cast<unsigned>(FlowProtocol::wss))
     return std::nullopt;
   const std::size_t address_size = v6 ? 16 : 4;
   if (in.size() < 1 + address_size + 2) return std::nullopt;

@@ -66,7 +66,7 @@ std::string dialog_target(std::string_view contact_uri);
 enum class DialogDirection : std::uint8_t { toward_caller = 0, toward_callee = 1 };
 
 // The transport of a dialog flow, numbered as in the token (net::Protocol's order).
-enum class FlowProtocol : std::uint8_t { udp = 0, tcp = 1, tls = 2 };
+enum class FlowProtocol : std::uint8_t { udp = 0, tcp = 1, tls = 2, ws = 3, wss = 4 };
 
 // Where the other side of a dialog was, as osprey saw it: the remote end of its connection or
 // the source of its datagrams.

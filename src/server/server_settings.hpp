@@ -41,7 +41,8 @@ struct ServerSettings {
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_ip = 64;
   std::size_t max_connections_per_network = 256;  // per IPv4 /24 or IPv6 /64
-  TlsSpec tls;
+  TlsSpec tls;                                    // for the TLS and WSS listeners alike
+  net::WebSocketPolicy websocket;                 // the ws and wss listeners' upgrade policy (RFC 7118)
   // The RFC 3263 resolver of every worker (one c-ares channel and cache each).
   net::DnsSettings dns;
   txn::TimerSettings timers;

@@ -62,6 +62,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       tick_(io_context_) {
   datagram_options_.stream = false;
   stream_options_.stream = true;  // §18.3: Content-Length is mandatory on streams
+  transport_.streams().set_websocket_policy(settings.websocket);
   responder_.attach(table_, &registrar_);
   responder_.attach_proxy(&proxy_);
   registrar_.attach_send_batch([this](const std::function<void()>& work) {
@@ -203,7 +204,7 @@ bool Worker::admit_source(std::string_view bytes, const net::Flow& flow) {
   counters_.rate_limited.fetch_add(1, std::memory_order_relaxed);
   // Over the rate: a request gets 503 with Retry-After (RFC 3261 §21.5.4), statelessly and only
   // as often as the limiter allows replies; the flood beyond that is dropped.
-  Intake intake = take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_);
+  Intake intake = take_in(bytes, net::is_message_framed(flow.protocol) ? datagram_options_ : stream_options_);
   if (!intake.message || !intake.message->is_request() || intake.message->method() == sip::Method::ack) {
     return false;
   }
@@ -226,7 +227,7 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
   // answer the double CRLF in net/; a datagram needs no answer). Nothing to parse, nothing to log.
   if (flow.protocol == net::Protocol::udp && is_keepalive(bytes)) return;
   Intake intake =
-      take_in(bytes, flow.protocol == net::Protocol::udp ? datagram_options_ : stream_options_, &flow);
+      take_in(bytes, net::is_message_framed(flow.protocol) ? datagram_options_ : stream_options_, &flow);
   if (!intake.reply.empty()) {
     // No transaction for a request this broken: the answer goes straight back where it came
     // from (the flow's source, as rport would have it; §18.2.2 needs a parsed Via).

@@ -272,11 +272,11 @@ TEST_F(ConfigLoader, BadPort) {
 
 TEST_F(ConfigLoader, BadTransport) {
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"sctp\"\n"),
-            "osprey.toml:3: key 'listen[0].transport': must be one of udp, tcp, tls, not 'sctp'");
+            "osprey.toml:3: key 'listen[0].transport': must be one of udp, tcp, tls, ws, wss, not 'sctp'");
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = 1\n"),
-            "osprey.toml:3: key 'listen[0].transport': must be one of udp, tcp, tls");
+            "osprey.toml:3: key 'listen[0].transport': must be one of udp, tcp, tls, ws, wss");
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\naddress = \"::\"\n"),
-            "osprey.toml:2: key 'listen[0].transport': is required (udp, tcp or tls)");
+            "osprey.toml:2: key 'listen[0].transport': is required (udp, tcp, tls, ws or wss)");
 }
 
 TEST_F(ConfigLoader, BadListen) {
@@ -299,16 +299,58 @@ TEST_F(ConfigLoader, BadListen) {
 
 TEST_F(ConfigLoader, TlsNeedsExistingFiles) {
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\n"),
-            "osprey.toml:2: key 'listen[0].certificate': is required for transport \"tls\"");
+            "osprey.toml:2: key 'listen[0].certificate': is required for transport \"tls\" and \"wss\"");
   EXPECT_EQ(
       error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"/nonexistent/c.pem\"\n"
                 "private_key = \"/nonexistent/k.pem\"\n"),
       "osprey.toml:4: key 'listen[0].certificate': '/nonexistent/c.pem' is not a readable file");
   const std::string cert = dir_.write("cert.pem", "x").string();
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"" + cert + "\"\n"),
-            "osprey.toml:2: key 'listen[0].private_key': is required for transport \"tls\"");
+            "osprey.toml:2: key 'listen[0].private_key': is required for transport \"tls\" and \"wss\"");
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"udp\"\ncertificate = \"" + cert + "\"\n"),
-            "osprey.toml:4: key 'listen[0].certificate': is only used with transport \"tls\"");
+            "osprey.toml:4: key 'listen[0].certificate': is only used with transport \"tls\" and \"wss\"");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"wss\"\n"),
+            "osprey.toml:2: key 'listen[0].certificate': is required for transport \"tls\" and \"wss\"");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"ws\"\ncertificate = \"" + cert + "\"\n"),
+            "osprey.toml:4: key 'listen[0].certificate': is only used with transport \"tls\" and \"wss\"");
+}
+
+// RFC 7118 listeners: WebSocket default ports, wss with the one TLS certificate, and the Origin
+// allowed-list of [websocket].
+TEST_F(ConfigLoader, WebSocketListenersAndOrigins) {
+  const std::string cert = dir_.write("cert.pem", "x").string();
+  const std::string key = dir_.write("key.pem", "x").string();
+  const std::string other = dir_.write("other.pem", "x").string();
+  const auto config = load(
+      "domains = [\"a\"]\n[[listen]]\ntransport = \"ws\"\n"
+      "[[listen]]\ntransport = \"wss\"\ncertificate = \"" +
+      cert + "\"\nprivate_key = \"" + key +
+      "\"\n[websocket]\nallowed_origins = [\"https://phone.example.com\", \"*\"]\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  ASSERT_EQ(config->listen.size(), 2u);
+  EXPECT_EQ(config->listen[0].transport, Transport::ws);
+  EXPECT_EQ(config->listen[0].port, 80);
+  EXPECT_EQ(config->listen[1].transport, Transport::wss);
+  EXPECT_EQ(config->listen[1].port, 443);
+  EXPECT_EQ(config->listen[1].certificate, cert);
+  EXPECT_EQ(config->websocket.allowed_origins, (std::vector<std::string>{"https://phone.example.com", "*"}));
+  // Default: no origin is listed.
+  EXPECT_TRUE(load("domains = [\"a\"]\n")->websocket.allowed_origins.empty());
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[websocket]\nallowed_origins = [\"https://x.example/page\"]\n"),
+            "osprey.toml:3: key 'websocket.allowed_origins': 'https://x.example/page' is not an origin like "
+            "\"https://phone.example.com\" (scheme, host, optional port, no path) or \"*\"");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[websocket]\ncolour = 1\n"),
+            "osprey.toml:3: key 'websocket.colour': unknown key");
+  // One certificate for TLS and WSS alike (one context, reloaded as a whole).
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"" + cert +
+                      "\"\nprivate_key = \"" + key + "\"\n[[listen]]\ntransport = \"wss\"\ncertificate = \"" +
+                      other + "\"\nprivate_key = \"" + key + "\"\n"),
+            "osprey.toml:6: key 'listen[1].certificate': every TLS and WSS listener must use the same "
+            "certificate and private_key as listen[0]");
+  // ws shares the TCP socket space: the same port twice cannot bind.
+  EXPECT_FALSE(
+      load("domains = [\"a\"]\n[[listen]]\ntransport = \"tcp\"\nport = 8080\n"
+           "[[listen]]\ntransport = \"ws\"\nport = 8080\n"));
 }
 
 TEST_F(ConfigLoader, MinGreaterThanMax) {

@@ -32,7 +32,6 @@ TEST(NaptrFilter, SkipsWhatOspreyCannotFollow) {
       {
           naptr(1, 1, "U", "SIP+D2T", "", "!^.*$!sip:a@b!"),  // a URI rewrite, not SIP's "S"
           naptr(2, 1, "S", "SIP+D2S", "_sip._sctp.x"),        // SCTP
-          naptr(3, 1, "S", "SIP+D2W", "_sip._ws.x"),          // WebSocket: not yet a Protocol
           naptr(4, 1, "S", "E2U+sip", "_sip._udp.x"),         // ENUM, not SIP's resolution service
           naptr(5, 1, "S", "SIP+D2T", "bad name!.x"),         // not a host name
           naptr(6, 1, "A", "SIP+D2T", "host.x"),              // "A" flag: SIP uses only "S"
@@ -40,6 +39,16 @@ TEST(NaptrFilter, SkipsWhatOspreyCannotFollow) {
       },
       false, 10);
   EXPECT_EQ(choices, (std::vector<NaptrChoice>{{Protocol::udp, "_sip._udp.x"}}));
+}
+
+TEST(NaptrFilter, WebSocketServices) {
+  // RFC 7118: SIP+D2W is WS, SIPS+D2W is WSS, and only the latter serves a sips: URI.
+  const std::vector<NaptrRecord> records = {naptr(10, 1, "S", "SIP+D2W", "_sip._ws.x"),
+                                            naptr(20, 1, "S", "SIPS+D2W", "_sips._ws.x")};
+  EXPECT_EQ(usable_naptr_choices(records, false, 10),
+            (std::vector<NaptrChoice>{{Protocol::ws, "_sip._ws.x"}, {Protocol::wss, "_sips._ws.x"}}));
+  EXPECT_EQ(usable_naptr_choices(records, true, 10),
+            (std::vector<NaptrChoice>{{Protocol::wss, "_sips._ws.x"}}));
 }
 
 TEST(NaptrFilter, BoundedAndWithoutDuplicates) {

@@ -22,7 +22,8 @@ const std::vector<std::string> kZone = {
     // svc: NAPTR prefers TCP (order 10) over UDP (order 20); TCP has two SRV targets.
     "naptr-record=svc.test.example,20,10,S,SIP+D2U,,_sip._udp.svc.test.example",
     "naptr-record=svc.test.example,10,10,S,SIP+D2T,,_sip._tcp.svc.test.example",
-    "naptr-record=svc.test.example,30,10,S,SIP+D2W,,_sip._ws.svc.test.example",
+    "naptr-record=svc.test.example,30,10,S,SIP+D2S,,_sip._sctp.svc.test.example",
+    "srv-host=_sip._sctp.svc.test.example,udp.test.example,5999,1,10",
     "naptr-record=svc.test.example,5,10,U,SIP+D2T,!^.*$!sip:x@y!,",
     "srv-host=_sip._tcp.svc.test.example,second.test.example,5080,2,10",
     "srv-host=_sip._tcp.svc.test.example,first.test.example,5070,1,10",
@@ -89,7 +90,7 @@ class Rfc3263ResolverTest : public ::testing::Test {
 TEST_F(Rfc3263ResolverTest, NaptrLeadsToSrvInPriorityOrderThenAddresses) {
   auto result = resolve("sip:bob@svc.test.example");
   ASSERT_TRUE(result && *result) << (result ? result->error() : "");
-  // §4.1: the "U" record and the WebSocket service are skipped; TCP (order 10) before UDP
+  // §4.1: the "U" record and the SCTP service are skipped; TCP (order 10) before UDP
   // (order 20); within TCP, the priority-1 target first (RFC 2782).
   EXPECT_EQ((*result)->hops, (std::vector<ResolvedHop>{hop(Protocol::tcp, "127.0.0.2", 5070),
                                                        hop(Protocol::tcp, "127.0.0.3", 5080),

@@ -41,6 +41,25 @@ TEST(TargetOf, TransportParameterChoosesTheProtocol) {
   EXPECT_EQ(target_for("sips:bob@example.com;transport=tcp")->protocol, Protocol::tls);
 }
 
+// RFC 7118: ws and wss, on the WebSocket ports when the URI gives none (RFC 7118 names none
+// for sip:); sips: over WebSocket is WSS.
+TEST(TargetOf, WebSocketTransports) {
+  EXPECT_EQ(target_for("sip:192.0.2.7;transport=ws")->protocol, Protocol::ws);
+  EXPECT_EQ(target_for("sip:192.0.2.7;transport=WS")->port, 80);
+  EXPECT_EQ(target_for("sip:192.0.2.7;transport=wss")->protocol, Protocol::wss);
+  EXPECT_EQ(target_for("sip:192.0.2.7;transport=wss")->port, 443);
+  EXPECT_EQ(target_for("sips:192.0.2.7;transport=ws")->protocol, Protocol::wss);
+  EXPECT_EQ(target_for("sip:192.0.2.7:8080;transport=ws")->port, 8080);
+}
+
+// RFC 7118 §5, RFC 6761 §6.4: a WebSocket client's made-up .invalid host is never looked up.
+TEST(TargetOf, InvalidHostIsNeverResolved) {
+  EXPECT_FALSE(target_for("sip:alice@df7jal23ls0d.invalid;transport=ws"));
+  EXPECT_FALSE(target_for("sip:alice@DF7JAL23LS0D.INVALID"));
+  EXPECT_FALSE(target_for("sip:alice@x.invalid.;transport=tcp"));
+  EXPECT_TRUE(target_for("sip:alice@invalid.example.com"));
+}
+
 TEST(TargetOf, RefusesWhatCannotBeSent) {
   EXPECT_FALSE(target_for("sip:bob@example.com;transport=sctp"));
   EXPECT_FALSE(target_for("sips:bob@example.com;transport=udp"));

@@ -65,6 +65,20 @@ TEST(BindingHop, StreamUsesItsOpenConnectionThenTheContact) {
   EXPECT_EQ(binding_next_hops(b, false), Hops{"sip:a@127.0.0.1:5070;transport=tcp"});
 }
 
+// RFC 7118 §5: a WebSocket UA's Contact names a made-up .invalid host; only its connection
+// reaches it, and once that is gone nothing does (no hop: the proxy leaves the binding out).
+TEST(BindingHop, WebSocketBindingHasOnlyItsConnection) {
+  const auto ws = binding("sip:a@df7jal23ls0d.invalid;transport=ws", "ws:192.0.2.7:51000");
+  EXPECT_EQ(binding_next_hops(ws, true), Hops{"sip:192.0.2.7:51000;transport=ws"});
+  EXPECT_TRUE(first_hop_is_own_flow(ws, true));
+  EXPECT_EQ(binding_next_hops(ws, false), Hops{});
+  EXPECT_FALSE(first_hop_is_own_flow(ws, false));
+  // Even a Contact with a reachable-looking address is not tried over WSS once it closed.
+  const auto wss = binding("sip:a@192.0.2.7:5061;transport=tls", "wss:192.0.2.7:51001");
+  EXPECT_EQ(binding_next_hops(wss, true), Hops{"sip:192.0.2.7:51001;transport=wss"});
+  EXPECT_EQ(binding_next_hops(wss, false), Hops{});
+}
+
 // Only the connection the REGISTER came on is the binding's own flow (RFC 5626 §5.3), which
 // alone may carry requests over a connection the UA opened (RFC 5923 §5, txn::Target::peer_flow).
 TEST(BindingHop, OnlyTheRegisteringConnectionIsTheBindingsOwnFlow) {
