@@ -46,7 +46,7 @@
 // the im layer.
 //
 // Not done: recursion on 3xx (§16.7 step 4: a 3xx is a final response like any other), strict
-// routers as next hop (§16.6 step 6), RFC 3263 NAPTR/SRV (net/target_resolver.hpp: A/AAAA).
+// routers as next hop (§16.6 step 6). Next hops by name: RFC 3263 in net/target_resolver.hpp.
 
 #include <cstdint>
 #include <deque>
