@@ -209,7 +209,7 @@ TEST_F(Rfc3263ResolverTest, AnAnswerExpiresWithItsTtl) {
 }
 
 TEST_F(Rfc3263ResolverTest, TheCacheBoundEvictsTheLeastRecentlyUsed) {
-  settings_.cache_entries = 2;  // one name's A and AAAA
+  settings_.cache_entries = 3;  // one name's hosts-file check, A and AAAA
   auto first = resolve("sip:first.test.example:5060");
   auto second = resolve("sip:second.test.example:5060");
   ASSERT_TRUE(first && *first && second && *second);
