@@ -55,7 +55,8 @@ const std::vector<std::string> kZone = {
 class Rfc3263ResolverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(dns_.running()) << "dnsmasq did not start: " << dns_.log();
+    ASSERT_TRUE(dns_.running()) << "dnsmasq did not start (scripts/bootstrap.sh installs dnsmasq-base): "
+                                << dns_.log();
     settings_.servers = {{boost::asio::ip::make_address("127.0.0.1"), dns_.port()}};
     settings_.timeout = std::chrono::milliseconds(300);
     settings_.attempts = 1;
