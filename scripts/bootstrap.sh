@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that osprey's build, tests, fuzzers and benchmarks need.
-# Idempotent: packages already present are skipped, and apt is not touched when nothing is missing.
+# Installs every Debian 12 package that osprey's build, tests, fuzzers and benchmarks need, and
+# the JavaScript SIP libraries of tests/interop/js (npm ci, pinned by its package-lock.json).
+# Idempotent: packages already present are skipped, apt is not touched when nothing is missing,
+# and npm runs only when tests/interop/js/node_modules does not match the lock file.
 set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(
   # toolchain
@@ -19,7 +23,16 @@ packages=(
   dnsmasq-base
   # real softphones driven headless by tests/interop/test_softphones_*.py (console clients only)
   baresip-core linphone-cli twinkle-console
+  # a real browser, headless, for JsSIP over its own WebSocket (tests/interop/test_websocket_browser.py)
+  chromium
 )
+
+# Node.js and npm run JsSIP and SIP.js in tests/interop/test_websocket_js.py. A Node that is
+# already there is used as it is: NodeSource's nodejs bundles npm, and Debian's npm package
+# would conflict with it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,15 +41,25 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "bootstrap: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd=(sudo)
+# The JavaScript SIP libraries, exactly as package-lock.json pins them. The lock file's hash is
+# kept in node_modules once `npm ci` succeeded: the next run sees it matches and needs no
+# network; a changed lock file (or no node_modules) installs again.
+js_dir="$root/tests/interop/js"
+lock_hash="$(sha256sum "$js_dir/package-lock.json" | cut -d' ' -f1)"
+stamp="$js_dir/node_modules/.osprey-package-lock.sha256"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  echo "bootstrap: npm ci in tests/interop/js"
+  (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" >"$stamp"
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

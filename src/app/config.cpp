@@ -193,6 +193,10 @@ void read_registrar(ReadState& state, const toml::table& table, RegistrarConfig&
   section.integer<std::uint32_t>("default_expires", kMinExpiresFloor, kMaxExpiresCeiling,
                                  registrar.default_expires);
   section.integer<std::uint32_t>("max_contacts_per_aor", 1, 1000, registrar.max_contacts_per_aor);
+  // Below 10 s keep-alives are a load of their own; above an hour no NAT keeps a binding.
+  section.integer<std::uint32_t>("flow_timer_udp", 10, 3600, registrar.flow_timer_udp);
+  section.integer<std::uint32_t>("flow_timer_stream", 10, 3600, registrar.flow_timer_stream);
+  section.boolean("forward_foreign_register", registrar.forward_foreign_register);
   require_not_greater(section, "min_expires", registrar.min_expires, "max_expires", registrar.max_expires);
   require_not_greater(section, "min_expires", registrar.min_expires, "default_expires",
                       registrar.default_expires);
@@ -254,6 +258,16 @@ void read_messages(ReadState& state, const toml::table& table, MessagesConfig& m
   section.fail_unknown_keys();
 }
 
+void read_proxy(ReadState& state, const toml::table& table, ProxyConfig& proxy) {
+  Section section(state, table, "proxy");
+  section.boolean("recurse_on_redirect", proxy.recurse_on_redirect);
+  section.integer<std::uint32_t>("max_redirect_targets", 0, 20, proxy.max_redirect_targets);
+  section.integer<std::uint32_t>("blocklist_ttl", 0, 3600, proxy.blocklist_ttl);
+  section.integer<std::uint32_t>("blocklist_max_retry_after", 0, 86400, proxy.blocklist_max_retry_after);
+  section.integer<std::uint32_t>("blocklist_size", 0, 1000000, proxy.blocklist_size);
+  section.fail_unknown_keys();
+}
+
 void read_websocket(ReadState& state, const toml::table& table, WebSocketConfig& websocket) {
   Section section(state, table, "websocket");
   if (section.string_array("allowed_origins", websocket.allowed_origins)) {
@@ -302,6 +316,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
   if (const toml::table* dns = root.table("dns")) read_dns(state, *dns, config.dns);
+  if (const toml::table* proxy = root.table("proxy")) read_proxy(state, *proxy, config.proxy);
   if (const toml::table* websocket = root.table("websocket"))
     read_websocket(state, *websocket, config.websocket);
   if (const toml::table* security = root.table("security")) read_security(state, *security, config.security);

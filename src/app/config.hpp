@@ -40,6 +40,13 @@ struct RegistrarConfig {
   std::uint32_t max_expires = 3600;
   std::uint32_t default_expires = 3600;
   std::uint32_t max_contacts_per_aor = 10;
+  // RFC 5626 §4.4.1: the Flow-Timer given to a UA registering with outbound directly over UDP,
+  // and over a connection (TCP, TLS).
+  std::uint32_t flow_timer_udp = 29;
+  std::uint32_t flow_timer_stream = 120;
+  // RFC 3261 §10.3 step 1: proxy a REGISTER for a domain not served here (it then needs an
+  // account of ours, 407) instead of answering 403.
+  bool forward_foreign_register = false;
 };
 
 struct LimitsConfig {
@@ -80,6 +87,19 @@ struct MessagesConfig {
   std::uint32_t delivery_timeout = 4;
 };
 
+// [proxy]: where forwarded requests go when a place fails or redirects.
+struct ProxyConfig {
+  // RFC 3261 §16.5 / §16.7 step 4: the Contacts of a 3xx join the target set, judged as any
+  // target (dial policy, gateway, our own domains, no private address from a public 3xx).
+  bool recurse_on_redirect = true;
+  std::uint32_t max_redirect_targets = 5;  // per request; 0: none
+  // RFC 3263 §4.3: a destination that failed (transport error, timeout) is tried last for this
+  // many seconds (0: never); a 503's Retry-After for as long as it says, at most the second.
+  std::uint32_t blocklist_ttl = 60;
+  std::uint32_t blocklist_max_retry_after = 3600;
+  std::uint32_t blocklist_size = 4096;  // destinations remembered per worker
+};
+
 struct TlsConfig {
   // CA certificates (PEM) that verify the servers osprey connects to over TLS; empty: the
   // system's default CA store.
@@ -103,6 +123,7 @@ struct Config {
   LimitsConfig limits;
   MessagesConfig messages;
   TlsConfig tls;
+  ProxyConfig proxy;
   WebSocketConfig websocket;
   DnsConfig dns;  // [dns]: the servers and limits of the RFC 3263 resolver
   SecurityConfig security;

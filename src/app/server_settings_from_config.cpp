@@ -46,6 +46,9 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.registrar.max_expires = config.registrar.max_expires;
   settings.registrar.default_expires = config.registrar.default_expires;
   settings.registrar.max_contacts_per_aor = config.registrar.max_contacts_per_aor;
+  settings.registrar.flow_timer_udp = config.registrar.flow_timer_udp;
+  settings.registrar.flow_timer_stream = config.registrar.flow_timer_stream;
+  settings.forward_foreign_register = config.registrar.forward_foreign_register;
   settings.im.max_body_bytes = config.messages.max_body_size;
   settings.im.delivery_timeout = std::chrono::seconds(config.messages.delivery_timeout);
   settings.messages.max_messages_per_user = config.messages.max_stored_per_user;
@@ -59,6 +62,11 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.max_connections_per_ip = config.limits.max_connections_per_ip;
   settings.max_connections_per_network = config.limits.max_connections_per_network;
   settings.security = security_settings(config.security, config.dialplan);
+  settings.redirects.recurse = config.proxy.recurse_on_redirect;
+  settings.redirects.max_targets = config.proxy.max_redirect_targets;
+  settings.blocklist.ttl = std::chrono::seconds(config.proxy.blocklist_ttl);
+  settings.blocklist.max_retry_after = std::chrono::seconds(config.proxy.blocklist_max_retry_after);
+  settings.blocklist.capacity = config.proxy.blocklist_size;
   return settings;
 }
 

@@ -39,10 +39,8 @@ std::string contact_uri(const net::Endpoint& local, net::Protocol protocol, std:
     return "sips:osprey@" + net::to_string(local);
   }
   std::string uri = "sip:osprey@" + net::to_string(local);
-  if (protocol == net::Protocol::tcp) uri += ";transport=tcp";
-  if (protocol == net::Protocol::tls) uri += ";transport=tls";
-  if (protocol == net::Protocol::ws) uri += ";transport=ws";
-  if (protocol == net::Protocol::wss) uri += ";transport=wss";
+  // RFC 7118 §5.2: "ws" names WS and WSS alike.
+  if (protocol != net::Protocol::udp) uri += ";transport=" + std::string(net::uri_transport(protocol));
   return uri;
 }
 

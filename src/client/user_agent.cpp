@@ -157,7 +157,7 @@ std::string UserAgent::last_connection_error() const {
 
 void UserAgent::on_message(std::string_view bytes, const net::Flow& flow) {
   sip::ParseOptions options;
-  options.stream = flow.protocol != net::Protocol::udp;  // §18.3: Content-Length is mandatory
+  options.stream = !net::is_message_framed(flow.protocol);  // §18.3: Content-Length is mandatory
   auto message = sip::Message::parse(std::string(bytes), options);
   // A broken message, or one the transaction layer cannot key on (§17.1.3, §17.2.3), is
   // dropped: a client tool owes no 400 to whoever sends it garbage. A request with nobody to

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "im/delivery_hop.hpp"
+#include "sip/numeric_headers.hpp"
 #include "sip/uri.hpp"
 
 namespace osprey::im {
@@ -137,6 +138,12 @@ void OfflineDelivery::send_current(Run& run) {
   const std::uint64_t attempt = run.attempt;
   for (const store::Binding& binding : bindings) {
     registrar::BindingHops hops = registrar::binding_hops(binding, routing_.connection_open);
+    // RFC 5626 §5.3: an outbound binding whose flow is gone reaches nobody: a failed branch,
+    // transient (the UA registers again over a new flow, and the message follows).
+    if (hops.flow_failed) {
+      hop_failed(aor, attempt, delivery_address(binding, call_id), {}, true);
+      continue;
+    }
     if (hops.uris.empty()) {
       // A WebSocket binding whose connection is gone: nothing reaches it until it registers
       // again (registrar/binding_hop.hpp); the message waits for that.
@@ -186,39 +193,74 @@ void OfflineDelivery::send_branch(const std::string& aor, std::uint64_t attempt,
     hop_failed(aor, attempt, std::move(address), std::move(hops));
     return;
   }
-  if (routing_.refused && routing_.refused(resolved->hops.front().endpoint)) {
-    // Not a place that changes its mind: no back-off for it.
-    hop_failed(aor, attempt, std::move(address), std::move(hops), false);
+  std::vector<net::ResolvedHop> addresses = resolved->hops;
+  // Every address is judged, not only the first; a refused one is no place that changes its
+  // mind (no back-off for it).
+  if (routing_.refused) {
+    std::erase_if(addresses, [this](const net::ResolvedHop& hop) { return routing_.refused(hop.endpoint); });
+    if (addresses.empty()) {
+      hop_failed(aor, attempt, std::move(address), std::move(hops), false);
+      return;
+    }
+  }
+  if (routing_.blocklist != nullptr) routing_.blocklist->order(addresses);
+  // A Contact's host is whatever its UA wrote: a name with hundreds of dead addresses must not
+  // hold the user's queue for hours of timeouts (as ProxyCore::kMaxHopsPerTarget).
+  if (addresses.size() > kMaxAddressesPerHop) addresses.resize(kMaxAddressesPerHop);
+  send_to_address(aor, attempt, std::move(address), std::move(hops), own_flow, std::move(addresses),
+                  resolved->server_name);
+}
+
+void OfflineDelivery::send_to_address(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                                      std::vector<std::string> hops, bool own_flow,
+                                      std::vector<net::ResolvedHop> addresses,
+                                      const std::string& server_name) {
+  Run* run = find(aor);
+  if (run == nullptr || run->attempt != attempt || run->acknowledged) return;
+  while (!addresses.empty()) {
+    auto request = delivery_request(run->queue.front(), address);
+    if (!request) {
+      branch_failed(*run);
+      return;
+    }
+    txn::Target target{addresses.front().protocol, addresses.front().endpoint, server_name};
+    addresses.erase(addresses.begin());
+    target.peer_flow = own_flow && net::is_reliable(target.protocol);
+    auto client = table_.send_request(std::move(*request), target);
+    if (!client) {
+      // The table's nullopt counts as 503 (transaction_table.hpp): a transport error; the next
+      // address (RFC 3263 §4.3).
+      if (routing_.blocklist != nullptr) routing_.blocklist->failed(target.protocol, target.destination);
+      continue;
+    }
+    ++counters_.sent;
+    branches_.emplace(key_of(*client), BranchRef{aor, attempt, std::move(address), std::move(hops),
+                                                 std::move(addresses), target, own_flow});
     return;
   }
-  auto request = delivery_request(run->queue.front(), address);
-  if (!request) {
-    branch_failed(*run);
-    return;
-  }
-  txn::Target target{resolved->hops.front().protocol, resolved->hops.front().endpoint, resolved->server_name};
-  target.peer_flow = own_flow && net::is_reliable(target.protocol);
-  auto client = table_.send_request(std::move(*request), target);
-  if (!client) {
-    // The table's nullopt counts as 503 (transaction_table.hpp): a transport error.
-    hop_failed(aor, attempt, std::move(address), std::move(hops));
-    return;
-  }
-  ++counters_.sent;
-  hops.erase(hops.begin());
-  branches_.emplace(key_of(*client), BranchRef{aor, attempt, std::move(address), std::move(hops)});
+  hop_failed(aor, attempt, std::move(address), std::move(hops));
 }
 
 bool OfflineDelivery::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
   auto it = branches_.find(key_of(transaction));
   if (it == branches_.end()) return false;
   if (response.status() < 200) return true;  // provisional: the final one follows
-  const BranchRef ref = std::move(it->second);
+  BranchRef ref = std::move(it->second);
   branches_.erase(it);
   Run* run = find(ref.aor);
   // A 2xx after the first (another device) or any answer of an older attempt changes nothing:
   // the message was removed once and the next one is on its way.
   if (run == nullptr || run->attempt != ref.attempt || run->acknowledged) return true;
+  if (response.status() == 503 && !ref.addresses.empty()) {
+    // RFC 3263 §4.3: the next address of the same hop (§21.5.4: this one is overloaded).
+    if (routing_.blocklist != nullptr) {
+      if (auto after = sip::retry_after(response); after && *after)
+        routing_.blocklist->unavailable_for(ref.sent_to.protocol, ref.sent_to.destination, (*after)->seconds);
+    }
+    send_to_address(ref.aor, ref.attempt, std::move(ref.address), std::move(ref.hops), ref.own_flow,
+                    std::move(ref.addresses), ref.sent_to.server_name);
+    return true;
+  }
   if (response.status() < 300) {
     delivered(*run);
   } else {
@@ -234,7 +276,16 @@ bool OfflineDelivery::on_client_failure(txn::ClientTransactionId transaction, in
   branches_.erase(it);
   Run* run = find(ref.aor);
   if (run == nullptr || run->attempt != ref.attempt || run->acknowledged) return true;
-  // No answer at all from this hop (timeout, transport error): the binding's next one.
+  if (routing_.blocklist != nullptr)
+    routing_.blocklist->failed(ref.sent_to.protocol, ref.sent_to.destination);
+  // No answer at all from this address (timeout, transport error): the hop's next address
+  // (RFC 3263 §4.3), then the binding's next hop.
+  if (!ref.addresses.empty()) {
+    send_to_address(ref.aor, ref.attempt, std::move(ref.address), std::move(ref.hops), ref.own_flow,
+                    std::move(ref.addresses), ref.sent_to.server_name);
+    return true;
+  }
+  if (!ref.hops.empty()) ref.hops.erase(ref.hops.begin());
   if (!ref.hops.empty()) {
     send_to_hop(ref.aor, ref.attempt, std::move(ref.address), std::move(ref.hops), false);
   } else {

@@ -9,9 +9,11 @@
 //   claim the AOR (DeliveryClaims: one run per AOR across all workers, so order holds)
 //   -> fetch up to `batch` messages in id order (= arrival order)
 //   -> send the first to every binding in parallel (RFC 3428 §4: a MESSAGE forks like any
-//      request), each where registrar::binding_hops says; a hop that gets no answer at
-//      all (transport error, timeout, no address) passes the branch to the binding's next hop
-//      (its Contact after its own connection). The first 2xx removes it from the store and
+//      request), each where registrar::binding_hops says; a hop's resolved addresses are tried
+//      in turn (RFC 3263 §4.3: after a transport error, a timeout or a 503; those that failed a
+//      moment ago last, net/destination_blocklist.hpp), and a hop none of whose addresses
+//      answered at all passes the branch to the binding's next hop (its Contact after its own
+//      connection). The first 2xx removes it from the store and
 //      sends the next one. A later 2xx of
 //      the same message (another device) is ignored: no second removal, no second send.
 //      Non-INVITE branches are never cancelled (RFC 3261 §9.1: CANCEL is for INVITE).
@@ -38,6 +40,7 @@
 
 #include "im/delivery_claims.hpp"
 #include "im/message_rules.hpp"
+#include "net/destination_blocklist.hpp"
 #include "net/target_resolver.hpp"
 #include "registrar/binding_hop.hpp"
 #include "sip/message.hpp"
@@ -65,6 +68,8 @@ struct DeliveryRouting {
   // True for an address no stored MESSAGE is sent to: osprey itself, or the gateway (whose
   // address only what access control judged may reach; a Contact is whatever its UA wrote).
   std::function<bool(const net::Endpoint&)> refused;
+  // Destinations that failed a moment ago (tried last), told of every failure; null: none.
+  net::DestinationBlocklist* blocklist = nullptr;
 };
 
 struct DeliveryCounters {
@@ -143,8 +148,13 @@ class OfflineDelivery {
     std::uint64_t attempt = 0;
     DeliveryAddress address;
     std::vector<std::string> hops;  // the binding's hops after the one this branch went to
+    // RFC 3263 §4.3: the addresses of this hop not tried yet, where it went, and their TLS name.
+    std::vector<net::ResolvedHop> addresses;
+    txn::Target sent_to;
+    bool own_flow = false;
   };
 
+  static constexpr std::size_t kMaxAddressesPerHop = 8;  // of one resolved hop, tried in turn
   static std::uint64_t key_of(txn::ClientTransactionId id) {
     return (static_cast<std::uint64_t>(id.index) << 32) | id.generation;
   }
@@ -160,6 +170,11 @@ class OfflineDelivery {
   void send_branch(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
                    std::vector<std::string> hops, bool own_flow,
                    const tl::expected<net::ResolvedTarget, std::string>& resolved);
+  // Sends the front message to the first of `addresses` (resolved for hops.front()) osprey may
+  // send to; the rest wait in the branch for its failure. None: hop_failed.
+  void send_to_address(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,
+                       std::vector<std::string> hops, bool own_flow, std::vector<net::ResolvedHop> addresses,
+                       const std::string& server_name);
   // hops.front() reached nobody: the next hop of the same binding, or the branch failed
   // (`transient`: as branch_failed).
   void hop_failed(const std::string& aor, std::uint64_t attempt, DeliveryAddress address,

@@ -62,6 +62,20 @@ inline bool is_message_framed(Protocol protocol) {
 inline bool is_secure(Protocol protocol) { return protocol == Protocol::tls || protocol == Protocol::wss; }
 // The protocols carried in WebSocket connections (RFC 7118).
 inline bool is_websocket(Protocol protocol) { return protocol == Protocol::ws || protocol == Protocol::wss; }
+// The URI transport parameter for a protocol, as written on the wire: "udp", "tcp", "tls", and
+// "ws" for both WebSocket protocols (RFC 7118 §5.2 defines only "ws"; erratum 5937 corrects the
+// "wss" of its §8.2 example, and a sips: URI is what asks for the secure one). "wss" is still
+// accepted on input (net::target_of).
+inline std::string_view uri_transport(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::udp: return "udp";
+    case Protocol::tcp: return "tcp";
+    case Protocol::tls: return "tls";
+    case Protocol::ws:
+    case Protocol::wss: return "ws";
+  }
+  return "udp";
+}
 // RFC 3261 §19.1.2: 5060 for sip: over UDP/TCP, 5061 for TLS. RFC 7118 names no port for a
 // sip: URI with transport=ws/wss, so the WebSocket ones apply (RFC 6455 §3): 80 and 443.
 inline std::uint16_t default_port(Protocol protocol) {

@@ -277,9 +277,10 @@ class WebSocketConnection final : public StreamConnection {
       }
       return;
     }
-    http::request<http::empty_body> request = parser_->release();
+    // Kept as a member: Beast's accept refers to it until it has answered.
+    upgrade_request_ = parser_->release();
     parser_.reset();
-    if (auto refusal = judge_upgrade(request, *policy_)) {
+    if (auto refusal = judge_upgrade(upgrade_request_, *policy_)) {
       std::string why =
           "WebSocket upgrade refused: " + std::to_string(refusal->status) + ' ' + refusal->reason;
       refuse(std::move(*refusal), std::move(why));
@@ -292,7 +293,7 @@ class WebSocketConnection final : public StreamConnection {
       response.set(http::field::server, "osprey");
     }));
     set_open_options();
-    ws_.async_accept(request, [this, self = shared_from_this()](const error_code& accept_error) {
+    ws_.async_accept(upgrade_request_, [this, self = shared_from_this()](const error_code& accept_error) {
       on_accepted(accept_error);
     });
   }
@@ -446,6 +447,7 @@ class WebSocketConnection final : public StreamConnection {
 
   beast::flat_buffer http_buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
+  http::request<http::empty_body> upgrade_request_;
   std::optional<http::response<http::string_body>> refusal_;
   websocket::response_type upgrade_response_;
   beast::flat_buffer message_;

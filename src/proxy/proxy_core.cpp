@@ -19,6 +19,7 @@
 #include "security/dial_policy.hpp"
 #include "sip/aor.hpp"
 #include "sip/builder.hpp"
+#include "sip/token_list.hpp"
 
 namespace osprey::proxy {
 
@@ -173,11 +174,24 @@ void ProxyCore::handle_request(txn::ServerTransactionId transaction, const sip::
   // §16.4: route information, as decided before access control judged the request.
   sip::apply_routes(outgoing, route);
   context->tls_only = requires_tls(route);
-  if (context->tls_only && !identity_.listens_on(net::Protocol::tls)) {
+  // A secure listener of either kind: sips: over WSS is RFC 7118 §7's.
+  if (context->tls_only && !identity_.listens_on(net::Protocol::tls) &&
+      !identity_.listens_on(net::Protocol::wss)) {
     reject(transaction, request, kSipsNotServedStatus, "Unsupported URI Scheme");
     return;
   }
   if (!choose_targets(*context, request, route, originator)) return;  // answered
+  // §16.5 / §16.7 step 4: recursion on 3xx, for a new request that goes where its Request-URI
+  // says (a Route left would be bypassed), from a sender who may reach beyond our users.
+  const sip::Method method = request.method();
+  context->may_recurse = services_.redirects.recurse && services_.redirects.max_targets > 0 &&
+                         originator.may_relay && route.routes.empty() && method != sip::Method::cancel &&
+                         method != sip::Method::ack && request.to() && request.to()->tag().empty();
+  if (context->may_recurse) {
+    context->keep_outgoing = true;  // a target may come after the last branch was sent
+    for (const auto& group : context->groups)
+      for (const ForwardTarget& target : group) context->known_uris.push_back(target.request_uri);
+  }
   start_context(std::move(context));
 }
 
@@ -193,7 +207,13 @@ std::unique_ptr<ProxyCore::Context> ProxyCore::open_context(txn::ServerTransacti
   if (context->record_route && issuer_) context->dialog = issuer_->dialog_of(request, flow);
   context->loop = loop;
   context->sender_identity = sender_identity(request, originator);
+  context->authenticated = originator.asserted_identity;
   context->may_reach_gateway = originator.may_reach_gateway;
+  if (request.method() == sip::Method::register_) {
+    auto supported = sip::token_list(request, sip::HeaderId::supported);
+    context->register_supports_path = supported && sip::contains_token(*supported, "path");
+    context->register_supports_outbound = supported && sip::contains_token(*supported, "outbound");
+  }
   return context;
 }
 
@@ -222,6 +242,12 @@ bool ProxyCore::choose_targets(Context& context, const sip::Message& request, co
   if (!uri || !uri->is_sip()) {
     reject(context.server, request, 416, "Unsupported URI Scheme");
     return false;
+  }
+  if (route.routes.empty() && originator.path_flow) {
+    // Along a Path of ours (RFC 3327, RFC 5626 §5.3): the flow its REGISTER came on, only.
+    context.over_path_flow = true;
+    context.groups.push_back({path_flow_target(request_uri, *originator.path_flow)});
+    return true;
   }
   if (!route.routes.empty()) {
     // A pre-loaded or recorded route goes on: the next hop is the top Route (a loose router;

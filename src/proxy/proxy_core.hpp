@@ -45,8 +45,13 @@
 // bytes with no stream toward a UDP next hop 513 (§8); to an unreachable served user stored by
 // the im layer.
 //
-// Not done: recursion on 3xx (§16.7 step 4: a 3xx is a final response like any other), strict
-// routers as next hop (§16.6 step 6). Next hops by name: RFC 3263 in net/target_resolver.hpp.
+// RFC 3263 §4.3 (proxy_forward.cpp): a target's resolved hops are tried in turn, each a new
+// client transaction, when one fails with a transport error, a timeout without any response, or
+// a 503; the branch ends when none is left, with the best response of them. Hops that failed a
+// moment ago are tried last (net/destination_blocklist.hpp). §16.5 / §16.7 step 4: the Contacts
+// of a 3xx join the target set (proxy/redirect_targets.hpp), judged as any target.
+//
+// Not done: strict routers as next hop (§16.6 step 6).
 
 #include <cstdint>
 #include <deque>
@@ -59,6 +64,7 @@
 
 #include "im/message_rules.hpp"
 #include "im/store_and_forward.hpp"
+#include "net/destination_blocklist.hpp"
 #include "net/flow.hpp"
 #include "net/local_identity.hpp"
 #include "net/target_resolver.hpp"
@@ -66,6 +72,7 @@
 #include "proxy/accepted_branches.hpp"
 #include "proxy/dialog_token_issuer.hpp"
 #include "proxy/proxy_events.hpp"
+#include "proxy/redirect_targets.hpp"
 #include "proxy/target_set.hpp"
 #include "security/address_set.hpp"
 #include "security/dialog_token.hpp"
@@ -92,6 +99,13 @@ struct ProxyServices {
   std::string gateway;
   // Signs the Record-Route of every dialog osprey admits (security/dialog_token.hpp); null: none.
   const security::DialogToken* dialog_tokens = nullptr;
+  // RFC 3263 §4.3: destinations that failed a moment ago are tried last; null: none remembered.
+  net::DestinationBlocklist* blocklist = nullptr;
+  // §16.5 / §16.7 step 4: recursion on the Contacts of a 3xx.
+  RedirectSettings redirects{};
+  // The access control's dial policy, for targets learnt after it judged the request (3xx
+  // Contacts); null: none.
+  const security::DialPolicy* dial_policy = nullptr;
 };
 
 // Who sent a request, as the access control decided (RFC 3325 §4).
@@ -109,6 +123,13 @@ struct Originator {
   // In-dialog with no Route left: the peer's flow its dialog token binds (verified by access
   // control), tried before the Request-URI (proxy/dialog_flow_hop.hpp).
   std::optional<security::DialogFlow> dialog_flow;
+  // Along a Path osprey added (security::AccessDecision::path_flow): the flow the request goes
+  // over, and nowhere else (RFC 5626 §5.3: 430 when it is gone).
+  std::optional<security::DialogFlow> path_flow;
+  // The request may go beyond our users (the sender authenticated, is a trusted peer, or
+  // nothing is judged): targets learnt later (3xx Contacts) may be followed. An unauthenticated
+  // request let in for our users only is never sent elsewhere (no open relay by redirection).
+  bool may_relay = true;
 };
 
 struct ProxyCounters {
@@ -126,6 +147,13 @@ struct ProxyCounters {
   // (its Contact after its own connection failed).
   std::uint64_t udp_after_stream_failure = 0;
   std::uint64_t next_hop_after_transport_error = 0;
+  // RFC 5626 §5.3: branches answered 430 because an outbound binding's flow was gone (each
+  // removed that binding).
+  std::uint64_t flows_failed = 0;
+  // RFC 3263 §4.3: branches sent to the next address of their resolved target after the one
+  // they were at failed (transport error, timeout, 503).
+  std::uint64_t next_address_after_failure = 0;
+  std::uint64_t redirect_targets_added = 0;  // §16.5: 3xx Contacts added to the target set
 };
 
 class ProxyCore {
@@ -145,6 +173,8 @@ class ProxyCore {
   // Set once, before traffic.
   void attach(ProxyServices services);
   void set_dialog_tokens(const security::DialogToken* tokens);
+  // The access control's dial policy (ProxyServices::dial_policy), for 3xx Contacts.
+  void set_dial_policy(const security::DialPolicy* policy) { services_.dial_policy = policy; }
   // Told of branches lost to transport errors and of ACKs not forwarded (the server logs them).
   void set_events(ProxyEvents events) { events_ = std::move(events); }
 
@@ -168,6 +198,10 @@ class ProxyCore {
   // worker, with the transaction table's clock.
   void advance(txn::TimePoint now);
 
+  // RFC 3263 §4.3: the addresses of one target tried at most: a name an attacker controls
+  // must not hold a branch for hours of timeouts (32 s each).
+  static constexpr std::size_t kMaxHopsPerTarget = 8;
+
   const ProxyCounters& counters() const { return counters_; }
   // The gateway's address: known from an IP literal at attach(), or learnt when its name resolves.
   bool is_gateway(const net::Endpoint& endpoint) const;
@@ -185,6 +219,23 @@ class ProxyCore {
     txn::Target sent_to;
     bool moved_to_stream = false;
     bool udp_retried = false;
+    // ForwardTarget::flow_only and outbound_binding of the target sent: a transport error fails
+    // its flow (430), and removes that binding.
+    bool flow_only = false;
+    std::shared_ptr<const store::Binding> outbound_binding;
+    // RFC 3263 §4.3: the resolved hops of this target not tried yet, and their TLS name.
+    std::vector<net::ResolvedHop> hops_left;
+    std::string server_name;
+    bool answered = false;            // a response came from the hop the branch is at (it is alive)
+    std::uint8_t redirect_depth = 0;  // of its target (ForwardTarget::redirect_depth)
+  };
+  // Why a hop gave up: RFC 3263 §4.3 moves on to the next address for each.
+  enum class HopFailure : std::uint8_t {
+    transport,    // send error, connection refused or reset, TLS failed (§17.1.4: a 503)
+    timeout,      // Timer B/F without any response (§17.1.1.2: a 408)
+    unavailable,  // a 503 response (§21.5.4)
+    refused,      // osprey's own rule for that address (gateway, scheme, scope)
+    itself,       // the address is osprey's own (a Contact naming it): the binding's next hop too
   };
   struct Context;
   using ContextKey = std::uint64_t;
@@ -260,7 +311,15 @@ class ProxyCore {
   // connection is refused or reset (the UA has no TCP listener: a UDP datagram over 1300 bytes
   // may still arrive, a refused connection never does); else a binding's next hop. False when
   // there is nothing to try.
-  bool retry_branch(ContextKey key, std::size_t branch);
+  bool retry_branch(ContextKey key, std::size_t branch, HopFailure why = HopFailure::transport);
+  // A resolved target's hops, in the order to try them (the blocklist's last), at most
+  // kMaxHopsPerTarget.
+  void order_hops(std::vector<net::ResolvedHop>& hops) const;
+  // The hop `to` failed: on the blocklist (transport error, timeout; a 503 for its Retry-After).
+  void remember_failed_hop(const txn::Target& to, HopFailure why, const sip::Message* response);
+  // A hop's refusal by osprey's own rules: the next hop of the target, else the branch ends.
+  void refuse_hop(ContextKey key, std::size_t branch, const ForwardTarget& target, int status,
+                  HopFailure why = HopFailure::refused);
   // RFC 3261 §18.1.1: over 1300 bytes (with our Via) toward a UDP target, TCP when osprey
   // listens on it. Decided here rather than left to the table so the Record-Route names the
   // transport the request actually takes (§16.6 step 4). `message`: the request, edited.
@@ -272,6 +331,11 @@ class ProxyCore {
 
   // proxy_responses.cpp: §16.7 and §16.10.
   void branch_ended(ContextKey key, std::size_t branch, int status, const sip::Message* response);
+  // §16.7 step 6: keeps the final (and step 7, its challenges) if it is the best so far.
+  void keep_if_best(Context& context, std::size_t branch, int status, const sip::Message* response);
+  // §16.5 / §16.7 step 4: the 3xx's Contacts that may be followed join the target set (tried
+  // once the current group ended); true when some did, and the 3xx is then not kept.
+  bool recurse_on_redirect(Context& context, std::size_t branch, const sip::Message& response);
   // RFC 4320 §4.2: a non-INVITE whose best final is 408 gets no response; true when so.
   bool stays_unanswered(Context& context);
   void cancel_pending(Context& context);
@@ -298,6 +362,18 @@ class ProxyCore {
                        bool tls_only) const;
   void send_ack_to(sip::Message ack, const txn::Target& to, bool may_reach_gateway, bool tls_only);
   void report_ack_dropped(const sip::Message& ack, std::string_view why) const;
+
+  // proxy_flow_failed.cpp: RFC 5626 §5.3. The branch toward a flow that is gone ends 430 (Flow
+  // Failed); `binding` (may be null: a Path flow) leaves the location service, the flow being
+  // the only way to it.
+  void flow_failed(ContextKey key, std::size_t branch, const store::Binding* binding);
+  // A request along a Path osprey added (Originator::path_flow): over that flow only; a stream
+  // connection that is gone is `flow_failed`.
+  ForwardTarget path_flow_target(const std::string& request_uri, const security::DialogFlow& flow) const;
+  // RFC 3327 §4.1 / RFC 5626 §5.1: a REGISTER osprey forwards gets a Path with its own URI
+  // toward `to` (ob when the UA supports outbound; the flow token of its arrival flow), and
+  // "Supported: path". Returns the Path values added (0 or 1).
+  std::size_t add_path(const Context& context, sip::Message& message, const txn::Target& to);
 
   // proxy_offline.cpp: RFC 3428 store-and-forward.
   // A served user no branch reached: store-and-forward for a MESSAGE (true: answered).

@@ -1,6 +1,7 @@
 // RFC 3261 §16.6: forwarding a request to each target of its target set, one q-value group
 // at a time: the copy of the request for each branch, its edits, the transport it takes
-// (§18.1.1) and a second try after a transport error. The edits themselves: branch_request.hpp.
+// (§18.1.1) and a second try after a transport error; RFC 3263 §4.3, the next resolved address
+// of the target when one fails. The edits themselves: branch_request.hpp.
 #include <algorithm>
 
 #include "proxy/branch_request.hpp"
@@ -8,6 +9,7 @@
 #include "proxy/response_context.hpp"
 #include "proxy/secure_routing.hpp"
 #include "security/asserted_identity.hpp"
+#include "sip/numeric_headers.hpp"
 
 namespace osprey::proxy {
 
@@ -29,6 +31,16 @@ void ProxyCore::start_next_group(ContextKey key) {
 }
 
 void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTarget& target) {
+  if (target.flow_failed) {
+    flow_failed(key, branch, target.outbound_binding.get());
+    return;
+  }
+  if (Context* context = find(key)) {
+    Branch& state = context->branches[branch];
+    state.hops_left.clear();
+    state.server_name.clear();
+    state.redirect_depth = target.redirect_depth;
+  }
   if (target.destination) {
     send_branch(key, branch, target, *target.destination);
     return;
@@ -61,34 +73,83 @@ void ProxyCore::start_branch(ContextKey key, std::size_t branch, const ForwardTa
       branch_ended(key, branch, 503, nullptr);
       return;
     }
-    const net::ResolvedHop& first = resolved->hops.front();
-    if (target.routed_to_gateway && !is_gateway(first.endpoint))
-      gateway_endpoints_.push_back({net::unmapped(first.endpoint.address), first.endpoint.port});
+    std::vector<net::ResolvedHop> hops = std::move(resolved->hops);
+    order_hops(hops);
+    // Every address of the gateway's name is the gateway (is_gateway), not only the first.
+    for (const net::ResolvedHop& hop : hops) {
+      if (target.routed_to_gateway && !is_gateway(hop.endpoint))
+        gateway_endpoints_.push_back({net::unmapped(hop.endpoint.address), hop.endpoint.port});
+    }
+    const net::ResolvedHop first = hops.front();
+    // RFC 3263 §4.3: the others, in order, should this one fail.
+    Branch& state = context->branches[branch];
+    state.hops_left.assign(hops.begin() + 1, hops.end());
+    state.server_name = resolved->server_name;
     send_branch(key, branch, target, txn::Target{first.protocol, first.endpoint, resolved->server_name});
   });
 }
 
+void ProxyCore::order_hops(std::vector<net::ResolvedHop>& hops) const {
+  if (services_.blocklist != nullptr) services_.blocklist->order(hops);
+  if (hops.size() > kMaxHopsPerTarget) hops.resize(kMaxHopsPerTarget);
+}
+
+void ProxyCore::remember_failed_hop(const txn::Target& to, HopFailure why, const sip::Message* response) {
+  if (services_.blocklist == nullptr || to.destination.port == 0) return;
+  switch (why) {
+    case HopFailure::transport:
+    case HopFailure::timeout: services_.blocklist->failed(to.protocol, to.destination); break;
+    case HopFailure::unavailable:
+      // RFC 3261 §21.5.4: Retry-After says for how long; without it, nothing to remember.
+      if (response != nullptr) {
+        if (auto after = sip::retry_after(*response); after && *after)
+          services_.blocklist->unavailable_for(to.protocol, to.destination, (*after)->seconds);
+      }
+      break;
+    case HopFailure::refused:
+    case HopFailure::itself: break;
+  }
+}
+
+void ProxyCore::refuse_hop(ContextKey key, std::size_t branch, const ForwardTarget& target, int status,
+                           HopFailure why) {
+  Context* context = find(key);
+  if (context == nullptr) return;
+  Branch& state = context->branches[branch];
+  state.moved_to_stream = false;
+  if (!target.fallback_hops.empty() || !state.hops_left.empty())
+    state.retry = std::make_unique<ForwardTarget>(target);
+  if (!retry_branch(key, branch, why)) branch_ended(key, branch, status, nullptr);
+}
+
 bool ProxyCore::branch_refused(Context& context, ContextKey key, std::size_t branch,
                                const ForwardTarget& target, const txn::Target& to) {
+  // Every hop of a target is judged, not only the first (RFC 3263 §4.3 may lead anywhere); a
+  // refused one passes the branch to the next (refuse_hop).
   // The gateway dials what it gets: only what osprey routed there itself or access control
-  // cleared reaches its address, whatever name or contact led there.
-  if (!target.routed_to_gateway && !context.may_reach_gateway && is_gateway(to.destination)) {
-    branch_ended(key, branch, 403, nullptr);
+  // cleared reaches its address, whatever name or contact led there. A 3xx Contact carries its
+  // own judgement (proxy/redirect_targets.hpp).
+  const bool may_reach_gateway =
+      target.redirect_depth > 0 ? target.redirect_may_reach_gateway : context.may_reach_gateway;
+  if (!target.routed_to_gateway && !may_reach_gateway && is_gateway(to.destination)) {
+    refuse_hop(key, branch, target, 403);
     return true;
   }
   // RFC 3261 §26.2.2, RFC 5630 §3.1.3: a sips: request never leaves by UDP or TCP.
   if (!hop_allowed(context.tls_only, to.protocol)) {
-    branch_ended(key, branch, kNoSecureHopStatus, nullptr);
+    refuse_hop(key, branch, target, kNoSecureHopStatus);
     return true;
   }
-  // A Contact is whatever the registering UA wrote: one naming osprey's own address would bring
-  // the request straight back as itself.
-  if (target.binding_address &&
+  // A redirection from a public address never points osprey into a private network.
+  if (target.public_only && !is_public_address(to.destination.address)) {
+    refuse_hop(key, branch, target, 403);
+    return true;
+  }
+  // A Contact is whatever the registering UA (or the sender of a 3xx) wrote: one naming
+  // osprey's own address would bring the request straight back as itself.
+  if ((target.binding_address || target.redirect_depth > 0) &&
       identity_.is_ours(net::host_text(to.destination.address), to.destination.port)) {
-    Branch& state = context.branches[branch];
-    state.moved_to_stream = false;
-    if (!target.fallback_hops.empty()) state.retry = std::make_unique<ForwardTarget>(target);
-    if (!retry_branch(key, branch)) branch_ended(key, branch, 482, nullptr);
+    refuse_hop(key, branch, target, 482, HopFailure::itself);
     return true;
   }
   return false;
@@ -117,8 +178,11 @@ sip::Message ProxyCore::branch_request(Context& context, std::size_t branch, con
 bool ProxyCore::record_and_choose_transport(Context& context, std::size_t branch, const ForwardTarget& target,
                                             sip::Message& message, txn::Target& to, bool may_move) {
   std::size_t our_record_routes = 0;
+  std::size_t our_paths = 0;
   if (context.record_route) {
     our_record_routes = add_record_route(context, branch, target, message, to);
+  } else if (context.outgoing_method == sip::Method::register_) {
+    our_paths = add_path(context, message, to);
   } else {
     our_address(to);  // learnt for loop detection: it is the sent-by of our Via
   }
@@ -128,8 +192,11 @@ bool ProxyCore::record_and_choose_transport(Context& context, std::size_t branch
   to.peer_flow = false;  // osprey's choice of transport: a connection of its own
   for (std::size_t i = 0; i < our_record_routes; ++i)
     message.remove_first_element(sip::HeaderId::record_route);
+  for (std::size_t i = 0; i < our_paths; ++i) message.remove_first_element(sip::HeaderId::path);
   if (context.record_route) {
     add_record_route(context, branch, target, message, to);
+  } else if (context.outgoing_method == sip::Method::register_) {
+    add_path(context, message, to);
   } else {
     our_address(to);
   }
@@ -149,7 +216,8 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
       context->outgoing_method != sip::Method::message &&
       context->request_bytes.size() + kGrowthAllowance + routes_size(target.routes) > kUdpMessageLimit &&
       transport_.sent_by(net::Protocol::tcp, to_in.destination);
-  if (may_move || !target.fallback_hops.empty()) context->keep_outgoing = true;
+  if (may_move || !target.fallback_hops.empty() || !context->branches[branch].hops_left.empty())
+    context->keep_outgoing = true;
   sip::Message message = branch_request(*context, branch, target, to_in);
   txn::Target to = to_in;
   const bool moved = record_and_choose_transport(*context, branch, target, message, to, may_move);
@@ -162,7 +230,10 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   Branch& state = context->branches[branch];
   state.moved_to_stream = moved;
   state.sent_to = to;
-  if (moved || !target.fallback_hops.empty()) {
+  state.flow_only = target.flow_only;
+  state.outbound_binding = target.outbound_binding;
+  state.answered = false;
+  if (moved || !target.fallback_hops.empty() || !state.hops_left.empty()) {
     state.retry = std::make_unique<ForwardTarget>(target);
   } else {
     state.retry.reset();
@@ -171,6 +242,12 @@ void ProxyCore::send_branch(ContextKey key, std::size_t branch, const ForwardTar
   auto client = table_.send_request(std::move(message), to);
   if (!client) {
     report_transport_failure(*context, to, "could not send (send error, or no connection could be opened)");
+    // RFC 5626 §5.3: the flow closed under us; there is no other way to that binding.
+    if (target.flow_only && !moved) {
+      flow_failed(key, branch, target.outbound_binding.get());
+      return;
+    }
+    remember_failed_hop(to, HopFailure::transport, nullptr);
     // §16.7 step 3 / §16.9: a transport error.
     if (!retry_branch(key, branch)) branch_ended(key, branch, 503, nullptr);
     return;
@@ -219,15 +296,17 @@ bool ProxyCore::moves_to_stream(const sip::Message& message, const txn::Target& 
          transport_.sent_by(net::Protocol::tcp, to.destination).has_value();
 }
 
-bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {
+bool ProxyCore::retry_branch(ContextKey key, std::size_t branch, HopFailure why) {
   Context* context = find(key);
   if (context == nullptr || branch >= context->branches.size()) return false;
   Branch& state = context->branches[branch];
+  // §16.10: no new hop once the request is cancelled (or answered).
   if (state.done || !state.retry || context->cancelled || context->final_sent) return false;
   const ForwardTarget target = *state.retry;
   state.client.reset();
   state.retry.reset();
-  if (state.moved_to_stream && !state.udp_retried && context->outgoing_method != sip::Method::message) {
+  if (why == HopFailure::transport && state.moved_to_stream && !state.udp_retried &&
+      context->outgoing_method != sip::Method::message) {
     // §18.1.1 asks for TCP above 1300 bytes, but a UA registered over UDP may listen on nothing
     // else: the datagram (perhaps fragmented) is still the better chance than no call.
     state.udp_retried = true;
@@ -239,6 +318,26 @@ bool ProxyCore::retry_branch(ContextKey key, std::size_t branch) {
     send_branch(key, branch, target, to);
     return true;
   }
+  // A hop that answered (a provisional: ringing, perhaps) and then lost its connection may have
+  // the request under way: the same request elsewhere could ring twice. Only a 503 it sent, or
+  // osprey's own refusal of the address, moves on after an answer.
+  const bool moves_on = !state.answered || why == HopFailure::unavailable || why == HopFailure::refused ||
+                        why == HopFailure::itself;
+  if (!state.hops_left.empty() && moves_on) {
+    // RFC 3263 §4.3: the next address of the same target, as a new client transaction (a new
+    // Via branch); upstream sees only the branch's final result.
+    const net::ResolvedHop next = state.hops_left.front();
+    state.hops_left.erase(state.hops_left.begin());
+    state.moved_to_stream = false;
+    state.udp_retried = false;
+    ++counters_.next_address_after_failure;
+    send_branch(key, branch, target, txn::Target{next.protocol, next.endpoint, state.server_name});
+    return true;
+  }
+  // A timeout or a 503 is the address's answer, and a refused address osprey's last word on the
+  // target (its other hops, the Request-URI after a dialog's flow, would go round the rule); a
+  // binding's other hops are for a connection that could not be used, or a Contact naming us.
+  if (why != HopFailure::transport && why != HopFailure::itself) return false;
   if (target.fallback_hops.empty()) return false;
   // A binding's next hop (registrar/binding_hop.hpp): its Contact after its own connection.
   ForwardTarget next = target;

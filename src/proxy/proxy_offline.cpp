@@ -15,10 +15,11 @@ bool ProxyCore::message_too_large_for(const Context& context, const txn::Target&
 }
 
 bool ProxyCore::may_store(const Context& context, bool deadline_passed) const {
-  // Store-and-forward: every branch ended 408/480/503 or with a transport error (no best response at
+  // Store-and-forward: every branch ended 408/430/480/503 or with a transport error (no best response at
   // all counts too): the user is offline in practice, so a MESSAGE is kept for later.
   const int status = context.best_status;
-  bool unreachable = status == 0 || status == 408 || status == 480 || status == 503;
+  // 430: the device's flow failed (RFC 5626 §5.3), and its binding is gone.
+  bool unreachable = status == 0 || status == 408 || status == 430 || status == 480 || status == 503;
   // At the delivery timeout, a branch still silent means no device has the message yet: another
   // device's error (482 for a Contact naming osprey, 415 for a type it refuses) does not answer
   // for it. A 6xx speaks for the user (§16.7 step 10) and ends the search.

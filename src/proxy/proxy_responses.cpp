@@ -25,13 +25,53 @@ bool ProxyCore::on_response(txn::ClientTransactionId transaction, const sip::Mes
     return true;
   }
   const int status = response.status();
+  if (ref.branch < context->branches.size()) context->branches[ref.branch].answered = true;
   if (status < 200) {
     // §16.7 step 5: 100 is never forwarded; any other provisional at once.
     if (status > 100 && !context->final_sent) forward_response(*context, response, ref.branch);
     return true;
   }
   branches_.erase(it);
+  if (status == 503 && ref.branch < context->branches.size()) {
+    // RFC 3263 §4.3: a 503 sends the request to the next address of the target (§21.5.4: that
+    // one is overloaded or down for maintenance); the 503 is kept should none do better.
+    remember_failed_hop(context->branches[ref.branch].sent_to, HopFailure::unavailable, &response);
+    keep_if_best(*context, ref.branch, status, &response);
+    if (retry_branch(ref.context, ref.branch, HopFailure::unavailable)) return true;
+  }
+  if (status >= 300 && status < 400 && recurse_on_redirect(*context, ref.branch, response)) {
+    // §16.7 step 4: recursed on, the 3xx is not kept; its Contacts are tried once this group ends.
+    Branch& state = context->branches[ref.branch];
+    state.done = true;
+    state.resolving = false;
+    finish_if_done(ref.context);
+    return true;
+  }
   branch_ended(ref.context, ref.branch, status, &response);
+  return true;
+}
+
+bool ProxyCore::recurse_on_redirect(Context& context, std::size_t branch, const sip::Message& response) {
+  if (!context.may_recurse || context.cancelled || context.final_sent) return false;
+  const std::size_t limit = services_.redirects.max_targets;
+  const Branch& state = context.branches[branch];
+  if (context.redirect_targets >= limit || state.redirect_depth >= RedirectSettings::kMaxDepth) return false;
+  const RedirectRules rules{.identity = identity_,
+                            .dial_policy = services_.dial_policy,
+                            .caller = context.authenticated,
+                            .tls_only = context.tls_only,
+                            .room = limit - context.redirect_targets,
+                            .depth = static_cast<std::uint8_t>(state.redirect_depth + 1),
+                            .public_only = is_public_address(state.sent_to.destination.address),
+                            .known = context.known_uris};
+  std::vector<ForwardTarget> targets = redirect_targets(response, rules);
+  if (targets.empty()) return false;
+  context.redirect_targets += targets.size();
+  counters_.redirect_targets_added += targets.size();
+  for (const ForwardTarget& target : targets) context.known_uris.push_back(target.request_uri);
+  // §16.5: tried right after the group that was redirected, before any lower-q one.
+  context.groups.insert(context.groups.begin() + static_cast<std::ptrdiff_t>(context.next_group),
+                        std::move(targets));
   return true;
 }
 
@@ -43,14 +83,36 @@ bool ProxyCore::on_client_failure(txn::ClientTransactionId transaction, int stat
   // The table reports a transport error as 503 (connection refused, reset or closed, TLS
   // handshake failed) and a timeout as 408; only the first is the network's doing. Reported
   // also when the branch is tried again (retry_branch): the operator sees every failed hop.
+  // RFC 3263 §4.3: a timeout of a hop that never answered at all moves on to the next address
+  // too (one that answered is alive: its request may be under way, so it is not sent twice).
+  if (Context* context = find(ref.context); status == 408 && context != nullptr &&
+                                            ref.branch < context->branches.size() &&
+                                            !context->branches[ref.branch].answered) {
+    remember_failed_hop(context->branches[ref.branch].sent_to, HopFailure::timeout, nullptr);
+    if (retry_branch(ref.context, ref.branch, HopFailure::timeout)) return true;
+  }
+  if (Context* context = find(ref.context);
+      status == 503 && context != nullptr && ref.branch < context->branches.size() &&
+      context->branches[ref.branch].outbound_binding && !context->branches[ref.branch].moved_to_stream) {
+    // RFC 5626 §5.3: the connection of an outbound binding closed before the answer: its flow
+    // failed, and nothing else leads to it.
+    report_transport_failure(*context, context->branches[ref.branch].sent_to,
+                             "the registered flow closed before a final answer; the branch ends (430)");
+    const auto binding = context->branches[ref.branch].outbound_binding;
+    flow_failed(ref.context, ref.branch, binding.get());
+    return true;
+  }
   if (Context* context = find(ref.context);
       status == 503 && context != nullptr && ref.branch < context->branches.size()) {
     const txn::Target failed = context->branches[ref.branch].sent_to;
+    remember_failed_hop(failed, HopFailure::transport, nullptr);
     const std::uint64_t over_udp = counters_.udp_after_stream_failure;
+    const std::uint64_t next_address = counters_.next_address_after_failure;
     const bool retried = retry_branch(ref.context, ref.branch);
-    const std::string_view next = !retried ? "; the branch ends (503)"
-                                  : counters_.udp_after_stream_failure != over_udp
-                                      ? "; sent again over UDP"
+    const std::string_view next = !retried                                         ? "; the branch ends (503)"
+                                  : counters_.udp_after_stream_failure != over_udp ? "; sent again over UDP"
+                                  : counters_.next_address_after_failure != next_address
+                                      ? "; sent to the target's next address"
                                       : "; sent to the binding's next hop";
     if (Context* still = find(ref.context)) {
       report_transport_failure(
@@ -93,17 +155,7 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     cancel_pending(*context);
   } else {
     if (status >= 600) cancel_pending(*context);  // §16.7 step 10: a 6xx ends the search
-    if (response != nullptr && (status == 401 || status == 407))
-      collect_challenges(context->challenges, branch, *response);
-    if (!context->final_sent && better_final(context->invite, status, context->best_status)) {
-      context->best_status = status;
-      context->best_branch = branch;
-      if (response != nullptr) {
-        context->best = response->clone();
-      } else {
-        context->best.reset();
-      }
-    }
+    keep_if_best(*context, branch, status, response);
     // §16.7 step 10 ends the search at a 6xx by cancelling the other branches; a non-INVITE
     // cannot be cancelled (§9.1), and waiting for its silent branches would outlast the
     // client's Timer F (32 s): the user's decline goes upstream now.
@@ -113,6 +165,21 @@ void ProxyCore::branch_ended(ContextKey key, std::size_t branch, int status, con
     }
   }
   finish_if_done(key);
+}
+
+void ProxyCore::keep_if_best(Context& context, std::size_t branch, int status, const sip::Message* response) {
+  if (response != nullptr && (status == 401 || status == 407))
+    collect_challenges(context.challenges, branch, *response);
+  if (context.final_sent || !better_final(context.invite, status, context.best_status)) return;
+  // Equal ranks keep the first: a hop's 503 kept before its branch moved on stays, rather than
+  // osprey's own 503 for a later hop of it that reached nobody.
+  context.best_status = status;
+  context.best_branch = branch;
+  if (response != nullptr) {
+    context.best = response->clone();
+  } else {
+    context.best.reset();
+  }
 }
 
 bool ProxyCore::stays_unanswered(Context& context) {
@@ -157,6 +224,12 @@ void ProxyCore::finish_if_done(ContextKey key) {
 
 void ProxyCore::send_final(Context& context) {
   context.final_sent = true;
+  // RFC 5626 §5.3: along a Path of ours the request came from the proxy holding the binding,
+  // which must learn the flow failed; 430 is for it (§11.5 keeps it from endpoints only).
+  if (context.over_path_flow && context.best_status == 430 && !context.cancelled) {
+    reject_original(context, 430, "Flow Failed");
+    return;
+  }
   const FinalAnswer answer = choose_final(context.cancelled, context.best.has_value(), context.best_status);
   if (!answer.forward_best) {
     reject_original(context, answer.status, answer.reason);

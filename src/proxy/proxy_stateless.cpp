@@ -84,6 +84,9 @@ void ProxyCore::forward_ack(sip::Message ack, bool may_reach_gateway,
   resolve_(*uri, [this, alive, shared, may_reach_gateway,
                   tls_only](tl::expected<net::ResolvedTarget, std::string> resolved) {
     if (alive.expired() || !resolved || resolved->hops.empty()) return;
+    // The ACK for a 2xx is sent once, without a transaction to tell a failure (§17.1.1.3): to
+    // the first address of the target that did not fail a moment ago (RFC 3263 §4.3).
+    order_hops(resolved->hops);
     send_ack_to(std::move(*shared),
                 {resolved->hops.front().protocol, resolved->hops.front().endpoint, resolved->server_name},
                 may_reach_gateway, tls_only);
@@ -95,7 +98,7 @@ void ProxyCore::forward_ack_to_user(sip::Message ack, const sip::Uri& uri, bool 
   // To one of our users: the highest-q binding (the dialog's peer is normally reached by its
   // contact in the Request-URI; this covers UAs whose ACK names the AOR).
   const auto groups = target_groups(location_.lookup(sip::canonical_aor(uri), clock_()), source_flow_open());
-  if (groups.empty() || !groups.front().front().destination) {
+  if (groups.empty() || !groups.front().front().destination || groups.front().front().flow_failed) {
     report_ack_dropped(ack, "the served user it names has no usable binding");
     return;
   }

@@ -8,6 +8,9 @@ int rank(int status) {
   if (response_class == 6) return 0;
   int value = response_class * 10;
   if (status == 401 || status == 407 || status == 415 || status == 420 || status == 484) return value - 1;
+  // RFC 5626 §5.3: 430 says only that one device's flow is gone; any other answer of the
+  // class says more about the user.
+  if (status == 430) return value + 1;
   // 503 is turned into 500 when it goes upstream (§16.7 step 6); it ranks with the 5xx.
   return value;
 }
@@ -35,6 +38,10 @@ FinalAnswer choose_final(bool cancelled, bool have_response, int best_status) {
     // step 6 wants, with the callee's To tag).
     return {false, 487, "Request Terminated"};
   }
+  // RFC 5626 §11.5: 430 (Flow Failed) "should not be seen by an endpoint". Every branch that
+  // ended so lost a binding with its flow (§5.3): the user is as unreachable as one with no
+  // binding, which §16.5 answers 480.
+  if (best_status == 430) return {false, 480, "Temporarily Unavailable"};
   if (have_response && best_status != 503) return {true, best_status, {}};
   // §16.7 step 6: a 503 is not passed on (it would make the client think we are overloaded);
   // the proxy answers 500 instead. No branch at all (cannot happen with a non-empty target

@@ -53,12 +53,25 @@ struct ProxyCore::Context {
   // call_id: no token.
   DialogTokenIssuer::Dialog dialog;
   std::string sender_identity;    // Originator::asserted_identity: store-and-forward's quotas
+  std::string authenticated;      // Originator::asserted_identity alone: the dial policy's caller
   bool may_reach_gateway = true;  // Originator::may_reach_gateway
   // Stored by the delivery timeout while branches still ran (0: not): withdrawn from the store
   // if one of them delivers it after all.
   std::uint64_t stored_id = 0;
   // A sips: request: every branch over TLS, and a SIPS Record-Route (proxy/secure_routing.hpp).
   bool tls_only = false;
+  // A REGISTER osprey forwards (RFC 3327): what its Supported says, for the Path it gets.
+  bool register_supports_path = false;
+  bool register_supports_outbound = false;
+  // Sent along a Path osprey added (Originator::path_flow): a 430 goes upstream as it is, to
+  // the proxy that holds the binding (RFC 5626 §5.3), not turned into 480.
+  bool over_path_flow = false;
+  // §16.5 / §16.7 step 4: 3xx Contacts may join the target set (RedirectSettings, an
+  // out-of-dialog request with no Route left from a sender who may relay); how many did, and
+  // every Request-URI of the target set (a URI is never added twice).
+  bool may_recurse = false;
+  std::size_t redirect_targets = 0;
+  std::vector<std::string> known_uris;
 };
 
 // On every path of every step: inline, as when the proxy was one file.

@@ -1,10 +1,15 @@
 #include "proxy/stage_route.hpp"
 
+#include "registrar/aor.hpp"
+
 namespace osprey::proxy {
 
 Verdict RouteStage::run(RequestContext& context) {
   const sip::Message& request = context.request;
-  if (identity_ == nullptr || request.method() == sip::Method::register_) return Verdict::pass_on;
+  if (identity_ == nullptr) return Verdict::pass_on;
+  if (request.method() == sip::Method::register_ &&
+      (!forward_foreign_register_ || registrar::registers_for(request.request_uri(), identity_->domains())))
+    return Verdict::pass_on;
   context.route = sip::decide_route(request, *identity_);
   if (!context.route) return context.answer({400, "Bad Route", {}});
   if (addressed_to_us(request, *context.route)) context.route.reset();

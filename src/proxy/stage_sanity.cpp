@@ -21,7 +21,8 @@ Verdict SanityStage::run(RequestContext& context) {
   if (request.method() == sip::Method::unknown)
     return context.answer({501, {}, {{"Allow", std::string(kAllow)}}});
   // §8.2.2: the UAS checks (scheme, Require...): 416 and 420 (with Unsupported, §8.2.2.3).
-  if (auto rejection = sip::check_request(request, {sip::Role::uas, {std::string(kSupported)}}))
+  if (auto rejection = sip::check_request(
+          request, {sip::Role::uas, {std::string(kSupportedOutbound), std::string(kSupportedPath)}}))
     return context.answer(std::move(*rejection));
   return Verdict::pass_on;
 }

@@ -25,10 +25,13 @@ class SanityStage final : public RequestStage {
 
   // The methods osprey implements as a UAS (the Allow header of 501 and OPTIONS, §20.5).
   static constexpr std::string_view kAllow = "OPTIONS, REGISTER, ACK, CANCEL";
-  // The option tags osprey implements as a UAS and registrar (RFC 3261 §19.2, §20.37): Path
-  // (RFC 3327: stored with the binding, used as Route toward it). Not outbound (RFC 5626: no
-  // flow tokens or reg-id) nor gruu (RFC 5627): listing them would be a promise not kept.
-  static constexpr std::string_view kSupported = "path";
+  // The option tags osprey implements as a UAS and registrar (RFC 3261 §19.2, §20.37):
+  // outbound (RFC 5626: reg-id flows, 430, STUN and CRLF keep-alives, Flow-Timer) and Path (RFC
+  // 3327: stored with the binding, used as Route toward it; added to REGISTERs it forwards).
+  // Not gruu (RFC 5627): listing it would be a promise not kept.
+  static constexpr std::string_view kSupportedOutbound = "outbound";
+  static constexpr std::string_view kSupportedPath = "path";
+  static constexpr std::string_view kSupported = "outbound, path";
 
  private:
   Scope scope_;

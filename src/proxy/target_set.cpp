@@ -41,6 +41,11 @@ TargetGroups target_groups(const std::vector<store::Binding>& bindings,
     target.routes = binding->path;
     target.binding_address = binding->path.empty();
     registrar::BindingHops hops = registrar::binding_hops(*binding, connection_open);
+    if (binding->outbound && binding->path.empty()) {
+      target.outbound_binding = std::make_shared<const store::Binding>(*binding);
+      target.flow_failed = hops.flow_failed;
+      target.flow_only = true;
+    }
     // A WebSocket binding whose connection is gone reaches nobody (registrar/binding_hop.hpp).
     if (hops.uris.empty()) continue;
     target.next_hop = std::move(hops.uris.front());
@@ -50,6 +55,10 @@ TargetGroups target_groups(const std::vector<store::Binding>& bindings,
     // Only the binding's own REGISTER connection may be the peer's (RFC 5626 §5.3); its
     // Contact, a fallback hop, is resolved later and reuses only osprey's connections.
     if (target.destination && hops.first_is_own_flow) target.destination->peer_flow = true;
+    // RFC 5626 §5.3: an outbound UDP flow is that source, over UDP, whatever the size
+    // (§18.1.1's move to TCP would open a connection the UA never asked for).
+    if (target.destination && target.outbound_binding && !net::is_reliable(target.destination->protocol))
+      target.destination->keep_udp = true;
     if (groups.empty() || binding->q != last_q) groups.emplace_back();
     last_q = binding->q;
     groups.back().push_back(std::move(target));

@@ -4,7 +4,9 @@
 // tried in parallel, the groups one after another (the forking policy §16.6 leaves to the proxy,
 // as RFC 3261 §16.6 and RFC 3841 describe for q-values).
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,21 @@ struct ForwardTarget {
   // A binding's own address (Contact or source flow, not a Path): never osprey itself, where it
   // would come back as the same request (a Contact naming osprey's own address).
   bool binding_address = false;
+  // RFC 5626 §5.3: the binding is bound to its flow (store::Binding::outbound): a transport
+  // error on it fails the flow (430, and the binding is removed), with no other hop to try.
+  std::shared_ptr<const store::Binding> outbound_binding;
+  // That flow is already gone: the branch is 430 without sending anything.
+  bool flow_failed = false;
+  // The destination is a flow and nothing else (an outbound binding, or a Path flow of ours):
+  // a transport error on it is 430 (Flow Failed), not a reason to try another hop.
+  bool flow_only = false;
+  // Learnt from a 3xx Contact (proxy/redirect_targets.hpp, §16.5): how many redirections led
+  // here (0: none); whether it may reach the gateway's address (its own judgement, which
+  // replaces the request's: a clean number the dial policy passed); and whether every hop of
+  // it must be a public address (the 3xx came from one).
+  std::uint8_t redirect_depth = 0;
+  bool redirect_may_reach_gateway = false;
+  bool public_only = false;
 };
 
 // A target with only a Request-URI and the URI of its next hop.

@@ -46,6 +46,13 @@ BindingHops binding_hops(const store::Binding& binding, const ConnectionOpen& co
   if (auto path = first_path_uri(binding)) return {{std::move(*path)}, false};
   if (!binding.source) return {{binding.contact}, false};
   const store::BindingSource& source = *binding.source;
+  if (binding.outbound) {
+    // RFC 5626 §5.3: the flow and nothing else; over a connection (TCP, TLS, WebSocket...) that
+    // connection while it is open, over UDP the source its REGISTER came from.
+    if (!net::is_reliable(source.protocol)) return {{source_uri(source)}, false};
+    if (connection_open && connection_open(source)) return {{source_uri(source)}, true};
+    return {{binding.contact}, false, true};
+  }
   if (net::is_websocket(source.protocol)) {
     if (connection_open && connection_open(source)) return {{source_uri(source)}, true};
     return {{}, false};

@@ -16,6 +16,11 @@
 //     no hop at all: the Contact's host is a made-up .invalid name, and a browser accepts no
 //     connections, so nothing else reaches the UA until it connects and registers again.
 //  5. No source (a stored record whose source could not be read): the Contact.
+// An outbound binding (RFC 5626 §6, store::Binding::outbound) without Path goes over its flow
+// only (§5.3): its connection while it is open, over UDP its REGISTER's source; never the
+// Contact. When its connection is gone the flow has failed (BindingHops::flow_failed): the
+// request is not sent, the branch is 430 (Flow Failed) and the binding is removed. Whether a
+// protocol has connections is net::is_reliable, so every stream transport is covered.
 //
 // NAT (Kamailio nathelper's nat_uac_test, flags 1 and 2 combined): the Contact's host is a
 // private or reserved IP literal (registrar/address_scope.hpp) AND differs from the address
@@ -63,6 +68,9 @@ struct BindingHops {
   // RFC 5923 §5). A Contact naming some open connection's address and port never may: it is
   // what the UA wrote, and may name another party's connection.
   bool first_is_own_flow = false;
+  // An outbound binding whose flow (its connection) is gone: nothing to send to (RFC 5626 §5.3);
+  // `uris` holds the Contact, for reports only.
+  bool flow_failed = false;
 };
 
 // The one rule above, for live requests (proxy/target_set.hpp) and stored MESSAGEs

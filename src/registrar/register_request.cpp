@@ -30,9 +30,47 @@ bool too_brief(std::uint32_t requested, const RegistrarLimits& limits) {
   return requested > 0 && requested < kOneHour && requested < limits.min_expires;
 }
 
-bool supports_path(const sip::Message& request) {
+bool supports(const sip::Message& request, std::string_view option_tag) {
   auto supported = sip::token_list(request, sip::HeaderId::supported);
-  return supported && sip::contains_token(*supported, "path");
+  return supported && sip::contains_token(*supported, option_tag);
+}
+
+bool supports_path(const sip::Message& request) { return supports(request, "path"); }
+
+// RFC 5626 §6: "the registrar MUST check from its Via header field if the registrar is the
+// first hop or not": one Via, the UA's own, means the REGISTER came straight over its flow.
+bool first_hop(const sip::Message& request) {
+  std::size_t vias = 0;
+  request.for_each_element(sip::HeaderId::via, [&vias](std::string_view) {
+    ++vias;
+    return vias < 2;
+  });
+  return vias == 1;
+}
+
+// RFC 5626 §5.1: an edge proxy that keeps the flow marks its Path URI with "ob".
+bool edge_keeps_flow(const std::vector<sip::NameAddr>& path) {
+  return !path.empty() && path.front().uri.has_param("ob");
+}
+
+// How RFC 5626 §6 treats the reg-ids of this REGISTER.
+enum class RegIds : std::uint8_t { honoured, ignored, refused };
+
+RegIds reg_id_treatment(const sip::Message& request, const std::vector<sip::NameAddr>& path) {
+  const bool outbound_possible = path.empty() ? first_hop(request) : edge_keeps_flow(path);
+  const bool asked = supports(request, "outbound");
+  if (outbound_possible && asked) return RegIds::honoured;
+  // "if the REGISTER request contains the reg-id and the outbound option tag in a Supported
+  // header field, then the registrar MUST respond ... with a 439 ... otherwise, the registrar
+  // MUST ignore the "reg-id" parameter". Without the option tag the UA does not do outbound
+  // (§4.2): its reg-id is ignored here too, and no Require: outbound is sent to a UA that did
+  // not say it supports it (RFC 3261 §8.2.2.3 spirit).
+  if (!outbound_possible && asked) return RegIds::refused;
+  return RegIds::ignored;
+}
+
+std::uint32_t flow_timer_for(net::Protocol protocol, const RegistrarLimits& limits) {
+  return net::is_reliable(protocol) ? limits.flow_timer_stream : limits.flow_timer_udp;
 }
 
 }  // namespace
@@ -83,6 +121,7 @@ tl::expected<RegisterRequest, sip::LocalReply> read_register(const sip::Message&
     return refuse(420, "Path requires Supported: path", {{"Unsupported", "path"}});
   }
   for (const sip::NameAddr& value : *path) result.path.emplace_back(value.text);
+  const RegIds reg_ids = reg_id_treatment(request, *path);
 
   // §10.2.1: values above 2**32-1 MAY be treated as 2**32-1; they are capped below anyway.
   auto expires_header = sip::expires(request, sip::Overlarge::saturate);
@@ -113,9 +152,34 @@ tl::expected<RegisterRequest, sip::LocalReply> read_register(const sip::Message&
     wanted.expires = std::min(requested.value_or(limits.default_expires), limits.max_expires);
     if (auto device = contact_instance(contact)) {
       wanted.instance = std::move(device->instance);
-      wanted.reg_id = device->reg_id;
+      // RFC 5626 §6: a reg-id without an instance was never read (contact_instance); one the
+      // rules above do not honour is ignored: the Contact is the device's instance alone.
+      if (device->reg_id != 0) {
+        if (reg_ids == RegIds::refused) return refuse(439, "First Hop Lacks Outbound Support");
+        if (reg_ids == RegIds::honoured) {
+          wanted.reg_id = device->reg_id;
+          // Bound to the flow only when it is osprey's own; through an edge proxy the Path
+          // leads to the flow (§5.1), and the binding is routed by it.
+          wanted.outbound = path->empty();
+          result.outbound = true;
+        }
+      }
     }
     result.contacts.push_back(std::move(wanted));
+  }
+  if (result.outbound) {
+    // RFC 5626 §6: "if the Contact header field contains more than one header field value with
+    // a non-zero expiration and any of these header field values contain a "reg-id" Contact
+    // header field parameter, the entire registration SHOULD be rejected with a 400".
+    const auto& wanted = result.contacts;
+    const auto registering =
+        std::count_if(wanted.begin(), wanted.end(), [](const RequestedContact& c) { return c.expires > 0; });
+    const bool flow_registered = std::any_of(wanted.begin(), wanted.end(), [](const RequestedContact& c) {
+      return c.expires > 0 && c.reg_id != 0;
+    });
+    if (registering > 1 && flow_registered) return refuse(400, "A reg-id registers one Contact");
+    // §4.4.1: the keep-alive interval is the first hop's to give.
+    if (path->empty()) result.flow_timer = flow_timer_for(source.protocol, limits);
   }
   return result;
 }

@@ -32,6 +32,13 @@ struct RegistrarLimits {
   // refused (420), so a proxy cannot make the UA reachable through a route it knows nothing of.
   // false: accept it, store the Path, and leave it out of the 200 (the UA would not understand it).
   bool require_path_support = true;
+  // RFC 5626 §4.4.1, §6: the Flow-Timer of a 200 to an outbound registration made directly to
+  // osprey (the seconds osprey is prepared to wait between keep-alives on that flow). The UA
+  // sends its keep-alives at 80-100% of it. The defaults are the RFC's own for a UA told
+  // nothing: every 95-120 s over a connection, every 24-29 s over UDP, where NAT bindings age
+  // fastest.
+  std::uint32_t flow_timer_stream = 120;
+  std::uint32_t flow_timer_udp = 29;
 };
 
 // One Contact of the REGISTER, with the interval the registrar grants it.
@@ -53,6 +60,10 @@ struct RequestedContact {
   // it has no valid one (registrar/contact_instance.hpp).
   std::string instance;
   std::uint32_t reg_id = 0;
+  // RFC 5626 §6: the binding is bound to the flow the REGISTER came on (instance and reg-id,
+  // registered directly over that flow by a UA that supports outbound): requests for it go
+  // over that flow only.
+  bool outbound = false;
 };
 
 // A REGISTER reduced to what the binding rules need. It owns its strings, so it may outlive the
@@ -68,6 +79,10 @@ struct RegisterRequest {
   std::vector<std::string> path;
   store::BindingSource source;  // where the request came from, given by the caller
   std::string user_agent;       // the User-Agent header value, for display
+  // RFC 5626 §6: outbound processing applied (a Contact's reg-id was honoured): the 200 says
+  // "Require: outbound", and, when osprey is the UA's first hop, gives a Flow-Timer.
+  bool outbound = false;
+  std::uint32_t flow_timer = 0;  // seconds; 0: no Flow-Timer
 
   // No Contact at all: the UA asks for the current bindings (§10.2.3, §10.3 step 6).
   bool is_query() const { return !star && contacts.empty(); }
@@ -85,6 +100,12 @@ struct RegisterRequest {
 //   a UA that puts the registrar's address in the Request-URI still registers; see
 //   aor_valid_for_request_uri);
 // - RFC 3327 §5.3: Path without "Supported: path" -> 420 (see RegistrarLimits);
+// - RFC 5626 §6: a Contact's reg-id is honoured (outbound processing) only when the UA said
+//   "Supported: outbound" and the flow reaches osprey: directly (one Via, osprey is the first
+//   hop) or through an edge proxy whose Path URI carries "ob". Otherwise a reg-id is ignored,
+//   or, when the UA asked for outbound and its first hop cannot give it, the REGISTER gets 439.
+//   With outbound, more than one Contact with a non-zero interval among which one has a reg-id
+//   is 400 (a reg-id registers one flow);
 // - step 6: Contact must parse (400 "Malformed Contact..."); "*" only alone and only with
 //   "Expires: 0" (400);
 // - step 7: each contact's interval is its expires parameter, else the Expires header, else

@@ -22,7 +22,7 @@ std::string format_q(std::uint16_t q) {
 }
 
 std::string ok_response(const sip::Message& request, const std::vector<store::Binding>& bindings,
-                        std::int64_t now, std::string_view to_tag) {
+                        std::int64_t now, std::string_view to_tag, bool outbound, std::uint32_t flow_timer) {
   sip::MessageBuilder response = sip::MessageBuilder::response_to(request, 200, "OK", to_tag);
   for (const store::Binding& binding : bindings) {
     if (binding.expires_at <= now) continue;
@@ -36,6 +36,10 @@ std::string ok_response(const sip::Message& request, const std::vector<store::Bi
                      ";q=", format_q(binding.q)});
   }
   response.header(sip::HeaderId::date, sip::format_date_text(now).view());
+  if (outbound) {
+    response.header("Require", "outbound");
+    if (flow_timer != 0) response.header("Flow-Timer", std::to_string(flow_timer));
+  }
   auto supported = sip::token_list(request, sip::HeaderId::supported);
   if (supported && sip::contains_token(*supported, "path")) {
     request.for_each_line(sip::HeaderId::path, [&](std::string_view value) {

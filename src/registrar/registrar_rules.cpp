@@ -58,6 +58,7 @@ store::Binding make_binding(const RegisterRequest& request, const RequestedConta
   binding.user_agent = request.user_agent;
   binding.instance = contact.instance;
   binding.reg_id = contact.reg_id;
+  binding.outbound = contact.outbound;
   return binding;
 }
 

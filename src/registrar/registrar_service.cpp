@@ -63,7 +63,8 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
       });
   const Decision& decision = pending->decision;
   pending->answer = decision.refusal ? sip::serialize_reply(request, *decision.refusal, tag)
-                                     : ok_response(request, decision.bindings(), now, tag);
+                                     : ok_response(request, decision.bindings(), now, tag, read->outbound,
+                                                   read->flow_timer);
 }
 
 void RegistrarService::complete(Completion completion) {

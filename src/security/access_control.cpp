@@ -20,6 +20,7 @@ std::string client_of(const net::Flow& flow) { return net::address_text(flow.rem
 AccessDecision passed_unjudged() {
   AccessDecision decision;
   decision.may_reach_gateway = true;
+  decision.may_relay = true;
   return decision;
 }
 
@@ -174,6 +175,7 @@ AccessDecision AccessControl::authenticate(const sip::Message& request, const ne
       ++counters_.authenticated;
       decision.identity = result.account->aor;
       decision.verified_realm = realm;
+      decision.may_relay = true;
       return decision;
     case AuthVerdict::malformed:
       return refuse(400, registration ? "Malformed Authorization" : "Malformed Proxy-Authorization");
@@ -256,6 +258,23 @@ AccessDecision AccessControl::admit_cancel(const sip::Message& cancel, const net
 
 AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow& flow,
                                     const sip::RouteDecision& route) {
+  // RFC 5626 §5.2: a Route of ours carrying a flow token is the Path osprey gave a REGISTER it
+  // forwarded; it was signed by us, or it is a forgery, and a forgery goes nowhere.
+  if (!route.flow_tokens.empty()) {
+    std::optional<DialogFlow> path_flow;
+    if (dialog_tokens_ != nullptr) path_flow = dialog_tokens_->verify_flow(route.flow_tokens.front());
+    if (!path_flow || route.flow_tokens.size() > 1) {
+      ++counters_.forbidden;
+      logger_.info("{} from {}: a Route of ours with a flow token that does not verify",
+                   request.method_text(), net::host_text(flow.remote.address));
+      return refuse(403, "Forbidden: invalid flow token");
+    }
+    if (route.routes.empty()) {
+      AccessDecision decision;
+      decision.path_flow = path_flow;
+      return decision;
+    }
+  }
   if (!settings_.authentication) {
     AccessDecision decision = passed_unjudged();
     decision.dialog_flow = verified_flow(request, route);
@@ -274,10 +293,13 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
   // The intake refuses these before; should one get here, it is not let through unjudged.
   if (!request.to() || !request.from()) return refuse(400, "Missing To or From");
 
-  if (method == sip::Method::register_) {
+  const bool forwarded_register = method == sip::Method::register_ &&
+                                  !registrar::registers_for(request.request_uri(), identity_.domains());
+  // For osprey (no route decided): the registrar refuses it itself (403 Domain not served).
+  if (forwarded_register && route.request_uri.empty()) return {};
+  if (method == sip::Method::register_ && !forwarded_register) {
     // The registrar's own test (registrar::registers_for): a REGISTER it would take, for any
-    // port and spelling of a served domain, authenticates; the rest it refuses itself.
-    if (!registrar::registers_for(request.request_uri(), identity_.domains())) return {};
+    // port and spelling of a served domain, authenticates.
     const sip::Uri& to = request.to()->uri;
     AccessDecision decision = authenticate(request, flow, true, realm_for(to));
     if (decision.answer) return decision;
@@ -312,6 +334,9 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
   }
   AccessDecision decision = authenticate(request, flow, false, realm_for(from));
   if (decision.answer) return decision;
+  // A REGISTER forwarded to another domain names that domain's AOR in From and To: its
+  // registrar judges who may bind it; here an account of ours is behind it, which is enough.
+  if (forwarded_register) return decision;
   if (sip::account_aor(from) != decision.identity) {
     ++counters_.forbidden;
     logger_.info("{} from {}: user {} may not send as {}", request.method_text(),

@@ -9,7 +9,10 @@
 //
 //  - REGISTER for a served domain (registrar::registers_for: any port, any spelling) must
 //    authenticate (401, RFC 3261 §10.3 step 3, §22.2), as the owner of the To AOR (403
-//    otherwise, §10.3 step 4).
+//    otherwise, §10.3 step 4). A REGISTER for another domain, when osprey forwards those
+//    ([registrar] forward_foreign_register), must authenticate as any account of ours (407):
+//    its AOR is the other domain's to judge, but nothing is relayed without an account behind
+//    it.
 //  - A request from one of our users (From in a served domain, any spelling and port), or toward
 //    a destination outside the served users (another domain, a Route not ours, a telephone
 //    number with no account), must authenticate (407, §22.3), as the owner of the From AOR (403
@@ -27,6 +30,10 @@
 //  5. ACK (no answer possible, §22.1): forwarded only on the terms of 1-4; CANCEL: one that
 //     matches an INVITE transaction goes where the INVITE went (§9.2); one that matches nothing
 //     is forwarded (§16.10) only on the terms of an ACK, else refused 481;
+//  7. along a Path osprey added to a REGISTER it forwarded: a Route of ours whose flow token
+//     (security::DialogToken::sign_flow) verifies, with no Route after it, goes over that
+//     flow and nowhere else (to the UA that registered through osprey, as its registrar asked);
+//     a token that does not verify is 403, whatever else the request carries;
 //  6. requests osprey answers about itself (OPTIONS to osprey, §11.2; also through a Route of
 //     ours, as phones with an outbound proxy send it): they never reach the access control
 //     because nothing of them is forwarded: 200 for OPTIONS, 404 or 501 for the rest
@@ -82,6 +89,14 @@ struct AccessDecision {
   // (HMAC-verified), where the proxy sends the request rather than to the Request-URI when it
   // can (proxy/dialog_flow_hop.hpp). nullopt: a token without a flow, or none.
   std::optional<DialogFlow> dialog_flow;
+  // Along a Path osprey added to a REGISTER it forwarded (RFC 3327, RFC 5626 §5.2), with no
+  // Route left after ours: the flow its HMAC-verified flow token names, the only place the
+  // request goes (proxy: ProxyCore::path_flow_target).
+  std::optional<DialogFlow> path_flow;
+  // The request may be sent beyond our users: it authenticated, or needs no judging (trusted
+  // peer, no authentication). Targets the proxy learns later (a 3xx's Contacts) are followed
+  // only then: an unauthenticated request let in for our users never leaves by redirection.
+  bool may_relay = false;
 };
 
 struct AccessCounters {

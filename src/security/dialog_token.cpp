@@ -275,4 +275,30 @@ bool DialogToken::renew(std::uint64_t key, std::int64_t issued, std::int64_t now
   return true;
 }
 
+namespace {
+// Domain separation: a dialog token's MAC input never starts with this label.
+constexpr std::string_view kFlowTokenLabel = "osprey path flow token v1";
+}  // namespace
+
+std::string DialogToken::sign_flow(const DialogFlow& flow) const {
+  std::string bytes;
+  put_flow(bytes, flow);
+  HmacSha256::Mac mac{};
+  if (!hmac_.compute({kFlowTokenLabel, bytes}, mac)) return {};
+  bytes.append(reinterpret_cast<const char*>(mac.data()), kMacBytes);
+  return encode(bytes);
+}
+
+std::optional<DialogFlow> DialogToken::verify_flow(std::string_view token) const {
+  auto bytes = decode(token);
+  if (!bytes) return std::nullopt;
+  auto flow = get_flow(*bytes);
+  if (!flow || bytes->size() != flow->second + kMacBytes) return std::nullopt;
+  HmacSha256::Mac mac{};
+  if (!hmac_.compute({kFlowTokenLabel, std::string_view(*bytes).substr(0, flow->second)}, mac))
+    return std::nullopt;
+  if (CRYPTO_memcmp(mac.data(), bytes->data() + flow->second, kMacBytes) != 0) return std::nullopt;
+  return flow->first;
+}
+
 }  // namespace osprey::security

@@ -124,6 +124,17 @@ class DialogToken {
 
   std::int64_t lifetime() const { return lifetime_; }
 
+  // RFC 5626 §5.2 / RFC 3327: the flow token of the Path URI osprey adds to a REGISTER it
+  // forwards (sip::kPathFlowParam): the flow the REGISTER came on, with a 96-bit MAC under the
+  // same secret (labelled apart from dialog tokens, so neither passes for the other). A request
+  // that comes back with that URI in its Route goes over that flow. No expiry: the flow's own end
+  // ends it (a closed connection is 430), as the registrar's binding expires. Not encrypted:
+  // the registrar it goes to holds the UA's Contact anyway.
+  std::string sign_flow(const DialogFlow& flow) const;
+  // The flow `token` names, or nullopt when it is not one sign_flow wrote (tampered, forged,
+  // truncated). Compared in constant time.
+  std::optional<DialogFlow> verify_flow(std::string_view token) const;
+
  private:
   std::uint32_t place_hash(std::string_view place) const;
   bool compute_mac(const DialogBinding& binding, std::string_view signed_part, HmacSha256::Mac& out) const;

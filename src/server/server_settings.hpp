@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "im/message_rules.hpp"
+#include "net/destination_blocklist.hpp"
 #include "net/dns_settings.hpp"
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
+#include "proxy/redirect_targets.hpp"
 #include "registrar/register_request.hpp"
 #include "security/security_settings.hpp"
 #include "sip/message.hpp"
@@ -49,12 +51,19 @@ struct ServerSettings {
   // The registrar: its limits, and where its durable location store lives. An empty data_dir
   // keeps bindings in memory only (tests).
   registrar::RegistrarLimits registrar;
+  // RFC 3261 §10.3 step 1: a REGISTER for a domain not served here is proxied (with a Path of
+  // ours, RFC 3327) instead of refused 403; off by default (docs/security.md).
+  bool forward_foreign_register = false;
   std::string data_dir;
   // RFC 3428 MESSAGE: the body limit (413), and the store-and-forward limits. The message store
   // and the user accounts live in data_dir too; without one, MESSAGEs are never stored.
   im::ImLimits im;
   store::MessageLimits messages;
   security::SecuritySettings security;
+  // RFC 3263 §4.3: how long a failed destination is tried last, per worker; and §16.5 / §16.7
+  // step 4, recursion on 3xx.
+  net::BlocklistSettings blocklist;
+  proxy::RedirectSettings redirects;
 };
 
 }  // namespace osprey::server

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "net/stun_binding.hpp"
 #include "net/unix_clock.hpp"
 #include "server/intake.hpp"
 #include "sip/builder.hpp"
@@ -53,6 +54,12 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       registrar_(io_context_, location, settings.registrar, settings.domains, net::unix_seconds,
                  [this] { return responder_.new_tag(); }),
       resolver_(io_context_, settings.dns),
+      blocklist_(settings.blocklist,
+                 [] {
+                   return std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+                 }),
       proxy_(
           table_, transport_, location, net::LocalIdentity(settings.domains), net::unix_seconds,
           [this] { return responder_.new_tag(); },
@@ -65,6 +72,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   transport_.streams().set_websocket_policy(settings.websocket);
   responder_.attach(table_, &registrar_);
   responder_.attach_proxy(&proxy_);
+  responder_.pipeline().route().forward_foreign_register(settings.forward_foreign_register);
   registrar_.attach_send_batch([this](const std::function<void()>& work) {
     const net::NetTransport::HeldDatagrams held(transport_);
     work();
@@ -88,7 +96,9 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
                                 .offline = nullptr,
                                 .im_limits = settings.im,
                                 .trusted_peers = &settings.security.trusted_peers,
-                                .gateway = settings.security.gateway};
+                                .gateway = settings.security.gateway,
+                                .blocklist = &blocklist_,
+                                .redirects = settings.redirects};
   if (messages != nullptr) {
     auto new_tag = [this] { return responder_.new_tag(); };
     offline_.emplace(io_context_, table_, *messages, net::unix_seconds, new_tag, settings.im, users);
@@ -96,10 +106,12 @@ void Worker::attach_services(store::MessageStore* messages, const store::UserSto
         io_context_, table_, *messages, location, claims, net::unix_seconds,
         [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
         [this] { return responder_.new_tag() + "@osprey"; }, im::DeliverySettings{},
-        im::DeliveryRouting{registrar::connection_open_in(transport_), [this](const net::Endpoint& to) {
+        im::DeliveryRouting{registrar::connection_open_in(transport_),
+                            [this](const net::Endpoint& to) {
                               return proxy_.identity().is_ours(net::host_text(to.address), to.port) ||
                                      proxy_.is_gateway(to);
-                            }});
+                            },
+                            &blocklist_});
     // The sender was told 202: a message its recipient's devices refuse for good is dropped
     // (retrying could never succeed and would hold the queue), and the operator is told.
     delivery_->set_refusal_report([this](const im::DeliveryRefusal& refusal) {
@@ -146,6 +158,7 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
   access_.emplace(security, proxy_.identity(), users, authenticator_ ? &*authenticator_ : nullptr, bans_,
                   shared.dial_policy, net::unix_seconds, logger_, shared.dialog_tokens);
   proxy_.set_dialog_tokens(shared.dialog_tokens);
+  proxy_.set_dial_policy(shared.dial_policy);
   access_->set_ack_drop_report([this](const sip::Message& ack, std::string_view why,
                                       const net::Endpoint* from) { event_log_.ack_dropped(ack, why, from); });
   responder_.attach_access(&*access_);
@@ -223,6 +236,19 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     if (mailbox_.maybe_has_mail()) drain_mailbox();
   }
   if (!admit_source(bytes, flow)) return;
+  // RFC 5626 §4.4.2, §8: a STUN Binding request on the SIP UDP port is a keep-alive, answered
+  // with the source it came from; never SIP, so never parsed, answered 400 or counted against
+  // the sender as a broken SIP message. After the ban and rate checks: a spoofed flood is
+  // reflected no more than SIP requests are (net/stun_binding.hpp bounds the reply's size).
+  if (flow.protocol == net::Protocol::udp && net::looks_like_stun(bytes)) {
+    if (auto reply = net::stun_binding_response(bytes, flow.remote)) {
+      counters_.stun_answered.fetch_add(1, std::memory_order_relaxed);
+      transport_.send(flow, *reply);
+    } else {
+      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;
+  }
   // RFC 5626 §4.4.1, RFC 3261 §7.5: CRLFs alone are a keep-alive, not a broken message (streams
   // answer the double CRLF in net/; a datagram needs no answer). Nothing to parse, nothing to log.
   if (flow.protocol == net::Protocol::udp && is_keepalive(bytes)) return;

@@ -54,6 +54,7 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> dropped{0};            // unreadable input, never answered
   std::atomic<std::uint64_t> banned{0};             // from a banned source, dropped before parsing
   std::atomic<std::uint64_t> rate_limited{0};       // over the source's rate: 503 or dropped
+  std::atomic<std::uint64_t> stun_answered{0};      // RFC 5626 §4.4.2 STUN keep-alives answered
   std::atomic<std::uint64_t> scanners{0};           // attack tools' requests, dropped unanswered
 };
 
@@ -131,6 +132,8 @@ class Worker final : public net::TransportListener {
   txn::TransactionTable table_;
   registrar::RegistrarService registrar_;
   net::TargetResolver resolver_;
+  // Destinations that failed a moment ago, tried last (this worker's own: no lock).
+  net::DestinationBlocklist blocklist_;
   proxy::ProxyCore proxy_;
   std::optional<im::OfflineMessages> offline_;
   std::optional<im::OfflineDelivery> delivery_;

@@ -33,6 +33,8 @@ std::optional<RouteDecision> decide_route(const Message& request, const OurUris&
   std::size_t consumed = 0;
   while (consumed < end && ours.is_ours((*parsed)[consumed].uri)) {
     collect_token((*parsed)[consumed].uri, decision.tokens);
+    if (auto flow = (*parsed)[consumed].uri.param(kPathFlowParam); flow && !flow->empty())
+      decision.flow_tokens.emplace_back(*flow);
     ++consumed;
   }
   if (consumed > 0) decision.routes_changed = true;

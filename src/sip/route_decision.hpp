@@ -48,12 +48,19 @@ class OurUris {
 // is this name).
 inline constexpr std::string_view kRecordRouteParam = "osp-dt";
 
+// The URI parameter of the Path URI osprey adds to a REGISTER it forwards (RFC 3327, RFC 5626
+// §5.2): the flow token (security::DialogToken::sign_flow) naming the flow the REGISTER came on.
+inline constexpr std::string_view kPathFlowParam = "osp-flow";
+
 struct RouteDecision {
   std::string request_uri;          // after the strict-router fix-up
   std::vector<std::string> routes;  // the Route values left, top first, as written
   bool routes_changed = false;      // the Route header must be rewritten from `routes`
   std::string next_hop;             // the URI the request goes to next: the top Route left, else request_uri
   std::vector<std::string> tokens;  // dialog tokens on the URIs of ours that were consumed
+  // Flow tokens (kPathFlowParam) on the Route URIs of ours that were consumed: a request coming
+  // back along a Path osprey added.
+  std::vector<std::string> flow_tokens;
 };
 
 // A URI osprey put in a Record-Route (§16.4): one of ours, no user part, with osp-dt.

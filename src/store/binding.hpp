@@ -55,6 +55,11 @@ struct Binding {
   // new connection of a UA over TCP/TLS (RFC 5626 §6).
   std::string instance;
   std::uint32_t reg_id = 0;
+  // RFC 5626 §6: registered with outbound directly over `source`: that flow is the only way to
+  // the UA (registrar/binding_hop.hpp), and once it is gone the binding is (§5.3: 430). Not
+  // kept on disk: no connection outlives a restart, and a binding loaded from disk is routed
+  // by its Contact as before, until the UA registers again over a new flow.
+  bool outbound = false;
 };
 
 }  // namespace osprey::store

@@ -48,10 +48,16 @@ std::size_t source_size(const std::optional<BindingSource>& source) {
          varint_size(source->connection);
 }
 
+// The reg-id and whether the binding is bound to its flow (RFC 5626 §6), in one varint:
+// reg_id * 2 + outbound. A reg-id is below 2^31, so the word stays below 2^32.
+std::size_t flow_word(const Binding& binding) {
+  return (static_cast<std::size_t>(binding.reg_id) << 1) | (binding.outbound ? 1 : 0);
+}
+
 std::size_t binding_size(const Binding& binding) {
   std::size_t size = kFixedPerBinding + string_size(binding.contact) + string_size(binding.call_id) +
                      source_size(binding.source) + string_size(binding.user_agent) +
-                     string_size(binding.instance) + varint_size(binding.reg_id) +
+                     string_size(binding.instance) + varint_size(flow_word(binding)) +
                      varint_size(binding.path.size());
   for (const auto& value : binding.path) size += string_size(value);
   return size;
@@ -161,7 +167,9 @@ class Reader {
     out.source = source();
     out.user_agent = text();
     out.instance = text();
-    out.reg_id = static_cast<std::uint32_t>(varint());
+    const std::size_t word = varint();
+    out.reg_id = static_cast<std::uint32_t>(word >> 1);
+    out.outbound = (word & 1) != 0;
     const std::size_t paths = varint();
     out.path.reserve(paths);
     for (std::size_t i = 0; i < paths; ++i) out.path.emplace_back(text());
@@ -198,7 +206,7 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
     out.source(binding.source);
     out.text(binding.user_agent);
     out.text(binding.instance);
-    out.varint(binding.reg_id);
+    out.varint(flow_word(binding));
     out.varint(binding.path.size());
     for (const auto& value : binding.path) out.text(value);
   }
@@ -236,7 +244,9 @@ const char* PackedAor::read_binding(const char* at, PackedBinding& out) {
   out.source = in.source();
   out.user_agent = in.text();
   out.instance = in.text();
-  out.reg_id = static_cast<std::uint32_t>(in.varint());
+  const std::size_t word = in.varint();
+  out.reg_id = static_cast<std::uint32_t>(word >> 1);
+  out.outbound = (word & 1) != 0;
   out.path.clear();
   for (std::size_t count = in.varint(); count > 0; --count) out.path.push_back(in.text());
   return in.position();

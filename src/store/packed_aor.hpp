@@ -14,7 +14,7 @@
 //   i64 earliest expires_at | u32 binding count | u32 owners (atomic: the store, a journal) |
 //   varint aor length, aor bytes
 //   per binding: i64 expires_at | u32 cseq | u16 q | contact | call_id | source | user_agent |
-//                instance | varint reg_id | varint path count, then each path value
+//                instance | varint reg_id * 2 + outbound | varint path count, then each path value
 //                (strings: varint length, bytes; a binding without instance costs 2 bytes more;
 //                the source typed: protocol and family byte, address, port, varint connection)
 
@@ -41,6 +41,7 @@ struct PackedBinding {
   std::string_view user_agent;
   std::string_view instance;
   std::uint32_t reg_id = 0;
+  bool outbound = false;
   std::vector<std::string_view> path;  // cleared and refilled: a reused view allocates once
 };
 

@@ -1,8 +1,8 @@
 """What osprey answers about itself, against RFC 3261 §8.2 and §11.2, over raw UDP sockets
 (osprey on its defaults: authentication on, accounts for alice and bob):
 
-  1. OPTIONS to osprey lists what it implements (§11.2): Allow, Supported: path (RFC 3327; no
-     outbound, no gruu), an empty Accept (no body formats of its own), Accept-Encoding: identity,
+  1. OPTIONS to osprey lists what it implements (§11.2): Allow, Supported: outbound, path (RFC
+     5626, RFC 3327; no gruu), an empty Accept (no body formats of its own), Accept-Encoding: identity,
      Accept-Language: en.
   2. A phone's keep-alive through its outbound proxy, `OPTIONS sip:osprey` with
      `Route: <sip:osprey;lr>`, is for osprey (§16.4: only a Record-Route URI osprey wrote makes
@@ -47,7 +47,8 @@ def case_options(port, checks):
             checks.expect(d.status_of(reply) == 200, f"{label}: 200 ({d.status_of(reply)})")
         reply = client.exchange(client.request("OPTIONS", f"sip:127.0.0.1:{port}", "sip:probe@192.0.2.1",
                                                f"sip:127.0.0.1:{port}"), timeout=2.0)
-        checks.expect(first(reply, "Supported") == "path", f"Supported: path ({first(reply, 'Supported')})")
+        checks.expect(first(reply, "Supported") == "outbound, path",
+                      f"Supported: outbound, path ({first(reply, 'Supported')})")
         checks.expect(first(reply, "Allow") is not None and "OPTIONS" in first(reply, "Allow"),
                       f"Allow lists OPTIONS ({first(reply, 'Allow')})")
         checks.expect(d.header_lines(reply, "Accept") == [""],

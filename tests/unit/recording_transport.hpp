@@ -36,6 +36,8 @@ class RecordingTransport : public net::Transport {
                                    std::string_view bytes, std::string_view,
                                    net::ConnectionReuse reuse) override {
     if (fail_sends) return std::nullopt;  // as a send error or a refused connection would
+    if (std::find(unreachable.begin(), unreachable.end(), destination) != unreachable.end())
+      return std::nullopt;
     sent.push_back({destination, std::string(bytes), reuse});
     // Streams get a connection id of their own, which a test may then close
     // (TransactionTable::on_connection_closed) as a refused or reset connection.
@@ -72,8 +74,9 @@ class RecordingTransport : public net::Transport {
 
   std::vector<Sent> sent;
   bool udp_only = false;
-  bool fail_sends = false;          // send_to fails at once
-  std::vector<net::Endpoint> open;  // peers with an open stream connection (has_connection)
+  bool fail_sends = false;                 // send_to fails at once
+  std::vector<net::Endpoint> unreachable;  // send_to fails at once toward these
+  std::vector<net::Endpoint> open;         // peers with an open stream connection (has_connection)
   std::vector<std::pair<net::Endpoint, net::ConnectionId>> open_connections;  // (connection_open)
   net::ConnectionId last_connection = 0;  // the id the last stream send_to got
 };

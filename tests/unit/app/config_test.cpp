@@ -1,4 +1,5 @@
 #include "app/config.hpp"
+#include "app/server_settings_from_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -78,6 +79,9 @@ TEST_F(ConfigLoader, DefaultsWhenOmitted) {
   EXPECT_EQ(config->registrar.max_expires, 3600u);
   EXPECT_EQ(config->registrar.default_expires, 3600u);
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 10u);
+  EXPECT_EQ(config->registrar.flow_timer_udp, 29u);  // RFC 5626 §4.4.1
+  EXPECT_EQ(config->registrar.flow_timer_stream, 120u);
+  EXPECT_FALSE(config->registrar.forward_foreign_register);  // no relay unless asked for
   EXPECT_EQ(config->limits.max_message_size, 65536u);
   EXPECT_EQ(config->limits.max_headers, 256u);
   EXPECT_EQ(config->limits.max_connections_per_network, 256u);
@@ -117,6 +121,7 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
       cert + "\"\nprivate_key = \"" + key +
       "\"\n"
       "[registrar]\nmin_expires = 120\nmax_expires = 7200\ndefault_expires = 600\nmax_contacts_per_aor = 3\n"
+      "flow_timer_udp = 20\nflow_timer_stream = 300\nforward_foreign_register = true\n"
       "[limits]\nmax_message_size = 4096\nmax_headers = 64\nmax_connections = 500\n"
       "max_connections_per_ip = 5\nconnection_idle_timeout = 30\nmax_connections_per_network = 50\n"
       "first_message_timeout = 5\nmessage_timeout = 15\n"
@@ -139,6 +144,9 @@ TEST_F(ConfigLoader, ReadsEveryKey) {
   EXPECT_EQ(config->registrar.max_expires, 7200u);
   EXPECT_EQ(config->registrar.default_expires, 600u);
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 3u);
+  EXPECT_EQ(config->registrar.flow_timer_udp, 20u);
+  EXPECT_EQ(config->registrar.flow_timer_stream, 300u);
+  EXPECT_TRUE(config->registrar.forward_foreign_register);
   EXPECT_EQ(config->limits.max_message_size, 4096u);
   EXPECT_EQ(config->limits.max_headers, 64u);
   EXPECT_EQ(config->limits.max_connections, 500u);
@@ -345,7 +353,7 @@ TEST_F(ConfigLoader, WebSocketListenersAndOrigins) {
   EXPECT_EQ(error_for("domains = [\"a\"]\n[[listen]]\ntransport = \"tls\"\ncertificate = \"" + cert +
                       "\"\nprivate_key = \"" + key + "\"\n[[listen]]\ntransport = \"wss\"\ncertificate = \"" +
                       other + "\"\nprivate_key = \"" + key + "\"\n"),
-            "osprey.toml:6: key 'listen[1].certificate': every TLS and WSS listener must use the same "
+            "osprey.toml:8: key 'listen[1].certificate': every TLS and WSS listener must use the same "
             "certificate and private_key as listen[0]");
   // ws shares the TCP socket space: the same port twice cannot bind.
   EXPECT_FALSE(
@@ -419,6 +427,27 @@ TEST_F(ConfigLoader, MessageDeliveryTimeoutStaysBelowTheSendersTimerF) {
   EXPECT_EQ(config->messages.delivery_timeout, 2u);
   EXPECT_EQ(error_for("domains = [\"a\"]\n[messages]\ndelivery_timeout = 32\n"),
             "osprey.toml:3: key 'messages.delivery_timeout': must be an integer between 0 and 30");
+}
+
+TEST_F(ConfigLoader, ProxyRecursionAndBlocklistKeys) {
+  const auto defaults = load("domains = [\"a\"]\n");
+  ASSERT_TRUE(defaults) << to_string(defaults.error());
+  EXPECT_TRUE(defaults->proxy.recurse_on_redirect);
+  EXPECT_EQ(defaults->proxy.max_redirect_targets, 5u);
+  EXPECT_EQ(defaults->proxy.blocklist_ttl, 60u);
+  const auto config = load(
+      "domains = [\"a\"]\n[proxy]\nrecurse_on_redirect = false\nmax_redirect_targets = 2\n"
+      "blocklist_ttl = 30\nblocklist_max_retry_after = 600\nblocklist_size = 100\n");
+  ASSERT_TRUE(config) << to_string(config.error());
+  const server::ServerSettings settings = server_settings_from(*config);
+  EXPECT_FALSE(settings.redirects.recurse);
+  EXPECT_EQ(settings.redirects.max_targets, 2u);
+  EXPECT_EQ(settings.blocklist.ttl, std::chrono::seconds(30));
+  EXPECT_EQ(settings.blocklist.max_retry_after, std::chrono::seconds(600));
+  EXPECT_EQ(settings.blocklist.capacity, 100u);
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[proxy]\nmax_redirect_targets = 50\n"),
+            "osprey.toml:3: key 'proxy.max_redirect_targets': must be an integer between 0 and 20");
+  EXPECT_EQ(error_for("domains = [\"a\"]\n[proxy]\nrecurse = true\n").rfind("osprey.toml:3: ", 0), 0u);
 }
 
 TEST_F(ConfigLoader, NonceLifetimeTheCountTableCanCover) {

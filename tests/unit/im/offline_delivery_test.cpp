@@ -1,6 +1,7 @@
 #include "im/offline_delivery.hpp"
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,8 +10,11 @@
 
 #include "store/binding_source_text.hpp"
 
+#include <boost/asio/post.hpp>
 #include "im/fake_message_store.hpp"
 #include "im/im_test_support.hpp"
+
+#include "net/destination_blocklist.hpp"
 #include "sip/builder.hpp"
 #include "sip/date_header.hpp"
 #include "store/memory_location_store.hpp"
@@ -52,11 +56,25 @@ class OfflineDeliveryTest : public ::testing::Test {
   std::unique_ptr<OfflineDelivery> make_delivery() {
     return std::make_unique<OfflineDelivery>(
         io_, table_, store_, location_, claims_, [] { return kNow; },
-        [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
+        [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
         [this] { return "delivery-" + std::to_string(++call_ids_); },
         DeliverySettings{.batch = 2, .first_retry = kFirstRetry, .max_retry = kFirstRetry * 2},
         DeliveryRouting{[this](const store::BindingSource&) { return flow_open_; },
-                        [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); }});
+                        [](const net::Endpoint& to) { return to == endpoint("192.0.2.99", 5060); },
+                        &blocklist_});
+  }
+
+  // The names of `names_` resolve to their addresses (UDP, in order); anything else as the
+  // system's resolver says.
+  void resolve(const sip::Uri& uri, net::ResolveCallback done) {
+    auto it = names_.find(std::string(uri.host));
+    if (it == names_.end()) {
+      resolver_.resolve(uri, std::move(done));
+      return;
+    }
+    net::ResolvedTarget target;
+    for (const net::Endpoint& at : it->second) target.hops.push_back({net::Protocol::udp, at});
+    boost::asio::post(io_, [done = std::move(done), target = std::move(target)] { done(target); });
   }
 
   void register_bob(std::vector<store::Binding> bindings) {
@@ -108,6 +126,9 @@ class OfflineDeliveryTest : public ::testing::Test {
   DeliveryClaims claims_;
   txn::TransactionTable table_;
   net::TargetResolver resolver_;
+  std::map<std::string, std::vector<net::Endpoint>> names_;
+  std::int64_t blocklist_now_ = 100;
+  net::DestinationBlocklist blocklist_{{}, [this] { return blocklist_now_; }};
   int call_ids_ = 0;
   bool flow_open_ = false;  // every binding's stream connection is open (ConnectionOpen)
   std::unique_ptr<OfflineDelivery> delivery_;
@@ -440,6 +461,35 @@ TEST_F(OfflineDeliveryTest, ARefusedAddressGetsNothingAndIsNotRetried) {
   pump();
   EXPECT_TRUE(messages_sent().empty());
   EXPECT_EQ(delivery_->counters().refused, 1u);  // dropped as refused for good, not retried
+}
+
+// RFC 3263 §4.3: a hop's name may give several addresses; each is tried (osprey's refused
+// ones never) before the hop counts as failed, those that failed a moment ago last.
+TEST_F(OfflineDeliveryTest, EveryAddressOfAHopIsTriedBeforeTheHopFails) {
+  const net::Endpoint first = endpoint("192.0.2.51", 5080);
+  const net::Endpoint second = endpoint("192.0.2.52", 5080);
+  names_["phone.test"] = {endpoint("192.0.2.99", 5060), first, second};
+  transport_.unreachable = {first};
+  store_.add(kBob, "one", 1'700'000'001);
+  store_.add(kBob, "two", 1'700'000'002);
+  delivery_->user_reachable(kBob, {binding("sip:bob@phone.test:5080", "udp:192.0.2.20:5080")});
+  run_until_sent(1);
+  ASSERT_EQ(messages_sent().size(), 1u);
+  EXPECT_EQ(transport_.sent[messages_sent()[0]].to, second);
+  EXPECT_TRUE(blocklist_.contains(net::Protocol::udp, first));
+  transport_.unreachable.clear();
+  answer(messages_sent()[0], 200);
+  EXPECT_EQ(store_.removed.size(), 1u);
+  // The next message: the listed address last; a 503 from the other passes it on.
+  run_until_sent(2);
+  ASSERT_EQ(messages_sent().size(), 2u);
+  EXPECT_EQ(transport_.sent[messages_sent()[1]].to, second);
+  answer(messages_sent()[1], 503);
+  ASSERT_EQ(messages_sent().size(), 3u);
+  EXPECT_EQ(transport_.sent[messages_sent()[2]].to, first);
+  answer(messages_sent()[2], 200);
+  EXPECT_EQ(store_.removed.size(), 2u);
+  EXPECT_EQ(delivery_->counters().failures, 0u);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "net/connection_counter.hpp"
+#include "net/connection_directory.hpp"
 #include "net/stream_test_support.hpp"
 #include "net/stream_transport.hpp"
 #include "net/test_pki.hpp"
@@ -448,6 +449,43 @@ TEST_F(WebSocketTransportTest, WssUpgradesOverTlsWithTheStoreCertificate) {
   ASSERT_TRUE(node.transport.send(flow, "SIP/2.0 200 OK\r\n\r\n"));
   ASSERT_TRUE(run_until(io_, [&] { return peer.state().messages.size() == 1; }));
   EXPECT_EQ(peer.state().messages[0], "SIP/2.0 200 OK\r\n\r\n");
+}
+
+// Two workers sharing a ConnectionDirectory: a WebSocket connection one of them accepted is
+// the other's way to that peer too (RFC 3261 §18.2.2, RFC 5626 §5.3), and neither opens a new
+// one once it is gone.
+TEST_F(WebSocketTransportTest, AnotherWorkerSendsOverTheConnection) {
+  ConnectionDirectory directory;
+  RecordingListener first_listener;
+  RecordingListener second_listener;
+  StreamTransport first(io_, first_listener, {}, counter_, nullptr, *logger_, &directory);
+  StreamTransport second(io_, second_listener, {}, counter_, nullptr, *logger_, &directory);
+  auto bound = first.listen(Protocol::ws, {kLoopback, 0});
+  ASSERT_TRUE(bound) << bound.error();
+  bound_ = *bound;
+  auto peer = open();
+  ASSERT_TRUE(peer->send(io_, sip_request("register")));
+  ASSERT_TRUE(run_until(io_, [&] { return first_listener.messages.size() == 1; }));
+  const Flow flow = first_listener.messages[0].flow;
+
+  EXPECT_TRUE(second.has_connection(Protocol::ws, flow.remote));
+  EXPECT_TRUE(second.connection_open(Protocol::ws, flow.remote, flow.connection));
+  const auto handed =
+      second.send_to(Protocol::ws, flow.remote, "MESSAGE one\r\n\r\n", {}, ConnectionReuse::peer_flow);
+  ASSERT_TRUE(handed);
+  EXPECT_EQ(handed->connection, flow.connection);
+  EXPECT_TRUE(second.send(flow, "SIP/2.0 200 OK\r\n\r\n"));
+  ASSERT_TRUE(run_until(io_, [&] { return peer->state().messages.size() == 2; }));
+  EXPECT_EQ(peer->state().messages[0], "MESSAGE one\r\n\r\n");
+  EXPECT_EQ(second.connection_count(), 0u);
+
+  peer.reset();
+  ASSERT_TRUE(run_until(io_, [&] { return first_listener.closed.size() == 1; }));
+  EXPECT_FALSE(second.connection_open(Protocol::ws, flow.remote, flow.connection));
+  EXPECT_FALSE(second.send_to(Protocol::ws, flow.remote, "x", {}, ConnectionReuse::peer_flow));
+  run_for(io_, 50ms);
+  EXPECT_EQ(second.connection_count(), 0u);
+  EXPECT_EQ(first.connection_count(), 0u);
 }
 
 // The client side, as osprey's tools use it, against the server side.

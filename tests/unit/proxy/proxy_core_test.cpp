@@ -761,6 +761,45 @@ void feed_tcp_from_alice(txn::TransactionTable& table, std::string text) {
   table.receive(std::move(*message), flow);
 }
 
+// RFC 7118 §5, RFC 5658: a caller on WebSocket reaches osprey only over WebSocket, so her side
+// of the dialog gets a Record-Route naming transport=ws; the UDP callee's side names UDP.
+TEST_F(ProxyCoreTest, CallerOnWebSocketGetsAWebSocketRecordRoute) {
+  register_bob({binding("sip:bob@10.0.0.2:5080", "udp:192.0.2.20:5080")});
+  std::string text = request_text("INVITE", "sip:bob@example.com");
+  text.replace(text.find("SIP/2.0/UDP 192.0.2.9:5070"), 26, "SIP/2.0/WS df7jal23ls0d.invalid");
+  auto message = sip::Message::parse(text);
+  ASSERT_TRUE(message) << text;
+  const net::Flow flow{net::Protocol::ws, endpoint("192.0.2.9", 40001), endpoint("127.0.0.1", 5060), 7};
+  txn::stamp_received(*message, flow);
+  table_.receive(std::move(*message), flow);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  std::vector<std::string> record_routes;
+  parsed(0).for_each_element(sip::HeaderId::record_route, [&](std::string_view value) {
+    record_routes.emplace_back(value);
+    return true;
+  });
+  ASSERT_EQ(record_routes.size(), 2u);
+  EXPECT_EQ(record_routes[0], "<sip:127.0.0.1:5060;transport=udp;osp-dt;lr>");
+  EXPECT_EQ(record_routes[1], "<sip:127.0.0.1:5060;transport=ws;osp-dt;lr>");
+  // The answer goes back on her connection, never to the .invalid sent-by (§18.2.2).
+  feed(downstream_response(0, 200), endpoint("192.0.2.20", 5080));
+  const auto oks = sent_starting("SIP/2.0 200");
+  ASSERT_EQ(oks.size(), 1u);
+  EXPECT_EQ(transport_.sent[oks[0]].to, endpoint("192.0.2.9", 40001));
+}
+
+// A callee registered over WebSocket is reached over that connection only, and not at all once
+// it closed (RFC 7118 §5: its Contact is a made-up .invalid name).
+TEST_F(ProxyCoreTest, CalleeOnWebSocketIsReachedOnlyOverItsConnection) {
+  register_bob({binding("sip:bob@df7jal23ls0d.invalid;transport=ws", "ws:192.0.2.20:40001")});
+  transport_.open_connection(endpoint("192.0.2.20", 40001), kRegisteringConnection);
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].to, endpoint("192.0.2.20", 40001));
+  EXPECT_EQ(parsed(0).request_uri().text, "sip:bob@df7jal23ls0d.invalid;transport=ws");
+  EXPECT_NE(parsed(0).first_value(sip::HeaderId::record_route)->find("transport=ws"), std::string_view::npos);
+}
+
 TEST_F(ProxyCoreTest, EveryForkOfADownstreamProxyAnswering2xxReachesACallerOnTcp) {
   // RFC 3261 §16.7 step 5, RFC 6026 §7.1: a proxy forwards every 2xx to an INVITE. Behind our
   // one branch a forking proxy answers twice (two To tags); the second 200 must reach the
@@ -1596,6 +1635,122 @@ TEST_F(ProxyDialogFlowTest, EachSidesTokenNamesTheOtherSidesFlow) {
   ASSERT_TRUE(tokens.admits(toward_callee, from_alice, kNow, &seen));
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(*seen, flow(security::FlowProtocol::udp, "192.0.2.20", 5080));
+}
+
+// RFC 5626 §5.3, §6: a binding registered with outbound goes over its flow only.
+store::Binding outbound_binding(const std::string& contact, const std::string& source,
+                                std::uint32_t reg_id = 1) {
+  store::Binding b = binding(contact, source);
+  b.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+  b.reg_id = reg_id;
+  b.outbound = true;
+  return b;
+}
+
+TEST_F(ProxyCoreTest, AnOutboundBindingWhoseFlowIsGoneIs430AndRemovedWhileTheOtherBindingRings) {
+  // bob's TCP flow closed (its connection is not open); his UDP phone is registered too.
+  register_bob({outbound_binding("sip:bob@127.0.0.1:40001;transport=tcp", "tcp:127.0.0.1:40001"),
+                binding("sip:bob@192.0.2.20:5080", "udp:192.0.2.20:5080")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  const auto invites = sent_starting("INVITE ");
+  ASSERT_EQ(invites.size(), 1u);  // never to the dead flow's Contact
+  EXPECT_EQ(transport_.sent[invites[0]].to, endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(proxy_.counters().flows_failed, 1u);
+  // The binding left the location service; the other stays.
+  const auto left = store_.lookup(kBobSip, kNow);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].contact, "sip:bob@192.0.2.20:5080");
+  // The ringing phone's answer is the one the caller gets.
+  feed(downstream_response(invites[0], 486), endpoint("192.0.2.20", 5080));
+  EXPECT_EQ(last().status(), 486);
+}
+
+TEST_F(ProxyCoreTest, WhenEveryFlowFailedTheCallerGets480NotA430) {
+  // RFC 5626 §11.5: 430 is not for endpoints; the user is as unreachable as one without binding.
+  register_bob({outbound_binding("sip:bob@127.0.0.1:40001;transport=tcp", "tcp:127.0.0.1:40001")});
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(last().status(), 480);
+  EXPECT_TRUE(store_.lookup(kBobSip, kNow).empty());
+}
+
+TEST_F(ProxyCoreTest, AnOutboundBindingGoesOverItsOpenFlowOnly) {
+  transport_.open_connection(endpoint("127.0.0.1", 40001), kRegisteringConnection);
+  register_bob({outbound_binding("sip:bob@127.0.0.1:5099;transport=tcp", "tcp:127.0.0.1:40001")});
+  from_alice(request_text("INVITE", "sip:bob@example.com"));
+  const auto invites = sent_starting("INVITE ");
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_EQ(transport_.sent[invites[0]].to, endpoint("127.0.0.1", 40001));
+  EXPECT_EQ(transport_.sent[invites[0]].reuse, net::ConnectionReuse::peer_flow);
+  // The flow closes under the request: 430 for the branch (no second try at the Contact), the
+  // binding removed, and the caller told 480.
+  table_.on_connection_closed(transport_.last_connection);
+  EXPECT_EQ(sent_starting("INVITE ").size(), 1u);
+  EXPECT_TRUE(store_.lookup(kBobSip, kNow).empty());
+  EXPECT_EQ(last().status(), 480);
+}
+
+TEST_F(ProxyCoreTest, AnOutboundUdpBindingGoesToItsSourceNotItsContact) {
+  // A public Contact would be tried as written for a plain binding (binding_hop.hpp rule 3).
+  register_bob({outbound_binding("sip:bob@198.51.100.50:5060", "udp:192.0.2.20:34567")});
+  from_alice(request_text("MESSAGE", "sip:bob@example.com"));
+  ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("MESSAGE ").front()].to, endpoint("192.0.2.20", 34567));
+}
+
+// RFC 3261 §10.3 step 1, RFC 3327 §4.1, RFC 5626 §5.1: a REGISTER osprey forwards to another
+// domain carries osprey's Path, with the flow token of the flow it came on, and Supported: path.
+TEST_F(ProxyCoreTest, AForwardedRegisterGetsOurPathWithItsFlowTokenAndSupportedPath) {
+  security::DialogToken::Secret secret{};
+  secret.fill(9);
+  const security::DialogToken tokens(secret, 3600);
+  proxy_.set_dialog_tokens(&tokens);
+  const std::string register_text =
+      "REGISTER sip:203.0.113.50 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKreg1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:alice@other.net>;tag=r1\r\nTo: <sip:alice@other.net>\r\n"
+      "Call-ID: reg-1\r\nCSeq: 1 REGISTER\r\nSupported: outbound\r\n"
+      "Contact: "
+      "<sip:alice@10.0.0.5:5060>;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\";reg-id="
+      "1\r\n"
+      "Content-Length: 0\r\n\r\n";
+  from_alice(register_text);
+  const auto forwarded = sent_starting("REGISTER ");
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(transport_.sent[forwarded[0]].to, endpoint("203.0.113.50", 5060));
+  const sip::Message out = parsed(forwarded[0]);
+  auto path = sip::routes(out, sip::HeaderId::path);
+  ASSERT_TRUE(path);
+  ASSERT_EQ(path->size(), 1u);
+  const sip::Uri& ours = path->front().uri;
+  EXPECT_EQ(ours.host, "127.0.0.1");
+  EXPECT_TRUE(ours.has_param("lr"));
+  EXPECT_TRUE(ours.has_param("ob"));  // the UA supports outbound
+  auto flow = tokens.verify_flow(ours.param(sip::kPathFlowParam).value_or(""));
+  ASSERT_TRUE(flow);
+  EXPECT_EQ(*flow, (security::DialogFlow{security::FlowProtocol::udp,
+                                         boost::asio::ip::make_address("192.0.2.9"), 5070}));
+  std::vector<std::string> supported;
+  out.for_each_element(sip::HeaderId::supported, [&](std::string_view v) {
+    supported.emplace_back(v);
+    return true;
+  });
+  EXPECT_EQ(supported, (std::vector<std::string>{"outbound", "path"}));
+}
+
+// Along a Path of ours (access control verified its flow token): the request goes over that
+// flow, and when the flow is gone the proxy that sent it learns so (430, RFC 5626 §5.3).
+TEST_F(ProxyCoreTest, ARequestAlongOurPathGoesOverItsFlowOnlyAndA430GoesBack) {
+  user_.originator.path_flow =
+      security::DialogFlow{security::FlowProtocol::udp, boost::asio::ip::make_address("198.51.100.7"), 34567};
+  from_alice(request_text("MESSAGE", "sip:alice@10.0.0.5:5060"));
+  ASSERT_EQ(sent_starting("MESSAGE ").size(), 1u);
+  EXPECT_EQ(transport_.sent[sent_starting("MESSAGE ").front()].to, endpoint("198.51.100.7", 34567));
+
+  user_.originator.path_flow =
+      security::DialogFlow{security::FlowProtocol::tcp, boost::asio::ip::make_address("198.51.100.7"), 40001};
+  from_alice(request_text("MESSAGE", "sip:alice@10.0.0.5:5060", "", "z9hG4bKup2", 2));
+  EXPECT_EQ(sent_starting("MESSAGE ").size(), 1u);  // no connection: nothing sent
+  EXPECT_EQ(last().status(), 430);
 }
 
 }  // namespace

@@ -112,6 +112,29 @@ TEST_F(RequestPipelineTest, RegisterWithoutARegistrarGets501) {
   EXPECT_EQ(answer_to(request_text("REGISTER", "sip:example.com")).status(), 501);
 }
 
+// RFC 3261 §10.3 step 1: a REGISTER for another domain is for osprey's registrar (which answers
+// 403) unless forwarding is on; then it is routed like any request. A REGISTER for a served
+// domain, or naming one of osprey's own addresses, is always the registrar's.
+TEST(RouteStage, ARegisterForAnotherDomainIsRoutedOnlyWhenForwardingIsOn) {
+  net::LocalIdentity identity({"example.com"});
+  identity.add_address({boost::asio::ip::make_address("192.0.2.1"), 5060});
+  RouteStage route;
+  route.attach(&identity);
+  const sip::Message foreign = parse(request_text("REGISTER", "sip:other.net"));
+  const sip::Message served = parse(request_text("REGISTER", "sip:example.com"));
+  const sip::Message ours = parse(request_text("REGISTER", "sip:192.0.2.1"));
+  const auto for_us = [&route](const sip::Message& request) {
+    RequestContext context({}, request, kFlow);
+    EXPECT_EQ(route.run(context), Verdict::pass_on);
+    return context.for_us();
+  };
+  EXPECT_TRUE(for_us(foreign));  // the default: refused by the registrar, never relayed
+  route.forward_foreign_register(true);
+  EXPECT_FALSE(for_us(foreign));
+  EXPECT_TRUE(for_us(served));
+  EXPECT_TRUE(for_us(ours));
+}
+
 // §16.3 for a proxied request: the sanity stage for the proxy answers 483 and 420.
 TEST(SanityStage, MaxForwardsZeroGets483) {
   std::string text = request_text("INVITE", "sip:bob@example.com");

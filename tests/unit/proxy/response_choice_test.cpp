@@ -53,6 +53,16 @@ TEST(ChooseFinal, A503BecomesOur500AndNothingAt480) {
   EXPECT_TRUE(choose_final(false, true, 486).forward_best);
 }
 
+// RFC 5626 §5.3, §11.5: a failed flow is the least a branch can say, and never reaches the caller.
+TEST(ChooseFinal, A430LosesToAnyOther4xxAndGoesUpstreamAs480) {
+  EXPECT_TRUE(better_response(486, 430));
+  EXPECT_FALSE(better_response(430, 404));
+  EXPECT_TRUE(better_response(430, 500));
+  EXPECT_FALSE(choose_final(false, false, 430).forward_best);
+  EXPECT_EQ(choose_final(false, false, 430).status, 480);
+  EXPECT_EQ(choose_final(false, true, 430).status, 480);  // a downstream edge proxy's 430 too
+}
+
 // §16.7 step 7: the other branches' challenges join the forwarded 401/407.
 TEST(Challenges, OtherBranchesOnly) {
   auto first = sip::Message::parse(std::string(

@@ -67,6 +67,30 @@ TEST(TargetGroups, StreamBindingUsesItsOpenConnectionWithTheContactAfterIt) {
   EXPECT_TRUE(closed[0][0].fallback_hops.empty());
 }
 
+// RFC 7118 §5: a WebSocket binding goes over its connection alone; once that is gone it has no
+// target at all (its Contact's .invalid host reaches nobody), while the user's other bindings
+// still do.
+TEST(TargetGroups, WebSocketBindingOnlyWhileItsConnectionIsOpen) {
+  const auto ws = binding("sip:a@df7jal23ls0d.invalid;transport=ws", 1000, "ws:192.0.2.1:40001");
+  const auto udp = binding("sip:a@192.0.2.60:5060", 1000, "udp:192.0.2.60:5060");
+  const auto open = target_groups({ws, udp}, [](const store::BindingSource& source) {
+    return store::source_text(source) == "ws:192.0.2.1:40001";
+  });
+  ASSERT_EQ(open.size(), 1u);
+  ASSERT_EQ(open[0].size(), 2u);
+  ASSERT_TRUE(open[0][0].destination);
+  EXPECT_EQ(open[0][0].destination->protocol, net::Protocol::ws);
+  EXPECT_EQ(net::to_string(open[0][0].destination->destination), "192.0.2.1:40001");
+  EXPECT_TRUE(open[0][0].destination->peer_flow);
+  EXPECT_TRUE(open[0][0].fallback_hops.empty());
+  EXPECT_EQ(open[0][0].request_uri, "sip:a@df7jal23ls0d.invalid;transport=ws");
+  const auto closed = target_groups({ws, udp}, [](const store::BindingSource&) { return false; });
+  ASSERT_EQ(closed.size(), 1u);
+  ASSERT_EQ(closed[0].size(), 1u);
+  EXPECT_EQ(closed[0][0].request_uri, "sip:a@192.0.2.60:5060");
+  EXPECT_TRUE(target_groups({ws}, [](const store::BindingSource&) { return false; }).empty());
+}
+
 // RFC 5923 §5, §11: a Contact naming another binding's open connection (its address and
 // ephemeral port) is only text: the target may not go over that connection.
 TEST(TargetGroups, AContactNamingAnotherBindingsConnectionIsNotAPeerFlow) {

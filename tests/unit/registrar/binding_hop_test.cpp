@@ -126,5 +126,33 @@ TEST(BindingHop, NatTestComparesCanonicalAddresses) {
   EXPECT_FALSE(contact_behind_nat("not a uri", *source));
 }
 
+// RFC 5626 §5.3: an outbound binding goes over its flow and nothing else, whatever the stream
+// transport; once the connection is gone the flow has failed (the proxy answers 430).
+TEST(BindingHop, AnOutboundBindingIsItsFlowOnly) {
+  for (const char* source :
+       {"tcp:127.0.0.1:41234", "tls:127.0.0.1:41235", "ws:192.0.2.7:51000", "wss:192.0.2.7:51001"}) {
+    auto b = binding("sip:a@127.0.0.1:5070;transport=tcp", source);
+    b.outbound = true;
+    const auto open = binding_hops(b, [](const store::BindingSource&) { return true; });
+    EXPECT_EQ(open.uris, Hops{source_uri(*b.source)}) << source;  // never the Contact after it
+    EXPECT_TRUE(open.first_is_own_flow) << source;
+    EXPECT_FALSE(open.flow_failed) << source;
+    const auto closed = binding_hops(b, [](const store::BindingSource&) { return false; });
+    EXPECT_TRUE(closed.flow_failed) << source;
+    EXPECT_FALSE(closed.first_is_own_flow) << source;
+  }
+  // Over UDP the source the REGISTER came from, even with a public Contact of its own.
+  auto udp = binding("sip:a@198.51.100.50:5060", "udp:192.0.2.20:34567");
+  udp.outbound = true;
+  EXPECT_EQ(binding_next_hops(udp, false), Hops{"sip:192.0.2.20:34567;transport=udp"});
+  EXPECT_FALSE(binding_hops(udp, {}).flow_failed);
+  // Behind an edge proxy (Path), the Path leads to the flow.
+  auto behind_path = binding("sip:a@127.0.0.1:5070;transport=tcp", "tcp:127.0.0.1:41234");
+  behind_path.outbound = true;
+  behind_path.path = {"<sip:edge.example.net:5070;lr;ob>"};
+  EXPECT_EQ(binding_next_hops(behind_path, false), Hops{"sip:edge.example.net:5070;lr;ob"});
+  EXPECT_FALSE(binding_hops(behind_path, {}).flow_failed);
+}
+
 }  // namespace
 }  // namespace osprey::registrar

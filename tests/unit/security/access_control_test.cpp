@@ -301,10 +301,73 @@ TEST_F(AccessControlTest, SendingFromTheSipsAorOfYourOwnAccountOnly) {
 TEST_F(AccessControlTest, RegisterForADomainNotServedIsLeftToTheRegistrar) {
   RequestSpec spec = register_spec("sip:alice@other.net");
   spec.uri = "sip:other.net";
-  const AccessDecision decision = admit(spec);
+  // Not forwarded ([registrar] forward_foreign_register off): the pipeline decides no route, the
+  // REGISTER is for osprey, and the registrar answers 403 itself.
+  const AccessDecision decision = access_.admit(parse(request_text(spec)), flow_from(kAliceAddress), {});
   EXPECT_EQ(status_of(decision), 0);
   EXPECT_TRUE(headers_of(decision).empty());
   EXPECT_EQ(access_.counters().challenged, 0u);
+}
+
+// RFC 3261 §10.3 step 1, forwarding on: the REGISTER leaves osprey, so an account of ours must
+// be behind it (no open relay), though its AOR is the other domain's.
+TEST_F(AccessControlTest, AForwardedRegisterForAnotherDomainNeedsAnAccountOfOurs) {
+  RequestSpec spec = register_spec("sip:alice@other.net");
+  spec.uri = "sip:other.net";
+  const AccessDecision challenge = admit(spec, "198.51.100.7");
+  EXPECT_EQ(status_of(challenge), 407);
+  RequestSpec proxy_signed = spec;
+  proxy_signed.extra_lines.push_back("Proxy-Authorization: " +
+                                     credentials(spec, "alice", "wonderland", nonce_of(challenge)));
+  const AccessDecision admitted = admit(proxy_signed, "198.51.100.7");
+  EXPECT_EQ(status_of(admitted), 0);
+  EXPECT_EQ(admitted.identity, "sip:alice@example.com");
+}
+
+// RFC 5626 §5.2, RFC 3327: a request coming back along the Path osprey gave a forwarded
+// REGISTER goes over the flow its token names, unchallenged; a forged or altered token is 403.
+TEST_F(AccessControlTest, APathFlowTokenOfOursAdmitsTowardItsFlowAndAForgeryIs403) {
+  use_dialog_tokens();
+  const DialogFlow flow{FlowProtocol::udp, boost::asio::ip::make_address("203.0.113.9"), 34567};
+  const std::string token = tokens_.sign_flow(flow);
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:carol@other.net";
+  spec.to = "sip:alice@other.net";
+  spec.uri = "sip:alice@10.0.0.5:5060";
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;transport=udp;lr;ob;osp-flow=" + token + ">"};
+  const AccessDecision admitted =
+      judge(*with_dialog_tokens_, parse(request_text(spec)), flow_from("198.51.100.7"));
+  EXPECT_EQ(status_of(admitted), 0);
+  ASSERT_TRUE(admitted.path_flow);
+  EXPECT_EQ(*admitted.path_flow, flow);
+  EXPECT_FALSE(admitted.may_reach_gateway);
+
+  std::string tampered = token;
+  tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;transport=udp;lr;ob;osp-flow=" + tampered + ">"};
+  const AccessDecision refused =
+      judge(*with_dialog_tokens_, parse(request_text(spec)), flow_from("198.51.100.7"));
+  EXPECT_EQ(status_of(refused), 403);
+  EXPECT_FALSE(refused.path_flow);
+  // Without dialog tokens (no secret), no flow token can verify.
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;transport=udp;lr;osp-flow=" + token + ">"};
+  EXPECT_EQ(status_of(judge(access_, parse(request_text(spec)), flow_from("198.51.100.7"))), 403);
+}
+
+TEST_F(AccessControlTest, APathFlowTokenWithARouteAfterItIsJudgedAsUsual) {
+  use_dialog_tokens();
+  const DialogFlow flow{FlowProtocol::udp, boost::asio::ip::make_address("203.0.113.9"), 34567};
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:carol@other.net";
+  spec.to = spec.uri = "sip:x@other.net";
+  spec.extra_lines = {"Route: <sip:192.0.2.1:5060;lr;osp-flow=" + tokens_.sign_flow(flow) +
+                      ">, <sip:203.0.113.5;lr>"};
+  const AccessDecision decision =
+      judge(*with_dialog_tokens_, parse(request_text(spec)), flow_from("198.51.100.7"));
+  EXPECT_EQ(status_of(decision), 407);
+  EXPECT_FALSE(decision.path_flow);
 }
 
 TEST_F(AccessControlTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
@@ -384,6 +447,25 @@ TEST_F(AccessControlTest, RelayToAnotherDomainIsChallenged) {
   const AccessDecision decision = admit(spec, "198.51.100.7");
   EXPECT_EQ(status_of(decision), 407);
   EXPECT_EQ(header_names(decision), (std::vector<std::string>{"Proxy-Authenticate", "Proxy-Authenticate"}));
+}
+
+// Our authenticated users reach other domains (the proxy resolves them); the decision says
+// the request may relay, so the targets of a 3xx to it may be followed too. An inbound request
+// let in for our users without an account may not.
+TEST_F(AccessControlTest, OurAuthenticatedUserMayCallAnotherDomainAndOnlyThatRelays) {
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.to = spec.uri = "sip:bob@example.org";
+  const AccessDecision signed_in = admit_signed(spec, "alice", "wonderland");
+  EXPECT_EQ(status_of(signed_in), 0);
+  EXPECT_EQ(signed_in.identity, "sip:alice@example.com");
+  EXPECT_TRUE(signed_in.may_relay);
+  EXPECT_EQ(status_of(admit(spec)), 407);  // the same without credentials: challenged
+  RequestSpec inbound;
+  inbound.from = "sip:dave@other.net";
+  const AccessDecision let_in = admit(inbound, "198.51.100.7");
+  EXPECT_EQ(status_of(let_in), 0);
+  EXPECT_FALSE(let_in.may_relay);
 }
 
 TEST_F(AccessControlTest, PreloadedRouteToElsewhereIsChallengedEvenTowardOurUser) {

@@ -137,7 +137,8 @@ TEST(DialogToken, CarriesTheOtherSidesFlowForEveryProtocolAndFamily) {
   const DialogToken tokens(secret(7), kLifetime);
   for (const DialogFlow& bound :
        {flow(FlowProtocol::udp, "198.51.100.7", 5060), flow(FlowProtocol::tcp, "127.0.0.1", 41198),
-        flow(FlowProtocol::tls, "2001:db8::7", 65535), flow(FlowProtocol::tcp, "::ffff:192.0.2.1", 1)}) {
+        flow(FlowProtocol::tls, "2001:db8::7", 65535), flow(FlowProtocol::tcp, "::ffff:192.0.2.1", 1),
+        flow(FlowProtocol::ws, "192.0.2.8", 51000), flow(FlowProtocol::wss, "2001:db8::8", 443)}) {
     DialogBinding binding{
         DialogDirection::toward_caller, kCallId, "1928301774", {}, kAlice, kBob, kCallerPlaces, {}};
     binding.flow = bound;
@@ -226,6 +227,37 @@ TEST(DialogToken, ATokenWithoutAFlowStillVerifies) {
   std::optional<DialogFlow> seen = flow(FlowProtocol::udp, "192.0.2.1", 1);
   EXPECT_TRUE(tokens.admits(old_token, from_bob(), kNow, &seen));
   EXPECT_FALSE(seen.has_value());
+}
+
+// RFC 5626 §5.2: the flow token of the Path osprey adds to a REGISTER it forwards.
+TEST(PathFlowToken, RoundTripsIpv4AndIpv6Flows) {
+  const DialogToken tokens(secret(1), 3600);
+  const DialogFlow v4{FlowProtocol::udp, boost::asio::ip::make_address("198.51.100.7"), 34567};
+  const DialogFlow v6{FlowProtocol::tls, boost::asio::ip::make_address("2001:db8::7"), 40001};
+  EXPECT_EQ(tokens.verify_flow(tokens.sign_flow(v4)), v4);
+  EXPECT_EQ(tokens.verify_flow(tokens.sign_flow(v6)), v6);
+  // Another secret (another osprey, or a restart with a new secret file) signed something else.
+  EXPECT_FALSE(DialogToken(secret(2), 3600).verify_flow(tokens.sign_flow(v4)));
+}
+
+TEST(PathFlowToken, AnyTamperingOrForgeryIsRefused) {
+  const DialogToken tokens(secret(1), 3600);
+  const DialogFlow flow{FlowProtocol::tcp, boost::asio::ip::make_address("192.0.2.4"), 40001};
+  const std::string token = tokens.sign_flow(flow);
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    std::string changed = token;
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(tokens.verify_flow(changed)) << i;
+  }
+  EXPECT_FALSE(tokens.verify_flow(token.substr(0, token.size() - 1)));
+  EXPECT_FALSE(tokens.verify_flow(token + "A"));
+  EXPECT_FALSE(tokens.verify_flow(""));
+  EXPECT_FALSE(tokens.verify_flow("not base64url!"));
+  // A dialog token is no flow token: the MACs are labelled apart.
+  const std::string places[] = {dialog_place("192.0.2.4", 5060)};
+  const std::string dialog_token = tokens.sign(
+      {DialogDirection::toward_caller, "call", "tag", {}, "sip:a@x", "sip:b@x", places, flow}, 1000);
+  EXPECT_FALSE(tokens.verify_flow(dialog_token));
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ class LocalResponderTest : public ::testing::Test {
 TEST_F(LocalResponderTest, OptionsGets200WithAllowAcceptSupported) {
   const sip::Message response = answer_to("OPTIONS", "sip:127.0.0.1:5060");
   EXPECT_EQ(response.status(), 200);
-  // RFC 3261 §11.2: what osprey implements, as it is: Path among the option tags, no body
+  // RFC 3261 §11.2: what osprey implements, as it is: outbound (RFC 5626) and Path (RFC
+  // 3327) among the option tags, no body
   // formats of its own (an empty Accept, not the application/sdp an absent one implies),
   // unencoded bodies only, English reason phrases.
   EXPECT_EQ(response.first_value(sip::HeaderId::allow), LocalResponder::kAllow);
@@ -73,7 +74,7 @@ TEST_F(LocalResponderTest, OptionsGets200WithAllowAcceptSupported) {
   EXPECT_EQ(response.first_value(sip::HeaderId::accept), "");
   EXPECT_EQ(response.first_value(sip::HeaderId::accept_encoding), "identity");
   EXPECT_EQ(response.first_value(sip::HeaderId::accept_language), "en");
-  EXPECT_EQ(response.first_value(sip::HeaderId::supported), "path");
+  EXPECT_EQ(response.first_value(sip::HeaderId::supported), "outbound, path");
   EXPECT_TRUE(sip::validate_headers(response)) << response.raw();
   ASSERT_TRUE(response.to());
   EXPECT_FALSE(response.to()->tag().empty());  // §8.2.6.2
@@ -105,6 +106,7 @@ TEST_F(LocalResponderTest, UnsupportedRequireGets420WithUnsupported) {
 // it is not refused; an unsupported tag beside it is the only one Unsupported names.
 TEST_F(LocalResponderTest, RequirePathIsSupported) {
   EXPECT_EQ(answer_to("OPTIONS", "sip:127.0.0.1", "Require: path\r\n").status(), 200);
+  EXPECT_EQ(answer_to("OPTIONS", "sip:127.0.0.1", "Require: outbound\r\n").status(), 200);  // RFC 5626
   EXPECT_EQ(answer_to("REGISTER", "sip:127.0.0.1", "Require: path\r\n").status(),
             501);  // no registrar: past §8.2.2
   const sip::Message response = answer_to("REGISTER", "sip:127.0.0.1", "Require: path, foo\r\n");

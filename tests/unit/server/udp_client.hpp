@@ -44,6 +44,17 @@ class UdpClient {
     ::sendto(socket_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   }
 
+  // The next datagram as it came, or nullopt after `milliseconds` without one.
+  std::optional<std::string> receive_bytes(int milliseconds = 3000) const {
+    timeval timeout{milliseconds / 1000, (milliseconds % 1000) * 1000};
+    ::setsockopt(socket_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string buffer(65536, '\0');
+    const ssize_t size = ::recv(socket_, buffer.data(), buffer.size(), 0);
+    if (size <= 0) return std::nullopt;
+    buffer.resize(static_cast<std::size_t>(size));
+    return buffer;
+  }
+
   // The next datagram parsed, or nullopt after `milliseconds` without one.
   std::optional<sip::Message> receive(int milliseconds = 3000) const {
     timeval timeout{milliseconds / 1000, (milliseconds % 1000) * 1000};

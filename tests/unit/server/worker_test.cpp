@@ -70,5 +70,29 @@ TEST_F(WorkerTest, IgnoresAKeepAlive) {
   EXPECT_EQ(worker_.counters().stateless_replies.load(), 0u);
 }
 
+// RFC 5626 §4.4.2: a STUN Binding request on the SIP UDP port is answered with the sender's
+// XOR-MAPPED-ADDRESS, never parsed as SIP (no 400, nothing dropped); a malformed one is dropped.
+TEST_F(WorkerTest, AnswersAStunKeepAliveAndDropsAMalformedOne) {
+  UdpClient client;
+  const std::string request = std::string("\x00\x01\x00\x00\x21\x12\xA4\x42", 8) + "0123456789ab";
+  client.send(request, port_);
+  const auto answer = client.receive_bytes();
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->size(), 32u);
+  EXPECT_EQ(answer->substr(0, 2), std::string("\x01\x01", 2));
+  EXPECT_EQ(answer->substr(8, 12), "0123456789ab");
+  const auto byte = [&answer](std::size_t at) { return static_cast<unsigned char>((*answer)[at]); };
+  EXPECT_EQ(static_cast<std::uint16_t>(((byte(26) << 8) | byte(27)) ^ 0x2112), client.port());
+  EXPECT_EQ(worker_.counters().stun_answered.load(), 1u);
+  EXPECT_EQ(worker_.counters().stateless_replies.load(), 0u);
+  EXPECT_EQ(worker_.counters().dropped.load(), 0u);
+
+  client.send(request.substr(0, 19), port_);  // too short to be STUN: not SIP either, dropped
+  client.send(std::string("\x00\x01\x00\x04\x21\x12\xA4\x42", 8) + "0123456789ab", port_);  // wrong length
+  EXPECT_FALSE(client.receive_bytes(300));
+  EXPECT_EQ(worker_.counters().stun_answered.load(), 1u);
+  EXPECT_EQ(worker_.counters().stateless_replies.load(), 0u);
+}
+
 }  // namespace
 }  // namespace osprey::server

@@ -26,6 +26,7 @@ void expect_same(const Binding& a, const Binding& b) {
   EXPECT_EQ(a.user_agent, b.user_agent);
   EXPECT_EQ(a.instance, b.instance);
   EXPECT_EQ(a.reg_id, b.reg_id);
+  EXPECT_EQ(a.outbound, b.outbound);
 }
 
 TEST(PackedAor, RoundTripsEveryFieldInOrder) {
@@ -45,6 +46,7 @@ TEST(PackedAor, RoundTripsEveryFieldInOrder) {
                                (std::uint64_t{3} << 48) + 5};
   first.instance = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
   first.reg_id = 2147483647;  // the highest reg-id: a varint of five bytes
+  first.outbound = true;      // RFC 5626 §6: bound to its flow, kept beside the reg-id
   second.instance = "urn:uuid:00000000-0000-1000-8000-00a0c91e6bf6";
   second.reg_id = 1;
   Binding negative = make_binding(aor, "sip:x", -5);
