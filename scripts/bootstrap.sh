@@ -19,6 +19,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libosip2-dev libsofia-sip-ua-dev
   # real peers and tools used by tests
   sip-tester sipsak sipvicious openssl python3 procps
+  # a local DNS server with NAPTR/SRV records for the RFC 3263 resolver tests
+  dnsmasq-base
   # real softphones driven headless by tests/interop/test_softphones_*.py (console clients only)
   baresip-core linphone-cli twinkle-console
   # a real browser, headless, for JsSIP over its own WebSocket (tests/interop/test_websocket_browser.py)

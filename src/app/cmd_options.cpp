@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "app/dns_config.hpp"
 #include "client/request_factory.hpp"
 #include "net/flow.hpp"
 #include "sip/header_id.hpp"
@@ -31,6 +32,9 @@ void add_client_options(CLI::App* command, ClientToolOptions& options) {
   command->add_option(
       "--ca-file", options.ca_file,
       "PEM file of the CAs a TLS server's certificate must chain to (default: the system store)");
+  command->add_option("--dns-server", options.dns_servers,
+                      "Resolve names (RFC 3263: NAPTR, SRV, A/AAAA) with this DNS server, IP[:port] or "
+                      "[IPv6]:port, instead of the system's; may be repeated");
   command->footer(kExitCodes);
 }
 
@@ -41,6 +45,11 @@ tl::expected<client::ClientSettings, std::string> client_settings_of(const Clien
   if (!options.transport.empty()) {
     settings.transport = client::protocol_named(options.transport);
     if (!settings.transport) return tl::unexpected("unknown transport: " + options.transport);
+  }
+  for (const std::string& text : options.dns_servers) {
+    auto server = parse_dns_server(text);
+    if (!server) return tl::unexpected("--dns-server " + server.error());
+    settings.dns.servers.push_back(*server);
   }
   if (!(options.timeout_seconds >= 0)) return tl::unexpected(std::string("--timeout must not be negative"));
   settings.timeout =

@@ -1,11 +1,12 @@
 #pragma once
 // `osprey options sip:host[:port]`: sends OPTIONS (RFC 3261 §11) and prints the final status
 // and the server's Allow and Supported. Also the options every client tool shares (--server,
-// --transport, --timeout, --ca-file) and their exit codes (client/outcome.hpp):
+// --transport, --timeout, --ca-file, --dns-server) and their exit codes (client/outcome.hpp):
 //   0 a 2xx, 1 another final response, 2 usage or bad URI, 3 timeout or unreachable.
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/App.hpp>
 
@@ -20,10 +21,12 @@ struct ClientToolOptions {
   std::string server;
   std::string transport;
   double timeout_seconds = 0;
-  std::string ca_file;  // --ca-file: PEM CAs for TLS servers; empty: the system store
+  std::string ca_file;                   // --ca-file: PEM CAs for TLS servers; empty: the system store
+  std::vector<std::string> dns_servers;  // --dns-server, repeatable; none: the system's resolvers
 };
 
-// Adds --server, --transport, --timeout and --ca-file to `command`, and the exit codes to its help.
+// Adds --server, --transport, --timeout, --ca-file and --dns-server to `command`, and the exit
+// codes to its help.
 void add_client_options(CLI::App* command, ClientToolOptions& options);
 
 // The settings, or a usage error for `streams.err` (unknown transport, negative timeout).

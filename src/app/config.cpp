@@ -315,6 +315,7 @@ Config read_config(ReadState& state, const toml::table& document) {
   if (const toml::table* limits = root.table("limits")) read_limits(state, *limits, config.limits);
   if (const toml::table* messages = root.table("messages")) read_messages(state, *messages, config.messages);
   if (const toml::table* tls = root.table("tls")) read_tls(state, *tls, config.tls);
+  if (const toml::table* dns = root.table("dns")) read_dns(state, *dns, config.dns);
   if (const toml::table* proxy = root.table("proxy")) read_proxy(state, *proxy, config.proxy);
   if (const toml::table* websocket = root.table("websocket"))
     read_websocket(state, *websocket, config.websocket);

@@ -12,6 +12,7 @@
 #include <tl/expected.hpp>
 
 #include "app/config_error.hpp"
+#include "app/dns_config.hpp"
 #include "app/security_config.hpp"
 
 namespace osprey::app {
@@ -124,6 +125,7 @@ struct Config {
   TlsConfig tls;
   ProxyConfig proxy;
   WebSocketConfig websocket;
+  DnsConfig dns;  // [dns]: the servers and limits of the RFC 3263 resolver
   SecurityConfig security;
   DialplanConfig dialplan;
 };

@@ -32,6 +32,7 @@ server::ServerSettings server_settings_from(const Config& config) {
     }
   }
   settings.tls.ca_file = config.tls.ca_file;
+  settings.dns = dns_settings(config.dns);
   settings.websocket.allowed_origins = config.websocket.allowed_origins;
   settings.parse.max_message_size = config.limits.max_message_size;
   settings.parse.max_headers = config.limits.max_headers;

@@ -56,7 +56,7 @@ tl::expected<PreparedAgent, Outcome> prepare_agent(std::string_view request_uri,
   auto target = net::target_of(*uri);
   if (!target) return tl::unexpected(usage(target.error()));
 
-  UserAgentSettings agent_settings{settings.timers, settings.timeout, nullptr};
+  UserAgentSettings agent_settings{settings.timers, settings.timeout, nullptr, settings.dns};
   if (net::is_secure(target->protocol)) {
     // Only for TLS and WSS: a host without a system CA store can still use UDP and TCP.
     auto tls = net::TlsContextStore::create_client(settings.ca_file);

@@ -13,6 +13,7 @@
 #include "client/digest_credentials.hpp"
 #include "client/outcome.hpp"
 #include "client/user_agent.hpp"
+#include "net/dns_settings.hpp"
 #include "net/flow.hpp"
 #include "sip/message.hpp"
 #include "txn/transaction_env.hpp"
@@ -29,6 +30,8 @@ struct ClientSettings {
   // PEM CA certificates that a TLS server's certificate must chain to (RFC 3261 §26.2.1);
   // empty: the system's store.
   std::filesystem::path ca_file;
+  // The DNS servers names are resolved with (RFC 3263); empty: the system's.
+  net::DnsSettings dns;
   // Answers 401/407 challenges (RFC 3261 §22.2, §22.3); none: a challenge is the final response.
   std::optional<DigestAccount> account;
 };

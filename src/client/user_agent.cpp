@@ -25,7 +25,7 @@ UserAgent::UserAgent(UserAgentSettings settings)
     : settings_(std::move(settings)),
       transport_(io_context_, *this, net::StreamLimits{}, counter_, settings_.tls, logger_),
       table_(transport_, *this, settings_.timers, txn::Clock::now()),
-      resolver_(io_context_),
+      resolver_(io_context_, settings_.dns),
       tick_(io_context_) {
   // RFC 7118: the tools reach a server over WebSocket as a browser would, connecting out.
   transport_.streams().allow_outbound_websocket();

@@ -35,6 +35,8 @@ struct UserAgentSettings {
   std::chrono::milliseconds timeout{0};
   // The client TLS context (TlsContextStore::create_client); null: TLS is refused.
   std::shared_ptr<net::TlsContextStore> tls;
+  // How names are resolved (RFC 3263): the DNS servers (default: the system's) and timeouts.
+  net::DnsSettings dns;
 };
 
 // A new request from the network with its server transaction; answer it with respond().
@@ -49,8 +51,8 @@ class UserAgent final : private net::TransportListener, private txn::Transaction
   UserAgent(const UserAgent&) = delete;
   UserAgent& operator=(const UserAgent&) = delete;
 
-  // Where requests for `uri` go (RFC 3263 in net::TargetResolver's simple form); waits for a
-  // name lookup. The error is a reason for the user.
+  // Where requests for `uri` go (RFC 3263, net::TargetResolver: NAPTR, SRV, A/AAAA); waits
+  // for the lookups. The error is a reason for the user.
   tl::expected<net::ResolvedTarget, std::string> resolve(const sip::Uri& uri);
 
   // Binds a local socket of `protocol` on an ephemeral port, in the address family of `peer`:

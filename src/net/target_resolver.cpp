@@ -4,7 +4,11 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 
+#include <random>
+
 #include "net/address_text.hpp"
+#include "net/dns_client.hpp"
+#include "net/rfc3263_lookup.hpp"
 #include "sip/host.hpp"
 
 namespace osprey::net {
@@ -45,25 +49,47 @@ tl::expected<UriTarget, std::string> target_of(const sip::Uri& uri) {
   boost::system::error_code error;
   boost::asio::ip::make_address(target.host, error);
   target.host_is_address = !error;
+  target.port_explicit = uri.has_port;
+  target.transport_explicit = uri.param("transport").has_value();
+  target.secure = secure;
   // RFC 3263 §4.2: an explicit port is used as is; else the default of the transport.
   target.port = uri.has_port ? uri.port : default_port(target.protocol);
   return target;
 }
 
 struct TargetResolver::State {
-  explicit State(boost::asio::io_context& context) : io_context(context), resolver(context) {}
+  State(boost::asio::io_context& context, const DnsSettings& settings)
+      : io_context(context), random(std::random_device{}()), dns(context, settings) {
+    options.prefer_ipv6 = has_ipv6_route(context);
+  }
+
+  // RFC 6724 §6 rule 1 ("avoid unusable destinations") in its cheapest form: connecting a UDP
+  // socket sends nothing, it only asks the kernel for a route. Without one, IPv4 goes first.
+  static bool has_ipv6_route(boost::asio::io_context& context) {
+    boost::asio::ip::udp::socket probe(context);
+    boost::system::error_code error;
+    probe.open(boost::asio::ip::udp::v6(), error);
+    if (!error) probe.connect({boost::asio::ip::make_address("2001:4860:4860::8888", error), 53}, error);
+    return !error;
+  }
+
   boost::asio::io_context& io_context;
-  boost::asio::ip::udp::resolver resolver;  // the protocol only picks the socket type for getaddrinfo
-  bool closed = false;
+  std::mt19937 random;
+  UniformPick pick = [this](std::uint32_t upper) {
+    return std::uniform_int_distribution<std::uint32_t>(0, upper)(random);
+  };
+  DnsLookup lookup = [this](const std::string& name, DnsType type, DnsResultCallback done) {
+    dns.lookup(name, type, std::move(done));
+  };
+  Rfc3263Options options;
+  // Last: destroyed first, with the lookups waiting in it, which refer to the members above.
+  DnsClient dns;
 };
 
-TargetResolver::TargetResolver(boost::asio::io_context& io_context)
-    : state_(std::make_shared<State>(io_context)) {}
+TargetResolver::TargetResolver(boost::asio::io_context& io_context, const DnsSettings& settings)
+    : state_(std::make_shared<State>(io_context, settings)) {}
 
-TargetResolver::~TargetResolver() {
-  state_->closed = true;
-  state_->resolver.cancel();
-}
+TargetResolver::~TargetResolver() = default;
 
 void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
   auto target = target_of(uri);
@@ -73,8 +99,8 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
     });
     return;
   }
-  ResolvedTarget resolved;
   if (target->host_is_address) {
+    ResolvedTarget resolved;
     boost::system::error_code ignored;
     resolved.hops.push_back(
         {target->protocol, {unmapped(boost::asio::ip::make_address(target->host, ignored)), target->port}});
@@ -82,32 +108,25 @@ void TargetResolver::resolve(const sip::Uri& uri, ResolveCallback done) {
                       [done = std::move(done), resolved = std::move(resolved)]() mutable { done(resolved); });
     return;
   }
-  resolved.server_name = target->host;
   std::weak_ptr<State> weak = state_;
-  state_->resolver.async_resolve(
-      target->host, std::to_string(target->port), boost::asio::ip::resolver_base::numeric_service,
-      [weak, done = std::move(done), resolved = std::move(resolved), host = target->host,
-       protocol = target->protocol](const boost::system::error_code& error,
-                                    boost::asio::ip::udp::resolver::results_type results) mutable {
-        auto state = weak.lock();
-        if (!state || state->closed) return;  // the owner is gone: nobody to tell
-        if (error) {
-          done(tl::unexpected("cannot resolve " + host + ": " + error.message()));
-          return;
-        }
-        for (const auto& entry : results) {
-          const auto endpoint = entry.endpoint();
-          const ResolvedHop candidate{protocol, {unmapped(endpoint.address()), endpoint.port()}};
-          bool seen = false;
-          for (const ResolvedHop& hop : resolved.hops) seen = seen || hop == candidate;
-          if (!seen) resolved.hops.push_back(candidate);
-        }
-        if (resolved.hops.empty()) {
-          done(tl::unexpected("cannot resolve " + host + ": no address"));
-          return;
-        }
-        done(std::move(resolved));
-      });
+  resolve_rfc3263(*target, state_->lookup, state_->pick, state_->options,
+                  [weak, done = std::move(done), server_name = target->host](
+                      tl::expected<std::vector<ResolvedHop>, std::string> hops) mutable {
+                    auto state = weak.lock();
+                    if (!state) return;
+                    // Posted even when the cache answered at once: the caller is never re-entered, and
+                    // never runs inside c-ares's processing.
+                    boost::asio::post(state->io_context,
+                                      [weak, done = std::move(done), server_name = std::move(server_name),
+                                       hops = std::move(hops)]() mutable {
+                                        if (weak.expired()) return;  // the owner is gone: nobody to tell
+                                        if (!hops) {
+                                          done(tl::unexpected(std::move(hops.error())));
+                                          return;
+                                        }
+                                        done(ResolvedTarget{std::move(*hops), std::move(server_name)});
+                                      });
+                  });
 }
 
 }  // namespace osprey::net

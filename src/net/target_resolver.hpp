@@ -1,12 +1,10 @@
 #pragma once
-// Where a request for a SIP URI goes (RFC 3261 §18.1.1, §19.1.2; RFC 3263 §4 in its simple
-// form): the transport from the URI (sips: means TLS; else the transport parameter; else UDP),
-// the port from the URI or the scheme's default, and the host's addresses: an IP literal as it
-// is, a host name through the system resolver (A/AAAA). NAPTR and SRV lookups (the full
-// RFC 3263) come later; a URI with an explicit port skips them anyway (§4.2).
+// Where a request for a SIP URI goes (RFC 3261 §18.1.1, §19.1.2; RFC 3263 §4): an IP literal
+// as it is; a host name through DNS, NAPTR then SRV then A/AAAA as RFC 3263 orders them
+// (rfc3263_lookup.hpp), which gives an ordered list of places to try, each with its transport.
 //
-// Name lookups run on Asio's resolver thread, never on a worker's event loop: the callback is
-// invoked on the io_context that owns the resolver.
+// Lookups run on the io_context that owns the resolver, through c-ares driven by that loop
+// (dns_channel.hpp): nothing blocks it, and the answers are cached (dns_cache.hpp).
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
@@ -18,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <tl/expected.hpp>
 
+#include "net/dns_settings.hpp"
 #include "net/flow.hpp"
 #include "sip/uri.hpp"
 
@@ -29,6 +28,11 @@ struct UriTarget {
   std::string host;  // without IPv6 brackets; the TLS server name when it is a name
   std::uint16_t port = 5060;
   bool host_is_address = false;
+  // What RFC 3263 §4.1/§4.2 look at to choose the lookups: a port or transport the URI states
+  // skips NAPTR (and a port SRV too); sips: keeps only TLS services.
+  bool port_explicit = false;
+  bool transport_explicit = false;
+  bool secure = false;
 };
 
 // RFC 3261 §19.1.2 / RFC 3263 §4.1 and §4.2 for a sip:/sips: URI (`maddr` wins over the host,
@@ -55,13 +59,16 @@ using ResolveCallback = std::function<void(tl::expected<ResolvedTarget, std::str
 
 class TargetResolver {
  public:
-  explicit TargetResolver(boost::asio::io_context& io_context);
+  // `settings`: the DNS servers (default: the system's), timeouts and the cache's bounds.
+  explicit TargetResolver(boost::asio::io_context& io_context, const DnsSettings& settings = {});
   ~TargetResolver();
   TargetResolver(const TargetResolver&) = delete;
   TargetResolver& operator=(const TargetResolver&) = delete;
 
-  // Calls `done` exactly once, on the io_context's thread: at once (posted) for an IP literal,
-  // after the lookup for a host name. Never throws; a name that does not resolve is an error.
+  // Calls `done` exactly once, on the io_context's thread, always posted (never inside this
+  // call): at once for an IP literal or a cached answer, after the lookups otherwise, within
+  // the DNS timeout. Never throws; a name that does not resolve is an error. Never called once
+  // the resolver is destroyed.
   void resolve(const sip::Uri& uri, ResolveCallback done);
 
  private:

@@ -9,6 +9,7 @@
 
 #include "im/message_rules.hpp"
 #include "net/destination_blocklist.hpp"
+#include "net/dns_settings.hpp"
 #include "net/flow.hpp"
 #include "net/stream_transport.hpp"
 #include "proxy/redirect_targets.hpp"
@@ -44,6 +45,8 @@ struct ServerSettings {
   std::size_t max_connections_per_network = 256;  // per IPv4 /24 or IPv6 /64
   TlsSpec tls;                                    // for the TLS and WSS listeners alike
   net::WebSocketPolicy websocket;                 // the ws and wss listeners' upgrade policy (RFC 7118)
+  // The RFC 3263 resolver of every worker (one c-ares channel and cache each).
+  net::DnsSettings dns;
   txn::TimerSettings timers;
   // The registrar: its limits, and where its durable location store lives. An empty data_dir
   // keeps bindings in memory only (tests).

@@ -53,7 +53,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
       table_(transport_, responder_, settings.timers, txn::Clock::now()),
       registrar_(io_context_, location, settings.registrar, settings.domains, net::unix_seconds,
                  [this] { return responder_.new_tag(); }),
-      resolver_(io_context_),
+      resolver_(io_context_, settings.dns),
       blocklist_(settings.blocklist,
                  [] {
                    return std::chrono::duration_cast<std::chrono::seconds>(

@@ -57,7 +57,8 @@ def udp_and_tcp(port, address="127.0.0.1"):
 class Osprey:
     """A running `osprey serve`; use as a context manager."""
 
-    def __init__(self, binary, workdir, listens, extra_toml="", workers=2, env=None, authentication=False):
+    def __init__(self, binary, workdir, listens, extra_toml="", workers=2, env=None, authentication=False,
+                 domains=("127.0.0.1", "localhost")):
         self.binary = binary
         self.workdir = workdir
         self.config = os.path.join(workdir, "osprey.toml")
@@ -66,7 +67,7 @@ class Osprey:
             f"workers = {workers}",
             'log_level = "info"',
             f'data_dir = "{os.path.join(workdir, "data")}"',
-            'domains = ["127.0.0.1", "localhost"]',
+            "domains = [" + ", ".join(f'"{domain}"' for domain in domains) + "]",
         ]
         for listen in listens:
             lines.append("[[listen]]")
