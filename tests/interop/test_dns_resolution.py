@@ -10,6 +10,8 @@ does not exist is an unreachable target (exit 3, "no such domain").
 
 A second osprey with the same DNS server in its [dns] section proxies an OPTIONS for
 sip:svc.test.example to the first one the same way: the server's workers resolve like the tools.
+fail.test.example has two SRV targets, the first (priority 1) a port where nothing listens: the
+tools and the proxy both fail over to the second (RFC 3263 §4.3).
 """
 
 import os
@@ -103,13 +105,17 @@ def main():
         sys.exit(1)
     with h.temp_dir() as directory:
         sip_port = h.free_port()
+        dead_port = h.free_port()
         records = [
+            "naptr-record=fail.test.example,10,10,S,SIP+D2T,,_sip._tcp.fail.test.example",
+            f"srv-host=_sip._tcp.fail.test.example,server.test.example,{dead_port},1,10",
+            f"srv-host=_sip._tcp.fail.test.example,server.test.example,{sip_port},2,10",
             "naptr-record=svc.test.example,10,10,S,SIP+D2T,,_sip._tcp.svc.test.example",
             f"srv-host=_sip._tcp.svc.test.example,server.test.example,{sip_port},1,10",
             "host-record=server.test.example,127.0.0.1",
         ]
         server = h.Osprey(args.osprey, directory, [{"transport": "tcp", "address": "127.0.0.1", "port": sip_port}],
-                          domains=("127.0.0.1", "localhost", "svc.test.example"))
+                          domains=("127.0.0.1", "localhost", "svc.test.example", "fail.test.example"))
         with Dnsmasq(directory, records) as dns, server:
             dns_server = f"127.0.0.1:{dns.port}"
             found = h.run([args.osprey, "options", "sip:svc.test.example", "--dns-server", dns_server,
@@ -117,6 +123,12 @@ def main():
             checks.expect(found.returncode == 0 and "200" in found.stdout,
                           f"options sip:svc.test.example reaches osprey through NAPTR and SRV "
                           f"(exit {found.returncode}, out {found.stdout!r}, err {found.stderr!r})")
+
+            failover = h.run([args.osprey, "options", "sip:fail.test.example", "--dns-server", dns_server,
+                              "--timeout", "10"], timeout=60)
+            checks.expect(failover.returncode == 0 and "200" in failover.stdout,
+                          f"options sip:fail.test.example skips the dead priority-1 target for the second "
+                          f"(exit {failover.returncode}, out {failover.stdout!r}, err {failover.stderr!r})")
 
             # The same name with an explicit port skips NAPTR and SRV (RFC 3263 §4.2): there
             # is no address record for it, so nothing is reachable.
@@ -146,6 +158,10 @@ def main():
                 reply = final_reply(front_port, options_for("svc.test.example"))
                 checks.expect(reply is not None and h.status_of(reply) == 200,
                               "a server with [dns] servers proxies to the target NAPTR and SRV name: "
+                              + (reply.decode(errors="replace").split("\r\n")[0] if reply else "no answer"))
+                reply = final_reply(front_port, options_for("fail.test.example"))
+                checks.expect(reply is not None and h.status_of(reply) == 200,
+                              "the proxy fails over from the dead priority-1 SRV target to the second: "
                               + (reply.decode(errors="replace").split("\r\n")[0] if reply else "no answer"))
             checks.expect(front.exit_code == 0, f"the proxying osprey stopped cleanly (exit {front.exit_code})")
         checks.expect(server.exit_code == 0, f"osprey stopped cleanly (exit {server.exit_code})")
