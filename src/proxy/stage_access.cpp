@@ -11,10 +11,13 @@ Verdict AccessStage::run(RequestContext& context) {
     if (access.answer) return context.answer(std::move(*access.answer));
   }
   if (!context.for_us()) {
-    context.originator =
-        Originator{std::move(access.identity),       access.trusted_source, access.may_reach_gateway,
-                   std::move(access.verified_realm), access.dialog_flow,    access.path_flow,
-                   access.may_relay};
+    context.originator = Originator{std::move(access.identity),
+                                    access.trusted_source,
+                                    access.may_reach_gateway,
+                                    std::move(access.verified_realm),
+                                    access.dialog_flow,
+                                    access.path_flow,
+                                    access.may_relay};
   }
   return Verdict::pass_on;
 }
