@@ -13,6 +13,8 @@ packages=(
   # libraries (see DESIGN.md)
   libboost-dev libssl-dev libc-ares-dev libsqlite3-dev libexpected-dev libtomlplusplus-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # SBC header rules: regular expressions in linear time (DESIGN.md)
+  libre2-dev
   # the server's allocator in release builds (CMakeLists.txt: OSPREY_MIMALLOC)
   libmimalloc-dev
   # tests and benchmarks
