@@ -14,6 +14,7 @@
 #include "net/stream_transport.hpp"
 #include "proxy/redirect_targets.hpp"
 #include "registrar/register_request.hpp"
+#include "sbc/trunk.hpp"
 #include "security/security_settings.hpp"
 #include "sip/message.hpp"
 #include "store/message_store.hpp"
@@ -64,6 +65,8 @@ struct ServerSettings {
   // step 4, recursion on 3xx.
   net::BlocklistSettings blocklist;
   proxy::RedirectSettings redirects;
+  // SBC mode: trunks and the routes toward them (sbc/trunk.hpp); no trunk: no B2BUA.
+  sbc::SbcSettings sbc;
 };
 
 }  // namespace osprey::server
