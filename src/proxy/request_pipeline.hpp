@@ -44,6 +44,7 @@ class RequestPipeline {
   void attach_access(security::AccessControl* access);
   ScannerStage& scanner() { return scanner_; }
   RouteStage& route() { return route_; }
+  RoutingStage& routing() { return routing_; }
 
   // Before the transaction layer, for every parsed request: dropped or passed on.
   Verdict screen(const sip::Message& request, const net::Flow& flow);

@@ -1,6 +1,7 @@
 #pragma once
-// Responses one worker read for a transaction another worker owns (Worker::hand_over), and
-// CANCELs looking for the worker that holds their INVITE.
+// Responses one worker read for a transaction another worker owns (Worker::hand_over), CANCELs
+// looking for the worker that holds their INVITE, and (SBC mode) in-dialog requests at a B2BUA
+// leg's Contact, which name the worker that owns their call.
 //
 // Posting each one to the owner's io_context wakes the owner's thread: an epoll interrupt and,
 // on a VM, a virtual CPU's wake-up, measured at about 10 us per proxied MESSAGE when the caller
@@ -36,7 +37,9 @@ class HandoverMailbox {
   static constexpr std::size_t kCapacity = 4096;
 
   struct Letter {
-    sip::Message response;  // or a CANCEL looking for its INVITE (Worker::pass_cancel_on)
+    // Or a CANCEL looking for its INVITE (Worker::pass_cancel_on), or a request for a B2BUA
+    // call of the owner (sbc/leg_contact.hpp).
+    sip::Message response;
     net::Flow flow;
     unsigned cancel_visits = 0;  // a CANCEL: how many workers looked for its INVITE so far
   };

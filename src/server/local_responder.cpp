@@ -18,12 +18,17 @@ ResponderCounters LocalResponder::counters() const {
 
 void LocalResponder::on_request(txn::ServerTransactionId transaction, const sip::Message& request,
                                 const net::Flow& flow) {
+  if (b2bua_ != nullptr && b2bua_->claims(request)) {
+    b2bua_->on_leg_request(transaction, request, flow);
+    return;
+  }
   pipeline_.run(transaction, request, flow);
 }
 
 void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
   // An ACK for a 2xx (§13.2.2.4): the proxy forwards it along its route; without one it is
-  // stray, and ACKs get no answer (§17).
+  // stray, and ACKs get no answer (§17). One at a B2BUA leg is that leg's.
+  if (b2bua_ != nullptr && b2bua_->on_ack(ack, flow)) return;
   if (proxy_ == nullptr) return;
   bool may_reach_gateway = true;
   std::optional<security::DialogFlow> dialog_flow;
@@ -36,6 +41,7 @@ void LocalResponder::on_ack(const sip::Message& ack, const net::Flow& flow) {
 }
 
 void LocalResponder::on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) {
+  if (b2bua_ != nullptr && b2bua_->on_cancel(invite, cancel)) return;
   if (proxy_ != nullptr) {
     proxy_->on_cancel(invite, cancel);  // §16.10: the proxy cancels its branches
     return;
@@ -54,11 +60,13 @@ void LocalResponder::on_response(txn::ClientTransactionId transaction, const sip
   // Requests are sent by the offline delivery (stored MESSAGEs) and by the proxy (its branches,
   // and the CANCELs of them, which need nothing).
   if (delivery_ != nullptr && delivery_->on_response(transaction, response)) return;
+  if (b2bua_ != nullptr && b2bua_->on_response(transaction, response)) return;
   if (proxy_ != nullptr) proxy_->on_response(transaction, response);
 }
 
 void LocalResponder::on_client_failure(txn::ClientTransactionId transaction, int status) {
   if (delivery_ != nullptr && delivery_->on_client_failure(transaction, status)) return;
+  if (b2bua_ != nullptr && b2bua_->on_client_failure(transaction, status)) return;
   if (proxy_ != nullptr) proxy_->on_client_failure(transaction, status);
 }
 

@@ -16,6 +16,7 @@
 #include "proxy/proxy_core.hpp"
 #include "proxy/request_pipeline.hpp"
 #include "registrar/registrar_service.hpp"
+#include "sbc/b2bua.hpp"
 #include "security/access_control.hpp"
 #include "sip/local_reply.hpp"
 #include "txn/transaction_table.hpp"
@@ -54,6 +55,14 @@ class LocalResponder final : public txn::TransactionUser {
   }
   // The worker screens requests before the transaction layer (the scanner filter) here.
   proxy::RequestPipeline& pipeline() { return pipeline_; }
+  // SBC mode: the B2BUA takes calls toward trunks and from trunks (offered by the routing
+  // stage after access control), the in-dialog requests at its legs' Contacts (before the
+  // pipeline: the leg id is their credential) and the upcalls of its transactions. Set once,
+  // before traffic; none: no SBC mode.
+  void attach_b2bua(sbc::B2bua* b2bua) {
+    b2bua_ = b2bua;
+    pipeline_.routing().attach_border(b2bua);
+  }
   // The delivery of stored MESSAGEs, whose client transactions' upcalls go to it; set once.
   void attach_delivery(im::OfflineDelivery* delivery) { delivery_ = delivery; }
 
@@ -81,6 +90,7 @@ class LocalResponder final : public txn::TransactionUser {
   proxy::ProxyCore* proxy_ = nullptr;
   im::OfflineDelivery* delivery_ = nullptr;
   security::AccessControl* access_ = nullptr;
+  sbc::B2bua* b2bua_ = nullptr;
   CancelRelay cancel_relay_;
   net::RandomTags tags_;
   proxy::RequestPipeline pipeline_;

@@ -9,6 +9,7 @@
 #include "net/stun_binding.hpp"
 #include "net/unix_clock.hpp"
 #include "server/intake.hpp"
+#include "sip/aor.hpp"
 #include "sip/builder.hpp"
 
 namespace osprey::server {
@@ -66,6 +67,7 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
           [this](const sip::Uri& uri, net::ResolveCallback done) {
             resolver_.resolve(uri, std::move(done));
           }),
+      location_(location),
       tick_(io_context_) {
   datagram_options_.stream = false;
   stream_options_.stream = true;  // §18.3: Content-Length is mandatory on streams
@@ -85,6 +87,34 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
                       .branch_prefix = branch_prefix_of(index)});
   responder_.attach_cancel_relay(
       [this](sip::Message& cancel, const net::Flow& flow) { return pass_cancel_on(cancel, flow); });
+  if (!settings.sbc.trunks.empty()) {
+    b2bua_.emplace(
+        index, settings.sbc, table_, transport_, proxy_.identity(),
+        [this](const sip::Uri& uri, net::ResolveCallback done) { resolver_.resolve(uri, std::move(done)); },
+        sbc::UserLocation{.location = &location_,
+                          .clock = net::unix_seconds,
+                          .connection_open = registrar::connection_open_in(transport_),
+                          .is_local_user = [this](const sip::Uri& uri) { return is_local_user(uri); }});
+    responder_.attach_b2bua(&*b2bua_);
+  }
+}
+
+bool Worker::is_local_user(const sip::Uri& uri) const {
+  if (users_ != nullptr && users_->size() > 0) return users_->has_aor(sip::account_aor(uri));
+  return !location_.lookup(sip::canonical_aor(uri), net::unix_seconds()).empty();
+}
+
+void Worker::report_b2bua_idle(txn::TimePoint now) {
+  if (!b2bua_ || b2bua_->call_count() != 0) return;
+  const sbc::B2buaCounters& counters = b2bua_->counters();
+  if (counters.calls_started == b2bua_reported_started_ || now - b2bua_reported_at_ < std::chrono::seconds(1))
+    return;
+  b2bua_reported_started_ = counters.calls_started;
+  b2bua_reported_at_ = now;
+  logger_.info(
+      "sbc: worker {}: no call up ({} started, {} answered, {} failed, {} failovers, {} unknown legs)",
+      index_, counters.calls_started, counters.calls_answered, counters.calls_failed, counters.failovers,
+      counters.unknown_legs);
 }
 
 Worker::~Worker() { stop(); }
@@ -92,6 +122,7 @@ Worker::~Worker() { stop(); }
 void Worker::attach_services(store::MessageStore* messages, const store::UserStore* users,
                              im::DeliveryClaims& claims, store::LocationStore& location,
                              const ServerSettings& settings) {
+  users_ = users;
   proxy::ProxyServices services{.users = users,
                                 .offline = nullptr,
                                 .im_limits = settings.im,
@@ -194,6 +225,7 @@ void Worker::schedule_tick() {
     const auto now = txn::Clock::now();
     table_.advance(now);
     proxy_.advance(now);
+    report_b2bua_idle(now);
     schedule_tick();
   });
 }
@@ -276,6 +308,15 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
       return;
     }
     txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4
+    // SBC mode: an in-dialog request at a B2BUA leg's Contact belongs to the worker that owns
+    // the call (its index is in the Contact), before any transaction is opened here.
+    if (b2bua_ && peers_.size() > 1) {
+      if (auto leg = sbc::leg_address_of(message);
+          leg && leg->worker != index_ && leg->worker < peers_.size()) {
+        peers_[leg->worker]->hand_over(std::move(message), flow);
+        return;
+      }
+    }
   } else if (auto owner = owner_of(message); owner && *owner != index_ && *owner < peers_.size()) {
     // SO_REUSEPORT spreads datagrams by address, not by transaction: a response to a request
     // another worker sent goes to that worker, which alone touches its transactions.

@@ -28,6 +28,7 @@
 #include "net/tls_context_store.hpp"
 #include "proxy/proxy_core.hpp"
 #include "registrar/registrar_service.hpp"
+#include "sbc/b2bua.hpp"
 #include "security/access_control.hpp"
 #include "security/ban_table.hpp"
 #include "security/digest_authenticator.hpp"
@@ -107,6 +108,8 @@ class Worker final : public net::TransportListener {
   void on_connection_closed(net::ConnectionId connection) override;
 
   const WorkerCounters& counters() const { return counters_; }
+  // SBC mode's calls up on this worker; 0 without trunks. The worker's thread only.
+  std::size_t b2bua_calls() const { return b2bua_ ? b2bua_->call_count() : 0; }
 
  private:
   void schedule_tick();
@@ -119,6 +122,11 @@ class Worker final : public net::TransportListener {
   bool pass_cancel_on(sip::Message& cancel, const net::Flow& flow);
   // The checks before parsing (bans, rate); false: the message is gone (dropped or answered).
   bool admit_source(std::string_view bytes, const net::Flow& flow);
+  // SBC mode: one of our users, for the B2BUA (an account, or a binding without accounts).
+  bool is_local_user(const sip::Uri& uri) const;
+  // SBC mode: a line when the worker's calls have all ended, at most once a second (the
+  // operator, and the interop tests, see that no call is left behind).
+  void report_b2bua_idle(txn::TimePoint now);
 
   unsigned index_;
   sip::ParseOptions datagram_options_;
@@ -135,6 +143,12 @@ class Worker final : public net::TransportListener {
   // Destinations that failed a moment ago, tried last (this worker's own: no lock).
   net::DestinationBlocklist blocklist_;
   proxy::ProxyCore proxy_;
+  store::LocationStore& location_;
+  const store::UserStore* users_ = nullptr;
+  // SBC mode (trunks configured): the B2BUA beside the proxy, on the same table.
+  std::optional<sbc::B2bua> b2bua_;
+  std::uint64_t b2bua_reported_started_ = 0;
+  txn::TimePoint b2bua_reported_at_{};
   std::optional<im::OfflineMessages> offline_;
   std::optional<im::OfflineDelivery> delivery_;
   security::BanTable* bans_ = nullptr;

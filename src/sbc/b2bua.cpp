@@ -1,0 +1,303 @@
+// The B2BUA's calls: taking a new call from the pipeline, building its legs, routing the
+// callee leg (trunk failover), and releasing calls.
+#include "sbc/b2bua.hpp"
+
+#include "sbc/leg_request.hpp"
+#include "sbc/trunk_routing.hpp"
+#include "sip/aor.hpp"
+#include "sip/builder.hpp"
+
+namespace osprey::sbc {
+
+B2bua::B2bua(unsigned worker, const SbcSettings& settings, txn::TransactionTable& table,
+             net::Transport& transport, const net::LocalIdentity& identity, Resolve resolve,
+             UserLocation users)
+    : worker_(worker),
+      routes_(settings.routes),
+      trunks_(settings.trunks),
+      table_(table),
+      transport_(transport),
+      identity_(identity),
+      resolve_(std::move(resolve)),
+      users_(std::move(users)) {}
+
+CallRef B2bua::allocate() {
+  std::uint32_t index = 0;
+  if (!free_slots_.empty()) {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(calls_.size());
+    calls_.emplace_back();
+  }
+  Call& call = calls_[index];
+  call.in_use = true;
+  ++live_calls_;
+  ++counters_.calls_started;
+  return {index, call.generation};
+}
+
+Call* B2bua::find(CallRef ref) {
+  if (ref.index >= calls_.size()) return nullptr;
+  Call& call = calls_[ref.index];
+  return call.in_use && call.generation == ref.generation ? &call : nullptr;
+}
+
+std::string B2bua::new_leg_id(CallRef ref, LegSide side) {
+  std::string id = leg_ids_.next();
+  legs_.insert_or_assign(id, LegEntry{ref, side});
+  return id;
+}
+
+void B2bua::release(CallRef ref) {
+  Call* call = find(ref);
+  if (call == nullptr) return;
+  if (!call->caller.leg_id.empty()) legs_.erase(call->caller.leg_id);
+  if (!call->callee.leg_id.empty()) legs_.erase(call->callee.leg_id);
+  invite_servers_.erase(key(call->invite_server));
+  if (call->invite_client) invite_clients_.erase(key(*call->invite_client));
+  // Requests still waiting on the other leg: their senders get 481 (the dialog is gone,
+  // §12.2.2); their client transactions run out on their own.
+  const std::vector<txn::ClientTransactionId> pending = std::move(call->pending);
+  for (const txn::ClientTransactionId client : pending) {
+    auto it = pending_.find(key(client));
+    if (it == pending_.end()) continue;
+    if (it->second.request)
+      answer(it->second.server, *it->second.request, it->second.method == sip::Method::invite ? 487 : 481);
+    pending_by_server_.erase(key(it->second.server));
+    pending_.erase(it);
+  }
+  const std::uint32_t generation = call->generation + 1;
+  *call = Call{};
+  call->generation = generation;
+  free_slots_.push_back(ref.index);
+  --live_calls_;
+}
+
+bool B2bua::take(proxy::RequestContext& context) {
+  const sip::Message& request = context.request;
+  if (request.method() != sip::Method::invite || !context.route) return false;
+  if (request.to() && !request.to()->tag().empty()) return false;  // in-dialog: claims() takes ours
+  // A Route left toward someone else: the caller chose its path; the proxy follows it.
+  if (!context.route->routes.empty()) return false;
+  auto uri = sip::parse_uri(context.route->request_uri);
+  if (!uri) return false;
+  const bool local_user = identity_.serves_uri(*uri) && (!users_.is_local_user || users_.is_local_user(*uri));
+  // From a trunk (its source address) to one of our users: the registrar's bindings.
+  if (const Trunk* trunk = trunks_.by_source(context.flow.remote.address); trunk != nullptr && local_user)
+    return take_inbound(context, *trunk);
+  if (local_user || !context.originator.may_relay) return false;
+  // Toward a trunk: access control judged this target (authenticated, From owned, dial
+  // policy) as it judges any target beyond our users.
+  const TrunkRoute* route = match_route(routes_, *uri);
+  if (route == nullptr) return false;
+  return take_outbound(context, *route);
+}
+
+void B2bua::start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& context) {
+  const sip::Message& request = context.request;
+  Leg& caller = call.caller;
+  caller.leg_id = new_leg_id(ref, LegSide::caller);
+  caller.call_id = std::string(*request.call_id());
+  caller.remote_tag = std::string(request.from()->tag());
+  caller.local_tag = tags_.tag();
+  caller.remote_uri = without_tag(*request.from());
+  caller.local_uri = without_tag(*request.to());
+  caller.remote_target = contact_uri(request);
+  caller.route_set = route_set_of(request, false);  // §12.1.1: as they came
+  caller.remote_cseq = request.cseq()->number;
+  caller.remote_invite_cseq = caller.remote_cseq;
+  // Requests toward the caller go where it is (its flow: through its NAT, over its connection).
+  caller.peer = txn::Target{.protocol = context.flow.protocol,
+                            .destination = context.flow.remote,
+                            .server_name = {},
+                            .keep_udp = false,
+                            .peer_flow = true};
+  const auto local = transport_.sent_by(context.flow.protocol, context.flow.remote);
+  caller.contact =
+      leg_contact(worker_, caller.leg_id, context.flow.protocol, local ? *local : context.flow.local);
+  call.invite = request.clone();
+  call.invite_server = context.transaction;
+  invite_servers_[key(context.transaction)] = ref;
+}
+
+bool B2bua::take_outbound(proxy::RequestContext& context, const TrunkRoute& route) {
+  const sip::Message& request = context.request;
+  if (contact_uri(request).empty()) {
+    context.answer({400, "Missing Contact", {}});
+    return true;
+  }
+  const CallRef ref = allocate();
+  Call& call = calls_[ref.index];
+  for (const std::string& name : route.trunks) {
+    if (const Trunk* trunk = trunks_.by_name(name)) call.trunks.push_back(trunk);
+  }
+  const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
+  call.number = routed_number(route, uri.user);
+  start_caller_leg(call, ref, context);
+  if (call.trunks.empty()) {
+    fail_caller(ref, 503);
+    return true;
+  }
+  route_callee(ref);
+  return true;
+}
+
+bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
+  const sip::Message& request = context.request;
+  if (users_.location == nullptr) return false;
+  if (contact_uri(request).empty()) {
+    context.answer({400, "Missing Contact", {}});
+    return true;
+  }
+  const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
+  const std::string aor = sip::canonical_aor(uri);
+  const auto bindings = users_.location->lookup(aor, users_.clock ? users_.clock() : 0);
+  // §16.6 across one binding: the most preferred (highest q), then the latest registered.
+  const store::Binding* best = nullptr;
+  for (const store::Binding& binding : bindings) {
+    if (best == nullptr || binding.q > best->q) best = &binding;
+  }
+  if (best == nullptr) {
+    context.answer({480, "Temporarily Unavailable", {}});
+    return true;
+  }
+  const registrar::BindingHops hops = registrar::binding_hops(*best, users_.connection_open);
+  if (hops.uris.empty() || hops.flow_failed) {
+    context.answer({480, "Temporarily Unavailable", {}});
+    return true;
+  }
+  const CallRef ref = allocate();
+  Call& call = calls_[ref.index];
+  start_caller_leg(call, ref, context);
+  call.caller.trunk = &trunk;
+  call.hop_uri = hops.uris.front();
+  call.hop_is_own_flow = hops.first_is_own_flow;
+  call.callee.remote_target = best->contact;
+  call.callee.remote_uri = "<" + aor + ">";
+  call.callee.route_set = best->path;  // RFC 3327 §5.3: the Path as the route set
+  route_callee(ref);
+  return true;
+}
+
+void B2bua::route_callee(CallRef ref) {
+  Call* call = find(ref);
+  if (call == nullptr) return;
+  call->state = CallState::routing;
+  std::string_view next;
+  const Trunk* trunk = nullptr;
+  if (!call->trunks.empty()) {
+    if (call->next_trunk >= call->trunks.size()) {
+      fail_caller(ref, 503);
+      return;
+    }
+    trunk = call->trunks[call->next_trunk++];
+    next = trunk->peer;
+  } else {
+    next = call->hop_uri;
+  }
+  auto uri = sip::parse_uri(next);
+  if (!uri) {
+    callee_failed(ref, 503);
+    return;
+  }
+  // The URI's text is the trunk's configuration or the call's hop_uri: both outlive the
+  // lookup unless the call ends, which the generation check below sees.
+  resolve_(*uri, [this, ref, trunk](tl::expected<net::ResolvedTarget, std::string> resolved) {
+    Call* found = find(ref);
+    if (found == nullptr || found->state != CallState::routing) return;
+    if (!resolved || resolved->hops.empty()) {
+      callee_failed(ref, 503);
+      return;
+    }
+    const net::ResolvedHop& hop = resolved->hops.front();
+    found->callee.trunk = trunk;
+    send_callee_invite(ref, txn::Target{.protocol = hop.protocol,
+                                        .destination = hop.endpoint,
+                                        .server_name = resolved->server_name,
+                                        .keep_udp = false,
+                                        .peer_flow = trunk == nullptr && found->hop_is_own_flow});
+  });
+}
+
+void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
+  Call& call = *find(ref);
+  const sip::Message& invite = *call.invite;
+  Leg& callee = call.callee;
+  // A new leg for every attempt (a failover's INVITE is a new dialog toward a new trunk).
+  if (!callee.leg_id.empty()) legs_.erase(callee.leg_id);
+  callee.leg_id = new_leg_id(ref, LegSide::callee);
+  callee.call_id = tags_.hex(32);  // §8.1.1.4: random, and no host of ours or theirs
+  callee.local_tag = tags_.tag();
+  callee.remote_tag.clear();
+  callee.local_cseq = 1;
+  callee.invite_cseq = 1;
+  callee.remote_cseq = 0;
+  callee.peer = target;
+  const auto local = transport_.sent_by(target.protocol, target.destination);
+  const std::string host = local ? net::to_string(*local) : std::string("invalid");
+  callee.contact = leg_contact(worker_, callee.leg_id, target.protocol, local ? *local : net::Endpoint{});
+  // The caller's user, at osprey: nothing of the caller's host or display name travels (the
+  // identity normaliser writes the identity a trunk wants).
+  const std::string caller_user(invite.from()->uri.user);
+  callee.local_uri = "<sip:" + caller_user + "@" + host + ">";
+  if (callee.trunk != nullptr) {
+    callee.remote_target = trunk_request_uri(callee.trunk->peer, call.number).value_or(std::string());
+    callee.remote_uri = "<" + callee.remote_target + ">";
+    callee.route_set.clear();
+  }
+  // §16.6 step 3 kept across the B2BUA: a loop through trunks still runs out of hops.
+  const std::uint32_t max_forwards =
+      invite.max_forwards() ? std::min<std::uint32_t>(*invite.max_forwards(), 71) : 71;
+  auto builder = leg_request(callee, "INVITE", callee.invite_cseq, callee.local_tag, {}, true,
+                             max_forwards > 0 ? max_forwards - 1 : 0);
+  copy_end_to_end(invite, builder);
+  auto message = builder.build();
+  if (message && callee.trunk != nullptr && callee.trunk->rules_out) {
+    if (!callee.trunk->rules_out->apply(*message)) {
+      fail_caller(ref, 500, "Header Rule Failed");
+      return;
+    }
+  }
+  std::optional<txn::ClientTransactionId> client;
+  if (message) client = table_.send_request(std::move(*message), target);
+  if (!client) {
+    callee_failed(ref, 503);
+    return;
+  }
+  call.state = CallState::calling;
+  call.invite_client = client;
+  invite_clients_[key(*client)] = ref;
+}
+
+void B2bua::callee_failed(CallRef ref, int status) {
+  Call* call = find(ref);
+  if (call == nullptr) return;
+  if (call->invite_client) {
+    invite_clients_.erase(key(*call->invite_client));
+    call->invite_client.reset();
+  }
+  if (!call->trunks.empty() && !call->cancelled && !call->provisional_sent &&
+      call->next_trunk < call->trunks.size()) {
+    ++counters_.failovers;
+    route_callee(ref);
+    return;
+  }
+  // RFC 3261 §16.7 step 6 by analogy: a 503 of the next hop is not osprey's own overload.
+  fail_caller(ref, status == 503 ? 500 : status);
+}
+
+void B2bua::fail_caller(CallRef ref, int status, std::string_view reason) {
+  Call* call = find(ref);
+  if (call == nullptr) return;
+  if (!call->final_sent && call->invite) {
+    if (call->cancelled) status = 487;
+    auto builder = sip::MessageBuilder::response_to(*call->invite, status, reason, call->caller.local_tag);
+    table_.respond(call->invite_server, std::move(builder).serialize(), status, call->caller.local_tag);
+    call->final_sent = true;
+  }
+  ++counters_.calls_failed;
+  release(ref);
+}
+
+}  // namespace osprey::sbc

@@ -1,0 +1,198 @@
+#pragma once
+// The back-to-back user agent of SBC mode (DESIGN.md: sbc/ beside the proxy). It lives on one
+// worker beside proxy::ProxyCore and uses the worker's own txn::TransactionTable for both legs:
+// no lock, no thread hop on the call path.
+//
+// A call from one of our users whose Request-URI matches a `[[dialplan.route]]` (after the
+// pipeline's access control: authenticated, owner of its From, through the dial policy), or a
+// call from a trunk (by source address) to one of our users, is taken here (the routing stage's
+// proxy::SessionBorder): the caller leg is answered as a UAS, and a callee leg is built from
+// scratch as a UAC (sbc/leg_request.hpp): new Call-ID, From tag, CSeq space, Via (the
+// table's), Contact naming the leg by an unguessable id (sbc/leg_contact.hpp), allow-listed
+// end-to-end headers and the body. Nothing else crosses (topology hiding).
+//
+//  - INVITE responses (b2bua_responses.cpp): 100 absorbed; 1xx with a caller To tag of osprey's
+//    own per callee early dialog (§12.1); 2xx confirms the call; toward trunks, failover to the
+//    route's next trunk on 408, 5xx and timeouts while nothing beyond 100 reached the caller;
+//    a trunk's 401/407 becomes 403 (its challenge is for osprey, not for the caller).
+//  - ACK for a 2xx: each leg's own (§13.2.2.4), the callee leg's sent when the caller's comes
+//    (a late offer's answer is in it), sent again on the 2xx's retransmissions.
+//  - CANCEL (§9): the callee leg's INVITE is cancelled; the caller's INVITE ends 487.
+//  - In-dialog requests (b2bua_dialog.cpp) reach osprey at a leg's Contact, are checked (leg
+//    id, Call-ID, tags, the peer's address; else 481) and sent on the other leg with its own
+//    CSeq; their responses come back the same way. Target refreshes (re-INVITE, UPDATE and
+//    their 2xx) update the remote target of the leg they came on. PRACK's RAck is mapped to the
+//    other leg's INVITE CSeq (RFC 3262 §7.2: RSeq values pass unchanged). BYE is answered 200
+//    at once and sent on the other leg; the call is released.
+//  - A call is released on BYE, on the final failure of its INVITE (a non-2xx, a CANCEL, a
+//    timeout); a confirmed call has no fixed expiry.
+//
+// Seams for other parts: header rules (Trunk::rules_in/out) and identity normalisation apply
+// to what leaves toward / comes from a trunk; Refer-To and Replaces are mapped between legs
+// (map_referral); session timers per leg.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "net/flow.hpp"
+#include "net/local_identity.hpp"
+#include "net/random_tags.hpp"
+#include "net/target_resolver.hpp"
+#include "net/transport.hpp"
+#include "proxy/session_border.hpp"
+#include "registrar/binding_hop.hpp"
+#include "sbc/call.hpp"
+#include "sbc/header_rules.hpp"
+#include "sbc/leg_contact.hpp"
+#include "sbc/trunk.hpp"
+#include "sbc/trunk_directory.hpp"
+#include "sip/builder.hpp"
+#include "sip/message.hpp"
+#include "store/location_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::sbc {
+
+struct B2buaCounters {
+  std::uint64_t calls_started = 0;
+  std::uint64_t calls_answered = 0;  // 2xx reached the caller
+  std::uint64_t calls_failed = 0;    // released without a 2xx (non-2xx, CANCEL, timeout)
+  std::uint64_t failovers = 0;       // a trunk after the one before failed
+  std::uint64_t unknown_legs = 0;    // 481 (or dropped ACK) for a leg id, dialog or source not ours
+};
+
+// Where our users are, for calls from trunks (RFC 3261 §16.5 through the registrar's bindings).
+struct UserLocation {
+  const store::LocationStore* location = nullptr;
+  std::function<std::int64_t()> clock;  // seconds since the epoch (binding expiry)
+  registrar::ConnectionOpen connection_open;
+  // True when a Request-URI names one of our users (an account or a binding): such a call
+  // stays with the proxy even when a route's prefix matches it. Null: nobody.
+  std::function<bool(const sip::Uri&)> is_local_user;
+};
+
+class B2bua final : public proxy::SessionBorder {
+ public:
+  using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
+
+  // `identity`, `table` and `transport` outlive the B2BUA. `worker`: this worker's
+  // index, written in every leg Contact.
+  B2bua(unsigned worker, const SbcSettings& settings, txn::TransactionTable& table, net::Transport& transport,
+        const net::LocalIdentity& identity, Resolve resolve, UserLocation users = {});
+  B2bua(const B2bua&) = delete;
+  B2bua& operator=(const B2bua&) = delete;
+
+  // proxy::SessionBorder: an out-of-dialog INVITE toward a trunk route (from an authenticated
+  // user) or from a trunk toward our users.
+  bool take(proxy::RequestContext& context) override;
+
+  // A request whose Request-URI names a leg Contact of ours (sip::Message::request_uri user
+  // "b2b.w<n>.<id>" at one of our addresses): it is this B2BUA's to answer (481 when no leg).
+  bool claims(const sip::Message& request) const;
+  void on_leg_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                      const net::Flow& flow);
+  // The transaction user's upcalls; false: not the B2BUA's (the proxy's or another's).
+  bool on_ack(const sip::Message& ack, const net::Flow& flow);
+  bool on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel);
+  bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
+  bool on_client_failure(txn::ClientTransactionId transaction, int status);
+
+  std::size_t call_count() const { return live_calls_; }
+  const B2buaCounters& counters() const { return counters_; }
+  const TrunkDirectory& trunks() const { return trunks_; }
+
+ private:
+  struct Pending {
+    CallRef call;
+    txn::ServerTransactionId server;
+    LegSide from = LegSide::caller;  // the leg the request came on
+    sip::Method method = sip::Method::unknown;
+    std::optional<sip::Message> request;  // the received one: its response is built from it
+  };
+  struct LegEntry {
+    CallRef call;
+    LegSide side = LegSide::caller;
+  };
+
+  // b2bua.cpp: calls and their indexes.
+  CallRef allocate();
+  Call* find(CallRef ref);
+  void release(CallRef ref);
+  std::string new_leg_id(CallRef ref, LegSide side);
+  bool take_outbound(proxy::RequestContext& context, const TrunkRoute& route);
+  bool take_inbound(proxy::RequestContext& context, const Trunk& trunk);
+  void start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& context);
+  // Resolves the callee leg's next hop and sends its INVITE (the next trunk for trunk calls).
+  void route_callee(CallRef ref);
+  void send_callee_invite(CallRef ref, const txn::Target& target);
+  // The callee leg cannot be reached (resolution, send): the next trunk or the caller's final.
+  void callee_failed(CallRef ref, int status);
+  // The caller's INVITE ends with `status` (no body); the call is released.
+  void fail_caller(CallRef ref, int status, std::string_view reason = {});
+
+  // b2bua_responses.cpp
+  void on_invite_response(CallRef ref, const sip::Message& response);
+  void forward_to_caller(Call& call, const sip::Message& response, std::string_view caller_tag);
+  std::string caller_tag_for(Call& call, std::string_view callee_tag);
+  // The ACK for the 2xx of osprey's last INVITE on `to` (§13.2.2.4), with the body of `source`
+  // (the other leg's ACK: a late offer's answer); returns it without Via, for retransmissions.
+  std::string send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
+                       std::string_view remote_tag);
+
+  // b2bua_dialog.cpp
+  const LegEntry* match_leg(const sip::Message& request, const net::Flow& flow, bool ack) const;
+  bool from_peer(const Leg& leg, const net::Flow& flow) const;
+  void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, CallRef ref,
+                         LegSide from);
+  void on_in_dialog_response(std::uint64_t client_key, const sip::Message& response);
+  void answer(txn::ServerTransactionId server, const sip::Message& request, int status,
+              std::string_view reason = {});
+  void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag);
+  // The seam of sbc/referral_mapping: Refer-To (with an embedded Replaces) and Replaces
+  // rewritten from one leg's dialog identifiers to the other's. Unmapped: copied as they came.
+  void map_referral(const sip::Message& request, sip::MessageBuilder& out, LegSide from);
+
+  static std::uint64_t key(txn::ClientTransactionId id) {
+    return (std::uint64_t{id.index} << 32) | id.generation;
+  }
+  static std::uint64_t key(txn::ServerTransactionId id) {
+    return (std::uint64_t{id.index} << 32) | id.generation;
+  }
+
+  unsigned worker_;
+  std::vector<TrunkRoute> routes_;
+  TrunkDirectory trunks_;
+  txn::TransactionTable& table_;
+  net::Transport& transport_;
+  const net::LocalIdentity& identity_;
+  Resolve resolve_;
+  UserLocation users_;
+  net::RandomTags tags_;
+  LegIdSource leg_ids_;
+
+  std::vector<Call> calls_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_calls_ = 0;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  // By leg id; looked up by the string_view of a Request-URI, without a copy.
+  std::unordered_map<std::string, LegEntry, TextHash, std::equal_to<>> legs_;
+  // Requests osprey sent on its own (the BYE of a leg whose other side hung up): their
+  // responses need nothing.
+  std::unordered_set<std::uint64_t> own_requests_;
+  std::unordered_map<std::uint64_t, CallRef> invite_servers_;           // the caller's INVITE
+  std::unordered_map<std::uint64_t, CallRef> invite_clients_;           // the callee leg's INVITE
+  std::unordered_map<std::uint64_t, Pending> pending_;                  // in-dialog client transactions
+  std::unordered_map<std::uint64_t, std::uint64_t> pending_by_server_;  // re-INVITE server -> client
+  B2buaCounters counters_;
+};
+
+}  // namespace osprey::sbc

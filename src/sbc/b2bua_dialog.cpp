@@ -1,0 +1,234 @@
+// In-dialog requests at a leg's Contact (RFC 3261 §12.2): checked against the leg (its id, the
+// dialog's Call-ID and tags, the peer's address), then sent on the other leg with that leg's
+// own identifiers and CSeq; their responses come back onto the request's server transaction.
+#include <charconv>
+
+#include "sbc/b2bua.hpp"
+#include "sbc/leg_request.hpp"
+#include "sip/builder.hpp"
+
+namespace osprey::sbc {
+
+namespace {
+
+// Methods whose request and 2xx carry a Contact (§12.1, RFC 3311 §5.1, RFC 6665, RFC 3515).
+bool carries_contact(sip::Method method) {
+  switch (method) {
+    case sip::Method::invite:
+    case sip::Method::update:
+    case sip::Method::subscribe:
+    case sip::Method::notify:
+    case sip::Method::refer: return true;
+    default: return false;
+  }
+}
+
+// §12.2 target refresh requests (RFC 3311 §5.1: UPDATE too).
+bool refreshes_target(sip::Method method) {
+  return method == sip::Method::invite || method == sip::Method::update;
+}
+
+}  // namespace
+
+bool B2bua::claims(const sip::Message& request) const {
+  if (!leg_address_of(request)) return false;
+  return identity_.is_ours(request.request_uri());
+}
+
+bool B2bua::from_peer(const Leg& leg, const net::Flow& flow) const {
+  if (flow.remote.address == leg.peer.destination.address) return true;
+  // A trunk may send from any of its addresses.
+  return leg.trunk != nullptr && leg.trunk->sources.contains(flow.remote.address);
+}
+
+const B2bua::LegEntry* B2bua::match_leg(const sip::Message& request, const net::Flow& flow,
+                                        bool /*ack*/) const {
+  const auto address = leg_address_of(request);
+  if (!address || address->worker != worker_) return nullptr;
+  const auto it = legs_.find(address->leg_id);
+  if (it == legs_.end()) return nullptr;
+  const LegEntry& entry = it->second;
+  if (entry.call.index >= calls_.size()) return nullptr;
+  const Call& call = calls_[entry.call.index];
+  if (!call.in_use || call.generation != entry.call.generation) return nullptr;
+  const Leg& leg = entry.side == LegSide::caller ? call.caller : call.callee;
+  // The leg id alone opens nothing: the request must be in this leg's dialog (Call-ID and both
+  // tags, §12.2.2) and come from the peer of this leg, so that a capability seen on one side is
+  // worthless on the other, and a BYE from elsewhere is not obeyed.
+  if (!request.call_id() || *request.call_id() != leg.call_id) return nullptr;
+  if (!request.from() || !request.to() || !request.cseq()) return nullptr;
+  const std::string_view from_tag = request.from()->tag();
+  const std::string_view to_tag = request.to()->tag();
+  bool tags = false;
+  if (call.state == CallState::confirmed || call.early_tags.empty()) {
+    tags = from_tag == leg.remote_tag && to_tag == leg.local_tag;
+  } else {
+    // Early dialogs (§12.1): any of the callee's early tags, with the caller tag paired to it.
+    for (const auto& [callee_tag, caller_tag] : call.early_tags) {
+      if (entry.side == LegSide::caller && from_tag == leg.remote_tag && to_tag == caller_tag) tags = true;
+      if (entry.side == LegSide::callee && from_tag == callee_tag && to_tag == leg.local_tag) tags = true;
+    }
+  }
+  if (!tags || !from_peer(leg, flow)) return nullptr;
+  return &entry;
+}
+
+void B2bua::answer(txn::ServerTransactionId server, const sip::Message& request, int status,
+                   std::string_view reason) {
+  std::string tag;
+  if (!request.to() || request.to()->tag().empty()) tag = tags_.tag();
+  auto builder = sip::MessageBuilder::response_to(request, status, reason, tag);
+  table_.respond(server, std::move(builder).serialize(), status, tag);
+}
+
+void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Message& request,
+                           const net::Flow& flow) {
+  const LegEntry* entry = match_leg(request, flow, false);
+  if (entry == nullptr) {
+    ++counters_.unknown_legs;
+    answer(transaction, request, 481);  // §12.2.2
+    return;
+  }
+  const sip::Method method = request.method();
+  if (method == sip::Method::cancel) {
+    answer(transaction, request, 481);  // §9.2: it matched no INVITE transaction here
+    return;
+  }
+  const CallRef ref = entry->call;
+  const LegSide side = entry->side;
+  Call& call = *find(ref);
+  Leg& from = side == LegSide::caller ? call.caller : call.callee;
+  const std::uint32_t cseq = request.cseq()->number;
+  // §12.2.2: a CSeq lower than the last one is out of order (500); the table absorbed the
+  // retransmissions, so an equal one is a replay.
+  if (from.remote_cseq != 0 && cseq <= from.remote_cseq) {
+    answer(transaction, request, 500, "CSeq Out of Order");
+    return;
+  }
+  if (method == sip::Method::invite && call.state != CallState::confirmed) {
+    answer(transaction, request, 491);  // RFC 3261 §14.2: not while the first INVITE is pending
+    return;
+  }
+  from.remote_cseq = cseq;
+  if (method == sip::Method::bye) {
+    answer(transaction, request, 200);
+    if (call.state != CallState::confirmed) {
+      // §15: a caller ends an early dialog with CANCEL; a BYE in one ends the whole attempt.
+      call.cancelled = true;
+      if (call.invite_client) {
+        table_.send_cancel(*call.invite_client);
+      } else {
+        fail_caller(ref, 487);
+      }
+      return;
+    }
+    Leg& to = side == LegSide::caller ? call.callee : call.caller;
+    send_bye(to, to.local_tag, to.remote_tag);
+    release(ref);
+    return;
+  }
+  if (method == sip::Method::invite) from.remote_invite_cseq = cseq;
+  if (refreshes_target(method)) {
+    if (std::string target = contact_uri(request); !target.empty()) from.remote_target = std::move(target);
+  }
+  forward_in_dialog(transaction, request, ref, side);
+}
+
+void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, CallRef ref,
+                              LegSide side) {
+  Call& call = *find(ref);
+  Leg& to = side == LegSide::caller ? call.callee : call.caller;
+  const sip::Method method = request.method();
+  // The other leg's tags; in an early dialog, the pair of the dialog the request came on.
+  std::string_view local_tag = to.local_tag;
+  std::string_view remote_tag = to.remote_tag;
+  if (call.state != CallState::confirmed) {
+    for (const auto& [callee_tag, caller_tag] : call.early_tags) {
+      if (side == LegSide::caller && request.to()->tag() == caller_tag) remote_tag = callee_tag;
+      if (side == LegSide::callee && request.from()->tag() == callee_tag) local_tag = caller_tag;
+    }
+  }
+  const std::uint32_t cseq = ++to.local_cseq;
+  if (method == sip::Method::invite) to.invite_cseq = cseq;
+  auto builder = leg_request(to, request.method_text(), cseq, local_tag, remote_tag, carries_contact(method));
+  copy_end_to_end(request, builder);
+  if (method == sip::Method::prack) {
+    // RFC 3262 §7.2: RAck = response-num CSeq-num Method. The RSeq numbers pass unchanged
+    // between legs; the CSeq is that of osprey's INVITE on this leg.
+    if (auto rack = request.first_value(sip::HeaderId::rack)) {
+      const std::string_view rseq = rack->substr(0, rack->find_first_of(" \t"));
+      builder.header(sip::HeaderId::rack, {rseq, " ", std::to_string(to.invite_cseq), " INVITE"});
+    }
+  }
+  map_referral(request, builder, side);
+  auto message = builder.build();
+  if (message && to.trunk != nullptr && to.trunk->rules_out && !to.trunk->rules_out->apply(*message)) {
+    answer(server, request, 500, "Header Rule Failed");
+    return;
+  }
+  std::optional<txn::ClientTransactionId> client;
+  if (message) client = table_.send_request(std::move(*message), to.peer);
+  if (!client) {
+    answer(server, request, 500);
+    return;
+  }
+  pending_.emplace(key(*client), Pending{ref, server, side, method, request.clone()});
+  if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
+  call.pending.push_back(*client);
+}
+
+void B2bua::map_referral(const sip::Message& request, sip::MessageBuilder& out, LegSide /*from*/) {
+  // Seam of sbc/referral_mapping: until it maps a Replaces (or a Refer-To embedding one) onto
+  // the other leg's dialog, the values go as they came (a blind transfer's Refer-To names the
+  // transfer target, which is the point of it).
+  request.for_each_line(sip::HeaderId::refer_to, [&out](std::string_view value) {
+    out.header(sip::HeaderId::refer_to, value);
+    return true;
+  });
+  request.for_each_line(sip::HeaderId::referred_by, [&out](std::string_view value) {
+    out.header(sip::HeaderId::referred_by, value);
+    return true;
+  });
+  request.for_each_line(sip::HeaderId::replaces, [&out](std::string_view value) {
+    out.header(sip::HeaderId::replaces, value);
+    return true;
+  });
+}
+
+void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& response) {
+  const int status = response.status();
+  if (status == 100) return;
+  auto it = pending_.find(client_key);
+  if (it == pending_.end()) return;
+  Pending& pending = it->second;
+  Call* call = find(pending.call);
+  if (call != nullptr && pending.request) {
+    Leg& from = pending.from == LegSide::caller ? call->caller : call->callee;
+    Leg& to = pending.from == LegSide::caller ? call->callee : call->caller;
+    if (status >= 200 && status < 300 && refreshes_target(pending.method)) {
+      if (std::string target = contact_uri(response); !target.empty()) to.remote_target = std::move(target);
+    }
+    auto builder = sip::MessageBuilder::response_to(*pending.request, status, response.reason());
+    if (status > 100 && status < 300 && carries_contact(pending.method))
+      builder.header(sip::HeaderId::contact, from.contact);
+    copy_end_to_end(response, builder);
+    const std::string_view to_tag = pending.request->to() ? pending.request->to()->tag() : std::string_view{};
+    table_.respond(pending.server, std::move(builder).serialize(), status, to_tag);
+  }
+  if (status < 200) return;
+  // Final: the transaction pair is done.
+  pending_by_server_.erase(key(pending.server));
+  if (call != nullptr)
+    std::erase_if(call->pending, [client_key](txn::ClientTransactionId id) { return key(id) == client_key; });
+  pending_.erase(it);
+}
+
+void B2bua::send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag) {
+  auto builder = leg_request(leg, "BYE", ++leg.local_cseq, local_tag, remote_tag, false);
+  auto message = builder.build();
+  if (!message) return;
+  if (leg.trunk != nullptr && leg.trunk->rules_out && !leg.trunk->rules_out->apply(*message)) return;
+  if (auto client = table_.send_request(std::move(*message), leg.peer)) own_requests_.insert(key(*client));
+}
+
+}  // namespace osprey::sbc

@@ -1,0 +1,216 @@
+// The callee leg's INVITE responses mapped onto the caller's INVITE (RFC 3261 §13.2.2 on the
+// callee leg, §13.3.1 on the caller leg), the ACKs of each leg (§13.2.2.4) and CANCEL (§9).
+#include "sbc/b2bua.hpp"
+#include "sbc/leg_request.hpp"
+#include "sip/builder.hpp"
+
+namespace osprey::sbc {
+
+bool B2bua::on_response(txn::ClientTransactionId transaction, const sip::Message& response) {
+  const std::uint64_t id = key(transaction);
+  if (auto it = invite_clients_.find(id); it != invite_clients_.end()) {
+    on_invite_response(it->second, response);
+    return true;
+  }
+  if (pending_.count(id) != 0) {
+    on_in_dialog_response(id, response);
+    return true;
+  }
+  if (auto it = own_requests_.find(id); it != own_requests_.end()) {
+    if (response.status() >= 200) own_requests_.erase(it);
+    return true;
+  }
+  return false;
+}
+
+bool B2bua::on_client_failure(txn::ClientTransactionId transaction, int status) {
+  const std::uint64_t id = key(transaction);
+  if (auto it = invite_clients_.find(id); it != invite_clients_.end()) {
+    const CallRef ref = it->second;
+    if (Call* call = find(ref); call != nullptr && call->state == CallState::confirmed) return true;
+    callee_failed(ref, status);
+    return true;
+  }
+  if (auto it = pending_.find(id); it != pending_.end()) {
+    Pending pending = std::move(it->second);
+    pending_.erase(it);
+    pending_by_server_.erase(key(pending.server));
+    if (Call* call = find(pending.call)) std::erase(call->pending, transaction);
+    if (pending.request) answer(pending.server, *pending.request, status == 408 ? 408 : 500);
+    return true;
+  }
+  return own_requests_.erase(id) != 0;
+}
+
+std::string B2bua::caller_tag_for(Call& call, std::string_view callee_tag) {
+  if (callee_tag.empty()) return call.caller.local_tag;
+  for (const auto& [callee, caller] : call.early_tags) {
+    if (callee == callee_tag) return caller;
+  }
+  // The first early dialog takes the tag the caller leg was given; each further one (a fork
+  // behind the trunk) a tag of its own, so the caller sees as many dialogs as there are.
+  std::string tag = call.early_tags.empty() ? call.caller.local_tag : tags_.tag();
+  call.early_tags.emplace_back(std::string(callee_tag), tag);
+  return tag;
+}
+
+void B2bua::forward_to_caller(Call& call, const sip::Message& response, std::string_view caller_tag) {
+  const int status = response.status();
+  const sip::Message& invite = *call.invite;
+  auto builder = sip::MessageBuilder::response_to(invite, status, response.reason(), caller_tag);
+  if (status < 300) {
+    // §12.1.1: a UAS copies the request's Record-Route into responses that create a dialog.
+    invite.for_each_line(sip::HeaderId::record_route, [&builder](std::string_view value) {
+      builder.header(sip::HeaderId::record_route, value);
+      return true;
+    });
+    builder.header(sip::HeaderId::contact, call.caller.contact);
+  }
+  copy_end_to_end(response, builder);
+  std::string text = std::move(builder).serialize();
+  const Trunk* trunk = call.caller.trunk;
+  if (trunk != nullptr && trunk->rules_out) {
+    auto message = sip::Message::parse(text);
+    if (!message || !trunk->rules_out->apply(*message)) return;
+    text = message->serialize();
+  }
+  table_.respond(call.invite_server, std::move(text), status, caller_tag);
+}
+
+void B2bua::on_invite_response(CallRef ref, const sip::Message& response) {
+  const int status = response.status();
+  if (status == 100) return;  // hop by hop: the caller had the table's own 100
+  Call* call = find(ref);
+  if (call == nullptr || !response.to()) return;
+  Leg& callee = call->callee;
+  const std::string_view callee_tag = response.to()->tag();
+  if (status < 200) {
+    if (call->final_sent) return;
+    if (!callee_tag.empty()) {
+      // §12.1.2 / §13.2.2.4: an early dialog; its requests (PRACK, UPDATE) follow it.
+      callee.remote_tag = std::string(callee_tag);
+      if (std::string target = contact_uri(response); !target.empty())
+        callee.remote_target = std::move(target);
+      callee.route_set = route_set_of(response, true);
+    }
+    const std::string caller_tag = caller_tag_for(*call, callee_tag);
+    forward_to_caller(*call, response, caller_tag);
+    call->provisional_sent = true;
+    return;
+  }
+  if (status < 300) {
+    if (call->state == CallState::confirmed) {
+      // A retransmission of the 2xx (the callee did not see our ACK, §13.3.1.4): the caller
+      // had it and ACKed, so ACK again; or the caller has not ACKed yet: pass it on again.
+      // Another fork's 2xx is ignored here: its sender gives up and hangs up (§13.3.1.4).
+      if (callee_tag != callee.remote_tag) return;
+      if (call->caller_acked && !call->callee_ack.empty()) {
+        if (auto ack = sip::Message::parse(call->callee_ack)) table_.send_ack(std::move(*ack), callee.peer);
+      } else if (call->invite) {
+        forward_to_caller(*call, response, call->caller.local_tag);
+      }
+      return;
+    }
+    callee.remote_tag = std::string(callee_tag);
+    if (std::string target = contact_uri(response); !target.empty()) callee.remote_target = std::move(target);
+    callee.route_set = route_set_of(response, true);
+    const std::string caller_tag = caller_tag_for(*call, callee_tag);
+    call->caller.local_tag = caller_tag;
+    call->early_tags.clear();
+    call->state = CallState::confirmed;
+    ++counters_.calls_answered;
+    forward_to_caller(*call, response, caller_tag);
+    call->final_sent = true;
+    return;
+  }
+  // A final failure: this attempt is over.
+  invite_clients_.erase(key(*call->invite_client));
+  call->invite_client.reset();
+  const bool retryable = status == 408 || (status >= 500 && status < 600);
+  if (retryable && !call->trunks.empty() && !call->cancelled && !call->provisional_sent &&
+      call->next_trunk < call->trunks.size()) {
+    ++counters_.failovers;
+    route_callee(ref);
+    return;
+  }
+  if (call->cancelled) {
+    fail_caller(ref, 487);
+    return;
+  }
+  if (status == 401 || status == 407) {
+    // The trunk challenged osprey, not the caller: its realm and nonce mean nothing to the
+    // caller, and the caller's credentials must never reach a trunk.
+    fail_caller(ref, 403, "Trunk Authentication Failed");
+    return;
+  }
+  const std::string caller_tag = caller_tag_for(*call, callee_tag);
+  if (status >= 300 && status < 400) {
+    // A redirection's Contacts name the trunk's side: the caller cannot follow them.
+    fail_caller(ref, 480);
+    return;
+  }
+  forward_to_caller(*call, response, caller_tag);
+  call->final_sent = true;
+  ++counters_.calls_failed;
+  release(ref);
+}
+
+std::string B2bua::send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
+                            std::string_view remote_tag) {
+  auto builder = leg_request(to, "ACK", to.invite_cseq, local_tag, remote_tag, false);
+  if (source != nullptr) copy_end_to_end(*source, builder);
+  std::string text = std::move(builder).serialize();
+  if (auto ack = sip::Message::parse(text)) table_.send_ack(std::move(*ack), to.peer);
+  return text;
+}
+
+bool B2bua::on_ack(const sip::Message& ack, const net::Flow& flow) {
+  if (!claims(ack)) return false;
+  const LegEntry* entry = match_leg(ack, flow, true);
+  if (entry == nullptr) {
+    ++counters_.unknown_legs;
+    return true;  // §17: nothing answers an ACK
+  }
+  const CallRef ref = entry->call;
+  const LegSide side = entry->side;
+  Call& call = *find(ref);
+  if (call.state != CallState::confirmed) return true;
+  Leg& from = side == LegSide::caller ? call.caller : call.callee;
+  Leg& to = side == LegSide::caller ? call.callee : call.caller;
+  // Only the ACK of the peer's last INVITE on this leg (a stale or replayed one goes nowhere).
+  if (!ack.cseq() || ack.cseq()->number != from.remote_invite_cseq) return true;
+  const bool initial = side == LegSide::caller && !call.caller_acked;
+  std::string text = send_ack(to, &ack, to.local_tag, to.remote_tag);
+  if (initial) {
+    call.caller_acked = true;
+    call.callee_ack = std::move(text);
+    call.invite.reset();  // every response to it is sent
+  }
+  return true;
+}
+
+bool B2bua::on_cancel(txn::ServerTransactionId invite, const sip::Message& /*cancel*/) {
+  if (auto it = invite_servers_.find(key(invite)); it != invite_servers_.end()) {
+    const CallRef ref = it->second;
+    Call* call = find(ref);
+    if (call == nullptr || call->final_sent) return true;
+    call->cancelled = true;
+    if (call->invite_client) {
+      // §9.1: held back by the table until the callee sent a provisional; the callee's 487
+      // (or the INVITE's timeout) ends the caller's INVITE with 487.
+      table_.send_cancel(*call->invite_client);
+    } else {
+      fail_caller(ref, 487);  // still resolving: nothing was sent
+    }
+    return true;
+  }
+  if (auto it = pending_by_server_.find(key(invite)); it != pending_by_server_.end()) {
+    // A re-INVITE cancelled: its copy on the other leg is cancelled; the answer comes back.
+    const std::uint64_t client = it->second;
+    table_.send_cancel({static_cast<std::uint32_t>(client >> 32), static_cast<std::uint32_t>(client)});
+    return true;
+  }
+  return false;
+}
+
+}  // namespace osprey::sbc
