@@ -82,11 +82,15 @@ bool B2bua::take(proxy::RequestContext& context) {
   if (!context.route->routes.empty()) return false;
   auto uri = sip::parse_uri(context.route->request_uri);
   if (!uri) return false;
-  const bool local_user = identity_.serves_uri(*uri) && (!users_.is_local_user || users_.is_local_user(*uri));
-  // From a trunk (its source address) to one of our users: the registrar's bindings.
-  if (const Trunk* trunk = trunks_.by_source(context.flow.remote.address); trunk != nullptr && local_user)
+  const bool served = identity_.serves_uri(*uri);
+  const bool known_user = served && users_.is_local_user && users_.is_local_user(*uri);
+  // From a trunk (its source address) to one of our users: the registrar's bindings (480 when
+  // the user has none).
+  if (const Trunk* trunk = trunks_.by_source(context.flow.remote.address);
+      trunk != nullptr && served && (known_user || !users_.is_local_user))
     return take_inbound(context, *trunk);
-  if (local_user || !context.originator.may_relay) return false;
+  // One of our users stays with the proxy even when a route's prefix would match its name.
+  if (known_user || !context.originator.may_relay) return false;
   // Toward a trunk: access control judged this target (authenticated, From owned, dial
   // policy) as it judges any target beyond our users.
   const TrunkRoute* route = match_route(routes_, *uri);

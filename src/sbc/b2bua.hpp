@@ -73,7 +73,8 @@ struct UserLocation {
   std::function<std::int64_t()> clock;  // seconds since the epoch (binding expiry)
   registrar::ConnectionOpen connection_open;
   // True when a Request-URI names one of our users (an account or a binding): such a call
-  // stays with the proxy even when a route's prefix matches it. Null: nobody.
+  // stays with the proxy even when a route's prefix matches it. Null: nobody is known, and a
+  // call from a trunk to any user of a served domain looks for bindings.
   std::function<bool(const sip::Uri&)> is_local_user;
 };
 

@@ -149,6 +149,12 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& response) {
     fail_caller(ref, 480);
     return;
   }
+  if (status == 503) {
+    // RFC 3261 §16.7 step 6 by analogy: the trunk's overload is not osprey's; a caller told
+    // 503 would take osprey for unavailable (RFC 3263 §4.3).
+    fail_caller(ref, 500);
+    return;
+  }
   forward_to_caller(*call, response, caller_tag);
   call->final_sent = true;
   ++counters_.calls_failed;

@@ -1,0 +1,618 @@
+// The B2BUA's leg mapping (sbc/b2bua.hpp) on a real transaction table with a recording
+// transport: what the callee leg carries of the caller's side (nothing but the allow-list and
+// the body), each leg's CSeq space, ACK, CANCEL, BYE both ways, re-INVITE and UPDATE with the
+// remote target refreshed, PRACK's RAck, 481 on forged leg ids, failover, and the call state
+// released after every way a call ends.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "net/local_identity.hpp"
+#include "proxy/request_stage.hpp"
+#include "recording_transport.hpp"
+#include "sbc/b2bua.hpp"
+#include "sbc/leg_contact.hpp"
+#include "sip/builder.hpp"
+#include "sip/message.hpp"
+#include "sip/route_decision.hpp"
+#include "store/location_store.hpp"
+#include "txn/transaction_table.hpp"
+
+namespace osprey::sbc {
+namespace {
+
+using osprey::testing::endpoint;
+using osprey::testing::RecordingTransport;
+
+const net::Endpoint kAlice = endpoint("192.0.2.9", 5070);
+const net::Endpoint kCarrier = endpoint("192.0.2.50", 5060);
+const net::Endpoint kBackup = endpoint("192.0.2.51", 5060);
+const net::Endpoint kBob = endpoint("198.51.100.7", 5062);
+const net::Endpoint kStranger = endpoint("203.0.113.66", 5060);
+
+// The location service for calls from the trunk: bob has one binding.
+class OneBindingStore final : public store::LocationStore {
+ public:
+  std::vector<store::Binding> lookup(std::string_view aor, std::int64_t) const override {
+    if (aor != "sip:bob@example.com") return {};
+    store::Binding binding;
+    binding.aor = "sip:bob@example.com";
+    binding.contact = "sip:bob@198.51.100.7:5062";
+    binding.source = store::BindingSource{net::Protocol::udp, kBob, 0};
+    return {binding};
+  }
+  void update(std::string_view, std::int64_t, const Decide&, std::function<void(bool)> durable) override {
+    durable(true);
+  }
+  std::size_t expire(std::int64_t) override { return 0; }
+  std::size_t aor_count() const override { return 1; }
+  std::size_t binding_count() const override { return 1; }
+};
+
+// What the worker's LocalResponder does for the B2BUA, without the pipeline's other stages.
+class B2buaUser : public txn::TransactionUser {
+ public:
+  B2bua* b2bua = nullptr;
+  const net::LocalIdentity* identity = nullptr;
+  txn::TransactionTable* table = nullptr;
+  bool may_relay = true;
+  void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
+    if (b2bua->claims(request)) {
+      b2bua->on_leg_request(t, request, flow);
+      return;
+    }
+    proxy::RequestContext context(t, request, flow);
+    context.route = sip::decide_route(request, *identity);
+    context.originator.may_relay = may_relay;
+    if (b2bua->take(context)) {
+      if (context.reply)
+        table->respond(t, sip::serialize_reply(request, *context.reply, "local"), context.reply->status,
+                       "local");
+      return;
+    }
+    ++refused;
+    table->respond(t, sip::serialize_reply(request, {404, {}, {}}, "x"), 404, "x");
+  }
+  void on_ack(const sip::Message& ack, const net::Flow& flow) override { b2bua->on_ack(ack, flow); }
+  void on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel) override {
+    b2bua->on_cancel(invite, cancel);
+  }
+  void on_response(txn::ClientTransactionId t, const sip::Message& response) override {
+    b2bua->on_response(t, response);
+  }
+  void on_client_failure(txn::ClientTransactionId t, int status) override {
+    b2bua->on_client_failure(t, status);
+  }
+  void on_stray_response(const sip::Message&, const net::Flow&) override {}
+  int refused = 0;
+};
+
+SbcSettings settings() {
+  SbcSettings sbc;
+  Trunk carrier;
+  carrier.name = "carrier";
+  carrier.peer = "sip:192.0.2.50:5060";
+  const std::vector<std::string> sources{"192.0.2.50/32"};
+  carrier.sources = *security::AddressSet::parse(sources);
+  Trunk backup;
+  backup.name = "backup";
+  backup.peer = "sip:backup.test";
+  sbc.trunks = {carrier, backup};
+  sbc.routes = {
+      TrunkRoute{.prefix = "+", .domain = {}, .strip = 1, .prepend = "00", .trunks = {"carrier", "backup"}}};
+  return sbc;
+}
+
+class B2buaTest : public ::testing::Test {
+ protected:
+  B2buaTest()
+      : identity_({"example.com"}),
+        table_(transport_, user_, {}, start_),
+        b2bua_(
+            0, settings(), table_, transport_, identity_,
+            [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
+            UserLocation{.location = &store_,
+                         .clock = [] { return std::int64_t{1'800'000'000}; },
+                         .connection_open = {},
+                         .is_local_user = {}}) {
+    identity_.add_listener(net::Protocol::udp, RecordingTransport::local());
+    table_.set_options(
+        {.reject_merged_requests = false, .forward_unmatched_cancels = true, .branch_prefix = "w0."});
+    user_.b2bua = &b2bua_;
+    user_.identity = &identity_;
+    user_.table = &table_;
+  }
+
+  void resolve(const sip::Uri& uri, net::ResolveCallback done) {
+    net::ResolvedTarget target;
+    if (uri.host == "192.0.2.50") target.hops.push_back({net::Protocol::udp, kCarrier});
+    if (uri.host == "backup.test") target.hops.push_back({net::Protocol::udp, kBackup});
+    if (uri.host == "198.51.100.7") target.hops.push_back({net::Protocol::udp, kBob});
+    if (target.hops.empty()) {
+      done(tl::unexpected(std::string("no such name")));
+      return;
+    }
+    done(std::move(target));
+  }
+
+  void feed(const std::string& text, const net::Endpoint& from) {
+    auto message = sip::Message::parse(text);
+    ASSERT_TRUE(message) << text;
+    const net::Flow flow{net::Protocol::udp, from, RecordingTransport::local(), 0};
+    if (message->is_request()) txn::stamp_received(*message, flow);
+    table_.receive(std::move(*message), flow);
+  }
+
+  static std::string alice_invite(const std::string& uri = "sip:+442071234567@example.com") {
+    return "INVITE " + uri +
+           " SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKalice1;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: \"Alice\" <sip:alice@example.com>;tag=a1\r\n"
+           "To: <" +
+           uri +
+           ">\r\n"
+           "Call-ID: caller-call-1@192.0.2.9\r\n"
+           "CSeq: 10 INVITE\r\n"
+           "Contact: <sip:alice@192.0.2.9:5070>\r\n"
+           "User-Agent: AliceSoft 1.0\r\n"
+           "X-Internal-Account: 12345\r\n"
+           "Subject: quarterly numbers\r\n"
+           "Supported: 100rel, timer\r\n"
+           "Allow: INVITE, ACK, BYE, CANCEL, UPDATE, PRACK\r\n"
+           "Content-Type: application/sdp\r\n"
+           "Content-Length: 35\r\n\r\n"
+           "v=0\r\no=- 1 1 IN IP4 media.invalid\r\n";
+  }
+
+  // Sent messages from `from` on, parsed, that satisfy `match`.
+  template <typename Match>
+  std::vector<sip::Message> sent_where(Match&& match, std::size_t from = 0) {
+    std::vector<sip::Message> found;
+    for (std::size_t i = from; i < transport_.sent.size(); ++i) {
+      auto message = transport_.parsed(i);
+      if (message && match(*message, transport_.sent[i].to)) found.push_back(std::move(*message));
+    }
+    return found;
+  }
+  std::vector<sip::Message> requests_to(const net::Endpoint& to, sip::Method method, std::size_t from = 0) {
+    return sent_where(
+        [&](const sip::Message& m, const net::Endpoint& at) {
+          return at == to && m.is_request() && m.method() == method;
+        },
+        from);
+  }
+  std::vector<sip::Message> responses_to(const net::Endpoint& to, int status, std::size_t from = 0) {
+    return sent_where(
+        [&](const sip::Message& m, const net::Endpoint& at) {
+          return at == to && m.is_response() && m.status() == status;
+        },
+        from);
+  }
+  std::string raw_of(const net::Endpoint& to, sip::Method method) {
+    for (const auto& sent : transport_.sent) {
+      auto message = sip::Message::parse(sent.bytes);
+      if (sent.to == to && message && message->is_request() && message->method() == method) return sent.bytes;
+    }
+    return {};
+  }
+
+  // The callee's answer to `request` with `status`, its own Contact and tag.
+  static std::string answer(const sip::Message& request, int status, const std::string& extra = {},
+                            const std::string& tag = "callee-tag",
+                            const std::string& contact = "sip:gw@192.0.2.50:5060") {
+    auto builder = sip::MessageBuilder::response_to(request, status, {}, status == 100 ? "" : tag);
+    if (status > 100 && status < 300) builder.header("Contact", "<" + contact + ">");
+    builder.header("Server", "CarrierSwitch 9");
+    builder.header("Record-Route", "<sip:core7.carrier.internal;lr>");
+    std::string text = std::move(builder).serialize();
+    if (!extra.empty()) text.insert(text.find("\r\n\r\n") + 2, extra);
+    return text;
+  }
+
+  // A request on a dialog, written by hand (the peer's side of it).
+  static std::string in_dialog(const std::string& method, const std::string& uri, const std::string& from,
+                               const std::string& to, const std::string& call_id, int cseq,
+                               const std::string& branch, const std::string& via_host,
+                               const std::string& extra = {}) {
+    return method + " " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via_host + ";branch=" + branch +
+           "\r\nMax-Forwards: 70\r\nFrom: " + from + "\r\nTo: " + to + "\r\nCall-ID: " + call_id +
+           "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n" + extra + "Content-Length: 0\r\n\r\n";
+  }
+
+  // The Contact of `m` names a B2BUA leg of ours.
+  static bool names_a_leg(const sip::Message& m) {
+    const std::string uri = uri_of_contact(m);
+    const auto parsed = sip::parse_uri(uri);
+    return parsed && parse_leg_user(parsed->user).has_value();
+  }
+  static std::string uri_of_contact(const sip::Message& m) {
+    std::string contact(*m.first_value(sip::HeaderId::contact));
+    return contact.substr(1, contact.find('>') - 1);
+  }
+
+  // Alice calls +44..., the carrier answers; returns the carrier's INVITE and alice's 200.
+  struct Answered {
+    sip::Message callee_invite;
+    sip::Message caller_ok;
+  };
+  Answered answered_call() {
+    feed(alice_invite(), kAlice);
+    auto invites = requests_to(kCarrier, sip::Method::invite);
+    EXPECT_EQ(invites.size(), 1u);
+    feed(answer(invites[0], 200), kCarrier);
+    auto oks = responses_to(kAlice, 200);
+    EXPECT_EQ(oks.size(), 1u);
+    return {std::move(invites[0]), std::move(oks[0])};
+  }
+  void alice_acks(const sip::Message& ok) {
+    feed(in_dialog("ACK", uri_of_contact(ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                   std::string(ok.to()->text), "caller-call-1@192.0.2.9", 10, "z9hG4bKaliceack",
+                   "192.0.2.9:5070"),
+         kAlice);
+  }
+
+  RecordingTransport transport_;
+  B2buaUser user_;
+  net::LocalIdentity identity_;
+  txn::TimePoint start_ = txn::Clock::now();
+  txn::TransactionTable table_;
+  OneBindingStore store_;
+  B2bua b2bua_;
+};
+
+TEST_F(B2buaTest, CalleeLegCarriesNothingOfTheCallerSide) {
+  feed(alice_invite(), kAlice);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  const sip::Message& invite = invites[0];
+  const std::string raw = raw_of(kCarrier, sip::Method::invite);
+  // The route's strip and prepend, toward the trunk's peer.
+  EXPECT_EQ(invite.request_uri().text, "sip:00442071234567@192.0.2.50:5060");
+  // Topology hiding: no Call-ID, tag, Via, Contact, address, User-Agent or private header of
+  // the caller's side.
+  EXPECT_EQ(raw.find("caller-call-1"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("192.0.2.9"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("tag=a1"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("AliceSoft"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("X-Internal-Account"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("example.com"), std::string::npos) << raw;
+  EXPECT_EQ(invite.count(sip::HeaderId::via), 1u);
+  EXPECT_EQ(invite.count(sip::HeaderId::record_route), 0u);
+  EXPECT_EQ(invite.count(sip::HeaderId::user_agent), 0u);
+  // A CSeq space of its own, osprey's Contact naming the leg, the allow-listed headers and body.
+  EXPECT_EQ(invite.cseq()->number, 1u);
+  EXPECT_TRUE(names_a_leg(invite)) << raw;
+  EXPECT_EQ(invite.first_value(sip::HeaderId::subject), "quarterly numbers");
+  EXPECT_EQ(invite.first_value(sip::HeaderId::supported), "100rel, timer");
+  EXPECT_EQ(invite.body(), "v=0\r\no=- 1 1 IN IP4 media.invalid\r\n");
+  EXPECT_EQ(invite.first_value(sip::HeaderId::content_type), "application/sdp");
+  EXPECT_EQ(b2bua_.call_count(), 1u);
+}
+
+TEST_F(B2buaTest, CallerSeesNothingOfTheCalleeSide) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 180), kCarrier);
+  feed(answer(invite, 200), kCarrier);
+  auto ringing = responses_to(kAlice, 180);
+  auto ok = responses_to(kAlice, 200);
+  ASSERT_EQ(ringing.size(), 1u);
+  ASSERT_EQ(ok.size(), 1u);
+  for (const sip::Message* response : {&ringing[0], &ok[0]}) {
+    const std::string raw = response->serialize();
+    EXPECT_EQ(raw.find("192.0.2.50"), std::string::npos) << raw;
+    EXPECT_EQ(raw.find("carrier.internal"), std::string::npos) << raw;
+    EXPECT_EQ(raw.find("CarrierSwitch"), std::string::npos) << raw;
+    EXPECT_EQ(raw.find("callee-tag"), std::string::npos) << raw;
+    EXPECT_EQ(response->call_id(), "caller-call-1@192.0.2.9");
+    EXPECT_FALSE(response->to()->tag().empty());
+    EXPECT_TRUE(names_a_leg(*response));
+  }
+  // The early dialog and the confirmed one are the same dialog for alice (one fork).
+  EXPECT_EQ(ringing[0].to()->tag(), ok[0].to()->tag());
+}
+
+TEST_F(B2buaTest, AckForTheTwoHundredIsEachLegsOwn) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  auto acks = requests_to(kCarrier, sip::Method::ack);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].request_uri().text, "sip:gw@192.0.2.50:5060");  // the callee's Contact
+  EXPECT_EQ(acks[0].cseq()->number, 1u);
+  EXPECT_EQ(acks[0].call_id(), call.callee_invite.call_id());
+  EXPECT_EQ(acks[0].to()->tag(), "callee-tag");
+  // §12.1.2: the route set is the callee's Record-Route, reversed.
+  EXPECT_EQ(acks[0].first_value(sip::HeaderId::route), "<sip:core7.carrier.internal;lr>");
+  // The callee retransmits its 200 (our ACK was lost): osprey ACKs again, alice sees nothing.
+  const std::size_t before = transport_.sent.size();
+  feed(answer(call.callee_invite, 200), kCarrier);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::ack, before).size(), 1u);
+  EXPECT_EQ(responses_to(kAlice, 200, before).size(), 0u);
+}
+
+TEST_F(B2buaTest, ByeFromTheCallerEndsBothLegs) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  feed(in_dialog("BYE", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKbye1",
+                 "192.0.2.9:5070"),
+       kAlice);
+  EXPECT_EQ(responses_to(kAlice, 200).size(), 2u);  // the INVITE's and the BYE's
+  auto byes = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(byes[0].cseq()->number, 2u);  // the callee leg's own CSeq space
+  EXPECT_EQ(byes[0].call_id(), call.callee_invite.call_id());
+  EXPECT_EQ(byes[0].from()->tag(), call.callee_invite.from()->tag());
+  EXPECT_EQ(byes[0].to()->tag(), "callee-tag");
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+  feed(answer(byes[0], 200), kCarrier);  // needs nothing
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, ByeFromTheCalleeReachesTheCallerInItsDialog) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  feed(in_dialog("BYE", leg, "<sip:00442071234567@192.0.2.50>;tag=callee-tag",
+                 std::string(call.callee_invite.from()->text), std::string(*call.callee_invite.call_id()), 1,
+                 "z9hG4bKcbye", "192.0.2.50:5060"),
+       kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 200).size(), 1u);
+  auto byes = requests_to(kAlice, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(byes[0].request_uri().text, "sip:alice@192.0.2.9:5070");
+  EXPECT_EQ(byes[0].call_id(), "caller-call-1@192.0.2.9");
+  EXPECT_EQ(byes[0].from()->tag(), call.caller_ok.to()->tag());
+  EXPECT_EQ(byes[0].to()->tag(), "a1");
+  EXPECT_EQ(byes[0].cseq()->number, 1u);  // osprey's first request on the caller leg
+  EXPECT_EQ(byes[0].serialize().find("192.0.2.50"), std::string::npos);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, ReInviteFromTheCalleeRefreshesItsTargetAndMapsCSeqAndAck) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  const std::string callee_from = "<sip:00442071234567@192.0.2.50>;tag=callee-tag";
+  const std::string callee_to(call.callee_invite.from()->text);
+  const std::string callee_call(*call.callee_invite.call_id());
+  feed(in_dialog("INVITE", leg, callee_from, callee_to, callee_call, 5, "z9hG4bKre1", "192.0.2.50:5060",
+                 "Contact: <sip:gw2@192.0.2.50:5080>\r\n"),
+       kCarrier);
+  auto reinvites = requests_to(kAlice, sip::Method::invite);
+  ASSERT_EQ(reinvites.size(), 1u);
+  EXPECT_EQ(reinvites[0].cseq()->number, 1u);
+  EXPECT_EQ(reinvites[0].request_uri().text, "sip:alice@192.0.2.9:5070");
+  EXPECT_EQ(reinvites[0].serialize().find("gw2"), std::string::npos);
+  // Alice accepts with a new Contact of her own.
+  feed(answer(reinvites[0], 200, {}, "a1", "sip:alice@192.0.2.9:5099"), kAlice);
+  auto oks = responses_to(kCarrier, 200);
+  ASSERT_EQ(oks.size(), 1u);
+  EXPECT_EQ(oks[0].cseq()->number, 5u);
+  EXPECT_TRUE(names_a_leg(oks[0]));
+  // The callee's ACK becomes osprey's ACK of its re-INVITE on the caller leg.
+  feed(in_dialog("ACK", leg, callee_from, callee_to, callee_call, 5, "z9hG4bKreack", "192.0.2.50:5060"),
+       kCarrier);
+  auto acks = requests_to(kAlice, sip::Method::ack);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].cseq()->number, 1u);
+  EXPECT_EQ(acks[0].request_uri().text, "sip:alice@192.0.2.9:5099");  // her 2xx refreshed the target
+  // The callee's refreshed target is where the caller's BYE now goes.
+  feed(in_dialog("BYE", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKbye2",
+                 "192.0.2.9:5070"),
+       kAlice);
+  auto byes = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(byes[0].request_uri().text, "sip:gw2@192.0.2.50:5080");
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, UpdateFromTheCallerRefreshesItsTarget) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.caller_ok);
+  const std::string from = "\"Alice\" <sip:alice@example.com>;tag=a1";
+  const std::string to(call.caller_ok.to()->text);
+  feed(in_dialog("UPDATE", leg, from, to, "caller-call-1@192.0.2.9", 11, "z9hG4bKupd", "192.0.2.9:5070",
+                 "Contact: <sip:alice@192.0.2.9:6000>\r\n"),
+       kAlice);
+  auto updates = requests_to(kCarrier, sip::Method::update);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].cseq()->number, 2u);
+  EXPECT_EQ(updates[0].request_uri().text, "sip:gw@192.0.2.50:5060");
+  EXPECT_EQ(updates[0].serialize().find("192.0.2.9"), std::string::npos);
+  feed(answer(updates[0], 200, {}, "callee-tag", "sip:gw3@192.0.2.50:5090"), kCarrier);
+  auto oks = responses_to(kAlice, 200);
+  ASSERT_EQ(oks.size(), 2u);
+  EXPECT_EQ(oks[1].cseq()->method, sip::Method::update);
+  // The callee hangs up: osprey's BYE goes to alice's refreshed target.
+  feed(in_dialog("BYE", uri_of_contact(call.callee_invite), "<sip:x@192.0.2.50>;tag=callee-tag",
+                 std::string(call.callee_invite.from()->text), std::string(*call.callee_invite.call_id()), 9,
+                 "z9hG4bKcb2", "192.0.2.50:5060"),
+       kCarrier);
+  auto byes = requests_to(kAlice, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(byes[0].request_uri().text, "sip:alice@192.0.2.9:6000");
+  // And the callee's 2xx to the UPDATE refreshed its own target.
+  feed(in_dialog("INFO", leg, from, to, "caller-call-1@192.0.2.9", 12, "z9hG4bKinfo", "192.0.2.9:5070"),
+       kAlice);
+  EXPECT_EQ(responses_to(kAlice, 481).size(), 1u);  // the call ended with the BYE
+}
+
+TEST_F(B2buaTest, PrackCarriesTheCalleeLegsInviteCSeq) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 183, "Require: 100rel\r\nRSeq: 7\r\n"), kCarrier);
+  auto progress = responses_to(kAlice, 183);
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0].first_value(sip::HeaderId::rseq), "7");
+  EXPECT_EQ(progress[0].first_value(sip::HeaderId::require), "100rel");
+  feed(in_dialog("PRACK", uri_of_contact(progress[0]), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(progress[0].to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKprack",
+                 "192.0.2.9:5070", "RAck: 7 10 INVITE\r\n"),
+       kAlice);
+  auto pracks = requests_to(kCarrier, sip::Method::prack);
+  ASSERT_EQ(pracks.size(), 1u);
+  EXPECT_EQ(pracks[0].first_value(sip::HeaderId::rack), "7 1 INVITE");
+  EXPECT_EQ(pracks[0].cseq()->number, 2u);
+  EXPECT_EQ(pracks[0].to()->tag(), "callee-tag");
+  feed(answer(pracks[0], 200), kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 200).size(), 1u);  // the PRACK's
+}
+
+TEST_F(B2buaTest, ForgedLegIdsTagsAndSourcesGet481) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.caller_ok);
+  const std::string from = "\"Alice\" <sip:alice@example.com>;tag=a1";
+  const std::string to(call.caller_ok.to()->text);
+  // Another leg id of the right shape.
+  std::string forged = leg;
+  const std::size_t at = forged.find('@');
+  forged[at - 1] = forged[at - 1] == '0' ? '1' : '0';
+  feed(in_dialog("BYE", forged, from, to, "caller-call-1@192.0.2.9", 11, "z9hG4bKf1", "192.0.2.9:5070"),
+       kAlice);
+  // The right leg id with another dialog's tags, or Call-ID.
+  feed(in_dialog("BYE", leg, "<sip:alice@example.com>;tag=zz", to, "caller-call-1@192.0.2.9", 12, "z9hG4bKf2",
+                 "192.0.2.9:5070"),
+       kAlice);
+  feed(in_dialog("BYE", leg, from, to, "other-call", 13, "z9hG4bKf3", "192.0.2.9:5070"), kAlice);
+  // Everything right, from another address (a stolen capability).
+  feed(in_dialog("BYE", leg, from, to, "caller-call-1@192.0.2.9", 14, "z9hG4bKf4", "203.0.113.66:5060"),
+       kStranger);
+  // The caller leg's capability used on the callee's side: the callee leg's dialog is another.
+  feed(
+      in_dialog("BYE", leg, "<sip:x@192.0.2.50>;tag=callee-tag", std::string(call.callee_invite.from()->text),
+                std::string(*call.callee_invite.call_id()), 15, "z9hG4bKf5", "192.0.2.50:5060"),
+      kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 481).size() + responses_to(kStranger, 481).size() +
+                responses_to(kCarrier, 481).size(),
+            5u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::bye).size(), 0u);
+  EXPECT_EQ(b2bua_.call_count(), 1u);
+  EXPECT_EQ(b2bua_.counters().unknown_legs, 5u);
+  // A forged ACK goes nowhere either.
+  feed(in_dialog("ACK", forged, from, to, "caller-call-1@192.0.2.9", 10, "z9hG4bKf7", "192.0.2.9:5070"),
+       kAlice);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::ack).size(), 1u);
+}
+
+TEST_F(B2buaTest, CancelEndsTheCalleeLegAndTheCall) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 180), kCarrier);
+  feed(
+      "CANCEL sip:+442071234567@example.com SIP/2.0\r\nVia: SIP/2.0/UDP "
+      "192.0.2.9:5070;branch=z9hG4bKalice1;rport\r\n"
+      "Max-Forwards: 70\r\nFrom: \"Alice\" <sip:alice@example.com>;tag=a1\r\nTo: "
+      "<sip:+442071234567@example.com>\r\n"
+      "Call-ID: caller-call-1@192.0.2.9\r\nCSeq: 10 CANCEL\r\nContent-Length: 0\r\n\r\n",
+      kAlice);
+  auto cancels = requests_to(kCarrier, sip::Method::cancel);
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].call_id(), invite.call_id());
+  feed(answer(cancels[0], 200), kCarrier);
+  feed(answer(invite, 487), kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 487).size(), 1u);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, FailureReachesTheCallerAndReleasesTheCall) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 486), kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 486).size(), 1u);
+  EXPECT_EQ(requests_to(kBackup, sip::Method::invite).size(), 0u);  // 486 is no failover
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, FailoverToTheNextTrunkOn503) {
+  feed(alice_invite(), kAlice);
+  auto first = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(first, 503), kCarrier);
+  auto second = requests_to(kBackup, sip::Method::invite);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].call_id(), first.call_id());  // a new leg, a new dialog
+  EXPECT_EQ(second[0].request_uri().text, "sip:00442071234567@backup.test");
+  feed(answer(second[0], 200, {}, "backup-tag", "sip:b@192.0.2.51"), kBackup);
+  EXPECT_EQ(responses_to(kAlice, 200).size(), 1u);
+  EXPECT_EQ(b2bua_.counters().failovers, 1u);
+  EXPECT_EQ(b2bua_.call_count(), 1u);
+}
+
+TEST_F(B2buaTest, NoFailoverOnceTheCallerHeardRinging) {
+  feed(alice_invite(), kAlice);
+  auto first = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(first, 180), kCarrier);
+  feed(answer(first, 503), kCarrier);
+  EXPECT_EQ(requests_to(kBackup, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(responses_to(kAlice, 500).size(), 1u);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, TimeoutsFailOverThenEndTheCall) {
+  feed(alice_invite(), kAlice);
+  table_.advance(start_ + std::chrono::seconds(40));  // Timer B on the carrier's INVITE
+  ASSERT_FALSE(requests_to(kBackup, sip::Method::invite).empty());
+  EXPECT_EQ(responses_to(kAlice, 408).size(), 0u);
+  table_.advance(start_ + std::chrono::seconds(80));
+  EXPECT_FALSE(responses_to(kAlice, 408).empty());  // and its retransmissions (Timer G)
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, TrunkChallengeNeverReachesTheCaller) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 407, "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n\"\r\n"), kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 407).size(), 0u);
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 1u);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, CallsFromTheTrunkReachOurUsersBindings) {
+  feed(
+      "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKin1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=t1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: inbound-1@carrier.example\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"
+      "Content-Length: 0\r\n\r\n",
+      kCarrier);
+  auto invites = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_EQ(invites[0].request_uri().text, "sip:bob@198.51.100.7:5062");
+  const std::string raw = invites[0].serialize();
+  EXPECT_EQ(raw.find("carrier.example"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("192.0.2.50"), std::string::npos) << raw;
+  feed(answer(invites[0], 200, {}, "bob-tag", "sip:bob@198.51.100.7:5062"), kBob);
+  EXPECT_EQ(responses_to(kCarrier, 200).size(), 1u);
+  EXPECT_EQ(b2bua_.call_count(), 1u);
+}
+
+TEST_F(B2buaTest, OnlyCallsThatMayLeaveOurUsersGoToTrunks) {
+  user_.may_relay = false;  // an unauthenticated caller let in for our users only
+  feed(alice_invite(), kAlice);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(user_.refused, 1);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST(LegContact, ParsesOnlyItsOwnShape) {
+  const std::string id(kLegIdDigits, 'a');
+  const std::string user = leg_contact_user(12, id);
+  const auto parsed = parse_leg_user(user);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->worker, 12u);
+  EXPECT_EQ(parsed->leg_id, id);
+  EXPECT_FALSE(parse_leg_user("b2b.w1." + std::string(kLegIdDigits - 1, 'a')));
+  EXPECT_FALSE(parse_leg_user("b2b.w1." + std::string(kLegIdDigits, 'G')));
+  EXPECT_FALSE(parse_leg_user("b2b.wx." + id));
+  EXPECT_FALSE(parse_leg_user("alice"));
+  LegIdSource ids;
+  EXPECT_NE(ids.next(), ids.next());
+}
+
+}  // namespace
+}  // namespace osprey::sbc
