@@ -175,6 +175,16 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
   Call& call = calls_[ref.index];
   start_caller_leg(call, ref, context);
   call.caller.trunk = &trunk;
+  // The trunk's rules in, on the INVITE the callee leg is built from.
+  if (trunk.rules_in) {
+    std::optional<sip::Message> edited;
+    const sip::Message* ruled = apply_rules_in(call.caller, *call.invite, edited);
+    if (ruled == nullptr) {
+      fail_caller(ref, 500, "Header Rule Failed");
+      return true;
+    }
+    if (edited) call.invite = std::move(edited);
+  }
   call.hop_uri = hops.uris.front();
   call.hop_is_own_flow = hops.first_is_own_flow;
   call.callee.remote_target = best->contact;
@@ -257,11 +267,9 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
                              max_forwards > 0 ? max_forwards - 1 : 0);
   copy_end_to_end(invite, builder);
   auto message = builder.build();
-  if (message && callee.trunk != nullptr && callee.trunk->rules_out) {
-    if (!callee.trunk->rules_out->apply(*message)) {
-      fail_caller(ref, 500, "Header Rule Failed");
-      return;
-    }
+  if (message && !apply_rules_out(callee, *message)) {
+    fail_caller(ref, 500, "Header Rule Failed");
+    return;
   }
   std::optional<txn::ClientTransactionId> client;
   if (message) client = table_.send_request(std::move(*message), target);

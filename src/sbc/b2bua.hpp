@@ -159,6 +159,14 @@ class B2bua final : public proxy::SessionBorder {
   // rewritten from one leg's dialog identifiers to the other's. Unmapped: copied as they came.
   void map_referral(const sip::Message& request, sip::MessageBuilder& out, LegSide from);
 
+  // b2bua_rules.cpp: the trunk's rules in, on a message from `from` (the message itself when
+  // there are none, the edited copy in `storage`, nullptr when a rule failed); out, on what
+  // goes to `to` (false when a rule failed: nothing is sent).
+  const sip::Message* apply_rules_in(const Leg& from, const sip::Message& message,
+                                     std::optional<sip::Message>& storage);
+  bool apply_rules_out(const Leg& to, sip::Message& message);
+  bool apply_rules_out(const Leg& to, std::string& text);
+
   static std::uint64_t key(txn::ClientTransactionId id) {
     return (std::uint64_t{id.index} << 32) | id.generation;
   }

@@ -131,7 +131,13 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
   if (refreshes_target(method)) {
     if (std::string target = contact_uri(request); !target.empty()) from.remote_target = std::move(target);
   }
-  forward_in_dialog(transaction, request, ref, side);
+  std::optional<sip::Message> edited;
+  const sip::Message* ruled = apply_rules_in(from, request, edited);
+  if (ruled == nullptr) {
+    answer(transaction, request, 500, "Header Rule Failed");
+    return;
+  }
+  forward_in_dialog(transaction, *ruled, ref, side);
 }
 
 void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, CallRef ref,
@@ -162,7 +168,7 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
   }
   map_referral(request, builder, side);
   auto message = builder.build();
-  if (message && to.trunk != nullptr && to.trunk->rules_out && !to.trunk->rules_out->apply(*message)) {
+  if (message && !apply_rules_out(to, *message)) {
     answer(server, request, 500, "Header Rule Failed");
     return;
   }
@@ -208,12 +214,19 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
     if (status >= 200 && status < 300 && refreshes_target(pending.method)) {
       if (std::string target = contact_uri(response); !target.empty()) to.remote_target = std::move(target);
     }
-    auto builder = sip::MessageBuilder::response_to(*pending.request, status, response.reason());
-    if (status > 100 && status < 300 && carries_contact(pending.method))
-      builder.header(sip::HeaderId::contact, from.contact);
-    copy_end_to_end(response, builder);
+    std::optional<sip::Message> edited;
+    const sip::Message* ruled = apply_rules_in(to, response, edited);
+    const int sent_status = ruled != nullptr ? status : 500;
+    auto builder = sip::MessageBuilder::response_to(
+        *pending.request, sent_status, ruled != nullptr ? response.reason() : std::string_view{});
+    if (ruled != nullptr) {
+      if (status > 100 && status < 300 && carries_contact(pending.method))
+        builder.header(sip::HeaderId::contact, from.contact);
+      copy_end_to_end(*ruled, builder);
+    }
+    std::string text = std::move(builder).serialize();
     const std::string_view to_tag = pending.request->to() ? pending.request->to()->tag() : std::string_view{};
-    table_.respond(pending.server, std::move(builder).serialize(), status, to_tag);
+    if (apply_rules_out(from, text)) table_.respond(pending.server, std::move(text), sent_status, to_tag);
   }
   if (status < 200) return;
   // Final: the transaction pair is done.
@@ -227,7 +240,7 @@ void B2bua::send_bye(Leg& leg, std::string_view local_tag, std::string_view remo
   auto builder = leg_request(leg, "BYE", ++leg.local_cseq, local_tag, remote_tag, false);
   auto message = builder.build();
   if (!message) return;
-  if (leg.trunk != nullptr && leg.trunk->rules_out && !leg.trunk->rules_out->apply(*message)) return;
+  if (!apply_rules_out(leg, *message)) return;
   if (auto client = table_.send_request(std::move(*message), leg.peer)) own_requests_.insert(key(*client));
 }
 

@@ -68,20 +68,20 @@ void B2bua::forward_to_caller(Call& call, const sip::Message& response, std::str
   }
   copy_end_to_end(response, builder);
   std::string text = std::move(builder).serialize();
-  const Trunk* trunk = call.caller.trunk;
-  if (trunk != nullptr && trunk->rules_out) {
-    auto message = sip::Message::parse(text);
-    if (!message || !trunk->rules_out->apply(*message)) return;
-    text = message->serialize();
-  }
+  if (!apply_rules_out(call.caller, text)) return;
   table_.respond(call.invite_server, std::move(text), status, caller_tag);
 }
 
-void B2bua::on_invite_response(CallRef ref, const sip::Message& response) {
-  const int status = response.status();
+void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
+  const int status = received.status();
   if (status == 100) return;  // hop by hop: the caller had the table's own 100
   Call* call = find(ref);
-  if (call == nullptr || !response.to()) return;
+  if (call == nullptr || !received.to()) return;
+  std::optional<sip::Message> edited;
+  const sip::Message* ruled = apply_rules_in(call->callee, received, edited);
+  // A rule that fails on a response cannot refuse it (a callee that answered is in the call):
+  // it is mapped as it came, through the allow-list like every response.
+  const sip::Message& response = ruled != nullptr ? *ruled : received;
   Leg& callee = call->callee;
   const std::string_view callee_tag = response.to()->tag();
   if (status < 200) {
@@ -166,6 +166,7 @@ std::string B2bua::send_ack(Leg& to, const sip::Message* source, std::string_vie
   auto builder = leg_request(to, "ACK", to.invite_cseq, local_tag, remote_tag, false);
   if (source != nullptr) copy_end_to_end(*source, builder);
   std::string text = std::move(builder).serialize();
+  if (!apply_rules_out(to, text)) return text;
   if (auto ack = sip::Message::parse(text)) table_.send_ack(std::move(*ack), to.peer);
   return text;
 }

@@ -89,6 +89,23 @@ class B2buaUser : public txn::TransactionUser {
   int refused = 0;
 };
 
+// A trunk's rules: adds a header, or fails (an action that would make the message invalid).
+class AddHeaderRules final : public HeaderRules {
+ public:
+  AddHeaderRules(std::string name, std::string value, bool fail = false)
+      : name_(std::move(name)), value_(std::move(value)), fail_(fail) {}
+  tl::expected<void, std::string> apply(sip::Message& message) const override {
+    if (fail_) return tl::unexpected(std::string("rule failed"));
+    message.add_header(name_, value_);
+    return {};
+  }
+
+ private:
+  std::string name_;
+  std::string value_;
+  bool fail_;
+};
+
 SbcSettings settings() {
   SbcSettings sbc;
   Trunk carrier;
@@ -597,6 +614,40 @@ TEST_F(B2buaTest, OnlyCallsThatMayLeaveOurUsersGoToTrunks) {
   EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
   EXPECT_EQ(user_.refused, 1);
   EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, TrunkRulesRunOnWhatGoesToAndComesFromTheTrunk) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].rules_out = std::make_shared<AddHeaderRules>("X-Carrier-Account", "4711");
+  // Subject is allow-listed: what the in-rule writes reaches the caller.
+  sbc.trunks[0].rules_in = std::make_shared<AddHeaderRules>("Subject", "set by rule");
+  B2bua ruled(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &ruled;
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  EXPECT_EQ(invite.first_value("X-Carrier-Account"), "4711");
+  feed(answer(invite, 180), kCarrier);
+  auto ringing = responses_to(kAlice, 180);
+  ASSERT_EQ(ringing.size(), 1u);
+  EXPECT_EQ(ringing[0].first_value(sip::HeaderId::subject), "set by rule");
+  EXPECT_EQ(ringing[0].first_value("X-Carrier-Account"), std::nullopt);  // out rules: toward the trunk only
+  feed(answer(invite, 200), kCarrier);
+  alice_acks(responses_to(kAlice, 200).at(0));
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::ack).at(0).first_value("X-Carrier-Account"), "4711");
+}
+
+TEST_F(B2buaTest, AFailingTrunkRuleSendsNothingToTheTrunk) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].rules_out = std::make_shared<AddHeaderRules>("X", "y", true);
+  sbc.routes[0].trunks = {"carrier"};
+  B2bua ruled(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &ruled;
+  feed(alice_invite(), kAlice);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(responses_to(kAlice, 500).size(), 1u);
+  EXPECT_EQ(ruled.call_count(), 0u);
 }
 
 TEST(LegContact, ParsesOnlyItsOwnShape) {
