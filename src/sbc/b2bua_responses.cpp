@@ -102,8 +102,19 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
     if (call->state == CallState::confirmed) {
       // A retransmission of the 2xx (the callee did not see our ACK, §13.3.1.4): the caller
       // had it and ACKed, so ACK again; or the caller has not ACKed yet: pass it on again.
-      // Another fork's 2xx is ignored here: its sender gives up and hangs up (§13.3.1.4).
-      if (callee_tag != callee.remote_tag) return;
+      if (callee_tag != callee.remote_tag) {
+        // Another fork answered too (§13.2.2.4): its dialog is ACKed and ended at once; the
+        // caller never hears of it.
+        Leg fork = callee;
+        fork.remote_tag = std::string(callee_tag);
+        if (std::string target = contact_uri(response); !target.empty())
+          fork.remote_target = std::move(target);
+        fork.route_set = route_set_of(response, true);
+        fork.local_cseq = fork.invite_cseq;
+        send_ack(fork, nullptr, fork.local_tag, fork.remote_tag);
+        send_bye(fork, fork.local_tag, fork.remote_tag);
+        return;
+      }
       if (call->caller_acked && !call->callee_ack.empty()) {
         if (auto ack = sip::Message::parse(call->callee_ack)) table_.send_ack(std::move(*ack), callee.peer);
       } else if (call->invite) {

@@ -350,6 +350,22 @@ TEST_F(B2buaTest, AckForTheTwoHundredIsEachLegsOwn) {
   EXPECT_EQ(responses_to(kAlice, 200, before).size(), 0u);
 }
 
+TEST_F(B2buaTest, ASecondForksTwoHundredIsAckedAndEnded) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::size_t before = transport_.sent.size();
+  feed(answer(call.callee_invite, 200, {}, "fork-2", "sip:fork2@192.0.2.50:5070"), kCarrier);
+  auto acks = requests_to(kCarrier, sip::Method::ack, before);
+  auto byes = requests_to(kCarrier, sip::Method::bye, before);
+  ASSERT_EQ(acks.size(), 1u);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(acks[0].to()->tag(), "fork-2");
+  EXPECT_EQ(byes[0].to()->tag(), "fork-2");
+  EXPECT_EQ(byes[0].request_uri().text, "sip:fork2@192.0.2.50:5070");
+  EXPECT_EQ(responses_to(kAlice, 200, before).size(), 0u);
+  EXPECT_EQ(b2bua_.call_count(), 1u);  // the answered dialog goes on
+}
+
 TEST_F(B2buaTest, ByeFromTheCallerEndsBothLegs) {
   auto call = answered_call();
   alice_acks(call.caller_ok);
