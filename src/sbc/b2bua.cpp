@@ -4,6 +4,7 @@
 
 #include "sbc/leg_request.hpp"
 #include "sbc/trunk_routing.hpp"
+#include "security/asserted_identity.hpp"
 #include "sip/aor.hpp"
 #include "sip/builder.hpp"
 
@@ -139,12 +140,30 @@ bool B2bua::take_outbound(proxy::RequestContext& context, const TrunkRoute& rout
   const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
   call.number = routed_number(route, uri.user);
   start_caller_leg(call, ref, context);
+  assert_caller_identity(call, context.originator);
   if (call.trunks.empty()) {
     fail_caller(ref, 503);
     return true;
   }
   route_callee(ref);
   return true;
+}
+
+void B2bua::assert_caller_identity(Call& call, const proxy::Originator& originator) {
+  // RFC 3325 §5/§6 as the proxy does on its forwarded copy: what the caller wrote itself is not
+  // believed; the identity it authenticated as is asserted. The identity normaliser reads the
+  // trunk's identity from this copy.
+  sip::Message& invite = *call.invite;
+  bool edited = false;
+  if (!originator.trusted)
+    edited = security::remove_untrusted_identity(invite, !originator.asserted_identity.empty()) != 0;
+  if (!originator.asserted_identity.empty()) {
+    security::assert_identity(invite, originator.asserted_identity,
+                              std::span<const std::string>(&originator.asserted_identity, 1));
+    edited = true;
+  }
+  if (!edited) return;
+  if (auto current = invite.reparsed()) call.invite = std::move(*current);
 }
 
 bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {

@@ -129,6 +129,9 @@ class B2bua final : public proxy::SessionBorder {
   bool take_outbound(proxy::RequestContext& context, const TrunkRoute& route);
   bool take_inbound(proxy::RequestContext& context, const Trunk& trunk);
   void start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& context);
+  // A call from one of our users: the caller's INVITE as the proxy would forward it, identity
+  // wise (its own P-Asserted-Identity not believed, the authenticated one asserted).
+  void assert_caller_identity(Call& call, const proxy::Originator& originator);
   // Resolves the callee leg's next hop and sends its INVITE (the next trunk for trunk calls).
   void route_callee(CallRef ref);
   void send_callee_invite(CallRef ref, const txn::Target& target);
