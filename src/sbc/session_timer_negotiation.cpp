@@ -84,7 +84,8 @@ sip::Result<UasTimerDecision> decide_as_uas(const SessionTimerSettings& settings
   // A UAS that does not support the extension ignores both headers (RFC 4028 §9).
   if (!settings.enabled) return decision;
 
-  const bool uac_supports = sip::supports_timer(request);
+  // §7.1: a UAC that supports timers lists "timer" in Supported; one that requires them does too.
+  const bool uac_supports = sip::supports_timer(request) || sip::requires_timer(request);
   const std::uint32_t floor = our_min_se(settings);
   const std::uint32_t request_min = sip::effective_min_se(*their_min);
   SessionTerms terms;

@@ -81,6 +81,11 @@ TEST(SessionTimerUas, UacWithoutTimerSupportGetsOspreyAsRefresherAndNoRequire) {
   EXPECT_EQ(d.headers, (TimerHeaders{{HeaderId::session_expires, "1800;refresher=uas"}}));
 }
 
+TEST(SessionTimerUas, RequireTimerCountsAsSupport) {
+  auto d = uas(settings(1800, 300), "Require: timer\r\nSession-Expires: 120\r\n");
+  EXPECT_EQ(d.kind, Kind::interval_too_small);
+}
+
 TEST(SessionTimerUas, UacWithoutTimerSupportIsNot422dButRaised) {
   // It could not read a 422's Min-SE: the call goes on at our minimum, osprey refreshing.
   auto d = uas(settings(1800, 600), "Session-Expires: 100\r\n");
