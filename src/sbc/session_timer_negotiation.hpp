@@ -59,8 +59,8 @@ void apply_timer_headers(const TimerHeaders& headers, sip::Message& message);
 // whether it supports timers, through the headers of this file).
 void remove_timer_headers(sip::Message& message);
 
-// The peer's Allow lists UPDATE (RFC 3311), so a refresh can be an UPDATE (RFC 4028 §10 prefers
-// it: no offer/answer needed). Method names are case-sensitive (RFC 3261 §7.1).
+// The peer's Allow lists UPDATE (RFC 3311), so a refresh can be an UPDATE, which needs no
+// offer/answer (RFC 4028 §10 allows either). Method names are case-sensitive (RFC 3261 §7.1).
 bool allows_update(const sip::Message& message);
 
 // ---- osprey as UAS: an INVITE or UPDATE from the leg's peer (RFC 4028 §9).

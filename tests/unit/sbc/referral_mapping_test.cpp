@@ -94,6 +94,18 @@ TEST(ReferralMapping, AttendedTransferReferTo) {
   EXPECT_EQ(dialog_named_by(*replaces), peer_view(kC2));
 }
 
+TEST(ReferralMapping, SecondHopReplacesIsAlreadyInTheFarEndsTerms) {
+  // Bob's INVITE comes back to osprey with the Replaces of the mapped Refer-To: seen from
+  // osprey, it names C2 with the tags swapped, i.e. C2 as Carol holds it.
+  auto replaces = sip::parse_replaces("c2-osp;to-tag=carol-c2;from-tag=osp-c2");
+  ASSERT_TRUE(replaces);
+  EXPECT_EQ(peer_view(dialog_named_by(*replaces)), kC2);
+  // Mapping it a second time would be wrong: osprey holds no dialog with those tags that way round.
+  auto again = map_replaces("c2-osp;to-tag=carol-c2;from-tag=osp-c2", table());
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+}
+
 TEST(ReferralMapping, CallIdsThatNeedEscapingSurviveTheRoundTrip) {
   // A Call-ID is word [ "@" word ] (RFC 3261 §25.1): '<', '>', '[', ']', ':' and '@' must be
   // %-escaped inside the URI, and come back out the same.

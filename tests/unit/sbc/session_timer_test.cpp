@@ -8,6 +8,7 @@ namespace osprey::sbc {
 namespace {
 
 using std::chrono::seconds;
+using test_messages::request;
 using test_messages::response;
 using Kind = SessionTimerAction::Kind;
 using TimePoint = LegSessionTimer::TimePoint;
@@ -186,6 +187,36 @@ TEST(LegSessionTimer, LateFailureOfARefreshOvertakenByAReInviteIsIgnored) {
   EXPECT_EQ(timer.on_refresh_failed(at(906), response(481, "")).kind, Kind::none);
   EXPECT_EQ(timer.on_refresh_timeout(at(906)).kind, Kind::none);
   EXPECT_TRUE(timer.active());
+}
+
+TEST(LegSessionTimer, IncomingInviteToExpiry) {
+  // The peer's INVITE asks for 600 s, it refreshing; osprey answers 2xx and watches.
+  SessionTimerSettings settings;
+  auto decision =
+      decide_as_uas(settings, request("Supported: timer\r\nSession-Expires: 600;refresher=uac\r\n"));
+  ASSERT_TRUE(decision);
+  LegSessionTimer timer(settings);
+  timer.on_refreshed(t0, decision->terms);
+  EXPECT_EQ(timer.next_deadline(), at(600 - 32));
+  // Its re-INVITE at 500 s refreshes; then nothing more comes.
+  auto refresh =
+      decide_as_uas(settings, request("Supported: timer\r\nSession-Expires: 600;refresher=uac\r\n"));
+  timer.on_refreshed(at(500), refresh->terms);
+  EXPECT_EQ(timer.poll(at(600)).kind, Kind::none);
+  EXPECT_EQ(timer.poll(at(500 + 568)).kind, Kind::end_call);
+}
+
+TEST(LegSessionTimer, OutgoingInviteThrough422ToOurRefresh) {
+  SessionTimerSettings settings;
+  UacTimerNegotiation negotiation(settings);
+  ASSERT_TRUE(negotiation.on_422(response(422, "Min-SE: 2400\r\n")));
+  auto terms =
+      negotiation.read_2xx(response(200, "Require: timer\r\nSession-Expires: 2400;refresher=uac\r\n"));
+  ASSERT_TRUE(terms && *terms);
+  LegSessionTimer timer(settings);
+  timer.on_refreshed(t0, *terms);
+  EXPECT_EQ(timer.next_deadline(), at(1200));
+  EXPECT_EQ(timer.poll(at(1200)).kind, Kind::refresh);
 }
 
 }  // namespace
