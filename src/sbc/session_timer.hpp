@@ -13,6 +13,7 @@
 //            another final response -> on_refresh_failed, no response -> on_refresh_timeout
 //   end_call: BYE on both legs with "Reason: " + action.reason
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ class LegSessionTimer {
   // refreshed (RFC 4028 §10: any 2xx to a re-INVITE/UPDATE is a refresh) and the interval and
   // refresher may have changed. nullopt: no timer on the leg from now on.
   void on_refreshed(TimePoint now, std::optional<SessionTerms> terms);
+  // A Min-SE the leg's peer made osprey raise (UacTimerNegotiation::min_se() after a 422 to the
+  // initial INVITE): refreshes carry it too (RFC 4028 §7.4). Never lowers it.
+  void raise_min_se(std::uint32_t seconds) { min_se_ = std::max(min_se_, seconds); }
   // From the peer's Allow (its INVITE or 2xx; allows_update()).
   void set_peer_allows_update(bool allowed) { peer_allows_update_ = allowed; }
 

@@ -217,6 +217,11 @@ TEST(LegSessionTimer, OutgoingInviteThrough422ToOurRefresh) {
   timer.on_refreshed(t0, *terms);
   EXPECT_EQ(timer.next_deadline(), at(1200));
   EXPECT_EQ(timer.poll(at(1200)).kind, Kind::refresh);
+  // The refresh carries the Min-SE the 422 asked for once the caller hands it over.
+  EXPECT_EQ(timer.refresh_headers()[2].value, "90");
+  timer.raise_min_se(negotiation.min_se());
+  timer.raise_min_se(100);  // never lowers it
+  EXPECT_EQ(timer.refresh_headers()[2], (TimerHeader{sip::HeaderId::min_se, "2400"}));
 }
 
 }  // namespace
