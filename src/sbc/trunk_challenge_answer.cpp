@@ -23,30 +23,25 @@ std::vector<security::DigestChallenge> TrunkChallengeAnswer::acceptable(const si
   return found;
 }
 
-std::optional<sip::Message> TrunkChallengeAnswer::answer(const sip::Message& request,
-                                                         const sip::Message& challenge) {
-  if (!request.is_request() || !challenge.is_response()) return std::nullopt;
-  if (challenge.status() != 401 && challenge.status() != 407) return std::nullopt;
+bool TrunkChallengeAnswer::learn(const sip::Message& challenge) {
+  if (!challenge.is_response()) return false;
+  if (challenge.status() != 401 && challenge.status() != 407) return false;
   const std::vector<security::DigestChallenge> offered = acceptable(challenge);
-  if (offered.empty()) return std::nullopt;
+  if (offered.empty()) return false;
 
   // Every realm is judged before anything changes: one realm that failed ends the attempt,
   // whatever else the response offers (the trunk refused us; answering the rest would loop).
   for (const security::DigestChallenge& c : offered) {
-    auto known = std::find_if(answered_.begin(), answered_.end(), [&](const Answered& a) {
-      return a.challenge.answer_header == c.answer_header && a.challenge.realm == c.realm;
-    });
-    if (known == answered_.end()) continue;
+    const Answered* known = find(c);
+    if (known == nullptr) continue;
     // RFC 7616 §3.3: stale=true says the last credentials were right and only the nonce aged; a
     // new nonce is answered again. The same nonce again, or no stale flag: refused.
-    if (!c.stale || c.nonce == known->challenge.nonce) return std::nullopt;
-    if (known->stale_rounds >= kMaxStaleRounds) return std::nullopt;
+    if (!c.stale || c.nonce == known->challenge.nonce) return false;
+    if (known->stale_rounds >= kMaxStaleRounds) return false;
   }
   for (const security::DigestChallenge& c : offered) {
-    auto known = std::find_if(answered_.begin(), answered_.end(), [&](const Answered& a) {
-      return a.challenge.answer_header == c.answer_header && a.challenge.realm == c.realm;
-    });
-    if (known == answered_.end()) {
+    Answered* known = find(c);
+    if (known == nullptr) {
       answered_.push_back(Answered{c, 0, 0});
     } else {
       known->challenge = c;
@@ -54,22 +49,39 @@ std::optional<sip::Message> TrunkChallengeAnswer::answer(const sip::Message& req
       ++known->stale_rounds;
     }
   }
+  ++rounds_;
+  return true;
+}
 
-  sip::Message again = request.clone();
-  again.remove_headers(sip::HeaderId::authorization);
-  again.remove_headers(sip::HeaderId::proxy_authorization);
+bool TrunkChallengeAnswer::authorize(sip::Message& request) {
+  request.remove_headers(sip::HeaderId::authorization);
+  request.remove_headers(sip::HeaderId::proxy_authorization);
   // RFC 3261 §22.4: the digest-uri is the Request-URI as sent.
   const std::string uri(request.request_uri().text);
   const std::string method(request.method_text());
   for (Answered& known : answered_) {
     auto value =
         security::digest_authorization(known.challenge, account_, method, uri, known.nc + 1, cnonce_());
-    if (!value) return std::nullopt;
+    if (!value) return false;
     ++known.nc;
-    again.add_header(known.challenge.answer_header, *value);
+    request.add_header(known.challenge.answer_header, *value);
   }
-  ++rounds_;
+  return true;
+}
+
+std::optional<sip::Message> TrunkChallengeAnswer::answer(const sip::Message& request,
+                                                         const sip::Message& challenge) {
+  if (!request.is_request() || !learn(challenge)) return std::nullopt;
+  sip::Message again = request.clone();
+  if (!authorize(again)) return std::nullopt;
   return again;
+}
+
+TrunkChallengeAnswer::Answered* TrunkChallengeAnswer::find(const security::DigestChallenge& challenge) {
+  auto known = std::find_if(answered_.begin(), answered_.end(), [&](const Answered& a) {
+    return a.challenge.answer_header == challenge.answer_header && a.challenge.realm == challenge.realm;
+  });
+  return known == answered_.end() ? nullptr : &*known;
 }
 
 }  // namespace osprey::sbc

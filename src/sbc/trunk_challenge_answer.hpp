@@ -45,6 +45,14 @@ class TrunkChallengeAnswer {
   // already answered and challenged again without stale=true, or the hash cannot be computed.
   std::optional<sip::Message> answer(const sip::Message& request, const sip::Message& challenge);
 
+  // The two halves of answer(), for a caller that builds the next request itself (the REGISTER
+  // client, whose repeat after a 423 carries a new Expires): learn() judges `challenge` as
+  // answer() does (false: cannot answer, the attempt ends) and remembers its realms;
+  // authorize() replaces the Authorization / Proxy-Authorization lines of `request` with one per
+  // realm learned, each with its next nonce count (false: a hash could not be computed).
+  bool learn(const sip::Message& challenge);
+  bool authorize(sip::Message& request);
+
   // How many challenges were answered (the caller's logs).
   int rounds() const { return rounds_; }
 
@@ -57,6 +65,7 @@ class TrunkChallengeAnswer {
 
   // The challenges of `challenge` this side answers (realm filter applied).
   std::vector<security::DigestChallenge> acceptable(const sip::Message& challenge) const;
+  Answered* find(const security::DigestChallenge& challenge);
 
   security::DigestAccount account_;
   std::string realm_;  // empty: any
