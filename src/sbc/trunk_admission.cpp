@@ -80,7 +80,7 @@ TrunkAdmissions::TrunkAdmissions(const std::vector<Trunk>& trunks, TrunkAdmissio
   }
 }
 
-TrunkAdmission* TrunkAdmissions::of(std::string_view trunk_name) {
+TrunkAdmission* TrunkAdmissions::of(std::string_view trunk_name) const {
   auto found = by_name_.find(std::string(trunk_name));
   return found == by_name_.end() ? nullptr : found->second.get();
 }

@@ -92,7 +92,7 @@ class TrunkAdmissions {
   TrunkAdmissions(const std::vector<Trunk>& trunks, TrunkAdmission::Clock::time_point now);
 
   // nullptr for a trunk not configured.
-  TrunkAdmission* of(std::string_view trunk_name);
+  TrunkAdmission* of(std::string_view trunk_name) const;
 
  private:
   std::unordered_map<std::string, std::unique_ptr<TrunkAdmission>> by_name_;

@@ -26,14 +26,19 @@ std::vector<security::DigestChallenge> TrunkChallengeAnswer::acceptable(const si
 bool TrunkChallengeAnswer::learn(const sip::Message& challenge) {
   if (!challenge.is_response()) return false;
   if (challenge.status() != 401 && challenge.status() != 407) return false;
+  if (rounds_ >= kMaxRounds) return false;
   const std::vector<security::DigestChallenge> offered = acceptable(challenge);
   if (offered.empty()) return false;
 
   // Every realm is judged before anything changes: one realm that failed ends the attempt,
   // whatever else the response offers (the trunk refused us; answering the rest would loop).
+  std::size_t realms = answered_.size();
   for (const security::DigestChallenge& c : offered) {
     const Answered* known = find(c);
-    if (known == nullptr) continue;
+    if (known == nullptr) {
+      if (++realms > kMaxRealms) return false;
+      continue;
+    }
     // RFC 7616 §3.3: stale=true says the last credentials were right and only the nonce aged; a
     // new nonce is answered again. The same nonce again, or no stale flag: refused.
     if (!c.stale || c.nonce == known->challenge.nonce) return false;

@@ -31,6 +31,12 @@ class TrunkChallengeAnswer {
  public:
   // Times one realm's stale=true challenge is answered again before the attempt ends.
   static constexpr int kMaxStaleRounds = 2;
+  // Challenges answered in all, and realms answered at once, before the attempt ends: a trunk
+  // naming a new realm in every challenge, or a hundred realms in one, would otherwise have
+  // osprey hash and re-send without end (a 407 from the trunk's edge proxy and a 401 from its
+  // registrar, each once stale, fit well within these).
+  static constexpr int kMaxRounds = 6;
+  static constexpr std::size_t kMaxRealms = 4;
 
   explicit TrunkChallengeAnswer(TrunkCredentials credentials,
                                 security::CnonceSource cnonce = security::random_cnonce);
@@ -42,7 +48,8 @@ class TrunkChallengeAnswer {
   // offered (SHA-512-256, SHA-256, MD5: RFC 7616 §3.7) and, when offered, qop=auth with a
   // fresh cnonce and the nonce count. nullopt when it cannot answer: not a 401/407, no Digest
   // challenge this side can answer, none in TrunkCredentials::realm when that is set, a realm
-  // already answered and challenged again without stale=true, or the hash cannot be computed.
+  // already answered and challenged again without stale=true, more than kMaxRounds challenges or
+  // kMaxRealms realms, or the hash cannot be computed.
   std::optional<sip::Message> answer(const sip::Message& request, const sip::Message& challenge);
 
   // The two halves of answer(), for a caller that builds the next request itself (the REGISTER

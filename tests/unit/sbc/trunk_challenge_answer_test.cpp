@@ -139,6 +139,25 @@ TEST(TrunkChallengeAnswer, A407ThenA401CarryBothCredentials) {
   EXPECT_EQ(credentials_in(proxy_lines[0]).nc(), 2u);
 }
 
+TEST(TrunkChallengeAnswer, ATrunkNamingANewRealmEachTimeCannotKeepOspreyAnswering) {
+  auto answer = answerer();
+  sip::Message current = invite_toward_trunk();
+  int answered = 0;
+  for (int round = 0; round < 20; ++round) {
+    const std::string realm = "realm" + std::to_string(round);
+    auto again = answer.answer(current, challenge_to(407, challenge_line(407, realm, "n", "MD5")));
+    if (!again) break;
+    ++answered;
+    current = std::move(*again);
+  }
+  EXPECT_EQ(answered, static_cast<int>(TrunkChallengeAnswer::kMaxRealms));
+  // Nor can one response with many realms.
+  auto fresh = answerer();
+  std::string many;
+  for (int i = 0; i < 10; ++i) many += challenge_line(407, "r" + std::to_string(i), "n", "MD5");
+  EXPECT_FALSE(fresh.answer(invite_toward_trunk(), challenge_to(407, many)));
+}
+
 TEST(TrunkChallengeAnswer, NothingToAnswer) {
   auto answer = answerer();
   const sip::Message request = invite_toward_trunk();
