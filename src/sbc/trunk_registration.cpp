@@ -56,6 +56,12 @@ TrunkRegistrationClient::Resolve TrunkRegistrationClient::resolve_to(txn::Target
   };
 }
 
+TrunkRegistrationClient::Resolve TrunkRegistrationClient::resolve_with(net::TargetResolver& resolver) {
+  return [&resolver](const sip::Uri& peer, net::ResolveCallback done) {
+    resolver.resolve(peer, std::move(done));
+  };
+}
+
 void TrunkRegistrationClient::start(txn::TimePoint now) {
   now_ = now;
   if (!settings_.enabled) return;

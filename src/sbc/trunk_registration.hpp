@@ -78,6 +78,8 @@ class TrunkRegistrationClient {
 
   // A Resolve that always answers `target`.
   static Resolve resolve_to(txn::Target target);
+  // The worker's resolver (RFC 3263), which outlives the client.
+  static Resolve resolve_with(net::TargetResolver& resolver);
 
   // Sends the first REGISTER now (nothing when the trunk's registration is not enabled).
   void start(txn::TimePoint now);

@@ -1,6 +1,8 @@
 #include "sbc/trunk_registration.hpp"
+#include "sbc/trunk_registrations.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
 #include <gtest/gtest.h>
@@ -22,20 +24,32 @@ using testing::lines_of;
 const net::Endpoint kTrunk = endpoint("192.0.2.10", 5060);
 constexpr char kContact[] = "sip:osprey@192.0.2.1:5060";
 
-// The worker's transaction user: every upcall goes to the client first, as the worker does.
+// The worker's transaction user: every client upcall goes to the registrations first, as the
+// worker does; what they do not claim is counted.
 class WorkerUser : public txn::TransactionUser {
  public:
-  TrunkRegistrationClient* client = nullptr;
+  std::function<bool(txn::ClientTransactionId, const sip::Message&)> response;
+  std::function<bool(txn::ClientTransactionId, int)> failure;
   int foreign_responses = 0;
+
+  template <typename Registrations>
+  void route_to(Registrations& registrations) {
+    response = [&registrations](txn::ClientTransactionId id, const sip::Message& message) {
+      return registrations.on_response(id, message);
+    };
+    failure = [&registrations](txn::ClientTransactionId id, int status) {
+      return registrations.on_client_failure(id, status);
+    };
+  }
 
   void on_request(txn::ServerTransactionId, const sip::Message&, const net::Flow&) override {}
   void on_ack(const sip::Message&, const net::Flow&) override {}
   void on_cancel(txn::ServerTransactionId, const sip::Message&) override {}
-  void on_response(txn::ClientTransactionId id, const sip::Message& response) override {
-    if (!client->on_response(id, response)) ++foreign_responses;
+  void on_response(txn::ClientTransactionId id, const sip::Message& message) override {
+    if (!response || !response(id, message)) ++foreign_responses;
   }
   void on_client_failure(txn::ClientTransactionId id, int status) override {
-    if (!client->on_client_failure(id, status)) ++foreign_responses;
+    if (!failure || !failure(id, status)) ++foreign_responses;
   }
   void on_stray_response(const sip::Message&, const net::Flow&) override {}
 };
@@ -57,7 +71,7 @@ class TrunkRegistrationTest : public ::testing::Test {
       : client_(trunk, kContact, table_,
                 TrunkRegistrationClient::resolve_to(txn::Target{net::Protocol::udp, kTrunk, ""}),
                 [this] { return "rand" + std::to_string(++random_); }) {
-    user_.client = &client_;
+    user_.route_to(client_);
   }
 
   // The fake clock: moves time on and drives table and client as the worker's tick does.
@@ -229,14 +243,7 @@ TEST_F(TrunkRegistrationTest, StopRemovesTheBindingAndRefreshesNoMore) {
 
 TEST(TrunkRegistrationClient, AResolutionFailureIsAFailureAndAnotherTransactionIsNotItsOwn) {
   RecordingTransport transport;
-  class NoUser : public txn::TransactionUser {
-    void on_request(txn::ServerTransactionId, const sip::Message&, const net::Flow&) override {}
-    void on_ack(const sip::Message&, const net::Flow&) override {}
-    void on_cancel(txn::ServerTransactionId, const sip::Message&) override {}
-    void on_response(txn::ClientTransactionId, const sip::Message&) override {}
-    void on_client_failure(txn::ClientTransactionId, int) override {}
-    void on_stray_response(const sip::Message&, const net::Flow&) override {}
-  } user;
+  WorkerUser user;
   const txn::TimePoint now = txn::TimePoint() + std::chrono::hours(1);
   txn::TransactionTable table(transport, user, txn::TimerSettings{}, now);
   TrunkRegistrationClient client(
@@ -260,11 +267,45 @@ TEST(TrunkRegistrationClient, ADisabledRegistrationSendsNothing) {
   TrunkRegistrationClient client(
       trunk, kContact, table,
       TrunkRegistrationClient::resolve_to(txn::Target{net::Protocol::udp, kTrunk, ""}));
-  user.client = &client;
+  user.route_to(client);
   client.start(now);
   client.advance(now + std::chrono::hours(2));
   EXPECT_TRUE(transport.sent.empty());
   EXPECT_EQ(client.status().phase, TrunkRegistrationPhase::idle);
+}
+
+TEST(TrunkRegistrations, OnlyTrunksThatAskRegisterAndEachClaimsItsOwnAnswers) {
+  RecordingTransport transport;
+  WorkerUser user;
+  const txn::TimePoint now = txn::TimePoint() + std::chrono::hours(1);
+  txn::TransactionTable table(transport, user, txn::TimerSettings{}, now);
+  Trunk quiet = registering_trunk();
+  quiet.name = "quiet";
+  quiet.registration.enabled = false;
+  Trunk other = registering_trunk();
+  other.name = "other";
+  other.registration.aor = "sip:pbx-user@pbx.example.org";
+  TrunkRegistrations registrations(
+      {registering_trunk(), quiet, other},
+      [](const Trunk& trunk) { return "sip:osprey-" + trunk.name + "@192.0.2.1"; }, table,
+      TrunkRegistrationClient::resolve_to(txn::Target{net::Protocol::udp, kTrunk, ""}));
+  user.route_to(registrations);
+  registrations.start(now);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  // The second trunk's REGISTER answered 200: its state only.
+  const sip::Message second = *transport.parsed(1);
+  EXPECT_EQ(second.to()->uri.text, "sip:pbx-user@pbx.example.org");
+  EXPECT_EQ(second.first_value(sip::HeaderId::contact), "<sip:osprey-other@192.0.2.1>");
+  auto ok = sip::Message::parse(sip::serialize_reply(second, sip::LocalReply{200, {}, {}}, "t"));
+  ASSERT_TRUE(ok);
+  table.receive(std::move(*ok), net::Flow{net::Protocol::udp, kTrunk, RecordingTransport::local(), 0});
+  EXPECT_EQ(user.foreign_responses, 0);
+  const auto statuses = registrations.statuses();
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(statuses[0].first, "carrier");
+  EXPECT_EQ(statuses[0].second.phase, TrunkRegistrationPhase::registering);
+  EXPECT_EQ(statuses[1].first, "other");
+  EXPECT_EQ(statuses[1].second.phase, TrunkRegistrationPhase::registered);
 }
 
 }  // namespace
