@@ -54,6 +54,14 @@ class WorkerUser : public txn::TransactionUser {
   void on_stray_response(const sip::Message&, const net::Flow&) override {}
 };
 
+// A worker's table on a recording transport, for the tests that build their own clients.
+struct Worker {
+  RecordingTransport transport;
+  WorkerUser user;
+  txn::TimePoint now = txn::TimePoint() + std::chrono::hours(1);
+  txn::TransactionTable table{transport, user, txn::TimerSettings{}, now};
+};
+
 Trunk registering_trunk() {
   Trunk trunk;
   trunk.name = "carrier";
@@ -242,10 +250,8 @@ TEST_F(TrunkRegistrationTest, StopRemovesTheBindingAndRefreshesNoMore) {
 }
 
 TEST(TrunkRegistrationClient, AResolutionFailureIsAFailureAndAnotherTransactionIsNotItsOwn) {
-  RecordingTransport transport;
-  WorkerUser user;
-  const txn::TimePoint now = txn::TimePoint() + std::chrono::hours(1);
-  txn::TransactionTable table(transport, user, txn::TimerSettings{}, now);
+  Worker worker;
+  auto& [transport, user, now, table] = worker;
   TrunkRegistrationClient client(
       registering_trunk(), kContact, table,
       [](const sip::Uri&, net::ResolveCallback done) { done(tl::unexpected(std::string("NXDOMAIN"))); });
@@ -258,10 +264,8 @@ TEST(TrunkRegistrationClient, AResolutionFailureIsAFailureAndAnotherTransactionI
 }
 
 TEST(TrunkRegistrationClient, ADisabledRegistrationSendsNothing) {
-  RecordingTransport transport;
-  WorkerUser user;
-  const txn::TimePoint now = txn::TimePoint() + std::chrono::hours(1);
-  txn::TransactionTable table(transport, user, txn::TimerSettings{}, now);
+  Worker worker;
+  auto& [transport, user, now, table] = worker;
   Trunk trunk = registering_trunk();
   trunk.registration.enabled = false;
   TrunkRegistrationClient client(
@@ -275,10 +279,8 @@ TEST(TrunkRegistrationClient, ADisabledRegistrationSendsNothing) {
 }
 
 TEST(TrunkRegistrations, OnlyTrunksThatAskRegisterAndEachClaimsItsOwnAnswers) {
-  RecordingTransport transport;
-  WorkerUser user;
-  const txn::TimePoint now = txn::TimePoint() + std::chrono::hours(1);
-  txn::TransactionTable table(transport, user, txn::TimerSettings{}, now);
+  Worker worker;
+  auto& [transport, user, now, table] = worker;
   Trunk quiet = registering_trunk();
   quiet.name = "quiet";
   quiet.registration.enabled = false;
