@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "digest_test_messages.hpp"
 #include "sip/header_id.hpp"
 #include "sip/message.hpp"
 
@@ -31,17 +32,8 @@ inline sip::Message invite_toward_trunk() {
       "Content-Length: 0\r\n\r\n");
 }
 
-// A 401 or 407 with `challenge_lines` (full header lines, each ending in CRLF).
-inline sip::Message challenge_to(int status, const std::string& challenge_lines) {
-  return parsed_message("SIP/2.0 " + std::to_string(status) +
-                        " Challenge\r\n"
-                        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb1;rport\r\n"
-                        "From: <sip:+15551230000@osprey.example.net>;tag=f1\r\n"
-                        "To: <sip:+442071234567@carrier.example.com>;tag=t1\r\n"
-                        "Call-ID: leg-b-1\r\n"
-                        "CSeq: 1 INVITE\r\n" +
-                        challenge_lines + "Content-Length: 0\r\n\r\n");
-}
+// A 401 or 407 with challenge lines (full header lines, each ending in CRLF).
+using osprey::testing::challenge_response;  // digest_test_messages.hpp
 
 // One WWW-Authenticate (401) or Proxy-Authenticate (407) line.
 inline std::string challenge_line(int status, std::string_view realm, std::string_view nonce,
@@ -51,13 +43,6 @@ inline std::string challenge_line(int status, std::string_view realm, std::strin
          "\", algorithm=" + std::string(algorithm) + std::string(extra) + "\r\n";
 }
 
-inline std::vector<std::string> lines_of(const sip::Message& message, sip::HeaderId id) {
-  std::vector<std::string> lines;
-  message.for_each_line(id, [&](std::string_view value) {
-    lines.emplace_back(value);
-    return true;
-  });
-  return lines;
-}
+using osprey::testing::lines_of;  // digest_test_messages.hpp
 
 }  // namespace osprey::sbc::testing

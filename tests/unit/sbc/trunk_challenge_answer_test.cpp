@@ -10,7 +10,7 @@ namespace osprey::sbc {
 namespace {
 
 using testing::challenge_line;
-using testing::challenge_to;
+using testing::challenge_response;
 using testing::invite_toward_trunk;
 using testing::lines_of;
 
@@ -37,7 +37,7 @@ std::string expected_response(sip::DigestAlgorithm algorithm, std::string_view r
 TEST(TrunkChallengeAnswer, AnswersA407WithProxyAuthorizationTheTrunkCanVerify) {
   auto answer = answerer();
   const sip::Message request = invite_toward_trunk();
-  auto again = answer.answer(request, challenge_to(407, challenge_line(407, "carrier", "n1", "MD5")));
+  auto again = answer.answer(request, challenge_response(407, challenge_line(407, "carrier", "n1", "MD5")));
   ASSERT_TRUE(again);
   EXPECT_TRUE(lines_of(*again, sip::HeaderId::authorization).empty());
   const auto lines = lines_of(*again, sip::HeaderId::proxy_authorization);
@@ -57,8 +57,8 @@ TEST(TrunkChallengeAnswer, AnswersA407WithProxyAuthorizationTheTrunkCanVerify) {
 TEST(TrunkChallengeAnswer, A401IsAnsweredWithAuthorizationAndTheStrongestAlgorithm) {
   auto answer = answerer();
   auto again = answer.answer(invite_toward_trunk(),
-                             challenge_to(401, challenge_line(401, "carrier", "n1", "MD5") +
-                                                   challenge_line(401, "carrier", "n1", "SHA-256")));
+                             challenge_response(401, challenge_line(401, "carrier", "n1", "MD5") +
+                                                         challenge_line(401, "carrier", "n1", "SHA-256")));
   ASSERT_TRUE(again);
   const auto lines = lines_of(*again, sip::HeaderId::authorization);
   ASSERT_EQ(lines.size(), 1u);
@@ -69,8 +69,8 @@ TEST(TrunkChallengeAnswer, A401IsAnsweredWithAuthorizationAndTheStrongestAlgorit
 
 TEST(TrunkChallengeAnswer, WithoutQopTheRfc2617FormIsSent) {
   auto answer = answerer();
-  auto again =
-      answer.answer(invite_toward_trunk(), challenge_to(401, challenge_line(401, "c", "n1", "MD5", "")));
+  auto again = answer.answer(invite_toward_trunk(),
+                             challenge_response(401, challenge_line(401, "c", "n1", "MD5", "")));
   ASSERT_TRUE(again);
   const auto lines = lines_of(*again, sip::HeaderId::authorization);
   const sip::AuthParams sent = credentials_in(lines.at(0));
@@ -80,11 +80,11 @@ TEST(TrunkChallengeAnswer, WithoutQopTheRfc2617FormIsSent) {
 
 TEST(TrunkChallengeAnswer, TheConfiguredRealmOnly) {
   auto answer = answerer("carrier");
-  EXPECT_FALSE(
-      answer.answer(invite_toward_trunk(), challenge_to(407, challenge_line(407, "elsewhere", "n", "MD5"))));
+  EXPECT_FALSE(answer.answer(invite_toward_trunk(),
+                             challenge_response(407, challenge_line(407, "elsewhere", "n", "MD5"))));
   auto again = answer.answer(invite_toward_trunk(),
-                             challenge_to(407, challenge_line(407, "elsewhere", "n", "MD5") +
-                                                   challenge_line(407, "carrier", "n2", "MD5")));
+                             challenge_response(407, challenge_line(407, "elsewhere", "n", "MD5") +
+                                                         challenge_line(407, "carrier", "n2", "MD5")));
   ASSERT_TRUE(again);
   const auto lines = lines_of(*again, sip::HeaderId::proxy_authorization);
   ASSERT_EQ(lines.size(), 1u);
@@ -93,27 +93,28 @@ TEST(TrunkChallengeAnswer, TheConfiguredRealmOnly) {
 
 TEST(TrunkChallengeAnswer, ARealmChallengedAgainEndsTheAttemptInsteadOfLooping) {
   auto answer = answerer();
-  auto first =
-      answer.answer(invite_toward_trunk(), challenge_to(407, challenge_line(407, "carrier", "n1", "MD5")));
+  auto first = answer.answer(invite_toward_trunk(),
+                             challenge_response(407, challenge_line(407, "carrier", "n1", "MD5")));
   ASSERT_TRUE(first);
   // Wrong password: the trunk challenges again, with a new nonce and no stale flag.
-  EXPECT_FALSE(answer.answer(*first, challenge_to(407, challenge_line(407, "carrier", "n2", "MD5"))));
+  EXPECT_FALSE(answer.answer(*first, challenge_response(407, challenge_line(407, "carrier", "n2", "MD5"))));
   EXPECT_EQ(answer.rounds(), 1);
 }
 
 TEST(TrunkChallengeAnswer, StaleIsAnsweredWithTheNewNonceABoundedNumberOfTimes) {
   auto answer = answerer();
-  auto first =
-      answer.answer(invite_toward_trunk(), challenge_to(401, challenge_line(401, "carrier", "n1", "MD5")));
+  auto first = answer.answer(invite_toward_trunk(),
+                             challenge_response(401, challenge_line(401, "carrier", "n1", "MD5")));
   ASSERT_TRUE(first);
   // stale with the nonce already answered is no progress: refused.
-  EXPECT_FALSE(answer.answer(
-      *first, challenge_to(401, challenge_line(401, "carrier", "n1", "MD5", ", qop=\"auth\", stale=true"))));
+  EXPECT_FALSE(answer.answer(*first, challenge_response(401, challenge_line(401, "carrier", "n1", "MD5",
+                                                                            ", qop=\"auth\", stale=true"))));
   sip::Message current = std::move(*first);
   for (int round = 0; round < TrunkChallengeAnswer::kMaxStaleRounds; ++round) {
     const std::string nonce = "fresh" + std::to_string(round);
-    auto again = answer.answer(current, challenge_to(401, challenge_line(401, "carrier", nonce, "MD5",
-                                                                         ", qop=\"auth\", stale=TRUE")));
+    auto again = answer.answer(
+        current,
+        challenge_response(401, challenge_line(401, "carrier", nonce, "MD5", ", qop=\"auth\", stale=TRUE")));
     ASSERT_TRUE(again) << round;
     const auto lines = lines_of(*again, sip::HeaderId::authorization);
     const sip::AuthParams sent = credentials_in(lines.at(0));
@@ -121,16 +122,16 @@ TEST(TrunkChallengeAnswer, StaleIsAnsweredWithTheNewNonceABoundedNumberOfTimes) 
     EXPECT_EQ(sent.nc(), 1u);  // a new nonce counts from 1
     current = std::move(*again);
   }
-  EXPECT_FALSE(answer.answer(current, challenge_to(401, challenge_line(401, "carrier", "last", "MD5",
-                                                                       ", qop=\"auth\", stale=true"))));
+  EXPECT_FALSE(answer.answer(current, challenge_response(401, challenge_line(401, "carrier", "last", "MD5",
+                                                                             ", qop=\"auth\", stale=true"))));
 }
 
 TEST(TrunkChallengeAnswer, A407ThenA401CarryBothCredentials) {
   auto answer = answerer();
   auto first =
-      answer.answer(invite_toward_trunk(), challenge_to(407, challenge_line(407, "edge", "p1", "MD5")));
+      answer.answer(invite_toward_trunk(), challenge_response(407, challenge_line(407, "edge", "p1", "MD5")));
   ASSERT_TRUE(first);
-  auto second = answer.answer(*first, challenge_to(401, challenge_line(401, "core", "w1", "SHA-256")));
+  auto second = answer.answer(*first, challenge_response(401, challenge_line(401, "core", "w1", "SHA-256")));
   ASSERT_TRUE(second);
   const auto proxy_lines = lines_of(*second, sip::HeaderId::proxy_authorization);
   ASSERT_EQ(proxy_lines.size(), 1u);
@@ -145,7 +146,7 @@ TEST(TrunkChallengeAnswer, ATrunkNamingANewRealmEachTimeCannotKeepOspreyAnswerin
   int answered = 0;
   for (int round = 0; round < 20; ++round) {
     const std::string realm = "realm" + std::to_string(round);
-    auto again = answer.answer(current, challenge_to(407, challenge_line(407, realm, "n", "MD5")));
+    auto again = answer.answer(current, challenge_response(407, challenge_line(407, realm, "n", "MD5")));
     if (!again) break;
     ++answered;
     current = std::move(*again);
@@ -155,19 +156,19 @@ TEST(TrunkChallengeAnswer, ATrunkNamingANewRealmEachTimeCannotKeepOspreyAnswerin
   auto fresh = answerer();
   std::string many;
   for (int i = 0; i < 10; ++i) many += challenge_line(407, "r" + std::to_string(i), "n", "MD5");
-  EXPECT_FALSE(fresh.answer(invite_toward_trunk(), challenge_to(407, many)));
+  EXPECT_FALSE(fresh.answer(invite_toward_trunk(), challenge_response(407, many)));
 }
 
 TEST(TrunkChallengeAnswer, NothingToAnswer) {
   auto answer = answerer();
   const sip::Message request = invite_toward_trunk();
-  EXPECT_FALSE(answer.answer(request, challenge_to(403, "")));
-  EXPECT_FALSE(answer.answer(request, challenge_to(401, "")));
-  EXPECT_FALSE(answer.answer(request, challenge_to(401, "WWW-Authenticate: Basic realm=\"x\"\r\n")));
-  EXPECT_FALSE(
-      answer.answer(request, challenge_to(401, challenge_line(401, "c", "n", "MD5", ", qop=\"auth-int\""))));
+  EXPECT_FALSE(answer.answer(request, challenge_response(403, "")));
+  EXPECT_FALSE(answer.answer(request, challenge_response(401, "")));
+  EXPECT_FALSE(answer.answer(request, challenge_response(401, "WWW-Authenticate: Basic realm=\"x\"\r\n")));
+  EXPECT_FALSE(answer.answer(
+      request, challenge_response(401, challenge_line(401, "c", "n", "MD5", ", qop=\"auth-int\""))));
   // A 407 whose challenge sits in WWW-Authenticate is not a proxy's challenge.
-  EXPECT_FALSE(answer.answer(request, challenge_to(407, challenge_line(401, "c", "n", "MD5"))));
+  EXPECT_FALSE(answer.answer(request, challenge_response(407, challenge_line(401, "c", "n", "MD5"))));
 }
 
 }  // namespace
