@@ -67,6 +67,11 @@ void TrunkRegistrationClient::start(txn::TimePoint now) {
   if (!settings_.enabled) return;
   stopping_ = false;
   status_.phase = TrunkRegistrationPhase::registering;
+  if (pending_ || resolving_) {
+    // Started again right after stop(): what is in flight finishes first, the tick goes on.
+    status_.next_attempt = now;
+    return;
+  }
   attempt();
 }
 
@@ -155,6 +160,7 @@ void TrunkRegistrationClient::send_register() {
     fail(0, "the Digest hash cannot be computed");
     return;
   }
+  pending_removal_ = stopping_;
   pending_ = table_.send_request(std::move(*request), *target_);
   if (!pending_) {
     ++hop_index_;
@@ -169,14 +175,15 @@ bool TrunkRegistrationClient::on_response(txn::ClientTransactionId transaction,
   if (code < 200) return true;
   pending_.reset();
   status_.last_status = code;
-  if (stopping_) {
+  if (pending_removal_) {
     // RFC 3261 §10.2.2: the binding is gone (or will expire); a challenge to the removal is
     // answered like any other.
-    if ((code == 401 || code == 407) && answer_ && answer_->learn(response)) {
+    if (stopping_ && (code == 401 || code == 407) && answer_ && answer_->learn(response)) {
       send_register();
       return true;
     }
     status_.registered_until.reset();
+    if (!stopping_) status_.next_attempt = now_;  // started again meanwhile: register at the next tick
     return true;
   }
   if (code >= 200 && code < 300) {

@@ -126,6 +126,7 @@ class TrunkRegistrationClient {
   std::size_t hop_index_ = 0;
   bool resolving_ = false;
   bool stopping_ = false;
+  bool pending_removal_ = false;  // the REGISTER in flight has Expires: 0
   txn::TimePoint now_{};
   TrunkRegistrationStatus status_;
   // Dropped with the client: a resolution answering later finds it gone.

@@ -249,6 +249,22 @@ TEST_F(TrunkRegistrationTest, StopRemovesTheBindingAndRefreshesNoMore) {
   EXPECT_EQ(registers(), 2u);
 }
 
+TEST_F(TrunkRegistrationTest, StartedAgainWhileTheRemovalIsInFlightRegistersAfterIt) {
+  client_.start(now_);
+  answer(200);
+  client_.stop();
+  client_.start(now_);
+  EXPECT_EQ(registers(), 2u);  // the removal still goes first
+  answer(200);                 // to the removal: it is not taken as a registration
+  EXPECT_NE(client_.status().phase, TrunkRegistrationPhase::registered);
+  EXPECT_FALSE(client_.status().registered_until);
+  advance(seconds(1));
+  ASSERT_EQ(registers(), 3u);
+  EXPECT_EQ(last_sent().first_value(sip::HeaderId::expires), "3600");
+  answer(200);
+  EXPECT_EQ(client_.status().phase, TrunkRegistrationPhase::registered);
+}
+
 TEST(TrunkRegistrationClient, AResolutionFailureIsAFailureAndAnotherTransactionIsNotItsOwn) {
   Worker worker;
   auto& [transport, user, now, table] = worker;
