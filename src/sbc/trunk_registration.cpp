@@ -45,7 +45,16 @@ TrunkRegistrationClient::TrunkRegistrationClient(const Trunk& trunk, std::string
              sip::escape(user, sip::UriComponent::user) + "@" + std::string(peer->host);
     }
   }
-  if (auto aor = sip::parse_uri(aor_); aor && aor->is_sip()) request_uri_ = registrar_uri_of(*aor);
+  // Both go into the REGISTER as they are: a text that is not one SIP URI (a stray CRLF, a '>')
+  // would add headers of its own, so it stops the registration instead.
+  if (auto aor = sip::parse_uri(aor_); aor && aor->is_sip()) {
+    request_uri_ = registrar_uri_of(*aor);
+  } else {
+    configuration_error_ = "no AOR to register: set the trunk's registration aor (a sip: URI) or a sip: peer";
+  }
+  if (auto ours = sip::parse_uri(contact_); !ours || !ours->is_sip()) {
+    configuration_error_ = "osprey's contact toward the trunk is not a sip: URI";
+  }
 }
 
 TrunkRegistrationClient::~TrunkRegistrationClient() { *alive_ = false; }
@@ -88,8 +97,8 @@ void TrunkRegistrationClient::stop() {
 
 void TrunkRegistrationClient::attempt() {
   status_.next_attempt.reset();
-  if (request_uri_.empty()) {
-    fail(0, "no AOR to register: set the trunk's registration aor or a sip: peer");
+  if (!configuration_error_.empty()) {
+    fail(0, configuration_error_);
     return;
   }
   // Each attempt answers its own challenges: a refresh an hour later meets new nonces, and a

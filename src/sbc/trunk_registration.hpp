@@ -111,6 +111,7 @@ class TrunkRegistrationClient {
   std::string contact_;
   std::string aor_;
   std::string request_uri_;
+  std::string configuration_error_;  // set: every attempt fails with it
   txn::TransactionTable& table_;
   Resolve resolve_;
   security::CnonceSource random_;

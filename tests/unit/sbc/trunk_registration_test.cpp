@@ -279,6 +279,23 @@ TEST(TrunkRegistrationClient, AResolutionFailureIsAFailureAndAnotherTransactionI
   EXPECT_FALSE(client.on_response(txn::ClientTransactionId{7, 1}, testing::invite_toward_trunk()));
 }
 
+TEST(TrunkRegistrationClient, AnAorOrContactThatIsNotOneUriSendsNothing) {
+  for (const auto& [aor, contact] : std::vector<std::pair<std::string, std::string>>{
+           {"sip:a@carrier.example.com>\r\nRoute: <sip:evil.example.com", kContact},
+           {"", "sip:osprey@192.0.2.1>\r\nX-Injected: 1\r\nY: <sip:x"},
+           {"tel:+15551230000", kContact}}) {
+    Worker worker;
+    Trunk trunk = registering_trunk();
+    trunk.registration.aor = aor;
+    TrunkRegistrationClient client(
+        trunk, contact, worker.table,
+        TrunkRegistrationClient::resolve_to(txn::Target{net::Protocol::udp, kTrunk, ""}));
+    client.start(worker.now);
+    EXPECT_TRUE(worker.transport.sent.empty()) << aor << " " << contact;
+    EXPECT_EQ(client.status().phase, TrunkRegistrationPhase::failing);
+  }
+}
+
 TEST(TrunkRegistrationClient, ADisabledRegistrationSendsNothing) {
   Worker worker;
   auto& [transport, user, now, table] = worker;
