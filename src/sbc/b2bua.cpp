@@ -194,6 +194,10 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
   Call& call = calls_[ref.index];
   start_caller_leg(call, ref, context);
   call.caller.trunk = &trunk;
+  if (auto refused = admit(call, trunk)) {
+    fail_caller(ref, 503, "Trunk Limit Reached", *refused);
+    return true;
+  }
   // The trunk's rules in, on the INVITE the callee leg is built from.
   if (trunk.rules_in) {
     std::optional<sip::Message> edited;
@@ -220,11 +224,21 @@ void B2bua::route_callee(CallRef ref) {
   std::string_view next;
   const Trunk* trunk = nullptr;
   if (!call->trunks.empty()) {
-    if (call->next_trunk >= call->trunks.size()) {
-      fail_caller(ref, 503);
+    // The route's next trunk that its limits admit (sbc/trunk_admission.hpp: a refused trunk
+    // passes the call to the next one before the caller hears 503).
+    std::uint32_t retry_after = 0;
+    while (trunk == nullptr && call->next_trunk < call->trunks.size()) {
+      const Trunk* candidate = call->trunks[call->next_trunk++];
+      if (auto refused = admit(*call, *candidate)) {
+        retry_after = retry_after == 0 ? *refused : std::min(retry_after, *refused);
+        continue;
+      }
+      trunk = candidate;
+    }
+    if (trunk == nullptr) {
+      fail_caller(ref, 503, retry_after != 0 ? "Trunk Limit Reached" : std::string_view{}, retry_after);
       return;
     }
-    trunk = call->trunks[call->next_trunk++];
     next = trunk->peer;
   } else {
     next = call->hop_uri;
@@ -290,6 +304,10 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
     fail_caller(ref, 500, "Header Rule Failed");
     return;
   }
+  call.challenge.reset();
+  call.callee_invite_text.clear();
+  if (message && callee.trunk != nullptr && callee.trunk->credentials)
+    call.callee_invite_text = message->serialize();
   std::optional<txn::ClientTransactionId> client;
   if (message) client = table_.send_request(std::move(*message), target);
   if (!client) {
@@ -318,12 +336,26 @@ void B2bua::callee_failed(CallRef ref, int status) {
   fail_caller(ref, status == 503 ? 500 : status);
 }
 
-void B2bua::fail_caller(CallRef ref, int status, std::string_view reason) {
+std::optional<std::uint32_t> B2bua::admit(Call& call, const Trunk& trunk) {
+  TrunkAdmission* admission = admissions_ != nullptr ? admissions_->of(trunk.name) : nullptr;
+  if (admission == nullptr) return std::nullopt;
+  auto ticket = admission->try_admit(TrunkAdmission::Clock::now());
+  if (!ticket) {
+    ++counters_.refused_by_limits;
+    return ticket.error().retry_after_seconds;
+  }
+  call.admission = std::move(*ticket);  // a failover's earlier trunk gets its slot back
+  return std::nullopt;
+}
+
+void B2bua::fail_caller(CallRef ref, int status, std::string_view reason, std::uint32_t retry_after) {
   Call* call = find(ref);
   if (call == nullptr) return;
   if (!call->final_sent && call->invite) {
     if (call->cancelled) status = 487;
     auto builder = sip::MessageBuilder::response_to(*call->invite, status, reason, call->caller.local_tag);
+    // RFC 3261 §21.5.4: when the trunk's limits will let the call through again.
+    if (retry_after != 0) builder.header(sip::HeaderId::retry_after, std::to_string(retry_after));
     table_.respond(call->invite_server, std::move(builder).serialize(), status, call->caller.local_tag);
     call->final_sent = true;
   }

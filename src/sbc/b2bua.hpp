@@ -61,10 +61,11 @@ namespace osprey::sbc {
 
 struct B2buaCounters {
   std::uint64_t calls_started = 0;
-  std::uint64_t calls_answered = 0;  // 2xx reached the caller
-  std::uint64_t calls_failed = 0;    // released without a 2xx (non-2xx, CANCEL, timeout)
-  std::uint64_t failovers = 0;       // a trunk after the one before failed
-  std::uint64_t unknown_legs = 0;    // 481 (or dropped ACK) for a leg id, dialog or source not ours
+  std::uint64_t calls_answered = 0;     // 2xx reached the caller
+  std::uint64_t calls_failed = 0;       // released without a 2xx (non-2xx, CANCEL, timeout)
+  std::uint64_t failovers = 0;          // a trunk after the one before failed
+  std::uint64_t unknown_legs = 0;       // 481 (or dropped ACK) for a leg id, dialog or source not ours
+  std::uint64_t refused_by_limits = 0;  // a trunk's calls-per-second or concurrent-call limit
 };
 
 // Where our users are, for calls from trunks (RFC 3261 §16.5 through the registrar's bindings).
@@ -104,6 +105,10 @@ class B2bua final : public proxy::SessionBorder {
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
   bool on_client_failure(txn::ClientTransactionId transaction, int status);
 
+  // Per-trunk limits shared by every worker (sbc/trunk_admission.hpp); null: none. Set once,
+  // before traffic.
+  void set_admissions(const TrunkAdmissions* admissions) { admissions_ = admissions; }
+
   std::size_t call_count() const { return live_calls_; }
   const B2buaCounters& counters() const { return counters_; }
   const TrunkDirectory& trunks() const { return trunks_; }
@@ -138,12 +143,18 @@ class B2bua final : public proxy::SessionBorder {
   // The callee leg cannot be reached (resolution, send): the next trunk or the caller's final.
   void callee_failed(CallRef ref, int status);
   // The caller's INVITE ends with `status` (no body); the call is released.
-  void fail_caller(CallRef ref, int status, std::string_view reason = {});
+  void fail_caller(CallRef ref, int status, std::string_view reason = {}, std::uint32_t retry_after = 0);
+  // The trunk's admission for a new call (a ticket in `call`); the refusal's Retry-After
+  // seconds when the trunk is at its limits.
+  std::optional<std::uint32_t> admit(Call& call, const Trunk& trunk);
 
   // b2bua_responses.cpp
   void on_invite_response(CallRef ref, const sip::Message& response);
   void forward_to_caller(Call& call, const sip::Message& response, std::string_view caller_tag);
   std::string caller_tag_for(Call& call, std::string_view callee_tag);
+  // The trunk's 401/407 to the callee leg's INVITE answered with its TrunkCredentials (a new
+  // INVITE, CSeq + 1); false when it cannot be (no credentials, refused before, cancelled).
+  bool answer_trunk_challenge(CallRef ref, Call& call, const sip::Message& challenge);
   // The ACK for the 2xx of osprey's last INVITE on `to` (§13.2.2.4), with the body of `source`
   // (the other leg's ACK: a late offer's answer); returns it without Via, for retransmissions.
   std::string send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
@@ -185,6 +196,7 @@ class B2bua final : public proxy::SessionBorder {
   const net::LocalIdentity& identity_;
   Resolve resolve_;
   UserLocation users_;
+  const TrunkAdmissions* admissions_ = nullptr;
   net::RandomTags tags_;
   LegIdSource leg_ids_;
 

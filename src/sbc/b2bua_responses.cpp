@@ -137,6 +137,7 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
   // A final failure: this attempt is over.
   invite_clients_.erase(key(*call->invite_client));
   call->invite_client.reset();
+  if ((status == 401 || status == 407) && answer_trunk_challenge(ref, *call, received)) return;
   const bool retryable = status == 408 || (status >= 500 && status < 600);
   if (retryable && !call->trunks.empty() && !call->cancelled && !call->provisional_sent &&
       call->next_trunk < call->trunks.size()) {
@@ -170,6 +171,29 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
   call->final_sent = true;
   ++counters_.calls_failed;
   release(ref);
+}
+
+bool B2bua::answer_trunk_challenge(CallRef ref, Call& call, const sip::Message& challenge) {
+  Leg& callee = call.callee;
+  if (call.cancelled || callee.trunk == nullptr || !callee.trunk->credentials ||
+      call.callee_invite_text.empty())
+    return false;
+  if (!call.challenge) call.challenge.emplace(*callee.trunk->credentials);
+  auto sent = sip::Message::parse(call.callee_invite_text);
+  if (!sent) return false;
+  // nullopt: no realm of ours, or the trunk refused what osprey answered (no loop).
+  auto retry = call.challenge->answer(*sent, challenge);
+  if (!retry) return false;
+  // §8.1.3.5: the same request with credentials and the next CSeq; the table gives it a new Via.
+  const std::uint32_t cseq = ++callee.local_cseq;
+  callee.invite_cseq = cseq;
+  retry->replace_header(sip::HeaderId::cseq, std::to_string(cseq) + " INVITE");
+  call.callee_invite_text = retry->serialize();
+  auto client = table_.send_request(std::move(*retry), callee.peer);
+  if (!client) return false;
+  call.invite_client = client;
+  invite_clients_[key(*client)] = ref;
+  return true;
 }
 
 std::string B2bua::send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,

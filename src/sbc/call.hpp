@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "sbc/leg.hpp"
+#include "sbc/trunk_admission.hpp"
+#include "sbc/trunk_challenge_answer.hpp"
 #include "sip/message.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -54,6 +56,13 @@ struct Call {
   std::vector<std::pair<std::string, std::string>> early_tags;
   // The ACK osprey sent on the callee leg, without Via, for the 2xx's retransmissions (§13.2.2.4).
   std::string callee_ack;
+  // Toward a trunk with credentials: the INVITE as osprey built it (no Via), and the digest
+  // answers to the trunk's 401/407 (RFC 3261 §22.2), per attempt.
+  std::string callee_invite_text;
+  std::optional<TrunkChallengeAnswer> challenge;
+  // The admission of the trunk the call goes through (sbc/trunk_admission.hpp): its slot is
+  // returned when the call is released, whichever way it ends.
+  TrunkAdmission::Ticket admission;
   // In-dialog requests osprey sent on either leg and waits for (their client transactions).
   std::vector<txn::ClientTransactionId> pending;
 };

@@ -151,6 +151,11 @@ tl::expected<void, std::string> Server::start_workers() {
   const SharedSecurity shared{nonces_.get(), nonce_counts_.get(), bans_.get(), &*dial_policy_,
                               dialog_tokens_.get()};
   for (auto& worker : workers_) worker->attach_security(shared, users_.get(), settings_);
+  if (!settings_.sbc.trunks.empty()) {
+    trunk_admissions_ =
+        std::make_unique<sbc::TrunkAdmissions>(settings_.sbc.trunks, std::chrono::steady_clock::now());
+    for (auto& worker : workers_) worker->attach_trunk_admissions(trunk_admissions_.get());
+  }
   std::vector<Worker*> peers;
   for (auto& worker : workers_) peers.push_back(worker.get());
   for (auto& worker : workers_) worker->set_peers(peers);

@@ -108,6 +108,9 @@ class Server {
   std::condition_variable housekeeping_wake_;
   bool stopping_ = false;
   std::shared_ptr<net::TlsContextStore> tls_;
+  // SBC mode: each trunk's calls-per-second and concurrent-call limits, for every worker;
+  // declared before the workers so that it outlives them.
+  std::unique_ptr<sbc::TrunkAdmissions> trunk_admissions_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<BoundListener> bound_;
 };

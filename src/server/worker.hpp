@@ -97,6 +97,12 @@ class Worker final : public net::TransportListener {
   void attach_security(const SharedSecurity& shared, const store::UserStore* users,
                        const ServerSettings& settings);
 
+  // SBC mode: the trunks' limits, shared by every worker and owned by the Server; before
+  // start(). Without trunks it is not called.
+  void attach_trunk_admissions(const sbc::TrunkAdmissions* admissions) {
+    if (b2bua_) b2bua_->set_admissions(admissions);
+  }
+
   void on_message(std::string_view bytes, const net::Flow& flow) override;
   // Every worker of the server, by index, set once before start(): responses are handed to the
   // worker whose branch they carry.

@@ -597,6 +597,92 @@ TEST_F(B2buaTest, TimeoutsFailOverThenEndTheCall) {
   EXPECT_EQ(b2bua_.call_count(), 0u);
 }
 
+TEST_F(B2buaTest, TrunkChallengeIsAnsweredWithTheTrunksCredentials) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].credentials = TrunkCredentials{.username = "osprey", .password = "s3cret", .realm = {}};
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  feed(alice_invite(), kAlice);
+  auto first = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(first, 407,
+              "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n1\", algorithm=MD5, qop=\"auth\"\r\n"),
+       kCarrier);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  const sip::Message& second = invites[1];
+  EXPECT_EQ(second.cseq()->number, 2u);  // RFC 3261 §8.1.3.5: the next CSeq
+  EXPECT_EQ(second.call_id(), first.call_id());
+  EXPECT_EQ(second.from()->tag(), first.from()->tag());
+  const auto credentials = second.first_value(sip::HeaderId::proxy_authorization);
+  ASSERT_TRUE(credentials);
+  EXPECT_NE(credentials->find("username=\"osprey\""), std::string_view::npos);
+  EXPECT_NE(credentials->find("realm=\"carrier\""), std::string_view::npos);
+  EXPECT_EQ(responses_to(kAlice, 407).size(), 0u);
+  // The same realm challenged again: the password was refused; no loop, the caller gets 403.
+  feed(answer(second, 407,
+              "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n2\", algorithm=MD5, qop=\"auth\"\r\n"),
+       kCarrier);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 2u);
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 1u);
+  EXPECT_EQ(b2bua.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, AnsweredChallengeLeadsToTheCallWithItsOwnCSeq) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].credentials = TrunkCredentials{.username = "osprey", .password = "s3cret", .realm = {}};
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  feed(alice_invite(), kAlice);
+  auto first = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(first, 401, "WWW-Authenticate: Digest realm=\"carrier\", nonce=\"n1\", algorithm=MD5\r\n"),
+       kCarrier);
+  auto second = std::move(requests_to(kCarrier, sip::Method::invite).at(1));
+  EXPECT_TRUE(second.first_value(sip::HeaderId::authorization));
+  feed(answer(second, 200), kCarrier);
+  alice_acks(responses_to(kAlice, 200).at(0));
+  // The table's ACK for the 401 (CSeq 1, §17.1.1.3), then osprey's for the 200 (CSeq 2).
+  auto acks = requests_to(kCarrier, sip::Method::ack);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].cseq()->number, 1u);
+  EXPECT_EQ(acks[1].cseq()->number, 2u);
+  EXPECT_EQ(b2bua.call_count(), 1u);
+}
+
+TEST_F(B2buaTest, TrunkLimitsPassTheCallOnThenRefuseWithRetryAfter) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].limits.max_calls = 1;
+  sbc.trunks[1].limits.max_calls = 1;
+  TrunkAdmissions admissions(sbc.trunks, TrunkAdmission::Clock::now());
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  b2bua.set_admissions(&admissions);
+  user_.b2bua = &b2bua;
+  const auto call = [this](int n) {
+    std::string text = alice_invite();
+    for (const std::string from : {"z9hG4bKalice1", "caller-call-1", "tag=a1"}) {
+      const std::string to = from + "-" + std::to_string(n);
+      text.replace(text.find(from), from.size(), to);
+    }
+    feed(text, kAlice);
+  };
+  call(1);  // the carrier's one call
+  call(2);  // the carrier is full: the backup
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 1u);
+  EXPECT_EQ(requests_to(kBackup, sip::Method::invite).size(), 1u);
+  call(3);  // both full
+  auto refused = responses_to(kAlice, 503);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].first_value(sip::HeaderId::retry_after), "5");
+  EXPECT_EQ(b2bua.counters().refused_by_limits, 3u);  // call 2 at the carrier, call 3 at both
+  EXPECT_EQ(b2bua.call_count(), 2u);
+  // The carrier's call fails: its slot is free again.
+  feed(answer(requests_to(kCarrier, sip::Method::invite).at(0), 486), kCarrier);
+  call(4);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 2u);
+}
+
 TEST_F(B2buaTest, TrunkChallengeNeverReachesTheCaller) {
   feed(alice_invite(), kAlice);
   auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
