@@ -50,6 +50,7 @@
 #include "sbc/call.hpp"
 #include "sbc/header_rules.hpp"
 #include "sbc/leg_contact.hpp"
+#include "sbc/referral_mapping.hpp"
 #include "sbc/trunk.hpp"
 #include "sbc/trunk_directory.hpp"
 #include "sip/builder.hpp"
@@ -163,15 +164,22 @@ class B2bua final : public proxy::SessionBorder {
   // b2bua_dialog.cpp
   const LegEntry* match_leg(const sip::Message& request, const net::Flow& flow, bool ack) const;
   bool from_peer(const Leg& leg, const net::Flow& flow) const;
-  void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, CallRef ref,
-                         LegSide from);
+  void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, const net::Flow& flow,
+                         CallRef ref, LegSide from);
   void on_in_dialog_response(std::uint64_t client_key, const sip::Message& response);
   void answer(txn::ServerTransactionId server, const sip::Message& request, int status,
               std::string_view reason = {});
   void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag);
-  // The seam of sbc/referral_mapping: Refer-To (with an embedded Replaces) and Replaces
-  // rewritten from one leg's dialog identifiers to the other's. Unmapped: copied as they came.
-  void map_referral(const sip::Message& request, sip::MessageBuilder& out, LegSide from);
+  // sbc/referral_mapping: Refer-To (with an embedded Replaces) and Replaces rewritten from one
+  // leg's dialog identifiers to the other's, for the request going to `to`. False (and the
+  // status to answer in `refusal`) when they cannot be.
+  bool map_referral(const sip::Message& request, sip::MessageBuilder& out, const Leg& to,
+                    const net::Endpoint& sender, int& refusal);
+  // Osprey's dialog on the other side of the call `dialog` (as osprey holds it) belongs to,
+  // when the peer of `dialog` is `sender` (RFC 3891 §8).
+  std::optional<DialogIds> other_side_of(const DialogIds& dialog, const net::Endpoint& sender) const;
+  // Where a transferee on leg `to` is sent for `requested`: osprey itself, with its user part.
+  std::optional<std::string> transfer_target(const Leg& to, const sip::Uri& requested) const;
 
   // b2bua_rules.cpp: the trunk's rules in, on a message from `from` (the message itself when
   // there are none, the edited copy in `storage`, nullptr when a rule failed); out, on what

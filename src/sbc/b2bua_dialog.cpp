@@ -5,6 +5,7 @@
 
 #include "sbc/b2bua.hpp"
 #include "sbc/leg_request.hpp"
+#include "sbc/referral_mapping.hpp"
 #include "sip/builder.hpp"
 
 namespace osprey::sbc {
@@ -137,11 +138,11 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
     answer(transaction, request, 500, "Header Rule Failed");
     return;
   }
-  forward_in_dialog(transaction, *ruled, ref, side);
+  forward_in_dialog(transaction, *ruled, flow, ref, side);
 }
 
-void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, CallRef ref,
-                              LegSide side) {
+void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request,
+                              const net::Flow& flow, CallRef ref, LegSide side) {
   Call& call = *find(ref);
   Leg& to = side == LegSide::caller ? call.callee : call.caller;
   const sip::Method method = request.method();
@@ -166,7 +167,11 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
       builder.header(sip::HeaderId::rack, {rseq, " ", std::to_string(to.invite_cseq), " INVITE"});
     }
   }
-  map_referral(request, builder, side);
+  int refusal = 0;
+  if (!map_referral(request, builder, to, flow.remote, refusal)) {
+    answer(server, request, refusal);
+    return;
+  }
   auto message = builder.build();
   if (message && !apply_rules_out(to, *message)) {
     answer(server, request, 500, "Header Rule Failed");
@@ -183,22 +188,71 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
   call.pending.push_back(*client);
 }
 
-void B2bua::map_referral(const sip::Message& request, sip::MessageBuilder& out, LegSide /*from*/) {
-  // Seam of sbc/referral_mapping: until it maps a Replaces (or a Refer-To embedding one) onto
-  // the other leg's dialog, the values go as they came (a blind transfer's Refer-To names the
-  // transfer target, which is the point of it).
-  request.for_each_line(sip::HeaderId::refer_to, [&out](std::string_view value) {
-    out.header(sip::HeaderId::refer_to, value);
-    return true;
-  });
-  request.for_each_line(sip::HeaderId::referred_by, [&out](std::string_view value) {
-    out.header(sip::HeaderId::referred_by, value);
-    return true;
-  });
-  request.for_each_line(sip::HeaderId::replaces, [&out](std::string_view value) {
-    out.header(sip::HeaderId::replaces, value);
-    return true;
-  });
+std::optional<DialogIds> B2bua::other_side_of(const DialogIds& dialog, const net::Endpoint& sender) const {
+  // RFC 3891 §8: only a dialog whose peer is the sender of the REFER (the same address, or the
+  // same trunk) may be named, or anyone who learnt a Call-ID and two tags could have someone
+  // else's call replaced. A REFER is rare: a scan of this worker's calls costs nothing that
+  // matters, and no index is kept on the path of every call.
+  for (const Call& call : calls_) {
+    if (!call.in_use || call.state != CallState::confirmed) continue;
+    for (const LegSide side : {LegSide::caller, LegSide::callee}) {
+      const Leg& leg = side == LegSide::caller ? call.caller : call.callee;
+      if (leg.call_id != dialog.call_id || leg.local_tag != dialog.local_tag ||
+          leg.remote_tag != dialog.remote_tag)
+        continue;
+      const net::Flow flow{net::Protocol::udp, sender, {}, 0};
+      if (!from_peer(leg, flow)) return std::nullopt;
+      const Leg& other = side == LegSide::caller ? call.callee : call.caller;
+      return DialogIds{other.call_id, other.local_tag, other.remote_tag};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> B2bua::transfer_target(const Leg& to, const sip::Uri& requested) const {
+  // The transferee is sent to osprey, never to the address the referrer named (topology
+  // hiding): the user part at osprey's address on the transferee's leg, where the usual routing
+  // (our users, the dialplan's trunk routes) takes the new call.
+  if (!requested.is_sip() || !requested.has_user || requested.user.empty()) return std::nullopt;
+  const std::size_t at = to.contact.find('@');
+  const std::size_t end = to.contact.find_first_of(";>", at);
+  if (at == std::string::npos || end == std::string::npos) return std::nullopt;
+  return "sip:" + std::string(requested.user) + "@" + to.contact.substr(at + 1, end - at - 1);
+}
+
+bool B2bua::map_referral(const sip::Message& request, sip::MessageBuilder& out, const Leg& to,
+                         const net::Endpoint& sender, int& refusal) {
+  const DialogLookup lookup = [this, &sender](const DialogIds& dialog) {
+    return other_side_of(dialog, sender);
+  };
+  // RFC 3515 / RFC 3891 through sbc/referral_mapping.hpp: Refer-To (a blind transfer's
+  // target, an attended one's Replaces) and Replaces rewritten for the other leg.
+  if (auto value = request.first_value(sip::HeaderId::refer_to)) {
+    auto mapped = map_refer_to(
+        *value, lookup, [this, &to](const sip::Uri& requested) { return transfer_target(to, requested); });
+    if (!mapped) {
+      refusal = 400;
+      return false;
+    }
+    if (!*mapped) {
+      refusal = 403;  // RFC 3515 §2.4.2: unmapped, it would leak this side and could not work
+      return false;
+    }
+    out.header(sip::HeaderId::refer_to, **mapped);
+  }
+  if (auto value = request.first_value(sip::HeaderId::replaces)) {
+    auto mapped = map_replaces(*value, lookup);
+    if (!mapped) {
+      refusal = 400;
+      return false;
+    }
+    if (!*mapped) {
+      refusal = 481;  // RFC 3891 §3: no dialog matches
+      return false;
+    }
+    out.header(sip::HeaderId::replaces, **mapped);
+  }
+  return true;
 }
 
 void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& response) {

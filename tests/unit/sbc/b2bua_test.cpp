@@ -476,6 +476,55 @@ TEST_F(B2buaTest, UpdateFromTheCallerRefreshesItsTarget) {
   EXPECT_EQ(responses_to(kAlice, 481).size(), 1u);  // the call ended with the BYE
 }
 
+TEST_F(B2buaTest, BlindTransferSendsTheTransfereeToOsprey) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  const std::string from = "<sip:x@192.0.2.50>;tag=callee-tag";
+  const std::string to(call.callee_invite.from()->text);
+  const std::string call_id(*call.callee_invite.call_id());
+  // The carrier transfers alice to a number behind it: alice is told to call osprey, never the
+  // carrier's own address.
+  feed(in_dialog("REFER", leg, from, to, call_id, 3, "z9hG4bKref1", "192.0.2.50:5060",
+                 "Refer-To: <sip:+15559990000@switch.carrier.internal;user=phone?X-Secret=1>\r\n"
+                 "Contact: <sip:gw@192.0.2.50:5060>\r\n"),
+       kCarrier);
+  auto refers = requests_to(kAlice, sip::Method::refer);
+  ASSERT_EQ(refers.size(), 1u);
+  EXPECT_EQ(refers[0].first_value(sip::HeaderId::refer_to), "<sip:+15559990000@127.0.0.1:5060>");
+  EXPECT_EQ(refers[0].serialize().find("carrier.internal"), std::string::npos);
+  feed(answer(refers[0], 202, {}, "a1", "sip:alice@192.0.2.9:5070"), kAlice);
+  EXPECT_EQ(responses_to(kCarrier, 202).size(), 1u);
+  // An attended transfer naming a dialog osprey does not hold is refused, not passed on.
+  feed(in_dialog("REFER", leg, from, to, call_id, 4, "z9hG4bKref2", "192.0.2.50:5060",
+                 "Refer-To: <sip:bob@192.0.2.50?Replaces=other-call%3Bto-tag%3Dx%3Bfrom-tag%3Dy>\r\n"),
+       kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 403).size(), 1u);
+  EXPECT_EQ(requests_to(kAlice, sip::Method::refer).size(), 1u);
+}
+
+TEST_F(B2buaTest, AttendedTransferMapsReplacesOntoTheOtherLeg) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  // Alice REFERs the carrier's side with a Replaces naming her own dialog with osprey (from
+  // osprey's point of view: to-tag is osprey's tag); the carrier receives it in its terms.
+  const std::string leg = uri_of_contact(call.caller_ok);
+  const std::string osprey_tag(call.caller_ok.to()->tag());
+  feed(in_dialog("REFER", leg, "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKref3",
+                 "192.0.2.9:5070",
+                 "Refer-To: <sip:carol@example.com?Replaces=caller-call-1%40192.0.2.9%3Bto-tag%3D" +
+                     osprey_tag + "%3Bfrom-tag%3Da1>\r\nContact: <sip:alice@192.0.2.9:5070>\r\n"),
+       kAlice);
+  auto refers = requests_to(kCarrier, sip::Method::refer);
+  ASSERT_EQ(refers.size(), 1u);
+  const std::string refer_to(*refers[0].first_value(sip::HeaderId::refer_to));
+  EXPECT_NE(refer_to.find(std::string(*call.callee_invite.call_id())), std::string::npos) << refer_to;
+  EXPECT_NE(refer_to.find("to-tag%3Dcallee-tag"), std::string::npos) << refer_to;
+  EXPECT_EQ(refer_to.find("caller-call-1"), std::string::npos) << refer_to;
+  EXPECT_EQ(refer_to.find("192.0.2.9"), std::string::npos) << refer_to;
+}
+
 TEST_F(B2buaTest, PrackCarriesTheCalleeLegsInviteCSeq) {
   feed(alice_invite(), kAlice);
   auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
