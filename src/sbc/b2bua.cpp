@@ -140,6 +140,10 @@ bool B2bua::take_outbound(proxy::RequestContext& context, const TrunkRoute& rout
   const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
   call.number = routed_number(route, uri.user);
   start_caller_leg(call, ref, context);
+  if (!negotiate_caller_timer(context, call.trunks.empty() ? nullptr : call.trunks.front(), call)) {
+    release(ref);  // answered 422 or 400 by the pipeline
+    return true;
+  }
   assert_caller_identity(call, context.originator);
   if (call.trunks.empty()) {
     fail_caller(ref, 503);
@@ -194,6 +198,10 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
   Call& call = calls_[ref.index];
   start_caller_leg(call, ref, context);
   call.caller.trunk = &trunk;
+  if (!negotiate_caller_timer(context, &trunk, call)) {
+    release(ref);  // answered 422 or 400 by the pipeline
+    return true;
+  }
   if (auto refused = admit(call, trunk)) {
     fail_caller(ref, 503, "Trunk Limit Reached", *refused);
     return true;
@@ -299,6 +307,18 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
   auto builder = leg_request(callee, "INVITE", callee.invite_cseq, callee.local_tag, {}, true,
                              max_forwards > 0 ? max_forwards - 1 : 0);
   copy_end_to_end(invite, builder);
+  // RFC 4028 §7.1 on this leg: the trunk's own interval (a call to our users: the calling
+  // trunk's settings).
+  call.callee_timer_settings =
+      callee.trunk != nullptr
+          ? (callee.trunk->session_timers.enabled ? &callee.trunk->session_timers : nullptr)
+          : call.timer_settings;
+  call.callee_negotiation.reset();
+  if (call.callee_timer_settings != nullptr) {
+    call.callee_negotiation.emplace(*call.callee_timer_settings);
+    add_timer_headers(call.callee_negotiation->request_headers(), builder);
+  }
+  remember_sdp(callee, invite);
   auto message = builder.build();
   if (message && !apply_rules_out(callee, *message)) {
     fail_caller(ref, 500, "Header Rule Failed");
@@ -306,7 +326,8 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
   }
   call.challenge.reset();
   call.callee_invite_text.clear();
-  if (message && callee.trunk != nullptr && callee.trunk->credentials)
+  // Kept for a repeat with credentials (401/407) or a larger Min-SE (422).
+  if (message && ((callee.trunk != nullptr && callee.trunk->credentials) || call.callee_negotiation))
     call.callee_invite_text = message->serialize();
   std::optional<txn::ClientTransactionId> client;
   if (message) client = table_.send_request(std::move(*message), target);

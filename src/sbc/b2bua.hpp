@@ -51,6 +51,8 @@
 #include "sbc/header_rules.hpp"
 #include "sbc/leg_contact.hpp"
 #include "sbc/referral_mapping.hpp"
+#include "sbc/session_timer.hpp"
+#include "sbc/session_timer_negotiation.hpp"
 #include "sbc/trunk.hpp"
 #include "sbc/trunk_directory.hpp"
 #include "sip/builder.hpp"
@@ -67,6 +69,8 @@ struct B2buaCounters {
   std::uint64_t failovers = 0;          // a trunk after the one before failed
   std::uint64_t unknown_legs = 0;       // 481 (or dropped ACK) for a leg id, dialog or source not ours
   std::uint64_t refused_by_limits = 0;  // a trunk's calls-per-second or concurrent-call limit
+  std::uint64_t session_refreshes = 0;  // RFC 4028 refreshes osprey sent
+  std::uint64_t sessions_ended = 0;     // calls ended by a session timer (expiry, failed refresh)
 };
 
 // Where our users are, for calls from trunks (RFC 3261 §16.5 through the registrar's bindings).
@@ -105,6 +109,9 @@ class B2bua final : public proxy::SessionBorder {
   bool on_cancel(txn::ServerTransactionId invite, const sip::Message& cancel);
   bool on_response(txn::ClientTransactionId transaction, const sip::Message& response);
   bool on_client_failure(txn::ClientTransactionId transaction, int status);
+  // The worker's tick: RFC 4028 session timers (refreshes where osprey is the refresher, BYE on
+  // both legs when a session expired or its refresh failed), looked at once a second.
+  void advance(txn::TimePoint now);
 
   // Per-trunk limits shared by every worker (sbc/trunk_admission.hpp); null: none. Set once,
   // before traffic.
@@ -121,6 +128,16 @@ class B2bua final : public proxy::SessionBorder {
     LegSide from = LegSide::caller;  // the leg the request came on
     sip::Method method = sip::Method::unknown;
     std::optional<sip::Message> request;  // the received one: its response is built from it
+    // RFC 4028 for a re-INVITE/UPDATE crossing: osprey's answer on the leg it came on, and its
+    // negotiation on the leg it goes to.
+    std::optional<UasTimerDecision> uas_timer;
+    std::optional<UacTimerNegotiation> uac_timer;
+  };
+  // A session refresh osprey sent on its own (RFC 4028 §10).
+  struct Refresh {
+    CallRef call;
+    LegSide side = LegSide::caller;
+    bool invite = false;
   };
   struct LegEntry {
     CallRef call;
@@ -165,11 +182,12 @@ class B2bua final : public proxy::SessionBorder {
   const LegEntry* match_leg(const sip::Message& request, const net::Flow& flow, bool ack) const;
   bool from_peer(const Leg& leg, const net::Flow& flow) const;
   void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, const net::Flow& flow,
-                         CallRef ref, LegSide from);
+                         CallRef ref, LegSide from, std::optional<UasTimerDecision> uas_timer);
   void on_in_dialog_response(std::uint64_t client_key, const sip::Message& response);
   void answer(txn::ServerTransactionId server, const sip::Message& request, int status,
               std::string_view reason = {});
-  void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag);
+  void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag,
+                std::string_view reason = {});
   // sbc/referral_mapping: Refer-To (with an embedded Replaces) and Replaces rewritten from one
   // leg's dialog identifiers to the other's, for the request going to `to`. False (and the
   // status to answer in `refusal`) when they cannot be.
@@ -180,6 +198,20 @@ class B2bua final : public proxy::SessionBorder {
   std::optional<DialogIds> other_side_of(const DialogIds& dialog, const net::Endpoint& sender) const;
   // Where a transferee on leg `to` is sent for `requested`: osprey itself, with its user part.
   std::optional<std::string> transfer_target(const Leg& to, const sip::Uri& requested) const;
+
+  // b2bua_timers.cpp: RFC 4028.
+  // The caller's INVITE judged as its UAS (§9): false when it is answered here (422, 400).
+  bool negotiate_caller_timer(proxy::RequestContext& context, const Trunk* trunk, Call& call);
+  void start_leg_timer(Leg& leg, const SessionTimerSettings& settings, std::optional<SessionTerms> terms,
+                       bool peer_allows_update);
+  // The callee's 422 to the callee leg's INVITE (§7.1): sent again with its Min-SE.
+  bool retry_with_min_se(CallRef ref, Call& call, const sip::Message& response);
+  void run_timer_action(CallRef ref, LegSide side, const SessionTimerAction& action);
+  void send_refresh(CallRef ref, LegSide side, RefreshMethod method);
+  bool on_refresh_response(std::uint64_t client_key, const sip::Message& response);
+  bool on_refresh_failure(std::uint64_t client_key);
+  // BYE on both legs with `reason` (RFC 3326), and the call released.
+  void end_call(CallRef ref, std::string_view reason);
 
   // b2bua_rules.cpp: the trunk's rules in, on a message from `from` (the message itself when
   // there are none, the edited copy in `storage`, nullptr when a rule failed); out, on what
@@ -220,6 +252,9 @@ class B2bua final : public proxy::SessionBorder {
   // Requests osprey sent on its own (the BYE of a leg whose other side hung up): their
   // responses need nothing.
   std::unordered_set<std::uint64_t> own_requests_;
+  std::unordered_map<std::uint64_t, Refresh> refreshes_;
+  txn::TimePoint now_ = txn::Clock::now();  // the last tick's
+  txn::TimePoint next_timer_scan_{};
   std::unordered_map<std::uint64_t, CallRef> invite_servers_;           // the caller's INVITE
   std::unordered_map<std::uint64_t, CallRef> invite_clients_;           // the callee leg's INVITE
   std::unordered_map<std::uint64_t, Pending> pending_;                  // in-dialog client transactions

@@ -128,6 +128,22 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
     release(ref);
     return;
   }
+  // RFC 4028 §9: osprey answers a refresh on this leg as its UAS, on this leg's terms.
+  std::optional<UasTimerDecision> uas_timer;
+  if (refreshes_target(method) && from.timer && from.timer_settings != nullptr) {
+    auto decision = decide_as_uas(*from.timer_settings, request);
+    if (!decision) {
+      answer(transaction, request, 400, "Malformed Session-Expires");
+      return;
+    }
+    if (decision->kind == UasTimerDecision::Kind::interval_too_small) {
+      auto builder = sip::MessageBuilder::response_to(request, 422, "Session Interval Too Small");
+      add_timer_headers(decision->headers, builder);
+      table_.respond(transaction, std::move(builder).serialize(), 422, request.to()->tag());
+      return;
+    }
+    uas_timer = std::move(*decision);
+  }
   if (method == sip::Method::invite) from.remote_invite_cseq = cseq;
   if (refreshes_target(method)) {
     if (std::string target = contact_uri(request); !target.empty()) from.remote_target = std::move(target);
@@ -138,11 +154,12 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
     answer(transaction, request, 500, "Header Rule Failed");
     return;
   }
-  forward_in_dialog(transaction, *ruled, flow, ref, side);
+  forward_in_dialog(transaction, *ruled, flow, ref, side, std::move(uas_timer));
 }
 
 void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request,
-                              const net::Flow& flow, CallRef ref, LegSide side) {
+                              const net::Flow& flow, CallRef ref, LegSide side,
+                              std::optional<UasTimerDecision> uas_timer) {
   Call& call = *find(ref);
   Leg& to = side == LegSide::caller ? call.callee : call.caller;
   const sip::Method method = request.method();
@@ -159,6 +176,13 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
   if (method == sip::Method::invite) to.invite_cseq = cseq;
   auto builder = leg_request(to, request.method_text(), cseq, local_tag, remote_tag, carries_contact(method));
   copy_end_to_end(request, builder);
+  // RFC 4028 §7.4: the other leg's refresh on its own terms.
+  std::optional<UacTimerNegotiation> uac_timer;
+  if (refreshes_target(method) && to.timer && to.timer->terms() && to.timer_settings != nullptr) {
+    uac_timer = UacTimerNegotiation::in_dialog(*to.timer_settings, *to.timer->terms());
+    add_timer_headers(uac_timer->request_headers(), builder);
+  }
+  remember_sdp(to, request);
   if (method == sip::Method::prack) {
     // RFC 3262 §7.2: RAck = response-num CSeq-num Method. The RSeq numbers pass unchanged
     // between legs; the CSeq is that of osprey's INVITE on this leg.
@@ -183,7 +207,8 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
     answer(server, request, 500);
     return;
   }
-  pending_.emplace(key(*client), Pending{ref, server, side, method, request.clone()});
+  pending_.emplace(key(*client), Pending{ref, server, side, method, request.clone(), std::move(uas_timer),
+                                         std::move(uac_timer)});
   if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
   call.pending.push_back(*client);
 }
@@ -265,8 +290,15 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
   if (call != nullptr && pending.request) {
     Leg& from = pending.from == LegSide::caller ? call->caller : call->callee;
     Leg& to = pending.from == LegSide::caller ? call->callee : call->caller;
-    if (status >= 200 && status < 300 && refreshes_target(pending.method)) {
+    const bool refreshed = status >= 200 && status < 300 && refreshes_target(pending.method);
+    if (refreshed) {
       if (std::string target = contact_uri(response); !target.empty()) to.remote_target = std::move(target);
+      // RFC 4028 §10: a 2xx to a re-INVITE or UPDATE refreshes both legs' sessions.
+      if (to.timer && pending.uac_timer) {
+        auto terms = pending.uac_timer->read_2xx(response);
+        to.timer->on_refreshed(now_, terms ? *terms : to.timer->terms());
+      }
+      if (from.timer && pending.uas_timer) from.timer->on_refreshed(now_, pending.uas_timer->terms);
     }
     std::optional<sip::Message> edited;
     const sip::Message* ruled = apply_rules_in(to, response, edited);
@@ -277,6 +309,8 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
       if (status > 100 && status < 300 && carries_contact(pending.method))
         builder.header(sip::HeaderId::contact, from.contact);
       copy_end_to_end(*ruled, builder);
+      if (refreshed && pending.uas_timer) add_timer_headers(pending.uas_timer->headers, builder);
+      if (status > 100 && status < 300) remember_sdp(from, *ruled);
     }
     std::string text = std::move(builder).serialize();
     const std::string_view to_tag = pending.request->to() ? pending.request->to()->tag() : std::string_view{};
@@ -290,8 +324,10 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
   pending_.erase(it);
 }
 
-void B2bua::send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag) {
+void B2bua::send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag,
+                     std::string_view reason) {
   auto builder = leg_request(leg, "BYE", ++leg.local_cseq, local_tag, remote_tag, false);
+  if (!reason.empty()) builder.header(sip::HeaderId::reason, reason);  // RFC 3326
   auto message = builder.build();
   if (!message) return;
   if (!apply_rules_out(leg, *message)) return;

@@ -20,7 +20,7 @@ bool B2bua::on_response(txn::ClientTransactionId transaction, const sip::Message
     if (response.status() >= 200) own_requests_.erase(it);
     return true;
   }
-  return false;
+  return on_refresh_response(id, response);
 }
 
 bool B2bua::on_client_failure(txn::ClientTransactionId transaction, int status) {
@@ -39,7 +39,8 @@ bool B2bua::on_client_failure(txn::ClientTransactionId transaction, int status) 
     if (pending.request) answer(pending.server, *pending.request, status == 408 ? 408 : 500);
     return true;
   }
-  return own_requests_.erase(id) != 0;
+  if (own_requests_.erase(id) != 0) return true;
+  return on_refresh_failure(id);
 }
 
 std::string B2bua::caller_tag_for(Call& call, std::string_view callee_tag) {
@@ -67,6 +68,9 @@ void B2bua::forward_to_caller(Call& call, const sip::Message& response, std::str
     builder.header(sip::HeaderId::contact, call.caller.contact);
   }
   copy_end_to_end(response, builder);
+  // RFC 4028 §9: the caller leg's own terms in the 2xx osprey answers its INVITE with.
+  if (status >= 200 && status < 300) add_timer_headers(call.caller_timer_headers, builder);
+  if (status > 100 && status < 300) remember_sdp(call.caller, response);
   std::string text = std::move(builder).serialize();
   if (!apply_rules_out(call.caller, text)) return;
   table_.respond(call.invite_server, std::move(text), status, caller_tag);
@@ -130,6 +134,14 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
     call->early_tags.clear();
     call->state = CallState::confirmed;
     ++counters_.calls_answered;
+    // RFC 4028: each leg's timer starts with the terms its own negotiation set.
+    if (call->callee_negotiation && call->callee_timer_settings != nullptr) {
+      auto terms = call->callee_negotiation->read_2xx(response);
+      start_leg_timer(callee, *call->callee_timer_settings, terms ? *terms : std::nullopt,
+                      allows_update(response));
+    }
+    if (call->timer_settings != nullptr && call->invite)
+      start_leg_timer(call->caller, *call->timer_settings, call->caller_terms, allows_update(*call->invite));
     forward_to_caller(*call, response, caller_tag);
     call->final_sent = true;
     return;
@@ -138,6 +150,7 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
   invite_clients_.erase(key(*call->invite_client));
   call->invite_client.reset();
   if ((status == 401 || status == 407) && answer_trunk_challenge(ref, *call, received)) return;
+  if (status == 422 && retry_with_min_se(ref, *call, received)) return;
   const bool retryable = status == 408 || (status >= 500 && status < 600);
   if (retryable && !call->trunks.empty() && !call->cancelled && !call->provisional_sent &&
       call->next_trunk < call->trunks.size()) {
@@ -199,7 +212,10 @@ bool B2bua::answer_trunk_challenge(CallRef ref, Call& call, const sip::Message& 
 std::string B2bua::send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
                             std::string_view remote_tag) {
   auto builder = leg_request(to, "ACK", to.invite_cseq, local_tag, remote_tag, false);
-  if (source != nullptr) copy_end_to_end(*source, builder);
+  if (source != nullptr) {
+    copy_end_to_end(*source, builder);
+    remember_sdp(to, *source);  // a late offer's answer
+  }
   std::string text = std::move(builder).serialize();
   if (!apply_rules_out(to, text)) return text;
   if (auto ack = sip::Message::parse(text)) table_.send_ack(std::move(*ack), to.peer);

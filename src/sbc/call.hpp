@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sbc/leg.hpp"
+#include "sbc/session_timer_negotiation.hpp"
 #include "sbc/trunk_admission.hpp"
 #include "sbc/trunk_challenge_answer.hpp"
 #include "sip/message.hpp"
@@ -63,6 +64,14 @@ struct Call {
   // The admission of the trunk the call goes through (sbc/trunk_admission.hpp): its slot is
   // returned when the call is released, whichever way it ends.
   TrunkAdmission::Ticket admission;
+  // RFC 4028 (sbc/session_timer*.hpp): the settings of the call's trunk (null: no timers); the
+  // caller leg's terms as osprey answers its INVITE (§9), with the headers of that 2xx; the
+  // callee leg's negotiation as UAC (§7), per attempt.
+  const SessionTimerSettings* timer_settings = nullptr;
+  std::optional<SessionTerms> caller_terms;
+  TimerHeaders caller_timer_headers;
+  std::optional<UacTimerNegotiation> callee_negotiation;
+  const SessionTimerSettings* callee_timer_settings = nullptr;
   // In-dialog requests osprey sent on either leg and waits for (their client transactions).
   std::vector<txn::ClientTransactionId> pending;
 };

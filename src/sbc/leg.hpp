@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "net/flow.hpp"
+#include "sbc/session_timer.hpp"
 #include "sbc/trunk.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -42,6 +45,13 @@ struct Leg {
   // trunk's address the INVITE went to), not to what its Contact claims.
   txn::Target peer;
   const Trunk* trunk = nullptr;  // the trunk at the far end of this leg, if any
+  // RFC 4028 on this leg (its own interval and refresher); none: no session timer.
+  std::optional<LegSessionTimer> timer;
+  const SessionTimerSettings* timer_settings = nullptr;  // the trunk's, while `timer` runs
+  // The last session description osprey sent on this leg (RFC 3264), for a re-INVITE refresh
+  // that changes nothing (§8: the same version).
+  std::string sdp;
+  std::string sdp_type;
 };
 
 }  // namespace osprey::sbc

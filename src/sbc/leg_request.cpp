@@ -20,7 +20,6 @@ constexpr std::array kCopiedHeaders{
     sip::HeaderId::content_language,
     sip::HeaderId::event,
     sip::HeaderId::expires,
-    sip::HeaderId::min_se,
     sip::HeaderId::mime_version,
     sip::HeaderId::priority,
     sip::HeaderId::privacy,
@@ -28,7 +27,6 @@ constexpr std::array kCopiedHeaders{
     sip::HeaderId::require,
     sip::HeaderId::retry_after,
     sip::HeaderId::rseq,
-    sip::HeaderId::session_expires,
     sip::HeaderId::subject,
     sip::HeaderId::subscription_state,
     sip::HeaderId::supported,
@@ -42,6 +40,25 @@ bool iequals(std::string_view a, std::string_view b) {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
 }
 
+// An option-tag list without "timer" (RFC 4028 §3: each leg says for itself); empty when
+// nothing else was listed.
+std::string without_timer(std::string_view list) {
+  std::string kept;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view token = list.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (!token.empty() && !iequals(token, "timer")) {
+      if (!kept.empty()) kept += ", ";
+      kept += token;
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return kept;
+}
+
 }  // namespace
 
 void copy_end_to_end(const sip::Message& from, sip::MessageBuilder& to) {
@@ -53,12 +70,31 @@ void copy_end_to_end(const sip::Message& from, sip::MessageBuilder& to) {
       copy = std::any_of(kCopiedByName.begin(), kCopiedByName.end(),
                          [name](std::string_view allowed) { return iequals(name, allowed); });
     }
-    if (copy) to.header(from.name(field), from.value(field));
+    if (!copy) continue;
+    if (field.id == sip::HeaderId::supported || field.id == sip::HeaderId::require) {
+      const std::string kept = without_timer(from.value(field));
+      if (!kept.empty()) to.header(from.name(field), kept);
+      continue;
+    }
+    to.header(from.name(field), from.value(field));
   }
   const std::string_view body = from.body();
   if (!body.empty()) {
     if (auto type = from.first_value(sip::HeaderId::content_type)) to.body(*type, body);
   }
+}
+
+void add_timer_headers(const TimerHeaders& headers, sip::MessageBuilder& to) {
+  for (const TimerHeader& header : headers) to.header(header.id, header.value);
+}
+
+void remember_sdp(Leg& leg, const sip::Message& sent) {
+  const std::string_view body = sent.body();
+  if (body.empty()) return;
+  const auto type = sent.first_value(sip::HeaderId::content_type);
+  if (!type || type->find("sdp") == std::string_view::npos) return;
+  leg.sdp.assign(body);
+  leg.sdp_type.assign(*type);
 }
 
 sip::MessageBuilder leg_request(const Leg& leg, std::string_view method, std::uint32_t cseq,

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "sbc/leg.hpp"
+#include "sbc/session_timer_negotiation.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "sip/name_addr.hpp"
@@ -16,9 +17,17 @@ namespace osprey::sbc {
 
 // Copies the end-to-end headers of `from` that may cross legs (RFC 3261 §20 headers that name
 // no host of the sending side: Accept, Allow, Supported, Require, Content-Disposition,
-// Subject, Priority, Privacy, Event, Subscription-State, RSeq, Session-Expires, Min-SE, Reason,
-// Retry-After, Unsupported, Info-Package, Recv-Info...) and its body with its Content-Type.
+// Subject, Priority, Privacy, Event, Subscription-State, RSeq, Reason, Retry-After,
+// Unsupported, Info-Package, Recv-Info...) and its body with its Content-Type. RFC 4028 is per
+// leg: Session-Expires and Min-SE never cross, nor "timer" in Supported and Require (each leg
+// gets its own, add_timer_headers).
 void copy_end_to_end(const sip::Message& from, sip::MessageBuilder& to);
+
+// A leg's own RFC 4028 headers (sbc/session_timer_negotiation.hpp) into what is built for it.
+void add_timer_headers(const TimerHeaders& headers, sip::MessageBuilder& to);
+
+// `leg` remembers the session description `sent` carries, if any (sbc/leg.hpp: Leg::sdp).
+void remember_sdp(Leg& leg, const sip::Message& sent);
 
 // A request osprey sends on `leg` (§12.2.1.1): Request-URI the remote target, Route the route
 // set, From/To/Call-ID of the leg (`local_tag` in From, `remote_tag` in To: an early dialog's

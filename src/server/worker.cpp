@@ -225,6 +225,7 @@ void Worker::schedule_tick() {
     const auto now = txn::Clock::now();
     table_.advance(now);
     proxy_.advance(now);
+    if (b2bua_) b2bua_->advance(now);
     report_b2bua_idle(now);
     schedule_tick();
   });

@@ -303,7 +303,11 @@ TEST_F(B2buaTest, CalleeLegCarriesNothingOfTheCallerSide) {
   EXPECT_EQ(invite.cseq()->number, 1u);
   EXPECT_TRUE(names_a_leg(invite)) << raw;
   EXPECT_EQ(invite.first_value(sip::HeaderId::subject), "quarterly numbers");
-  EXPECT_EQ(invite.first_value(sip::HeaderId::supported), "100rel, timer");
+  // RFC 4028 per leg: the caller's "timer" is not passed on; the leg says its own.
+  EXPECT_EQ(invite.first_value(sip::HeaderId::supported), "100rel");
+  EXPECT_NE(raw.find("Supported: timer\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(invite.first_value(sip::HeaderId::session_expires), "1800");
+  EXPECT_EQ(invite.first_value(sip::HeaderId::min_se), "90");
   EXPECT_EQ(invite.body(), "v=0\r\no=- 1 1 IN IP4 media.invalid\r\n");
   EXPECT_EQ(invite.first_value(sip::HeaderId::content_type), "application/sdp");
   EXPECT_EQ(b2bua_.call_count(), 1u);
@@ -799,6 +803,79 @@ TEST_F(B2buaTest, AFailingTrunkRuleSendsNothingToTheTrunk) {
   EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
   EXPECT_EQ(responses_to(kAlice, 500).size(), 1u);
   EXPECT_EQ(ruled.call_count(), 0u);
+}
+
+class B2buaTimerTest : public B2buaTest {
+ protected:
+  static SbcSettings short_timers() {
+    SbcSettings sbc = settings();
+    sbc.trunks[0].session_timers = SessionTimerSettings{.enabled = true, .session_expires = 90, .min_se = 90};
+    return sbc;
+  }
+  B2buaTimerTest()
+      : timed_(0, short_timers(), table_, transport_, identity_,
+               [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); }) {
+    user_.b2bua = &timed_;
+    timed_.advance(start_);
+  }
+  B2bua timed_;
+};
+
+TEST_F(B2buaTimerTest, TooShortASessionIsRefused422WithMinSE) {
+  std::string text = alice_invite();
+  text.insert(text.find("Content-Type"), "Session-Expires: 30\r\n");
+  feed(text, kAlice);
+  auto refused = responses_to(kAlice, 422);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].first_value(sip::HeaderId::min_se), "90");
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(timed_.call_count(), 0u);
+}
+
+TEST_F(B2buaTimerTest, OspreyRefreshesTheTrunkLegWithItsLastOffer) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  EXPECT_EQ(invite.first_value(sip::HeaderId::session_expires), "90");
+  // The carrier runs no timer (no Session-Expires in its 200): osprey refreshes that leg itself.
+  feed(answer(invite, 200), kCarrier);
+  auto ok = std::move(responses_to(kAlice, 200).at(0));
+  EXPECT_TRUE(ok.first_value(sip::HeaderId::session_expires).has_value());  // the caller leg's own terms
+  alice_acks(ok);
+  const std::size_t before = transport_.sent.size();
+  timed_.advance(start_ + std::chrono::seconds(50));  // past half the interval
+  auto refreshes = requests_to(kCarrier, sip::Method::invite, before);
+  ASSERT_EQ(refreshes.size(), 1u);
+  EXPECT_EQ(refreshes[0].cseq()->number, 2u);
+  EXPECT_EQ(refreshes[0].body(), invite.body());  // the unchanged offer (RFC 3264 §8)
+  EXPECT_TRUE(refreshes[0].first_value(sip::HeaderId::session_expires).has_value());
+  EXPECT_EQ(requests_to(kAlice, sip::Method::invite, before).size(), 0u);  // nothing crosses
+  feed(answer(refreshes[0], 200), kCarrier);
+  auto acks = requests_to(kCarrier, sip::Method::ack, before);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].cseq()->number, 2u);
+  EXPECT_EQ(timed_.counters().session_refreshes, 1u);
+  EXPECT_EQ(timed_.call_count(), 1u);
+}
+
+TEST_F(B2buaTimerTest, AnUnansweredRefreshEndsTheCallOnBothLegsWithAReason) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 200), kCarrier);
+  alice_acks(responses_to(kAlice, 200).at(0));
+  timed_.advance(start_ + std::chrono::seconds(50));
+  ASSERT_EQ(timed_.counters().session_refreshes, 1u);
+  // Nothing answers the refresh: Timer B runs out (RFC 4028 §10: the session is over).
+  table_.advance(start_ + std::chrono::seconds(90));
+  auto to_alice = requests_to(kAlice, sip::Method::bye);
+  auto to_carrier = requests_to(kCarrier, sip::Method::bye);
+  // (one BYE each, retransmitted while unanswered: Timer E)
+  ASSERT_FALSE(to_alice.empty());
+  ASSERT_FALSE(to_carrier.empty());
+  EXPECT_EQ(to_alice.front().cseq()->number, to_alice.back().cseq()->number);
+  EXPECT_NE(to_alice[0].first_value(sip::HeaderId::reason)->find("cause=408"), std::string_view::npos);
+  EXPECT_TRUE(to_carrier[0].first_value(sip::HeaderId::reason).has_value());
+  EXPECT_EQ(timed_.counters().sessions_ended, 1u);
+  EXPECT_EQ(timed_.call_count(), 0u);
 }
 
 TEST(LegContact, ParsesOnlyItsOwnShape) {
