@@ -22,6 +22,14 @@ B2bua::B2bua(unsigned worker, const SbcSettings& settings, txn::TransactionTable
       resolve_(std::move(resolve)),
       users_(std::move(users)) {}
 
+void B2bua::start_registrations(const TrunkRegistrations::ContactFor& contact_for, txn::TimePoint now) {
+  bool any = false;
+  for (const Trunk& trunk : trunks_.all()) any = any || trunk.registration.enabled;
+  if (!any) return;
+  registrations_.emplace(trunks_.all(), contact_for, table_, resolve_);
+  registrations_->start(now);
+}
+
 CallRef B2bua::allocate() {
   std::uint32_t index = 0;
   if (!free_slots_.empty()) {

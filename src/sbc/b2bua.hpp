@@ -55,6 +55,7 @@
 #include "sbc/session_timer_negotiation.hpp"
 #include "sbc/trunk.hpp"
 #include "sbc/trunk_directory.hpp"
+#include "sbc/trunk_registrations.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
@@ -116,6 +117,11 @@ class B2bua final : public proxy::SessionBorder {
   // Per-trunk limits shared by every worker (sbc/trunk_admission.hpp); null: none. Set once,
   // before traffic.
   void set_admissions(const TrunkAdmissions* admissions) { admissions_ = admissions; }
+
+  // RFC 3261 §10.2: the REGISTERs toward trunks that want them, run by this B2BUA (ONE worker
+  // of the server does it); `contact_for` gives osprey's Contact toward each. Before traffic.
+  void start_registrations(const TrunkRegistrations::ContactFor& contact_for, txn::TimePoint now);
+  const TrunkRegistrations* registrations() const { return registrations_ ? &*registrations_ : nullptr; }
 
   std::size_t call_count() const { return live_calls_; }
   const B2buaCounters& counters() const { return counters_; }
@@ -253,6 +259,7 @@ class B2bua final : public proxy::SessionBorder {
   // responses need nothing.
   std::unordered_set<std::uint64_t> own_requests_;
   std::unordered_map<std::uint64_t, Refresh> refreshes_;
+  std::optional<TrunkRegistrations> registrations_;
   txn::TimePoint now_ = txn::Clock::now();  // the last tick's
   txn::TimePoint next_timer_scan_{};
   std::unordered_map<std::uint64_t, CallRef> invite_servers_;           // the caller's INVITE

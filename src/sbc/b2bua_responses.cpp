@@ -20,7 +20,8 @@ bool B2bua::on_response(txn::ClientTransactionId transaction, const sip::Message
     if (response.status() >= 200) own_requests_.erase(it);
     return true;
   }
-  return on_refresh_response(id, response);
+  if (on_refresh_response(id, response)) return true;
+  return registrations_ && registrations_->on_response(transaction, response);
 }
 
 bool B2bua::on_client_failure(txn::ClientTransactionId transaction, int status) {
@@ -40,7 +41,8 @@ bool B2bua::on_client_failure(txn::ClientTransactionId transaction, int status) 
     return true;
   }
   if (own_requests_.erase(id) != 0) return true;
-  return on_refresh_failure(id);
+  if (on_refresh_failure(id)) return true;
+  return registrations_ && registrations_->on_client_failure(transaction, status);
 }
 
 std::string B2bua::caller_tag_for(Call& call, std::string_view callee_tag) {

@@ -68,6 +68,7 @@ bool B2bua::retry_with_min_se(CallRef ref, Call& call, const sip::Message& respo
 
 void B2bua::advance(txn::TimePoint now) {
   now_ = now;
+  if (registrations_) registrations_->advance(now);
   // Intervals are at least 90 s (RFC 4028 §4 Min-SE): a look once a second is plenty, and the
   // tick (every 10 ms) costs nothing the other 99 times.
   if (now < next_timer_scan_) return;

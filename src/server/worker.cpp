@@ -198,11 +198,40 @@ void Worker::attach_security(const SharedSecurity& shared, const store::UserStor
 tl::expected<net::Endpoint, std::string> Worker::listen(const ListenSpec& spec) {
   auto bound = transport_.listen(spec.protocol, spec.at);
   // The proxy recognises its own Route and Via values by these (RFC 3261 §16.3 step 4, §16.4).
-  if (bound) proxy_.identity().add_listener(spec.protocol, *bound);
+  if (bound) {
+    proxy_.identity().add_listener(spec.protocol, *bound);
+    bound_.emplace_back(spec.protocol, *bound);
+  }
   return bound;
 }
 
 void Worker::start() {
+  // SBC mode: the first worker registers to the trunks that want it (one REGISTER client each,
+  // on this worker's table). Its Contact is osprey's address toward the trunk's peer when that
+  // is an IP literal, else the first listener of the peer's transport.
+  if (b2bua_ && index_ == 0) {
+    b2bua_->start_registrations(
+        [this](const sbc::Trunk& trunk) {
+          const auto peer = sip::parse_uri(trunk.peer);
+          tl::expected<net::UriTarget, std::string> target = tl::unexpected(std::string("no peer"));
+          if (peer) target = net::target_of(*peer);
+          std::optional<net::Endpoint> local;
+          if (target && target->host_is_address) {
+            boost::system::error_code error;
+            const auto address = boost::asio::ip::make_address(target->host, error);
+            if (!error) local = transport_.sent_by(target->protocol, {address, target->port});
+          }
+          for (const auto& [protocol, at] : bound_) {
+            if (local) break;
+            if (target && protocol == target->protocol && !at.address.is_unspecified()) local = at;
+          }
+          std::string user = "osprey";
+          if (auto aor = sip::parse_uri(trunk.registration.aor); aor && aor->has_user)
+            user = std::string(aor->user);
+          return "sip:" + user + "@" + (local ? net::to_string(*local) : std::string("127.0.0.1"));
+        },
+        txn::Clock::now());
+  }
   schedule_tick();
   thread_ = std::thread([this] { io_context_.run(); });
 }

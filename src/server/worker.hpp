@@ -153,6 +153,7 @@ class Worker final : public net::TransportListener {
   const store::UserStore* users_ = nullptr;
   // SBC mode (trunks configured): the B2BUA beside the proxy, on the same table.
   std::optional<sbc::B2bua> b2bua_;
+  std::vector<std::pair<net::Protocol, net::Endpoint>> bound_;  // this worker's listeners
   std::uint64_t b2bua_reported_started_ = 0;
   txn::TimePoint b2bua_reported_at_{};
   std::optional<im::OfflineMessages> offline_;

@@ -878,6 +878,26 @@ TEST_F(B2buaTimerTest, AnUnansweredRefreshEndsTheCallOnBothLegsWithAReason) {
   EXPECT_EQ(timed_.call_count(), 0u);
 }
 
+TEST_F(B2buaTest, RegistersToTheTrunksThatWantItThroughItsOwnTable) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].credentials = TrunkCredentials{.username = "osprey", .password = "s3cret", .realm = {}};
+  sbc.trunks[0].registration =
+      TrunkRegistration{.enabled = true, .aor = "sip:4420@192.0.2.50", .expires = 600, .retry_after = 60};
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  b2bua.start_registrations([](const Trunk&) { return std::string("sip:4420@127.0.0.1:5060"); }, start_);
+  auto registers = requests_to(kCarrier, sip::Method::register_);
+  ASSERT_EQ(registers.size(), 1u);
+  EXPECT_EQ(registers[0].first_value(sip::HeaderId::contact), "<sip:4420@127.0.0.1:5060>");
+  feed(answer(registers[0], 200, "Expires: 600\r\n", "reg", "sip:4420@127.0.0.1:5060"), kCarrier);
+  ASSERT_NE(b2bua.registrations(), nullptr);
+  const auto statuses = b2bua.registrations()->statuses();
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_EQ(statuses[0].second.phase, TrunkRegistrationPhase::registered);
+  EXPECT_EQ(b2bua.call_count(), 0u);
+}
+
 TEST(LegContact, ParsesOnlyItsOwnShape) {
   const std::string id(kLegIdDigits, 'a');
   const std::string user = leg_contact_user(12, id);
