@@ -181,6 +181,20 @@ void B2bua::assert_caller_identity(Call& call, const proxy::Originator& originat
 bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
   const sip::Message& request = context.request;
   if (users_.location == nullptr) return false;
+  // A trunk that must authenticate (inbound_credentials): 407, then its digest verified.
+  // Nothing of the call exists before. Without the verifier such a trunk is refused.
+  if (trunk.inbound_credentials) {
+    if (authenticators_ == nullptr) {
+      context.answer({403, "Forbidden", {}});
+      return true;
+    }
+    const TrunkAuthDecision decision =
+        authenticators_->check(request, context.flow.remote, trunk, users_.clock ? users_.clock() : 0);
+    if (decision.outcome != TrunkAuthOutcome::pass) {
+      context.answer(decision.answer.value_or(sip::LocalReply{403, "Forbidden", {}}));
+      return true;
+    }
+  }
   if (contact_uri(request).empty()) {
     context.answer({400, "Missing Contact", {}});
     return true;

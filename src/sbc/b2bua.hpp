@@ -54,6 +54,7 @@
 #include "sbc/session_timer.hpp"
 #include "sbc/session_timer_negotiation.hpp"
 #include "sbc/trunk.hpp"
+#include "sbc/trunk_authenticator.hpp"
 #include "sbc/trunk_directory.hpp"
 #include "sbc/trunk_registrations.hpp"
 #include "sip/builder.hpp"
@@ -117,6 +118,11 @@ class B2bua final : public proxy::SessionBorder {
   // Per-trunk limits shared by every worker (sbc/trunk_admission.hpp); null: none. Set once,
   // before traffic.
   void set_admissions(const TrunkAdmissions* admissions) { admissions_ = admissions; }
+  // Digest for trunks with inbound_credentials (sbc/trunk_authenticator.hpp), shared by every
+  // worker; null: such trunks' calls are refused (fail closed). Set once, before traffic.
+  void set_trunk_authenticators(const TrunkAuthenticators* authenticators) {
+    authenticators_ = authenticators;
+  }
 
   // RFC 3261 §10.2: the REGISTERs toward trunks that want them, run by this B2BUA (ONE worker
   // of the server does it); `contact_for` gives osprey's Contact toward each. Before traffic.
@@ -243,6 +249,7 @@ class B2bua final : public proxy::SessionBorder {
   Resolve resolve_;
   UserLocation users_;
   const TrunkAdmissions* admissions_ = nullptr;
+  const TrunkAuthenticators* authenticators_ = nullptr;
   net::RandomTags tags_;
   LegIdSource leg_ids_;
 

@@ -154,7 +154,11 @@ tl::expected<void, std::string> Server::start_workers() {
   if (!settings_.sbc.trunks.empty()) {
     trunk_admissions_ =
         std::make_unique<sbc::TrunkAdmissions>(settings_.sbc.trunks, std::chrono::steady_clock::now());
-    for (auto& worker : workers_) worker->attach_trunk_admissions(trunk_admissions_.get());
+    trunk_authenticators_ = std::make_unique<sbc::TrunkAuthenticators>(
+        settings_.sbc.trunks, settings_.domains.empty() ? std::string("osprey") : settings_.domains.front(),
+        *nonces_, *nonce_counts_);
+    for (auto& worker : workers_)
+      worker->attach_trunk_admissions(trunk_admissions_.get(), trunk_authenticators_.get());
   }
   std::vector<Worker*> peers;
   for (auto& worker : workers_) peers.push_back(worker.get());

@@ -99,8 +99,11 @@ class Worker final : public net::TransportListener {
 
   // SBC mode: the trunks' limits, shared by every worker and owned by the Server; before
   // start(). Without trunks it is not called.
-  void attach_trunk_admissions(const sbc::TrunkAdmissions* admissions) {
-    if (b2bua_) b2bua_->set_admissions(admissions);
+  void attach_trunk_admissions(const sbc::TrunkAdmissions* admissions,
+                               const sbc::TrunkAuthenticators* authenticators) {
+    if (!b2bua_) return;
+    b2bua_->set_admissions(admissions);
+    b2bua_->set_trunk_authenticators(authenticators);
   }
 
   void on_message(std::string_view bytes, const net::Flow& flow) override;

@@ -14,6 +14,8 @@
 #include "recording_transport.hpp"
 #include "sbc/b2bua.hpp"
 #include "sbc/leg_contact.hpp"
+#include "security/nonce_counts.hpp"
+#include "security/nonce_service.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "sip/route_decision.hpp"
@@ -761,6 +763,40 @@ TEST_F(B2buaTest, CallsFromTheTrunkReachOurUsersBindings) {
   feed(answer(invites[0], 200, {}, "bob-tag", "sip:bob@198.51.100.7:5062"), kBob);
   EXPECT_EQ(responses_to(kCarrier, 200).size(), 1u);
   EXPECT_EQ(b2bua_.call_count(), 1u);
+}
+
+TEST_F(B2buaTest, ATrunkWithInboundCredentialsIsChallengedBeforeAnyCall) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].inbound_credentials = TrunkCredentials{.username = "carrier", .password = "pw", .realm = {}};
+  security::NonceService nonces(security::NonceService::random_secret());
+  security::NonceCounts counts(security::NonceCounts::retention_for(nonces));
+  TrunkAuthenticators authenticators(sbc.trunks, "example.com", nonces, counts);
+  B2bua b2bua(
+      0, sbc, table_, transport_, identity_,
+      [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
+      UserLocation{.location = &store_,
+                   .clock = [] { return std::int64_t{1'800'000'000}; },
+                   .connection_open = {},
+                   .is_local_user = {}});
+  user_.b2bua = &b2bua;
+  const std::string invite =
+      "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKin2\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=t1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: inbound-2@carrier.example\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"
+      "Content-Length: 0\r\n\r\n";
+  // No verifier: fail closed.
+  feed(invite, kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 403).size(), 1u);
+  b2bua.set_trunk_authenticators(&authenticators);
+  std::string again = invite;
+  again.replace(again.find("z9hG4bKin2"), 10, "z9hG4bKin3");
+  again.replace(again.find("inbound-2"), 9, "inbound-3");
+  feed(again, kCarrier);
+  auto challenged = responses_to(kCarrier, 407);
+  ASSERT_EQ(challenged.size(), 1u);
+  EXPECT_TRUE(challenged[0].first_value(sip::HeaderId::proxy_authenticate).has_value());
+  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(b2bua.call_count(), 0u);
 }
 
 TEST_F(B2buaTest, OnlyCallsThatMayLeaveOurUsersGoToTrunks) {
