@@ -10,7 +10,10 @@ SIPp UAS acting as a carrier trunk (`[[trunk]]`, `[[dialplan.route]]`).
   2. A BYE at a leg Contact with a forged leg id, and one with the right form but no call,
      get 481; an unauthenticated call to the trunk route gets 407 (access control first), one
      to a number the dial policy does not allow 403, and neither reaches the trunk.
-  3. 1,000 concurrent calls (sipp/sbc_load_*.xml) set up, held together and torn down: every
+  3. A call from the trunk (its source address) to bob, registered: bob's phone gets an INVITE
+     with nothing of the trunk's side (Call-ID, From host, Contact, port, User-Agent); the
+     trunk gets the 200 from osprey's leg Contact, ACKs and hangs up there, and bob gets the BYE.
+  4. 1,000 concurrent calls (sipp/sbc_load_*.xml) set up, held together and torn down: every
      one succeeds on both sides, and then each worker logs that it has no call up, with the
      calls it started adding up to every call made (no dialog left behind).
 """
@@ -143,6 +146,76 @@ def case_refusals(port, work, checks):
         client.close()
 
 
+def register_phone(port, user, password):
+    """A UDP phone registered as `user` (digest), answering 200 to what osprey sends it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    client = d.UdpClient(port, "127.0.0.1", sock=sock)
+    aor = f"sip:{user}@127.0.0.1"
+    _, final, _ = client.authenticated("REGISTER", f"sip:127.0.0.1:{port}", aor, aor, user, password,
+                                       extra=[f"Contact: <sip:{user}@127.0.0.1:{sock.getsockname()[1]}>",
+                                              "Expires: 600"], algorithm="MD5")
+    return d.status_of(final), h.UdpRecorder(answer=200, sock=sock, requests_only=True)
+
+
+def case_inbound(port, work, checks):
+    status, phone = register_phone(port, "bob", "bob-secret")
+    checks.expect(status == 200, f"bob registers ({status})")
+    trunk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        trunk.bind(("127.0.0.1", 0))
+        trunk.settimeout(3)
+        trunk_port = trunk.getsockname()[1]
+        head = (f"Via: SIP/2.0/UDP 127.0.0.1:{trunk_port};branch=z9hG4bKtrunk{{branch}};rport\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=tr1\r\n")
+        invite = (f"INVITE sip:bob@127.0.0.1 SIP/2.0\r\n" + head.format(branch=1) +
+                  f"To: <sip:bob@127.0.0.1>\r\nCall-ID: trunk-call-1@carrier.internal\r\nCSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:gw@127.0.0.1:{trunk_port}>\r\nUser-Agent: CarrierSwitch/9\r\n"
+                  f"Content-Length: 0\r\n\r\n").encode()
+        trunk.sendto(invite, ("127.0.0.1", port))
+        ok = None
+        deadline = time.monotonic() + 5
+        while ok is None and time.monotonic() < deadline:
+            try:
+                reply = trunk.recvfrom(65535)[0]
+            except socket.timeout:
+                break
+            if (h.status_of(reply) or 0) >= 200:
+                ok = reply
+        if not checks.expect(ok is not None and h.status_of(ok) == 200,
+                             f"the trunk's call to bob is answered 200 ({ok and h.status_of(ok)})"):
+            return
+        got = phone.wait_for(1)
+        invite_at_bob = next((m for m in got if m.startswith(b"INVITE ")), b"").decode(errors="replace")
+        for what, text in (("Call-ID", "trunk-call-1"), ("host", "carrier.internal"), ("From host", "carrier.example"),
+                           ("port", f":{trunk_port}"), ("User-Agent", "CarrierSwitch")):
+            checks.expect(invite_at_bob and text not in invite_at_bob,
+                          f"bob's INVITE holds no {what} of the trunk's side ({text!r})")
+        contact = h.header(ok, "Contact") or ""
+        leg = contact.strip("<> ").split(">")[0]
+        to = h.header(ok, "To")
+        checks.expect(leg.startswith("sip:b2b.w"), f"osprey's 200 names a B2BUA leg ({leg})")
+        for method, cseq, branch in (("ACK", 1, 2), ("BYE", 2, 3)):
+            trunk.sendto((f"{method} {leg} SIP/2.0\r\n" + head.format(branch=branch) +
+                          f"To: {to}\r\nCall-ID: trunk-call-1@carrier.internal\r\nCSeq: {cseq} {method}\r\n"
+                          f"Content-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
+        bye_ok = None
+        deadline = time.monotonic() + 5
+        while bye_ok is None and time.monotonic() < deadline:
+            try:
+                reply = trunk.recvfrom(65535)[0]
+            except socket.timeout:
+                break
+            if h.header(reply, "CSeq") == "2 BYE":
+                bye_ok = reply
+        checks.expect(bye_ok is not None and h.status_of(bye_ok) == 200, "the trunk's BYE at the leg: 200")
+        got = phone.wait_for(2, timeout=5)
+        checks.expect(any(m.startswith(b"BYE ") for m in got), "bob got the BYE on his own dialog")
+    finally:
+        trunk.close()
+        phone.close()
+
+
 def case_load(port, server, work, checks):
     uas_port = PORTS["uas"]
     uas = Sipp(work, "trunk_load", ["-sf", os.path.join(SIPP, "sbc_load_uas.xml"), "-p", str(uas_port),
@@ -162,7 +235,7 @@ def case_load(port, server, work, checks):
         uas.dump()
     # Each worker says when it has no call up (at most once a second): the last line of each,
     # added up, must count every call the B2BUA started (the one call of case 1 and the load).
-    expected = LOAD_CALLS + 1
+    expected = LOAD_CALLS + 2  # with the calls of cases 1 and 3
     total = 0
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -187,10 +260,12 @@ def main():
         PORTS["uas"] = h.free_port()
         server = h.Osprey(ARGS.osprey, work, h.udp_and_tcp(port), extra_toml=config(PORTS["uas"]), workers=2,
                           authentication=True, domains=("127.0.0.1",))
-        h.check(h.import_accounts(ARGS.osprey, server.config, {"sip:alice@127.0.0.1": "alice-secret"}))
+        h.check(h.import_accounts(ARGS.osprey, server.config, {"sip:alice@127.0.0.1": "alice-secret",
+                                                                "sip:bob@127.0.0.1": "bob-secret"}))
         with server:
             case_one_call(port, work, checks)
             case_refusals(port, work, checks)
+            case_inbound(port, work, checks)
             case_load(port, server, work, checks)
         h.expect_clean_stop(checks, server)
     checks.finish()
