@@ -12,7 +12,9 @@ SIPp UAS acting as a carrier trunk (`[[trunk]]`, `[[dialplan.route]]`).
      to a number the dial policy does not allow 403, and neither reaches the trunk.
   3. A call from the trunk (its source address) to bob, registered: bob's phone gets an INVITE
      with nothing of the trunk's side (Call-ID, From host, Contact, port, User-Agent); the
-     trunk gets the 200 from osprey's leg Contact, ACKs and hangs up there, and bob gets the BYE.
+     trunk gets the 200 from osprey's leg Contact, ACKs there, sends INFOs in the dialog from
+     eight source ports (spread over the workers: each reaches the worker owning the call) and
+     hangs up, and bob gets the BYE.
   4. 1,000 concurrent calls (sipp/sbc_load_*.xml) set up, held together and torn down: every
      one succeeds on both sides, and then each worker logs that it has no call up, with the
      calls it started adding up to every call made (no dialog left behind).
@@ -195,10 +197,31 @@ def case_inbound(port, work, checks):
         leg = contact.strip("<> ").split(">")[0]
         to = h.header(ok, "To")
         checks.expect(leg.startswith("sip:b2b.w"), f"osprey's 200 names a B2BUA leg ({leg})")
-        for method, cseq, branch in (("ACK", 1, 2), ("BYE", 2, 3)):
-            trunk.sendto((f"{method} {leg} SIP/2.0\r\n" + head.format(branch=branch) +
-                          f"To: {to}\r\nCall-ID: trunk-call-1@carrier.internal\r\nCSeq: {cseq} {method}\r\n"
-                          f"Content-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
+        def in_dialog(method, cseq, branch, sock_port):
+            return (f"{method} {leg} SIP/2.0\r\n" + head.format(branch=branch).replace(str(trunk_port), str(sock_port)) +
+                    f"To: {to}\r\nCall-ID: trunk-call-1@carrier.internal\r\nCSeq: {cseq} {method}\r\n"
+                    f"Content-Length: 0\r\n\r\n").encode()
+
+        trunk.sendto(in_dialog("ACK", 1, 2, trunk_port), ("127.0.0.1", port))
+        # The trunk's in-dialog requests from eight source ports: SO_REUSEPORT spreads them over
+        # the workers, and each must reach the worker that owns the call (its index is in the
+        # leg's Contact) before any transaction is opened elsewhere.
+        answered = 0
+        for i in range(8):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+                other.bind(("127.0.0.1", 0))
+                other.settimeout(3)
+                other.sendto(in_dialog("INFO", 2 + i, 10 + i, other.getsockname()[1]), ("127.0.0.1", port))
+                try:
+                    while True:
+                        reply = other.recvfrom(65535)[0]
+                        if (h.status_of(reply) or 0) >= 200:
+                            answered += h.status_of(reply) == 200
+                            break
+                except socket.timeout:
+                    pass
+        checks.expect(answered == 8, f"in-dialog INFOs from 8 source ports all reached the call and bob ({answered})")
+        trunk.sendto(in_dialog("BYE", 20, 3, trunk_port), ("127.0.0.1", port))
         bye_ok = None
         deadline = time.monotonic() + 5
         while bye_ok is None and time.monotonic() < deadline:
@@ -206,10 +229,10 @@ def case_inbound(port, work, checks):
                 reply = trunk.recvfrom(65535)[0]
             except socket.timeout:
                 break
-            if h.header(reply, "CSeq") == "2 BYE":
+            if h.header(reply, "CSeq") == "20 BYE":
                 bye_ok = reply
         checks.expect(bye_ok is not None and h.status_of(bye_ok) == 200, "the trunk's BYE at the leg: 200")
-        got = phone.wait_for(2, timeout=5)
+        got = phone.wait_for(10, timeout=5)
         checks.expect(any(m.startswith(b"BYE ") for m in got), "bob got the BYE on his own dialog")
     finally:
         trunk.close()
