@@ -85,7 +85,8 @@ void B2bua::release(CallRef ref) {
 
 bool B2bua::take(proxy::RequestContext& context) {
   const sip::Message& request = context.request;
-  if (request.method() != sip::Method::invite || !context.route) return false;
+  const sip::Method method = request.method();
+  if ((method != sip::Method::invite && method != sip::Method::message) || !context.route) return false;
   if (request.to() && !request.to()->tag().empty()) return false;  // in-dialog: claims() takes ours
   // A Route left toward someone else: the caller chose its path; the proxy follows it.
   if (!context.route->routes.empty()) return false;
@@ -96,7 +97,7 @@ bool B2bua::take(proxy::RequestContext& context) {
   // From a trunk (its source address) to one of our users: the registrar's bindings (480 when
   // the user has none).
   if (const Trunk* trunk = trunks_.by_source(context.flow.remote.address);
-      trunk != nullptr && served && (known_user || !users_.is_local_user))
+      method == sip::Method::invite && trunk != nullptr && served && (known_user || !users_.is_local_user))
     return take_inbound(context, *trunk);
   // One of our users stays with the proxy even when a route's prefix would match its name.
   if (known_user || !context.originator.may_relay) return false;
@@ -104,6 +105,7 @@ bool B2bua::take(proxy::RequestContext& context) {
   // policy) as it judges any target beyond our users.
   const TrunkRoute* route = match_route(routes_, *uri);
   if (route == nullptr) return false;
+  if (method == sip::Method::message) return take_standalone(context, *route);
   return take_outbound(context, *route);
 }
 

@@ -144,6 +144,10 @@ class B2bua final : public proxy::SessionBorder {
     // negotiation on the leg it goes to.
     std::optional<UasTimerDecision> uas_timer;
     std::optional<UacTimerNegotiation> uac_timer;
+    // An out-of-dialog request toward a trunk, with no call (b2bua_standalone.cpp): the To tag
+    // of its response, and the trunk (its rules in).
+    std::string standalone_tag;
+    const Trunk* trunk = nullptr;
   };
   // A session refresh osprey sent on its own (RFC 4028 §10).
   struct Refresh {
@@ -163,6 +167,9 @@ class B2bua final : public proxy::SessionBorder {
   std::string new_leg_id(CallRef ref, LegSide side);
   bool take_outbound(proxy::RequestContext& context, const TrunkRoute& route);
   bool take_inbound(proxy::RequestContext& context, const Trunk& trunk);
+  // b2bua_standalone.cpp: a MESSAGE toward a trunk route, one transaction and no call.
+  bool take_standalone(proxy::RequestContext& context, const TrunkRoute& route);
+  void on_standalone_response(Pending& pending, const sip::Message& response);
   void start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& context);
   // A call from one of our users: the caller's INVITE as the proxy would forward it, identity
   // wise (its own P-Asserted-Identity not believed, the authenticated one asserted).

@@ -207,8 +207,15 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
     answer(server, request, 500);
     return;
   }
-  pending_.emplace(key(*client), Pending{ref, server, side, method, request.clone(), std::move(uas_timer),
-                                         std::move(uac_timer)});
+  pending_.emplace(key(*client), Pending{ref,
+                                         server,
+                                         side,
+                                         method,
+                                         request.clone(),
+                                         std::move(uas_timer),
+                                         std::move(uac_timer),
+                                         {},
+                                         nullptr});
   if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
   call.pending.push_back(*client);
 }
@@ -286,6 +293,13 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
   auto it = pending_.find(client_key);
   if (it == pending_.end()) return;
   Pending& pending = it->second;
+  if (!pending.standalone_tag.empty()) {
+    if (status >= 200) {
+      on_standalone_response(pending, response);
+      pending_.erase(it);
+    }
+    return;
+  }
   Call* call = find(pending.call);
   if (call != nullptr && pending.request) {
     Leg& from = pending.from == LegSide::caller ? call->caller : call->callee;

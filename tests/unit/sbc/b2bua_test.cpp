@@ -799,6 +799,28 @@ TEST_F(B2buaTest, ATrunkWithInboundCredentialsIsChallengedBeforeAnyCall) {
   EXPECT_EQ(b2bua.call_count(), 0u);
 }
 
+TEST_F(B2buaTest, AMessageToATrunkRouteIsOneTransactionWithNothingOfTheSender) {
+  std::string text = alice_invite();
+  text.replace(0, 6, "MESSAGE");
+  text.replace(text.find("CSeq: 10 INVITE"), 15, "CSeq: 10 MESSAGE");
+  text.replace(text.find("application/sdp"), 15, "text/plain");
+  feed(text, kAlice);
+  auto messages = requests_to(kCarrier, sip::Method::message);
+  ASSERT_EQ(messages.size(), 1u);
+  const std::string raw = messages[0].serialize();
+  EXPECT_EQ(messages[0].request_uri().text, "sip:00442071234567@192.0.2.50:5060");
+  EXPECT_EQ(raw.find("caller-call-1"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("192.0.2.9"), std::string::npos) << raw;
+  EXPECT_EQ(messages[0].body(), "v=0\r\no=- 1 1 IN IP4 media.invalid\r\n");
+  feed(answer(messages[0], 202), kCarrier);
+  auto accepted = responses_to(kAlice, 202);
+  ASSERT_EQ(accepted.size(), 1u);
+  EXPECT_FALSE(accepted[0].to()->tag().empty());
+  EXPECT_NE(accepted[0].to()->tag(), "callee-tag");
+  EXPECT_EQ(accepted[0].serialize().find("CarrierSwitch"), std::string::npos);
+  EXPECT_EQ(b2bua_.call_count(), 0u);  // no call
+}
+
 TEST_F(B2buaTest, OnlyCallsThatMayLeaveOurUsersGoToTrunks) {
   user_.may_relay = false;  // an unauthenticated caller let in for our users only
   feed(alice_invite(), kAlice);
