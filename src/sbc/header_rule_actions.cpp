@@ -30,17 +30,13 @@ bool is_one_line(std::string_view text) {
   });
 }
 
-// Every value a rule writes into a header line passes here: one line, bounded, and accepted by
-// the header's typed parser when osprey has one (a From without a URI never leaves).
-Result check_line(const HeaderName& header, sip::HeaderId id, std::string_view value) {
+// Every value a rule writes into a header line passes here: one line, bounded (its typed check
+// comes at the end, check_written_lines).
+Result check_line(const HeaderName& header, sip::HeaderId, std::string_view value) {
   if (value.size() > kMaxHeaderValueSize) {
     return fail(header.text + " would be longer than " + std::to_string(kMaxHeaderValueSize) + " bytes");
   }
   if (!is_one_line(value)) return fail(header.text + " would hold a line break or a control character");
-  if (auto valid = sip::validate_header(id, value); !valid) {
-    return fail(header.text + " would be invalid ('" + std::string(value.substr(0, 200)) +
-                "'): " + valid.error().reason);
-  }
   return {};
 }
 
@@ -49,7 +45,7 @@ Result add_line(RuleMessage& message, const HeaderName& header, std::string valu
     return fail("the message would have more than " + std::to_string(kMaxHeaderLines) + " header lines");
   }
   if (auto check = check_line(header, header.id, value); !check) return check;
-  message.lines().push_back(Line{message.keep(header.text), message.keep(std::move(value)), header.id});
+  message.lines().push_back(Line{message.keep(header.text), message.keep(std::move(value)), header.id, true});
   return {};
 }
 
@@ -106,6 +102,7 @@ Result edit_field(RuleMessage& message, const FieldRef& target, Editor&& editor)
     if (!changed) continue;
     if (auto check = check_line(target.header, line.id, rebuilt); !check) return check;
     line.value = message.keep(std::move(rebuilt));
+    line.written = true;
   }
   return {};
 }
@@ -119,6 +116,7 @@ Result set_whole(RuleMessage& message, const HeaderName& header, std::string val
   if (first == lines.end()) return add_line(message, header, std::move(value));
   if (auto check = check_line(header, first->id, value); !check) return check;
   first->value = message.keep(std::move(value));
+  first->written = true;
   lines.erase(std::remove_if(std::next(first), lines.end(),
                              [&](const Line& l) { return header.matches(l.name, l.id); }),
               lines.end());
@@ -183,6 +181,17 @@ bool allowed(const HeaderAction& action, const Line& line) {
 
 }  // namespace
 
+Result check_written_lines(const RuleMessage& message) {
+  for (const Line& line : message.lines()) {
+    if (!line.written) continue;
+    if (auto valid = sip::validate_header(line.id, line.value); !valid) {
+      return fail(std::string(line.name) + " would be invalid ('" + std::string(line.value.substr(0, 200)) +
+                  "'): " + valid.error().reason);
+    }
+  }
+  return {};
+}
+
 Result run_action(const HeaderAction& action, const std::vector<std::string_view>& groups,
                   RuleMessage& message) {
   auto& lines = message.lines();
@@ -219,6 +228,7 @@ Result run_action(const HeaderAction& action, const std::vector<std::string_view
         if (*text == line.value) continue;
         if (auto check = check_line(target.header, line.id, *text); !check) return check;
         line.value = message.keep(std::move(*text));
+        line.written = true;
       }
       return {};
     }
@@ -230,6 +240,7 @@ Result run_action(const HeaderAction& action, const std::vector<std::string_view
         if (auto check = check_line(action.new_name, action.new_name.id, line.value); !check) return check;
         line.name = name;
         line.id = action.new_name.id;
+        line.written = true;
       }
       return {};
     }

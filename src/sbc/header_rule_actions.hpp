@@ -19,4 +19,9 @@ namespace osprey::sbc {
 tl::expected<void, std::string> run_action(const HeaderAction& action,
                                            const std::vector<std::string_view>& groups, RuleMessage& message);
 
+// After the last action: every line a rule wrote passes the typed parser of its header (when
+// osprey has one), so a From without a URI or a History-Info without its index never leaves.
+// Checked once at the end, so that a rule may build a value in steps (copy, then add a parameter).
+tl::expected<void, std::string> check_written_lines(const RuleMessage& message);
+
 }  // namespace osprey::sbc

@@ -13,7 +13,7 @@ RuleMessage::RuleMessage(const sip::Message& message)
   lines_.reserve(message.fields().size() + 4);
   for (const sip::HeaderField& field : message.fields()) {
     if (field.removed()) continue;
-    lines_.push_back(Line{message.name(field), message.value(field), field.id});
+    lines_.push_back(Line{message.name(field), message.value(field), field.id, false});
   }
 }
 

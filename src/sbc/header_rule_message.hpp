@@ -21,6 +21,7 @@ class RuleMessage {
     std::string_view name;
     std::string_view value;
     sip::HeaderId id = sip::HeaderId::other;
+    bool written = false;  // by a rule: checked by the header's typed parser at the end
   };
 
   // Views into `message`, which must outlive this and not be edited meanwhile (an edited one is

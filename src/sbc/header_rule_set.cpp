@@ -87,6 +87,7 @@ tl::expected<void, std::string> HeaderRuleSet::apply(sip::Message& message) cons
     if (current) message = std::move(*current);
     return {};
   }
+  if (auto checked = check_written_lines(view); !checked) return tl::unexpected(checked.error());
   // One parse for the whole rule set: it proves the result is a SIP message osprey itself
   // accepts (start line, transaction key, framing, size) before it replaces the original.
   auto result = sip::Message::parse(view.serialize());

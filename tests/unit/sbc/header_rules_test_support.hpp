@@ -27,7 +27,7 @@ inline const char* const kInvite =
     "Diversion: <sip:1000@pbx.internal>;reason=unconditional\r\n"
     "User-Agent: PBX/1.0\r\n"
     "Content-Type: application/sdp\r\n"
-    "Content-Length: 129\r\n"
+    "Content-Length: 130\r\n"
     "\r\n"
     "v=0\r\n"
     "o=alice 2890844526 2890844526 IN IP4 10.0.0.5\r\n"
