@@ -2,6 +2,9 @@
 // config error naming its line.
 #include "app/header_rules_config.hpp"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include "sbc/header_rules.hpp"
@@ -231,6 +234,39 @@ actions = [{ action = "add", header = "X-A", value = "a\r\nVia: x" }]
 )")
                 .substr(0, 43),
             "3: trunk[0].rules_out[0].actions[0].header:");
+}
+
+}  // namespace
+}  // namespace osprey::app
+
+namespace osprey::app {
+namespace {
+
+// Every TOML example of docs/header-rules.md loads: the users' reference cannot drift from the
+// reader.
+TEST(HeaderRulesConfigTest, TheDocumentationExamplesLoad) {
+  std::ifstream file(std::string(OSPREY_SOURCE_DIR) + "/docs/header-rules.md");
+  ASSERT_TRUE(file);
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::size_t examples = 0;
+  for (std::size_t at = text.find("```toml\n"); at != std::string::npos; at = text.find("```toml\n", at)) {
+    at += 8;
+    const std::size_t end = text.find("```", at);
+    const std::string block = text.substr(at, end - at);
+    const toml::table document = toml::parse(block, std::string_view("header-rules.md"));
+    const toml::node* trunk = document.get("trunk");
+    ASSERT_NE(trunk, nullptr) << block;
+    const toml::table* table = trunk->is_array() ? trunk->as_array()->get(0)->as_table() : trunk->as_table();
+    for (const char* direction : {"rules_in", "rules_out"}) {
+      const toml::array* rules = table->get_as<toml::array>(direction);
+      if (rules == nullptr) continue;
+      ReadState state;
+      EXPECT_TRUE(read_header_rules(state, *rules, direction)) << block;
+      EXPECT_FALSE(state.first_error) << block << (state.first_error ? to_string(*state.first_error) : "");
+      ++examples;
+    }
+  }
+  EXPECT_GE(examples, 7u);
 }
 
 }  // namespace
