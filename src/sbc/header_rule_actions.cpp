@@ -51,11 +51,14 @@ Result add_line(RuleMessage& message, const HeaderName& header, std::string valu
 
 // Runs `editor(current part or nullopt)` on every element of every line of `target` (or on the
 // Request-URI) and writes back what it changes.
+// `reads`: whether the editor looks at the current part (a plain set does not, and is spared
+// parsing each element twice).
 template <typename Editor>
-Result edit_field(RuleMessage& message, const FieldRef& target, Editor&& editor) {
+Result edit_field(RuleMessage& message, const FieldRef& target, bool reads, Editor&& editor) {
   if (target.request_uri) {
     if (!message.is_request()) return {};
-    PartEdit edit = editor(read_uri_part(message.request_uri(), target.part, target.param));
+    PartEdit edit =
+        editor(reads ? read_uri_part(message.request_uri(), target.part, target.param) : std::nullopt);
     if (edit.kind == PartEdit::Kind::keep) return {};
     if (!is_one_line(edit.value) || edit.value.size() > kMaxHeaderValueSize) {
       return fail("the Request-URI would hold a line break or be too long");
@@ -73,7 +76,7 @@ Result edit_field(RuleMessage& message, const FieldRef& target, Editor&& editor)
     bool changed = false;
     std::string error;
     for_each_part_element(line, target.part, [&](std::string_view element) {
-      PartEdit edit = editor(read_element_part(element, target.part, target.param));
+      PartEdit edit = editor(reads ? read_element_part(element, target.part, target.param) : std::nullopt);
       std::string_view out = element;
       std::optional<std::string> written;
       if (edit.kind != PartEdit::Kind::keep) {
@@ -127,7 +130,7 @@ Result run_set(const HeaderAction& action, std::string value, RuleMessage& messa
   const FieldRef& target = action.target;
   if (!target.request_uri && target.part == HeaderPart::value)
     return set_whole(message, target.header, std::move(value));
-  return edit_field(message, target, [&](std::optional<std::string_view>) {
+  return edit_field(message, target, false, [&](std::optional<std::string_view>) {
     return PartEdit{PartEdit::Kind::set, value};
   });
 }
@@ -165,7 +168,7 @@ Result run_copy(const HeaderAction& action, RuleMessage& message) {
 
 Result run_prefix(const HeaderAction& action, std::string prefix, RuleMessage& message) {
   const bool add = action.kind == ActionKind::add_prefix;
-  return edit_field(message, action.target, [&](std::optional<std::string_view> current) {
+  return edit_field(message, action.target, true, [&](std::optional<std::string_view> current) {
     if (!current) return PartEdit{};
     if (add) return PartEdit{PartEdit::Kind::set, prefix + std::string(*current)};
     if (current->substr(0, prefix.size()) != prefix) return PartEdit{};
@@ -183,7 +186,8 @@ bool allowed(const HeaderAction& action, const Line& line) {
 
 Result check_written_lines(const RuleMessage& message) {
   for (const Line& line : message.lines()) {
-    if (!line.written) continue;
+    // From and To: the final parse reads them (key headers), no need to parse them twice.
+    if (!line.written || line.id == sip::HeaderId::from || line.id == sip::HeaderId::to) continue;
     if (auto valid = sip::validate_header(line.id, line.value); !valid) {
       return fail(std::string(line.name) + " would be invalid ('" + std::string(line.value.substr(0, 200)) +
                   "'): " + valid.error().reason);
@@ -250,7 +254,7 @@ Result run_action(const HeaderAction& action, const std::vector<std::string_view
       return run_set(action, std::move(*text), message);
     }
     case ActionKind::unset:
-      return edit_field(message, target, [](std::optional<std::string_view> current) {
+      return edit_field(message, target, true, [](std::optional<std::string_view> current) {
         return current ? PartEdit{PartEdit::Kind::remove, {}} : PartEdit{};
       });
     case ActionKind::strip_prefix:

@@ -151,7 +151,8 @@ std::optional<std::string_view> read_element_part(std::string_view element, Head
 tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string_view text, HeaderPart part,
                                                                      std::string_view param,
                                                                      std::optional<std::string_view> value,
-                                                                     bool request_uri) {
+                                                                     bool request_uri,
+                                                                     bool inside_name_addr) {
   std::string out;
   if (part == HeaderPart::value || part == HeaderPart::uri) {
     if (!value || value->empty()) return tl::unexpected(std::string("a URI cannot be empty"));
@@ -203,8 +204,11 @@ tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string
       default: return std::optional<std::string>();
     }
   }
-  if (auto check = sip::parse_uri(out, sip::UriParseOptions{.allow_headers = !request_uri}); !check) {
-    return tl::unexpected("the rule would make the URI '" + out + "', which does not parse");
+  // Inside a name-addr, the element's own parse checks the URI (write_element_part).
+  if (!inside_name_addr) {
+    if (auto check = sip::parse_uri(out, sip::UriParseOptions{.allow_headers = !request_uri}); !check) {
+      return tl::unexpected("the rule would make the URI '" + out + "', which does not parse");
+    }
   }
   return std::optional<std::string>(std::move(out));
 }
@@ -228,7 +232,7 @@ tl::expected<std::optional<std::string>, std::string> write_element_part(
         break;
       case HeaderPart::header_param: params = with_param(name_addr->params, param, value); break;
       default: {
-        auto new_uri = write_uri_part(name_addr->uri.text, part, param, value, false);
+        auto new_uri = write_uri_part(name_addr->uri.text, part, param, value, false, true);
         if (!new_uri) return tl::unexpected(new_uri.error());
         if (!*new_uri) return std::optional<std::string>();
         uri = std::move(**new_uri);

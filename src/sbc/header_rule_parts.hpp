@@ -24,11 +24,13 @@ std::optional<std::string_view> read_element_part(std::string_view element, Head
                                                   std::string_view param);
 
 // The URI with `part` set to `value` (nullopt: removed). Unchanged (nullopt) when the URI has no
-// such part (an unknown scheme, a tel: URI's host); an error when the result is no URI.
+// such part (an unknown scheme, a tel: URI's host); an error when the result is no URI
+// (checked by the caller when `inside_name_addr`).
 tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string_view uri, HeaderPart part,
                                                                      std::string_view param,
                                                                      std::optional<std::string_view> value,
-                                                                     bool request_uri);
+                                                                     bool request_uri,
+                                                                     bool inside_name_addr = false);
 
 // The name-addr element with `part` set to `value` (nullopt: removed); same rules.
 tl::expected<std::optional<std::string>, std::string> write_element_part(
