@@ -89,12 +89,19 @@ tl::expected<std::string, std::string> replace_all(const re2::RE2& regex, std::s
   const int count = regex.NumberOfCapturingGroups() + 1;
   const re2::StringPiece whole(text.data(), text.size());
   std::string out;
-  std::size_t position = 0;  // where the next search starts
-  std::size_t copied = 0;    // text before this is in `out`
+  std::size_t position = 0;                     // where the next search starts
+  std::size_t copied = 0;                       // text before this is in `out`
+  std::size_t after_match = std::string::npos;  // one past the last non-empty match
   while (position <= text.size()) {
     if (!regex.Match(whole, position, text.size(), re2::RE2::UNANCHORED, pieces.data(), count)) break;
     const auto match_begin = static_cast<std::size_t>(pieces[0].data() - text.data());
     const std::size_t match_end = match_begin + pieces[0].size();
+    if (match_end == match_begin && match_begin == after_match && match_begin > 0) {
+      // An empty match right after a match is not another match (sed: "baaac" s/a*/-/g is
+      // "-b-c-"): step over one byte and search again.
+      position = match_begin + 1;
+      continue;
+    }
     if (out.size() + (match_begin - copied) > max_size) return tl::unexpected(too_large(max_size));
     out.append(text.substr(copied, match_begin - copied));
     for (int i = 1; i < count; ++i) groups[i - 1] = std::string_view(pieces[i].data(), pieces[i].size());
@@ -113,6 +120,7 @@ tl::expected<std::string, std::string> replace_all(const re2::RE2& regex, std::s
       position = match_end + 1;
     } else {
       position = match_end;
+      after_match = match_end;
     }
   }
   if (copied < text.size()) {
