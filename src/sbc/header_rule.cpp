@@ -139,6 +139,8 @@ std::optional<std::string> check_action(const HeaderAction& action) {
       return std::nullopt;
     case ActionKind::remove:
       if (target.request_uri) return std::string("the Request-URI cannot be removed");
+      if (target.part != HeaderPart::value)
+        return std::string("remove takes whole headers: unset removes a part");
       if (auto error = check_field(target)) return error;
       return check_not_protected(target.header, "remove");
     case ActionKind::replace:
@@ -148,6 +150,7 @@ std::optional<std::string> check_action(const HeaderAction& action) {
       return check_writable(target);
     case ActionKind::rename:
       if (target.request_uri) return std::string("the Request-URI cannot be renamed");
+      if (target.part != HeaderPart::value) return std::string("rename takes whole headers, not a part");
       if (auto error = check_field(target)) return error;
       if (auto error = check_not_protected(target.header, "rename")) return error;
       if (!is_token(action.new_name.text)) return "'" + action.new_name.text + "' is not a header name";

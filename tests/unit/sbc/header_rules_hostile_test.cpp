@@ -156,6 +156,7 @@ TEST(HeaderRulesHostileTest, ActionsThatWouldBreakTheTransactionOrTheDialogAreRe
   rename_to_via.new_name = HeaderName::of("Via");
   EXPECT_TRUE(refused(rename_to_via));
   EXPECT_TRUE(refused(action(ActionKind::add, field("X-A"), "$1")));  // no capture group to use
+  EXPECT_TRUE(refused(action(ActionKind::remove, field("X-A", HeaderPart::user))));  // a part: unset
   EXPECT_FALSE(refused(action(ActionKind::set, field("From", HeaderPart::user), "x")));
 }
 
