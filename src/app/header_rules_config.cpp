@@ -39,7 +39,13 @@ bool read_regex(Section& section, std::string_view key, sbc::Regex& out) {
 void read_names(Section& section, std::string_view key, std::vector<sbc::HeaderName>& out) {
   std::vector<std::string> names;
   if (!section.string_array(key, names)) return;
-  for (const std::string& name : names) out.push_back(sbc::HeaderName::of(name));
+  for (const std::string& name : names) {
+    if (!sbc::is_header_name(name)) {
+      section.fail(key, "'" + name + "' is not a header name (RFC 3261 token)");
+      return;
+    }
+    out.push_back(sbc::HeaderName::of(name));
+  }
 }
 
 // header / part / param: the field a condition reads or an action writes. `prefix` is "" or
@@ -109,7 +115,7 @@ void read_match(Section& section, ReadState& state, const std::string& path, sbc
       match.statuses.push_back(*range);
     }
     if (match.kind == sbc::MessageKind::request)
-      section.fail("status", "a request has no status: message = \"request\"");
+      section.fail("status", "matches responses, but the rule says message = \"request\"");
   }
   read_names(section, "present", match.present);
   read_names(section, "absent", match.absent);

@@ -85,6 +85,8 @@ std::optional<std::string> check_not_protected(const HeaderName& name, std::stri
 
 }  // namespace
 
+bool is_header_name(std::string_view text) { return is_token(text); }
+
 HeaderName HeaderName::of(std::string_view name) {
   return HeaderName{std::string(name), sip::lookup_header(name)};
 }

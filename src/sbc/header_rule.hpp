@@ -112,6 +112,9 @@ struct HeaderRule {
   std::vector<HeaderAction> actions;
 };
 
+// RFC 3261 §25.1: a header name is a token.
+bool is_header_name(std::string_view text);
+
 // Headers a message cannot lose (RFC 3261 §8.1.1, §20: the transaction and dialog keys, the
 // framing, the route set): no rule removes or renames them and the allow-list keeps them.
 bool is_protected_header(sip::HeaderId id);

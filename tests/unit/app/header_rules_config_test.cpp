@@ -212,6 +212,13 @@ actions = [{ action = "remove", header = "X-A" }]
             "3: trunk[0].rules_out[0].methods: '");
   EXPECT_EQ(error_of(R"(
 [[rules]]
+present = ["X A"]
+actions = [{ action = "remove", header = "X-A" }]
+)")
+                .substr(0, 35),
+            "3: trunk[0].rules_out[0].present: '");
+  EXPECT_EQ(error_of(R"(
+[[rules]]
 name = "nothing to do"
 )")
                 .substr(0, 34),
