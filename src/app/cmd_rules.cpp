@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "app/config.hpp"
-#include "app/header_rules_config.hpp"
 #include "sbc/header_rules.hpp"
 #include "sip/message.hpp"
 
@@ -33,50 +32,6 @@ std::string trunk_names(const Config& config) {
   return names.empty() ? "none" : names;
 }
 
-// A config whose [[trunk]] reader does not know rules_in/rules_out yet refuses them as unknown
-// keys; the rules are then read here from the trunk's table, with the same reader
-// (read_header_rules) and the same line-precise errors. Once the trunk reader reads them, this
-// path is never taken.
-bool refused_rules_key(const ConfigError& error) {
-  const auto ends_with = [&](std::string_view suffix) {
-    return error.key.size() >= suffix.size() &&
-           error.key.compare(error.key.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  return (ends_with(".rules_in") || ends_with(".rules_out")) && error.message.rfind("unknown key", 0) == 0;
-}
-
-// The trunk's rules for the direction read from the file itself: ok (rules, possibly null), or
-// the message to print.
-tl::expected<std::shared_ptr<const sbc::HeaderRules>, std::string> rules_from_file(
-    const RulesTestOptions& options) {
-  toml::table document;
-  try {
-    document = toml::parse_file(options.config_file);
-  } catch (const toml::parse_error& error) {
-    return tl::unexpected(options.config_file + ": " + std::string(error.description()));
-  }
-  const toml::array* trunks = document["trunk"].as_array();
-  std::string names;
-  for (std::size_t i = 0; trunks != nullptr && i < trunks->size(); ++i) {
-    const toml::table* trunk = trunks->get(i)->as_table();
-    if (trunk == nullptr) continue;
-    const std::string name =
-        trunk->get_as<std::string>("name") ? trunk->get_as<std::string>("name")->get() : "";
-    names += (names.empty() ? "" : ", ") + name;
-    if (name != options.trunk) continue;
-    const std::string key = options.direction == "out" ? "rules_out" : "rules_in";
-    const toml::array* rules = trunk->get_as<toml::array>(key);
-    if (rules == nullptr) return std::shared_ptr<const sbc::HeaderRules>();
-    ReadState state;
-    state.file = options.config_file;
-    auto read = read_header_rules(state, *rules, "trunk[" + std::to_string(i) + "]." + key);
-    if (state.first_error) return tl::unexpected(to_string(*state.first_error));
-    return read;
-  }
-  return tl::unexpected(options.config_file + ": no trunk named '" + options.trunk +
-                        "' (trunks: " + (names.empty() ? "none" : names) + ")");
-}
-
 int apply_and_print(const std::shared_ptr<const sbc::HeaderRules>& rules, const RulesTestOptions& options,
                     std::istream& in, Streams& streams) {
   std::string bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
@@ -101,14 +56,6 @@ int apply_and_print(const std::shared_ptr<const sbc::HeaderRules>& rules, const 
 int run_rules_test(const RulesTestOptions& options, std::istream& in, Streams& streams) {
   const auto config = load_config(options.config_file);
   if (!config) {
-    if (refused_rules_key(config.error())) {
-      auto rules = rules_from_file(options);
-      if (!rules) {
-        streams.err << rules.error() << '\n';
-        return kExitFailure;
-      }
-      return apply_and_print(*rules, options, in, streams);
-    }
     streams.err << to_string(config.error()) << '\n';
     return kExitFailure;
   }
