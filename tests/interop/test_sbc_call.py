@@ -1,7 +1,8 @@
 """SBC mode against a live osprey: SIPp as one of our users calling through osprey's B2BUA to a
 SIPp UAS acting as a carrier trunk (`[[trunk]]`, `[[dialplan.route]]`).
 
-  1. One call (sipp/sbc_uac.xml -> sipp/sbc_uas.xml): 407 then through, 180, 200, ACK, a
+  1. One call (sipp/sbc_uac.xml -> sipp/sbc_uas.xml), the trunk with a rule each way (a header
+     added to its INVITE, the Subject of its 200 set): 407 then through, 180, 200, ACK, a
      re-INVITE and an UPDATE mid-call in the caller's dialog, BYE. What the trunk received holds
      nothing of the caller's side (its Call-ID, From tag, Via, Contact, port, User-Agent,
      credentials), one Via only (osprey's), the route's strip/prepend; the allow-listed Subject
@@ -59,6 +60,19 @@ trunks = ["carrier"]
 name = "carrier"
 peer = "sip:127.0.0.1:{uas_port}"
 sources = ["127.0.0.1"]
+
+[[trunk.rules_out]]
+name = "account on the INVITE"
+message = "request"
+methods = ["INVITE"]
+actions = [{{ action = "add", header = "X-Carrier-Account", value = "4711" }}]
+
+[[trunk.rules_in]]
+name = "answers say where they came from"
+message = "response"
+status = ["2xx"]
+methods = ["INVITE"]
+actions = [{{ action = "set", header = "Subject", part = "value", value = "answered by the carrier" }}]
 """
 
 
@@ -104,6 +118,7 @@ def case_one_call(port, work, checks):
                   f"the route stripped '+' and prepended 00 ({first.splitlines()[0] if first else ''!r})")
     checks.expect("Subject: sbc interop" in first and "m=audio 4000" in first,
                   "the allow-listed Subject and the caller's SDP reached the trunk")
+    checks.expect("X-Carrier-Account: 4711" in first, "the trunk's rules_out added its header to the INVITE")
     for method in ("INVITE", "UPDATE", "BYE"):
         requests = [m for m in trunk_got if m.startswith(method + " ")]
         checks.expect(bool(requests), f"the trunk received the caller's {method}")
@@ -111,6 +126,9 @@ def case_one_call(port, work, checks):
     checks.expect(cseqs == sorted(cseqs) and cseqs[:1] == [1],
                   f"the trunk's leg has its own CSeq space from 1 ({cseqs})")
     back = "\n".join(caller_got)
+    ok200 = [m for m in caller_got if m.startswith("SIP/2.0 200") and "INVITE" in (headers_named(m, "CSeq") or [""])[0]]
+    checks.expect(any("Subject: answered by the carrier" in m for m in ok200),
+                  "the trunk's rules_in set the Subject of its 200, which reached the caller")
     for what, text in (("port", f":{uas_port}"), ("Server", "CarrierSwitch"), ("Contact", "sip:carrier@")):
         checks.expect(text not in back, f"the caller saw no {what} of the trunk's side ({text!r})")
 
