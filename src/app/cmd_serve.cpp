@@ -59,6 +59,16 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
       if (error) return;
       if (signal_number == SIGHUP) {
         (*server)->reload_tls(true);
+        // SBC mode: the trunks' header rules (and routes) of the file as it is now, for new
+        // calls; calls in progress keep theirs. A file with errors changes nothing.
+        if (!settings.sbc.trunks.empty()) {
+          if (const auto reread = load_config(config_file)) {
+            (*server)->reload_sbc(server_settings_from(*reread).sbc);
+            logger->info("trunks and routes reloaded from {} for new calls", config_file.string());
+          } else {
+            logger->error("trunks not reloaded: {}", to_string(reread.error()));
+          }
+        }
         wait_for_signal();
         return;
       }

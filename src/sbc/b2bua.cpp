@@ -14,8 +14,7 @@ B2bua::B2bua(unsigned worker, const SbcSettings& settings, txn::TransactionTable
              net::Transport& transport, const net::LocalIdentity& identity, Resolve resolve,
              UserLocation users)
     : worker_(worker),
-      routes_(settings.routes),
-      trunks_(settings.trunks),
+      trunk_set_(std::make_shared<const TrunkSet>(settings)),
       table_(table),
       transport_(transport),
       identity_(identity),
@@ -24,9 +23,9 @@ B2bua::B2bua(unsigned worker, const SbcSettings& settings, txn::TransactionTable
 
 void B2bua::start_registrations(const TrunkRegistrations::ContactFor& contact_for, txn::TimePoint now) {
   bool any = false;
-  for (const Trunk& trunk : trunks_.all()) any = any || trunk.registration.enabled;
+  for (const Trunk& trunk : trunk_set_->directory.all()) any = any || trunk.registration.enabled;
   if (!any) return;
-  registrations_.emplace(trunks_.all(), contact_for, table_, resolve_);
+  registrations_.emplace(trunk_set_->directory.all(), contact_for, table_, resolve_);
   registrations_->start(now);
 }
 
@@ -41,6 +40,7 @@ CallRef B2bua::allocate() {
   }
   Call& call = calls_[index];
   call.in_use = true;
+  call.trunk_set = trunk_set_;
   ++live_calls_;
   ++counters_.calls_started;
   return {index, call.generation};
@@ -96,14 +96,14 @@ bool B2bua::take(proxy::RequestContext& context) {
   const bool known_user = served && users_.is_local_user && users_.is_local_user(*uri);
   // From a trunk (its source address) to one of our users: the registrar's bindings (480 when
   // the user has none).
-  if (const Trunk* trunk = trunks_.by_source(context.flow.remote.address);
+  if (const Trunk* trunk = trunk_set_->directory.by_source(context.flow.remote.address);
       method == sip::Method::invite && trunk != nullptr && served && (known_user || !users_.is_local_user))
     return take_inbound(context, *trunk);
   // One of our users stays with the proxy even when a route's prefix would match its name.
   if (known_user || !context.originator.may_relay) return false;
   // Toward a trunk: access control judged this target (authenticated, From owned, dial
   // policy) as it judges any target beyond our users.
-  const TrunkRoute* route = match_route(routes_, *uri);
+  const TrunkRoute* route = match_route(trunk_set_->routes, *uri);
   if (route == nullptr) return false;
   if (method == sip::Method::message) return take_standalone(context, *route);
   return take_outbound(context, *route);
@@ -145,7 +145,7 @@ bool B2bua::take_outbound(proxy::RequestContext& context, const TrunkRoute& rout
   const CallRef ref = allocate();
   Call& call = calls_[ref.index];
   for (const std::string& name : route.trunks) {
-    if (const Trunk* trunk = trunks_.by_name(name)) call.trunks.push_back(trunk);
+    if (const Trunk* trunk = trunk_set_->directory.by_name(name)) call.trunks.push_back(trunk);
   }
   const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
   call.number = routed_number(route, uri.user);

@@ -57,6 +57,7 @@
 #include "sbc/trunk_authenticator.hpp"
 #include "sbc/trunk_directory.hpp"
 #include "sbc/trunk_registrations.hpp"
+#include "sbc/trunk_set.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "store/location_store.hpp"
@@ -131,7 +132,10 @@ class B2bua final : public proxy::SessionBorder {
 
   std::size_t call_count() const { return live_calls_; }
   const B2buaCounters& counters() const { return counters_; }
-  const TrunkDirectory& trunks() const { return trunks_; }
+  const TrunkDirectory& trunks() const { return trunk_set_->directory; }
+  // A new configuration's trunks and routes (SIGHUP) for the calls that start from now on;
+  // calls in progress keep theirs. The worker's thread.
+  void reload(const SbcSettings& settings) { trunk_set_ = std::make_shared<const TrunkSet>(settings); }
 
  private:
   struct Pending {
@@ -148,6 +152,7 @@ class B2bua final : public proxy::SessionBorder {
     // of its response, and the trunk (its rules in).
     std::string standalone_tag;
     const Trunk* trunk = nullptr;
+    std::shared_ptr<const TrunkSet> trunk_set;  // keeps `trunk` alive across a reload
   };
   // A session refresh osprey sent on its own (RFC 4028 §10).
   struct Refresh {
@@ -248,8 +253,7 @@ class B2bua final : public proxy::SessionBorder {
   }
 
   unsigned worker_;
-  std::vector<TrunkRoute> routes_;
-  TrunkDirectory trunks_;
+  std::shared_ptr<const TrunkSet> trunk_set_;
   txn::TransactionTable& table_;
   net::Transport& transport_;
   const net::LocalIdentity& identity_;

@@ -215,6 +215,7 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
                                          std::move(uas_timer),
                                          std::move(uac_timer),
                                          {},
+                                         nullptr,
                                          nullptr});
   if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
   call.pending.push_back(*client);

@@ -12,7 +12,7 @@ namespace osprey::sbc {
 bool B2bua::take_standalone(proxy::RequestContext& context, const TrunkRoute& route) {
   const Trunk* trunk = nullptr;
   for (const std::string& name : route.trunks) {
-    if ((trunk = trunks_.by_name(name)) != nullptr) break;
+    if ((trunk = trunk_set_->directory.by_name(name)) != nullptr) break;
   }
   if (trunk == nullptr) return false;
   auto peer = sip::parse_uri(trunk->peer);
@@ -24,7 +24,7 @@ bool B2bua::take_standalone(proxy::RequestContext& context, const TrunkRoute& ro
   auto request = std::make_shared<sip::Message>(context.request.clone());
   const txn::ServerTransactionId server = context.transaction;
   std::string number = routed_number(route, uri.user);
-  resolve_(*peer, [this, request, server, trunk,
+  resolve_(*peer, [this, request, server, trunk, set = trunk_set_,
                    number = std::move(number)](tl::expected<net::ResolvedTarget, std::string> resolved) {
     if (!resolved || resolved->hops.empty()) {
       answer(server, *request, 500, "Trunk Unreachable");
@@ -55,10 +55,11 @@ bool B2bua::take_standalone(proxy::RequestContext& context, const TrunkRoute& ro
       answer(server, *request, 500);
       return;
     }
-    Pending pending{CallRef{}, server, LegSide::caller, request->method(), request->clone(), {},
-                    {},        {},     nullptr};
+    Pending pending{CallRef{}, server,  LegSide::caller, request->method(), request->clone(), {}, {},
+                    {},        nullptr, nullptr};
     pending.standalone_tag = tags_.tag();
     pending.trunk = trunk;
+    pending.trunk_set = set;
     pending_.emplace(key(*client), std::move(pending));
   });
   return true;

@@ -11,6 +11,7 @@
 #include "sbc/session_timer_negotiation.hpp"
 #include "sbc/trunk_admission.hpp"
 #include "sbc/trunk_challenge_answer.hpp"
+#include "sbc/trunk_set.hpp"
 #include "sip/message.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -39,6 +40,8 @@ struct Call {
   // The caller's INVITE: every response to it is built from it (§8.2.6.2), and a failover
   // builds the next trunk's INVITE from it. Dropped once the caller ACKed the 2xx.
   std::optional<sip::Message> invite;
+  // The configuration the call started with (its Trunk pointers point into it).
+  std::shared_ptr<const TrunkSet> trunk_set;
   // Toward trunks: the trunks still to try (RFC 3261 §16.7-like failover on 408, 5xx and
   // timeouts while nothing beyond 100 reached the caller), and the number they get.
   std::vector<const Trunk*> trunks;

@@ -167,6 +167,10 @@ tl::expected<void, std::string> Server::start_workers() {
   return {};
 }
 
+void Server::reload_sbc(const sbc::SbcSettings& settings) {
+  for (auto& worker : workers_) worker->reload_sbc(settings);
+}
+
 Server::~Server() { stop(); }
 
 void Server::stop() {

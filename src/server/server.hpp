@@ -59,6 +59,10 @@ class Server {
   // Re-reads the TLS certificate and key when they changed (or always, when `force`: SIGHUP).
   // New connections use the new certificate; open ones keep theirs. Logs what happened.
   void reload_tls(bool force);
+  // SBC mode: the trunks' rules, routes and policies of a re-read configuration, for new calls
+  // (SIGHUP); calls in progress keep theirs. Limits and inbound credentials stay those of the
+  // start (a trunk added since has no limits, and its inbound credentials are refused).
+  void reload_sbc(const sbc::SbcSettings& settings);
   // Stops every worker; idempotent.
   void stop();
 

@@ -99,6 +99,11 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   }
 }
 
+void Worker::reload_sbc(const sbc::SbcSettings& settings) {
+  if (!b2bua_) return;
+  boost::asio::post(io_context_, [this, settings] { b2bua_->reload(settings); });
+}
+
 bool Worker::is_local_user(const sip::Uri& uri) const {
   if (users_ != nullptr && users_->size() > 0) return users_->has_aor(sip::account_aor(uri));
   return !location_.lookup(sip::canonical_aor(uri), net::unix_seconds()).empty();

@@ -106,6 +106,10 @@ class Worker final : public net::TransportListener {
     b2bua_->set_trunk_authenticators(authenticators);
   }
 
+  // Thread-safe: SBC mode's new trunks and routes (SIGHUP), for the calls that start from now
+  // on; calls in progress keep theirs. Without trunks at start it does nothing.
+  void reload_sbc(const sbc::SbcSettings& settings);
+
   void on_message(std::string_view bytes, const net::Flow& flow) override;
   // Every worker of the server, by index, set once before start(): responses are handed to the
   // worker whose branch they carry.

@@ -16,13 +16,15 @@ SIPp UAS acting as a carrier trunk (`[[trunk]]`, `[[dialplan.route]]`).
      trunk gets the 200 from osprey's leg Contact, ACKs there, sends INFOs in the dialog from
      eight source ports (spread over the workers: each reaches the worker owning the call) and
      hangs up, and bob gets the BYE.
-  4. 1,000 concurrent calls (sipp/sbc_load_*.xml) set up, held together and torn down: every
+  4. SIGHUP after the trunk's rule changed in the file: the next call carries the new rule.
+  5. 1,000 concurrent calls (sipp/sbc_load_*.xml) set up, held together and torn down: every
      one succeeds on both sides, and then each worker logs that it has no call up, with the
      calls it started adding up to every call made (no dialog left behind).
 """
 
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -257,6 +259,28 @@ def case_inbound(port, work, checks):
         phone.close()
 
 
+def case_reload(port, server, work, checks):
+    """SIGHUP: the trunk's rules as the file says now, for new calls."""
+    with open(server.config) as f:
+        text = f.read()
+    with open(server.config, "w") as f:
+        f.write(text.replace('value = "4711"', 'value = "4712"'))
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while "trunks and routes reloaded" not in server.read_log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    uas_port = PORTS["uas"]
+    uas = Sipp(work, "trunk_reload", ["-sf", os.path.join(SIPP, "sbc_load_uas.xml"), "-p", str(uas_port), "-m", "1"])
+    time.sleep(0.3)
+    uac = Sipp(work, "alice_reload", ["-sf", os.path.join(SIPP, "sbc_load_uac.xml"), "-s", NUMBER, "-au", "alice",
+                                      "-ap", "alice-secret", "-m", "1", "-d", "100", f"127.0.0.1:{port}"])
+    code = uac.wait(30)
+    uas_code = uas.wait(10)
+    got = "\n".join(received_messages(uas))
+    checks.expect(code == 0 and uas_code == 0 and "X-Carrier-Account: 4712" in got,
+                  f"after SIGHUP a new call carries the reloaded rule's header ({code}, {uas_code})")
+
+
 def case_load(port, server, work, checks):
     uas_port = PORTS["uas"]
     uas = Sipp(work, "trunk_load", ["-sf", os.path.join(SIPP, "sbc_load_uas.xml"), "-p", str(uas_port),
@@ -276,7 +300,7 @@ def case_load(port, server, work, checks):
         uas.dump()
     # Each worker says when it has no call up (at most once a second): the last line of each,
     # added up, must count every call the B2BUA started (the one call of case 1 and the load).
-    expected = LOAD_CALLS + 2  # with the calls of cases 1 and 3
+    expected = LOAD_CALLS + 3  # with the calls of cases 1, 3 and the reload
     total = 0
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -307,6 +331,7 @@ def main():
             case_one_call(port, work, checks)
             case_refusals(port, work, checks)
             case_inbound(port, work, checks)
+            case_reload(port, server, work, checks)
             case_load(port, server, work, checks)
         h.expect_clean_stop(checks, server)
     checks.finish()

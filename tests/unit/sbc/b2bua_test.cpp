@@ -850,6 +850,32 @@ TEST_F(B2buaTest, TrunkRulesRunOnWhatGoesToAndComesFromTheTrunk) {
   EXPECT_EQ(requests_to(kCarrier, sip::Method::ack).at(0).first_value("X-Carrier-Account"), "4711");
 }
 
+TEST_F(B2buaTest, AReloadAppliesToNewCallsAndLeavesCallsInProgressAlone) {
+  auto first = answered_call();
+  alice_acks(first.caller_ok);
+  SbcSettings reloaded = settings();
+  reloaded.trunks[0].rules_out = std::make_shared<AddHeaderRules>("X-Reloaded", "yes");
+  b2bua_.reload(reloaded);
+  reloaded = SbcSettings{};  // the B2BUA keeps its own copy
+  // A new call uses the new rules.
+  std::string text = alice_invite();
+  text.replace(text.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
+  text.replace(text.find("caller-call-1"), 13, "caller-call-2");
+  feed(text, kAlice);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_EQ(invites[1].first_value("X-Reloaded"), "yes");
+  // The call in progress keeps the trunk it started with.
+  feed(in_dialog("BYE", uri_of_contact(first.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(first.caller_ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKbye9",
+                 "192.0.2.9:5070"),
+       kAlice);
+  auto byes = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(byes[0].first_value("X-Reloaded"), std::nullopt);
+  EXPECT_EQ(b2bua_.call_count(), 1u);
+}
+
 TEST_F(B2buaTest, AFailingTrunkRuleSendsNothingToTheTrunk) {
   SbcSettings sbc = settings();
   sbc.trunks[0].rules_out = std::make_shared<AddHeaderRules>("X", "y", true);
