@@ -198,6 +198,23 @@ TEST(IdentityNormalizerTest, IdentityOnAnInsideHostIsRewrittenAndRebuilt) {
   EXPECT_EQ(out.serialize().find("10.0.0.5"), std::string::npos);
 }
 
+// The B2BUA may have written From itself (an edit: it lives in the message's edit arena); the
+// normaliser's own edits grow that arena, and the tag it keeps must not be read from the old one
+// (ASan stops a dangling view here).
+TEST(IdentityNormalizerTest, KeepsTheTagOfAFromTheB2buaEdited) {
+  IdentityPolicy p = policy(true);
+  p.write_from = true;
+  auto inbound = inbound_invite("P-Asserted-Identity: \"" + std::string(60, 'n') + "\" <sip:+15550111@" +
+                                std::string(50, 'h') + "." + std::string(50, 'h') + ".example.com>\r\n");
+  sip::Message outbound = outbound_invite();
+  outbound.replace_header(sip::HeaderId::from, "<sip:alice@198.51.100.1>;tag=arena-tag-77");
+  IdentityNormalizer(inside_hosts()).apply(p, inbound, outbound, true);
+  auto out = on_the_wire(outbound);
+  auto from = out.first_value(sip::HeaderId::from);
+  ASSERT_TRUE(from.has_value());
+  EXPECT_TRUE(from->ends_with(".example.com>;tag=arena-tag-77")) << *from;
+}
+
 // Identity headers the B2BUA copied by mistake are replaced, never duplicated or passed.
 TEST(IdentityNormalizerTest, ReplacesIdentityHeadersAlreadyOnTheOutboundLeg) {
   auto inbound = inbound_invite("P-Asserted-Identity: <sip:+15550111@osprey.example.com>\r\n");
