@@ -93,7 +93,12 @@ NormalizedIdentity IdentityNormalizer::apply(const IdentityPolicy& policy, const
   } else if (identity_uri) {
     result.uri = identity_uri;
     result.source = identity->source;
-    if (policy.write_pai) outbound.add_header(sip::HeaderId::p_asserted_identity, name_addr(*identity_uri));
+    // RFC 3325 §5: an identity is asserted only when osprey can vouch for it: our user's (the
+    // proxy checked the account may use it) or a trusted trunk's. From an untrusted trunk it is
+    // only that trunk's claim, carried in From, never promoted to P-Asserted-Identity.
+    bool may_assert = toward_trunk || policy.trusted;
+    if (policy.write_pai && may_assert)
+      outbound.add_header(sip::HeaderId::p_asserted_identity, name_addr(*identity_uri));
     if (policy.write_from && outbound_from) {
       // A tel identity goes into From as a SIP URI with user=phone (RFC 3261 §19.1.6) on
       // osprey's host: the From the B2BUA built names it.

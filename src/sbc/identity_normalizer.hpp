@@ -33,7 +33,9 @@ class IdentityNormalizer {
   // - Trust (RFC 3325 §5): a P-Asserted-Identity or Remote-Party-ID from a trunk is believed only
   //   when the trunk is trusted; from our users it was put there by the proxy's own assertion
   //   (security/asserted_identity.hpp), which removed any the user wrote. The next hop is inside
-  //   the trust domain only when it is a trusted trunk; our users' phones are outside it.
+  //   the trust domain only when it is a trusted trunk; our users' phones are outside it. The
+  //   identity of a call from an untrusted trunk is its claim only: it may go into From, never
+  //   into P-Asserted-Identity.
   // - Privacy: id (RFC 3325 §7; also a Privacy header that does not parse, or Remote-Party-ID
   //   privacy=full/name/uri) toward an untrusted next hop: no P-Asserted-Identity, From is
   //   "Anonymous" <sip:anonymous@anonymous.invalid> (RFC 3323 §4.1.1.3). Toward a trusted one the
