@@ -1,7 +1,10 @@
 #include "sbc/identity_normalizer.hpp"
 
+#include <array>
+
 #include "sbc/identity_reader.hpp"
 #include "sbc/identity_uri.hpp"
+#include "sip/char_class.hpp"
 #include "sip/identity_headers.hpp"
 
 namespace osprey::sbc {
@@ -17,13 +20,22 @@ std::string with_tag(std::string value, std::string_view tag) {
   return value;
 }
 
-// The Privacy values to pass on, rebuilt from the parsed ones (RFC 3323 §4.2: tokens).
+// The Privacy values to pass on, rebuilt from the parsed ones: the values RFC 3323 §4.2,
+// RFC 3325 §9.3 and RFC 7044 define, each once, in the order written. An extension value means
+// nothing to osprey and is not passed (nor are thousands of them).
 std::string privacy_text(const sip::Privacy& privacy) {
+  static constexpr std::array<std::string_view, 7> kKnown{"header",   "session", "user",   "none",
+                                                          "critical", "id",      "history"};
   std::string out;
+  std::uint8_t written = 0;
   for (std::string_view value : privacy.values) {
-    if (value.empty() || value.size() > 32 || !sip::is_token(value)) continue;
-    if (!out.empty()) out += ';';
-    out += value;
+    for (std::size_t i = 0; i < kKnown.size(); ++i) {
+      auto bit = static_cast<std::uint8_t>(1u << i);
+      if ((written & bit) != 0 || !sip::iequals(value, kKnown[i])) continue;
+      written = static_cast<std::uint8_t>(written | bit);
+      if (!out.empty()) out += ';';
+      out += kKnown[i];
+    }
   }
   return out;
 }

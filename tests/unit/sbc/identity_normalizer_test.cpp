@@ -171,6 +171,19 @@ TEST(IdentityNormalizerTest, UnreadablePrivacyIsTakenAsId) {
   EXPECT_EQ(out.first_value(sip::HeaderId::privacy), "id;header");
 }
 
+// A Privacy list far longer than any real one: read (as id when it cannot be), never copied as
+// written.
+TEST(IdentityNormalizerTest, HugePrivacyListIsBounded) {
+  std::string values = "id";
+  for (int i = 0; i < 300; ++i) values += ";x-value" + std::to_string(i) + ";id";
+  auto inbound = inbound_invite(
+      "P-Asserted-Identity: <sip:+15550111@osprey.example.com>\r\nPrivacy: " + values + "\r\n");
+  auto out = normalised(policy(false), inbound, true);
+  EXPECT_EQ(out.count(sip::HeaderId::p_asserted_identity), 0u);
+  auto privacy = out.first_value(sip::HeaderId::privacy);
+  EXPECT_EQ(privacy, "id");
+}
+
 // RPID's own privacy=full asks the same as Privacy: id.
 TEST(IdentityNormalizerTest, RemotePartyIdPrivacyFullHidesTheIdentity) {
   IdentityPolicy p = policy(false);
