@@ -18,6 +18,10 @@ the server's CPU is utime+stime over its process tree from /proc before and afte
 fails when the UAC's call fails or the UAS's check of the rules fails. Servers alternate pair
 after pair; the summary is the medians and their ratio (the target: osprey at most half of
 Kamailio). Exit status 0 only when every call of every run succeeded.
+
+With --hold SECONDS every call stays up that long, and the run also reads the server's memory
+(PSS over its process tree) once all --count calls are up, against its memory before the run
+(after the warm-up): bytes per active call (the issue asks for it with 10,000 calls up).
 """
 
 import argparse
@@ -159,19 +163,27 @@ def sipp(a, args, log):
                             stdin=subprocess.DEVNULL)
 
 
-def run_calls(a, target, work, name, stat=None):
+def start_calls(a, target, work, name, stat=None, hold_ms=50):
     err = os.path.join(work, f"{name}.err")
     args = [target, "-sf", os.path.join(HERE, "sbc_uac.xml"), "-s", a.number, "-i", a.uac_ip,
-            "-p", str(a.uac_port), "-m", str(a.count), "-r", str(a.rate), "-l", str(a.limit), "-timeout",
-            f"{a.timeout}s", "-default_behaviors", "all,-abortunexp", "-trace_err", "-error_file", err]
+            "-p", str(a.uac_port), "-m", str(a.count), "-r", str(a.rate), "-l", str(max(a.limit, a.count)),
+            "-d", str(hold_ms), "-timeout", f"{a.timeout + hold_ms // 1000}s", "-default_behaviors", "all,-abortunexp",
+            "-trace_err", "-error_file", err]
     if stat:
         args += ["-trace_stat", "-stf", stat, "-fd", "1"]
-    proc = sipp(a, args, os.path.join(work, f"{name}.log"))
+    return sipp(a, args, os.path.join(work, f"{name}.log"))
+
+
+def finish_calls(a, proc, hold_ms=50):
     try:
-        proc.wait(timeout=a.timeout + a.count / a.rate + 30)
+        proc.wait(timeout=a.timeout + a.count / a.rate + hold_ms / 1000 + 30)
     except subprocess.TimeoutExpired:
         stop(proc)
     return proc.returncode
+
+
+def run_calls(a, target, work, name, stat=None):
+    return finish_calls(a, start_calls(a, target, work, name, stat))
 
 
 def measure(a, server, work, tag):
@@ -199,8 +211,18 @@ def measure(a, server, work, tag):
         uas_ok0, _ = stat_counts(uas_stat)
         stat = os.path.join(work, f"{tag}-uac.csv")
         pids = [srv.pid] + [h.pid for h in helpers]
+        pss_idle = sum(pss_kib(p) for p in pids)
         cpu0, t0 = sum(cpu_seconds(p) for p in pids), time.monotonic()
-        rc = run_calls(a, target, work, f"{tag}-uac", stat)
+        if a.hold:
+            # Memory per active call: every call is up (set up at --rate, held --hold seconds)
+            # when the server's memory is read, a few seconds after the last one was answered.
+            proc = start_calls(a, target, work, f"{tag}-uac", stat, hold_ms=a.hold * 1000)
+            time.sleep(a.count / a.rate + min(5, a.hold / 2))
+            row["pss_up_kib"] = sum(pss_kib(p) for p in pids)
+            row["bytes_per_call"] = 1024 * (row["pss_up_kib"] - pss_idle) / a.count
+            rc = finish_calls(a, proc, hold_ms=a.hold * 1000)
+        else:
+            rc = run_calls(a, target, work, f"{tag}-uac", stat)
         row["wall"] = time.monotonic() - t0
         cpu = sum(cpu_seconds(p) for p in pids) - cpu0
         row["pss_kib"] = sum(pss_kib(p) for p in pids)
@@ -210,6 +232,9 @@ def measure(a, server, work, tag):
         row["rule_failures"] = rule_check_failures(uas_err)
         row["cpu_us"] = 1e6 * cpu / max(ok, 1)
         row["note"] = f"sipp rc={rc} uas answered {stat_counts(uas_stat)[0] - uas_ok0}"
+        if a.hold:
+            row["note"] += (f"; memory: {pss_idle} KiB idle, {row['pss_up_kib']} KiB with {a.count} calls up: "
+                            f"{row['bytes_per_call']:.0f} bytes per active call")
         if srv.poll() is not None:
             row["note"] += f"; server exited during the run ({srv.returncode})"
         return row
@@ -243,6 +268,10 @@ def main():
     ap.add_argument("--uac-port", type=int, default=5093)
     ap.add_argument("--uac-ip", default="127.0.0.2")
     ap.add_argument("--start-wait", type=float, default=1.5)
+    ap.add_argument("--hold", type=int, default=0,
+                    help="seconds each call stays up before its BYE; with it the run also reports the server's "
+                         "memory per active call, read when all --count calls are up (e.g. --count 10000 "
+                         "--hold 40)")
     ap.add_argument("--without-topos", action="store_true",
                     help="Kamailio without topos (a plain record-routing proxy with the same rules): the baseline")
     ap.add_argument("--no-warmup", dest="warmup", action="store_false")
