@@ -2,10 +2,12 @@
 // RFCs). The first input byte picks the header; the rest is its value.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_support.hpp"
 #include "sip/header_id.hpp"
+#include "sip/session_timer_headers.hpp"
 #include "sip/validation.hpp"
 #include "sip/value_list.hpp"
 
@@ -18,6 +20,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!result) {
     OSPREY_FUZZ_CHECK(!result.error().reason.empty());
     OSPREY_FUZZ_CHECK(result.error().offset <= value.size());
+  }
+  // RFC 4028 §4: a Session-Expires osprey parsed and writes again (a B2BUA re-formats it per
+  // leg) parses back to the same interval and refresher.
+  if (id == osprey::sip::HeaderId::session_expires && result) {
+    auto parsed = osprey::sip::parse_session_expires(value);
+    OSPREY_FUZZ_CHECK(parsed.has_value());
+    std::string written = osprey::sip::format_session_expires(*parsed);
+    auto again = osprey::sip::parse_session_expires(written);
+    OSPREY_FUZZ_CHECK(again.has_value());
+    OSPREY_FUZZ_CHECK(again->seconds == parsed->seconds && again->refresher == parsed->refresher);
   }
   // List splitting: elements are views inside the value.
   if (osprey::sip::is_list_header(id)) {

@@ -12,6 +12,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "app/config_reader.hpp"
+#include "app/trunk_config.hpp"
 #include "sip/host.hpp"
 
 namespace osprey::app {
@@ -321,6 +322,8 @@ Config read_config(ReadState& state, const toml::table& document) {
     read_websocket(state, *websocket, config.websocket);
   if (const toml::table* security = root.table("security")) read_security(state, *security, config.security);
   if (const toml::table* dialplan = root.table("dialplan")) read_dialplan(state, *dialplan, config.dialplan);
+  read_trunks(state, root, config.trunks);
+  check_trunk_routes(state, document, config.trunks, config.dialplan.routes);
   root.fail_unknown_keys();
   return config;
 }

@@ -128,6 +128,7 @@ struct Config {
   DnsConfig dns;  // [dns]: the servers and limits of the RFC 3263 resolver
   SecurityConfig security;
   DialplanConfig dialplan;
+  std::vector<sbc::Trunk> trunks;  // [[trunk]]: SBC mode's peers (app/trunk_config.hpp)
 };
 
 // What a command needs of the files a config names.

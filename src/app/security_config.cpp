@@ -1,4 +1,5 @@
 #include "app/security_config.hpp"
+#include "app/trunk_config.hpp"
 
 #include <algorithm>
 
@@ -186,6 +187,7 @@ void read_dialplan(ReadState& state, const toml::table& table, DialplanConfig& d
       dialplan.groups.push_back(read_group(state, *group, "dialplan.group[" + std::to_string(i) + "]"));
     }
   }
+  read_trunk_routes(state, section, dialplan.routes);
   // The prefixes and members as the server will use them: one error here, not at start-up.
   if (auto policy = security::DialPolicy::create(dialplan_policy(dialplan)); !policy) {
     section.fail(section.has("group") ? "group" : "deny", policy.error());

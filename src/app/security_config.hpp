@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "app/config_reader.hpp"
+#include "sbc/trunk.hpp"
 #include "security/dial_policy.hpp"
 #include "security/md5_only_clients.hpp"
 #include "server/server_settings.hpp"
@@ -74,6 +75,8 @@ struct DialplanConfig {
   std::vector<std::string> deny;                          // always denied (premium ranges)
   bool allow_national = true;
   std::vector<DialGroupConfig> groups;
+  // SBC mode: `[[dialplan.route]]`, calls toward trunks by number prefix or domain.
+  std::vector<sbc::TrunkRoute> routes;
 };
 
 // The config as the server takes it; the config was validated, so nothing fails here.

@@ -67,6 +67,8 @@ server::ServerSettings server_settings_from(const Config& config) {
   settings.blocklist.ttl = std::chrono::seconds(config.proxy.blocklist_ttl);
   settings.blocklist.max_retry_after = std::chrono::seconds(config.proxy.blocklist_max_retry_after);
   settings.blocklist.capacity = config.proxy.blocklist_size;
+  settings.sbc.trunks = config.trunks;
+  settings.sbc.routes = config.dialplan.routes;
   return settings;
 }
 

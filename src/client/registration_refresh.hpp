@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "net/flow.hpp"
+#include "registrar/granted_expires.hpp"
 #include "sip/message.hpp"
 
 namespace osprey::client {
@@ -17,9 +18,8 @@ namespace osprey::client {
 // every 2 minutes also keeps that connection, the only way to reach us, open.
 inline constexpr std::chrono::seconds kStreamRefreshLimit{120};
 
-// The seconds the registrar granted `contact`: §10.2.4, the expires parameter of the 200's
-// Contact for it, else the 200's Expires header, else `requested` (what was asked).
-std::uint32_t granted_expires(const sip::Message& ok, std::string_view contact, std::uint32_t requested);
+// The seconds the registrar granted a contact (registrar/granted_expires.hpp).
+using registrar::granted_expires;
 
 // When to refresh a binding granted for `granted` seconds: at half the time (the usual UA
 // choice, leaving room for retransmissions and a retry), at least 1 s, and over streams at most

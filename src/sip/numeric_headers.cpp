@@ -4,6 +4,7 @@
 #include "sip/params.hpp"
 #include "sip/scanner.hpp"
 #include "sip/text_rules.hpp"
+#include "sip/typed_header_support.hpp"
 
 namespace osprey::sip {
 
@@ -108,26 +109,33 @@ Result<SessionExpires> parse_session_expires(std::string_view value, std::size_t
   if (!seconds) return tl::unexpected(std::move(seconds.error()));
   result.seconds = *seconds;
   auto params = scan_header_params(s, kHeader, offset);
-  if (!params) return tl::unexpected(std::move(params.error()));
+  // "Malformed Session-Expires: ..." / "Malformed Min-SE: ...", like every typed header.
+  if (!params) return relabel(std::move(params.error()), kHeader);
   if (auto end = expect_value_end(s, kHeader, offset); !end) return tl::unexpected(std::move(end.error()));
   result.params = *params;
   bool bad_refresher = false;
-  bool seen = false;
+  bool twice = false;
   for_each_param(result.params, [&](const Param& p) {
     if (!iequals(p.name, "refresher")) return true;
-    Refresher r = Refresher::none;
-    if (iequals(p.value, "uac")) r = Refresher::uac;
-    if (iequals(p.value, "uas")) r = Refresher::uas;
-    if (r == Refresher::none) {
+    // Two refresher parameters are ambiguous: one element reading the first and another the
+    // last would disagree on who refreshes (and so on when the session ends).
+    if (result.refresher != Refresher::none) {
+      twice = true;
+      return false;
+    }
+    if (iequals(p.value, "uac")) result.refresher = Refresher::uac;
+    if (iequals(p.value, "uas")) result.refresher = Refresher::uas;
+    if (result.refresher == Refresher::none) {
       bad_refresher = true;
       return false;
     }
-    if (!seen) result.refresher = r;  // the first occurrence is the one that counts
-    seen = true;
     return true;
   });
   if (bad_refresher) {
     return malformed(kHeader, "refresher must be uac or uas", offset + position_in(value, result.params));
+  }
+  if (twice) {
+    return malformed(kHeader, "duplicate refresher parameter", offset + position_in(value, result.params));
   }
   return result;
 }
@@ -140,7 +148,8 @@ Result<MinSE> parse_min_se(std::string_view value, std::size_t offset) {
   if (!seconds) return tl::unexpected(std::move(seconds.error()));
   result.seconds = *seconds;
   auto params = scan_header_params(s, kHeader, offset);
-  if (!params) return tl::unexpected(std::move(params.error()));
+  // "Malformed Session-Expires: ..." / "Malformed Min-SE: ...", like every typed header.
+  if (!params) return relabel(std::move(params.error()), kHeader);
   if (auto end = expect_value_end(s, kHeader, offset); !end) return tl::unexpected(std::move(end.error()));
   result.params = *params;
   return result;

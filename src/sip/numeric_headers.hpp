@@ -41,6 +41,8 @@ Result<std::uint32_t> parse_min_expires(std::string_view value, std::size_t offs
 
 // RFC 4028 §4: Session-Expires = ("Session-Expires" / "x") HCOLON delta-seconds *(SEMI se-params),
 // se-params = refresher-param / generic-param, refresher-param = "refresher" EQUAL ("uas" / "uac").
+// A second refresher parameter is malformed (ambiguous). Formatting, the 90-second floor and the
+// "timer" option tag: sip/session_timer_headers.hpp.
 enum class Refresher : std::uint8_t { none, uac, uas };
 struct SessionExpires {
   std::uint32_t seconds = 0;
