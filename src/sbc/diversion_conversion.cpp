@@ -195,7 +195,8 @@ std::vector<std::string> rebuilt_history_info(std::span<const sip::HistoryInfoEn
   std::vector<std::string> out;
   for (const sip::HistoryInfoEntry& entry :
        entries.first(std::min(entries.size(), kMaxDiversionEntries + 1))) {
-    auto uri = identity_uri_text(entry.address.uri, hosts.replacement_for(entry.address.uri.host));
+    auto uri =
+        identity_uri_text(entry.address.uri, hosts.replacement_for(entry.address.uri.host), CauseParam::keep);
     if (!uri) continue;
     // The Reason and Privacy the entry carried in its URI (RFC 7044 §4.2.1), re-escaped.
     std::string headers;

@@ -48,7 +48,7 @@ std::string quoted_display_name(std::string_view text) {
   return "\"" + out + "\"";
 }
 
-std::optional<std::string> identity_uri_text(const sip::Uri& uri, std::string_view host) {
+std::optional<std::string> identity_uri_text(const sip::Uri& uri, std::string_view host, CauseParam cause) {
   std::string out;
   if (uri.scheme == sip::UriScheme::tel) {
     out = "tel:";
@@ -66,6 +66,7 @@ std::optional<std::string> identity_uri_text(const sip::Uri& uri, std::string_vi
       out += host;
     }
     for (std::string_view name : {"user", "cause"}) {
+      if (name == "cause" && cause == CauseParam::drop) continue;
       if (auto value = uri.param(name); value && !value->empty()) {
         out += ';';
         out += name;

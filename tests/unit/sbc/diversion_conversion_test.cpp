@@ -70,7 +70,7 @@ TEST(DiversionConversionTest, HistoryInfoChainToDiversion) {
   EXPECT_EQ(out.count(sip::HeaderId::history_info), 0u);
   EXPECT_EQ(values_of(out, "Diversion"),
             (std::vector<std::string>{
-                "<sip:+15550200@osprey.example.com;cause=302>;reason=user-busy;counter=1",
+                "<sip:+15550200@osprey.example.com>;reason=user-busy;counter=1",
                 "<sip:+15550100@osprey.example.com>;reason=unconditional;counter=1",
             }));
 }
