@@ -43,7 +43,8 @@ namespace osprey::sbc {
 
 // Topology hiding for addresses inside headers: a host the predicate calls internal (a private
 // address, a host of the inside network) is replaced by `own_host` (osprey's address toward
-// the other side). No predicate: every host is left as it is.
+// the other side; an IPv6 address is bracketed when written). The predicate is given the host's
+// canonical form (sip/host.hpp canonical_host). No predicate: every host is left as it is.
 struct HostRewrite {
   std::function<bool(std::string_view host)> is_internal;
   std::string own_host;

@@ -62,6 +62,11 @@ std::optional<std::string> identity_uri_text(const sip::Uri& uri, std::string_vi
     if (host.empty()) {
       out += uri.host;
       if (uri.has_port) out += ":" + std::to_string(uri.port);
+    } else if (host.find(':') != std::string_view::npos && !host.starts_with('[')) {
+      // RFC 3261 §25.1: an IPv6 address in a URI is an IPv6reference, in brackets.
+      out += '[';
+      out += host;
+      out += ']';
     } else {
       out += host;
     }

@@ -122,6 +122,16 @@ TEST(DiversionConversionTest, CurrentTargetOnAnInsideHostIsHidden) {
                                       "<sip:300@198.51.100.1;cause=480>;index=1.1;mp=1"}));
 }
 
+// osprey's own address may be IPv6: written as an IPv6reference (RFC 3261 §25.1).
+TEST(DiversionConversionTest, Ipv6OwnHostIsBracketed) {
+  HostRewrite hosts{[](std::string_view host) { return host == "pbx.internal"; }, "2001:db8::1"};
+  auto inbound = inbound_invite("Diversion: <sip:100@PBX.internal:5070>;reason=no-answer\r\n");
+  sip::Message outbound = outbound_invite();
+  write_diversion_headers(IdentityPolicy::Diversion::keep, inbound, inbound.request_uri(), outbound, hosts);
+  EXPECT_EQ(values_of(on_the_wire(outbound), "Diversion"),
+            std::vector<std::string>{"<sip:100@[2001:db8::1]>;reason=no-answer"});
+}
+
 // Without a predicate nothing is called internal.
 TEST(DiversionConversionTest, NoPredicateKeepsHosts) {
   HostRewrite none;
