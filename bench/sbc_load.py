@@ -21,7 +21,7 @@ Kamailio). Exit status 0 only when every call of every run succeeded.
 
 With --hold SECONDS every call stays up that long, and the run also reads the server's memory
 (PSS over its process tree) once all --count calls are up, against its memory before the run
-(after the warm-up): bytes per active call (the issue asks for it with 10,000 calls up).
+(after the warm-up): bytes per active call (the figure is wanted with 10,000 calls up).
 """
 
 import argparse
