@@ -35,7 +35,7 @@ mkdir -p "${build}"
 
 run_dir="${build}/scratch/run-$(date +%Y%m%d-%H%M%S)-$$"
 
-targets="${FUZZ_TARGETS:-fuzz_datagram fuzz_stream fuzz_uri fuzz_name_addr fuzz_digest fuzz_header fuzz_access fuzz_stun fuzz_dns_answer}"
+targets="${FUZZ_TARGETS:-fuzz_datagram fuzz_stream fuzz_uri fuzz_name_addr fuzz_digest fuzz_header fuzz_access fuzz_stun fuzz_dns_answer fuzz_header_rules}"
 failed=0
 for target in ${targets}; do
   binary="${build}/fuzz/${target}"

@@ -9,6 +9,7 @@
 #include "app/cmd_message.hpp"
 #include "app/cmd_options.hpp"
 #include "app/cmd_register.hpp"
+#include "app/cmd_rules.hpp"
 #include "app/cmd_serve.hpp"
 #include "app/cmd_user.hpp"
 #include "app/command.hpp"
@@ -32,6 +33,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_listen(app, action);
   register_user(app, action);
   register_ban(app, action);
+  register_rules(app, action);
 
   // CLI11 reports parse errors, --help and --version by throwing; they end here, at the edge
   // of the process, and become an exit code.

@@ -106,6 +106,10 @@ bool Section::string(std::string_view key, std::string& out) {
   return true;
 }
 
+bool Section::string_or_empty(std::string_view key, std::string& out) {
+  return string_matching(key, "must be a string", out);
+}
+
 bool Section::string_array(std::string_view key, std::vector<std::string>& out) {
   mark_known(key);
   const toml::node* node = table_.get(key);

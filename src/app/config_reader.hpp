@@ -55,6 +55,7 @@ class Section {
   }
   bool boolean(std::string_view key, bool& out);                           // true or false, unquoted
   bool string(std::string_view key, std::string& out);                     // non-empty
+  bool string_or_empty(std::string_view key, std::string& out);            // "" allowed
   bool string_array(std::string_view key, std::vector<std::string>& out);  // non-empty elements
 
   // A string that must be one of `names`; the error lists them.

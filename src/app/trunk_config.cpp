@@ -5,6 +5,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "app/header_rules_config.hpp"
+
 #include "security/address_set.hpp"
 #include "sip/uri.hpp"
 
@@ -180,6 +182,10 @@ sbc::Trunk read_trunk(ReadState& state, const toml::table& table, const std::str
     read_identity(state, *identity, path + ".identity", trunk.identity);
   if (const toml::table* timers = section.table("session_timers"))
     read_session_timers(state, *timers, path + ".session_timers", trunk.session_timers);
+  if (const toml::array* rules = section.table_array("rules_in"))
+    trunk.rules_in = read_header_rules(state, *rules, path + ".rules_in");
+  if (const toml::array* rules = section.table_array("rules_out"))
+    trunk.rules_out = read_header_rules(state, *rules, path + ".rules_out");
   section.fail_unknown_keys();
   return trunk;
 }

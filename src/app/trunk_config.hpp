@@ -17,6 +17,7 @@
 //   [trunk.identity]  read_from = ["pai", "from"]  write_from = false  write_pai = true
 //                     trusted = false  diversion = "keep" | "history-info" | "diversion"
 //   [trunk.session_timers]  enabled = true  session_expires = 1800  min_se = 90
+//   [[trunk.rules_in]] / [[trunk.rules_out]]  header rules (docs/header-rules.md)
 //
 //   [[dialplan.route]]
 //   prefix = "+44"   domain = ""   strip = 0   prepend = ""   trunks = ["carrier", "backup"]
