@@ -2,6 +2,9 @@
 // callee leg (trunk failover), and releasing calls.
 #include "sbc/b2bua.hpp"
 
+#include "net/address_text.hpp"
+#include "registrar/address_scope.hpp"
+#include "sbc/identity_normalizer.hpp"
 #include "sbc/leg_request.hpp"
 #include "sbc/trunk_routing.hpp"
 #include "security/asserted_identity.hpp"
@@ -344,6 +347,20 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
   }
   remember_sdp(callee, invite);
   auto message = builder.build();
+  // Identity (sbc/identity_normalizer.hpp), after the end-to-end headers and before the rules:
+  // the policy of the trunk on the other side of the call (the one called, or the calling one
+  // when the call goes to our users).
+  if (message) {
+    const Trunk* policy = callee.trunk != nullptr ? callee.trunk : call.caller.trunk;
+    if (policy != nullptr) {
+      const IdentityNormalizer normalizer(
+          HostRewrite{[this](std::string_view name) {
+                        return identity_.is_our_host(name) || registrar::is_private_address(name);
+                      },
+                      local ? net::address_text(local->address) : std::string()});
+      normalizer.apply(policy->identity, invite, *message, callee.trunk != nullptr);
+    }
+  }
   if (message && !apply_rules_out(callee, *message)) {
     fail_caller(ref, 500, "Header Rule Failed");
     return;

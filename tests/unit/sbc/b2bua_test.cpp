@@ -60,6 +60,7 @@ class B2buaUser : public txn::TransactionUser {
   const net::LocalIdentity* identity = nullptr;
   txn::TransactionTable* table = nullptr;
   bool may_relay = true;
+  std::string asserted_identity;  // what access control found (the authenticated AOR)
   void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
     if (b2bua->claims(request)) {
       b2bua->on_leg_request(t, request, flow);
@@ -68,6 +69,7 @@ class B2buaUser : public txn::TransactionUser {
     proxy::RequestContext context(t, request, flow);
     context.route = sip::decide_route(request, *identity);
     context.originator.may_relay = may_relay;
+    context.originator.asserted_identity = asserted_identity;
     if (b2bua->take(context)) {
       if (context.reply)
         table->respond(t, sip::serialize_reply(request, *context.reply, "local"), context.reply->status,
@@ -313,6 +315,22 @@ TEST_F(B2buaTest, CalleeLegCarriesNothingOfTheCallerSide) {
   EXPECT_EQ(invite.body(), "v=0\r\no=- 1 1 IN IP4 media.invalid\r\n");
   EXPECT_EQ(invite.first_value(sip::HeaderId::content_type), "application/sdp");
   EXPECT_EQ(b2bua_.call_count(), 1u);
+}
+
+TEST_F(B2buaTest, TheTrunkSeesTheAuthenticatedIdentityNeverAForgedOne) {
+  user_.asserted_identity = "sip:alice@example.com";
+  std::string text = alice_invite();
+  text.insert(text.find("Subject:"), "P-Asserted-Identity: <sip:ceo@example.com>\r\n");
+  feed(text, kAlice);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  const std::string raw = raw_of(kCarrier, sip::Method::invite);
+  const auto asserted = invites[0].first_value(sip::HeaderId::p_asserted_identity);
+  ASSERT_TRUE(asserted) << raw;
+  EXPECT_NE(asserted->find("alice"), std::string_view::npos) << raw;
+  EXPECT_EQ(raw.find("ceo"), std::string::npos) << raw;
+  // Identity normalisation: our domain is an inside host, written as osprey's address.
+  EXPECT_EQ(raw.find("example.com"), std::string::npos) << raw;
 }
 
 TEST_F(B2buaTest, CallerSeesNothingOfTheCalleeSide) {
