@@ -99,11 +99,15 @@ bool B2bua::take(proxy::RequestContext& context) {
   const bool known_user = served && users_.is_local_user && users_.is_local_user(*uri);
   // From a trunk (its source address) to one of our users: the registrar's bindings (480 when
   // the user has none).
-  if (const Trunk* trunk = trunk_set_->directory.by_source(context.flow.remote.address);
-      method == sip::Method::invite && trunk != nullptr && served && (known_user || !users_.is_local_user))
-    return take_inbound(context, *trunk);
-  // One of our users stays with the proxy even when a route's prefix would match its name.
+  const Trunk* from_trunk = trunk_set_->directory.by_source(context.flow.remote.address);
+  if (method == sip::Method::invite && from_trunk != nullptr && served &&
+      (known_user || !users_.is_local_user))
+    return take_inbound(context, *from_trunk);
+  // One of our users stays with the proxy even when a route's prefix would match its name; and
+  // a trunk never reaches another trunk through osprey (not even a trusted one: no transit),
+  // unless the request authenticated as one of our users (a PBX's phone behind its address).
   if (known_user || !context.originator.may_relay) return false;
+  if (from_trunk != nullptr && context.originator.asserted_identity.empty()) return false;
   // Toward a trunk: access control judged this target (authenticated, From owned, dial
   // policy) as it judges any target beyond our users.
   const TrunkRoute* route = match_route(trunk_set_->routes, *uri);

@@ -69,6 +69,16 @@ message = "request"
 methods = ["INVITE"]
 actions = [{{ action = "add", header = "X-Carrier-Account", value = "4711" }}]
 
+[[trunk.rules_out]]
+name = "alice's number, in P-Asserted-Identity and From"
+message = "request"
+methods = ["INVITE"]
+when = [{{ header = "P-Asserted-Identity", part = "user", regex = '^alice$' }}]
+actions = [
+  {{ action = "set", header = "P-Asserted-Identity", part = "user", value = "+442079460000" }},
+  {{ action = "copy", from = "P-Asserted-Identity", from_part = "uri", header = "From", part = "uri" }},
+]
+
 [[trunk.rules_in]]
 name = "answers say where they came from"
 message = "response"
@@ -121,6 +131,10 @@ def case_one_call(port, work, checks):
     checks.expect("Subject: sbc interop" in first and "m=audio 4000" in first,
                   "the allow-listed Subject and the caller's SDP reached the trunk")
     checks.expect("X-Carrier-Account: 4711" in first, "the trunk's rules_out added its header to the INVITE")
+    pai = (headers_named(first, "P-Asserted-Identity") or [""])[0]
+    from_ = (headers_named(first, "From") or [""])[0]
+    checks.expect("+442079460000" in pai and "+442079460000" in from_,
+                  f"alice's authenticated identity, asserted and put in From by a PAI -> From rule ({pai!r}, {from_!r})")
     for method in ("INVITE", "UPDATE", "BYE"):
         requests = [m for m in trunk_got if m.startswith(method + " ")]
         checks.expect(bool(requests), f"the trunk received the caller's {method}")

@@ -839,6 +839,23 @@ TEST_F(B2buaTest, AMessageToATrunkRouteIsOneTransactionWithNothingOfTheSender) {
   EXPECT_EQ(b2bua_.call_count(), 0u);  // no call
 }
 
+TEST_F(B2buaTest, ATrunkNeverReachesAnotherTrunk) {
+  // From the carrier's address to a number of the route, even let through by access control
+  // (a trusted peer): no transit between trunks.
+  feed(
+      "INVITE sip:+33123456789@transit.example SIP/2.0\r\nVia: SIP/2.0/UDP "
+      "192.0.2.50:5060;branch=z9hG4bKtr1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=t1\r\nTo: "
+      "<sip:+33123456789@transit.example>\r\n"
+      "Call-ID: transit-1@carrier.example\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"
+      "Content-Length: 0\r\n\r\n",
+      kCarrier);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(requests_to(kBackup, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(user_.refused, 1);  // left to the proxy (here: 404)
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
 TEST_F(B2buaTest, OnlyCallsThatMayLeaveOurUsersGoToTrunks) {
   user_.may_relay = false;  // an unauthenticated caller let in for our users only
   feed(alice_invite(), kAlice);
