@@ -14,7 +14,8 @@
 //  - INVITE responses (b2bua_responses.cpp): 100 absorbed; 1xx with a caller To tag of osprey's
 //    own per callee early dialog (§12.1); 2xx confirms the call; toward trunks, failover to the
 //    route's next trunk on 408, 5xx and timeouts while nothing beyond 100 reached the caller;
-//    a trunk's 401/407 becomes 403 (its challenge is for osprey, not for the caller).
+//    a trunk's 401/407 is answered with its TrunkCredentials (new CSeq), and reaches the
+//    caller as 403 when it cannot be (its challenge is for osprey, never for the caller).
 //  - ACK for a 2xx: each leg's own (§13.2.2.4), the callee leg's sent when the caller's comes
 //    (a late offer's answer is in it), sent again on the 2xx's retransmissions.
 //  - CANCEL (§9): the callee leg's INVITE is cancelled; the caller's INVITE ends 487.
@@ -27,9 +28,13 @@
 //  - A call is released on BYE, on the final failure of its INVITE (a non-2xx, a CANCEL, a
 //    timeout); a confirmed call has no fixed expiry.
 //
-// Seams for other parts: header rules (Trunk::rules_in/out) and identity normalisation apply
-// to what leaves toward / comes from a trunk; Refer-To and Replaces are mapped between legs
-// (map_referral); session timers per leg.
+// Around the legs, each its own component: inbound trunk digest (sbc/trunk_authenticator.hpp),
+// per-trunk limits (sbc/trunk_admission.hpp), identity normalisation on the callee leg's INVITE
+// (sbc/identity_normalizer.hpp), the trunk's header rules in and out (b2bua_rules.cpp), Refer-To
+// and Replaces mapped between legs (sbc/referral_mapping.hpp), RFC 4028 session timers per leg
+// (b2bua_timers.cpp), REGISTER toward trunks (sbc/trunk_registrations.hpp, first worker), and a
+// MESSAGE toward a trunk as one transaction (b2bua_standalone.cpp). A configuration reload
+// (reload()) applies to new calls; each call keeps the TrunkSet it started with.
 
 #include <cstdint>
 #include <functional>
