@@ -138,7 +138,7 @@ void B2bua::start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& con
   const auto local = transport_.sent_by(context.flow.protocol, context.flow.remote);
   caller.contact =
       leg_contact(worker_, caller.leg_id, context.flow.protocol, local ? *local : context.flow.local);
-  call.invite = request.clone();
+  call.invite = std::make_unique<sip::Message>(request.clone());
   call.invite_server = context.transaction;
   invite_servers_[key(context.transaction)] = ref;
 }
@@ -184,7 +184,7 @@ void B2bua::assert_caller_identity(Call& call, const proxy::Originator& originat
     edited = true;
   }
   if (!edited) return;
-  if (auto current = invite.reparsed()) call.invite = std::move(*current);
+  if (auto current = invite.reparsed()) call.invite = std::make_unique<sip::Message>(std::move(*current));
 }
 
 bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
@@ -245,7 +245,7 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
       fail_caller(ref, 500, "Header Rule Failed");
       return true;
     }
-    if (edited) call.invite = std::move(edited);
+    if (edited) call.invite = std::make_unique<sip::Message>(std::move(*edited));
   }
   call.hop_uri = hops.uris.front();
   call.hop_is_own_flow = hops.first_is_own_flow;

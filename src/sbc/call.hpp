@@ -2,6 +2,7 @@
 // One B2BUA call: its two legs (sbc/leg.hpp) and what glues them while the INVITE is pending.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,8 +39,9 @@ struct Call {
   txn::ServerTransactionId invite_server;
   std::optional<txn::ClientTransactionId> invite_client;
   // The caller's INVITE: every response to it is built from it (§8.2.6.2), and a failover
-  // builds the next trunk's INVITE from it. Dropped once the caller ACKed the 2xx.
-  std::optional<sip::Message> invite;
+  // builds the next trunk's INVITE from it. Dropped once the caller ACKed the 2xx; boxed, so
+  // that a confirmed call's slot does not keep a parsed message's room (about 1.7 KB).
+  std::unique_ptr<sip::Message> invite;
   // The configuration the call started with (its Trunk pointers point into it).
   std::shared_ptr<const TrunkSet> trunk_set;
   // Toward trunks: the trunks still to try (RFC 3261 §16.7-like failover on 408, 5xx and
