@@ -158,6 +158,19 @@ class B2bua final : public proxy::SessionBorder {
     std::string standalone_tag;
     const Trunk* trunk = nullptr;
     std::shared_ptr<const TrunkSet> trunk_set;  // keeps `trunk` alive across a reload
+    // Toward a trunk with credentials: the request as sent (no Via), for one repeat with the
+    // answer to its 401/407.
+    std::string sent_text;
+    bool challenged = false;
+  };
+  // A request osprey sent on its own (the BYE of a leg whose other side hung up): toward a
+  // trunk with credentials, what its 401/407 needs for one repeat.
+  struct OwnRequest {
+    std::string sent_text;
+    txn::Target target;
+    const Trunk* trunk = nullptr;
+    std::shared_ptr<const TrunkSet> trunk_set;
+    bool challenged = false;
   };
   // A session refresh osprey sent on its own (RFC 4028 §10).
   struct Refresh {
@@ -202,6 +215,10 @@ class B2bua final : public proxy::SessionBorder {
   // The trunk's 401/407 to the callee leg's INVITE answered with its TrunkCredentials (a new
   // INVITE, CSeq + 1); false when it cannot be (no credentials, refused before, cancelled).
   bool answer_trunk_challenge(CallRef ref, Call& call, const sip::Message& challenge);
+  // An in-dialog request's 401/407 from a trunk (RFC 3261 §22.2): `sent_text` again with the
+  // trunk's credentials and CSeq `cseq`; nullopt when it cannot be answered.
+  std::optional<sip::Message> with_trunk_credentials(const Trunk* trunk, const std::string& sent_text,
+                                                     const sip::Message& challenge, std::uint32_t cseq);
   // The ACK for the 2xx of osprey's last INVITE on `to` (§13.2.2.4), with the body of `source`
   // (the other leg's ACK: a late offer's answer); returns it without Via, for retransmissions.
   std::string send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
@@ -215,8 +232,8 @@ class B2bua final : public proxy::SessionBorder {
   void on_in_dialog_response(std::uint64_t client_key, const sip::Message& response);
   void answer(txn::ServerTransactionId server, const sip::Message& request, int status,
               std::string_view reason = {});
-  void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag,
-                std::string_view reason = {});
+  void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag, std::string_view reason,
+                const std::shared_ptr<const TrunkSet>& set);
   // sbc/referral_mapping: Refer-To (with an embedded Replaces) and Replaces rewritten from one
   // leg's dialog identifiers to the other's, for the request going to `to`. False (and the
   // status to answer in `refusal`) when they cannot be.
@@ -280,7 +297,7 @@ class B2bua final : public proxy::SessionBorder {
   std::unordered_map<std::string, LegEntry, TextHash, std::equal_to<>> legs_;
   // Requests osprey sent on its own (the BYE of a leg whose other side hung up): their
   // responses need nothing.
-  std::unordered_set<std::uint64_t> own_requests_;
+  std::unordered_map<std::uint64_t, OwnRequest> own_requests_;
   std::unordered_map<std::uint64_t, Refresh> refreshes_;
   std::optional<TrunkRegistrations> registrations_;
   txn::TimePoint now_ = txn::Clock::now();  // the last tick's

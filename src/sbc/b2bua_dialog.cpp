@@ -124,7 +124,7 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
       return;
     }
     Leg& to = side == LegSide::caller ? call.callee : call.caller;
-    send_bye(to, to.local_tag, to.remote_tag);
+    send_bye(to, to.local_tag, to.remote_tag, {}, call.trunk_set);
     release(ref);
     return;
   }
@@ -201,6 +201,8 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
     answer(server, request, 500, "Header Rule Failed");
     return;
   }
+  std::string sent_text;
+  if (message && to.trunk != nullptr && to.trunk->credentials) sent_text = message->serialize();
   std::optional<txn::ClientTransactionId> client;
   if (message) client = table_.send_request(std::move(*message), to.peer);
   if (!client) {
@@ -216,7 +218,9 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
                                          std::move(uac_timer),
                                          {},
                                          nullptr,
-                                         nullptr});
+                                         nullptr,
+                                         std::move(sent_text),
+                                         false});
   if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
   call.pending.push_back(*client);
 }
@@ -302,6 +306,32 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
     return;
   }
   Call* call = find(pending.call);
+  if (call != nullptr && (status == 401 || status == 407) && !pending.challenged &&
+      !pending.sent_text.empty()) {
+    // The trunk challenged a request osprey passed on (RFC 3261 §22.2): once more with the
+    // trunk's credentials and the leg's next CSeq; the sender never sees the challenge.
+    Leg& to = pending.from == LegSide::caller ? call->callee : call->caller;
+    const std::uint32_t cseq = to.local_cseq + 1;
+    if (auto retry = with_trunk_credentials(to.trunk, pending.sent_text, response, cseq)) {
+      std::string text = retry->serialize();
+      if (auto client = table_.send_request(std::move(*retry), to.peer)) {
+        to.local_cseq = cseq;
+        if (pending.method == sip::Method::invite) {
+          to.invite_cseq = cseq;
+          pending_by_server_[key(pending.server)] = key(*client);
+        }
+        Pending moved = std::move(pending);
+        moved.sent_text = std::move(text);
+        moved.challenged = true;
+        pending_.erase(it);
+        std::erase_if(call->pending,
+                      [client_key](txn::ClientTransactionId id) { return key(id) == client_key; });
+        call->pending.push_back(*client);
+        pending_.emplace(key(*client), std::move(moved));
+        return;
+      }
+    }
+  }
   if (call != nullptr && pending.request) {
     Leg& from = pending.from == LegSide::caller ? call->caller : call->callee;
     Leg& to = pending.from == LegSide::caller ? call->callee : call->caller;
@@ -340,13 +370,18 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
 }
 
 void B2bua::send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag,
-                     std::string_view reason) {
+                     std::string_view reason, const std::shared_ptr<const TrunkSet>& set) {
   auto builder = leg_request(leg, "BYE", ++leg.local_cseq, local_tag, remote_tag, false);
   if (!reason.empty()) builder.header(sip::HeaderId::reason, reason);  // RFC 3326
   auto message = builder.build();
   if (!message) return;
   if (!apply_rules_out(leg, *message)) return;
-  if (auto client = table_.send_request(std::move(*message), leg.peer)) own_requests_.insert(key(*client));
+  OwnRequest own{{}, leg.peer, leg.trunk, nullptr, false};
+  if (leg.trunk != nullptr && leg.trunk->credentials) own.sent_text = message->serialize();
+  if (auto client = table_.send_request(std::move(*message), leg.peer)) {
+    own.trunk_set = set;  // the Trunk outlives the call being released now
+    own_requests_.emplace(key(*client), std::move(own));
+  }
 }
 
 }  // namespace osprey::sbc

@@ -17,7 +17,20 @@ bool B2bua::on_response(txn::ClientTransactionId transaction, const sip::Message
     return true;
   }
   if (auto it = own_requests_.find(id); it != own_requests_.end()) {
-    if (response.status() >= 200) own_requests_.erase(it);
+    if (response.status() < 200) return true;
+    OwnRequest own = std::move(it->second);
+    own_requests_.erase(it);
+    if ((response.status() == 401 || response.status() == 407) && !own.challenged && !own.sent_text.empty()) {
+      // The trunk challenged osprey's BYE: once more with its credentials, or its leg stays up.
+      auto sent = sip::Message::parse(own.sent_text);
+      const std::uint32_t cseq = sent && sent->cseq() ? sent->cseq()->number + 1 : 0;
+      if (auto retry = with_trunk_credentials(own.trunk, own.sent_text, response, cseq)) {
+        own.sent_text = retry->serialize();
+        own.challenged = true;
+        if (auto client = table_.send_request(std::move(*retry), own.target))
+          own_requests_.emplace(key(*client), std::move(own));
+      }
+    }
     return true;
   }
   if (on_refresh_response(id, response)) return true;
@@ -118,7 +131,7 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
         fork.route_set = route_set_of(response, true);
         fork.local_cseq = fork.invite_cseq;
         send_ack(fork, nullptr, fork.local_tag, fork.remote_tag);
-        send_bye(fork, fork.local_tag, fork.remote_tag);
+        send_bye(fork, fork.local_tag, fork.remote_tag, {}, call->trunk_set);
         return;
       }
       if (call->caller_acked && !call->callee_ack.empty()) {
@@ -186,6 +199,22 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
   call->final_sent = true;
   ++counters_.calls_failed;
   release(ref);
+}
+
+std::optional<sip::Message> B2bua::with_trunk_credentials(const Trunk* trunk, const std::string& sent_text,
+                                                          const sip::Message& challenge, std::uint32_t cseq) {
+  if (trunk == nullptr || !trunk->credentials || sent_text.empty() || cseq == 0) return std::nullopt;
+  auto sent = sip::Message::parse(sent_text);
+  if (!sent || !sent->cseq()) return std::nullopt;
+  TrunkChallengeAnswer answer(*trunk->credentials);
+  auto retry = answer.answer(*sent, challenge);
+  if (!retry) return std::nullopt;
+  retry->replace_header(sip::HeaderId::cseq,
+                        std::to_string(cseq) + " " + std::string(sent->cseq()->method_text));
+  // The table reads the CSeq of what it sends: a fresh parse, not the edited copy.
+  auto current = retry->reparsed();
+  if (!current) return std::nullopt;
+  return std::optional<sip::Message>(std::move(*current));
 }
 
 bool B2bua::answer_trunk_challenge(CallRef ref, Call& call, const sip::Message& challenge) {

@@ -55,8 +55,9 @@ bool B2bua::take_standalone(proxy::RequestContext& context, const TrunkRoute& ro
       answer(server, *request, 500);
       return;
     }
-    Pending pending{CallRef{}, server,  LegSide::caller, request->method(), request->clone(), {}, {},
-                    {},        nullptr, nullptr};
+    Pending pending{
+        CallRef{}, server, LegSide::caller, request->method(), request->clone(), {}, {}, {}, nullptr, nullptr,
+        {},        false};
     pending.standalone_tag = tags_.tag();
     pending.trunk = trunk;
     pending.trunk_set = set;

@@ -157,8 +157,8 @@ void B2bua::end_call(CallRef ref, std::string_view reason) {
   Call* call = find(ref);
   if (call == nullptr) return;
   ++counters_.sessions_ended;
-  send_bye(call->caller, call->caller.local_tag, call->caller.remote_tag, reason);
-  send_bye(call->callee, call->callee.local_tag, call->callee.remote_tag, reason);
+  send_bye(call->caller, call->caller.local_tag, call->caller.remote_tag, reason, call->trunk_set);
+  send_bye(call->callee, call->callee.local_tag, call->callee.remote_tag, reason, call->trunk_set);
   release(ref);
 }
 

@@ -723,6 +723,50 @@ TEST_F(B2buaTest, AnsweredChallengeLeadsToTheCallWithItsOwnCSeq) {
   EXPECT_EQ(b2bua.call_count(), 1u);
 }
 
+TEST_F(B2buaTest, InDialogChallengesOfTheTrunkAreAnsweredToo) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].credentials = TrunkCredentials{.username = "osprey", .password = "s3cret", .realm = {}};
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  feed(alice_invite(), kAlice);
+  feed(answer(requests_to(kCarrier, sip::Method::invite).at(0), 200), kCarrier);
+  auto ok = std::move(responses_to(kAlice, 200).at(0));
+  alice_acks(ok);
+  const std::string leg = uri_of_contact(ok);
+  const std::string from = "\"Alice\" <sip:alice@example.com>;tag=a1";
+  const std::string to(ok.to()->text);
+  const std::string challenge =
+      "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n7\", algorithm=MD5\r\n";
+  // A re-INVITE the trunk challenges: sent again with credentials; alice sees only the 200.
+  feed(in_dialog("INVITE", leg, from, to, "caller-call-1@192.0.2.9", 11, "z9hG4bKre7", "192.0.2.9:5070",
+                 "Contact: <sip:alice@192.0.2.9:5070>\r\n"),
+       kAlice);
+  auto reinvites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(reinvites.size(), 2u);
+  feed(answer(reinvites[1], 407, challenge), kCarrier);
+  reinvites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(reinvites.size(), 3u);
+  EXPECT_EQ(reinvites[2].cseq()->number, reinvites[1].cseq()->number + 1);
+  EXPECT_TRUE(reinvites[2].first_value(sip::HeaderId::proxy_authorization).has_value());
+  feed(answer(reinvites[2], 200), kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 407).size(), 0u);
+  EXPECT_EQ(responses_to(kAlice, 200).size(), 2u);
+  // Alice hangs up; the trunk challenges osprey's BYE: once more with credentials.
+  feed(in_dialog("BYE", leg, from, to, "caller-call-1@192.0.2.9", 12, "z9hG4bKbye7", "192.0.2.9:5070"),
+       kAlice);
+  auto byes = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  feed(answer(byes[0], 407, challenge), kCarrier);
+  byes = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 2u);
+  EXPECT_EQ(byes[1].cseq()->number, byes[0].cseq()->number + 1);
+  EXPECT_TRUE(byes[1].first_value(sip::HeaderId::proxy_authorization).has_value());
+  feed(answer(byes[1], 407, challenge), kCarrier);  // refused again: no loop
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::bye).size(), 2u);
+  EXPECT_EQ(b2bua.call_count(), 0u);
+}
+
 TEST_F(B2buaTest, TrunkLimitsPassTheCallOnThenRefuseWithRetryAfter) {
   SbcSettings sbc = settings();
   sbc.trunks[0].limits.max_calls = 1;
