@@ -61,6 +61,7 @@ class B2buaUser : public txn::TransactionUser {
   txn::TransactionTable* table = nullptr;
   bool may_relay = true;
   std::string asserted_identity;  // what access control found (the authenticated AOR)
+  bool trusted = false;           // a trusted peer (RFC 3325 trust domain)
   void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
     if (b2bua->claims(request)) {
       b2bua->on_leg_request(t, request, flow);
@@ -70,6 +71,7 @@ class B2buaUser : public txn::TransactionUser {
     context.route = sip::decide_route(request, *identity);
     context.originator.may_relay = may_relay;
     context.originator.asserted_identity = asserted_identity;
+    context.originator.trusted = trusted;
     if (b2bua->take(context)) {
       if (context.reply)
         table->respond(t, sip::serialize_reply(request, *context.reply, "local"), context.reply->status,
@@ -331,6 +333,23 @@ TEST_F(B2buaTest, TheTrunkSeesTheAuthenticatedIdentityNeverAForgedOne) {
   EXPECT_EQ(raw.find("ceo"), std::string::npos) << raw;
   // Identity normalisation: our domain is an inside host, written as osprey's address.
   EXPECT_EQ(raw.find("example.com"), std::string::npos) << raw;
+}
+
+TEST_F(B2buaTest, ATrustedPeersAssertedIdentityReachesATrustedTrunk) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].identity.trusted = true;
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  user_.trusted = true;
+  std::string text = alice_invite();
+  text.insert(text.find("Subject:"), "P-Asserted-Identity: \"Alice\" <sip:+442071234567@192.0.2.9>\r\n");
+  feed(text, kAlice);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  const auto asserted = invites[0].first_value(sip::HeaderId::p_asserted_identity);
+  ASSERT_TRUE(asserted) << raw_of(kCarrier, sip::Method::invite);
+  EXPECT_NE(asserted->find("+442071234567"), std::string_view::npos) << raw_of(kCarrier, sip::Method::invite);
 }
 
 TEST_F(B2buaTest, CallerSeesNothingOfTheCalleeSide) {
