@@ -196,11 +196,52 @@ Result check_written_lines(const RuleMessage& message) {
   return {};
 }
 
+namespace {
+
+// Entries of a comma-separated header value (RFC 3261 §7.3.1): commas outside quoted strings
+// and <URI>s.
+std::size_t top_level_entries(std::string_view value) {
+  std::size_t entries = 1;
+  bool quoted = false;
+  bool in_uri = false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      in_uri = true;
+    } else if (c == '>') {
+      in_uri = false;
+    } else if (c == ',' && !in_uri) {
+      ++entries;
+    }
+  }
+  return entries;
+}
+
+}  // namespace
+
 Result run_action(const HeaderAction& action, const std::vector<std::string_view>& groups,
                   RuleMessage& message) {
   auto& lines = message.lines();
   const FieldRef& target = action.target;
-  const auto value = [&]() { return expand(action.value, groups, kMaxHeaderValueSize); };
+  const auto value = [&]() -> tl::expected<std::string, std::string> {
+    auto text = expand(action.value, groups, kMaxHeaderValueSize);
+    if (!text || groups.empty() || (target.part != HeaderPart::value && target.part != HeaderPart::uri))
+      return text;
+    // Captured text comes from the peer: it may fill the entries the rule writes, never add one
+    // (a second P-Asserted-Identity, RFC 3325 §9.1, or another Diversion): the value has as many
+    // entries as the rule's own text with every capture empty.
+    auto bare = expand(action.value, {}, kMaxHeaderValueSize);
+    if (bare && top_level_entries(*text) != top_level_entries(*bare))
+      return tl::unexpected(std::string("a captured value would add entries to the header"));
+    return text;
+  };
   switch (action.kind) {
     case ActionKind::add: {
       auto text = value();

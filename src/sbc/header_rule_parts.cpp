@@ -1,7 +1,10 @@
 #include "sbc/header_rule_parts.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 
+#include "sip/host.hpp"
 #include "sip/name_addr.hpp"
 #include "sip/params.hpp"
 #include "sip/uri.hpp"
@@ -148,6 +151,28 @@ std::optional<std::string_view> read_element_part(std::string_view element, Head
   }
 }
 
+namespace {
+
+// RFC 3261 §25.1: user = 1*( unreserved / escaped / user-unreserved ). A value with an '@', a
+// '>' or a space would end the user early and let text a rule captured from the peer become
+// the host, URI parameters or another header entry.
+bool valid_uri_user(std::string_view user) {
+  return std::all_of(user.begin(), user.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-_.!~*'()%&=+$,;?/").find(c) != std::string_view::npos;
+  });
+}
+
+// RFC 3261 §25.1: paramchar = param-unreserved / unreserved / escaped.
+bool valid_uri_param_value(std::string_view value) {
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-_.!~*'()%[]/:&+$").find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
 tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string_view text, HeaderPart part,
                                                                      std::string_view param,
                                                                      std::optional<std::string_view> value,
@@ -167,6 +192,8 @@ tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string
     switch (part) {
       case HeaderPart::user: {
         const std::string_view user = value.value_or(std::string_view());
+        if (!valid_uri_user(user))
+          return tl::unexpected("'" + std::string(user) + "' is not a URI user part");
         if (tel || uri->has_user) {
           const std::size_t begin = offset_in(text, uri->user);
           // Without a user, the password and the '@' go too (sip:alice:pw@host -> sip:host).
@@ -183,6 +210,9 @@ tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string
       }
       case HeaderPart::host: {
         if (!value || value->empty()) return tl::unexpected(std::string("a sip URI cannot lose its host"));
+        // The whole value must be one host: "evil.example;transport=tcp" would smuggle URI
+        // parameters in through the host.
+        if (!sip::classify_host(*value)) return tl::unexpected("'" + std::string(*value) + "' is not a host");
         const std::size_t begin = offset_in(text, uri->host);
         out = spliced(text, begin, begin + uri->host.size(), *value);
         break;
@@ -197,6 +227,8 @@ tl::expected<std::optional<std::string>, std::string> write_uri_part(std::string
         break;
       }
       case HeaderPart::uri_param: {
+        if (value && !valid_uri_param_value(*value))
+          return tl::unexpected("'" + std::string(*value) + "' is not a URI parameter value");
         const auto [begin, end] = params_range(*uri);
         out = spliced(text, begin, end, with_param(uri->params, param, value));
         break;

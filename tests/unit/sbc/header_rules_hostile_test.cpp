@@ -190,3 +190,48 @@ TEST(HeaderRulesHostileTest, FiveTypicalRulesCostAFewMicrosecondsPerInvite) {
 
 }  // namespace
 }  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+using namespace test;
+
+// A rule that copies text the peer controls (X-In) into a header or a URI part.
+std::string refused_capture(FieldRef target, std::string value, std::string_view captured) {
+  RuleMatch match;
+  match.conditions = {when(field("X-In"), std::nullopt, regex("(?s)^(.*)$"))};
+  return expect_refused({rule(match, {action(ActionKind::set, std::move(target), std::move(value))})},
+                        invite_with("X-In: " + std::string(captured)));
+}
+
+TEST(HeaderRulesHostileTest, ACaptureCannotAddAnEntryToAListHeader) {
+  // RFC 3325 §9.1: the rule writes one asserted identity; the peer's text must not make two.
+  const std::string error = refused_capture(field("P-Asserted-Identity"), "<sip:$1@carrier.example>",
+                                            "+4420@carrier.example>, <sip:+1900555");
+  EXPECT_NE(error.find("add entries"), std::string::npos) << error;
+  // The same capture without a comma fills the one entry.
+  RuleMatch match;
+  match.conditions = {when(field("X-In"), std::nullopt, regex("^(.*)$"))};
+  sip::Message message = *sip::Message::parse(invite_with("X-In: +4420"));
+  ASSERT_TRUE(rules({rule(match, {action(ActionKind::set, field("P-Asserted-Identity"),
+                                         "<sip:$1@carrier.example>")})})
+                  .apply(message));
+  EXPECT_EQ(message.first_value("P-Asserted-Identity").value_or(""), "<sip:+4420@carrier.example>");
+}
+
+TEST(HeaderRulesHostileTest, URIPartsTakeOnlyWhatThatPartMayHold) {
+  // A host with parameters after it, a user with an '@' and a host, a parameter value with a ';'
+  // would each smuggle URI parameters or another host in through one part.
+  EXPECT_NE(refused_capture(field(kRequestUriName, HeaderPart::host), "$1", "evil.example;transport=tcp;lr")
+                .find("is not a host"),
+            std::string::npos);
+  EXPECT_NE(refused_capture(field("To", HeaderPart::user), "$1", "+4420@evil.example;lr").find("user part"),
+            std::string::npos);
+  EXPECT_NE(
+      refused_capture(field(kRequestUriName, HeaderPart::uri_param, "user"), "$1", "phone;maddr=10.0.0.1")
+          .find("parameter value"),
+      std::string::npos);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
