@@ -83,6 +83,7 @@ class Carrier:
         self.osprey = (osprey_host, osprey_port)
         self.answer_calls = answer
         self.dialogs = {}  # (call_id, local_tag) -> Dialog
+        self.incoming = []  # the dialogs of the calls osprey sent the carrier, in order
         self.log = []  # ("in"|"out", text)
         self.lock = threading.Lock()
         self.responses = {}  # (call_id, cseq) -> [responses]
@@ -197,6 +198,7 @@ class Carrier:
                         uri_of(header(invite, "To", "t")), uri_of(header(invite, "From", "f")),
                         uri_of(header(invite, "Contact", "m")))
         self.dialogs[(call_id, local_tag)] = dialog
+        self.incoming.append(dialog)
         self.send(self._response(invite, 180, "Ringing", local_tag, [f"Contact: {self._contact()}"]))
         if not self.answer_calls:
             return
@@ -216,7 +218,7 @@ class Carrier:
         threading.Thread(target=retransmit, daemon=True).start()
 
     def incoming_dialogs(self):
-        return list(self.dialogs.values())
+        return list(self.incoming)
 
     # ----- calls from the carrier
     def call(self, target_uri, caller="sip:+15551230000@carrier.example", extra=()):
@@ -305,3 +307,12 @@ class Carrier:
                 self.hangup(dialog)
 
         threading.Thread(target=transfer, daemon=True).start()
+
+
+def refer(carrier, dialog, refer_to):
+    """The carrier, as the transferor (RFC 3515 §2.4.1), asks the other end of `dialog` to call
+    `refer_to`; the REFER's responses land in carrier.responses."""
+    request = carrier._request(dialog, "REFER", [f"Refer-To: <{refer_to}>",
+                                                 f"Referred-By: <{dialog.local_uri}>"])
+    carrier.send(request)
+    return (dialog.call_id, f"{dialog.cseq} REFER")
