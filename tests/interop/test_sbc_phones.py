@@ -1,0 +1,310 @@
+"""SBC mode with real softphones: examples/osprey.toml plus one `[[trunk]]` (a carrier switch,
+tests/interop/carrier_ua.py, on 127.0.0.2: osprey tells a trunk's requests by source address,
+and the phones are on 127.0.0.1) and a `[[dialplan.route]]` sending "+" numbers to it.
+
+  1. A phone calls +44...: the carrier answers, the phone hears it ringing and connects; the
+     phone hangs up and the carrier gets the BYE. The carrier saw nothing of the phone (its
+     Call-ID, port, User-Agent).
+  2. The carrier calls a registered phone: it rings, answers, the carrier connects and hangs
+     up, and the phone sees the call end. Then the same with the phone hanging up.
+  3. Blind transfer (RFC 3515) of the carrier's call by the phone that answered it (linphonec
+     `transfer`) to another of our phones: osprey maps the REFER to the carrier's leg with a
+     Refer-To at osprey, the carrier's new INVITE lands on the target phone, which answers.
+  4. Blind transfer by the carrier: its REFER reaches the phone through the SBC, the phone's new
+     call goes out through the trunk route to the number in Refer-To, and the carrier gets the
+     NOTIFYs (sipfrag 100, then 200) of the transfer.
+
+Not run by default (SBC_PHONES_ONLY=attended runs it): attended transfer (REFER with Replaces)
+of the carrier's call to a phone consulted through osprey's proxy; osprey answers that REFER 403
+as the Replaces names a dialog the B2BUA does not hold.
+"""
+
+import os
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import osprey_harness as h  # noqa: E402
+from carrier_ua import Carrier, first_line, header, headers, refer  # noqa: E402
+from softphones import Baresip, Lab, Linphone, Twinkle, expect_all_registered, who  # noqa: E402
+
+USERS = ["alice", "bob", "carol"]
+NUMBER = "+442071234567"
+CARRIER_ADDRESS = "127.0.0.2"
+
+
+def trunk_config(carrier):
+    return f"""
+[[dialplan.group]]
+name = "uk"
+members = ["sip:alice@127.0.0.1", "sip:bob@127.0.0.1", "sip:carol@127.0.0.1"]
+allow = ["+44"]
+
+[[dialplan.route]]
+prefix = "+"
+trunks = ["carrier"]
+
+[[trunk]]
+name = "carrier"
+peer = "sip:{carrier.address}:{carrier.port}"
+sources = ["{carrier.address}"]
+"""
+
+
+def wait_until(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def call_to_trunk(checks, carrier, phone):
+    """The phone dials the trunk's number; the carrier answers; the phone hangs up."""
+    what = f"{who(phone)} -> trunk {NUMBER}"
+    before = len(carrier.incoming_dialogs())
+    mark = phone.mark()
+    phone.call(f"sip:{NUMBER}@127.0.0.1")
+    if not checks.expect(wait_until(lambda: len(carrier.incoming_dialogs()) > before, 10),
+                         f"{what}: the carrier gets the INVITE"):
+        phone.hangup()
+        return None
+    dialog = carrier.incoming_dialogs()[-1]
+    checks.expect(phone.wait_ringing(5, mark), f"{what}: the phone hears 180")
+    if not checks.expect(phone.wait_established(10, mark) and dialog.established.wait(5),
+                         f"{what}: answered, the phone connected and the carrier got the ACK"):
+        phone.hangup()
+        return None
+    return dialog
+
+
+def hangup_by_phone(checks, carrier, phone, dialog, what):
+    time.sleep(0.5)
+    phone.hangup()
+    checks.expect(dialog.ended.wait(10), f"{what}: hung up by the phone, the carrier gets the BYE")
+
+
+def call_from_trunk(checks, carrier, phone):
+    """The carrier calls the phone; the phone rings and answers; the Dialog or None."""
+    what = f"trunk -> {who(phone)}"
+    mark = phone.mark()
+    dialog = carrier.call(phone.aor)
+    if not checks.expect(phone.wait_incoming(10, mark), f"{what}: the phone rings"):
+        return None
+    checks.expect(wait_until(lambda: any(first_line(r).startswith("SIP/2.0 180")
+                                         for r in carrier.responses.get((dialog.call_id, "1 INVITE"), [])), 5),
+                  f"{what}: the carrier hears 180")
+    phone.answer()
+    if not checks.expect(dialog.established.wait(10) and dialog.final == 200 and phone.wait_established(10, mark),
+                         f"{what}: answered, the carrier gets 200 and the phone connects ({dialog.final})"):
+        return None
+    return dialog
+
+
+def case_outbound(checks, carrier, phones):
+    for phone in phones:
+        before = len(carrier.received("INVITE"))
+        dialog = call_to_trunk(checks, carrier, phone)
+        if dialog is None:
+            continue
+        # The headers: the SDP passes through (no media anchoring), with the phone's a=tool.
+        invite = carrier.received("INVITE")[before].split("\r\n\r\n", 1)[0]
+        for text in (f":{phone.sip_port}", phone.client, phone.client.capitalize()):
+            checks.expect(text not in invite, f"{who(phone)} -> trunk: the carrier's INVITE holds no {text!r}")
+        checks.expect(len(headers(invite, "Via", "v")) == 1, f"{who(phone)} -> trunk: one Via (osprey's)")
+        # What the phone prints for a call it hung up itself varies (baresip 1.0 at times nothing):
+        # the BYE reaching the carrier is the check.
+        hangup_by_phone(checks, carrier, phone, dialog, f"{who(phone)} -> trunk")
+
+
+def case_inbound(checks, carrier, phones):
+    for index, phone in enumerate(phones):
+        dialog = call_from_trunk(checks, carrier, phone)
+        if dialog is None:
+            phone.hangup()
+            continue
+        time.sleep(0.5)
+        mark = phone.mark()
+        if index % 2 == 0:
+            carrier.hangup(dialog)
+            checks.expect(phone.wait_ended(10, mark), f"trunk -> {who(phone)}: the carrier's BYE ends the call")
+        else:
+            hangup_by_phone(checks, carrier, phone, dialog, f"trunk -> {who(phone)}")
+
+
+def case_blind_transfer(checks, carrier, transferor, target):
+    """The carrier calls `transferor` (linphonec), which transfers the call to `target`."""
+    what = f"blind transfer by {who(transferor)} to {who(target)}"
+    dialog = call_from_trunk(checks, carrier, transferor)
+    if dialog is None:
+        transferor.hangup()
+        return
+    time.sleep(0.5)
+    target_mark, transferor_mark = target.mark(), transferor.mark()
+    refers = len(carrier.refers)
+    transferor.console.type(f"transfer {target.aor}")
+    if not checks.expect(wait_until(lambda: len(carrier.refers) > refers, 10), f"{what}: the carrier gets the REFER"):
+        transferor.hangup()
+        return
+    refer = carrier.refers[-1]
+    refer_to = header(refer, "Refer-To", "r") or ""
+    checks.expect(f"{target.user}@" in refer_to and f":{target.sip_port}" not in refer_to,
+                  f"{what}: Refer-To names the target at osprey ({refer_to})")
+    if not checks.expect(target.wait_incoming(10, target_mark), f"{what}: the target phone rings"):
+        return
+    target.answer()
+    new = carrier.transfer_calls[-1] if carrier.transfer_calls else None
+    checks.expect(new is not None and new.established.wait(10) and new.final == 200,
+                  f"{what}: the carrier's new call is answered ({new and new.final})")
+    checks.expect(transferor.wait_ended(10, transferor_mark), f"{what}: the transferor's call ends")
+    time.sleep(0.5)
+    if new is not None:
+        mark = target.mark()
+        carrier.hangup(new)
+        checks.expect(target.wait_ended(10, mark), f"{what}: the carrier hangs up, the target sees it")
+
+
+def case_blind_transfer_by_carrier(checks, carrier, transferee):
+    """The carrier, in a call with one of our phones, transfers it (REFER, RFC 3515) to another
+    of its numbers: the REFER reaches the phone through the SBC, the phone's new call goes to the
+    trunk through the dialplan route, its NOTIFYs reach the carrier."""
+    what = f"blind transfer by the carrier of {who(transferee)}"
+    dialog = call_from_trunk(checks, carrier, transferee)
+    if dialog is None:
+        transferee.hangup()
+        return
+    time.sleep(0.5)
+    before = len(carrier.incoming_dialogs())
+    notifies = len(carrier.received("NOTIFY"))
+    key = refer(carrier, dialog, "sip:+442079990000@carrier.example")
+    checks.expect(wait_until(lambda: any(first_line(r).startswith("SIP/2.0 202")
+                                         for r in carrier.responses.get(key, [])), 10),
+                  f"{what}: the phone accepts the REFER (202)")
+    got = wait_until(lambda: len(carrier.incoming_dialogs()) > before, 10)
+    new = carrier.incoming_dialogs()[-1] if got else None
+    checks.expect(new is not None and new.remote_target.startswith("sip:b2b.") and
+                  new.established.wait(10),
+                  f"{what}: the phone's new call reaches the trunk through the SBC and is answered")
+    invite = next((m for m in reversed(carrier.received("INVITE")) if new and new.call_id in m), "")
+    checks.expect(first_line(invite).startswith("INVITE sip:+442079990000@"),
+                  f"{what}: the new call is to the number in Refer-To ({first_line(invite)})")
+    checks.expect(wait_until(lambda: any("SIP/2.0 200" in m for m in carrier.received("NOTIFY")[notifies:]), 10),
+                  f"{what}: the carrier gets the NOTIFY with the new call's 200 (sipfrag)")
+    # The transferee ends the referred call (RFC 5589 §6) or the carrier does; then the new one.
+    if not dialog.ended.wait(3):
+        carrier.hangup(dialog)
+    if new is not None:
+        time.sleep(0.3)
+        mark = transferee.mark()
+        carrier.hangup(new)
+        checks.expect(transferee.wait_ended(10, mark), f"{what}: the carrier hangs up the new call, the phone sees it")
+
+
+def linphone_call_id(phone, since, timeout=10):
+    """The call id linphonec gave the call it announced after `since` (incoming or outgoing)."""
+    found = phone.console.wait_for(r"(?:assigned id|Call) (\d+)", timeout, since)
+    return found.group(1) if found else None
+
+
+def case_attended_transfer(checks, carrier, transferor, target):
+    """The carrier calls `transferor` (linphonec), which calls `target` (a consultation call
+    through osprey's proxy), then transfers the carrier's call to it (REFER with Replaces,
+    RFC 3891 §7.2 / RFC 5589 §7): the carrier's INVITE with Replaces reaches the target,
+    which swaps the consultation call for it."""
+    what = f"attended transfer by {who(transferor)} to {who(target)}"
+    mark = transferor.mark()
+    dialog = call_from_trunk(checks, carrier, transferor)
+    if dialog is None:
+        transferor.hangup()
+        return
+    first = linphone_call_id(transferor, mark)
+    time.sleep(0.5)
+    # linphonec makes a second call only with the first on hold: a re-INVITE (a=sendonly)
+    # through the B2BUA to the carrier.
+    mark = transferor.mark()
+    reinvites = len(carrier.received("INVITE"))
+    transferor.console.type(f"pause {first}")
+    checks.expect(transferor.wait_for(r"[Pp]aused", 10, mark) and
+                  wait_until(lambda: len(carrier.received("INVITE")) > reinvites, 5),
+                  f"{what}: the carrier's call on hold (re-INVITE through the SBC)")
+    mark, target_mark = transferor.mark(), target.mark()
+    transferor.console.type(f"call {target.aor}")
+    second = linphone_call_id(transferor, mark)
+    if not checks.expect(target.wait_incoming(10, target_mark), f"{what}: the consultation call rings"):
+        return
+    target.answer()
+    if not checks.expect(target.wait_established(10, target_mark), f"{what}: the consultation call is answered"):
+        return
+    time.sleep(0.5)
+    refers = len(carrier.refers)
+    target_mark, transferor_mark = target.mark(), transferor.mark()
+    transferor.console.type(f"transfer {first} --to-call {second}")
+    if not checks.expect(wait_until(lambda: len(carrier.refers) > refers, 10),
+                         f"{what}: the carrier gets the REFER (calls {first}, {second})"):
+        return
+    refer_to = header(carrier.refers[-1], "Refer-To", "r") or ""
+    checks.expect("Replaces=" in refer_to and f":{target.sip_port}" not in refer_to,
+                  f"{what}: Refer-To holds the Replaces, at osprey ({refer_to})")
+    new = None
+    if wait_until(lambda: len(carrier.transfer_calls) > 0 and carrier.transfer_calls[-1].call_id != dialog.call_id, 5):
+        new = carrier.transfer_calls[-1]
+    checks.expect(new is not None and new.established.wait(10) and new.final == 200,
+                  f"{what}: the carrier's INVITE with Replaces is answered by the target ({new and new.final})")
+    checks.expect(dialog.ended.wait(10), f"{what}: the transferred call ends on the carrier's side")
+    if new is not None and new.final == 200:
+        time.sleep(0.5)
+        mark = target.mark()
+        carrier.hangup(new)
+        checks.expect(target.wait_ended(10, mark), f"{what}: the carrier hangs up, the target sees it")
+
+
+def main():
+    args = h.parse_args()
+    checks = h.Failures()
+    with h.temp_dir() as work:
+        lab = Lab(args.osprey, work, USERS)
+        carrier = None
+        try:
+            with open(lab.osprey.config) as f:
+                port = lab.server_address["udp_port"]
+                text = f.read()
+            carrier = Carrier(port, CARRIER_ADDRESS)
+            with open(lab.osprey.config, "w") as f:
+                f.write(text + trunk_config(carrier))
+            with lab:
+                alice = lab.phone(Linphone, "alice", "udp")
+                bob = lab.phone(Baresip, "bob", "udp")
+                carol = lab.phone(Twinkle, "carol", "udp")
+                phones = [alice, bob, carol]
+                for phone in phones:
+                    phone.start()
+                expect_all_registered(checks, phones)
+                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer").split(",")
+                if "outbound" in only:
+                    case_outbound(checks, carrier, phones)
+                if "inbound" in only:
+                    case_inbound(checks, carrier, phones)
+                if "blind" in only:
+                    case_blind_transfer(checks, carrier, alice, bob)
+                if "carrier_refer" in only:
+                    case_blind_transfer_by_carrier(checks, carrier, alice)
+                if "attended" in only:
+                    case_attended_transfer(checks, carrier, alice, carol)
+            lab.report(checks)
+        finally:
+            if carrier is not None:
+                if checks.failed:
+                    print("----- carrier: what it received and sent")
+                    for direction, message in carrier.log[-30:]:
+                        print(f"--- {direction}\n{message}")
+                carrier.close()
+            keep = os.environ.get("SBC_PHONES_KEEP")  # where to copy the logs for a closer look
+            if keep and checks.failed:
+                shutil.copytree(work, keep, dirs_exist_ok=True)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
