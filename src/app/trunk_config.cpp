@@ -190,22 +190,27 @@ sbc::Trunk read_trunk(ReadState& state, const toml::table& table, const std::str
   return trunk;
 }
 
+// Digits, with '+' only first.
+bool number_text(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!((text[i] >= '0' && text[i] <= '9') || (text[i] == '+' && i == 0))) return false;
+  }
+  return true;
+}
+
 sbc::TrunkRoute read_route(ReadState& state, const toml::table& table, const std::string& path) {
   Section section(state, table, path);
   sbc::TrunkRoute route;
-  if (section.string("prefix", route.prefix) &&
-      !std::all_of(route.prefix.begin(), route.prefix.end(),
-                   [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '*' || c == '#'; })) {
-    section.fail("prefix", "'" + route.prefix + "' is not a number prefix (digits, '+', '*', '#')");
+  // Routes match the number the dial policy judged (security::dialled_number): '+' and digits.
+  if (section.string("prefix", route.prefix) && !number_text(route.prefix)) {
+    section.fail("prefix", "'" + route.prefix + "' is not a number prefix (digits, '+' first)");
   }
   section.string("domain", route.domain);
   std::transform(route.domain.begin(), route.domain.end(), route.domain.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   section.integer<std::uint32_t>("strip", 0, 32, route.strip);
-  if (section.string("prepend", route.prepend) &&
-      !std::all_of(route.prepend.begin(), route.prepend.end(),
-                   [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '*' || c == '#'; })) {
-    section.fail("prepend", "'" + route.prepend + "' is not digits (with '+', '*', '#')");
+  if (section.string("prepend", route.prepend) && !number_text(route.prepend)) {
+    section.fail("prepend", "'" + route.prepend + "' is not digits ('+' first)");
   }
   if (!section.string_array("trunks", route.trunks) && !section.has("trunks")) {
     section.fail("trunks", "is required: the trunks calls matching this route go to, in order");

@@ -110,8 +110,8 @@ bool B2bua::take(proxy::RequestContext& context) {
   if (from_trunk != nullptr && context.originator.asserted_identity.empty()) return false;
   // Toward a trunk: access control judged this target (authenticated, From owned, dial
   // policy) as it judges any target beyond our users.
-  const TrunkRoute* route = match_route(trunk_set_->routes, *uri);
-  if (route == nullptr) return false;
+  std::optional<RouteMatch> route = match_route(trunk_set_->routes, *uri);
+  if (!route) return false;
   if (method == sip::Method::message) return take_standalone(context, *route);
   return take_outbound(context, *route);
 }
@@ -143,7 +143,8 @@ void B2bua::start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& con
   invite_servers_[key(context.transaction)] = ref;
 }
 
-bool B2bua::take_outbound(proxy::RequestContext& context, const TrunkRoute& route) {
+bool B2bua::take_outbound(proxy::RequestContext& context, const RouteMatch& match) {
+  const TrunkRoute& route = *match.route;
   const sip::Message& request = context.request;
   if (contact_uri(request).empty()) {
     context.answer({400, "Missing Contact", {}});
@@ -154,8 +155,7 @@ bool B2bua::take_outbound(proxy::RequestContext& context, const TrunkRoute& rout
   for (const std::string& name : route.trunks) {
     if (const Trunk* trunk = trunk_set_->directory.by_name(name)) call.trunks.push_back(trunk);
   }
-  const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
-  call.number = routed_number(route, uri.user);
+  call.number = match.number;
   start_caller_leg(call, ref, context);
   if (!negotiate_caller_timer(context, call.trunks.empty() ? nullptr : call.trunks.front(), call)) {
     release(ref);  // answered 422 or 400 by the pipeline

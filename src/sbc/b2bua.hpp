@@ -62,6 +62,7 @@
 #include "sbc/trunk_authenticator.hpp"
 #include "sbc/trunk_directory.hpp"
 #include "sbc/trunk_registrations.hpp"
+#include "sbc/trunk_routing.hpp"
 #include "sbc/trunk_set.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
@@ -188,10 +189,10 @@ class B2bua final : public proxy::SessionBorder {
   Call* find(CallRef ref);
   void release(CallRef ref);
   std::string new_leg_id(CallRef ref, LegSide side);
-  bool take_outbound(proxy::RequestContext& context, const TrunkRoute& route);
+  bool take_outbound(proxy::RequestContext& context, const RouteMatch& route);
   bool take_inbound(proxy::RequestContext& context, const Trunk& trunk);
   // b2bua_standalone.cpp: a MESSAGE toward a trunk route, one transaction and no call.
-  bool take_standalone(proxy::RequestContext& context, const TrunkRoute& route);
+  bool take_standalone(proxy::RequestContext& context, const RouteMatch& route);
   void on_standalone_response(Pending& pending, const sip::Message& response);
   void start_caller_leg(Call& call, CallRef ref, proxy::RequestContext& context);
   // A call from one of our users: the caller's INVITE as the proxy would forward it, identity

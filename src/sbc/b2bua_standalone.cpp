@@ -9,7 +9,8 @@
 
 namespace osprey::sbc {
 
-bool B2bua::take_standalone(proxy::RequestContext& context, const TrunkRoute& route) {
+bool B2bua::take_standalone(proxy::RequestContext& context, const RouteMatch& match) {
+  const TrunkRoute& route = *match.route;
   const Trunk* trunk = nullptr;
   for (const std::string& name : route.trunks) {
     if ((trunk = trunk_set_->directory.by_name(name)) != nullptr) break;
@@ -17,13 +18,12 @@ bool B2bua::take_standalone(proxy::RequestContext& context, const TrunkRoute& ro
   if (trunk == nullptr) return false;
   auto peer = sip::parse_uri(trunk->peer);
   if (!peer) return false;
-  const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
   // What the resolution needs later: the request (its response is built from it) and where
   // it goes. The server transaction waits; the request is the transaction's own and outlives
   // nothing here, so it is copied.
   auto request = std::make_shared<sip::Message>(context.request.clone());
   const txn::ServerTransactionId server = context.transaction;
-  std::string number = routed_number(route, uri.user);
+  std::string number = match.number;
   resolve_(*peer, [this, request, server, trunk, set = trunk_set_,
                    number = std::move(number)](tl::expected<net::ResolvedTarget, std::string> resolved) {
     if (!resolved || resolved->hops.empty()) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "security/dial_policy.hpp"
+
 namespace osprey::sbc {
 
 namespace {
@@ -15,31 +17,23 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-const TrunkRoute* match_route(const std::vector<TrunkRoute>& routes, const sip::Uri& request_uri) {
-  std::string_view user;
-  std::string_view host;
-  if (request_uri.is_sip()) {
-    if (!request_uri.has_user) return nullptr;
-    user = request_uri.user;
-    host = request_uri.host;
-  } else if (request_uri.scheme == sip::UriScheme::tel) {
-    user = request_uri.user;
-  } else {
-    return nullptr;
-  }
+std::optional<RouteMatch> match_route(const std::vector<TrunkRoute>& routes, const sip::Uri& request_uri) {
+  const std::optional<std::string> number = security::dialled_number(request_uri);
+  if (!number) return std::nullopt;
+  const std::string_view host = request_uri.is_sip() ? request_uri.host : std::string_view();
   for (const TrunkRoute& route : routes) {
-    if (!user.starts_with(route.prefix)) continue;
+    if (!std::string_view(*number).starts_with(route.prefix)) continue;
     if (!route.domain.empty() && !iequals(host, route.domain)) continue;
-    return &route;
+    return RouteMatch{&route, routed_number(route, *number)};
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-std::string routed_number(const TrunkRoute& route, std::string_view user) {
-  user.remove_prefix(std::min<std::size_t>(route.strip, user.size()));
-  std::string number = route.prepend;
-  number += user;
-  return number;
+std::string routed_number(const TrunkRoute& route, std::string_view number) {
+  number.remove_prefix(std::min<std::size_t>(route.strip, number.size()));
+  std::string routed = route.prepend;
+  routed += number;
+  return routed;
 }
 
 std::optional<std::string> trunk_request_uri(std::string_view peer, std::string_view number) {

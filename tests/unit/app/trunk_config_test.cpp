@@ -141,7 +141,10 @@ TEST(TrunkConfig, ErrorsNameTheLineAndKey) {
             "osprey.toml:6: key 'dialplan.route[0].trunks': 'd' is no [[trunk]] of this file");
   EXPECT_EQ(
       error_for("[dialplan]\n[[dialplan.route]]\nprefix = \"+1x\"\ntrunks = []\n"),
-      "osprey.toml:4: key 'dialplan.route[0].prefix': '+1x' is not a number prefix (digits, '+', '*', '#')");
+      "osprey.toml:4: key 'dialplan.route[0].prefix': '+1x' is not a number prefix (digits, '+' first)");
+  EXPECT_EQ(
+      error_for("[dialplan]\n[[dialplan.route]]\nprefix = \"*98\"\ntrunks = []\n"),
+      "osprey.toml:4: key 'dialplan.route[0].prefix': '*98' is not a number prefix (digits, '+' first)");
 }
 
 }  // namespace
