@@ -96,6 +96,8 @@ struct UserLocation {
 class B2bua final : public proxy::SessionBorder {
  public:
   using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
+  // In-dialog requests of one call waiting for the other leg's answer, at most.
+  static constexpr std::size_t kMaxPendingPerCall = 16;
 
   // `identity`, `table` and `transport` outlive the B2BUA. `worker`: this worker's
   // index, written in every leg Contact.
@@ -226,6 +228,8 @@ class B2bua final : public proxy::SessionBorder {
                        std::string_view remote_tag);
 
   // b2bua_dialog.cpp
+  // 500 with Retry-After (RFC 3261 §14.2): a request of a kind already in flight on the call.
+  void answer_retry_later(txn::ServerTransactionId server, const sip::Message& request);
   const LegEntry* match_leg(const sip::Message& request, const net::Flow& flow, bool ack) const;
   bool from_peer(const Leg& leg, const net::Flow& flow) const;
   void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, const net::Flow& flow,

@@ -82,6 +82,13 @@ void B2bua::answer(txn::ServerTransactionId server, const sip::Message& request,
   table_.respond(server, std::move(builder).serialize(), status, tag);
 }
 
+void B2bua::answer_retry_later(txn::ServerTransactionId server, const sip::Message& request) {
+  // RFC 3261 §14.2: Retry-After between 0 and 10 seconds.
+  auto builder = sip::MessageBuilder::response_to(request, 500, "Request Pending", {});
+  builder.header(sip::HeaderId::retry_after, "2");
+  table_.respond(server, std::move(builder).serialize(), 500, {});
+}
+
 void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Message& request,
                            const net::Flow& flow) {
   const LegEntry* entry = match_leg(request, flow, false);
@@ -108,6 +115,36 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
   }
   if (method == sip::Method::invite && call.state != CallState::confirmed) {
     answer(transaction, request, 491);  // RFC 3261 §14.2: not while the first INVITE is pending
+    return;
+  }
+  if (method == sip::Method::invite || method == sip::Method::update) {
+    // RFC 3261 §14.2, RFC 3311 §5.2: one offer at a time on the call. A second one from the same
+    // side while its first is unanswered: 500 with Retry-After; one crossing an offer of the
+    // other side (or osprey's own session refresh toward this side): 491. Without this, a peer
+    // could keep any number of offers in flight toward the other leg.
+    for (const txn::ClientTransactionId client : call.pending) {
+      const auto it = pending_.find(key(client));
+      if (it == pending_.end() ||
+          (it->second.method != sip::Method::invite && it->second.method != sip::Method::update))
+        continue;
+      if (it->second.from == side) {
+        answer_retry_later(transaction, request);
+      } else {
+        answer(transaction, request, 491);
+      }
+      return;
+    }
+    for (const auto& [client_key, refresh] : refreshes_) {
+      if (refresh.call == ref && refresh.side == side) {
+        answer(transaction, request, 491);
+        return;
+      }
+    }
+  }
+  // Requests of one call in flight toward the other leg are bounded: a peer that keeps sending
+  // INFOs or NOTIFYs the other side never answers cannot grow the call without end.
+  if (call.pending.size() >= kMaxPendingPerCall) {
+    answer_retry_later(transaction, request);
     return;
   }
   from.remote_cseq = cseq;

@@ -28,6 +28,7 @@ enum class CallState : std::uint8_t {
 struct CallRef {
   std::uint32_t index = UINT32_MAX;
   std::uint32_t generation = 0;
+  friend bool operator==(const CallRef&, const CallRef&) = default;
 };
 
 struct Call {

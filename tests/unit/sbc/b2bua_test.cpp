@@ -1097,3 +1097,42 @@ TEST(LegContact, ParsesOnlyItsOwnShape) {
 
 }  // namespace
 }  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+TEST_F(B2buaTest, OneOfferAtATimeOnACallAndABoundOnWhatWaits) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  const std::string callee_from = "<sip:00442071234567@192.0.2.50>;tag=callee-tag";
+  const std::string callee_to(call.callee_invite.from()->text);
+  const std::string callee_call(*call.callee_invite.call_id());
+  feed(in_dialog("INVITE", leg, callee_from, callee_to, callee_call, 5, "z9hG4bKre1", "192.0.2.50:5060"),
+       kCarrier);
+  ASSERT_EQ(requests_to(kAlice, sip::Method::invite).size(), 1u);
+  // RFC 3261 §14.2: the same side's second offer while its first is unanswered: 500, Retry-After.
+  feed(in_dialog("INVITE", leg, callee_from, callee_to, callee_call, 6, "z9hG4bKre2", "192.0.2.50:5060"),
+       kCarrier);
+  auto pending = responses_to(kCarrier, 500);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_TRUE(pending[0].first_value(sip::HeaderId::retry_after).has_value());
+  EXPECT_EQ(requests_to(kAlice, sip::Method::invite).size(), 1u);  // nothing more toward alice
+  // An offer of the other side crossing it: 491 (glare).
+  feed(in_dialog("INVITE", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKglare",
+                 "192.0.2.9:5070"),
+       kAlice);
+  EXPECT_EQ(responses_to(kAlice, 491).size(), 1u);
+  // Requests that wait for the other leg are bounded per call.
+  for (std::uint32_t i = 0; i < B2bua::kMaxPendingPerCall + 4; ++i) {
+    feed(in_dialog("INFO", leg, callee_from, callee_to, callee_call, 10 + i,
+                   "z9hG4bKinfo" + std::to_string(i), "192.0.2.50:5060"),
+         kCarrier);
+  }
+  EXPECT_LE(requests_to(kAlice, sip::Method::info).size(), B2bua::kMaxPendingPerCall);
+  EXPECT_GE(responses_to(kCarrier, 500).size(), 2u);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
