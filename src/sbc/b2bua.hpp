@@ -98,6 +98,8 @@ class B2bua final : public proxy::SessionBorder {
   using Resolve = std::function<void(const sip::Uri&, net::ResolveCallback)>;
   // In-dialog requests of one call waiting for the other leg's answer, at most.
   static constexpr std::size_t kMaxPendingPerCall = 16;
+  // Early dialogs (forks behind a trunk, RFC 3261 §12.1) a call passes on to its caller, at most.
+  static constexpr std::size_t kMaxEarlyDialogs = 16;
 
   // `identity`, `table` and `transport` outlive the B2BUA. `worker`: this worker's
   // index, written in every leg Contact.

@@ -1,6 +1,8 @@
 // The callee leg's INVITE responses mapped onto the caller's INVITE (RFC 3261 §13.2.2 on the
 // callee leg, §13.3.1 on the caller leg), the ACKs of each leg (§13.2.2.4) and CANCEL (§9).
 #include "sbc/b2bua.hpp"
+
+#include <algorithm>
 #include "sbc/leg_request.hpp"
 #include "sip/builder.hpp"
 
@@ -66,7 +68,7 @@ std::string B2bua::caller_tag_for(Call& call, std::string_view callee_tag) {
   // The first early dialog takes the tag the caller leg was given; each further one (a fork
   // behind the trunk) a tag of its own, so the caller sees as many dialogs as there are.
   std::string tag = call.early_tags.empty() ? call.caller.local_tag : tags_.tag();
-  call.early_tags.emplace_back(std::string(callee_tag), tag);
+  if (call.early_tags.size() < kMaxEarlyDialogs) call.early_tags.emplace_back(std::string(callee_tag), tag);
   return tag;
 }
 
@@ -105,6 +107,13 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
   const std::string_view callee_tag = response.to()->tag();
   if (status < 200) {
     if (call->final_sent) return;
+    // Forks behind a trunk each open an early dialog; past kMaxEarlyDialogs a provisional with
+    // yet another tag is not passed on (its fork may still answer: a 2xx is always taken), so a
+    // peer inventing tags cannot grow the call without end.
+    if (!callee_tag.empty() && call->early_tags.size() >= kMaxEarlyDialogs &&
+        std::none_of(call->early_tags.begin(), call->early_tags.end(),
+                     [&](const auto& early) { return early.first == callee_tag; }))
+      return;
     if (!callee_tag.empty()) {
       // §12.1.2 / §13.2.2.4: an early dialog; its requests (PRACK, UPDATE) follow it.
       callee.remote_tag = std::string(callee_tag);

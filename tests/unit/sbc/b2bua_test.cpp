@@ -4,6 +4,7 @@
 // remote target refreshed, PRACK's RAck, 481 on forged leg ids, failover, and the call state
 // released after every way a call ends.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -1132,6 +1133,30 @@ TEST_F(B2buaTest, OneOfferAtATimeOnACallAndABoundOnWhatWaits) {
   }
   EXPECT_LE(requests_to(kAlice, sip::Method::info).size(), B2bua::kMaxPendingPerCall);
   EXPECT_GE(responses_to(kCarrier, 500).size(), 2u);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+TEST_F(B2buaTest, EarlyDialogsACallerSeesAreBounded) {
+  feed(alice_invite(), kAlice);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  // A peer inventing a new To tag for every 183 (forks without end): the caller hears of at
+  // most kMaxEarlyDialogs of them, and a known fork keeps being passed on.
+  for (std::size_t i = 0; i < B2bua::kMaxEarlyDialogs + 10; ++i)
+    feed(answer(invites[0], 183, {}, "fork-" + std::to_string(i)), kCarrier);
+  feed(answer(invites[0], 183, {}, "fork-0"), kCarrier);
+  std::set<std::string> caller_tags;
+  for (const sip::Message& early : responses_to(kAlice, 183)) caller_tags.emplace(early.to()->tag());
+  EXPECT_EQ(caller_tags.size(), B2bua::kMaxEarlyDialogs);
+  EXPECT_EQ(responses_to(kAlice, 183).size(), B2bua::kMaxEarlyDialogs + 1);
+  // A fork past the bound may still answer: the call is confirmed with it.
+  feed(answer(invites[0], 200, {}, "fork-20", "sip:late@192.0.2.50:5060"), kCarrier);
+  EXPECT_EQ(responses_to(kAlice, 200).size(), 1u);
 }
 
 }  // namespace
