@@ -324,9 +324,21 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
   const std::string host = local ? net::to_string(*local) : std::string("invalid");
   callee.contact = leg_contact(worker_, callee.leg_id, target.protocol, local ? *local : net::Endpoint{});
   // The caller's user, at osprey: nothing of the caller's host or display name travels (the
-  // identity normaliser writes the identity a trunk wants).
+  // identity normaliser writes the identity a trunk wants). A caller from a trunk whose user
+  // is the name of one of our users is written at "trunk.invalid" (RFC 2606) instead: someone
+  // outside must never look like our "alice" to the phone it rings.
   const std::string caller_user(invite.from()->uri.user);
-  callee.local_uri = "<sip:" + caller_user + "@" + host + ">";
+  std::string from_host = host;
+  if (callee.trunk == nullptr && call.caller.trunk != nullptr && users_.is_local_user) {
+    for (const std::string& domain : identity_.domains()) {
+      const std::string ours = "sip:" + caller_user + "@" + domain;
+      if (auto uri = sip::parse_uri(ours); uri && users_.is_local_user(*uri)) {
+        from_host = "trunk.invalid";
+        break;
+      }
+    }
+  }
+  callee.local_uri = "<sip:" + caller_user + "@" + from_host + ">";
   if (callee.trunk != nullptr) {
     callee.remote_target = trunk_request_uri(callee.trunk->peer, call.number).value_or(std::string());
     callee.remote_uri = "<" + callee.remote_target + ">";

@@ -1161,3 +1161,31 @@ TEST_F(B2buaTest, EarlyDialogsACallerSeesAreBounded) {
 
 }  // namespace
 }  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+TEST_F(B2buaTest, ACallerFromATrunkNeverLooksLikeOneOfOurUsers) {
+  B2bua b2bua(
+      0, settings(), table_, transport_, identity_,
+      [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
+      UserLocation{
+          .location = &store_,
+          .clock = [] { return std::int64_t{1'800'000'000}; },
+          .connection_open = {},
+          .is_local_user = [](const sip::Uri& uri) { return uri.user == "bob" || uri.user == "alice"; }});
+  user_.b2bua = &b2bua;
+  // The trunk's caller calls itself "alice", the name of one of our accounts.
+  feed(
+      "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKspoof\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:alice@evil.example>;tag=t1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: spoof-1@carrier.example\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"
+      "Content-Length: 0\r\n\r\n",
+      kCarrier);
+  auto invites = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_EQ(invites[0].from()->uri.text, "sip:alice@trunk.invalid") << invites[0].serialize();
+}
+
+}  // namespace
+}  // namespace osprey::sbc
