@@ -80,7 +80,17 @@ void copy_end_to_end(const sip::Message& from, sip::MessageBuilder& to) {
   }
   const std::string_view body = from.body();
   if (!body.empty()) {
-    if (auto type = from.first_value(sip::HeaderId::content_type)) to.body(*type, body);
+    if (auto type = from.first_value(sip::HeaderId::content_type)) {
+      // RFC 3515 §2.4.5: a REFER's NOTIFY carries a message/sipfrag that begins with the status
+      // line; the rest is the other side's headers (Contact, Server, Via...): only the status
+      // line crosses the border, which is all the referrer needs.
+      if (iequals(type->substr(0, 15), "message/sipfrag")) {
+        const std::size_t end = body.find("\r\n");
+        to.body(*type, std::string(body.substr(0, end)) + "\r\n");
+      } else {
+        to.body(*type, body);
+      }
+    }
   }
 }
 

@@ -1189,3 +1189,29 @@ TEST_F(B2buaTest, ACallerFromATrunkNeverLooksLikeOneOfOurUsers) {
 
 }  // namespace
 }  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+TEST_F(B2buaTest, ANotifysSipfragCarriesOnlyTheStatusLineAcross) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  std::string notify =
+      in_dialog("NOTIFY", leg, "<sip:00442071234567@192.0.2.50>;tag=callee-tag",
+                std::string(call.callee_invite.from()->text), std::string(*call.callee_invite.call_id()), 7,
+                "z9hG4bKnotify", "192.0.2.50:5060",
+                "Event: refer\r\nSubscription-State: active\r\nContent-Type: message/sipfrag\r\n");
+  const std::string fragment =
+      "SIP/2.0 200 OK\r\nContact: <sip:core3@10.20.30.40:5060>\r\nServer: CarrierSwitch 9.1\r\n";
+  notify.replace(notify.find("Content-Length: 0"), 17, "Content-Length: " + std::to_string(fragment.size()));
+  notify += fragment;
+  feed(notify, kCarrier);
+  auto notifies = requests_to(kAlice, sip::Method::notify);
+  ASSERT_EQ(notifies.size(), 1u);
+  EXPECT_EQ(notifies[0].body(), "SIP/2.0 200 OK\r\n");
+  EXPECT_EQ(notifies[0].serialize().find("10.20.30.40"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
