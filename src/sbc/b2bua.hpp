@@ -36,6 +36,7 @@
 // MESSAGE toward a trunk as one transaction (b2bua_standalone.cpp). A configuration reload
 // (reload()) applies to new calls; each call keeps the TrunkSet it started with.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -100,6 +101,8 @@ class B2bua final : public proxy::SessionBorder {
   static constexpr std::size_t kMaxPendingPerCall = 16;
   // Early dialogs (forks behind a trunk, RFC 3261 §12.1) a call passes on to its caller, at most.
   static constexpr std::size_t kMaxEarlyDialogs = 16;
+  // RFC 3261 §13.3.1.4: how long the caller's ACK for a 2xx may take (64*T1 with T1 = 500 ms).
+  static constexpr std::chrono::seconds kAckWait{32};
 
   // `identity`, `table` and `transport` outlive the B2BUA. `worker`: this worker's
   // index, written in every leg Contact.

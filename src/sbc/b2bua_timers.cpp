@@ -74,6 +74,13 @@ void B2bua::advance(txn::TimePoint now) {
   if (now < next_timer_scan_) return;
   next_timer_scan_ = now + std::chrono::seconds(1);
   for (std::uint32_t index = 0; index < calls_.size(); ++index) {
+    // RFC 3261 §13.3.1.4: no ACK from the caller 64*T1 after its 2xx: the session is ended
+    // with BYE on both legs (the callee's 2xx retransmissions carried ours until then).
+    if (Call& call = calls_[index]; call.in_use && call.state == CallState::confirmed && !call.caller_acked &&
+                                    now - call.confirmed_at > kAckWait) {
+      end_call({index, call.generation}, "SIP;cause=408;text=\"No ACK\"");
+      continue;
+    }
     for (const LegSide side : {LegSide::caller, LegSide::callee}) {
       Call& call = calls_[index];
       if (!call.in_use || call.state != CallState::confirmed) break;

@@ -58,6 +58,7 @@ struct Call {
   bool cancelled = false;         // the caller CANCELled: its INVITE ends 487
   bool final_sent = false;        // the caller's INVITE has its final response
   bool caller_acked = false;      // the caller's ACK for the 2xx came
+  txn::TimePoint confirmed_at{};  // when the 2xx went to the caller (its ACK is due by 64*T1)
   // RFC 3261 §12.1: each early dialog of the callee leg (its To tag) gets a caller-leg To tag
   // of osprey's own: (callee tag, caller tag).
   std::vector<std::pair<std::string, std::string>> early_tags;

@@ -1215,3 +1215,24 @@ TEST_F(B2buaTest, ANotifysSipfragCarriesOnlyTheStatusLineAcross) {
 
 }  // namespace
 }  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+TEST_F(B2buaTest, ACallerThatNeverAcksItsTwoHundredIsHungUpOnBothLegs) {
+  b2bua_.advance(start_);
+  auto call = answered_call();
+  b2bua_.advance(start_ + std::chrono::seconds(20));
+  EXPECT_EQ(b2bua_.call_count(), 1u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::bye).size(), 0u);
+  // RFC 3261 §13.3.1.4: 64*T1 without the ACK ends the session.
+  b2bua_.advance(start_ + std::chrono::seconds(40));
+  auto byes = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_TRUE(byes[0].first_value(sip::HeaderId::reason).has_value());
+  EXPECT_EQ(requests_to(kAlice, sip::Method::bye).size(), 1u);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
