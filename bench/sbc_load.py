@@ -153,7 +153,10 @@ def osprey_command(a, work, tag):
                 f'address = "127.0.0.1"\n'
                 f"port = {a.osprey_port}\n\n"
                 f"[security]\n"
-                f"authentication = false\n\n"
+                f"authentication = false\n"
+                # The caller's P-Asserted-Identity is believed (RFC 3325), as Kamailio's script
+                # takes it: the caller is in the trust domain.
+                f"trusted_peers = [{json.dumps(a.uac_ip)}]\n\n"
                 f"{trunk}")
     return [a.osprey, "serve", "--config", path], f"127.0.0.1:{a.osprey_port}", []
 

@@ -277,6 +277,8 @@ AccessDecision AccessControl::admit(const sip::Message& request, const net::Flow
   }
   if (!settings_.authentication) {
     AccessDecision decision = passed_unjudged();
+    // RFC 3325: a trusted peer's P-Asserted-Identity stands whether or not anyone is challenged.
+    decision.trusted_source = settings_.trusted_peers.contains(flow.remote.address);
     decision.dialog_flow = verified_flow(request, route);
     return decision;
   }

@@ -531,6 +531,22 @@ TEST_F(AccessControlTest, TrustedPeerIsNotChallenged) {
   EXPECT_FALSE(outside.trusted_source);
 }
 
+TEST_F(AccessControlTest, ATrustedPeerIsTrustedWithAuthenticationOffToo) {
+  // Nothing is challenged, but only the trust domain's P-Asserted-Identity stands (RFC 3325).
+  auto peers = security::AddressSet::parse(std::vector<std::string>{"203.0.113.0/24"});
+  ASSERT_TRUE(peers) << peers.error();
+  settings_.trusted_peers = *peers;
+  settings_.authentication = false;
+  RequestSpec spec;
+  spec.method = "INVITE";
+  spec.from = "sip:dave@other.net";
+  spec.to = spec.uri = "sip:x@other.net";
+  EXPECT_TRUE(admit(spec, "203.0.113.20").trusted_source);
+  const AccessDecision outside = admit(spec, "198.51.100.7");
+  EXPECT_EQ(status_of(outside), 0);
+  EXPECT_FALSE(outside.trusted_source);
+}
+
 TEST_F(AccessControlTest, ReplayedRegisterCredentialsAreChallengedAgain) {
   // RFC 7616 §5.4: the same nonce and nc a second time is a captured request sent again.
   const std::string nonce = nonce_of(admit(register_spec()));
