@@ -108,6 +108,9 @@ bool B2bua::take(proxy::RequestContext& context) {
   // unless the request authenticated as one of our users (a PBX's phone behind its address).
   if (known_user || !context.originator.may_relay) return false;
   if (from_trunk != nullptr && context.originator.asserted_identity.empty()) return false;
+  // A trunk costs money: only a caller that authenticated as one of our users, or a trusted
+  // peer, reaches one, also with authentication off (which lets the rest pass unjudged).
+  if (context.originator.asserted_identity.empty() && !context.originator.trusted) return false;
   // Toward a trunk: access control judged this target (authenticated, From owned, dial
   // policy) as it judges any target beyond our users.
   std::optional<RouteMatch> route = match_route(trunk_set_->routes, *uri);

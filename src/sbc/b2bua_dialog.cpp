@@ -143,7 +143,8 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
   }
   // Requests of one call in flight toward the other leg are bounded: a peer that keeps sending
   // INFOs or NOTIFYs the other side never answers cannot grow the call without end.
-  if (call.pending.size() >= kMaxPendingPerCall) {
+  // A BYE is never held back: either side can always hang up.
+  if (method != sip::Method::bye && call.pending.size() >= kMaxPendingPerCall) {
     answer_retry_later(transaction, request);
     return;
   }

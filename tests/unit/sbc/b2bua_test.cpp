@@ -61,8 +61,9 @@ class B2buaUser : public txn::TransactionUser {
   const net::LocalIdentity* identity = nullptr;
   txn::TransactionTable* table = nullptr;
   bool may_relay = true;
-  std::string asserted_identity;  // what access control found (the authenticated AOR)
-  bool trusted = false;           // a trusted peer (RFC 3325 trust domain)
+  std::string asserted_identity =
+      "sip:alice@example.com";  // what access control found (the authenticated AOR)
+  bool trusted = false;         // a trusted peer (RFC 3325 trust domain)
   void on_request(txn::ServerTransactionId t, const sip::Message& request, const net::Flow& flow) override {
     if (b2bua->claims(request)) {
       b2bua->on_leg_request(t, request, flow);
@@ -343,6 +344,7 @@ TEST_F(B2buaTest, ATrustedPeersAssertedIdentityReachesATrustedTrunk) {
               [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
   user_.b2bua = &b2bua;
   user_.trusted = true;
+  user_.asserted_identity.clear();  // a trusted peer is not challenged
   std::string text = alice_invite();
   text.insert(text.find("Subject:"), "P-Asserted-Identity: \"Alice\" <sip:+442071234567@192.0.2.9>\r\n");
   feed(text, kAlice);
@@ -906,6 +908,8 @@ TEST_F(B2buaTest, AMessageToATrunkRouteIsOneTransactionWithNothingOfTheSender) {
 TEST_F(B2buaTest, ATrunkNeverReachesAnotherTrunk) {
   // From the carrier's address to a number of the route, even let through by access control
   // (a trusted peer): no transit between trunks.
+  user_.asserted_identity.clear();
+  user_.trusted = true;
   feed(
       "INVITE sip:+33123456789@transit.example SIP/2.0\r\nVia: SIP/2.0/UDP "
       "192.0.2.50:5060;branch=z9hG4bKtr1\r\n"
@@ -1231,6 +1235,43 @@ TEST_F(B2buaTest, ACallerThatNeverAcksItsTwoHundredIsHungUpOnBothLegs) {
   ASSERT_EQ(byes.size(), 1u);
   EXPECT_TRUE(byes[0].first_value(sip::HeaderId::reason).has_value());
   EXPECT_EQ(requests_to(kAlice, sip::Method::bye).size(), 1u);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
+
+namespace osprey::sbc {
+namespace {
+
+TEST_F(B2buaTest, NoTrunkForACallerNobodyAuthenticatedOrTrusts) {
+  // Authentication off lets a request pass unjudged (may relay), but a trunk costs money: only
+  // an authenticated user of ours or a trusted peer reaches one.
+  user_.asserted_identity.clear();
+  user_.trusted = false;
+  user_.may_relay = true;
+  feed(alice_invite(), kAlice);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 0u);
+  EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, AByeIsNeverHeldBackByRequestsWaitingOnTheOtherLeg) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  const std::string callee_from = "<sip:00442071234567@192.0.2.50>;tag=callee-tag";
+  const std::string callee_to(call.callee_invite.from()->text);
+  const std::string callee_call(*call.callee_invite.call_id());
+  for (std::uint32_t i = 0; i < B2bua::kMaxPendingPerCall; ++i)
+    feed(in_dialog("INFO", leg, callee_from, callee_to, callee_call, 10 + i, "z9hG4bKi" + std::to_string(i),
+                   "192.0.2.50:5060"),
+         kCarrier);
+  feed(in_dialog("BYE", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKbyeq",
+                 "192.0.2.9:5070"),
+       kAlice);
+  EXPECT_EQ(responses_to(kAlice, 200).size(), 2u);  // the INVITE's 200 and the BYE's
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::bye).size(), 1u);
   EXPECT_EQ(b2bua_.call_count(), 0u);
 }
 
