@@ -17,46 +17,14 @@ could not be (a missing program, or the floor itself failed, so there is nothing
 """
 import argparse, csv, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
 
+from proc_stats import TICK, cpu_ticks, stop
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCENARIO = os.path.join(HERE, "sipp", "options.xml")
-TICK = os.sysconf("SC_CLK_TCK")
 TARGET_RATIO = 3.0
 # Below this many clock ticks of server CPU the reading is off by more than ~3% (it is rounded to ticks).
 MIN_TICKS = 30
-
-
-# --- CPU accounting: the same reading as ../shared/tools/loadtest.py (tree, cpu_seconds) -----------
-
-def tree(pid):
-    kids = {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                with open(f"/proc/{p}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                kids.setdefault(ppid, []).append(int(p))
-            except (OSError, IndexError, ValueError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        q = todo.pop()
-        out.append(q)
-        todo.extend(kids.get(q, []))
-    return out
-
-
-def cpu_ticks(pid):
-    """utime+stime in clock ticks over pid and its descendants (fields 14 and 15 of /proc/PID/stat)."""
-    total = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -66,20 +34,6 @@ def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def stop(proc, grace=5.0):
-    """SIGTERM, then SIGKILL after grace seconds. Returns the exit status."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=grace)
-    return proc.returncode
 
 
 def tail(path, lines=5):
