@@ -5,6 +5,7 @@
 
 #include "app/config.hpp"
 #include "app/server_settings_from_config.hpp"
+#include "app/trunk_source_warnings.hpp"
 #include "server/server.hpp"
 
 namespace osprey::app {
@@ -22,6 +23,9 @@ int run_check_config(const std::filesystem::path& file, Streams& streams) {
     streams.err << file.string() << ": " << tls.error() << '\n';
     return kExitFailure;
   }
+  // Warnings do not fail the check: a lab may mean them.
+  for (const std::string& warning : trunk_source_warnings(*config))
+    streams.err << file.string() << ": warning: " << warning << '\n';
   streams.out << file.string() << ": ok\n";
   return kExitOk;
 }

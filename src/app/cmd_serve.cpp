@@ -17,6 +17,7 @@
 #include "app/data_dir_lock.hpp"
 #include "app/logging.hpp"
 #include "app/server_settings_from_config.hpp"
+#include "app/trunk_source_warnings.hpp"
 #include "server/server.hpp"
 
 namespace osprey::app {
@@ -29,6 +30,7 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
   }
   const auto logger = make_logger(config->log_level, streams.err);
   logger->info("osprey {} starting with {}", OSPREY_VERSION, config_file.string());
+  for (const std::string& warning : trunk_source_warnings(*config)) logger->warn("{}", warning);
 
   const server::ServerSettings settings = server_settings_from(*config);
   // Held until run_serve returns, after the server stopped and flushed its files.
@@ -65,6 +67,7 @@ int run_serve(const std::filesystem::path& config_file, Streams& streams) {
           if (const auto reread = load_config(config_file)) {
             (*server)->reload_sbc(server_settings_from(*reread).sbc);
             logger->info("trunks and routes reloaded from {} for new calls", config_file.string());
+            for (const std::string& warning : trunk_source_warnings(*reread)) logger->warn("{}", warning);
           } else {
             logger->error("trunks not reloaded: {}", to_string(reread.error()));
           }
