@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/address_text.hpp"
 #include "sip/aor.hpp"
 #include "sip/host.hpp"
 
@@ -11,6 +12,9 @@ namespace {
 // The address a host names, read from its canonical form: "127.0.0.01" and "[::ffff:127.0.0.1]"
 // are 127.0.0.1, the address the sockets compare.
 std::optional<boost::asio::ip::address> address_of(std::string_view host) {
+  // Most hosts arrive in their one spelling ("192.0.2.1"): read as written, without building the
+  // canonical text; any other spelling of an address ("127.0.0.01", "[::FFFF:7f00:1]") folds first.
+  if (auto address = parse_address(host)) return unmapped(*address);
   const std::string canonical = sip::canonical_host(host);
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(std::string(sip::without_brackets(canonical)), error);

@@ -19,12 +19,11 @@ ForwardTarget forward_target(std::string request_uri, std::string next_hop) {
 std::optional<txn::Target> literal_target(const sip::Uri& uri) {
   auto target = net::target_of(uri);
   if (!target || !target->host_is_address) return std::nullopt;
-  boost::system::error_code bad;
-  const auto address = boost::asio::ip::make_address(target->host, bad);
-  if (bad) return std::nullopt;
+  const auto address = net::parse_address(target->host);
+  if (!address) return std::nullopt;
   txn::Target result;
   result.protocol = target->protocol;
-  result.destination = {net::unmapped(address), target->port};
+  result.destination = {net::unmapped(*address), target->port};
   return result;
 }
 

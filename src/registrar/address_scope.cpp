@@ -1,4 +1,5 @@
 #include "registrar/address_scope.hpp"
+#include "net/address_text.hpp"
 #include "sip/host.hpp"
 
 #include <arpa/inet.h>
@@ -15,17 +16,17 @@ namespace {
 std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view host) {
   host = sip::without_brackets(host);
   if (host.empty() || host.size() > 45) return std::nullopt;  // INET6_ADDRSTRLEN - 1
-  const std::string text(host);
   std::array<std::uint8_t, 16> bytes{};
-  if (text.find(':') == std::string::npos) {
-    in_addr v4{};
-    if (::inet_pton(AF_INET, text.c_str(), &v4) != 1) return std::nullopt;
+  if (host.find(':') == std::string_view::npos) {
+    const auto v4 = net::parse_address(host);  // no string built: read by hand
+    if (!v4 || !v4->is_v4()) return std::nullopt;
     bytes[10] = 0xff;
     bytes[11] = 0xff;
-    const auto* octets = reinterpret_cast<const std::uint8_t*>(&v4.s_addr);
-    for (int i = 0; i < 4; ++i) bytes[12 + i] = octets[i];
+    const auto octets = v4->to_v4().to_bytes();
+    for (std::size_t i = 0; i < 4; ++i) bytes[12 + i] = octets[i];
     return bytes;
   }
+  const std::string text(host);
   in6_addr v6{};
   if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return std::nullopt;
   for (int i = 0; i < 16; ++i) bytes[i] = v6.s6_addr[i];

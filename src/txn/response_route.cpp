@@ -32,13 +32,8 @@ boost::asio::ip::address normalized(const boost::asio::ip::address& address) {
 // "[2001:DB8::1]" equals a source of 2001:db8::1.
 bool sent_by_is_source(const sip::Via& via, const boost::asio::ip::address& source) {
   if (via.host_kind == sip::HostKind::hostname || via.host_kind == sip::HostKind::none) return false;
-  const std::string_view host = sip::without_brackets(via.host);
-  std::array<char, 64> text{};  // NUL-terminated for make_address(const char*): no allocation
-  if (host.size() >= text.size()) return false;
-  host.copy(text.data(), host.size());
-  boost::system::error_code error;
-  const auto address = boost::asio::ip::make_address(text.data(), error);
-  return !error && normalized(address) == source;
+  const auto address = net::parse_address(sip::without_brackets(via.host));
+  return address && normalized(*address) == source;
 }
 
 }  // namespace
