@@ -14,12 +14,18 @@ and the phones are on 127.0.0.1) and a `[[dialplan.route]]` sending "+" numbers 
      call goes out through the trunk route to the number in Refer-To, and the carrier gets the
      NOTIFYs (sipfrag 100, then 200) of the transfer.
 
-Not run by default (SBC_PHONES_ONLY=attended runs it): attended transfer (REFER with Replaces)
-of the carrier's call to a phone consulted through osprey's proxy; osprey answers that REFER 403
-as the Replaces names a dialog the B2BUA does not hold.
+  5. Attended transfer (RFC 5589 §7, REFER with Replaces) by the phone that answered the
+     carrier's call (linphonec `transfer --to-call`) to another phone (linphonec) it consulted
+     through osprey's proxy: that dialog is the phones' own, so the carrier's Refer-To names only
+     osprey (an opaque, single-use transfer token), and the carrier's INVITE there reaches the
+     target phone with the Replaces, which swaps the consultation call for it. (Twinkle 1.10
+     stops answering once it receives an INVITE with Replaces, so the target is a linphonec.)
+
+SBC_PHONES_ONLY=outbound,inbound,blind,carrier_refer,attended picks the cases.
 """
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -29,7 +35,7 @@ import osprey_harness as h  # noqa: E402
 from carrier_ua import Carrier, first_line, header, headers, refer  # noqa: E402
 from softphones import Baresip, Lab, Linphone, Twinkle, expect_all_registered, who  # noqa: E402
 
-USERS = ["alice", "bob", "carol"]
+USERS = ["alice", "bob", "carol", "dave"]
 NUMBER = "+442071234567"
 CARRIER_ADDRESS = "127.0.0.2"
 
@@ -38,7 +44,7 @@ def trunk_config(carrier):
     return f"""
 [[dialplan.group]]
 name = "uk"
-members = ["sip:alice@127.0.0.1", "sip:bob@127.0.0.1", "sip:carol@127.0.0.1"]
+members = ["sip:alice@127.0.0.1", "sip:bob@127.0.0.1", "sip:carol@127.0.0.1", "sip:dave@127.0.0.1"]
 allow = ["+44"]
 
 [[dialplan.route]]
@@ -208,11 +214,23 @@ def linphone_call_id(phone, since, timeout=10):
     return found.group(1) if found else None
 
 
-def case_attended_transfer(checks, carrier, transferor, target):
+def linphone_sent_invite(phone, target):
+    """The INVITE linphonec logged sending to `target`'s user (its consultation call)."""
+    try:
+        with open(os.path.join(phone.home, "linphone.log"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return ""
+    found = re.findall(r"INVITE sip:" + re.escape(target.user) + r"@[^\n]*\n(?:[^\n]+\n)*", text)
+    return found[-1] if found else ""
+
+
+def case_attended_transfer(checks, carrier, transferor, target, osprey_port):
     """The carrier calls `transferor` (linphonec), which calls `target` (a consultation call
     through osprey's proxy), then transfers the carrier's call to it (REFER with Replaces,
-    RFC 3891 §7.2 / RFC 5589 §7): the carrier's INVITE with Replaces reaches the target,
-    which swaps the consultation call for it."""
+    RFC 3891 §7.2 / RFC 5589 §7): the carrier is sent to a token at osprey, and its INVITE there
+    reaches the target with the Replaces (in the target's terms), which swaps the consultation
+    call for it without ringing (RFC 3891 §3)."""
     what = f"attended transfer by {who(transferor)} to {who(target)}"
     mark = transferor.mark()
     dialog = call_from_trunk(checks, carrier, transferor)
@@ -244,14 +262,21 @@ def case_attended_transfer(checks, carrier, transferor, target):
     if not checks.expect(wait_until(lambda: len(carrier.refers) > refers, 10),
                          f"{what}: the carrier gets the REFER (calls {first}, {second})"):
         return
-    refer_to = header(carrier.refers[-1], "Refer-To", "r") or ""
-    checks.expect("Replaces=" in refer_to and f":{target.sip_port}" not in refer_to,
-                  f"{what}: Refer-To holds the Replaces, at osprey ({refer_to})")
+    refer = carrier.refers[-1]
+    refer_to = header(refer, "Refer-To", "r") or ""
+    # Topology hiding: the consultation call is the phones' own dialog (their Call-ID, tags and
+    # addresses); the carrier is told to call a token at osprey and learns none of it.
+    found = re.search(r"^(?:Call-ID|i):\s*(\S+)", linphone_sent_invite(transferor, target), re.M | re.I)
+    consultation = found.group(1) if found else None
+    checks.expect(consultation is not None and refer_to.startswith("<sip:b2x.") and f"@127.0.0.1:{osprey_port}>" in refer_to and
+                  "Replaces" not in refer_to and str(consultation) not in refer and f":{target.sip_port}" not in refer,
+                  f"{what}: Refer-To names only osprey, nothing of the consultation call ({refer_to})")
     new = None
     if wait_until(lambda: len(carrier.transfer_calls) > 0 and carrier.transfer_calls[-1].call_id != dialog.call_id, 5):
         new = carrier.transfer_calls[-1]
     checks.expect(new is not None and new.established.wait(10) and new.final == 200,
-                  f"{what}: the carrier's INVITE with Replaces is answered by the target ({new and new.final})")
+                  f"{what}: the carrier's INVITE reaches the target with the Replaces, answered at once "
+                  f"({new and new.final})")
     checks.expect(dialog.ended.wait(10), f"{what}: the transferred call ends on the carrier's side")
     if new is not None and new.final == 200:
         time.sleep(0.5)
@@ -278,10 +303,11 @@ def main():
                 bob = lab.phone(Baresip, "bob", "udp")
                 carol = lab.phone(Twinkle, "carol", "udp")
                 phones = [alice, bob, carol]
-                for phone in phones:
+                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer,attended").split(",")
+                dave = lab.phone(Linphone, "dave", "udp") if "attended" in only else None
+                for phone in phones + ([dave] if dave else []):
                     phone.start()
-                expect_all_registered(checks, phones)
-                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer").split(",")
+                expect_all_registered(checks, phones + ([dave] if dave else []))
                 if "outbound" in only:
                     case_outbound(checks, carrier, phones)
                 if "inbound" in only:
@@ -291,7 +317,7 @@ def main():
                 if "carrier_refer" in only:
                     case_blind_transfer_by_carrier(checks, carrier, alice)
                 if "attended" in only:
-                    case_attended_transfer(checks, carrier, alice, carol)
+                    case_attended_transfer(checks, carrier, alice, dave, port)
             lab.report(checks)
         finally:
             if carrier is not None:
