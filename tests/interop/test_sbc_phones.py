@@ -21,7 +21,12 @@ and the phones are on 127.0.0.1) and a `[[dialplan.route]]` sending "+" numbers 
      target phone with the Replaces, which swaps the consultation call for it. (Twinkle 1.10
      stops answering once it receives an INVITE with Replaces, so the target is a linphonec.)
 
-SBC_PHONES_ONLY=outbound,inbound,blind,carrier_refer,attended picks the cases.
+  6. Attended transfer by the carrier (RFC 5589 §7.2): it holds a call with each of two phones
+     through the SBC and REFERs one with a Replaces naming its own leg of the other call; osprey
+     maps it (from whichever worker holds that call) to the other leg in the phone's terms, the
+     new call goes phone to phone through the proxy and replaces the carrier's first call.
+
+SBC_PHONES_ONLY=outbound,inbound,blind,carrier_refer,attended,carrier_attended picks the cases.
 """
 
 import os
@@ -29,6 +34,7 @@ import re
 import shutil
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
@@ -285,6 +291,58 @@ def case_attended_transfer(checks, carrier, transferor, target, osprey_port):
         checks.expect(target.wait_ended(10, mark), f"{what}: the carrier hangs up, the target sees it")
 
 
+def case_attended_transfer_by_carrier(checks, carrier, target, transferee):
+    """The carrier holds a call with `target` (A) and one with `transferee` (B), both through the
+    SBC, and transfers B to A (RFC 5589 §7.2, REFER with Replaces naming its own leg of A): the
+    REFER reaching the transferee names A's other leg in the target's terms at osprey, so the
+    transferee's INVITE through the proxy replaces the target's call with osprey, and the carrier
+    gets the BYE of A and the NOTIFY of the new call's 200."""
+    what = f"attended transfer by the carrier of {who(transferee)} to {who(target)}"
+    first = call_from_trunk(checks, carrier, target)
+    second = call_from_trunk(checks, carrier, transferee) if first is not None else None
+    if first is None or second is None:
+        target.hangup()
+        transferee.hangup()
+        return
+    time.sleep(0.5)
+    notifies = len(carrier.received("NOTIFY"))
+    target_mark = target.mark()
+    # RFC 3891 §3: the Replaces names A as its receiver (osprey, the REFER's final target of the
+    # mapping) holds it: to-tag is osprey's tag of A, from-tag the carrier's.
+    replaces = f"{first.call_id};to-tag={first.remote_tag};from-tag={first.local_tag}"
+    # RFC 5589 §7.1: the Refer-To is the target's Contact, here the B2BUA's leg of A: it names
+    # nothing routable beyond that dialog, so osprey sends the transferee to A's user.
+    checks.expect(first.remote_target.startswith("sip:b2b."), f"{what}: A's Contact is osprey's ({first.remote_target})")
+    key = refer(carrier, second, f"{first.remote_target}?Replaces={urllib.parse.quote(replaces, safe='')}")
+    checks.expect(wait_until(lambda: any(first_line(r).startswith("SIP/2.0 202")
+                                         for r in carrier.responses.get(key, [])), 10),
+                  f"{what}: the transferee accepts the REFER (202)")
+    refer_to = linphone_refer_to(transferee)
+    checks.expect(refer_to.startswith(f"<sip:{target.user}@127.0.0.1:") and "Replaces=" in refer_to and
+                  first.call_id.split("@")[0] not in refer_to and "carrier" not in refer_to,
+                  f"{what}: the transferee is sent to {target.user} at osprey, nothing of the carrier ({refer_to})")
+    checks.expect(first.ended.wait(10), f"{what}: the target's call with the carrier is replaced (BYE of A)")
+    checks.expect(wait_until(lambda: any("SIP/2.0 200" in m for m in carrier.received("NOTIFY")[notifies:]), 10),
+                  f"{what}: the carrier gets the NOTIFY with the new call's 200 (sipfrag)")
+    checks.expect(target.wait_established(10, target_mark), f"{what}: the target is in the new call, unrung")
+    if not second.ended.wait(3):
+        carrier.hangup(second)
+    time.sleep(0.5)
+    target_mark = target.mark()
+    transferee.hangup()
+    checks.expect(target.wait_ended(10, target_mark), f"{what}: the transferee hangs up, the target sees it")
+
+
+def linphone_refer_to(phone):
+    """The Refer-To of the last REFER linphonec logged receiving."""
+    try:
+        with open(os.path.join(phone.home, "linphone.log"), errors="replace") as f:
+            found = re.findall(r"^Refer-To:\s*(.*)$", f.read(), re.M | re.I)
+    except OSError:
+        return ""
+    return found[-1].strip() if found else ""
+
+
 def main():
     args = h.parse_args()
     checks = h.Failures()
@@ -303,8 +361,9 @@ def main():
                 bob = lab.phone(Baresip, "bob", "udp")
                 carol = lab.phone(Twinkle, "carol", "udp")
                 phones = [alice, bob, carol]
-                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer,attended").split(",")
-                dave = lab.phone(Linphone, "dave", "udp") if "attended" in only else None
+                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer,attended,carrier_attended").split(",")
+                dave = (lab.phone(Linphone, "dave", "udp")
+                        if "attended" in only or "carrier_attended" in only else None)
                 for phone in phones + ([dave] if dave else []):
                     phone.start()
                 expect_all_registered(checks, phones + ([dave] if dave else []))
@@ -318,6 +377,8 @@ def main():
                     case_blind_transfer_by_carrier(checks, carrier, alice)
                 if "attended" in only:
                     case_attended_transfer(checks, carrier, alice, dave, port)
+                if "carrier_attended" in only:
+                    case_attended_transfer_by_carrier(checks, carrier, alice, dave)
             lab.report(checks)
         finally:
             if carrier is not None:
