@@ -197,7 +197,8 @@ bool B2bua::inbound_target(proxy::RequestContext& context, const Trunk& trunk, s
       return false;
     }
     std::optional<IndexedLeg> found = other_side_of(dialog_named_by(*parsed), LegPeer{trunk.name, {}, {}});
-    if (!found) {
+    // The other leg must be the called user's own: anyone else would only learn its ids.
+    if (!found || found->other_peer.user != aor) {
       context.answer({481, "Call/Transaction Does Not Exist", {}});
       return false;
     }

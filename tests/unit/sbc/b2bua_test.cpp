@@ -1103,7 +1103,6 @@ TEST(LegContact, ParsesOnlyItsOwnShape) {
   EXPECT_NE(ids.next(), ids.next());
 }
 
-
 namespace osprey::sbc {
 namespace {
 
@@ -1365,31 +1364,48 @@ TEST_F(B2buaTransferTest, ATokenIsOnlyForTheTrunkItWasGivenTo) {
 }
 
 TEST_F(B2buaTransferTest, AReplacesFromTheTrunkNamingItsOwnLegReachesTheUserInTheirTerms) {
+  // The carrier calls bob, who answers.
+  feed(trunk_invite("sip:bob@example.com", "b-1@carrier.example"), kCarrier);
+  auto first = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(first.size(), 1u);
+  feed(answer(first[0], 200, {}, "bob-tag", "sip:bob@198.51.100.7:5062"), kBob);
+  auto oks = responses_to(kCarrier, 200);
+  ASSERT_EQ(oks.size(), 1u);
+  const std::string osprey_trunk_tag(oks[0].to()->tag());
+  // A new INVITE of the carrier to bob replacing that call names the carrier's own dialog with
+  // osprey (RFC 3891 §3: to-tag is the receiver's, osprey's); bob gets his leg in his terms.
+  feed(trunk_invite("sip:bob@example.com", "r-1@carrier.example",
+                    "Replaces: b-1@carrier.example;to-tag=" + osprey_trunk_tag + ";from-tag=t-b-1\r\n"),
+       kCarrier);
+  auto invites = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_EQ(
+      invites[1].first_value(sip::HeaderId::replaces),
+      std::string(*first[0].call_id()) + ";to-tag=bob-tag;from-tag=" + std::string(first[0].from()->tag()));
+  EXPECT_EQ(invites[1].serialize().find("carrier.example"), std::string::npos);
+}
+
+TEST_F(B2buaTransferTest, AReplacesFromTheTrunkNamesOnlyItsOwnDialogsWithTheUserItCalls) {
   auto call = answered_call();
   alice_acks(call.caller_ok);
   const std::string trunk_call_id(*call.callee_invite.call_id());
   const std::string osprey_trunk_tag(call.callee_invite.from()->tag());
   const std::string osprey_alice_tag(call.caller_ok.to()->tag());
-  // The carrier names its dialog with osprey (RFC 3891 §3: to-tag is the receiver's, osprey's).
-  feed(
-      trunk_invite("sip:bob@example.com", "r-1@carrier.example",
-                   "Replaces: " + trunk_call_id + ";to-tag=" + osprey_trunk_tag + ";from-tag=callee-tag\r\n"),
-      kCarrier);
-  auto invites = requests_to(kBob, sip::Method::invite);
-  ASSERT_EQ(invites.size(), 1u);
-  // The other leg of that call, as its far end (alice) holds it.
-  EXPECT_EQ(invites[0].first_value(sip::HeaderId::replaces),
-            "caller-call-1@192.0.2.9;to-tag=a1;from-tag=" + osprey_alice_tag);
   // RFC 3891 §8: the carrier may not name alice's leg (its peer is alice), nor a dialog that
-  // does not exist: 481 and nothing passed on.
+  // does not exist; and its own leg of alice's call is not bob's to replace (he would only learn
+  // alice's ids): 481 each time, and nothing reaches bob.
   feed(trunk_invite("sip:bob@example.com", "r-2@carrier.example",
                     "Replaces: caller-call-1@192.0.2.9;to-tag=" + osprey_alice_tag + ";from-tag=a1\r\n"),
        kCarrier);
   feed(
       trunk_invite("sip:bob@example.com", "r-3@carrier.example", "Replaces: nothing;to-tag=x;from-tag=y\r\n"),
       kCarrier);
-  EXPECT_EQ(responses_to(kCarrier, 481).size(), 2u);
-  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 1u);
+  feed(
+      trunk_invite("sip:bob@example.com", "r-4@carrier.example",
+                   "Replaces: " + trunk_call_id + ";to-tag=" + osprey_trunk_tag + ";from-tag=callee-tag\r\n"),
+      kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 481).size(), 3u);
+  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 0u);
 }
 
 TEST_F(B2buaTransferTest, APhoneMayNameOnlyItsOwnDialogs) {
