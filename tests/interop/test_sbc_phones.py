@@ -26,7 +26,12 @@ and the phones are on 127.0.0.1) and a `[[dialplan.route]]` sending "+" numbers 
      maps it (from whichever worker holds that call) to the other leg in the phone's terms, the
      new call goes phone to phone through the proxy and replaces the carrier's first call.
 
-SBC_PHONES_ONLY=outbound,inbound,blind,carrier_refer,attended,carrier_attended picks the cases.
+  7. A phone with two calls to the carrier joins them (linphonec `transfer --to-call`): the
+     carrier's REFER names its own Contact and its own dialog of the second call, and it joins
+     them itself (osprey carries no trunk-to-trunk call).
+
+SBC_PHONES_ONLY=outbound,inbound,blind,carrier_refer,attended,carrier_attended,hairpin picks the
+cases.
 """
 
 import os
@@ -333,6 +338,52 @@ def case_attended_transfer_by_carrier(checks, carrier, target, transferee):
     checks.expect(target.wait_ended(10, target_mark), f"{what}: the transferee hangs up, the target sees it")
 
 
+def case_attended_transfer_at_the_carrier(checks, carrier, transferor):
+    """`transferor` (linphonec) has two calls to the carrier through the SBC and joins them
+    (RFC 5589 §7 with the Replaces naming its own leg of the second call): osprey maps the
+    Replaces to its trunk leg of that call and the Refer-To to the carrier's own Contact, so the
+    carrier resolves it inside (no trunk-to-trunk call through osprey, which it may not make)."""
+    what = f"attended transfer by {who(transferor)} of one carrier call to another"
+    mark = transferor.mark()
+    first = call_to_trunk(checks, carrier, transferor)
+    first_id = linphone_call_id(transferor, mark)
+    if first is None:
+        return
+    time.sleep(0.5)
+    mark = transferor.mark()
+    transferor.console.type(f"pause {first_id}")
+    checks.expect(transferor.wait_for(r"[Pp]aused", 10, mark), f"{what}: the first call on hold")
+    mark = transferor.mark()
+    second = call_to_trunk(checks, carrier, transferor)
+    second_id = linphone_call_id(transferor, mark)
+    if second is None:
+        transferor.hangup()
+        return
+    time.sleep(0.5)
+    refers = len(carrier.refers)
+    mark = transferor.mark()
+    transferor.console.type(f"transfer {first_id} --to-call {second_id}")
+    if not checks.expect(wait_until(lambda: len(carrier.refers) > refers, 10),
+                         f"{what}: the carrier gets the REFER (calls {first_id}, {second_id})"):
+        transferor.hangup()
+        return
+    refer = carrier.refers[-1]
+    refer_to = header(refer, "Refer-To", "r") or ""
+    contact = carrier._contact()[1:-1]
+    wanted = f"{second.call_id};to-tag={second.local_tag};from-tag={second.remote_tag}"
+    checks.expect(refer_to.startswith(f"<{contact}?") and
+                  urllib.parse.unquote(refer_to.partition("Replaces=")[2].rstrip(">")) == wanted,
+                  f"{what}: Refer-To is the carrier's own Contact with its dialog of the second call ({refer_to})")
+    checks.expect(f":{transferor.sip_port}" not in refer and transferor.client not in refer.lower(),
+                  f"{what}: the REFER holds nothing of the phone")
+    checks.expect(wait_until(lambda: any(j[0] is first and j[1] is second for j in carrier.joined), 10),
+                  f"{what}: the carrier joins the two calls itself")
+    checks.expect(first.ended.wait(10) and second.ended.wait(10) and
+                  transferor.wait_for(rf"Call {first_id} .*ended", 10, mark) is not None and
+                  transferor.wait_for(rf"Call {second_id} .*ended", 10, mark) is not None,
+                  f"{what}: both of the phone's calls end")
+
+
 def linphone_refer_to(phone):
     """The Refer-To of the last REFER linphonec logged receiving."""
     try:
@@ -361,7 +412,7 @@ def main():
                 bob = lab.phone(Baresip, "bob", "udp")
                 carol = lab.phone(Twinkle, "carol", "udp")
                 phones = [alice, bob, carol]
-                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer,attended,carrier_attended").split(",")
+                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer,attended,carrier_attended,hairpin").split(",")
                 dave = (lab.phone(Linphone, "dave", "udp")
                         if "attended" in only or "carrier_attended" in only else None)
                 for phone in phones + ([dave] if dave else []):
@@ -379,6 +430,8 @@ def main():
                     case_attended_transfer(checks, carrier, alice, dave, port)
                 if "carrier_attended" in only:
                     case_attended_transfer_by_carrier(checks, carrier, alice, dave)
+                if "hairpin" in only:
+                    case_attended_transfer_at_the_carrier(checks, carrier, alice)
             lab.report(checks)
         finally:
             if carrier is not None:
