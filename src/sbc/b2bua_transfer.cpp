@@ -105,7 +105,8 @@ sip::Result<std::optional<std::string>> B2bua::refer_to_for(std::string_view val
       // carrier, never trunk to trunk through osprey). Another trunk's: no transit, refused.
       if (!other.trunk.empty()) {
         if (other.trunk != to.trunk->name || found->other_target.empty()) return std::optional<std::string>{};
-        return with(found->other_target, mapped);
+        // Its Contact without URI headers of its own (one "?", the Replaces).
+        return with(found->other_target.substr(0, found->other_target.find('?')), mapped);
       }
       return token_for(other.user, mapped);
     }
