@@ -1451,6 +1451,29 @@ TEST_F(B2buaTransferTest, TwoCallsToTheSameTrunkAreJoinedAtTheTrunk) {
   EXPECT_EQ(refers[0].serialize().find("caller-call"), std::string::npos);
 }
 
+TEST_F(B2buaTransferTest, CallsOnTwoTrunksAreNotJoinedThroughOsprey) {
+  // Alice's first call is with the carrier; her second fails over to the backup trunk. Joining
+  // them would make one trunk call the other through osprey (transit): 403, nothing sent.
+  auto first = answered_call();
+  alice_acks(first.caller_ok);
+  std::string second_invite = alice_invite();
+  second_invite.replace(second_invite.find("caller-call-1"), 13, "caller-call-2");
+  second_invite.replace(second_invite.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
+  feed(second_invite, kAlice);
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  feed(answer(invites[1], 503), kCarrier);
+  auto backup = requests_to(kBackup, sip::Method::invite);
+  ASSERT_EQ(backup.size(), 1u);
+  feed(answer(backup[0], 200, {}, "backup-tag", "sip:b@192.0.2.51"), kBackup);
+  auto oks = responses_to(kAlice, 200);
+  ASSERT_EQ(oks.size(), 2u);
+  alice_refers(first, "sip:+442071234567@example.com",
+               "caller-call-2@192.0.2.9;to-tag=" + std::string(oks[1].to()->tag()) + ";from-tag=a1");
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 1u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::refer).size(), 0u);
+}
+
 TEST_F(B2buaTransferTest, ACallOnAnotherWorkerIsFoundThroughTheSharedIndex) {
   TransferIndex shared;
   b2bua_.set_transfer_index(&shared);
