@@ -1302,6 +1302,27 @@ class B2buaTransferTest : public B2buaTest {
            uri + ">\r\nCall-ID: " + call_id + "\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@" + via_host + ">\r\n" +
            extra + "Content-Length: 0\r\n\r\n";
   }
+  // Alice, in a call with the carrier, transfers it to her consultation call with bob (a dialog
+  // the proxy carries); the REFER the carrier got.
+  std::optional<sip::Message> carrier_refer_for_consultation() {
+    auto call = answered_call();
+    alice_acks(call.caller_ok);
+    alice_refers(call, "sip:bob@example.com", "consult-1@192.0.2.9;to-tag=bob-c;from-tag=alice-c");
+    auto refers = requests_to(kCarrier, sip::Method::refer);
+    if (refers.size() != 1) return std::nullopt;
+    return std::move(refers[0]);
+  }
+  static std::string refer_to_uri(const std::optional<sip::Message>& refer) {
+    const std::string refer_to(refer ? refer->first_value(sip::HeaderId::refer_to).value_or("<>") : "<>");
+    return refer_to.substr(1, refer_to.size() - 2);
+  }
+  // Alice's second call to the same number (Call-ID caller-call-2).
+  void alice_calls_again() {
+    std::string invite = alice_invite();
+    invite.replace(invite.find("caller-call-1"), 13, "caller-call-2");
+    invite.replace(invite.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
+    feed(invite, kAlice);
+  }
   // The Replaces (unescaped) in a Refer-To value.
   static std::string embedded_replaces(const std::string& refer_to) {
     auto parsed = sip::parse_refer_to(refer_to);
@@ -1311,21 +1332,17 @@ class B2buaTransferTest : public B2buaTest {
 };
 
 TEST_F(B2buaTransferTest, AConsultationCallThroughTheProxyIsKeptBehindAToken) {
-  auto call = answered_call();
-  alice_acks(call.caller_ok);
   // Alice consulted bob through the proxy (the dialog is the phones' own); she transfers the
   // carrier to it. The carrier learns nothing of that dialog: a token at osprey.
-  alice_refers(call, "sip:bob@example.com", "consult-1@192.0.2.9;to-tag=bob-c;from-tag=alice-c");
-  auto refers = requests_to(kCarrier, sip::Method::refer);
-  ASSERT_EQ(refers.size(), 1u);
-  const std::string refer_to(*refers[0].first_value(sip::HeaderId::refer_to));
-  ASSERT_TRUE(refer_to.starts_with("<sip:b2x.")) << refer_to;
-  EXPECT_NE(refer_to.find("@127.0.0.1:5060>"), std::string::npos) << refer_to;
-  const std::string raw = refers[0].serialize();
+  const std::optional<sip::Message> refer = carrier_refer_for_consultation();
+  ASSERT_TRUE(refer);
+  const std::string token_uri = refer_to_uri(refer);
+  ASSERT_TRUE(token_uri.starts_with("sip:b2x.")) << token_uri;
+  EXPECT_TRUE(token_uri.ends_with("@127.0.0.1:5060")) << token_uri;
+  const std::string raw = refer->serialize();
   for (const char* leak : {"consult-1", "bob-c", "alice-c", "192.0.2.9", "bob"})
     EXPECT_EQ(raw.find(leak), std::string::npos) << leak << " in " << raw;
   // The carrier's INVITE to that URI reaches bob with the Replaces in bob's own terms.
-  const std::string token_uri = refer_to.substr(1, refer_to.size() - 2);
   feed(trunk_invite(token_uri, "xfer-1@carrier.example"), kCarrier);
   auto invites = requests_to(kBob, sip::Method::invite);
   ASSERT_EQ(invites.size(), 1u);
@@ -1344,13 +1361,8 @@ TEST_F(B2buaTransferTest, ATokenIsOnlyForTheTrunkItWasGivenTo) {
   const std::vector<std::string> sources{"192.0.2.51/32"};
   sbc.trunks[1].sources = *security::AddressSet::parse(sources);
   b2bua_.reload(sbc);
-  auto call = answered_call();
-  alice_acks(call.caller_ok);
-  alice_refers(call, "sip:bob@example.com", "consult-1@192.0.2.9;to-tag=bob-c;from-tag=alice-c");
-  auto refers = requests_to(kCarrier, sip::Method::refer);
-  ASSERT_EQ(refers.size(), 1u);
-  const std::string refer_to(*refers[0].first_value(sip::HeaderId::refer_to));
-  const std::string token_uri = refer_to.substr(1, refer_to.size() - 2);
+  const std::string token_uri = refer_to_uri(carrier_refer_for_consultation());
+  ASSERT_TRUE(token_uri.starts_with("sip:b2x.")) << token_uri;
   // The other trunk presents it: refused, and the token is not spent.
   feed(trunk_invite(token_uri, "stolen@backup.example", {}, "192.0.2.51:5060"), kBackup);
   EXPECT_EQ(responses_to(kBackup, 403).size(), 1u);
@@ -1429,10 +1441,7 @@ TEST_F(B2buaTransferTest, TwoCallsToTheSameTrunkAreJoinedAtTheTrunk) {
   // to call its own Contact of call B, with a Replaces in its terms (no transit through osprey).
   auto first = answered_call();
   alice_acks(first.caller_ok);
-  std::string second_invite = alice_invite();
-  second_invite.replace(second_invite.find("caller-call-1"), 13, "caller-call-2");
-  second_invite.replace(second_invite.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
-  feed(second_invite, kAlice);
+  alice_calls_again();
   auto invites = requests_to(kCarrier, sip::Method::invite);
   ASSERT_EQ(invites.size(), 2u);
   feed(answer(invites[1], 200, {}, "callee-tag-b", "sip:gw-b@192.0.2.50:5060"), kCarrier);
@@ -1456,10 +1465,7 @@ TEST_F(B2buaTransferTest, CallsOnTwoTrunksAreNotJoinedThroughOsprey) {
   // them would make one trunk call the other through osprey (transit): 403, nothing sent.
   auto first = answered_call();
   alice_acks(first.caller_ok);
-  std::string second_invite = alice_invite();
-  second_invite.replace(second_invite.find("caller-call-1"), 13, "caller-call-2");
-  second_invite.replace(second_invite.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
-  feed(second_invite, kAlice);
+  alice_calls_again();
   auto invites = requests_to(kCarrier, sip::Method::invite);
   ASSERT_EQ(invites.size(), 2u);
   feed(answer(invites[1], 503), kCarrier);
