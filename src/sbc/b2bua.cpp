@@ -64,6 +64,7 @@ std::string B2bua::new_leg_id(CallRef ref, LegSide side) {
 void B2bua::release(CallRef ref) {
   Call* call = find(ref);
   if (call == nullptr) return;
+  if (call->state == CallState::confirmed) unindex_call(*call);
   if (!call->caller.leg_id.empty()) legs_.erase(call->caller.leg_id);
   if (!call->callee.leg_id.empty()) legs_.erase(call->callee.leg_id);
   invite_servers_.erase(key(call->invite_server));
@@ -100,8 +101,11 @@ bool B2bua::take(proxy::RequestContext& context) {
   // From a trunk (its source address) to one of our users: the registrar's bindings (480 when
   // the user has none).
   const Trunk* from_trunk = trunk_set_->directory.by_source(context.flow.remote.address);
-  if (method == sip::Method::invite && from_trunk != nullptr && served &&
-      (known_user || !users_.is_local_user))
+  // A transfer token of ours (sbc/transfer_index.hpp) is at osprey's own address.
+  const bool transfer_token =
+      uri->has_user && uri->user.starts_with(kTransferUserPrefix) && identity_.is_ours(*uri);
+  if (method == sip::Method::invite && from_trunk != nullptr &&
+      ((served && (known_user || !users_.is_local_user)) || transfer_token))
     return take_inbound(context, *from_trunk);
   // One of our users stays with the proxy even when a route's prefix would match its name; and
   // a trunk never reaches another trunk through osprey (not even a trusted one: no transit),
@@ -160,6 +164,7 @@ bool B2bua::take_outbound(proxy::RequestContext& context, const RouteMatch& matc
   }
   call.number = match.number;
   start_caller_leg(call, ref, context);
+  call.caller.user_aor = context.originator.asserted_identity;
   if (!negotiate_caller_timer(context, call.trunks.empty() ? nullptr : call.trunks.front(), call)) {
     release(ref);  // answered 422 or 400 by the pipeline
     return true;
@@ -211,8 +216,10 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
     context.answer({400, "Missing Contact", {}});
     return true;
   }
-  const sip::Uri uri = *sip::parse_uri(context.route->request_uri);
-  const std::string aor = sip::canonical_aor(uri);
+  // The user called (or the one a transfer token names) and the Replaces for them, if any.
+  std::string aor;
+  std::string replaces;
+  if (!inbound_target(context, trunk, aor, replaces)) return true;
   const auto bindings = users_.location->lookup(aor, users_.clock ? users_.clock() : 0);
   // §16.6 across one binding: the most preferred (highest q), then the latest registered.
   const store::Binding* best = nullptr;
@@ -250,6 +257,8 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
     }
     if (edited) call.invite = std::make_unique<sip::Message>(std::move(*edited));
   }
+  call.callee_replaces = std::move(replaces);
+  call.callee.user_aor = aor;
   call.hop_uri = hops.uris.front();
   call.hop_is_own_flow = hops.first_is_own_flow;
   call.callee.remote_target = best->contact;
@@ -353,6 +362,8 @@ void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
   auto builder = leg_request(callee, "INVITE", callee.invite_cseq, callee.local_tag, {}, true,
                              max_forwards > 0 ? max_forwards - 1 : 0);
   copy_end_to_end(invite, builder);
+  // RFC 3891 §6.1: an attended transfer's INVITE, with the Replaces in the callee's terms.
+  if (!call.callee_replaces.empty()) builder.header(sip::HeaderId::replaces, call.callee_replaces);
   // RFC 4028 §7.1 on this leg: the trunk's own interval (a call to our users: the calling
   // trunk's settings).
   call.callee_timer_settings =

@@ -59,6 +59,7 @@
 #include "sbc/referral_mapping.hpp"
 #include "sbc/session_timer.hpp"
 #include "sbc/session_timer_negotiation.hpp"
+#include "sbc/transfer_index.hpp"
 #include "sbc/trunk.hpp"
 #include "sbc/trunk_authenticator.hpp"
 #include "sbc/trunk_directory.hpp"
@@ -137,6 +138,11 @@ class B2bua final : public proxy::SessionBorder {
   void set_trunk_authenticators(const TrunkAuthenticators* authenticators) {
     authenticators_ = authenticators;
   }
+
+  // The dialogs of every worker's calls and the transfer tokens (sbc/transfer_index.hpp), shared
+  // by every worker; without it, this B2BUA keeps its own (its calls only). Set once, before
+  // traffic.
+  void set_transfer_index(TransferIndex* index) { index_ = index != nullptr ? index : &own_index_; }
 
   // RFC 3261 §10.2: the REGISTERs toward trunks that want them, run by this B2BUA (ONE worker
   // of the server does it); `contact_for` gives osprey's Contact toward each. Before traffic.
@@ -244,16 +250,31 @@ class B2bua final : public proxy::SessionBorder {
               std::string_view reason = {});
   void send_bye(Leg& leg, std::string_view local_tag, std::string_view remote_tag, std::string_view reason,
                 const std::shared_ptr<const TrunkSet>& set);
-  // sbc/referral_mapping: Refer-To (with an embedded Replaces) and Replaces rewritten from one
-  // leg's dialog identifiers to the other's, for the request going to `to`. False (and the
-  // status to answer in `refusal`) when they cannot be.
-  bool map_referral(const sip::Message& request, sip::MessageBuilder& out, const Leg& to,
-                    const net::Endpoint& sender, int& refusal);
-  // Osprey's dialog on the other side of the call `dialog` (as osprey holds it) belongs to,
-  // when the peer of `dialog` is `sender` (RFC 3891 §8).
-  std::optional<DialogIds> other_side_of(const DialogIds& dialog, const net::Endpoint& sender) const;
+  // b2bua_transfer.cpp: sbc/referral_mapping and sbc/transfer_index for REFER (RFC 3515) and
+  // Replaces (RFC 3891). Refer-To and Replaces of a request from leg `from` rewritten for the
+  // one going to `to`. False (and the status to answer in `refusal`) when they cannot be.
+  bool map_referral(const sip::Message& request, sip::MessageBuilder& out, const Leg& to, const Leg& from,
+                    int& refusal);
+  // The Refer-To for `to` (nullopt: refuse with 403; an error: 400).
+  sip::Result<std::optional<std::string>> refer_to_for(std::string_view value, const Leg& to,
+                                                       const Leg& from);
+  // The leg of any worker's call that `dialog` (as osprey holds it) names, when its peer is
+  // `sender` (RFC 3891 §8: only a party to a dialog may name it).
+  std::optional<IndexedLeg> other_side_of(const DialogIds& dialog, const LegPeer& sender) const;
+  // Who is at the far end of `leg`: the RFC 3891 §8 identity of its peer.
+  static LegPeer leg_peer(const Leg& leg);
   // Where a transferee on leg `to` is sent for `requested`: osprey itself, with its user part.
   std::optional<std::string> transfer_target(const Leg& to, const sip::Uri& requested) const;
+  // "sip:<user>@<osprey's address on leg `to`>"; nullopt when the leg has no Contact of ours.
+  static std::optional<std::string> at_osprey(const Leg& to, std::string_view user);
+  // A call's dialogs into the shared index once confirmed, out when released.
+  void index_call(const Call& call);
+  void unindex_call(const Call& call);
+  // An INVITE from `trunk`: the AOR of our user it is for and the Replaces (if any) osprey puts
+  // on the INVITE toward that user; false when it was answered (404/403 for a transfer token
+  // that is not this trunk's to use, 481 for a Replaces naming no dialog of this trunk's).
+  bool inbound_target(proxy::RequestContext& context, const Trunk& trunk, std::string& aor,
+                      std::string& replaces);
 
   // b2bua_timers.cpp: RFC 4028.
   // The caller's INVITE judged as its UAS (§9): false when it is answered here (422, 400).
@@ -295,6 +316,8 @@ class B2bua final : public proxy::SessionBorder {
   const TrunkAuthenticators* authenticators_ = nullptr;
   net::RandomTags tags_;
   LegIdSource leg_ids_;
+  TransferIndex own_index_;
+  TransferIndex* index_ = &own_index_;
 
   std::vector<Call> calls_;
   std::vector<std::uint32_t> free_slots_;

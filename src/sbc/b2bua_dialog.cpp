@@ -196,8 +196,8 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
 }
 
 void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request,
-                              const net::Flow& flow, CallRef ref, LegSide side,
-                              std::optional<UasTimerDecision> uas_timer) {
+                              const net::Flow& /*flow: the leg is its peer (match_leg)*/, CallRef ref,
+                              LegSide side, std::optional<UasTimerDecision> uas_timer) {
   Call& call = *find(ref);
   Leg& to = side == LegSide::caller ? call.callee : call.caller;
   const sip::Method method = request.method();
@@ -230,7 +230,7 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
     }
   }
   int refusal = 0;
-  if (!map_referral(request, builder, to, flow.remote, refusal)) {
+  if (!map_referral(request, builder, to, side == LegSide::caller ? call.caller : call.callee, refusal)) {
     answer(server, request, refusal);
     return;
   }
@@ -261,73 +261,6 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
                                          false});
   if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
   call.pending.push_back(*client);
-}
-
-std::optional<DialogIds> B2bua::other_side_of(const DialogIds& dialog, const net::Endpoint& sender) const {
-  // RFC 3891 §8: only a dialog whose peer is the sender of the REFER (the same address, or the
-  // same trunk) may be named, or anyone who learnt a Call-ID and two tags could have someone
-  // else's call replaced. A REFER is rare: a scan of this worker's calls costs nothing that
-  // matters, and no index is kept on the path of every call.
-  for (const Call& call : calls_) {
-    if (!call.in_use || call.state != CallState::confirmed) continue;
-    for (const LegSide side : {LegSide::caller, LegSide::callee}) {
-      const Leg& leg = side == LegSide::caller ? call.caller : call.callee;
-      if (leg.call_id != dialog.call_id || leg.local_tag != dialog.local_tag ||
-          leg.remote_tag != dialog.remote_tag)
-        continue;
-      const net::Flow flow{net::Protocol::udp, sender, {}, 0};
-      if (!from_peer(leg, flow)) return std::nullopt;
-      const Leg& other = side == LegSide::caller ? call.callee : call.caller;
-      return DialogIds{other.call_id, other.local_tag, other.remote_tag};
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> B2bua::transfer_target(const Leg& to, const sip::Uri& requested) const {
-  // The transferee is sent to osprey, never to the address the referrer named (topology
-  // hiding): the user part at osprey's address on the transferee's leg, where the usual routing
-  // (our users, the dialplan's trunk routes) takes the new call.
-  if (!requested.is_sip() || !requested.has_user || requested.user.empty()) return std::nullopt;
-  const std::size_t at = to.contact.find('@');
-  const std::size_t end = to.contact.find_first_of(";>", at);
-  if (at == std::string::npos || end == std::string::npos) return std::nullopt;
-  return "sip:" + std::string(requested.user) + "@" + to.contact.substr(at + 1, end - at - 1);
-}
-
-bool B2bua::map_referral(const sip::Message& request, sip::MessageBuilder& out, const Leg& to,
-                         const net::Endpoint& sender, int& refusal) {
-  const DialogLookup lookup = [this, &sender](const DialogIds& dialog) {
-    return other_side_of(dialog, sender);
-  };
-  // RFC 3515 / RFC 3891 through sbc/referral_mapping.hpp: Refer-To (a blind transfer's
-  // target, an attended one's Replaces) and Replaces rewritten for the other leg.
-  if (auto value = request.first_value(sip::HeaderId::refer_to)) {
-    auto mapped = map_refer_to(
-        *value, lookup, [this, &to](const sip::Uri& requested) { return transfer_target(to, requested); });
-    if (!mapped) {
-      refusal = 400;
-      return false;
-    }
-    if (!*mapped) {
-      refusal = 403;  // RFC 3515 §2.4.2: unmapped, it would leak this side and could not work
-      return false;
-    }
-    out.header(sip::HeaderId::refer_to, **mapped);
-  }
-  if (auto value = request.first_value(sip::HeaderId::replaces)) {
-    auto mapped = map_replaces(*value, lookup);
-    if (!mapped) {
-      refusal = 400;
-      return false;
-    }
-    if (!*mapped) {
-      refusal = 481;  // RFC 3891 §3: no dialog matches
-      return false;
-    }
-    out.header(sip::HeaderId::replaces, **mapped);
-  }
-  return true;
 }
 
 void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& response) {

@@ -158,6 +158,7 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
     call->early_tags.clear();
     call->state = CallState::confirmed;
     call->confirmed_at = now_;
+    index_call(*call);  // for a Replaces naming either leg, from any worker (RFC 3891)
     ++counters_.calls_answered;
     // RFC 4028: each leg's timer starts with the terms its own negotiation set.
     if (call->callee_negotiation && call->callee_timer_settings != nullptr) {

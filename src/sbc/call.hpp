@@ -54,6 +54,9 @@ struct Call {
   // binding's own flow.
   std::string hop_uri;
   bool hop_is_own_flow = false;
+  // RFC 3891: the Replaces the callee leg's INVITE carries, in the callee's terms (an attended
+  // transfer's second hop, sbc/referral_mapping.hpp); empty: none.
+  std::string callee_replaces;
   bool provisional_sent = false;  // a 1xx beyond 100 reached the caller: no failover
   bool cancelled = false;         // the caller CANCELled: its INVITE ends 487
   bool final_sent = false;        // the caller's INVITE has its final response

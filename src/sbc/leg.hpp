@@ -45,6 +45,7 @@ struct Leg {
   // trunk's address the INVITE went to), not to what its Contact claims.
   txn::Target peer;
   const Trunk* trunk = nullptr;  // the trunk at the far end of this leg, if any
+  std::string user_aor;          // else the AOR of our user there, when known (authenticated)
   // RFC 4028 on this leg (its own interval and refresher); none: no session timer.
   std::optional<LegSessionTimer> timer;
   const SessionTimerSettings* timer_settings = nullptr;  // the trunk's, while `timer` runs

@@ -22,10 +22,12 @@
 //   -> D = A2, lookup(A2) = C2 ->
 //   Bob's Refer-To:   <sip:TARGET?Replaces=c2-osp%3Bto-tag%3Dcarol-c2%3Bfrom-tag%3Dosp-c2>
 //   Carol matches it: Call-ID c2-osp, her local tag carol-c2, her remote tag osp-c2.
-// Second hop: Bob's INVITE goes to TARGET, i.e. back to osprey, with that Replaces, which is
-// already in Carol's terms: peer_view(dialog_named_by(it)) is osprey's own C2. The B2BUA checks
-// that C2 is the dialog the transfer was set up for and sends the Replaces on unchanged in its
-// INVITE toward Carol; applying map_replaces() again would name A2 (the wrong side).
+// Second hop: Bob's INVITE goes to TARGET with a Replaces already in Carol's terms, so it must
+// not be mapped again (that would name A2, the wrong side). The B2BUA (b2bua_transfer.cpp)
+// therefore never hands a trunk such a Replaces: toward a trunk, TARGET is an opaque token at
+// osprey that stands for Carol and that Replaces (sbc/transfer_index.hpp), or, when the other
+// leg is the same trunk's, that trunk's own Contact with the Replaces in its terms. A Replaces
+// a trunk sends in its own INVITE names its own leg as osprey holds it, and is mapped once.
 
 #include <functional>
 #include <optional>

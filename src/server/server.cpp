@@ -159,6 +159,8 @@ tl::expected<void, std::string> Server::start_workers() {
         *nonces_, *nonce_counts_);
     for (auto& worker : workers_)
       worker->attach_trunk_admissions(trunk_admissions_.get(), trunk_authenticators_.get());
+    transfer_index_ = std::make_unique<sbc::TransferIndex>();
+    for (auto& worker : workers_) worker->attach_transfer_index(transfer_index_.get());
   }
   std::vector<Worker*> peers;
   for (auto& worker : workers_) peers.push_back(worker.get());

@@ -115,6 +115,8 @@ class Server {
   // SBC mode: each trunk's calls-per-second and concurrent-call limits, for every worker;
   // declared before the workers so that it outlives them.
   std::unique_ptr<sbc::TrunkAdmissions> trunk_admissions_;
+  // Attended transfer across workers (sbc/transfer_index.hpp).
+  std::unique_ptr<sbc::TransferIndex> transfer_index_;
   std::unique_ptr<sbc::TrunkAuthenticators> trunk_authenticators_;  // trunks with inbound_credentials
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<BoundListener> bound_;

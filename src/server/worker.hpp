@@ -106,6 +106,12 @@ class Worker final : public net::TransportListener {
     b2bua_->set_trunk_authenticators(authenticators);
   }
 
+  // SBC mode: the dialogs of every worker's calls and the transfer tokens (attended transfer
+  // across workers), owned by the Server; before start(). Without trunks it is not called.
+  void attach_transfer_index(sbc::TransferIndex* index) {
+    if (b2bua_) b2bua_->set_transfer_index(index);
+  }
+
   // Thread-safe: SBC mode's new trunks and routes (SIGHUP), for the calls that start from now
   // on; calls in progress keep theirs. Without trunks at start it does nothing.
   void reload_sbc(const sbc::SbcSettings& settings);

@@ -89,6 +89,7 @@ class Carrier:
         self.responses = {}  # (call_id, cseq) -> [responses]
         self.refers = []  # REFER requests received
         self.transfer_calls = []  # dialogs started because of a REFER
+        self.joined = []  # (referred dialog, replaced dialog): transfers resolved inside the carrier
         self.running = True
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -295,6 +296,9 @@ class Carrier:
             for key, value in urllib.parse.parse_qsl(query):
                 if key.lower() == "replaces":
                     extra.append(f"Replaces: {value}")
+            if base.startswith(f"sip:carrier@{self.address}:{self.port}"):
+                self._join(dialog, extra)
+                return
             new = self.call(base, caller=dialog.local_uri, extra=extra)
             self.transfer_calls.append(new)
             deadline = time.monotonic() + 15
@@ -307,6 +311,23 @@ class Carrier:
                 self.hangup(dialog)
 
         threading.Thread(target=transfer, daemon=True).start()
+
+
+    def _join(self, dialog, replaces):
+        """A Refer-To at the carrier itself (RFC 5589 §7 with both calls on this switch): the
+        Replaces names one of its own dialogs (RFC 3891 §3: Call-ID, its local tag as to-tag);
+        the switch connects the two far ends inside its network and hangs up both calls."""
+        value = replaces[0].partition(":")[2].strip() if replaces else ""
+        params = dict(p.partition("=")[::2] for p in value.split(";")[1:])
+        replaced = self.dialogs.get((value.split(";")[0], params.get("to-tag")))
+        if replaced is None or replaced.remote_tag != params.get("from-tag"):
+            self._notify(dialog, "SIP/2.0 481 Call Does Not Exist\r\n", "terminated;reason=noresource")
+            return
+        self.joined.append((dialog, replaced))
+        self._notify(dialog, "SIP/2.0 200 OK\r\n", "terminated;reason=noresource")
+        time.sleep(0.3)
+        self.hangup(dialog)
+        self.hangup(replaced)
 
 
 def refer(carrier, dialog, refer_to):

@@ -14,22 +14,39 @@ and the phones are on 127.0.0.1) and a `[[dialplan.route]]` sending "+" numbers 
      call goes out through the trunk route to the number in Refer-To, and the carrier gets the
      NOTIFYs (sipfrag 100, then 200) of the transfer.
 
-Not run by default (SBC_PHONES_ONLY=attended runs it): attended transfer (REFER with Replaces)
-of the carrier's call to a phone consulted through osprey's proxy; osprey answers that REFER 403
-as the Replaces names a dialog the B2BUA does not hold.
+  5. Attended transfer (RFC 5589 §7, REFER with Replaces) by the phone that answered the
+     carrier's call (linphonec `transfer --to-call`) to another phone (linphonec) it consulted
+     through osprey's proxy: that dialog is the phones' own, so the carrier's Refer-To names only
+     osprey (an opaque, single-use transfer token), and the carrier's INVITE there reaches the
+     target phone with the Replaces, which swaps the consultation call for it. (Twinkle 1.10
+     stops answering once it receives an INVITE with Replaces, so the target is a linphonec.)
+
+  6. Attended transfer by the carrier (RFC 5589 §7.2): it holds a call with each of two phones
+     through the SBC and REFERs one with a Replaces naming its own leg of the other call; osprey
+     maps it (from whichever worker holds that call) to the other leg in the phone's terms, the
+     new call goes phone to phone through the proxy and replaces the carrier's first call.
+
+  7. A phone with two calls to the carrier joins them (linphonec `transfer --to-call`): the
+     carrier's REFER names its own Contact and its own dialog of the second call, and it joins
+     them itself (osprey carries no trunk-to-trunk call).
+
+SBC_PHONES_ONLY=outbound,inbound,blind,carrier_refer,attended,carrier_attended,hairpin picks the
+cases.
 """
 
 import os
+import re
 import shutil
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import osprey_harness as h  # noqa: E402
 from carrier_ua import Carrier, first_line, header, headers, refer  # noqa: E402
 from softphones import Baresip, Lab, Linphone, Twinkle, expect_all_registered, who  # noqa: E402
 
-USERS = ["alice", "bob", "carol"]
+USERS = ["alice", "bob", "carol", "dave"]
 NUMBER = "+442071234567"
 CARRIER_ADDRESS = "127.0.0.2"
 
@@ -38,7 +55,7 @@ def trunk_config(carrier):
     return f"""
 [[dialplan.group]]
 name = "uk"
-members = ["sip:alice@127.0.0.1", "sip:bob@127.0.0.1", "sip:carol@127.0.0.1"]
+members = ["sip:alice@127.0.0.1", "sip:bob@127.0.0.1", "sip:carol@127.0.0.1", "sip:dave@127.0.0.1"]
 allow = ["+44"]
 
 [[dialplan.route]]
@@ -208,11 +225,23 @@ def linphone_call_id(phone, since, timeout=10):
     return found.group(1) if found else None
 
 
-def case_attended_transfer(checks, carrier, transferor, target):
+def linphone_sent_invite(phone, target):
+    """The INVITE linphonec logged sending to `target`'s user (its consultation call)."""
+    try:
+        with open(os.path.join(phone.home, "linphone.log"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return ""
+    found = re.findall(r"INVITE sip:" + re.escape(target.user) + r"@[^\n]*\n(?:[^\n]+\n)*", text)
+    return found[-1] if found else ""
+
+
+def case_attended_transfer(checks, carrier, transferor, target, osprey_port):
     """The carrier calls `transferor` (linphonec), which calls `target` (a consultation call
     through osprey's proxy), then transfers the carrier's call to it (REFER with Replaces,
-    RFC 3891 §7.2 / RFC 5589 §7): the carrier's INVITE with Replaces reaches the target,
-    which swaps the consultation call for it."""
+    RFC 3891 §7.2 / RFC 5589 §7): the carrier is sent to a token at osprey, and its INVITE there
+    reaches the target with the Replaces (in the target's terms), which swaps the consultation
+    call for it without ringing (RFC 3891 §3)."""
     what = f"attended transfer by {who(transferor)} to {who(target)}"
     mark = transferor.mark()
     dialog = call_from_trunk(checks, carrier, transferor)
@@ -244,20 +273,125 @@ def case_attended_transfer(checks, carrier, transferor, target):
     if not checks.expect(wait_until(lambda: len(carrier.refers) > refers, 10),
                          f"{what}: the carrier gets the REFER (calls {first}, {second})"):
         return
-    refer_to = header(carrier.refers[-1], "Refer-To", "r") or ""
-    checks.expect("Replaces=" in refer_to and f":{target.sip_port}" not in refer_to,
-                  f"{what}: Refer-To holds the Replaces, at osprey ({refer_to})")
+    refer = carrier.refers[-1]
+    refer_to = header(refer, "Refer-To", "r") or ""
+    # Topology hiding: the consultation call is the phones' own dialog (their Call-ID, tags and
+    # addresses); the carrier is told to call a token at osprey and learns none of it.
+    found = re.search(r"^(?:Call-ID|i):\s*(\S+)", linphone_sent_invite(transferor, target), re.M | re.I)
+    consultation = found.group(1) if found else None
+    checks.expect(consultation is not None and refer_to.startswith("<sip:b2x.") and f"@127.0.0.1:{osprey_port}>" in refer_to and
+                  "Replaces" not in refer_to and str(consultation) not in refer and f":{target.sip_port}" not in refer,
+                  f"{what}: Refer-To names only osprey, nothing of the consultation call ({refer_to})")
     new = None
     if wait_until(lambda: len(carrier.transfer_calls) > 0 and carrier.transfer_calls[-1].call_id != dialog.call_id, 5):
         new = carrier.transfer_calls[-1]
     checks.expect(new is not None and new.established.wait(10) and new.final == 200,
-                  f"{what}: the carrier's INVITE with Replaces is answered by the target ({new and new.final})")
+                  f"{what}: the carrier's INVITE reaches the target with the Replaces, answered at once "
+                  f"({new and new.final})")
     checks.expect(dialog.ended.wait(10), f"{what}: the transferred call ends on the carrier's side")
     if new is not None and new.final == 200:
         time.sleep(0.5)
         mark = target.mark()
         carrier.hangup(new)
         checks.expect(target.wait_ended(10, mark), f"{what}: the carrier hangs up, the target sees it")
+
+
+def case_attended_transfer_by_carrier(checks, carrier, target, transferee):
+    """The carrier holds a call with `target` (A) and one with `transferee` (B), both through the
+    SBC, and transfers B to A (RFC 5589 §7.2, REFER with Replaces naming its own leg of A): the
+    REFER reaching the transferee names A's other leg in the target's terms at osprey, so the
+    transferee's INVITE through the proxy replaces the target's call with osprey, and the carrier
+    gets the BYE of A and the NOTIFY of the new call's 200."""
+    what = f"attended transfer by the carrier of {who(transferee)} to {who(target)}"
+    first = call_from_trunk(checks, carrier, target)
+    second = call_from_trunk(checks, carrier, transferee) if first is not None else None
+    if first is None or second is None:
+        target.hangup()
+        transferee.hangup()
+        return
+    time.sleep(0.5)
+    notifies = len(carrier.received("NOTIFY"))
+    target_mark = target.mark()
+    # RFC 3891 §3: the Replaces names A as its receiver (osprey, the REFER's final target of the
+    # mapping) holds it: to-tag is osprey's tag of A, from-tag the carrier's.
+    replaces = f"{first.call_id};to-tag={first.remote_tag};from-tag={first.local_tag}"
+    # RFC 5589 §7.1: the Refer-To is the target's Contact, here the B2BUA's leg of A: it names
+    # nothing routable beyond that dialog, so osprey sends the transferee to A's user.
+    checks.expect(first.remote_target.startswith("sip:b2b."), f"{what}: A's Contact is osprey's ({first.remote_target})")
+    key = refer(carrier, second, f"{first.remote_target}?Replaces={urllib.parse.quote(replaces, safe='')}")
+    checks.expect(wait_until(lambda: any(first_line(r).startswith("SIP/2.0 202")
+                                         for r in carrier.responses.get(key, [])), 10),
+                  f"{what}: the transferee accepts the REFER (202)")
+    refer_to = linphone_refer_to(transferee)
+    checks.expect(refer_to.startswith(f"<sip:{target.user}@127.0.0.1:") and "Replaces=" in refer_to and
+                  first.call_id.split("@")[0] not in refer_to and "carrier" not in refer_to,
+                  f"{what}: the transferee is sent to {target.user} at osprey, nothing of the carrier ({refer_to})")
+    checks.expect(first.ended.wait(10), f"{what}: the target's call with the carrier is replaced (BYE of A)")
+    checks.expect(wait_until(lambda: any("SIP/2.0 200" in m for m in carrier.received("NOTIFY")[notifies:]), 10),
+                  f"{what}: the carrier gets the NOTIFY with the new call's 200 (sipfrag)")
+    checks.expect(target.wait_established(10, target_mark), f"{what}: the target is in the new call, unrung")
+    if not second.ended.wait(3):
+        carrier.hangup(second)
+    time.sleep(0.5)
+    target_mark = target.mark()
+    transferee.hangup()
+    checks.expect(target.wait_ended(10, target_mark), f"{what}: the transferee hangs up, the target sees it")
+
+
+def case_attended_transfer_at_the_carrier(checks, carrier, transferor):
+    """`transferor` (linphonec) has two calls to the carrier through the SBC and joins them
+    (RFC 5589 §7 with the Replaces naming its own leg of the second call): osprey maps the
+    Replaces to its trunk leg of that call and the Refer-To to the carrier's own Contact, so the
+    carrier resolves it inside (no trunk-to-trunk call through osprey, which it may not make)."""
+    what = f"attended transfer by {who(transferor)} of one carrier call to another"
+    mark = transferor.mark()
+    first = call_to_trunk(checks, carrier, transferor)
+    first_id = linphone_call_id(transferor, mark)
+    if first is None:
+        return
+    time.sleep(0.5)
+    mark = transferor.mark()
+    transferor.console.type(f"pause {first_id}")
+    checks.expect(transferor.wait_for(r"[Pp]aused", 10, mark), f"{what}: the first call on hold")
+    mark = transferor.mark()
+    second = call_to_trunk(checks, carrier, transferor)
+    second_id = linphone_call_id(transferor, mark)
+    if second is None:
+        transferor.hangup()
+        return
+    time.sleep(0.5)
+    refers = len(carrier.refers)
+    mark = transferor.mark()
+    transferor.console.type(f"transfer {first_id} --to-call {second_id}")
+    if not checks.expect(wait_until(lambda: len(carrier.refers) > refers, 10),
+                         f"{what}: the carrier gets the REFER (calls {first_id}, {second_id})"):
+        transferor.hangup()
+        return
+    refer = carrier.refers[-1]
+    refer_to = header(refer, "Refer-To", "r") or ""
+    contact = carrier._contact()[1:-1]
+    wanted = f"{second.call_id};to-tag={second.local_tag};from-tag={second.remote_tag}"
+    checks.expect(refer_to.startswith(f"<{contact}?") and
+                  urllib.parse.unquote(refer_to.partition("Replaces=")[2].rstrip(">")) == wanted,
+                  f"{what}: Refer-To is the carrier's own Contact with its dialog of the second call ({refer_to})")
+    checks.expect(f":{transferor.sip_port}" not in refer and transferor.client not in refer.lower(),
+                  f"{what}: the REFER holds nothing of the phone")
+    checks.expect(wait_until(lambda: any(j[0] is first and j[1] is second for j in carrier.joined), 10),
+                  f"{what}: the carrier joins the two calls itself")
+    checks.expect(first.ended.wait(10) and second.ended.wait(10) and
+                  transferor.wait_for(rf"Call {first_id} .*ended", 10, mark) is not None and
+                  transferor.wait_for(rf"Call {second_id} .*ended", 10, mark) is not None,
+                  f"{what}: both of the phone's calls end")
+
+
+def linphone_refer_to(phone):
+    """The Refer-To of the last REFER linphonec logged receiving."""
+    try:
+        with open(os.path.join(phone.home, "linphone.log"), errors="replace") as f:
+            found = re.findall(r"^Refer-To:\s*(.*)$", f.read(), re.M | re.I)
+    except OSError:
+        return ""
+    return found[-1].strip() if found else ""
 
 
 def main():
@@ -278,10 +412,12 @@ def main():
                 bob = lab.phone(Baresip, "bob", "udp")
                 carol = lab.phone(Twinkle, "carol", "udp")
                 phones = [alice, bob, carol]
-                for phone in phones:
+                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer,attended,carrier_attended,hairpin").split(",")
+                dave = (lab.phone(Linphone, "dave", "udp")
+                        if "attended" in only or "carrier_attended" in only else None)
+                for phone in phones + ([dave] if dave else []):
                     phone.start()
-                expect_all_registered(checks, phones)
-                only = os.environ.get("SBC_PHONES_ONLY", "outbound,inbound,blind,carrier_refer").split(",")
+                expect_all_registered(checks, phones + ([dave] if dave else []))
                 if "outbound" in only:
                     case_outbound(checks, carrier, phones)
                 if "inbound" in only:
@@ -291,7 +427,11 @@ def main():
                 if "carrier_refer" in only:
                     case_blind_transfer_by_carrier(checks, carrier, alice)
                 if "attended" in only:
-                    case_attended_transfer(checks, carrier, alice, carol)
+                    case_attended_transfer(checks, carrier, alice, dave, port)
+                if "carrier_attended" in only:
+                    case_attended_transfer_by_carrier(checks, carrier, alice, dave)
+                if "hairpin" in only:
+                    case_attended_transfer_at_the_carrier(checks, carrier, alice)
             lab.report(checks)
         finally:
             if carrier is not None:

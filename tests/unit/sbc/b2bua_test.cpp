@@ -19,7 +19,10 @@
 #include "security/nonce_service.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
+#include "sip/referral_headers.hpp"
 #include "sip/route_decision.hpp"
+#include "sip/uri.hpp"
+#include "sip/uri_header_fields.hpp"
 #include "store/location_store.hpp"
 #include "txn/transaction_table.hpp"
 
@@ -1100,9 +1103,6 @@ TEST(LegContact, ParsesOnlyItsOwnShape) {
   EXPECT_NE(ids.next(), ids.next());
 }
 
-}  // namespace
-}  // namespace osprey::sbc
-
 namespace osprey::sbc {
 namespace {
 
@@ -1273,6 +1273,289 @@ TEST_F(B2buaTest, AByeIsNeverHeldBackByRequestsWaitingOnTheOtherLeg) {
   EXPECT_EQ(responses_to(kAlice, 200).size(), 2u);  // the INVITE's 200 and the BYE's
   EXPECT_EQ(requests_to(kCarrier, sip::Method::bye).size(), 1u);
   EXPECT_EQ(b2bua_.call_count(), 0u);
+}
+
+}  // namespace
+}  // namespace osprey::sbc
+
+// Attended transfer (RFC 3891, RFC 5589 §7) through the B2BUA: sbc/b2bua_transfer.cpp.
+class B2buaTransferTest : public B2buaTest {
+ protected:
+  // Alice (a call through osprey to the carrier, answered) REFERs the carrier's leg with a
+  // Refer-To naming `target` with `replaces` (unescaped) embedded.
+  void alice_refers(const Answered& call, const std::string& target, const std::string& replaces,
+                    int cseq = 11) {
+    feed(in_dialog("REFER", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                   std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", cseq,
+                   "z9hG4bKref" + std::to_string(cseq), "192.0.2.9:5070",
+                   "Refer-To: <" + target + "?Replaces=" + sip::escape(replaces, sip::UriComponent::header) +
+                       ">\r\nContact: <sip:alice@192.0.2.9:5070>\r\n"),
+         kAlice);
+  }
+  // An INVITE from `from` (the carrier's address by default) to `uri`.
+  static std::string trunk_invite(const std::string& uri, const std::string& call_id,
+                                  const std::string& extra = {},
+                                  const std::string& via_host = "192.0.2.50:5060") {
+    const std::string token = call_id.substr(0, call_id.find('@'));  // a branch and tag of its own
+    return "INVITE " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via_host + ";branch=z9hG4bK" + token +
+           "\r\nMax-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=t-" + token + "\r\nTo: <" +
+           uri + ">\r\nCall-ID: " + call_id + "\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@" + via_host + ">\r\n" +
+           extra + "Content-Length: 0\r\n\r\n";
+  }
+  // Alice, in a call with the carrier, transfers it to her consultation call with bob (a dialog
+  // the proxy carries); the REFER the carrier got.
+  std::optional<sip::Message> carrier_refer_for_consultation() {
+    auto call = answered_call();
+    alice_acks(call.caller_ok);
+    alice_refers(call, "sip:bob@example.com", "consult-1@192.0.2.9;to-tag=bob-c;from-tag=alice-c");
+    auto refers = requests_to(kCarrier, sip::Method::refer);
+    if (refers.size() != 1) return std::nullopt;
+    return std::move(refers[0]);
+  }
+  static std::string refer_to_uri(const std::optional<sip::Message>& refer) {
+    const std::string refer_to(refer ? refer->first_value(sip::HeaderId::refer_to).value_or("<>") : "<>");
+    return refer_to.substr(1, refer_to.size() - 2);
+  }
+  // Alice's second call to the same number (Call-ID caller-call-2).
+  void alice_calls_again() {
+    std::string invite = alice_invite();
+    invite.replace(invite.find("caller-call-1"), 13, "caller-call-2");
+    invite.replace(invite.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
+    feed(invite, kAlice);
+  }
+  // The Replaces (unescaped) in a Refer-To value.
+  static std::string embedded_replaces(const std::string& refer_to) {
+    auto parsed = sip::parse_refer_to(refer_to);
+    if (!parsed) return {};
+    return sip::uri_header(parsed->uri, "Replaces").value_or(std::string());
+  }
+};
+
+TEST_F(B2buaTransferTest, AConsultationCallThroughTheProxyIsKeptBehindAToken) {
+  // Alice consulted bob through the proxy (the dialog is the phones' own); she transfers the
+  // carrier to it. The carrier learns nothing of that dialog: a token at osprey.
+  const std::optional<sip::Message> refer = carrier_refer_for_consultation();
+  ASSERT_TRUE(refer);
+  const std::string token_uri = refer_to_uri(refer);
+  ASSERT_TRUE(token_uri.starts_with("sip:b2x.")) << token_uri;
+  EXPECT_TRUE(token_uri.ends_with("@127.0.0.1:5060")) << token_uri;
+  const std::string raw = refer->serialize();
+  for (const char* leak : {"consult-1", "bob-c", "alice-c", "192.0.2.9", "bob"})
+    EXPECT_EQ(raw.find(leak), std::string::npos) << leak << " in " << raw;
+  // The carrier's INVITE to that URI reaches bob with the Replaces in bob's own terms.
+  feed(trunk_invite(token_uri, "xfer-1@carrier.example"), kCarrier);
+  auto invites = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_EQ(invites[0].request_uri().text, "sip:bob@198.51.100.7:5062");
+  EXPECT_EQ(invites[0].first_value(sip::HeaderId::replaces),
+            "consult-1@192.0.2.9;to-tag=bob-c;from-tag=alice-c");
+  EXPECT_EQ(invites[0].serialize().find("b2x."), std::string::npos);
+  // Once only: a replay of the token is Not Found, and nothing reaches bob.
+  feed(trunk_invite(token_uri, "xfer-2@carrier.example"), kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 404).size(), 1u);
+  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 1u);
+}
+
+TEST_F(B2buaTransferTest, ATokenIsOnlyForTheTrunkItWasGivenTo) {
+  SbcSettings sbc = settings();
+  const std::vector<std::string> sources{"192.0.2.51/32"};
+  sbc.trunks[1].sources = *security::AddressSet::parse(sources);
+  b2bua_.reload(sbc);
+  const std::string token_uri = refer_to_uri(carrier_refer_for_consultation());
+  ASSERT_TRUE(token_uri.starts_with("sip:b2x.")) << token_uri;
+  // The other trunk presents it: refused, and the token is not spent.
+  feed(trunk_invite(token_uri, "stolen@backup.example", {}, "192.0.2.51:5060"), kBackup);
+  EXPECT_EQ(responses_to(kBackup, 403).size(), 1u);
+  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 0u);
+  // A token never issued: Not Found.
+  feed(trunk_invite("sip:b2x.0123456789abcdef0123456789abcdef@127.0.0.1:5060", "guess@carrier.example"),
+       kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 404).size(), 1u);
+  feed(trunk_invite(token_uri, "xfer-1@carrier.example"), kCarrier);
+  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 1u);
+}
+
+TEST_F(B2buaTransferTest, AReplacesFromTheTrunkNamingItsOwnLegReachesTheUserInTheirTerms) {
+  // The carrier calls bob, who answers.
+  feed(trunk_invite("sip:bob@example.com", "b-1@carrier.example"), kCarrier);
+  auto first = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(first.size(), 1u);
+  feed(answer(first[0], 200, {}, "bob-tag", "sip:bob@198.51.100.7:5062"), kBob);
+  auto oks = responses_to(kCarrier, 200);
+  ASSERT_EQ(oks.size(), 1u);
+  const std::string osprey_trunk_tag(oks[0].to()->tag());
+  // A new INVITE of the carrier to bob replacing that call names the carrier's own dialog with
+  // osprey (RFC 3891 §3: to-tag is the receiver's, osprey's); bob gets his leg in his terms.
+  feed(trunk_invite("sip:bob@example.com", "r-1@carrier.example",
+                    "Replaces: b-1@carrier.example;to-tag=" + osprey_trunk_tag + ";from-tag=t-b-1\r\n"),
+       kCarrier);
+  auto invites = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_EQ(
+      invites[1].first_value(sip::HeaderId::replaces),
+      std::string(*first[0].call_id()) + ";to-tag=bob-tag;from-tag=" + std::string(first[0].from()->tag()));
+  EXPECT_EQ(invites[1].serialize().find("carrier.example"), std::string::npos);
+}
+
+TEST_F(B2buaTransferTest, AReplacesFromTheTrunkNamesOnlyItsOwnDialogsWithTheUserItCalls) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string trunk_call_id(*call.callee_invite.call_id());
+  const std::string osprey_trunk_tag(call.callee_invite.from()->tag());
+  const std::string osprey_alice_tag(call.caller_ok.to()->tag());
+  // RFC 3891 §8: the carrier may not name alice's leg (its peer is alice), nor a dialog that
+  // does not exist; and its own leg of alice's call is not bob's to replace (he would only learn
+  // alice's ids): 481 each time, and nothing reaches bob.
+  feed(trunk_invite("sip:bob@example.com", "r-2@carrier.example",
+                    "Replaces: caller-call-1@192.0.2.9;to-tag=" + osprey_alice_tag + ";from-tag=a1\r\n"),
+       kCarrier);
+  feed(
+      trunk_invite("sip:bob@example.com", "r-3@carrier.example", "Replaces: nothing;to-tag=x;from-tag=y\r\n"),
+      kCarrier);
+  feed(
+      trunk_invite("sip:bob@example.com", "r-4@carrier.example",
+                   "Replaces: " + trunk_call_id + ";to-tag=" + osprey_trunk_tag + ";from-tag=callee-tag\r\n"),
+      kCarrier);
+  EXPECT_EQ(responses_to(kCarrier, 481).size(), 3u);
+  EXPECT_EQ(requests_to(kBob, sip::Method::invite).size(), 0u);
+}
+
+TEST_F(B2buaTransferTest, APhoneMayNameOnlyItsOwnDialogs) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  // Alice names the carrier's leg of her own call (its peer is the carrier, not her): 403.
+  const std::string trunk_call_id(*call.callee_invite.call_id());
+  const std::string osprey_trunk_tag(call.callee_invite.from()->tag());
+  alice_refers(call, "sip:bob@example.com",
+               trunk_call_id + ";to-tag=" + osprey_trunk_tag + ";from-tag=callee-tag");
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 1u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::refer).size(), 0u);
+  // And a dialog of the proxy's is only kept for a target that is one of our users.
+  alice_refers(call, "sip:eve@elsewhere.example", "consult-1;to-tag=x;from-tag=y", 12);
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 2u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::refer).size(), 0u);
+}
+
+TEST_F(B2buaTransferTest, TwoCallsToTheSameTrunkAreJoinedAtTheTrunk) {
+  // Alice has two calls with the carrier (A, then B) and transfers A to B: the carrier is told
+  // to call its own Contact of call B, with a Replaces in its terms (no transit through osprey).
+  auto first = answered_call();
+  alice_acks(first.caller_ok);
+  alice_calls_again();
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  feed(answer(invites[1], 200, {}, "callee-tag-b", "sip:gw-b@192.0.2.50:5060"), kCarrier);
+  auto oks = responses_to(kAlice, 200);
+  ASSERT_EQ(oks.size(), 2u);
+  const std::string osprey_b_tag(oks[1].to()->tag());
+  alice_refers(first, "sip:+442071234567@example.com",
+               "caller-call-2@192.0.2.9;to-tag=" + osprey_b_tag + ";from-tag=a1");
+  auto refers = requests_to(kCarrier, sip::Method::refer);
+  ASSERT_EQ(refers.size(), 1u);
+  const std::string refer_to(*refers[0].first_value(sip::HeaderId::refer_to));
+  EXPECT_TRUE(refer_to.starts_with("<sip:gw-b@192.0.2.50:5060?")) << refer_to;
+  EXPECT_EQ(embedded_replaces(refer_to),
+            std::string(*invites[1].call_id()) +
+                ";to-tag=callee-tag-b;from-tag=" + std::string(invites[1].from()->tag()));
+  EXPECT_EQ(refers[0].serialize().find("caller-call"), std::string::npos);
+}
+
+TEST_F(B2buaTransferTest, CallsOnTwoTrunksAreNotJoinedThroughOsprey) {
+  // Alice's first call is with the carrier; her second fails over to the backup trunk. Joining
+  // them would make one trunk call the other through osprey (transit): 403, nothing sent.
+  auto first = answered_call();
+  alice_acks(first.caller_ok);
+  alice_calls_again();
+  auto invites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 2u);
+  feed(answer(invites[1], 503), kCarrier);
+  auto backup = requests_to(kBackup, sip::Method::invite);
+  ASSERT_EQ(backup.size(), 1u);
+  feed(answer(backup[0], 200, {}, "backup-tag", "sip:b@192.0.2.51"), kBackup);
+  auto oks = responses_to(kAlice, 200);
+  ASSERT_EQ(oks.size(), 2u);
+  alice_refers(first, "sip:+442071234567@example.com",
+               "caller-call-2@192.0.2.9;to-tag=" + std::string(oks[1].to()->tag()) + ";from-tag=a1");
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 1u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::refer).size(), 0u);
+}
+
+TEST_F(B2buaTransferTest, ACallOnAnotherWorkerIsFoundThroughTheSharedIndex) {
+  TransferIndex shared;
+  b2bua_.set_transfer_index(&shared);
+  // Worker 1, with its own transaction table, shares the index.
+  RecordingTransport transport1;
+  B2buaUser user1;
+  txn::TransactionTable table1(transport1, user1, {}, start_);
+  B2bua worker1(
+      1, settings(), table1, transport1, identity_,
+      [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
+      UserLocation{.location = &store_,
+                   .clock = [] { return std::int64_t{1'800'000'000}; },
+                   .connection_open = {},
+                   .is_local_user = {}});
+  worker1.set_transfer_index(&shared);
+  table1.set_options(
+      {.reject_merged_requests = false, .forward_unmatched_cancels = true, .branch_prefix = "w1."});
+  user1.b2bua = &worker1;
+  user1.identity = &identity_;
+  user1.table = &table1;
+  const auto feed1 = [&](const std::string& text, const net::Endpoint& from) {
+    auto message = sip::Message::parse(text);
+    ASSERT_TRUE(message) << text;
+    const net::Flow flow{net::Protocol::udp, from, RecordingTransport::local(), 0};
+    if (message->is_request()) txn::stamp_received(*message, flow);
+    table1.receive(std::move(*message), flow);
+  };
+  const auto sent1 = [&](const net::Endpoint& to, sip::Method method) {
+    std::vector<sip::Message> found;
+    for (std::size_t i = 0; i < transport1.sent.size(); ++i) {
+      auto message = transport1.parsed(i);
+      if (message && transport1.sent[i].to == to && message->is_request() && message->method() == method)
+        found.push_back(std::move(*message));
+    }
+    return found;
+  };
+  // Call A on worker 0: alice and the carrier.
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  // Call B on worker 1: the carrier calls bob, who answers.
+  feed1(trunk_invite("sip:bob@example.com", "b-1@carrier.example"), kCarrier);
+  auto bob_invites = sent1(kBob, sip::Method::invite);
+  ASSERT_EQ(bob_invites.size(), 1u);
+  feed1(answer(bob_invites[0], 200, {}, "bob-tag", "sip:bob@198.51.100.7:5062"), kBob);
+  std::optional<sip::Message> carrier_ok;
+  for (std::size_t i = 0; i < transport1.sent.size(); ++i) {
+    auto message = transport1.parsed(i);
+    if (message && message->is_response() && message->status() == 200) carrier_ok = std::move(*message);
+  }
+  ASSERT_TRUE(carrier_ok);
+  EXPECT_EQ(shared.dialog_count(), 4u);
+  // The carrier transfers bob to alice (RFC 5589 §7.2): its REFER on call B names its leg of
+  // call A. Bob is told to call alice at osprey with a Replaces in alice's terms.
+  const std::string trunk_call_id(*call.callee_invite.call_id());
+  const std::string osprey_trunk_tag(call.callee_invite.from()->tag());
+  feed1(in_dialog("REFER", uri_of_contact(*carrier_ok), "<sip:+15551230000@carrier.example>;tag=t-b-1",
+                  std::string(carrier_ok->to()->text), "b-1@carrier.example", 2, "z9hG4bKcref",
+                  "192.0.2.50:5060",
+                  "Refer-To: <sip:x@carrier.example?Replaces=" +
+                      sip::escape(trunk_call_id + ";to-tag=" + osprey_trunk_tag + ";from-tag=callee-tag",
+                                  sip::UriComponent::header) +
+                      ">\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"),
+        kCarrier);
+  auto refers = sent1(kBob, sip::Method::refer);
+  ASSERT_EQ(refers.size(), 1u);
+  const std::string refer_to(*refers[0].first_value(sip::HeaderId::refer_to));
+  EXPECT_TRUE(refer_to.starts_with("<sip:alice@127.0.0.1:5060?")) << refer_to;
+  EXPECT_EQ(embedded_replaces(refer_to),
+            "caller-call-1@192.0.2.9;to-tag=a1;from-tag=" + std::string(call.caller_ok.to()->tag()));
+  EXPECT_EQ(refers[0].serialize().find(trunk_call_id), std::string::npos);
+  // Released calls leave the index.
+  feed(in_dialog("BYE", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", 20, "z9hG4bKbye",
+                 "192.0.2.9:5070"),
+       kAlice);
+  EXPECT_EQ(shared.dialog_count(), 2u);
 }
 
 }  // namespace
