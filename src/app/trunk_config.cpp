@@ -168,6 +168,8 @@ sbc::Trunk read_trunk(ReadState& state, const toml::table& table, const std::str
   }
   trunk.limits.calls_per_second = calls_per_second;
   section.integer<std::uint32_t>("max_calls", 0, 1000000, trunk.limits.max_calls);
+  // Up to a week; 0: calls through the trunk have no maximum duration.
+  section.integer<std::uint32_t>("max_call_duration", 0, 604800, trunk.limits.max_call_duration);
   if (const toml::table* auth = section.table("auth"))
     trunk.credentials = read_credentials(state, *auth, path + ".auth");
   if (const toml::table* inbound = section.table("inbound_auth"))

@@ -201,12 +201,13 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
   // A trunk that must authenticate (inbound_credentials): 407, then its digest verified.
   // Nothing of the call exists before. Without the verifier such a trunk is refused.
   if (trunk.inbound_credentials) {
-    if (authenticators_ == nullptr) {
+    const TrunkAuthenticators* authenticators = trunk_set_->controls.authenticators.get();
+    if (authenticators == nullptr) {
       context.answer({403, "Forbidden", {}});
       return true;
     }
     const TrunkAuthDecision decision =
-        authenticators_->check(request, context.flow.remote, trunk, users_.clock ? users_.clock() : 0);
+        authenticators->check(request, context.flow.remote, trunk, users_.clock ? users_.clock() : 0);
     if (decision.outcome != TrunkAuthOutcome::pass) {
       context.answer(decision.answer.value_or(sip::LocalReply{403, "Forbidden", {}}));
       return true;
@@ -255,7 +256,9 @@ bool B2bua::take_inbound(proxy::RequestContext& context, const Trunk& trunk) {
       fail_caller(ref, 500, "Header Rule Failed");
       return true;
     }
-    if (edited) call.invite = std::make_unique<sip::Message>(std::move(*edited));
+    // Kept beside the received INVITE: the caller's responses are built from that one
+    // (RFC 3261 §8.2.6.2: their To, From, Call-ID, CSeq and Via are the request's as received).
+    if (edited) call.ruled_invite = std::make_unique<sip::Message>(std::move(*edited));
   }
   call.callee_replaces = std::move(replaces);
   call.callee.user_aor = aor;
@@ -320,7 +323,7 @@ void B2bua::route_callee(CallRef ref) {
 
 void B2bua::send_callee_invite(CallRef ref, const txn::Target& target) {
   Call& call = *find(ref);
-  const sip::Message& invite = *call.invite;
+  const sip::Message& invite = call.ruled_invite ? *call.ruled_invite : *call.invite;
   Leg& callee = call.callee;
   // A new leg for every attempt (a failover's INVITE is a new dialog toward a new trunk).
   if (!callee.leg_id.empty()) legs_.erase(callee.leg_id);
@@ -429,8 +432,15 @@ void B2bua::callee_failed(CallRef ref, int status) {
 }
 
 std::optional<std::uint32_t> B2bua::admit(Call& call, const Trunk& trunk) {
-  TrunkAdmission* admission = admissions_ != nullptr ? admissions_->of(trunk.name) : nullptr;
-  if (admission == nullptr) return std::nullopt;
+  // The limits of the configuration the call started with (its trunk is one of that set's).
+  const TrunkAdmissions* admissions = call.trunk_set ? call.trunk_set->controls.admissions.get() : nullptr;
+  if (admissions == nullptr) return std::nullopt;
+  TrunkAdmission* admission = admissions->of(trunk.name);
+  if (admission == nullptr) {
+    // A trunk its configuration's limits do not know: refused, never let through unlimited.
+    ++counters_.refused_by_limits;
+    return TrunkAdmission::kConcurrentRetryAfterSeconds;
+  }
   auto ticket = admission->try_admit(TrunkAdmission::Clock::now());
   if (!ticket) {
     ++counters_.refused_by_limits;

@@ -26,7 +26,8 @@
 //    other leg's INVITE CSeq (RFC 3262 §7.2: RSeq values pass unchanged). BYE is answered 200
 //    at once and sent on the other leg; the call is released.
 //  - A call is released on BYE, on the final failure of its INVITE (a non-2xx, a CANCEL, a
-//    timeout); a confirmed call has no fixed expiry.
+//    timeout); a confirmed call lasts until a BYE, a session timer or its trunks' maximum
+//    duration (TrunkLimits::max_call_duration) ends it.
 //
 // Around the legs, each its own component: inbound trunk digest (sbc/trunk_authenticator.hpp),
 // per-trunk limits (sbc/trunk_admission.hpp), identity normalisation on the callee leg's INVITE
@@ -130,15 +131,6 @@ class B2bua final : public proxy::SessionBorder {
   // both legs when a session expired or its refresh failed), looked at once a second.
   void advance(txn::TimePoint now);
 
-  // Per-trunk limits shared by every worker (sbc/trunk_admission.hpp); null: none. Set once,
-  // before traffic.
-  void set_admissions(const TrunkAdmissions* admissions) { admissions_ = admissions; }
-  // Digest for trunks with inbound_credentials (sbc/trunk_authenticator.hpp), shared by every
-  // worker; null: such trunks' calls are refused (fail closed). Set once, before traffic.
-  void set_trunk_authenticators(const TrunkAuthenticators* authenticators) {
-    authenticators_ = authenticators;
-  }
-
   // The dialogs of every worker's calls and the transfer tokens (sbc/transfer_index.hpp), shared
   // by every worker; without it, this B2BUA keeps its own (its calls only). Set once, before
   // traffic.
@@ -152,9 +144,14 @@ class B2bua final : public proxy::SessionBorder {
   std::size_t call_count() const { return live_calls_; }
   const B2buaCounters& counters() const { return counters_; }
   const TrunkDirectory& trunks() const { return trunk_set_->directory; }
-  // A new configuration's trunks and routes (SIGHUP) for the calls that start from now on;
-  // calls in progress keep theirs. The worker's thread.
-  void reload(const SbcSettings& settings) { trunk_set_ = std::make_shared<const TrunkSet>(settings); }
+  // A new configuration's trunks and routes (SIGHUP) for the calls that start from now on, with
+  // the per-trunk limits (sbc/trunk_admission.hpp) and inbound digest accounts
+  // (sbc/trunk_authenticator.hpp) built from the same configuration and shared by every
+  // worker; calls in progress keep theirs. Also how the first controls are set, before traffic.
+  // The worker's thread.
+  void reload(const SbcSettings& settings, TrunkControls controls = {}) {
+    trunk_set_ = std::make_shared<const TrunkSet>(settings, std::move(controls));
+  }
 
  private:
   struct Pending {
@@ -176,6 +173,9 @@ class B2bua final : public proxy::SessionBorder {
     // answer to its 401/407.
     std::string sent_text;
     bool challenged = false;
+    // The CSeq osprey gave the request on the other leg (an INVITE's: its ACK's, §13.2.2.4).
+    std::uint32_t cseq = 0;
+    txn::Target standalone_target;  // an out-of-dialog request: where a repeat with credentials goes
   };
   // A request osprey sent on its own (the BYE of a leg whose other side hung up): toward a
   // trunk with credentials, what its 401/407 needs for one repeat.
@@ -191,6 +191,18 @@ class B2bua final : public proxy::SessionBorder {
     CallRef call;
     LegSide side = LegSide::caller;
     bool invite = false;
+    std::uint32_t cseq = 0;
+  };
+  // An INVITE osprey sent in a confirmed dialog (a re-INVITE passed on, a session refresh) that
+  // got its 2xx: the ACK carries that INVITE's own CSeq (§13.2.2.4), and is sent again on each
+  // retransmission of the 2xx for 64*T1, as `Call::callee_ack` is for the first INVITE.
+  struct AnsweredInvite {
+    CallRef call;
+    LegSide side = LegSide::caller;  // the leg the INVITE went on
+    std::uint32_t cseq = 0;          // its CSeq on that leg
+    std::uint32_t peer_cseq = 0;     // a re-INVITE passed on: the CSeq of the peer's, whose ACK is awaited
+    std::string ack;                 // as sent, without Via; empty while the peer's ACK is awaited
+    txn::TimePoint expires{};
   };
   struct LegEntry {
     CallRef call;
@@ -235,16 +247,24 @@ class B2bua final : public proxy::SessionBorder {
                                                      const sip::Message& challenge, std::uint32_t cseq);
   // The ACK for the 2xx of osprey's last INVITE on `to` (§13.2.2.4), with the body of `source`
   // (the other leg's ACK: a late offer's answer); returns it without Via, for retransmissions.
-  std::string send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
+  std::string send_ack(Leg& to, std::uint32_t cseq, const sip::Message* source, std::string_view local_tag,
                        std::string_view remote_tag);
+  // A retransmitted 2xx of an AnsweredInvite: its ACK again (true: the response was one).
+  bool on_answered_invite_response(std::uint64_t client_key, const sip::Message& response);
+  // True while an offer or INVITE is in flight on the call (RFC 3261 §14.1: one INVITE at a time
+  // on a leg, and an offer on one leg crosses to the other), or an INVITE of osprey's on `side`
+  // waits for its ACK: a session refresh on `side` waits.
+  bool offer_in_flight(const Call& call, CallRef ref, LegSide side) const;
 
   // b2bua_dialog.cpp
   // 500 with Retry-After (RFC 3261 §14.2): a request of a kind already in flight on the call.
   void answer_retry_later(txn::ServerTransactionId server, const sip::Message& request);
   const LegEntry* match_leg(const sip::Message& request, const net::Flow& flow, bool ack) const;
   bool from_peer(const Leg& leg, const net::Flow& flow) const;
-  void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request, const net::Flow& flow,
-                         CallRef ref, LegSide from, std::optional<UasTimerDecision> uas_timer);
+  // `received` as it came (its responses are built from it), `request` after the trunk's rules in.
+  void forward_in_dialog(txn::ServerTransactionId server, const sip::Message& received,
+                         const sip::Message& request, const net::Flow& flow, CallRef ref, LegSide from,
+                         std::optional<UasTimerDecision> uas_timer);
   void on_in_dialog_response(std::uint64_t client_key, const sip::Message& response);
   void answer(txn::ServerTransactionId server, const sip::Message& request, int status,
               std::string_view reason = {});
@@ -312,8 +332,6 @@ class B2bua final : public proxy::SessionBorder {
   const net::LocalIdentity& identity_;
   Resolve resolve_;
   UserLocation users_;
-  const TrunkAdmissions* admissions_ = nullptr;
-  const TrunkAuthenticators* authenticators_ = nullptr;
   net::RandomTags tags_;
   LegIdSource leg_ids_;
   TransferIndex own_index_;
@@ -332,6 +350,7 @@ class B2bua final : public proxy::SessionBorder {
   // responses need nothing.
   std::unordered_map<std::uint64_t, OwnRequest> own_requests_;
   std::unordered_map<std::uint64_t, Refresh> refreshes_;
+  std::unordered_map<std::uint64_t, AnsweredInvite> answered_invites_;  // by client transaction
   std::optional<TrunkRegistrations> registrations_;
   txn::TimePoint now_ = txn::Clock::now();  // the last tick's
   txn::TimePoint next_timer_scan_{};

@@ -120,7 +120,7 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
   if (method == sip::Method::invite || method == sip::Method::update) {
     // RFC 3261 §14.2, RFC 3311 §5.2: one offer at a time on the call. A second one from the same
     // side while its first is unanswered: 500 with Retry-After; one crossing an offer of the
-    // other side (or osprey's own session refresh toward this side): 491. Without this, a peer
+    // other side (or a session refresh of osprey's on either leg): 491. Without this, a peer
     // could keep any number of offers in flight toward the other leg.
     for (const txn::ClientTransactionId client : call.pending) {
       const auto it = pending_.find(key(client));
@@ -134,8 +134,16 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
       }
       return;
     }
+    // An INVITE of osprey's on the other leg still waits for its ACK (the peer's ACK has not
+    // come to be passed on): not a second one on that leg yet (§14.1, §14.2).
+    if (method == sip::Method::invite && offer_in_flight(call, ref, other_side(side))) {
+      answer_retry_later(transaction, request);
+      return;
+    }
+    // A session refresh of osprey's on either leg: this offer would cross it, or go out on its
+    // leg as a second INVITE at once (§14.1).
     for (const auto& [client_key, refresh] : refreshes_) {
-      if (refresh.call == ref && refresh.side == side) {
+      if (refresh.call == ref) {
         answer(transaction, request, 491);
         return;
       }
@@ -182,23 +190,21 @@ void B2bua::on_leg_request(txn::ServerTransactionId transaction, const sip::Mess
     }
     uas_timer = std::move(*decision);
   }
-  if (method == sip::Method::invite) from.remote_invite_cseq = cseq;
-  if (refreshes_target(method)) {
-    if (std::string target = contact_uri(request); !target.empty()) from.remote_target = std::move(target);
-  }
   std::optional<sip::Message> edited;
   const sip::Message* ruled = apply_rules_in(from, request, edited);
   if (ruled == nullptr) {
     answer(transaction, request, 500, "Header Rule Failed");
     return;
   }
-  forward_in_dialog(transaction, *ruled, flow, ref, side, std::move(uas_timer));
+  forward_in_dialog(transaction, request, *ruled, flow, ref, side, std::move(uas_timer));
 }
 
-void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& request,
+void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Message& received,
+                              const sip::Message& request,
                               const net::Flow& /*flow: the leg is its peer (match_leg)*/, CallRef ref,
                               LegSide side, std::optional<UasTimerDecision> uas_timer) {
   Call& call = *find(ref);
+  Leg& from = side == LegSide::caller ? call.caller : call.callee;
   Leg& to = side == LegSide::caller ? call.callee : call.caller;
   const sip::Method method = request.method();
   // The other leg's tags; in an early dialog, the pair of the dialog the request came on.
@@ -210,8 +216,10 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
       if (side == LegSide::callee && request.from()->tag() == callee_tag) local_tag = caller_tag;
     }
   }
-  const std::uint32_t cseq = ++to.local_cseq;
-  if (method == sip::Method::invite) to.invite_cseq = cseq;
+  // Nothing of either leg changes before the request is sent: a rule or a send that fails
+  // leaves both legs as they were (the next request reuses this CSeq, §12.2.1.1 only asks
+  // that it be higher than the last one sent).
+  const std::uint32_t cseq = to.local_cseq + 1;
   auto builder = leg_request(to, request.method_text(), cseq, local_tag, remote_tag, carries_contact(method));
   copy_end_to_end(request, builder);
   // RFC 4028 §7.4: the other leg's refresh on its own terms.
@@ -220,7 +228,6 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
     uac_timer = UacTimerNegotiation::in_dialog(*to.timer_settings, *to.timer->terms());
     add_timer_headers(uac_timer->request_headers(), builder);
   }
-  remember_sdp(to, request);
   if (method == sip::Method::prack) {
     // RFC 3262 §7.2: RAck = response-num CSeq-num Method. The RSeq numbers pass unchanged
     // between legs; the CSeq is that of osprey's INVITE on this leg.
@@ -230,13 +237,13 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
     }
   }
   int refusal = 0;
-  if (!map_referral(request, builder, to, side == LegSide::caller ? call.caller : call.callee, refusal)) {
-    answer(server, request, refusal);
+  if (!map_referral(request, builder, to, from, refusal)) {
+    answer(server, received, refusal);
     return;
   }
   auto message = builder.build();
   if (message && !apply_rules_out(to, *message)) {
-    answer(server, request, 500, "Header Rule Failed");
+    answer(server, received, 500, "Header Rule Failed");
     return;
   }
   std::string sent_text;
@@ -244,21 +251,33 @@ void B2bua::forward_in_dialog(txn::ServerTransactionId server, const sip::Messag
   std::optional<txn::ClientTransactionId> client;
   if (message) client = table_.send_request(std::move(*message), to.peer);
   if (!client) {
-    answer(server, request, 500);
+    answer(server, received, 500);
     return;
   }
+  // Sent: the legs take what it changed. §12.2.2 and §12.2.1.2: a target refresh updates the
+  // remote target of the leg it came on; the peer's INVITE CSeq is what its ACK will carry.
+  to.local_cseq = cseq;
+  remember_sdp(to, request);
+  if (method == sip::Method::invite) from.remote_invite_cseq = received.cseq()->number;
+  if (refreshes_target(method)) {
+    if (std::string target = contact_uri(received); !target.empty()) from.remote_target = std::move(target);
+  }
+  // RFC 3261 §8.2.6.2: its responses are built from the request as received, never from the
+  // copy the trunk's rules edited.
   pending_.emplace(key(*client), Pending{ref,
                                          server,
                                          side,
                                          method,
-                                         request.clone(),
+                                         received.clone(),
                                          std::move(uas_timer),
                                          std::move(uac_timer),
                                          {},
                                          nullptr,
                                          nullptr,
                                          std::move(sent_text),
-                                         false});
+                                         false,
+                                         cseq,
+                                         {}});
   if (method == sip::Method::invite) pending_by_server_[key(server)] = key(*client);
   call.pending.push_back(*client);
 }
@@ -270,6 +289,24 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
   if (it == pending_.end()) return;
   Pending& pending = it->second;
   if (!pending.standalone_tag.empty()) {
+    if ((status == 401 || status == 407) && !pending.challenged && !pending.sent_text.empty()) {
+      // The trunk challenged osprey's MESSAGE (RFC 3261 §22.2): once more with the trunk's
+      // credentials and the next CSeq, as for a call's requests; the sender never sees the
+      // challenge (it is for osprey), and a second one ends it (no loop).
+      const std::uint32_t cseq = pending.cseq + 1;
+      if (auto retry = with_trunk_credentials(pending.trunk, pending.sent_text, response, cseq)) {
+        std::string text = retry->serialize();
+        if (auto client = table_.send_request(std::move(*retry), pending.standalone_target)) {
+          Pending moved = std::move(pending);
+          moved.sent_text = std::move(text);
+          moved.challenged = true;
+          moved.cseq = cseq;
+          pending_.erase(it);
+          pending_.emplace(key(*client), std::move(moved));
+          return;
+        }
+      }
+    }
     if (status >= 200) {
       on_standalone_response(pending, response);
       pending_.erase(it);
@@ -287,12 +324,10 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
       std::string text = retry->serialize();
       if (auto client = table_.send_request(std::move(*retry), to.peer)) {
         to.local_cseq = cseq;
-        if (pending.method == sip::Method::invite) {
-          to.invite_cseq = cseq;
-          pending_by_server_[key(pending.server)] = key(*client);
-        }
+        if (pending.method == sip::Method::invite) pending_by_server_[key(pending.server)] = key(*client);
         Pending moved = std::move(pending);
         moved.sent_text = std::move(text);
+        moved.cseq = cseq;
         moved.challenged = true;
         pending_.erase(it);
         std::erase_if(call->pending,
@@ -333,6 +368,13 @@ void B2bua::on_in_dialog_response(std::uint64_t client_key, const sip::Message& 
     if (apply_rules_out(from, text)) table_.respond(pending.server, std::move(text), sent_status, to_tag);
   }
   if (status < 200) return;
+  if (call != nullptr && status < 300 && pending.method == sip::Method::invite && pending.request) {
+    // The peer's ACK will become osprey's on the other leg, with this INVITE's CSeq.
+    answered_invites_[client_key] =
+        AnsweredInvite{pending.call, other_side(pending.from),
+                       pending.cseq, pending.request->cseq() ? pending.request->cseq()->number : 0,
+                       {},           now_ + kAckWait};
+  }
   // Final: the transaction pair is done.
   pending_by_server_.erase(key(pending.server));
   if (call != nullptr)

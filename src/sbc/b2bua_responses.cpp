@@ -35,6 +35,7 @@ bool B2bua::on_response(txn::ClientTransactionId transaction, const sip::Message
     }
     return true;
   }
+  if (on_answered_invite_response(id, response)) return true;
   if (on_refresh_response(id, response)) return true;
   return registrations_ && registrations_->on_response(transaction, response);
 }
@@ -139,7 +140,7 @@ void B2bua::on_invite_response(CallRef ref, const sip::Message& received) {
           fork.remote_target = std::move(target);
         fork.route_set = route_set_of(response, true);
         fork.local_cseq = fork.invite_cseq;
-        send_ack(fork, nullptr, fork.local_tag, fork.remote_tag);
+        send_ack(fork, fork.invite_cseq, nullptr, fork.local_tag, fork.remote_tag);
         send_bye(fork, fork.local_tag, fork.remote_tag, {}, call->trunk_set);
         return;
       }
@@ -251,9 +252,9 @@ bool B2bua::answer_trunk_challenge(CallRef ref, Call& call, const sip::Message& 
   return true;
 }
 
-std::string B2bua::send_ack(Leg& to, const sip::Message* source, std::string_view local_tag,
-                            std::string_view remote_tag) {
-  auto builder = leg_request(to, "ACK", to.invite_cseq, local_tag, remote_tag, false);
+std::string B2bua::send_ack(Leg& to, std::uint32_t cseq, const sip::Message* source,
+                            std::string_view local_tag, std::string_view remote_tag) {
+  auto builder = leg_request(to, "ACK", cseq, local_tag, remote_tag, false);
   if (source != nullptr) {
     copy_end_to_end(*source, builder);
     remember_sdp(to, *source);  // a late offer's answer
@@ -279,14 +280,55 @@ bool B2bua::on_ack(const sip::Message& ack, const net::Flow& flow) {
   Leg& to = side == LegSide::caller ? call.callee : call.caller;
   // Only the ACK of the peer's last INVITE on this leg (a stale or replayed one goes nowhere).
   if (!ack.cseq() || ack.cseq()->number != from.remote_invite_cseq) return true;
-  const bool initial = side == LegSide::caller && !call.caller_acked;
-  std::string text = send_ack(to, &ack, to.local_tag, to.remote_tag);
-  if (initial) {
+  if (side == LegSide::caller && !call.caller_acked) {
+    call.callee_ack = send_ack(to, to.invite_cseq, &ack, to.local_tag, to.remote_tag);
     call.caller_acked = true;
-    call.callee_ack = std::move(text);
     call.invite.reset();  // every response to it is sent
+    call.ruled_invite.reset();
+    return true;
+  }
+  // The ACK of a re-INVITE osprey passed on: the ACK of osprey's copy on the other leg, with
+  // that copy's CSeq (not the leg's latest INVITE: a session refresh may have followed).
+  const LegSide to_side = other_side(side);
+  for (auto& [client_key, answered] : answered_invites_) {
+    if (answered.call != ref || answered.side != to_side || !answered.ack.empty() ||
+        answered.peer_cseq != ack.cseq()->number)
+      continue;
+    answered.ack = send_ack(to, answered.cseq, &ack, to.local_tag, to.remote_tag);
+    break;
   }
   return true;
+}
+
+bool B2bua::on_answered_invite_response(std::uint64_t client_key, const sip::Message& response) {
+  auto it = answered_invites_.find(client_key);
+  if (it == answered_invites_.end()) return false;
+  const AnsweredInvite& answered = it->second;
+  Call* call = find(answered.call);
+  if (call == nullptr) {
+    answered_invites_.erase(it);
+    return true;
+  }
+  // RFC 3261 §13.2.2.4: the 2xx came again (our ACK was lost): the same ACK again. Before the
+  // peer's own ACK came there is none yet; the peer's transaction retransmits its 2xx.
+  if (response.status() >= 200 && response.status() < 300 && !answered.ack.empty()) {
+    const Leg& leg = answered.side == LegSide::caller ? call->caller : call->callee;
+    if (auto ack = sip::Message::parse(answered.ack)) table_.send_ack(std::move(*ack), leg.peer);
+  }
+  return true;
+}
+
+bool B2bua::offer_in_flight(const Call& call, CallRef ref, LegSide side) const {
+  for (const txn::ClientTransactionId client : call.pending) {
+    const auto it = pending_.find(key(client));
+    if (it != pending_.end() &&
+        (it->second.method == sip::Method::invite || it->second.method == sip::Method::update))
+      return true;
+  }
+  for (const auto& [client_key, answered] : answered_invites_) {
+    if (answered.call == ref && answered.side == side && answered.ack.empty()) return true;
+  }
+  return false;
 }
 
 bool B2bua::on_cancel(txn::ServerTransactionId invite, const sip::Message& /*cancel*/) {

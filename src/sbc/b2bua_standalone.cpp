@@ -18,6 +18,25 @@ bool B2bua::take_standalone(proxy::RequestContext& context, const RouteMatch& ma
   if (trunk == nullptr) return false;
   auto peer = sip::parse_uri(trunk->peer);
   if (!peer) return false;
+  // The trunk's calls_per_second holds for messages too (sbc/trunk_admission.hpp): a MESSAGE
+  // flood must not reach a trunk whose calls are limited. A trunk its configuration's limits do
+  // not know is refused (fail closed).
+  if (const TrunkAdmissions* admissions = trunk_set_->controls.admissions.get()) {
+    TrunkAdmission* admission = admissions->of(trunk->name);
+    auto admitted =
+        admission != nullptr
+            ? admission->try_admit_request(TrunkAdmission::Clock::now())
+            : tl::expected<void, TrunkAdmission::Refusal>(tl::unexpected(TrunkAdmission::Refusal{
+                  TrunkAdmission::Limit::calls_per_second, TrunkAdmission::kConcurrentRetryAfterSeconds}));
+    if (!admitted) {
+      ++counters_.refused_by_limits;
+      // RFC 3261 §21.5.4 with Retry-After, as a call refused by the trunk's limits.
+      context.answer({503,
+                      "Trunk Limit Reached",
+                      {{"Retry-After", std::to_string(admitted.error().retry_after_seconds)}}});
+      return true;
+    }
+  }
   // What the resolution needs later: the request (its response is built from it) and where
   // it goes. The server transaction waits; the request is the transaction's own and outlives
   // nothing here, so it is copied.
@@ -49,15 +68,19 @@ bool B2bua::take_standalone(proxy::RequestContext& context, const RouteMatch& ma
     copy_end_to_end(*request, builder);
     auto message = builder.build();
     std::optional<txn::ClientTransactionId> client;
-    if (message && apply_rules_out(leg, *message))
+    std::string sent_text;
+    if (message && apply_rules_out(leg, *message)) {
+      // Kept for one repeat with the trunk's credentials, as a call's INVITE (RFC 3261 §22.2).
+      if (trunk->credentials) sent_text = message->serialize();
       client = table_.send_request(std::move(*message), leg.peer);
+    }
     if (!client) {
       answer(server, *request, 500);
       return;
     }
-    Pending pending{
-        CallRef{}, server, LegSide::caller, request->method(), request->clone(), {}, {}, {}, nullptr, nullptr,
-        {},        false};
+    Pending pending{CallRef{}, server,  LegSide::caller, request->method(), request->clone(),     {},
+                    {},        {},      nullptr,         nullptr,           std::move(sent_text), false,
+                    1,         leg.peer};
     pending.standalone_tag = tags_.tag();
     pending.trunk = trunk;
     pending.trunk_set = set;
@@ -72,7 +95,12 @@ void B2bua::on_standalone_response(Pending& pending, const sip::Message& respons
   trunk_leg.trunk = pending.trunk;
   std::optional<sip::Message> edited;
   const sip::Message* ruled = apply_rules_in(trunk_leg, response, edited);
-  const int sent_status = ruled == nullptr ? 500 : status == 503 ? 500 : status;
+  // A trunk's challenge is for osprey, never for the sender: unanswered, it reaches the sender
+  // as 403, as for a call (b2bua_responses.cpp).
+  const int sent_status = ruled == nullptr                 ? 500
+                          : status == 503                  ? 500
+                          : status == 401 || status == 407 ? 403
+                                                           : status;
   auto builder = sip::MessageBuilder::response_to(
       *pending.request, sent_status, sent_status == status ? response.reason() : std::string_view{},
       pending.standalone_tag);

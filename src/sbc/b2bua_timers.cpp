@@ -11,6 +11,16 @@ namespace {
 const SessionTimerSettings* settings_of(const Trunk* trunk) {
   return trunk != nullptr && trunk->session_timers.enabled ? &trunk->session_timers : nullptr;
 }
+// The shortest max_call_duration of the call's trunks (either leg); nullopt: no bound.
+std::optional<std::chrono::seconds> max_duration_of(const Call& call) {
+  std::optional<std::chrono::seconds> shortest;
+  for (const Trunk* trunk : {call.caller.trunk, call.callee.trunk}) {
+    if (trunk == nullptr || trunk->limits.max_call_duration == 0) continue;
+    const std::chrono::seconds limit(trunk->limits.max_call_duration);
+    if (!shortest || limit < *shortest) shortest = limit;
+  }
+  return shortest;
+}
 // Timer headers as a local reply's (a 422 of osprey's own).
 std::vector<std::pair<std::string, std::string>> reply_headers(const TimerHeaders& headers) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -73,6 +83,7 @@ void B2bua::advance(txn::TimePoint now) {
   // tick (every 10 ms) costs nothing the other 99 times.
   if (now < next_timer_scan_) return;
   next_timer_scan_ = now + std::chrono::seconds(1);
+  std::erase_if(answered_invites_, [now](const auto& entry) { return entry.second.expires <= now; });
   for (std::uint32_t index = 0; index < calls_.size(); ++index) {
     // RFC 3261 §13.3.1.4: no ACK from the caller 64*T1 after its 2xx: the session is ended
     // with BYE on both legs (the callee's 2xx retransmissions carried ours until then).
@@ -80,6 +91,14 @@ void B2bua::advance(txn::TimePoint now) {
                                     now - call.confirmed_at > kAckWait) {
       end_call({index, call.generation}, "SIP;cause=408;text=\"No ACK\"");
       continue;
+    }
+    // The trunks' maximum call duration: a call whose BYEs were lost (and that runs no session
+    // timer) ends anyway, and its slot of max_calls comes back.
+    if (Call& call = calls_[index]; call.in_use && call.state == CallState::confirmed) {
+      if (const auto limit = max_duration_of(call); limit && now - call.confirmed_at >= *limit) {
+        end_call({index, call.generation}, "SIP;cause=408;text=\"Maximum call duration\"");
+        continue;
+      }
     }
     for (const LegSide side : {LegSide::caller, LegSide::callee}) {
       Call& call = calls_[index];
@@ -107,11 +126,16 @@ void B2bua::send_refresh(CallRef ref, LegSide side, RefreshMethod method) {
   if (call == nullptr) return;
   Leg& leg = side == LegSide::caller ? call->caller : call->callee;
   if (!leg.timer) return;
+  // One INVITE (or offer) at a time on a leg (RFC 3261 §14.1, RFC 3311 §5.1): with another in
+  // flight the refresh waits, and that one's 2xx refreshes the session anyway.
+  if (offer_in_flight(*call, ref, side)) {
+    leg.timer->defer_refresh(now_);
+    return;
+  }
   // A re-INVITE carries the session as osprey last described it on this leg (RFC 3264 §8: an
   // unchanged offer); without one to repeat, an UPDATE (RFC 3311: no offer needed).
   const bool invite = method == RefreshMethod::reinvite && !leg.sdp.empty();
   const std::uint32_t cseq = ++leg.local_cseq;
-  if (invite) leg.invite_cseq = cseq;
   auto builder = leg_request(leg, invite ? "INVITE" : "UPDATE", cseq, leg.local_tag, leg.remote_tag, true);
   add_timer_headers(leg.timer->refresh_headers(), builder);
   if (invite) builder.body(leg.sdp_type, leg.sdp);
@@ -123,7 +147,7 @@ void B2bua::send_refresh(CallRef ref, LegSide side, RefreshMethod method) {
     return;
   }
   ++counters_.session_refreshes;
-  refreshes_[key(*client)] = Refresh{ref, side, invite};
+  refreshes_[key(*client)] = Refresh{ref, side, invite, cseq};
 }
 
 bool B2bua::on_refresh_response(std::uint64_t client_key, const sip::Message& response) {
@@ -139,7 +163,15 @@ bool B2bua::on_refresh_response(std::uint64_t client_key, const sip::Message& re
   if (response.status() < 300) {
     // §12.2.1.2: a target refresh's 2xx updates the remote target.
     if (std::string target = contact_uri(response); !target.empty()) leg.remote_target = std::move(target);
-    if (refresh.invite) send_ack(leg, nullptr, leg.local_tag, leg.remote_tag);
+    if (refresh.invite) {
+      answered_invites_[client_key] =
+          AnsweredInvite{refresh.call,
+                         refresh.side,
+                         refresh.cseq,
+                         0,
+                         send_ack(leg, refresh.cseq, nullptr, leg.local_tag, leg.remote_tag),
+                         now_ + kAckWait};
+    }
     if (!leg.timer->on_refresh_2xx(now_, response))
       end_call(refresh.call, "SIP;cause=400;text=\"Bad Session-Expires\"");
     return true;

@@ -43,6 +43,9 @@ struct Call {
   // builds the next trunk's INVITE from it. Dropped once the caller ACKed the 2xx; boxed, so
   // that a confirmed call's slot does not keep a parsed message's room (about 1.7 KB).
   std::unique_ptr<sip::Message> invite;
+  // A call from a trunk with rules in: the copy they edited, which the callee leg's INVITE is
+  // built from. The caller's responses still come from `invite`, as received (§8.2.6.2).
+  std::unique_ptr<sip::Message> ruled_invite;
   // The configuration the call started with (its Trunk pointers point into it).
   std::shared_ptr<const TrunkSet> trunk_set;
   // Toward trunks: the trunks still to try (RFC 3261 §16.7-like failover on 408, 5xx and

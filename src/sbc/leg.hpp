@@ -34,12 +34,14 @@ struct Leg {
   // has From: local_uri;tag=local_tag and To: remote_uri;tag=remote_tag (§12.2.1.1).
   std::string local_uri;
   std::string remote_uri;
-  std::string remote_target;             // the peer's Contact URI (§12.1, updated by target refreshes)
-  std::vector<std::string> route_set;    // Route values, first hop first (§12.1.1, §12.1.2)
-  std::string contact;                   // osprey's Contact header value on this leg
-  std::uint32_t local_cseq = 0;          // the last CSeq number osprey used (§12.2.1.1)
-  std::uint32_t remote_cseq = 0;         // the last one received, 0 before any (§12.2.2)
-  std::uint32_t invite_cseq = 0;         // osprey's last INVITE on this leg: its ACK and RAck
+  std::string remote_target;           // the peer's Contact URI (§12.1, updated by target refreshes)
+  std::vector<std::string> route_set;  // Route values, first hop first (§12.1.1, §12.1.2)
+  std::string contact;                 // osprey's Contact header value on this leg
+  std::uint32_t local_cseq = 0;        // the last CSeq number osprey used (§12.2.1.1)
+  std::uint32_t remote_cseq = 0;       // the last one received, 0 before any (§12.2.2)
+  // The callee leg: osprey's dialog-creating INVITE (its last attempt), for its ACK and RAck.
+  // A re-INVITE's or session refresh's ACK takes that INVITE's own CSeq (B2bua::AnsweredInvite).
+  std::uint32_t invite_cseq = 0;
   std::uint32_t remote_invite_cseq = 0;  // the peer's last INVITE on this leg: its ACK's CSeq
   // Where requests on this leg go: latched to where the peer is (the caller's own flow, the
   // trunk's address the INVITE went to), not to what its Contact claims.

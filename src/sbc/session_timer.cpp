@@ -138,6 +138,12 @@ SessionTimerAction LegSessionTimer::on_refresh_timeout(TimePoint) {
   return end_call(reason(408, "Session refresh timed out"));
 }
 
+void LegSessionTimer::defer_refresh(TimePoint now) {
+  if (!refresh_in_flight_) return;
+  refresh_in_flight_ = false;
+  refresh_due_ = std::min(now + kGlareDelay, session_end());
+}
+
 void LegSessionTimer::retry_refresh_later(TimePoint now) {
   // RFC 4028 §10 ends the session only on 408/481/timeouts; after another failure the session
   // lives until its interval runs out, so try again halfway to that end while a transaction

@@ -74,6 +74,10 @@ class LegSessionTimer {
   SessionTimerAction on_refresh_failed(TimePoint now, const sip::Message& response);
   // The refresh timed out (no final response, §10): end the call.
   SessionTimerAction on_refresh_timeout(TimePoint now);
+  // The refresh poll() asked for could not go out yet: another offer or INVITE is in flight on
+  // the leg (RFC 3261 §14.1, RFC 3311 §5.1: one at a time). Asked for again shortly, while the
+  // session has time left; that other transaction's 2xx refreshes the session anyway.
+  void defer_refresh(TimePoint now);
 
   bool active() const { return terms_.has_value() && !ended_; }
   const std::optional<SessionTerms>& terms() const { return terms_; }

@@ -33,8 +33,15 @@ struct TrunkRegistration {
 
 // Per-trunk admission; 0 means unlimited.
 struct TrunkLimits {
+  // A call with no session timer whose two BYEs are lost would otherwise be held, and counted
+  // against max_calls, for ever: 4 hours, longer than nearly every real call.
+  static constexpr std::uint32_t kDefaultMaxCallDuration = 14400;
+
   double calls_per_second = 0;
   std::uint32_t max_calls = 0;  // concurrent calls through the trunk, both directions
+  // Seconds a confirmed call through the trunk may last; then osprey ends it with BYE on both
+  // legs (Reason, RFC 3326). 0: no bound.
+  std::uint32_t max_call_duration = kDefaultMaxCallDuration;
 };
 
 // Where the caller's identity is read and written on calls leaving toward this trunk

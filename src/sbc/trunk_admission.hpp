@@ -72,15 +72,25 @@ class TrunkAdmission {
   };
 
   TrunkAdmission(const TrunkLimits& limits, Clock::time_point now);
+  // The same trunk under a reloaded configuration: its new limits over `previous`'s state
+  // (the calls it counts, its tokens), which both then share. A reload never resets a trunk's
+  // count of calls in progress, so max_calls holds across it.
+  TrunkAdmission(const TrunkLimits& limits, const TrunkAdmission& previous);
 
   // Admits a call starting at `now` (either direction), or says which limit refused it. A call
   // refused for concurrency spends no token.
   tl::expected<Ticket, Refusal> try_admit(Clock::time_point now);
+  // A request toward the trunk outside any call (a MESSAGE): one token of calls_per_second, so
+  // that messages cannot go where calls may not; the concurrent-call limit is not about it.
+  tl::expected<void, Refusal> try_admit_request(Clock::time_point now);
 
   std::uint32_t active_calls() const;
   const TrunkLimits& limits() const { return limits_; }
 
  private:
+  // Takes a token of calls_per_second; the caller holds the lock.
+  tl::expected<void, Refusal> take_token(Clock::time_point now);
+
   TrunkLimits limits_;
   std::shared_ptr<Shared> shared_;
 };
@@ -89,7 +99,11 @@ class TrunkAdmission {
 // the workers (its map is never changed after construction, so lookups take no lock).
 class TrunkAdmissions {
  public:
-  TrunkAdmissions(const std::vector<Trunk>& trunks, TrunkAdmission::Clock::time_point now);
+  // `previous`: the admissions of the configuration this one replaces (SIGHUP); a trunk of the
+  // same name carries its state over (see the TrunkAdmission constructor above). A trunk that
+  // is new or renamed starts with no call counted.
+  TrunkAdmissions(const std::vector<Trunk>& trunks, TrunkAdmission::Clock::time_point now,
+                  const TrunkAdmissions* previous = nullptr);
 
   // nullptr for a trunk not configured.
   TrunkAdmission* of(std::string_view trunk_name) const;

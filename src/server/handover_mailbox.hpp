@@ -16,6 +16,10 @@
 // (counted by the caller as dropped); over UDP the sender retransmits (RFC 3261 §17.1.1.2),
 // over a stream the transaction times out (Timer B/F). A live owner empties the mailbox at
 // least every tick, so only a flood fills it.
+//
+// Requests at a B2BUA leg's Contact are bounded on their own too (kLegRequestCapacity): the
+// worker index in such a Request-URI is all anyone needs to aim them at one worker, so a flood
+// of them must not take the room that responses and CANCELs need to reach their owner.
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +39,8 @@ class HandoverMailbox {
   static constexpr std::chrono::microseconds kActiveWindow{1000};
   // About 8 MB of letters (a parsed response is under 2 KB): far more than a tick's traffic.
   static constexpr std::size_t kCapacity = 4096;
+  // Of which requests at a B2BUA leg's Contact take at most this many.
+  static constexpr std::size_t kLegRequestCapacity = 1024;
 
   struct Letter {
     // Or a CANCEL looking for its INVITE (Worker::pass_cancel_on), or a request for a B2BUA
@@ -42,13 +48,14 @@ class HandoverMailbox {
     sip::Message response;
     net::Flow flow;
     unsigned cancel_visits = 0;  // a CANCEL: how many workers looked for its INVITE so far
+    bool leg_request = false;    // a request at a B2BUA leg's Contact (kLegRequestCapacity)
   };
 
   enum class Put {
     queued,      // the owner will find it when it next runs
     wake_owner,  // queued; the owner has been quiet for longer than the window and no wake-up
                  // is on its way yet: the caller must wake it
-    full,        // refused: kCapacity letters are waiting
+    full,        // refused: kCapacity letters are waiting (kLegRequestCapacity leg requests)
   };
   // Any thread.
   Put put(Letter letter, Clock::time_point now);
@@ -64,6 +71,7 @@ class HandoverMailbox {
  private:
   std::mutex mutex_;
   std::vector<Letter> letters_;
+  std::size_t leg_requests_ = 0;  // of letters_
   bool wake_pending_ = false;
   std::atomic<bool> has_mail_{false};
   std::atomic<Clock::rep> last_active_{0};

@@ -152,13 +152,8 @@ tl::expected<void, std::string> Server::start_workers() {
                               dialog_tokens_.get()};
   for (auto& worker : workers_) worker->attach_security(shared, users_.get(), settings_);
   if (!settings_.sbc.trunks.empty()) {
-    trunk_admissions_ =
-        std::make_unique<sbc::TrunkAdmissions>(settings_.sbc.trunks, std::chrono::steady_clock::now());
-    trunk_authenticators_ = std::make_unique<sbc::TrunkAuthenticators>(
-        settings_.sbc.trunks, settings_.domains.empty() ? std::string("osprey") : settings_.domains.front(),
-        *nonces_, *nonce_counts_);
-    for (auto& worker : workers_)
-      worker->attach_trunk_admissions(trunk_admissions_.get(), trunk_authenticators_.get());
+    trunk_controls_ = trunk_controls_for(settings_.sbc);
+    for (auto& worker : workers_) worker->attach_trunk_controls(settings_.sbc, trunk_controls_);
     transfer_index_ = std::make_unique<sbc::TransferIndex>();
     for (auto& worker : workers_) worker->attach_transfer_index(transfer_index_.get());
   }
@@ -169,8 +164,20 @@ tl::expected<void, std::string> Server::start_workers() {
   return {};
 }
 
+sbc::TrunkControls Server::trunk_controls_for(const sbc::SbcSettings& sbc) const {
+  return sbc::TrunkControls{
+      .admissions = std::make_shared<sbc::TrunkAdmissions>(sbc.trunks, std::chrono::steady_clock::now(),
+                                                           trunk_controls_.admissions.get()),
+      .authenticators = std::make_shared<const sbc::TrunkAuthenticators>(
+          sbc.trunks, settings_.domains.empty() ? std::string("osprey") : settings_.domains.front(), *nonces_,
+          *nonce_counts_)};
+}
+
 void Server::reload_sbc(const sbc::SbcSettings& settings) {
-  for (auto& worker : workers_) worker->reload_sbc(settings);
+  // The limits and inbound passwords come from the reloaded configuration too: a trunk it adds
+  // or renames is limited from its first call, a rotated password is the one asked for.
+  trunk_controls_ = trunk_controls_for(settings);
+  for (auto& worker : workers_) worker->reload_sbc(settings, trunk_controls_);
 }
 
 Server::~Server() { stop(); }

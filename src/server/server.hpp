@@ -59,9 +59,9 @@ class Server {
   // Re-reads the TLS certificate and key when they changed (or always, when `force`: SIGHUP).
   // New connections use the new certificate; open ones keep theirs. Logs what happened.
   void reload_tls(bool force);
-  // SBC mode: the trunks' rules, routes and policies of a re-read configuration, for new calls
-  // (SIGHUP); calls in progress keep theirs. Limits and inbound credentials stay those of the
-  // start (a trunk added since has no limits, and its inbound credentials are refused).
+  // SBC mode: the trunks' rules, routes, policies, limits and inbound credentials of a re-read
+  // configuration, for new calls (SIGHUP); calls in progress keep theirs. A trunk that stays
+  // keeps its count of calls in progress. The thread that started the server.
   void reload_sbc(const sbc::SbcSettings& settings);
   // Stops every worker; idempotent.
   void stop();
@@ -112,14 +112,16 @@ class Server {
   std::condition_variable housekeeping_wake_;
   bool stopping_ = false;
   std::shared_ptr<net::TlsContextStore> tls_;
-  // SBC mode: each trunk's calls-per-second and concurrent-call limits, for every worker;
-  // declared before the workers so that it outlives them.
-  std::unique_ptr<sbc::TrunkAdmissions> trunk_admissions_;
-  // Attended transfer across workers (sbc/transfer_index.hpp).
+  // SBC mode: the current configuration's trunk limits and inbound digest accounts, for every
+  // worker (a reload builds new ones, the admissions carrying each surviving trunk's counts
+  // over); declared before the workers so that they outlive them.
+  sbc::TrunkControls trunk_controls_;
+  // Attended transfer across workers (sbc/transfer_index.hpp); before the workers, as above.
   std::unique_ptr<sbc::TransferIndex> transfer_index_;
-  std::unique_ptr<sbc::TrunkAuthenticators> trunk_authenticators_;  // trunks with inbound_credentials
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<BoundListener> bound_;
+
+  sbc::TrunkControls trunk_controls_for(const sbc::SbcSettings& sbc) const;
 };
 
 }  // namespace osprey::server

@@ -99,9 +99,9 @@ Worker::Worker(unsigned index, const ServerSettings& settings, net::ConnectionCo
   }
 }
 
-void Worker::reload_sbc(const sbc::SbcSettings& settings) {
+void Worker::reload_sbc(const sbc::SbcSettings& settings, const sbc::TrunkControls& controls) {
   if (!b2bua_) return;
-  boost::asio::post(io_context_, [this, settings] { b2bua_->reload(settings); });
+  boost::asio::post(io_context_, [this, settings, controls] { b2bua_->reload(settings, controls); });
 }
 
 bool Worker::is_local_user(const sip::Uri& uri) const {
@@ -344,11 +344,13 @@ void Worker::on_message(std::string_view bytes, const net::Flow& flow) {
     }
     txn::stamp_received(message, flow);  // §18.2.1, RFC 3581 §4
     // SBC mode: an in-dialog request at a B2BUA leg's Contact belongs to the worker that owns
-    // the call (its index is in the Contact), before any transaction is opened here.
+    // the call (its index is in the Contact), before any transaction is opened here. Only one
+    // at an address of ours (B2bua::claims) naming a worker that exists crosses, in a share of
+    // the owner's mailbox of its own: anyone can write such a Request-URI.
     if (b2bua_ && peers_.size() > 1) {
       if (auto leg = sbc::leg_address_of(message);
-          leg && leg->worker != index_ && leg->worker < peers_.size()) {
-        peers_[leg->worker]->hand_over(std::move(message), flow);
+          leg && leg->worker != index_ && leg->worker < peers_.size() && b2bua_->claims(message)) {
+        peers_[leg->worker]->hand_over(std::move(message), flow, 0, true);
         return;
       }
     }
@@ -368,9 +370,11 @@ bool Worker::pass_cancel_on(sip::Message& cancel, const net::Flow& flow) {
   return true;
 }
 
-void Worker::hand_over(sip::Message response, const net::Flow& flow, unsigned cancel_visits) {
+void Worker::hand_over(sip::Message response, const net::Flow& flow, unsigned cancel_visits,
+                       bool leg_request) {
   // The Message owns its bytes (take_in copies them): it moves across as it is, parsed once.
-  switch (mailbox_.put({std::move(response), flow, cancel_visits}, HandoverMailbox::Clock::now())) {
+  switch (
+      mailbox_.put({std::move(response), flow, cancel_visits, leg_request}, HandoverMailbox::Clock::now())) {
     case HandoverMailbox::Put::wake_owner: boost::asio::post(io_context_, [this] { drain_mailbox(); }); break;
     case HandoverMailbox::Put::full: counters_.dropped.fetch_add(1, std::memory_order_relaxed); break;
     case HandoverMailbox::Put::queued: break;

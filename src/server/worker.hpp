@@ -97,13 +97,10 @@ class Worker final : public net::TransportListener {
   void attach_security(const SharedSecurity& shared, const store::UserStore* users,
                        const ServerSettings& settings);
 
-  // SBC mode: the trunks' limits, shared by every worker and owned by the Server; before
+  // SBC mode: the trunks' limits and inbound digest accounts, shared by every worker; before
   // start(). Without trunks it is not called.
-  void attach_trunk_admissions(const sbc::TrunkAdmissions* admissions,
-                               const sbc::TrunkAuthenticators* authenticators) {
-    if (!b2bua_) return;
-    b2bua_->set_admissions(admissions);
-    b2bua_->set_trunk_authenticators(authenticators);
+  void attach_trunk_controls(const sbc::SbcSettings& settings, const sbc::TrunkControls& controls) {
+    if (b2bua_) b2bua_->reload(settings, controls);
   }
 
   // SBC mode: the dialogs of every worker's calls and the transfer tokens (attended transfer
@@ -114,7 +111,7 @@ class Worker final : public net::TransportListener {
 
   // Thread-safe: SBC mode's new trunks and routes (SIGHUP), for the calls that start from now
   // on; calls in progress keep theirs. Without trunks at start it does nothing.
-  void reload_sbc(const sbc::SbcSettings& settings);
+  void reload_sbc(const sbc::SbcSettings& settings, const sbc::TrunkControls& controls);
 
   void on_message(std::string_view bytes, const net::Flow& flow) override;
   // Every worker of the server, by index, set once before start(): responses are handed to the
@@ -123,7 +120,8 @@ class Worker final : public net::TransportListener {
   // Thread-safe: a response another worker read, for this worker's transaction table. It waits
   // in the mailbox until this worker runs next (at most one tick); a quiet worker is woken.
   // `cancel_visits`: for a CANCEL passed on by pass_cancel_on, the workers that looked so far.
-  void hand_over(sip::Message response, const net::Flow& flow, unsigned cancel_visits = 0);
+  void hand_over(sip::Message response, const net::Flow& flow, unsigned cancel_visits = 0,
+                 bool leg_request = false);
   void on_connection_closed(net::ConnectionId connection) override;
 
   const WorkerCounters& counters() const { return counters_; }

@@ -17,6 +17,8 @@ SIPp UAS acting as a carrier trunk (`[[trunk]]`, `[[dialplan.route]]`).
      eight source ports (spread over the workers: each reaches the worker owning the call) and
      hangs up, and bob gets the BYE.
   4. SIGHUP after the trunk's rule changed in the file: the next call carries the new rule.
+     SIGHUP after the file gave the trunk inbound credentials: the trunk's next call is challenged
+     with 407 for them (the reload rebuilt the trunks' digest accounts and limits too).
   5. 1,000 concurrent calls (sipp/sbc_load_*.xml) set up, held together and torn down: every
      one succeeds on both sides, and then each worker logs that it has no call up, with the
      calls it started adding up to every call made (no dialog left behind).
@@ -295,6 +297,47 @@ def case_reload(port, server, work, checks):
                   f"after SIGHUP a new call carries the reloaded rule's header ({code}, {uas_code})")
 
 
+def case_reload_controls(port, server, checks):
+    """SIGHUP: the trunks' inbound credentials (and limits) as the file says now."""
+    with open(server.config) as f:
+        text = f.read()
+    with open(server.config, "w") as f:
+        f.write(text.replace('sources = ["127.0.0.1"]\n',
+                             'sources = ["127.0.0.1"]\n\n[trunk.inbound_auth]\nusername = "carrier"\n'
+                             'password = "rotated-secret"\n\n', 1))
+    reloads = server.read_log().count("trunks and routes reloaded")
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while server.read_log().count("trunks and routes reloaded") <= reloads and time.monotonic() < deadline:
+        time.sleep(0.05)
+    trunk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        trunk.bind(("127.0.0.1", 0))
+        trunk.settimeout(3)
+        trunk_port = trunk.getsockname()[1]
+        invite = (f"INVITE sip:bob@127.0.0.1 SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP 127.0.0.1:{trunk_port};branch=z9hG4bKreloaded1;rport\r\n"
+                  f"Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=tr9\r\n"
+                  f"To: <sip:bob@127.0.0.1>\r\nCall-ID: trunk-call-9@carrier.internal\r\nCSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:gw@127.0.0.1:{trunk_port}>\r\nContent-Length: 0\r\n\r\n").encode()
+        trunk.sendto(invite, ("127.0.0.1", port))
+        final = None
+        deadline = time.monotonic() + 5
+        while final is None and time.monotonic() < deadline:
+            try:
+                reply = trunk.recvfrom(65535)[0]
+            except socket.timeout:
+                break
+            if (h.status_of(reply) or 0) >= 200:
+                final = reply
+        status = final and h.status_of(final)
+        checks.expect(status == 407 and h.header(final, "Proxy-Authenticate") is not None,
+                      f"after SIGHUP the trunk's call is challenged for its new inbound credentials "
+                      f"(407, not 403 for an account the reload did not build: {status})")
+    finally:
+        trunk.close()
+
+
 def case_load(port, server, work, checks):
     uas_port = PORTS["uas"]
     uas = Sipp(work, "trunk_load", ["-sf", os.path.join(SIPP, "sbc_load_uas.xml"), "-p", str(uas_port),
@@ -346,6 +389,7 @@ def main():
             case_refusals(port, work, checks)
             case_inbound(port, work, checks)
             case_reload(port, server, work, checks)
+            case_reload_controls(port, server, checks)
             case_load(port, server, work, checks)
         h.expect_clean_stop(checks, server)
     checks.finish()

@@ -25,6 +25,7 @@ transport = "tcp"
 sources = ["203.0.113.0/24"]
 calls_per_second = 10
 max_calls = 100
+max_call_duration = 7200
 [trunk.auth]
 username = "acme"
 password = "s3cret"
@@ -68,6 +69,8 @@ TEST(TrunkConfig, ReadsEveryKeyOfATrunkAndItsRoutes) {
   EXPECT_FALSE(carrier.sources.contains(boost::asio::ip::make_address("192.0.2.10")));
   EXPECT_EQ(carrier.limits.calls_per_second, 10.0);
   EXPECT_EQ(carrier.limits.max_calls, 100u);
+  EXPECT_EQ(carrier.limits.max_call_duration, 7200u);
+  EXPECT_EQ(config->trunks[1].limits.max_call_duration, 14400u);  // the default: 4 hours
   ASSERT_TRUE(carrier.credentials);
   EXPECT_EQ(carrier.credentials->username, "acme");
   EXPECT_EQ(carrier.credentials->realm, "carrier.example");
@@ -130,6 +133,8 @@ TEST(TrunkConfig, ErrorsNameTheLineAndKey) {
       error_for("[[trunk]]\nname = \"c\"\npeer = \"sip:a.example\"\n[trunk.session_timers]\nmin_se = 300\n"
                 "session_expires = 200\n"),
       "osprey.toml:7: key 'trunk[0].session_timers.session_expires': must be at least min_se (300)");
+  EXPECT_EQ(error_for("[[trunk]]\nname = \"c\"\npeer = \"sip:a.example\"\nmax_call_duration = 604801\n"),
+            "osprey.toml:5: key 'trunk[0].max_call_duration': must be an integer between 0 and 604800");
   EXPECT_EQ(error_for("[[trunk]]\nname = \"c\"\npeer = \"sip:a.example\"\nmax_call = 3\n"),
             "osprey.toml:5: key 'trunk[0].max_call': unknown key (did you mean 'max_calls'?)");
   EXPECT_EQ(error_for("[[trunk]]\nname = \"c\"\npeer = \"sip:a.example\"\n[[trunk]]\nname = \"c\"\npeer = "

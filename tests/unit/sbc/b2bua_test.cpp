@@ -117,6 +117,35 @@ class AddHeaderRules final : public HeaderRules {
   bool fail_;
 };
 
+// A trunk's rules that rewrite one header of every message (rules in: what a request's
+// response must not be built from).
+class ReplaceHeaderRules final : public HeaderRules {
+ public:
+  ReplaceHeaderRules(sip::HeaderId id, std::string value) : id_(id), value_(std::move(value)) {}
+  tl::expected<void, std::string> apply(sip::Message& message) const override {
+    message.replace_header(id_, value_);
+    return {};
+  }
+
+ private:
+  sip::HeaderId id_;
+  std::string value_;
+};
+
+// A trunk's rules that fail on requests of one method only.
+class FailOnMethodRules final : public HeaderRules {
+ public:
+  explicit FailOnMethodRules(sip::Method method) : method_(method) {}
+  tl::expected<void, std::string> apply(sip::Message& message) const override {
+    if (message.is_request() && message.method() == method_)
+      return tl::unexpected(std::string("rule failed"));
+    return {};
+  }
+
+ private:
+  sip::Method method_;
+};
+
 SbcSettings settings() {
   SbcSettings sbc;
   Trunk carrier;
@@ -796,10 +825,9 @@ TEST_F(B2buaTest, TrunkLimitsPassTheCallOnThenRefuseWithRetryAfter) {
   SbcSettings sbc = settings();
   sbc.trunks[0].limits.max_calls = 1;
   sbc.trunks[1].limits.max_calls = 1;
-  TrunkAdmissions admissions(sbc.trunks, TrunkAdmission::Clock::now());
   B2bua b2bua(0, sbc, table_, transport_, identity_,
               [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
-  b2bua.set_admissions(&admissions);
+  b2bua.reload(sbc, {std::make_shared<TrunkAdmissions>(sbc.trunks, TrunkAdmission::Clock::now()), nullptr});
   user_.b2bua = &b2bua;
   const auto call = [this](int n) {
     std::string text = alice_invite();
@@ -857,7 +885,8 @@ TEST_F(B2buaTest, ATrunkWithInboundCredentialsIsChallengedBeforeAnyCall) {
   sbc.trunks[0].inbound_credentials = TrunkCredentials{.username = "carrier", .password = "pw", .realm = {}};
   security::NonceService nonces(security::NonceService::random_secret());
   security::NonceCounts counts(security::NonceCounts::retention_for(nonces));
-  TrunkAuthenticators authenticators(sbc.trunks, "example.com", nonces, counts);
+  auto authenticators =
+      std::make_shared<const TrunkAuthenticators>(sbc.trunks, "example.com", nonces, counts);
   B2bua b2bua(
       0, sbc, table_, transport_, identity_,
       [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
@@ -874,7 +903,7 @@ TEST_F(B2buaTest, ATrunkWithInboundCredentialsIsChallengedBeforeAnyCall) {
   // No verifier: fail closed.
   feed(invite, kCarrier);
   EXPECT_EQ(responses_to(kCarrier, 403).size(), 1u);
-  b2bua.set_trunk_authenticators(&authenticators);
+  b2bua.reload(sbc, {nullptr, authenticators});
   std::string again = invite;
   again.replace(again.find("z9hG4bKin2"), 10, "z9hG4bKin3");
   again.replace(again.find("inbound-2"), 9, "inbound-3");
@@ -906,6 +935,136 @@ TEST_F(B2buaTest, AMessageToATrunkRouteIsOneTransactionWithNothingOfTheSender) {
   EXPECT_NE(accepted[0].to()->tag(), "callee-tag");
   EXPECT_EQ(accepted[0].serialize().find("CarrierSwitch"), std::string::npos);
   EXPECT_EQ(b2bua_.call_count(), 0u);  // no call
+}
+
+TEST_F(B2buaTest, AMessageToATrunkSpendsItsCallsPerSecond) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].limits.calls_per_second = 1;
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  b2bua.reload(sbc, {std::make_shared<TrunkAdmissions>(sbc.trunks, TrunkAdmission::Clock::now()), nullptr});
+  user_.b2bua = &b2bua;
+  for (const std::string n : {"1", "2"}) {
+    std::string text = alice_invite();
+    text.replace(0, 6, "MESSAGE");
+    text.replace(text.find("CSeq: 10 INVITE"), 15, "CSeq: 10 MESSAGE");
+    text.replace(text.find("z9hG4bKalice1"), 13, "z9hG4bKmsg" + n);
+    text.replace(text.find("caller-call-1"), 13, "message-" + n);
+    feed(text, kAlice);
+  }
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::message).size(), 1u);
+  auto refused = responses_to(kAlice, 503);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_TRUE(refused[0].first_value(sip::HeaderId::retry_after).has_value());
+  EXPECT_EQ(b2bua.counters().refused_by_limits, 1u);
+}
+
+TEST_F(B2buaTest, AMessagesTrunkChallengeIsAnsweredNeverPassedOn) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].credentials = TrunkCredentials{.username = "osprey", .password = "s3cret", .realm = {}};
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  std::string text = alice_invite();
+  text.replace(0, 6, "MESSAGE");
+  text.replace(text.find("CSeq: 10 INVITE"), 15, "CSeq: 10 MESSAGE");
+  feed(text, kAlice);
+  const std::string challenge =
+      "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n1\", algorithm=MD5, qop=\"auth\"\r\n";
+  feed(answer(requests_to(kCarrier, sip::Method::message).at(0), 407, challenge), kCarrier);
+  auto messages = requests_to(kCarrier, sip::Method::message);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[1].cseq()->number, messages[0].cseq()->number + 1);
+  EXPECT_EQ(messages[1].call_id(), messages[0].call_id());
+  const auto credentials = messages[1].first_value(sip::HeaderId::proxy_authorization);
+  ASSERT_TRUE(credentials);
+  EXPECT_NE(credentials->find("username=\"osprey\""), std::string_view::npos);
+  EXPECT_EQ(responses_to(kAlice, 407).size(), 0u);
+  // Challenged again: the password was refused; no loop, and the sender gets 403, not 407.
+  feed(answer(messages[1], 407, challenge), kCarrier);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::message).size(), 2u);
+  EXPECT_EQ(responses_to(kAlice, 407).size(), 0u);
+  EXPECT_EQ(responses_to(kAlice, 403).size(), 1u);
+}
+
+TEST_F(B2buaTest, ResponsesAreBuiltFromTheRequestAsReceivedNotAsTheRulesEditedIt) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].rules_in =
+      std::make_shared<ReplaceHeaderRules>(sip::HeaderId::from, "<sip:ruled@carrier.example>;tag=ruled");
+  B2bua b2bua(
+      0, sbc, table_, transport_, identity_,
+      [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); },
+      UserLocation{.location = &store_,
+                   .clock = [] { return std::int64_t{1'800'000'000}; },
+                   .connection_open = {},
+                   .is_local_user = {}});
+  user_.b2bua = &b2bua;
+  feed(
+      "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKin5\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=t1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: inbound-5@carrier.example\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"
+      "Content-Length: 0\r\n\r\n",
+      kCarrier);
+  auto invites = requests_to(kBob, sip::Method::invite);
+  ASSERT_EQ(invites.size(), 1u);
+  feed(answer(invites[0], 200, {}, "bob-tag", "sip:bob@198.51.100.7:5062"), kBob);
+  auto oks = responses_to(kCarrier, 200);
+  ASSERT_EQ(oks.size(), 1u);
+  EXPECT_EQ(oks[0].from()->tag(), "t1");  // RFC 3261 §8.2.6.2
+  // In the dialog too: the carrier's INFO, answered by bob.
+  feed(in_dialog("ACK", uri_of_contact(oks[0]), "<sip:+15551230000@carrier.example>;tag=t1",
+                 std::string(oks[0].to()->text), "inbound-5@carrier.example", 1, "z9hG4bKin5ack",
+                 "192.0.2.50:5060"),
+       kCarrier);
+  feed(in_dialog("INFO", uri_of_contact(oks[0]), "<sip:+15551230000@carrier.example>;tag=t1",
+                 std::string(oks[0].to()->text), "inbound-5@carrier.example", 2, "z9hG4bKin5info",
+                 "192.0.2.50:5060"),
+       kCarrier);
+  auto infos = requests_to(kBob, sip::Method::info);
+  ASSERT_EQ(infos.size(), 1u);
+  feed(answer(infos[0], 200, {}, "bob-tag"), kBob);
+  oks = responses_to(kCarrier, 200);
+  ASSERT_EQ(oks.size(), 2u);
+  EXPECT_EQ(oks[1].cseq()->method_text, "INFO");
+  EXPECT_EQ(oks[1].from()->tag(), "t1");
+}
+
+TEST_F(B2buaTest, ARequestThatCannotBeSentLeavesBothLegsAsTheyWere) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].rules_out = std::make_shared<FailOnMethodRules>(sip::Method::update);
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 200), kCarrier);
+  auto ok = std::move(responses_to(kAlice, 200).at(0));
+  alice_acks(ok);
+  const std::string alice_from = "\"Alice\" <sip:alice@example.com>;tag=a1";
+  // Alice's UPDATE moves her target, but the trunk's rule refuses it: nothing goes, nothing moves.
+  feed(in_dialog("UPDATE", uri_of_contact(ok), alice_from, std::string(ok.to()->text),
+                 "caller-call-1@192.0.2.9", 11, "z9hG4bKupd1", "192.0.2.9:5070",
+                 "Contact: <sip:alice@192.0.2.9:5099>\r\n"),
+       kAlice);
+  auto refused = responses_to(kAlice, 500);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].cseq()->number, 11u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::update).size(), 0u);
+  // The next request on the carrier leg takes the CSeq the refused one did not use.
+  feed(in_dialog("INFO", uri_of_contact(ok), alice_from, std::string(ok.to()->text),
+                 "caller-call-1@192.0.2.9", 12, "z9hG4bKinfo1", "192.0.2.9:5070"),
+       kAlice);
+  auto infos = requests_to(kCarrier, sip::Method::info);
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0].cseq()->number, 2u);
+  // Alice's remote target is still the one she had: the carrier's BYE reaches her there.
+  feed(in_dialog("BYE", uri_of_contact(invite), "<sip:00442071234567@192.0.2.50>;tag=callee-tag",
+                 std::string(invite.from()->text), std::string(*invite.call_id()), 5, "z9hG4bKcbye",
+                 "192.0.2.50:5060"),
+       kCarrier);
+  auto byes = requests_to(kAlice, sip::Method::bye);
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(byes[0].request_uri().text, "sip:alice@192.0.2.9:5070");
 }
 
 TEST_F(B2buaTest, ATrunkNeverReachesAnotherTrunk) {
@@ -954,6 +1113,55 @@ TEST_F(B2buaTest, TrunkRulesRunOnWhatGoesToAndComesFromTheTrunk) {
   feed(answer(invite, 200), kCarrier);
   alice_acks(responses_to(kAlice, 200).at(0));
   EXPECT_EQ(requests_to(kCarrier, sip::Method::ack).at(0).first_value("X-Carrier-Account"), "4711");
+}
+
+TEST_F(B2buaTest, AReloadAppliesItsLimitsAndKeepsTheCallsInProgressCounted) {
+  // Started without limits; a call is up on the carrier.
+  SbcSettings sbc = settings();
+  auto admissions = std::make_shared<TrunkAdmissions>(sbc.trunks, TrunkAdmission::Clock::now());
+  b2bua_.reload(sbc, {admissions, nullptr});
+  auto first = answered_call();
+  alice_acks(first.caller_ok);
+  // The reloaded file gives the carrier one call at most, and the backup none beyond one: the
+  // call in progress counts against the new limit, so the next one goes to the backup.
+  sbc.trunks[0].limits.max_calls = 1;
+  sbc.trunks[1].limits.max_calls = 1;
+  b2bua_.reload(
+      sbc, {std::make_shared<TrunkAdmissions>(sbc.trunks, TrunkAdmission::Clock::now(), admissions.get()),
+            nullptr});
+  std::string text = alice_invite();
+  text.replace(text.find("z9hG4bKalice1"), 13, "z9hG4bKalice2");
+  text.replace(text.find("caller-call-1"), 13, "caller-call-2");
+  feed(text, kAlice);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 1u);
+  EXPECT_EQ(requests_to(kBackup, sip::Method::invite).size(), 1u);
+  EXPECT_EQ(b2bua_.counters().refused_by_limits, 1u);
+}
+
+TEST_F(B2buaTest, AReloadedInboundPasswordIsTheOneAskedFor) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].inbound_credentials =
+      TrunkCredentials{.username = "carrier", .password = "pw", .realm = "old"};
+  security::NonceService nonces(security::NonceService::random_secret());
+  security::NonceCounts counts(security::NonceCounts::retention_for(nonces));
+  b2bua_.reload(
+      sbc, {nullptr, std::make_shared<const TrunkAuthenticators>(sbc.trunks, "example.com", nonces, counts)});
+  sbc.trunks[0].inbound_credentials =
+      TrunkCredentials{.username = "carrier", .password = "pw2", .realm = "new"};
+  b2bua_.reload(
+      sbc, {nullptr, std::make_shared<const TrunkAuthenticators>(sbc.trunks, "example.com", nonces, counts)});
+  feed(
+      "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKin9\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:+15551230000@carrier.example>;tag=t1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: inbound-9@carrier.example\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.50:5060>\r\n"
+      "Content-Length: 0\r\n\r\n",
+      kCarrier);
+  auto challenged = responses_to(kCarrier, 407);
+  ASSERT_EQ(challenged.size(), 1u);
+  const auto challenge = challenged[0].first_value(sip::HeaderId::proxy_authenticate);
+  ASSERT_TRUE(challenge.has_value());
+  EXPECT_NE(challenge->find("realm=\"new\""), std::string_view::npos) << *challenge;
+  b2bua_.reload(settings());  // the accounts refer to this test's nonces
 }
 
 TEST_F(B2buaTest, AReloadAppliesToNewCallsAndLeavesCallsInProgressAlone) {
@@ -1066,6 +1274,78 @@ TEST_F(B2buaTimerTest, AnUnansweredRefreshEndsTheCallOnBothLegsWithAReason) {
   EXPECT_TRUE(to_carrier[0].first_value(sip::HeaderId::reason).has_value());
   EXPECT_EQ(timed_.counters().sessions_ended, 1u);
   EXPECT_EQ(timed_.call_count(), 0u);
+}
+
+TEST_F(B2buaTimerTest, ARefreshWaitsForAnOfferInFlightAndEachAckCarriesItsOwnInvitesCSeq) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 200), kCarrier);
+  auto ok = std::move(responses_to(kAlice, 200).at(0));
+  alice_acks(ok);
+  const std::string alice_leg = uri_of_contact(ok);
+  const std::string alice_from = "\"Alice\" <sip:alice@example.com>;tag=a1";
+  const std::string alice_to(ok.to()->text);
+  // Alice's re-INVITE goes to the carrier and waits there for its answer.
+  feed(in_dialog("INVITE", alice_leg, alice_from, alice_to, "caller-call-1@192.0.2.9", 11, "z9hG4bKre11",
+                 "192.0.2.9:5070", "Contact: <sip:alice@192.0.2.9:5070>\r\n"),
+       kAlice);
+  auto reinvites = requests_to(kCarrier, sip::Method::invite);
+  ASSERT_EQ(reinvites.size(), 2u);
+  const sip::Message reinvite = std::move(reinvites[1]);
+  // The carrier leg's refresh is due meanwhile: it waits (one INVITE at a time on a leg).
+  std::size_t before = transport_.sent.size();
+  timed_.advance(start_ + std::chrono::seconds(50));
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite, before).size(), 0u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::update, before).size(), 0u);
+  feed(answer(reinvite, 200), kCarrier);
+  ASSERT_EQ(responses_to(kAlice, 200).size(), 2u);
+  // Until Alice ACKs, osprey's ACK on the carrier leg is owed: no other INVITE goes there.
+  feed(in_dialog("INVITE", alice_leg, alice_from, alice_to, "caller-call-1@192.0.2.9", 12, "z9hG4bKre12",
+                 "192.0.2.9:5070", "Contact: <sip:alice@192.0.2.9:5070>\r\n"),
+       kAlice);
+  EXPECT_EQ(responses_to(kAlice, 500).size(), 1u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite, before).size(), 0u);
+  feed(in_dialog("ACK", alice_leg, alice_from, alice_to, "caller-call-1@192.0.2.9", 11, "z9hG4bKreack11",
+                 "192.0.2.9:5070"),
+       kAlice);
+  auto acks = requests_to(kCarrier, sip::Method::ack, before);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].cseq()->number, reinvite.cseq()->number);
+  // The re-INVITE's 2xx comes again (the ACK was lost): the same ACK again (§13.2.2.4).
+  feed(answer(reinvite, 200), kCarrier);
+  acks = requests_to(kCarrier, sip::Method::ack, before);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[1].cseq()->number, reinvite.cseq()->number);
+  // The refresh goes later, and its ACK has its own CSeq, also on its 2xx's retransmission.
+  before = transport_.sent.size();
+  timed_.advance(start_ + std::chrono::seconds(100));
+  auto refreshes = requests_to(kCarrier, sip::Method::invite, before);
+  ASSERT_EQ(refreshes.size(), 1u);
+  EXPECT_GT(refreshes[0].cseq()->number, reinvite.cseq()->number);
+  feed(answer(refreshes[0], 200), kCarrier);
+  feed(answer(refreshes[0], 200), kCarrier);
+  acks = requests_to(kCarrier, sip::Method::ack, before);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].cseq()->number, refreshes[0].cseq()->number);
+  EXPECT_EQ(acks[1].cseq()->number, refreshes[0].cseq()->number);
+  EXPECT_EQ(timed_.call_count(), 1u);
+}
+
+TEST_F(B2buaTimerTest, AnOfferCrossingARefreshOnTheOtherLegGets491) {
+  feed(alice_invite(), kAlice);
+  auto invite = std::move(requests_to(kCarrier, sip::Method::invite).at(0));
+  feed(answer(invite, 200), kCarrier);
+  auto ok = std::move(responses_to(kAlice, 200).at(0));
+  alice_acks(ok);
+  timed_.advance(start_ + std::chrono::seconds(50));  // osprey's refresh goes to the carrier
+  ASSERT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 2u);
+  // Alice's offer would be a second INVITE on the carrier leg at once: 491 (RFC 3261 §14.2).
+  feed(in_dialog("INVITE", uri_of_contact(ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                 std::string(ok.to()->text), "caller-call-1@192.0.2.9", 11, "z9hG4bKre12", "192.0.2.9:5070",
+                 "Contact: <sip:alice@192.0.2.9:5070>\r\n"),
+       kAlice);
+  EXPECT_EQ(responses_to(kAlice, 491).size(), 1u);
+  EXPECT_EQ(requests_to(kCarrier, sip::Method::invite).size(), 2u);
 }
 
 TEST_F(B2buaTest, RegistersToTheTrunksThatWantItThroughItsOwnTable) {
@@ -1243,6 +1523,44 @@ TEST_F(B2buaTest, ACallerThatNeverAcksItsTwoHundredIsHungUpOnBothLegs) {
 
 namespace osprey::sbc {
 namespace {
+
+TEST_F(B2buaTest, ACallLongerThanItsTrunksMaximumDurationIsEndedOnBothLegs) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].limits.max_call_duration = 60;
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  b2bua.advance(start_);
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  b2bua.advance(start_ + std::chrono::seconds(59));
+  EXPECT_EQ(requests_to(kAlice, sip::Method::bye).size(), 0u);
+  EXPECT_EQ(b2bua.call_count(), 1u);
+  b2bua.advance(start_ + std::chrono::seconds(61));
+  auto to_alice = requests_to(kAlice, sip::Method::bye);
+  auto to_carrier = requests_to(kCarrier, sip::Method::bye);
+  ASSERT_EQ(to_alice.size(), 1u);
+  ASSERT_EQ(to_carrier.size(), 1u);
+  EXPECT_NE(to_alice[0].first_value(sip::HeaderId::reason)->find("Maximum call duration"),
+            std::string_view::npos);
+  EXPECT_TRUE(to_carrier[0].first_value(sip::HeaderId::reason).has_value());
+  EXPECT_EQ(b2bua.call_count(), 0u);
+}
+
+TEST_F(B2buaTest, AMaximumDurationOfZeroIsNoBound) {
+  SbcSettings sbc = settings();
+  sbc.trunks[0].limits.max_call_duration = 0;
+  sbc.trunks[0].session_timers.enabled = false;  // nothing else ends the call
+  B2bua b2bua(0, sbc, table_, transport_, identity_,
+              [this](const sip::Uri& uri, net::ResolveCallback done) { resolve(uri, std::move(done)); });
+  user_.b2bua = &b2bua;
+  b2bua.advance(start_);
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  b2bua.advance(start_ + std::chrono::hours(24 * 30));
+  EXPECT_EQ(requests_to(kAlice, sip::Method::bye).size(), 0u);
+  EXPECT_EQ(b2bua.call_count(), 1u);
+}
 
 TEST_F(B2buaTest, NoTrunkForACallerNobodyAuthenticatedOrTrusts) {
   // Authentication off lets a request pass unjudged (may relay), but a trunk costs money: only

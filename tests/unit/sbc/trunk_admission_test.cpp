@@ -149,5 +149,45 @@ TEST(TrunkAdmissions, ByTrunkName) {
   EXPECT_EQ(admissions.of("other"), nullptr);
 }
 
+TEST(TrunkAdmissions, AReloadKeepsASurvivingTrunksCallsCountedUnderItsNewLimits) {
+  Trunk carrier;
+  carrier.name = "carrier";
+  carrier.limits.max_calls = 2;
+  TrunkAdmissions before({carrier}, kStart);
+  auto first = before.of("carrier")->try_admit(kStart);
+  auto second = before.of("carrier")->try_admit(kStart);
+  ASSERT_TRUE(first && second);
+  // The reloaded configuration lowers the limit and adds a trunk.
+  carrier.limits.max_calls = 1;
+  Trunk added;
+  added.name = "added";
+  added.limits.max_calls = 1;
+  TrunkAdmissions after({carrier, added}, kStart, &before);
+  // The two calls in progress still count: a reload never resets the count to 0.
+  EXPECT_EQ(after.of("carrier")->active_calls(), 2u);
+  EXPECT_FALSE(after.of("carrier")->try_admit(kStart));
+  first->release();
+  second->release();
+  EXPECT_EQ(after.of("carrier")->active_calls(), 0u);
+  auto third = after.of("carrier")->try_admit(kStart);
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(after.of("carrier")->try_admit(kStart));  // the new limit, 1
+  // The added trunk has its limits from its first call.
+  auto fourth = after.of("added")->try_admit(kStart);
+  ASSERT_TRUE(fourth);
+  EXPECT_FALSE(after.of("added")->try_admit(kStart));
+}
+
+TEST(TrunkAdmissions, AReloadCarriesTheSpentTokensOver) {
+  Trunk carrier;
+  carrier.name = "carrier";
+  carrier.limits.calls_per_second = 1;
+  TrunkAdmissions before({carrier}, kStart);
+  ASSERT_TRUE(before.of("carrier")->try_admit(kStart));
+  TrunkAdmissions after({carrier}, kStart, &before);
+  // The bucket was spent a moment ago: a reload does not refill it.
+  EXPECT_FALSE(after.of("carrier")->try_admit(kStart + milliseconds(10)));
+}
+
 }  // namespace
 }  // namespace osprey::sbc

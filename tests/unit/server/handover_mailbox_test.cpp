@@ -89,6 +89,32 @@ TEST(HandoverMailboxTest, ForgedResponsesAimedAtOneOwnerCannotGrowItsMailboxBeyo
   EXPECT_NE(mailbox.put(copy(), now), Put::full);
 }
 
+TEST(HandoverMailboxTest, AFloodOfLegRequestsLeavesRoomForEveryOtherHandover) {
+  // Requests whose Request-URI names a B2BUA leg of the owner: anyone can write one. Past their
+  // own share they are refused, and responses still get through.
+  HandoverMailbox mailbox;
+  const Clock::time_point now = Clock::now();
+  mailbox.note_active(now);
+  const HandoverMailbox::Letter model = letter(200);
+  auto leg_request = [&model] {
+    return HandoverMailbox::Letter{model.response.clone(), model.flow, 0, true};
+  };
+  auto response = [&model] { return HandoverMailbox::Letter{model.response.clone(), model.flow}; };
+  for (std::size_t i = 0; i < HandoverMailbox::kLegRequestCapacity; ++i) {
+    ASSERT_NE(mailbox.put(leg_request(), now), Put::full) << i;
+  }
+  EXPECT_EQ(mailbox.put(leg_request(), now), Put::full);
+  for (std::size_t i = HandoverMailbox::kLegRequestCapacity; i < HandoverMailbox::kCapacity; ++i) {
+    ASSERT_NE(mailbox.put(response(), now), Put::full) << i;
+  }
+  EXPECT_EQ(mailbox.put(response(), now), Put::full);
+  std::vector<HandoverMailbox::Letter> out;
+  mailbox.take_all(out);
+  EXPECT_EQ(out.size(), HandoverMailbox::kCapacity);
+  // Emptied: leg requests are taken again.
+  EXPECT_NE(mailbox.put(leg_request(), now), Put::full);
+}
+
 TEST(HandoverMailboxTest, LettersAreAppendedAfterWhatTheOwnerAlreadyHolds) {
   HandoverMailbox mailbox;
   const Clock::time_point now = Clock::now();
