@@ -121,17 +121,19 @@ tl::expected<CheckedFields, AuthResult> check_fields(const sip::AuthParams& cred
 }  // namespace
 
 bool response_matches(const DigestResponseInput& input, std::string_view ha1) {
-  const auto ha2 = digest_hex(input.algorithm, {input.method, input.uri});
-  if (!ha2) return false;
-  const auto expected =
-      digest_hex(input.algorithm, {ha1, input.nonce, input.nc, input.cnonce, input.qop, *ha2});
-  if (!expected) return false;
+  // Both hashes on the stack, their inputs fed as they lie in the request: no string is built.
+  DigestHex ha2;
+  if (!digest_hex_into(input.algorithm, {input.method, input.uri}, ha2)) return false;
+  DigestHex expected;
+  if (!digest_hex_into(input.algorithm, {ha1, input.nonce, input.nc, input.cnonce, input.qop, ha2.view()},
+                       expected))
+    return false;
   // The length is public (it follows from the algorithm); the digits are compared in constant
   // time so a guesser learns nothing from how long a wrong answer took to refuse.
-  std::array<char, 128> claimed{};
-  if (input.response.size() != expected->size() || input.response.size() > claimed.size()) return false;
+  std::array<char, 64> claimed{};
+  if (input.response.size() != expected.size || input.response.size() > claimed.size()) return false;
   for (std::size_t i = 0; i < input.response.size(); ++i) claimed[i] = sip::ascii_lower(input.response[i]);
-  return CRYPTO_memcmp(claimed.data(), expected->data(), expected->size()) == 0;
+  return CRYPTO_memcmp(claimed.data(), expected.digits.data(), expected.size) == 0;
 }
 
 DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const NonceService& nonces,
