@@ -165,19 +165,10 @@ std::span<const DigestAlgorithm> DigestAuthenticator::algorithms_for(const sip::
   return algorithms_;
 }
 
-std::string DigestAuthenticator::nonce_scope(std::string_view realm, std::string_view client) {
-  std::string scope(realm);
-  if (!client.empty()) {
-    scope += '\n';
-    scope += client;
-  }
-  return scope;
-}
-
 std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now, bool stale,
                                                          std::string_view client,
                                                          const sip::Message* request) const {
-  const std::string nonce = nonces_.issue(nonce_scope(realm, client), now);
+  const NonceText nonce = nonces_.issue(NonceScope{realm, client}, now);
   const std::span<const DigestAlgorithm> offered_algorithms = algorithms_for(request);
   std::vector<std::string> values;
   values.reserve(offered_algorithms.size());
@@ -185,7 +176,7 @@ std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm,
     const std::string_view algorithm = sip::to_string(offered);
     const std::array<sip::AuthField, 5> fields = {{
         {"realm", realm},
-        {"nonce", nonce},
+        {"nonce", nonce.view()},
         {"algorithm", algorithm},
         {"qop", "auth"},
         {"stale", "true"},
@@ -216,7 +207,7 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
   // datagram with a forged source cannot carry a nonce issued to that source, so it never
   // counts as a failure against it (and never bans it).
   const NonceState nonce_state =
-      nonces_.check(fields.nonce, nonce_scope(realm, client), now, usable_lifetime_seconds_);
+      nonces_.check(fields.nonce, NonceScope{realm, client}, now, usable_lifetime_seconds_);
   if (nonce_state == NonceState::forged) {
     result.verdict = AuthVerdict::challenge;
     result.reason = "forged nonce";
