@@ -84,38 +84,78 @@ struct CheckedFields {
   DigestAlgorithm algorithm = DigestAlgorithm::md5;
 };
 
+// The parameters verify() reads, gathered in one pass over the credential: each lookup by name
+// would walk the parameters again (a dozen walks per request). The parser has refused
+// duplicate names (RFC 7235 §2.1), so the one found is the one there is.
+struct CredentialFields {
+  std::optional<std::string_view> username, username_ext, userhash, nonce, uri, response, algorithm, qop,
+      cnonce, nc;
+};
+
+CredentialFields gather_fields(const sip::AuthParams& credentials) {
+  CredentialFields found;
+  for (const sip::AuthParam& param : credentials.params()) {
+    const std::string_view name = param.name;
+    auto is = [&](std::string_view wanted) { return sip::iequals(name, wanted); };
+    std::optional<std::string_view>* slot = nullptr;
+    switch (name.size()) {
+      case 2: slot = is("nc") ? &found.nc : nullptr; break;
+      case 3: slot = is("uri") ? &found.uri : is("qop") ? &found.qop : nullptr; break;
+      case 5: slot = is("nonce") ? &found.nonce : nullptr; break;
+      case 6: slot = is("cnonce") ? &found.cnonce : nullptr; break;
+      case 8:
+        slot = is("username")   ? &found.username
+               : is("response") ? &found.response
+               : is("userhash") ? &found.userhash
+                                : nullptr;
+        break;
+      case 9:
+        if (is("username*")) {
+          found.username_ext = param.value;  // as written, like AuthParams::username_ext()
+          continue;
+        }
+        slot = is("algorithm") ? &found.algorithm : nullptr;
+        break;
+      default: break;
+    }
+    if (slot != nullptr) *slot = credentials.text(param);
+  }
+  return found;
+}
+
 // The fields of `credentials`, or the outcome when they cannot be verified: an extension or
 // algorithm osprey does not offer (a fresh challenge shows what it does), or a missing field.
 tl::expected<CheckedFields, AuthResult> check_fields(const sip::AuthParams& credentials,
                                                      std::span<const DigestAlgorithm> offered) {
-  if (credentials.username_ext())
-    return tl::unexpected(outcome(AuthVerdict::challenge, "username* not supported"));
-  if (credentials.userhash())
+  const CredentialFields found = gather_fields(credentials);
+  if (found.username_ext) return tl::unexpected(outcome(AuthVerdict::challenge, "username* not supported"));
+  if (found.userhash && sip::iequals(*found.userhash, "true"))
     return tl::unexpected(outcome(AuthVerdict::challenge, "userhash not supported"));
 
   // RFC 7616 §3.4: username, realm, nonce, uri and response are required in every credential.
-  const auto username = credentials.username();
-  const auto nonce = credentials.nonce();
-  const auto uri = credentials.uri();
-  const auto response = credentials.response();
-  if (!username || !nonce || !uri || !response)
+  if (!found.username || !found.nonce || !found.uri || !found.response)
     return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
 
-  const DigestAlgorithm algorithm = credentials.algorithm();
+  // RFC 7616 §3.3: without an algorithm parameter the algorithm is MD5.
+  const DigestAlgorithm algorithm = sip::digest_algorithm_from(found.algorithm.value_or("MD5"));
   if (std::find(offered.begin(), offered.end(), algorithm) == offered.end()) {
     return tl::unexpected(outcome(AuthVerdict::challenge, "algorithm not offered"));
   }
   // Without qop the response (RFC 2069 style) has no cnonce and no nc: no replay protection.
-  const auto qop = credentials.qop();
-  if (!qop || !sip::iequals(*qop, "auth"))
+  if (!found.qop || !sip::iequals(*found.qop, "auth"))
     return tl::unexpected(outcome(AuthVerdict::challenge, "qop is not auth"));
-  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present.
-  const auto cnonce = credentials.cnonce();
-  const auto nc_text = credentials.text("nc");
-  const auto nc = credentials.nc();
-  if (!cnonce || !nc_text || !nc)
+  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present. nc is 8 hex digits (the parser
+  // checked its form; checked again here, as AuthParams::nc() does, rather than trusted).
+  if (!found.cnonce || !found.nc || found.nc->size() != 8)
     return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
-  return CheckedFields{*username, *nonce, *uri, *response, *qop, *cnonce, *nc_text, *nc, algorithm};
+  std::uint32_t nc = 0;
+  for (char c : *found.nc) {
+    const int digit = sip::hex_value(c);
+    if (digit < 0) return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
+    nc = (nc << 4) | static_cast<std::uint32_t>(digit);
+  }
+  return CheckedFields{*found.username, *found.nonce, *found.uri, *found.response, *found.qop,
+                       *found.cnonce,   *found.nc,    nc,         algorithm};
 }
 
 }  // namespace
