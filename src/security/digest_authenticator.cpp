@@ -35,7 +35,8 @@ std::string_view stored_ha1(const store::Account& account, DigestAlgorithm algor
 // What is not a SIP URI at all is refused.
 bool acceptable_request_uri(std::string_view credentials_uri, const sip::Uri& request_uri) {
   const auto parsed = sip::parse_uri(credentials_uri);
-  if (parsed) return sip::uri_equivalent(*parsed, request_uri) || parsed->is_sip();
+  // Any SIP URI passes, so the equivalence (the dearer test) only matters for other schemes.
+  if (parsed) return parsed->is_sip() || sip::uri_equivalent(*parsed, request_uri);
   return credentials_uri == request_uri.text;
 }
 
