@@ -140,6 +140,63 @@ void BM_DigestVerify_Register(benchmark::State& state) {
 }
 BENCHMARK(BM_DigestVerify_Register)->Iterations(100000);
 
+// The same verification with the request hot in cache, as in a worker that has just parsed it:
+// 1,000 requests (about 1 MB) are verified in turn, and between laps, untimed, the nonce counts
+// start afresh so that every count is new again. The cold variant above reads each request from
+// memory once, which adds cache misses a server does not pay.
+void BM_DigestVerify_Register_Warm(benchmark::State& state) {
+  using osprey::sip::DigestAlgorithm;
+  osprey::store::Account account{"sip:alice@example.com", "alice", "example.com", {}, 0};
+  account.ha1.md5 = *osprey::security::digest_ha1(DigestAlgorithm::md5, "alice", "example.com", "secret");
+  account.ha1.sha256 =
+      *osprey::security::digest_ha1(DigestAlgorithm::sha256, "alice", "example.com", "secret");
+  OneUser users(account);
+  osprey::security::NonceService nonces(osprey::security::NonceService::random_secret());
+  const std::string nonce = nonces.issue("example.com", kNow);
+  const std::string uri = "sip:example.com";
+  const std::string ha2 = *osprey::security::digest_hex(DigestAlgorithm::sha256, {"REGISTER", uri});
+  const std::size_t prepared = 1000;
+  std::vector<std::string> texts;
+  texts.reserve(prepared);
+  for (std::size_t i = 0; i < prepared; ++i) {
+    char nc_text[9];
+    std::snprintf(nc_text, sizeof nc_text, "%08x", static_cast<unsigned>(i + 1));
+    const std::string response = *osprey::security::digest_hex(
+        DigestAlgorithm::sha256, {account.ha1.sha256, nonce, nc_text, "0a4f113b", "auth", ha2});
+    texts.push_back(
+        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" +
+        std::to_string(i) +
+        "\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: b" +
+        std::to_string(i) +
+        "\r\nCSeq: 2 REGISTER\r\nAuthorization: Digest username=\"alice\", realm=\"example.com\", nonce=\"" +
+        nonce + "\", uri=\"" + uri + "\", response=\"" + response +
+        "\", algorithm=SHA-256, cnonce=\"0a4f113b\", qop=auth, nc=" + nc_text +
+        "\r\nContent-Length: 0\r\n\r\n");
+  }
+  std::vector<osprey::sip::Message> messages;
+  messages.reserve(prepared);
+  for (const std::string& text : texts) messages.push_back(*osprey::sip::Message::parse(text));
+  auto counts = std::make_unique<osprey::security::NonceCounts>();
+  auto authenticator = std::make_unique<osprey::security::DigestAuthenticator>(users, nonces, *counts);
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (next == messages.size()) {
+      state.PauseTiming();
+      authenticator.reset();
+      counts = std::make_unique<osprey::security::NonceCounts>();
+      authenticator = std::make_unique<osprey::security::DigestAuthenticator>(users, nonces, *counts);
+      next = 0;
+      state.ResumeTiming();
+    }
+    auto result =
+        authenticator->verify(messages[next++], osprey::sip::HeaderId::authorization, "example.com", kNow);
+    if (result.verdict != osprey::security::AuthVerdict::authenticated)
+      state.SkipWithError("not authenticated");
+    benchmark::DoNotOptimize(result);
+  }
+}
+BENCHMARK(BM_DigestVerify_Register_Warm)->Iterations(200000);
+
 void BM_Challenges(benchmark::State& state) {
   OneUser users({"sip:alice@example.com", "alice", "example.com", {}, 0});
   osprey::security::NonceService nonces(osprey::security::NonceService::random_secret());

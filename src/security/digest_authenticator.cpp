@@ -35,7 +35,8 @@ std::string_view stored_ha1(const store::Account& account, DigestAlgorithm algor
 // What is not a SIP URI at all is refused.
 bool acceptable_request_uri(std::string_view credentials_uri, const sip::Uri& request_uri) {
   const auto parsed = sip::parse_uri(credentials_uri);
-  if (parsed) return sip::uri_equivalent(*parsed, request_uri) || parsed->is_sip();
+  // Any SIP URI passes, so the equivalence (the dearer test) only matters for other schemes.
+  if (parsed) return parsed->is_sip() || sip::uri_equivalent(*parsed, request_uri);
   return credentials_uri == request_uri.text;
 }
 
@@ -84,54 +85,96 @@ struct CheckedFields {
   DigestAlgorithm algorithm = DigestAlgorithm::md5;
 };
 
+// The parameters verify() reads, gathered in one pass over the credential: each lookup by name
+// would walk the parameters again (a dozen walks per request). The parser has refused
+// duplicate names (RFC 7235 §2.1), so the one found is the one there is.
+struct CredentialFields {
+  std::optional<std::string_view> username, username_ext, userhash, nonce, uri, response, algorithm, qop,
+      cnonce, nc;
+};
+
+CredentialFields gather_fields(const sip::AuthParams& credentials) {
+  CredentialFields found;
+  for (const sip::AuthParam& param : credentials.params()) {
+    const std::string_view name = param.name;
+    auto is = [&](std::string_view wanted) { return sip::iequals(name, wanted); };
+    std::optional<std::string_view>* slot = nullptr;
+    switch (name.size()) {
+      case 2: slot = is("nc") ? &found.nc : nullptr; break;
+      case 3: slot = is("uri") ? &found.uri : is("qop") ? &found.qop : nullptr; break;
+      case 5: slot = is("nonce") ? &found.nonce : nullptr; break;
+      case 6: slot = is("cnonce") ? &found.cnonce : nullptr; break;
+      case 8:
+        slot = is("username")   ? &found.username
+               : is("response") ? &found.response
+               : is("userhash") ? &found.userhash
+                                : nullptr;
+        break;
+      case 9:
+        if (is("username*")) {
+          found.username_ext = param.value;  // as written, like AuthParams::username_ext()
+          continue;
+        }
+        slot = is("algorithm") ? &found.algorithm : nullptr;
+        break;
+      default: break;
+    }
+    if (slot != nullptr) *slot = credentials.text(param);
+  }
+  return found;
+}
+
 // The fields of `credentials`, or the outcome when they cannot be verified: an extension or
 // algorithm osprey does not offer (a fresh challenge shows what it does), or a missing field.
 tl::expected<CheckedFields, AuthResult> check_fields(const sip::AuthParams& credentials,
                                                      std::span<const DigestAlgorithm> offered) {
-  if (credentials.username_ext())
-    return tl::unexpected(outcome(AuthVerdict::challenge, "username* not supported"));
-  if (credentials.userhash())
+  const CredentialFields found = gather_fields(credentials);
+  if (found.username_ext) return tl::unexpected(outcome(AuthVerdict::challenge, "username* not supported"));
+  if (found.userhash && sip::iequals(*found.userhash, "true"))
     return tl::unexpected(outcome(AuthVerdict::challenge, "userhash not supported"));
 
   // RFC 7616 §3.4: username, realm, nonce, uri and response are required in every credential.
-  const auto username = credentials.username();
-  const auto nonce = credentials.nonce();
-  const auto uri = credentials.uri();
-  const auto response = credentials.response();
-  if (!username || !nonce || !uri || !response)
+  if (!found.username || !found.nonce || !found.uri || !found.response)
     return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
 
-  const DigestAlgorithm algorithm = credentials.algorithm();
+  // RFC 7616 §3.3: without an algorithm parameter the algorithm is MD5.
+  const DigestAlgorithm algorithm = sip::digest_algorithm_from(found.algorithm.value_or("MD5"));
   if (std::find(offered.begin(), offered.end(), algorithm) == offered.end()) {
     return tl::unexpected(outcome(AuthVerdict::challenge, "algorithm not offered"));
   }
   // Without qop the response (RFC 2069 style) has no cnonce and no nc: no replay protection.
-  const auto qop = credentials.qop();
-  if (!qop || !sip::iequals(*qop, "auth"))
+  if (!found.qop || !sip::iequals(*found.qop, "auth"))
     return tl::unexpected(outcome(AuthVerdict::challenge, "qop is not auth"));
-  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present.
-  const auto cnonce = credentials.cnonce();
-  const auto nc_text = credentials.text("nc");
-  const auto nc = credentials.nc();
-  if (!cnonce || !nc_text || !nc)
+  // RFC 7616 §3.4: with qop, cnonce and nc MUST be present. nc is 8 hex digits (the parser
+  // checked its form; checked again here, as AuthParams::nc() does, rather than trusted).
+  if (!found.cnonce || !found.nc || found.nc->size() != 8)
     return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
-  return CheckedFields{*username, *nonce, *uri, *response, *qop, *cnonce, *nc_text, *nc, algorithm};
+  std::uint32_t nc = 0;
+  for (char c : *found.nc) {
+    const int digit = sip::hex_value(c);
+    if (digit < 0) return tl::unexpected(outcome(AuthVerdict::malformed, "incomplete credentials"));
+    nc = (nc << 4) | static_cast<std::uint32_t>(digit);
+  }
+  return CheckedFields{*found.username, *found.nonce, *found.uri, *found.response, *found.qop,
+                       *found.cnonce,   *found.nc,    nc,         algorithm};
 }
 
 }  // namespace
 
 bool response_matches(const DigestResponseInput& input, std::string_view ha1) {
-  const auto ha2 = digest_hex(input.algorithm, {input.method, input.uri});
-  if (!ha2) return false;
-  const auto expected =
-      digest_hex(input.algorithm, {ha1, input.nonce, input.nc, input.cnonce, input.qop, *ha2});
-  if (!expected) return false;
+  // Both hashes on the stack, their inputs fed as they lie in the request: no string is built.
+  DigestHex ha2;
+  if (!digest_hex_into(input.algorithm, {input.method, input.uri}, ha2)) return false;
+  DigestHex expected;
+  if (!digest_hex_into(input.algorithm, {ha1, input.nonce, input.nc, input.cnonce, input.qop, ha2.view()},
+                       expected))
+    return false;
   // The length is public (it follows from the algorithm); the digits are compared in constant
   // time so a guesser learns nothing from how long a wrong answer took to refuse.
-  std::array<char, 128> claimed{};
-  if (input.response.size() != expected->size() || input.response.size() > claimed.size()) return false;
+  std::array<char, 64> claimed{};
+  if (input.response.size() != expected.size || input.response.size() > claimed.size()) return false;
   for (std::size_t i = 0; i < input.response.size(); ++i) claimed[i] = sip::ascii_lower(input.response[i]);
-  return CRYPTO_memcmp(claimed.data(), expected->data(), expected->size()) == 0;
+  return CRYPTO_memcmp(claimed.data(), expected.digits.data(), expected.size) == 0;
 }
 
 DigestAuthenticator::DigestAuthenticator(const store::UserStore& users, const NonceService& nonces,
@@ -163,19 +206,10 @@ std::span<const DigestAlgorithm> DigestAuthenticator::algorithms_for(const sip::
   return algorithms_;
 }
 
-std::string DigestAuthenticator::nonce_scope(std::string_view realm, std::string_view client) {
-  std::string scope(realm);
-  if (!client.empty()) {
-    scope += '\n';
-    scope += client;
-  }
-  return scope;
-}
-
 std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm, std::int64_t now, bool stale,
                                                          std::string_view client,
                                                          const sip::Message* request) const {
-  const std::string nonce = nonces_.issue(nonce_scope(realm, client), now);
+  const NonceText nonce = nonces_.issue(NonceScope{realm, client}, now);
   const std::span<const DigestAlgorithm> offered_algorithms = algorithms_for(request);
   std::vector<std::string> values;
   values.reserve(offered_algorithms.size());
@@ -183,7 +217,7 @@ std::vector<std::string> DigestAuthenticator::challenges(std::string_view realm,
     const std::string_view algorithm = sip::to_string(offered);
     const std::array<sip::AuthField, 5> fields = {{
         {"realm", realm},
-        {"nonce", nonce},
+        {"nonce", nonce.view()},
         {"algorithm", algorithm},
         {"qop", "auth"},
         {"stale", "true"},
@@ -214,7 +248,7 @@ AuthResult DigestAuthenticator::verify(const sip::Message& request, sip::HeaderI
   // datagram with a forged source cannot carry a nonce issued to that source, so it never
   // counts as a failure against it (and never bans it).
   const NonceState nonce_state =
-      nonces_.check(fields.nonce, nonce_scope(realm, client), now, usable_lifetime_seconds_);
+      nonces_.check(fields.nonce, NonceScope{realm, client}, now, usable_lifetime_seconds_);
   if (nonce_state == NonceState::forged) {
     result.verdict = AuthVerdict::challenge;
     result.reason = "forged nonce";

@@ -103,9 +103,6 @@ class DigestAuthenticator {
                     std::int64_t now, std::string_view client = {}) const;
 
  private:
-  // What a nonce's MAC covers besides its time: the realm and the client's address.
-  static std::string nonce_scope(std::string_view realm, std::string_view client);
-
   const store::UserStore& users_;
   const NonceService& nonces_;
   NonceCounts& counts_;

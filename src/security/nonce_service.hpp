@@ -5,9 +5,9 @@
 // one from a stale one, without a table. Replay of a valid nonce is NonceCounts' job.
 //
 // Layout, before encoding: issue time (8 bytes, big-endian seconds) || unique (8 bytes) ||
-// first 16 bytes of HMAC-SHA256(secret, time || unique || realm), written as unpadded base64url
-// (43 characters, all legal in a quoted-string and in a token). `unique` makes two nonces
-// issued in the same second differ, so two clients never share one nc sequence.
+// first 16 bytes of HMAC-SHA256(secret, time || unique || realm [|| "\n" client]), written as unpadded
+// base64url (43 characters, all legal in a quoted-string and in a token). `unique` makes two nonces issued in
+// the same second differ, so two clients never share one nc sequence.
 //
 // Thread safety: immutable after construction but for an atomic counter; one instance serves
 // every worker thread.
@@ -35,6 +35,22 @@ enum class NonceState : std::uint8_t {
   forged,  // not issued by this secret for this realm (or garbled, or from before a restart)
 };
 
+// What a nonce's MAC covers besides its time: the realm and, when given, the address of the
+// client it was issued to, so only a client at that address can answer it.
+struct NonceScope {
+  std::string_view realm;
+  std::string_view client;  // empty: bound to the realm alone
+};
+
+// A nonce's text in a fixed buffer (unpadded base64url of 32 bytes): issuing one for a 401
+// allocates nothing.
+struct NonceText {
+  static constexpr std::size_t kSize = 43;
+  std::array<char, kSize> characters{};
+
+  std::string_view view() const { return {characters.data(), characters.size()}; }
+};
+
 class NonceService {
  public:
   using Secret = std::array<std::uint8_t, 32>;
@@ -48,15 +64,21 @@ class NonceService {
   // server must never run with a guessable secret.
   static Secret random_secret();
 
-  // A new nonce for `realm`, issued at `now` (seconds since the epoch).
+  // A new nonce for `scope`, issued at `now` (seconds since the epoch).
+  NonceText issue(const NonceScope& scope, std::int64_t now) const;
+  // The same for `realm` alone, as a string.
   std::string issue(std::string_view realm, std::int64_t now) const;
   NonceState check(std::string_view nonce, std::string_view realm, std::int64_t now) const {
-    return check(nonce, realm, now, lifetime_seconds_);
+    return check(nonce, NonceScope{realm, {}}, now, lifetime_seconds_);
   }
-  // The same with a shorter lifetime (`max_age_seconds`, capped at the service's own): stale once
-  // older than that.
-  NonceState check(std::string_view nonce, std::string_view realm, std::int64_t now,
+  // The same for `scope` with a shorter lifetime (`max_age_seconds`, capped at the service's
+  // own): stale once older than that.
+  NonceState check(std::string_view nonce, const NonceScope& scope, std::int64_t now,
                    std::int64_t max_age_seconds) const;
+  NonceState check(std::string_view nonce, std::string_view realm, std::int64_t now,
+                   std::int64_t max_age_seconds) const {
+    return check(nonce, NonceScope{realm, {}}, now, max_age_seconds);
+  }
 
   std::int64_t lifetime_seconds() const { return lifetime_seconds_; }
   // How long after a nonce is first seen valid it may stay valid: the lifetime plus the clock
@@ -67,9 +89,9 @@ class NonceService {
   static constexpr std::size_t kMacSize = 16;
   static constexpr std::size_t kRawSize = 8 + 8 + kMacSize;
 
-  // Writes the truncated MAC of `header` (time || unique) and `realm` to `mac`; false if
+  // Writes the truncated MAC of `header` (time || unique) and `scope` to `mac`; false if
   // OpenSSL failed.
-  bool compute_mac(const std::uint8_t* header, std::string_view realm, std::uint8_t* mac) const;
+  bool compute_mac(const std::uint8_t* header, const NonceScope& scope, std::uint8_t* mac) const;
 
   std::int64_t lifetime_seconds_;
   HmacSha256 hmac_;

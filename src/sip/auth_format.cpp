@@ -65,7 +65,13 @@ bool is_unquotable(std::string_view name, std::string_view text) {
 
 std::string format(std::string_view scheme, std::span<const AuthField> fields,
                    Quoting (*quoting)(std::string_view)) {
-  std::string out(scheme);
+  // One allocation for the whole value: room for every field quoted (", name=\"text\"");
+  // escapes beyond that are rare enough to grow for.
+  std::size_t estimate = scheme.size();
+  for (const AuthField& f : fields) estimate += f.name.size() + f.text.size() + 5;
+  std::string out;
+  out.reserve(estimate);
+  out += scheme;
   bool digest = iequals(scheme, "Digest");
   bool first = true;
   for (const AuthField& f : fields) {

@@ -109,7 +109,11 @@ void AuthParams::append(std::string_view name, std::string_view value) {
   p.value = value;
   if (p.quoted()) {
     std::string_view inner = strip_quotes(value);
-    if (inner.find_first_of("\\\r") != std::string_view::npos) {
+    // A plain loop: find_first_of with a two-character set calls memchr once per character,
+    // and every quoted value of every credential passes here.
+    bool needs_unescaping = false;
+    for (char c : inner) needs_unescaping |= (c == '\\') | (c == '\r');
+    if (needs_unescaping) {
       // RFC 3261 §25.1: quoted-pair = "\" CHAR stands for CHAR; a fold (CRLF WSP) inside the
       // quotes is LWS and stands for its whitespace.
       std::size_t begin = arena_.size();

@@ -1,5 +1,6 @@
 #include "security/digest_authenticator.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -478,6 +479,27 @@ TEST_F(DigestAuthenticatorTest, UserhashAndUsernameStarAreAChallenge) {
   const AuthResult result = verify(extended);
   EXPECT_EQ(result.verdict, AuthVerdict::challenge);
   EXPECT_EQ(result.reason, "username* not supported");
+}
+
+TEST_F(DigestAuthenticatorTest, ParameterNamesAreCaseInsensitive) {
+  // RFC 7235 §2.1: auth-param names match case-insensitively; verify() reads them in one pass
+  // that must not care how a client spells them.
+  const ClientCredentials credentials = client();
+  std::string value = credentials.value();
+  for (std::string_view name :
+       {"username=", "nonce=", "uri=", "response=", "algorithm=", "qop=", "nc=", "cnonce="}) {
+    const std::size_t at = value.find(name);
+    ASSERT_NE(at, std::string::npos) << name;
+    for (std::size_t i = at; i < at + name.size() - 1; ++i)
+      value[i] = static_cast<char>(std::toupper(value[i]));
+  }
+  ASSERT_NE(value.find("USERNAME="), std::string::npos);
+  const AuthResult result = verify_lines({"Authorization: " + value});
+  EXPECT_EQ(result.verdict, AuthVerdict::authenticated) << result.reason;
+  // The same with userhash spelled in capitals is still refused, not skipped.
+  ClientCredentials hashed = client();
+  hashed.extra = {{"USERHASH", "TRUE"}};
+  EXPECT_EQ(verify(hashed).verdict, AuthVerdict::challenge);
 }
 
 TEST_F(DigestAuthenticatorTest, WrongPasswordFails) {

@@ -66,6 +66,25 @@ TEST(DigestHash, PartsAreJoinedByColons) {
   EXPECT_EQ(digest_hex(DigestAlgorithm::md5_sess, {"x"}), digest_hex(DigestAlgorithm::md5, {"x"}));
 }
 
+TEST(DigestHash, StackHexMatchesKnownValuesAcrossBlocks) {
+  // Inputs longer than one block (64 bytes), fed in several parts: FIPS 180-2 §B.2 and RFC 1321
+  // §A.5. The parts carry no ':' of their own, so the joined text is the known input.
+  DigestHex hex;
+  ASSERT_TRUE(digest_hex_into(DigestAlgorithm::sha256,
+                              {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"}, hex));
+  EXPECT_EQ(hex.view(), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  ASSERT_TRUE(digest_hex_into(
+      DigestAlgorithm::md5,
+      {"12345678901234567890123456789012345678901234567890123456789012345678901234567890"}, hex));
+  EXPECT_EQ(hex.view(), "57edf4a22be3c955ac49da2e2107b67a");
+  // A response's shape: six parts, 196 bytes with SHA-256 hex HA1 and HA2, four blocks.
+  const std::string ha(64, 'a');
+  ASSERT_TRUE(digest_hex_into(DigestAlgorithm::sha256, {ha, "nonce", "00000001", "cnonce", "auth", ha}, hex));
+  EXPECT_EQ(hex.view(),
+            digest_hex(DigestAlgorithm::sha256, {ha + ":nonce:00000001:cnonce:auth:" + ha}).value());
+  EXPECT_FALSE(digest_hex_into(DigestAlgorithm::other, {"x"}, hex));
+}
+
 TEST(DigestHash, UnknownAlgorithmIsAnError) {
   const auto hash = digest_hex(DigestAlgorithm::other, {"x"});
   ASSERT_FALSE(hash);

@@ -340,7 +340,7 @@ void expect_rejected(std::string_view value, bool challenge, std::string_view wh
 }
 
 TEST(AuthHeaders, RejectsMalformedCredentials) {
-  const std::pair<std::string_view, std::string_view> cases[] = {
+  const std::pair<std::string, std::string_view> cases[] = {
       {"", "empty"},
       {"   ", "blank"},
       {"Digest", "no parameters"},
@@ -363,13 +363,20 @@ TEST(AuthHeaders, RejectsMalformedCredentials) {
       {"Digest nc=0000000A", "nc not lower-case hex"},
       {"Digest nc=\"00000001\"", "quoted nc"},
       {"Digest response=\"xyz\"", "response not hex"},
+      // Each neighbour of the two lower-case hex ranges, last in a 64-digit response.
+      {"Digest response=\"" + std::string(63, 'a') + "/\"", "response with '/' (before '0')"},
+      {"Digest response=\"" + std::string(63, 'a') + ":\"", "response with ':' (after '9')"},
+      {"Digest response=\"" + std::string(63, '0') + "`\"", "response with '`' (before 'a')"},
+      {"Digest response=\"" + std::string(63, '0') + "g\"", "response with 'g' (after 'f')"},
+      {"Digest response=\"" + std::string(63, '0') + "A\"", "response with upper-case hex"},
+      {"Digest response=\"" + std::string(63, '0') + "\xc3\xa9\"", "response with UTF-8"},
       {"Digest response=abcdef", "unquoted response"},
       {"Digest qop=\"auth\"", "quoted qop in credentials"},
       {"Digest algorithm=\"MD5\"", "quoted algorithm"},
       {"Digest userhash=maybe", "userhash not a boolean"},
       {"Digest realm=\"a\", REALM=\"b\"", "duplicate parameter, any case"},
       {"Digest realm=\"a\x01\"", "control character in quoted-string"},
-      {std::string_view("Digest realm=\"a\0b\"", 18), "NUL in quoted-string"},
+      {std::string("Digest realm=\"a\0b\"", 18), "NUL in quoted-string"},
       {"Digest realm=\"a\r\nb\"", "bare CRLF in quoted-string"},
       {"Digest realm=\"a\"\r\n", "CRLF at the end that is not a fold"},
       {"Digest @=\"x\"", "parameter name not a token"},
