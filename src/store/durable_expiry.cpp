@@ -40,7 +40,10 @@ bool file_holds(const PackedAor& stored, std::span<const Binding> next,
   stored.visit([&](const PackedBinding& binding) {
     if (!holds) return;
     const Binding& wanted = next[i++];
-    holds = wanted.expires_at <= binding.durable_until && same_route(binding, wanted);
+    // Not too far within either: a refresh that shortens the interval is written, so that after
+    // a crash no binding outlives its last 200 by more than kMaxLead.
+    holds = wanted.expires_at <= binding.durable_until &&
+            binding.durable_until - wanted.expires_at <= kMaxLead && same_route(binding, wanted);
     durable_until.push_back(binding.durable_until);
   });
   return holds;

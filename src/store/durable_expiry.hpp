@@ -16,11 +16,11 @@
 //   the durable one already written, needs no write: the file already keeps the binding that
 //   long. With refreshes at half the interval, as UAs commonly send them, two of three refreshes
 //   write nothing.
-// - The lag is harmless. After a crash, the binding may live up to kMaxLead past its granted
-//   expiry if the UA stopped refreshing just then: the same as a UA that vanished without
-//   removing its binding, which a registrar always sees (§10.2.2: removal is the UA's job, expiry
-//   the safety net). Without a crash the memory store expires it on time and writes the removal.
-//   The Call-ID and CSeq on file may be older than memory's: they only order REGISTERs of one
+// - The lag is harmless. After a crash, the binding may live up to kMaxLead past the expiry its
+//   last 200 gave (a refresh that would leave more is written) if the UA stopped refreshing just then: the
+//   same as a UA that vanished without removing its binding, which a registrar always sees (§10.2.2: removal
+//   is the UA's job, expiry the safety net). Without a crash the memory store expires it on time and writes
+//   the removal. The Call-ID and CSeq on file may be older than memory's: they only order REGISTERs of one
 //   Call-ID (§10.3 step 7), and every change other than such a refresh is written with its own,
 //   so after a crash the only REGISTERs the file's older pair lets through that memory's would
 //   refuse are late copies of those same refreshes, which set what they set the first time.
@@ -49,8 +49,8 @@ std::int64_t durable_expiry(std::int64_t expires_at, std::int64_t now);
 // Whether the file, holding `stored` as it was last written, already holds `next` (the AOR's
 // new set): the same bindings in the same order, differing only in expiry, CSeq, Call-ID and
 // what the file does not keep (connection id, outbound), each expiry no later than the durable
-// one. When it does, fills `durable_until` with the durable expiries `next` keeps (`stored`'s);
-// otherwise leaves it in an unspecified state.
+// one and no more than kMaxLead before it. When it does, fills `durable_until` with the durable expiries
+// `next` keeps (`stored`'s); otherwise leaves it in an unspecified state.
 bool file_holds(const PackedAor& stored, std::span<const Binding> next,
                 std::vector<std::int64_t>& durable_until);
 

@@ -421,6 +421,15 @@ TEST(MemoryLocationStore, ARefreshThatChangesHowTheBindingIsReachedIsWritten) {
     store.update(aor, kNow + 10, set_to({change}), [](bool) {});
     EXPECT_EQ(state->writes.size(), 2u) << change.contact << " q=" << change.q;
   }
+  // So is a refresh that shortens the interval so much that the file would keep the binding
+  // more than kMaxLead past its new expiry (here 7,200 - 70 s).
+  {
+    auto state = std::make_shared<RecordingJournal::State>();
+    MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+    store.update(aor, kNow, set_to({first}), [](bool) {});
+    store.update(aor, kNow + 10, set_to({refreshed(first, kNow + 10, 60)}), [](bool) {});
+    EXPECT_EQ(state->writes.size(), 2u);
+  }
   // A set that loses or gains a binding is written too.
   auto state = std::make_shared<RecordingJournal::State>();
   MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
