@@ -1,6 +1,7 @@
 #include "registrar/aor.hpp"
 
 #include "sip/aor.hpp"
+#include "sip/char_class.hpp"
 #include "sip/host.hpp"
 
 namespace osprey::registrar {
@@ -19,6 +20,9 @@ bool aor_valid_for_request_uri(const sip::Uri& aor, const sip::Uri& request_uri,
   if (!aor.is_sip() || !sip::served_domain(aor.host, domains) ||
       !sip::served_domain(request_uri.host, domains))
     return false;
+  // The same spelling is the same host (§19.1.4: hosts compare case-insensitively): what nearly
+  // every REGISTER sends, answered without building two canonical forms.
+  if (sip::iequals(request_uri.host, aor.host)) return true;
   const std::string target = sip::canonical_host(request_uri.host);
   return names_an_address(target) || target == sip::canonical_host(aor.host);
 }

@@ -57,14 +57,23 @@ void RegistrarService::handle(txn::TransactionTable& table, txn::ServerTransacti
         return store::AorUpdate{*decision.new_set};
       },
       [this, &table, transaction, pending](bool ok) {
-        // Any thread: the writer's, or this one, before update() returns. Queued and posted, so
-        // the answer goes out on the worker, after the code below has filled `pending` in.
+        // Called before handle() has its answer ready (at once, from update(), when there is
+        // nothing to wait for: a refresh the file already holds, a query with no write pending):
+        // handle() sends it below, on this worker, without the queue and the post.
+        auto updating = Pending::kUpdating;
+        if (pending->durable.compare_exchange_strong(updating, ok ? Pending::kDurable : Pending::kFailed))
+          return;
+        // Later, from the writer thread: queued and posted, so the answer goes out on the worker.
+        // Only from there: `table` belongs to the worker.
         complete({&table, transaction, pending, ok});
       });
   const Decision& decision = pending->decision;
   pending->answer = decision.refusal ? sip::serialize_reply(request, *decision.refusal, tag)
                                      : ok_response(request, decision.bindings(), now, tag, read->outbound,
                                                    read->flow_timer);
+  const auto durable = pending->durable.exchange(Pending::kReturned);
+  if (durable != Pending::kUpdating)
+    answer({&table, transaction, std::move(pending), durable == Pending::kDurable});
 }
 
 void RegistrarService::complete(Completion completion) {

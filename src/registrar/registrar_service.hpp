@@ -6,6 +6,7 @@
 
 #include <utility>  // before Boost.Asio with GCC 12 (DESIGN.md)
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -83,6 +84,10 @@ class RegistrarService {
     Decision decision;
     std::string answer;
     std::string tag;
+    // Whether the store's callback came before update() returned, and with what: handle()
+    // then answers itself. Whichever of the two comes second knows it from this.
+    enum Durable : std::uint8_t { kUpdating, kDurable, kFailed, kReturned };
+    std::atomic<Durable> durable{kUpdating};
   };
   // A change the store has made durable (or failed to), waiting for this worker's thread.
   struct Completion {

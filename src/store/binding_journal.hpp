@@ -48,6 +48,19 @@ class BindingJournal {
   // pending (everything earlier is already durable), for the caller to call with true at once.
   [[nodiscard]] virtual Done after_pending(Done done) = 0;
 
+  // For a change the memory store makes without writing it, because the file already holds all
+  // that change needs (an expiry-only refresh within the durable expiry: MemoryLocationStore::update).
+  // That is only so while every change the journal was given reached the file: once a write has
+  // failed, the file may lack what memory holds, and the change must be written after all.
+  struct Confirmation {
+    // false: a write failed (or the journal is closed); `call_now` is `done` untouched, to write with
+    bool in_step = true;
+    Done call_now;  // when set, for the caller to call with true at once (nothing pending)
+  };
+  // When in step: calls `done` once every change queued before is durable, as after_pending does,
+  // but with false if any write fails before then (the file would not hold what was counted on).
+  [[nodiscard]] virtual Confirmation confirm(Done done) = 0;
+
   // Writes everything queued, calls its callbacks, and stops; later writes are refused. Idempotent.
   virtual void close() = 0;
 };

@@ -1,5 +1,7 @@
 #include "store/memory_location_store.hpp"
 
+#include "store/durable_expiry.hpp"
+
 #include <functional>
 #include <random>
 #include <string>
@@ -79,19 +81,38 @@ void MemoryLocationStore::update(std::string_view aor, std::int64_t now, const D
       // Nothing changes, but the answer may list bindings whose own write is still queued:
       // answer only once those are durable too, or a kill -9 could lose a binding a 200 showed.
       call_now = journal_ ? journal_->after_pending(std::move(durable)) : std::move(durable);
+    } else if (!journal_) {
+      call_now = std::move(durable);
+      replace(shard, slot, hash,
+              change->bindings.empty() ? PackedAor{} : PackedAor::encode(aor, change->bindings));
     } else {
-      const bool removes = change->bindings.empty();
-      PackedAor packed = PackedAor::encode(aor, change->bindings);
-      if (!journal_) {
-        call_now = std::move(durable);
-      } else {
+      // RFC 3261 §10.3 step 7: a refresh that only moves expiries the file already covers is
+      // not written; its 200 waits only for writes queued before it (durable_expiry.hpp).
+      std::vector<std::int64_t> durable_until;
+      bool written = true;
+      if (slot != AorTable::npos && file_holds(shard.aors.at(slot), change->bindings, durable_until)) {
+        auto confirmation = journal_->confirm(std::move(durable));
+        written = !confirmation.in_step;
+        if (written) {
+          durable = std::move(confirmation.call_now);  // a write failed: the file may lag memory
+        } else {
+          call_now = std::move(confirmation.call_now);
+          replace(shard, slot, hash, PackedAor::encode(aor, change->bindings, durable_until));
+        }
+      }
+      if (written) {
+        const bool removes = change->bindings.empty();
+        durable_until.clear();
+        for (const Binding& binding : change->bindings)
+          durable_until.push_back(durable_expiry(binding.expires_at, now));
+        PackedAor packed = PackedAor::encode(aor, change->bindings, durable_until);
         const auto history = slot == AorTable::npos ? BindingJournal::AorHistory::new_aor
                                                     : BindingJournal::AorHistory::may_exist;
         call_now = journal_->write(packed.share(), std::move(durable), history);
         // Handed back: the journal is closed. Refuse the change rather than keep it in memory only.
         ok = !call_now;
+        if (ok) replace(shard, slot, hash, removes ? PackedAor{} : std::move(packed));
       }
-      if (ok) replace(shard, slot, hash, removes ? PackedAor{} : std::move(packed));
     }
   }
   if (call_now) call_now(ok);
@@ -110,7 +131,9 @@ std::size_t MemoryLocationStore::expire(std::int64_t now) {
       const std::size_t slot = shard.aors.find(aor, hash);
       const std::vector<Binding> live = shard.aors.at(slot).live(now);
       removed += shard.aors.at(slot).size() - live.size();
-      PackedAor packed = PackedAor::encode(aor, live);
+      std::vector<std::int64_t> durable_until;
+      for (const Binding& binding : live) durable_until.push_back(durable_expiry(binding.expires_at, now));
+      PackedAor packed = PackedAor::encode(aor, live, durable_until);
       if (journal_) {
         // Refused only once closed, and then there is nothing to tell anyone.
         (void)journal_->write(packed.share(), nullptr, BindingJournal::AorHistory::may_exist);

@@ -32,7 +32,9 @@ class MemoryLocationStore final : public LocationStore {
   MemoryLocationStore& operator=(const MemoryLocationStore&) = delete;
 
   std::vector<Binding> lookup(std::string_view aor, std::int64_t now) const override;
-  // `decide` runs under the shard lock: it must be quick and must not call this store.
+  // `decide` runs under the shard lock: it must be quick and must not call this store. With a
+  // journal, a change the file already holds (an expiry-only refresh, durable_expiry.hpp) is not
+  // written again: `durable` then waits only for the writes queued before it.
   void update(std::string_view aor, std::int64_t now, const Decide& decide,
               std::function<void(bool ok)> durable) override;
   // Also queues the shrunk sets to the journal (without a callback), so the file holds what

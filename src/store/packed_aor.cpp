@@ -54,10 +54,16 @@ std::size_t flow_word(const Binding& binding) {
   return (static_cast<std::size_t>(binding.reg_id) << 1) | (binding.outbound ? 1 : 0);
 }
 
-std::size_t binding_size(const Binding& binding) {
+// How much later than its expiry the journal holds a binding as expiring (never earlier).
+std::size_t durable_lead(const Binding& binding, std::span<const std::int64_t> durable_until, std::size_t i) {
+  if (durable_until.empty() || durable_until[i] <= binding.expires_at) return 0;
+  return static_cast<std::size_t>(durable_until[i] - binding.expires_at);
+}
+
+std::size_t binding_size(const Binding& binding, std::size_t lead) {
   std::size_t size = kFixedPerBinding + string_size(binding.contact) + string_size(binding.call_id) +
                      source_size(binding.source) + string_size(binding.user_agent) +
-                     string_size(binding.instance) + varint_size(flow_word(binding)) +
+                     string_size(binding.instance) + varint_size(flow_word(binding)) + varint_size(lead) +
                      varint_size(binding.path.size());
   for (const auto& value : binding.path) size += string_size(value);
   return size;
@@ -151,9 +157,10 @@ class Reader {
     text();  // contact
     text();  // call_id
     source();
-    text();  // user_agent
-    text();  // instance
-    varint();
+    text();    // user_agent
+    text();    // instance
+    varint();  // reg-id and outbound
+    varint();  // durable lead
     for (std::size_t count = varint(); count > 0; --count) text();
   }
   Binding binding(std::string_view aor) {
@@ -170,6 +177,7 @@ class Reader {
     const std::size_t word = varint();
     out.reg_id = static_cast<std::uint32_t>(word >> 1);
     out.outbound = (word & 1) != 0;
+    varint();  // durable lead: the store's own business
     const std::size_t paths = varint();
     out.path.reserve(paths);
     for (std::size_t i = 0; i < paths; ++i) out.path.emplace_back(text());
@@ -183,12 +191,13 @@ class Reader {
 
 }  // namespace
 
-PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindings) {
+PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindings,
+                            std::span<const std::int64_t> durable_until) {
   std::size_t size = kHeaderSize + string_size(aor);
   std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
-  for (const auto& binding : bindings) {
-    size += binding_size(binding);
-    earliest = std::min(earliest, binding.expires_at);
+  for (std::size_t i = 0; i < bindings.size(); ++i) {
+    size += binding_size(bindings[i], durable_lead(bindings[i], durable_until, i));
+    earliest = std::min(earliest, bindings[i].expires_at);
   }
   Block data(new char[size]);  // left uninitialised: every byte is written below
   new (data.get()) WheelLink{};
@@ -197,7 +206,8 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
   new (data.get() + kOwnersOffset) Owners(1);
   Writer out(data.get() + kHeaderSize);
   out.text(aor);
-  for (const auto& binding : bindings) {
+  for (std::size_t i = 0; i < bindings.size(); ++i) {
+    const Binding& binding = bindings[i];
     out.fixed(binding.expires_at);
     out.fixed(binding.cseq);
     out.fixed(binding.q);
@@ -207,6 +217,7 @@ PackedAor PackedAor::encode(std::string_view aor, std::span<const Binding> bindi
     out.text(binding.user_agent);
     out.text(binding.instance);
     out.varint(flow_word(binding));
+    out.varint(durable_lead(binding, durable_until, i));
     out.varint(binding.path.size());
     for (const auto& value : binding.path) out.text(value);
   }
@@ -247,6 +258,7 @@ const char* PackedAor::read_binding(const char* at, PackedBinding& out) {
   const std::size_t word = in.varint();
   out.reg_id = static_cast<std::uint32_t>(word >> 1);
   out.outbound = (word & 1) != 0;
+  out.durable_until = out.expires_at + static_cast<std::int64_t>(in.varint());
   out.path.clear();
   for (std::size_t count = in.varint(); count > 0; --count) out.path.push_back(in.text());
   return in.position();

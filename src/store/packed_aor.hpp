@@ -14,7 +14,8 @@
 //   i64 earliest expires_at | u32 binding count | u32 owners (atomic: the store, a journal) |
 //   varint aor length, aor bytes
 //   per binding: i64 expires_at | u32 cseq | u16 q | contact | call_id | source | user_agent |
-//                instance | varint reg_id * 2 + outbound | varint path count, then each path value
+//                instance | varint reg_id * 2 + outbound | varint durable lead | varint path count,
+//                then each path value
 //                (strings: varint length, bytes; a binding without instance costs 2 bytes more;
 //                the source typed: protocol and family byte, address, port, varint connection)
 
@@ -42,6 +43,10 @@ struct PackedBinding {
   std::string_view instance;
   std::uint32_t reg_id = 0;
   bool outbound = false;
+  // The expiry the durable journal holds (or is writing) for this binding: never earlier than
+  // `expires_at` (MemoryLocationStore::update says why it may be later). A varint of the lead
+  // over `expires_at` in the block: 1 to 3 bytes.
+  std::int64_t durable_until = 0;
   std::vector<std::string_view> path;  // cleared and refilled: a reused view allocates once
 };
 
@@ -66,8 +71,11 @@ class PackedAor {
   PackedAor& operator=(const PackedAor&) = delete;
 
   // The bindings' `aor` members are ignored: `aor` is stored once. The store keeps no block
-  // without bindings, but a journal is handed one to say that the AOR is gone.
-  static PackedAor encode(std::string_view aor, std::span<const Binding> bindings);
+  // without bindings, but a journal is handed one to say that the AOR is gone. `durable_until`:
+  // one per binding (PackedBinding::durable_until; a value before the binding's expiry counts
+  // as its expiry), or empty when each is the binding's own expiry.
+  static PackedAor encode(std::string_view aor, std::span<const Binding> bindings,
+                          std::span<const std::int64_t> durable_until = {});
   // A second owner of this block, for a journal to read on its own thread while the store goes
   // on (the store may unlink or drop its handle meanwhile; the last owner frees the block).
   // Instead of a copy per change, or a Binding per binding with its strings, each allocated here

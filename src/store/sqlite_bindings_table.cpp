@@ -83,7 +83,8 @@ void SqliteBindingsTable::bind_binding(std::string_view aor, std::size_t positio
   sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(position));
   bind_text(insert, 3, binding.contact);
   sqlite3_bind_int64(insert, 4, binding.q);
-  sqlite3_bind_int64(insert, 5, binding.expires_at);
+  // The durable expiry, which may lie past the one granted: MemoryLocationStore::update says why.
+  sqlite3_bind_int64(insert, 5, binding.durable_until);
   bind_text(insert, 6, binding.call_id);
   sqlite3_bind_int64(insert, 7, binding.cseq);
   bind_text(insert, 8, path_);

@@ -38,7 +38,7 @@ tl::expected<std::vector<Binding>, std::string> SqliteJournal::load(std::int64_t
 }
 
 BindingJournal::Done SqliteJournal::write(SharedPackedAor set, Done done, AorHistory history) {
-  Item item{AorChange{std::move(set), history == AorHistory::new_aor}, false, std::move(done)};
+  Item item{AorChange{std::move(set), history == AorHistory::new_aor}, false, false, std::move(done)};
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_) return std::move(item.done);
@@ -55,11 +55,24 @@ BindingJournal::Done SqliteJournal::after_pending(Done done) {
   {
     std::lock_guard lock(queue_mutex_);
     if (queue_.empty() && in_flight_ == 0) return done;
-    queue_.push_back(Item{{}, true, std::move(done)});
+    queue_.push_back(Item{{}, true, false, std::move(done)});
     if (queue_.size() != 1 && queue_.size() != kFullBatch) return {};
   }
   wake_.notify_one();
   return {};
+}
+
+BindingJournal::Confirmation SqliteJournal::confirm(Done done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    // Closing: the write the caller falls back on is refused in turn, as any write then is.
+    if (failed_batches_ != 0 || stopping_) return {false, std::move(done)};
+    if (queue_.empty() && in_flight_ == 0) return {true, std::move(done)};
+    queue_.push_back(Item{{}, true, true, std::move(done)});
+    if (queue_.size() != 1 && queue_.size() != kFullBatch) return {true, {}};
+  }
+  wake_.notify_one();
+  return {true, {}};
 }
 
 void SqliteJournal::close() {
@@ -100,9 +113,14 @@ void SqliteJournal::run() {
     last_batch = static_cast<std::size_t>(
         std::count_if(batch.begin(), batch.end(), [](const Item& item) { return !item.barrier; }));
     const bool ok = write_batch(batch);
+    bool clean_history = false;
+    {
+      std::lock_guard lock(queue_mutex_);
+      clean_history = failed_batches_ == 0;
+    }
     // In queue order, so one AOR's REGISTERs are answered in the order they were applied.
     for (Item& item : batch) {
-      if (item.done) item.done(ok);
+      if (item.done) item.done(ok && (clean_history || !item.needs_clean_history));
     }
     batch.clear();  // keeps the capacity: the next swap hands it back to the queue
     std::lock_guard lock(queue_mutex_);
@@ -143,6 +161,7 @@ bool SqliteJournal::write_batch(std::vector<Item>& batch) {
     batch_failed_ = true;
     std::lock_guard lock(queue_mutex_);
     last_error_ = written.error();
+    ++failed_batches_;
     return false;
   }
   commits_.fetch_add(1, std::memory_order_relaxed);

@@ -71,6 +71,7 @@ class SqliteJournal final : public BindingJournal {
   using BindingJournal::write;
   [[nodiscard]] Done write(SharedPackedAor set, Done done, AorHistory history) override;
   [[nodiscard]] Done after_pending(Done done) override;
+  [[nodiscard]] Confirmation confirm(Done done) override;
   void close() override;
 
   // Transactions the writer committed: with group commit, far fewer than writes under load.
@@ -83,6 +84,8 @@ class SqliteJournal final : public BindingJournal {
   struct Item {
     AorChange change;
     bool barrier = false;  // after_pending: no change, only a callback
+    // confirm: fails unless every write so far, including those of this item's batch, succeeded.
+    bool needs_clean_history = false;
     Done done;
   };
 
@@ -103,6 +106,7 @@ class SqliteJournal final : public BindingJournal {
   std::size_t in_flight_ = 0;  // items the writer took and has not finished
   bool stopping_ = false;
   std::string last_error_;
+  std::uint64_t failed_batches_ = 0;  // since the journal opened
   // After a failed batch the file lags the memory store: a "new" AOR may have rows there.
   bool batch_failed_ = false;  // the writer's own
 

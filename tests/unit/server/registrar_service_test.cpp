@@ -39,6 +39,13 @@ class HeldJournal final : public store::BindingJournal {
     return {};
   }
   Done after_pending(Done done) override { return done; }
+  // As the SQLite journal: waits for the changes held before it, if any.
+  Confirmation confirm(Done done) override {
+    std::lock_guard lock(state_->mutex);
+    if (state_->waiting.empty()) return {true, std::move(done)};
+    state_->waiting.push_back(std::move(done));
+    return {true, {}};
+  }
   void close() override {}
 
  private:

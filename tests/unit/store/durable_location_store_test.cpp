@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "store/durable_expiry.hpp"
+#include "store/memory_location_store.hpp"
 #include "store/sqlite_journal.hpp"
 #include "store_test_support.hpp"
 
@@ -77,6 +79,39 @@ TEST(DurableLocationStore, ExpireKeepsTheFileInStepWithMemory) {
   EXPECT_TRUE(all->empty());
 }
 
+TEST(DurableLocationStore, ARefreshLeftUnwrittenSurvivesARestartAtLeastAsLongAsItsAnswerSaid) {
+  TempDir dir;
+  const std::string aor = "sip:d@example.com";
+  Binding binding = make_binding(aor, "sip:d1@192.0.2.9", kNow + 3600);
+  {
+    auto journal = SqliteJournal::open(dir.path());
+    ASSERT_TRUE(journal) << journal.error();
+    const SqliteJournal& file = **journal;
+    MemoryLocationStore store(std::move(*journal));
+    Callbacks callbacks;
+    store.update(aor, kNow, set_to({binding}), callbacks.make(1));
+    ASSERT_TRUE(callbacks.wait_for(1));
+    EXPECT_EQ(file.commits(), 1u);
+    // The phone refreshes at mid-interval (new CSeq, 3600 s from then): acknowledged without a
+    // write, because the file already keeps the binding until kNow + 7200.
+    binding.cseq = 2;
+    binding.expires_at = kNow + 1800 + 3600;
+    store.update(aor, kNow + 1800, set_to({binding}), callbacks.make(2));
+    ASSERT_TRUE(callbacks.wait_for(2));
+    EXPECT_EQ(callbacks.ok_count(), 2u);
+    EXPECT_EQ(file.commits(), 1u);
+  }
+  // Restarted after the first grant ran out, before the refreshed one does: still bound, and
+  // until no earlier than the refresh's 200 said.
+  auto store = open_durable_location_store(dir.path(), kNow + 4000);
+  ASSERT_TRUE(store) << store.error();
+  const auto bound = (*store)->lookup(aor, kNow + 4000);
+  ASSERT_EQ(bound.size(), 1u);
+  EXPECT_EQ(bound[0].contact, "sip:d1@192.0.2.9");
+  EXPECT_GE(bound[0].expires_at, kNow + 5400);
+  EXPECT_LE(bound[0].expires_at, kNow + 5400 + kMaxLead);
+}
+
 // ---- kill -9 ----------------------------------------------------------------------------------
 // The store's guarantee: "kill -9 at any moment loses no acknowledged binding". A child process
 // runs the real store and reports through a pipe each update whose `durable` callback ran (the
@@ -85,6 +120,11 @@ TEST(DurableLocationStore, ExpireKeepsTheFileInStepWithMemory) {
 
 constexpr std::uint32_t kHotEvery = 10;  // every 10th update also rewrites one shared AOR
 const std::string kHotAor = "sip:hot@example.com";
+// Every 10th update + 5 refreshes one AOR's binding, each time for a little longer: most of
+// these refreshes are within the durable expiry of the last write and are not written at all.
+constexpr std::uint32_t kRefreshOffset = 5;
+const std::string kRefreshedAor = "sip:refreshed@example.com";
+std::int64_t refreshed_expiry(std::uint32_t id) { return kNow + 1000 + id % 10'000'000; }
 
 std::string crash_aor(std::uint32_t id) { return "sip:crash" + std::to_string(id) + "@example.com"; }
 
@@ -98,12 +138,17 @@ std::string crash_aor(std::uint32_t id) { return "sip:crash" + std::to_string(id
     while (in_flight.load() >= 64) std::this_thread::sleep_for(std::chrono::microseconds(50));
     ++in_flight;
     const bool hot = id % kHotEvery == 0;
-    const std::string aor = hot ? kHotAor : crash_aor(id);
-    (*store)->update(aor, kNow, set_to({make_binding(aor, "sip:c@192.0.2.1", kNow + 3600, id)}),
-                     [report, id, &in_flight](bool ok) {
-                       if (ok && write(report, &id, sizeof id) != sizeof id) _exit(3);
-                       --in_flight;
-                     });
+    const bool refresh = id % kHotEvery == kRefreshOffset;
+    const std::string aor = hot ? kHotAor : refresh ? kRefreshedAor : crash_aor(id);
+    // The hot AOR's contact changes each time, so each of its updates is written.
+    const Binding binding =
+        hot       ? make_binding(aor, "sip:c" + std::to_string(id) + "@192.0.2.1", kNow + 3600, id)
+        : refresh ? make_binding(aor, "sip:c@192.0.2.1", refreshed_expiry(id), id)
+                  : make_binding(aor, "sip:c@192.0.2.1", kNow + 3600, id);
+    (*store)->update(aor, kNow, set_to({binding}), [report, id, &in_flight](bool ok) {
+      if (ok && write(report, &id, sizeof id) != sizeof id) _exit(3);
+      --in_flight;
+    });
   }
   _exit(0);  // never reached in practice: the parent kills first
 }
@@ -158,10 +203,15 @@ TEST(DurableLocationStoreCrash, KillNineLosesNoAcknowledgedBinding) {
     auto store = open_durable_location_store(dir.path(), kNow);
     ASSERT_TRUE(store) << store.error();
     std::uint32_t hot_acknowledged = 0;
+    std::uint32_t refresh_acknowledged = 0;
     std::size_t missing = 0;
     for (std::uint32_t acked : acknowledged) {
       if (acked % kHotEvery == 0) {
         hot_acknowledged = std::max(hot_acknowledged, acked);
+        continue;
+      }
+      if (acked % kHotEvery == kRefreshOffset) {
+        refresh_acknowledged = std::max(refresh_acknowledged, acked);
         continue;
       }
       const auto found = (*store)->lookup(crash_aor(acked), kNow);
@@ -173,6 +223,13 @@ TEST(DurableLocationStoreCrash, KillNineLosesNoAcknowledgedBinding) {
     if (hot_acknowledged != 0) {
       ASSERT_EQ(hot.size(), 1u);
       EXPECT_GE(hot[0].cseq, hot_acknowledged);
+    }
+    // The refreshed AOR: bound, until no earlier than the last acknowledged refresh said (its
+    // CSeq may be an older one: durable_expiry.hpp).
+    const auto refreshed = (*store)->lookup(kRefreshedAor, kNow);
+    if (refresh_acknowledged != 0) {
+      ASSERT_EQ(refreshed.size(), 1u) << "life " << life;
+      EXPECT_GE(refreshed[0].expires_at, refreshed_expiry(refresh_acknowledged)) << "life " << life;
     }
   }
   EXPECT_GE(acknowledged.size(), 300u + 750u + 1200u);

@@ -237,6 +237,7 @@ class RecordingJournal final : public BindingJournal {
   struct Write {
     std::string aor;
     std::vector<std::string> contacts;
+    std::vector<std::int64_t> durable_until;
     Done done;
   };
   struct State {
@@ -245,6 +246,7 @@ class RecordingJournal final : public BindingJournal {
     std::vector<Done> barriers;
     bool pending = false;
     bool closed = false;
+    bool failed = false;  // a write failed: the file may lag memory
   };
   explicit RecordingJournal(std::shared_ptr<State> state) : state_(std::move(state)) {}
   using BindingJournal::write;
@@ -252,8 +254,13 @@ class RecordingJournal final : public BindingJournal {
     std::lock_guard lock(state_->mutex);
     if (state_->closed) return done;
     std::vector<std::string> contacts;
-    set.visit([&](const PackedBinding& binding) { contacts.emplace_back(binding.contact); });
-    state_->writes.push_back({std::string(set.aor()), std::move(contacts), std::move(done)});
+    std::vector<std::int64_t> durable_until;
+    set.visit([&](const PackedBinding& binding) {
+      contacts.emplace_back(binding.contact);
+      durable_until.push_back(binding.durable_until);
+    });
+    state_->writes.push_back(
+        {std::string(set.aor()), std::move(contacts), std::move(durable_until), std::move(done)});
     return {};
   }
   Done after_pending(Done done) override {
@@ -261,6 +268,13 @@ class RecordingJournal final : public BindingJournal {
     if (!state_->pending) return done;
     state_->barriers.push_back(std::move(done));
     return {};
+  }
+  Confirmation confirm(Done done) override {
+    std::lock_guard lock(state_->mutex);
+    if (state_->failed || state_->closed) return {false, std::move(done)};
+    if (!state_->pending) return {true, std::move(done)};
+    state_->barriers.push_back(std::move(done));
+    return {true, {}};
   }
   void close() override {
     std::lock_guard lock(state_->mutex);
@@ -327,6 +341,118 @@ TEST(MemoryLocationStore, ExpireJournalsTheShrunkSets) {
       EXPECT_TRUE(write.contacts.empty());
     }
   }
+}
+
+// ---- refreshes (durable_expiry.hpp) ---------------------------------------------------------
+
+// `binding` refreshed at `now` for `interval` seconds by a later REGISTER of a restarted UA:
+// new expiry, CSeq and Call-ID, everything else as it was.
+Binding refreshed(Binding binding, std::int64_t now, std::int64_t interval) {
+  binding.expires_at = now + interval;
+  binding.cseq += 1;
+  binding.call_id += "-again";
+  return binding;
+}
+
+TEST(MemoryLocationStore, AWriteRecordsTheExpiryPlusTheRemainingIntervalAsDurable) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const std::string aor = "sip:lena@example.com";
+  store.update(
+      aor, kNow,
+      set_to({make_binding(aor, "sip:l1", kNow + 600), make_binding(aor, "sip:l2", kNow + 3600 * 24)}),
+      [](bool) {});
+  ASSERT_EQ(state->writes.size(), 1u);
+  // At most kMaxLead past the granted expiry, never before it.
+  EXPECT_EQ(state->writes[0].durable_until, (std::vector<std::int64_t>{kNow + 1200, kNow + 3600 * 25}));
+}
+
+TEST(MemoryLocationStore, ARefreshTheFileAlreadyCoversIsNotWrittenAndAnsweredAtOnce) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const std::string aor = "sip:mia@example.com";
+  const Binding first = make_binding(aor, "sip:m1@192.0.2.7", kNow + 3600);
+  EXPECT_EQ(update_now(store, aor, set_to({first})), std::nullopt);
+  ASSERT_EQ(state->writes.size(), 1u);
+  state->writes[0].done(true);
+  // Half an interval later: the new expiry (kNow + 5400) is within the durable one (kNow + 7200).
+  const Binding second = refreshed(first, kNow + 1800, 3600);
+  std::optional<bool> durable;
+  store.update(aor, kNow + 1800, set_to({second}), [&](bool ok) { durable = ok; });
+  EXPECT_EQ(durable, true);
+  EXPECT_EQ(state->writes.size(), 1u);  // nothing written
+  const auto now_bound = store.lookup(aor, kNow + 1800);
+  ASSERT_EQ(now_bound.size(), 1u);
+  EXPECT_EQ(now_bound[0].expires_at, kNow + 5400);  // memory has the refresh
+  EXPECT_EQ(now_bound[0].cseq, second.cseq);
+  // Once past the durable expiry, the refresh is written, with a new durable expiry.
+  const Binding third = refreshed(second, kNow + 3700, 3600);
+  store.update(aor, kNow + 3700, set_to({third}), [](bool) {});
+  ASSERT_EQ(state->writes.size(), 2u);
+  EXPECT_EQ(state->writes[1].durable_until, std::vector<std::int64_t>{kNow + 3700 + 7200});
+}
+
+TEST(MemoryLocationStore, ARefreshWaitsForTheWriteItCountsOn) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const std::string aor = "sip:nils@example.com";
+  const Binding first = make_binding(aor, "sip:n1", kNow + 3600);
+  store.update(aor, kNow, set_to({first}), [](bool) {});
+  state->pending = true;  // that write is not on disk yet
+  EXPECT_EQ(update_now(store, aor, set_to({refreshed(first, kNow + 10, 3600)}), kNow + 10), std::nullopt);
+  EXPECT_EQ(state->barriers.size(), 1u);
+  EXPECT_EQ(state->writes.size(), 1u);
+}
+
+TEST(MemoryLocationStore, ARefreshThatChangesHowTheBindingIsReachedIsWritten) {
+  const std::string aor = "sip:olga@example.com";
+  const Binding first = make_binding(aor, "sip:o1", kNow + 3600);
+  std::vector<Binding> changes(6, refreshed(first, kNow + 10, 3600));
+  changes[0].source->remote.port = 5070;  // a NAT rebinding: requests must go to the new port
+  changes[1].q = 500;
+  changes[2].path = {"<sip:edge.example.com;lr>"};
+  changes[3].instance = "<urn:uuid:00000000-0000-1000-8000-000a95a0e128>";
+  changes[4].user_agent = "another phone";
+  changes[5].contact = "sip:o2";
+  for (const Binding& change : changes) {
+    auto state = std::make_shared<RecordingJournal::State>();
+    MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+    store.update(aor, kNow, set_to({first}), [](bool) {});
+    store.update(aor, kNow + 10, set_to({change}), [](bool) {});
+    EXPECT_EQ(state->writes.size(), 2u) << change.contact << " q=" << change.q;
+  }
+  // So is a refresh that shortens the interval so much that the file would keep the binding
+  // more than kMaxLead past its new expiry (here 7,200 - 70 s).
+  {
+    auto state = std::make_shared<RecordingJournal::State>();
+    MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+    store.update(aor, kNow, set_to({first}), [](bool) {});
+    store.update(aor, kNow + 10, set_to({refreshed(first, kNow + 10, 60)}), [](bool) {});
+    EXPECT_EQ(state->writes.size(), 2u);
+  }
+  // A set that loses or gains a binding is written too.
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const Binding other = make_binding(aor, "sip:o3", kNow + 3600);
+  store.update(aor, kNow, set_to({first, other}), [](bool) {});
+  store.update(aor, kNow + 10, set_to({refreshed(first, kNow + 10, 3600)}), [](bool) {});
+  store.update(aor, kNow + 20, set_to({refreshed(first, kNow + 20, 3600), other}), [](bool) {});
+  EXPECT_EQ(state->writes.size(), 3u);
+}
+
+TEST(MemoryLocationStore, AfterAFailedWriteRefreshesAreWrittenAgain) {
+  auto state = std::make_shared<RecordingJournal::State>();
+  MemoryLocationStore store(std::make_unique<RecordingJournal>(state));
+  const std::string aor = "sip:per@example.com";
+  const Binding first = make_binding(aor, "sip:p1", kNow + 3600);
+  store.update(aor, kNow, set_to({first}), [](bool) {});
+  state->failed = true;  // e.g. that very write: memory has the binding, the file may not
+  std::optional<bool> durable;
+  store.update(aor, kNow + 10, set_to({refreshed(first, kNow + 10, 3600)}), [&](bool ok) { durable = ok; });
+  ASSERT_EQ(state->writes.size(), 2u);
+  EXPECT_FALSE(durable.has_value());  // waits for its own write
+  state->writes[1].done(true);
+  EXPECT_EQ(durable, true);
 }
 
 TEST(MemoryLocationStore, DestroyingTheStoreClosesItsJournal) {

@@ -81,10 +81,10 @@ TEST(PackedAor, IsOneSmallBlock) {
   const std::size_t text =
       aor.size() + binding.contact.size() + binding.call_id.size() + binding.user_agent.size();
   // The expiry wheel's two pointers, a 16-byte header, 14 fixed bytes per binding, one length
-  // byte per short string (the empty instance included), the reg-id and the path count, and
-  // the UDP source over IPv4 in 8 bytes (kind, address, port, connection 0), 11 fewer than
-  // its text "udp:192.0.2.1:5060" with its length.
-  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 7 + text + 8);
+  // byte per short string (the empty instance included), the reg-id, the durable lead (0: no
+  // write ahead of the expiry) and the path count, and the UDP source over IPv4 in 8 bytes
+  // (kind, address, port, connection 0), 11 fewer than its text "udp:192.0.2.1:5060" with its length.
+  EXPECT_EQ(packed.heap_bytes(), 2 * sizeof(void*) + 16 + 14 + 8 + text + 8);
 }
 
 TEST(PackedAor, VisitReadsEveryBindingInPlaceExpiredOnesIncluded) {

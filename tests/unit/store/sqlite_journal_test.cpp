@@ -147,6 +147,44 @@ TEST(SqliteJournal, AWriteReplacesTheWholeSetAndAnEmptySetRemovesTheAor) {
   EXPECT_EQ(contacts_of(stored.at(aor_of(1))), std::vector<std::string>{"sip:z"});
 }
 
+TEST(SqliteJournal, ConfirmWaitsForEarlierWritesAndFailsWithThemAndOnceAnyFailed) {
+  TempDir dir;
+  Callbacks callbacks;
+  Gate gate;
+  auto journal = open_journal(dir);
+  ASSERT_TRUE(journal);
+  // Nothing pending and nothing failed: in step, to be called at once.
+  auto idle = journal->confirm(callbacks.make(0));
+  EXPECT_TRUE(idle.in_step);
+  EXPECT_TRUE(idle.call_now);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "osprey.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse BEFORE INSERT ON bindings WHEN NEW.contact = 'sip:fail'"
+                         " BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_FALSE(
+      journal->write(aor_of(0), {make_binding(aor_of(0), "sip:0", kNow + 60)}, [&](bool) { gate.pass(); }));
+  ASSERT_TRUE(gate.wait_entered());
+  // Queued behind a write that will fail: the confirmation fails with it.
+  ASSERT_FALSE(
+      journal->write(aor_of(1), {make_binding(aor_of(1), "sip:fail", kNow + 60)}, callbacks.make(1)));
+  auto behind = journal->confirm(callbacks.make(2));
+  EXPECT_TRUE(behind.in_step);
+  EXPECT_FALSE(behind.call_now);
+  gate.open();
+  ASSERT_TRUE(callbacks.wait_for(2));
+  EXPECT_EQ(callbacks.ok_count(), 0u);
+  // From then on the file may lag memory: no confirmation, the caller must write.
+  bool called = false;
+  auto after = journal->confirm([&](bool) { called = true; });
+  EXPECT_FALSE(after.in_step);
+  ASSERT_TRUE(after.call_now);
+  EXPECT_FALSE(called);
+}
+
 // Writes aor_of(0) with a callback that holds the writer until `gate` opens, and waits for it
 // to be held: what is written meanwhile queues up, as REGISTERs do while the disk is busy.
 void hold_writer(SqliteJournal& journal, Gate& gate) {
