@@ -1,6 +1,7 @@
 // The AuthParams accessors and the Digest algorithm names (declared in auth_headers.hpp); the
 // parsers that fill an AuthParams are in auth_headers.cpp.
 
+#include <algorithm>
 #include <array>
 
 #include "sip/auth_headers.hpp"
@@ -109,7 +110,11 @@ void AuthParams::append(std::string_view name, std::string_view value) {
   p.value = value;
   if (p.quoted()) {
     std::string_view inner = strip_quotes(value);
-    if (inner.find_first_of("\\\r") != std::string_view::npos) {
+    // One pass over the bytes (find_first_of with a set searches once per byte of the set,
+    // which was a quarter of parsing an Authorization header).
+    const bool escaped_or_folded =
+        std::any_of(inner.begin(), inner.end(), [](char c) { return c == '\\' || c == '\r'; });
+    if (escaped_or_folded) {
       // RFC 3261 §25.1: quoted-pair = "\" CHAR stands for CHAR; a fold (CRLF WSP) inside the
       // quotes is LWS and stands for its whitespace.
       std::size_t begin = arena_.size();
