@@ -1,6 +1,7 @@
 // The AuthParams accessors and the Digest algorithm names (declared in auth_headers.hpp); the
 // parsers that fill an AuthParams are in auth_headers.cpp.
 
+#include <algorithm>
 #include <array>
 
 #include "sip/auth_headers.hpp"

@@ -124,17 +124,24 @@ constexpr std::array<NameSlot, kSlots> kNameTable = make_name_table();
 // Header names are token characters, for which OR-ing 0x20 folds case exactly: no two token
 // characters differ only in that bit except upper and lower case letters.
 bool folded_equal(std::string_view name, std::string_view canonical) {
-  if (name.size() != canonical.size()) return false;
-  constexpr std::uint64_t kFold = 0x2020202020202020ULL;
-  std::size_t i = 0;
-  for (; i + 8 <= name.size(); i += 8) {
-    std::uint64_t a;
-    std::uint64_t b;
-    std::memcpy(&a, name.data() + i, 8);
-    std::memcpy(&b, canonical.data() + i, 8);
-    if ((a | kFold) != (b | kFold)) return false;
+  const std::size_t n = name.size();
+  if (n != canonical.size()) return false;
+  auto words_equal = [&](std::size_t at, auto word) {
+    decltype(word) a;
+    decltype(word) b;
+    std::memcpy(&a, name.data() + at, sizeof a);
+    std::memcpy(&b, canonical.data() + at, sizeof b);
+    constexpr auto kFold = static_cast<decltype(word)>(0x2020202020202020ULL);
+    return (a | kFold) == (b | kFold);
+  };
+  if (n >= 8) {
+    // Whole words, then the last eight bytes (overlapping what was compared already).
+    for (std::size_t i = 0; i + 8 <= n; i += 8)
+      if (!words_equal(i, std::uint64_t{})) return false;
+    return words_equal(n - 8, std::uint64_t{});
   }
-  for (; i < name.size(); ++i) {
+  if (n >= 4) return words_equal(0, std::uint32_t{}) && words_equal(n - 4, std::uint32_t{});
+  for (std::size_t i = 0; i < n; ++i) {
     if ((static_cast<unsigned char>(name[i]) | 0x20) != (static_cast<unsigned char>(canonical[i]) | 0x20)) {
       return false;
     }

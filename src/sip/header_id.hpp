@@ -81,15 +81,22 @@ enum class HeaderId : std::uint8_t {
 // Case-insensitive lookup of a header name, full or compact ("v", "Via", "VIA").
 HeaderId lookup_header(std::string_view name);
 
-// Case-insensitive hash of a header name (token characters only), so a scanner can compute it
-// while it reads the name and look the name up without a second pass.
-constexpr std::uint32_t header_name_hash_step(std::uint32_t hash, char c) {
-  return hash * 31 + (static_cast<unsigned char>(c) | 0x20);
-}
+// Case-insensitive hash of a header name (token characters only) from its length and its first
+// and last two characters: a few operations once the scanner knows where the name ends, instead
+// of one per character, and enough to spread the known names over the lookup table (the lookup
+// compares the whole name after a hash match, so a collision costs a probe, never a wrong id).
 constexpr std::uint32_t header_name_hash(std::string_view name) {
-  std::uint32_t h = 0;
-  for (char c : name) h = header_name_hash_step(h, c);
-  return h;
+  const std::size_t n = name.size();
+  if (n == 0) return 0;
+  auto folded = [name](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(name[i]) | 0x20);
+  };
+  std::uint32_t h = static_cast<std::uint32_t>(n);
+  h = h * 31 + folded(0);
+  h = h * 31 + folded(n > 1 ? 1 : 0);
+  h = h * 31 + folded(n - 1);
+  h = h * 31 + folded(n > 1 ? n - 2 : 0);
+  return (h * 0x9E3779B1U) >> 8;
 }
 HeaderId lookup_header(std::string_view name, std::uint32_t hash);
 

@@ -89,6 +89,48 @@ std::optional<HostKind> classify_host(std::string_view host) {
   return std::nullopt;
 }
 
+namespace {
+
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255.
+bool is_ipv4_literal(std::string_view host) {
+  const std::size_t n = host.size();
+  int octets = 0;
+  std::size_t i = 0;
+  while (true) {
+    unsigned value = 0;
+    std::size_t digits = 0;
+    for (; i < n && is_digit(host[i]); ++i) {
+      value = value * 10 + static_cast<unsigned>(host[i] - '0');
+      if (++digits > 3) return false;
+    }
+    if (digits == 0 || value > 255) return false;
+    ++octets;
+    if (i == n) return octets == 4;
+    if (host[i] != '.' || octets == 4) return false;
+    ++i;
+  }
+}
+
+// hostname = *( domainlabel "." ) toplabel [ "." ]; a label is alphanum, or alphanum *( alphanum
+// / "-" ) alphanum, at most 63 long (RFC 1035 §2.3.4); toplabel starts with ALPHA. `host` holds
+// only alphanum, '-' and '.'.
+bool is_hostname_literal(std::string_view host) {
+  if (host.size() > 255) return false;
+  if (host.back() == '.') host.remove_suffix(1);
+  if (host.empty()) return false;
+  std::size_t label_begin = 0;
+  while (true) {
+    std::size_t dot = host.find('.', label_begin);
+    std::size_t label_end = dot == std::string_view::npos ? host.size() : dot;
+    std::size_t length = label_end - label_begin;
+    if (length == 0 || length > 63 || host[label_begin] == '-' || host[label_end - 1] == '-') return false;
+    if (dot == std::string_view::npos) return is_alpha(host[label_begin]);
+    label_begin = dot + 1;
+  }
+}
+
+}  // namespace
+
 HostScan scan_host(std::string_view text) {
   HostScan result;
   if (!text.empty() && text.front() == '[') {
@@ -98,61 +140,18 @@ HostScan scan_host(std::string_view text) {
     if (is_ipv6_reference(text.substr(0, close + 1))) result.kind = HostKind::ipv6;
     return result;
   }
-  // One walk: IPv4 octets and hostname labels are checked as the characters go by.
-  bool ipv4 = true;
-  int octets = 1;
-  unsigned octet = 0;
-  std::size_t octet_digits = 0;
-  bool hostname = true;
-  std::size_t label_length = 0;
-  char label_first = '\0';
-  char previous = '\0';
-  std::size_t i = 0;
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '.') {
-      if (octet_digits == 0) ipv4 = false;
-      ++octets;
-      octet = 0;
-      octet_digits = 0;
-      if (label_length == 0 || previous == '-') hostname = false;
-      label_length = 0;
-    } else if (is_class(c, kAlnum) || c == '-') {
-      if (is_digit(c)) {
-        octet = octet * 10 + static_cast<unsigned>(c - '0');
-        if (++octet_digits > 3 || octet > 255) ipv4 = false;
-      } else {
-        ipv4 = false;
-      }
-      if (label_length == 0) {
-        label_first = c;
-        if (c == '-') hostname = false;
-      }
-      if (++label_length > 63) hostname = false;
-    } else {
-      break;
-    }
-    previous = c;
-  }
-  result.length = i;
-  if (i == 0) return result;
-  if (ipv4 && octets == 4 && octet_digits > 0) {
+  // The host ends at the first byte no IPv4 address or hostname holds; then the two forms are
+  // told apart (a tight loop for the extent, then one check of the form it can be).
+  std::size_t n = 0;
+  while (n < text.size() && is_class(text[n], kHostname)) ++n;
+  result.length = n;
+  if (n == 0) return result;
+  const std::string_view host = text.substr(0, n);
+  if (is_digit(host.front()) && is_ipv4_literal(host)) {
     result.kind = HostKind::ipv4;
-    return result;
+  } else if (is_hostname_literal(host)) {
+    result.kind = HostKind::hostname;
   }
-  // hostname = *( domainlabel "." ) toplabel [ "." ]: a trailing dot ends an empty last label,
-  // so the top label is the one before it.
-  if (label_length == 0) {
-    // Trailing dot: the top label was checked when the dot was read; find its first character.
-    if (i < 2) return result;
-    std::size_t top_end = i - 1;
-    std::size_t top_begin = text.rfind('.', top_end - 1);
-    top_begin = top_begin == std::string_view::npos ? 0 : top_begin + 1;
-    label_first = text[top_begin];
-  } else if (previous == '-') {
-    hostname = false;
-  }
-  if (hostname && is_alpha(label_first) && i <= 255) result.kind = HostKind::hostname;
   return result;
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "sip/char_class.hpp"
+#include "sip/line_scan.hpp"
 #include "sip/scanner.hpp"
 
 namespace osprey::sip {
@@ -37,23 +38,25 @@ bool is_call_id(std::string_view id) {
 }  // namespace
 
 Result<Message> Message::parse(std::string data, const ParseOptions& options) {
-  Message m;
+  // Built in the Result it is returned in: a Message is large (its header index is inline) and
+  // moving it out of a local cost as much as a tenth of the parse.
+  Result<Message> result(tl::in_place, ConstructionKey{});
+  Message& m = *result;
   // Views into owned_ must survive moves of the Message: keep the bytes on the heap, where a
   // std::string move does not relocate them (short strings would live inline).
   if (data.capacity() < 32) data.reserve(32);
   m.owned_ = std::move(data);
   m.buffer_ = m.owned_;
-  auto scanned = m.scan(options);
-  if (!scanned) return tl::unexpected(std::move(scanned.error()));
-  return m;
+  if (auto scanned = m.scan(options); !scanned) result = tl::unexpected(std::move(scanned.error()));
+  return result;
 }
 
 Result<Message> Message::parse_borrowed(std::string_view data, const ParseOptions& options) {
-  Message m;
+  Result<Message> result(tl::in_place, ConstructionKey{});
+  Message& m = *result;
   m.buffer_ = data;
-  auto scanned = m.scan(options);
-  if (!scanned) return tl::unexpected(std::move(scanned.error()));
-  return m;
+  if (auto scanned = m.scan(options); !scanned) result = tl::unexpected(std::move(scanned.error()));
+  return result;
 }
 
 namespace {
@@ -285,8 +288,8 @@ std::optional<ScanStop> find_start_line(std::string_view data, const ParseOption
 
 // Sets `end` past the CRLF that ends the header line starting at `line_begin`, following folded
 // continuation lines (RFC 3261 §7.3.1). A CR or LF that is not half of a CRLF is refused.
-std::optional<ScanStop> find_header_end(std::string_view data, std::size_t line_begin, std::size_t& end) {
-  end = line_begin;
+std::optional<ScanStop> find_header_end_slowly(std::string_view data, std::size_t line_begin,
+                                               std::size_t& end) {
   while (true) {
     std::size_t nl = data.find('\n', end);
     if (nl == std::string_view::npos) {
@@ -304,13 +307,31 @@ std::optional<ScanStop> find_header_end(std::string_view data, std::size_t line_
   }
 }
 
+// The same, one search for CR or LF per line (line_scan.hpp). A line ending in CRLF with no
+// CR or LF before it is the common case; anything else (a bare CR or LF, no line end at all) is
+// left to the byte searches above from that line on, so a defective line is refused with the
+// very reason and offset it always was.
+std::optional<ScanStop> find_header_end(std::string_view data, std::size_t line_begin, std::size_t& end) {
+  const char* const begin = data.data();
+  const char* const data_end = begin + data.size();
+  end = line_begin;
+  while (true) {
+    const char* line_break = find_cr_or_lf(begin + end, data_end);
+    if (line_break + 1 >= data_end || line_break[0] != '\r' || line_break[1] != '\n') {
+      return find_header_end_slowly(data, line_begin, end);
+    }
+    end = static_cast<std::size_t>(line_break - begin) + 2;
+    if (end < data.size() && is_wsp(data[end])) continue;  // folded line (RFC 3261 §7.3.1)
+    return std::nullopt;
+  }
+}
+
 // RFC 3261 §7.3.1: header-name HCOLON value; HCOLON = *( SP / HTAB ) ":" SWS. Fills `field`
 // with the positions of the name and the value of the line [line_begin, end) and its id.
 std::optional<ScanStop> split_header_line(std::string_view data, std::size_t line_begin, std::size_t end,
                                           HeaderField& field) {
   std::size_t i = line_begin;
-  std::uint32_t name_hash = 0;
-  while (i < end && is_token_char(data[i])) name_hash = header_name_hash_step(name_hash, data[i++]);
+  while (i < end && is_token_char(data[i])) ++i;
   std::size_t name_end = i;
   if (name_end == line_begin || name_end - line_begin > 0xFFFF) {
     return ScanStop{ErrorCategory::header_syntax, "Malformed header name", line_begin};
@@ -333,8 +354,22 @@ std::optional<ScanStop> split_header_line(std::string_view data, std::size_t lin
   field.value_begin = static_cast<std::uint32_t>(value_begin);
   field.value_end = static_cast<std::uint32_t>(value_end);
   field.name_length = static_cast<std::uint16_t>(name_end - line_begin);
-  field.id = lookup_header(data.substr(line_begin, name_end - line_begin), name_hash);
+  field.id = lookup_header(data.substr(line_begin, name_end - line_begin));
   return std::nullopt;
+}
+
+// The headers parse_key_header reads; the others are only indexed here (most lines of a message).
+constexpr bool is_key_header(HeaderId id) {
+  switch (id) {
+    case HeaderId::via:
+    case HeaderId::cseq:
+    case HeaderId::call_id:
+    case HeaderId::from:
+    case HeaderId::to:
+    case HeaderId::max_forwards:
+    case HeaderId::content_length: return true;
+    default: return false;
+  }
 }
 
 // Sets `body_length` from Content-Length, or to the rest of the datagram without one (RFC 3261
@@ -413,11 +448,13 @@ Result<void> Message::scan(const ParseOptions& options) {
     }
     HeaderField field;
     if (auto stop = split_header_line(data, line_begin, end, field)) return stopped(*stop);
-    auto key = parse_key_header(field);
-    if (!key) {
-      ParseError e = std::move(key.error());
-      if (!is_request_) e.server_status = 0;
-      return tl::unexpected(std::move(e));
+    if (is_key_header(field.id)) {
+      auto key = parse_key_header(field);
+      if (!key) {
+        ParseError e = std::move(key.error());
+        if (!is_request_) e.server_status = 0;
+        return tl::unexpected(std::move(e));
+      }
     }
     fields_.push_back(field);
     pos = end;

@@ -195,6 +195,16 @@ class Message {
     assert((stale_ & field) == 0 && "an edit changed this field since the parse: read it from reparsed()");
   }
 
+  // Only Message's own functions can name this, so only they construct an empty Message; it
+  // lets parse() build its Message inside the Result it returns instead of moving it there.
+  struct ConstructionKey {
+    explicit ConstructionKey() = default;
+  };
+
+ public:
+  explicit Message(ConstructionKey /*key*/) {}
+
+ private:
   Message() = default;
   // Member-wise, views included: only clone() uses it, and re-points the views to the copy.
   Message(const Message&) = default;

@@ -72,14 +72,15 @@ bool element_ok(ElementRule rule, std::string_view element) {
   return false;
 }
 
-}  // namespace
-
-Result<std::vector<std::string_view>> parse_token_list(std::string_view value, std::string_view header,
-                                                       std::size_t offset) {
+// Checks one line's value and hands each token to `on_item`, in order: the one walk behind
+// parse_token_list (which keeps them) and check_token_list (which keeps nothing, so validating
+// an Allow or Supported line costs no allocation).
+template <typename OnItem>
+Result<void> visit_token_list(std::string_view value, std::string_view header, std::size_t offset,
+                              OnItem&& on_item) {
   ListRule rule = rule_for(lookup_header(header));
-  std::vector<std::string_view> result;
   if (trim_lws(value).empty()) {
-    if (rule.may_be_empty) return result;  // "Supported:" is an empty list (RFC 3261 §20.37)
+    if (rule.may_be_empty) return {};  // "Supported:" is an empty list (RFC 3261 §20.37)
     return malformed(header, "empty value", offset);
   }
   bool with_params = rule.element == ElementRule::coding_range || rule.element == ElementRule::language_range;
@@ -119,11 +120,26 @@ Result<std::vector<std::string_view>> parse_token_list(std::string_view value, s
       error = malformed(header, "invalid list element", at).value();
       return false;
     }
-    result.push_back(item);
+    on_item(item);
     return true;
   });
   if (error) return tl::unexpected(std::move(*error));
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<std::string_view>> parse_token_list(std::string_view value, std::string_view header,
+                                                       std::size_t offset) {
+  std::vector<std::string_view> result;
+  auto checked =
+      visit_token_list(value, header, offset, [&](std::string_view item) { result.push_back(item); });
+  if (!checked) return tl::unexpected(std::move(checked.error()));
   return result;
+}
+
+Result<void> check_token_list(std::string_view value, std::string_view header, std::size_t offset) {
+  return visit_token_list(value, header, offset, [](std::string_view) {});
 }
 
 Result<std::vector<std::string_view>> token_list(const Message& message, HeaderId id) {

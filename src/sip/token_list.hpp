@@ -28,6 +28,9 @@ namespace osprey::sip {
 Result<std::vector<std::string_view>> parse_token_list(std::string_view value, std::string_view header,
                                                        std::size_t offset = 0);
 
+// The same checks without keeping the tokens (and without allocating): for validation.
+Result<void> check_token_list(std::string_view value, std::string_view header, std::size_t offset = 0);
+
 // Every line of `id` in `message` as one list, in order. No such header is an empty list.
 Result<std::vector<std::string_view>> token_list(const Message& message, HeaderId id);
 

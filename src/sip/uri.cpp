@@ -26,25 +26,27 @@ bool valid_escaped_run(std::string_view s, std::uint16_t cls, std::string_view e
   return true;
 }
 
+// True if one of `earlier`, parameters already checked by valid_uri_params (";a=b;c", each
+// name and value a run of paramchar), is named `name`, ignoring case.
+bool has_param_named(std::string_view earlier, std::string_view name) {
+  std::size_t i = 0;
+  while (i < earlier.size()) {
+    std::size_t start = ++i;  // past the ';'
+    while (i < earlier.size() && earlier[i] != ';') ++i;
+    std::string_view item = earlier.substr(start, i - start);
+    if (iequals(item.substr(0, item.find('=')), name)) return true;
+  }
+  return false;
+}
+
 // uri-parameters = *( ";" uri-parameter ); pname/pvalue = 1*paramchar. RFC 3261 §19.1.1: a
 // parameter name appears at most once (otherwise the URI is not even equivalent to itself).
+// One walk: each parameter is checked, then its name compared with the names before it.
 bool valid_uri_params(std::string_view params) {
-  bool repeated = false;
-  std::size_t seen = 0;
-  for_each_param(params, [&](const Param& p) {
-    std::size_t index = 0;
-    for_each_param(params, [&](const Param& earlier) {
-      if (index++ >= seen) return false;
-      if (iequals(earlier.name, p.name)) repeated = true;
-      return !repeated;
-    });
-    ++seen;
-    return !repeated;
-  });
-  if (repeated) return false;
   std::size_t i = 0;
   while (i < params.size()) {
     if (params[i] != ';') return false;
+    std::size_t item_begin = i;
     std::size_t start = ++i;
     while (i < params.size() && params[i] != ';') ++i;
     std::string_view item = params.substr(start, i - start);
@@ -55,6 +57,7 @@ bool valid_uri_params(std::string_view params) {
       std::string_view value = item.substr(eq + 1);
       if (value.empty() || !valid_escaped_run(value, kUnreserved | kParamUnreserved)) return false;
     }
+    if (has_param_named(params.substr(0, item_begin), name)) return false;
   }
   return true;
 }

@@ -166,7 +166,7 @@ Result<void> validate_header(HeaderId id, std::string_view value) {
     case HeaderId::content_encoding:
     case HeaderId::content_language:
     case HeaderId::accept_encoding:
-    case HeaderId::accept_language: return ok_or_error(parse_token_list(value, name));
+    case HeaderId::accept_language: return check_token_list(value, name);
     case HeaderId::expires: return ok_or_error(parse_expires(value));
     case HeaderId::min_expires: return ok_or_error(parse_min_expires(value));
     case HeaderId::session_expires: return ok_or_error(parse_session_expires(value));

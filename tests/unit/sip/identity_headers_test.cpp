@@ -351,3 +351,38 @@ TEST(IdentityHeaders, AcceptsLegacyRfc4474SignatureOnly) {
 
 }  // namespace
 }  // namespace osprey::sip
+
+namespace osprey::sip {
+namespace {
+
+// The digest is read sixteen bytes at a time: every byte value, at every position across two
+// blocks, must end the digest exactly where the base64url alphabet and '.' (RFC 8225 §7,
+// RFC 4648 §5) end, as a byte-by-byte reading would.
+TEST(Identity, DigestEndsAtTheFirstByteOutsideBase64urlAtAnyPosition) {
+  auto in_digest = [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  };
+  const std::string kInfo = ";info=<https://cert.example.com/c.pem>";
+  for (std::size_t filler = 0; filler <= 40; ++filler) {
+    for (int byte = 1; byte < 256; ++byte) {
+      const auto c = static_cast<unsigned char>(byte);
+      const std::string value =
+          "ab.cd.ef" + std::string(filler, 'x') + std::string(1, static_cast<char>(c)) + "q" + kInfo;
+      auto identity = parse_rfc8224_identity(value);
+      const std::size_t end = 8 + filler;  // where the byte sits
+      if (in_digest(c) && c != '.') {
+        ASSERT_TRUE(identity) << "byte " << byte << " after " << filler << ": " << identity.error().reason;
+        EXPECT_EQ(identity->digest.size(), value.size() - kInfo.size());
+      } else if (!in_digest(c) && c != ';' && c != ' ' && c != '\t' && c != '\r') {
+        ASSERT_FALSE(identity) << "byte " << byte << " after " << filler;
+        EXPECT_EQ(identity.error().offset, end) << "byte " << byte << " after " << filler;
+        EXPECT_NE(identity.error().reason.find("must be base64url"), std::string::npos)
+            << identity.error().reason;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace osprey::sip

@@ -193,3 +193,46 @@ TEST(MessageDeathTest, ReadingAFieldAnEditChangedIsCaught) {
 
 }  // namespace
 }  // namespace osprey::sip
+
+namespace osprey::sip {
+namespace {
+
+// A header line is found by one search for CR or LF; a line whose first break is not a CRLF is
+// judged by the byte searches it always was, so each defect keeps its reason and offset. The
+// defects sit past the first 16 bytes of their line, where the search reads whole blocks.
+TEST(Message, LineBreakDefectsKeepTheirReasonAndOffset) {
+  const std::string head =
+      "OPTIONS sip:a@b.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
+      "To: <sip:a@b.com>\r\nFrom: <sip:c@d.com>;tag=1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n";
+  const std::string tail = "Content-Length: 0\r\n\r\n";
+  struct Case {
+    std::string line;         // a header line with a defect
+    std::string_view marker;  // the text the error offset points at
+    std::string_view reason;
+  };
+  const std::string long_text(40, 'a');
+  const Case cases[] = {
+      {"Subject: " + long_text + "\rbbb\r\n", "\rbbb", "Bare CR in header"},
+      {"Subject: " + long_text + "\nbbb\r\n", "\nbbb", "Bare LF in header"},
+      // A CR before a bare LF: the LF is what is reported, as the byte searches find it first.
+      {"Subject: " + long_text + "\rbb\ncc\r\n", "\ncc", "Bare LF in header"},
+      {"Subject: " + long_text + "\r\n  folded " + long_text + "\rx\r\n", "\rx", "Bare CR in header"},
+  };
+  for (const Case& c : cases) {
+    const std::string text = head + c.line + tail;
+    auto m = Message::parse(text);
+    ASSERT_FALSE(m) << c.reason;
+    EXPECT_EQ(m.error().reason, c.reason);
+    EXPECT_EQ(m.error().offset, text.find(c.marker)) << c.reason;
+    EXPECT_EQ(m.error().server_status, 400);
+  }
+  // No line end at all: the section is not terminated, reported at the line's start.
+  const std::string unterminated = head + "Subject: " + long_text;
+  auto m = Message::parse(unterminated);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().reason, "Header section not terminated");
+  EXPECT_EQ(m.error().offset, head.size());
+}
+
+}  // namespace
+}  // namespace osprey::sip

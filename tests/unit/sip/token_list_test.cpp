@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "conformance_file.hpp"
 #include "sip/message.hpp"
 
@@ -86,6 +88,35 @@ TEST(TokenList, LanguageTags) {
   ASSERT_TRUE(accept) << accept.error().reason;
   EXPECT_EQ(*accept, (Tokens{"da", "en-gb", "en", "*"}));
   EXPECT_FALSE(parse_token_list("en;q=2", "Accept-Language"));
+}
+
+// Validation walks a list without keeping it (check_token_list): it must accept and refuse
+// exactly what parse_token_list does, with the same error.
+TEST(TokenList, CheckAgreesWithParse) {
+  const std::pair<std::string_view, std::string_view> cases[] = {{"Allow", "INVITE, ACK, OPTIONS"},
+                                                                 {"Allow", ""},
+                                                                 {"Supported", "a,,b"},
+                                                                 {"Supported", "timer ,\r\n  100rel"},
+                                                                 {"Supported", "a b"},
+                                                                 {"Require", ""},
+                                                                 {"Allow-Events", "presence..winfo"},
+                                                                 {"Allow-Events", "dialog"},
+                                                                 {"Content-Language", "en--us"},
+                                                                 {"Content-Language", "fr-CA"},
+                                                                 {"Accept-Encoding", "gzip;q=1.5"},
+                                                                 {"Accept-Encoding", "gzip;q=1.0, *;q=0"},
+                                                                 {"Accept-Language", "en;q=2"},
+                                                                 {"Accept-Language", "da, en-gb;q=0.8"},
+                                                                 {"Unsupported", "foo,"}};
+  for (const auto& [header, value] : cases) {
+    auto parsed = parse_token_list(value, header, 7);
+    auto checked = check_token_list(value, header, 7);
+    ASSERT_EQ(parsed.has_value(), checked.has_value()) << header << ": " << value;
+    if (!parsed) {
+      EXPECT_EQ(parsed.error().reason, checked.error().reason) << value;
+      EXPECT_EQ(parsed.error().offset, checked.error().offset) << value;
+    }
+  }
 }
 
 TEST(TokenList, AcceptEncodingWithParamsAndStar) {
