@@ -83,9 +83,10 @@ void copy_end_to_end(const sip::Message& from, sip::MessageBuilder& to) {
     if (auto type = from.first_value(sip::HeaderId::content_type)) {
       // RFC 3515 §2.4.5: a REFER's NOTIFY carries a message/sipfrag that begins with the status
       // line; the rest is the other side's headers (Contact, Server, Via...): only the status
-      // line crosses the border, which is all the referrer needs.
+      // line crosses the border, which is all the referrer needs. The line ends at a CR or LF
+      // alone too: a fragment written with bare line feeds must not carry its headers across.
       if (iequals(type->substr(0, 15), "message/sipfrag")) {
-        const std::size_t end = body.find("\r\n");
+        const std::size_t end = body.find_first_of("\r\n");
         to.body(*type, std::string(body.substr(0, end)) + "\r\n");
       } else {
         to.body(*type, body);

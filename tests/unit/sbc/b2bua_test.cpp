@@ -1497,6 +1497,35 @@ TEST_F(B2buaTest, ANotifysSipfragCarriesOnlyTheStatusLineAcross) {
   EXPECT_EQ(notifies[0].serialize().find("10.20.30.40"), std::string::npos);
 }
 
+TEST_F(B2buaTest, ASipfragWithBareLineFeedsStillCarriesOnlyItsStatusLine) {
+  // Our phone, the transferee of the carrier's REFER, reports how its new call went; its
+  // fragment's lines end in bare LF (or CR): the status line is still all that crosses, and the
+  // headers of our side (the target's private Contact, the proxy's Via) stay here.
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  for (const std::string ending : {"\n", "\r"}) {
+    std::string notify =
+        in_dialog("NOTIFY", uri_of_contact(call.caller_ok), "\"Alice\" <sip:alice@example.com>;tag=a1",
+                  std::string(call.caller_ok.to()->text), "caller-call-1@192.0.2.9", ending == "\n" ? 21 : 22,
+                  ending == "\n" ? "z9hG4bKnotifylf" : "z9hG4bKnotifycr", "192.0.2.9:5070",
+                  "Event: refer\r\nSubscription-State: active\r\nContent-Type: message/sipfrag\r\n");
+    const std::string fragment = "SIP/2.0 200 OK" + ending + "Contact: <sip:bob@192.168.1.20:5062>" + ending +
+                                 "Via: SIP/2.0/UDP 10.20.30.40:5060;branch=z9hG4bKcore" + ending;
+    notify.replace(notify.find("Content-Length: 0"), 17,
+                   "Content-Length: " + std::to_string(fragment.size()));
+    notify += fragment;
+    feed(notify, kAlice);
+  }
+  auto notifies = requests_to(kCarrier, sip::Method::notify);
+  ASSERT_EQ(notifies.size(), 2u);
+  for (const sip::Message& notify : notifies) {
+    EXPECT_EQ(notify.body(), "SIP/2.0 200 OK\r\n");
+    const std::string raw = notify.serialize();
+    EXPECT_EQ(raw.find("192.168.1.20"), std::string::npos) << raw;
+    EXPECT_EQ(raw.find("10.20.30.40"), std::string::npos) << raw;
+  }
+}
+
 }  // namespace
 }  // namespace osprey::sbc
 
