@@ -89,8 +89,11 @@ sip::Result<std::optional<std::string>> B2bua::refer_to_for(std::string_view val
                              std::string replaces_value) -> std::optional<std::string> {
     if (to.trunk == nullptr || user.empty()) return std::nullopt;
     const std::string issuer = from.call_id + " " + from.local_tag;
-    std::optional<std::string> token = index_->issue(
-        issuer, TransferGrant{to.trunk->name, user, std::move(replaces_value)}, TransferIndex::Clock::now());
+    // The referrer is who sent the REFER: our user by AOR (from any address), else its address.
+    const std::string referrer = sender.trunk + " " + (sender.user.empty() ? sender.address : sender.user);
+    std::optional<std::string> token =
+        index_->issue(issuer, referrer, TransferGrant{to.trunk->name, user, std::move(replaces_value)},
+                      TransferIndex::Clock::now());
     if (!token) return std::nullopt;
     std::optional<std::string> uri = at_osprey(to, *token);
     if (!uri) return std::nullopt;

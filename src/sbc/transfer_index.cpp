@@ -41,29 +41,40 @@ std::optional<IndexedLeg> TransferIndex::find(const DialogIds& dialog) const {
   return it->second;
 }
 
+TransferIndex::Tokens::iterator TransferIndex::forget(Tokens::iterator token) {
+  by_issuer_.erase(token->second.issuer);
+  if (auto count = by_referrer_.find(token->second.referrer);
+      count != by_referrer_.end() && --count->second == 0)
+    by_referrer_.erase(count);
+  return tokens_.erase(token);
+}
+
 void TransferIndex::drop_expired(Clock::time_point now) {
   for (auto it = tokens_.begin(); it != tokens_.end();) {
     if (it->second.expires <= now) {
-      by_issuer_.erase(it->second.issuer);
-      it = tokens_.erase(it);
+      it = forget(it);
     } else {
       ++it;
     }
   }
 }
 
-std::optional<std::string> TransferIndex::issue(const std::string& issuer, TransferGrant grant,
-                                                Clock::time_point now) {
+std::optional<std::string> TransferIndex::issue(const std::string& issuer, const std::string& referrer,
+                                                TransferGrant grant, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (auto held = by_issuer_.find(issuer); held != by_issuer_.end()) {
-    tokens_.erase(held->second);
-    by_issuer_.erase(held);
+    if (auto token = tokens_.find(held->second); token != tokens_.end()) forget(token);
   }
-  if (tokens_.size() >= kMaxTokens) drop_expired(now);
-  if (tokens_.size() >= kMaxTokens) return std::nullopt;
+  const auto held_by_referrer = [&] {
+    const auto count = by_referrer_.find(referrer);
+    return count == by_referrer_.end() ? std::size_t{0} : count->second;
+  };
+  if (tokens_.size() >= kMaxTokens || held_by_referrer() >= kMaxTokensPerReferrer) drop_expired(now);
+  if (tokens_.size() >= kMaxTokens || held_by_referrer() >= kMaxTokensPerReferrer) return std::nullopt;
   std::string token = random_.next();
-  tokens_.insert_or_assign(token, Token{std::move(grant), now + kTokenLifetime, issuer});
+  tokens_.insert_or_assign(token, Token{std::move(grant), now + kTokenLifetime, issuer, referrer});
   by_issuer_.insert_or_assign(issuer, token);
+  ++by_referrer_[referrer];
   return std::string(kTransferUserPrefix) + token;
 }
 
@@ -76,14 +87,12 @@ tl::expected<TransferGrant, RedeemRefusal> TransferIndex::redeem(std::string_vie
   const auto it = tokens_.find(token);
   if (it == tokens_.end()) return tl::unexpected(RedeemRefusal::unknown);
   if (it->second.expires <= now) {
-    by_issuer_.erase(it->second.issuer);
-    tokens_.erase(it);
+    forget(it);
     return tl::unexpected(RedeemRefusal::unknown);
   }
   if (it->second.grant.trunk != trunk) return tl::unexpected(RedeemRefusal::foreign_trunk);
   TransferGrant grant = std::move(it->second.grant);
-  by_issuer_.erase(it->second.issuer);
-  tokens_.erase(it);
+  forget(it);
   return grant;
 }
 

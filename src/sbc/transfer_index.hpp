@@ -64,6 +64,10 @@ class TransferIndex {
   // Live tokens at most, over all calls; each referrer dialog holds one at a time, so a REFER
   // flood on one call replaces its own token and grows nothing.
   static constexpr std::size_t kMaxTokens = 4096;
+  // And at most this many for one referrer (one of our users, whatever its address): a user with
+  // thousands of calls (ringing ones are free) REFERring on each must not take every token and
+  // leave the others no transfer.
+  static constexpr std::size_t kMaxTokensPerReferrer = 32;
 
   // Both legs of a call that was just confirmed; `a` and `b` are osprey's dialogs on them.
   void add_call(const DialogIds& a, const LegPeer& a_peer, const std::string& a_target, const DialogIds& b,
@@ -72,8 +76,10 @@ class TransferIndex {
   std::optional<IndexedLeg> find(const DialogIds& dialog) const;
 
   // A fresh token for `grant` ("b2x.<32 hex digits>" is the user part to send), replacing any
-  // token `issuer` (the referrer's dialog) holds; nullopt when kMaxTokens are live.
-  std::optional<std::string> issue(const std::string& issuer, TransferGrant grant, Clock::time_point now);
+  // token `issuer` (the referrer's dialog) holds; nullopt when kMaxTokens are live, or when
+  // `referrer` (who sent the REFER: its AOR) holds kMaxTokensPerReferrer.
+  std::optional<std::string> issue(const std::string& issuer, const std::string& referrer,
+                                   TransferGrant grant, Clock::time_point now);
   // The grant of the token a Request-URI user names, for an INVITE from `trunk`: used up.
   // Unknown, expired or used: unknown; issued for another trunk: foreign_trunk (left as it is).
   tl::expected<TransferGrant, RedeemRefusal> redeem(std::string_view user, std::string_view trunk,
@@ -87,15 +93,20 @@ class TransferIndex {
     TransferGrant grant;
     Clock::time_point expires;
     std::string issuer;
+    std::string referrer;
   };
+  using Tokens = std::unordered_map<std::string, Token>;
   static std::string key(const DialogIds& dialog);
   void drop_expired(Clock::time_point now);
+  // Erases a token and what counts it (its issuer's entry, its referrer's count).
+  Tokens::iterator forget(Tokens::iterator token);
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, IndexedLeg> legs_;
-  std::unordered_map<std::string, Token> tokens_;           // by token (the hex digits)
-  std::unordered_map<std::string, std::string> by_issuer_;  // issuer -> its token
-  LegIdSource random_;                                      // 128 bits from OpenSSL's CSPRNG
+  Tokens tokens_;                                             // by token (the hex digits)
+  std::unordered_map<std::string, std::string> by_issuer_;    // issuer -> its token
+  std::unordered_map<std::string, std::size_t> by_referrer_;  // referrer -> its live tokens
+  LegIdSource random_;                                        // 128 bits from OpenSSL's CSPRNG
 };
 
 }  // namespace osprey::sbc

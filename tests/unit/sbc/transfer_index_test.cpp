@@ -17,6 +17,7 @@ const DialogIds kUserLeg{"caller-1@192.0.2.9", "osp-u", "alice-u"};
 const DialogIds kTrunkLeg{"0f1e2d", "osp-t", "carrier-t"};
 const LegPeer kAlice{{}, "sip:alice@example.com", "192.0.2.9"};
 const LegPeer kCarrier{"carrier", {}, {}};
+const std::string kReferrer = "sip:alice@example.com";
 
 TransferGrant grant() { return TransferGrant{"carrier", "sip:carol@example.com", "c1;to-tag=t;from-tag=f"}; }
 
@@ -46,7 +47,7 @@ TEST(TransferIndexTest, ACallsLegsNameEachOtherUntilRemoved) {
 TEST(TransferIndexTest, ATokenIsRedeemedOnceByItsTrunk) {
   TransferIndex index;
   const auto now = Clock::now();
-  auto user = index.issue("referrer-1", grant(), now);
+  auto user = index.issue("referrer-1", kReferrer, grant(), now);
   ASSERT_TRUE(user);
   auto redeemed = index.redeem(*user, "carrier", now);
   ASSERT_TRUE(redeemed);
@@ -62,7 +63,7 @@ TEST(TransferIndexTest, ATokenIsRedeemedOnceByItsTrunk) {
 TEST(TransferIndexTest, AnotherTrunkCannotUseItNorSpoilIt) {
   TransferIndex index;
   const auto now = Clock::now();
-  auto user = index.issue("referrer-1", grant(), now);
+  auto user = index.issue("referrer-1", kReferrer, grant(), now);
   ASSERT_TRUE(user);
   auto foreign = index.redeem(*user, "other-carrier", now);
   ASSERT_FALSE(foreign);
@@ -73,7 +74,7 @@ TEST(TransferIndexTest, AnotherTrunkCannotUseItNorSpoilIt) {
 TEST(TransferIndexTest, ATokenExpiresAfter64T1) {
   TransferIndex index;
   const auto now = Clock::now();
-  auto user = index.issue("referrer-1", grant(), now);
+  auto user = index.issue("referrer-1", kReferrer, grant(), now);
   ASSERT_TRUE(user);
   auto late = index.redeem(*user, "carrier", now + TransferIndex::kTokenLifetime);
   ASSERT_FALSE(late);
@@ -85,7 +86,8 @@ TEST(TransferIndexTest, TokensAre128RandomBitsAtOsprey) {
   TransferIndex index;
   std::set<std::string> seen;
   for (int i = 0; i < 64; ++i) {
-    auto user = index.issue("referrer-" + std::to_string(i), grant(), Clock::now());
+    auto user = index.issue("referrer-" + std::to_string(i), "sip:user" + std::to_string(i) + "@example.com",
+                            grant(), Clock::now());
     ASSERT_TRUE(user);
     ASSERT_TRUE(user->starts_with(kTransferUserPrefix)) << *user;
     const std::string digits = user->substr(kTransferUserPrefix.size());
@@ -103,17 +105,42 @@ TEST(TransferIndexTest, AReferFloodHoldsOneTokenPerReferrerAndTheTotalIsBounded)
   TransferIndex index;
   const auto now = Clock::now();
   // The same referrer again and again: its earlier token is void, the count stays at one.
-  std::optional<std::string> first = index.issue("referrer-1", grant(), now);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(index.issue("referrer-1", grant(), now));
+  std::optional<std::string> first = index.issue("referrer-1", kReferrer, grant(), now);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(index.issue("referrer-1", kReferrer, grant(), now));
   EXPECT_EQ(index.token_count(), 1u);
   EXPECT_FALSE(index.redeem(*first, "carrier", now));
   // Many referrers: at most kMaxTokens live; the next is refused until some expire.
   for (std::size_t i = index.token_count(); i < TransferIndex::kMaxTokens; ++i)
-    ASSERT_TRUE(index.issue("many-" + std::to_string(i), grant(), now));
+    ASSERT_TRUE(index.issue("many-" + std::to_string(i), "sip:user" + std::to_string(i) + "@example.com",
+                            grant(), now));
   EXPECT_EQ(index.token_count(), TransferIndex::kMaxTokens);
-  EXPECT_FALSE(index.issue("one-more", grant(), now));
-  EXPECT_TRUE(index.issue("one-more", grant(), now + TransferIndex::kTokenLifetime));
+  EXPECT_FALSE(index.issue("one-more", "sip:late@example.com", grant(), now));
+  EXPECT_TRUE(index.issue("one-more", "sip:late@example.com", grant(), now + TransferIndex::kTokenLifetime));
   EXPECT_EQ(index.token_count(), 1u);
+}
+
+TEST(TransferIndexTest, OneReferrerCannotTakeEveryToken) {
+  // Alice has many calls (ringing ones cost nothing) and REFERs on each: she holds at most
+  // kMaxTokensPerReferrer, and everyone else still gets one.
+  TransferIndex index;
+  const auto now = Clock::now();
+  std::optional<std::string> kept;
+  for (std::size_t i = 0; i < TransferIndex::kMaxTokens; ++i) {
+    auto user = index.issue("alice-call-" + std::to_string(i), kReferrer, grant(), now);
+    if (i < TransferIndex::kMaxTokensPerReferrer) {
+      ASSERT_TRUE(user) << i;
+      kept = user;
+    } else {
+      ASSERT_FALSE(user) << i;
+    }
+  }
+  EXPECT_EQ(index.token_count(), TransferIndex::kMaxTokensPerReferrer);
+  EXPECT_TRUE(index.issue("bob-call-1", "sip:bob@example.com", grant(), now));
+  // A token of hers spent (or expired) gives her room for one more.
+  ASSERT_TRUE(index.redeem(*kept, "carrier", now));
+  EXPECT_TRUE(index.issue("alice-call-next", kReferrer, grant(), now));
+  EXPECT_FALSE(index.issue("alice-call-after", kReferrer, grant(), now));
+  EXPECT_TRUE(index.issue("alice-call-later", kReferrer, grant(), now + TransferIndex::kTokenLifetime));
 }
 
 }  // namespace
