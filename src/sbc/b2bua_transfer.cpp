@@ -17,6 +17,7 @@
 #include "sbc/b2bua.hpp"
 #include "sip/aor.hpp"
 #include "sip/builder.hpp"
+#include "sip/char_class.hpp"
 #include "sip/uri_header_fields.hpp"
 
 namespace osprey::sbc {
@@ -56,11 +57,39 @@ std::optional<std::string> B2bua::at_osprey(const Leg& to, std::string_view user
   return "sip:" + std::string(user) + "@" + to.contact.substr(at + 1, end - at - 1);
 }
 
+namespace {
+
+// A user part that is only a user: RFC 3261 lets it hold ';', '?' and '/' (user-unreserved), so
+// "sip:+1900;maddr=192.0.2.66@osprey" or "sip:x?Route=...@osprey" would be a legal transfer
+// target at osprey that a lenient phone splits before the '@' and follows elsewhere. Parameters
+// of a telephone-subscriber (RFC 3966 §3: phone-context, isub, postd, ext) are kept; anything
+// else the referrer put there refuses the transfer.
+bool plain_transfer_user(std::string_view user) {
+  if (user.find_first_of("?/") != std::string_view::npos) return false;
+  std::size_t semicolon = user.find(';');
+  if (semicolon == 0) return false;
+  while (semicolon != std::string_view::npos) {
+    const std::size_t next = user.find(';', semicolon + 1);
+    const std::string_view param =
+        user.substr(semicolon + 1, next == std::string_view::npos ? next : next - semicolon - 1);
+    const std::string_view name = param.substr(0, param.find('='));
+    bool known = false;
+    for (const std::string_view allowed : {"phone-context", "isub", "postd", "ext"})
+      known = known || sip::iequals(name, allowed);
+    if (!known) return false;
+    semicolon = next;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::string> B2bua::transfer_target(const Leg& to, const sip::Uri& requested) const {
   // The transferee is sent to osprey, never to the address the referrer named (topology
   // hiding): the user part at osprey's address on the transferee's leg, where the usual routing
   // (our users, the dialplan's trunk routes) takes the new call.
   if (!requested.is_sip() || !requested.has_user || requested.user.empty()) return std::nullopt;
+  if (!plain_transfer_user(requested.user)) return std::nullopt;
   return at_osprey(to, requested.user);
 }
 

@@ -581,6 +581,35 @@ TEST_F(B2buaTest, BlindTransferSendsTheTransfereeToOsprey) {
   EXPECT_EQ(requests_to(kAlice, sip::Method::refer).size(), 1u);
 }
 
+TEST_F(B2buaTest, ABlindTransferTargetIsOnlyAUserAtOsprey) {
+  auto call = answered_call();
+  alice_acks(call.caller_ok);
+  const std::string leg = uri_of_contact(call.callee_invite);
+  const std::string from = "<sip:x@192.0.2.50>;tag=callee-tag";
+  const std::string to(call.callee_invite.from()->text);
+  const std::string call_id(*call.callee_invite.call_id());
+  // RFC 3261 lets a user part hold ';', '?' and '/': a phone that splits the user before the '@'
+  // would follow a maddr or a Route hidden there around osprey. Refused, not passed on.
+  int cseq = 3;
+  for (const char* target : {"sip:+1900;maddr=6.6.6.6@192.0.2.50", "sip:x?Route=%3Csip%3Ae%3E@192.0.2.50",
+                             "sip:+1900/x@192.0.2.50", "sip:;phone-context=+1@192.0.2.50"}) {
+    feed(in_dialog("REFER", leg, from, to, call_id, cseq, "z9hG4bKbad" + std::to_string(cseq),
+                   "192.0.2.50:5060", std::string("Refer-To: <") + target + ">\r\n"),
+         kCarrier);
+    ++cseq;
+  }
+  EXPECT_EQ(responses_to(kCarrier, 403).size(), 4u);
+  EXPECT_TRUE(requests_to(kAlice, sip::Method::refer).empty());
+  // A telephone-subscriber's own parameters (RFC 3966 §3) stay.
+  feed(in_dialog("REFER", leg, from, to, call_id, cseq, "z9hG4bKgood", "192.0.2.50:5060",
+                 "Refer-To: <sip:5559990000;phone-context=+1;ext=12@192.0.2.50;user=phone>\r\n"),
+       kCarrier);
+  auto refers = requests_to(kAlice, sip::Method::refer);
+  ASSERT_EQ(refers.size(), 1u);
+  EXPECT_EQ(refers[0].first_value(sip::HeaderId::refer_to),
+            "<sip:5559990000;phone-context=+1;ext=12@127.0.0.1:5060>");
+}
+
 TEST_F(B2buaTest, AttendedTransferMapsReplacesOntoTheOtherLeg) {
   auto call = answered_call();
   alice_acks(call.caller_ok);
